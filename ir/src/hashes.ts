@@ -1,0 +1,37 @@
+import { canonicalHash } from "./canonical.js";
+import type { Environment, Pipeline, Step } from "./types.js";
+
+/**
+ * A step's content hash: what the step computes, independent of where it sits in a pipeline.
+ * It covers the step's code identity (code_hash), its environment, its interface (input and output
+ * names and types) and, for a script step, its command. Where its inputs come from, its resources,
+ * retries, timeout and reuse policy are left out: they do not change what a run produces, and the
+ * inputs enter the cache key as their content hashes at run time.
+ */
+export function stepHash(step: Step): string {
+  const content: Partial<Step> = {
+    name: step.name,
+    kind: step.kind,
+    codeHash: step.codeHash,
+    inputs: step.inputs.map((input) => ({ name: input.name, type: input.type, optional: input.optional }) as Step["inputs"][number]),
+    outputs: step.outputs,
+    environment: step.environment,
+  };
+  if (step.script) content.script = { command: step.script.command, snapshot: "", source: "" };
+  return canonicalHash("Step", content);
+}
+
+/** An environment's id: the hash of everything that defines it. */
+export function environmentId(environment: Omit<Environment, "id">): string {
+  return canonicalHash("Environment", { ...environment, id: "" });
+}
+
+const notVersionIdentity = new Set(["hash", "location", "source", "compilerVersion", "description"]);
+
+/**
+ * The pipeline's hash, its version identity: every step (with its hash), binding, parameter,
+ * environment and blob; not where the source lives, its git state, comments or the compiler build.
+ */
+export function pipelineHash(pipeline: Pipeline): string {
+  return canonicalHash("Pipeline", pipeline, { exclude: (_type, field) => notVersionIdentity.has(field) });
+}

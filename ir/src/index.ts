@@ -1,0 +1,17 @@
+/**
+ * Canal's portable pipeline IR: the protobuf schema, its TypeScript shape, the canonical encoding
+ * that content hashes are taken over, and the readable JSON form.
+ *
+ * @example
+ * ```ts
+ * import { decodePipeline, pipelineToJson } from "@canal/ir";
+ * const pipeline = decodePipeline(readFileSync("canal-out/iris/pipeline.pb"));
+ * console.log(pipeline.steps.map((s) => `${s.id} ${s.hash}`), pipelineToJson(pipeline));
+ * ```
+ */
+export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
+export type { CanonicalOptions } from "./canonical.js";
+export { environmentId, pipelineHash, stepHash } from "./hashes.js";
+export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
+export { MediaType } from "./types.js";
+export type * from "./types.js";

@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import protobuf from "protobufjs";
+import type { Pipeline } from "./types.js";
+
+/** The IR format version this package reads and writes. */
+export const IR_VERSION = 1;
+
+const protoPath = new URL("../pipeline.proto", import.meta.url);
+
+let root: protobuf.Root | undefined;
+
+/** The parsed pipeline.proto, loaded once. */
+export function irRoot(): protobuf.Root {
+  root ??= protobuf.parse(readFileSync(protoPath, "utf8"), { keepCase: false }).root;
+  return root;
+}
+
+/** The reflected type of a message of pipeline.proto, e.g. `irType("Step")`. */
+export function irType(name: string): protobuf.Type {
+  return irRoot().lookupType(`canal.ir.v1.${name}`);
+}
+
+const toObjectOptions: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: false };
+
+/** Encodes a pipeline as protobuf bytes, checking it against the schema first. */
+export function encodePipeline(pipeline: Pipeline): Uint8Array {
+  const type = irType("Pipeline");
+  const message = type.fromObject(pipeline);
+  const problem = type.verify(message);
+  if (problem) throw new IrError("CANAL_IR_INVALID", `pipeline "${pipeline.name}" does not fit pipeline.proto: ${problem}`);
+  return type.encode(message).finish();
+}
+
+/** Decodes protobuf bytes into a pipeline; names the file in the error when the bytes are damaged. */
+export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipeline {
+  const type = irType("Pipeline");
+  let message: protobuf.Message;
+  try {
+    message = type.decode(bytes);
+  } catch (error) {
+    throw new IrError(
+      "CANAL_IR_CORRUPT",
+      `${origin} is not a Canal pipeline (${(error as Error).message}); recompile it with \`canal compile\``,
+    );
+  }
+  const pipeline = type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline;
+  if (pipeline.irVersion > IR_VERSION) {
+    throw new IrError(
+      "CANAL_IR_TOO_NEW",
+      `${origin} uses IR version ${pipeline.irVersion} but this Canal reads up to ${IR_VERSION}; upgrade Canal to ${pipeline.minRuntimeVersion} or later`,
+    );
+  }
+  return pipeline;
+}
+
+/** The readable JSON form of a pipeline, for code review: stable key order, two-space indent. */
+export function pipelineToJson(pipeline: Pipeline): string {
+  const type = irType("Pipeline");
+  const plain = type.toObject(type.fromObject(pipeline), toObjectOptions);
+  return `${JSON.stringify(plain, null, 2)}\n`;
+}
+
+/** An IR problem: a damaged or too-new artifact, or an object that does not fit the schema. */
+export class IrError extends Error {
+  constructor(
+    readonly code: "CANAL_IR_INVALID" | "CANAL_IR_CORRUPT" | "CANAL_IR_TOO_NEW",
+    message: string,
+  ) {
+    super(message);
+    this.name = "IrError";
+  }
+}

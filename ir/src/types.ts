@@ -1,0 +1,210 @@
+// The IR as plain TypeScript objects: the shape protobufjs gives for pipeline.proto with camelCase
+// field names. Optional fields are absent when they hold the proto3 default.
+
+export type PrimitiveName = "NUMBER" | "STRING" | "BOOLEAN";
+
+export type Type =
+  | { primitive: PrimitiveName }
+  | { artifact: ArtifactType }
+  | { list: { element: Type } }
+  | { enum: { valuesJson: string[] } }
+  | { object: ObjectType };
+
+export interface ArtifactType {
+  /** The class name first, then its bases: ["Checkpoint", "Model"]. */
+  lineage: string[];
+}
+
+export interface ObjectType {
+  fields: Field[];
+  schemaName?: string;
+}
+
+export interface Field {
+  name: string;
+  type: Type;
+  optional?: boolean;
+}
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface DatasetRef {
+  path: string;
+  blob: string;
+  directory?: boolean;
+}
+
+export interface Parameter {
+  name: string;
+  type: Type;
+  hasDefault?: boolean;
+  defaultJson?: string;
+  defaultArtifact?: DatasetRef;
+  description?: string;
+  location?: SourceLocation;
+}
+
+export type StepKind = "TYPESCRIPT" | "SCRIPT";
+
+export interface CodeRef {
+  bundle: string;
+  exportName: string;
+  member?: string;
+}
+
+export interface ScriptSpec {
+  snapshot: string;
+  command: string;
+  source: string;
+}
+
+export interface OutputRef {
+  step: string;
+  output: string;
+}
+
+export type Binding = (
+  | { output: OutputRef }
+  | { parameter: string }
+  | { literalJson: string }
+  | { fanOutItem: string }
+  | { collect: OutputRef }
+) & { path?: string[] };
+
+export interface Input {
+  name: string;
+  type: Type;
+  binding: Binding;
+  optional?: boolean;
+}
+
+export interface Output {
+  name: string;
+  type: Type;
+}
+
+export interface Resources {
+  cpu?: number;
+  memoryBytes?: number;
+  gpu?: number;
+  gpuType?: string;
+}
+
+export interface RetryPolicy {
+  maxRetries?: number;
+  backoffMs?: number;
+}
+
+export interface CachePolicy {
+  noReuse?: boolean;
+}
+
+export interface HashedFile {
+  path: string;
+  sha256: string;
+}
+
+export type ConditionOp = "TRUTHY" | "FALSY" | "EQ" | "NE" | "LT" | "LE" | "GT" | "GE";
+
+export interface Condition {
+  parameter: string;
+  path?: string[];
+  op: ConditionOp;
+  valueJson?: string;
+}
+
+export interface Step {
+  id: string;
+  name: string;
+  kind: StepKind;
+  code?: CodeRef;
+  script?: ScriptSpec;
+  inputs: Input[];
+  outputs: Output[];
+  environment?: string;
+  resources?: Resources;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  cache?: CachePolicy;
+  compute?: string;
+  fanOut?: string;
+  conditions?: Condition[];
+  after?: string[];
+  location?: SourceLocation;
+  codeHash: string;
+  codeFiles?: HashedFile[];
+  hash: string;
+  description?: string;
+}
+
+export type FanOut = {
+  id: string;
+  itemName: string;
+  parameterPath?: string[];
+  location?: SourceLocation;
+} & ({ parameter: string } | { literalJson: string });
+
+export interface PipelineOutput {
+  name: string;
+  type: Type;
+  binding: Binding;
+}
+
+export type EnvironmentKind = "PYTHON" | "NODE" | "IMAGE";
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface Environment {
+  id: string;
+  kind: EnvironmentKind;
+  image?: string;
+  pythonVersion?: string;
+  nodeVersion?: string;
+  requirementsPath?: string;
+  requirements?: string;
+  packages?: string[];
+  variables?: EnvVar[];
+}
+
+export interface BlobRef {
+  sha256: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface SourceInfo {
+  entry: string;
+  gitCommit?: string;
+  gitBranch?: string;
+  gitDirty?: boolean;
+}
+
+export interface Pipeline {
+  irVersion: number;
+  minRuntimeVersion: string;
+  name: string;
+  description?: string;
+  parameters: Parameter[];
+  steps: Step[];
+  fanOuts?: FanOut[];
+  outputs?: PipelineOutput[];
+  environments?: Environment[];
+  blobs?: BlobRef[];
+  source?: SourceInfo;
+  compilerVersion: string;
+  hash: string;
+}
+
+/** Media types of the blobs an artifact holds. */
+export const MediaType = {
+  bundle: "application/vnd.canal.bundle+javascript",
+  snapshotManifest: "application/vnd.canal.snapshot+json",
+  file: "application/octet-stream",
+} as const;
