@@ -75,7 +75,11 @@ function scalar(field: protobuf.Field, value: unknown, options: CanonicalOptions
   return w.finish();
 }
 
-function encodeMessage(type: protobuf.Type, value: Record<string, unknown>, options: CanonicalOptions): Buffer {
+function encodeMessage(
+  type: protobuf.Type,
+  value: Record<string, unknown>,
+  options: CanonicalOptions,
+): Buffer {
   type.resolveAll();
   const w = new Writer();
   for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
@@ -84,7 +88,9 @@ function encodeMessage(type: protobuf.Type, value: Record<string, unknown>, opti
     if (isDefault(field, v)) continue;
     w.varint(field.id);
     if (field.map) {
-      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      );
       const body = new Writer();
       body.varint(entries.length);
       for (const [key, entry] of entries) {
@@ -114,7 +120,9 @@ export function canonicalBytes(typeName: string, value: object, options: Canonic
 
 /** SHA-256 (hex) of the canonical bytes of a message. */
 export function canonicalHash(typeName: string, value: object, options: CanonicalOptions = {}): string {
-  return createHash("sha256").update(canonicalBytes(typeName, value, options)).digest("hex");
+  return createHash("sha256")
+    .update(canonicalBytes(typeName, value, options))
+    .digest("hex");
 }
 
 /**

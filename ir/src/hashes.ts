@@ -13,7 +13,9 @@ export function stepHash(step: Step): string {
     name: step.name,
     kind: step.kind,
     codeHash: step.codeHash,
-    inputs: step.inputs.map((input) => ({ name: input.name, type: input.type, optional: input.optional }) as Step["inputs"][number]),
+    inputs: step.inputs.map(
+      (input) => ({ name: input.name, type: input.type, optional: input.optional }) as Step["inputs"][number],
+    ),
     outputs: step.outputs,
     environment: step.environment,
   };

@@ -9,9 +9,12 @@
  * console.log(pipeline.steps.map((s) => `${s.id} ${s.hash}`), pipelineToJson(pipeline));
  * ```
  */
-export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
+
+export type { Artifact, BlobSource } from "./artifact.js";
+export { ARTIFACT_FILES, ArtifactError, blobRef, readArtifact, sha256, writeArtifact } from "./artifact.js";
 export type { CanonicalOptions } from "./canonical.js";
+export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
 export { environmentId, pipelineHash, stepHash } from "./hashes.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
-export { MediaType } from "./types.js";
 export type * from "./types.js";
+export { MediaType } from "./types.js";

@@ -27,7 +27,11 @@ export function encodePipeline(pipeline: Pipeline): Uint8Array {
   const type = irType("Pipeline");
   const message = type.fromObject(pipeline);
   const problem = type.verify(message);
-  if (problem) throw new IrError("CANAL_IR_INVALID", `pipeline "${pipeline.name}" does not fit pipeline.proto: ${problem}`);
+  if (problem)
+    throw new IrError(
+      "CANAL_IR_INVALID",
+      `pipeline "${pipeline.name}" does not fit pipeline.proto: ${problem}`,
+    );
   return type.encode(message).finish();
 }
 

@@ -1,0 +1,104 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  context,
+  Dataset,
+  type Directory,
+  env,
+  Metrics,
+  type Model,
+  pipeline,
+  step,
+  type Table,
+} from "@canal/sdk";
+import { countBy, mean, readCsv } from "./src/stats.js";
+
+const sklearn = env.python({ requirements: "requirements.txt" });
+
+/**
+ * The flagship pipeline: prepare the iris data in Python, profile it in TypeScript, train one
+ * logistic regression per regularisation strength (fan-out), pick the best by test accuracy
+ * (fan-in), and score the test table with it.
+ */
+export class Iris {
+  @step.script({
+    source: "./src/dataprep",
+    run: "python prepare.py --raw {raw} --out {prepped} --test-fraction {testFraction} --seed {seed}",
+    env: sklearn,
+  })
+  prepare(raw: Dataset, testFraction: number, seed: number): { prepped: Directory } {
+    return step.declared();
+  }
+
+  @step({ description: "Class balance and feature means of the training split" })
+  async profile(prepped: Directory): Promise<{ stats: Metrics }> {
+    const rows = await readCsv(join(prepped.path, "train.csv"));
+    const stats: Record<string, number> = { rows: rows.length };
+    for (const [species, count] of Object.entries(countBy(rows, "species")))
+      stats[`count_${species}`] = count;
+    for (const feature of ["sepal_length", "sepal_width", "petal_length", "petal_width"]) {
+      stats[`mean_${feature}`] = mean(rows.map((row) => Number(row[feature])));
+    }
+    const ctx = context();
+    for (const [name, value] of Object.entries(stats)) ctx.log(name, value);
+    const out = ctx.outputPath("stats");
+    await writeFile(out, `${JSON.stringify(stats, null, 2)}\n`);
+    return { stats: new Metrics(out) };
+  }
+
+  @step.script({
+    source: "./src/train",
+    run: "python train.py --data {prepped} --c {c} --model {model} --metrics {metrics}",
+    env: sklearn,
+    resources: { cpu: 1, memory: "1Gi" },
+    retries: 1,
+    timeout: "10m",
+  })
+  train(prepped: Directory, c: number): { model: Model; metrics: Metrics } {
+    return step.declared();
+  }
+
+  @step({ description: "Picks the model with the best test accuracy" })
+  async compare(metrics: Metrics[], models: Model[]): Promise<{ best: Model; leaderboard: Metrics }> {
+    const scores = await Promise.all(
+      metrics.map(async (m) => JSON.parse(await readFile(m.path, "utf8")) as { C: number; accuracy: number }),
+    );
+    let best = 0;
+    scores.forEach((score, i) => {
+      if (score.accuracy > (scores[best]?.accuracy ?? -1)) best = i;
+    });
+    const ctx = context();
+    ctx.log("best_accuracy", scores[best]?.accuracy ?? 0);
+    ctx.log("best_C", scores[best]?.C ?? 0);
+    const out = ctx.outputPath("leaderboard");
+    await writeFile(out, `${JSON.stringify({ best: scores[best], candidates: scores }, null, 2)}\n`);
+    return { best: models[best] as Model, leaderboard: new Metrics(out) };
+  }
+
+  @step.script({
+    source: "./src/score",
+    run: "python score.py --model {model} --table {prepped}/test.csv --out {predictions}",
+    env: sklearn,
+  })
+  score(model: Model, prepped: Directory): { predictions: Table } {
+    return step.declared();
+  }
+
+  @pipeline({ name: "iris", description: "Iris classification: prepare, profile, train ×N, compare, score" })
+  async run(
+    raw: Dataset = Dataset.from("data/iris.csv"),
+    regularization: number[] = [0.01, 0.1, 1, 10],
+    testFraction = 0.3,
+    seed = 7,
+  ) {
+    const { prepped } = this.prepare(raw, testFraction, seed);
+    const { stats } = await this.profile(prepped);
+    const trained = regularization.map((c) => this.train(prepped, c));
+    const { best, leaderboard } = await this.compare(
+      trained.map((t) => t.metrics),
+      trained.map((t) => t.model),
+    );
+    const { predictions } = this.score(best, prepped);
+    return { stats, leaderboard, best, predictions };
+  }
+}
