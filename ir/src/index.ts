@@ -18,3 +18,5 @@ export { environmentId, pipelineHash, stepHash } from "./hashes.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";
+export type { Edge } from "./graph.js";
+export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js";

@@ -1,0 +1,46 @@
+import { compileCommand, compileHelp } from "./commands/compile.js";
+import { inspectCommand, inspectHelp } from "./commands/inspect.js";
+import { type Io, UsageError } from "./io.js";
+
+const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
+  compile: { run: compileCommand, help: compileHelp },
+  inspect: { run: inspectCommand, help: inspectHelp },
+};
+
+export const mainHelp = `Usage: canal <command> [options]
+
+Commands:
+  compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
+  inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
+
+Run \`canal <command> --help\` for a command's options.
+`;
+
+/** Runs the CLI; returns the exit status (0 ok, 1 failed, 2 usage). */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(mainHelp);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr(`canal: unknown command \`${name}\`\n\n${mainHelp}`);
+    return 2;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`canal ${name}: ${(error as Error).message}\n\n${command.help}`);
+      return 2;
+    }
+    const code = (error as { code?: unknown }).code;
+    io.stderr(`canal ${name}: ${typeof code === "string" ? `${code}: ` : ""}${(error as Error).message}\n`);
+    return 1;
+  }
+}
