@@ -11,7 +11,9 @@ export interface Edge {
 }
 
 /** The step that a binding reads from, if it reads a step's output. */
-export function bindingSource(binding: Binding): { step: string; output: string; fanIn: boolean } | undefined {
+export function bindingSource(
+  binding: Binding,
+): { step: string; output: string; fanIn: boolean } | undefined {
   if ("output" in binding && binding.output) return { ...binding.output, fanIn: false };
   if ("collect" in binding && binding.collect) return { ...binding.collect, fanIn: true };
   return undefined;
@@ -56,7 +58,8 @@ export function typeText(type: Type): string {
 export function bindingText(binding: Binding): string {
   const path = binding.path?.length ? `.${binding.path.join(".")}` : "";
   if ("output" in binding && binding.output) return `${binding.output.step}.${binding.output.output}${path}`;
-  if ("collect" in binding && binding.collect) return `[${binding.collect.step}.${binding.collect.output} …]${path}`;
+  if ("collect" in binding && binding.collect)
+    return `[${binding.collect.step}.${binding.collect.output} …]${path}`;
   if ("parameter" in binding && binding.parameter) return `param ${binding.parameter}${path}`;
   if ("fanOutItem" in binding && binding.fanOutItem) return `item of ${binding.fanOutItem}${path}`;
   if ("literalJson" in binding) return `${binding.literalJson}${path}`;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs";
+import { compactPipeline, expandPipeline } from "./compact.js";
 import type { Pipeline } from "./types.js";
 
 /** The IR format version this package reads and writes. */
@@ -25,7 +26,7 @@ const toObjectOptions: protobuf.IConversionOptions = { enums: String, longs: Num
 /** Encodes a pipeline as protobuf bytes, checking it against the schema first. */
 export function encodePipeline(pipeline: Pipeline): Uint8Array {
   const type = irType("Pipeline");
-  const message = type.fromObject(pipeline);
+  const message = type.fromObject(compactPipeline(pipeline));
   const problem = type.verify(message);
   if (problem)
     throw new IrError(
@@ -47,7 +48,7 @@ export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipel
       `${origin} is not a Canal pipeline (${(error as Error).message}); recompile it with \`canal compile\``,
     );
   }
-  const pipeline = type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline;
+  const pipeline = expandPipeline(type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline);
   if (pipeline.irVersion > IR_VERSION) {
     throw new IrError(
       "CANAL_IR_TOO_NEW",
@@ -57,10 +58,13 @@ export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipel
   return pipeline;
 }
 
-/** The readable JSON form of a pipeline, for code review: stable key order, two-space indent. */
+/**
+ * The readable JSON form of a pipeline, for code review: the compact form (repeated calls of a
+ * step as calls of a template), schema field order, two-space indent.
+ */
 export function pipelineToJson(pipeline: Pipeline): string {
   const type = irType("Pipeline");
-  const plain = type.toObject(type.fromObject(pipeline), toObjectOptions);
+  const plain = type.toObject(type.fromObject(compactPipeline(pipeline)), toObjectOptions);
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
