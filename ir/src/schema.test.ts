@@ -64,7 +64,7 @@ describe("protobuf encoding", () => {
     const pipeline = chain(5);
     const decoded = decodePipeline(encodePipeline(pipeline));
     expect(pipelineToJson(decoded)).toBe(pipelineToJson(pipeline));
-    expect(decoded.steps[3]?.inputs[0]?.binding).toEqual({ output: { step: "inc-3", output: "out" } });
+    expect(decoded.steps[3]?.inputs[0]?.binding).toMatchObject({ output: { step: "inc-3", output: "out" } });
     expect(decoded.steps[3]?.code?.member).toBe("inc");
     expect(decoded.steps[3]?.location).toEqual({ file: "chain.ts", line: 15, column: 5 });
     expect(decoded.steps.map(stepHash)).toEqual(pipeline.steps.map((s) => s.hash));
