@@ -1,0 +1,65 @@
+import type { Environment, Step } from "@canal/ir";
+
+/**
+ * The runtime contract. A runtime executes one attempt of one step instance at a time, from the
+ * compiled artifact alone; the orchestrator (shared by every runtime) decides what runs when,
+ * retries, caches and records. Local processes, Docker containers and Slurm jobs all implement it.
+ */
+export interface Runtime {
+  /** "local", "docker", "slurm". */
+  readonly name: string;
+  /** How many attempts may run at once on this runtime (the orchestrator takes the smaller of this and its own bound). */
+  readonly maxParallel: number;
+  /** Executes one attempt. Resolves when it ended, however it ended; rejects only for a broken runtime. */
+  execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult>;
+  /** Frees warm workers, connections. */
+  close(): Promise<void>;
+}
+
+/** An input as a step receives it: a local path (or paths, for a fan-in) or a JSON value. */
+export type TaskInput =
+  | { kind: "artifact"; path: string; directory: boolean }
+  | { kind: "artifacts"; paths: string[] }
+  | { kind: "value"; value: unknown };
+
+/** Where the step writes an output: a fresh empty directory for Directory outputs, else a file path. */
+export interface TaskOutput {
+  kind: "artifact" | "value";
+  path: string;
+  directory: boolean;
+}
+
+/** Everything one attempt needs, in plain JSON, so a remote worker can receive it as a file. */
+export interface StepTask {
+  runId: string;
+  /** "train" or "train[2]" for the third iteration of a fan-out. */
+  stepKey: string;
+  attempt: number;
+  /** The compiled artifact's directory (bundles and snapshots are read from its blobs/). */
+  artifactDir: string;
+  step: Step;
+  environment: Environment | undefined;
+  inputs: Record<string, TaskInput>;
+  outputs: Record<string, TaskOutput>;
+  /** A scratch directory for this attempt: the snapshot is materialised under it. */
+  workDir: string;
+  /** Where the step appends metrics, one JSON object per line ({"name", "value"}). */
+  metricsFile: string;
+}
+
+export interface AttemptHooks {
+  /** Aborted on cancel or timeout: the runtime ends the attempt's processes. */
+  signal: AbortSignal;
+  /** Receives the attempt's stdout and stderr as they come. */
+  log(stream: "stdout" | "stderr", text: string): void;
+}
+
+export type AttemptResult =
+  /**
+   * `values`: value outputs. `returned`: for TypeScript steps, the path each artifact output was
+   * returned with (it may be an input's path, or a file in the output folder).
+   */
+  | { status: "succeeded"; values: Record<string, unknown>; returned: Record<string, string> }
+  | { status: "failed"; error: string; exitCode?: number; retryable: boolean }
+  | { status: "timed-out"; error: string }
+  | { status: "canceled" };

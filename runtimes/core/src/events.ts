@@ -1,0 +1,57 @@
+import type { CacheKeyComponents, StoredValue } from "./cache-key.js";
+
+export interface Metric {
+  name: string;
+  value: number | string;
+}
+
+interface Base {
+  /** The step instance: "train" or "train[2]". */
+  key: string;
+  step: string;
+  index: number;
+  time: number;
+}
+
+/** What the orchestrator tells the CLI, the store and the UI, in order, for one run. */
+export type RunEvent =
+  | ({ type: "step-queued" } & Base)
+  | ({ type: "step-started"; attempt: number } & Base)
+  | ({ type: "step-log"; attempt: number; stream: "stdout" | "stderr"; text: string } & Base)
+  | ({
+      type: "step-cached";
+      cacheKey: string;
+      inputs: Record<string, StoredValue>;
+      outputs: Record<string, StoredValue>;
+    } & Base)
+  | ({
+      type: "step-succeeded";
+      attempt: number;
+      cacheKey: string;
+      components: CacheKeyComponents;
+      reusable: boolean;
+      inputs: Record<string, StoredValue>;
+      outputs: Record<string, StoredValue>;
+      metrics: Metric[];
+    } & Base)
+  | ({ type: "step-retrying"; attempt: number; error: string; delayMs: number } & Base)
+  | ({
+      type: "step-failed";
+      attempt: number;
+      error: string;
+      cacheKey?: string;
+      components?: CacheKeyComponents;
+    } & Base)
+  | ({ type: "step-canceled"; attempt?: number } & Base)
+  | ({ type: "step-skipped"; reason: string } & Base);
+
+export type RunStatus = "succeeded" | "failed" | "canceled";
+
+export interface RunSummary {
+  status: RunStatus;
+  /** Step instance key -> its final state. */
+  steps: Record<string, "cached" | "succeeded" | "failed" | "canceled" | "skipped">;
+  /** Pipeline output name -> its value. */
+  outputs: Record<string, StoredValue>;
+  error?: string;
+}

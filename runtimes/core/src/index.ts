@@ -1,0 +1,26 @@
+/**
+ * The runtime contract and the orchestrator that every Canal runtime shares: scheduling, retries,
+ * timeouts, cancellation, the content-addressed cache and run events; plus the worker entrypoint
+ * that executes a step from a compiled artifact alone.
+ *
+ * @example
+ * ```ts
+ * import { orchestrate } from "@canal/runtime-core";
+ * const summary = await orchestrate({ runId, pipeline, artifactDir, parameters, artifactParameters: {},
+ *   runtime, blobs, cache, workRoot: ".canal/work", onEvent: (e) => console.log(e.type, e.key) });
+ * ```
+ */
+export type { CacheKeyComponents, StoredValue } from "./cache-key.js";
+export { cacheKey, valueJson } from "./cache-key.js";
+export type { AttemptHooks, AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
+export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
+export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
+export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
+export { orchestrate } from "./orchestrator.js";
+export type { StepInstance } from "./plan.js";
+export { PlanError, planInstances } from "./plan.js";
+export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export { runTypescriptStep } from "./step-runner.js";
+
+/** Path of the worker entrypoint script (run with node). */
+export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;

@@ -1,0 +1,48 @@
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { ARTIFACT_FILES, readArtifact } from "@canal/ir";
+
+interface ManifestEntry {
+  path: string;
+  sha256: string;
+  executable?: boolean;
+}
+
+/** Rebuilds a script step's source snapshot (or a shipped directory) from the artifact's blobs. */
+export function materializeSnapshot(artifactDir: string, manifestDigest: string, destination: string): void {
+  const artifact = readArtifact(artifactDir);
+  const manifest = JSON.parse(artifact.blob(manifestDigest).toString("utf8")) as ManifestEntry[];
+  const root = resolve(destination);
+  for (const entry of manifest) {
+    const target = resolve(root, entry.path);
+    if (!target.startsWith(root + sep)) {
+      throw new Error(
+        `snapshot ${manifestDigest} names a path outside its folder: ${entry.path}; recompile the artifact`,
+      );
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, artifact.blob(entry.sha256));
+    if (entry.executable) chmodSync(target, 0o755);
+  }
+}
+
+/**
+ * A bundle blob as an importable `.mjs` file, written once per digest into `cacheDir` (Node picks
+ * the module format by extension, and blobs have none).
+ */
+export function bundleModulePath(artifactDir: string, digest: string, cacheDir: string): string {
+  const path = join(cacheDir, `${digest}.mjs`);
+  if (!existsSync(path)) {
+    const bytes = readArtifact(artifactDir).blob(digest);
+    mkdirSync(cacheDir, { recursive: true });
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, bytes);
+    renameSync(temp, path);
+  }
+  return path;
+}
+
+/** The blob file of an artifact, for copying without reading it into memory. */
+export function artifactBlobPath(artifactDir: string, digest: string): string {
+  return join(artifactDir, ARTIFACT_FILES.blobs, digest);
+}

@@ -1,0 +1,120 @@
+import type { Binding, Condition, Pipeline, Step } from "@canal/ir";
+
+/** One execution of a step: the step itself, or one iteration of its fan-out. */
+export interface StepInstance {
+  step: Step;
+  /** Index in the fan-out, -1 when the step is not under one. */
+  index: number;
+  /** "train" or "train[2]". */
+  key: string;
+  /** The fan-out's item for this iteration. */
+  item?: unknown;
+}
+
+export class PlanError extends Error {
+  readonly code = "CANAL_PLAN_INVALID";
+}
+
+function at(value: unknown, path: string[] | undefined, where: string): unknown {
+  let current = value;
+  for (const key of path ?? []) {
+    if (current === null || typeof current !== "object" || !(key in current)) {
+      throw new PlanError(`${where}: the value has no field \`${key}\``);
+    }
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function holds(condition: Condition, parameters: Record<string, unknown>): boolean {
+  const value = at(parameters[condition.parameter], condition.path, `condition on ${condition.parameter}`);
+  const other = condition.valueJson ? JSON.parse(condition.valueJson) : undefined;
+  switch (condition.op) {
+    case "TRUTHY":
+      return Boolean(value);
+    case "FALSY":
+      return !value;
+    case "EQ":
+      return JSON.stringify(value) === JSON.stringify(other);
+    case "NE":
+      return JSON.stringify(value) !== JSON.stringify(other);
+    case "LT":
+      return (value as number) < other;
+    case "LE":
+      return (value as number) <= other;
+    case "GT":
+      return (value as number) > other;
+    case "GE":
+      return (value as number) >= other;
+  }
+}
+
+/**
+ * Expands the pipeline for given parameter values: one instance per step, or per item of its
+ * fan-out; steps whose conditions do not hold are left out (`skipped`).
+ */
+export function planInstances(
+  pipeline: Pipeline,
+  parameters: Record<string, unknown>,
+): { instances: StepInstance[]; skipped: Step[] } {
+  const fanOuts = new Map((pipeline.fanOuts ?? []).map((f) => [f.id, f]));
+  const instances: StepInstance[] = [];
+  const skipped: Step[] = [];
+  for (const step of pipeline.steps) {
+    if (!(step.conditions ?? []).every((c) => holds(c, parameters))) {
+      skipped.push(step);
+      continue;
+    }
+    const fanOut = step.fanOut ? fanOuts.get(step.fanOut) : undefined;
+    if (!fanOut) {
+      instances.push({ step, index: -1, key: step.id });
+      continue;
+    }
+    const source = "parameter" in fanOut ? parameters[fanOut.parameter] : JSON.parse(fanOut.literalJson);
+    const items = at(source, fanOut.parameterPath, `fan-out of step ${step.id}`);
+    if (!Array.isArray(items)) {
+      throw new PlanError(
+        `step ${step.id} fans out over ${"parameter" in fanOut ? `parameter ${fanOut.parameter}` : "a literal"}, which is not an array`,
+      );
+    }
+    items.forEach((item, index) => instances.push({ step, index, key: `${step.id}[${index}]`, item }));
+  }
+  return { instances, skipped };
+}
+
+/** What a binding depends on: instance keys of upstream steps, for scheduling. */
+export function upstreamKeys(
+  binding: Binding,
+  instance: StepInstance,
+  byStep: Map<string, StepInstance[]>,
+): string[] {
+  if ("output" in binding && binding.output) {
+    const upstream = byStep.get(binding.output.step) ?? [];
+    // Same fan-out: the same iteration. Otherwise the single instance.
+    const same = upstream.find(
+      (u) => u.index === instance.index && u.step.fanOut && u.step.fanOut === instance.step.fanOut,
+    );
+    return same ? [same.key] : upstream.map((u) => u.key);
+  }
+  if ("collect" in binding && binding.collect)
+    return (byStep.get(binding.collect.step) ?? []).map((u) => u.key);
+  return [];
+}
+
+/** The value of a binding that does not read a step output. */
+export function staticValue(
+  binding: Binding,
+  instance: StepInstance,
+  parameters: Record<string, unknown>,
+): { found: true; value: unknown } | { found: false } {
+  const where = `step ${instance.key}`;
+  if ("parameter" in binding && binding.parameter) {
+    return { found: true, value: at(parameters[binding.parameter], binding.path, where) };
+  }
+  if ("literalJson" in binding && binding.literalJson !== undefined) {
+    return { found: true, value: at(JSON.parse(binding.literalJson), binding.path, where) };
+  }
+  if ("fanOutItem" in binding && binding.fanOutItem)
+    return { found: true, value: at(instance.item, binding.path, where) };
+  return { found: false };
+}

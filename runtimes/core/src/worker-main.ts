@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The worker entrypoint: runs TypeScript steps from a compiled artifact, needing nothing else.
+//
+//   node worker-main.js --ipc                      a warm worker: tasks arrive as IPC messages
+//   node worker-main.js TASK.json RESULT.json      one task from a file (a container, a Slurm job)
+//
+// A task names the artifact directory; the bundle is read from it (verified) into a module cache.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AttemptResult, StepTask } from "./contract.js";
+import { bundleModulePath } from "./materialize.js";
+import { runTypescriptStep } from "./step-runner.js";
+
+export interface WorkerRequest {
+  task: StepTask;
+  /** Where bundles are unpacked as .mjs files. */
+  moduleCache: string;
+}
+
+async function handle(request: WorkerRequest): Promise<AttemptResult> {
+  try {
+    const digest = request.task.step.code?.bundle ?? "";
+    const path = bundleModulePath(request.task.artifactDir, digest, request.moduleCache);
+    return await runTypescriptStep(request.task, path);
+  } catch (error) {
+    return { status: "failed", error: (error as Error).message, retryable: false };
+  }
+}
+
+const [mode, resultPath] = process.argv.slice(2);
+if (mode === "--ipc") {
+  process.on("message", async (request: WorkerRequest) => {
+    const result = await handle(request);
+    process.send?.({ result });
+  });
+} else if (mode && resultPath) {
+  const task = JSON.parse(readFileSync(mode, "utf8")) as StepTask;
+  const result = await handle({ task, moduleCache: join(task.workDir, "modules") });
+  writeFileSync(resultPath, JSON.stringify(result));
+  process.exitCode = result.status === "succeeded" ? 0 : 1;
+} else {
+  process.stderr.write("usage: worker-main.js --ipc | worker-main.js TASK.json RESULT.json\n");
+  process.exitCode = 2;
+}

@@ -1,0 +1,12 @@
+/**
+ * The local runtime: executes a compiled pipeline's steps as processes on this machine.
+ *
+ * @example
+ * ```ts
+ * import { LocalRuntime } from "@canal/runtime-local";
+ * const runtime = new LocalRuntime({ cacheDir: ".canal/cache" });
+ * ```
+ */
+export type { LocalRuntimeOptions } from "./local-runtime.js";
+export { LocalRuntime } from "./local-runtime.js";
+export { EnvironmentError, pythonEnvironment, systemPython } from "./python-env.js";

@@ -1,0 +1,33 @@
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
+import { runScript } from "./script-runner.js";
+import { WorkerPool } from "./worker-pool.js";
+
+export interface LocalRuntimeOptions {
+  /** Where environments (virtualenvs) and unpacked bundles are kept between runs. */
+  cacheDir: string;
+  /** Attempts at once; default: the machine's cores. */
+  maxParallel?: number;
+}
+
+/** Runs steps as processes on this machine: script steps under /bin/sh, TypeScript steps in warm workers. */
+export class LocalRuntime implements Runtime {
+  readonly name = "local";
+  readonly maxParallel: number;
+  private readonly workers: WorkerPool;
+
+  constructor(private readonly options: LocalRuntimeOptions) {
+    this.maxParallel = options.maxParallel ?? cpus().length;
+    this.workers = new WorkerPool(join(options.cacheDir, "modules"));
+  }
+
+  execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir);
+    return this.workers.run(task, hooks);
+  }
+
+  close(): Promise<void> {
+    return this.workers.close();
+  }
+}
