@@ -34,7 +34,7 @@ export function constDeclaration(identifier: Node): import("ts-morph").VariableD
 
 /** Whether a declaration sits at the top level of its module (not inside a function or class). */
 export function isModuleLevel(declaration: Node): boolean {
-  return declaration.getFirstAncestor((a) => Node.isFunctionLikeDeclaration(a) || Node.isClassLike(a)) === undefined;
+  return declaration.getFirstAncestor((a) => Node.isFunctionLikeDeclaration(a) || Node.isClassDeclaration(a) || Node.isClassExpression(a)) === undefined;
 }
 
 /**
