@@ -24,3 +24,4 @@ export { runTypescriptStep } from "./step-runner.js";
 
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;
+export { ParameterError, parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
