@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 
@@ -16,6 +16,11 @@ export function copyIris(): string {
   });
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repoRoot, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
+  symlinkSync(join(repoRoot, "node_modules/@types"), join(dir, "node_modules/@types"));
+  // A standalone project: the example's own tsconfig extends the repository's base.
+  const base = JSON.parse(readFileSync(join(repoRoot, "tsconfig.base.json"), "utf8"));
+  const options = { ...base.compilerOptions, composite: false, declaration: false, declarationMap: false, noEmit: true };
+  writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions: options, include: ["pipeline.ts", "src"] }, null, 2)}\n`);
   return dir;
 }
 

@@ -42,6 +42,9 @@ export async function bundleSteps(exports: BundleExport[], projectRoot: string):
     const specifier = `./${relative(projectRoot, item.file).split("\\").join("/")}`;
     lines.push(`export { ${item.exportName} as ${alias} } from ${JSON.stringify(specifier)};`);
   }
+  // The SDK's artifact classes travel with the steps, so a worker hands a step real `Model`,
+  // `Table` … instances of the bundle's own copy of the SDK.
+  lines.push('export * as __canalSdk from "@canal/sdk";');
   const result = await build({
     stdin: { contents: lines.join("\n"), resolveDir: projectRoot, sourcefile: "canal-steps.js", loader: "js" },
     absWorkingDir: projectRoot,
