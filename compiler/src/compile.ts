@@ -20,7 +20,7 @@ import { type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
-import { CodeHashError, type Snapshot, scriptStepIdentity, snapshotDirectory } from "./snapshot.js";
+import { CodeHashError, hashedContent, type Snapshot, scriptStepIdentity, snapshotDirectory } from "./snapshot.js";
 import { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";
 
 export interface CompileOptions {
@@ -59,7 +59,9 @@ class Blobs {
     return digest;
   }
   addSnapshot(snapshot: Snapshot): string {
-    for (const file of snapshot.files) this.add(readFileSync(file.absolute), MediaType.file);
+    // The manifest names each file by the hash of its normalised bytes (CRLF -> LF in text), so
+    // those are the bytes shipped: a runtime verifies every file against the manifest.
+    for (const file of snapshot.files) this.add(hashedContent(readFileSync(file.absolute)), MediaType.file);
     return this.add(snapshot.manifest, MediaType.snapshotManifest);
   }
   refs(): BlobRef[] {
@@ -83,11 +85,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const result: CompileResult = { projectRoot, pipelines: [], diagnostics };
   if (hasErrors(result)) return result;
 
-  const lockfile = readLockfile(projectRoot);
   const git = gitInfo(projectRoot);
   const outDir = resolve(cwd, options.outDir ?? resolve(projectRoot, "canal-out"));
   for (const model of models) {
     try {
+      const lockfile = readLockfile(projectRoot);
       const { pipeline, blobs } = await finish(model, { project, projectRoot, lockfile });
       pipeline.source = { entry: pipeline.source?.entry ?? "", ...git };
       pipeline.hash = pipelineHash(pipeline);
@@ -101,12 +103,15 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       result.pipelines.push({ pipeline, dir, bytes });
     } catch (error) {
       if (!(error instanceof CodeHashError)) throw error;
+      const lockfile = error.code.startsWith("CANAL_LOCKFILE");
       result.diagnostics.push({
-        code: error.code === "CANAL_PATH_ESCAPES" ? "CANAL1017" : "CANAL1012",
+        code: error.code === "CANAL_PATH_ESCAPES" ? "CANAL1017" : lockfile ? "CANAL1018" : "CANAL1012",
         severity: "error",
-        message: error.message,
+        message: error.problem,
         hint: error.hint,
-        location: model.pipeline.steps[0]?.location ?? { file: relative(projectRoot, entries[0] ?? ""), line: 1, column: 1 },
+        location: lockfile
+          ? { file: "package-lock.json", line: 1, column: 1 }
+          : (model.pipeline.steps[0]?.location ?? { file: relative(projectRoot, entries[0] ?? ""), line: 1, column: 1 }),
       });
     }
   }

@@ -23,7 +23,8 @@ export type DiagnosticCode =
   | "CANAL1014" // step or pipeline class not exported, so a runtime cannot load it
   | "CANAL1015" // unknown step in `after`
   | "CANAL1016" // TypeScript error in the program (reported with the TS code)
-  | "CANAL1017"; // a path that escapes the project root
+  | "CANAL1017" // a path that escapes the project root
+  | "CANAL1018"; // the lockfile cannot be read (damaged, or a format Canal does not know)
 
 export interface Diagnostic {
   code: DiagnosticCode;

@@ -18,6 +18,8 @@ export interface Blobs {
 /** The cache index: outputs of an earlier successful step instance with the same key. */
 export interface CacheIndex {
   lookup(key: string): Promise<Record<string, StoredValue> | undefined>;
+  /** Forgets an entry whose blobs are missing or corrupt. */
+  invalidate(key: string): Promise<void>;
 }
 
 export interface OrchestrateOptions {
@@ -223,6 +225,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs: cached });
         return;
       }
+      // An entry whose bytes are gone or damaged is a miss, never a failure: drop it so that this
+      // run's outputs take its place.
+      if (cached) await options.cache.invalidate(key);
     }
 
     const maxRetries = step.retry?.maxRetries ?? 0;
@@ -230,7 +235,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     for (let attempt = 1; ; attempt++) {
       if (cancel.signal.aborted) {
         summary.steps[instance.key] = "canceled";
-        await emit({ type: "step-canceled", ...base(instance), attempt });
+        await emit({ type: "step-canceled", ...base(instance) });
         return;
       }
       await emit({ type: "step-started", ...base(instance), attempt });

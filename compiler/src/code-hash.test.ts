@@ -1,0 +1,487 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Project, ts } from "ts-morph";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CodeHashError, type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
+import { readLockfile } from "./lockfile.js";
+import type { StepDefinition } from "./model.js";
+import { scriptStepIdentity } from "./snapshot.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, "fixtures", "hash");
+const sdk = resolve(here, "../../packages/sdk");
+const made: string[] = [];
+
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+const versions = { leftpad: "1.0.0", padcore: "2.0.0", other: "3.0.0", nestedPadcore: "1.5.0" };
+
+function lockfile(v: typeof versions): string {
+  const pkg = (version: string, extra: object = {}) => ({
+    version,
+    integrity: `sha512-${version}`,
+    ...extra,
+  });
+  return JSON.stringify({
+    name: "fixture",
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      "": { name: "fixture", workspaces: ["packages/*"] },
+      "node_modules/@canal/sdk": pkg("0.1.0"),
+      "node_modules/@fix/shared": { resolved: "packages/shared", link: true },
+      "node_modules/@fix/built": { resolved: "packages/built", link: true },
+      "node_modules/leftpad": pkg(v.leftpad, { dependencies: { padcore: "^2.0.0" } }),
+      "node_modules/padcore": pkg(v.padcore),
+      "node_modules/other": pkg(v.other, { dependencies: { padcore: "^1.5.0" } }),
+      "node_modules/other/node_modules/padcore": pkg(v.nestedPadcore),
+      "packages/shared": { name: "@fix/shared", version: "0.2.0" },
+      "packages/built": { name: "@fix/built", version: "0.3.0" },
+    },
+  });
+}
+
+function write(root: string, file: string, text: string): void {
+  mkdirSync(dirname(join(root, file)), { recursive: true });
+  writeFileSync(join(root, file), text);
+}
+
+function fakePackage(
+  root: string,
+  dir: string,
+  name: string,
+  version: string,
+  code: string,
+  types: string,
+): void {
+  const dependencies = code.includes("padcore") ? { padcore: "^2.0.0" } : {};
+  const manifest = { name, version, type: "module", main: "index.js", types: "index.d.ts", dependencies };
+  write(root, `${dir}/package.json`, JSON.stringify(manifest));
+  write(root, `${dir}/index.js`, code);
+  write(root, `${dir}/index.d.ts`, types);
+}
+
+/** The fixture project in a fresh temp directory, with its node_modules and ignored files. */
+function makeProject(): string {
+  const root = mkdtempSync(join(tmpdir(), "canal-code-hash-"));
+  made.push(root);
+  cpSync(join(fixtures, "project"), root, { recursive: true });
+  write(root, "package-lock.json", lockfile(versions));
+  write(root, "tsconfig.json", JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true } }));
+  fakePackage(
+    root,
+    "node_modules/leftpad",
+    "leftpad",
+    versions.leftpad,
+    'import { core } from "padcore";\nexport const pad = (s, n) => core(s, n);\n',
+    "export declare function pad(s: string, n: number): string;\n",
+  );
+  fakePackage(
+    root,
+    "node_modules/padcore",
+    "padcore",
+    versions.padcore,
+    "export const core = (s) => s;\n",
+    "export declare function core(s: string, n: number): string;\n",
+  );
+  fakePackage(
+    root,
+    "node_modules/other",
+    "other",
+    versions.other,
+    "export const other = (s) => s;\n",
+    "export declare function other(s: string): string;\n",
+  );
+  fakePackage(root, "node_modules/other/node_modules/padcore", "padcore", versions.nestedPadcore, "", "");
+  mkdirSync(join(root, "node_modules/@canal"), { recursive: true });
+  symlinkSync(sdk, join(root, "node_modules/@canal/sdk"));
+  mkdirSync(join(root, "node_modules/@fix"), { recursive: true });
+  symlinkSync("../../packages/shared", join(root, "node_modules/@fix/shared"));
+  symlinkSync("../../packages/built", join(root, "node_modules/@fix/built"));
+  write(root, "packages/built/dist/index.js", 'export const built = () => "built";\n');
+  write(root, "packages/built/dist/index.d.ts", "export declare function built(): string;\n");
+  write(root, "prep_src/cache.tmp", "ignored by prep_src/.gitignore\n");
+  write(root, "prep_src/notes/todo.txt", "ignored by prep_src/.canalignore\n");
+  write(root, "prep_src/__pycache__/prepare.pyc", "ignored by the root .gitignore\n");
+  write(root, "data/config.json", '{ "seed": 1 }\n');
+  return root;
+}
+
+function edit(root: string, file: string, from: string, to: string): void {
+  const path = join(root, file);
+  const text = readFileSync(path, "utf8");
+  expect(text, `${file} should contain ${from}`).toContain(from);
+  writeFileSync(path, text.replace(from, to));
+}
+
+const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  strict: true,
+  skipLibCheck: true,
+};
+
+function methodStep(
+  project: Project,
+  root: string,
+  member: string,
+  extra: Partial<StepDefinition> = {},
+): StepDefinition {
+  const file = join(root, "pipeline.ts");
+  const node = project.getSourceFileOrThrow(file).getClassOrThrow("Demo").getMethodOrThrow(member);
+  return {
+    key: `pipeline.ts#Demo.${member}`,
+    name: member,
+    kind: "TYPESCRIPT",
+    declaration: { form: "method", node, className: "Demo" },
+    file,
+    exportName: "Demo",
+    member,
+    hashPaths: [],
+    ...extra,
+  };
+}
+
+type Identities = Record<"train" | "evaluate" | "compare" | "clean" | "prepare", CodeIdentity>;
+
+/** Every step's identity, from a fresh program (as each `canal compile` builds one). */
+function identities(root: string, hashPaths: string[] = []): Identities {
+  const project = new Project({ compilerOptions });
+  const file = join(root, "pipeline.ts");
+  const sf = project.addSourceFileAtPath(file);
+  project.resolveSourceFileDependencies();
+  const ctx = { project, projectRoot: root, lockfile: readLockfile(root) };
+  const step = (member: string) =>
+    typescriptStepIdentity(methodStep(project, root, member, { hashPaths }), ctx);
+  const clean: StepDefinition = {
+    key: "pipeline.ts#clean",
+    name: "clean",
+    kind: "TYPESCRIPT",
+    declaration: { form: "function", node: sf.getVariableDeclarationOrThrow("clean") },
+    file,
+    exportName: "clean",
+    hashPaths,
+  };
+  const prepare = methodStep(project, root, "prepare", {
+    kind: "SCRIPT",
+    source: join(root, "prep_src"),
+    hashPaths,
+  });
+  return {
+    train: step("train"),
+    evaluate: step("evaluate"),
+    compare: step("compare"),
+    clean: typescriptStepIdentity(clean, ctx),
+    prepare: scriptStepIdentity(prepare, root).identity,
+  };
+}
+
+function hashes(ids: Identities): Record<string, string> {
+  return Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, id.hash]));
+}
+
+/** The steps whose hash differs between two runs. */
+function changed(before: Identities, after: Identities): string[] {
+  return Object.keys(before).filter(
+    (name) => before[name as keyof Identities].hash !== after[name as keyof Identities].hash,
+  );
+}
+
+function paths(id: CodeIdentity): string[] {
+  return id.files.map((file) => file.path);
+}
+
+describe("typescriptStepIdentity", () => {
+  let root = "";
+  let base: Identities;
+  beforeAll(() => {
+    root = makeProject();
+    base = identities(root);
+  });
+
+  it("lists the step's code, the local modules and packages it reaches, and nothing else", () => {
+    expect(paths(base.train)).toEqual([
+      "npm:@canal/sdk@0.1.0",
+      "pipeline.ts#Demo.train",
+      "src/deep.ts",
+      "src/features.ts",
+    ]);
+    expect(paths(base.evaluate)).toEqual([
+      "npm:@canal/sdk@0.1.0",
+      "npm:leftpad@1.0.0",
+      "npm:padcore@2.0.0",
+      "pipeline.ts#Demo.evaluate",
+      "src/index.ts",
+      "src/math.ts",
+    ]);
+    expect(paths(base.compare)).toEqual([
+      "npm:@canal/sdk@0.1.0",
+      "npm:other@3.0.0",
+      "npm:padcore@1.5.0",
+      "packages/built/package.json",
+      "packages/built/src/index.ts",
+      "packages/shared/src/index.ts",
+      "pipeline.ts#Demo.compare",
+    ]);
+    expect(paths(base.clean)).toEqual(["npm:@canal/sdk@0.1.0", "pipeline.ts#clean"]);
+    for (const id of Object.values(base)) {
+      expect(id.hash).toMatch(/^[0-9a-f]{64}$/);
+      for (const file of id.files) expect(file.path.startsWith("/")).toBe(false);
+    }
+  });
+
+  it("keeps every hash through comment and formatting edits", () => {
+    const copy = makeProject();
+    cpSync(join(fixtures, "reformatted"), copy, { recursive: true });
+    expect(readFileSync(join(copy, "pipeline.ts"), "utf8")).not.toBe(
+      readFileSync(join(root, "pipeline.ts"), "utf8"),
+    );
+    expect(hashes(identities(copy))).toEqual(hashes(base));
+  });
+
+  it("changes exactly the steps that import an edited helper module, directly or transitively", () => {
+    const copy = makeProject();
+    edit(copy, "src/deep.ts", "v + 1", "v + 2");
+    expect(changed(base, identities(copy))).toEqual(["train"]);
+  });
+
+  it("follows aliased imports (featurize as makeFeatures)", () => {
+    const copy = makeProject();
+    edit(copy, "src/features.ts", "features-", "feats-");
+    expect(changed(base, identities(copy))).toEqual(["train"]);
+  });
+
+  it("follows re-exports (export { scale } from)", () => {
+    const copy = makeProject();
+    edit(copy, "src/math.ts", "v * 3", "v * 4");
+    expect(changed(base, identities(copy))).toEqual(["evaluate"]);
+  });
+
+  it("ignores type-only imports, which compilation erases", () => {
+    const copy = makeProject();
+    edit(copy, "src/types.ts", "epochs: number;", "epochs: number;\n  batch?: number;");
+    expect(changed(base, identities(copy))).toEqual([]);
+  });
+
+  it("leaves a step alone when another step's method in the same class changes", () => {
+    const copy = makeProject();
+    edit(copy, "pipeline.ts", "String(sizes[0]), 3", "String(sizes[0]), 4");
+    expect(changed(base, identities(copy))).toEqual(["evaluate"]);
+  });
+
+  it("follows this.x to other members and top-level declarations, transitively", () => {
+    const member = makeProject();
+    edit(member, "pipeline.ts", "private readonly base = 10;", "private readonly base = 11;");
+    expect(changed(base, identities(member))).toEqual(["train"]);
+    const constant = makeProject();
+    edit(constant, "pipeline.ts", "const FACTOR = 2;", "const FACTOR = 3;");
+    expect(changed(base, identities(constant))).toEqual(["train"]);
+    const fn = makeProject();
+    edit(fn, "pipeline.ts", ".clean`;", ".cleaned`;");
+    expect(changed(base, identities(fn))).toEqual(["clean"]);
+  });
+
+  it("ignores unrelated declarations of the same file but not code that runs when it loads", () => {
+    const unrelated = makeProject();
+    edit(unrelated, "pipeline.ts", '"used by no step"', '"still used by no step"');
+    expect(changed(base, identities(unrelated))).toEqual([]);
+    const sideEffect = makeProject();
+    edit(
+      sideEffect,
+      "pipeline.ts",
+      "const FACTOR = 2;",
+      'const FACTOR = 2;\nglobalThis.process.env.MODE = "fast";',
+    );
+    expect(changed(base, identities(sideEffect))).toEqual(["train", "evaluate", "compare", "clean"]);
+  });
+
+  it("leaves the step's options out: they are config, hashed with the step", () => {
+    const copy = makeProject();
+    edit(copy, "pipeline.ts", "@step({ retries: 1 })", "@step({ retries: 5 })");
+    edit(copy, "pipeline.ts", "step.fn({ retries: 2 }", "step.fn({ retries: 3 }");
+    expect(changed(base, identities(copy))).toEqual([]);
+  });
+
+  it("changes exactly the steps using a package whose locked version changes", () => {
+    const bump = (patch: Partial<typeof versions>) => {
+      const copy = makeProject();
+      writeFileSync(join(copy, "package-lock.json"), lockfile({ ...versions, ...patch }));
+      return changed(base, identities(copy));
+    };
+    expect(bump({ leftpad: "1.0.1" })).toEqual(["evaluate"]);
+    // A dependency of a package the step imports: top-level padcore for leftpad, the nested one for other.
+    expect(bump({ padcore: "2.0.1" })).toEqual(["evaluate"]);
+    expect(bump({ nestedPadcore: "1.5.1" })).toEqual(["compare"]);
+  });
+
+  it("treats workspace-linked packages as local source", () => {
+    const shared = makeProject();
+    edit(shared, "packages/shared/src/index.ts", '"shared"', '"shared!"');
+    expect(changed(base, identities(shared))).toEqual(["compare"]);
+    // @fix/built resolves to its built .d.ts: its files are hashed, minus what .gitignore leaves out (dist/).
+    const built = makeProject();
+    edit(built, "packages/built/src/index.ts", '"built"', '"built!"');
+    expect(changed(base, identities(built))).toEqual(["compare"]);
+  });
+
+  it("falls back to the installed versions without a lockfile, and says so", () => {
+    const copy = makeProject();
+    rmSync(join(copy, "package-lock.json"));
+    expect(paths(identities(copy).evaluate)).toEqual([
+      "npm:@canal/sdk@0.1.0 (no lockfile)",
+      "npm:leftpad@1.0.0 (no lockfile)",
+      "npm:padcore@2.0.0 (no lockfile)",
+      "pipeline.ts#Demo.evaluate",
+      "src/index.ts",
+      "src/math.ts",
+    ]);
+  });
+
+  it("includes hashPaths contents", () => {
+    const withPaths = identities(root, [join(root, "data")]);
+    expect(paths(withPaths.train)).toContain("data/config.json");
+    const copy = makeProject();
+    edit(copy, "data/config.json", '"seed": 1', '"seed": 2');
+    expect(changed(withPaths, identities(copy, [join(copy, "data")]))).toEqual(Object.keys(base));
+  });
+
+  it("gives the same identities to the project copied to another directory", () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "canal-elsewhere-"));
+    made.push(elsewhere);
+    const copy = join(elsewhere, "nested", "checkout");
+    cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
+    expect(identities(copy)).toEqual(base);
+  });
+
+  it("rejects a relative import that leaves the project root", () => {
+    const copy = makeProject();
+    const outside = mkdtempSync(join(tmpdir(), "canal-outside-"));
+    made.push(outside);
+    write(outside, "outside.ts", "export const outside = 1;\n");
+    edit(
+      copy,
+      "src/deep.ts",
+      "export function",
+      `import "${relative(join(copy, "src"), outside)}/outside.js";\nexport function`,
+    );
+    expect(() => identities(copy)).toThrow(CodeHashError);
+    expect(() => identities(copy)).toThrow(
+      /step `train`: src\/deep.ts imports "[^"]*outside.js", which is outside the project root/,
+    );
+  });
+});
+
+describe("script steps", () => {
+  let base: Identities;
+  beforeAll(() => {
+    base = identities(makeProject());
+  });
+
+  it("changes when a file of the source directory changes", () => {
+    const copy = makeProject();
+    edit(copy, "prep_src/prepare.py", '"prepare"', '"prepare!"');
+    expect(changed(base, identities(copy))).toEqual(["prepare"]);
+  });
+
+  it("ignores files that .gitignore or .canalignore leave out", () => {
+    expect(paths(base.prepare)).toEqual([
+      "prep_src/.canalignore",
+      "prep_src/.gitignore",
+      "prep_src/prepare.py",
+    ]);
+    const copy = makeProject();
+    write(copy, "prep_src/cache.tmp", "changed");
+    write(copy, "prep_src/notes/todo.txt", "changed");
+    write(copy, "prep_src/__pycache__/prepare.pyc", "changed");
+    expect(changed(base, identities(copy))).toEqual([]);
+  });
+});
+
+/** A one-file project: `step.ts` holds class `S` whose method `run` is the step. */
+function miniProject(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "canal-mini-"));
+  made.push(root);
+  write(root, "package.json", JSON.stringify({ name: "mini", type: "module" }));
+  for (const [file, text] of Object.entries(files)) write(root, file, text);
+  return root;
+}
+
+function runHash(root: string): CodeIdentity {
+  const project = new Project({ compilerOptions: { ...compilerOptions, allowJs: false } });
+  const file = join(root, "step.ts");
+  const node = project.addSourceFileAtPath(file).getClassOrThrow("S").getMethodOrThrow("run");
+  project.resolveSourceFileDependencies();
+  const def: StepDefinition = {
+    key: "step.ts#S.run",
+    name: "run",
+    kind: "TYPESCRIPT",
+    declaration: { form: "method", node, className: "S" },
+    file,
+    exportName: "S",
+    member: "run",
+    hashPaths: [],
+  };
+  return typescriptStepIdentity(def, { project, projectRoot: root, lockfile: readLockfile(root) });
+}
+
+function hashOfBody(body: string, rest = ""): string {
+  return runHash(
+    miniProject({ "step.ts": `export class S {\n  run(a: any, b: any): any {\n${body}\n  }\n${rest}}\n` }),
+  ).hash;
+}
+
+describe("normalisation", () => {
+  it("keeps meaning-free edits and catches meaningful ones", () => {
+    const base = hashOfBody(
+      '    const x = { "k": [1, 2], s: "q" };\n    return (y) => x.k.map((n) => n + y);',
+    );
+    const same = [
+      "const x = {k: [1, 2,], s: 'q',}; return y => x.k.map(n => n + y)",
+      '\t// c\n\tconst x = {\n\t\t"k": [\n\t\t\t1,\n\t\t\t2,\n\t\t],\n\t\ts: "q", /* d */\n\t}\n\treturn (y) =>\n\t\tx.k.map((n) => n + y)',
+    ];
+    for (const body of same) expect(hashOfBody(body), body).toBe(base);
+    const different = [
+      'const x = { "k": [1, 3], s: "q" }; return (y) => x.k.map((n) => n + y);',
+      'const x = { "k": [1, 2], s: "Q" }; return (y) => x.k.map((n) => n + y);',
+      'const x = { "k": [1, 2], s: "q" }; return (y) => x.k.map((n) => n - y);',
+      'let x = { "k": [1, 2], s: "q" }; return (y) => x.k.map((n) => n + y);',
+    ];
+    for (const body of different) expect(hashOfBody(body), body).not.toBe(base);
+  });
+
+  it("tells apart programs whose tokens differ only where a semicolon or parentheses were", () => {
+    expect(hashOfBody("    a\n    (b)")).not.toBe(hashOfBody("    a;\n    (b)"));
+    expect(hashOfBody("    return (a?.b).c;")).not.toBe(hashOfBody("    return a?.b.c;"));
+    expect(hashOfBody("    for (a;;) {}")).not.toBe(hashOfBody("    for (;a;) {}"));
+  });
+
+  it("follows dynamic imports and the JavaScript file behind a local .d.ts", () => {
+    const files = {
+      "step.ts":
+        'import { legacy } from "./legacy.js";\nexport class S {\n  async run() {\n    const m = await import("./dyn.js");\n    return m.dyn + legacy;\n  }\n}\n',
+      "dyn.ts": "export const dyn = 1;\n",
+      "legacy.js": "export const legacy = 1;\n",
+      "legacy.d.ts": "export declare const legacy: number;\n",
+    };
+    const base = runHash(miniProject(files));
+    expect(base.files.map((f) => f.path)).toEqual(["dyn.ts", "legacy.js", "step.ts#S.run"]);
+    expect(runHash(miniProject({ ...files, "dyn.ts": "export const dyn = 2;\n" })).hash).not.toBe(base.hash);
+    expect(runHash(miniProject({ ...files, "legacy.js": "export const legacy = 2;\n" })).hash).not.toBe(
+      base.hash,
+    );
+  });
+
+  it("takes every member once `this` is handed on, as any of them may then run", () => {
+    const step = (other: string) =>
+      hashOfBody("    return use(this);", `  other() {\n    return ${other};\n  }\n`);
+    expect(step("1")).not.toBe(step("2"));
+    const direct = (other: string) =>
+      hashOfBody("    return this.run;", `  other() {\n    return ${other};\n  }\n`);
+    expect(direct("1")).toBe(direct("2"));
+  });
+});

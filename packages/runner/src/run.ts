@@ -1,0 +1,166 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { ArtifactError, type Pipeline, pipelineToJson, readArtifact } from "@canal/ir";
+import {
+  artifactBlobPath,
+  type CacheIndex,
+  materializeSnapshot,
+  orchestrate,
+  resolveParameters,
+  type RunEvent,
+  type RunSummary,
+  type Runtime,
+  type StoredValue,
+} from "@canal/runtime-core";
+import type { Run, Workspace } from "@canal/store";
+import { RunRecorder } from "./recorder.js";
+
+export interface RunPipelineOptions {
+  workspace: Workspace;
+  /** A compiled artifact directory. */
+  artifactDir: string;
+  /** Parameter values as given (validated here); artifact parameters as paths. */
+  parameters?: Record<string, unknown>;
+  runtime: Runtime;
+  /** Run every step regardless of the cache (AzureML regenerate_outputs). */
+  regenerate?: boolean;
+  /** Step ids to run regardless of the cache. */
+  force?: Set<string>;
+  maxParallel?: number;
+  signal?: AbortSignal;
+  /** Called with the run as soon as it is recorded, before any step starts. */
+  onStart?(run: Run, pipeline: Pipeline): void;
+  onEvent?(event: RunEvent): void;
+}
+
+/** The workspace's own directory for Canal's files (beside the metadata database). */
+export function canalDir(workspace: Workspace): string {
+  return dirname(resolve(workspace.root, workspace.config.store.path));
+}
+
+/**
+ * Keeps an immutable copy of the artifact in the workspace, named by the pipeline hash, so a run
+ * (and a later `canal rerun`) never depends on a build directory that a recompile overwrites.
+ */
+function keepArtifact(workspace: Workspace, artifactDir: string, hash: string): string {
+  const target = join(canalDir(workspace), "artifacts", hash);
+  if (!existsSync(target)) {
+    mkdirSync(dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${process.pid}`;
+    cpSync(artifactDir, temp, { recursive: true });
+    try {
+      renameSync(temp, target);
+    } catch {
+      rmSync(temp, { recursive: true, force: true }); // another run kept the same artifact first
+    }
+  }
+  return target;
+}
+
+async function storeArtifactParameter(
+  workspace: Workspace,
+  artifactDir: string,
+  name: string,
+  given: { path: string } | { blob: string; directory: boolean },
+): Promise<StoredValue> {
+  if ("path" in given) {
+    const path = resolve(given.path);
+    let directory: boolean;
+    try {
+      directory = statSync(path).isDirectory();
+    } catch {
+      throw new ArtifactError("CANAL_ARTIFACT_NOT_FOUND", `parameter \`${name}\`: ${path} does not exist; pass an existing file or directory`);
+    }
+    return { digest: directory ? await workspace.blobs.putDirectory(path) : await workspace.blobs.putFile(path), directory };
+  }
+  if (!given.directory) return { digest: await workspace.blobs.putFile(artifactBlobPath(artifactDir, given.blob)), directory: false };
+  const temp = mkdtempSync(join(canalDir(workspace), "param-"));
+  try {
+    materializeSnapshot(artifactDir, given.blob, join(temp, "d"));
+    return { digest: await workspace.blobs.putDirectory(join(temp, "d")), directory: true };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs a compiled pipeline in a workspace: records the pipeline version and the run, validates the
+ * parameters, orchestrates the steps on the runtime, and records every event. Returns when the run
+ * has ended, whatever its status.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<{ run: Run; summary: RunSummary }> {
+  const { workspace, runtime } = options;
+  const source = readArtifact(options.artifactDir);
+  const problems = source.verify();
+  if (problems.length > 0) throw problems[0];
+  const pipeline = source.pipeline;
+  const { values, artifacts } = resolveParameters(pipeline, options.parameters ?? {});
+  const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
+  const { metadata, blobs } = workspace;
+  const artifactParameters: Record<string, StoredValue> = {};
+  for (const [name, given] of Object.entries(artifacts)) {
+    artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
+  }
+  const version = await metadata.registerPipelineVersion({
+    pipeline: pipeline.name,
+    hash: pipeline.hash,
+    ir: pipelineToJson(pipeline),
+    artifactLocation: artifactDir,
+  });
+  const recorded: Record<string, unknown> = { ...values };
+  for (const [name, value] of Object.entries(artifactParameters)) recorded[name] = value;
+  const git = pipeline.source?.gitCommit
+    ? { commit: pipeline.source.gitCommit, branch: pipeline.source.gitBranch ?? "", dirty: Boolean(pipeline.source.gitDirty) }
+    : undefined;
+  let run = await metadata.createRun({
+    pipelineVersionId: version.id,
+    parameters: recorded,
+    ...(git ? { git } : {}),
+    runtime: runtime.name,
+    regenerate: Boolean(options.regenerate),
+    pid: process.pid,
+    status: "running",
+    startedAt: Date.now(),
+  });
+  options.onStart?.(run, pipeline);
+  const recorder = new RunRecorder(metadata, run.id);
+  const cache: CacheIndex = {
+    async lookup(key) {
+      return (await metadata.getCacheEntry(key))?.outputs;
+    },
+    async invalidate(key) {
+      await metadata.deleteCacheEntry(key);
+    },
+  };
+  let summary: RunSummary;
+  try {
+    summary = await orchestrate({
+      runId: run.id,
+      pipeline,
+      artifactDir,
+      parameters: values,
+      artifactParameters,
+      runtime,
+      blobs,
+      cache,
+      workRoot: join(canalDir(workspace), "work"),
+      ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
+      regenerate: Boolean(options.regenerate),
+      ...(options.force ? { force: options.force } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onEvent: (event) => {
+        options.onEvent?.(event);
+        const written = recorder.record(event);
+        // Log chunks are queued in order but not waited for: a chatty step must not slow down.
+        return event.type === "step-log" ? undefined : written;
+      },
+    });
+  } catch (error) {
+    summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
+  }
+  await recorder.flush();
+  const failed = Object.entries(summary.steps).filter(([, state]) => state === "failed").map(([key]) => key);
+  const error = summary.error ?? (failed.length ? `step${failed.length > 1 ? "s" : ""} ${failed.join(", ")} failed` : undefined);
+  run = await metadata.updateRun(run.id, { status: summary.status, endedAt: Date.now(), ...(error ? { error } : {}) });
+  return { run, summary };
+}

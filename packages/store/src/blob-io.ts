@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { type FileHandle, open } from "node:fs/promises";
+
+// One reused buffer per copy: memory stays at this size whatever the file's.
+const CHUNK = 1 << 20;
+
+export interface Hashed {
+  digest: string;
+  size: number;
+}
+
+/** Copies `source` into `target` (when given) while hashing what was read: one pass over the bytes. */
+export async function copyHashing(source: string, target?: FileHandle): Promise<Hashed> {
+  const hash = createHash("sha256");
+  const input = await open(source, "r");
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  let size = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      if (target) await target.write(chunk);
+      size += bytesRead;
+    }
+  } finally {
+    await input.close();
+  }
+  return { digest: hash.digest("hex"), size };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Makes a rename durable: the new directory entry reaches the disk only when the directory itself
+ * is synced. Some file systems refuse to sync a directory; there it is best effort.
+ */
+export async function syncDirectory(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "EPERM" && code !== "EISDIR" && code !== "EBADF") throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping the results in order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,96 @@
+/** Every error the store raises carries one of these codes; scripts match on the code, never the text. */
+export type StoreErrorCode =
+  | "CANAL_STORE_RUN_NOT_FOUND"
+  | "CANAL_STORE_STEP_RUN_NOT_FOUND"
+  | "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND"
+  | "CANAL_STORE_INVALID_RECORD"
+  | "CANAL_STORE_SCHEMA_TOO_NEW"
+  | "CANAL_STORE_OPEN_FAILED"
+  | "CANAL_STORE_INVALID_DIGEST"
+  | "CANAL_STORE_BLOB_MISSING"
+  | "CANAL_STORE_BLOB_CORRUPT"
+  | "CANAL_STORE_UNSUPPORTED_FILE"
+  | "CANAL_STORE_DESTINATION_EXISTS"
+  | "CANAL_STORE_CONFIG_INVALID"
+  | "CANAL_STORE_WORKSPACE_EXISTS";
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+export class RunNotFoundError extends StoreError {
+  constructor(
+    readonly runId: string,
+    location: string,
+  ) {
+    super(
+      "CANAL_STORE_RUN_NOT_FOUND",
+      `no run \`${runId}\` in workspace ${location}; \`canal runs\` lists them`,
+    );
+    this.name = "RunNotFoundError";
+  }
+}
+
+export class StepRunNotFoundError extends StoreError {
+  /** `step` names it as a user would ("train", "train[2]"), or by id when the run is not known. */
+  constructor(runId: string | undefined, step: string, location: string) {
+    super(
+      "CANAL_STORE_STEP_RUN_NOT_FOUND",
+      runId === undefined
+        ? `no step run ${step} in workspace ${location}; \`canal runs show <run>\` lists the steps of a run`
+        : `run \`${runId}\` has no step \`${step}\` in workspace ${location}; ` +
+            `\`canal runs show ${runId}\` lists its steps`,
+    );
+    this.name = "StepRunNotFoundError";
+  }
+}
+
+export class BlobMissingError extends StoreError {
+  constructor(
+    readonly digest: string,
+    root: string,
+  ) {
+    super(
+      "CANAL_STORE_BLOB_MISSING",
+      `artifact sha256:${digest} is not in the artifact store ${root}; re-run the step that produced it ` +
+        "(`canal run --regenerate` rebuilds every output)",
+    );
+    this.name = "BlobMissingError";
+  }
+}
+
+export class BlobCorruptError extends StoreError {
+  constructor(
+    readonly digest: string,
+    readonly path: string,
+    actual: string,
+  ) {
+    super(
+      "CANAL_STORE_BLOB_CORRUPT",
+      `artifact sha256:${digest} at ${path} is corrupt: its content hashes to sha256:${actual}; ` +
+        "it is never used as it is: the step that produced it runs again on the next `canal run`, which rewrites it",
+    );
+    this.name = "BlobCorruptError";
+  }
+}
+
+export function invalidDigest(digest: string): StoreError {
+  return new StoreError(
+    "CANAL_STORE_INVALID_DIGEST",
+    `\`${digest}\` is not an artifact digest: expected 64 lowercase hex characters (a sha256)`,
+  );
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/** Digests become file names, so anything else (a path, `..`) is refused before it reaches the disk. */
+export function checkDigest(digest: string): string {
+  if (!DIGEST.test(digest)) throw invalidDigest(digest);
+  return digest;
+}

@@ -1,0 +1,45 @@
+/**
+ * Canal's store: run metadata (pipelines, runs, step runs, attempts, logs, metrics, lineage, the
+ * cache index) behind `MetadataStore`, and content-addressed artifact bytes behind `BlobStore`.
+ * The embedded default is SQLite plus a local directory, configured by canal.config.json.
+ *
+ * @example
+ * ```ts
+ * import { openWorkspace } from "@canal/store";
+ *
+ * const ws = openWorkspace(process.cwd());
+ * const version = await ws.metadata.registerPipelineVersion({ pipeline: "iris", hash, ir: irJson });
+ * const run = await ws.metadata.createRun({ pipelineVersionId: version.id, runtime: "local" });
+ * const train = await ws.metadata.createStepRun({ runId: run.id, stepId: "train" });
+ * await ws.metadata.startAttempt(train.id, 1);
+ * const model = await ws.blobs.putFile("out/model.pkl");
+ * await ws.metadata.finishStepRun(train.id, {
+ *   status: "succeeded",
+ *   attempt: { number: 1, status: "succeeded", exitCode: 0 },
+ *   cacheKey, components, reusable: true,
+ *   outputs: { model: { digest: model, directory: false } },
+ * });
+ * for (const r of await ws.metadata.listRuns({ pipeline: "iris", limit: 10 })) console.log(r.id, r.status);
+ * await ws.close();
+ * ```
+ */
+
+export type { CacheKeyChange } from "./cache-diff.js";
+export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
+export type { WorkspaceConfig, WorkspaceConfigFile } from "./config.js";
+export { CONFIG_FILE, ConfigError } from "./config.js";
+export type { StoreErrorCode } from "./errors.js";
+export {
+  BlobCorruptError,
+  BlobMissingError,
+  RunNotFoundError,
+  StepRunNotFoundError,
+  StoreError,
+} from "./errors.js";
+export { newRunId } from "./ids.js";
+export { LocalBlobStore } from "./local-blobs.js";
+export type { SqliteStoreOptions } from "./sqlite.js";
+export { SqliteMetadataStore } from "./sqlite.js";
+export type * from "./types.js";
+export type { FoundWorkspace, Workspace } from "./workspace.js";
+export { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";

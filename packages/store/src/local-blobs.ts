@@ -1,0 +1,262 @@
+import { randomBytes } from "node:crypto";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { copyHashing, errorCode, type Hashed, mapLimit, sha256, syncDirectory } from "./blob-io.js";
+import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "./errors.js";
+import { encodeManifest, listFiles, parseManifest } from "./manifest.js";
+import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "./types.js";
+
+// Files of a directory are stored and rebuilt this many at a time: enough to hide per-file latency,
+// few enough to stay well under the open-file limit.
+const PARALLEL_FILES = 8;
+
+/**
+ * Artifact bytes in a local directory, addressed by sha256:
+ *
+ *   sha256/ab/cdef…        the bytes of every blob (files, and directory manifests), read-only
+ *   directories/ab/cdef…   an empty marker: this digest is a directory's manifest
+ *   tmp/                   blobs being written; renamed into sha256/ only once complete and synced
+ *
+ * A crash leaves at worst a stray file under tmp/, never a partial blob under its final name.
+ * Writing content that is already stored rewrites it when the stored copy does not match its name,
+ * so re-running the step that produced a corrupt blob repairs it.
+ */
+export class LocalBlobStore implements BlobStore {
+  readonly root: string;
+  /** Digest -> the file identity (inode, size, times) last found intact: a re-check costs one stat. */
+  private readonly verified = new Map<string, string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private blobPath(digest: string): string {
+    return join(this.root, "sha256", digest.slice(0, 2), digest.slice(2));
+  }
+
+  private markerPath(digest: string): string {
+    return join(this.root, "directories", digest.slice(0, 2), digest.slice(2));
+  }
+
+  private async tempFile(): Promise<{ path: string; handle: FileHandle }> {
+    const dir = join(this.root, "tmp");
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, randomBytes(8).toString("hex"));
+    return { path, handle: await open(path, "wx", 0o644) };
+  }
+
+  async put(bytes: Uint8Array | string): Promise<string> {
+    const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+    const digest = sha256(data);
+    if ((await this.check(digest)) === "ok") return digest;
+    const temp = await this.tempFile();
+    try {
+      await temp.handle.writeFile(data);
+      await this.commit(temp, digest);
+    } finally {
+      await this.discard(temp);
+    }
+    return digest;
+  }
+
+  async putFile(path: string): Promise<string> {
+    return (await this.storeFile(path)).digest;
+  }
+
+  private async storeFile(path: string): Promise<Hashed> {
+    const temp = await this.tempFile();
+    try {
+      // Hash what is copied, not the source afterwards: the digest names exactly the stored bytes
+      // even if the source changes meanwhile.
+      const hashed = await copyHashing(path, temp.handle);
+      if ((await this.check(hashed.digest)) !== "ok") await this.commit(temp, hashed.digest);
+      return hashed;
+    } finally {
+      await this.discard(temp);
+    }
+  }
+
+  private async commit(temp: { path: string; handle: FileHandle }, digest: string): Promise<void> {
+    await temp.handle.sync();
+    await temp.handle.chmod(0o444);
+    const final = this.blobPath(digest);
+    await mkdir(dirname(final), { recursive: true });
+    // rename() replaces atomically: a concurrent writer of the same content, or a reader, sees
+    // either the old complete file or the new one.
+    await rename(temp.path, final);
+    await syncDirectory(dirname(final));
+    this.verified.delete(digest);
+  }
+
+  private async discard(temp: { path: string; handle: FileHandle }): Promise<void> {
+    await temp.handle.close().catch(() => {});
+    await rm(temp.path, { force: true });
+  }
+
+  async putDirectory(path: string): Promise<string> {
+    const files = await listFiles(path);
+    const entries = await mapLimit(files, PARALLEL_FILES, async (file): Promise<ManifestEntry> => {
+      const { digest, size } = await this.storeFile(file.absolute);
+      return { path: file.path, sha256: digest, size, executable: file.executable };
+    });
+    const digest = await this.put(encodeManifest(entries));
+    const marker = this.markerPath(digest);
+    await mkdir(dirname(marker), { recursive: true });
+    await writeFile(marker, "");
+    await syncDirectory(dirname(marker));
+    return digest;
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.exists(this.blobPath(checkDigest(digest)))) !== undefined;
+  }
+
+  private async exists(path: string) {
+    return stat(path, { bigint: true }).catch((error) => {
+      if (errorCode(error) === "ENOENT") return undefined;
+      throw error;
+    });
+  }
+
+  private async isDirectory(digest: string): Promise<boolean> {
+    return (await this.exists(this.markerPath(digest))) !== undefined;
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const info = await this.exists(this.blobPath(checkDigest(digest)));
+    if (!info) return undefined;
+    if (!(await this.isDirectory(digest))) return { digest, kind: "file", size: Number(info.size) };
+    const entries = await this.readManifest(digest);
+    return { digest, kind: "directory", size: entries.reduce((sum, e) => sum + e.size, 0) };
+  }
+
+  async get(digest: string): Promise<Buffer> {
+    const path = this.blobPath(checkDigest(digest));
+    const bytes = await readFile(path).catch((error) => {
+      if (errorCode(error) === "ENOENT") throw new BlobMissingError(digest, this.root);
+      throw error;
+    });
+    const actual = sha256(bytes);
+    if (actual !== digest) throw new BlobCorruptError(digest, path, actual);
+    return bytes;
+  }
+
+  async readManifest(digest: string): Promise<ManifestEntry[]> {
+    const bytes = await this.get(digest);
+    if (!(await this.isDirectory(digest))) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_DIGEST",
+        `sha256:${digest} is a file artifact, not a directory; read it with get or materialize it`,
+      );
+    }
+    return parseManifest(bytes, digest);
+  }
+
+  async verify(digest: string): Promise<BlobStatus> {
+    const own = await this.check(checkDigest(digest));
+    if (own !== "ok" || !(await this.isDirectory(digest))) return own;
+    let entries: ManifestEntry[];
+    try {
+      entries = await this.readManifest(digest);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === "CANAL_STORE_BLOB_CORRUPT") return "corrupt";
+      throw error;
+    }
+    const members = await mapLimit(entries, PARALLEL_FILES, (entry) => this.check(entry.sha256));
+    if (members.includes("corrupt")) return "corrupt";
+    return members.includes("missing") ? "missing" : "ok";
+  }
+
+  /** Whether the stored file is there and hashes to its name. */
+  private async check(digest: string): Promise<BlobStatus> {
+    const path = this.blobPath(digest);
+    const info = await this.exists(path);
+    if (!info) return "missing";
+    const identity = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    if (this.verified.get(digest) === identity) return "ok";
+    const { digest: actual } = await copyHashing(path).catch((error) => {
+      if (errorCode(error) === "ENOENT") return { digest: undefined };
+      throw error;
+    });
+    if (actual === undefined) return "missing";
+    if (actual !== digest) return "corrupt";
+    this.verified.set(digest, identity);
+    return "ok";
+  }
+
+  async materialize(digest: string, destination: string): Promise<void> {
+    const target = resolve(destination);
+    if (!(await this.has(digest))) throw new BlobMissingError(digest, this.root);
+    if (!(await this.isDirectory(digest))) {
+      await this.materializeFile(digest, target, false);
+      return;
+    }
+    const entries = await this.readManifest(digest);
+    await this.refuseNonEmpty(target);
+    // Built beside the destination and renamed into place: a failure (a corrupt member) leaves no
+    // half-built directory where a step would read it.
+    const staging = `${target}.canal-${randomBytes(4).toString("hex")}`;
+    await mkdir(staging, { recursive: true });
+    try {
+      await mapLimit(entries, PARALLEL_FILES, (entry) =>
+        this.materializeFile(entry.sha256, join(staging, ...entry.path.split("/")), entry.executable),
+      );
+      await rename(staging, target).catch((error) => {
+        if (errorCode(error) === "ENOTEMPTY" || errorCode(error) === "EEXIST")
+          throw this.destinationExists(target);
+        throw error;
+      });
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Copies one blob out, hashing while streaming; a mismatch removes the copy and throws. */
+  private async materializeFile(digest: string, target: string, executable: boolean): Promise<void> {
+    await mkdir(dirname(target), { recursive: true });
+    const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
+    const handle = await open(temp, "wx", executable ? 0o755 : 0o644);
+    try {
+      const source = this.blobPath(digest);
+      const { digest: actual } = await copyHashing(source, handle).catch((error) => {
+        if (errorCode(error) === "ENOENT") throw new BlobMissingError(digest, this.root);
+        throw error;
+      });
+      if (actual !== digest) throw new BlobCorruptError(digest, source, actual);
+      await handle.chmod(executable ? 0o755 : 0o644);
+      await handle.close();
+      await rename(temp, target).catch((error) => {
+        if (errorCode(error) === "EISDIR") throw this.destinationExists(target);
+        throw error;
+      });
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  private async refuseNonEmpty(target: string): Promise<void> {
+    const info = await this.exists(target);
+    if (!info) return;
+    if (!info.isDirectory() || (await readdir(target)).length > 0) throw this.destinationExists(target);
+  }
+
+  private destinationExists(target: string): StoreError {
+    return new StoreError(
+      "CANAL_STORE_DESTINATION_EXISTS",
+      `cannot materialize into ${target}: something is already there; remove it or choose an empty path`,
+    );
+  }
+}

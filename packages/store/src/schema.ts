@@ -1,0 +1,190 @@
+import type Database from "better-sqlite3";
+import { StoreError } from "./errors.js";
+
+/**
+ * Forward-only migrations, applied in order inside one immediate transaction at open. A released
+ * migration is never edited: a schema change is a new entry, so every existing database reaches
+ * the same schema by the same steps.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE workspaces (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE pipelines (
+  id INTEGER PRIMARY KEY,
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (workspace_id, name)
+);
+
+CREATE TABLE pipeline_versions (
+  id INTEGER PRIMARY KEY,
+  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+  version INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  ir TEXT NOT NULL,
+  artifact_location TEXT,
+  created_at INTEGER NOT NULL,
+  UNIQUE (pipeline_id, hash),
+  UNIQUE (pipeline_id, version)
+);
+
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  pipeline_version_id INTEGER NOT NULL REFERENCES pipeline_versions(id),
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'canceled')),
+  parameters TEXT NOT NULL,
+  git_commit TEXT,
+  git_branch TEXT,
+  git_dirty INTEGER,
+  runtime TEXT NOT NULL,
+  regenerate INTEGER NOT NULL DEFAULT 0,
+  pid INTEGER,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER
+);
+CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
+CREATE INDEX runs_by_version ON runs (pipeline_version_id, created_at DESC);
+
+CREATE TABLE step_runs (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step_id TEXT NOT NULL,
+  instance INTEGER NOT NULL,
+  status TEXT NOT NULL
+    CHECK (status IN ('queued', 'running', 'cached', 'succeeded', 'failed', 'skipped', 'canceled')),
+  cache_key TEXT,
+  cache_components TEXT,
+  reused_from INTEGER REFERENCES step_runs(id) ON DELETE SET NULL,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  UNIQUE (run_id, step_id, instance)
+);
+CREATE INDEX step_runs_by_step ON step_runs (step_id, instance);
+
+CREATE TABLE attempts (
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'canceled')),
+  exit_code INTEGER,
+  error TEXT,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  stdout_digest TEXT,
+  stderr_digest TEXT,
+  PRIMARY KEY (step_run_id, number)
+);
+
+CREATE TABLE log_chunks (
+  step_run_id INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  stream TEXT NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (step_run_id, attempt, seq),
+  FOREIGN KEY (step_run_id, attempt) REFERENCES attempts(step_run_id, number) ON DELETE CASCADE
+);
+
+-- Kind and size stay NULL while an artifact is known only by reference (a fan-in list).
+CREATE TABLE artifacts (
+  digest TEXT PRIMARY KEY CHECK (length(digest) = 64),
+  kind TEXT CHECK (kind IN ('file', 'directory')),
+  size INTEGER,
+  media_type TEXT,
+  created_at INTEGER NOT NULL
+);
+
+-- value: the StoredValue as JSON, so a fan-in list or a JSON value reads back exactly.
+CREATE TABLE step_inputs (
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (step_run_id, name)
+);
+CREATE TABLE step_outputs (
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (step_run_id, name)
+);
+
+-- The lineage edges: one row per artifact digest inside a step input or output.
+CREATE TABLE artifact_uses (
+  digest TEXT NOT NULL REFERENCES artifacts(digest),
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id) ON DELETE CASCADE,
+  direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+  name TEXT NOT NULL,
+  PRIMARY KEY (digest, direction, step_run_id, name)
+);
+CREATE INDEX artifact_uses_by_step_run ON artifact_uses (step_run_id);
+
+-- Non-finite numbers (NaN, Infinity) cannot live in a REAL column: they are kept as text.
+CREATE TABLE metrics (
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('number', 'string')),
+  number REAL,
+  text TEXT,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (step_run_id, name, sequence)
+);
+
+CREATE TABLE cache_entries (
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  key TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  components TEXT NOT NULL,
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, key)
+);
+CREATE INDEX cache_entries_by_step_run ON cache_entries (step_run_id);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** Brings the database to SCHEMA_VERSION; returns the versions it applied (none when up to date). */
+export function migrate(db: Database.Database, location: string): number[] {
+  return db
+    .transaction(() => {
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+      );
+      const row = db.prepare("SELECT max(version) AS version FROM schema_version").get() as {
+        version: number | null;
+      };
+      const current = row.version ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new StoreError(
+          "CANAL_STORE_SCHEMA_TOO_NEW",
+          `the store ${location} has schema version ${current}, newer than this Canal understands ` +
+            `(${SCHEMA_VERSION}); upgrade Canal to use this workspace`,
+        );
+      }
+      const applied: number[] = [];
+      const record = db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        db.exec(migration.sql);
+        record.run(migration.version, Date.now());
+        applied.push(migration.version);
+      }
+      return applied;
+    })
+    .immediate();
+}

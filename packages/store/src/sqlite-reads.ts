@@ -1,0 +1,263 @@
+import type Database from "better-sqlite3";
+import { RunNotFoundError, StepRunNotFoundError, StoreError } from "./errors.js";
+import {
+  type ArtifactRow,
+  type AttemptRow,
+  CACHE_ENTRY_SELECT,
+  type CacheEntryRow,
+  type LineageRow,
+  type MetricRow,
+  PIPELINE_VERSION_SELECT,
+  type PipelineVersionRow,
+  RUN_SELECT,
+  type RunRow,
+  STEP_RUN_SELECT,
+  type StepRunRow,
+  stepLabel,
+  toArtifact,
+  toAttempt,
+  toCacheEntry,
+  toLineageEdge,
+  toMetric,
+  toPipelineVersion,
+  toRun,
+  toStepRun,
+} from "./sqlite-rows.js";
+import type {
+  ArtifactInfo,
+  Attempt,
+  CacheEntry,
+  Lineage,
+  LogChunk,
+  LogPage,
+  Metric,
+  MetricFilter,
+  PipelineInfo,
+  PipelineVersion,
+  Run,
+  RunFilter,
+  StepRun,
+  StoredValue,
+} from "./types.js";
+
+/** The read side of the SQLite store: plain SELECTs, outside any write transaction. */
+export class SqliteReads {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  protected constructor(
+    protected readonly db: Database.Database,
+    readonly workspace: string,
+    protected readonly workspaceId: number,
+    protected readonly location: string,
+  ) {}
+
+  /** Prepared once per connection: preparing is most of the cost of a small statement. */
+  protected stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  protected runById(id: string): Run {
+    const row = this.stmt(`${RUN_SELECT} AND r.id = @id`).get({ workspace: this.workspaceId, id }) as
+      | RunRow
+      | undefined;
+    if (!row) throw new RunNotFoundError(id, this.location);
+    return toRun(row);
+  }
+
+  protected stepRunById(id: number): StepRun {
+    const row = this.stmt(
+      `${STEP_RUN_SELECT} JOIN runs r ON r.id = s.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id WHERE s.id = ? AND p.workspace_id = ?`,
+    ).get(id, this.workspaceId) as StepRunRow | undefined;
+    if (!row) throw new StepRunNotFoundError(undefined, `#${id}`, this.location);
+    return toStepRun(row);
+  }
+
+  protected versionNotFound(id: number): StoreError {
+    return new StoreError(
+      "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND",
+      `no pipeline version #${id} in workspace ${this.location}; register it with registerPipelineVersion first`,
+    );
+  }
+
+  async getPipelineVersion(id: number): Promise<PipelineVersion> {
+    const row = this.stmt(`${PIPELINE_VERSION_SELECT} AND pv.id = @id`).get({
+      workspace: this.workspaceId,
+      id,
+    }) as PipelineVersionRow | undefined;
+    if (!row) throw this.versionNotFound(id);
+    return toPipelineVersion(row);
+  }
+
+  async listPipelines(): Promise<PipelineInfo[]> {
+    const rows = this.stmt(
+      `SELECT p.name, p.created_at, count(pv.id) AS versions,
+         (SELECT hash FROM pipeline_versions WHERE pipeline_id = p.id ORDER BY version DESC LIMIT 1) AS latest_hash
+       FROM pipelines p LEFT JOIN pipeline_versions pv ON pv.pipeline_id = p.id
+       WHERE p.workspace_id = ? GROUP BY p.id ORDER BY p.name`,
+    ).all(this.workspaceId) as Array<{
+      name: string;
+      created_at: number;
+      versions: number;
+      latest_hash: string | null;
+    }>;
+    return rows.map((row) => {
+      const info: PipelineInfo = { name: row.name, createdAt: row.created_at, versions: row.versions };
+      if (row.latest_hash !== null) info.latestHash = row.latest_hash;
+      return info;
+    });
+  }
+
+  async listPipelineVersions(pipeline: string): Promise<PipelineVersion[]> {
+    const rows = this.stmt(`${PIPELINE_VERSION_SELECT} AND p.name = @pipeline ORDER BY pv.version`).all({
+      workspace: this.workspaceId,
+      pipeline,
+    }) as PipelineVersionRow[];
+    return rows.map(toPipelineVersion);
+  }
+
+  async getRun(id: string): Promise<Run> {
+    return this.runById(id);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    const statuses = filter.status === undefined ? [] : ([] as string[]).concat(filter.status);
+    const clauses = [
+      filter.pipeline === undefined ? "" : "AND p.name = @pipeline",
+      statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
+    ];
+    const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
+    if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
+    statuses.forEach((status, i) => {
+      params[`status${i}`] = status;
+    });
+    // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
+    const rows = this.stmt(
+      `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
+    ).all(params) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  async getStepRun(runId: string, stepId: string, instance = -1): Promise<StepRun> {
+    this.runById(runId);
+    const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
+      runId,
+      stepId,
+      instance,
+    ) as StepRunRow | undefined;
+    if (!row) throw new StepRunNotFoundError(runId, stepLabel(stepId, instance), this.location);
+    return toStepRun(row);
+  }
+
+  async listStepRuns(runId: string): Promise<StepRun[]> {
+    this.runById(runId);
+    const rows = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? ORDER BY s.id`).all(runId) as StepRunRow[];
+    return rows.map(toStepRun);
+  }
+
+  async listAttempts(stepRunId: number): Promise<Attempt[]> {
+    this.stepRunById(stepRunId);
+    const rows = this.stmt("SELECT * FROM attempts WHERE step_run_id = ? ORDER BY number").all(
+      stepRunId,
+    ) as AttemptRow[];
+    return rows.map(toAttempt);
+  }
+
+  async readLog(stepRunId: number, attempt: number, from = 0, limit = 1000): Promise<LogPage> {
+    const chunks = this.stmt(
+      `SELECT seq, stream, text, at FROM log_chunks WHERE step_run_id = ? AND attempt = ? AND seq >= ?
+       ORDER BY seq LIMIT ?`,
+    ).all(stepRunId, attempt, from, limit) as LogChunk[];
+    const last = chunks.at(-1);
+    return { chunks, next: last ? last.seq + 1 : from };
+  }
+
+  async getMetrics(filter: MetricFilter): Promise<Metric[]> {
+    const rows = this.stmt(
+      `SELECT m.*, s.step_id, s.instance FROM metrics m
+       JOIN step_runs s ON s.id = m.step_run_id JOIN runs r ON r.id = s.run_id
+       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE p.workspace_id = @workspace AND (@runId IS NULL OR s.run_id = @runId)
+         AND (@stepRunId IS NULL OR m.step_run_id = @stepRunId) AND (@name IS NULL OR m.name = @name)
+       ORDER BY m.step_run_id, m.name, m.sequence`,
+    ).all({
+      workspace: this.workspaceId,
+      runId: filter.runId ?? null,
+      stepRunId: filter.stepRunId ?? null,
+      name: filter.name ?? null,
+    }) as MetricRow[];
+    return rows.map(toMetric);
+  }
+
+  async getInputs(stepRunId: number): Promise<Record<string, StoredValue>> {
+    return this.values("step_inputs", stepRunId);
+  }
+
+  async getOutputs(stepRunId: number): Promise<Record<string, StoredValue>> {
+    return this.values("step_outputs", stepRunId);
+  }
+
+  private values(table: "step_inputs" | "step_outputs", stepRunId: number): Record<string, StoredValue> {
+    this.stepRunById(stepRunId);
+    const rows = this.stmt(`SELECT name, value FROM ${table} WHERE step_run_id = ? ORDER BY name`).all(
+      stepRunId,
+    ) as Array<{ name: string; value: string }>;
+    return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value) as StoredValue]));
+  }
+
+  async getArtifact(digest: string): Promise<ArtifactInfo | undefined> {
+    const row = this.stmt("SELECT * FROM artifacts WHERE digest = ?").get(digest) as ArtifactRow | undefined;
+    return row ? toArtifact(row) : undefined;
+  }
+
+  async lineage(digest: string): Promise<Lineage> {
+    const rows = this.stmt(
+      `SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
+         p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
+       FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id JOIN runs r ON r.id = s.run_id
+       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE u.digest = ? AND p.workspace_id = ? ORDER BY at, s.id, u.name`,
+    ).all(digest, this.workspaceId) as LineageRow[];
+    const lineage: Lineage = {
+      producedBy: rows.filter((r) => r.direction === "output").map(toLineageEdge),
+      consumedBy: rows.filter((r) => r.direction === "input").map(toLineageEdge),
+    };
+    const artifact = await this.getArtifact(digest);
+    if (artifact) lineage.artifact = artifact;
+    return lineage;
+  }
+
+  async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
+    const row = this.stmt(`${CACHE_ENTRY_SELECT} AND ce.key = @key`).get({
+      workspace: this.workspaceId,
+      key,
+    }) as CacheEntryRow | undefined;
+    return row ? toCacheEntry(row) : undefined;
+  }
+
+  async lastCacheEntryForStep(
+    pipeline: string,
+    stepId: string,
+    options: { instance?: number; before?: number } = {},
+  ): Promise<CacheEntry | undefined> {
+    const row = this.stmt(
+      `${CACHE_ENTRY_SELECT} AND s.step_id = @stepId AND (@instance IS NULL OR s.instance = @instance)
+         AND (@before IS NULL OR ce.created_at < @before)
+         AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+           JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = @pipeline)
+       ORDER BY ce.created_at DESC, ce.rowid DESC LIMIT 1`,
+    ).get({
+      workspace: this.workspaceId,
+      pipeline,
+      stepId,
+      instance: options.instance ?? null,
+      before: options.before ?? null,
+    }) as CacheEntryRow | undefined;
+    return row ? toCacheEntry(row) : undefined;
+  }
+}

@@ -1,0 +1,126 @@
+// The row-level writes that several events share. They run inside the caller's write transaction.
+import type Database from "better-sqlite3";
+import { checkDigest, StoreError } from "./errors.js";
+import { SqliteReads } from "./sqlite-reads.js";
+import { type AttemptRow, artifactRefs, metricColumns, stepLabel, toAttempt } from "./sqlite-rows.js";
+import type { ArtifactInfo, Attempt, AttemptEnd, MetricPoint, NewCacheEntry, StoredValue } from "./types.js";
+
+export class SqliteRecords extends SqliteReads {
+  protected constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
+    super(db, workspace, workspaceId, location);
+  }
+
+  protected endAttempt(stepRunId: number, end: AttemptEnd): Attempt {
+    const changes = this.stmt(
+      `UPDATE attempts SET status = @status, exit_code = @exitCode, error = @error, ended_at = @endedAt,
+         stdout_digest = @stdout, stderr_digest = @stderr
+       WHERE step_run_id = @stepRunId AND number = @number`,
+    ).run({
+      stepRunId,
+      number: end.number,
+      status: end.status,
+      exitCode: end.exitCode ?? null,
+      error: end.error ?? null,
+      endedAt: end.endedAt ?? Date.now(),
+      stdout: end.stdoutDigest ?? null,
+      stderr: end.stderrDigest ?? null,
+    }).changes;
+    if (changes === 0) throw this.attemptNotStarted(stepRunId, end.number);
+    return this.attempt(stepRunId, end.number);
+  }
+
+  protected insertCacheEntry(entry: NewCacheEntry): boolean {
+    for (const value of Object.values(entry.outputs)) this.saveArtifactRefs(value);
+    return (
+      this.stmt(
+        `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) DO NOTHING`,
+      ).run(
+        this.workspaceId,
+        entry.key,
+        JSON.stringify(entry.outputs),
+        JSON.stringify(entry.components),
+        entry.stepRunId,
+        entry.createdAt ?? Date.now(),
+      ).changes === 1
+    );
+  }
+
+  protected saveArtifacts(artifacts: ArtifactInfo[]): void {
+    // Identical digests mean identical bytes, so a conflicting writer can only add what an earlier
+    // one did not know (the size of an artifact first seen inside a fan-in list).
+    const upsert = this.stmt(
+      `INSERT INTO artifacts (digest, kind, size, media_type, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
+         size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)`,
+    );
+    for (const a of artifacts) {
+      upsert.run(
+        checkDigest(a.digest),
+        a.kind ?? null,
+        a.size ?? null,
+        a.mediaType ?? null,
+        a.createdAt ?? Date.now(),
+      );
+    }
+  }
+
+  protected saveArtifactRefs(value: StoredValue): string[] {
+    const refs = artifactRefs(value);
+    this.saveArtifacts(refs);
+    return refs.map((r) => r.digest);
+  }
+
+  protected saveValues(
+    stepRunId: number,
+    direction: "input" | "output",
+    values: Record<string, StoredValue>,
+  ): void {
+    const table = direction === "input" ? "step_inputs" : "step_outputs";
+    const save = this.stmt(
+      `INSERT INTO ${table} (step_run_id, name, value) VALUES (?, ?, ?)
+       ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
+    );
+    const use = this.stmt(
+      `INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    for (const [name, value] of Object.entries(values)) {
+      save.run(stepRunId, name, JSON.stringify(value));
+      for (const digest of this.saveArtifactRefs(value)) use.run(digest, stepRunId, direction, name);
+    }
+  }
+
+  protected saveMetrics(stepRunId: number, points: MetricPoint[], at: number): void {
+    const next = this.stmt(
+      "SELECT coalesce(max(sequence), -1) + 1 AS next FROM metrics WHERE step_run_id = ? AND name = ?",
+    );
+    const save = this.stmt(
+      `INSERT INTO metrics (step_run_id, name, sequence, kind, number, text, at)
+       VALUES (@stepRunId, @name, @sequence, @kind, @number, @text, @at)
+       ON CONFLICT (step_run_id, name, sequence) DO UPDATE SET kind = excluded.kind, number = excluded.number,
+         text = excluded.text, at = excluded.at`,
+    );
+    for (const point of points) {
+      const sequence = point.sequence ?? (next.get(stepRunId, point.name) as { next: number }).next;
+      save.run({ stepRunId, name: point.name, sequence, at: point.at ?? at, ...metricColumns(point.value) });
+    }
+  }
+
+  protected attempt(stepRunId: number, number: number): Attempt {
+    return toAttempt(
+      this.stmt("SELECT * FROM attempts WHERE step_run_id = ? AND number = ?").get(
+        stepRunId,
+        number,
+      ) as AttemptRow,
+    );
+  }
+
+  protected attemptNotStarted(stepRunId: number, number: number): StoreError {
+    const stepRun = this.stepRunById(stepRunId);
+    return new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `attempt ${number} of step \`${stepLabel(stepRun.stepId, stepRun.instance)}\` in run \`${stepRun.runId}\` ` +
+        "was never started; record it with startAttempt first",
+    );
+  }
+}

@@ -1,0 +1,297 @@
+// Rows as better-sqlite3 returns them, and their mapping to the store's vocabulary. NULL columns
+// become absent fields, never `undefined`-valued ones, so records compare and serialize cleanly.
+import { checkDigest } from "./errors.js";
+import type {
+  ArtifactInfo,
+  ArtifactKind,
+  Attempt,
+  AttemptStatus,
+  CacheEntry,
+  LineageEdge,
+  Metric,
+  PipelineVersion,
+  Run,
+  RunStatus,
+  StepRun,
+  StepRunStatus,
+  StoredValue,
+} from "./types.js";
+
+type Nullable<T> = T | null;
+
+/** Drops absent fields so a record never carries `key: undefined`. */
+export function defined<T extends object>(record: T): T {
+  for (const key of Object.keys(record) as Array<keyof T>) if (record[key] == null) delete record[key];
+  return record;
+}
+
+const opt = <T>(value: Nullable<T>): T | undefined => value ?? undefined;
+
+export interface PipelineVersionRow {
+  id: number;
+  pipeline: string;
+  version: number;
+  hash: string;
+  ir: string;
+  artifact_location: Nullable<string>;
+  created_at: number;
+}
+
+export const PIPELINE_VERSION_SELECT = `
+SELECT pv.id, p.name AS pipeline, pv.version, pv.hash, pv.ir, pv.artifact_location, pv.created_at
+FROM pipeline_versions pv JOIN pipelines p ON p.id = pv.pipeline_id
+WHERE p.workspace_id = @workspace`;
+
+export function toPipelineVersion(row: PipelineVersionRow): PipelineVersion {
+  return defined({
+    id: row.id,
+    pipeline: row.pipeline,
+    version: row.version,
+    hash: row.hash,
+    ir: row.ir,
+    artifactLocation: opt(row.artifact_location),
+    createdAt: row.created_at,
+  });
+}
+
+export interface RunRow {
+  id: string;
+  pipeline: string;
+  pipeline_version_id: number;
+  pipeline_version: number;
+  pipeline_hash: string;
+  status: RunStatus;
+  parameters: string;
+  git_commit: Nullable<string>;
+  git_branch: Nullable<string>;
+  git_dirty: Nullable<number>;
+  runtime: string;
+  regenerate: number;
+  pid: Nullable<number>;
+  error: Nullable<string>;
+  created_at: number;
+  started_at: Nullable<number>;
+  ended_at: Nullable<number>;
+}
+
+export const RUN_SELECT = `
+SELECT r.*, p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
+FROM runs r
+JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+JOIN pipelines p ON p.id = pv.pipeline_id
+WHERE p.workspace_id = @workspace`;
+
+export function toRun(row: RunRow): Run {
+  const git = defined({
+    commit: opt(row.git_commit),
+    branch: opt(row.git_branch),
+    dirty: row.git_dirty == null ? undefined : row.git_dirty === 1,
+  });
+  return defined({
+    id: row.id,
+    pipeline: row.pipeline,
+    pipelineVersionId: row.pipeline_version_id,
+    pipelineVersion: row.pipeline_version,
+    pipelineHash: row.pipeline_hash,
+    status: row.status,
+    parameters: JSON.parse(row.parameters) as Record<string, unknown>,
+    git: Object.keys(git).length > 0 ? git : undefined,
+    runtime: row.runtime,
+    regenerate: row.regenerate === 1,
+    pid: opt(row.pid),
+    error: opt(row.error),
+    createdAt: row.created_at,
+    startedAt: opt(row.started_at),
+    endedAt: opt(row.ended_at),
+  });
+}
+
+export interface StepRunRow {
+  id: number;
+  run_id: string;
+  step_id: string;
+  instance: number;
+  status: StepRunStatus;
+  cache_key: Nullable<string>;
+  cache_components: Nullable<string>;
+  reused_from: Nullable<number>;
+  reused_run_id: Nullable<string>;
+  error: Nullable<string>;
+  created_at: number;
+  started_at: Nullable<number>;
+  ended_at: Nullable<number>;
+}
+
+export const STEP_RUN_SELECT = `
+SELECT s.*, src.run_id AS reused_run_id
+FROM step_runs s LEFT JOIN step_runs src ON src.id = s.reused_from`;
+
+export function toStepRun(row: StepRunRow): StepRun {
+  return defined({
+    id: row.id,
+    runId: row.run_id,
+    stepId: row.step_id,
+    instance: row.instance,
+    status: row.status,
+    cacheKey: opt(row.cache_key),
+    cacheComponents: row.cache_components == null ? undefined : JSON.parse(row.cache_components),
+    reusedFrom:
+      row.reused_from == null || row.reused_run_id == null
+        ? undefined
+        : { runId: row.reused_run_id, stepRunId: row.reused_from },
+    error: opt(row.error),
+    createdAt: row.created_at,
+    startedAt: opt(row.started_at),
+    endedAt: opt(row.ended_at),
+  });
+}
+
+/** "train" or "train[2]", as the orchestrator and the CLI name step instances. */
+export function stepLabel(stepId: string, instance: number): string {
+  return instance < 0 ? stepId : `${stepId}[${instance}]`;
+}
+
+export interface AttemptRow {
+  step_run_id: number;
+  number: number;
+  status: AttemptStatus;
+  exit_code: Nullable<number>;
+  error: Nullable<string>;
+  started_at: number;
+  ended_at: Nullable<number>;
+  stdout_digest: Nullable<string>;
+  stderr_digest: Nullable<string>;
+}
+
+export function toAttempt(row: AttemptRow): Attempt {
+  return defined({
+    stepRunId: row.step_run_id,
+    number: row.number,
+    status: row.status,
+    exitCode: opt(row.exit_code),
+    error: opt(row.error),
+    startedAt: row.started_at,
+    endedAt: opt(row.ended_at),
+    stdoutDigest: opt(row.stdout_digest),
+    stderrDigest: opt(row.stderr_digest),
+  });
+}
+
+export interface ArtifactRow {
+  digest: string;
+  kind: Nullable<ArtifactKind>;
+  size: Nullable<number>;
+  media_type: Nullable<string>;
+  created_at: number;
+}
+
+export function toArtifact(row: ArtifactRow): ArtifactInfo {
+  return defined({
+    digest: row.digest,
+    kind: opt(row.kind),
+    size: opt(row.size),
+    mediaType: opt(row.media_type),
+    createdAt: row.created_at,
+  });
+}
+
+export interface MetricRow {
+  step_run_id: number;
+  step_id: string;
+  instance: number;
+  name: string;
+  sequence: number;
+  kind: "number" | "string";
+  number: Nullable<number>;
+  text: Nullable<string>;
+  at: number;
+}
+
+export function toMetric(row: MetricRow): Metric {
+  const value = row.kind === "string" ? (row.text ?? "") : (row.number ?? Number(row.text));
+  return {
+    stepRunId: row.step_run_id,
+    stepId: row.step_id,
+    instance: row.instance,
+    name: row.name,
+    value,
+    sequence: row.sequence,
+    at: row.at,
+  };
+}
+
+/** The columns a metric value is stored in. */
+export function metricColumns(value: number | string): {
+  kind: "number" | "string";
+  number: number | null;
+  text: string | null;
+} {
+  if (typeof value === "string") return { kind: "string", number: null, text: value };
+  return Number.isFinite(value)
+    ? { kind: "number", number: value, text: null }
+    : { kind: "number", number: null, text: String(value) };
+}
+
+export interface CacheEntryRow {
+  key: string;
+  outputs: string;
+  components: string;
+  step_run_id: number;
+  run_id: string;
+  step_id: string;
+  instance: number;
+  created_at: number;
+}
+
+export const CACHE_ENTRY_SELECT = `
+SELECT ce.key, ce.outputs, ce.components, ce.step_run_id, ce.created_at, s.run_id, s.step_id, s.instance
+FROM cache_entries ce JOIN step_runs s ON s.id = ce.step_run_id
+WHERE ce.workspace_id = @workspace`;
+
+export function toCacheEntry(row: CacheEntryRow): CacheEntry {
+  return {
+    key: row.key,
+    outputs: JSON.parse(row.outputs),
+    components: JSON.parse(row.components),
+    producedBy: {
+      runId: row.run_id,
+      stepRunId: row.step_run_id,
+      stepId: row.step_id,
+      instance: row.instance,
+    },
+    createdAt: row.created_at,
+  };
+}
+
+export interface LineageRow {
+  direction: "input" | "output";
+  name: string;
+  step_run_id: number;
+  step_id: string;
+  instance: number;
+  status: StepRunStatus;
+  run_id: string;
+  pipeline: string;
+  at: number;
+}
+
+export function toLineageEdge(row: LineageRow): LineageEdge {
+  return {
+    runId: row.run_id,
+    pipeline: row.pipeline,
+    stepRunId: row.step_run_id,
+    stepId: row.step_id,
+    instance: row.instance,
+    name: row.name,
+    status: row.status,
+    at: row.at,
+  };
+}
+
+/** The artifacts a value refers to, with their kind where the value tells it. */
+export function artifactRefs(value: StoredValue): Array<{ digest: string; kind?: ArtifactKind }> {
+  if ("digest" in value)
+    return [{ digest: checkDigest(value.digest), kind: value.directory ? "directory" : "file" }];
+  if ("digests" in value) return value.digests.map((digest) => ({ digest: checkDigest(digest) }));
+  return [];
+}

@@ -1,0 +1,330 @@
+import Database from "better-sqlite3";
+import { StoreError } from "./errors.js";
+import { newRunId } from "./ids.js";
+import { migrate } from "./schema.js";
+import { SqliteRecords } from "./sqlite-records.js";
+import {
+  PIPELINE_VERSION_SELECT,
+  type PipelineVersionRow,
+  STEP_RUN_SELECT,
+  type StepRunRow,
+  toPipelineVersion,
+  toStepRun,
+} from "./sqlite-rows.js";
+import type {
+  ArtifactInfo,
+  Attempt,
+  AttemptEnd,
+  MetadataStore,
+  MetricPoint,
+  NewCacheEntry,
+  NewPipelineVersion,
+  NewRun,
+  NewStepRun,
+  PipelineVersion,
+  Run,
+  RunUpdate,
+  StepRun,
+  StepRunEnd,
+} from "./types.js";
+
+export interface SqliteStoreOptions {
+  /** The workspace every read and write is scoped to; created on first open. */
+  workspace: string;
+  /** How errors name the workspace (its root directory); default the database path. */
+  location?: string;
+  /** How long a write waits for another process's transaction before failing. Default 10 s. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded metadata store. Safe for several processes on one database file (two runs sharing
+ * the cache): WAL lets readers go on while one process writes, every write transaction takes the
+ * write lock up front (BEGIN IMMEDIATE) so that waiting goes through busy_timeout instead of failing
+ * with SQLITE_BUSY when a read-then-write transaction loses a race, and the shared rows (cache
+ * entries, artifacts) are inserted with ON CONFLICT so the first writer wins.
+ */
+export class SqliteMetadataStore extends SqliteRecords implements MetadataStore {
+  private constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
+    super(db, workspace, workspaceId, location);
+  }
+
+  static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
+    const location = options.location ?? path;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+      db.pragma("journal_mode = WAL");
+      // NORMAL in WAL mode: a commit survives a crash of the process; only a power loss may drop the
+      // last commits, never corrupt the file. Blob bytes are fsynced before any row names them.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      migrate(db, location);
+      const handle = db;
+      const workspaceId = handle
+        .transaction(() => {
+          handle
+            .prepare("INSERT INTO workspaces (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .run(options.workspace, Date.now());
+          return (
+            handle.prepare("SELECT id FROM workspaces WHERE name = ?").get(options.workspace) as {
+              id: number;
+            }
+          ).id;
+        })
+        .immediate();
+      return new SqliteMetadataStore(handle, options.workspace, workspaceId, location);
+    } catch (error) {
+      db?.close();
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(
+        "CANAL_STORE_OPEN_FAILED",
+        `cannot open the metadata store ${path} of workspace ${location}: ${(error as Error).message}; ` +
+          "check `store.path` in canal.config.json, or move the file away to start a fresh store",
+      );
+    }
+  }
+
+  /** Runs `fn` as one write transaction holding the write lock from its first statement. */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  async registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion> {
+    return this.write(() => {
+      const at = version.createdAt ?? Date.now();
+      this.stmt(
+        "INSERT INTO pipelines (workspace_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(this.workspaceId, version.pipeline, at);
+      const pipeline = this.stmt("SELECT id FROM pipelines WHERE workspace_id = ? AND name = ?").get(
+        this.workspaceId,
+        version.pipeline,
+      ) as { id: number };
+      this.stmt(
+        `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, created_at)
+         SELECT @pipeline, coalesce(max(version), 0) + 1, @hash, @ir, @location, @at
+         FROM pipeline_versions WHERE pipeline_id = @pipeline
+         ON CONFLICT (pipeline_id, hash) DO NOTHING`,
+      ).run({
+        pipeline: pipeline.id,
+        hash: version.hash,
+        ir: version.ir,
+        location: version.artifactLocation ?? null,
+        at,
+      });
+      const row = this.stmt(
+        `${PIPELINE_VERSION_SELECT} AND pv.pipeline_id = @pipeline AND pv.hash = @hash`,
+      ).get({
+        workspace: this.workspaceId,
+        pipeline: pipeline.id,
+        hash: version.hash,
+      }) as PipelineVersionRow;
+      return toPipelineVersion(row);
+    });
+  }
+
+  async createRun(run: NewRun): Promise<Run> {
+    const createdAt = run.createdAt ?? Date.now();
+    return this.write(() => {
+      const version = this.stmt(`${PIPELINE_VERSION_SELECT} AND pv.id = @id`).get({
+        workspace: this.workspaceId,
+        id: run.pipelineVersionId,
+      });
+      if (!version) throw this.versionNotFound(run.pipelineVersionId);
+      const insert = this.stmt(
+        `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
+           regenerate, pid, created_at, started_at)
+         VALUES (@id, @version, @status, @parameters, @commit, @branch, @dirty, @runtime, @regenerate, @pid, @at,
+           @startedAt)
+         ON CONFLICT (id) DO NOTHING`,
+      );
+      const values = {
+        version: run.pipelineVersionId,
+        status: run.status ?? "queued",
+        parameters: JSON.stringify(run.parameters ?? {}),
+        commit: run.git?.commit ?? null,
+        branch: run.git?.branch ?? null,
+        dirty: run.git?.dirty === undefined ? null : run.git.dirty ? 1 : 0,
+        runtime: run.runtime,
+        regenerate: run.regenerate ? 1 : 0,
+        pid: run.pid ?? null,
+        at: createdAt,
+        startedAt: run.startedAt ?? null,
+      };
+      // A generated id collides only when two runs start in the same second and draw the same
+      // suffix; a caller-chosen id that exists is a caller error.
+      for (let tries = 0; tries < 16; tries++) {
+        const id = run.id ?? newRunId(createdAt);
+        if (insert.run({ id, ...values }).changes === 1) return this.runById(id);
+        if (run.id) break;
+      }
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `run id \`${run.id ?? "(generated)"}\` is already taken in workspace ${this.location}; use a new id`,
+      );
+    });
+  }
+
+  async updateRun(id: string, update: RunUpdate): Promise<Run> {
+    return this.write(() => {
+      const run = this.runById(id);
+      this.stmt(
+        `UPDATE runs SET status = @status, started_at = @startedAt, ended_at = @endedAt, error = @error, pid = @pid
+         WHERE id = @id`,
+      ).run({
+        id,
+        status: update.status ?? run.status,
+        startedAt: update.startedAt ?? run.startedAt ?? null,
+        endedAt: update.endedAt ?? run.endedAt ?? null,
+        error: update.error ?? run.error ?? null,
+        pid: update.pid ?? run.pid ?? null,
+      });
+      return this.runById(id);
+    });
+  }
+
+  async createStepRun(stepRun: NewStepRun): Promise<StepRun> {
+    const instance = stepRun.instance ?? -1;
+    return this.write(() => {
+      this.runById(stepRun.runId);
+      this.stmt(
+        `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, instance) DO NOTHING`,
+      ).run(
+        stepRun.runId,
+        stepRun.stepId,
+        instance,
+        stepRun.status ?? "queued",
+        stepRun.error ?? null,
+        stepRun.createdAt ?? Date.now(),
+        stepRun.endedAt ?? null,
+      );
+      const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
+        stepRun.runId,
+        stepRun.stepId,
+        instance,
+      ) as StepRunRow;
+      return toStepRun(row);
+    });
+  }
+
+  async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
+    return this.write(() => {
+      this.stepRunById(stepRunId);
+      this.stmt(
+        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES (?, ?, 'running', ?)
+         ON CONFLICT (step_run_id, number) DO NOTHING`,
+      ).run(stepRunId, number, startedAt);
+      this.stmt(
+        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, ?), error = NULL WHERE id = ?",
+      ).run(startedAt, stepRunId);
+      return this.attempt(stepRunId, number);
+    });
+  }
+
+  async finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
+    return this.write(() => this.endAttempt(stepRunId, end));
+  }
+
+  async finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun> {
+    if (end.status === "cached" && !end.cacheKey) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
+      );
+    }
+    return this.write(() => {
+      const stepRun = this.stepRunById(stepRunId);
+      const endedAt = end.endedAt ?? Date.now();
+      if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
+      this.saveArtifacts(end.artifacts ?? []);
+      if (end.inputs) this.saveValues(stepRunId, "input", end.inputs);
+      if (end.outputs) this.saveValues(stepRunId, "output", end.outputs);
+      if (end.metrics) this.saveMetrics(stepRunId, end.metrics, endedAt);
+      const reusedFrom =
+        end.status === "cached"
+          ? (this.stmt("SELECT step_run_id FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
+              this.workspaceId,
+              end.cacheKey,
+            ) as { step_run_id: number } | undefined)
+          : undefined;
+      this.stmt(
+        `UPDATE step_runs SET status = @status, ended_at = @endedAt, error = @error,
+           cache_key = coalesce(@cacheKey, cache_key), cache_components = coalesce(@components, cache_components),
+           reused_from = @reusedFrom
+         WHERE id = @id`,
+      ).run({
+        id: stepRunId,
+        status: end.status,
+        endedAt,
+        error: end.error ?? null,
+        cacheKey: end.cacheKey ?? null,
+        components: end.components ? JSON.stringify(end.components) : null,
+        reusedFrom: reusedFrom?.step_run_id ?? null,
+      });
+      if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
+        this.insertCacheEntry({
+          key: end.cacheKey,
+          outputs: end.outputs,
+          components: end.components,
+          stepRunId: stepRun.id,
+          createdAt: endedAt,
+        });
+      }
+      return this.stepRunById(stepRunId);
+    });
+  }
+
+  async appendLog(
+    stepRunId: number,
+    attempt: number,
+    stream: "stdout" | "stderr",
+    text: string,
+    at: number = Date.now(),
+  ): Promise<number> {
+    return this.write(() => {
+      const exists = this.stmt("SELECT 1 FROM attempts WHERE step_run_id = ? AND number = ?").get(
+        stepRunId,
+        attempt,
+      );
+      if (!exists) throw this.attemptNotStarted(stepRunId, attempt);
+      const { seq } = this.stmt(
+        "SELECT coalesce(max(seq), -1) + 1 AS seq FROM log_chunks WHERE step_run_id = ? AND attempt = ?",
+      ).get(stepRunId, attempt) as { seq: number };
+      this.stmt(
+        "INSERT INTO log_chunks (step_run_id, attempt, seq, stream, text, at) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(stepRunId, attempt, seq, stream, text, at);
+      return seq;
+    });
+  }
+
+  async logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void> {
+    this.write(() => {
+      this.stepRunById(stepRunId);
+      this.saveMetrics(stepRunId, points, Date.now());
+    });
+  }
+
+  async recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
+    this.write(() => this.saveArtifacts(artifacts));
+  }
+
+  async putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
+    return this.write(() => {
+      this.stepRunById(entry.stepRunId);
+      return this.insertCacheEntry(entry);
+    });
+  }
+
+  async deleteCacheEntry(key: string): Promise<boolean> {
+    return this.write(
+      () =>
+        this.stmt("DELETE FROM cache_entries WHERE workspace_id = ? AND key = ?").run(this.workspaceId, key)
+          .changes > 0,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

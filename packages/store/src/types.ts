@@ -1,0 +1,380 @@
+// The store's vocabulary and its two interfaces. SQLite + a local directory implement them today;
+// PostgreSQL + S3 will implement the same ones, so every method is async and every write that one
+// event makes is one method (one transaction), never a sequence the caller must keep atomic.
+
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "failed" | "skipped" | "canceled";
+export type AttemptStatus = "running" | "succeeded" | "failed" | "canceled";
+export type LogStream = "stdout" | "stderr";
+export type ArtifactKind = "file" | "directory";
+
+/** A step input or output: an artifact by digest, a list of artifacts (fan-in), or canonical JSON. */
+export type StoredValue = { digest: string; directory: boolean } | { digests: string[] } | { json: string };
+
+/**
+ * What a cache key is made of, kept with each cache entry and step run so that a miss can be
+ * explained field by field (`explainCacheMiss`). Input values are described as strings:
+ * "sha256:<digest>", a list of those, or the canonical JSON of a parameter value.
+ */
+export interface CacheKeyComponents {
+  stepHash: string;
+  codeHash?: string;
+  codeFiles?: Array<{ path: string; sha256: string }>;
+  /** The environment id. */
+  environment: string;
+  /** Input name -> its described value. */
+  inputs: Record<string, string>;
+}
+
+export interface GitInfo {
+  commit?: string;
+  branch?: string;
+  dirty?: boolean;
+}
+
+export interface PipelineInfo {
+  name: string;
+  createdAt: number;
+  versions: number;
+  /** Hash of the newest version. */
+  latestHash?: string;
+}
+
+export interface PipelineVersion {
+  id: number;
+  pipeline: string;
+  /** 1, 2, 3… in the order the versions were first seen. */
+  version: number;
+  /** The IR pipeline hash: the version's identity. */
+  hash: string;
+  /** The IR in its readable JSON form. */
+  ir: string;
+  /** Where the compiled artifact lives (a directory, or later an object-store URL). */
+  artifactLocation?: string;
+  createdAt: number;
+}
+
+export interface NewPipelineVersion {
+  pipeline: string;
+  hash: string;
+  ir: string;
+  artifactLocation?: string;
+  createdAt?: number;
+}
+
+export interface Run {
+  /** Sortable and unique: `run-20261125-141523-ab12`. */
+  id: string;
+  pipeline: string;
+  pipelineVersionId: number;
+  pipelineVersion: number;
+  pipelineHash: string;
+  status: RunStatus;
+  parameters: Record<string, unknown>;
+  git?: GitInfo;
+  /** The runtime that executes it: "local", "docker", "slurm"… */
+  runtime: string;
+  /** `--regenerate`: every step ran regardless of the cache. */
+  regenerate: boolean;
+  /** The process driving the run, so a "running" run whose driver died can be told apart. */
+  pid?: number;
+  error?: string;
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface NewRun {
+  /** Generated (`newRunId`) when absent. */
+  id?: string;
+  pipelineVersionId: number;
+  parameters?: Record<string, unknown>;
+  git?: GitInfo;
+  runtime: string;
+  regenerate?: boolean;
+  pid?: number;
+  status?: RunStatus;
+  createdAt?: number;
+  startedAt?: number;
+}
+
+/** Fields of a run that change while it goes; absent fields are left as they are. */
+export interface RunUpdate {
+  status?: RunStatus;
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+  pid?: number;
+}
+
+export interface RunFilter {
+  pipeline?: string;
+  status?: RunStatus | RunStatus[];
+  /** At most this many, newest first. Default 100. */
+  limit?: number;
+}
+
+export interface StepRun {
+  id: number;
+  runId: string;
+  stepId: string;
+  /** The fan-out iteration, or -1 for a step that is not fanned out. */
+  instance: number;
+  status: StepRunStatus;
+  cacheKey?: string;
+  cacheComponents?: CacheKeyComponents;
+  /** For a cached step run: the step run whose outputs it reused. */
+  reusedFrom?: { runId: string; stepRunId: number };
+  /** Why it failed, was skipped or canceled. */
+  error?: string;
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface NewStepRun {
+  runId: string;
+  stepId: string;
+  /** Default -1 (not fanned out). */
+  instance?: number;
+  /** Default "queued". A step skipped before it was queued is created "skipped" with its reason. */
+  status?: StepRunStatus;
+  error?: string;
+  createdAt?: number;
+  endedAt?: number;
+}
+
+export interface Attempt {
+  stepRunId: number;
+  /** 1 for the first try, 2 for the first retry… */
+  number: number;
+  status: AttemptStatus;
+  exitCode?: number;
+  error?: string;
+  startedAt: number;
+  endedAt?: number;
+  /** Digests of the complete logs in the blob store, once the attempt has ended. */
+  stdoutDigest?: string;
+  stderrDigest?: string;
+}
+
+export interface AttemptEnd {
+  number: number;
+  status: Exclude<AttemptStatus, "running">;
+  exitCode?: number;
+  error?: string;
+  endedAt?: number;
+  stdoutDigest?: string;
+  stderrDigest?: string;
+}
+
+export interface LogChunk {
+  /** 0, 1, 2… per attempt; read on from `seq + 1`. */
+  seq: number;
+  stream: LogStream;
+  text: string;
+  at: number;
+}
+
+export interface LogPage {
+  chunks: LogChunk[];
+  /** Pass as `from` to read what is appended after these chunks. */
+  next: number;
+}
+
+export interface ArtifactInfo {
+  digest: string;
+  /** Unknown (absent) while the artifact is known only by reference, e.g. inside a fan-in list. */
+  kind?: ArtifactKind;
+  size?: number;
+  mediaType?: string;
+  createdAt?: number;
+}
+
+export interface MetricPoint {
+  name: string;
+  /** NaN and ±Infinity are kept as they are: losses do diverge. */
+  value: number | string;
+  /** Default: one more than the last point of this metric in this step run. */
+  sequence?: number;
+  at?: number;
+}
+
+export interface Metric {
+  stepRunId: number;
+  stepId: string;
+  instance: number;
+  name: string;
+  value: number | string;
+  sequence: number;
+  at: number;
+}
+
+export interface MetricFilter {
+  runId?: string;
+  stepRunId?: number;
+  name?: string;
+}
+
+/** How a step run ended, and everything it produced: written in one transaction. */
+export interface StepRunEnd {
+  status: Exclude<StepRunStatus, "queued" | "running">;
+  endedAt?: number;
+  error?: string;
+  /** The attempt that ended with it, if one ran. */
+  attempt?: AttemptEnd;
+  cacheKey?: string;
+  components?: CacheKeyComponents;
+  inputs?: Record<string, StoredValue>;
+  outputs?: Record<string, StoredValue>;
+  metrics?: MetricPoint[];
+  /** Sizes, kinds and media types of the artifacts among the inputs and outputs, where known. */
+  artifacts?: ArtifactInfo[];
+  /**
+   * For a succeeded step: write a cache entry (cacheKey -> outputs). First writer wins: when a
+   * concurrent run wrote the same key first, its entry stays.
+   */
+  reusable?: boolean;
+}
+
+export interface CacheEntry {
+  key: string;
+  outputs: Record<string, StoredValue>;
+  components: CacheKeyComponents;
+  producedBy: { runId: string; stepRunId: number; stepId: string; instance: number };
+  createdAt: number;
+}
+
+export interface NewCacheEntry {
+  key: string;
+  outputs: Record<string, StoredValue>;
+  components: CacheKeyComponents;
+  stepRunId: number;
+  createdAt?: number;
+}
+
+export interface LineageEdge {
+  runId: string;
+  pipeline: string;
+  stepRunId: number;
+  stepId: string;
+  instance: number;
+  /** The output (or input) name the artifact appears under. */
+  name: string;
+  /** "cached" marks a step run that reused the artifact rather than computing it. */
+  status: StepRunStatus;
+  at: number;
+}
+
+export interface Lineage {
+  artifact?: ArtifactInfo;
+  /** Step runs that output it, oldest first: the first executed one made it. */
+  producedBy: LineageEdge[];
+  /** Step runs that took it as an input, oldest first. */
+  consumedBy: LineageEdge[];
+}
+
+/** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
+export interface MetadataStore {
+  /** The workspace every read and write is scoped to. */
+  readonly workspace: string;
+
+  /** Idempotent: the version already stored under this hash is returned as it is. */
+  registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion>;
+  getPipelineVersion(id: number): Promise<PipelineVersion>;
+  listPipelines(): Promise<PipelineInfo[]>;
+  listPipelineVersions(pipeline: string): Promise<PipelineVersion[]>;
+
+  createRun(run: NewRun): Promise<Run>;
+  updateRun(id: string, update: RunUpdate): Promise<Run>;
+  getRun(id: string): Promise<Run>;
+  listRuns(filter?: RunFilter): Promise<Run[]>;
+
+  /** Idempotent per (run, step, instance): a step run that exists is returned unchanged. */
+  createStepRun(stepRun: NewStepRun): Promise<StepRun>;
+  getStepRun(runId: string, stepId: string, instance?: number): Promise<StepRun>;
+  listStepRuns(runId: string): Promise<StepRun[]>;
+  /** Records the attempt and marks the step run running. */
+  startAttempt(stepRunId: number, number: number, startedAt?: number): Promise<Attempt>;
+  finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt>;
+  listAttempts(stepRunId: number): Promise<Attempt[]>;
+  /** Ends a step run with its attempt, inputs, outputs, metrics and cache entry, atomically. */
+  finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun>;
+
+  /** Appends live output of a running attempt; returns the chunk's seq. */
+  appendLog(
+    stepRunId: number,
+    attempt: number,
+    stream: LogStream,
+    text: string,
+    at?: number,
+  ): Promise<number>;
+  /** Chunks with seq >= from (default 0), in order. */
+  readLog(stepRunId: number, attempt: number, from?: number, limit?: number): Promise<LogPage>;
+
+  logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void>;
+  getMetrics(filter: MetricFilter): Promise<Metric[]>;
+  getInputs(stepRunId: number): Promise<Record<string, StoredValue>>;
+  getOutputs(stepRunId: number): Promise<Record<string, StoredValue>>;
+
+  /** First writer wins; fields an earlier writer left unknown are filled in. */
+  recordArtifacts(artifacts: ArtifactInfo[]): Promise<void>;
+  getArtifact(digest: string): Promise<ArtifactInfo | undefined>;
+  lineage(digest: string): Promise<Lineage>;
+
+  /** Returns false when an entry for the key was already there: the first writer wins. */
+  putCacheEntry(entry: NewCacheEntry): Promise<boolean>;
+  getCacheEntry(key: string): Promise<CacheEntry | undefined>;
+  /**
+   * Drops an entry whose blobs turned out missing or corrupt, so that the re-run's outputs can
+   * take its place.
+   */
+  deleteCacheEntry(key: string): Promise<boolean>;
+  /** The newest entry written by this step of this pipeline (optionally before a time). */
+  lastCacheEntryForStep(
+    pipeline: string,
+    stepId: string,
+    options?: { instance?: number; before?: number },
+  ): Promise<CacheEntry | undefined>;
+
+  close(): Promise<void>;
+}
+
+/** One entry of a directory manifest; the manifest is a JSON array of these, sorted by path. */
+export interface ManifestEntry {
+  /** Relative, "/"-separated. */
+  path: string;
+  sha256: string;
+  size: number;
+  executable: boolean;
+}
+
+export interface BlobInfo {
+  digest: string;
+  kind: ArtifactKind;
+  /** Bytes of the file, or of all files of a directory. */
+  size: number;
+}
+
+export type BlobStatus = "ok" | "missing" | "corrupt";
+
+/**
+ * Content-addressed artifact bytes. Digests are sha256 hex; a directory's digest is its manifest's.
+ * Nothing is ever returned unless it matches its digest.
+ */
+export interface BlobStore {
+  put(bytes: Uint8Array | string): Promise<string>;
+  /** Streams: memory stays flat whatever the file's size. */
+  putFile(path: string): Promise<string>;
+  putDirectory(path: string): Promise<string>;
+  /** Presence only; `verify` checks content. */
+  has(digest: string): Promise<boolean>;
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** The bytes, verified. For large blobs use `materialize`. */
+  get(digest: string): Promise<Buffer>;
+  readManifest(digest: string): Promise<ManifestEntry[]>;
+  /** Writes the file or rebuilds the directory at `destination`, verifying every byte. */
+  materialize(digest: string, destination: string): Promise<void>;
+  /** A directory is ok only when its manifest and every file in it are. */
+  verify(digest: string): Promise<BlobStatus>;
+}
