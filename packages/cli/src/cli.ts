@@ -1,17 +1,45 @@
 import { compileCommand, compileHelp } from "./commands/compile.js";
 import { inspectCommand, inspectHelp } from "./commands/inspect.js";
+import { logsCommand, logsHelp } from "./commands/logs.js";
+import {
+  cancelCommand,
+  cancelHelp,
+  initCommand,
+  initHelp,
+  rerunCommand,
+  rerunHelp,
+  whyCommand,
+  whyHelp,
+} from "./commands/manage.js";
+import { runCommand, runHelp } from "./commands/run.js";
+import { runsCommand, runsHelp } from "./commands/runs.js";
 import { type Io, UsageError } from "./io.js";
+import { Reported } from "./workspace.js";
 
 const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
   compile: { run: compileCommand, help: compileHelp },
   inspect: { run: inspectCommand, help: inspectHelp },
+  init: { run: initCommand, help: initHelp },
+  run: { run: runCommand, help: runHelp },
+  runs: { run: runsCommand, help: runsHelp },
+  logs: { run: logsCommand, help: logsHelp },
+  cancel: { run: cancelCommand, help: cancelHelp },
+  why: { run: whyCommand, help: whyHelp },
+  rerun: { run: rerunCommand, help: rerunHelp },
 };
 
 export const mainHelp = `Usage: canal <command> [options]
 
 Commands:
+  init [NAME]          make this directory a workspace (canal.config.json)
   compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
   inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
+  run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)
+  runs [show RUN]      list runs, or show one with its steps, outputs and metrics
+  logs RUN [STEP] [-f] print (or follow) the steps' output
+  cancel RUN           cancel a running run
+  why RUN STEP         explain why a step ran instead of reusing the cache
+  rerun RUN [--from S] run again, forcing S and what depends on it
 
 Run \`canal <command> --help\` for a command's options.
 `;
@@ -35,6 +63,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
+    if (error instanceof Reported) return error.status;
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.stderr(`canal ${name}: ${(error as Error).message}\n\n${command.help}`);
       return 2;

@@ -3,6 +3,8 @@ export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** Whether stdout is a terminal (live progress) or not (plain lines). */
+  tty?: boolean;
 }
 
 /** A usage mistake: printed with the command's help, exit status 2. */
@@ -13,6 +15,7 @@ export function processIo(): Io {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
+    tty: Boolean(process.stdout.isTTY),
   };
 }
 

@@ -17,9 +17,11 @@ export class RunRecorder {
 
   /** Records an event; resolves when it and everything before it are written. */
   record(event: RunEvent): Promise<void> {
-    const next = this.queue.then(() => this.write(event)).catch((error) => {
-      this.failure ??= error;
-    });
+    const next = this.queue
+      .then(() => this.write(event))
+      .catch((error) => {
+        this.failure ??= error;
+      });
     this.queue = next;
     return next;
   }
@@ -33,7 +35,11 @@ export class RunRecorder {
   private async stepRun(event: RunEvent): Promise<number> {
     const known = this.stepRuns.get(event.key);
     if (known !== undefined) return known;
-    const created = await this.metadata.createStepRun({ runId: this.runId, stepId: event.step, instance: event.index });
+    const created = await this.metadata.createStepRun({
+      runId: this.runId,
+      stepId: event.step,
+      instance: event.index,
+    });
     this.stepRuns.set(event.key, created.id);
     return created.id;
   }
@@ -66,7 +72,13 @@ export class RunRecorder {
         await this.metadata.startAttempt(await this.stepRun(event), event.attempt, event.time);
         return;
       case "step-log":
-        await this.metadata.appendLog(await this.stepRun(event), event.attempt, event.stream, event.text, event.time);
+        await this.metadata.appendLog(
+          await this.stepRun(event),
+          event.attempt,
+          event.stream,
+          event.text,
+          event.time,
+        );
         return;
       case "step-retrying":
         await this.metadata.finishAttempt(await this.stepRun(event), {
@@ -77,7 +89,12 @@ export class RunRecorder {
         });
         return;
       case "step-cached":
-        await this.finish(event, { status: "cached", cacheKey: event.cacheKey, inputs: event.inputs, outputs: event.outputs });
+        await this.finish(event, {
+          status: "cached",
+          cacheKey: event.cacheKey,
+          inputs: event.inputs,
+          outputs: event.outputs,
+        });
         return;
       case "step-succeeded":
         await this.finish(event, {
@@ -96,7 +113,14 @@ export class RunRecorder {
           status: "failed",
           error: event.error,
           ...(event.attempt > 0
-            ? { attempt: { number: event.attempt, status: "failed" as const, error: event.error, endedAt: event.time } }
+            ? {
+                attempt: {
+                  number: event.attempt,
+                  status: "failed" as const,
+                  error: event.error,
+                  endedAt: event.time,
+                },
+              }
             : {}),
           ...(event.cacheKey ? { cacheKey: event.cacheKey } : {}),
           ...(event.components ? { components: event.components } : {}),
@@ -106,7 +130,9 @@ export class RunRecorder {
         await this.finish(event, {
           status: "canceled",
           error: "the run was canceled",
-          ...(event.attempt ? { attempt: { number: event.attempt, status: "canceled" as const, endedAt: event.time } } : {}),
+          ...(event.attempt
+            ? { attempt: { number: event.attempt, status: "canceled" as const, endedAt: event.time } }
+            : {}),
         });
         return;
     }

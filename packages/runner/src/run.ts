@@ -2,14 +2,15 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSyn
 import { dirname, join, resolve } from "node:path";
 import { ArtifactError, type Pipeline, pipelineToJson, readArtifact } from "@canal/ir";
 import {
+  type ArtifactParameter,
   artifactBlobPath,
   type CacheIndex,
   materializeSnapshot,
   orchestrate,
-  resolveParameters,
   type RunEvent,
   type RunSummary,
   type Runtime,
+  resolveParameters,
   type StoredValue,
 } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
@@ -61,19 +62,38 @@ async function storeArtifactParameter(
   workspace: Workspace,
   artifactDir: string,
   name: string,
-  given: { path: string } | { blob: string; directory: boolean },
+  given: ArtifactParameter,
 ): Promise<StoredValue> {
+  if ("digest" in given) {
+    if ((await workspace.blobs.verify(given.digest)) !== "ok") {
+      throw new ArtifactError(
+        "CANAL_ARTIFACT_BLOB_MISSING",
+        `parameter \`${name}\`: artifact ${given.digest} is missing or damaged in the store; pass the data again with -p ${name}=PATH`,
+      );
+    }
+    return given;
+  }
   if ("path" in given) {
     const path = resolve(given.path);
     let directory: boolean;
     try {
       directory = statSync(path).isDirectory();
     } catch {
-      throw new ArtifactError("CANAL_ARTIFACT_NOT_FOUND", `parameter \`${name}\`: ${path} does not exist; pass an existing file or directory`);
+      throw new ArtifactError(
+        "CANAL_ARTIFACT_NOT_FOUND",
+        `parameter \`${name}\`: ${path} does not exist; pass an existing file or directory`,
+      );
     }
-    return { digest: directory ? await workspace.blobs.putDirectory(path) : await workspace.blobs.putFile(path), directory };
+    return {
+      digest: directory ? await workspace.blobs.putDirectory(path) : await workspace.blobs.putFile(path),
+      directory,
+    };
   }
-  if (!given.directory) return { digest: await workspace.blobs.putFile(artifactBlobPath(artifactDir, given.blob)), directory: false };
+  if (!given.directory)
+    return {
+      digest: await workspace.blobs.putFile(artifactBlobPath(artifactDir, given.blob)),
+      directory: false,
+    };
   const temp = mkdtempSync(join(canalDir(workspace), "param-"));
   try {
     materializeSnapshot(artifactDir, given.blob, join(temp, "d"));
@@ -110,7 +130,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
   const recorded: Record<string, unknown> = { ...values };
   for (const [name, value] of Object.entries(artifactParameters)) recorded[name] = value;
   const git = pipeline.source?.gitCommit
-    ? { commit: pipeline.source.gitCommit, branch: pipeline.source.gitBranch ?? "", dirty: Boolean(pipeline.source.gitDirty) }
+    ? {
+        commit: pipeline.source.gitCommit,
+        branch: pipeline.source.gitBranch ?? "",
+        dirty: Boolean(pipeline.source.gitDirty),
+      }
     : undefined;
   let run = await metadata.createRun({
     pipelineVersionId: version.id,
@@ -159,8 +183,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }
   await recorder.flush();
-  const failed = Object.entries(summary.steps).filter(([, state]) => state === "failed").map(([key]) => key);
-  const error = summary.error ?? (failed.length ? `step${failed.length > 1 ? "s" : ""} ${failed.join(", ")} failed` : undefined);
-  run = await metadata.updateRun(run.id, { status: summary.status, endedAt: Date.now(), ...(error ? { error } : {}) });
+  const failed = Object.entries(summary.steps)
+    .filter(([, state]) => state === "failed")
+    .map(([key]) => key);
+  const error =
+    summary.error ??
+    (failed.length ? `step${failed.length > 1 ? "s" : ""} ${failed.join(", ")} failed` : undefined);
+  run = await metadata.updateRun(run.id, {
+    status: summary.status,
+    endedAt: Date.now(),
+    ...(error ? { error } : {}),
+  });
   return { run, summary };
 }

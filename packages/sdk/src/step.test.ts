@@ -1,5 +1,14 @@
+import {
+  context,
+  installStepContext,
+  Metrics,
+  pipeline,
+  pipelineMetadata,
+  step,
+  stepMetadata,
+  Table,
+} from "@canal/sdk";
 import { describe, expect, it } from "vitest";
-import { context, installStepContext, Metrics, pipeline, pipelineMetadata, step, stepMetadata, Table } from "@canal/sdk";
 
 class Steps {
   @step({ retries: 3 })

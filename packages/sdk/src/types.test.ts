@@ -1,7 +1,19 @@
 // Type-level behaviour of the SDK: what must and must not type-check in a user's editor.
 // `tsc -p tsconfig.tests.json` (part of `npm test`) fails if a @ts-expect-error stops erroring.
+
+import {
+  type Artifact,
+  Dataset,
+  Directory,
+  env,
+  type File,
+  Metrics,
+  Model,
+  pipeline,
+  step,
+  type Table,
+} from "@canal/sdk";
 import { describe, expectTypeOf, it } from "vitest";
-import { Artifact, Dataset, Directory, env, File, Metrics, Model, pipeline, step, Table } from "@canal/sdk";
 
 class Checkpoint extends Model {}
 

@@ -24,4 +24,5 @@ export { runTypescriptStep } from "./step-runner.js";
 
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;
+export type { ArtifactParameter } from "./parameters.js";
 export { ParameterError, parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";

@@ -77,7 +77,8 @@ export function planInstances(
         `step ${step.id} fans out over ${"parameter" in fanOut ? `parameter ${fanOut.parameter}` : "a literal"}, which is not an array`,
       );
     }
-    for (const [index, item] of items.entries()) instances.push({ step, index, key: `${step.id}[${index}]`, item });
+    for (const [index, item] of items.entries())
+      instances.push({ step, index, key: `${step.id}[${index}]`, item });
   }
   return { instances, skipped };
 }

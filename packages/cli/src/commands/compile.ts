@@ -20,7 +20,8 @@ export async function compileCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: { out: { type: "string" }, json: { type: "boolean" }, "dry-run": { type: "boolean" } },
   });
-  if (positionals.length === 0) throw new UsageError("canal compile needs an entry file, e.g. `canal compile pipeline.ts`");
+  if (positionals.length === 0)
+    throw new UsageError("canal compile needs an entry file, e.g. `canal compile pipeline.ts`");
   const result = await compile({
     entries: positionals,
     cwd: io.cwd,
@@ -48,7 +49,8 @@ export async function compileCommand(args: string[], io: Io): Promise<number> {
     );
     return failed ? 1 : 0;
   }
-  for (const diagnostic of result.diagnostics) io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);
+  for (const diagnostic of result.diagnostics)
+    io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);
   if (failed) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").length;
     io.stderr(`canal compile: ${errors} error${errors === 1 ? "" : "s"}; nothing written\n`);

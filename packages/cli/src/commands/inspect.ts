@@ -11,14 +11,22 @@ types, content hashes) and edges. <artifact> is the directory canal compile wrot
 `;
 
 export async function inspectCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
   const [path] = positionals;
   if (!path) throw new UsageError("canal inspect needs an artifact, e.g. `canal inspect canal-out/iris`");
   const artifact = readArtifact(path.startsWith("/") ? path : `${io.cwd}/${path}`);
   const problems = artifact.verify();
   if (values.json) {
     const ir = JSON.parse(pipelineToJson(artifact.pipeline));
-    const report = { pipeline: ir, edges: pipelineEdges(artifact.pipeline), problems: problems.map((p) => p.message) };
+    const report = {
+      pipeline: ir,
+      edges: pipelineEdges(artifact.pipeline),
+      problems: problems.map((p) => p.message),
+    };
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     io.stdout(render(artifact.pipeline));
@@ -45,7 +53,11 @@ function render(pipeline: Pipeline): string {
     "parameters",
   );
   for (const p of pipeline.parameters) {
-    const value = p.defaultArtifact ? `= ${p.defaultArtifact.path}` : p.hasDefault ? `= ${p.defaultJson}` : "(required)";
+    const value = p.defaultArtifact
+      ? `= ${p.defaultArtifact.path}`
+      : p.hasDefault
+        ? `= ${p.defaultJson}`
+        : "(required)";
     out.push(`  ${p.name}: ${typeText(p.type)} ${value}`);
   }
   const fanOuts = new Map((pipeline.fanOuts ?? []).map((f) => [f.id, f]));
@@ -68,11 +80,14 @@ function render(pipeline: Pipeline): string {
   const edges = pipelineEdges(pipeline);
   out.push("", `edges (${edges.length})`);
   for (const e of edges) {
-    out.push(`  ${e.from} -> ${e.to}${e.output ? `  (${e.output} -> ${e.input}${e.kind === "fan-in" ? ", fan-in" : ""})` : "  (after)"}`);
+    out.push(
+      `  ${e.from} -> ${e.to}${e.output ? `  (${e.output} -> ${e.input}${e.kind === "fan-in" ? ", fan-in" : ""})` : "  (after)"}`,
+    );
   }
   if (pipeline.outputs?.length) {
     out.push("", "outputs");
-    for (const o of pipeline.outputs) out.push(`  ${o.name}: ${typeText(o.type)} <- ${bindingText(o.binding)}`);
+    for (const o of pipeline.outputs)
+      out.push(`  ${o.name}: ${typeText(o.type)} <- ${bindingText(o.binding)}`);
   }
   return `${out.join("\n")}\n`;
 }

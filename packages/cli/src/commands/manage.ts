@@ -1,0 +1,192 @@
+import { parseArgs } from "node:util";
+import { pipelineEdges, readArtifact } from "@canal/ir";
+import { runPipeline } from "@canal/runner";
+import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
+import { type Io, UsageError } from "../io.js";
+import { Progress } from "../progress.js";
+import { localRuntime, withWorkspace } from "../workspace.js";
+import { driverGone } from "./runs.js";
+
+export const initHelp = `Usage: canal init [NAME]
+
+Makes the current directory a Canal workspace: writes canal.config.json (the workspace name, where
+the metadata database and the artifact store live: .canal/ by default).
+`;
+
+export async function initCommand(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const found = initWorkspace(io.cwd, positionals[0]);
+  io.stdout(`initialised workspace ${found.config.workspace} in ${found.configPath}\n`);
+  return 0;
+}
+
+export const cancelHelp = `Usage: canal cancel RUN
+
+Cancels a running run: its steps' processes are ended and the run is recorded as canceled.
+`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function cancelCommand(args: string[], io: Io): Promise<number> {
+  const [id] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
+  if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
+  return withWorkspace(io, async ({ metadata }) => {
+    const run = await metadata.getRun(id);
+    if (run.status !== "running" && run.status !== "queued") {
+      io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
+      return 1;
+    }
+    if (!run.pid || driverGone(run)) {
+      // The process that drove it is gone (killed, rebooted): record the end it could not.
+      await metadata.updateRun(id, {
+        status: "canceled",
+        endedAt: Date.now(),
+        error: "canceled after its driver process ended",
+      });
+      io.stdout(`run ${id} canceled (its driver process had already ended)\n`);
+      return 0;
+    }
+    process.kill(run.pid, "SIGTERM");
+    for (let waited = 0; waited < 30_000; waited += 200) {
+      const now = await metadata.getRun(id);
+      if (now.status !== "running" && now.status !== "queued") {
+        io.stdout(`run ${id} ${now.status}\n`);
+        return 0;
+      }
+      await sleep(200);
+    }
+    io.stderr(`run ${id} did not stop within 30 s; its driver is process ${run.pid}\n`);
+    return 1;
+  });
+}
+
+export const whyHelp = `Usage: canal why RUN STEP
+
+Explains why STEP ran in RUN instead of reusing a cached result: which part of its cache key changed
+since the last time it ran — a code file, an input (which upstream output), a parameter, the
+environment. STEP is a step id, or "train[2]" for a fan-out iteration.
+`;
+
+export async function whyCommand(args: string[], io: Io): Promise<number> {
+  const [runId, stepName] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
+  if (!runId || !stepName)
+    throw new UsageError("canal why needs a run id and a step, e.g. `canal why run-… train`");
+  const match = /^(.*)\[(\d+)\]$/.exec(stepName);
+  const stepId = match ? (match[1] as string) : stepName;
+  const instance = match ? Number(match[2]) : undefined;
+  return withWorkspace(io, async ({ metadata }) => {
+    const run = await metadata.getRun(runId);
+    const stepRuns = (await metadata.listStepRuns(runId)).filter(
+      (s) => s.stepId === stepId && (instance === undefined || s.instance === instance),
+    );
+    if (stepRuns.length === 0) {
+      const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");
+      io.stderr(`run ${runId} has no step \`${stepName}\`; its steps are ${names}\n`);
+      return 1;
+    }
+    for (const stepRun of stepRuns) {
+      const key = stepRun.instance >= 0 ? `${stepRun.stepId}[${stepRun.instance}]` : stepRun.stepId;
+      if (stepRun.status === "cached") {
+        io.stdout(
+          `${key}: reused from the cache${stepRun.reusedFrom ? ` (run ${stepRun.reusedFrom.runId})` : ""}\n`,
+        );
+        continue;
+      }
+      if (!stepRun.cacheComponents) {
+        io.stdout(
+          `${key}: ${stepRun.status}${stepRun.error ? ` (${stepRun.error.split("\n")[0]})` : ""}; it never computed a cache key\n`,
+        );
+        continue;
+      }
+      if (run.regenerate) {
+        io.stdout(`${key}: ran because the run was started with --regenerate\n`);
+        continue;
+      }
+      const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
+        ...(stepRun.instance >= 0 ? { instance: stepRun.instance } : {}),
+        before: stepRun.startedAt ?? stepRun.createdAt,
+      });
+      if (!previous) {
+        io.stdout(
+          `${key}: ran because it never ran before in pipeline ${run.pipeline} (no earlier cache entry)\n`,
+        );
+        continue;
+      }
+      const changes = explainCacheMiss(previous.components, stepRun.cacheComponents);
+      if (changes.length === 0) {
+        io.stdout(
+          `${key}: its cache key matches run ${previous.producedBy.runId}'s; it ran because reuse was off (reuse: false or --from) or the cached outputs were missing or damaged\n`,
+        );
+        continue;
+      }
+      io.stdout(`${key}: ran because, since run ${previous.producedBy.runId}:\n`);
+      for (const change of changes) io.stdout(`  - ${describeCacheKeyChange(change)}\n`);
+    }
+    return 0;
+  });
+}
+
+export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--json]
+
+Runs RUN's pipeline version again with the same parameters. With --from, STEP and every step that
+depends on it run regardless of the cache; everything else is reused when it can be.
+`;
+
+export async function rerunCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { from: { type: "string" }, json: { type: "boolean" } },
+  });
+  const [runId] = positionals;
+  if (!runId) throw new UsageError("canal rerun needs a run id; `canal runs` lists them");
+  return withWorkspace(io, async (workspace) => {
+    const previous = await workspace.metadata.getRun(runId);
+    const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);
+    if (!version.artifactLocation)
+      throw new Error(`run ${runId} has no stored artifact; run the pipeline again with \`canal run\``);
+    const pipeline = readArtifact(version.artifactLocation).pipeline;
+    const force = new Set<string>();
+    if (values.from) {
+      if (!pipeline.steps.some((s) => s.id === values.from)) {
+        throw new UsageError(
+          `pipeline ${pipeline.name} has no step \`${values.from}\`; its steps are ${pipeline.steps.map((s) => s.id).join(", ")}`,
+        );
+      }
+      const edges = pipelineEdges(pipeline);
+      const queue = [values.from];
+      while (queue.length) {
+        const id = queue.pop() as string;
+        if (force.has(id)) continue;
+        force.add(id);
+        for (const edge of edges) if (edge.from === id) queue.push(edge.to);
+      }
+    }
+    // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
+    const parameters = previous.parameters;
+    const runtime = localRuntime(workspace);
+    const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
+    try {
+      const { run } = await runPipeline({
+        workspace,
+        artifactDir: version.artifactLocation,
+        parameters,
+        runtime,
+        force,
+        onStart: (started) => {
+          if (!values.json)
+            io.stdout(
+              `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...force].join(", ")})` : ""}\n`,
+            );
+        },
+        onEvent: (event) => progress.on(event),
+      });
+      progress.finish();
+      if (values.json) io.stdout(`${JSON.stringify(run, null, 2)}\n`);
+      else io.stdout(`run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}\n`);
+      return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+}

@@ -1,0 +1,100 @@
+import { parseArgs } from "node:util";
+import { runPipeline } from "@canal/runner";
+import { parseParameterArgs } from "@canal/runtime-core";
+import type { Io } from "../io.js";
+import { UsageError } from "../io.js";
+import { Progress } from "../progress.js";
+import { artifactFor, localRuntime, withWorkspace } from "../workspace.js";
+
+export const runHelp = `Usage: canal run <pipeline.ts | artifact> [-p name=value]... [options]
+
+Runs a pipeline on this machine (the local runtime), recording it in the workspace's store. An
+entry file is compiled first. Every step whose code, environment and inputs are unchanged is
+reused from the cache.
+
+  -p, --param name=value   a parameter (JSON, or text): -p lrs='[0.1,1]' -p mode=full
+  --pipeline NAME          which pipeline, when the entry file has several
+  --regenerate             run every step, ignoring the cache (AzureML regenerate_outputs)
+  --parallel N             at most N steps at once (default: the machine's cores)
+  --logs                   echo the steps' output as it comes
+  --json                   print the finished run as JSON
+
+Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C or \`canal cancel\`).
+`;
+
+export async function runCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      param: { type: "string", short: "p", multiple: true },
+      pipeline: { type: "string" },
+      regenerate: { type: "boolean" },
+      parallel: { type: "string" },
+      logs: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const [target] = positionals;
+  if (!target)
+    throw new UsageError(
+      "canal run needs a pipeline entry file or an artifact, e.g. `canal run pipeline.ts`",
+    );
+  const parallel = values.parallel ? Number(values.parallel) : undefined;
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) {
+    throw new UsageError(`--parallel takes a positive whole number, not ${values.parallel}`);
+  }
+  const parameters = parseParameterArgs(values.param ?? []);
+  return withWorkspace(io, async (workspace) => {
+    const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
+    const runtime = localRuntime(workspace, parallel);
+    const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
+    const controller = new AbortController();
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130);
+      io.stderr("\ncanal run: canceling (Ctrl-C again to quit at once)\n");
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const { run, summary } = await runPipeline({
+        workspace,
+        artifactDir,
+        parameters,
+        runtime,
+        regenerate: values.regenerate ?? false,
+        ...(parallel ? { maxParallel: parallel } : {}),
+        signal: controller.signal,
+        onStart: (started, pipeline) => {
+          if (!values.json)
+            io.stdout(
+              `run ${started.id}: pipeline ${pipeline.name} (${pipeline.hash.slice(0, 12)}) on ${runtime.name}\n`,
+            );
+        },
+        onEvent: (event) => progress.on(event),
+      });
+      progress.finish();
+      if (values.json) {
+        io.stdout(`${JSON.stringify({ run, steps: summary.steps, outputs: summary.outputs }, null, 2)}\n`);
+      } else {
+        const counts = Object.values(summary.steps).reduce<Record<string, number>>((acc, s) => {
+          acc[s] = (acc[s] ?? 0) + 1;
+          return acc;
+        }, {});
+        const parts = Object.entries(counts)
+          .map(([state, n]) => `${n} ${state}`)
+          .join(", ");
+        const seconds = (((run.endedAt ?? Date.now()) - (run.startedAt ?? run.createdAt)) / 1000).toFixed(1);
+        io.stdout(
+          `run ${run.id} ${run.status} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
+        );
+      }
+      return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await runtime.close();
+    }
+  });
+}

@@ -1,0 +1,137 @@
+import { parseArgs } from "node:util";
+import type { Run, RunStatus, Workspace } from "@canal/store";
+import { type Io, UsageError } from "../io.js";
+import { withWorkspace } from "../workspace.js";
+
+export const runsHelp = `Usage: canal runs [--pipeline NAME] [--status STATUS] [--limit N] [--json]
+       canal runs show RUN [--json]
+
+Lists the workspace's runs, newest first, or shows one run: its parameters, git state, and each
+step with its status, attempts, timings, outputs and metrics.
+`;
+
+/** Whether the process that drove a "running" run is gone (killed, machine restarted). */
+export function driverGone(run: Run): boolean {
+  if (run.status !== "running" && run.status !== "queued") return false;
+  if (!run.pid) return false;
+  try {
+    process.kill(run.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+function statusText(run: Run): string {
+  return driverGone(run) ? "interrupted" : run.status;
+}
+
+function duration(run: Run): string {
+  if (!run.startedAt) return "";
+  return `${(((run.endedAt ?? Date.now()) - run.startedAt) / 1000).toFixed(1)}s`;
+}
+
+export async function runsCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      pipeline: { type: "string" },
+      status: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  return withWorkspace(io, async (workspace) => {
+    if (positionals[0] === "show") {
+      const id = positionals[1];
+      if (!id) throw new UsageError("canal runs show needs a run id; `canal runs` lists them");
+      return show(workspace, id, io, values.json ?? false);
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument \`${positionals[0]}\``);
+    const limit = values.limit ? Number(values.limit) : 20;
+    const runs = await workspace.metadata.listRuns({
+      ...(values.pipeline ? { pipeline: values.pipeline } : {}),
+      ...(values.status ? { status: values.status as RunStatus } : {}),
+      limit,
+    });
+    if (values.json) {
+      io.stdout(
+        `${JSON.stringify(
+          runs.map((r) => ({ ...r, status: statusText(r) })),
+          null,
+          2,
+        )}\n`,
+      );
+      return 0;
+    }
+    if (runs.length === 0) {
+      io.stdout("no runs yet; start one with `canal run <pipeline.ts>`\n");
+      return 0;
+    }
+    io.stdout(
+      `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  STARTED\n`,
+    );
+    for (const run of runs) {
+      const started = new Date(run.startedAt ?? run.createdAt).toISOString().replace("T", " ").slice(0, 19);
+      io.stdout(
+        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${statusText(run).padEnd(12)} ${duration(run).padStart(8)}  ${started}\n`,
+      );
+    }
+    return 0;
+  });
+}
+
+async function show(workspace: Workspace, id: string, io: Io, json: boolean): Promise<number> {
+  const { metadata } = workspace;
+  const run = await metadata.getRun(id);
+  const steps = await metadata.listStepRuns(id);
+  const detailed = await Promise.all(
+    steps.map(async (step) => ({
+      ...step,
+      attempts: await metadata.listAttempts(step.id),
+      outputs: await metadata.getOutputs(step.id),
+      metrics: (await metadata.getMetrics({ stepRunId: step.id })).map((m) => ({
+        name: m.name,
+        value: m.value,
+      })),
+    })),
+  );
+  if (json) {
+    io.stdout(`${JSON.stringify({ run: { ...run, status: statusText(run) }, steps: detailed }, null, 2)}\n`);
+    return 0;
+  }
+  const out: string[] = [];
+  out.push(`run ${run.id}  ${statusText(run)}  ${duration(run)}`);
+  out.push(
+    `  pipeline ${run.pipeline} v${run.pipelineVersion} (${run.pipelineHash.slice(0, 12)}) on ${run.runtime}${run.regenerate ? ", regenerate" : ""}`,
+  );
+  if (run.git?.commit)
+    out.push(`  git ${run.git.branch} ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}`);
+  out.push(`  parameters ${JSON.stringify(run.parameters)}`);
+  if (run.error) out.push(`  error: ${run.error}`);
+  out.push("", "steps");
+  for (const step of detailed) {
+    const key = step.instance >= 0 ? `${step.stepId}[${step.instance}]` : step.stepId;
+    const time =
+      step.startedAt && step.endedAt ? ` ${((step.endedAt - step.startedAt) / 1000).toFixed(1)}s` : "";
+    const reused = step.reusedFrom ? ` (from ${step.reusedFrom.runId})` : "";
+    out.push(
+      `  ${key.padEnd(14)} ${step.status}${time}${reused}${step.attempts.length > 1 ? `, ${step.attempts.length} attempts` : ""}`,
+    );
+    if (step.error && step.status !== "succeeded") out.push(`      ${step.error.split("\n")[0]}`);
+    for (const [name, value] of Object.entries(step.outputs)) {
+      const shown =
+        "digest" in value
+          ? `sha256:${value.digest.slice(0, 12)}`
+          : "digests" in value
+            ? `${value.digests.length} artifacts`
+            : value.json;
+      out.push(`      out ${name}: ${shown}`);
+    }
+    if (step.metrics.length)
+      out.push(`      metrics ${step.metrics.map((m) => `${m.name}=${m.value}`).join(" ")}`);
+  }
+  io.stdout(`${out.join("\n")}\n`);
+  return 0;
+}

@@ -1,0 +1,102 @@
+import type { RunEvent } from "@canal/runtime-core";
+
+/**
+ * Live progress of a run. On a terminal: one status line rewritten in place (done, cached, running,
+ * failed, elapsed) with a line per finished step above it. Elsewhere: plain lines only.
+ */
+export class Progress {
+  private readonly started = Date.now();
+  private readonly stepStarted = new Map<string, number>();
+  private total = 0;
+  private done = 0;
+  private cached = 0;
+  private failed = 0;
+  private running = new Set<string>();
+  private statusShown = false;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly tty: boolean,
+    private readonly echoLogs = false,
+  ) {}
+
+  private elapsed(since = this.started): string {
+    return `${((Date.now() - since) / 1000).toFixed(1)}s`;
+  }
+
+  private line(text: string): void {
+    if (this.statusShown) this.write("\r\x1b[2K");
+    this.write(`${text}\n`);
+    this.statusShown = false;
+    if (this.tty) this.status();
+  }
+
+  private status(): void {
+    if (!this.tty) return;
+    const running = [...this.running].slice(0, 3).join(", ") + (this.running.size > 3 ? ", …" : "");
+    this.write(
+      `\r\x1b[2K[${this.done}/${this.total} done, ${this.cached} cached, ${this.running.size} running${this.failed ? `, ${this.failed} failed` : ""}] ${this.elapsed()}${running ? `  ${running}` : ""}`,
+    );
+    this.statusShown = true;
+  }
+
+  on(event: RunEvent): void {
+    switch (event.type) {
+      case "step-queued":
+        this.total++;
+        this.status();
+        return;
+      case "step-started":
+        this.running.add(event.key);
+        if (!this.stepStarted.has(event.key)) this.stepStarted.set(event.key, event.time);
+        if (!this.tty)
+          this.line(`${event.key}: started${event.attempt > 1 ? ` (attempt ${event.attempt})` : ""}`);
+        else this.status();
+        return;
+      case "step-log":
+        if (this.echoLogs)
+          for (const text of event.text.split(/(?<=\n)/))
+            this.line(`  ${event.key} | ${text.replace(/\n$/, "")}`);
+        return;
+      case "step-cached":
+        this.done++;
+        this.cached++;
+        this.line(`${event.key}: cached`);
+        return;
+      case "step-succeeded":
+        this.done++;
+        this.running.delete(event.key);
+        this.line(`${event.key}: succeeded in ${this.elapsed(this.stepStarted.get(event.key))}`);
+        return;
+      case "step-retrying":
+        this.line(
+          `${event.key}: attempt ${event.attempt} failed, retrying in ${(event.delayMs / 1000).toFixed(1)}s: ${firstLine(event.error)}`,
+        );
+        return;
+      case "step-failed":
+        this.done++;
+        this.failed++;
+        this.running.delete(event.key);
+        this.line(`${event.key}: FAILED: ${event.error}`);
+        return;
+      case "step-canceled":
+        this.done++;
+        this.running.delete(event.key);
+        this.line(`${event.key}: canceled`);
+        return;
+      case "step-skipped":
+        this.done++;
+        this.line(`${event.key}: skipped (${event.reason})`);
+        return;
+    }
+  }
+
+  finish(): void {
+    if (this.statusShown) this.write("\r\x1b[2K");
+    this.statusShown = false;
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? "";
+}
