@@ -57,13 +57,16 @@ export function memberType(type: IrType, path: string[]): IrType | undefined {
 /** The narrowest IR type of a literal written in a pipeline body (`0.1` is an enum of one number). */
 export function literalType(value: unknown): IrType | undefined {
   if (typeof value === "boolean") return { primitive: "BOOLEAN" };
-  if (typeof value === "string" || typeof value === "number") return { enum: { valuesJson: [JSON.stringify(value)] } };
+  if (typeof value === "string" || typeof value === "number")
+    return { enum: { valuesJson: [JSON.stringify(value)] } };
   if (Array.isArray(value)) {
     const elements = value.map(literalType);
     if (elements.some((e) => e === undefined)) return undefined;
     const first = elements[0];
     if (!first) return { list: { element: { primitive: "NUMBER" } } };
-    const merged = elements.slice(1).reduce<IrType | undefined>((acc, e) => (acc ? widen(acc, e as IrType) : acc), first);
+    const merged = elements
+      .slice(1)
+      .reduce<IrType | undefined>((acc, e) => (acc ? widen(acc, e as IrType) : acc), first);
     return merged ? { list: { element: merged } } : undefined;
   }
   if (value !== null && typeof value === "object") {
@@ -96,7 +99,8 @@ export function acceptsValue(expected: IrType, value: unknown): boolean {
   if ("artifact" in expected) return false;
   if ("primitive" in expected) return typeof value === expected.primitive.toLowerCase();
   if ("enum" in expected) return expected.enum.valuesJson.includes(JSON.stringify(value));
-  if ("list" in expected) return Array.isArray(value) && value.every((v) => acceptsValue(expected.list.element, v));
+  if ("list" in expected)
+    return Array.isArray(value) && value.every((v) => acceptsValue(expected.list.element, v));
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
   return expected.object.fields.every((field) =>

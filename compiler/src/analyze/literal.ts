@@ -24,7 +24,8 @@ export function unwrap(node: Node): Node {
 export function constDeclaration(identifier: Node): import("ts-morph").VariableDeclaration | undefined {
   let symbol = identifier.getSymbol();
   const parent = identifier.getParent();
-  if (Node.isShorthandPropertyAssignment(parent) && parent.getNameNode() === identifier) symbol = parent.getValueSymbol();
+  if (Node.isShorthandPropertyAssignment(parent) && parent.getNameNode() === identifier)
+    symbol = parent.getValueSymbol();
   const declaration = resolveAlias(symbol)?.getValueDeclaration();
   if (!Node.isVariableDeclaration(declaration)) return undefined;
   const statement = declaration.getVariableStatement();
@@ -34,7 +35,11 @@ export function constDeclaration(identifier: Node): import("ts-morph").VariableD
 
 /** Whether a declaration sits at the top level of its module (not inside a function or class). */
 export function isModuleLevel(declaration: Node): boolean {
-  return declaration.getFirstAncestor((a) => Node.isFunctionLikeDeclaration(a) || Node.isClassDeclaration(a) || Node.isClassExpression(a)) === undefined;
+  return (
+    declaration.getFirstAncestor(
+      (a) => Node.isFunctionLikeDeclaration(a) || Node.isClassDeclaration(a) || Node.isClassExpression(a),
+    ) === undefined
+  );
 }
 
 /**
@@ -55,7 +60,10 @@ export function evaluateLiteral(node: Node, depth = 0): Evaluated {
   if (Node.isPrefixUnaryExpression(expression)) {
     const operand = unwrap(expression.getOperand());
     const operator = expression.getOperatorToken();
-    if (Node.isNumericLiteral(operand) && (operator === SyntaxKind.MinusToken || operator === SyntaxKind.PlusToken)) {
+    if (
+      Node.isNumericLiteral(operand) &&
+      (operator === SyntaxKind.MinusToken || operator === SyntaxKind.PlusToken)
+    ) {
       const value = operand.getLiteralValue();
       return { ok: true, value: operator === SyntaxKind.MinusToken ? -value : value };
     }
@@ -92,10 +100,15 @@ export function evaluateLiteral(node: Node, depth = 0): Evaluated {
 
 /** The static name of an object literal property (`a`, `"a"`, `1`), if it has one. */
 export function propertyName(property: Node): string | undefined {
-  if (!(Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property))) return undefined;
+  if (!(Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property)))
+    return undefined;
   const name = property.getNameNode();
   if (Node.isIdentifier(name)) return name.getText();
-  if (Node.isStringLiteral(name) || Node.isNumericLiteral(name) || Node.isNoSubstitutionTemplateLiteral(name)) {
+  if (
+    Node.isStringLiteral(name) ||
+    Node.isNumericLiteral(name) ||
+    Node.isNoSubstitutionTemplateLiteral(name)
+  ) {
     return String(name.getLiteralValue());
   }
   return undefined;
@@ -108,7 +121,10 @@ export function propertyValue(property: Node): Node | undefined {
   return undefined;
 }
 
-function literalProperty(property: Node, depth: number): { ok: true; name: string; value: unknown } | { ok: false; node: Node } {
+function literalProperty(
+  property: Node,
+  depth: number,
+): { ok: true; name: string; value: unknown } | { ok: false; node: Node } {
   const name = propertyName(property);
   const valueNode = propertyValue(property);
   if (name === undefined || !valueNode) return { ok: false, node: property };

@@ -47,7 +47,9 @@ function nearestAncestorWith(start: string, fileName: string): string | undefine
  */
 export function findProjectRoot(entry: string): string {
   const start = dirname(resolve(entry));
-  return nearestAncestorWith(start, "package-lock.json") ?? nearestAncestorWith(start, "package.json") ?? start;
+  return (
+    nearestAncestorWith(start, "package-lock.json") ?? nearestAncestorWith(start, "package.json") ?? start
+  );
 }
 
 /**

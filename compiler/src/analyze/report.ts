@@ -1,6 +1,6 @@
 import { relative, sep } from "node:path";
 import type { SourceLocation } from "@canal/ir";
-import type { Node, SourceFile } from "ts-morph";
+import { Node, type SourceFile } from "ts-morph";
 import type { Diagnostic, DiagnosticCode } from "../model.js";
 
 /** A diagnostic plus the source span it covers, to tell which TypeScript errors it explains. */
@@ -24,6 +24,7 @@ export function locationOf(node: Node, projectRoot: string, offset = 0): SourceL
 /** Collects every diagnostic of one analysis; nothing stops at the first error. */
 export class Reporter {
   private readonly reported: Reported[] = [];
+  private acknowledged = 0;
 
   constructor(readonly projectRoot: string) {}
 
@@ -34,9 +35,30 @@ export class Reporter {
   error(code: DiagnosticCode, node: Node, message: string, hint: string, offset = 0, length?: number): void {
     const start = node.getStart() + offset;
     const end = length === undefined ? node.getEnd() : start + length;
+    this.errorAt(code, node.getSourceFile(), start, end, message, hint);
+    // TypeScript reports a property's bad value at the property's name: a diagnostic about the
+    // value explains that error too.
+    const parent = node.getParent();
+    if (offset === 0 && Node.isPropertyAssignment(parent) && parent.getInitializer() === node) {
+      const last = this.reported[this.reported.length - 1] as Reported;
+      last.start = parent.getStart();
+    }
+  }
+
+  /** Reports at a span of a file. */
+  errorAt(
+    code: DiagnosticCode,
+    sourceFile: SourceFile,
+    start: number,
+    end: number,
+    message: string,
+    hint: string,
+  ): void {
+    const { line, column } = sourceFile.getLineAndColumnAtPos(start);
+    const file = relativePath(this.projectRoot, sourceFile.getFilePath());
     this.reported.push({
-      diagnostic: { code, severity: "error", message, hint, location: locationOf(node, this.projectRoot, offset) },
-      file: node.getSourceFile().getFilePath(),
+      diagnostic: { code, severity: "error", message, hint, location: { file, line, column } },
+      file: sourceFile.getFilePath(),
       start,
       end,
     });
@@ -44,34 +66,30 @@ export class Reporter {
 
   /** A diagnostic about a whole file (nothing to point at in it). */
   fileError(code: DiagnosticCode, sourceFile: SourceFile, message: string, hint: string): void {
-    this.reported.push({
-      diagnostic: {
-        code,
-        severity: "error",
-        message,
-        hint,
-        location: { file: relativePath(this.projectRoot, sourceFile.getFilePath()), line: 1, column: 1 },
-      },
-      file: sourceFile.getFilePath(),
-      start: 0,
-      end: 0,
-    });
+    this.errorAt(code, sourceFile, 0, 0, message, hint);
   }
 
   /** Whether a Canal diagnostic already covers part of this span. */
   covers(file: string, start: number, end: number): boolean {
     return this.reported.some(
-      (r) => r.file === file && r.start <= Math.max(end, start + 1) - 1 && start <= Math.max(r.end, r.start + 1) - 1,
+      (r) =>
+        r.file === file &&
+        r.start <= Math.max(end, start + 1) - 1 &&
+        start <= Math.max(r.end, r.start + 1) - 1,
     );
   }
 
-  get count(): number {
-    return this.reported.length;
+  /**
+   * Notes the use of a value whose error was already reported: it counts as reported, so that
+   * code checking `count` neither reports it again nor takes the value for a silent gap.
+   */
+  acknowledge(): void {
+    this.acknowledged += 1;
   }
 
-  /** Diagnostics reported since `mark` (a former `count`). */
-  since(mark: number): Diagnostic[] {
-    return this.reported.slice(mark).map((r) => r.diagnostic);
+  /** Grows with every report (and acknowledgement); compare two readings to see if any came. */
+  get count(): number {
+    return this.reported.length + this.acknowledged;
   }
 
   all(): Diagnostic[] {

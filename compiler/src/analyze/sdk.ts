@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Node, type Symbol as MorphSymbol } from "ts-morph";
+import { type Symbol as MorphSymbol, Node } from "ts-morph";
 
 const SDK_PACKAGE = "@canal/sdk";
 const packageNameByDir = new Map<string, string | undefined>();
@@ -42,7 +42,9 @@ export function resolveAlias(symbol: MorphSymbol | undefined): MorphSymbol | und
 
 export function isSdkSymbol(symbol: MorphSymbol | undefined): boolean {
   const declaration = symbol?.getDeclarations()[0];
-  return declaration !== undefined && owningPackage(declaration.getSourceFile().getFilePath()) === SDK_PACKAGE;
+  return (
+    declaration !== undefined && owningPackage(declaration.getSourceFile().getFilePath()) === SDK_PACKAGE
+  );
 }
 
 /**
@@ -55,14 +57,19 @@ export function sdkPath(expression: Node, depth = 0): string | undefined {
   if (Node.isParenthesizedExpression(expression)) return sdkPath(expression.getExpression(), depth + 1);
   if (Node.isPropertyAccessExpression(expression)) {
     const base = sdkPath(expression.getExpression(), depth + 1);
-    return base === undefined ? undefined : `${base}.${expression.getName()}`;
+    if (base === undefined) return undefined;
+    return base === "" ? expression.getName() : `${base}.${expression.getName()}`;
   }
   if (!Node.isIdentifier(expression)) return undefined;
   const symbol = resolveAlias(expression.getSymbol());
   if (!symbol) return undefined;
-  if (isSdkSymbol(symbol)) return symbol.getName();
+  // A namespace import (`import * as canal`) denotes the SDK module itself: the root of paths.
+  if (isSdkSymbol(symbol)) return Node.isSourceFile(symbol.getDeclarations()[0]) ? "" : symbol.getName();
   const declaration = symbol.getValueDeclaration();
-  if (Node.isVariableDeclaration(declaration) && declaration.getVariableStatement()?.getDeclarationKind() === "const") {
+  if (
+    Node.isVariableDeclaration(declaration) &&
+    declaration.getVariableStatement()?.getDeclarationKind() === "const"
+  ) {
     const initializer = declaration.getInitializer();
     if (initializer && (Node.isIdentifier(initializer) || Node.isPropertyAccessExpression(initializer))) {
       return sdkPath(initializer, depth + 1);

@@ -59,7 +59,8 @@ function writtenLiteralOrder(typeNode: TypeNode | undefined, depth = 0): string[
   }
   if (Node.isTypeReference(typeNode)) {
     const declaration = typeNode.getTypeName().getSymbol()?.getDeclarations()[0];
-    if (Node.isTypeAliasDeclaration(declaration)) return writtenLiteralOrder(declaration.getTypeNode(), depth + 1);
+    if (Node.isTypeAliasDeclaration(declaration))
+      return writtenLiteralOrder(declaration.getTypeNode(), depth + 1);
   }
   return undefined;
 }
@@ -104,8 +105,10 @@ class Converter {
       if (present.length === 1 && present[0]) current = present[0];
       else if (present.length !== current.getUnionTypes().length) current = current.getNonNullableType();
     }
-    if (current.isAny()) return fail("`any` cannot be checked or serialised", "give it a concrete type", path);
-    if (current.isUnknown()) return fail("`unknown` cannot be checked or serialised", "give it a concrete type", path);
+    if (current.isAny())
+      return fail("`any` cannot be checked or serialised", "give it a concrete type", path);
+    if (current.isUnknown())
+      return fail("`unknown` cannot be checked or serialised", "give it a concrete type", path);
     if (current.isBoolean() || current.isBooleanLiteral()) return { type: { primitive: "BOOLEAN" } };
     if (current.isString() || current.isTemplateLiteral()) return { type: { primitive: "STRING" } };
     if (current.isNumber()) return { type: { primitive: "NUMBER" } };
@@ -122,7 +125,12 @@ class Converter {
     if (current.isNull() || current.isUndefined() || current.isVoid() || current.isNever()) {
       return fail(`\`${current.getText()}\` carries no value`, "give it a value type", path);
     }
-    if (current.isTuple()) return fail("tuples are not supported", "use an array of one type or an object with named fields", path);
+    if (current.isTuple())
+      return fail(
+        "tuples are not supported",
+        "use an array of one type or an object with named fields",
+        path,
+      );
     if (current.isArray() || current.isReadonlyArray()) {
       const element = current.getArrayElementType() ?? current.getTypeArguments()[0];
       if (!element) return fail("the array's element type is unknown", "annotate the element type", path);
@@ -133,7 +141,11 @@ class Converter {
       return fail("intersections with non-object types are not supported", "use a plain object type", path);
     }
     if (current.isObject() || current.isIntersection()) return this.object(current, options, path);
-    return fail(`\`${current.getText(this.at)}\` is not a supported type`, "use number, string, boolean, an array, an object or an artifact", path);
+    return fail(
+      `\`${current.getText(this.at)}\` is not a supported type`,
+      "use number, string, boolean, an array, an object or an artifact",
+      path,
+    );
   }
 
   private union(type: Type, options: ConvertOptions, path: string[]): Conversion {
@@ -145,18 +157,31 @@ class Converter {
     const checked = values as string[];
     const written = writtenLiteralOrder(options.typeNode);
     const ordered =
-      written && written.length === checked.length && written.every((v) => checked.includes(v)) ? written : checked;
+      written && written.length === checked.length && written.every((v) => checked.includes(v))
+        ? written
+        : checked;
     return { type: { enum: { valuesJson: ordered } } };
   }
 
   private object(type: Type, options: ConvertOptions, path: string[]): Conversion {
     if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) {
-      return fail("functions cannot be serialised", "pass the values the function needs, or make it a step", path);
+      return fail(
+        "functions cannot be serialised",
+        "pass the values the function needs, or make it a step",
+        path,
+      );
     }
     const lineage = artifactLineage(type);
     if (lineage) return { type: { artifact: { lineage } } };
     const symbol = type.getSymbol();
     const name = symbol?.getName() ?? "";
+    if (type.getStringIndexType() || type.getNumberIndexType()) {
+      return fail(
+        "index signatures (Record<string, T>) are not supported",
+        "list the fields in an interface",
+        path,
+      );
+    }
     if (isDefaultLibrary(type, this.at)) {
       const fix = libraryFixes[name] ?? "use numbers, strings, booleans, arrays and plain objects";
       return fail(`${name} values cannot be serialised`, fix, path);
@@ -168,10 +193,8 @@ class Converter {
         path,
       );
     }
-    if (type.getStringIndexType() || type.getNumberIndexType()) {
-      return fail("index signatures (Record<string, T>) are not supported", "list the fields in an interface", path);
-    }
-    if (this.active.has(type)) return fail("recursive types are not supported", "describe a fixed depth", path);
+    if (this.active.has(type))
+      return fail("recursive types are not supported", "describe a fixed depth", path);
     const properties = type.getProperties();
     if (properties.length === 0) return fail("an empty object type has no fields", "list the fields", path);
     this.active.add(type);
@@ -184,13 +207,16 @@ class Converter {
           Node.isPropertySignature(declaration) || Node.isPropertyDeclaration(declaration)
             ? declaration.getTypeNode()
             : undefined;
-        const inner = this.convert(
-          property.getTypeAtLocation(this.at),
-          { optional, typeNode: fieldNode },
-          [...path, property.getName()],
-        );
+        const inner = this.convert(property.getTypeAtLocation(this.at), { optional, typeNode: fieldNode }, [
+          ...path,
+          property.getName(),
+        ]);
         if (!("type" in inner)) return inner;
-        fields.push(optional ? { name: property.getName(), type: inner.type, optional } : { name: property.getName(), type: inner.type });
+        fields.push(
+          optional
+            ? { name: property.getName(), type: inner.type, optional }
+            : { name: property.getName(), type: inner.type },
+        );
       }
       const schemaName = zodSchemaName(options.typeNode);
       return { type: { object: schemaName ? { fields, schemaName } : { fields } } };
@@ -211,10 +237,15 @@ export function toIrType(type: Type, at: Node, options: ConvertOptions = {}): Co
 }
 
 /** "step `train` input `cfg` has type `Config`: field `when`: Date values cannot ...; pass ..." */
-export function conversionMessage(subject: string, typeText: string, failure: Exclude<Conversion, { type: IrType }>): string {
+export function conversionMessage(
+  subject: string,
+  typeText: string,
+  failure: Exclude<Conversion, { type: IrType }>,
+): string {
   const text = failure.path.join(".").replaceAll(".[]", "[]");
   let where = "";
-  if (text.startsWith("[]")) where = text.length > 2 ? `array element field \`${text.slice(3)}\`: ` : "array elements: ";
+  if (text.startsWith("[]"))
+    where = text.length > 2 ? `array element field \`${text.slice(3)}\`: ` : "array elements: ";
   else if (text !== "") where = `field \`${text}\`: `;
   return `${subject} has type \`${typeText}\`: ${where}${failure.reason}; ${failure.fix}`;
 }

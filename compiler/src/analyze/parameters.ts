@@ -1,0 +1,145 @@
+import type { Type as IrType, Parameter } from "@canal/ir";
+import { canonicalJson } from "@canal/ir";
+import { type MethodDeclaration, Node, type ParameterDeclaration } from "ts-morph";
+import { acceptsValue, describeType } from "./compat.js";
+import { evaluateLiteral, unwrap } from "./literal.js";
+import { checkPath } from "./paths.js";
+import { locationOf, type Reporter } from "./report.js";
+import { artifactLineage, conversionMessage, toIrType } from "./types.js";
+
+export interface PipelineParameters {
+  parameters: Parameter[];
+  /** Name -> IR type (undefined where the type was refused), for the body. */
+  types: Map<string, IrType | undefined>;
+  /** Artifact parameters with a local default: name -> absolute path. */
+  datasetDefaults: Map<string, string>;
+}
+
+/** `@param name text` of the method's TSDoc, as the parameter's description. */
+function describedParameters(method: MethodDeclaration): Map<string, string> {
+  const descriptions = new Map<string, string>();
+  for (const doc of method.getJsDocs()) {
+    for (const tag of doc.getTags()) {
+      if (!Node.isJSDocParameterTag(tag)) continue;
+      const text = tag.getCommentText()?.trim().replace(/^-\s*/, "");
+      if (text) descriptions.set(tag.getName(), text);
+    }
+  }
+  return descriptions;
+}
+
+/**
+ * The pipeline's parameters, read from the `@pipeline` method's signature: their IR types and
+ * their defaults, which must be literals or, for artifacts, `Dataset.from("path")` and the like.
+ */
+export function readParameters(
+  reporter: Reporter,
+  method: MethodDeclaration,
+  pipelineName: string,
+): PipelineParameters {
+  const result: PipelineParameters = { parameters: [], types: new Map(), datasetDefaults: new Map() };
+  const descriptions = describedParameters(method);
+  for (const declaration of method.getParameters()) {
+    const nameNode = declaration.getNameNode();
+    if (!Node.isIdentifier(nameNode) || declaration.isRestParameter()) {
+      reporter.error(
+        "CANAL1008",
+        declaration,
+        `pipeline \`${pipelineName}\` parameter \`${declaration.getText()}\` must be a plain name (no destructuring or rest)`,
+        "declare one named parameter per value: run(data: Dataset, lr: number)",
+      );
+      continue;
+    }
+    const name = nameNode.getText();
+    const subject = `pipeline \`${pipelineName}\` parameter \`${name}\``;
+    const typeNode = declaration.getTypeNode();
+    const converted = toIrType(declaration.getType(), declaration, {
+      typeNode,
+      optional: declaration.hasQuestionToken(),
+    });
+    if (!("type" in converted)) {
+      const text = typeNode?.getText() ?? declaration.getType().getText(declaration);
+      reporter.error(
+        "CANAL1008",
+        typeNode ?? nameNode,
+        conversionMessage(subject, text, converted),
+        converted.fix,
+      );
+      result.types.set(name, undefined);
+      continue;
+    }
+    result.types.set(name, converted.type);
+    const parameter: Parameter = {
+      name,
+      type: converted.type,
+      location: locationOf(declaration, reporter.projectRoot),
+    };
+    const description = descriptions.get(name);
+    if (description) parameter.description = description;
+    const initializer = declaration.getInitializer();
+    if (initializer)
+      readDefault(reporter, declaration, initializer, subject, converted.type, parameter, result);
+    result.parameters.push(parameter);
+  }
+  return result;
+}
+
+function readDefault(
+  reporter: Reporter,
+  declaration: ParameterDeclaration,
+  initializer: Node,
+  subject: string,
+  type: IrType,
+  parameter: Parameter,
+  result: PipelineParameters,
+): void {
+  if ("artifact" in type) {
+    const call = unwrap(initializer);
+    const callee = Node.isCallExpression(call) ? unwrap(call.getExpression()) : undefined;
+    const argument = Node.isCallExpression(call) ? call.getArguments()[0] : undefined;
+    const path = argument ? evaluateLiteral(argument) : undefined;
+    const isFrom =
+      Node.isPropertyAccessExpression(callee) &&
+      callee.getName() === "from" &&
+      artifactLineage(call.getType()) !== undefined;
+    if (!isFrom || !argument || !path?.ok || typeof path.value !== "string") {
+      const shown = describeType(type);
+      reporter.error(
+        "CANAL1011",
+        initializer,
+        `${subject} has the default \`${initializer.getText()}\`; an artifact parameter's default must be \`${shown}.from("path")\` with a literal path`,
+        `write ${declaration.getName()}: ${shown} = ${shown}.from("data/file.csv"), the path relative to this file`,
+      );
+      return;
+    }
+    const checked = checkPath(reporter, path.value, argument, `${subject} default`);
+    if (!checked) return;
+    parameter.hasDefault = true;
+    parameter.defaultArtifact = checked.directory
+      ? { path: path.value, blob: "", directory: true }
+      : { path: path.value, blob: "" };
+    result.datasetDefaults.set(parameter.name, checked.absolute);
+    return;
+  }
+  const value = evaluateLiteral(initializer);
+  if (!value.ok) {
+    reporter.error(
+      "CANAL1011",
+      value.node,
+      `${subject} has the default \`${initializer.getText()}\`, which is not a literal`,
+      "write the default as a literal: a number, string or boolean, or an array or object of them",
+    );
+    return;
+  }
+  if (!acceptsValue(type, value.value)) {
+    reporter.error(
+      "CANAL1011",
+      initializer,
+      `${subject} has the default \`${initializer.getText()}\`, which is not a ${describeType(type)}`,
+      `give a default of type ${describeType(type)}`,
+    );
+    return;
+  }
+  parameter.hasDefault = true;
+  parameter.defaultJson = canonicalJson(value.value);
+}

@@ -1,0 +1,189 @@
+import { afterAll, describe, expect, test } from "vitest";
+import { analyzeFiles, analyzeOne, removeProjects } from "./fixtures/project.js";
+
+afterAll(removeProjects);
+
+function parameters(signature: string, prelude = "") {
+  const model = analyzeOne({
+    "data/train.csv": "a,b\n1,2\n",
+    "data/images/1.png": "png",
+    "pipeline.ts": `import { Dataset, Directory, File, Model, pipeline } from "@canal/sdk";
+import { z } from "zod";
+${prelude}
+export class Types {
+  @pipeline run(${signature}) {}
+}
+`,
+  });
+  return model;
+}
+
+describe("pipeline parameters", () => {
+  test("primitives, enums, lists and their literal defaults", () => {
+    const { pipeline } = parameters(
+      `lr = 0.1, epochs = -3, name: string = "base", verbose = false, mode: "fast" | "slow" = "slow", sizes: readonly number[] = [1, 2] as const, level: 1 | 2 | 3 = 2, tags?: string[]`,
+    );
+    expect(pipeline.parameters.map(({ location, ...p }) => p)).toEqual([
+      { name: "lr", type: { primitive: "NUMBER" }, hasDefault: true, defaultJson: "0.1" },
+      { name: "epochs", type: { primitive: "NUMBER" }, hasDefault: true, defaultJson: "-3" },
+      { name: "name", type: { primitive: "STRING" }, hasDefault: true, defaultJson: '"base"' },
+      { name: "verbose", type: { primitive: "BOOLEAN" }, hasDefault: true, defaultJson: "false" },
+      {
+        name: "mode",
+        type: { enum: { valuesJson: ['"fast"', '"slow"'] } },
+        hasDefault: true,
+        defaultJson: '"slow"',
+      },
+      {
+        name: "sizes",
+        type: { list: { element: { primitive: "NUMBER" } } },
+        hasDefault: true,
+        defaultJson: "[1,2]",
+      },
+      { name: "level", type: { enum: { valuesJson: ["1", "2", "3"] } }, hasDefault: true, defaultJson: "2" },
+      { name: "tags", type: { list: { element: { primitive: "STRING" } } } },
+    ]);
+  });
+
+  test("enum values keep the order they were written in, also behind an alias", () => {
+    const { pipeline } = parameters(`split: Split = "val"`, `type Split = "train" | "val" | "all";`);
+    expect(pipeline.parameters[0]?.type).toEqual({ enum: { valuesJson: ['"train"', '"val"', '"all"'] } });
+  });
+
+  test("objects from interfaces and zod schemas, with sorted-key default JSON and optional fields", () => {
+    const { pipeline } = parameters(
+      `cfg: Config = { lr: 0.1, layers: [64, 32] }, hp: z.infer<typeof HyperParams>, aliased: Hp`,
+      `interface Config { lr: number; layers: number[]; note?: string }
+const HyperParams = z.object({ depth: z.number(), kind: z.enum(["a", "b"]), seed: z.number().optional() });
+type Hp = z.infer<typeof HyperParams>;`,
+    );
+    const [cfg, hp, aliased] = pipeline.parameters;
+    expect(cfg).toMatchObject({
+      type: {
+        object: {
+          fields: [
+            { name: "lr", type: { primitive: "NUMBER" } },
+            { name: "layers", type: { list: { element: { primitive: "NUMBER" } } } },
+            { name: "note", type: { primitive: "STRING" }, optional: true },
+          ],
+        },
+      },
+      defaultJson: '{"layers":[64,32],"lr":0.1}',
+    });
+    expect(hp?.type).toEqual({
+      object: {
+        schemaName: "HyperParams",
+        fields: [
+          { name: "depth", type: { primitive: "NUMBER" } },
+          { name: "kind", type: { enum: { valuesJson: ['"a"', '"b"'] } } },
+          { name: "seed", type: { primitive: "NUMBER" }, optional: true },
+        ],
+      },
+    });
+    expect(aliased?.type).toEqual(hp?.type);
+  });
+
+  test("artifact parameters: lineage (user subclasses too) and defaults shipped from files or directories", () => {
+    const model = parameters(
+      `data: Dataset = Dataset.from("data/train.csv"), images = Directory.from("./data/images"), base: Checkpoint, weights?: File`,
+      "class Checkpoint extends Model {}",
+    );
+    const [data, images, base, weights] = model.pipeline.parameters;
+    expect(data).toMatchObject({
+      type: { artifact: { lineage: ["Dataset", "Artifact"] } },
+      hasDefault: true,
+      defaultArtifact: { path: "data/train.csv", blob: "" },
+    });
+    expect(data?.defaultArtifact?.directory).toBeUndefined();
+    expect(images).toMatchObject({ defaultArtifact: { path: "./data/images", blob: "", directory: true } });
+    expect(base).toEqual(
+      expect.objectContaining({ type: { artifact: { lineage: ["Checkpoint", "Model", "Artifact"] } } }),
+    );
+    expect(base?.hasDefault).toBeUndefined();
+    expect(weights?.type).toEqual({ artifact: { lineage: ["File", "Artifact"] } });
+    expect(model.datasetDefaults.get("data")).toBe(
+      `${model.entryFile.replace(/pipeline\.ts$/, "")}data/train.csv`,
+    );
+    expect(model.datasetDefaults.get("images")?.endsWith("/data/images")).toBe(true);
+  });
+
+  test("TSDoc @param text becomes the parameter's description", () => {
+    const model = analyzeOne({
+      "pipeline.ts": `import { pipeline } from "@canal/sdk";
+export class Documented {
+  /**
+   * Trains it.
+   * @param lr - the learning rate
+   */
+  @pipeline run(lr = 0.1) {}
+}
+`,
+    });
+    expect(model.pipeline.description).toBe("Trains it.");
+    expect(model.pipeline.parameters[0]?.description).toBe("the learning rate");
+  });
+});
+
+describe("types that cannot cross a process boundary", () => {
+  const refused: Array<[string, string]> = [
+    ["when: Date", "`Date`: Date values cannot be serialised; pass an ISO 8601 string"],
+    ["fn: (x: number) => number", "functions cannot be serialised"],
+    ["m: Map<string, number>", "Map values cannot be serialised"],
+    ["x: any", "`any` cannot be checked or serialised"],
+    ["x: unknown", "`unknown` cannot be checked or serialised"],
+    [
+      "x: string | number",
+      "`string | number`: unions are not supported; split it into two steps or use one type",
+    ],
+    ["x: bigint", "bigint values cannot be serialised"],
+    ["x: symbol", "symbols cannot be serialised"],
+    ["x: Helper", "instances of class `Helper` are neither artifacts nor plain values"],
+    ["x: { at: Date }", "field `at`: Date values cannot be serialised"],
+    ["x: Date[]", "array elements: Date values"],
+    ["x: Record<string, number>", "index signatures"],
+    ["x: [number, string]", "tuples are not supported"],
+  ];
+  test.each(refused)("pipeline parameter `%s` is CANAL1008", (signature, message) => {
+    const result = analyzeFiles({
+      "pipeline.ts": `import { pipeline } from "@canal/sdk";
+class Helper { value = 1; }
+export class Refused {
+  @pipeline run(${signature}) {}
+}
+`,
+    });
+    expect(result.models).toEqual([]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["CANAL1008"]);
+    expect(result.diagnostics[0]?.message).toContain(message);
+    expect(result.diagnostics[0]?.location).toMatchObject({ file: "pipeline.ts", line: 4 });
+  });
+
+  test("step signatures: the same rules, reported as CANAL1010 with the input or output named", () => {
+    const result = analyzeFiles({
+      "pipeline.ts": `import { File, Model, pipeline, step } from "@canal/sdk";
+export class Signatures {
+  @step train(data: string | File): Model { return null as never; }
+  @step later(): Promise<{ when: Date; model: Model }> { return null as never; }
+  @pipeline run(data: File) {
+    this.train(data);
+    this.later();
+  }
+}
+`,
+    });
+    expect(result.diagnostics.map((d) => [d.code, d.message, d.location.line, d.location.column])).toEqual([
+      [
+        "CANAL1010",
+        "step `train` input `data` has type `string | File`: unions are not supported; split it into two steps or use one type",
+        3,
+        21,
+      ],
+      [
+        "CANAL1010",
+        "step `later` output `when` has type `Date`: Date values cannot be serialised; pass an ISO 8601 string",
+        4,
+        34,
+      ],
+    ]);
+  });
+});
