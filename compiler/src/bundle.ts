@@ -46,7 +46,12 @@ export async function bundleSteps(exports: BundleExport[], projectRoot: string):
   // `Table` … instances of the bundle's own copy of the SDK.
   lines.push('export * as __canalSdk from "@canal/sdk";');
   const result = await build({
-    stdin: { contents: lines.join("\n"), resolveDir: projectRoot, sourcefile: "canal-steps.js", loader: "js" },
+    stdin: {
+      contents: lines.join("\n"),
+      resolveDir: projectRoot,
+      sourcefile: "canal-steps.js",
+      loader: "js",
+    },
     absWorkingDir: projectRoot,
     bundle: true,
     platform: "node",
@@ -60,13 +65,19 @@ export async function bundleSteps(exports: BundleExport[], projectRoot: string):
     banner: {
       js: 'import { createRequire as __canalCreateRequire } from "node:module"; const require = __canalCreateRequire(import.meta.url);',
     },
-  }).catch((error: { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> }) => {
-    const first = error.errors?.[0];
-    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : "";
-    throw new BundleError(
-      `bundling the TypeScript steps failed: ${where}${first?.text ?? String(error)}; fix the import or install the package (npm install)`,
-    );
-  });
+  }).catch(
+    (error: {
+      errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>;
+    }) => {
+      const first = error.errors?.[0];
+      const where = first?.location
+        ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: `
+        : "";
+      throw new BundleError(
+        `bundling the TypeScript steps failed: ${where}${first?.text ?? String(error)}; fix the import or install the package (npm install)`,
+      );
+    },
+  );
   const output = result.outputFiles[0];
   if (!output) throw new BundleError("bundling the TypeScript steps produced no output");
   return { code: Buffer.from(output.contents), names };

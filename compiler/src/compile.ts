@@ -8,8 +8,8 @@ import {
   MediaType,
   type Pipeline,
   pipelineHash,
-  sha256,
   type Step,
+  sha256,
   stepHash,
   writeArtifact,
 } from "@canal/ir";
@@ -20,7 +20,13 @@ import { type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
-import { CodeHashError, hashedContent, type Snapshot, scriptStepIdentity, snapshotDirectory } from "./snapshot.js";
+import {
+  CodeHashError,
+  hashedContent,
+  type Snapshot,
+  scriptStepIdentity,
+  snapshotDirectory,
+} from "./snapshot.js";
 import { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";
 
 export interface CompileOptions {
@@ -111,7 +117,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         hint: error.hint,
         location: lockfile
           ? { file: "package-lock.json", line: 1, column: 1 }
-          : (model.pipeline.steps[0]?.location ?? { file: relative(projectRoot, entries[0] ?? ""), line: 1, column: 1 }),
+          : (model.pipeline.steps[0]?.location ?? {
+              file: relative(projectRoot, entries[0] ?? ""),
+              line: 1,
+              column: 1,
+            }),
       });
     }
   }
@@ -163,7 +173,8 @@ async function finish(model: PipelineModel, ctx: HashContext): Promise<{ pipelin
     const bundle = await bundleSteps(exports, ctx.projectRoot);
     const digest = blobs.add(bundle.code, MediaType.bundle);
     for (const { step, definition } of tsSteps) {
-      const exportName = bundle.names.get(`${definition.file}#${definition.exportName}`) ?? definition.exportName;
+      const exportName =
+        bundle.names.get(`${definition.file}#${definition.exportName}`) ?? definition.exportName;
       step.code = { bundle: digest, exportName, ...(definition.member ? { member: definition.member } : {}) };
     }
   }

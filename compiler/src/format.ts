@@ -13,11 +13,17 @@ import type { Diagnostic } from "./model.js";
  */
 export function formatDiagnostic(diagnostic: Diagnostic, projectRoot: string): string {
   const { file, line, column } = diagnostic.location;
-  const lines = [`${file}:${line}:${column} - ${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`];
+  const lines = [
+    `${file}:${line}:${column} - ${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`,
+  ];
   const source = sourceLine(resolve(projectRoot, file), line);
   if (source !== undefined) {
     const gutter = String(line);
-    lines.push("", `  ${gutter}  ${source}`, `  ${" ".repeat(gutter.length)}  ${" ".repeat(Math.max(0, column - 1))}^`);
+    lines.push(
+      "",
+      `  ${gutter}  ${source}`,
+      `  ${" ".repeat(gutter.length)}  ${" ".repeat(Math.max(0, column - 1))}^`,
+    );
   }
   if (diagnostic.hint) lines.push(`  hint: ${diagnostic.hint}`);
   return lines.join("\n");

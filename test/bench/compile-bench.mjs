@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const sizes = (process.env.CANAL_BENCH_SIZES ?? "10,1000,10000").split(",").map(Number);
@@ -17,7 +17,17 @@ const sizes = (process.env.CANAL_BENCH_SIZES ?? "10,1000,10000").split(",").map(
 export function generateChain(dir, n) {
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
+  symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
   writeFileSync(join(dir, "package.json"), '{ "name": "bench", "private": true, "type": "module" }\n');
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    skipLibCheck: true,
+    types: ["node"],
+  };
+  writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions })}\n`);
   writeFileSync(join(dir, "seed.txt"), "0\n");
   const lines = [
     'import { appendFile, copyFile } from "node:fs/promises";',
@@ -67,27 +77,31 @@ function measure(n) {
   }
 }
 
-const rows = [];
-for (const n of sizes) {
-  const r = measure(n);
-  const row = {
-    bench: "compile-chain",
-    steps: n,
-    seconds: Number(r.seconds.toFixed(3)),
-    msPerStep: Number(((r.seconds * 1000) / n).toFixed(3)),
-    irBytesPerStep: Number((r.irBytes / n).toFixed(1)),
-    codeBytes: r.blobBytes,
-    peakMB: Number(r.peakMB.toFixed(0)),
-  };
-  rows.push(row);
-  console.log(`BENCH ${JSON.stringify(row)}`);
-}
-console.log(
-  "\ncompile: chain of N calls of one TypeScript step (Kubeflow reference at 1,000: 6.6 s, 1,445 B/step, 117 MB)",
-);
-console.log("   steps   seconds  ms/step  IR B/step  code bytes  peak MB");
-for (const r of rows) {
+export async function main() {
+  const rows = [];
+  for (const n of sizes) {
+    const r = measure(n);
+    const row = {
+      bench: "compile-chain",
+      steps: n,
+      seconds: Number(r.seconds.toFixed(3)),
+      msPerStep: Number(((r.seconds * 1000) / n).toFixed(3)),
+      irBytesPerStep: Number((r.irBytes / n).toFixed(1)),
+      codeBytes: r.blobBytes,
+      peakMB: Number(r.peakMB.toFixed(0)),
+    };
+    rows.push(row);
+    console.log(`BENCH ${JSON.stringify(row)}`);
+  }
   console.log(
-    `${String(r.steps).padStart(8)}  ${r.seconds.toFixed(3).padStart(8)}  ${r.msPerStep.toFixed(2).padStart(7)}  ${r.irBytesPerStep.toFixed(1).padStart(9)}  ${String(r.codeBytes).padStart(10)}  ${String(r.peakMB).padStart(7)}`,
+    "\ncompile: chain of N calls of one TypeScript step (Kubeflow reference at 1,000: 6.6 s, 1,445 B/step, 117 MB)",
   );
+  console.log("   steps   seconds  ms/step  IR B/step  code bytes  peak MB");
+  for (const r of rows) {
+    console.log(
+      `${String(r.steps).padStart(8)}  ${r.seconds.toFixed(3).padStart(8)}  ${r.msPerStep.toFixed(2).padStart(7)}  ${r.irBytesPerStep.toFixed(1).padStart(9)}  ${String(r.codeBytes).padStart(10)}  ${String(r.peakMB).padStart(7)}`,
+    );
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
