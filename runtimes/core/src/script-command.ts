@@ -15,7 +15,7 @@ function valueText(value: unknown): string {
  */
 export function renderCommand(task: StepTask): string {
   const command = task.step.script?.command ?? "";
-  return command.replace(/\{([A-Za-z_$][\w$]*)\}/g, (whole, name: string) => {
+  return command.replace(/\{([A-Za-z_$][\w$]*)\}/g, (_whole, name: string) => {
     const input = task.inputs[name];
     if (input?.kind === "artifact") return shellQuote(input.path);
     if (input?.kind === "artifacts") return input.paths.map(shellQuote).join(" ");
@@ -23,7 +23,7 @@ export function renderCommand(task: StepTask): string {
     const output = task.outputs[name];
     if (output) return shellQuote(output.path);
     // The compiler rejects unknown placeholders (CANAL1005); an optional input left out renders empty.
-    return whole.length > 0 ? "" : whole;
+    return "";
   });
 }
 
