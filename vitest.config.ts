@@ -9,7 +9,13 @@ const lowerDecorators: Plugin = {
   enforce: "pre",
   async transform(code, id) {
     if (!/\.[cm]?tsx?$/.test(id) || id.includes("/node_modules/") || !/^\s*@\w/m.test(code)) return null;
-    const result = await transform(code, { loader: "ts", target: "node20", format: "esm", sourcemap: true, sourcefile: id });
+    const result = await transform(code, {
+      loader: "ts",
+      target: "node20",
+      format: "esm",
+      sourcemap: true,
+      sourcefile: id,
+    });
     return { code: result.code, map: result.map };
   },
 };
