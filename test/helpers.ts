@@ -1,6 +1,16 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 export const repoRoot = resolve(import.meta.dirname, "..");
 
@@ -19,9 +29,100 @@ export function copyIris(): string {
   symlinkSync(join(repoRoot, "node_modules/@types"), join(dir, "node_modules/@types"));
   // A standalone project: the example's own tsconfig extends the repository's base.
   const base = JSON.parse(readFileSync(join(repoRoot, "tsconfig.base.json"), "utf8"));
-  const options = { ...base.compilerOptions, composite: false, declaration: false, declarationMap: false, noEmit: true };
-  writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions: options, include: ["pipeline.ts", "src"] }, null, 2)}\n`);
+  const options = {
+    ...base.compilerOptions,
+    composite: false,
+    declaration: false,
+    declarationMap: false,
+    noEmit: true,
+  };
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    `${JSON.stringify({ compilerOptions: options, include: ["pipeline.ts", "src"] }, null, 2)}\n`,
+  );
   return dir;
+}
+
+/**
+ * A fresh pipeline project in a temp directory: package.json (ESM), a standalone tsconfig with the
+ * node types, @canal/sdk and @types linked in, then `from` (a directory) copied in and `files`
+ * written over it.
+ */
+export function makeProject(options: { from?: string; files?: Record<string, string> } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "canal-project-"));
+  if (options.from) cpSync(options.from, dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: "canal-test-project", private: true, type: "module" })}\n`,
+  );
+  const base = JSON.parse(readFileSync(join(repoRoot, "tsconfig.base.json"), "utf8"));
+  const compilerOptions = {
+    ...base.compilerOptions,
+    composite: false,
+    declaration: false,
+    declarationMap: false,
+    noEmit: true,
+    types: ["node"],
+  };
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    `${JSON.stringify({ compilerOptions, include: ["**/*.ts"] }, null, 2)}\n`,
+  );
+  mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
+  symlinkSync(join(repoRoot, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
+  symlinkSync(join(repoRoot, "node_modules/@types"), join(dir, "node_modules/@types"));
+  for (const [path, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/**
+ * Whether a process is still running. A killed process whose parent has not reaped it yet (a
+ * zombie, e.g. under a container's init) has ended: it holds no resources and runs nothing.
+ */
+export function isRunning(pid: number): boolean {
+  if (!existsSync("/proc/self/stat")) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  // "pid (comm) S ...": the state follows the command name, which may itself hold spaces or ")".
+  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+}
+
+/** Ids of this machine's processes whose environment has `name=value` (what a step process inherits). */
+export function processesWithEnv(name: string, value: string): number[] {
+  const found: number[] = [];
+  for (const entry of existsSync("/proc") ? readdirSync("/proc") : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (environ.includes(`${name}=${value}`) && isRunning(Number(entry))) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or another user's: neither is a step of ours.
+    }
+  }
+  return found;
+}
+
+/** Polls until `ready()` holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Every file under a directory with its bytes, keyed by relative path. */

@@ -6,14 +6,25 @@ import { fileURLToPath } from "node:url";
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** A standalone project: package.json, a Node tsconfig, @canal/sdk and the Node types linked in. */
 function project(dir) {
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
+  symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
   writeFileSync(join(dir, "package.json"), '{ "name": "bench", "private": true, "type": "module" }\n');
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    skipLibCheck: true,
+    types: ["node"],
+  };
+  writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions })}\n`);
   writeFileSync(join(dir, "seed.txt"), "0\n");
 }
 
-/** A chain of N calls of one TypeScript step that copies its input and appends a line. */
+/** A chain of N calls of one TypeScript step that copies its input and appends a line (as compile-bench.mjs). */
 export function generateChain(dir, n) {
   project(dir);
   const lines = [

@@ -1,17 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Io, runCli } from "@canal/cli";
 import { describe, expect, it } from "vitest";
+import { canal } from "../canal.js";
 import { copyIris, repoRoot } from "../helpers.js";
-
-async function canal(args: string[], cwd: string) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd };
-  const status = await runCli(args, io);
-  return { status, stdout, stderr };
-}
 
 describe("canal compile and inspect", () => {
   it("compiles the flagship and inspects it for people and for scripts", async () => {

@@ -1,4 +1,6 @@
 import { compileCommand, compileHelp } from "./commands/compile.js";
+import { execCommand, execHelp } from "./commands/exec.js";
+import { exportCommand, exportHelp } from "./commands/export.js";
 import { inspectCommand, inspectHelp } from "./commands/inspect.js";
 import { logsCommand, logsHelp } from "./commands/logs.js";
 import {
@@ -26,6 +28,8 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
   cancel: { run: cancelCommand, help: cancelHelp },
   why: { run: whyCommand, help: whyHelp },
   rerun: { run: rerunCommand, help: rerunHelp },
+  export: { run: exportCommand, help: exportHelp },
+  exec: { run: execCommand, help: execHelp },
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -40,6 +44,8 @@ Commands:
   cancel RUN           cancel a running run
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it
+  export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
+  exec <artifact>      run one step on its own in a shared run directory (what exports run)
 
 Run \`canal <command> --help\` for a command's options.
 `;

@@ -3,7 +3,6 @@ import { join, resolve } from "node:path";
 import { compile, formatDiagnostic, hasErrors } from "@canal/compiler";
 import { ARTIFACT_FILES } from "@canal/ir";
 import { canalDir } from "@canal/runner";
-import { LocalRuntime } from "@canal/runtime-local";
 import { openWorkspace, type Workspace } from "@canal/store";
 import type { Io } from "./io.js";
 
@@ -21,13 +20,6 @@ export async function withWorkspace<T>(io: Io, use: (workspace: Workspace) => Pr
   } finally {
     await workspace.close();
   }
-}
-
-export function localRuntime(workspace: Workspace, maxParallel?: number): LocalRuntime {
-  return new LocalRuntime({
-    cacheDir: join(canalDir(workspace), "cache"),
-    ...(maxParallel ? { maxParallel } : {}),
-  });
 }
 
 /**

@@ -8,8 +8,19 @@
  * import { openWorkspace } from "@canal/store";
  * const workspace = openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
+ * // Or the runtime of the workspace's targets, every step checked against its target first:
+ * const { runtime } = prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
  * ```
  */
+
+export type { ExecStepOptions } from "./exec-step.js";
+export { ExecError, execStep } from "./exec-step.js";
+export type { PreparedTargets } from "./prepare.js";
+export { placementText, prepareTargets } from "./prepare.js";
 export { RunRecorder } from "./recorder.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, runPipeline } from "./run.js";
+export type { RuntimeFactory, RuntimeFactoryContext } from "./runtimes.js";
+export { RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+export type { SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
+export { formatMemory, placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";

@@ -2,11 +2,14 @@ import type { RunEvent } from "@canal/runtime-core";
 import type { MetadataStore, StepRunEnd } from "@canal/store";
 
 /**
- * Writes a run's events into the metadata store, in the order they happened. Log chunks arrive
- * without being awaited by the orchestrator, so every write goes through one queue.
+ * Writes a run's events into the metadata store, in the order they happened. Events that arrive
+ * together (a run's queued steps, steps finishing while a write is under way) are written in one
+ * batch: one commit for many events instead of one each.
  */
 export class RunRecorder {
-  private queue: Promise<unknown> = Promise.resolve();
+  private pending: RunEvent[] = [];
+  private inFlight: RunEvent[] = [];
+  private writing: Promise<void> | undefined;
   private readonly stepRuns = new Map<string, number>();
   private failure: unknown;
 
@@ -15,21 +18,52 @@ export class RunRecorder {
     private readonly runId: string,
   ) {}
 
-  /** Records an event; resolves when it and everything before it are written. */
+  /** Records an event; resolves (never rejects) when it and everything before it are written. */
   record(event: RunEvent): Promise<void> {
-    const next = this.queue
-      .then(() => this.write(event))
-      .catch((error) => {
-        this.failure ??= error;
-      });
-    this.queue = next;
-    return next;
+    this.pending.push(event);
+    this.writing ??= this.drain();
+    return this.writing;
   }
 
   /** Waits for every write; throws the first write that failed. */
   async flush(): Promise<void> {
-    await this.queue;
+    while (this.writing) await this.writing;
     if (this.failure) throw this.failure;
+  }
+
+  /** Waits until a cache entry under `cacheKey` that an unwritten event makes is in the store. */
+  async settledFor(cacheKey: string): Promise<void> {
+    const makes = (event: RunEvent) =>
+      event.type === "step-succeeded" && event.reusable && event.cacheKey === cacheKey;
+    while (this.writing && (this.pending.some(makes) || this.inFlight.some(makes))) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    // The events emitted in this turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        this.inFlight = batch;
+        await this.metadata.batch(async () => {
+          for (const event of batch) {
+            try {
+              await this.write(event);
+            } catch (error) {
+              this.failure ??= error;
+            }
+          }
+        });
+        this.inFlight = [];
+      }
+    } catch (error) {
+      this.failure ??= error;
+      this.pending = [];
+      this.inFlight = [];
+    } finally {
+      this.writing = undefined;
+    }
   }
 
   private async stepRun(event: RunEvent): Promise<number> {

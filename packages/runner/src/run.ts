@@ -150,6 +150,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
   const recorder = new RunRecorder(metadata, run.id);
   const cache: CacheIndex = {
     async lookup(key) {
+      // An entry this run made is still on its way to the store: as before, a later instance with
+      // the same key must find it.
+      await recorder.settledFor(key);
       return (await metadata.getCacheEntry(key))?.outputs;
     },
     async invalidate(key) {
@@ -174,9 +177,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       ...(options.signal ? { signal: options.signal } : {}),
       onEvent: (event) => {
         options.onEvent?.(event);
-        const written = recorder.record(event);
-        // Log chunks are queued in order but not waited for: a chatty step must not slow down.
-        return event.type === "step-log" ? undefined : written;
+        // Recorded in order, in batches, and not waited for: a step never waits on the store, and
+        // the run ends only once everything is written (flush below).
+        void recorder.record(event);
       },
     });
   } catch (error) {

@@ -2,6 +2,14 @@ import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { z } from "zod";
 import { StoreError } from "./errors.js";
+import {
+  type ProfileConfig,
+  ProfilesSchema,
+  type TargetConfig,
+  TargetsSchema,
+  targetKeysAt,
+  targetReferenceProblems,
+} from "./targets-config.js";
 
 export const CONFIG_FILE = "canal.config.json";
 
@@ -20,6 +28,8 @@ const ConfigSchema = z.strictObject({
       path: z.string().min(1).optional(),
     })
     .optional(),
+  targets: TargetsSchema.optional(),
+  profiles: ProfilesSchema.optional(),
 });
 
 /** canal.config.json as written: every field optional. */
@@ -30,6 +40,10 @@ export interface WorkspaceConfig {
   workspace: string;
   store: { kind: "sqlite"; path: string };
   artifacts: { kind: "local"; path: string };
+  /** Compute targets by name, as written; absent when the file defines none. */
+  targets?: Record<string, TargetConfig>;
+  /** Profiles by name, as written; absent when the file defines none. */
+  profiles?: Record<string, ProfileConfig>;
 }
 
 export const DEFAULTS = { store: ".canal/canal.db", artifacts: ".canal/blobs" } as const;
@@ -43,7 +57,7 @@ const DEFAULT_TEXT: Record<string, string> = {
   "artifacts.path": `"${DEFAULTS.artifacts}"`,
 };
 const KEYS: Record<string, string[]> = {
-  "": ["workspace", "store", "artifacts"],
+  "": ["workspace", "store", "artifacts", "targets", "profiles"],
   store: ["kind", "path"],
   artifacts: ["kind", "path"],
 };
@@ -78,7 +92,7 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
   const removeHint = DEFAULT_TEXT[key] ? `, or remove it to use the default ${DEFAULT_TEXT[key]}` : "";
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = KEYS[key] ?? [];
+      const known = KEYS[key] ?? targetKeysAt(issue.path.map(String), input) ?? [];
       return issue.keys.map((k) => {
         const full = key ? `${key}.${k}` : k;
         return `\`${full}\`: unknown key; remove it (the keys ${key ? `of \`${key}\`` : "here"} are ${known.join(", ")})`;
@@ -87,9 +101,26 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
     case "invalid_type": {
       const got = describe(valueAt(input, issue.path));
       if (key === "") return [`the file must hold a JSON object, not ${got}`];
-      const expected = issue.expected === "object" ? "an object" : `a ${issue.expected}`;
+      if (valueAt(input, issue.path) === undefined) return [`\`${key}\`: is required; add it`];
+      const expected =
+        issue.expected === "object"
+          ? "an object"
+          : issue.expected === "int"
+            ? "a whole number"
+            : `a ${issue.expected}`;
       return [`\`${key}\`: expected ${expected}, got ${got}; fix the value${removeHint}`];
     }
+    case "invalid_union": {
+      const got = describe(valueAt(input, issue.path));
+      // A target's `kind` that is none of the known ones: zod reports the union by its discriminator.
+      if ("discriminator" in issue && "options" in issue) {
+        const options = (issue.options as unknown[]).map((o) => JSON.stringify(o)).join(", ");
+        return [`\`${key}\`: must be one of ${options}, got ${got}; set the target's kind`];
+      }
+      return [`\`${key}\`: ${issue.message}, got ${got}; fix the value`];
+    }
+    case "invalid_format":
+      return [`\`${key}\`: ${issue.message}, got ${describe(valueAt(input, issue.path))}; fix the value`];
     case "invalid_value": {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(" or ");
       const got = describe(valueAt(input, issue.path));
@@ -98,6 +129,10 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
       ];
     }
     case "too_small":
+      if (issue.origin === "number") {
+        const bound = `${issue.inclusive ? "at least" : "more than"} ${String(issue.minimum)}`;
+        return [`\`${key}\`: must be ${bound}, got ${describe(valueAt(input, issue.path))}; fix the value`];
+      }
       return [`\`${key}\`: must not be empty; set a value${removeHint}`];
     default:
       return [`\`${key}\`: ${issue.message}`];
@@ -107,7 +142,11 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
 /** Validates a parsed config; `file` names it in errors. */
 export function parseConfig(input: unknown, file: string): WorkspaceConfigFile {
   const result = ConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const references = targetReferenceProblems(result.data.targets, result.data.profiles);
+    if (references.length) throw new ConfigError(file, references);
+    return result.data;
+  }
   throw new ConfigError(
     file,
     result.error.issues.flatMap((issue) => problems(issue, input)),
@@ -130,6 +169,8 @@ export function resolveConfig(config: WorkspaceConfigFile, root: string): Worksp
     workspace: config.workspace ?? defaultWorkspaceName(root),
     store: { kind: "sqlite", path: resolve(root, config.store?.path ?? DEFAULTS.store) },
     artifacts: { kind: "local", path: resolve(root, config.artifacts?.path ?? DEFAULTS.artifacts) },
+    ...(config.targets ? { targets: config.targets } : {}),
+    ...(config.profiles ? { profiles: config.profiles } : {}),
   };
 }
 

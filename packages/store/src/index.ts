@@ -40,6 +40,8 @@ export { newRunId } from "./ids.js";
 export { LocalBlobStore } from "./local-blobs.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { SqliteMetadataStore } from "./sqlite.js";
+export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";
+export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes } from "./targets-config.js";
 export type * from "./types.js";
 export type { FoundWorkspace, Workspace } from "./workspace.js";
 export { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";

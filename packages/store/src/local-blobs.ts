@@ -1,6 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import {
+  chmod,
+  copyFile,
   type FileHandle,
+  lstat,
   mkdir,
   open,
   readdir,
@@ -48,11 +52,14 @@ export class LocalBlobStore implements BlobStore {
     return join(this.root, "directories", digest.slice(0, 2), digest.slice(2));
   }
 
+  private tempPath(): string {
+    return join(this.root, "tmp", randomBytes(8).toString("hex"));
+  }
+
   private async tempFile(): Promise<{ path: string; handle: FileHandle }> {
-    const dir = join(this.root, "tmp");
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, randomBytes(8).toString("hex"));
-    return { path, handle: await open(path, "wx", 0o644) };
+    const path = this.tempPath();
+    const handle = await orMakeParent(path, () => open(path, "wx", 0o644));
+    return { path, handle };
   }
 
   async put(bytes: Uint8Array | string): Promise<string> {
@@ -69,11 +76,15 @@ export class LocalBlobStore implements BlobStore {
     return digest;
   }
 
-  async putFile(path: string): Promise<string> {
-    return (await this.storeFile(path)).digest;
+  async putFile(path: string, options: { move?: boolean } = {}): Promise<string> {
+    return (await this.storeFile(path, options.move ?? false)).digest;
   }
 
-  private async storeFile(path: string): Promise<Hashed> {
+  private async storeFile(path: string, move: boolean): Promise<Hashed> {
+    if (move) {
+      const moved = await this.moveIn(path);
+      if (moved) return moved;
+    }
     const temp = await this.tempFile();
     try {
       // Hash what is copied, not the source afterwards: the digest names exactly the stored bytes
@@ -86,16 +97,45 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Takes a file the caller gives up (a finished step's output) by renaming it into the store
+   * rather than copying it: a 1 GiB output costs one read to hash instead of a read and a write.
+   * Only a plain file with no other name qualifies (a store blob must share its bytes with
+   * nothing), and only on the store's file system; otherwise undefined, and the caller copies.
+   */
+  private async moveIn(path: string): Promise<Hashed | undefined> {
+    const info = await lstat(path);
+    if (!info.isFile() || info.nlink !== 1) return undefined;
+    const tempPath = this.tempPath();
+    try {
+      await orMakeParent(tempPath, () => rename(path, tempPath));
+    } catch (error) {
+      if (errorCode(error) === "EXDEV") return undefined;
+      throw error;
+    }
+    const temp = { path: tempPath, handle: await open(tempPath, "r") };
+    try {
+      const hashed = await copyHashing(tempPath);
+      if ((await this.check(hashed.digest)) !== "ok") await this.commit(temp, hashed.digest);
+      return hashed;
+    } finally {
+      await this.discard(temp);
+    }
+  }
+
   private async commit(temp: { path: string; handle: FileHandle }, digest: string): Promise<void> {
     await temp.handle.sync();
     await temp.handle.chmod(0o444);
     const final = this.blobPath(digest);
-    await mkdir(dirname(final), { recursive: true });
     // rename() replaces atomically: a concurrent writer of the same content, or a reader, sees
     // either the old complete file or the new one.
-    await rename(temp.path, final);
+    await orMakeParent(final, () => rename(temp.path, final));
     await syncDirectory(dirname(final));
-    this.verified.delete(digest);
+    // These are the bytes just hashed: the next reader (the step downstream) need not hash them
+    // again while the file is unchanged.
+    const info = await this.exists(final);
+    if (info) this.verified.set(digest, identity(info));
+    else this.verified.delete(digest);
   }
 
   private async discard(temp: { path: string; handle: FileHandle }): Promise<void> {
@@ -103,10 +143,10 @@ export class LocalBlobStore implements BlobStore {
     await rm(temp.path, { force: true });
   }
 
-  async putDirectory(path: string): Promise<string> {
+  async putDirectory(path: string, options: { move?: boolean } = {}): Promise<string> {
     const files = await listFiles(path);
     const entries = await mapLimit(files, PARALLEL_FILES, async (file): Promise<ManifestEntry> => {
-      const { digest, size } = await this.storeFile(file.absolute);
+      const { digest, size } = await this.storeFile(file.absolute, options.move ?? false);
       return { path: file.path, sha256: digest, size, executable: file.executable };
     });
     const digest = await this.put(encodeManifest(entries));
@@ -179,25 +219,30 @@ export class LocalBlobStore implements BlobStore {
 
   /** Whether the stored file is there and hashes to its name. */
   private async check(digest: string): Promise<BlobStatus> {
+    return (await this.inspect(digest)).status;
+  }
+
+  private async inspect(digest: string): Promise<{ status: BlobStatus; actual?: string }> {
     const path = this.blobPath(digest);
     const info = await this.exists(path);
-    if (!info) return "missing";
-    const identity = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-    if (this.verified.get(digest) === identity) return "ok";
+    if (!info) return { status: "missing" };
+    const known = identity(info);
+    if (this.verified.get(digest) === known) return { status: "ok" };
     const { digest: actual } = await copyHashing(path).catch((error) => {
       if (errorCode(error) === "ENOENT") return { digest: undefined };
       throw error;
     });
-    if (actual === undefined) return "missing";
-    if (actual !== digest) return "corrupt";
-    this.verified.set(digest, identity);
-    return "ok";
+    if (actual === undefined) return { status: "missing" };
+    if (actual !== digest) return { status: "corrupt", actual };
+    this.verified.set(digest, known);
+    return { status: "ok" };
   }
 
   async materialize(digest: string, destination: string): Promise<void> {
     const target = resolve(destination);
-    if (!(await this.has(digest))) throw new BlobMissingError(digest, this.root);
+    checkDigest(digest);
     if (!(await this.isDirectory(digest))) {
+      await mkdir(dirname(target), { recursive: true });
       await this.materializeFile(digest, target, false);
       return;
     }
@@ -222,27 +267,25 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  /** Copies one blob out, hashing while streaming; a mismatch removes the copy and throws. */
+  /**
+   * Copies one blob out once it is verified (hashed, or found unchanged since it was), so the copy
+   * is of bytes that match the digest. The kernel copies (a copy-on-write clone where the file
+   * system has them): the bytes never pass through this process, and the copy is the step's own,
+   * so nothing a step does to it reaches the store.
+   */
   private async materializeFile(digest: string, target: string, executable: boolean): Promise<void> {
-    await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
-    const handle = await open(temp, "wx", executable ? 0o755 : 0o644);
+    const source = this.blobPath(digest);
+    const { status, actual } = await this.inspect(digest);
+    if (status === "missing") throw new BlobMissingError(digest, this.root);
+    if (status === "corrupt") throw new BlobCorruptError(digest, source, actual ?? "");
     try {
-      const source = this.blobPath(digest);
-      const { digest: actual } = await copyHashing(source, handle).catch((error) => {
-        if (errorCode(error) === "ENOENT") throw new BlobMissingError(digest, this.root);
-        throw error;
-      });
-      if (actual !== digest) throw new BlobCorruptError(digest, source, actual);
-      await handle.chmod(executable ? 0o755 : 0o644);
-      await handle.close();
-      await rename(temp, target).catch((error) => {
-        if (errorCode(error) === "EISDIR") throw this.destinationExists(target);
-        throw error;
-      });
+      await orMakeParent(target, () => copyFile(source, target, constants.COPYFILE_FICLONE));
+      await chmod(target, executable ? 0o755 : 0o644);
     } catch (error) {
-      await handle.close().catch(() => {});
-      await rm(temp, { force: true });
+      if (errorCode(error) === "EISDIR") throw this.destinationExists(target);
+      await rm(target, { force: true }).catch(() => {});
+      if (errorCode(error) === "ENOENT" && !(await this.exists(source)))
+        throw new BlobMissingError(digest, this.root);
       throw error;
     }
   }
@@ -258,5 +301,21 @@ export class LocalBlobStore implements BlobStore {
       "CANAL_STORE_DESTINATION_EXISTS",
       `cannot materialize into ${target}: something is already there; remove it or choose an empty path`,
     );
+  }
+}
+
+/** What a stored file is, for knowing it unchanged since it was hashed: a rewrite changes the times. */
+function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/** Runs `fn`, creating the parent directory of `path` first if `fn` found it missing. */
+async function orMakeParent<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return fn();
   }
 }

@@ -324,6 +324,24 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
     );
   }
 
+  /**
+   * Every write method here finishes synchronously (better-sqlite3), so the writes of one batch
+   * all run before anything else can use the connection; inside the batch each method's own
+   * transaction becomes a savepoint, undone alone if it throws.
+   */
+  async batch<T>(writes: () => Promise<T>): Promise<T> {
+    if (this.db.inTransaction) return writes();
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = await writes();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

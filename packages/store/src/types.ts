@@ -337,6 +337,13 @@ export interface MetadataStore {
     options?: { instance?: number; before?: number },
   ): Promise<CacheEntry | undefined>;
 
+  /**
+   * Runs `writes` (calls of this store's write methods) as one transaction where the store can, so
+   * that a run's many small events cost one commit instead of one each. Each write still applies
+   * whole or not at all: one that fails is undone alone and the others stand.
+   */
+  batch<T>(writes: () => Promise<T>): Promise<T>;
+
   close(): Promise<void>;
 }
 
@@ -364,16 +371,23 @@ export type BlobStatus = "ok" | "missing" | "corrupt";
  */
 export interface BlobStore {
   put(bytes: Uint8Array | string): Promise<string>;
-  /** Streams: memory stays flat whatever the file's size. */
-  putFile(path: string): Promise<string>;
-  putDirectory(path: string): Promise<string>;
+  /**
+   * Streams: memory stays flat whatever the file's size. With `move`, the caller gives the file up:
+   * the store may take it by renaming instead of copying, and the path is then gone.
+   */
+  putFile(path: string, options?: { move?: boolean }): Promise<string>;
+  /** With `move`, as for putFile, file by file. */
+  putDirectory(path: string, options?: { move?: boolean }): Promise<string>;
   /** Presence only; `verify` checks content. */
   has(digest: string): Promise<boolean>;
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** The bytes, verified. For large blobs use `materialize`. */
   get(digest: string): Promise<Buffer>;
   readManifest(digest: string): Promise<ManifestEntry[]>;
-  /** Writes the file or rebuilds the directory at `destination`, verifying every byte. */
+  /**
+   * Writes the file or rebuilds the directory at `destination`, verifying every byte (bytes this
+   * store already verified, and unchanged since, are not hashed again).
+   */
   materialize(digest: string, destination: string): Promise<void>;
   /** A directory is ok only when its manifest and every file in it are. */
   verify(digest: string): Promise<BlobStatus>;

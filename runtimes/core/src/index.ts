@@ -21,6 +21,7 @@ export type { StepInstance } from "./plan.js";
 export { PlanError, planInstances } from "./plan.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { runTypescriptStep } from "./step-runner.js";
+export type { WorkerReply, WorkerRequest } from "./worker-main.js";
 
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;

@@ -1,6 +1,18 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { ARTIFACT_FILES, readArtifact } from "@canal/ir";
+import { ARTIFACT_FILES, type Artifact, readArtifact } from "@canal/ir";
+
+// Artifacts are immutable once written (the workspace keeps them by pipeline hash), so one decode
+// of pipeline.pb serves every step of a run instead of one per step.
+const opened = new Map<string, Artifact>();
+function open(artifactDir: string): Artifact {
+  let artifact = opened.get(artifactDir);
+  if (!artifact) {
+    artifact = readArtifact(artifactDir);
+    opened.set(artifactDir, artifact);
+  }
+  return artifact;
+}
 
 interface ManifestEntry {
   path: string;
@@ -10,7 +22,7 @@ interface ManifestEntry {
 
 /** Rebuilds a script step's source snapshot (or a shipped directory) from the artifact's blobs. */
 export function materializeSnapshot(artifactDir: string, manifestDigest: string, destination: string): void {
-  const artifact = readArtifact(artifactDir);
+  const artifact = open(artifactDir);
   const manifest = JSON.parse(artifact.blob(manifestDigest).toString("utf8")) as ManifestEntry[];
   const root = resolve(destination);
   for (const entry of manifest) {
@@ -33,7 +45,7 @@ export function materializeSnapshot(artifactDir: string, manifestDigest: string,
 export function bundleModulePath(artifactDir: string, digest: string, cacheDir: string): string {
   const path = join(cacheDir, `${digest}.mjs`);
   if (!existsSync(path)) {
-    const bytes = readArtifact(artifactDir).blob(digest);
+    const bytes = open(artifactDir).blob(digest);
     mkdirSync(cacheDir, { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, bytes);

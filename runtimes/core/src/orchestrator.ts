@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, sep } from "node:path";
 import { bindingSource, type Output, type Pipeline, type Type } from "@canal/ir";
@@ -6,11 +7,13 @@ import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
 import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
+import { ReadyQueue } from "./ready-queue.js";
 
 /** The artifact bytes the orchestrator needs: content-addressed, verified. */
 export interface Blobs {
-  putFile(path: string): Promise<string>;
-  putDirectory(path: string): Promise<string>;
+  /** `move`: the file is the caller's to give up; the store may rename it in rather than copy it. */
+  putFile(path: string, options?: { move?: boolean }): Promise<string>;
+  putDirectory(path: string, options?: { move?: boolean }): Promise<string>;
   verify(digest: string): Promise<"ok" | "missing" | "corrupt">;
   materialize(digest: string, destination: string): Promise<void>;
 }
@@ -50,8 +53,9 @@ const isArtifactType = (type: Type): boolean =>
 
 function within(path: string, root: string): boolean {
   try {
-    const real = realpathSync(path);
-    const base = realpathSync(root);
+    // The native call: one system call, where the JavaScript one walks every path component.
+    const real = realpathSync.native(path);
+    const base = realpathSync.native(root);
     return real === base || real.startsWith(base + sep);
   } catch {
     return false;
@@ -77,8 +81,11 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   const { pipeline, parameters, runtime, blobs } = options;
   const { instances, skipped } = planInstances(pipeline, parameters);
   const byStep = new Map<string, StepInstance[]>();
-  for (const instance of instances)
-    byStep.set(instance.step.id, [...(byStep.get(instance.step.id) ?? []), instance]);
+  for (const instance of instances) {
+    const list = byStep.get(instance.step.id);
+    if (list) list.push(instance);
+    else byStep.set(instance.step.id, [instance]);
+  }
   const environments = new Map((pipeline.environments ?? []).map((e) => [e.id, e]));
   const summary: RunSummary = { status: "succeeded", steps: {}, outputs: {} };
   const results = new Map<string, Record<string, StoredValue>>();
@@ -117,31 +124,74 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   }
 
   const limit = Math.max(1, Math.min(options.maxParallel ?? cpus().length, runtime.maxParallel));
-  const pending = new Set(instances.map((i) => i.key));
-  const byKey = new Map(instances.map((i) => [i.key, i]));
   const running = new Map<string, Promise<void>>();
   const cancel = new AbortController();
   options.signal?.addEventListener("abort", () => cancel.abort());
+  // Attempts' scratch directories are removed off the critical path: the next step need not wait
+  // for the file system to forget this one. The run ends only once they are all gone.
+  const removals = new Set<Promise<void>>();
+  const removeLater = (dir: string) => {
+    const removal: Promise<void> = rm(dir, { recursive: true, force: true })
+      .catch(() => {})
+      .finally(() => removals.delete(removal));
+    removals.add(removal);
+  };
 
   const finished = (key: string) => summary.steps[key] !== undefined;
   const good = (key: string) => summary.steps[key] === "cached" || summary.steps[key] === "succeeded";
 
-  while (pending.size > 0 || running.size > 0) {
-    if (cancel.signal.aborted) {
-      for (const key of pending) {
-        const instance = byKey.get(key) as StepInstance;
-        summary.steps[key] = "canceled";
+  // Each instance counts its unfinished upstreams; a finishing one hands its dependents to the ready
+  // queue when their count reaches zero. Scheduling costs O(edges) over the run, not a rescan of
+  // every waiting instance each time one finishes.
+  const position = new Map(instances.map((instance, i) => [instance.key, i]));
+  const dependents = new Map<string, string[]>();
+  const unfinished = new Map<string, number>();
+  const ready = new ReadyQueue();
+  for (const [i, instance] of instances.entries()) {
+    let count = 0;
+    for (const dep of waitsFor.get(instance.key) ?? []) {
+      if (finished(dep)) continue;
+      count++;
+      const list = dependents.get(dep);
+      if (list) list.push(instance.key);
+      else dependents.set(dep, [instance.key]);
+    }
+    unfinished.set(instance.key, count);
+    if (count === 0) ready.push(i);
+  }
+  const settle = (key: string) => {
+    for (const dependent of dependents.get(key) ?? []) {
+      const left = (unfinished.get(dependent) as number) - 1;
+      unfinished.set(dependent, left);
+      if (left === 0) ready.push(position.get(dependent) as number);
+    }
+  };
+  let notStarted = instances.length;
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const done = (key: string) => {
+    running.delete(key);
+    settle(key);
+    woken = true;
+    wake?.();
+  };
+
+  for (;;) {
+    woken = false;
+    if (cancel.signal.aborted && notStarted > 0) {
+      for (const instance of instances) {
+        if (finished(instance.key) || running.has(instance.key)) continue;
+        summary.steps[instance.key] = "canceled";
         await emit({ type: "step-canceled", ...base(instance) });
       }
-      pending.clear();
+      notStarted = 0;
+      ready.clear();
     }
-    for (const key of [...pending]) {
-      if (running.size >= limit) break;
-      const deps = waitsFor.get(key) ?? [];
-      if (!deps.every(finished)) continue;
-      pending.delete(key);
-      const instance = byKey.get(key) as StepInstance;
-      const blocked = deps.find((d) => !good(d));
+    while (running.size < limit && ready.size > 0) {
+      const instance = instances[ready.pop() as number] as StepInstance;
+      const key = instance.key;
+      notStarted--;
+      const blocked = (waitsFor.get(key) ?? []).find((d) => !good(d));
       if (blocked) {
         summary.steps[key] = "skipped";
         await emit({
@@ -149,23 +199,29 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           ...base(instance),
           reason: `upstream step ${blocked} did not succeed`,
         });
+        settle(key);
         continue;
       }
       const task = runInstance(instance).then(
-        () => void running.delete(key),
+        () => done(key),
         async (error: Error) => {
-          running.delete(key);
           summary.steps[key] = "failed";
           await emit({ type: "step-failed", ...base(instance), attempt: 0, error: error.message });
+          done(key);
         },
       );
       running.set(key, task);
     }
-    if (running.size > 0) await Promise.race(running.values());
-    else if (pending.size > 0 && [...pending].every((k) => !(waitsFor.get(k) ?? []).every(finished))) {
-      throw new Error("internal: the step graph has a cycle at run time");
+    if (running.size === 0) {
+      if (notStarted === 0) break;
+      if (ready.size === 0 && !cancel.signal.aborted)
+        throw new Error("internal: the step graph has a cycle at run time");
+      continue;
     }
+    if (!woken) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
   }
+  while (removals.size > 0) await Promise.all(removals);
 
   const states = Object.values(summary.steps);
   summary.status =
@@ -308,8 +364,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     rmSync(workDir, { recursive: true, force: true });
     const inDir = join(workDir, "in");
     const outDir = join(workDir, "out");
-    mkdirSync(inDir, { recursive: true });
     mkdirSync(outDir, { recursive: true });
+    if (step.inputs.some((input) => inputs[input.name] && !("json" in (inputs[input.name] as StoredValue))))
+      mkdirSync(inDir);
     try {
       const taskInputs: Record<string, TaskInput> = {};
       const inputPaths = new Map<string, StoredValue>();
@@ -385,6 +442,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (result.status === "timed-out") return { status: "failed", error: result.error, retryable: true };
       if (result.status === "failed") return result;
       const outputs: Record<string, StoredValue> = {};
+      // Two outputs may be one file: once moved into the store, it is found here. One inside
+      // another's folder is copied, so that moving either leaves the other in place.
+      const stored = new Map<string, StoredValue>();
+      const artifactPaths = step.outputs
+        .filter((o) => taskOutputs[o.name]?.kind === "artifact")
+        .map((o) => result.returned[o.name] ?? (taskOutputs[o.name] as TaskOutput).path);
+      const nested = (path: string) =>
+        artifactPaths.some((other) => other.startsWith(path + sep) || path.startsWith(other + sep));
       for (const output of step.outputs) {
         const target = taskOutputs[output.name] as TaskOutput;
         if (target.kind === "value") {
@@ -403,7 +468,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           continue;
         }
         const path = result.returned[output.name] ?? target.path;
-        const reused = inputPaths.get(path);
+        const reused = inputPaths.get(path) ?? stored.get(path);
         if (reused) {
           outputs[output.name] = reused;
           continue;
@@ -426,14 +491,18 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           };
         }
         const directory = stats.isDirectory();
-        outputs[output.name] = {
-          digest: directory ? await blobs.putDirectory(path) : await blobs.putFile(path),
+        // The attempt's folder is removed next, so the store may take the bytes as they are.
+        const move = !nested(path);
+        const value = {
+          digest: directory ? await blobs.putDirectory(path, { move }) : await blobs.putFile(path, { move }),
           directory,
         };
+        outputs[output.name] = value;
+        stored.set(path, value);
       }
       return { status: "succeeded", outputs, metrics: readMetrics(task.metricsFile) };
     } finally {
-      rmSync(workDir, { recursive: true, force: true });
+      removeLater(workDir);
     }
   }
 }

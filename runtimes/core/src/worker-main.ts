@@ -15,7 +15,22 @@ export interface WorkerRequest {
   task: StepTask;
   /** Where bundles are unpacked as .mjs files. */
   moduleCache: string;
+  /**
+   * Written to stdout and to stderr once the step has returned, before the result is sent: the
+   * step's output travels on those pipes and the result on the IPC channel, and the parent cannot
+   * otherwise tell when it has read all of the output that came before the result.
+   */
+  endMarker?: string;
 }
+
+/** The reply to a request; `marked`: the end marker was written to both streams. */
+export interface WorkerReply {
+  result: AttemptResult;
+  marked: boolean;
+}
+
+const writeMarker = (stream: NodeJS.WriteStream, marker: string) =>
+  new Promise<boolean>((resolve) => stream.write(marker, (error) => resolve(!error)));
 
 async function handle(request: WorkerRequest): Promise<AttemptResult> {
   try {
@@ -31,7 +46,14 @@ const [mode, resultPath] = process.argv.slice(2);
 if (mode === "--ipc") {
   process.on("message", async (request: WorkerRequest) => {
     const result = await handle(request);
-    process.send?.({ result });
+    const marker = request.endMarker;
+    const marked = marker
+      ? (await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)])).every(
+          Boolean,
+        )
+      : false;
+    const reply: WorkerReply = { result, marked };
+    process.send?.(reply);
   });
 } else if (mode && resultPath) {
   const task = JSON.parse(readFileSync(mode, "utf8")) as StepTask;

@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
-import { runPipeline } from "@canal/runner";
+import { placementText, runPipeline } from "@canal/runner";
 import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
-import { localRuntime, withWorkspace } from "../workspace.js";
+import { targetHelp, targetOptions, targetsFor } from "../targets.js";
+import { withWorkspace } from "../workspace.js";
 import { driverGone } from "./runs.js";
 
 export const initHelp = `Usage: canal init [NAME]
@@ -126,17 +127,18 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
   });
 }
 
-export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--json]
+export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--target NAME | --profile NAME] [--json]
 
 Runs RUN's pipeline version again with the same parameters. With --from, STEP and every step that
 depends on it run regardless of the cache; everything else is reused when it can be.
-`;
+
+${targetHelp}`;
 
 export async function rerunCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { from: { type: "string" }, json: { type: "boolean" } },
+    options: { from: { type: "string" }, json: { type: "boolean" }, ...targetOptions },
   });
   const [runId] = positionals;
   if (!runId) throw new UsageError("canal rerun needs a run id; `canal runs` lists them");
@@ -164,7 +166,8 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     }
     // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
     const parameters = previous.parameters;
-    const runtime = localRuntime(workspace);
+    const prepared = targetsFor(workspace, version.artifactLocation, values);
+    const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
     try {
       const { run } = await runPipeline({
@@ -176,7 +179,7 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
         onStart: (started) => {
           if (!values.json)
             io.stdout(
-              `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...force].join(", ")})` : ""}\n`,
+              `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...force].join(", ")})` : ""} on ${placementText(prepared)}\n`,
             );
         },
         onEvent: (event) => progress.on(event),

@@ -1,22 +1,24 @@
 import { parseArgs } from "node:util";
-import { runPipeline } from "@canal/runner";
+import { placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import type { Io } from "../io.js";
 import { UsageError } from "../io.js";
 import { Progress } from "../progress.js";
-import { artifactFor, localRuntime, withWorkspace } from "../workspace.js";
+import { targetHelp, targetOptions, targetsFor } from "../targets.js";
+import { artifactFor, withWorkspace } from "../workspace.js";
 
 export const runHelp = `Usage: canal run <pipeline.ts | artifact> [-p name=value]... [options]
 
-Runs a pipeline on this machine (the local runtime), recording it in the workspace's store. An
-entry file is compiled first. Every step whose code, environment and inputs are unchanged is
-reused from the cache.
+Runs a pipeline, recording it in the workspace's store. An entry file is compiled first. Every step
+whose code, environment and inputs are unchanged is reused from the cache. Steps run on this machine
+unless a target or profile of canal.config.json says otherwise; every step's resources are checked
+against its target before anything runs.
 
   -p, --param name=value   a parameter (JSON, or text): -p lrs='[0.1,1]' -p mode=full
   --pipeline NAME          which pipeline, when the entry file has several
   --regenerate             run every step, ignoring the cache (AzureML regenerate_outputs)
-  --parallel N             at most N steps at once (default: the machine's cores)
-  --logs                   echo the steps' output as it comes
+  --parallel N             at most N steps at once (default: the target's maxParallel)
+${targetHelp}  --logs                   echo the steps' output as it comes
   --json                   print the finished run as JSON
 
 Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C or \`canal cancel\`).
@@ -33,6 +35,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       parallel: { type: "string" },
       logs: { type: "boolean" },
       json: { type: "boolean" },
+      ...targetOptions,
     },
   });
   const [target] = positionals;
@@ -47,7 +50,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const parameters = parseParameterArgs(values.param ?? []);
   return withWorkspace(io, async (workspace) => {
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
-    const runtime = localRuntime(workspace, parallel);
+    const prepared = targetsFor(workspace, artifactDir, values, parallel);
+    const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const controller = new AbortController();
     const onSignal = () => {
@@ -69,7 +73,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
         onStart: (started, pipeline) => {
           if (!values.json)
             io.stdout(
-              `run ${started.id}: pipeline ${pipeline.name} (${pipeline.hash.slice(0, 12)}) on ${runtime.name}\n`,
+              `run ${started.id}: pipeline ${pipeline.name} (${pipeline.hash.slice(0, 12)}) on ${runtime.name}, ${placementText(prepared)}\n`,
             );
         },
         onEvent: (event) => progress.on(event),

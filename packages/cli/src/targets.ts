@@ -1,0 +1,48 @@
+import { join } from "node:path";
+import { readArtifact } from "@canal/ir";
+import { type PreparedTargets, prepareTargets, runtimeRegistry } from "@canal/runner";
+import { LocalRuntime } from "@canal/runtime-local";
+import type { Workspace } from "@canal/store";
+import { UsageError } from "./io.js";
+
+// The runtimes this build ships. Docker and Slurm register here when their packages exist.
+runtimeRegistry.register("local", (target, { canalDir, maxParallel }) => {
+  const bound = target.maxParallel ?? maxParallel;
+  return new LocalRuntime({
+    cacheDir: join(canalDir, "cache"),
+    ...(bound !== undefined ? { maxParallel: bound } : {}),
+  });
+});
+
+/** The options `canal run` and `canal rerun` share for choosing where steps run. */
+export const targetOptions = {
+  target: { type: "string" },
+  profile: { type: "string" },
+} as const;
+
+export const targetHelp = `  --target NAME            run every step on this target of canal.config.json
+  --profile NAME           use this profile's targets (default: $CANAL_PROFILE, else "default")
+`;
+
+/**
+ * Chooses the targets for a run of the artifact in `artifactDir` and checks every step against
+ * them, before anything is recorded or started.
+ */
+export function targetsFor(
+  workspace: Workspace,
+  artifactDir: string,
+  values: { target?: string | undefined; profile?: string | undefined },
+  maxParallel?: number,
+): PreparedTargets {
+  if (values.target !== undefined && values.profile !== undefined) {
+    throw new UsageError(
+      "--target and --profile both choose where steps run; pass one (--target sends every step to one target)",
+    );
+  }
+  const pipeline = readArtifact(artifactDir).pipeline;
+  return prepareTargets(workspace, pipeline, {
+    ...(values.target !== undefined ? { target: values.target } : {}),
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
+    ...(maxParallel !== undefined ? { maxParallel } : {}),
+  });
+}

@@ -1,0 +1,239 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { type Binding, canonicalJson, type Pipeline, readArtifact, type Type } from "@canal/ir";
+import {
+  type AttemptHooks,
+  type AttemptResult,
+  artifactBlobPath,
+  materializeSnapshot,
+  PlanError,
+  planInstances,
+  type Runtime,
+  resolveParameters,
+  type StepInstance,
+  type StepTask,
+  type TaskInput,
+  type TaskOutput,
+} from "@canal/runtime-core";
+
+/**
+ * One step instance run on its own, with no orchestrator and no store: what a Kubernetes Job or an
+ * Argo task runs (`canal exec`). Steps hand each other their outputs through a run directory every
+ * instance sees (a shared volume):
+ *
+ *   <data>/<instance>/outputs/<output>   an artifact (file or directory) or a value (JSON)
+ *   <data>/<instance>/done               written last, once every output is in place
+ *
+ * `<instance>` is the step id, or "train[2]" for an iteration of a fan-out.
+ */
+export interface ExecStepOptions {
+  artifactDir: string;
+  /** The step id. */
+  step: string;
+  /** Which iteration of the step's fan-out. */
+  index?: number;
+  /** Or the iteration's item as text (Argo's `{{item}}`): the first iteration with that item. */
+  item?: string;
+  /** The run directory. */
+  dataDir: string;
+  /** Parameter values as text, by name (`-p name=value`), read by each parameter's type. */
+  parameters: Record<string, string>;
+  runtime: Runtime;
+  hooks: AttemptHooks;
+}
+
+export class ExecError extends Error {
+  readonly code = "CANAL_EXEC_INVALID";
+}
+
+const isDirectoryType = (type: Type) => "artifact" in type && type.artifact.lineage.includes("Directory");
+const isArtifactType = (type: Type): boolean =>
+  "artifact" in type || ("list" in type && isArtifactType(type.list.element));
+
+/** Text from the command line as a value of the parameter's type: strings stay as they are. */
+function typedValue(type: Type, text: string): unknown {
+  const isString =
+    ("primitive" in type && type.primitive === "STRING") ||
+    ("enum" in type && type.enum.valuesJson.every((v) => v.startsWith('"')));
+  if (isString || "artifact" in type) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function at(value: unknown, path: string[] | undefined): unknown {
+  return (path ?? []).reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
+}
+
+const outputPath = (dataDir: string, key: string, output: string) => join(dataDir, key, "outputs", output);
+
+function findInstance(pipeline: Pipeline, instances: StepInstance[], options: ExecStepOptions): StepInstance {
+  const mine = instances.filter((i) => i.step.id === options.step);
+  if (mine.length === 0) {
+    const known = pipeline.steps.map((s) => s.id).join(", ");
+    throw new ExecError(
+      pipeline.steps.some((s) => s.id === options.step)
+        ? `step \`${options.step}\` does not run for these parameters (its conditions do not hold)`
+        : `pipeline ${pipeline.name} has no step \`${options.step}\`; its steps are ${known}`,
+    );
+  }
+  if (!mine[0]?.step.fanOut) return mine[0] as StepInstance;
+  if (options.index !== undefined) {
+    const found = mine.find((i) => i.index === options.index);
+    if (!found)
+      throw new ExecError(
+        `step \`${options.step}\` has ${mine.length} iterations; --index ${options.index} is none of them`,
+      );
+    return found;
+  }
+  if (options.item !== undefined) {
+    const text = options.item;
+    const parsed = typedValue({ primitive: "NUMBER" }, text);
+    // Argo writes a string item bare and anything else as JSON.
+    const found = mine.find((i) => i.item === text || canonicalJson(i.item) === canonicalJson(parsed));
+    if (!found)
+      throw new ExecError(`step \`${options.step}\` has no iteration over the item ${options.item}`);
+    return found;
+  }
+  throw new ExecError(
+    `step \`${options.step}\` fans out: say which iteration with --index N or --item VALUE`,
+  );
+}
+
+/** A step output a downstream input reads: an artifact path, or the value in its JSON file. */
+function upstreamInput(dataDir: string, key: string, output: string, type: Type, path?: string[]): TaskInput {
+  const file = outputPath(dataDir, key, output);
+  if (!existsSync(join(dataDir, key, "done"))) {
+    throw new ExecError(
+      `step ${key} has not finished in ${dataDir}: run it first (its output \`${output}\` is missing)`,
+    );
+  }
+  if (isArtifactType(type)) return { kind: "artifact", path: file, directory: statSync(file).isDirectory() };
+  return { kind: "value", value: at(JSON.parse(readFileSync(file, "utf8")), path) };
+}
+
+/** Runs one step instance; its outputs land in the run directory. */
+export async function execStep(options: ExecStepOptions): Promise<AttemptResult> {
+  const artifactDir = resolve(options.artifactDir);
+  const dataDir = resolve(options.dataDir);
+  const pipeline = readArtifact(artifactDir).pipeline;
+  const given: Record<string, unknown> = {};
+  for (const [name, text] of Object.entries(options.parameters)) {
+    const parameter = pipeline.parameters.find((p) => p.name === name);
+    given[name] = parameter ? typedValue(parameter.type, text) : text;
+  }
+  const { values, artifacts } = resolveParameters(pipeline, given);
+  let instances: StepInstance[];
+  try {
+    instances = planInstances(pipeline, values).instances;
+  } catch (error) {
+    if (error instanceof PlanError) throw new ExecError(error.message);
+    throw error;
+  }
+  const instance = findInstance(pipeline, instances, options);
+  const { step } = instance;
+  const instanceDir = join(dataDir, instance.key);
+  rmSync(instanceDir, { recursive: true, force: true });
+  mkdirSync(join(instanceDir, "outputs"), { recursive: true });
+
+  const keysOf = (stepId: string) => instances.filter((i) => i.step.id === stepId);
+  const typeOf = (stepId: string, output: string) =>
+    pipeline.steps.find((s) => s.id === stepId)?.outputs.find((o) => o.name === output)?.type as Type;
+  const artifactParameter = (name: string): TaskInput => {
+    const given = artifacts[name];
+    if (!given || "digest" in given)
+      throw new ExecError(`parameter \`${name}\` needs a path: pass -p ${name}=PATH`);
+    if ("path" in given) {
+      const path = resolve(given.path);
+      return { kind: "artifact", path, directory: statSync(path).isDirectory() };
+    }
+    if (!given.directory)
+      return { kind: "artifact", path: artifactBlobPath(artifactDir, given.blob), directory: false };
+    const path = join(dataDir, "parameters", name);
+    if (!existsSync(path)) materializeSnapshot(artifactDir, given.blob, path);
+    return { kind: "artifact", path, directory: true };
+  };
+  const inputFor = (binding: Binding): TaskInput | undefined => {
+    if ("output" in binding && binding.output) {
+      const { step: from, output } = binding.output;
+      const upstream = keysOf(from);
+      const same = upstream.find(
+        (u) => u.index === instance.index && u.step.fanOut === step.fanOut && step.fanOut,
+      );
+      const key = (same ?? upstream[0])?.key;
+      if (!key) return undefined;
+      return upstreamInput(dataDir, key, output, typeOf(from, output), binding.path);
+    }
+    if ("collect" in binding && binding.collect) {
+      const { step: from, output } = binding.collect;
+      const each = keysOf(from).map((u) =>
+        upstreamInput(dataDir, u.key, output, typeOf(from, output), binding.path),
+      );
+      if (each.every((i) => i.kind === "artifact"))
+        return { kind: "artifacts", paths: each.map((i) => i.path) };
+      return { kind: "value", value: each.map((i) => (i.kind === "value" ? i.value : undefined)) };
+    }
+    if ("parameter" in binding && binding.parameter) {
+      if (binding.parameter in values)
+        return { kind: "value", value: at(values[binding.parameter], binding.path) };
+      return artifactParameter(binding.parameter);
+    }
+    if ("literalJson" in binding)
+      return { kind: "value", value: at(JSON.parse(binding.literalJson), binding.path) };
+    if ("fanOutItem" in binding && binding.fanOutItem)
+      return { kind: "value", value: at(instance.item, binding.path) };
+    return undefined;
+  };
+  const inputs: Record<string, TaskInput> = {};
+  for (const input of step.inputs) {
+    const value = inputFor(input.binding);
+    if (value) inputs[input.name] = value;
+    else if (!input.optional)
+      throw new ExecError(`step ${instance.key}: input \`${input.name}\` has no value`);
+  }
+  const outputs: Record<string, TaskOutput> = {};
+  for (const output of step.outputs) {
+    const path = outputPath(dataDir, instance.key, output.name);
+    const directory = isDirectoryType(output.type);
+    if (directory) mkdirSync(path);
+    outputs[output.name] = { kind: isArtifactType(output.type) ? "artifact" : "value", path, directory };
+  }
+  const task: StepTask = {
+    runId: basename(dataDir),
+    stepKey: instance.key,
+    attempt: 1,
+    artifactDir,
+    step,
+    environment: pipeline.environments?.find((e) => e.id === step.environment),
+    inputs,
+    outputs,
+    workDir: join(instanceDir, "work"),
+    metricsFile: join(instanceDir, "metrics.jsonl"),
+  };
+  mkdirSync(task.workDir, { recursive: true });
+  const result = await options.runtime.execute(task, options.hooks);
+  if (result.status !== "succeeded") return result;
+  for (const output of step.outputs) {
+    const target = outputs[output.name] as TaskOutput;
+    if (target.kind === "value") {
+      if (output.name in result.values) writeFileSync(target.path, canonicalJson(result.values[output.name]));
+      continue;
+    }
+    const returned = result.returned[output.name];
+    if (returned && resolve(returned) !== target.path) {
+      rmSync(target.path, { recursive: true, force: true });
+      cpSync(returned, target.path, { recursive: true });
+    }
+    if (!existsSync(target.path)) {
+      return {
+        status: "failed",
+        error: `step ${instance.key} wrote no output \`${output.name}\` (expected at ${target.path})`,
+        retryable: false,
+      };
+    }
+  }
+  writeFileSync(join(instanceDir, "done"), `${instance.key}\n`);
+  return result;
+}

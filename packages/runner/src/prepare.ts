@@ -1,0 +1,47 @@
+import type { Pipeline } from "@canal/ir";
+import type { Runtime } from "@canal/runtime-core";
+import type { Workspace } from "@canal/store";
+import { canalDir } from "./run.js";
+import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+import {
+  placeSteps,
+  type SelectOptions,
+  selectTargets,
+  type Target,
+  type TargetSelection,
+} from "./targets.js";
+
+export interface PreparedTargets {
+  selection: TargetSelection;
+  /** Each step's target, by step id. */
+  placement: Map<string, Target>;
+  runtime: Runtime;
+}
+
+/**
+ * Everything a run needs to know about where it runs, settled before it starts: the targets chosen
+ * by flag, profile or CANAL_PROFILE; every step checked against its target's capabilities; the
+ * runtime built from the registry. Throws a TargetError (and starts nothing) when any of it fails.
+ */
+export function prepareTargets(
+  workspace: Workspace,
+  pipeline: Pipeline,
+  options: SelectOptions & { maxParallel?: number } = {},
+  registry: RuntimeRegistry = runtimeRegistry,
+): PreparedTargets {
+  const selection = selectTargets(workspace.config, options);
+  const placement = placeSteps(pipeline, selection);
+  const runtime = registry.create(placement, selection.target, {
+    canalDir: canalDir(workspace),
+    ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
+  });
+  return { selection, placement, runtime };
+}
+
+/** "local", or "local (train on gpu)" when steps run elsewhere: for the line a run starts with. */
+export function placementText(prepared: PreparedTargets): string {
+  const base = prepared.selection.target.name;
+  const elsewhere = [...prepared.placement].filter(([, t]) => t.name !== base);
+  if (elsewhere.length === 0) return `target ${base}`;
+  return `target ${base} (${elsewhere.map(([step, t]) => `${step} on ${t.name}`).join(", ")})`;
+}

@@ -1,0 +1,149 @@
+import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
+import type { TargetKind } from "@canal/store";
+import { type Target, TargetError } from "./targets.js";
+
+/** What a runtime factory gets besides its target. */
+export interface RuntimeFactoryContext {
+  /** The workspace's directory for Canal's files (.canal): caches and work directories go under it. */
+  canalDir: string;
+  /** The run's own bound on attempts at once (--parallel), for a target that declares no maxParallel. */
+  maxParallel?: number;
+}
+
+/** Builds the runtime that executes steps on one target of its kind. */
+export type RuntimeFactory = (target: Target, context: RuntimeFactoryContext) => Runtime;
+
+/**
+ * Runtime factories by target kind. A runtime package plugs in by registering its factory (the CLI
+ * registers the ones it ships); a target whose kind has none fails before the run starts.
+ *
+ * @example
+ * ```ts
+ * runtimeRegistry.register("docker", (target, { canalDir }) => new DockerRuntime({ target, canalDir }));
+ * ```
+ */
+export class RuntimeRegistry {
+  private readonly factories = new Map<TargetKind, RuntimeFactory>();
+
+  register(kind: TargetKind, factory: RuntimeFactory): void {
+    this.factories.set(kind, factory);
+  }
+
+  has(kind: TargetKind): boolean {
+    return this.factories.has(kind);
+  }
+
+  /** Registered kinds, sorted. */
+  kinds(): TargetKind[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /**
+   * The runtime for a run whose steps are placed on `placement`'s targets: one target's runtime as
+   * it is, or a runtime that sends each step to its target's. Refuses, before building any, when a
+   * target's kind has no runtime in this build.
+   */
+  create(placement: Map<string, Target>, fallback: Target, context: RuntimeFactoryContext): Runtime {
+    const used = new Map<string, Target>();
+    for (const target of placement.values()) used.set(target.name, target);
+    if (used.size === 0) used.set(fallback.name, fallback);
+    const missing = [...used.values()].filter((t) => !this.factories.has(t.kind));
+    if (missing.length) {
+      const usable = this.kinds().join(", ") || "none";
+      throw new TargetError(
+        "CANAL_TARGET_RUNTIME_UNAVAILABLE",
+        missing.map(
+          (t) =>
+            `target \`${t.name}\` is a ${t.kind} target, but the ${t.kind} runtime is not available in this build ` +
+            `(runtimes here: ${usable}); run with --target NAME naming a target of those kinds`,
+        ),
+      );
+    }
+    const runtimes = new Map<string, Runtime>();
+    for (const target of used.values()) {
+      runtimes.set(target.name, (this.factories.get(target.kind) as RuntimeFactory)(target, context));
+    }
+    if (runtimes.size === 1) return runtimes.values().next().value as Runtime;
+    const byStep = new Map([...placement].map(([step, target]) => [step, target.name]));
+    return new TargetRouter(runtimes, byStep);
+  }
+}
+
+/** The registry `canal run` uses. */
+export const runtimeRegistry = new RuntimeRegistry();
+
+/** Admits at most `limit` holders at once, in arrival order. */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(signal: AbortSignal): Promise<boolean> {
+    if (this.used < this.limit) {
+      this.used++;
+      return true;
+    }
+    return new Promise((resolve) => {
+      const admit = () => {
+        signal.removeEventListener("abort", leave);
+        this.used++;
+        resolve(true);
+      };
+      const leave = () => {
+        const index = this.waiting.indexOf(admit);
+        if (index >= 0) this.waiting.splice(index, 1);
+        resolve(false);
+      };
+      this.waiting.push(admit);
+      signal.addEventListener("abort", leave, { once: true });
+    });
+  }
+
+  release(): void {
+    this.used--;
+    this.waiting.shift()?.();
+  }
+}
+
+/**
+ * One runtime over several targets: each step goes to the runtime of the target it was placed on,
+ * and each target keeps its own bound on attempts at once (the orchestrator only knows the sum).
+ */
+class TargetRouter implements Runtime {
+  readonly name: string;
+  readonly maxParallel: number;
+  private readonly slots = new Map<string, Slots>();
+
+  constructor(
+    private readonly runtimes: Map<string, Runtime>,
+    private readonly byStep: Map<string, string>,
+  ) {
+    this.name = [...runtimes.values()].map((r) => r.name).join("+");
+    this.maxParallel = [...runtimes.values()].reduce((sum, r) => sum + r.maxParallel, 0);
+    for (const [name, runtime] of runtimes) this.slots.set(name, new Slots(runtime.maxParallel));
+  }
+
+  async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    const name = this.byStep.get(task.step.id);
+    const runtime = name === undefined ? undefined : this.runtimes.get(name);
+    const slots = name === undefined ? undefined : this.slots.get(name);
+    if (!runtime || !slots) {
+      return { status: "failed", error: `step ${task.stepKey} was placed on no target`, retryable: false };
+    }
+    if (!(await slots.acquire(hooks.signal))) {
+      return hooks.signal.reason === "timeout"
+        ? { status: "timed-out", error: `step ${task.stepKey} timed out waiting for target ${name}` }
+        : { status: "canceled" };
+    }
+    try {
+      return await runtime.execute(task, hooks);
+    } finally {
+      slots.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.close()));
+  }
+}

@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Io, runCli } from "@canal/cli";
+import { compile, hasErrors } from "@canal/compiler";
+import { exportPipeline } from "@canal/runtime-kubernetes";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { copyIris } from "../helpers.js";
+
+async function canal(args: string[], cwd: string) {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd,
+  };
+  const status = await runCli(args, io);
+  return { status, stdout, stderr };
+}
+
+const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe("the exported Jobs' containers", () => {
+  it("run the flagship step by step through canal exec to the outputs canal run gives", async () => {
+    const dir = copyIris();
+    const result = await compile({ entries: [join(dir, "pipeline.ts")], outDir: join(dir, "build") });
+    expect(hasErrors(result)).toBe(false);
+    const { pipeline, dir: artifact } = result.pipelines[0] as {
+      pipeline: (typeof result.pipelines)[0]["pipeline"];
+      dir: string;
+    };
+
+    // What the cluster would do, wave after wave: each Job's command, with the volume's paths
+    // standing for directories of this machine.
+    const volume = mkdtempSync(join(tmpdir(), "canal-volume-"));
+    const jobs = parseAllDocuments(exportPipeline(pipeline, "kubernetes", { run: "iris-1" })).map(
+      (d) => d.toJSON() as { spec: { template: { spec: { containers: { command: string[] }[] } } } },
+    );
+    for (const job of jobs) {
+      const [program, ...args] = job.spec.template.spec.containers[0]?.command ?? [];
+      expect(program).toBe("canal");
+      const local = args.map((arg) =>
+        arg.replace(`/canal/artifacts/${pipeline.hash}`, artifact).replace("/canal/runs", volume),
+      );
+      const ran = await canal(local, dir);
+      expect(ran.stderr).not.toMatch(/canal exec:/);
+      expect(ran.status).toBe(0);
+    }
+    const run = join(volume, "iris-1");
+    expect(existsSync(join(run, "train[3]", "done"))).toBe(true);
+
+    const reference = await canal(["run", artifact, "--json"], dir);
+    expect(reference.status).toBe(0);
+    const outputs = JSON.parse(reference.stdout).outputs as Record<string, { digest: string }>;
+    expect(sha256(join(run, "score", "outputs", "predictions"))).toBe(outputs.predictions?.digest);
+    expect(sha256(join(run, "compare", "outputs", "leaderboard"))).toBe(outputs.leaderboard?.digest);
+
+    // Argo hands a fan-out step its item, not its index.
+    const byItem = await canal(
+      [
+        "exec",
+        artifact,
+        "--step",
+        "train",
+        "--item",
+        "10",
+        "--data",
+        run,
+        "-p",
+        "regularization=[0.01,0.1,1,10]",
+      ],
+      dir,
+    );
+    expect(byItem.status).toBe(0);
+    const missing = await canal(["exec", artifact, "--step", "score", "--data", join(volume, "other")], dir);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("step compare has not finished");
+  }, 300_000);
+});
