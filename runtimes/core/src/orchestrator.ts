@@ -163,7 +163,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     for (const dependent of dependents.get(key) ?? []) {
       const left = (unfinished.get(dependent) as number) - 1;
       unfinished.set(dependent, left);
-      if (left === 0) ready.push(position.get(dependent) as number);
+      // A cancel ends every waiting instance at once; one of them becoming ready afterwards (its
+      // last upstream has just stopped) must not be started, nor counted as not started again.
+      if (left === 0 && !finished(dependent)) ready.push(position.get(dependent) as number);
     }
   };
   let notStarted = instances.length;
