@@ -1,17 +1,38 @@
 import { join } from "node:path";
 import { readArtifact } from "@canal/ir";
 import { type PreparedTargets, prepareTargets, runtimeRegistry } from "@canal/runner";
+import { DockerRuntime } from "@canal/runtime-docker";
 import { LocalRuntime } from "@canal/runtime-local";
+import { SlurmRuntime } from "@canal/runtime-slurm";
 import type { Workspace } from "@canal/store";
 import { UsageError } from "./io.js";
 
-// The runtimes this build ships. Docker and Slurm register here when their packages exist.
+// The runtimes this build ships.
 runtimeRegistry.register("local", (target, { canalDir, maxParallel }) => {
   const bound = target.maxParallel ?? maxParallel;
   return new LocalRuntime({
     cacheDir: join(canalDir, "cache"),
     ...(bound !== undefined ? { maxParallel: bound } : {}),
   });
+});
+
+runtimeRegistry.register("docker", (target, { maxParallel }) => {
+  if (target.config.kind !== "docker") throw new Error(`target ${target.name} is not a docker target`);
+  const { socket, image, network } = target.config;
+  const bound = target.maxParallel ?? maxParallel;
+  return new DockerRuntime({
+    ...(socket !== undefined ? { socket } : {}),
+    ...(image !== undefined ? { image } : {}),
+    ...(network !== undefined ? { network } : {}),
+    ...(bound !== undefined ? { maxParallel: bound } : {}),
+  });
+});
+
+runtimeRegistry.register("slurm", (target, { maxParallel }) => {
+  if (target.config.kind !== "slurm") throw new Error(`target ${target.name} is not a slurm target`);
+  const { sharedDir, partition, account, gres } = target.config;
+  const bound = target.maxParallel ?? maxParallel;
+  return new SlurmRuntime({ sharedDir, partition, account, gres, ...(bound !== undefined ? { maxParallel: bound } : {}) });
 });
 
 /** The options `canal run` and `canal rerun` share for choosing where steps run. */

@@ -215,9 +215,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       running.set(key, task);
     }
     if (running.size === 0) {
-      if (notStarted === 0) break;
-      if (ready.size === 0 && !cancel.signal.aborted)
-        throw new Error("internal: the step graph has a cycle at run time");
+      if (notStarted <= 0) break;
+      // Nothing runs and nothing can start: fail loudly rather than spin.
+      if (ready.size === 0) throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
       continue;
     }
     if (!woken) await new Promise<void>((resolve) => (wake = resolve));
