@@ -17,6 +17,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   generateChain,
   generateCommandScripts,
@@ -30,8 +31,6 @@ const sizes = (process.env.CANAL_BENCH_RUN_SIZES ?? "100,1000").split(",").map(N
 const shapes = ["chain", "fan-out"];
 const LANES = 2;
 const GIB = 1024 ** 3;
-
-const { compile } = await import(join(repo, "compiler/dist/index.js"));
 
 const temps = [];
 function temp(name) {
@@ -58,7 +57,7 @@ function launchCost() {
   }
   return samples.sort((a, b) => a - b)[2];
 }
-const launchMs = launchCost();
+let launchMs = 0;
 
 function commandsMs(shape, n) {
   const dir = temp("commands");
@@ -95,6 +94,7 @@ function runChild(options) {
 }
 
 async function compileOne(dir) {
+  const { compile } = await import(join(repo, "compiler/dist/index.js"));
   const t0 = performance.now();
   const result = await compile({ entries: ["pipeline.ts"], cwd: dir, outDir: "out" });
   if (result.diagnostics.length) throw new Error(JSON.stringify(result.diagnostics.slice(0, 3)));
@@ -120,205 +120,211 @@ function emit(row) {
   console.log(`BENCH ${JSON.stringify(row)}`);
 }
 
-const snakemake = snakemakeAvailable();
-if (!snakemake.ok) console.log(`snakemake skipped: ${snakemake.why}`);
+export async function main() {
+  launchMs = launchCost();
+  const snakemake = snakemakeAvailable();
+  if (!snakemake.ok) console.log(`snakemake skipped: ${snakemake.why}`);
 
-for (const shape of shapes) {
-  for (const n of sizes) {
-    const commands = commandsMs(shape, n);
-    const base = { bench: "run-scripts", shape, steps: n, commandsMs: round(commands, 1) };
+  for (const shape of shapes) {
+    for (const n of sizes) {
+      const commands = commandsMs(shape, n);
+      const base = { bench: "run-scripts", shape, steps: n, commandsMs: round(commands, 1) };
 
-    const makeDir = temp("make");
-    generateMakefile(makeDir, shape, n);
-    const makeWall = timed("make", ["-j2", "-s"], makeDir);
-    const makeNoop = timed("make", ["-j2", "-s"], makeDir);
-    emit({
-      ...base,
-      tool: "make -j2",
-      wallMs: round(makeWall, 1),
-      msPerStep: round(makeWall / n),
-      overheadMsPerStep: round((makeWall - commands) / n),
-      noopRerunMs: round(makeNoop, 1),
-    });
-
-    if (snakemake.ok) {
-      const smDir = temp("snakemake");
-      generateSnakefile(smDir, shape, n);
-      const smWall = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
-      const smNoop = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
+      const makeDir = temp("make");
+      generateMakefile(makeDir, shape, n);
+      const makeWall = timed("make", ["-j2", "-s"], makeDir);
+      const makeNoop = timed("make", ["-j2", "-s"], makeDir);
       emit({
         ...base,
-        tool: "snakemake",
-        wallMs: round(smWall, 1),
-        msPerStep: round(smWall / n),
-        overheadMsPerStep: round((smWall - commands) / n),
-        noopRerunMs: round(smNoop, 1),
+        tool: "make -j2",
+        wallMs: round(makeWall, 1),
+        msPerStep: round(makeWall / n),
+        overheadMsPerStep: round((makeWall - commands) / n),
+        noopRerunMs: round(makeNoop, 1),
+      });
+
+      if (snakemake.ok) {
+        const smDir = temp("snakemake");
+        generateSnakefile(smDir, shape, n);
+        const smWall = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
+        const smNoop = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
+        emit({
+          ...base,
+          tool: "snakemake",
+          wallMs: round(smWall, 1),
+          msPerStep: round(smWall / n),
+          overheadMsPerStep: round((smWall - commands) / n),
+          noopRerunMs: round(smNoop, 1),
+        });
+      }
+
+      const dir = temp("canal");
+      generateScripts(dir, shape, n);
+      const { artifactDir, compileMs } = await compileOne(dir);
+      const workspace = join(dir, "ws");
+      mkdirSync(workspace);
+      const lastLine = shape === "chain" ? String(n) : "1";
+      const { cold, cached, peakMB } = runChild({ mode: "cold", artifactDir, workspace });
+      check(cold, { state: "succeeded", steps: n, lastLine }, `canal ${shape} ${n}`);
+      check(cached, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run`);
+      const rerun = runChild({ mode: "rerun", artifactDir, workspace });
+      check(rerun.rerun, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run process`);
+      emit({
+        ...base,
+        tool: "canal",
+        compileMs: round(compileMs, 0),
+        wallMs: round(cold.ms, 1),
+        msPerStep: round(cold.ms / n),
+        overheadMsPerStep: round((cold.ms - commands) / n),
+        noopRerunMs: round(cached.ms, 1),
+        noopRerunProcessMs: round(rerun.processMs - launchMs, 1),
+        peakMB: round(peakMB, 0),
       });
     }
+  }
 
-    const dir = temp("canal");
-    generateScripts(dir, shape, n);
-    const { artifactDir, compileMs } = await compileOne(dir);
-    const workspace = join(dir, "ws");
-    mkdirSync(workspace);
-    const lastLine = shape === "chain" ? String(n) : "1";
-    const { cold, cached, peakMB } = runChild({ mode: "cold", artifactDir, workspace });
-    check(cold, { state: "succeeded", steps: n, lastLine }, `canal ${shape} ${n}`);
-    check(cached, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run`);
-    const rerun = runChild({ mode: "rerun", artifactDir, workspace });
-    check(rerun.rerun, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run process`);
-    emit({
-      ...base,
-      tool: "canal",
-      compileMs: round(compileMs, 0),
-      wallMs: round(cold.ms, 1),
-      msPerStep: round(cold.ms / n),
-      overheadMsPerStep: round((cold.ms - commands) / n),
-      noopRerunMs: round(cached.ms, 1),
-      noopRerunProcessMs: round(rerun.processMs - launchMs, 1),
-      peakMB: round(peakMB, 0),
-    });
+  // TypeScript steps: warm workers, so no Node start-up per step.
+  const tsSteps = 100;
+  const tsDir = temp("ts");
+  generateChain(tsDir, tsSteps);
+  const ts = await compileOne(tsDir);
+  mkdirSync(join(tsDir, "ws"));
+  const tsRun = runChild({ mode: "cold", artifactDir: ts.artifactDir, workspace: join(tsDir, "ws") });
+  check(tsRun.cold, { state: "succeeded", steps: tsSteps }, "canal typescript chain");
+  emit({
+    bench: "run-typescript",
+    shape: "chain",
+    steps: tsSteps,
+    tool: "canal",
+    wallMs: round(tsRun.cold.ms, 1),
+    msPerStep: round(tsRun.cold.ms / tsSteps),
+    noopRerunMs: round(tsRun.cached.ms, 1),
+    peakMB: round(tsRun.peakMB, 0),
+  });
+
+  // A 1 GiB artifact from one script step to the next: the orchestrator must stream it, never hold it.
+  const bigDir = temp("gib");
+  generateScripts(bigDir, "chain", 1);
+  writeFileSync(
+    join(bigDir, "pipeline.ts"),
+    [
+      'import { File, pipeline, step } from "@canal/sdk";',
+      "",
+      "export class Big {",
+      '  @step.script({ source: "./src", run: "head -c {bytes} /dev/zero > {out}" })',
+      "  produce(bytes: number): { out: File } {",
+      "    return step.declared();",
+      "  }",
+      "",
+      '  @step.script({ source: "./src", run: "wc -c < {x} > {out}" })',
+      "  consume(x: File): { out: File } {",
+      "    return step.declared();",
+      "  }",
+      "",
+      '  @pipeline({ name: "gib" })',
+      `  run(bytes: number = ${GIB}) {`,
+      "    const { out } = this.produce(bytes);",
+      "    return this.consume(out).out;",
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const big = await compileOne(bigDir);
+  mkdirSync(join(bigDir, "ws"));
+  const bigRun = runChild({ mode: "memory", artifactDir: big.artifactDir, workspace: join(bigDir, "ws") });
+  check(bigRun.run, { state: "succeeded", steps: 2, lastLine: String(GIB) }, "canal 1 GiB pass-through");
+  emit({
+    bench: "run-large-artifact",
+    bytes: GIB,
+    tool: "canal",
+    wallMs: round(bigRun.run.ms, 0),
+    baselineMB: round(bigRun.baselineMB, 1),
+    growthMB: round(bigRun.growthMB, 1),
+    peakMB: round(bigRun.peakMB, 0),
+  });
+
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+
+  // For people.
+  const pad = (value, width) => String(value).padStart(width);
+  console.log(
+    "\nrun: N trivial script steps (`cat in > out; echo i >> out`), 2 at a time; overhead = (wall - commands' own time) / steps",
+  );
+  console.log(
+    "  shape    steps  tool         wall s  ms/step  overhead ms/step  no-op re-run ms  re-run process ms  peak MB",
+  );
+  for (const r of rows.filter((row) => row.bench === "run-scripts")) {
+    console.log(
+      `  ${r.shape.padEnd(7)} ${pad(r.steps, 6)}  ${r.tool.padEnd(10)} ${pad((r.wallMs / 1000).toFixed(2), 8)}  ${pad(r.msPerStep.toFixed(2), 7)}  ${pad(r.overheadMsPerStep.toFixed(2), 16)}  ${pad(r.noopRerunMs.toFixed(1), 15)}  ${pad(r.noopRerunProcessMs?.toFixed(1) ?? "", 17)}  ${pad(r.peakMB ?? "", 7)}`,
+    );
+  }
+  const tsRow = rows.find((row) => row.bench === "run-typescript");
+  const bigRow = rows.find((row) => row.bench === "run-large-artifact");
+  console.log(
+    `\nTypeScript steps: a chain of ${tsRow.steps}: ${tsRow.msPerStep.toFixed(2)} ms per step (cached re-run ${tsRow.noopRerunMs.toFixed(0)} ms)`,
+  );
+  console.log(
+    `1 GiB between two script steps: ${(bigRow.wallMs / 1000).toFixed(1)} s, orchestrator RSS ${bigRow.baselineMB.toFixed(0)} MB + ${bigRow.growthMB.toFixed(1)} MB`,
+  );
+  console.log(
+    "reference (issue #3, this machine): make -j2 ≈ 2.1 ms/step, Snakemake ≈ 7.3 (chain) to 36 ms/step (fan-out), Kubeflow local ≈ 65 ms/step; no-op re-run of 1,000 steps: make 4 ms, Snakemake 1.6 s",
+  );
+
+  // The bars, on the largest size measured.
+  const largest = Math.max(...sizes);
+  const at = (tool, shape) =>
+    rows.find(
+      (row) =>
+        row.bench === "run-scripts" && row.tool === tool && row.shape === shape && row.steps === largest,
+    );
+  const canalRows = shapes.map((shape) => at("canal", shape));
+  const makeChain = at("make -j2", "chain");
+  const canalChain = at("canal", "chain");
+  const bars = [
+    {
+      bar: `per-step overhead on the ${largest}-step chain within 1.5x of make's`,
+      value: canalChain.overheadMsPerStep,
+      limit: 1.5 * makeChain.overheadMsPerStep,
+      unit: "ms",
+      detail: `canal ${canalChain.overheadMsPerStep.toFixed(2)} ms vs make ${makeChain.overheadMsPerStep.toFixed(2)} ms (wall ${canalChain.msPerStep.toFixed(2)} vs ${makeChain.msPerStep.toFixed(2)} ms/step)`,
+    },
+    {
+      bar: "TypeScript steps under 10 ms each",
+      value: tsRow.msPerStep,
+      limit: 10,
+      unit: "ms",
+    },
+    {
+      bar: `fully cached re-run of ${largest} steps under 0.3 s`,
+      value: Math.max(...canalRows.map((r) => r.noopRerunMs)) / 1000,
+      limit: 0.3,
+      unit: "s",
+      detail: `${canalRows.map((r) => `${r.shape} ${(r.noopRerunMs / 1000).toFixed(3)} s`).join(", ")}; a fresh \`node\` process each: ${canalRows.map((r) => `${(r.noopRerunProcessMs / 1000).toFixed(3)} s`).join(", ")}`,
+    },
+    {
+      bar: `orchestrator peak memory on a ${largest}-step run under 200 MB`,
+      value: Math.max(...canalRows.map((r) => r.peakMB)),
+      limit: 200,
+      unit: "MB",
+    },
+    {
+      bar: "1 GiB pass-through grows orchestrator memory by < 50 MB",
+      value: bigRow.growthMB,
+      limit: 50,
+      unit: "MB",
+    },
+  ];
+  console.log("\nbars:");
+  for (const bar of bars) {
+    const met = bar.value < bar.limit;
+    console.log(
+      `  ${met ? "PASS" : "MISS"}  ${bar.bar}: ${round(bar.value, 3)} ${bar.unit} (limit ${round(bar.limit, 3)} ${bar.unit})${bar.detail ? `; ${bar.detail}` : ""}`,
+    );
+    console.log(
+      `BENCH ${JSON.stringify({ bench: "run-bar", bar: bar.bar, value: round(bar.value, 3), limit: round(bar.limit, 3), unit: bar.unit, met })}`,
+    );
   }
 }
 
-// TypeScript steps: warm workers, so no Node start-up per step.
-const tsSteps = 100;
-const tsDir = temp("ts");
-generateChain(tsDir, tsSteps);
-const ts = await compileOne(tsDir);
-mkdirSync(join(tsDir, "ws"));
-const tsRun = runChild({ mode: "cold", artifactDir: ts.artifactDir, workspace: join(tsDir, "ws") });
-check(tsRun.cold, { state: "succeeded", steps: tsSteps }, "canal typescript chain");
-emit({
-  bench: "run-typescript",
-  shape: "chain",
-  steps: tsSteps,
-  tool: "canal",
-  wallMs: round(tsRun.cold.ms, 1),
-  msPerStep: round(tsRun.cold.ms / tsSteps),
-  noopRerunMs: round(tsRun.cached.ms, 1),
-  peakMB: round(tsRun.peakMB, 0),
-});
-
-// A 1 GiB artifact from one script step to the next: the orchestrator must stream it, never hold it.
-const bigDir = temp("gib");
-generateScripts(bigDir, "chain", 1);
-writeFileSync(
-  join(bigDir, "pipeline.ts"),
-  [
-    'import { File, pipeline, step } from "@canal/sdk";',
-    "",
-    "export class Big {",
-    '  @step.script({ source: "./src", run: "head -c {bytes} /dev/zero > {out}" })',
-    "  produce(bytes: number): { out: File } {",
-    "    return step.declared();",
-    "  }",
-    "",
-    '  @step.script({ source: "./src", run: "wc -c < {x} > {out}" })',
-    "  consume(x: File): { out: File } {",
-    "    return step.declared();",
-    "  }",
-    "",
-    '  @pipeline({ name: "gib" })',
-    `  run(bytes: number = ${GIB}) {`,
-    "    const { out } = this.produce(bytes);",
-    "    return this.consume(out).out;",
-    "  }",
-    "}",
-    "",
-  ].join("\n"),
-);
-const big = await compileOne(bigDir);
-mkdirSync(join(bigDir, "ws"));
-const bigRun = runChild({ mode: "memory", artifactDir: big.artifactDir, workspace: join(bigDir, "ws") });
-check(bigRun.run, { state: "succeeded", steps: 2, lastLine: String(GIB) }, "canal 1 GiB pass-through");
-emit({
-  bench: "run-large-artifact",
-  bytes: GIB,
-  tool: "canal",
-  wallMs: round(bigRun.run.ms, 0),
-  baselineMB: round(bigRun.baselineMB, 1),
-  growthMB: round(bigRun.growthMB, 1),
-  peakMB: round(bigRun.peakMB, 0),
-});
-
-for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-
-// For people.
-const pad = (value, width) => String(value).padStart(width);
-console.log(
-  "\nrun: N trivial script steps (`cat in > out; echo i >> out`), 2 at a time; overhead = (wall - commands' own time) / steps",
-);
-console.log(
-  "  shape    steps  tool         wall s  ms/step  overhead ms/step  no-op re-run ms  re-run process ms  peak MB",
-);
-for (const r of rows.filter((row) => row.bench === "run-scripts")) {
-  console.log(
-    `  ${r.shape.padEnd(7)} ${pad(r.steps, 6)}  ${r.tool.padEnd(10)} ${pad((r.wallMs / 1000).toFixed(2), 8)}  ${pad(r.msPerStep.toFixed(2), 7)}  ${pad(r.overheadMsPerStep.toFixed(2), 16)}  ${pad(r.noopRerunMs.toFixed(1), 15)}  ${pad(r.noopRerunProcessMs?.toFixed(1) ?? "", 17)}  ${pad(r.peakMB ?? "", 7)}`,
-  );
-}
-const tsRow = rows.find((row) => row.bench === "run-typescript");
-const bigRow = rows.find((row) => row.bench === "run-large-artifact");
-console.log(
-  `\nTypeScript steps: a chain of ${tsRow.steps}: ${tsRow.msPerStep.toFixed(2)} ms per step (cached re-run ${tsRow.noopRerunMs.toFixed(0)} ms)`,
-);
-console.log(
-  `1 GiB between two script steps: ${(bigRow.wallMs / 1000).toFixed(1)} s, orchestrator RSS ${bigRow.baselineMB.toFixed(0)} MB + ${bigRow.growthMB.toFixed(1)} MB`,
-);
-console.log(
-  "reference (issue #3, this machine): make -j2 ≈ 2.1 ms/step, Snakemake ≈ 7.3 (chain) to 36 ms/step (fan-out), Kubeflow local ≈ 65 ms/step; no-op re-run of 1,000 steps: make 4 ms, Snakemake 1.6 s",
-);
-
-// The bars, on the largest size measured.
-const largest = Math.max(...sizes);
-const at = (tool, shape) =>
-  rows.find(
-    (row) => row.bench === "run-scripts" && row.tool === tool && row.shape === shape && row.steps === largest,
-  );
-const canalRows = shapes.map((shape) => at("canal", shape));
-const makeChain = at("make -j2", "chain");
-const canalChain = at("canal", "chain");
-const bars = [
-  {
-    bar: `per-step overhead on the ${largest}-step chain within 1.5x of make's`,
-    value: canalChain.overheadMsPerStep,
-    limit: 1.5 * makeChain.overheadMsPerStep,
-    unit: "ms",
-    detail: `canal ${canalChain.overheadMsPerStep.toFixed(2)} ms vs make ${makeChain.overheadMsPerStep.toFixed(2)} ms (wall ${canalChain.msPerStep.toFixed(2)} vs ${makeChain.msPerStep.toFixed(2)} ms/step)`,
-  },
-  {
-    bar: "TypeScript steps under 10 ms each",
-    value: tsRow.msPerStep,
-    limit: 10,
-    unit: "ms",
-  },
-  {
-    bar: `fully cached re-run of ${largest} steps under 0.3 s`,
-    value: Math.max(...canalRows.map((r) => r.noopRerunMs)) / 1000,
-    limit: 0.3,
-    unit: "s",
-    detail: `${canalRows.map((r) => `${r.shape} ${(r.noopRerunMs / 1000).toFixed(3)} s`).join(", ")}; a fresh \`node\` process each: ${canalRows.map((r) => `${(r.noopRerunProcessMs / 1000).toFixed(3)} s`).join(", ")}`,
-  },
-  {
-    bar: `orchestrator peak memory on a ${largest}-step run under 200 MB`,
-    value: Math.max(...canalRows.map((r) => r.peakMB)),
-    limit: 200,
-    unit: "MB",
-  },
-  {
-    bar: "1 GiB pass-through grows orchestrator memory by < 50 MB",
-    value: bigRow.growthMB,
-    limit: 50,
-    unit: "MB",
-  },
-];
-console.log("\nbars:");
-for (const bar of bars) {
-  const met = bar.value < bar.limit;
-  console.log(
-    `  ${met ? "PASS" : "MISS"}  ${bar.bar}: ${round(bar.value, 3)} ${bar.unit} (limit ${round(bar.limit, 3)} ${bar.unit})${bar.detail ? `; ${bar.detail}` : ""}`,
-  );
-  console.log(
-    `BENCH ${JSON.stringify({ bench: "run-bar", bar: bar.bar, value: round(bar.value, 3), limit: round(bar.limit, 3), unit: bar.unit, met })}`,
-  );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

@@ -1,2 +1,5 @@
 // `npm run bench`: every benchmark, one after the other.
 await (await import("./compile-bench.mjs")).main();
+await (await import("./run-bench.mjs")).main();
+await (await import("./docker-bench.mjs")).main();
+await (await import("./slurm-bench.mjs")).main();

@@ -2,28 +2,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Io, runCli } from "@canal/cli";
 import { compile, hasErrors } from "@canal/compiler";
 import { exportPipeline } from "@canal/runtime-kubernetes";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { canal } from "../canal.js";
 import { copyIris } from "../helpers.js";
-
-async function canal(args: string[], cwd: string) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd,
-  };
-  const status = await runCli(args, io);
-  return { status, stdout, stderr };
-}
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Io, runCli } from "@canal/cli";
 import { compile, hasErrors } from "@canal/compiler";
 import type { Pipeline } from "@canal/ir";
 import { argoWorkflow, exportPipeline, kubernetesJobs } from "@canal/runtime-kubernetes";
@@ -8,6 +7,7 @@ import { Workflow } from "@kubernetes-models/argo-workflows/argoproj.io/v1alpha1
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { canal } from "../canal.js";
 import { copyIris, makeProject, repoRoot } from "../helpers.js";
 
 // The schemas: kubernetes-models ships the Kubernetes OpenAPI definitions and
@@ -27,22 +27,6 @@ function schemaProblems(manifest: Record<string, unknown>): string[] {
 
 function documents(yaml: string): Record<string, unknown>[] {
   return parseAllDocuments(yaml).map((d) => d.toJSON() as Record<string, unknown>);
-}
-
-async function canal(args: string[], cwd: string) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd,
-  };
-  const status = await runCli(args, io);
-  return { status, stdout, stderr };
 }
 
 async function compiled(

@@ -32,7 +32,13 @@ runtimeRegistry.register("slurm", (target, { maxParallel }) => {
   if (target.config.kind !== "slurm") throw new Error(`target ${target.name} is not a slurm target`);
   const { sharedDir, partition, account, gres } = target.config;
   const bound = target.maxParallel ?? maxParallel;
-  return new SlurmRuntime({ sharedDir, partition, account, gres, ...(bound !== undefined ? { maxParallel: bound } : {}) });
+  return new SlurmRuntime({
+    sharedDir,
+    partition,
+    account,
+    gres,
+    ...(bound !== undefined ? { maxParallel: bound } : {}),
+  });
 });
 
 /** The options `canal run` and `canal rerun` share for choosing where steps run. */

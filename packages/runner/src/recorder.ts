@@ -1,15 +1,28 @@
 import type { RunEvent } from "@canal/runtime-core";
 import type { MetadataStore, StepRunEnd } from "@canal/store";
 
+// A commit costs far more than the rows it writes (SQLite writes every touched page to its log,
+// and checkpoints the log as it grows), so events are written at most this often, in batches.
+const BATCH_INTERVAL_MS = 20;
+
 /**
- * Writes a run's events into the metadata store, in the order they happened. Events that arrive
- * together (a run's queued steps, steps finishing while a write is under way) are written in one
- * batch: one commit for many events instead of one each.
+ * Writes a run's events into the metadata store, in the order they happened, in batches: the events
+ * that arrive within a short interval (a run's queued steps, steps finishing meanwhile) share one
+ * commit. Another process sees an event at most a few tens of milliseconds after it happened.
  */
 export class RunRecorder {
   private pending: RunEvent[] = [];
-  private inFlight: RunEvent[] = [];
+  /** Cache keys that unwritten events will enter into the store, with how many events each. */
+  private readonly unwrittenKeys = new Map<string, number>();
   private writing: Promise<void> | undefined;
+  /** Settles once the batch that the pending events will form is written (or has failed). */
+  private batchWritten: Deferred | undefined;
+  private lastBatch = 0;
+  /** Set by an event that must not wait for the interval, and by flush. */
+  private urgent = false;
+  private flushing = false;
+  /** Ends the wait for the interval early. */
+  private hurry: (() => void) | undefined;
   private readonly stepRuns = new Map<string, number>();
   private failure: unknown;
 
@@ -21,46 +34,87 @@ export class RunRecorder {
   /** Records an event; resolves (never rejects) when it and everything before it are written. */
   record(event: RunEvent): Promise<void> {
     this.pending.push(event);
+    const key = cacheEntryKey(event);
+    if (key) this.unwrittenKeys.set(key, (this.unwrittenKeys.get(key) ?? 0) + 1);
+    this.batchWritten ??= deferred();
+    const written = this.batchWritten.promise;
     this.writing ??= this.drain();
-    return this.writing;
+    // A finished step's outputs are what a run resumed after a crash reuses: written at once.
+    if (event.type === "step-succeeded") {
+      this.urgent = true;
+      this.hurry?.();
+    }
+    return written;
   }
 
-  /** Waits for every write; throws the first write that failed. */
+  /** Writes what is pending now and waits for every write; throws the first write that failed. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    this.flushing = true;
+    this.hurry?.();
+    try {
+      while (this.writing) await this.writing;
+    } finally {
+      this.flushing = false;
+    }
     if (this.failure) throw this.failure;
   }
 
   /** Waits until a cache entry under `cacheKey` that an unwritten event makes is in the store. */
   async settledFor(cacheKey: string): Promise<void> {
-    const makes = (event: RunEvent) =>
-      event.type === "step-succeeded" && event.reusable && event.cacheKey === cacheKey;
-    while (this.writing && (this.pending.some(makes) || this.inFlight.some(makes))) await this.writing;
+    while (this.writing && this.unwrittenKeys.has(cacheKey)) {
+      this.hurry?.();
+      await this.writing;
+    }
   }
 
   private async drain(): Promise<void> {
-    // The events emitted in this turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        this.inFlight = batch;
-        await this.metadata.batch(async () => {
-          for (const event of batch) {
-            try {
-              await this.write(event);
-            } catch (error) {
-              this.failure ??= error;
-            }
-          }
+        // The events emitted in this turn of the event loop join the batch, and so do those of
+        // the interval since the last one (unless the run is ending and waits for them).
+        const wait =
+          this.flushing || this.urgent ? 0 : this.lastBatch + BATCH_INTERVAL_MS - performance.now();
+        await new Promise<void>((resolve) => {
+          if (wait <= 0) return void setImmediate(resolve);
+          const timer = setTimeout(resolve, wait);
+          this.hurry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
-        this.inFlight = [];
+        this.hurry = undefined;
+        this.urgent = false;
+        this.lastBatch = performance.now();
+        const batch = this.pending;
+        const written = this.batchWritten;
+        this.pending = [];
+        this.batchWritten = undefined;
+        try {
+          await this.metadata.batch(async () => {
+            for (const event of batch) {
+              try {
+                await this.write(event);
+              } catch (error) {
+                this.failure ??= error;
+              }
+            }
+          });
+        } finally {
+          for (const event of batch) {
+            const key = cacheEntryKey(event);
+            const left = key ? (this.unwrittenKeys.get(key) ?? 1) - 1 : 0;
+            if (key && left > 0) this.unwrittenKeys.set(key, left);
+            else if (key) this.unwrittenKeys.delete(key);
+          }
+          written?.resolve();
+        }
       }
     } catch (error) {
       this.failure ??= error;
       this.pending = [];
-      this.inFlight = [];
+      this.unwrittenKeys.clear();
+      this.batchWritten?.resolve();
+      this.batchWritten = undefined;
     } finally {
       this.writing = undefined;
     }
@@ -171,4 +225,22 @@ export class RunRecorder {
         return;
     }
   }
+}
+
+/** The cache key under which writing this event enters a cache entry, if it does. */
+function cacheEntryKey(event: RunEvent): string | undefined {
+  return event.type === "step-succeeded" && event.reusable ? event.cacheKey : undefined;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+}
+
+function deferred(): Deferred {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }

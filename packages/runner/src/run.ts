@@ -124,7 +124,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
   const version = await metadata.registerPipelineVersion({
     pipeline: pipeline.name,
     hash: pipeline.hash,
-    ir: pipelineToJson(pipeline),
+    ir: () => pipelineToJson(pipeline),
     artifactLocation: artifactDir,
   });
   const recorded: Record<string, unknown> = { ...values };
@@ -177,9 +177,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       ...(options.signal ? { signal: options.signal } : {}),
       onEvent: (event) => {
         options.onEvent?.(event);
-        // Recorded in order, in batches, and not waited for: a step never waits on the store, and
-        // the run ends only once everything is written (flush below).
-        void recorder.record(event);
+        // Recorded in order, in batches. Only a finished step is waited for, so that what depends
+        // on it starts once a crash could no longer lose it; the rest is written meanwhile, and the
+        // run ends once everything is (flush below).
+        const written = recorder.record(event);
+        return event.type === "step-succeeded" ? written : undefined;
       },
     });
   } catch (error) {

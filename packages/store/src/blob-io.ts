@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 // One buffer per copy: memory stays at this size whatever the file's.
@@ -34,6 +35,17 @@ export async function copyHashing(source: string, target?: FileHandle): Promise<
     await input.close();
   }
   return { digest: hash.digest("hex"), size };
+}
+
+// Up to this size a file is read whole, synchronously: a few system calls, where the streaming
+// path costs a thread-pool round trip for each (most step outputs and inputs are small).
+const SMALL_FILE = 256 * 1024;
+
+/** The sha256 of a file whose size is known (from a stat just made): small ones in one read. */
+export async function hashFile(path: string, size: number): Promise<Hashed> {
+  if (size > SMALL_FILE) return copyHashing(path);
+  const bytes = readFileSync(path);
+  return { digest: sha256(bytes), size: bytes.length };
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -48,11 +48,15 @@ export class SqliteRecords extends SqliteReads {
 
   protected saveArtifacts(artifacts: ArtifactInfo[]): void {
     // Identical digests mean identical bytes, so a conflicting writer can only add what an earlier
-    // one did not know (the size of an artifact first seen inside a fan-in list).
+    // one did not know (the size of an artifact first seen inside a fan-in list). When it adds
+    // nothing the row is left alone: rewriting it unchanged would still cost a page in the log.
     const upsert = this.stmt(
       `INSERT INTO artifacts (digest, kind, size, media_type, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
-         size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)`,
+         size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
+       WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
+         OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
+         OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
     );
     for (const a of artifacts) {
       upsert.run(

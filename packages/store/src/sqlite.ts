@@ -58,6 +58,13 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       // NORMAL in WAL mode: a commit survives a crash of the process; only a power loss may drop the
       // last commits, never corrupt the file. Blob bytes are fsynced before any row names them.
       db.pragma("synchronous = NORMAL");
+      // A run's events are written in batches, each event in a savepoint of its own; SQLite keeps
+      // a savepoint's undo pages in a temporary file unless told to keep them in memory.
+      db.pragma("temp_store = MEMORY");
+      // A run touches every cache entry and step run it records, at random (keys are hashes): with
+      // SQLite's default 2 MiB of page cache the pages of a 1,000-step run no longer fit, and every
+      // lookup goes back to the file. The cache grows only as pages are used.
+      db.pragma("cache_size = -32768");
       db.pragma("foreign_keys = ON");
       migrate(db, location);
       const handle = db;
@@ -100,6 +107,12 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         this.workspaceId,
         version.pipeline,
       ) as { id: number };
+      const select = this.stmt(
+        `${PIPELINE_VERSION_SELECT} AND pv.pipeline_id = @pipeline AND pv.hash = @hash`,
+      );
+      const key = { workspace: this.workspaceId, pipeline: pipeline.id, hash: version.hash };
+      const known = select.get(key) as PipelineVersionRow | undefined;
+      if (known) return toPipelineVersion(known);
       this.stmt(
         `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, created_at)
          SELECT @pipeline, coalesce(max(version), 0) + 1, @hash, @ir, @location, @at
@@ -108,18 +121,11 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       ).run({
         pipeline: pipeline.id,
         hash: version.hash,
-        ir: version.ir,
+        ir: typeof version.ir === "function" ? version.ir() : version.ir,
         location: version.artifactLocation ?? null,
         at,
       });
-      const row = this.stmt(
-        `${PIPELINE_VERSION_SELECT} AND pv.pipeline_id = @pipeline AND pv.hash = @hash`,
-      ).get({
-        workspace: this.workspaceId,
-        pipeline: pipeline.id,
-        hash: version.hash,
-      }) as PipelineVersionRow;
-      return toPipelineVersion(row);
+      return toPipelineVersion(select.get(key) as PipelineVersionRow);
     });
   }
 

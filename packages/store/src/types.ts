@@ -57,7 +57,8 @@ export interface PipelineVersion {
 export interface NewPipelineVersion {
   pipeline: string;
   hash: string;
-  ir: string;
+  /** The readable IR, or what makes it: called only when the version is new (it can be large). */
+  ir: string | (() => string);
   artifactLocation?: string;
   createdAt?: number;
 }

@@ -217,7 +217,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     if (running.size === 0) {
       if (notStarted <= 0) break;
       // Nothing runs and nothing can start: fail loudly rather than spin.
-      if (ready.size === 0) throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
+      if (ready.size === 0)
+        throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
       continue;
     }
     if (!woken) await new Promise<void>((resolve) => (wake = resolve));

@@ -33,8 +33,7 @@ export class ReadyQueue {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child =
-        right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
+      const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
       if ((heap[child] as number) >= last) break;
       heap[i] = heap[child] as number;
       i = child;

@@ -1,6 +1,7 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
+import { type Launcher, ResidentShells } from "./launcher.js";
 import { runScript } from "./script-runner.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -16,18 +17,20 @@ export class LocalRuntime implements Runtime {
   readonly name = "local";
   readonly maxParallel: number;
   private readonly workers: WorkerPool;
+  private readonly shells: Launcher;
 
   constructor(private readonly options: LocalRuntimeOptions) {
     this.maxParallel = options.maxParallel ?? cpus().length;
     this.workers = new WorkerPool(join(options.cacheDir, "modules"));
+    this.shells = new ResidentShells();
   }
 
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
-    if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir);
+    if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir, this.shells);
     return this.workers.run(task, hooks);
   }
 
-  close(): Promise<void> {
-    return this.workers.close();
+  async close(): Promise<void> {
+    await Promise.all([this.workers.close(), this.shells.close()]);
   }
 }

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { pythonHelperDir } from "@canal/python";
 import {
@@ -9,9 +8,8 @@ import {
   type StepTask,
   stepEnvironment,
 } from "@canal/runtime-core";
+import type { Launcher } from "./launcher.js";
 import { pythonEnvironment } from "./python-env.js";
-
-const KILL_GRACE_MS = 2000;
 
 /**
  * Runs a script step: its snapshot materialised in the attempt's work directory, its command with
@@ -22,6 +20,7 @@ export async function runScript(
   task: StepTask,
   hooks: AttemptHooks,
   cacheDir: string,
+  launcher: Launcher,
 ): Promise<AttemptResult> {
   const script = task.step.script;
   if (!script) return { status: "failed", error: `step ${task.stepKey} has no script`, retryable: false };
@@ -58,69 +57,41 @@ export async function runScript(
     PYTHONPATH: [pythonHelperDir, inherited.PYTHONPATH].filter(Boolean).join(":"),
     PYTHONUNBUFFERED: "1",
   };
-  return new Promise<AttemptResult>((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], {
-      cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderrTail = "";
-    child.stdout.on("data", (chunk: Buffer) => hooks.log("stdout", chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      stderrTail = (stderrTail + text).slice(-2000);
-      hooks.log("stderr", text);
-    });
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      const group = -(child.pid ?? 0);
-      try {
-        process.kill(group, "SIGTERM");
-      } catch {}
-      killTimer = setTimeout(() => {
-        try {
-          process.kill(group, "SIGKILL");
-        } catch {}
-      }, KILL_GRACE_MS);
-    };
-    hooks.signal.addEventListener("abort", onAbort);
-    child.on("error", (error) => {
-      hooks.signal.removeEventListener("abort", onAbort);
-      resolve({
-        status: "failed",
-        error: `step ${task.stepKey} could not start /bin/sh: ${error.message}`,
-        retryable: false,
-      });
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(killTimer);
-      hooks.signal.removeEventListener("abort", onAbort);
-      if (hooks.signal.aborted) {
-        resolve(
-          hooks.signal.reason === "timeout"
-            ? { status: "timed-out", error: `step ${task.stepKey} timed out` }
-            : { status: "canceled" },
-        );
-      } else if (code === 0) {
-        resolve({ status: "succeeded", values: {}, returned: {} });
-      } else if (code === 127) {
-        const word = command.trim().split(/\s+/)[0];
-        resolve({
-          status: "failed",
-          exitCode: 127,
-          error: `step ${task.stepKey}: command not found (${stderrTail.trim().split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
-          retryable: false,
-        });
-      } else {
-        const last = stderrTail.trim().split("\n").slice(-3).join("\n");
-        resolve({
-          status: "failed",
-          ...(code !== null ? { exitCode: code } : {}),
-          error: `step ${task.stepKey}: \`${command}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
-          retryable: true,
-        });
-      }
-    });
+  const ended = await launcher.launch({
+    command,
+    cwd,
+    env: env as Record<string, string>,
+    signal: hooks.signal,
+    log: hooks.log,
   });
+  if ("error" in ended) {
+    return {
+      status: "failed",
+      error: `step ${task.stepKey} could not start /bin/sh: ${ended.error}`,
+      retryable: false,
+    };
+  }
+  const { code, signal, stderrTail } = ended;
+  if (hooks.signal.aborted) {
+    return hooks.signal.reason === "timeout"
+      ? { status: "timed-out", error: `step ${task.stepKey} timed out` }
+      : { status: "canceled" };
+  }
+  if (code === 0) return { status: "succeeded", values: {}, returned: {} };
+  if (code === 127) {
+    const word = command.trim().split(/\s+/)[0];
+    return {
+      status: "failed",
+      exitCode: 127,
+      error: `step ${task.stepKey}: command not found (${stderrTail.trim().split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
+      retryable: false,
+    };
+  }
+  const last = stderrTail.trim().split("\n").slice(-3).join("\n");
+  return {
+    status: "failed",
+    ...(code !== null ? { exitCode: code } : {}),
+    error: `step ${task.stepKey}: \`${command}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
+    retryable: true,
+  };
 }

@@ -1,0 +1,269 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { pythonHelperDir } from "@canal/python";
+import {
+  type AttemptHooks,
+  type AttemptResult,
+  materializeSnapshot,
+  type Runtime,
+  renderCommand,
+  type StepTask,
+  stepEnvironment,
+  workerEntrypoint,
+} from "@canal/runtime-core";
+import Docker from "dockerode";
+import { type ContainerEnd, engineGone, runContainer } from "./container.js";
+import { DockerImageError, stepImage } from "./images.js";
+import { mapTask, PathMap } from "./path-map.js";
+
+export interface DockerRuntimeOptions {
+  /** The Docker Engine API socket; default /var/run/docker.sock. */
+  socket?: string;
+  /** The image of steps whose environment names none, and the base of Python/Node environment images. */
+  image?: string;
+  /** Container network mode; "none" unless set, so a step reaches nothing it did not declare. */
+  network?: string;
+  /** Attempts at once; default: the machine's cores. */
+  maxParallel?: number;
+  /**
+   * Binds every container gets, as `host:container[:ro]`: e.g. "/usr:/usr:ro" for an image that
+   * borrows the host's interpreters.
+   */
+  binds?: string[];
+  /**
+   * Environment variables every step gets, under its own: the host's environment is not passed
+   * into containers, so settings a step's results depend on (a BLAS kernel choice) go here.
+   */
+  env?: Record<string, string>;
+  /** `uid:gid` the steps run as; default this process's, so the orchestrator can read what they write. */
+  user?: string;
+}
+
+/** The image used when neither the target nor the environment names one. */
+export const DEFAULT_IMAGE = "canal-base:latest";
+
+/** Where a container sees the attempt's work directory, the artifact, the Python helper and Canal itself. */
+const WORK = "/work";
+const ARTIFACT = "/canal/artifact";
+const PYTHON_HELPER = "/canal/python";
+const RUNTIME = "/canal/runtime";
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * The directory the worker entrypoint's package resolves its dependencies from: the nearest
+ * ancestor whose node_modules holds @canal/ir. Mounting it whole keeps the workspace links
+ * (relative symlinks) and hoisted packages resolvable inside the container.
+ */
+function installRoot(): string {
+  let dir = dirname(workerEntrypoint);
+  for (;;) {
+    if (existsSync(join(dir, "node_modules", "@canal", "ir"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return dirname(dirname(workerEntrypoint));
+    dir = parent;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["Gi", 1024 ** 3],
+    ["Mi", 1024 ** 2],
+    ["Ki", 1024],
+  ] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+/**
+ * Runs each step attempt in a container through the Docker Engine API: inputs mounted read-only,
+ * the attempt's work directory (outputs included) read-write, limits from the step's resources,
+ * GPUs as device requests, no network unless the target says so, and the container removed however
+ * the attempt ends.
+ */
+export class DockerRuntime implements Runtime {
+  readonly name = "docker";
+  readonly maxParallel: number;
+  private readonly docker: Docker;
+  private readonly socket: string;
+  private readonly image: string;
+  private readonly network: string;
+  private readonly binds: string[];
+  private readonly user: string;
+  private readonly env: Record<string, string>;
+  private readonly root = installRoot();
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.socket = options.socket ?? "/var/run/docker.sock";
+    this.docker = new Docker({ socketPath: this.socket });
+    this.image = options.image ?? DEFAULT_IMAGE;
+    this.network = options.network ?? "none";
+    this.binds = options.binds ?? [];
+    this.env = options.env ?? {};
+    this.maxParallel = options.maxParallel ?? cpus().length;
+    this.user = options.user ?? `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  }
+
+  async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    try {
+      return await this.attempt(task, hooks);
+    } catch (error) {
+      if (error instanceof DockerImageError)
+        return { status: "failed", error: `step ${task.stepKey}: ${error.message}`, retryable: false };
+      if (engineGone(error)) {
+        return {
+          status: "failed",
+          error: `step ${task.stepKey}: the Docker engine at ${this.socket} went away (${(error as Error).message}); the attempt is retried once it is back (start dockerd, or check the docker target's "socket")`,
+          retryable: true,
+        };
+      }
+      throw error;
+    }
+  }
+
+  private async attempt(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    const environment = task.environment;
+    const { image, path } = await stepImage(
+      environment,
+      {
+        docker: this.docker,
+        baseImage: this.image,
+        binds: this.binds,
+        user: this.user,
+        network: this.network,
+      },
+      task.stepKey,
+    );
+    const workDir = resolve(task.workDir);
+    const paths = new PathMap([
+      { host: workDir, container: WORK, readOnly: false },
+      { host: resolve(task.artifactDir), container: ARTIFACT, readOnly: true },
+      { host: pythonHelperDir.replace(/\/$/, ""), container: PYTHON_HELPER, readOnly: true },
+    ]);
+    const inDir = join(workDir, "in");
+    if (existsSync(inDir)) paths.add({ host: inDir, container: `${WORK}/in`, readOnly: true });
+    const inner = mapTask(task, paths, { artifactDir: ARTIFACT, workDir: WORK });
+    let cmd: string[];
+    let cwd = WORK;
+    let command = "";
+    if (task.step.kind === "SCRIPT") {
+      const script = task.step.script;
+      if (!script) return { status: "failed", error: `step ${task.stepKey} has no script`, retryable: false };
+      materializeSnapshot(task.artifactDir, script.snapshot, join(workDir, "src"));
+      command = renderCommand(inner);
+      cmd = ["/bin/sh", "-c", command];
+      cwd = `${WORK}/src`;
+    } else {
+      paths.add({ host: this.root, container: RUNTIME, readOnly: true });
+      writeFileSync(join(workDir, "task.json"), JSON.stringify(inner));
+      const entry = `${RUNTIME}/${relative(this.root, workerEntrypoint)}`;
+      cmd = ["node", entry, `${WORK}/task.json`, `${WORK}/result.json`];
+    }
+    const env = {
+      ...this.env,
+      ...stepEnvironment(inner),
+      PATH: [...path, DEFAULT_PATH].join(":"),
+      PYTHONPATH: PYTHON_HELPER,
+      PYTHONUNBUFFERED: "1",
+      HOME: "/tmp",
+    };
+    const resources = task.step.resources ?? {};
+    let stderrTail = "";
+    const end: ContainerEnd = await runContainer(this.docker, {
+      create: {
+        Image: image,
+        Cmd: cmd,
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: cwd,
+        User: this.user,
+        Labels: {
+          "canal.run": task.runId,
+          "canal.step": task.stepKey,
+          "canal.attempt": String(task.attempt),
+        },
+        HostConfig: {
+          Binds: [...this.binds, ...paths.binds()],
+          NetworkMode: this.network,
+          ...(resources.cpu ? { NanoCpus: Math.round(resources.cpu * 1e9) } : {}),
+          // Swap at the same limit as memory: a step over its limit is killed, not slowed to a crawl.
+          ...(resources.memoryBytes
+            ? { Memory: resources.memoryBytes, MemorySwap: resources.memoryBytes }
+            : {}),
+          ...(resources.gpu
+            ? { DeviceRequests: [{ Driver: "", Count: resources.gpu, Capabilities: [["gpu"]] }] }
+            : {}),
+        },
+      },
+      onLog: (stream, text) => {
+        if (stream === "stderr") stderrTail = (stderrTail + text).slice(-2000);
+        hooks.log(stream, text);
+      },
+      signal: hooks.signal,
+    });
+    if (end.aborted || hooks.signal.aborted) {
+      return hooks.signal.reason === "timeout"
+        ? { status: "timed-out", error: `step ${task.stepKey} timed out` }
+        : { status: "canceled" };
+    }
+    if (end.oomKilled) {
+      const limit = resources.memoryBytes ? formatBytes(resources.memoryBytes) : "the container's";
+      return {
+        status: "failed",
+        exitCode: end.exitCode,
+        error: `step ${task.stepKey} was killed for using more than its memory limit of ${limit}; raise resources.memory`,
+        retryable: false,
+      };
+    }
+    if (task.step.kind !== "SCRIPT") return this.workerResult(task, paths, end, stderrTail);
+    if (end.exitCode === 0) return { status: "succeeded", values: {}, returned: {} };
+    if (end.exitCode === 127) {
+      const word = command.trim().split(/\s+/)[0];
+      return {
+        status: "failed",
+        exitCode: 127,
+        error: `step ${task.stepKey}: command not found in image ${image} (${stderrTail.trim().split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
+        retryable: false,
+      };
+    }
+    const last = stderrTail.trim().split("\n").slice(-3).join("\n");
+    // 137 without an OOM kill or a cancel: something outside the step killed its container, most
+    // often an engine that was restarted (it kills the containers it finds running).
+    const how =
+      end.exitCode === 137
+        ? "was killed from outside (status 137: SIGKILL, e.g. the Docker engine restarting)"
+        : `exited with status ${end.exitCode}`;
+    return {
+      status: "failed",
+      exitCode: end.exitCode,
+      error: `step ${task.stepKey}: \`${command}\` ${how}${last ? `:\n${last}` : ""}`,
+      retryable: true,
+    };
+  }
+
+  /** A TypeScript step's result, as the worker wrote it, with its paths back on the host. */
+  private workerResult(task: StepTask, paths: PathMap, end: ContainerEnd, stderrTail: string): AttemptResult {
+    const file = join(task.workDir, "result.json");
+    if (!existsSync(file)) {
+      const last = stderrTail.trim().split("\n").slice(-3).join("\n");
+      return {
+        status: "failed",
+        exitCode: end.exitCode,
+        error: `step ${task.stepKey}: the worker in its container exited with status ${end.exitCode} without a result${last ? `:\n${last}` : ""}${end.exitCode === 127 ? "; the image needs node on PATH" : ""}`,
+        retryable: true,
+      };
+    }
+    const result = JSON.parse(readFileSync(file, "utf8")) as AttemptResult;
+    if (result.status !== "succeeded") return result;
+    const returned: Record<string, string> = {};
+    for (const [name, path] of Object.entries(result.returned)) {
+      // A path no mount holds stays as the container saw it: the orchestrator refuses it as outside
+      // the output folder, in the words it uses for every runtime.
+      const host = paths.toHost(path) ?? path;
+      returned[name] = host;
+    }
+    return { ...result, returned };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,14 @@
+/**
+ * The Docker runtime: executes a compiled pipeline's steps in containers through the Docker Engine
+ * API, one container per attempt.
+ *
+ * @example
+ * ```ts
+ * import { DockerRuntime } from "@canal/runtime-docker";
+ * const runtime = new DockerRuntime({ socket: "/var/run/docker.sock", image: "python:3.12" });
+ * ```
+ */
+export type { DockerRuntimeOptions } from "./docker-runtime.js";
+export { DEFAULT_IMAGE, DockerRuntime } from "./docker-runtime.js";
+export type { DockerImageErrorCode } from "./images.js";
+export { DockerImageError } from "./images.js";

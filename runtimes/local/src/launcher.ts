@@ -1,0 +1,287 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
+import { shellQuote } from "@canal/runtime-core";
+
+const KILL_GRACE_MS = 2000;
+const POLL_MS = 100;
+const TAIL_CHARS = 2000;
+
+/** A command to run under /bin/sh: in `cwd`, with exactly `env`, its output passed to `log`. */
+export interface Launch {
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Aborted on cancel or timeout: every process of the command ends (SIGTERM, then SIGKILL). */
+  signal: AbortSignal;
+  log(stream: "stdout" | "stderr", text: string): void;
+}
+
+/** How the command ended: its exit status or the signal that ended it, or why it never started. */
+export type Ended =
+  | { code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
+  | { error: string };
+
+/** Starts commands under /bin/sh, each in a process group of its own. */
+export interface Launcher {
+  launch(launch: Launch): Promise<Ended>;
+  close(): Promise<void>;
+}
+
+function killGroup(pid: number | undefined): NodeJS.Timeout | undefined {
+  if (!pid) return undefined;
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {}
+  return setTimeout(() => {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }, KILL_GRACE_MS);
+}
+
+/** Spawns `/bin/sh -c command` from this process, in a new session (so a cancel ends every child). */
+export function spawnShell(launch: Launch): Promise<Ended> {
+  return new Promise<Ended>((resolve) => {
+    const child = spawn("/bin/sh", ["-c", launch.command], {
+      cwd: launch.cwd,
+      env: launch.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderrTail = "";
+    child.stdout.on("data", (chunk: Buffer) => launch.log("stdout", chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      stderrTail = (stderrTail + text).slice(-TAIL_CHARS);
+      launch.log("stderr", text);
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      killTimer = killGroup(child.pid);
+    };
+    launch.signal.addEventListener("abort", onAbort);
+    child.on("error", (error) => {
+      launch.signal.removeEventListener("abort", onAbort);
+      resolve({ error: error.message });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(killTimer);
+      launch.signal.removeEventListener("abort", onAbort);
+      resolve({ code, signal, stderrTail });
+    });
+  });
+}
+
+// Each resident shell runs the jobs it is sent one at a time. A job is its file $1, rewritten for
+// each: one simple command that changes to the job's directory and runs `/bin/sh -c command` with
+// the job's variables assigned in front of it, so the shell starts it with vfork (no copy of
+// itself) and no change outlives the job but the directory. Its output is appended to $2 and $3
+// (emptied by this process first). A job is started by one byte on the shell's input (a shell
+// reads its input a byte at a time); the shell answers with the job's exit status.
+const RESIDENT_LOOP = `while IFS= read -r _; do
+  . "$1" </dev/null >>"$2" 2>>"$3"
+  echo "$?"
+done`;
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface Resident {
+  child: ChildProcess;
+  /** The environment it was started with, which its jobs start from. */
+  env: Record<string, string>;
+  /** Its job file, and the files its jobs' stdout and stderr go to. */
+  job: string;
+  out: string;
+  err: string;
+  answer?: (status: number | undefined) => void;
+}
+
+/**
+ * Starts commands through small resident shells instead of from this process. Node's spawn forks
+ * the whole Node process, whose cost grows with its memory (page tables are copied, and every page
+ * it then writes faults once), and on virtual machines that is many times the cost of the command
+ * itself; a resident /bin/sh forks in a fraction of that, as make does. One shell runs one job at
+ * a time, in the shell's process group: a cancel ends that group (the shell with it, and the next
+ * job gets a fresh one). Output goes to files in the attempt's scratch directory, read as it grows.
+ * An environment a shell cannot pass on exactly (a variable whose name is no shell name) is
+ * spawned directly.
+ */
+export class ResidentShells implements Launcher {
+  private idle: Resident[] = [];
+  private readonly all = new Set<Resident>();
+  private dir: string | undefined;
+  private started = 0;
+
+  async launch(launch: Launch): Promise<Ended> {
+    const resident = this.idle.pop() ?? this.start();
+    const script = resident && jobScript(launch, resident.env);
+    if (!resident || script === undefined) {
+      if (resident) this.idle.push(resident);
+      return spawnShell(launch);
+    }
+    writeFileSync(resident.job, script);
+    const stdout = new Tail(resident.out, (text) => launch.log("stdout", text));
+    let stderrTail = "";
+    const stderr = new Tail(resident.err, (text) => {
+      stderrTail = (stderrTail + text).slice(-TAIL_CHARS);
+      launch.log("stderr", text);
+    });
+    const poll = setInterval(() => {
+      stdout.read();
+      stderr.read();
+    }, POLL_MS);
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      killTimer ??= killGroup(resident.child.pid);
+    };
+    launch.signal.addEventListener("abort", onAbort);
+    try {
+      const status = await new Promise<number | undefined>((resolve) => {
+        resident.answer = resolve;
+        resident.child.stdin?.write("\n");
+        if (launch.signal.aborted) onAbort();
+      });
+      // The shell may end before the processes of its group do (one that ignores SIGTERM lives on
+      // until the SIGKILL): the command has ended only once none is left.
+      if (killTimer) await groupEnded(resident.child.pid);
+      stdout.finish();
+      stderr.finish();
+      if (status === undefined) {
+        // The shell is gone: ended with the job's process group (a cancel), or killed.
+        const signal = resident.child.signalCode;
+        return { code: null, signal: signal ?? "SIGKILL", stderrTail };
+      }
+      this.idle.push(resident);
+      // The shell reports a command ended by a signal as 128 + its number.
+      const signal = status > 128 ? signalName(status - 128) : undefined;
+      return signal ? { code: null, signal, stderrTail } : { code: status, signal: null, stderrTail };
+    } finally {
+      clearInterval(poll);
+      clearTimeout(killTimer);
+      launch.signal.removeEventListener("abort", onAbort);
+      resident.answer = undefined;
+    }
+  }
+
+  private start(): Resident | undefined {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    // A variable whose name the shell cannot hold would be lost on its way to the command.
+    if (!Object.keys(env).every((name) => NAME.test(name))) return undefined;
+    this.dir ??= mkdtempSync(join(tmpdir(), "canal-shells-"));
+    const base = join(this.dir, String(++this.started));
+    const files = { job: `${base}.sh`, out: `${base}.out`, err: `${base}.err` };
+    const child = spawn("/bin/sh", ["-c", RESIDENT_LOOP, "sh", files.job, files.out, files.err], {
+      env,
+      detached: true,
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+    const resident: Resident = { child, env, ...files };
+    this.all.add(resident);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      resident.answer?.(Number(line));
+    });
+    child.on("error", () => {});
+    child.on("exit", () => {
+      this.all.delete(resident);
+      this.idle = this.idle.filter((r) => r !== resident);
+      resident.answer?.(undefined);
+    });
+    // The pipe to a shell that is gone must not take this process down with EPIPE.
+    child.stdin?.on("error", () => {});
+    return resident;
+  }
+
+  async close(): Promise<void> {
+    const exits = [...this.all].map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.stdin?.end();
+        }),
+    );
+    this.idle = [];
+    await Promise.all(exits);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+}
+
+/**
+ * The job file: the directory, then the command as `/bin/sh -c` runs it, preceded by the variables
+ * that differ from the shell's own. Undefined when the environment cannot be written so (a
+ * variable to remove, or one whose name is no shell name).
+ */
+function jobScript(launch: Launch, base: Record<string, string>): string | undefined {
+  const words = [`cd ${shellQuote(launch.cwd)} &&`];
+  for (const name of Object.keys(base)) if (!(name in launch.env) && name !== "PWD") return undefined;
+  for (const [name, value] of Object.entries(launch.env)) {
+    // The shell sets PWD itself, to the job's directory.
+    if (base[name] === value || name === "PWD") continue;
+    if (!NAME.test(name)) return undefined;
+    words.push(`${name}=${shellQuote(value)}`);
+  }
+  words.push("/bin/sh", "-c", shellQuote(launch.command), "\n");
+  return words.join(" ");
+}
+
+async function groupEnded(pid: number | undefined): Promise<void> {
+  const deadline = Date.now() + KILL_GRACE_MS + 5000;
+  while (pid && Date.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function signalName(number: number): NodeJS.Signals | undefined {
+  for (const [name, value] of Object.entries(constants.signals))
+    if (value === number) return name as NodeJS.Signals;
+  return undefined;
+}
+
+// Reads are synchronous, so every tail can share one buffer.
+const tailBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Empties an output file of a job about to start, then reads what the job appends to it as it
+ * runs, from the start: opened before the job starts, so nothing of an earlier job is read.
+ */
+class Tail {
+  private fd: number | undefined;
+  private readonly decoder = new StringDecoder("utf8");
+
+  constructor(
+    path: string,
+    private readonly emit: (text: string) => void,
+  ) {
+    this.fd = openSync(path, "w+");
+  }
+
+  read(): void {
+    if (this.fd === undefined) return;
+    for (;;) {
+      const bytes = readSync(this.fd, tailBuffer, 0, tailBuffer.length, null);
+      if (bytes === 0) return;
+      const text = this.decoder.write(tailBuffer.subarray(0, bytes));
+      if (text) this.emit(text);
+    }
+  }
+
+  finish(): void {
+    this.read();
+    const rest = this.decoder.end();
+    if (rest) this.emit(rest);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The Slurm runtime: executes a compiled pipeline's steps as Slurm jobs, one job per step attempt,
+ * through a directory every node shares.
+ *
+ * @example
+ * ```ts
+ * import { SlurmRuntime } from "@canal/runtime-slurm";
+ * const runtime = new SlurmRuntime({ sharedDir: "/shared/canal", partition: "gpu", gres: "gpu" });
+ * ```
+ */
+export type { SubmitSettings } from "./batch-script.js";
+export type { SlurmRuntimeOptions } from "./slurm-runtime.js";
+export { SlurmRuntime } from "./slurm-runtime.js";

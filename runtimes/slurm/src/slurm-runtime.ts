@@ -1,0 +1,465 @@
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ARTIFACT_FILES } from "@canal/ir";
+import { pythonHelperDir } from "@canal/python";
+import {
+  type AttemptHooks,
+  type AttemptResult,
+  materializeSnapshot,
+  type Runtime,
+  renderCommand,
+  type StepTask,
+  shellQuote,
+  stepEnvironment,
+  workerEntrypoint,
+} from "@canal/runtime-core";
+import { pythonEnvironment } from "@canal/runtime-local";
+import {
+  batchScript,
+  type JobFiles,
+  LINGER_MAX_MS,
+  resourceArgs,
+  type SubmitSettings,
+  sbatchArgs,
+} from "./batch-script.js";
+import { isTerminal, type JobInfo, parseJob, SCHEDULER_ENDED } from "./job-state.js";
+import { LogTail } from "./log-tail.js";
+import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
+
+export interface SlurmRuntimeOptions extends SubmitSettings {
+  /**
+   * A directory every node sees (and this process): the artifact is staged there, and each job's
+   * script, task, logs and Python environments live there. The workspace's store and work
+   * directories must be on a shared filesystem too, since jobs read inputs and write outputs there.
+   */
+  sharedDir: string;
+  /** Jobs in the queue at once for one run; default 32. */
+  maxParallel?: number;
+  /** How often job state is read while a job runs; default 100 ms (`sbatch --wait` waits 2 s; the exit file, checked every 10 ms, usually tells first). */
+  pollIntervalMs?: number;
+  /** How long slurmctld may be unreachable (a restart) before the attempt fails; default 60 s. */
+  controllerGraceMs?: number;
+  /** The environment of the Slurm commands and so of the jobs (SLURM_CONF, PATH); default this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Node on the compute nodes, for TypeScript steps; default the one running Canal (same path everywhere). */
+  nodePath?: string;
+  /** Keep each job's files in the shared directory after it ended (for debugging). */
+  keepJobFiles?: boolean;
+}
+
+/** What a prepared attempt runs inside its job. */
+interface Prepared {
+  command: string;
+  /** For messages: the step's command as the user wrote it, rendered. */
+  shown: string;
+  resultFile?: string;
+}
+
+type Submitted = { jobId: string } | { result: AttemptResult };
+
+const UNREACHABLE_RETRY_MS = 250;
+/** How often the job's exit file and logs are looked at (a stat, far cheaper than asking slurmctld). */
+const EXIT_CHECK_MS = 10;
+/** How long a job we cancelled may take to end before the attempt is reported ended anyway. */
+const CANCEL_WAIT_MS = 15_000;
+
+/**
+ * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and submits a job
+ * when a step is ready (see the README for why not `--dependency` chains).
+ *
+ * @example
+ * ```ts
+ * const runtime = new SlurmRuntime({ sharedDir: "/shared/canal", partition: "gpu" });
+ * ```
+ */
+export class SlurmRuntime implements Runtime {
+  readonly name = "slurm";
+  readonly maxParallel: number;
+  private readonly sharedDir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly pollMs: number;
+  private readonly graceMs: number;
+  private readonly staged = new Map<string, string>();
+  private readonly live = new Set<string>();
+  /** Jobs whose step ended but which wait for their release (see batchScript). */
+  private readonly lingering = new Set<JobFiles>();
+
+  constructor(private readonly options: SlurmRuntimeOptions) {
+    this.sharedDir = resolve(options.sharedDir);
+    this.maxParallel = options.maxParallel ?? 32;
+    this.env = options.env ?? process.env;
+    this.pollMs = options.pollIntervalMs ?? 100;
+    this.graceMs = options.controllerGraceMs ?? 60_000;
+  }
+
+  async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    let files: JobFiles;
+    try {
+      files = this.jobFiles(task);
+    } catch (error) {
+      return {
+        status: "failed",
+        error: `step ${task.stepKey}: cannot write the job's files to the shared directory ${this.sharedDir}: ${(error as Error).message}; set the target's sharedDir to a directory this machine and the nodes can write`,
+        retryable: false,
+      };
+    }
+    try {
+      let prepared: Prepared;
+      try {
+        prepared = await this.prepare(task, files);
+      } catch (error) {
+        return {
+          status: "failed",
+          error: `step ${task.stepKey}: ${(error as Error).message}`,
+          retryable: false,
+        };
+      }
+      if (hooks.signal.aborted) return aborted(task, hooks);
+      const submitted = await this.submit(task, files, hooks);
+      if ("result" in submitted) return submitted.result;
+      this.live.add(submitted.jobId);
+      try {
+        return await this.follow(task, hooks, files, prepared, submitted.jobId);
+      } finally {
+        this.live.delete(submitted.jobId);
+      }
+    } finally {
+      if (existsSync(files.exit) && !existsSync(files.release)) this.lingering.add(files);
+      else this.remove(files);
+    }
+  }
+
+  /** Cancels jobs still queued or running (a driver that is closing leaves none behind). */
+  async close(): Promise<void> {
+    this.releaseAll();
+    if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
+  }
+
+  /** Lets every lingering job end: its end makes slurmctld schedule the jobs just submitted. */
+  private releaseAll(): void {
+    for (const files of this.lingering) {
+      try {
+        writeFileSync(files.release, "");
+      } catch {
+        // Its directory is gone: nothing is waiting.
+      }
+      // The job looks for its release every 10 ms; its files go once it has surely seen it.
+      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+    }
+    this.lingering.clear();
+  }
+
+  private remove(files: JobFiles): void {
+    if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
+  }
+
+  private jobFiles(task: StepTask): JobFiles {
+    const name = `${task.stepKey.replace(/[^\w.-]/g, "_")}.${task.attempt}.${randomBytes(4).toString("hex")}`;
+    const dir = join(this.sharedDir, "jobs", task.runId, name);
+    mkdirSync(dir, { recursive: true });
+    return {
+      dir,
+      script: join(dir, "job.sh"),
+      stdout: join(dir, "stdout.log"),
+      stderr: join(dir, "stderr.log"),
+      exit: join(dir, "exit-status"),
+      release: join(dir, "release"),
+    };
+  }
+
+  /**
+   * The artifact as the jobs read it: a copy in the shared directory, named by the hash of its IR
+   * (an artifact never changes once written), made once.
+   */
+  private stageArtifact(artifactDir: string): string {
+    const source = resolve(artifactDir);
+    if (source.startsWith(this.sharedDir + sep)) return source;
+    let staged = this.staged.get(source);
+    if (staged) return staged;
+    const digest = createHash("sha256")
+      .update(readFileSync(join(source, ARTIFACT_FILES.ir)))
+      .digest("hex");
+    staged = join(this.sharedDir, "artifacts", digest.slice(0, 32));
+    if (!existsSync(staged)) {
+      const temp = `${staged}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+      cpSync(source, temp, { recursive: true });
+      try {
+        renameSync(temp, staged);
+      } catch (error) {
+        rmSync(temp, { recursive: true, force: true });
+        if (!existsSync(staged)) throw error;
+      }
+    }
+    this.staged.set(source, staged);
+    return staged;
+  }
+
+  private async prepare(task: StepTask, files: JobFiles): Promise<Prepared> {
+    const artifactDir = this.stageArtifact(task.artifactDir);
+    const nodePath = this.options.nodePath ?? process.execPath;
+    const env: Record<string, string> = {
+      ...stepEnvironment(task),
+      PYTHONPATH: [pythonHelperDir, this.env.PYTHONPATH].filter(Boolean).join(":"),
+      PYTHONUNBUFFERED: "1",
+    };
+    let command: string;
+    let shown: string;
+    let cwd = files.dir;
+    let resultFile: string | undefined;
+    if (task.step.kind === "SCRIPT") {
+      const script = task.step.script;
+      if (!script) throw new Error("the step has no script; recompile the artifact");
+      const environment = task.environment;
+      let binDir: string | undefined;
+      if (environment?.kind === "IMAGE") {
+        throw new Error(
+          `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`,
+        );
+      }
+      // The virtualenv is built in the shared directory, so every node runs the same interpreter.
+      if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
+      else if (environment?.kind === "NODE") binDir = dirname(nodePath);
+      env.PATH = [binDir, this.env.PATH].filter(Boolean).join(":");
+      cwd = join(files.dir, "src");
+      materializeSnapshot(artifactDir, script.snapshot, cwd);
+      shown = renderCommand(task);
+      command = `/bin/sh -c ${shellQuote(shown)}`;
+    } else {
+      const taskFile = join(files.dir, "task.json");
+      resultFile = join(files.dir, "result.json");
+      writeFileSync(taskFile, JSON.stringify({ ...task, artifactDir }));
+      shown = `node worker-main.js ${taskFile}`;
+      command = [nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
+    }
+    writeFileSync(
+      files.script,
+      batchScript({ env, cwd, command, exitFile: files.exit, releaseFile: files.release }),
+      { mode: 0o755 },
+    );
+    return { command, shown, ...(resultFile ? { resultFile } : {}) };
+  }
+
+  private async submit(task: StepTask, files: JobFiles, hooks: AttemptHooks): Promise<Submitted> {
+    const args = sbatchArgs(task.step, task.stepKey, files, this.options);
+    const started = Date.now();
+    for (;;) {
+      const answer = await slurmCommand("sbatch", args, this.env);
+      if (answer.code === 0) {
+        const jobId = answer.stdout.trim().split(";")[0] ?? "";
+        if (/^\d+$/.test(jobId)) {
+          this.releaseAll();
+          return { jobId };
+        }
+      }
+      const said = answer.stderr.trim() || answer.stdout.trim();
+      if (controllerUnreachable(said) && Date.now() - started < this.graceMs) {
+        if (hooks.signal.aborted) return { result: aborted(task, hooks) };
+        await sleep(UNREACHABLE_RETRY_MS);
+        continue;
+      }
+      const request = [...resourceArgs(task.step, this.options), ...partitionArgs(this.options)];
+      if (controllerUnreachable(said)) {
+        return {
+          result: {
+            status: "failed",
+            error: `step ${task.stepKey}: slurmctld could not be reached for ${Math.round(this.graceMs / 1000)} s to submit the job (${lastLine(said)}); check that the controller runs (scontrol ping)`,
+            retryable: true,
+          },
+        };
+      }
+      return {
+        result: {
+          status: "failed",
+          error:
+            `step ${task.stepKey}: Slurm refused the job asking for ${request.join(" ") || "the default resources"}: ` +
+            `${lastLine(said)}; ask for what the cluster's nodes have (sinfo -o "%P %c %m %G" lists them) or run the step on another target`,
+          retryable: false,
+        },
+      };
+    }
+  }
+
+  private async follow(
+    task: StepTask,
+    hooks: AttemptHooks,
+    files: JobFiles,
+    prepared: Prepared,
+    jobId: string,
+  ): Promise<AttemptResult> {
+    const stdout = new LogTail(files.stdout, (text) => hooks.log("stdout", text));
+    const stderr = new LogTail(files.stderr, (text) => hooks.log("stderr", text));
+    const drain = () => {
+      stdout.tail();
+      stderr.tail();
+    };
+    let cancelledAt: number | undefined;
+    let lastCancel = 0;
+    let unreachableSince: number | undefined;
+    let lastAsked = 0;
+    let asking: Promise<JobInfo | "unreachable" | undefined> | undefined;
+    let answer: JobInfo | "unreachable" | undefined;
+    for (;;) {
+      drain();
+      // The exit file is the fastest sign that the step ended (Slurm reports COMPLETED only
+      // after its epilog), and the only one left if the controller forgot the job.
+      if (!hooks.signal.aborted && existsSync(files.exit)) {
+        const status = Number(readFileSync(files.exit, "utf8").trim());
+        drain();
+        const state = status === 0 ? "COMPLETED" : "FAILED";
+        return this.result(
+          task,
+          hooks,
+          jobId,
+          { state, exitCode: status, signal: 0, reason: "" },
+          prepared,
+          stderr.last,
+        );
+      }
+      if (hooks.signal.aborted && Date.now() - lastCancel > 2000) {
+        // Sent again while the job lives: slurmctld may have been down for the first one.
+        cancelledAt ??= Date.now();
+        lastCancel = Date.now();
+        await slurmCommand("scancel", [jobId], this.env);
+      }
+      if (!asking && Date.now() - lastAsked >= this.pollMs) {
+        lastAsked = Date.now();
+        asking = this.jobState(jobId, files).then((info) => {
+          answer = info;
+          asking = undefined;
+          return info;
+        });
+      }
+      const info = answer;
+      answer = undefined;
+      if (info === "unreachable") {
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > this.graceMs) {
+          drain();
+          return {
+            status: "failed",
+            error: `step ${task.stepKey}: slurmctld could not be reached for ${Math.round(this.graceMs / 1000)} s while job ${jobId} ran; the attempt is given up, and retried if the step allows`,
+            retryable: true,
+          };
+        }
+      } else if (info) {
+        unreachableSince = undefined;
+        if (isTerminal(info.state) || info.state === "VANISHED") {
+          // The batch script may have written its exit file just before the job ended.
+          if (!hooks.signal.aborted && existsSync(files.exit)) continue;
+          drain();
+          return this.result(task, hooks, jobId, info, prepared, stderr.last);
+        }
+      }
+      if (cancelledAt !== undefined && Date.now() - cancelledAt > CANCEL_WAIT_MS) {
+        hooks.log("stderr", `job ${jobId} did not end within ${CANCEL_WAIT_MS / 1000} s of scancel\n`);
+        return aborted(task, hooks);
+      }
+      await sleep(EXIT_CHECK_MS);
+    }
+  }
+
+  /** The job as slurmctld reports it; "VANISHED" when it no longer knows it (or knows another job by its id). */
+  private async jobState(jobId: string, files: JobFiles): Promise<JobInfo | "unreachable" | undefined> {
+    const answer = await slurmCommand("scontrol", ["show", "job", "-o", jobId], this.env);
+    const vanished = { state: "VANISHED", exitCode: 0, signal: 0, reason: "" };
+    if (answer.code === 0) {
+      const info = parseJob(answer.stdout);
+      // A controller that lost its state hands out job ids again: the id may now name another job.
+      if (info?.command && !/\s/.test(files.script) && info.command !== files.script) return vanished;
+      return info;
+    }
+    if (/Invalid job id/i.test(answer.stderr)) return vanished;
+    return "unreachable";
+  }
+
+  private result(
+    task: StepTask,
+    hooks: AttemptHooks,
+    jobId: string,
+    info: JobInfo,
+    prepared: Prepared,
+    stderrTail: string,
+  ): AttemptResult {
+    if (hooks.signal.aborted) return aborted(task, hooks);
+    const key = task.stepKey;
+    if (info.state === "TIMEOUT") {
+      return {
+        status: "timed-out",
+        error: `step ${key} timed out: Slurm ended job ${jobId} at its time limit`,
+      };
+    }
+    if (info.state === "VANISHED") {
+      return {
+        status: "failed",
+        error: `step ${key}: Slurm no longer knows job ${jobId} and it left no exit status (the controller lost it); the attempt is retried if the step allows`,
+        retryable: true,
+      };
+    }
+    const why = SCHEDULER_ENDED[info.state];
+    if (why) {
+      return {
+        status: "failed",
+        error: `step ${key}: Slurm job ${jobId} ended ${info.state}: ${why}${info.reason && info.reason !== "None" ? ` (${info.reason})` : ""}; the attempt is retryable`,
+        retryable: true,
+      };
+    }
+    if (info.state === "OUT_OF_MEMORY") {
+      return {
+        status: "failed",
+        error: `step ${key}: Slurm job ${jobId} ran out of memory; ask for more (resources.memory) or use less`,
+        retryable: false,
+      };
+    }
+    if (prepared.resultFile && existsSync(prepared.resultFile)) {
+      try {
+        return JSON.parse(readFileSync(prepared.resultFile, "utf8")) as AttemptResult;
+      } catch (error) {
+        return {
+          status: "failed",
+          error: `step ${key}: the result of job ${jobId} is unreadable: ${(error as Error).message}`,
+          retryable: true,
+        };
+      }
+    }
+    const last = stderrTail.trim().split("\n").slice(-3).join("\n");
+    if (info.state === "COMPLETED" && info.exitCode === 0 && !prepared.resultFile) {
+      return { status: "succeeded", values: {}, returned: {} };
+    }
+    if (info.exitCode === 127 && !prepared.resultFile) {
+      const word = prepared.shown.trim().split(/\s+/)[0];
+      return {
+        status: "failed",
+        exitCode: 127,
+        error: `step ${key}: command not found (${last.split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
+        retryable: false,
+      };
+    }
+    const ended =
+      info.signal !== 0 ? `was killed by signal ${info.signal}` : `exited with status ${info.exitCode}`;
+    return {
+      status: "failed",
+      exitCode: info.exitCode,
+      error: `step ${key}: \`${prepared.shown}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
+      retryable: true,
+    };
+  }
+}
+
+function aborted(task: StepTask, hooks: AttemptHooks): AttemptResult {
+  return hooks.signal.reason === "timeout"
+    ? { status: "timed-out", error: `step ${task.stepKey} timed out` }
+    : { status: "canceled" };
+}
+
+function partitionArgs(settings: SubmitSettings): string[] {
+  return [
+    ...(settings.partition ? [`--partition=${settings.partition}`] : []),
+    ...(settings.account ? [`--account=${settings.account}`] : []),
+  ];
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "";
+}
