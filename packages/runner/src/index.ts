@@ -17,6 +17,7 @@ export type { ExecStepOptions } from "./exec-step.js";
 export { ExecError, execStep } from "./exec-step.js";
 export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
+export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, runPipeline } from "./run.js";

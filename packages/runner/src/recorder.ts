@@ -29,6 +29,7 @@ export class RunRecorder {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly runId: string,
+    private readonly hooks: RecorderHooks = {},
   ) {}
 
   /** Records an event; resolves (never rejects) when it and everything before it are written. */
@@ -90,6 +91,7 @@ export class RunRecorder {
         this.pending = [];
         this.batchWritten = undefined;
         try {
+          await this.hooks.beforeBatch?.();
           await this.metadata.batch(async () => {
             for (const event of batch) {
               try {
@@ -106,6 +108,7 @@ export class RunRecorder {
             if (key && left > 0) this.unwrittenKeys.set(key, left);
             else if (key) this.unwrittenKeys.delete(key);
           }
+          if (this.hooks.written) for (const event of batch) this.hooks.written(event);
           written?.resolve();
         }
       }
@@ -230,6 +233,13 @@ export class RunRecorder {
 /** The cache key under which writing this event enters a cache entry, if it does. */
 function cacheEntryKey(event: RunEvent): string | undefined {
   return event.type === "step-succeeded" && event.reusable ? event.cacheKey : undefined;
+}
+
+export interface RecorderHooks {
+  /** Runs before each batch is written: what the batch's events name must be durable first. */
+  beforeBatch?(): Promise<void>;
+  /** Receives each event, in order, once its batch is written (or failed to be). */
+  written?(event: RunEvent): void;
 }
 
 interface Deferred {

@@ -4,6 +4,7 @@ import { ArtifactError, type Pipeline, pipelineToJson, readArtifact } from "@can
 import {
   type ArtifactParameter,
   artifactBlobPath,
+  type Blobs,
   type CacheIndex,
   materializeSnapshot,
   orchestrate,
@@ -147,7 +148,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
     startedAt: Date.now(),
   });
   options.onStart?.(run, pipeline);
-  const recorder = new RunRecorder(metadata, run.id);
+  // What the CLI shows has been recorded: a run killed after a step was shown finished still finds
+  // it finished. Outputs are stored without waiting for the disk, and made durable before the
+  // records that name them are written (so a step never waits for either).
+  const recorder = new RunRecorder(metadata, run.id, {
+    beforeBatch: () => blobs.flush(),
+    written: (event) => options.onEvent?.(event),
+  });
+  const stepBlobs: Blobs = {
+    putFile: (path, put) => blobs.putFile(path, { ...put, deferSync: true }),
+    putDirectory: (path, put) => blobs.putDirectory(path, { ...put, deferSync: true }),
+    verify: (digest) => blobs.verify(digest),
+    materialize: (digest, destination) => blobs.materialize(digest, destination),
+  };
   const cache: CacheIndex = {
     async lookup(key) {
       // An entry this run made is still on its way to the store: as before, a later instance with
@@ -168,21 +181,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       parameters: values,
       artifactParameters,
       runtime,
-      blobs,
+      blobs: stepBlobs,
       cache,
       workRoot: join(canalDir(workspace), "work"),
       ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
       regenerate: Boolean(options.regenerate),
       ...(options.force ? { force: options.force } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      onEvent: (event) => {
-        options.onEvent?.(event);
-        // Recorded in order, in batches. Only a finished step is waited for, so that what depends
-        // on it starts once a crash could no longer lose it; the rest is written meanwhile, and the
-        // run ends once everything is (flush below).
-        const written = recorder.record(event);
-        return event.type === "step-succeeded" ? written : undefined;
-      },
+      // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
+      onEvent: (event) => void recorder.record(event),
     });
   } catch (error) {
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };

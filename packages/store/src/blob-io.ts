@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fsync, openSync, readFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 // One buffer per copy: memory stays at this size whatever the file's.
@@ -39,7 +39,7 @@ export async function copyHashing(source: string, target?: FileHandle): Promise<
 
 // Up to this size a file is read whole, synchronously: a few system calls, where the streaming
 // path costs a thread-pool round trip for each (most step outputs and inputs are small).
-const SMALL_FILE = 256 * 1024;
+export const SMALL_FILE = 256 * 1024;
 
 /** The sha256 of a file whose size is known (from a stat just made): small ones in one read. */
 export async function hashFile(path: string, size: number): Promise<Hashed> {
@@ -52,20 +52,35 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** fsync(2) of an open file, off the main thread: the one slow call in storing a small file. */
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Syncs a file's bytes to disk by its path. */
+export async function syncFile(path: string): Promise<void> {
+  const fd = openSync(path, "r");
+  try {
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Makes a rename durable: the new directory entry reaches the disk only when the directory itself
  * is synced. Some file systems refuse to sync a directory; there it is best effort.
  */
 export async function syncDirectory(path: string): Promise<void> {
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(path, "r");
-    await handle.sync();
+    fd = openSync(path, "r");
+    await fsyncFd(fd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== "EINVAL" && code !== "EPERM" && code !== "EISDIR" && code !== "EBADF") throw error;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,10 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { constants, statSync } from "node:fs";
 import {
-  chmod,
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  fchmodSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import {
   copyFile,
   type FileHandle,
-  lstat,
   mkdir,
   open,
   readdir,
@@ -14,10 +24,21 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { copyHashing, errorCode, type Hashed, hashFile, mapLimit, sha256, syncDirectory } from "./blob-io.js";
+import {
+  copyHashing,
+  errorCode,
+  fsyncFd,
+  type Hashed,
+  hashFile,
+  mapLimit,
+  SMALL_FILE,
+  sha256,
+  syncDirectory,
+  syncFile,
+} from "./blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "./errors.js";
 import { encodeManifest, listFiles, parseManifest } from "./manifest.js";
-import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "./types.js";
+import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "./types.js";
 
 // Files of a directory are stored and rebuilt this many at a time: enough to hide per-file latency,
 // few enough to stay well under the open-file limit.
@@ -29,8 +50,10 @@ const PARALLEL_FILES = 8;
  *   sha256/ab/cdef…        the bytes of every blob (files, and directory manifests), read-only
  *   directories/ab/cdef…   an empty marker: this digest is a directory's manifest
  *   tmp/                   blobs being written; renamed into sha256/ only once complete and synced
+ *                          (with `deferSync`: synced by the next flush(), before any record names it)
  *
- * A crash leaves at worst a stray file under tmp/, never a partial blob under its final name.
+ * A crash leaves at worst a stray file under tmp/, never a partial blob under its final name (with
+ * `deferSync`, a crash of the machine before the flush may: reads verify, so it is found corrupt).
  * Writing content that is already stored rewrites it when the stored copy does not match its name,
  * so re-running the step that produced a corrupt blob repairs it.
  */
@@ -38,6 +61,9 @@ export class LocalBlobStore implements BlobStore {
   readonly root: string;
   /** Digest -> the file identity (inode, size, times) last found intact: a re-check costs one stat. */
   private readonly verified = new Map<string, string>();
+  /** Syncs to disk of blobs stored with `deferSync`, not finished yet; flush() waits for them. */
+  private readonly syncs = new Set<Promise<void>>();
+  private syncFailure: unknown;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -62,26 +88,30 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(bytes: Uint8Array | string): Promise<string> {
+    return this.putBytes(bytes, {});
+  }
+
+  private async putBytes(bytes: Uint8Array | string, options: PutOptions): Promise<string> {
     const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
     const digest = sha256(data);
     if ((await this.check(digest)) === "ok") return digest;
     const temp = await this.tempFile();
     try {
       await temp.handle.writeFile(data);
-      await this.commit(temp, digest);
+      await this.commit(temp.path, temp.handle.fd, digest, options);
     } finally {
       await this.discard(temp);
     }
     return digest;
   }
 
-  async putFile(path: string, options: { move?: boolean } = {}): Promise<string> {
-    return (await this.storeFile(path, options.move ?? false)).digest;
+  async putFile(path: string, options: PutOptions = {}): Promise<string> {
+    return (await this.storeFile(path, options)).digest;
   }
 
-  private async storeFile(path: string, move: boolean): Promise<Hashed> {
-    if (move) {
-      const moved = await this.moveIn(path);
+  private async storeFile(path: string, options: PutOptions): Promise<Hashed> {
+    if (options.move) {
+      const moved = await this.moveIn(path, options);
       if (moved) return moved;
     }
     const temp = await this.tempFile();
@@ -89,7 +119,8 @@ export class LocalBlobStore implements BlobStore {
       // Hash what is copied, not the source afterwards: the digest names exactly the stored bytes
       // even if the source changes meanwhile.
       const hashed = await copyHashing(path, temp.handle);
-      if ((await this.check(hashed.digest)) !== "ok") await this.commit(temp, hashed.digest);
+      if ((await this.check(hashed.digest)) !== "ok")
+        await this.commit(temp.path, temp.handle.fd, hashed.digest, options);
       return hashed;
     } finally {
       await this.discard(temp);
@@ -102,34 +133,46 @@ export class LocalBlobStore implements BlobStore {
    * Only a plain file with no other name qualifies (a store blob must share its bytes with
    * nothing), and only on the store's file system; otherwise undefined, and the caller copies.
    */
-  private async moveIn(path: string): Promise<Hashed | undefined> {
-    const info = await lstat(path);
+  private async moveIn(path: string, options: PutOptions): Promise<Hashed | undefined> {
+    // Metadata calls here are synchronous: each is one cheap system call, where the asynchronous
+    // form costs a thread-pool round trip; only the syncs to disk are waited for asynchronously.
+    const info = lstatSync(path);
     if (!info.isFile() || info.nlink !== 1) return undefined;
     const tempPath = this.tempPath();
     try {
-      await orMakeParent(tempPath, () => rename(path, tempPath));
+      orMakeParentSync(tempPath, () => renameSync(path, tempPath));
     } catch (error) {
       if (errorCode(error) === "EXDEV") return undefined;
       throw error;
     }
-    const temp = { path: tempPath, handle: await open(tempPath, "r") };
+    const fd = openSync(tempPath, "r");
     try {
       const hashed = await hashFile(tempPath, info.size);
-      if ((await this.check(hashed.digest)) !== "ok") await this.commit(temp, hashed.digest);
+      if ((await this.check(hashed.digest)) !== "ok") await this.commit(tempPath, fd, hashed.digest, options);
       return hashed;
     } finally {
-      await this.discard(temp);
+      closeSync(fd);
+      rmSync(tempPath, { force: true });
     }
   }
 
-  private async commit(temp: { path: string; handle: FileHandle }, digest: string): Promise<void> {
-    await temp.handle.sync();
-    await temp.handle.chmod(0o444);
+  /**
+   * Makes a complete temporary file (open as `fd`) the blob `digest`: synced, read-only, renamed
+   * (with `deferSync`, renamed now and synced before the next flush() returns).
+   */
+  private async commit(tempPath: string, fd: number, digest: string, options: PutOptions): Promise<void> {
+    if (!options.deferSync) await fsyncFd(fd);
+    fchmodSync(fd, 0o444);
     const final = this.blobPath(digest);
     // rename() replaces atomically: a concurrent writer of the same content, or a reader, sees
     // either the old complete file or the new one.
-    await orMakeParent(final, () => rename(temp.path, final));
-    await syncDirectory(dirname(final));
+    orMakeParentSync(final, () => renameSync(tempPath, final));
+    if (options.deferSync)
+      this.syncLater(async () => {
+        await syncFile(final);
+        await syncDirectory(dirname(final));
+      });
+    else await syncDirectory(dirname(final));
     // These are the bytes just hashed: the next reader (the step downstream) need not hash them
     // again while the file is unchanged.
     const info = await this.exists(final);
@@ -142,18 +185,40 @@ export class LocalBlobStore implements BlobStore {
     await rm(temp.path, { force: true });
   }
 
-  async putDirectory(path: string, options: { move?: boolean } = {}): Promise<string> {
+  async putDirectory(path: string, options: PutOptions = {}): Promise<string> {
     const files = await listFiles(path);
     const entries = await mapLimit(files, PARALLEL_FILES, async (file): Promise<ManifestEntry> => {
-      const { digest, size } = await this.storeFile(file.absolute, options.move ?? false);
+      const { digest, size } = await this.storeFile(file.absolute, options);
       return { path: file.path, sha256: digest, size, executable: file.executable };
     });
-    const digest = await this.put(encodeManifest(entries));
+    const digest = await this.putBytes(encodeManifest(entries), options);
     const marker = this.markerPath(digest);
     await mkdir(dirname(marker), { recursive: true });
     await writeFile(marker, "");
-    await syncDirectory(dirname(marker));
+    if (options.deferSync) this.syncLater(() => syncDirectory(dirname(marker)));
+    else await syncDirectory(dirname(marker));
     return digest;
+  }
+
+  /**
+   * Waits until every blob stored with `deferSync` so far is on disk; throws if a sync failed. A
+   * record that names such a blob is written only after this, as if the blob had been synced
+   * when it was stored: a crash of the machine in between loses neither or the record only.
+   */
+  async flush(): Promise<void> {
+    while (this.syncs.size > 0) await Promise.all(this.syncs);
+    const failure = this.syncFailure;
+    this.syncFailure = undefined;
+    if (failure) throw failure;
+  }
+
+  private syncLater(sync: () => Promise<void>): void {
+    const pending: Promise<void> = sync()
+      .catch((error) => {
+        this.syncFailure ??= error;
+      })
+      .finally(() => this.syncs.delete(pending));
+    this.syncs.add(pending);
   }
 
   async has(digest: string): Promise<boolean> {
@@ -220,27 +285,28 @@ export class LocalBlobStore implements BlobStore {
     return (await this.inspect(digest)).status;
   }
 
-  private async inspect(digest: string): Promise<{ status: BlobStatus; actual?: string }> {
+  private async inspect(digest: string): Promise<{ status: BlobStatus; actual?: string; size?: number }> {
     const path = this.blobPath(digest);
     const info = await this.exists(path);
     if (!info) return { status: "missing" };
+    const size = Number(info.size);
     const known = identity(info);
-    if (this.verified.get(digest) === known) return { status: "ok" };
-    const { digest: actual } = await hashFile(path, Number(info.size)).catch((error) => {
+    if (this.verified.get(digest) === known) return { status: "ok", size };
+    const { digest: actual } = await hashFile(path, size).catch((error) => {
       if (errorCode(error) === "ENOENT") return { digest: undefined };
       throw error;
     });
     if (actual === undefined) return { status: "missing" };
     if (actual !== digest) return { status: "corrupt", actual };
     this.verified.set(digest, known);
-    return { status: "ok" };
+    return { status: "ok", size };
   }
 
   async materialize(digest: string, destination: string): Promise<void> {
     const target = resolve(destination);
     checkDigest(digest);
     if (!(await this.isDirectory(digest))) {
-      await mkdir(dirname(target), { recursive: true });
+      mkdirSync(dirname(target), { recursive: true });
       await this.materializeFile(digest, target, false);
       return;
     }
@@ -273,12 +339,14 @@ export class LocalBlobStore implements BlobStore {
    */
   private async materializeFile(digest: string, target: string, executable: boolean): Promise<void> {
     const source = this.blobPath(digest);
-    const { status, actual } = await this.inspect(digest);
+    const { status, actual, size = 0 } = await this.inspect(digest);
     if (status === "missing") throw new BlobMissingError(digest, this.root);
     if (status === "corrupt") throw new BlobCorruptError(digest, source, actual ?? "");
     try {
-      await orMakeParent(target, () => copyFile(source, target, constants.COPYFILE_FICLONE));
-      await chmod(target, executable ? 0o755 : 0o644);
+      if (size <= SMALL_FILE)
+        orMakeParentSync(target, () => copyFileSync(source, target, constants.COPYFILE_FICLONE));
+      else await orMakeParent(target, () => copyFile(source, target, constants.COPYFILE_FICLONE));
+      chmodSync(target, executable ? 0o755 : 0o644);
     } catch (error) {
       if (errorCode(error) === "EISDIR") throw this.destinationExists(target);
       await rm(target, { force: true }).catch(() => {});
@@ -308,6 +376,17 @@ function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: b
 }
 
 /** Runs `fn`, creating the parent directory of `path` first if `fn` found it missing. */
+function orMakeParentSync<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    return fn();
+  }
+}
+
+/** As orMakeParentSync, for an asynchronous `fn`. */
 async function orMakeParent<T>(path: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

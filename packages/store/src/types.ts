@@ -366,19 +366,27 @@ export interface BlobInfo {
 
 export type BlobStatus = "ok" | "missing" | "corrupt";
 
+export interface PutOptions {
+  /** The caller gives the file up: the store may take it by renaming instead of copying. */
+  move?: boolean;
+  /**
+   * Return once the blob is in place, and make it durable by the next flush() instead: for a
+   * caller that writes its records in batches and flushes before each.
+   */
+  deferSync?: boolean;
+}
+
 /**
  * Content-addressed artifact bytes. Digests are sha256 hex; a directory's digest is its manifest's.
  * Nothing is ever returned unless it matches its digest.
  */
 export interface BlobStore {
   put(bytes: Uint8Array | string): Promise<string>;
-  /**
-   * Streams: memory stays flat whatever the file's size. With `move`, the caller gives the file up:
-   * the store may take it by renaming instead of copying, and the path is then gone.
-   */
-  putFile(path: string, options?: { move?: boolean }): Promise<string>;
-  /** With `move`, as for putFile, file by file. */
-  putDirectory(path: string, options?: { move?: boolean }): Promise<string>;
+  /** Streams: memory stays flat whatever the file's size. */
+  putFile(path: string, options?: PutOptions): Promise<string>;
+  putDirectory(path: string, options?: PutOptions): Promise<string>;
+  /** Waits until everything put with `deferSync` is durable; throws if that failed. */
+  flush(): Promise<void>;
   /** Presence only; `verify` checks content. */
   has(digest: string): Promise<boolean>;
   stat(digest: string): Promise<BlobInfo | undefined>;

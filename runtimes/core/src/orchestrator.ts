@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, sep } from "node:path";
@@ -52,8 +52,21 @@ const isArtifactType = (type: Type): boolean =>
   "artifact" in type || ("list" in type && isArtifactType(type.list.element));
 
 function within(path: string, root: string): boolean {
+  // Lexically inside and no symbolic link on the way down from the root: inside, for one lstat
+  // per level instead of resolving both paths from the file system's root.
+  if (path.startsWith(root + sep)) {
+    let current = root;
+    let linked = false;
+    for (const part of path.slice(root.length + 1).split(sep)) {
+      current = join(current, part);
+      if (lstatSync(current, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        linked = true;
+        break;
+      }
+    }
+    if (!linked) return true;
+  }
   try {
-    // The native call: one system call, where the JavaScript one walks every path component.
     const real = realpathSync.native(path);
     const base = realpathSync.native(root);
     return real === base || real.startsWith(base + sep);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -76,12 +76,13 @@ export function spawnShell(launch: Launch): Promise<Ended> {
   });
 }
 
-// Each resident shell runs the jobs it is sent one at a time. A job is its file $1, rewritten for
-// each: one simple command that changes to the job's directory and runs `/bin/sh -c command` with
+// Each resident shell runs the jobs it is sent one at a time. A job is its file $1, rewritten in
+// place for each (shorter ones padded with newlines: truncating a file costs more than writing
+// it): one simple command that changes to the job's directory and runs `/bin/sh -c command` with
 // the job's variables assigned in front of it, so the shell starts it with vfork (no copy of
-// itself) and no change outlives the job but the directory. Its output is appended to $2 and $3
-// (emptied by this process first). A job is started by one byte on the shell's input (a shell
-// reads its input a byte at a time); the shell answers with the job's exit status.
+// itself) and no change outlives the job but the directory. Its output is appended to $2 and $3,
+// read from where the previous job's ended. A job is started by one byte on the shell's input (a
+// shell reads its input a byte at a time); the shell answers with the job's exit status.
 const RESIDENT_LOOP = `while IFS= read -r _; do
   . "$1" </dev/null >>"$2" 2>>"$3"
   echo "$?"
@@ -89,15 +90,22 @@ done`;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// Output files are emptied between jobs once they hold this much.
+const OUTPUT_ROTATE_BYTES = 64 * 1024 * 1024;
+
 interface Resident {
   child: ChildProcess;
   /** The environment it was started with, which its jobs start from. */
   env: Record<string, string>;
-  /** Its job file, and the files its jobs' stdout and stderr go to. */
-  job: string;
-  out: string;
-  err: string;
+  /** Its job file, open, and the longest job written to it. */
+  job: { fd: number; length: number };
+  /** The files its jobs' stdout and stderr are appended to, open, and where the next job's start. */
+  out: { fd: number; at: number };
+  err: { fd: number; at: number };
   answer?: (status: number | undefined) => void;
+  /** Running a job: its files stay open until the job is done with them. */
+  busy: boolean;
+  exited: boolean;
 }
 
 /**
@@ -123,7 +131,18 @@ export class ResidentShells implements Launcher {
       if (resident) this.idle.push(resident);
       return spawnShell(launch);
     }
-    writeFileSync(resident.job, script);
+    const { job } = resident;
+    resident.busy = true;
+    const bytes = Buffer.from(script);
+    const padded = Buffer.alloc(Math.max(bytes.length, job.length), "\n");
+    bytes.copy(padded);
+    writeSync(job.fd, padded, 0, padded.length, 0);
+    job.length = padded.length;
+    for (const output of [resident.out, resident.err]) {
+      if (output.at < OUTPUT_ROTATE_BYTES) continue;
+      ftruncateSync(output.fd, 0);
+      output.at = 0;
+    }
     const stdout = new Tail(resident.out, (text) => launch.log("stdout", text));
     let stderrTail = "";
     const stderr = new Tail(resident.err, (text) => {
@@ -141,6 +160,7 @@ export class ResidentShells implements Launcher {
     launch.signal.addEventListener("abort", onAbort);
     try {
       const status = await new Promise<number | undefined>((resolve) => {
+        if (resident.exited) return resolve(undefined);
         resident.answer = resolve;
         resident.child.stdin?.write("\n");
         if (launch.signal.aborted) onAbort();
@@ -164,6 +184,8 @@ export class ResidentShells implements Launcher {
       clearTimeout(killTimer);
       launch.signal.removeEventListener("abort", onAbort);
       resident.answer = undefined;
+      resident.busy = false;
+      if (resident.exited) closeFiles(resident);
     }
   }
 
@@ -175,13 +197,22 @@ export class ResidentShells implements Launcher {
     if (!Object.keys(env).every((name) => NAME.test(name))) return undefined;
     this.dir ??= mkdtempSync(join(tmpdir(), "canal-shells-"));
     const base = join(this.dir, String(++this.started));
-    const files = { job: `${base}.sh`, out: `${base}.out`, err: `${base}.err` };
-    const child = spawn("/bin/sh", ["-c", RESIDENT_LOOP, "sh", files.job, files.out, files.err], {
+    const paths = [`${base}.sh`, `${base}.out`, `${base}.err`];
+    const [job, out, err] = paths.map((path) => openSync(path, "w+")) as [number, number, number];
+    const child = spawn("/bin/sh", ["-c", RESIDENT_LOOP, "sh", ...paths], {
       env,
       detached: true,
       stdio: ["pipe", "pipe", "ignore"],
     });
-    const resident: Resident = { child, env, ...files };
+    const resident: Resident = {
+      child,
+      env,
+      job: { fd: job, length: 0 },
+      out: { fd: out, at: 0 },
+      err: { fd: err, at: 0 },
+      busy: false,
+      exited: false,
+    };
     this.all.add(resident);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       resident.answer?.(Number(line));
@@ -190,6 +221,8 @@ export class ResidentShells implements Launcher {
     child.on("exit", () => {
       this.all.delete(resident);
       this.idle = this.idle.filter((r) => r !== resident);
+      resident.exited = true;
+      if (!resident.busy) closeFiles(resident);
       resident.answer?.(undefined);
     });
     // The pipe to a shell that is gone must not take this process down with EPIPE.
@@ -231,6 +264,10 @@ function jobScript(launch: Launch, base: Record<string, string>): string | undef
   return words.join(" ");
 }
 
+function closeFiles(resident: Resident): void {
+  for (const { fd } of [resident.job, resident.out, resident.err]) closeSync(fd);
+}
+
 async function groupEnded(pid: number | undefined): Promise<void> {
   const deadline = Date.now() + KILL_GRACE_MS + 5000;
   while (pid && Date.now() < deadline) {
@@ -252,26 +289,20 @@ function signalName(number: number): NodeJS.Signals | undefined {
 // Reads are synchronous, so every tail can share one buffer.
 const tailBuffer = Buffer.allocUnsafe(64 * 1024);
 
-/**
- * Empties an output file of a job about to start, then reads what the job appends to it as it
- * runs, from the start: opened before the job starts, so nothing of an earlier job is read.
- */
+/** Reads what a job appends to an output file as it runs, from where the previous job's ended. */
 class Tail {
-  private fd: number | undefined;
   private readonly decoder = new StringDecoder("utf8");
 
   constructor(
-    path: string,
+    private readonly file: { fd: number; at: number },
     private readonly emit: (text: string) => void,
-  ) {
-    this.fd = openSync(path, "w+");
-  }
+  ) {}
 
   read(): void {
-    if (this.fd === undefined) return;
     for (;;) {
-      const bytes = readSync(this.fd, tailBuffer, 0, tailBuffer.length, null);
+      const bytes = readSync(this.file.fd, tailBuffer, 0, tailBuffer.length, this.file.at);
       if (bytes === 0) return;
+      this.file.at += bytes;
       const text = this.decoder.write(tailBuffer.subarray(0, bytes));
       if (text) this.emit(text);
     }
@@ -281,7 +312,5 @@ class Tail {
     this.read();
     const rest = this.decoder.end();
     if (rest) this.emit(rest);
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 }
