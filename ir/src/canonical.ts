@@ -130,16 +130,21 @@ export function canonicalHash(typeName: string, value: object, options: Canonica
  * For hashes that are not IR messages (code graphs, snapshots).
  */
 export function framedHash(domain: string, fields: Array<string | Uint8Array>): string {
-  const hash = createHash("sha256");
-  const frame = (bytes: Uint8Array) => {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64BE(BigInt(bytes.length));
-    hash.update(len);
-    hash.update(bytes);
-  };
-  frame(Buffer.from(domain, "utf8"));
-  for (const field of fields) frame(typeof field === "string" ? Buffer.from(field, "utf8") : field);
-  return hash.digest("hex");
+  // The frames are laid out in one buffer and hashed at once: it is computed for every step of
+  // every run (cache keys), and each update of a hash is a call into native code.
+  const parts = [domain, ...fields].map((field) =>
+    typeof field === "string" ? Buffer.from(field, "utf8") : field,
+  );
+  const framed = Buffer.allocUnsafe(parts.reduce((sum, part) => sum + 8 + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    // A 64-bit big-endian length: the high word is 0 below 4 GiB.
+    framed.writeUInt32BE(Math.floor(part.length / 2 ** 32), at);
+    framed.writeUInt32BE(part.length % 2 ** 32, at + 4);
+    framed.set(part, at + 8);
+    at += 8 + part.length;
+  }
+  return createHash("sha256").update(framed).digest("hex");
 }
 
 /** JSON with object keys sorted at every level: the canonical text of parameter values. */

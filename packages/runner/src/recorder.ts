@@ -24,6 +24,8 @@ export class RunRecorder {
   /** Ends the wait for the interval early. */
   private hurry: (() => void) | undefined;
   private readonly stepRuns = new Map<string, number>();
+  /** The step runs the batch being written has created (forgotten if it is undone). */
+  private created: string[] | undefined;
   private failure: unknown;
 
   constructor(
@@ -92,15 +94,7 @@ export class RunRecorder {
         this.batchWritten = undefined;
         try {
           await this.hooks.beforeBatch?.();
-          await this.metadata.batch(async () => {
-            for (const event of batch) {
-              try {
-                await this.write(event);
-              } catch (error) {
-                this.failure ??= error;
-              }
-            }
-          });
+          await this.writeBatch(batch);
         } finally {
           for (const event of batch) {
             const key = cacheEntryKey(event);
@@ -123,6 +117,33 @@ export class RunRecorder {
     }
   }
 
+  /**
+   * One transaction for the batch; if one event's write fails, the batch is undone and its events
+   * written one at a time, so that only the failing one is lost.
+   */
+  private async writeBatch(batch: RunEvent[]): Promise<void> {
+    const created: string[] = [];
+    this.created = created;
+    try {
+      await this.metadata.batch(async () => {
+        for (const event of batch) await this.write(event);
+      });
+      return;
+    } catch {
+      // The step runs created in the undone transaction are gone with it.
+      for (const key of created) this.stepRuns.delete(key);
+    } finally {
+      this.created = undefined;
+    }
+    for (const event of batch) {
+      try {
+        await this.write(event);
+      } catch (error) {
+        this.failure ??= error;
+      }
+    }
+  }
+
   private async stepRun(event: RunEvent): Promise<number> {
     const known = this.stepRuns.get(event.key);
     if (known !== undefined) return known;
@@ -132,6 +153,7 @@ export class RunRecorder {
       instance: event.index,
     });
     this.stepRuns.set(event.key, created.id);
+    this.created?.push(event.key);
     return created.id;
   }
 
@@ -155,6 +177,7 @@ export class RunRecorder {
             endedAt: event.time,
           });
           this.stepRuns.set(event.key, created.id);
+          this.created?.push(event.key);
         } else {
           await this.finish(event, { status: "skipped", error: event.reason });
         }

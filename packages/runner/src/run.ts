@@ -166,7 +166,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       // An entry this run made is still on its way to the store: as before, a later instance with
       // the same key must find it.
       await recorder.settledFor(key);
-      return (await metadata.getCacheEntry(key))?.outputs;
+      return metadata.getCachedOutputs(key);
     },
     async invalidate(key) {
       await metadata.deleteCacheEntry(key);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fsync, openSync, readFileSync } from "node:fs";
+import { closeSync, fsync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 // One buffer per copy: memory stays at this size whatever the file's.
@@ -41,11 +41,22 @@ export async function copyHashing(source: string, target?: FileHandle): Promise<
 // path costs a thread-pool round trip for each (most step outputs and inputs are small).
 export const SMALL_FILE = 256 * 1024;
 
+// Small files are read into this one buffer: the reads are synchronous, so nothing shares it.
+const smallFile = Buffer.allocUnsafe(SMALL_FILE + 1);
+
 /** The sha256 of a file whose size is known (from a stat just made): small ones in one read. */
 export async function hashFile(path: string, size: number): Promise<Hashed> {
   if (size > SMALL_FILE) return copyHashing(path);
-  const bytes = readFileSync(path);
-  return { digest: sha256(bytes), size: bytes.length };
+  const fd = openSync(path, "r");
+  let length: number;
+  try {
+    // One byte more than expected: a file that grew since its stat is seen to have.
+    length = readSync(fd, smallFile, 0, size + 1, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (length > size) return copyHashing(path);
+  return { digest: sha256(smallFile.subarray(0, length)), size: length };
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -254,6 +255,34 @@ describe("LocalBlobStore", () => {
     expect(await blobs.verify(sha(content))).toBe("ok");
     expect(readdirSync(join(dir, "blobs", "tmp"))).toEqual([]);
     expect(readdirSync(join(dir, "blobs", "sha256"))).toEqual([sha(content).slice(0, 2)]);
+  });
+
+  it("moves a given-up file in, and makes deferred puts durable by flush", async () => {
+    const source = join(dir, "out.bin");
+    writeFileSync(source, "an output");
+    const digest = await blobs.putFile(source, { move: true, deferSync: true });
+    expect(digest).toBe(sha("an output"));
+    expect(existsSync(source)).toBe(false);
+    await blobs.flush();
+    expect(await blobs.verify(digest)).toBe("ok");
+    // A hard-linked file shares its bytes with another name: copied, never moved.
+    writeFileSync(source, "linked");
+    linkSync(source, join(dir, "other-name"));
+    expect(await blobs.putFile(source, { move: true })).toBe(sha("linked"));
+    expect(readFileSync(join(dir, "other-name"), "utf8")).toBe("linked");
+    expect(statSync(source).mode & 0o777).not.toBe(0o444);
+  });
+
+  it("trusts in a later store what an earlier one wrote, until the bytes change", async () => {
+    const a = await blobs.put("kept weights");
+    const b = await blobs.put("other weights");
+    await new Promise((resolve) => setImmediate(resolve));
+    flipByte(b);
+    const later = new LocalBlobStore(join(dir, "blobs"));
+    expect(await later.verify(a)).toBe("ok");
+    expect(await later.verify(b)).toBe("corrupt");
+    writeFileSync(join(dir, "blobs", "verified"), "not a journal\n");
+    expect(await new LocalBlobStore(join(dir, "blobs")).verify(a)).toBe("ok");
   });
 
   it("refuses to read a file artifact as a directory", async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  appendFileSync,
   chmodSync,
   closeSync,
   constants,
@@ -8,6 +9,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -49,6 +51,8 @@ const PARALLEL_FILES = 8;
  *
  *   sha256/ab/cdef…        the bytes of every blob (files, and directory manifests), read-only
  *   directories/ab/cdef…   an empty marker: this digest is a directory's manifest
+ *   verified               a journal of blob identities known intact ("digest ino:size:mtime:ctime"),
+ *                          so that a later process need not hash a blob again to trust it
  *   tmp/                   blobs being written; renamed into sha256/ only once complete and synced
  *                          (with `deferSync`: synced by the next flush(), before any record names it)
  *
@@ -59,8 +63,12 @@ const PARALLEL_FILES = 8;
  */
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
-  /** Digest -> the file identity (inode, size, times) last found intact: a re-check costs one stat. */
-  private readonly verified = new Map<string, string>();
+  /**
+   * Digest -> the file identity (inode, size, times) last found intact: a re-check costs one stat.
+   * Seeded from the journal on first use.
+   */
+  private known: Map<string, string> | undefined;
+  private journalLines: string[] = [];
   /** Syncs to disk of blobs stored with `deferSync`, not finished yet; flush() waits for them. */
   private readonly syncs = new Set<Promise<void>>();
   private syncFailure: unknown;
@@ -167,17 +175,47 @@ export class LocalBlobStore implements BlobStore {
     // rename() replaces atomically: a concurrent writer of the same content, or a reader, sees
     // either the old complete file or the new one.
     orMakeParentSync(final, () => renameSync(tempPath, final));
-    if (options.deferSync)
-      this.syncLater(async () => {
-        await syncFile(final);
-        await syncDirectory(dirname(final));
-      });
-    else await syncDirectory(dirname(final));
     // These are the bytes just hashed: the next reader (the step downstream) need not hash them
     // again while the file is unchanged.
     const info = await this.exists(final);
-    if (info) this.verified.set(digest, identity(info));
-    else this.verified.delete(digest);
+    const known = info && identity(info);
+    if (known) this.verified().set(digest, known);
+    else this.verified().delete(digest);
+    // The journal vouches for the bytes in later processes: it learns them only once they are on
+    // disk, so that a crash of the machine cannot leave it vouching for bytes the disk lost.
+    const durable = async () => {
+      await syncDirectory(dirname(final));
+      if (known) this.journal(digest, known);
+    };
+    if (options.deferSync)
+      this.syncLater(async () => {
+        await syncFile(final);
+        await durable();
+      });
+    else await durable();
+  }
+
+  private verified(): Map<string, string> {
+    this.known ??= readJournal(this.journalPath());
+    return this.known;
+  }
+
+  private journalPath(): string {
+    return join(this.root, "verified");
+  }
+
+  /** Appends to the journal, one write per turn of the event loop however many blobs it learns. */
+  private journal(digest: string, known: string): void {
+    if (this.journalLines.push(`${digest} ${known}\n`) > 1) return;
+    setImmediate(() => {
+      const lines = this.journalLines.join("");
+      this.journalLines = [];
+      try {
+        appendFileSync(this.journalPath(), lines);
+      } catch {
+        // Only a later hash is lost.
+      }
+    });
   }
 
   private async discard(temp: { path: string; handle: FileHandle }): Promise<void> {
@@ -291,14 +329,14 @@ export class LocalBlobStore implements BlobStore {
     if (!info) return { status: "missing" };
     const size = Number(info.size);
     const known = identity(info);
-    if (this.verified.get(digest) === known) return { status: "ok", size };
+    if (this.verified().get(digest) === known) return { status: "ok", size };
     const { digest: actual } = await hashFile(path, size).catch((error) => {
       if (errorCode(error) === "ENOENT") return { digest: undefined };
       throw error;
     });
     if (actual === undefined) return { status: "missing" };
     if (actual !== digest) return { status: "corrupt", actual };
-    this.verified.set(digest, known);
+    this.verified().set(digest, known);
     return { status: "ok", size };
   }
 
@@ -368,6 +406,30 @@ export class LocalBlobStore implements BlobStore {
       `cannot materialize into ${target}: something is already there; remove it or choose an empty path`,
     );
   }
+}
+
+// A journal past this size is started afresh rather than read: it is a cache of hashes, no more.
+const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
+const JOURNAL_LINE = /^([0-9a-f]{64}) (\d+:\d+:\d+:\d+)$/;
+
+/** The identities the journal vouches for; the last line for a digest wins. */
+function readJournal(path: string): Map<string, string> {
+  const known = new Map<string, string>();
+  let text: string;
+  try {
+    if (statSync(path).size > JOURNAL_MAX_BYTES) {
+      rmSync(path, { force: true });
+      return known;
+    }
+    text = readFileSync(path, "utf8");
+  } catch {
+    return known;
+  }
+  for (const line of text.split("\n")) {
+    const match = JOURNAL_LINE.exec(line);
+    if (match) known.set(match[1] as string, match[2] as string);
+  }
+  return known;
 }
 
 /** What a stored file is, for knowing it unchanged since it was hashed: a rewrite changes the times. */

@@ -69,6 +69,24 @@ export class SqliteReads {
     return toRun(row);
   }
 
+  /** Throws RunNotFoundError unless the run is in this workspace: a check, without reading it. */
+  protected requireRun(id: string): void {
+    const found = this.stmt(
+      `SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = ? AND p.workspace_id = ?`,
+    ).get(id, this.workspaceId);
+    if (!found) throw new RunNotFoundError(id, this.location);
+  }
+
+  /** Throws StepRunNotFoundError unless the step run is in this workspace. */
+  protected requireStepRun(id: number): void {
+    const found = this.stmt(
+      `SELECT 1 FROM step_runs s JOIN runs r ON r.id = s.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id WHERE s.id = ? AND p.workspace_id = ?`,
+    ).get(id, this.workspaceId);
+    if (!found) throw new StepRunNotFoundError(undefined, `#${id}`, this.location);
+  }
+
   protected stepRunById(id: number): StepRun {
     const row = this.stmt(
       `${STEP_RUN_SELECT} JOIN runs r ON r.id = s.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
@@ -230,6 +248,14 @@ export class SqliteReads {
     const artifact = await this.getArtifact(digest);
     if (artifact) lineage.artifact = artifact;
     return lineage;
+  }
+
+  async getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined> {
+    const row = this.stmt("SELECT outputs FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
+      this.workspaceId,
+      key,
+    ) as { outputs: string } | undefined;
+    return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
   }
 
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {

@@ -286,6 +286,8 @@ describe("SqliteMetadataStore", () => {
       }),
     ).toBe(true);
     expect((await store.getCacheEntry("same-key"))?.outputs).toEqual(outputsB);
+    expect(await store.getCachedOutputs("same-key")).toEqual(outputsB);
+    expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
   });
 
   it("finds the last cache entry of a step, by pipeline, instance and time", async () => {

@@ -92,9 +92,23 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
     }
   }
 
-  /** Runs `fn` as one write transaction holding the write lock from its first statement. */
+  /**
+   * Runs `fn` as one write transaction holding the write lock from its first statement; inside a
+   * batch, as part of the batch's transaction (which a failure undoes whole). By prepared
+   * statements: better-sqlite3's transaction() builds a new wrapper function on every call.
+   */
   private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (this.db.inTransaction) return fn();
+    this.stmt("BEGIN IMMEDIATE").run();
+    try {
+      const result = fn();
+      this.stmt("COMMIT").run();
+      return result;
+    } catch (error) {
+      // A failed statement may have ended the transaction itself.
+      if (this.db.inTransaction) this.stmt("ROLLBACK").run();
+      throw error;
+    }
   }
 
   async registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion> {
@@ -192,11 +206,11 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
   async createStepRun(stepRun: NewStepRun): Promise<StepRun> {
     const instance = stepRun.instance ?? -1;
     return this.write(() => {
-      this.runById(stepRun.runId);
-      this.stmt(
+      this.requireRun(stepRun.runId);
+      const created = this.stmt(
         `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, instance) DO NOTHING`,
-      ).run(
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
+      ).get(
         stepRun.runId,
         stepRun.stepId,
         instance,
@@ -204,7 +218,9 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         stepRun.error ?? null,
         stepRun.createdAt ?? Date.now(),
         stepRun.endedAt ?? null,
-      );
+      ) as Omit<StepRunRow, "reused_run_id"> | undefined;
+      // A new step run is reused from nothing; an existing one is read as it is.
+      if (created) return toStepRun({ ...created, reused_run_id: null });
       const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
         stepRun.runId,
         stepRun.stepId,
@@ -216,7 +232,7 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
 
   async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
     return this.write(() => {
-      this.stepRunById(stepRunId);
+      this.requireStepRun(stepRunId);
       this.stmt(
         `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES (?, ?, 'running', ?)
          ON CONFLICT (step_run_id, number) DO NOTHING`,
@@ -240,7 +256,7 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       );
     }
     return this.write(() => {
-      const stepRun = this.stepRunById(stepRunId);
+      this.requireStepRun(stepRunId);
       const endedAt = end.endedAt ?? Date.now();
       if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
       this.saveArtifacts(end.artifacts ?? []);
@@ -273,11 +289,12 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
           key: end.cacheKey,
           outputs: end.outputs,
           components: end.components,
-          stepRunId: stepRun.id,
+          stepRunId,
           createdAt: endedAt,
         });
       }
-      return this.stepRunById(stepRunId);
+      // In this workspace: checked above, in this same transaction.
+      return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(stepRunId) as StepRunRow);
     });
   }
 
@@ -332,18 +349,19 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
 
   /**
    * Every write method here finishes synchronously (better-sqlite3), so the writes of one batch
-   * all run before anything else can use the connection; inside the batch each method's own
-   * transaction becomes a savepoint, undone alone if it throws.
+   * all run before anything else can use the connection. They join the batch's transaction
+   * without a savepoint each (that would double the statements of a small write): a failing one
+   * undoes the whole batch.
    */
   async batch<T>(writes: () => Promise<T>): Promise<T> {
     if (this.db.inTransaction) return writes();
-    this.db.exec("BEGIN IMMEDIATE");
+    this.stmt("BEGIN IMMEDIATE").run();
     try {
       const result = await writes();
-      this.db.exec("COMMIT");
+      this.stmt("COMMIT").run();
       return result;
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      if (this.db.inTransaction) this.stmt("ROLLBACK").run();
       throw error;
     }
   }

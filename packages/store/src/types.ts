@@ -326,6 +326,8 @@ export interface MetadataStore {
   /** Returns false when an entry for the key was already there: the first writer wins. */
   putCacheEntry(entry: NewCacheEntry): Promise<boolean>;
   getCacheEntry(key: string): Promise<CacheEntry | undefined>;
+  /** Only the outputs of the entry under `key`: what a run looks up for every step it starts. */
+  getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined>;
   /**
    * Drops an entry whose blobs turned out missing or corrupt, so that the re-run's outputs can
    * take its place.
@@ -340,8 +342,8 @@ export interface MetadataStore {
 
   /**
    * Runs `writes` (calls of this store's write methods) as one transaction where the store can, so
-   * that a run's many small events cost one commit instead of one each. Each write still applies
-   * whole or not at all: one that fails is undone alone and the others stand.
+   * that a run's many small events cost one commit instead of one each. All or nothing: if a write
+   * fails, the batch is undone and the error thrown (write one at a time to keep the others).
    */
   batch<T>(writes: () => Promise<T>): Promise<T>;
 

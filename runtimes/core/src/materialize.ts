@@ -14,6 +14,24 @@ function open(artifactDir: string): Artifact {
   return artifact;
 }
 
+// Blobs are content-addressed, so bytes read and verified once can serve every later step: each
+// script step rebuilds its snapshot, and would otherwise read and hash the same files every time.
+// Small blobs only, up to a bounded total.
+const SMALL_BLOB = 1 << 20;
+const KEPT_BYTES = 64 << 20;
+const kept = new Map<string, Buffer>();
+let keptBytes = 0;
+function blob(artifactDir: string, digest: string): Buffer {
+  const known = kept.get(digest);
+  if (known) return known;
+  const bytes = open(artifactDir).blob(digest);
+  if (bytes.length <= SMALL_BLOB && keptBytes + bytes.length <= KEPT_BYTES) {
+    kept.set(digest, bytes);
+    keptBytes += bytes.length;
+  }
+  return bytes;
+}
+
 interface ManifestEntry {
   path: string;
   sha256: string;
@@ -22,8 +40,7 @@ interface ManifestEntry {
 
 /** Rebuilds a script step's source snapshot (or a shipped directory) from the artifact's blobs. */
 export function materializeSnapshot(artifactDir: string, manifestDigest: string, destination: string): void {
-  const artifact = open(artifactDir);
-  const manifest = JSON.parse(artifact.blob(manifestDigest).toString("utf8")) as ManifestEntry[];
+  const manifest = JSON.parse(blob(artifactDir, manifestDigest).toString("utf8")) as ManifestEntry[];
   const root = resolve(destination);
   for (const entry of manifest) {
     const target = resolve(root, entry.path);
@@ -33,7 +50,7 @@ export function materializeSnapshot(artifactDir: string, manifestDigest: string,
       );
     }
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, artifact.blob(entry.sha256));
+    writeFileSync(target, blob(artifactDir, entry.sha256));
     if (entry.executable) chmodSync(target, 0o755);
   }
 }
