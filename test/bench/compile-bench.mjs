@@ -6,50 +6,13 @@
 // 1,000-step chain, writes 1,445 bytes of YAML per step and peaks at 117 MB. Bars for Canal:
 // 1,000 steps < 1.6 s, < 150 bytes of IR per step, < 400 MB; 10,000 steps compile, ~linearly.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { generateChain, repo } from "./generate.mjs";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const sizes = (process.env.CANAL_BENCH_SIZES ?? "10,1000,10000").split(",").map(Number);
-
-export function generateChain(dir, n) {
-  mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
-  symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
-  symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
-  writeFileSync(join(dir, "package.json"), '{ "name": "bench", "private": true, "type": "module" }\n');
-  const compilerOptions = {
-    target: "ES2022",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    strict: true,
-    skipLibCheck: true,
-    types: ["node"],
-  };
-  writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions })}\n`);
-  writeFileSync(join(dir, "seed.txt"), "0\n");
-  const lines = [
-    'import { appendFile, copyFile } from "node:fs/promises";',
-    'import { context, File, pipeline, step } from "@canal/sdk";',
-    "",
-    "export class Chain {",
-    "  @step",
-    "  async inc(x: File): Promise<{ out: File }> {",
-    '    const out = context().outputPath("out");',
-    "    await copyFile(x.path, out);",
-    '    await appendFile(out, "1\\n");',
-    "    return { out: new File(out) };",
-    "  }",
-    "",
-    `  @pipeline({ name: "chain-${n}" })`,
-    '  async run(seed: File = File.from("seed.txt")) {',
-    "    const s1 = await this.inc(seed);",
-  ];
-  for (let i = 2; i <= n; i++) lines.push(`    const s${i} = await this.inc(s${i - 1}.out);`);
-  lines.push(`    return s${n}.out;`, "  }", "}", "");
-  writeFileSync(join(dir, "pipeline.ts"), lines.join("\n"));
-}
 
 function measure(n) {
   const dir = mkdtempSync(join(tmpdir(), `canal-bench-${n}-`));

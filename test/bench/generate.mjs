@@ -12,8 +12,10 @@ function project(dir) {
   symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
   symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
   writeFileSync(join(dir, "package.json"), '{ "name": "bench", "private": true, "type": "module" }\n');
+  // A Node project: no DOM lib (the default lib of a bare ES2022 target would add it).
   const compilerOptions = {
     target: "ES2022",
+    lib: ["ES2022"],
     module: "NodeNext",
     moduleResolution: "NodeNext",
     strict: true,
