@@ -59,10 +59,20 @@ function launchCost() {
 }
 let launchMs = 0;
 
+// This machine is shared and its timings noisy: the commands' own time is the median of a few runs,
+// and every tool's no-op re-run the best of a few (a no-op changes nothing, so it can be repeated).
+const REPEATS = 3;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const repeat = (fn) => Array.from({ length: REPEATS }, fn);
+
 function commandsMs(shape, n) {
-  const dir = temp("commands");
-  const lanes = generateCommandScripts(dir, shape, n, LANES);
-  return timed("sh", ["-c", `${lanes.map((lane) => `sh ${lane} &`).join(" ")} wait`], dir);
+  return median(
+    repeat(() => {
+      const dir = temp("commands");
+      const lanes = generateCommandScripts(dir, shape, n, LANES);
+      return timed("sh", ["-c", `${lanes.map((lane) => `sh ${lane} &`).join(" ")} wait`], dir);
+    }),
+  );
 }
 
 function snakemakeAvailable() {
@@ -121,135 +131,150 @@ function emit(row) {
 }
 
 export async function main() {
-  launchMs = launchCost();
-  const snakemake = snakemakeAvailable();
-  if (!snakemake.ok) console.log(`snakemake skipped: ${snakemake.why}`);
+  try {
+    launchMs = launchCost();
+    const snakemake = snakemakeAvailable();
+    if (!snakemake.ok) console.log(`snakemake skipped: ${snakemake.why}`);
 
-  for (const shape of shapes) {
-    for (const n of sizes) {
-      const commands = commandsMs(shape, n);
-      const base = { bench: "run-scripts", shape, steps: n, commandsMs: round(commands, 1) };
+    for (const shape of shapes) {
+      for (const n of sizes) {
+        const commands = commandsMs(shape, n);
+        const base = { bench: "run-scripts", shape, steps: n, commandsMs: round(commands, 1) };
 
-      const makeDir = temp("make");
-      generateMakefile(makeDir, shape, n);
-      const makeWall = timed("make", ["-j2", "-s"], makeDir);
-      const makeNoop = timed("make", ["-j2", "-s"], makeDir);
-      emit({
-        ...base,
-        tool: "make -j2",
-        wallMs: round(makeWall, 1),
-        msPerStep: round(makeWall / n),
-        overheadMsPerStep: round((makeWall - commands) / n),
-        noopRerunMs: round(makeNoop, 1),
-      });
-
-      if (snakemake.ok) {
-        const smDir = temp("snakemake");
-        generateSnakefile(smDir, shape, n);
-        const smWall = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
-        const smNoop = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
+        const makeDir = temp("make");
+        generateMakefile(makeDir, shape, n);
+        const makeWall = timed("make", ["-j2", "-s"], makeDir);
+        // Ten in one shell: starting a process from here costs more than make's whole no-op.
+        const makeNoop =
+          Math.min(
+            ...repeat(() =>
+              timed(
+                "sh",
+                ["-c", "i=0; while [ $i -lt 10 ]; do make -j2 -s || exit 1; i=$((i+1)); done"],
+                makeDir,
+              ),
+            ),
+          ) / 10;
         emit({
           ...base,
-          tool: "snakemake",
-          wallMs: round(smWall, 1),
-          msPerStep: round(smWall / n),
-          overheadMsPerStep: round((smWall - commands) / n),
-          noopRerunMs: round(smNoop, 1),
+          tool: "make -j2",
+          wallMs: round(makeWall, 1),
+          msPerStep: round(makeWall / n),
+          overheadMsPerStep: round((makeWall - commands) / n),
+          noopRerunMs: round(makeNoop, 1),
+        });
+
+        if (snakemake.ok) {
+          const smDir = temp("snakemake");
+          generateSnakefile(smDir, shape, n);
+          const smWall = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
+          const smNoop = Math.min(...repeat(() => timed("snakemake", ["--cores", "2", "--quiet"], smDir)));
+          emit({
+            ...base,
+            tool: "snakemake",
+            wallMs: round(smWall, 1),
+            msPerStep: round(smWall / n),
+            overheadMsPerStep: round((smWall - commands) / n),
+            noopRerunMs: round(smNoop, 1),
+          });
+        }
+
+        const dir = temp("canal");
+        generateScripts(dir, shape, n);
+        const { artifactDir, compileMs } = await compileOne(dir);
+        const workspace = join(dir, "ws");
+        mkdirSync(workspace);
+        const lastLine = shape === "chain" ? String(n) : "1";
+        const { cold, cached, peakMB } = runChild({ mode: "cold", artifactDir, workspace, reruns: REPEATS });
+        check(cold, { state: "succeeded", steps: n, lastLine }, `canal ${shape} ${n}`);
+        check(cached, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run`);
+        const rerun = repeat(() => runChild({ mode: "rerun", artifactDir, workspace })).reduce((best, r) =>
+          r.processMs < best.processMs ? r : best,
+        );
+        check(rerun.rerun, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run process`);
+        emit({
+          ...base,
+          tool: "canal",
+          compileMs: round(compileMs, 0),
+          wallMs: round(cold.ms, 1),
+          msPerStep: round(cold.ms / n),
+          overheadMsPerStep: round((cold.ms - commands) / n),
+          noopRerunMs: round(cached.ms, 1),
+          noopRerunProcessMs: round(rerun.processMs - launchMs, 1),
+          peakMB: round(peakMB, 0),
         });
       }
-
-      const dir = temp("canal");
-      generateScripts(dir, shape, n);
-      const { artifactDir, compileMs } = await compileOne(dir);
-      const workspace = join(dir, "ws");
-      mkdirSync(workspace);
-      const lastLine = shape === "chain" ? String(n) : "1";
-      const { cold, cached, peakMB } = runChild({ mode: "cold", artifactDir, workspace });
-      check(cold, { state: "succeeded", steps: n, lastLine }, `canal ${shape} ${n}`);
-      check(cached, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run`);
-      const rerun = runChild({ mode: "rerun", artifactDir, workspace });
-      check(rerun.rerun, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run process`);
-      emit({
-        ...base,
-        tool: "canal",
-        compileMs: round(compileMs, 0),
-        wallMs: round(cold.ms, 1),
-        msPerStep: round(cold.ms / n),
-        overheadMsPerStep: round((cold.ms - commands) / n),
-        noopRerunMs: round(cached.ms, 1),
-        noopRerunProcessMs: round(rerun.processMs - launchMs, 1),
-        peakMB: round(peakMB, 0),
-      });
     }
+
+    // TypeScript steps: warm workers, so no Node start-up per step.
+    const tsSteps = 100;
+    const tsDir = temp("ts");
+    generateChain(tsDir, tsSteps);
+    const ts = await compileOne(tsDir);
+    mkdirSync(join(tsDir, "ws"));
+    const tsRun = runChild({ mode: "cold", artifactDir: ts.artifactDir, workspace: join(tsDir, "ws") });
+    check(tsRun.cold, { state: "succeeded", steps: tsSteps }, "canal typescript chain");
+    emit({
+      bench: "run-typescript",
+      shape: "chain",
+      steps: tsSteps,
+      tool: "canal",
+      wallMs: round(tsRun.cold.ms, 1),
+      msPerStep: round(tsRun.cold.ms / tsSteps),
+      noopRerunMs: round(tsRun.cached.ms, 1),
+      peakMB: round(tsRun.peakMB, 0),
+    });
+
+    // A 1 GiB artifact from one script step to the next: the orchestrator must stream it, never hold it.
+    const bigDir = temp("gib");
+    generateScripts(bigDir, "chain", 1);
+    writeFileSync(
+      join(bigDir, "pipeline.ts"),
+      [
+        'import { File, pipeline, step } from "@canal/sdk";',
+        "",
+        "export class Big {",
+        '  @step.script({ source: "./src", run: "head -c {bytes} /dev/zero > {out}" })',
+        "  produce(bytes: number): { out: File } {",
+        "    return step.declared();",
+        "  }",
+        "",
+        '  @step.script({ source: "./src", run: "wc -c < {x} > {out}" })',
+        "  consume(x: File): { out: File } {",
+        "    return step.declared();",
+        "  }",
+        "",
+        '  @pipeline({ name: "gib" })',
+        `  run(bytes: number = ${GIB}) {`,
+        "    const { out } = this.produce(bytes);",
+        "    return this.consume(out).out;",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const big = await compileOne(bigDir);
+    mkdirSync(join(bigDir, "ws"));
+    const bigRun = runChild({ mode: "memory", artifactDir: big.artifactDir, workspace: join(bigDir, "ws") });
+    check(bigRun.run, { state: "succeeded", steps: 2, lastLine: String(GIB) }, "canal 1 GiB pass-through");
+    emit({
+      bench: "run-large-artifact",
+      bytes: GIB,
+      tool: "canal",
+      wallMs: round(bigRun.run.ms, 0),
+      baselineMB: round(bigRun.baselineMB, 1),
+      growthMB: round(bigRun.growthMB, 1),
+      peakMB: round(bigRun.peakMB, 0),
+    });
+  } finally {
+    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
   }
-
-  // TypeScript steps: warm workers, so no Node start-up per step.
-  const tsSteps = 100;
-  const tsDir = temp("ts");
-  generateChain(tsDir, tsSteps);
-  const ts = await compileOne(tsDir);
-  mkdirSync(join(tsDir, "ws"));
-  const tsRun = runChild({ mode: "cold", artifactDir: ts.artifactDir, workspace: join(tsDir, "ws") });
-  check(tsRun.cold, { state: "succeeded", steps: tsSteps }, "canal typescript chain");
-  emit({
-    bench: "run-typescript",
-    shape: "chain",
-    steps: tsSteps,
-    tool: "canal",
-    wallMs: round(tsRun.cold.ms, 1),
-    msPerStep: round(tsRun.cold.ms / tsSteps),
-    noopRerunMs: round(tsRun.cached.ms, 1),
-    peakMB: round(tsRun.peakMB, 0),
-  });
-
-  // A 1 GiB artifact from one script step to the next: the orchestrator must stream it, never hold it.
-  const bigDir = temp("gib");
-  generateScripts(bigDir, "chain", 1);
-  writeFileSync(
-    join(bigDir, "pipeline.ts"),
-    [
-      'import { File, pipeline, step } from "@canal/sdk";',
-      "",
-      "export class Big {",
-      '  @step.script({ source: "./src", run: "head -c {bytes} /dev/zero > {out}" })',
-      "  produce(bytes: number): { out: File } {",
-      "    return step.declared();",
-      "  }",
-      "",
-      '  @step.script({ source: "./src", run: "wc -c < {x} > {out}" })',
-      "  consume(x: File): { out: File } {",
-      "    return step.declared();",
-      "  }",
-      "",
-      '  @pipeline({ name: "gib" })',
-      `  run(bytes: number = ${GIB}) {`,
-      "    const { out } = this.produce(bytes);",
-      "    return this.consume(out).out;",
-      "  }",
-      "}",
-      "",
-    ].join("\n"),
-  );
-  const big = await compileOne(bigDir);
-  mkdirSync(join(bigDir, "ws"));
-  const bigRun = runChild({ mode: "memory", artifactDir: big.artifactDir, workspace: join(bigDir, "ws") });
-  check(bigRun.run, { state: "succeeded", steps: 2, lastLine: String(GIB) }, "canal 1 GiB pass-through");
-  emit({
-    bench: "run-large-artifact",
-    bytes: GIB,
-    tool: "canal",
-    wallMs: round(bigRun.run.ms, 0),
-    baselineMB: round(bigRun.baselineMB, 1),
-    growthMB: round(bigRun.growthMB, 1),
-    peakMB: round(bigRun.peakMB, 0),
-  });
-
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 
   // For people.
   const pad = (value, width) => String(value).padStart(width);
   console.log(
-    "\nrun: N trivial script steps (`cat in > out; echo i >> out`), 2 at a time; overhead = (wall - commands' own time) / steps",
+    "\nrun: N trivial script steps (`cat in > out; echo i >> out`), 2 at a time; overhead = (wall - commands' own time) / steps;\n" +
+      "no-op re-run: best of 3 (Canal: runPipeline in the process that ran the pipeline, the workspace opened afresh; re-run process: a fresh `node`)",
   );
   console.log(
     "  shape    steps  tool         wall s  ms/step  overhead ms/step  no-op re-run ms  re-run process ms  peak MB",

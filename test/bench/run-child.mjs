@@ -1,8 +1,9 @@
 // One Canal run measurement in a process of its own, so that its peak memory is the orchestrator's
 // alone: `node run-child.mjs '{"mode": …}'` prints one JSON line.
 //
-//   cold     a run on a fresh workspace, then a fully cached re-run in this process (the workspace
-//            and the runtime opened afresh, so no in-memory state carries over)
+//   cold     a run on a fresh workspace, then fully cached re-runs in this process (the workspace
+//            and the runtime opened afresh each time, so no in-memory state carries over); the
+//            best of `reruns` is reported
 //   rerun    one run that the cache should answer entirely (the parent times the whole process)
 //   memory   one run while the resident set is sampled, for its growth over the run
 import { join } from "node:path";
@@ -45,7 +46,11 @@ const mb = (bytes) => bytes / (1024 * 1024);
 let result;
 if (options.mode === "cold") {
   const cold = await runOnce();
-  const cached = await runOnce();
+  let cached;
+  for (let i = 0; i < (options.reruns ?? 1); i++) {
+    const again = await runOnce();
+    if (!cached || again.ms < cached.ms) cached = again;
+  }
   result = { cold, cached };
 } else if (options.mode === "rerun") {
   result = { rerun: await runOnce() };

@@ -3,7 +3,7 @@ import type { MetadataStore, StepRunEnd } from "@canal/store";
 
 // A commit costs far more than the rows it writes (SQLite writes every touched page to its log,
 // and checkpoints the log as it grows), so events are written at most this often, in batches.
-const BATCH_INTERVAL_MS = 20;
+const BATCH_INTERVAL_MS = 50;
 
 /**
  * Writes a run's events into the metadata store, in the order they happened, in batches: the events
@@ -18,8 +18,7 @@ export class RunRecorder {
   /** Settles once the batch that the pending events will form is written (or has failed). */
   private batchWritten: Deferred | undefined;
   private lastBatch = 0;
-  /** Set by an event that must not wait for the interval, and by flush. */
-  private urgent = false;
+  /** Set by flush: what is pending is written at once. */
   private flushing = false;
   /** Ends the wait for the interval early. */
   private hurry: (() => void) | undefined;
@@ -42,11 +41,6 @@ export class RunRecorder {
     this.batchWritten ??= deferred();
     const written = this.batchWritten.promise;
     this.writing ??= this.drain();
-    // A finished step's outputs are what a run resumed after a crash reuses: written at once.
-    if (event.type === "step-succeeded") {
-      this.urgent = true;
-      this.hurry?.();
-    }
     return written;
   }
 
@@ -75,8 +69,7 @@ export class RunRecorder {
       while (this.pending.length > 0) {
         // The events emitted in this turn of the event loop join the batch, and so do those of
         // the interval since the last one (unless the run is ending and waits for them).
-        const wait =
-          this.flushing || this.urgent ? 0 : this.lastBatch + BATCH_INTERVAL_MS - performance.now();
+        const wait = this.flushing ? 0 : this.lastBatch + BATCH_INTERVAL_MS - performance.now();
         await new Promise<void>((resolve) => {
           if (wait <= 0) return void setImmediate(resolve);
           const timer = setTimeout(resolve, wait);
@@ -86,7 +79,6 @@ export class RunRecorder {
           };
         });
         this.hurry = undefined;
-        this.urgent = false;
         this.lastBatch = performance.now();
         const batch = this.pending;
         const written = this.batchWritten;
@@ -102,8 +94,12 @@ export class RunRecorder {
             if (key && left > 0) this.unwrittenKeys.set(key, left);
             else if (key) this.unwrittenKeys.delete(key);
           }
-          if (this.hooks.written) for (const event of batch) this.hooks.written(event);
           written?.resolve();
+          try {
+            if (this.hooks.written) for (const event of batch) this.hooks.written(event);
+          } catch (error) {
+            this.failure ??= error;
+          }
         }
       }
     } catch (error) {

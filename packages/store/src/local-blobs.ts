@@ -2,13 +2,11 @@ import { randomBytes } from "node:crypto";
 import {
   appendFileSync,
   chmodSync,
-  closeSync,
   constants,
   copyFileSync,
   fchmodSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -144,33 +142,35 @@ export class LocalBlobStore implements BlobStore {
   private async moveIn(path: string, options: PutOptions): Promise<Hashed | undefined> {
     // Metadata calls here are synchronous: each is one cheap system call, where the asynchronous
     // form costs a thread-pool round trip; only the syncs to disk are waited for asynchronously.
+    // The file is hashed where it is and renamed to its digest's name: a writer that still holds
+    // it open could change it after the hash either way, and such a change makes it fail
+    // verification, never pass it.
     const info = lstatSync(path);
     if (!info.isFile() || info.nlink !== 1) return undefined;
-    const tempPath = this.tempPath();
+    const hashed = await hashFile(path, info.size);
+    if ((await this.check(hashed.digest)) === "ok") return hashed;
     try {
-      orMakeParentSync(tempPath, () => renameSync(path, tempPath));
+      await this.commit(path, undefined, hashed.digest, options);
     } catch (error) {
       if (errorCode(error) === "EXDEV") return undefined;
       throw error;
     }
-    const fd = openSync(tempPath, "r");
-    try {
-      const hashed = await hashFile(tempPath, info.size);
-      if ((await this.check(hashed.digest)) !== "ok") await this.commit(tempPath, fd, hashed.digest, options);
-      return hashed;
-    } finally {
-      closeSync(fd);
-      rmSync(tempPath, { force: true });
-    }
+    return hashed;
   }
 
   /**
-   * Makes a complete temporary file (open as `fd`) the blob `digest`: synced, read-only, renamed
+   * Makes a complete file (open as `fd`, when it is) the blob `digest`: synced, read-only, renamed
    * (with `deferSync`, renamed now and synced before the next flush() returns).
    */
-  private async commit(tempPath: string, fd: number, digest: string, options: PutOptions): Promise<void> {
-    if (!options.deferSync) await fsyncFd(fd);
-    fchmodSync(fd, 0o444);
+  private async commit(
+    tempPath: string,
+    fd: number | undefined,
+    digest: string,
+    options: PutOptions,
+  ): Promise<void> {
+    if (!options.deferSync) await (fd === undefined ? syncFile(tempPath) : fsyncFd(fd));
+    if (fd === undefined) chmodSync(tempPath, 0o444);
+    else fchmodSync(fd, 0o444);
     const final = this.blobPath(digest);
     // rename() replaces atomically: a concurrent writer of the same content, or a reader, sees
     // either the old complete file or the new one.

@@ -1,5 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -114,9 +124,9 @@ interface Resident {
  * it then writes faults once), and on virtual machines that is many times the cost of the command
  * itself; a resident /bin/sh forks in a fraction of that, as make does. One shell runs one job at
  * a time, in the shell's process group: a cancel ends that group (the shell with it, and the next
- * job gets a fresh one). Output goes to files in the attempt's scratch directory, read as it grows.
- * An environment a shell cannot pass on exactly (a variable whose name is no shell name) is
- * spawned directly.
+ * job gets a fresh one). Output goes to files of the shell's own in a temporary directory, read as
+ * it grows and passed on as before. A command whose environment lacks a variable the shell has
+ * (removed from this process's since) is spawned directly.
  */
 export class ResidentShells implements Launcher {
   private idle: Resident[] = [];
@@ -124,11 +134,14 @@ export class ResidentShells implements Launcher {
   private dir: string | undefined;
   private started = 0;
 
+  /** `root`: where the shells' files go, a folder per process (default: the system's temp folder). */
+  constructor(private readonly root: string = tmpdir()) {}
+
   async launch(launch: Launch): Promise<Ended> {
     const resident = this.idle.pop() ?? this.start();
-    const script = resident && jobScript(launch, resident.env);
-    if (!resident || script === undefined) {
-      if (resident) this.idle.push(resident);
+    const script = jobScript(launch, resident.env);
+    if (script === undefined) {
+      this.idle.push(resident);
       return spawnShell(launch);
     }
     const { job } = resident;
@@ -189,13 +202,11 @@ export class ResidentShells implements Launcher {
     }
   }
 
-  private start(): Resident | undefined {
+  private start(): Resident {
     const env = Object.fromEntries(
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    // A variable whose name the shell cannot hold would be lost on its way to the command.
-    if (!Object.keys(env).every((name) => NAME.test(name))) return undefined;
-    this.dir ??= mkdtempSync(join(tmpdir(), "canal-shells-"));
+    this.dir ??= this.makeDir();
     const base = join(this.dir, String(++this.started));
     const paths = [`${base}.sh`, `${base}.out`, `${base}.err`];
     const [job, out, err] = paths.map((path) => openSync(path, "w+")) as [number, number, number];
@@ -230,6 +241,16 @@ export class ResidentShells implements Launcher {
     return resident;
   }
 
+  /** A folder of this process's own; those of processes that ended without closing are removed. */
+  private makeDir(): string {
+    mkdirSync(this.root, { recursive: true });
+    for (const name of readdirSync(this.root)) {
+      const owner = /^canal-shells-(\d+)-/.exec(name)?.[1];
+      if (owner && !alive(Number(owner))) rmSync(join(this.root, name), { recursive: true, force: true });
+    }
+    return mkdtempSync(join(this.root, `canal-shells-${process.pid}-`));
+  }
+
   async close(): Promise<void> {
     const exits = [...this.all].map(
       ({ child }) =>
@@ -248,20 +269,29 @@ export class ResidentShells implements Launcher {
 
 /**
  * The job file: the directory, then the command as `/bin/sh -c` runs it, preceded by the variables
- * that differ from the shell's own. Undefined when the environment cannot be written so (a
- * variable to remove, or one whose name is no shell name).
+ * that differ from the shell's own. Undefined when a variable must be removed, which an assignment
+ * cannot do.
  */
 function jobScript(launch: Launch, base: Record<string, string>): string | undefined {
   const words = [`cd ${shellQuote(launch.cwd)} &&`];
   for (const name of Object.keys(base)) if (!(name in launch.env) && name !== "PWD") return undefined;
   for (const [name, value] of Object.entries(launch.env)) {
-    // The shell sets PWD itself, to the job's directory.
-    if (base[name] === value || name === "PWD") continue;
-    if (!NAME.test(name)) return undefined;
+    // The shell sets PWD itself, to the job's directory. A name that is no shell name never
+    // reaches a command of /bin/sh -c, spawned from here or not: the shell drops it.
+    if (base[name] === value || name === "PWD" || !NAME.test(name)) continue;
     words.push(`${name}=${shellQuote(value)}`);
   }
   words.push("/bin/sh", "-c", shellQuote(launch.command), "\n");
   return words.join(" ");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function closeFiles(resident: Resident): void {

@@ -22,7 +22,7 @@ export class LocalRuntime implements Runtime {
   constructor(private readonly options: LocalRuntimeOptions) {
     this.maxParallel = options.maxParallel ?? cpus().length;
     this.workers = new WorkerPool(join(options.cacheDir, "modules"));
-    this.shells = new ResidentShells();
+    this.shells = new ResidentShells(join(options.cacheDir, "shells"));
   }
 
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RunEvent } from "@canal/runtime-core";
+import { openWorkspace, type Workspace } from "@canal/store";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RunRecorder } from "./recorder.js";
+
+let dir: string;
+let workspace: Workspace;
+let runId: string;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "canal-recorder-"));
+  workspace = openWorkspace(dir);
+  const version = await workspace.metadata.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" });
+  runId = (await workspace.metadata.createRun({ pipelineVersionId: version.id, runtime: "local" })).id;
+});
+afterEach(async () => {
+  await workspace.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const at = (key: string) => ({ key, step: key, index: -1, time: 1000 });
+
+/** Counts the store's transactions. */
+function countBatches(): { count: number } {
+  const counter = { count: 0 };
+  const batch = workspace.metadata.batch.bind(workspace.metadata);
+  workspace.metadata.batch = (writes) => {
+    counter.count++;
+    return batch(writes);
+  };
+  return counter;
+}
+
+describe("RunRecorder", () => {
+  it("writes the events of one moment in one transaction, and passes them on once written", async () => {
+    const batches = countBatches();
+    const seen: string[] = [];
+    const recorder = new RunRecorder(workspace.metadata, runId, {
+      written: (event) => seen.push(`${event.type} ${event.key}`),
+    });
+    const events: RunEvent[] = [];
+    for (let i = 0; i < 50; i++) events.push({ type: "step-queued", ...at(`s${i}`) });
+    events.push({ type: "step-started", ...at("s0"), attempt: 1 });
+    for (const event of events) void recorder.record(event);
+    expect(seen).toEqual([]);
+    await recorder.flush();
+    expect(batches.count).toBe(1);
+    expect(seen).toEqual(events.map((e) => `${e.type} ${e.key}`));
+    const steps = await workspace.metadata.listStepRuns(runId);
+    expect(steps).toHaveLength(50);
+    expect(steps[0]).toMatchObject({ stepId: "s0", status: "running" });
+  });
+
+  it("loses only the event whose write fails, and reports it", async () => {
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    void recorder.record({ type: "step-queued", ...at("a") });
+    // No attempt of `a` was started: this write fails.
+    void recorder.record({ type: "step-log", ...at("a"), attempt: 1, stream: "stdout", text: "lost" });
+    void recorder.record({ type: "step-queued", ...at("b") });
+    void recorder.record({ type: "step-started", ...at("b"), attempt: 1 });
+    await expect(recorder.flush()).rejects.toMatchObject({ code: "CANAL_STORE_INVALID_RECORD" });
+    const steps = await workspace.metadata.listStepRuns(runId);
+    expect(steps.map((s) => [s.stepId, s.status])).toEqual([
+      ["a", "queued"],
+      ["b", "running"],
+    ]);
+  });
+
+  it("lets a lookup of a cache key wait for the unwritten entry that makes it", async () => {
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    const outputs = { out: { json: "1" } };
+    for (const event of [
+      { type: "step-queued", ...at("a") },
+      { type: "step-started", ...at("a"), attempt: 1 },
+      {
+        type: "step-succeeded",
+        ...at("a"),
+        attempt: 1,
+        cacheKey: "key-a",
+        components: { stepHash: "h", codeHash: "c", codeFiles: [], environment: "", inputs: {} },
+        reusable: true,
+        inputs: {},
+        outputs,
+        metrics: [],
+      },
+    ] satisfies RunEvent[])
+      void recorder.record(event);
+    expect(await workspace.metadata.getCachedOutputs("key-a")).toBeUndefined();
+    await recorder.settledFor("key-a");
+    expect(await workspace.metadata.getCachedOutputs("key-a")).toEqual(outputs);
+    await recorder.settledFor("another-key");
+    await recorder.flush();
+  });
+});
