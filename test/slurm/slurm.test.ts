@@ -139,6 +139,33 @@ describe("the Slurm runtime on a one-node cluster", () => {
       expect(await h.text(summary.outputs.out)).toBe("attempt 2\n");
     });
 
+    it("queues each next job ahead behind the one it waits on, and cancels those the cache or a failure makes unneeded", async () => {
+      const runtime = h.runtime as SlurmRuntime;
+      const queued = (keys: string[]) => keys.flatMap((key) => jobsNamed(slurmEnv(), `canal:${key}`));
+      const before = { ...runtime.stats };
+      const first = await h.run(artifact("ahead"), { text: "x" });
+      expect(first.run.status, errors(first.events, "step-failed").join("\n")).toBe("succeeded");
+      expect(await h.text(first.summary.outputs.out)).toBe("x\nnext\nnext\nnext\n");
+      // One job per step; the three after the first were queued before the step they wait on ended.
+      expect(runtime.stats.submitted - before.submitted).toBe(4);
+      expect(runtime.stats.usedAhead - before.usedAhead).toBe(3);
+      const keys = Object.keys(first.summary.steps);
+
+      // The first step re-runs (reuse: false) and writes the same bytes: the rest are cache hits,
+      // and the jobs queued for them (already started, waiting for their attempt) are cancelled.
+      const middle = { ...runtime.stats };
+      const again = await h.run(artifact("ahead"), { text: "x" });
+      expect(Object.values(again.summary.steps).sort()).toEqual(["cached", "cached", "cached", "succeeded"]);
+      expect(runtime.stats.queuedAhead - middle.queuedAhead).toBeGreaterThan(0);
+      expect(runtime.stats.usedAhead - middle.usedAhead).toBe(0);
+      await waitFor("the jobs queued ahead to be cancelled", () => queued(keys).length === 0, 10_000);
+
+      const failed = await h.run(artifact("ahead"), { text: "y", fail: "yes" });
+      expect(failed.run.status).toBe("failed");
+      expect(Object.values(failed.summary.steps).sort()).toEqual(["failed", "skipped", "skipped", "skipped"]);
+      await waitFor("the jobs queued ahead to be cancelled", () => queued(keys).length === 0, 10_000);
+    });
+
     it("finishes a run whose job outlives a slurmctld restart", async () => {
       const marker = join(h.dir, "slow.marker");
       const started = Date.now();

@@ -1,4 +1,4 @@
-import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
+import type { AttemptHooks, AttemptResult, Runtime, StepTask, UpcomingStep } from "@canal/runtime-core";
 import type { TargetKind } from "@canal/store";
 import { type Target, TargetError } from "./targets.js";
 
@@ -114,6 +114,7 @@ class TargetRouter implements Runtime {
   readonly name: string;
   readonly maxParallel: number;
   private readonly slots = new Map<string, Slots>();
+  private readonly anticipatedOn = new Map<string, Runtime>();
 
   constructor(
     private readonly runtimes: Map<string, Runtime>,
@@ -131,6 +132,7 @@ class TargetRouter implements Runtime {
     if (!runtime || !slots) {
       return { status: "failed", error: `step ${task.stepKey} was placed on no target`, retryable: false };
     }
+    this.anticipatedOn.delete(`${task.runId}\u0000${task.stepKey}`);
     if (!(await slots.acquire(hooks.signal))) {
       return hooks.signal.reason === "timeout"
         ? { status: "timed-out", error: `step ${task.stepKey} timed out waiting for target ${name}` }
@@ -141,6 +143,20 @@ class TargetRouter implements Runtime {
     } finally {
       slots.release();
     }
+  }
+
+  anticipate(upcoming: UpcomingStep): void {
+    const name = this.byStep.get(upcoming.step.id);
+    const runtime = name === undefined ? undefined : this.runtimes.get(name);
+    if (!runtime?.anticipate) return;
+    this.anticipatedOn.set(`${upcoming.runId}\u0000${upcoming.stepKey}`, runtime);
+    runtime.anticipate(upcoming);
+  }
+
+  dismiss(runId: string, stepKey: string): void {
+    const id = `${runId}\u0000${stepKey}`;
+    this.anticipatedOn.get(id)?.dismiss?.(runId, stepKey);
+    this.anticipatedOn.delete(id);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,24 @@ export interface Runtime {
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult>;
   /** Frees warm workers, connections. */
   close(): Promise<void>;
+  /**
+   * Optional. `upcoming` will probably be executed once the attempts it waits on succeed. A runtime
+   * whose start-up is slow (a batch scheduler's queue) may queue it ahead, so that it starts as soon
+   * as they end. Either `execute` follows for it, or `dismiss`.
+   */
+  anticipate?(upcoming: UpcomingStep): void;
+  /** An anticipated step instance will not be executed in this run (cached, skipped, canceled). */
+  dismiss?(runId: string, stepKey: string): void;
+}
+
+/** A step instance the orchestrator expects to run next (see {@link Runtime.anticipate}). */
+export interface UpcomingStep {
+  runId: string;
+  stepKey: string;
+  step: Step;
+  environment: Environment | undefined;
+  /** The step keys it waits on that have not ended: executing now, or themselves anticipated. */
+  after: string[];
 }
 
 /** An input as a step receives it: a local path (or paths, for a fan-in) or a JSON value. */

@@ -12,7 +12,15 @@
  */
 export type { CacheKeyComponents, StoredValue } from "./cache-key.js";
 export { cacheKey, valueJson } from "./cache-key.js";
-export type { AttemptHooks, AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
+export type {
+  AttemptHooks,
+  AttemptResult,
+  Runtime,
+  StepTask,
+  TaskInput,
+  TaskOutput,
+  UpcomingStep,
+} from "./contract.js";
 export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";

@@ -160,6 +160,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   const dependents = new Map<string, string[]>();
   const unfinished = new Map<string, number>();
   const ready = new ReadyQueue();
+  // Instances a runtime was told of ahead go first: it may hold a started job waiting for them.
+  const readyAhead = new ReadyQueue();
   for (const [i, instance] of instances.entries()) {
     let count = 0;
     for (const dep of waitsFor.get(instance.key) ?? []) {
@@ -178,14 +180,53 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       unfinished.set(dependent, left);
       // A cancel ends every waiting instance at once; one of them becoming ready afterwards (its
       // last upstream has just stopped) must not be started, nor counted as not started again.
-      if (left === 0 && !finished(dependent)) ready.push(position.get(dependent) as number);
+      if (left === 0 && !finished(dependent))
+        (anticipated.has(dependent) ? readyAhead : ready).push(position.get(dependent) as number);
     }
+  };
+  // A runtime whose start-up is slow (a batch scheduler's queue) is told which instances come next,
+  // so that it can queue them behind the attempts they wait on (Runtime.anticipate), walked down
+  // from each instance whose attempt starts. At most `limit` at once: a runtime may hold a started
+  // job for each, so no more are told than this run would execute at once.
+  const anticipated = new Set<string>();
+  const executing = new Set<string>();
+  const anticipateAfter = (from: string) => {
+    if (!runtime.anticipate) return;
+    const seen = new Set<string>();
+    const visit = (key: string) => {
+      for (const dependent of dependents.get(key) ?? []) {
+        if (seen.has(dependent)) continue;
+        seen.add(dependent);
+        if (!anticipated.has(dependent)) {
+          if (anticipated.size >= limit || cancel.signal.aborted) continue;
+          if (finished(dependent) || running.has(dependent)) continue;
+          const after = (waitsFor.get(dependent) ?? []).filter((d) => !good(d));
+          if (after.some((d) => !executing.has(d) && !anticipated.has(d))) continue;
+          const instance = instances[position.get(dependent) as number] as StepInstance;
+          anticipated.add(dependent);
+          runtime.anticipate?.({
+            runId: options.runId,
+            stepKey: dependent,
+            step: instance.step,
+            environment: instance.step.environment ? environments.get(instance.step.environment) : undefined,
+            after,
+          });
+        }
+        visit(dependent);
+      }
+    };
+    visit(from);
+  };
+  /** An anticipated instance that ends without an attempt (cached, skipped, canceled) is dismissed. */
+  const unanticipate = (key: string) => {
+    if (anticipated.delete(key)) runtime.dismiss?.(options.runId, key);
   };
   let notStarted = instances.length;
   let woken = false;
   let wake: (() => void) | undefined;
   const done = (key: string) => {
     running.delete(key);
+    unanticipate(key);
     settle(key);
     woken = true;
     wake?.();
@@ -197,18 +238,23 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       for (const instance of instances) {
         if (finished(instance.key) || running.has(instance.key)) continue;
         summary.steps[instance.key] = "canceled";
+        unanticipate(instance.key);
         await emit({ type: "step-canceled", ...base(instance) });
       }
       notStarted = 0;
       ready.clear();
+      readyAhead.clear();
     }
-    while (running.size < limit && ready.size > 0) {
-      const instance = instances[ready.pop() as number] as StepInstance;
+    while (running.size < limit && ready.size + readyAhead.size > 0) {
+      const instance = instances[
+        (readyAhead.size > 0 ? readyAhead.pop() : ready.pop()) as number
+      ] as StepInstance;
       const key = instance.key;
       notStarted--;
       const blocked = (waitsFor.get(key) ?? []).find((d) => !good(d));
       if (blocked) {
         summary.steps[key] = "skipped";
+        unanticipate(key);
         await emit({
           type: "step-skipped",
           ...base(instance),
@@ -230,13 +276,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     if (running.size === 0) {
       if (notStarted <= 0) break;
       // Nothing runs and nothing can start: fail loudly rather than spin.
-      if (ready.size === 0)
+      if (ready.size + readyAhead.size === 0)
         throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
       continue;
     }
     if (!woken) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
   }
+  for (const key of anticipated) unanticipate(key);
   while (removals.size > 0) await Promise.all(removals);
 
   const states = Object.values(summary.steps);
@@ -439,11 +486,17 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         : undefined;
       let result: AttemptResult;
       try {
-        result = await runtime.execute(task, {
+        const execution = runtime.execute(task, {
           signal: attemptAbort.signal,
           log: (stream, text) => void emit({ type: "step-log", ...base(instance), attempt, stream, text }),
         });
+        // After execute() was called: a runtime queues what comes next behind this attempt.
+        anticipated.delete(instance.key);
+        executing.add(instance.key);
+        anticipateAfter(instance.key);
+        result = await execution;
       } finally {
+        executing.delete(instance.key);
         clearTimeout(timer);
         cancel.signal.removeEventListener("abort", onCancel);
       }

@@ -1,6 +1,17 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Step } from "@canal/ir";
-import { describe, expect, it } from "vitest";
-import { batchScript, sbatchArgs, timeLimit } from "./batch-script.js";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  batchScript,
+  type JobFiles,
+  SLOT_WAIT_MAX_MS,
+  sbatchArgs,
+  slotScript,
+  timeLimit,
+} from "./batch-script.js";
 import { isTerminal, parseJob, SCHEDULER_ENDED } from "./job-state.js";
 
 /** A step with only the fields the arguments come from. */
@@ -13,6 +24,8 @@ const files = {
   stderr: "/shared/jobs/r/train.1/stderr.log",
   exit: "/shared/jobs/r/train.1/exit-status",
   release: "/shared/jobs/r/train.1/release",
+  assign: "/shared/jobs/r/train.1/attempt.sh",
+  claim: "/shared/jobs/r/train.1/claimed",
 };
 
 describe("sbatch arguments", () => {
@@ -38,6 +51,14 @@ describe("sbatch arguments", () => {
     ]);
   });
 
+  it("queues a job ahead behind the jobs it waits on, its time limit covering its wait", () => {
+    const step = stepWith({ timeoutMs: 60_000 } as Partial<Step>);
+    const args = sbatchArgs(step, "next", files, {}, ["12", "13"]);
+    expect(args).toContain("--dependency=afterok:12:13");
+    expect(args).toContain(`--time=${timeLimit(60_000 + SLOT_WAIT_MAX_MS)}`);
+    expect(sbatchArgs(step, "next", files, {}).some((a) => a.startsWith("--dependency"))).toBe(false);
+  });
+
   it("asks for nothing a step does not", () => {
     expect(sbatchArgs(stepWith({}), "s", files, {})).toHaveLength(7);
     expect(timeLimit(0)).toBeUndefined();
@@ -56,7 +77,85 @@ describe("the batch script", () => {
     });
     expect(script).toContain(`  export CANAL_PARAM_WORD='it'\\''s'`);
     expect(script).toContain("  cd '/w d' || exit 1\n  exec setsid /bin/sh -c 'exit 3'\n) &");
-    expect(script).toContain(`mv ${files.exit}.tmp ${files.exit}`);
+  });
+});
+
+describe("the scripts, run by /bin/sh", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const jobIn = (): JobFiles => {
+    dir = mkdtempSync(join(tmpdir(), "canal-batch-"));
+    const at = (name: string) => join(dir, name);
+    return {
+      dir,
+      script: at("job.sh"),
+      stdout: at("stdout.log"),
+      stderr: at("stderr.log"),
+      exit: at("exit-status"),
+      release: at("release"),
+      assign: at("attempt.sh"),
+      claim: at("claimed"),
+    };
+  };
+  const run = (script: string) =>
+    new Promise<{ code: number | null; ms: number }>((resolve) => {
+      const started = Date.now();
+      spawn("/bin/sh", [script], { stdio: "ignore" }).on("exit", (code) =>
+        resolve({ code, ms: Date.now() - started }),
+      );
+    });
+  const attempt = (job: JobFiles, command: string) =>
+    batchScript({
+      env: { WORD: "it's" },
+      cwd: job.dir,
+      command,
+      exitFile: job.exit,
+      releaseFile: job.release,
+    });
+
+  it("records the step's exit status, then ends at once when released", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    writeFileSync(job.script, attempt(job, `/bin/sh -c 'printf "%s" "$WORD" > out; exit 3'`));
+    const { code, ms } = await run(job.script);
+    expect(code).toBe(3);
+    expect(readFileSync(job.exit, "utf8")).toBe("3\n");
+    expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's");
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it("runs the attempt handed to a job queued ahead, once it is there", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    writeFileSync(job.script, slotScript(job));
+    const ended = run(job.script);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    mkdirSync(job.claim);
+    writeFileSync(`${job.assign}.tmp`, attempt(job, "/bin/sh -c 'echo ran > out'"));
+    renameSync(`${job.assign}.tmp`, job.assign);
+    expect((await ended).code).toBe(0);
+    expect(readFileSync(join(dir, "out"), "utf8")).toBe("ran\n");
+    expect(readFileSync(job.exit, "utf8")).toBe("0\n");
+  });
+
+  it("gives up a job queued ahead that no attempt comes to, claiming it so none is handed over late", async () => {
+    const job = jobIn();
+    writeFileSync(job.script, slotScript(job, 50));
+    expect((await run(job.script)).code).toBe(0);
+    expect(existsSync(job.claim)).toBe(true);
+    expect(existsSync(job.exit)).toBe(false);
+  });
+
+  it("keeps waiting past its limit when the runtime claimed it first", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    mkdirSync(job.claim);
+    writeFileSync(job.script, slotScript(job, 20));
+    const ended = run(job.script);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(job.assign, attempt(job, "/bin/sh -c 'exit 0'"));
+    expect((await ended).code).toBe(0);
+    expect(readFileSync(job.exit, "utf8")).toBe("0\n");
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type StepTask,
   shellQuote,
   stepEnvironment,
+  type UpcomingStep,
   workerEntrypoint,
 } from "@canal/runtime-core";
 import { pythonEnvironment } from "@canal/runtime-local";
@@ -23,6 +24,7 @@ import {
   resourceArgs,
   type SubmitSettings,
   sbatchArgs,
+  slotScript,
 } from "./batch-script.js";
 import { isTerminal, type JobInfo, parseJob, SCHEDULER_ENDED } from "./job-state.js";
 import { LogTail } from "./log-tail.js";
@@ -59,6 +61,41 @@ interface Prepared {
 
 type Submitted = { jobId: string } | { result: AttemptResult };
 
+/** A job queued ahead of a step's attempt, behind the jobs of the attempts it waits on. */
+interface Slot {
+  runId: string;
+  files: JobFiles;
+  /** The step keys it waits on. */
+  afterKeys: string[];
+  /** The job ids it waits on, once known. */
+  after: string[];
+  /** Its job id once sbatch answered; undefined when it was not queued. */
+  job: Promise<string | undefined>;
+  dismissed: boolean;
+}
+
+/** The job of a step key's latest attempt (or of the job queued ahead for it), once submitted. */
+class JobOf {
+  settled = false;
+  readonly promise: Promise<string | undefined>;
+  private resolver!: (jobId: string | undefined) => void;
+  constructor() {
+    this.promise = new Promise((resolve) => (this.resolver = resolve));
+  }
+  resolve(jobId: string | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolver(jobId);
+  }
+}
+
+/** How many jobs this runtime submitted, and how many of them were queued ahead and then used. */
+export interface SlurmRuntimeStats {
+  submitted: number;
+  queuedAhead: number;
+  usedAhead: number;
+}
+
 const UNREACHABLE_RETRY_MS = 250;
 /** How often the job's exit file and logs are looked at (a stat, far cheaper than asking slurmctld). */
 const EXIT_CHECK_MS = 10;
@@ -66,8 +103,9 @@ const EXIT_CHECK_MS = 10;
 const CANCEL_WAIT_MS = 15_000;
 
 /**
- * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and submits a job
- * when a step is ready (see the README for why not `--dependency` chains).
+ * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and decides what
+ * runs; the jobs of the steps that come next are queued ahead behind the jobs they wait on
+ * (`afterok`) and handed their attempt once it is decided (see the README).
  *
  * @example
  * ```ts
@@ -85,6 +123,18 @@ export class SlurmRuntime implements Runtime {
   private readonly live = new Set<string>();
   /** Jobs whose step ended but which wait for their release (see batchScript). */
   private readonly lingering = new Set<JobFiles>();
+  /** Jobs queued ahead (see anticipate), by run and step key. */
+  private readonly slots = new Map<string, Slot>();
+  private readonly jobsOf = new Map<string, JobOf>();
+  /** Running jobs' files, by job id: a job that a job queued ahead waits on need not linger. */
+  private readonly running = new Map<string, JobFiles>();
+  /** Jobs whose step exited with status 0: what `afterok` waits for. */
+  private readonly succeeded = new Set<string>();
+  /** Jobs that a job queued ahead waits on: they end as soon as their step did, to start it. */
+  private readonly awaited = new Set<string>();
+  private readonly submissions = new Set<Promise<unknown>>();
+  private closed = false;
+  readonly stats: SlurmRuntimeStats = { submitted: 0, queuedAhead: 0, usedAhead: 0 };
 
   constructor(private readonly options: SlurmRuntimeOptions) {
     this.sharedDir = resolve(options.sharedDir);
@@ -95,16 +145,41 @@ export class SlurmRuntime implements Runtime {
   }
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    // Registered before the first await: the orchestrator anticipates what comes next right after
+    // calling execute, and a job queued ahead waits on this attempt's job.
+    const id = slotId(task.runId, task.stepKey);
+    let jobOf = this.jobsOf.get(id);
+    if (!jobOf || jobOf.settled) {
+      jobOf = new JobOf();
+      this.jobsOf.set(id, jobOf);
+    }
+    const slot = this.slots.get(id);
+    this.slots.delete(id);
+    if (slot) {
+      const ahead = await this.takeSlot(slot);
+      if (ahead) {
+        try {
+          return await this.executeIn(task, hooks, slot.files, ahead);
+        } finally {
+          this.jobEnded(ahead, slot.files);
+        }
+      }
+      // Not usable (an upstream attempt failed, it gave up waiting): a job of its own, as usual.
+      jobOf = new JobOf();
+      this.jobsOf.set(id, jobOf);
+    }
     let files: JobFiles;
     try {
-      files = this.jobFiles(task);
+      files = this.jobFiles(task.runId, `${task.stepKey}.${task.attempt}`);
     } catch (error) {
+      jobOf.resolve(undefined);
       return {
         status: "failed",
         error: `step ${task.stepKey}: cannot write the job's files to the shared directory ${this.sharedDir}: ${(error as Error).message}; set the target's sharedDir to a directory this machine and the nodes can write`,
         retryable: false,
       };
     }
+    let jobId: string | undefined;
     try {
       let prepared: Prepared;
       try {
@@ -119,22 +194,192 @@ export class SlurmRuntime implements Runtime {
       if (hooks.signal.aborted) return aborted(task, hooks);
       const submitted = await this.submit(task, files, hooks);
       if ("result" in submitted) return submitted.result;
-      this.live.add(submitted.jobId);
-      try {
-        return await this.follow(task, hooks, files, prepared, submitted.jobId);
-      } finally {
-        this.live.delete(submitted.jobId);
-      }
+      jobId = submitted.jobId;
+      jobOf.resolve(jobId);
+      this.live.add(jobId);
+      this.running.set(jobId, files);
+      if (this.awaited.has(jobId)) this.release(files);
+      return await this.follow(task, hooks, files, prepared, jobId);
     } finally {
-      if (existsSync(files.exit) && !existsSync(files.release)) this.lingering.add(files);
-      else this.remove(files);
+      jobOf.resolve(undefined);
+      this.jobEnded(jobId, files);
     }
+  }
+
+  /** Runs the attempt in the job queued ahead for it: its script is handed over, no sbatch. */
+  private async executeIn(
+    task: StepTask,
+    hooks: AttemptHooks,
+    files: JobFiles,
+    jobId: string,
+  ): Promise<AttemptResult> {
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare(task, files, files.assign);
+    } catch (error) {
+      await slurmCommand("scancel", [jobId], this.env);
+      return {
+        status: "failed",
+        error: `step ${task.stepKey}: ${(error as Error).message}`,
+        retryable: false,
+      };
+    }
+    this.stats.usedAhead++;
+    return await this.follow(task, hooks, files, prepared, jobId);
+  }
+
+  /** After an attempt: a job whose step ended lingers until the next submission (see batchScript); its files go once it surely ended. */
+  private jobEnded(jobId: string | undefined, files: JobFiles): void {
+    if (jobId) {
+      this.live.delete(jobId);
+      this.running.delete(jobId);
+      this.awaited.delete(jobId);
+    }
+    if (exitStatus(files) !== undefined && !existsSync(files.release)) this.lingering.add(files);
+    else setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+  }
+
+  /**
+   * Queues `upcoming` ahead: a job that waits (`afterok`) on the jobs of the attempts it waits on,
+   * so that Slurm starts it the moment they end; the attempt is handed to it when execute() comes.
+   */
+  anticipate(upcoming: UpcomingStep): void {
+    const id = slotId(upcoming.runId, upcoming.stepKey);
+    if (this.closed || this.slots.has(id) || upcoming.environment?.kind === "IMAGE") return;
+    let files: JobFiles;
+    try {
+      files = this.jobFiles(upcoming.runId, `${upcoming.stepKey}.ahead`);
+    } catch {
+      return; // execute() reports an unwritable shared directory
+    }
+    const upstream = upcoming.after.map((key) => this.jobOf(slotId(upcoming.runId, key)).promise);
+    const slot: Slot = {
+      runId: upcoming.runId,
+      files,
+      afterKeys: upcoming.after,
+      after: [],
+      job: Promise.resolve(undefined),
+      dismissed: false,
+    };
+    slot.job = this.queueAhead(upcoming, slot, upstream);
+    this.slots.set(id, slot);
+    const jobOf = this.jobOf(id);
+    void slot.job.then((jobId) => jobOf.resolve(jobId));
+    this.submissions.add(slot.job);
+    void slot.job.finally(() => this.submissions.delete(slot.job));
+  }
+
+  dismiss(runId: string, stepKey: string): void {
+    const id = slotId(runId, stepKey);
+    // Nothing of this step runs now: what was queued behind it is not waited on in vain.
+    this.jobsOf.get(id)?.resolve(undefined);
+    const slot = this.slots.get(id);
+    if (!slot) return;
+    this.slots.delete(id);
+    this.dropSlot(slot);
+  }
+
+  private jobOf(id: string): JobOf {
+    let jobOf = this.jobsOf.get(id);
+    if (!jobOf) {
+      jobOf = new JobOf();
+      this.jobsOf.set(id, jobOf);
+    }
+    return jobOf;
+  }
+
+  private async queueAhead(upcoming: UpcomingStep, slot: Slot, upstream: Promise<string | undefined>[]) {
+    const ids = await Promise.all(upstream);
+    if (slot.dismissed || this.closed || ids.some((jobId) => !jobId)) return undefined;
+    slot.after = ids as string[];
+    const { files } = slot;
+    try {
+      writeFileSync(files.script, slotScript(files), { mode: 0o755 });
+    } catch {
+      return undefined;
+    }
+    const answer = await slurmCommand(
+      "sbatch",
+      sbatchArgs(upcoming.step, upcoming.stepKey, files, this.options, slot.after),
+      this.env,
+    );
+    const jobId = answer.stdout.trim().split(";")[0] ?? "";
+    if (answer.code !== 0 || !/^\d+$/.test(jobId)) return undefined;
+    this.stats.submitted++;
+    this.stats.queuedAhead++;
+    this.live.add(jobId);
+    // The jobs it waits on need not linger: their end starts it (even those whose step already
+    // ended: their end is what makes slurmctld schedule at once).
+    for (const upstreamId of slot.after) {
+      this.awaited.add(upstreamId);
+      this.release(this.running.get(upstreamId));
+    }
+    this.releaseAll();
+    if (slot.dismissed || this.closed) await this.cancelSlot(slot, jobId);
+    return jobId;
+  }
+
+  /** The slot's job id if the attempt can run in it: queued, its upstream attempts succeeded, not given up. */
+  private async takeSlot(slot: Slot): Promise<string | undefined> {
+    // Every attempt it waits on has ended: one that never reached this runtime never will.
+    for (const key of slot.afterKeys) this.jobsOf.get(slotId(slot.runId, key))?.resolve(undefined);
+    const jobId = await slot.job;
+    if (!jobId) {
+      this.remove(slot.files);
+      return undefined;
+    }
+    const usable = slot.after.every((upstream) => this.succeeded.has(upstream));
+    if (usable) {
+      try {
+        mkdirSync(slot.files.claim);
+        this.running.set(jobId, slot.files);
+        if (this.awaited.has(jobId)) this.release(slot.files);
+        return jobId;
+      } catch {
+        // It gave up waiting.
+      }
+    }
+    await this.cancelSlot(slot, jobId);
+    return undefined;
+  }
+
+  private dropSlot(slot: Slot): void {
+    slot.dismissed = true;
+    void slot.job.then((jobId) => (jobId ? this.cancelSlot(slot, jobId) : this.remove(slot.files)));
+  }
+
+  private async cancelSlot(slot: Slot, jobId: string): Promise<void> {
+    let claimed = true;
+    try {
+      mkdirSync(slot.files.claim);
+    } catch {
+      claimed = false; // it gave up and ended by itself
+    }
+    if (claimed) await slurmCommand("scancel", [jobId], this.env);
+    this.live.delete(jobId);
+    setTimeout(() => this.remove(slot.files), 2 * LINGER_MAX_MS).unref();
   }
 
   /** Cancels jobs still queued or running (a driver that is closing leaves none behind). */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of this.slots.values()) slot.dismissed = true;
+    this.slots.clear();
+    for (const jobOf of this.jobsOf.values()) jobOf.resolve(undefined);
+    await Promise.all(this.submissions);
     this.releaseAll();
     if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
+    this.live.clear();
+  }
+
+  private release(files: JobFiles | undefined): void {
+    if (!files) return;
+    try {
+      writeFileSync(files.release, "");
+    } catch {
+      // Its directory is gone: nothing is waiting.
+    }
+    this.lingering.delete(files);
   }
 
   /** Lets every lingering job end: its end makes slurmctld schedule the jobs just submitted. */
@@ -155,9 +400,9 @@ export class SlurmRuntime implements Runtime {
     if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
   }
 
-  private jobFiles(task: StepTask): JobFiles {
-    const name = `${task.stepKey.replace(/[^\w.-]/g, "_")}.${task.attempt}.${randomBytes(4).toString("hex")}`;
-    const dir = join(this.sharedDir, "jobs", task.runId, name);
+  private jobFiles(runId: string, label: string): JobFiles {
+    const name = `${label.replace(/[^\w.-]/g, "_")}.${randomBytes(4).toString("hex")}`;
+    const dir = join(this.sharedDir, "jobs", runId, name);
     mkdirSync(dir, { recursive: true });
     return {
       dir,
@@ -166,6 +411,8 @@ export class SlurmRuntime implements Runtime {
       stderr: join(dir, "stderr.log"),
       exit: join(dir, "exit-status"),
       release: join(dir, "release"),
+      assign: join(dir, "attempt.sh"),
+      claim: join(dir, "claimed"),
     };
   }
 
@@ -196,7 +443,8 @@ export class SlurmRuntime implements Runtime {
     return staged;
   }
 
-  private async prepare(task: StepTask, files: JobFiles): Promise<Prepared> {
+  /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
+  private async prepare(task: StepTask, files: JobFiles, scriptPath = files.script): Promise<Prepared> {
     const artifactDir = this.stageArtifact(task.artifactDir);
     const nodePath = this.options.nodePath ?? process.execPath;
     const env: Record<string, string> = {
@@ -233,11 +481,15 @@ export class SlurmRuntime implements Runtime {
       shown = `node worker-main.js ${taskFile}`;
       command = [nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
     }
+    const temp = `${scriptPath}.tmp`;
     writeFileSync(
-      files.script,
+      temp,
       batchScript({ env, cwd, command, exitFile: files.exit, releaseFile: files.release }),
-      { mode: 0o755 },
+      {
+        mode: 0o755,
+      },
     );
+    renameSync(temp, scriptPath);
     return { command, shown, ...(resultFile ? { resultFile } : {}) };
   }
 
@@ -249,6 +501,7 @@ export class SlurmRuntime implements Runtime {
       if (answer.code === 0) {
         const jobId = answer.stdout.trim().split(";")[0] ?? "";
         if (/^\d+$/.test(jobId)) {
+          this.stats.submitted++;
           this.releaseAll();
           return { jobId };
         }
@@ -304,8 +557,9 @@ export class SlurmRuntime implements Runtime {
       drain();
       // The exit file is the fastest sign that the step ended (Slurm reports COMPLETED only
       // after its epilog), and the only one left if the controller forgot the job.
-      if (!hooks.signal.aborted && existsSync(files.exit)) {
-        const status = Number(readFileSync(files.exit, "utf8").trim());
+      const status = hooks.signal.aborted ? undefined : exitStatus(files);
+      if (status !== undefined) {
+        if (status === 0) this.succeeded.add(jobId);
         drain();
         const state = status === 0 ? "COMPLETED" : "FAILED";
         return this.result(
@@ -347,7 +601,7 @@ export class SlurmRuntime implements Runtime {
         unreachableSince = undefined;
         if (isTerminal(info.state) || info.state === "VANISHED") {
           // The batch script may have written its exit file just before the job ended.
-          if (!hooks.signal.aborted && existsSync(files.exit)) continue;
+          if (!hooks.signal.aborted && exitStatus(files) !== undefined) continue;
           drain();
           return this.result(task, hooks, jobId, info, prepared, stderr.last);
         }
@@ -445,6 +699,21 @@ export class SlurmRuntime implements Runtime {
       retryable: true,
     };
   }
+}
+
+/** The exit status the batch script wrote; undefined before it did (or while it writes). */
+function exitStatus(files: JobFiles): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(files.exit, "utf8");
+  } catch {
+    return undefined;
+  }
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
+}
+
+function slotId(runId: string, stepKey: string): string {
+  return `${runId}\u0000${stepKey}`;
 }
 
 function aborted(task: StepTask, hooks: AttemptHooks): AttemptResult {
