@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
@@ -7,6 +7,7 @@ import type { RunEvent } from "@canal/runtime-core";
 import { DockerRuntime } from "@canal/runtime-docker";
 import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canal } from "../canal.js";
 import { makeProject, waitFor } from "../helpers.js";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.js";
 
@@ -50,6 +51,38 @@ describe("docker runtime faults", () => {
   }
 
   const containers = () => engine.cli(["ps", "-aq"]).trim();
+
+  it("runs `canal run --target NAME` with the docker target's image, binds and environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-docker-cli-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data/input.txt"), "from the host\n");
+    const box = {
+      kind: "docker",
+      socket: engine.socket,
+      image: HOST_IMAGE,
+      binds: [...HOST_BINDS, `${join(dir, "data")}:/data:ro`],
+      env: { GREETING: "hello from the target" },
+    };
+    writeFileSync(join(dir, "canal.config.json"), JSON.stringify({ targets: { box } }));
+    const result = await canal(
+      ["run", artifacts.get("configured") as string, "--target", "box", "--json"],
+      dir,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const { run, outputs } = JSON.parse(result.stdout);
+    expect(run.runtime).toBe("docker");
+    const workspace = openWorkspace(dir);
+    try {
+      const digest = outputs.out.digest as string;
+      const path = join(dir, "read");
+      await workspace.blobs.materialize(digest, path);
+      expect(readFileSync(path, "utf8")).toBe("from the host\nhello from the target\n");
+    } finally {
+      await workspace.close();
+    }
+    expect(containers()).toBe("");
+  });
 
   it("fails a step killed for its memory limit with a message naming the limit, without retrying", async () => {
     const { run: ended, events } = await run("oom");

@@ -18,12 +18,15 @@ runtimeRegistry.register("local", (target, { canalDir, maxParallel }) => {
 
 runtimeRegistry.register("docker", (target, { maxParallel }) => {
   if (target.config.kind !== "docker") throw new Error(`target ${target.name} is not a docker target`);
-  const { socket, image, network } = target.config;
+  const { socket, image, network, binds, env, user } = target.config;
   const bound = target.maxParallel ?? maxParallel;
   return new DockerRuntime({
     ...(socket !== undefined ? { socket } : {}),
     ...(image !== undefined ? { image } : {}),
     ...(network !== undefined ? { network } : {}),
+    ...(binds !== undefined ? { binds } : {}),
+    ...(env !== undefined ? { env } : {}),
+    ...(user !== undefined ? { user } : {}),
     ...(bound !== undefined ? { maxParallel: bound } : {}),
   });
 });

@@ -119,6 +119,11 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
       }
       return [`\`${key}\`: ${issue.message}, got ${got}; fix the value`];
     }
+    case "invalid_key": {
+      // A record key the schema refuses (an environment variable's name): its own rule says how.
+      const rule = issue.issues[0]?.message ?? "not a valid key here";
+      return [`\`${key}\`: ${rule}; rename it`];
+    }
     case "invalid_format":
       return [`\`${key}\`: ${issue.message}, got ${describe(valueAt(input, issue.path))}; fix the value`];
     case "invalid_value": {

@@ -15,7 +15,15 @@ function problems(input: unknown): string[] {
 const example = {
   targets: {
     local: { kind: "local", maxParallel: 2 },
-    docker: { kind: "docker", socket: "/var/run/docker.sock", image: "canal/base:1", maxParallel: 4 },
+    docker: {
+      kind: "docker",
+      socket: "/var/run/docker.sock",
+      image: "canal/base:1",
+      maxParallel: 4,
+      binds: ["/data:/data:ro", "/usr:/usr:ro"],
+      env: { OMP_NUM_THREADS: "1" },
+      user: "1000:1000",
+    },
     gpu: {
       kind: "slurm",
       partition: "gpu",
@@ -61,6 +69,18 @@ describe("targets and profiles in canal.config.json", () => {
       ]),
     );
     expect(found).toHaveLength(7);
+  });
+
+  it("says how a docker bind and an environment variable are written", () => {
+    expect(
+      problems({
+        targets: { box: { kind: "docker", binds: ["data:/data", "/a:/b:rx"], env: { "1X": "y" } } },
+      }),
+    ).toEqual([
+      '`targets.box.binds.0`: expected a bind "/host/path:/path/in/container", optionally ending ":ro" or ":rw", got "data:/data"; fix the value',
+      '`targets.box.binds.1`: expected a bind "/host/path:/path/in/container", optionally ending ":ro" or ":rw", got "/a:/b:rx"; fix the value',
+      "`targets.box.env.1X`: expected an environment variable name (letters, digits and _, not starting with a digit); rename it",
+    ]);
   });
 
   it("lists a kind's own keys: a docker setting on a local target is unknown", () => {

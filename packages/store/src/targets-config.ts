@@ -42,6 +42,10 @@ const capabilities = {
 
 const LocalTarget = z.strictObject({ kind: z.literal("local"), ...capabilities });
 
+const BIND_FORM = 'expected a bind "/host/path:/path/in/container", optionally ending ":ro" or ":rw"';
+const ENV_NAME_FORM =
+  "expected an environment variable name (letters, digits and _, not starting with a digit)";
+
 const DockerTarget = z.strictObject({
   kind: z.literal("docker"),
   ...capabilities,
@@ -51,6 +55,14 @@ const DockerTarget = z.strictObject({
   image: z.string().min(1).optional(),
   /** Container network; "none" unless set, so a step reaches nothing it did not declare. */
   network: z.string().min(1).optional(),
+  /** Host folders every container sees: data a step reads by path, an interpreter the image lacks. */
+  binds: z.array(z.string().regex(/^\/[^:]*:\/[^:]*(:(ro|rw))?$/, { error: BIND_FORM })).optional(),
+  /** Environment variables every step gets (the host's environment is not passed into containers). */
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: ENV_NAME_FORM }), z.string())
+    .optional(),
+  /** `uid:gid` the steps run as; default the user running Canal, so it can read what they write. */
+  user: z.string().min(1).optional(),
 });
 
 const SlurmTarget = z.strictObject({
@@ -89,7 +101,7 @@ export const DEFAULT_PROFILE = "default";
 const CAPABILITY_KEYS = Object.keys(capabilities);
 const KIND_KEYS: Record<TargetKind, string[]> = {
   local: ["kind", ...CAPABILITY_KEYS],
-  docker: ["kind", ...CAPABILITY_KEYS, "socket", "image", "network"],
+  docker: ["kind", ...CAPABILITY_KEYS, "socket", "image", "network", "binds", "env", "user"],
   slurm: ["kind", ...CAPABILITY_KEYS, "partition", "account", "gres", "sharedDir"],
 };
 
