@@ -60,7 +60,13 @@ describe("what the orchestrator tells a runtime ahead of time", () => {
     const workspace = openWorkspace(dir);
     const runtime = new Listening(join(dir, "cache"), maxParallel);
     try {
-      const { run, summary } = await runPipeline({ workspace, artifactDir, runtime, parameters, maxParallel });
+      const { run, summary } = await runPipeline({
+        workspace,
+        artifactDir,
+        runtime,
+        parameters,
+        maxParallel,
+      });
       return { status: run.status, steps: summary.steps, log: runtime.log };
     } finally {
       await runtime.close();
