@@ -32,6 +32,13 @@ export type ConformanceCase = (typeof conformanceCases)[number];
 export interface ConformanceOptions {
   /** Case id -> why this runtime cannot run it. The reason is shown in the skipped test's name. */
   skip?: Partial<Record<ConformanceCase, string>>;
+  /**
+   * Whether the process ids a step records are this machine's; false for containers, whose
+   * processes have ids of their own PID namespace. Either way the timeout and cancel cases check
+   * that the steps' heartbeats stopped and that no process of the run is left (found by its
+   * environment, which the host sees in a container too); with host pids, each recorded one too.
+   */
+  hostPids?: boolean;
 }
 
 const fixture = join(import.meta.dirname, "fixtures/project");
@@ -78,6 +85,17 @@ function problems(events: RunEvent[]): string {
 
 const pid = (path: string) => Number(readFileSync(path, "utf8").trim());
 
+/** How many times a step's heartbeat file was appended to (one byte, or ".\n", each time). */
+const beats = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").replace(/\n/g, "").length : 0);
+
+/** Fails unless the heartbeat file `path` beat, and then stays the same for 0.5 s. */
+async function heartbeatStopped(path: string): Promise<void> {
+  const before = beats(path);
+  expect(before, `${path} never beat`).toBeGreaterThan(0);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(beats(path), `${path} still beats`).toBe(before);
+}
+
 /**
  * The runtime conformance suite: the same compiled pipelines, run through the orchestrator and the
  * store on the runtime `makeRuntime` builds, must give the same outputs, events and cache decisions
@@ -103,6 +121,7 @@ export function runtimeConformance(
       );
   }
   if (process.env.CANAL_SKIP_LARGE === "1") skip["large-output"] ??= "CANAL_SKIP_LARGE=1";
+  const hostPids = options.hostPids ?? true;
 
   const test = (id: ConformanceCase, title: string, body: () => Promise<void>, timeoutMs?: number) => {
     const reason = skip[id];
@@ -328,7 +347,9 @@ export function runtimeConformance(
         const failed = events.find((e) => e.type === "step-failed" && e.key === key);
         expect(failed && "error" in failed ? failed.error : "").toContain("timed out");
       }
-      for (const file of ["script-shell.pid", "script-sleep.pid", "worker.pid"]) {
+      await heartbeatStopped(join(h.dir, "script.beat"));
+      await heartbeatStopped(join(h.dir, "worker.beat"));
+      for (const file of hostPids ? ["script-shell.pid", "script-sleep.pid", "worker.pid"] : []) {
         expect(isRunning(pid(join(h.dir, file))), `${file} still running`).toBe(false);
       }
       expect(processesWithEnv("CANAL_RUN_ID", run.id)).toEqual([]);
@@ -348,15 +369,21 @@ export function runtimeConformance(
             runId = run.id;
           },
         });
-        await waitFor("both steps to start", () =>
-          ["script-sleep.pid", "worker.pid"].every((file) => existsSync(join(h.dir, file))),
+        await waitFor(
+          "both steps to start and beat",
+          () =>
+            ["script-sleep.pid", "worker.pid"].every((file) => existsSync(join(h.dir, file))) &&
+            ["script.beat", "worker.beat"].every((file) => beats(join(h.dir, file)) >= 2),
         );
-        expect(processesWithEnv("CANAL_RUN_ID", runId)).toEqual(
-          expect.arrayContaining([
-            pid(join(h.dir, "script-shell.pid")),
-            pid(join(h.dir, "script-sleep.pid")),
-          ]),
-        );
+        const live = processesWithEnv("CANAL_RUN_ID", runId);
+        if (hostPids) {
+          expect(live).toEqual(
+            expect.arrayContaining([
+              pid(join(h.dir, "script-shell.pid")),
+              pid(join(h.dir, "script-sleep.pid")),
+            ]),
+          );
+        } else expect(live.length).toBeGreaterThan(0);
         const aborted = Date.now();
         controller.abort();
         const { run, summary, events } = await running;
@@ -372,7 +399,9 @@ export function runtimeConformance(
             .map((e) => e.key)
             .sort(),
         ).toEqual(["after", "holdScript", "holdWorker"]);
-        for (const file of ["script-shell.pid", "script-sleep.pid", "worker.pid"]) {
+        await heartbeatStopped(join(h.dir, "script.beat"));
+        await heartbeatStopped(join(h.dir, "worker.beat"));
+        for (const file of hostPids ? ["script-shell.pid", "script-sleep.pid", "worker.pid"] : []) {
           expect(isRunning(pid(join(h.dir, file))), `${file} still running`).toBe(false);
         }
         expect(processesWithEnv("CANAL_RUN_ID", run.id)).toEqual([]);

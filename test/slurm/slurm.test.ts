@@ -30,8 +30,6 @@ describe("the Slurm runtime on a one-node cluster", () => {
 
   runtimeConformance("slurm", slurmRuntime, {
     skip: {
-      timeout:
-        "its 1 s timeouts end before a Slurm job can start here (slurmctld starts a new job on its next pass, up to 1 s after submission), so the step never writes the pid file the case checks; the Slurm tests below time out a running job instead",
       "large-output":
         "it moves 1 GiB through the store while sampling the orchestrator's memory, which no Slurm job touches; the local runtime covers it, and it would spend most of this suite's time budget",
     },
@@ -122,6 +120,25 @@ describe("the Slurm runtime on a one-node cluster", () => {
       const pid = Number(readFileSync(join(dir, "worker.pid"), "utf8"));
       expect(isRunning(pid)).toBe(false);
       expect(processesWithEnv("CANAL_RUN_ID", run.id)).toEqual([]);
+    });
+
+    it("counts a step's timeout from its job's start, not while the job waits in the queue", async () => {
+      // Another job holds both GPUs for 4 s; the step asks for one with a 2 s timeout.
+      const blocker = execFileSync(
+        "sbatch",
+        ["--parsable", "--gres=gpu:2", "--output=/dev/null", `--chdir=${h.dir}`, "--wrap", "sleep 4"],
+        { env: slurmEnv(), encoding: "utf8" },
+      ).trim();
+      await waitFor("the blocking job to run", () =>
+        /JobState=RUNNING/.test(
+          execFileSync("scontrol", ["show", "job", "-o", blocker], { env: slurmEnv(), encoding: "utf8" }),
+        ),
+      );
+      const started = Date.now();
+      const { run, summary, events } = await h.run(artifact("queued"));
+      expect(run.status, errors(events, "step-failed").join("\n")).toBe("succeeded");
+      expect(Date.now() - started).toBeGreaterThan(2000);
+      expect(await h.text(summary.outputs.out)).toBe("ran\n");
     });
 
     it("retries a job cancelled from outside, saying so", async () => {

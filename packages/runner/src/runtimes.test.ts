@@ -49,7 +49,7 @@ function task(stepId: string, key = stepId): StepTask {
   };
 }
 
-const hooks = () => ({ signal: new AbortController().signal, log() {} });
+const hooks = () => ({ signal: new AbortController().signal, log() {}, started() {} });
 
 describe("the runtime registry", () => {
   it("refuses a target whose kind has no runtime in this build, before building any", () => {

@@ -113,6 +113,8 @@ class Slots {
 class TargetRouter implements Runtime {
   readonly name: string;
   readonly maxParallel: number;
+  /** Waiting for a target's slot is queueing too: a step's timeout counts once it runs. */
+  readonly queued = true;
   private readonly slots = new Map<string, Slots>();
   private readonly anticipatedOn = new Map<string, Runtime>();
 
@@ -133,11 +135,9 @@ class TargetRouter implements Runtime {
       return { status: "failed", error: `step ${task.stepKey} was placed on no target`, retryable: false };
     }
     this.anticipatedOn.delete(`${task.runId}\u0000${task.stepKey}`);
-    if (!(await slots.acquire(hooks.signal))) {
-      return hooks.signal.reason === "timeout"
-        ? { status: "timed-out", error: `step ${task.stepKey} timed out waiting for target ${name}` }
-        : { status: "canceled" };
-    }
+    // Canceled while waiting (a timeout has not started: the step has not run).
+    if (!(await slots.acquire(hooks.signal))) return { status: "canceled" };
+    if (!runtime.queued) hooks.started();
     try {
       return await runtime.execute(task, hooks);
     } finally {

@@ -10,6 +10,12 @@ export interface Runtime {
   readonly name: string;
   /** How many attempts may run at once on this runtime (the orchestrator takes the smaller of this and its own bound). */
   readonly maxParallel: number;
+  /**
+   * Its attempts may wait in a queue before they run (a batch scheduler): it calls
+   * `hooks.started()` when one begins to run, and the step's timeout counts from then, not from
+   * the submission (as Slurm's `--time` and Kubernetes' `activeDeadlineSeconds` do).
+   */
+  readonly queued?: boolean;
   /** Executes one attempt. Resolves when it ended, however it ended; rejects only for a broken runtime. */
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult>;
   /** Frees warm workers, connections. */
@@ -70,6 +76,8 @@ export interface AttemptHooks {
   signal: AbortSignal;
   /** Receives the attempt's stdout and stderr as they come. */
   log(stream: "stdout" | "stderr", text: string): void;
+  /** A queued runtime's attempt began to run (see {@link Runtime.queued}); later calls are ignored. */
+  started(): void;
 }
 
 export type AttemptResult =

@@ -481,14 +481,19 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       const attemptAbort = new AbortController();
       const onCancel = () => attemptAbort.abort("canceled");
       cancel.signal.addEventListener("abort", onCancel);
-      const timer = step.timeoutMs
-        ? setTimeout(() => attemptAbort.abort("timeout"), step.timeoutMs)
-        : undefined;
+      // The timeout counts from the attempt's start: at once, or when a queued runtime says so.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const startClock = () => {
+        if (step.timeoutMs && !timer && !attemptAbort.signal.aborted)
+          timer = setTimeout(() => attemptAbort.abort("timeout"), step.timeoutMs);
+      };
+      if (!runtime.queued) startClock();
       let result: AttemptResult;
       try {
         const execution = runtime.execute(task, {
           signal: attemptAbort.signal,
           log: (stream, text) => void emit({ type: "step-log", ...base(instance), attempt, stream, text }),
+          started: startClock,
         });
         // After execute() was called: a runtime queues what comes next behind this attempt.
         anticipated.delete(instance.key);

@@ -85,6 +85,8 @@ function formatBytes(bytes: number): string {
 export class DockerRuntime implements Runtime {
   readonly name = "docker";
   readonly maxParallel: number;
+  /** A step's timeout counts from its container's start, not from building its environment's image. */
+  readonly queued = true;
   private readonly docker: Docker;
   private readonly socket: string;
   private readonly image: string;
@@ -135,6 +137,7 @@ export class DockerRuntime implements Runtime {
       },
       task.stepKey,
     );
+    hooks.started();
     const workDir = resolve(task.workDir);
     const paths = new PathMap([
       { host: workDir, container: WORK, readOnly: false },

@@ -16,6 +16,8 @@ export interface LocalRuntimeOptions {
 export class LocalRuntime implements Runtime {
   readonly name = "local";
   readonly maxParallel: number;
+  /** A step's timeout counts from its start, not from building its Python environment. */
+  readonly queued = true;
   private readonly workers: WorkerPool;
   private readonly shells: Launcher;
 
@@ -27,6 +29,7 @@ export class LocalRuntime implements Runtime {
 
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
     if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir, this.shells);
+    hooks.started();
     return this.workers.run(task, hooks);
   }
 

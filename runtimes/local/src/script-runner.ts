@@ -57,6 +57,7 @@ export async function runScript(
     PYTHONPATH: [pythonHelperDir, inherited.PYTHONPATH].filter(Boolean).join(":"),
     PYTHONUNBUFFERED: "1",
   };
+  hooks.started();
   const ended = await launcher.launch({
     command,
     cwd,

@@ -24,6 +24,7 @@ const files = {
   stderr: "/shared/jobs/r/train.1/stderr.log",
   exit: "/shared/jobs/r/train.1/exit-status",
   release: "/shared/jobs/r/train.1/release",
+  started: "/shared/jobs/r/train.1/started",
   assign: "/shared/jobs/r/train.1/attempt.sh",
   claim: "/shared/jobs/r/train.1/claimed",
 };
@@ -74,6 +75,7 @@ describe("the batch script", () => {
       command: "/bin/sh -c 'exit 3'",
       exitFile: files.exit,
       releaseFile: files.release,
+      startedFile: files.started,
     });
     expect(script).toContain(`  export CANAL_PARAM_WORD='it'\\''s'`);
     expect(script).toContain("  cd '/w d' || exit 1\n  exec setsid /bin/sh -c 'exit 3'\n) &");
@@ -93,6 +95,7 @@ describe("the scripts, run by /bin/sh", () => {
       stderr: at("stderr.log"),
       exit: at("exit-status"),
       release: at("release"),
+      started: at("started"),
       assign: at("attempt.sh"),
       claim: at("claimed"),
     };
@@ -111,6 +114,7 @@ describe("the scripts, run by /bin/sh", () => {
       command,
       exitFile: job.exit,
       releaseFile: job.release,
+      startedFile: job.started,
     });
 
   it("records the step's exit status, then ends at once when released", async () => {
@@ -120,6 +124,7 @@ describe("the scripts, run by /bin/sh", () => {
     const { code, ms } = await run(job.script);
     expect(code).toBe(3);
     expect(readFileSync(job.exit, "utf8")).toBe("3\n");
+    expect(existsSync(job.started)).toBe(true);
     expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's");
     expect(ms).toBeLessThan(1000);
   });

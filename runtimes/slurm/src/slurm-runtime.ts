@@ -115,6 +115,8 @@ const CANCEL_WAIT_MS = 15_000;
 export class SlurmRuntime implements Runtime {
   readonly name = "slurm";
   readonly maxParallel: number;
+  /** A step's timeout counts from its job's start, not from its submission. */
+  readonly queued = true;
   private readonly sharedDir: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly pollMs: number;
@@ -411,6 +413,7 @@ export class SlurmRuntime implements Runtime {
       stderr: join(dir, "stderr.log"),
       exit: join(dir, "exit-status"),
       release: join(dir, "release"),
+      started: join(dir, "started"),
       assign: join(dir, "attempt.sh"),
       claim: join(dir, "claimed"),
     };
@@ -484,7 +487,14 @@ export class SlurmRuntime implements Runtime {
     const temp = `${scriptPath}.tmp`;
     writeFileSync(
       temp,
-      batchScript({ env, cwd, command, exitFile: files.exit, releaseFile: files.release }),
+      batchScript({
+        env,
+        cwd,
+        command,
+        exitFile: files.exit,
+        releaseFile: files.release,
+        startedFile: files.started,
+      }),
       {
         mode: 0o755,
       },
@@ -553,8 +563,13 @@ export class SlurmRuntime implements Runtime {
     let lastAsked = 0;
     let asking: Promise<JobInfo | "unreachable" | undefined> | undefined;
     let answer: JobInfo | "unreachable" | undefined;
+    let running = false;
     for (;;) {
       drain();
+      if (!running && existsSync(files.started)) {
+        running = true;
+        hooks.started();
+      }
       // The exit file is the fastest sign that the step ended (Slurm reports COMPLETED only
       // after its epilog), and the only one left if the controller forgot the job.
       const status = hooks.signal.aborted ? undefined : exitStatus(files);

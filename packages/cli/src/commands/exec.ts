@@ -69,6 +69,7 @@ export async function execCommand(args: string[], io: Io): Promise<number> {
       hooks: {
         signal: controller.signal,
         log: (stream, text) => (stream === "stdout" ? io.stdout(text) : io.stderr(text)),
+        started: () => {},
       },
     });
     if (result.status === "succeeded") return 0;
