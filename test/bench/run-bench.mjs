@@ -140,6 +140,15 @@ export async function main() {
       for (const n of sizes) {
         const commands = commandsMs(shape, n);
         const base = { bench: "run-scripts", shape, steps: n, commandsMs: round(commands, 1) };
+        /** One tool's row: its wall time for the run, per step and above the commands' own, and its no-op re-run. */
+        const lane = (tool, wall, noop) => ({
+          ...base,
+          tool,
+          wallMs: round(wall, 1),
+          msPerStep: round(wall / n),
+          overheadMsPerStep: round((wall - commands) / n),
+          noopRerunMs: round(noop, 1),
+        });
 
         const makeDir = temp("make");
         generateMakefile(makeDir, shape, n);
@@ -155,28 +164,14 @@ export async function main() {
               ),
             ),
           ) / 10;
-        emit({
-          ...base,
-          tool: "make -j2",
-          wallMs: round(makeWall, 1),
-          msPerStep: round(makeWall / n),
-          overheadMsPerStep: round((makeWall - commands) / n),
-          noopRerunMs: round(makeNoop, 1),
-        });
+        emit(lane("make -j2", makeWall, makeNoop));
 
         if (snakemake.ok) {
           const smDir = temp("snakemake");
           generateSnakefile(smDir, shape, n);
           const smWall = timed("snakemake", ["--cores", "2", "--quiet"], smDir);
           const smNoop = Math.min(...repeat(() => timed("snakemake", ["--cores", "2", "--quiet"], smDir)));
-          emit({
-            ...base,
-            tool: "snakemake",
-            wallMs: round(smWall, 1),
-            msPerStep: round(smWall / n),
-            overheadMsPerStep: round((smWall - commands) / n),
-            noopRerunMs: round(smNoop, 1),
-          });
+          emit(lane("snakemake", smWall, smNoop));
         }
 
         const dir = temp("canal");
@@ -193,13 +188,8 @@ export async function main() {
         );
         check(rerun.rerun, { state: "cached", steps: n, lastLine }, `canal ${shape} ${n} re-run process`);
         emit({
-          ...base,
-          tool: "canal",
+          ...lane("canal", cold.ms, cached.ms),
           compileMs: round(compileMs, 0),
-          wallMs: round(cold.ms, 1),
-          msPerStep: round(cold.ms / n),
-          overheadMsPerStep: round((cold.ms - commands) / n),
-          noopRerunMs: round(cached.ms, 1),
           noopRerunProcessMs: round(rerun.processMs - launchMs, 1),
           peakMB: round(peakMB, 0),
         });

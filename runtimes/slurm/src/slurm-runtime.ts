@@ -150,13 +150,11 @@ export class SlurmRuntime implements Runtime {
     // Registered before the first await: the orchestrator anticipates what comes next right after
     // calling execute, and a job queued ahead waits on this attempt's job.
     const id = slotId(task.runId, task.stepKey);
-    let jobOf = this.jobsOf.get(id);
-    if (!jobOf || jobOf.settled) {
-      jobOf = new JobOf();
-      this.jobsOf.set(id, jobOf);
-    }
     const slot = this.slots.get(id);
     this.slots.delete(id);
+    // With a job queued ahead, what waits on this step already waits on that job (anticipate()
+    // registered it); else this attempt's job is registered before the first await.
+    let jobOf = this.jobsOf.get(id);
     if (slot) {
       const ahead = await this.takeSlot(slot);
       if (ahead) {
@@ -167,6 +165,9 @@ export class SlurmRuntime implements Runtime {
         }
       }
       // Not usable (an upstream attempt failed, it gave up waiting): a job of its own, as usual.
+      jobOf = undefined;
+    }
+    if (!jobOf || jobOf.settled) {
       jobOf = new JobOf();
       this.jobsOf.set(id, jobOf);
     }
@@ -365,13 +366,15 @@ export class SlurmRuntime implements Runtime {
   /** Cancels jobs still queued or running (a driver that is closing leaves none behind). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const slot of this.slots.values()) slot.dismissed = true;
+    const slots = [...this.slots.values()];
+    for (const slot of slots) slot.dismissed = true;
     this.slots.clear();
     for (const jobOf of this.jobsOf.values()) jobOf.resolve(undefined);
     await Promise.all(this.submissions);
     this.releaseAll();
     if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
     this.live.clear();
+    for (const slot of slots) this.remove(slot.files);
   }
 
   private release(files: JobFiles | undefined): void {
