@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,8 +9,10 @@ import { DockerRuntime } from "@canal/runtime-docker";
 import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { makeProject, waitFor } from "../helpers.js";
+import { makeProject, repoRoot, waitFor } from "../helpers.js";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.js";
+
+const cli = join(repoRoot, "packages/cli/dist/main.js");
 
 describe("docker runtime faults", () => {
   let engine: Engine;
@@ -81,6 +84,37 @@ describe("docker runtime faults", () => {
     } finally {
       await workspace.close();
     }
+    expect(containers()).toBe("");
+  });
+
+  it("`canal cancel` of a run whose driver was killed removes the containers it left", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-docker-orphan-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const box = { kind: "docker", socket: engine.socket, image: HOST_IMAGE, binds: HOST_BINDS };
+    writeFileSync(join(dir, "canal.config.json"), JSON.stringify({ targets: { box } }));
+    const driver = spawn(
+      process.execPath,
+      [cli, "run", artifacts.get("restart") as string, "--target", "box"],
+      {
+        cwd: dir,
+        stdio: "ignore",
+      },
+    );
+    const exited = new Promise((resolve) => driver.on("exit", resolve));
+    const waiting = () => engine.cli(["ps", "-q", "--filter", "label=canal.step=wait"]).trim();
+    await waitFor("the step's container to run", () => waiting() !== "", 30_000);
+    driver.kill("SIGKILL");
+    await exited;
+    // The container outlives its driver: nothing else would remove it.
+    const left = waiting();
+    expect(left).not.toBe("");
+
+    const workspace = openWorkspace(dir);
+    const [run] = await workspace.metadata.listRuns({});
+    await workspace.close();
+    const canceled = await canal(["cancel", run?.id as string], dir);
+    expect(canceled.stderr).toBe("");
+    expect(canceled.stdout).toContain(`ended container ${left.slice(0, 12)} (step wait) on target box`);
     expect(containers()).toBe("");
   });
 

@@ -104,6 +104,33 @@ describe("canal run processes", () => {
     });
   }, 90_000);
 
+  it("`canal cancel` of a run whose driver was killed ends the step processes it left running", async () => {
+    const dir = makeProject({ from: fixture });
+    const killed = startRun(dir, 60);
+    await waitFor(
+      "the slow step to start",
+      () => [...stepPids(dir).keys()].some((name) => name.endsWith("-sleep.pid")),
+      60_000,
+    );
+    const runId = runIdOf(killed.output());
+    killed.child.kill("SIGKILL");
+    await killed.exited;
+    // Nothing else ends them: the driver is gone.
+    const left = [...stepPids(dir).values()];
+    expect(left.filter(isRunning)).toEqual(left);
+
+    const canceled = await canal(["cancel", runId], dir);
+    expect(canceled.stderr).toBe("");
+    expect(canceled.status).toBe(0);
+    expect(canceled.stdout).toMatch(
+      new RegExp(
+        `^run ${runId} canceled \\(its driver process had already ended; ended process \\d+ on target local`,
+      ),
+    );
+    for (const [name, pid] of stepPids(dir)) expect(isRunning(pid), `${name} still running`).toBe(false);
+    expect((await canal(["runs"], dir)).stdout).toMatch(new RegExp(`^${runId} +slow v1 +canceled `, "m"));
+  }, 90_000);
+
   it("`canal cancel` ends a live run: its steps' processes end and it is recorded as canceled", async () => {
     const dir = makeProject({ from: fixture });
     const live = startRun(dir, 60);

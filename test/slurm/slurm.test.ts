@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
@@ -8,11 +8,13 @@ import type { RunEvent, Runtime, StoredValue } from "@canal/runtime-core";
 import { LocalRuntime } from "@canal/runtime-local";
 import { SlurmRuntime } from "@canal/runtime-slurm";
 import { initWorkspace, openWorkspace } from "@canal/store";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { canal } from "../canal.js";
 import { runtimeConformance } from "../conformance/suite.js";
-import { copyIris, isRunning, makeProject, processesWithEnv, waitFor } from "../helpers.js";
+import { copyIris, isRunning, makeProject, processesWithEnv, repoRoot, waitFor } from "../helpers.js";
 import { jobsNamed, type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
 
+const cli = join(repoRoot, "packages/cli/dist/main.js");
 let cluster: SlurmCluster | undefined;
 const slurmEnv = () => {
   if (!cluster) throw new Error("the Slurm test cluster is not running");
@@ -181,6 +183,43 @@ describe("the Slurm runtime on a one-node cluster", () => {
       expect(failed.run.status).toBe("failed");
       expect(Object.values(failed.summary.steps).sort()).toEqual(["failed", "skipped", "skipped", "skipped"]);
       await waitFor("the jobs queued ahead to be cancelled", () => queued(keys).length === 0, 10_000);
+    });
+
+    it("`canal cancel` of a run whose driver was killed cancels the Slurm jobs it left", async () => {
+      const dir = mkdtempSync(join(h.dir, "cli-"));
+      const config = { targets: { cluster: { kind: "slurm", sharedDir: join(dir, "shared") } } };
+      writeFileSync(join(dir, "canal.config.json"), JSON.stringify(config));
+      const marker = join(dir, "hold.marker");
+      const driver = spawn(
+        process.execPath,
+        [cli, "run", artifact("hold"), "--target", "cluster", "-p", `marker=${marker}`],
+        { cwd: dir, env: slurmEnv(), stdio: "ignore" },
+      );
+      const exited = new Promise((resolve) => driver.on("exit", resolve));
+      await waitFor("the job to start", () => existsSync(marker));
+      const jobs = jobsNamed(slurmEnv(), "canal:hold");
+      expect(jobs).toHaveLength(1);
+      driver.kill("SIGKILL");
+      await exited;
+      // The job outlives its driver: nothing else would end it.
+      expect(jobsNamed(slurmEnv(), "canal:hold")).toEqual(jobs);
+
+      const workspace = openWorkspace(dir);
+      const [run] = await workspace.metadata.listRuns({});
+      await workspace.close();
+      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
+      try {
+        const canceled = await canal(["cancel", run?.id as string], dir);
+        expect(canceled.stderr).toBe("");
+        expect(canceled.stdout).toContain(`ended Slurm job ${jobs[0]} on target cluster`);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      await waitFor(
+        "the job to be cancelled",
+        () => jobsNamed(slurmEnv(), "canal:hold").length === 0,
+        10_000,
+      );
     });
 
     it("finishes a run whose job outlives a slurmctld restart", async () => {

@@ -15,6 +15,8 @@
 
 export type { ExecStepOptions } from "./exec-step.js";
 export { ExecError, execStep } from "./exec-step.js";
+export type { Leftovers } from "./leftovers.js";
+export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
 export type { RecorderHooks } from "./recorder.js";

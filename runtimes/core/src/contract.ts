@@ -28,6 +28,12 @@ export interface Runtime {
   anticipate?(upcoming: UpcomingStep): void;
   /** An anticipated step instance will not be executed in this run (cached, skipped, canceled). */
   dismiss?(runId: string, stepKey: string): void;
+  /**
+   * Optional. Ends what run `runId` still has running here although the process that drove it is
+   * gone (killed, its machine rebooted): processes, containers, jobs. Returns what it ended, in
+   * words ("Slurm job 12"), for `canal cancel` to report.
+   */
+  endRun?(runId: string): Promise<string[]>;
 }
 
 /** A step instance the orchestrator expects to run next (see {@link Runtime.anticipate}). */

@@ -268,5 +268,17 @@ export class DockerRuntime implements Runtime {
     return { ...result, returned };
   }
 
+  /** Removes the run's containers that are still there (labelled `canal.run`), running or not. */
+  async endRun(runId: string): Promise<string[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`canal.run=${runId}`] },
+    });
+    for (const info of containers) await this.docker.getContainer(info.Id).remove({ force: true });
+    return containers.map(
+      (info) => `container ${info.Id.slice(0, 12)} (step ${info.Labels["canal.step"] ?? "?"})`,
+    );
+  }
+
   async close(): Promise<void> {}
 }

@@ -2,6 +2,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
 import { type Launcher, ResidentShells } from "./launcher.js";
+import { endRunProcesses } from "./leftovers.js";
 import { runScript } from "./script-runner.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -31,6 +32,10 @@ export class LocalRuntime implements Runtime {
     if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir, this.shells);
     hooks.started();
     return this.workers.run(task, hooks);
+  }
+
+  async endRun(runId: string): Promise<string[]> {
+    return (await endRunProcesses(runId)).map((pid) => `process ${pid}`);
   }
 
   async close(): Promise<void> {

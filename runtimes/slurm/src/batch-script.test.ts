@@ -35,9 +35,12 @@ describe("sbatch arguments", () => {
       resources: { cpu: 1.5, memoryBytes: 8 * 1024 ** 3, gpu: 2, gpuType: "a100" },
       timeoutMs: 3_600_000,
     } as Partial<Step>);
-    expect(sbatchArgs(step, "train[1]", files, { partition: "gpu", account: "ml" })).toEqual([
+    expect(
+      sbatchArgs(step, { runId: "r", stepKey: "train[1]" }, files, { partition: "gpu", account: "ml" }),
+    ).toEqual([
       "--parsable",
       "--job-name=canal:train[1]",
+      "--comment=canal-run=r",
       `--chdir=${files.dir}`,
       `--output=${files.stdout}`,
       `--error=${files.stderr}`,
@@ -54,14 +57,16 @@ describe("sbatch arguments", () => {
 
   it("queues a job ahead behind the jobs it waits on, its time limit covering its wait", () => {
     const step = stepWith({ timeoutMs: 60_000 } as Partial<Step>);
-    const args = sbatchArgs(step, "next", files, {}, ["12", "13"]);
+    const args = sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}, ["12", "13"]);
     expect(args).toContain("--dependency=afterok:12:13");
     expect(args).toContain(`--time=${timeLimit(60_000 + SLOT_WAIT_MAX_MS)}`);
-    expect(sbatchArgs(step, "next", files, {}).some((a) => a.startsWith("--dependency"))).toBe(false);
+    expect(
+      sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}).some((a) => a.startsWith("--dependency")),
+    ).toBe(false);
   });
 
   it("asks for nothing a step does not", () => {
-    expect(sbatchArgs(stepWith({}), "s", files, {})).toHaveLength(7);
+    expect(sbatchArgs(stepWith({}), { runId: "r", stepKey: "s" }, files, {})).toHaveLength(8);
     expect(timeLimit(0)).toBeUndefined();
     expect(timeLimit(1000)).toBe("2");
   });

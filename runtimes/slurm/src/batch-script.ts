@@ -69,7 +69,7 @@ export function resourceArgs(step: Step, settings: SubmitSettings, waitMs = 0): 
  */
 export function sbatchArgs(
   step: Step,
-  stepKey: string,
+  { runId, stepKey }: { runId: string; stepKey: string },
   files: JobFiles,
   settings: SubmitSettings,
   after: string[] = [],
@@ -77,6 +77,8 @@ export function sbatchArgs(
   return [
     "--parsable",
     `--job-name=canal:${stepKey}`,
+    // The run's id: a run whose driver is gone can still find and cancel its jobs (`canal cancel`).
+    `--comment=${runComment(runId)}`,
     `--chdir=${files.dir}`,
     `--output=${files.stdout}`,
     `--error=${files.stderr}`,
@@ -90,6 +92,9 @@ export function sbatchArgs(
     files.script,
   ];
 }
+
+/** The comment every job of run `runId` carries. */
+export const runComment = (runId: string) => `canal-run=${runId}`;
 
 /** The longest a job queued ahead waits, once started, for the attempt it was queued for. */
 export const SLOT_WAIT_MAX_MS = 120_000;

@@ -22,6 +22,7 @@ import {
   type JobFiles,
   LINGER_MAX_MS,
   resourceArgs,
+  runComment,
   type SubmitSettings,
   sbatchArgs,
   slotScript,
@@ -303,7 +304,7 @@ export class SlurmRuntime implements Runtime {
     }
     const answer = await slurmCommand(
       "sbatch",
-      sbatchArgs(upcoming.step, upcoming.stepKey, files, this.options, slot.after),
+      sbatchArgs(upcoming.step, upcoming, files, this.options, slot.after),
       this.env,
     );
     const jobId = answer.stdout.trim().split(";")[0] ?? "";
@@ -361,6 +362,23 @@ export class SlurmRuntime implements Runtime {
     if (claimed) await slurmCommand("scancel", [jobId], this.env);
     this.live.delete(jobId);
     setTimeout(() => this.remove(slot.files), 2 * LINGER_MAX_MS).unref();
+  }
+
+  /** Cancels the run's jobs still queued or running: they carry its id in their comment. */
+  async endRun(runId: string): Promise<string[]> {
+    const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);
+    if (listed.code !== 0) throw new Error(`squeue failed: ${lastLine(listed.stderr)}`);
+    const comment = runComment(runId);
+    const jobs = listed.stdout
+      .split("\n")
+      .map((line) => line.trim().split(" "))
+      .filter(([id, said]) => id && said === comment)
+      .map(([id]) => id as string);
+    if (jobs.length) {
+      const cancelled = await slurmCommand("scancel", jobs, this.env);
+      if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
+    }
+    return jobs.map((id) => `Slurm job ${id}`);
   }
 
   /** Cancels jobs still queued or running (a driver that is closing leaves none behind). */
@@ -507,7 +525,7 @@ export class SlurmRuntime implements Runtime {
   }
 
   private async submit(task: StepTask, files: JobFiles, hooks: AttemptHooks): Promise<Submitted> {
-    const args = sbatchArgs(task.step, task.stepKey, files, this.options);
+    const args = sbatchArgs(task.step, task, files, this.options);
     const started = Date.now();
     for (;;) {
       const answer = await slurmCommand("sbatch", args, this.env);

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
-import { placementText, runPipeline } from "@canal/runner";
+import { endLeftovers, placementText, runPipeline } from "@canal/runner";
 import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
@@ -24,6 +24,8 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
 export const cancelHelp = `Usage: canal cancel RUN
 
 Cancels a running run: its steps' processes are ended and the run is recorded as canceled.
+When the \`canal run\` that drove it is gone (killed, its machine rebooted), what the run left
+running on its targets is ended: step processes on this machine, its containers, its Slurm jobs.
 `;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,21 +33,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function cancelCommand(args: string[], io: Io): Promise<number> {
   const [id] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
-  return withWorkspace(io, async ({ metadata }) => {
+  return withWorkspace(io, async (workspace) => {
+    const { metadata } = workspace;
     const run = await metadata.getRun(id);
     if (run.status !== "running" && run.status !== "queued") {
       io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
       return 1;
     }
     if (!run.pid || driverGone(run)) {
-      // The process that drove it is gone (killed, rebooted): record the end it could not.
+      // The process that drove it is gone (killed, rebooted): end what it left running on its
+      // targets (processes, containers, Slurm jobs), and record the end it could not.
+      const { ended, problems } = await endLeftovers(workspace, id, run.runtime);
       await metadata.updateRun(id, {
         status: "canceled",
         endedAt: Date.now(),
         error: "canceled after its driver process ended",
       });
-      io.stdout(`run ${id} canceled (its driver process had already ended)\n`);
-      return 0;
+      const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
+      io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
+      for (const problem of problems)
+        io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
+      return problems.length ? 1 : 0;
     }
     process.kill(run.pid, "SIGTERM");
     for (let waited = 0; waited < 30_000; waited += 200) {

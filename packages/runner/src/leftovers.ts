@@ -1,0 +1,38 @@
+import type { Workspace } from "@canal/store";
+import { canalDir } from "./run.js";
+import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+import { workspaceTargets } from "./targets.js";
+
+/** What `endLeftovers` ended, and the targets it could not ask. */
+export interface Leftovers {
+  ended: string[];
+  problems: string[];
+}
+
+/**
+ * Ends what run `runId` still has running although the process that drove it is gone: on every
+ * target of the workspace whose kind ran it (`runtime` is the run's, e.g. "local" or
+ * "local+slurm"), the target's runtime finds the run's processes, containers or jobs by its id.
+ */
+export async function endLeftovers(
+  workspace: Workspace,
+  runId: string,
+  runtime: string,
+  registry: RuntimeRegistry = runtimeRegistry,
+): Promise<Leftovers> {
+  const kinds = new Set(runtime.split("+"));
+  const result: Leftovers = { ended: [], problems: [] };
+  for (const target of Object.values(workspaceTargets(workspace.config))) {
+    if (!kinds.has(target.kind) || !registry.has(target.kind)) continue;
+    const made = registry.create(new Map(), target, { canalDir: canalDir(workspace) });
+    try {
+      const ended = (await made.endRun?.(runId)) ?? [];
+      result.ended.push(...ended.map((what) => `${what} on target ${target.name}`));
+    } catch (error) {
+      result.problems.push(`target ${target.name}: ${(error as Error).message}`);
+    } finally {
+      await made.close();
+    }
+  }
+  return result;
+}
