@@ -37,9 +37,7 @@ async function waitJob(env, id) {
 function allocations(cluster) {
   const log = readFileSync(join(cluster.root, "slurm/slurmctld.log"), "utf8");
   const times = new Map();
-  for (const [, time, id] of log.matchAll(
-    /^\[([\d-]+T[\d:.]+)\] (?:sched: Allocate|backfill: Started) JobId=(\d+)/gm,
-  ))
+  for (const [, time, id] of log.matchAll(/^\[([\d-]+T[\d:.]+)\] .*?\b(?:Allocate|Started) JobId=(\d+)/gm))
     times.set(id, new Date(time).getTime());
   return times;
 }
@@ -138,7 +136,11 @@ export async function main() {
       const { wall, since, end } = await run();
       const first = firstSubmittedSince(cluster, since);
       const allocated = allocations(cluster).get(first.id);
-      if (allocated === undefined) throw new Error(`slurmctld's log shows no allocation of job ${first.id}`);
+      if (allocated === undefined) {
+        const log = readFileSync(join(cluster.root, "slurm/slurmctld.log"), "utf8");
+        const said = log.split("\n").filter((line) => new RegExp(`JobId=${first.id}\\b`).test(line));
+        throw new Error(`slurmctld's log shows no allocation of job ${first.id}:\n${said.join("\n")}`);
+      }
       side.wall.push(wall);
       side.chain.push(end - allocated);
       side.wait.push(allocated - first.at);

@@ -23,8 +23,9 @@ class Listening implements Runtime {
   ) {
     this.local = new LocalRuntime({ cacheDir });
   }
-  anticipate(upcoming: UpcomingStep): void {
+  anticipate(upcoming: UpcomingStep): boolean {
     this.log.push(`anticipate ${upcoming.stepKey} after ${upcoming.after.join(",")}`);
+    return true;
   }
   dismiss(_runId: string, stepKey: string): void {
     this.log.push(`dismiss ${stepKey}`);

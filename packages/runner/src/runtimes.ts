@@ -135,8 +135,12 @@ class TargetRouter implements Runtime {
       return { status: "failed", error: `step ${task.stepKey} was placed on no target`, retryable: false };
     }
     this.anticipatedOn.delete(`${task.runId}\u0000${task.stepKey}`);
-    // Canceled while waiting (a timeout has not started: the step has not run).
-    if (!(await slots.acquire(hooks.signal))) return { status: "canceled" };
+    // Canceled while waiting (a timeout has not started: the step has not run); what the runtime
+    // queued ahead for it goes now, not when the runtime closes.
+    if (!(await slots.acquire(hooks.signal))) {
+      runtime.dismiss?.(task.runId, task.stepKey);
+      return { status: "canceled" };
+    }
     if (!runtime.queued) hooks.started();
     try {
       return await runtime.execute(task, hooks);
@@ -145,12 +149,16 @@ class TargetRouter implements Runtime {
     }
   }
 
-  anticipate(upcoming: UpcomingStep): void {
+  /** Only a step whose upstreams run on its own target: a runtime can queue behind its own jobs alone. */
+  anticipate(upcoming: UpcomingStep): boolean {
     const name = this.byStep.get(upcoming.step.id);
     const runtime = name === undefined ? undefined : this.runtimes.get(name);
-    if (!runtime?.anticipate) return;
+    if (!runtime?.anticipate) return false;
+    const stepOf = (key: string) => key.replace(/\[\d+\]$/, "");
+    if (upcoming.after.some((key) => this.byStep.get(stepOf(key)) !== name)) return false;
+    if (!runtime.anticipate(upcoming)) return false;
     this.anticipatedOn.set(`${upcoming.runId}\u0000${upcoming.stepKey}`, runtime);
-    runtime.anticipate(upcoming);
+    return true;
   }
 
   dismiss(runId: string, stepKey: string): void {

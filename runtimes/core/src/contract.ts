@@ -23,9 +23,9 @@ export interface Runtime {
   /**
    * Optional. `upcoming` will probably be executed once the attempts it waits on succeed. A runtime
    * whose start-up is slow (a batch scheduler's queue) may queue it ahead, so that it starts as soon
-   * as they end. Either `execute` follows for it, or `dismiss`.
+   * as they end; it returns whether it did. If so, either `execute` follows for it, or `dismiss`.
    */
-  anticipate?(upcoming: UpcomingStep): void;
+  anticipate?(upcoming: UpcomingStep): boolean;
   /** An anticipated step instance will not be executed in this run (cached, skipped, canceled). */
   dismiss?(runId: string, stepKey: string): void;
   /**

@@ -203,14 +203,15 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           const after = (waitsFor.get(dependent) ?? []).filter((d) => !good(d));
           if (after.some((d) => !executing.has(d) && !anticipated.has(d))) continue;
           const instance = instances[position.get(dependent) as number] as StepInstance;
-          anticipated.add(dependent);
-          runtime.anticipate?.({
+          const taken = runtime.anticipate?.({
             runId: options.runId,
             stepKey: dependent,
             step: instance.step,
             environment: instance.step.environment ? environments.get(instance.step.environment) : undefined,
             after,
           });
+          if (!taken) continue;
+          anticipated.add(dependent);
         }
         visit(dependent);
       }
@@ -481,6 +482,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       const attemptAbort = new AbortController();
       const onCancel = () => attemptAbort.abort("canceled");
       cancel.signal.addEventListener("abort", onCancel);
+      // Canceled while its inputs were copied in: the listener came too late to hear it.
+      if (cancel.signal.aborted) onCancel();
       // The timeout counts from the attempt's start: at once, or when a queued runtime says so.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const startClock = () => {

@@ -59,6 +59,7 @@ describe("sbatch arguments", () => {
     const step = stepWith({ timeoutMs: 60_000 } as Partial<Step>);
     const args = sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}, ["12", "13"]);
     expect(args).toContain("--dependency=afterok:12:13");
+    expect(args).toContain("--kill-on-invalid-dep=yes");
     expect(args).toContain(`--time=${timeLimit(60_000 + SLOT_WAIT_MAX_MS)}`);
     expect(
       sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}).some((a) => a.startsWith("--dependency")),
@@ -151,7 +152,7 @@ describe("the scripts, run by /bin/sh", () => {
   it("gives up a job queued ahead that no attempt comes to, claiming it so none is handed over late", async () => {
     const job = jobIn();
     writeFileSync(job.script, slotScript(job, 50));
-    expect((await run(job.script)).code).toBe(0);
+    expect((await run(job.script)).code).toBe(1);
     expect(existsSync(job.claim)).toBe(true);
     expect(existsSync(job.exit)).toBe(false);
   });

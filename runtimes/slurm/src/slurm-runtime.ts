@@ -98,6 +98,8 @@ export interface SlurmRuntimeStats {
 }
 
 const UNREACHABLE_RETRY_MS = 250;
+/** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
+const NEVER_SATISFIED = "DependencyNeverSatisfied";
 /** How often the job's exit file and logs are looked at (a stat, far cheaper than asking slurmctld). */
 const EXIT_CHECK_MS = 10;
 /** How long a job we cancelled may take to end before the attempt is reported ended anyway. */
@@ -157,14 +159,8 @@ export class SlurmRuntime implements Runtime {
     // registered it); else this attempt's job is registered before the first await.
     let jobOf = this.jobsOf.get(id);
     if (slot) {
-      const ahead = await this.takeSlot(slot);
-      if (ahead) {
-        try {
-          return await this.executeIn(task, hooks, slot.files, ahead);
-        } finally {
-          this.jobEnded(ahead, slot.files);
-        }
-      }
+      const handed = await this.handOver(task, hooks, slot);
+      if (handed) return handed;
       // Not usable (an upstream attempt failed, it gave up waiting): a job of its own, as usual.
       jobOf = undefined;
     }
@@ -201,6 +197,11 @@ export class SlurmRuntime implements Runtime {
       jobId = submitted.jobId;
       jobOf.resolve(jobId);
       this.live.add(jobId);
+      // Closed while sbatch ran: close() could not see this job.
+      if (this.closed) {
+        await slurmCommand("scancel", [jobId], this.env);
+        return aborted(task, hooks);
+      }
       this.running.set(jobId, files);
       if (this.awaited.has(jobId)) this.release(files);
       return await this.follow(task, hooks, files, prepared, jobId);
@@ -210,26 +211,52 @@ export class SlurmRuntime implements Runtime {
     }
   }
 
-  /** Runs the attempt in the job queued ahead for it: its script is handed over, no sbatch. */
-  private async executeIn(
+  /**
+   * Runs the attempt in the job queued ahead for it: its script is prepared first (a virtualenv may
+   * take minutes, while that job may already hold its node), then the job is claimed and the
+   * script handed over. Undefined when the job cannot take it: the attempt needs a job of its own.
+   */
+  private async handOver(
     task: StepTask,
     hooks: AttemptHooks,
-    files: JobFiles,
-    jobId: string,
-  ): Promise<AttemptResult> {
+    slot: Slot,
+  ): Promise<AttemptResult | undefined> {
+    const jobId = await this.usableSlot(slot);
+    if (!jobId) return undefined;
+    const { files } = slot;
+    const ready = `${files.assign}.ready`;
     let prepared: Prepared;
     try {
-      prepared = await this.prepare(task, files, files.assign);
+      prepared = await this.prepare(task, files, ready);
     } catch (error) {
-      await slurmCommand("scancel", [jobId], this.env);
+      await this.cancelSlot(slot, jobId);
       return {
         status: "failed",
         error: `step ${task.stepKey}: ${(error as Error).message}`,
         retryable: false,
       };
     }
+    if (hooks.signal.aborted || this.closed) {
+      await this.cancelSlot(slot, jobId);
+      return aborted(task, hooks);
+    }
+    try {
+      mkdirSync(files.claim);
+    } catch {
+      // It gave up waiting meanwhile (and failed, so nothing queued behind it starts).
+      this.live.delete(jobId);
+      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      return undefined;
+    }
+    renameSync(ready, files.assign);
+    this.running.set(jobId, files);
+    if (this.awaited.has(jobId)) this.release(files);
     this.stats.usedAhead++;
-    return await this.follow(task, hooks, files, prepared, jobId);
+    try {
+      return await this.follow(task, hooks, files, prepared, jobId);
+    } finally {
+      this.jobEnded(jobId, files);
+    }
   }
 
   /** After an attempt: a job whose step ended lingers until the next submission (see batchScript); its files go once it surely ended. */
@@ -247,14 +274,15 @@ export class SlurmRuntime implements Runtime {
    * Queues `upcoming` ahead: a job that waits (`afterok`) on the jobs of the attempts it waits on,
    * so that Slurm starts it the moment they end; the attempt is handed to it when execute() comes.
    */
-  anticipate(upcoming: UpcomingStep): void {
+  anticipate(upcoming: UpcomingStep): boolean {
     const id = slotId(upcoming.runId, upcoming.stepKey);
-    if (this.closed || this.slots.has(id) || upcoming.environment?.kind === "IMAGE") return;
+    if (this.slots.has(id)) return true;
+    if (this.closed || upcoming.environment?.kind === "IMAGE") return false;
     let files: JobFiles;
     try {
       files = this.jobFiles(upcoming.runId, `${upcoming.stepKey}.ahead`);
     } catch {
-      return; // execute() reports an unwritable shared directory
+      return false; // execute() reports an unwritable shared directory
     }
     const upstream = upcoming.after.map((key) => this.jobOf(slotId(upcoming.runId, key)).promise);
     const slot: Slot = {
@@ -271,6 +299,7 @@ export class SlurmRuntime implements Runtime {
     void slot.job.then((jobId) => jobOf.resolve(jobId));
     this.submissions.add(slot.job);
     void slot.job.finally(() => this.submissions.delete(slot.job));
+    return true;
   }
 
   dismiss(runId: string, stepKey: string): void {
@@ -323,8 +352,8 @@ export class SlurmRuntime implements Runtime {
     return jobId;
   }
 
-  /** The slot's job id if the attempt can run in it: queued, its upstream attempts succeeded, not given up. */
-  private async takeSlot(slot: Slot): Promise<string | undefined> {
+  /** The slot's job id if the attempt can run in it: queued, and the attempts it waits on succeeded. */
+  private async usableSlot(slot: Slot): Promise<string | undefined> {
     // Every attempt it waits on has ended: one that never reached this runtime never will.
     for (const key of slot.afterKeys) this.jobsOf.get(slotId(slot.runId, key))?.resolve(undefined);
     const jobId = await slot.job;
@@ -332,17 +361,7 @@ export class SlurmRuntime implements Runtime {
       this.remove(slot.files);
       return undefined;
     }
-    const usable = slot.after.every((upstream) => this.succeeded.has(upstream));
-    if (usable) {
-      try {
-        mkdirSync(slot.files.claim);
-        this.running.set(jobId, slot.files);
-        if (this.awaited.has(jobId)) this.release(slot.files);
-        return jobId;
-      } catch {
-        // It gave up waiting.
-      }
-    }
+    if (slot.after.every((upstream) => this.succeeded.has(upstream))) return jobId;
     await this.cancelSlot(slot, jobId);
     return undefined;
   }
@@ -352,16 +371,33 @@ export class SlurmRuntime implements Runtime {
     void slot.job.then((jobId) => (jobId ? this.cancelSlot(slot, jobId) : this.remove(slot.files)));
   }
 
+  /**
+   * Ends a job queued ahead that will get no attempt. It is handed a script that fails at once,
+   * so it ends even if scancel does not get through (slurmctld restarting); failing, it starts
+   * nothing queued behind it.
+   */
   private async cancelSlot(slot: Slot, jobId: string): Promise<void> {
-    let claimed = true;
+    const { files } = slot;
     try {
-      mkdirSync(slot.files.claim);
+      mkdirSync(files.claim);
     } catch {
-      claimed = false; // it gave up and ended by itself
+      // It gave up and failed by itself.
+      this.live.delete(jobId);
+      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      return;
     }
-    if (claimed) await slurmCommand("scancel", [jobId], this.env);
+    try {
+      writeFileSync(`${files.assign}.tmp`, "exit 1\n");
+      renameSync(`${files.assign}.tmp`, files.assign);
+    } catch {
+      // Its folder is gone: scancel alone.
+    }
+    const answer = await slurmCommand("scancel", [jobId], this.env);
+    // Unless this scancel got through, the job may still start and read its failing script: its
+    // files and its place in close()'s scancel stay.
+    if (answer.code !== 0) return;
     this.live.delete(jobId);
-    setTimeout(() => this.remove(slot.files), 2 * LINGER_MAX_MS).unref();
+    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
   }
 
   /** Cancels the run's jobs still queued or running: they carry its id in their comment. */
@@ -635,7 +671,9 @@ export class SlurmRuntime implements Runtime {
         }
       } else if (info) {
         unreachableSince = undefined;
-        if (isTerminal(info.state) || info.state === "VANISHED") {
+        const stuck = info.state === "PENDING" && info.reason === NEVER_SATISFIED;
+        if (stuck) await slurmCommand("scancel", [jobId], this.env);
+        if (isTerminal(info.state) || info.state === "VANISHED" || stuck) {
           // The batch script may have written its exit file just before the job ended.
           if (!hooks.signal.aborted && exitStatus(files) !== undefined) continue;
           drain();
@@ -678,6 +716,13 @@ export class SlurmRuntime implements Runtime {
       return {
         status: "timed-out",
         error: `step ${key} timed out: Slurm ended job ${jobId} at its time limit`,
+      };
+    }
+    if (info.reason === NEVER_SATISFIED) {
+      return {
+        status: "failed",
+        error: `step ${key}: Slurm job ${jobId}, queued ahead behind the job of a step it depends on, could not start because that job did not end COMPLETED; the attempt is retried in a job of its own if the step allows`,
+        retryable: true,
       };
     }
     if (info.state === "VANISHED") {
