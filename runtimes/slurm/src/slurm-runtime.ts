@@ -17,6 +17,7 @@ import {
   workerEntrypoint,
 } from "@canal/runtime-core";
 import { pythonEnvironment } from "@canal/runtime-local";
+import { attemptResult, NEVER_SATISFIED } from "./attempt-result.js";
 import {
   batchScript,
   type JobFiles,
@@ -27,7 +28,7 @@ import {
   sbatchArgs,
   slotScript,
 } from "./batch-script.js";
-import { isTerminal, type JobInfo, parseJob, SCHEDULER_ENDED } from "./job-state.js";
+import { isTerminal, type JobInfo, parseJob } from "./job-state.js";
 import { LogTail } from "./log-tail.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
 
@@ -98,8 +99,6 @@ export interface SlurmRuntimeStats {
 }
 
 const UNREACHABLE_RETRY_MS = 250;
-/** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
-const NEVER_SATISFIED = "DependencyNeverSatisfied";
 /** How often the job's exit file and logs are looked at (a stat, far cheaper than asking slurmctld). */
 const EXIT_CHECK_MS = 10;
 /** How long a job we cancelled may take to end before the attempt is reported ended anyway. */
@@ -711,74 +710,13 @@ export class SlurmRuntime implements Runtime {
     stderrTail: string,
   ): AttemptResult {
     if (hooks.signal.aborted) return aborted(task, hooks);
-    const key = task.stepKey;
-    if (info.state === "TIMEOUT") {
-      return {
-        status: "timed-out",
-        error: `step ${key} timed out: Slurm ended job ${jobId} at its time limit`,
-      };
-    }
-    if (info.reason === NEVER_SATISFIED) {
-      return {
-        status: "failed",
-        error: `step ${key}: Slurm job ${jobId}, queued ahead behind the job of a step it depends on, could not start because that job did not end COMPLETED; the attempt is retried in a job of its own if the step allows`,
-        retryable: true,
-      };
-    }
-    if (info.state === "VANISHED") {
-      return {
-        status: "failed",
-        error: `step ${key}: Slurm no longer knows job ${jobId} and it left no exit status (the controller lost it); the attempt is retried if the step allows`,
-        retryable: true,
-      };
-    }
-    const why = SCHEDULER_ENDED[info.state];
-    if (why) {
-      return {
-        status: "failed",
-        error: `step ${key}: Slurm job ${jobId} ended ${info.state}: ${why}${info.reason && info.reason !== "None" ? ` (${info.reason})` : ""}; the attempt is retryable`,
-        retryable: true,
-      };
-    }
-    if (info.state === "OUT_OF_MEMORY") {
-      return {
-        status: "failed",
-        error: `step ${key}: Slurm job ${jobId} ran out of memory; ask for more (resources.memory) or use less`,
-        retryable: false,
-      };
-    }
-    if (prepared.resultFile && existsSync(prepared.resultFile)) {
-      try {
-        return JSON.parse(readFileSync(prepared.resultFile, "utf8")) as AttemptResult;
-      } catch (error) {
-        return {
-          status: "failed",
-          error: `step ${key}: the result of job ${jobId} is unreadable: ${(error as Error).message}`,
-          retryable: true,
-        };
-      }
-    }
-    const last = stderrTail.trim().split("\n").slice(-3).join("\n");
-    if (info.state === "COMPLETED" && info.exitCode === 0 && !prepared.resultFile) {
-      return { status: "succeeded", values: {}, returned: {} };
-    }
-    if (info.exitCode === 127 && !prepared.resultFile) {
-      const word = prepared.shown.trim().split(/\s+/)[0];
-      return {
-        status: "failed",
-        exitCode: 127,
-        error: `step ${key}: command not found (${last.split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
-        retryable: false,
-      };
-    }
-    const ended =
-      info.signal !== 0 ? `was killed by signal ${info.signal}` : `exited with status ${info.exitCode}`;
-    return {
-      status: "failed",
-      exitCode: info.exitCode,
-      error: `step ${key}: \`${prepared.shown}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
-      retryable: true,
-    };
+    return attemptResult(task.stepKey, {
+      jobId,
+      info,
+      shown: prepared.shown,
+      resultFile: prepared.resultFile,
+      stderrTail,
+    });
   }
 }
 

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { attemptResult, type JobEnd } from "./attempt-result.js";
+
+const end = (state: string, fields: Partial<JobEnd["info"]> & Partial<Omit<JobEnd, "info">> = {}): JobEnd => {
+  const { exitCode = 0, signal = 0, reason = "None", ...rest } = fields;
+  return {
+    jobId: "7",
+    shown: "python3 train.py",
+    stderrTail: "",
+    info: { state, exitCode, signal, reason },
+    ...rest,
+  };
+};
+
+describe("how a job's end maps to the attempt", () => {
+  const dir = mkdtempSync(join(tmpdir(), "canal-attempt-result-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("succeeds on exit status 0, and takes a TypeScript step's result from the worker", () => {
+    expect(attemptResult("s", end("COMPLETED"))).toEqual({ status: "succeeded", values: {}, returned: {} });
+    const resultFile = join(dir, "result.json");
+    writeFileSync(resultFile, JSON.stringify({ status: "succeeded", values: { n: 1 }, returned: {} }));
+    expect(attemptResult("s", end("COMPLETED", { resultFile }))).toMatchObject({ values: { n: 1 } });
+    writeFileSync(resultFile, "{");
+    expect(attemptResult("s", end("COMPLETED", { resultFile }))).toMatchObject({
+      status: "failed",
+      retryable: true,
+    });
+  });
+
+  it("makes what the scheduler did retryable, and says which", () => {
+    for (const state of ["NODE_FAIL", "PREEMPTED", "CANCELLED"]) {
+      expect(attemptResult("s", end(state))).toMatchObject({
+        status: "failed",
+        retryable: true,
+        error: expect.stringContaining(`Slurm job 7 ended ${state}`),
+      });
+    }
+    expect(attemptResult("s", end("VANISHED"))).toMatchObject({ retryable: true });
+    expect(attemptResult("s", end("CANCELLED", { reason: "DependencyNeverSatisfied" }))).toMatchObject({
+      retryable: true,
+      error: expect.stringContaining("could not start because that job did not end COMPLETED"),
+    });
+    expect(attemptResult("s", end("TIMEOUT"))).toMatchObject({ status: "timed-out" });
+  });
+
+  it("does not retry running out of memory or a command that is not there", () => {
+    expect(attemptResult("s", end("OUT_OF_MEMORY"))).toMatchObject({
+      retryable: false,
+      error: "step s: Slurm job 7 ran out of memory; ask for more (resources.memory) or use less",
+    });
+    expect(
+      attemptResult("s", end("FAILED", { exitCode: 127, stderrTail: "sh: 1: python3: not found\n" })),
+    ).toMatchObject({ exitCode: 127, retryable: false, error: expect.stringContaining("install `python3`") });
+  });
+
+  it("quotes the command, its status or signal and the end of stderr for a step's own failure", () => {
+    expect(attemptResult("s", end("FAILED", { exitCode: 3, stderrTail: "a\nb\nc\nd\n" }))).toEqual({
+      status: "failed",
+      exitCode: 3,
+      error: "step s: `python3 train.py` exited with status 3 (Slurm job 7):\nb\nc\nd",
+      retryable: true,
+    });
+    expect(attemptResult("s", end("FAILED", { signal: 9 }))).toMatchObject({
+      error: expect.stringContaining("was killed by signal 9"),
+    });
+  });
+});

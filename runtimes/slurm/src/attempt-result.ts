@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from "node:fs";
+import type { AttemptResult } from "@canal/runtime-core";
+import { type JobInfo, SCHEDULER_ENDED } from "./job-state.js";
+
+/** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
+export const NEVER_SATISFIED = "DependencyNeverSatisfied";
+
+/** How one attempt's job ended, as the runtime saw it. */
+export interface JobEnd {
+  jobId: string;
+  info: JobInfo;
+  /** The step's command as the user wrote it, rendered (for messages). */
+  shown: string;
+  /** A TypeScript step's result file, written by the worker entrypoint. */
+  resultFile?: string | undefined;
+  /** The end of the job's stderr. */
+  stderrTail: string;
+}
+
+/**
+ * The attempt's result from its job's end (the README's table): the scheduler's doing is a
+ * retryable failure, running out of memory and a missing command are not, a TypeScript step's
+ * result is the worker's.
+ */
+export function attemptResult(key: string, end: JobEnd): AttemptResult {
+  const { jobId, info, shown, resultFile } = end;
+  if (info.state === "TIMEOUT") {
+    return {
+      status: "timed-out",
+      error: `step ${key} timed out: Slurm ended job ${jobId} at its time limit`,
+    };
+  }
+  if (info.reason === NEVER_SATISFIED) {
+    return {
+      status: "failed",
+      error: `step ${key}: Slurm job ${jobId}, queued ahead behind the job of a step it depends on, could not start because that job did not end COMPLETED; the attempt is retried in a job of its own if the step allows`,
+      retryable: true,
+    };
+  }
+  if (info.state === "VANISHED") {
+    return {
+      status: "failed",
+      error: `step ${key}: Slurm no longer knows job ${jobId} and it left no exit status (the controller lost it); the attempt is retried if the step allows`,
+      retryable: true,
+    };
+  }
+  const why = SCHEDULER_ENDED[info.state];
+  if (why) {
+    return {
+      status: "failed",
+      error: `step ${key}: Slurm job ${jobId} ended ${info.state}: ${why}${info.reason && info.reason !== "None" ? ` (${info.reason})` : ""}; the attempt is retryable`,
+      retryable: true,
+    };
+  }
+  if (info.state === "OUT_OF_MEMORY") {
+    return {
+      status: "failed",
+      error: `step ${key}: Slurm job ${jobId} ran out of memory; ask for more (resources.memory) or use less`,
+      retryable: false,
+    };
+  }
+  if (resultFile && existsSync(resultFile)) {
+    try {
+      return JSON.parse(readFileSync(resultFile, "utf8")) as AttemptResult;
+    } catch (error) {
+      return {
+        status: "failed",
+        error: `step ${key}: the result of job ${jobId} is unreadable: ${(error as Error).message}`,
+        retryable: true,
+      };
+    }
+  }
+  const last = end.stderrTail.trim().split("\n").slice(-3).join("\n");
+  if (info.state === "COMPLETED" && info.exitCode === 0 && !resultFile) {
+    return { status: "succeeded", values: {}, returned: {} };
+  }
+  if (info.exitCode === 127 && !resultFile) {
+    const word = shown.trim().split(/\s+/)[0];
+    return {
+      status: "failed",
+      exitCode: 127,
+      error: `step ${key}: command not found (${last.split("\n").pop() ?? word}); install \`${word}\` or fix the step's \`run\``,
+      retryable: false,
+    };
+  }
+  const ended =
+    info.signal !== 0 ? `was killed by signal ${info.signal}` : `exited with status ${info.exitCode}`;
+  return {
+    status: "failed",
+    exitCode: info.exitCode,
+    error: `step ${key}: \`${shown}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
+    retryable: true,
+  };
+}
