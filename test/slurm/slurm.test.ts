@@ -30,12 +30,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
     await cluster?.stop();
   });
 
-  runtimeConformance("slurm", slurmRuntime, {
-    skip: {
-      "large-output":
-        "it moves 1 GiB through the store while sampling the orchestrator's memory, which no Slurm job touches; the local runtime covers it, and it would spend most of this suite's time budget",
-    },
-  });
+  runtimeConformance("slurm", slurmRuntime);
 
   /** A workspace and a runtime in it; `close` frees both. */
   function open(make: (dir: string) => Runtime) {
