@@ -236,7 +236,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
       : "/usr/bin/python3 cannot import sklearn and pandas (apt-get install python3-sklearn python3-pandas python3-venv)";
 
   it.skipIf(sklearn)(
-    `runs the flagship example with the same output digests as on local, from one compiled artifact${sklearn ? ` [skipped: ${sklearn}]` : ""}`,
+    `runs the flagship example with the same output digests as on local, from one compiled artifact, and reuses local's cache${sklearn ? ` [skipped: ${sklearn}]` : ""}`,
     async () => {
       const dir = copyIris();
       const local = open((cacheDir) => new LocalRuntime({ cacheDir }));
@@ -254,6 +254,17 @@ describe("the Slurm runtime on a one-node cluster", () => {
         expect(onSlurm.run.status, errors(onSlurm.events, "step-failed").join("\n")).toBe("succeeded");
         expect(Object.values(onSlurm.summary.steps).every((s) => s === "succeeded")).toBe(true);
         expect(onSlurm.summary.outputs).toEqual(onLocal.summary.outputs);
+        // Same environment, same cache: Slurm in the local run's workspace reuses every step.
+        const again = slurmRuntime(join(local.dir, "slurm-runtime"));
+        const onSlurmAgain = await runPipeline({
+          workspace: local.workspace,
+          artifactDir,
+          runtime: again,
+          parameters,
+        });
+        await again.close();
+        expect(Object.values(onSlurmAgain.summary.steps).every((s) => s === "cached")).toBe(true);
+        expect(onSlurmAgain.summary.outputs).toEqual(onLocal.summary.outputs);
       } finally {
         await local.close();
         await slurm.close();
