@@ -1,25 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ARTIFACT_FILES } from "@canal/ir";
-import { pythonHelperDir } from "@canal/python";
+import type { AttemptHooks, AttemptResult, Runtime, StepTask, UpcomingStep } from "@canal/runtime-core";
 import {
-  type AttemptHooks,
-  type AttemptResult,
-  materializeSnapshot,
-  type Runtime,
-  renderCommand,
-  type StepTask,
-  shellQuote,
-  stepEnvironment,
-  type UpcomingStep,
-  workerEntrypoint,
-} from "@canal/runtime-core";
-import { pythonEnvironment } from "@canal/runtime-local";
-import { attemptResult, NEVER_SATISFIED } from "./attempt-result.js";
-import {
-  batchScript,
   type JobFiles,
   LINGER_MAX_MS,
   resourceArgs,
@@ -28,9 +11,9 @@ import {
   sbatchArgs,
   slotScript,
 } from "./batch-script.js";
-import { isTerminal, type JobInfo, parseJob } from "./job-state.js";
-import { LogTail } from "./log-tail.js";
+import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
+import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
 
 export interface SlurmRuntimeOptions extends SubmitSettings {
   /**
@@ -51,14 +34,6 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   nodePath?: string;
   /** Keep each job's files in the shared directory after it ended (for debugging). */
   keepJobFiles?: boolean;
-}
-
-/** What a prepared attempt runs inside its job. */
-interface Prepared {
-  command: string;
-  /** For messages: the step's command as the user wrote it, rendered. */
-  shown: string;
-  resultFile?: string;
 }
 
 type Submitted = { jobId: string } | { result: AttemptResult };
@@ -99,10 +74,6 @@ export interface SlurmRuntimeStats {
 }
 
 const UNREACHABLE_RETRY_MS = 250;
-/** How often the job's exit file and logs are looked at (a stat, far cheaper than asking slurmctld). */
-const EXIT_CHECK_MS = 10;
-/** How long a job we cancelled may take to end before the attempt is reported ended anyway. */
-const CANCEL_WAIT_MS = 15_000;
 
 /**
  * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and decides what
@@ -121,9 +92,9 @@ export class SlurmRuntime implements Runtime {
   readonly queued = true;
   private readonly sharedDir: string;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly pollMs: number;
   private readonly graceMs: number;
-  private readonly staged = new Map<string, string>();
+  private readonly scripts: JobScripts;
+  private readonly watch: WatchSettings;
   private readonly live = new Set<string>();
   /** Jobs whose step ended but which wait for their release (see batchScript). */
   private readonly lingering = new Set<JobFiles>();
@@ -144,8 +115,14 @@ export class SlurmRuntime implements Runtime {
     this.sharedDir = resolve(options.sharedDir);
     this.maxParallel = options.maxParallel ?? 32;
     this.env = options.env ?? process.env;
-    this.pollMs = options.pollIntervalMs ?? 100;
     this.graceMs = options.controllerGraceMs ?? 60_000;
+    this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
+    this.watch = {
+      env: this.env,
+      pollMs: options.pollIntervalMs ?? 100,
+      graceMs: this.graceMs,
+      onSucceeded: (jobId) => this.succeeded.add(jobId),
+    };
   }
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
@@ -169,7 +146,7 @@ export class SlurmRuntime implements Runtime {
     }
     let files: JobFiles;
     try {
-      files = this.jobFiles(task.runId, `${task.stepKey}.${task.attempt}`);
+      files = jobFilesIn(this.sharedDir, task.runId, `${task.stepKey}.${task.attempt}`);
     } catch (error) {
       jobOf.resolve(undefined);
       return {
@@ -182,7 +159,7 @@ export class SlurmRuntime implements Runtime {
     try {
       let prepared: Prepared;
       try {
-        prepared = await this.prepare(task, files);
+        prepared = await this.scripts.write(task, files);
       } catch (error) {
         return {
           status: "failed",
@@ -203,7 +180,7 @@ export class SlurmRuntime implements Runtime {
       }
       this.running.set(jobId, files);
       if (this.awaited.has(jobId)) this.release(files);
-      return await this.follow(task, hooks, files, prepared, jobId);
+      return await watchJob(this.watch, task, hooks, files, prepared, jobId);
     } finally {
       jobOf.resolve(undefined);
       this.jobEnded(jobId, files);
@@ -226,7 +203,7 @@ export class SlurmRuntime implements Runtime {
     const ready = `${files.assign}.ready`;
     let prepared: Prepared;
     try {
-      prepared = await this.prepare(task, files, ready);
+      prepared = await this.scripts.write(task, files, ready);
     } catch (error) {
       await this.cancelSlot(slot, jobId);
       return {
@@ -252,7 +229,7 @@ export class SlurmRuntime implements Runtime {
     if (this.awaited.has(jobId)) this.release(files);
     this.stats.usedAhead++;
     try {
-      return await this.follow(task, hooks, files, prepared, jobId);
+      return await watchJob(this.watch, task, hooks, files, prepared, jobId);
     } finally {
       this.jobEnded(jobId, files);
     }
@@ -279,7 +256,7 @@ export class SlurmRuntime implements Runtime {
     if (this.closed || upcoming.environment?.kind === "IMAGE") return false;
     let files: JobFiles;
     try {
-      files = this.jobFiles(upcoming.runId, `${upcoming.stepKey}.ahead`);
+      files = jobFilesIn(this.sharedDir, upcoming.runId, `${upcoming.stepKey}.ahead`);
     } catch {
       return false; // execute() reports an unwritable shared directory
     }
@@ -458,107 +435,6 @@ export class SlurmRuntime implements Runtime {
     if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
   }
 
-  private jobFiles(runId: string, label: string): JobFiles {
-    const name = `${label.replace(/[^\w.-]/g, "_")}.${randomBytes(4).toString("hex")}`;
-    const dir = join(this.sharedDir, "jobs", runId, name);
-    mkdirSync(dir, { recursive: true });
-    return {
-      dir,
-      script: join(dir, "job.sh"),
-      stdout: join(dir, "stdout.log"),
-      stderr: join(dir, "stderr.log"),
-      exit: join(dir, "exit-status"),
-      release: join(dir, "release"),
-      started: join(dir, "started"),
-      assign: join(dir, "attempt.sh"),
-      claim: join(dir, "claimed"),
-    };
-  }
-
-  /**
-   * The artifact as the jobs read it: a copy in the shared directory, named by the hash of its IR
-   * (an artifact never changes once written), made once.
-   */
-  private stageArtifact(artifactDir: string): string {
-    const source = resolve(artifactDir);
-    if (source.startsWith(this.sharedDir + sep)) return source;
-    let staged = this.staged.get(source);
-    if (staged) return staged;
-    const digest = createHash("sha256")
-      .update(readFileSync(join(source, ARTIFACT_FILES.ir)))
-      .digest("hex");
-    staged = join(this.sharedDir, "artifacts", digest.slice(0, 32));
-    if (!existsSync(staged)) {
-      const temp = `${staged}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-      cpSync(source, temp, { recursive: true });
-      try {
-        renameSync(temp, staged);
-      } catch (error) {
-        rmSync(temp, { recursive: true, force: true });
-        if (!existsSync(staged)) throw error;
-      }
-    }
-    this.staged.set(source, staged);
-    return staged;
-  }
-
-  /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
-  private async prepare(task: StepTask, files: JobFiles, scriptPath = files.script): Promise<Prepared> {
-    const artifactDir = this.stageArtifact(task.artifactDir);
-    const nodePath = this.options.nodePath ?? process.execPath;
-    const env: Record<string, string> = {
-      ...stepEnvironment(task),
-      PYTHONPATH: [pythonHelperDir, this.env.PYTHONPATH].filter(Boolean).join(":"),
-      PYTHONUNBUFFERED: "1",
-    };
-    let command: string;
-    let shown: string;
-    let cwd = files.dir;
-    let resultFile: string | undefined;
-    if (task.step.kind === "SCRIPT") {
-      const script = task.step.script;
-      if (!script) throw new Error("the step has no script; recompile the artifact");
-      const environment = task.environment;
-      let binDir: string | undefined;
-      if (environment?.kind === "IMAGE") {
-        throw new Error(
-          `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`,
-        );
-      }
-      // The virtualenv is built in the shared directory, so every node runs the same interpreter.
-      if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
-      else if (environment?.kind === "NODE") binDir = dirname(nodePath);
-      env.PATH = [binDir, this.env.PATH].filter(Boolean).join(":");
-      cwd = join(files.dir, "src");
-      materializeSnapshot(artifactDir, script.snapshot, cwd);
-      shown = renderCommand(task);
-      command = `/bin/sh -c ${shellQuote(shown)}`;
-    } else {
-      const taskFile = join(files.dir, "task.json");
-      resultFile = join(files.dir, "result.json");
-      writeFileSync(taskFile, JSON.stringify({ ...task, artifactDir }));
-      shown = `node worker-main.js ${taskFile}`;
-      command = [nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
-    }
-    const temp = `${scriptPath}.tmp`;
-    writeFileSync(
-      temp,
-      batchScript({
-        env,
-        cwd,
-        command,
-        exitFile: files.exit,
-        releaseFile: files.release,
-        startedFile: files.started,
-      }),
-      {
-        mode: 0o755,
-      },
-    );
-    renameSync(temp, scriptPath);
-    return { command, shown, ...(resultFile ? { resultFile } : {}) };
-  }
-
   private async submit(task: StepTask, files: JobFiles, hooks: AttemptHooks): Promise<Submitted> {
     const args = sbatchArgs(task.step, task, files, this.options);
     const started = Date.now();
@@ -599,146 +475,10 @@ export class SlurmRuntime implements Runtime {
       };
     }
   }
-
-  private async follow(
-    task: StepTask,
-    hooks: AttemptHooks,
-    files: JobFiles,
-    prepared: Prepared,
-    jobId: string,
-  ): Promise<AttemptResult> {
-    const stdout = new LogTail(files.stdout, (text) => hooks.log("stdout", text));
-    const stderr = new LogTail(files.stderr, (text) => hooks.log("stderr", text));
-    const drain = () => {
-      stdout.tail();
-      stderr.tail();
-    };
-    let cancelledAt: number | undefined;
-    let lastCancel = 0;
-    let unreachableSince: number | undefined;
-    let lastAsked = 0;
-    let asking: Promise<JobInfo | "unreachable" | undefined> | undefined;
-    let answer: JobInfo | "unreachable" | undefined;
-    let running = false;
-    for (;;) {
-      drain();
-      if (!running && existsSync(files.started)) {
-        running = true;
-        hooks.started();
-      }
-      // The exit file is the fastest sign that the step ended (Slurm reports COMPLETED only
-      // after its epilog), and the only one left if the controller forgot the job.
-      const status = hooks.signal.aborted ? undefined : exitStatus(files);
-      if (status !== undefined) {
-        if (status === 0) this.succeeded.add(jobId);
-        drain();
-        const state = status === 0 ? "COMPLETED" : "FAILED";
-        return this.result(
-          task,
-          hooks,
-          jobId,
-          { state, exitCode: status, signal: 0, reason: "" },
-          prepared,
-          stderr.last,
-        );
-      }
-      if (hooks.signal.aborted && Date.now() - lastCancel > 2000) {
-        // Sent again while the job lives: slurmctld may have been down for the first one.
-        cancelledAt ??= Date.now();
-        lastCancel = Date.now();
-        await slurmCommand("scancel", [jobId], this.env);
-      }
-      if (!asking && Date.now() - lastAsked >= this.pollMs) {
-        lastAsked = Date.now();
-        asking = this.jobState(jobId, files).then((info) => {
-          answer = info;
-          asking = undefined;
-          return info;
-        });
-      }
-      const info = answer;
-      answer = undefined;
-      if (info === "unreachable") {
-        unreachableSince ??= Date.now();
-        if (Date.now() - unreachableSince > this.graceMs) {
-          drain();
-          return {
-            status: "failed",
-            error: `step ${task.stepKey}: slurmctld could not be reached for ${Math.round(this.graceMs / 1000)} s while job ${jobId} ran; the attempt is given up, and retried if the step allows`,
-            retryable: true,
-          };
-        }
-      } else if (info) {
-        unreachableSince = undefined;
-        const stuck = info.state === "PENDING" && info.reason === NEVER_SATISFIED;
-        if (stuck) await slurmCommand("scancel", [jobId], this.env);
-        if (isTerminal(info.state) || info.state === "VANISHED" || stuck) {
-          // The batch script may have written its exit file just before the job ended.
-          if (!hooks.signal.aborted && exitStatus(files) !== undefined) continue;
-          drain();
-          return this.result(task, hooks, jobId, info, prepared, stderr.last);
-        }
-      }
-      if (cancelledAt !== undefined && Date.now() - cancelledAt > CANCEL_WAIT_MS) {
-        hooks.log("stderr", `job ${jobId} did not end within ${CANCEL_WAIT_MS / 1000} s of scancel\n`);
-        return aborted(task, hooks);
-      }
-      await sleep(EXIT_CHECK_MS);
-    }
-  }
-
-  /** The job as slurmctld reports it; "VANISHED" when it no longer knows it (or knows another job by its id). */
-  private async jobState(jobId: string, files: JobFiles): Promise<JobInfo | "unreachable" | undefined> {
-    const answer = await slurmCommand("scontrol", ["show", "job", "-o", jobId], this.env);
-    const vanished = { state: "VANISHED", exitCode: 0, signal: 0, reason: "" };
-    if (answer.code === 0) {
-      const info = parseJob(answer.stdout);
-      // A controller that lost its state hands out job ids again: the id may now name another job.
-      if (info?.command && !/\s/.test(files.script) && info.command !== files.script) return vanished;
-      return info;
-    }
-    if (/Invalid job id/i.test(answer.stderr)) return vanished;
-    return "unreachable";
-  }
-
-  private result(
-    task: StepTask,
-    hooks: AttemptHooks,
-    jobId: string,
-    info: JobInfo,
-    prepared: Prepared,
-    stderrTail: string,
-  ): AttemptResult {
-    if (hooks.signal.aborted) return aborted(task, hooks);
-    return attemptResult(task.stepKey, {
-      jobId,
-      info,
-      shown: prepared.shown,
-      resultFile: prepared.resultFile,
-      stderrTail,
-    });
-  }
-}
-
-/** The exit status the batch script wrote; undefined before it did (or while it writes). */
-function exitStatus(files: JobFiles): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(files.exit, "utf8");
-  } catch {
-    return undefined;
-  }
-  return /^\d+\n$/.test(text) ? Number(text) : undefined;
 }
 
 function slotId(runId: string, stepKey: string): string {
   return `${runId}\u0000${stepKey}`;
-}
-
-function aborted(task: StepTask, hooks: AttemptHooks): AttemptResult {
-  return hooks.signal.reason === "timeout"
-    ? { status: "timed-out", error: `step ${task.stepKey} timed out` }
-    : { status: "canceled" };
 }
 
 function partitionArgs(settings: SubmitSettings): string[] {

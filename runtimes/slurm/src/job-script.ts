@@ -1,0 +1,134 @@
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { ARTIFACT_FILES } from "@canal/ir";
+import { pythonHelperDir } from "@canal/python";
+import {
+  materializeSnapshot,
+  renderCommand,
+  type StepTask,
+  shellQuote,
+  stepEnvironment,
+  workerEntrypoint,
+} from "@canal/runtime-core";
+import { pythonEnvironment } from "@canal/runtime-local";
+import { batchScript, type JobFiles } from "./batch-script.js";
+
+/** What a prepared attempt runs inside its job. */
+export interface Prepared {
+  command: string;
+  /** For messages: the step's command as the user wrote it, rendered. */
+  shown: string;
+  resultFile?: string;
+}
+
+/** A new job's folder, `<sharedDir>/jobs/<run id>/<label>.<random>`, and the paths of its files. */
+export function jobFilesIn(sharedDir: string, runId: string, label: string): JobFiles {
+  const name = `${label.replace(/[^\w.-]/g, "_")}.${randomBytes(4).toString("hex")}`;
+  const dir = join(sharedDir, "jobs", runId, name);
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    script: join(dir, "job.sh"),
+    stdout: join(dir, "stdout.log"),
+    stderr: join(dir, "stderr.log"),
+    exit: join(dir, "exit-status"),
+    release: join(dir, "release"),
+    started: join(dir, "started"),
+    assign: join(dir, "attempt.sh"),
+    claim: join(dir, "claimed"),
+  };
+}
+
+/**
+ * Writes what a job runs for one attempt, from the artifact staged in the shared directory: the
+ * step's snapshot and rendered command, or the worker entrypoint with the task as a file.
+ */
+export class JobScripts {
+  private readonly staged = new Map<string, string>();
+
+  /** `env`: the Slurm commands' environment (its PATH and PYTHONPATH reach the jobs). */
+  constructor(
+    private readonly sharedDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly nodePath: string = process.execPath,
+  ) {}
+
+  /**
+   * The artifact as the jobs read it: a copy in the shared directory, named by the hash of its IR
+   * (an artifact never changes once written), made once.
+   */
+  stage(artifactDir: string): string {
+    const source = resolve(artifactDir);
+    if (source.startsWith(this.sharedDir + sep)) return source;
+    let staged = this.staged.get(source);
+    if (staged) return staged;
+    const digest = createHash("sha256")
+      .update(readFileSync(join(source, ARTIFACT_FILES.ir)))
+      .digest("hex");
+    staged = join(this.sharedDir, "artifacts", digest.slice(0, 32));
+    if (!existsSync(staged)) {
+      const temp = `${staged}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+      cpSync(source, temp, { recursive: true });
+      try {
+        renameSync(temp, staged);
+      } catch (error) {
+        rmSync(temp, { recursive: true, force: true });
+        if (!existsSync(staged)) throw error;
+      }
+    }
+    this.staged.set(source, staged);
+    return staged;
+  }
+
+  /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
+  async write(task: StepTask, files: JobFiles, scriptPath = files.script): Promise<Prepared> {
+    const artifactDir = this.stage(task.artifactDir);
+    const env: Record<string, string> = {
+      ...stepEnvironment(task),
+      PYTHONPATH: [pythonHelperDir, this.env.PYTHONPATH].filter(Boolean).join(":"),
+      PYTHONUNBUFFERED: "1",
+    };
+    let command: string;
+    let shown: string;
+    let cwd = files.dir;
+    let resultFile: string | undefined;
+    if (task.step.kind === "SCRIPT") {
+      const script = task.step.script;
+      if (!script) throw new Error("the step has no script; recompile the artifact");
+      const environment = task.environment;
+      let binDir: string | undefined;
+      if (environment?.kind === "IMAGE") {
+        throw new Error(
+          `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`,
+        );
+      }
+      // The virtualenv is built in the shared directory, so every node runs the same interpreter.
+      if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
+      else if (environment?.kind === "NODE") binDir = dirname(this.nodePath);
+      env.PATH = [binDir, this.env.PATH].filter(Boolean).join(":");
+      cwd = join(files.dir, "src");
+      materializeSnapshot(artifactDir, script.snapshot, cwd);
+      shown = renderCommand(task);
+      command = `/bin/sh -c ${shellQuote(shown)}`;
+    } else {
+      const taskFile = join(files.dir, "task.json");
+      resultFile = join(files.dir, "result.json");
+      writeFileSync(taskFile, JSON.stringify({ ...task, artifactDir }));
+      shown = `node worker-main.js ${taskFile}`;
+      command = [this.nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
+    }
+    const temp = `${scriptPath}.tmp`;
+    const text = batchScript({
+      env,
+      cwd,
+      command,
+      exitFile: files.exit,
+      releaseFile: files.release,
+      startedFile: files.started,
+    });
+    writeFileSync(temp, text, { mode: 0o755 });
+    renameSync(temp, scriptPath);
+    return { command, shown, ...(resultFile ? { resultFile } : {}) };
+  }
+}
