@@ -11,6 +11,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { isRunning } from "./processes.mjs";
+
+export { isRunning };
 
 export const repoRoot = resolve(import.meta.dirname, "..");
 
@@ -76,29 +79,6 @@ export function makeProject(options: { from?: string; files?: Record<string, str
     writeFileSync(join(dir, path), text);
   }
   return dir;
-}
-
-/**
- * Whether a process is still running. A killed process whose parent has not reaped it yet (a
- * zombie, e.g. under a container's init) has ended: it holds no resources and runs nothing.
- */
-export function isRunning(pid: number): boolean {
-  if (!existsSync("/proc/self/stat")) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return false;
-  }
-  // "pid (comm) S ...": the state follows the command name, which may itself hold spaces or ")".
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }
 
 /** Ids of this machine's processes whose environment has `name=value` (what a step process inherits). */

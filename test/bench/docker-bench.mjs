@@ -5,103 +5,14 @@
 // Reference (same 2-core machine): one trivial container costs ≈0.25 s end to end through the Engine
 // API, ~80% of it the daemon starting it. Bar: Canal's per-step time within 1.2x of a bare container's.
 // Prints a table for people and one `BENCH {json}` line for scripts.
-import { execFileSync, spawn } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HOST_BINDS, HOST_IMAGE, startEngine } from "../docker/engine.mjs";
 import { generateScripts, repo, stepCommand } from "./generate.mjs";
 
 const STEPS = Number(process.env.CANAL_BENCH_DOCKER_STEPS ?? 10);
-const IMAGE = "canal-bench/host:1";
-const BINDS = ["/usr:/usr:ro"];
 const BAR = 1.2;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A dockerd in a scratch directory, on its own socket, without touching the host's network. */
-async function startEngine(root) {
-  if (!existsSync("/usr/sbin/dockerd") && !existsSync("/usr/bin/dockerd")) {
-    execFileSync(
-      "apt-get",
-      ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", "docker.io"],
-      {
-        stdio: "pipe",
-      },
-    );
-  }
-  const socket = join(root, "docker.sock");
-  const log = openSync(join(root, "dockerd.log"), "a");
-  const daemon = spawn(
-    "dockerd",
-    [
-      "--iptables=false",
-      "--ip-forward=false",
-      "--bridge=none",
-      "--data-root",
-      join(root, "docker-data"),
-      "--exec-root",
-      join(root, "docker-exec"),
-      "-H",
-      `unix://${socket}`,
-      "--pidfile",
-      join(root, "docker.pid"),
-    ],
-    { stdio: ["ignore", log, log] },
-  );
-  daemon.on("error", () => {});
-  const cli = (args) =>
-    execFileSync("docker", ["-H", `unix://${socket}`, ...args], { encoding: "utf8", stdio: "pipe" });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      cli(["version"]);
-      break;
-    } catch {
-      if (daemon.exitCode !== null || Date.now() > deadline)
-        throw new Error(
-          `dockerd did not start: ${readFileSync(join(root, "dockerd.log"), "utf8").split("\n").slice(-5).join("\n")}`,
-        );
-      await sleep(100);
-    }
-  }
-  const image = join(root, "image");
-  for (const dir of ["tmp", "proc", "sys", "dev", "etc", "usr", "work"])
-    mkdirSync(join(image, dir), { recursive: true });
-  for (const link of ["bin", "lib", "lib64", "sbin"]) symlinkSync(`usr/${link}`, join(image, link));
-  for (const path of ["/etc/alternatives", "/etc/ld.so.cache"]) {
-    if (existsSync(path)) cpSync(path, join(image, path), { recursive: true, verbatimSymlinks: true });
-  }
-  execFileSync("tar", ["-C", image, "-cf", join(root, "host.tar"), "."]);
-  cli(["import", join(root, "host.tar"), IMAGE]);
-  const stop = async () => {
-    if (daemon.exitCode === null) {
-      const exited = new Promise((resolve) => daemon.once("exit", resolve));
-      process.kill(daemon.pid, "SIGTERM");
-      await exited;
-    }
-    const mounts = readFileSync("/proc/mounts", "utf8")
-      .split("\n")
-      .map((line) => line.split(" ")[1] ?? "")
-      .filter((path) => path === root || path.startsWith(`${root}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const path of mounts) {
-      try {
-        execFileSync("umount", [path], { stdio: "pipe" });
-      } catch {}
-    }
-  };
-  return { socket, stop };
-}
 
 /** The same commands as bare containers: create, start, wait, remove, one after the other. */
 async function bare(docker, dir) {
@@ -109,10 +20,10 @@ async function bare(docker, dir) {
   const t0 = performance.now();
   for (let i = 1; i <= STEPS; i++) {
     const container = await docker.createContainer({
-      Image: IMAGE,
+      Image: HOST_IMAGE,
       Cmd: ["/bin/sh", "-c", stepCommand(`/work/s${i - 1}`, `/work/s${i}`, i)],
       User: `${process.getuid()}:${process.getgid()}`,
-      HostConfig: { Binds: [...BINDS, `${dir}:/work`], NetworkMode: "none" },
+      HostConfig: { Binds: [...HOST_BINDS, `${dir}:/work`], NetworkMode: "none" },
     });
     await container.start();
     const { StatusCode } = await container.wait();
@@ -127,7 +38,7 @@ export async function main() {
   let engine;
   try {
     try {
-      engine = await startEngine(root);
+      engine = await startEngine();
     } catch (error) {
       console.log(`docker bench skipped: dockerd could not be started here: ${error.message}`);
       return;
@@ -149,7 +60,7 @@ export async function main() {
     mkdirSync(ws);
     initWorkspace(ws);
     const workspace = openWorkspace(ws);
-    const runtime = new DockerRuntime({ socket: engine.socket, image: IMAGE, binds: BINDS });
+    const runtime = new DockerRuntime({ socket: engine.socket, image: HOST_IMAGE, binds: HOST_BINDS });
     const canal = async (regenerate) => {
       const t0 = performance.now();
       const { run } = await runPipeline({ workspace, artifactDir, runtime, regenerate });

@@ -1,7 +1,7 @@
 import { DockerRuntime } from "@canal/runtime-docker";
 import { afterAll, beforeAll } from "vitest";
 import { runtimeConformance } from "../conformance/suite.js";
-import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.js";
+import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
 
 let engine: Engine;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject, repoRoot, waitFor } from "../helpers.js";
-import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.js";
+import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 

@@ -11,7 +11,7 @@ import { LocalRuntime } from "@canal/runtime-local";
 import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyIris } from "../helpers.js";
-import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.js";
+import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
 
 /** The flagship's Python steps need scikit-learn and pandas from the host's /usr. */
 function missingPython(): string | undefined {

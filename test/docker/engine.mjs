@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -11,27 +11,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isRunning } from "../helpers.js";
+import { isRunning } from "../processes.mjs";
 
-/** The image tests run steps in: an empty root that borrows the host's /usr (node, python). */
+/** The image tests and the docker benchmark run steps in: an empty root that borrows the host's /usr (node, python). */
 export const HOST_IMAGE = "canal-test/host:1";
-/** Every container the tests start gets the host's /usr, read-only. */
+/** Every container they start gets the host's /usr, read-only. */
 export const HOST_BINDS = ["/usr:/usr:ro"];
 
-/** A dockerd of the tests' own: its own data, exec root and unix socket, and no networking. */
-export interface Engine {
-  root: string;
-  socket: string;
-  /** Runs the docker CLI against this engine. */
-  cli(args: string[]): string;
-  /** Kills the daemon and starts it again on the same socket and data. */
-  restart(): Promise<void>;
-  kill(): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-function ensureDocker(): void {
+function ensureDocker() {
   if (existsSync("/usr/sbin/dockerd") || existsSync("/usr/bin/dockerd")) return;
   try {
     execFileSync(
@@ -40,14 +27,13 @@ function ensureDocker(): void {
       { stdio: "pipe", timeout: 300_000 },
     );
   } catch (error) {
-    const e = error as { stderr?: Buffer; message: string };
     throw new Error(
-      `the docker tests need dockerd, and installing docker.io failed: ${e.stderr?.toString().trim().split("\n").slice(-3).join(" | ") || e.message}`,
+      `dockerd is needed, and installing docker.io failed: ${error.stderr?.toString().trim().split("\n").slice(-3).join(" | ") || error.message}`,
     );
   }
 }
 
-async function until(what: string, ready: () => boolean, log: string, timeoutMs = 30_000): Promise<void> {
+async function until(what, ready, log, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (!ready()) {
     if (Date.now() > deadline) {
@@ -63,13 +49,13 @@ async function until(what: string, ready: () => boolean, log: string, timeoutMs 
  * host's socket, never its networking: no iptables, no forwarding, no bridge) and imports the
  * test image. Fails loudly, with the reason, when any of that is impossible here.
  */
-export async function startEngine(): Promise<Engine> {
+export async function startEngine() {
   ensureDocker();
   const root = mkdtempSync(join(tmpdir(), "canal-dockerd-"));
   const socket = join(root, "docker.sock");
   const log = join(root, "dockerd.log");
-  let daemon: ChildProcess | undefined;
-  const cli = (args: string[]) =>
+  let daemon;
+  const cli = (args) =>
     execFileSync("docker", ["-H", `unix://${socket}`, ...args], { encoding: "utf8", stdio: "pipe" });
   const ready = () => {
     try {
