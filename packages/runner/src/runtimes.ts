@@ -1,4 +1,11 @@
-import type { AttemptHooks, AttemptResult, Runtime, StepTask, UpcomingStep } from "@canal/runtime-core";
+import {
+  type AttemptHooks,
+  type AttemptResult,
+  parseInstanceKey,
+  type Runtime,
+  type StepTask,
+  type UpcomingStep,
+} from "@canal/runtime-core";
 import type { TargetKind } from "@canal/store";
 import { type Target, TargetError } from "./targets.js";
 
@@ -154,8 +161,7 @@ class TargetRouter implements Runtime {
     const name = this.byStep.get(upcoming.step.id);
     const runtime = name === undefined ? undefined : this.runtimes.get(name);
     if (!runtime?.anticipate) return false;
-    const stepOf = (key: string) => key.replace(/\[\d+\]$/, "");
-    if (upcoming.after.some((key) => this.byStep.get(stepOf(key)) !== name)) return false;
+    if (upcoming.after.some((key) => this.byStep.get(parseInstanceKey(key).stepId) !== name)) return false;
     if (!runtime.anticipate(upcoming)) return false;
     this.anticipatedOn.set(`${upcoming.runId}\u0000${upcoming.stepKey}`, runtime);
     return true;

@@ -26,7 +26,7 @@ export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./mater
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
-export { PlanError, planInstances } from "./plan.js";
+export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { WorkerReply, WorkerRequest } from "./worker-main.js";

@@ -11,6 +11,17 @@ export interface StepInstance {
   item?: unknown;
 }
 
+/** An instance's key: the step id, or "train[2]" for the third iteration of its fan-out. */
+export function instanceKey(stepId: string, index: number): string {
+  return index < 0 ? stepId : `${stepId}[${index}]`;
+}
+
+/** The step id and fan-out index a key names; index -1 for a step not under a fan-out. */
+export function parseInstanceKey(key: string): { stepId: string; index: number } {
+  const match = /^(.*)\[(\d+)\]$/.exec(key);
+  return match ? { stepId: match[1] as string, index: Number(match[2]) } : { stepId: key, index: -1 };
+}
+
 export class PlanError extends Error {
   readonly code = "CANAL_PLAN_INVALID";
 }
@@ -67,7 +78,7 @@ export function planInstances(
     }
     const fanOut = step.fanOut ? fanOuts.get(step.fanOut) : undefined;
     if (!fanOut) {
-      instances.push({ step, index: -1, key: step.id });
+      instances.push({ step, index: -1, key: instanceKey(step.id, -1) });
       continue;
     }
     const source = "parameter" in fanOut ? parameters[fanOut.parameter] : JSON.parse(fanOut.literalJson);
@@ -78,7 +89,7 @@ export function planInstances(
       );
     }
     for (const [index, item] of items.entries())
-      instances.push({ step, index, key: `${step.id}[${index}]`, item });
+      instances.push({ step, index, key: instanceKey(step.id, index), item });
   }
   return { instances, skipped };
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
 import { endLeftovers, placementText, runPipeline } from "@canal/runner";
+import { parseInstanceKey } from "@canal/runtime-core";
 import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
@@ -80,9 +81,8 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
   const [runId, stepName] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
   if (!runId || !stepName)
     throw new UsageError("canal why needs a run id and a step, e.g. `canal why run-… train`");
-  const match = /^(.*)\[(\d+)\]$/.exec(stepName);
-  const stepId = match ? (match[1] as string) : stepName;
-  const instance = match ? Number(match[2]) : undefined;
+  const { stepId, index } = parseInstanceKey(stepName);
+  const instance = index < 0 ? undefined : index;
   return withWorkspace(io, async ({ metadata }) => {
     const run = await metadata.getRun(runId);
     const stepRuns = (await metadata.listStepRuns(runId)).filter(
