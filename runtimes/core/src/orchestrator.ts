@@ -6,6 +6,7 @@ import { bindingSource, type Output, type Pipeline, type Type } from "@canal/ir"
 import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
+import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
 import { ReadyQueue } from "./ready-queue.js";
 
@@ -181,53 +182,27 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       // A cancel ends every waiting instance at once; one of them becoming ready afterwards (its
       // last upstream has just stopped) must not be started, nor counted as not started again.
       if (left === 0 && !finished(dependent))
-        (anticipated.has(dependent) ? readyAhead : ready).push(position.get(dependent) as number);
+        (lookahead.has(dependent) ? readyAhead : ready).push(position.get(dependent) as number);
     }
   };
-  // A runtime whose start-up is slow (a batch scheduler's queue) is told which instances come next,
-  // so that it can queue them behind the attempts they wait on (Runtime.anticipate), walked down
-  // from each instance whose attempt starts. At most `limit` at once: a runtime may hold a started
-  // job for each, so no more are told than this run would execute at once.
-  const anticipated = new Set<string>();
-  const executing = new Set<string>();
-  const anticipateAfter = (from: string) => {
-    if (!runtime.anticipate) return;
-    const seen = new Set<string>();
-    const visit = (key: string) => {
-      for (const dependent of dependents.get(key) ?? []) {
-        if (seen.has(dependent)) continue;
-        seen.add(dependent);
-        if (!anticipated.has(dependent)) {
-          if (anticipated.size >= limit || cancel.signal.aborted) continue;
-          if (finished(dependent) || running.has(dependent)) continue;
-          const after = (waitsFor.get(dependent) ?? []).filter((d) => !good(d));
-          if (after.some((d) => !executing.has(d) && !anticipated.has(d))) continue;
-          const instance = instances[position.get(dependent) as number] as StepInstance;
-          const taken = runtime.anticipate?.({
-            runId: options.runId,
-            stepKey: dependent,
-            step: instance.step,
-            environment: instance.step.environment ? environments.get(instance.step.environment) : undefined,
-            after,
-          });
-          if (!taken) continue;
-          anticipated.add(dependent);
-        }
-        visit(dependent);
-      }
-    };
-    visit(from);
-  };
-  /** An anticipated instance that ends without an attempt (cached, skipped, canceled) is dismissed. */
-  const unanticipate = (key: string) => {
-    if (anticipated.delete(key)) runtime.dismiss?.(options.runId, key);
-  };
+  const lookahead = new Lookahead({
+    runId: options.runId,
+    runtime,
+    limit,
+    dependents,
+    waitsFor,
+    instance: (key) => instances[position.get(key) as number] as StepInstance,
+    environment: (instance) =>
+      instance.step.environment ? environments.get(instance.step.environment) : undefined,
+    waiting: (key) => !finished(key) && !running.has(key) && !cancel.signal.aborted,
+    good,
+  });
   let notStarted = instances.length;
   let woken = false;
   let wake: (() => void) | undefined;
   const done = (key: string) => {
     running.delete(key);
-    unanticipate(key);
+    lookahead.forget(key);
     settle(key);
     woken = true;
     wake?.();
@@ -239,7 +214,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       for (const instance of instances) {
         if (finished(instance.key) || running.has(instance.key)) continue;
         summary.steps[instance.key] = "canceled";
-        unanticipate(instance.key);
+        lookahead.forget(instance.key);
         await emit({ type: "step-canceled", ...base(instance) });
       }
       notStarted = 0;
@@ -255,7 +230,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       const blocked = (waitsFor.get(key) ?? []).find((d) => !good(d));
       if (blocked) {
         summary.steps[key] = "skipped";
-        unanticipate(key);
+        lookahead.forget(key);
         await emit({
           type: "step-skipped",
           ...base(instance),
@@ -284,7 +259,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     if (!woken) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
   }
-  for (const key of anticipated) unanticipate(key);
+  lookahead.forgetAll();
   while (removals.size > 0) await Promise.all(removals);
 
   const states = Object.values(summary.steps);
@@ -499,12 +474,10 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           started: startClock,
         });
         // After execute() was called: a runtime queues what comes next behind this attempt.
-        anticipated.delete(instance.key);
-        executing.add(instance.key);
-        anticipateAfter(instance.key);
+        lookahead.executed(instance.key);
         result = await execution;
       } finally {
-        executing.delete(instance.key);
+        lookahead.ended(instance.key);
         clearTimeout(timer);
         cancel.signal.removeEventListener("abort", onCancel);
       }
