@@ -1,8 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { decodePipeline, encodePipeline, pipelineToJson } from "./schema.js";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { FileDigests } from "./file-digests.js";
+import { isDigest } from "./names.js";
+import { decodePipeline, encodePipeline, IrError, pipelineToJson } from "./schema.js";
 import type { BlobRef, Pipeline } from "./types.js";
+import { verifyPipeline } from "./verify.js";
 
 /**
  * The compiled artifact: one directory a runtime needs and nothing else.
@@ -29,7 +41,8 @@ export function sha256(bytes: Uint8Array | string): string {
 /**
  * Writes an artifact to `dir`, replacing what was there as a whole: it is built in a sibling
  * temporary directory and renamed into place, so a reader never sees half an artifact and no blob
- * of an older compile is left behind.
+ * of an older compile is left behind. Compiles into one folder at once each put a whole artifact
+ * in place; the last one stays.
  */
 export function writeArtifact(dir: string, pipeline: Pipeline, blobs: Map<string, BlobSource>): void {
   const target = resolve(dir);
@@ -40,17 +53,46 @@ export function writeArtifact(dir: string, pipeline: Pipeline, blobs: Map<string
       if (sha256(blob.bytes) !== digest) throw new Error(`blob ${digest} does not match its content`);
       writeFileSync(join(staging, ARTIFACT_FILES.blobs, digest), blob.bytes);
     }
-    writeFileSync(join(staging, ARTIFACT_FILES.ir), encodePipeline(pipeline));
+    // pipeline.pb last: a staging folder with one is complete.
     writeFileSync(join(staging, ARTIFACT_FILES.json), pipelineToJson(pipeline));
+    writeFileSync(join(staging, ARTIFACT_FILES.ir), encodePipeline(pipeline));
     mkdirSync(dirname(target), { recursive: true });
-    const previous = `${target}.old-${randomBytes(4).toString("hex")}`;
-    if (existsSync(target)) renameSync(target, previous);
-    renameSync(staging, target);
-    rmSync(previous, { recursive: true, force: true });
+    swapInto(staging, target);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Renames the complete folder `staging` to `target`, moving whatever is there aside first. A
+ * directory cannot be renamed over a non-empty one, so when another writer puts its folder in
+ * place between the two renames, that one is moved aside in turn.
+ */
+export function swapInto(staging: string, target: string): void {
+  for (let attempt = 0; ; attempt++) {
+    const previous = `${target}.old-${randomBytes(4).toString("hex")}`;
+    let moved = false;
+    try {
+      renameSync(target, previous);
+      moved = true;
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+    }
+    try {
+      renameSync(staging, target);
+      return;
+    } catch (error) {
+      const code = errorCode(error);
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt >= 100) throw error;
+    } finally {
+      if (moved) rmSync(previous, { recursive: true, force: true });
+    }
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /** The blob index entry of some bytes. */
@@ -58,9 +100,15 @@ export function blobRef(bytes: Uint8Array, mediaType: string): BlobRef {
   return { sha256: sha256(bytes), size: bytes.length, mediaType };
 }
 
+export type ArtifactErrorCode =
+  | "CANAL_ARTIFACT_NOT_FOUND"
+  | "CANAL_ARTIFACT_UNREADABLE"
+  | "CANAL_ARTIFACT_BLOB_MISSING"
+  | "CANAL_ARTIFACT_BLOB_CORRUPT";
+
 export class ArtifactError extends Error {
   constructor(
-    readonly code: "CANAL_ARTIFACT_NOT_FOUND" | "CANAL_ARTIFACT_BLOB_MISSING" | "CANAL_ARTIFACT_BLOB_CORRUPT",
+    readonly code: ArtifactErrorCode,
     message: string,
   ) {
     super(message);
@@ -68,55 +116,174 @@ export class ArtifactError extends Error {
   }
 }
 
-/** A compiled artifact opened for reading. */
+/** A compiled artifact opened for reading (and verified: see `readArtifact`). */
 export interface Artifact {
   dir: string;
   pipeline: Pipeline;
   /** A blob's bytes, checked against its sha256. */
   blob(digest: string): Buffer;
-  /** Checks every blob the IR lists is present and intact; returns the problems found. */
+  /** Checks again that every blob the IR lists is present and intact; returns the problems found. */
   verify(): ArtifactError[];
 }
 
-/** Opens an artifact directory (or its pipeline.pb). */
-export function readArtifact(path: string): Artifact {
+export interface ReadArtifactOptions {
+  /**
+   * What is known about which blob files are intact (default: what this process learnt). Pass one
+   * with a journal to hash each blob once per change across processes.
+   */
+  digests?: FileDigests;
+}
+
+const learnt = new FileDigests();
+
+/**
+ * Opens an artifact directory (or its pipeline.pb) and verifies it before anything trusts it:
+ * the IR decodes, every name in it is one the compiler writes, every environment id, step hash and
+ * the pipeline hash match the content they were computed from, and every blob holds the bytes its
+ * digest names. Any problem throws an ArtifactError or IrError naming the part and the fix. A
+ * compile that replaces the artifact meanwhile is waited for; what is read is one whole artifact.
+ */
+export function readArtifact(path: string, options: ReadArtifactOptions = {}): Artifact {
+  const digests = options.digests ?? learnt;
   const resolved = resolve(path);
-  const dir = existsSync(resolved) && statSync(resolved).isFile() ? dirname(resolved) : resolved;
+  let dir = resolved;
+  try {
+    if (statSync(resolved).isFile()) dir = dirname(resolved);
+  } catch {
+    // Not there: said below, once a compile that is replacing it has had the time to finish.
+  }
+  const deadline = Date.now() + 3000;
+  for (let attempt = 1; ; attempt++) {
+    const before = folderIdentity(dir);
+    try {
+      const artifact = openArtifact(path, dir, digests);
+      if (before !== undefined && folderIdentity(dir) === before) return artifact;
+    } catch (error) {
+      if (!beingReplaced(dir) || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw replacedMeanwhile(dir);
+    pause(Math.min(5 * attempt, 100));
+  }
+}
+
+function openArtifact(path: string, dir: string, digests: FileDigests): Artifact {
   const irPath = join(dir, ARTIFACT_FILES.ir);
-  if (!existsSync(irPath)) {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(irPath);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR")
+      throw new ArtifactError(
+        "CANAL_ARTIFACT_NOT_FOUND",
+        `${path} is not a compiled Canal artifact (no ${ARTIFACT_FILES.ir} in ${dir}); run \`canal compile <entry.ts>\` first`,
+      );
     throw new ArtifactError(
-      "CANAL_ARTIFACT_NOT_FOUND",
-      `${path} is not a compiled Canal artifact (no ${ARTIFACT_FILES.ir} in ${dir}); run \`canal compile <entry.ts>\` first`,
+      "CANAL_ARTIFACT_UNREADABLE",
+      `cannot read ${irPath} (${errorCode(error) ?? (error as Error).message}); make it readable, or recompile the artifact with \`canal compile\``,
     );
   }
-  const pipeline = decodePipeline(readFileSync(irPath), irPath);
-  const blob = (digest: string): Buffer => {
-    const file = join(dir, ARTIFACT_FILES.blobs, digest);
-    if (!/^[0-9a-f]{64}$/.test(digest) || !existsSync(file)) {
+  const pipeline = decodePipeline(bytes, irPath);
+  try {
+    verifyPipeline(pipeline, irPath);
+  } catch (error) {
+    if (error instanceof IrError) throw error;
+    // A shape the checks did not expect (a required part missing): damaged bytes that still decode.
+    throw new IrError(
+      "CANAL_IR_CORRUPT",
+      `${irPath} is not a whole Canal pipeline (${(error as Error).message}); recompile it with \`canal compile\``,
+    );
+  }
+  const roles = blobRoles(pipeline);
+  const blobFile = (digest: string): string => {
+    if (!isDigest(digest)) {
       throw new ArtifactError(
         "CANAL_ARTIFACT_BLOB_MISSING",
-        `artifact ${dir} lacks blob ${digest}; it is incomplete: recompile it with \`canal compile\``,
+        `artifact ${dir} has no blob named ${JSON.stringify(String(digest).slice(0, 80))}; it is damaged: recompile it with \`canal compile\``,
       );
     }
-    const bytes = readFileSync(file);
-    if (sha256(bytes) !== digest) {
-      throw new ArtifactError(
-        "CANAL_ARTIFACT_BLOB_CORRUPT",
-        `artifact blob ${file} is corrupt (its content does not match its sha256); recompile the artifact with \`canal compile\``,
-      );
-    }
-    return bytes;
+    return join(dir, ARTIFACT_FILES.blobs, digest);
   };
-  const verify = (): ArtifactError[] => {
-    const problems: ArtifactError[] = [];
-    for (const ref of pipeline.blobs ?? []) {
-      try {
-        blob(ref.sha256);
-      } catch (error) {
-        problems.push(error as ArtifactError);
-      }
+  const missing = (digest: string) =>
+    new ArtifactError(
+      "CANAL_ARTIFACT_BLOB_MISSING",
+      `artifact ${dir} lacks blob ${digest}${roles.get(digest) ?? ""}; it is incomplete: recompile it with \`canal compile\``,
+    );
+  const corrupt = (digest: string) =>
+    new ArtifactError(
+      "CANAL_ARTIFACT_BLOB_CORRUPT",
+      `artifact blob ${blobFile(digest)}${roles.get(digest) ?? ""} is corrupt (its content does not match its sha256); recompile the artifact with \`canal compile\``,
+    );
+  const blob = (digest: string): Buffer => {
+    const file = blobFile(digest);
+    let content: Buffer;
+    try {
+      content = readFileSync(file);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT" || errorCode(error) === "EISDIR") throw missing(digest);
+      throw error;
     }
-    return problems;
+    if (sha256(content) !== digest) throw corrupt(digest);
+    return content;
   };
+  const check = (digest: string): ArtifactError | undefined => {
+    const file = blobFile(digest);
+    if (digests.matches(file, digest)) return undefined;
+    return existsSync(file) ? corrupt(digest) : missing(digest);
+  };
+  const verify = (): ArtifactError[] =>
+    (pipeline.blobs ?? []).flatMap((ref) => {
+      const problem = check(ref.sha256);
+      return problem ? [problem] : [];
+    });
+  const problems = verify();
+  if (problems.length > 0) throw problems[0];
   return { dir, pipeline, blob, verify };
+}
+
+/** For each blob the IR names directly, what it is, as an error shows it. */
+function blobRoles(pipeline: Pipeline): Map<string, string> {
+  const roles = new Map<string, string>();
+  for (const step of pipeline.steps) {
+    if (step.code && !roles.has(step.code.bundle))
+      roles.set(step.code.bundle, ` (the code of step \`${step.id}\`)`);
+    if (step.script && !roles.has(step.script.snapshot))
+      roles.set(step.script.snapshot, ` (the source snapshot of step \`${step.id}\`)`);
+  }
+  for (const parameter of pipeline.parameters) {
+    const digest = parameter.defaultArtifact?.blob;
+    if (digest && !roles.has(digest)) roles.set(digest, ` (the default of parameter \`${parameter.name}\`)`);
+  }
+  return roles;
+}
+
+function folderIdentity(dir: string): string | undefined {
+  const info = statSync(dir, { bigint: true, throwIfNoEntry: false });
+  return info ? `${info.dev}:${info.ino}` : undefined;
+}
+
+/** Whether a compile is putting a new artifact in place of `dir` now (its folders beside it are fresh). */
+function beingReplaced(dir: string): boolean {
+  const prefix = `${basename(dir)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dir));
+  } catch {
+    return false;
+  }
+  return names.some((name) => {
+    if (!name.startsWith(`${prefix}tmp-`) && !name.startsWith(`${prefix}old-`)) return false;
+    const info = statSync(join(dirname(dir), name), { throwIfNoEntry: false });
+    return info !== undefined && Date.now() - info.mtimeMs < 60_000;
+  });
+}
+
+function replacedMeanwhile(dir: string): ArtifactError {
+  return new ArtifactError(
+    "CANAL_ARTIFACT_UNREADABLE",
+    `artifact ${dir} kept being replaced while it was read; wait for the \`canal compile\` writing it to end and try again`,
+  );
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

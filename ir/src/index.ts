@@ -10,13 +10,32 @@
  * ```
  */
 
-export type { Artifact, BlobSource } from "./artifact.js";
-export { ARTIFACT_FILES, ArtifactError, blobRef, readArtifact, sha256, writeArtifact } from "./artifact.js";
+export type { Artifact, ArtifactErrorCode, BlobSource, ReadArtifactOptions } from "./artifact.js";
+export {
+  ARTIFACT_FILES,
+  ArtifactError,
+  blobRef,
+  readArtifact,
+  sha256,
+  swapInto,
+  writeArtifact,
+} from "./artifact.js";
 export type { CanonicalOptions } from "./canonical.js";
 export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
+export { FileDigests, hashFile } from "./file-digests.js";
 export type { Edge } from "./graph.js";
 export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js";
 export { environmentId, pipelineHash, stepHash } from "./hashes.js";
+export {
+  envNameProblem,
+  isDigest,
+  NAME_MAX_LENGTH,
+  nameProblem,
+  PathEscapeError,
+  pathInside,
+  shownName,
+} from "./names.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";
+export { verifyPipeline } from "./verify.js";

@@ -5,6 +5,7 @@ import {
   ArtifactError,
   decodePipeline,
   encodePipeline,
+  environmentId,
   IrError,
   MediaType,
   type Pipeline,
@@ -19,13 +20,16 @@ import {
 import { describe, expect, it } from "vitest";
 
 const file = { artifact: { lineage: ["File", "Artifact"] } };
+const node = { kind: "NODE" as const, nodeVersion: "20" };
+const environment = { id: environmentId(node), ...node };
+const bundle = Buffer.from("export const x = 1;\n");
 
 function call(id: string, from?: string): Step {
   return {
     id,
     name: "inc",
     kind: "TYPESCRIPT",
-    code: { bundle: "b".repeat(64), exportName: "Chain", member: "inc" },
+    code: { bundle: sha256(bundle), exportName: "Chain", member: "inc" },
     inputs: [
       {
         name: "x",
@@ -34,7 +38,7 @@ function call(id: string, from?: string): Step {
       },
     ],
     outputs: [{ name: "out", type: file }],
-    environment: "e".repeat(64),
+    environment: environment.id,
     codeHash: "c".repeat(64),
     hash: "",
     location: { file: "chain.ts", line: 10 + id.length, column: 5 },
@@ -52,6 +56,8 @@ function chain(n: number): Pipeline {
     name: "chain",
     parameters: [{ name: "raw", type: file }],
     steps,
+    environments: [environment],
+    blobs: [{ sha256: sha256(bundle), size: bundle.length, mediaType: MediaType.bundle }],
     compilerVersion: "0.1.0",
     hash: "",
   };
@@ -90,9 +96,7 @@ describe("protobuf encoding", () => {
 describe("artifact directory", () => {
   it("verifies blobs against their sha256 and reports a corrupt or missing one", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "canal-ir-")), "chain");
-    const bundle = Buffer.from("export const x = 1;\n");
     const pipeline = chain(2);
-    pipeline.blobs = [{ sha256: sha256(bundle), size: bundle.length, mediaType: MediaType.bundle }];
     writeArtifact(dir, pipeline, new Map([[sha256(bundle), { bytes: bundle, mediaType: MediaType.bundle }]]));
     const artifact = readArtifact(dir);
     expect(artifact.verify()).toEqual([]);
@@ -100,6 +104,7 @@ describe("artifact directory", () => {
 
     writeFileSync(join(dir, "blobs", sha256(bundle)), "tampered");
     expect(artifact.verify()[0]?.code).toBe("CANAL_ARTIFACT_BLOB_CORRUPT");
+    expect(() => readArtifact(dir)).toThrow(/blob .* \(the code of step `inc`\) is corrupt/);
     expect(() => readArtifact(join(dir, "nope"))).toThrow(ArtifactError);
     expect(() => artifact.blob("f".repeat(64))).toThrow(/lacks blob f{64}; .*recompile/);
   });

@@ -48,7 +48,15 @@ export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipel
       `${origin} is not a Canal pipeline (${(error as Error).message}); recompile it with \`canal compile\``,
     );
   }
-  const pipeline = expandPipeline(type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline);
+  let pipeline: Pipeline;
+  try {
+    pipeline = expandPipeline(type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline);
+  } catch (error) {
+    throw new IrError(
+      "CANAL_IR_CORRUPT",
+      `${origin} is not a Canal pipeline (${(error as Error).message}); recompile it with \`canal compile\``,
+    );
+  }
   if (pipeline.irVersion > IR_VERSION) {
     throw new IrError(
       "CANAL_IR_TOO_NEW",
@@ -68,10 +76,13 @@ export function pipelineToJson(pipeline: Pipeline): string {
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
-/** An IR problem: a damaged or too-new artifact, or an object that does not fit the schema. */
+/**
+ * An IR problem: a damaged, edited or too-new artifact (CANAL_IR_CORRUPT, CANAL_IR_TOO_NEW), a name
+ * the compiler never writes (CANAL_IR_NAME_INVALID), or an object that does not fit the schema.
+ */
 export class IrError extends Error {
   constructor(
-    readonly code: "CANAL_IR_INVALID" | "CANAL_IR_CORRUPT" | "CANAL_IR_TOO_NEW",
+    readonly code: "CANAL_IR_INVALID" | "CANAL_IR_CORRUPT" | "CANAL_IR_TOO_NEW" | "CANAL_IR_NAME_INVALID",
     message: string,
   ) {
     super(message);

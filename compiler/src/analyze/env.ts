@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Environment, EnvVar } from "@canal/ir";
-import { environmentId } from "@canal/ir";
+import { environmentId, envNameProblem } from "@canal/ir";
 import { Node } from "ts-morph";
 import { constDeclaration, evaluateLiteral, propertyName, propertyValue, unwrap } from "./literal.js";
 import { checkPath } from "./paths.js";
@@ -153,8 +153,8 @@ function readEnvironmentProperty(
   } else if (name === "variables") {
     const entries =
       value && typeof value === "object" && !Array.isArray(value) ? Object.entries(value) : undefined;
-    if (!entries?.every(([, v]) => typeof v === "string")) {
-      bad('an object of string values like { HF_HOME: "/cache" }');
+    if (!entries?.every(([key, v]) => typeof v === "string" && !envNameProblem(key))) {
+      bad('an object of string values with variable names as keys, like { HF_HOME: "/cache" }');
       return;
     }
     const variables: EnvVar[] = entries

@@ -1,4 +1,4 @@
-import type { Environment, Type as IrType, Output } from "@canal/ir";
+import { type Environment, type Type as IrType, nameProblem, type Output } from "@canal/ir";
 import { Node, type ParameterDeclaration, SymbolFlags, type Type } from "ts-morph";
 import type { StepDefinition } from "../model.js";
 import { defaultNodeEnvironment, defaultPythonEnvironment } from "./env.js";
@@ -249,6 +249,14 @@ export class StepCatalog {
           where,
           `${outputSubject} is optional: every output must be produced`,
           "make the output required, or split the step",
+        );
+      } else if (nameProblem(property.getName())) {
+        // Output names become file names: the loader refuses what this refuses (`nameProblem`).
+        this.reporter.error(
+          "CANAL1010",
+          where,
+          `${outputSubject}: the name ${nameProblem(property.getName())}`,
+          "name the output like a variable: letters, digits and '_'",
         );
       } else {
         outputs.push({ name: property.getName(), type: converted.type });

@@ -1,0 +1,78 @@
+import { isAbsolute, relative, resolve } from "node:path";
+
+/**
+ * The rules for names in an IR. The compiler applies them to what it writes and every loader to
+ * what it reads, so a name that reaches a runtime is one the compiler could have produced: names
+ * become file names (a step's work folder, an input's or an output's file, a cached environment),
+ * so none may be empty, hold a separator or NUL, be `.` or `..`, or be long enough to break a path.
+ */
+export const NAME_MAX_LENGTH = 128;
+
+// A TypeScript identifier's letters (the declared names of steps, inputs and parameters) plus the
+// `.` and `-` of the `name` option and of repeated calls (`train-2`). No separator, no leading dot.
+const NAME = /^[\p{L}_$](?:[\p{L}\p{M}\p{N}\p{Pc}_$.-]|\u200c|\u200d)*$/u;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/** What is wrong with `value` as a name in an IR, or undefined when it is a valid one. */
+export function nameProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || value === "") return "is empty";
+  if (value.length > NAME_MAX_LENGTH) return `is ${value.length} characters long, over ${NAME_MAX_LENGTH}`;
+  if (!NAME.test(value))
+    return "may hold only letters, digits, '_', '$', '.' and '-', and must start with a letter, '_' or '$'";
+  return undefined;
+}
+
+/** What is wrong with `value` as an environment variable name, or undefined when it is valid. */
+export function envNameProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || !ENV_NAME.test(value) || value.length > NAME_MAX_LENGTH)
+    return "must be letters, digits and '_', not starting with a digit";
+  return undefined;
+}
+
+/** Whether `value` is a sha256 digest as the IR writes it (64 lowercase hex digits). */
+export function isDigest(value: unknown): value is string {
+  return typeof value === "string" && DIGEST.test(value);
+}
+
+/** A name as shown in an error: quoted, control characters escaped, cut short when very long. */
+export function shownName(value: unknown): string {
+  const text = JSON.stringify(String(value));
+  return text.length > 60 ? `${text.slice(0, 48)}…" (${String(value).length} characters)` : text;
+}
+
+/** A path below `root` could not be built: a segment would name a place outside it. */
+export class PathEscapeError extends Error {
+  readonly code = "CANAL_PATH_OUTSIDE_ROOT";
+  constructor(root: string, segments: readonly string[]) {
+    super(
+      `refusing the path ${segments.map(shownName).join(" / ")} below ${root}: it names a place outside that folder; ` +
+        "the artifact holds a name the compiler never writes: recompile it with `canal compile`",
+    );
+    this.name = "PathEscapeError";
+  }
+}
+
+/**
+ * `root` joined with `segments`, refusing any result that is not strictly below `root`: each
+ * segment must be one plain file name (no separator, no NUL, not `.` or `..`). Every path built
+ * from a name in an IR goes through here, so a crafted name cannot reach outside its folder even
+ * where a loader missed it.
+ */
+export function pathInside(root: string, ...segments: string[]): string {
+  const base = resolve(root);
+  for (const segment of segments) {
+    if (
+      typeof segment !== "string" ||
+      segment === "" ||
+      segment === "." ||
+      segment === ".." ||
+      /[/\\\0]/.test(segment)
+    )
+      throw new PathEscapeError(base, segments);
+  }
+  const path = resolve(base, ...segments);
+  const rel = relative(base, path);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new PathEscapeError(base, segments);
+  return path;
+}

@@ -1,0 +1,182 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  encodePipeline,
+  environmentId,
+  type IrError,
+  MediaType,
+  PathEscapeError,
+  type Pipeline,
+  pathInside,
+  pipelineHash,
+  readArtifact,
+  sha256,
+  stepHash,
+  verifyPipeline,
+  writeArtifact,
+} from "@canal/ir";
+import { describe, expect, it } from "vitest";
+
+const file = { artifact: { lineage: ["File", "Artifact"] } };
+const python = { kind: "PYTHON" as const, pythonVersion: "3.12" };
+const manifest = Buffer.from("[]");
+
+function pipeline(): Pipeline {
+  const environment = { id: environmentId(python), ...python };
+  const step = {
+    id: "prep",
+    name: "prep",
+    kind: "SCRIPT" as const,
+    script: { command: "echo hi > {out}", snapshot: sha256(manifest), source: "src" },
+    inputs: [],
+    outputs: [{ name: "out", type: file }],
+    environment: environment.id,
+    codeHash: "c".repeat(64),
+    hash: "",
+  };
+  step.hash = stepHash(step);
+  const p: Pipeline = {
+    irVersion: 1,
+    minRuntimeVersion: "0.1.0",
+    name: "demo",
+    parameters: [],
+    steps: [step],
+    environments: [environment],
+    blobs: [{ sha256: sha256(manifest), size: manifest.length, mediaType: MediaType.snapshotManifest }],
+    compilerVersion: "0.1.0",
+    hash: "",
+  };
+  p.hash = pipelineHash(p);
+  return p;
+}
+
+/** `edit` applied to a genuine pipeline whose hashes are then recomputed, as a careful forger would. */
+function forged(edit: (p: Pipeline) => void): Pipeline {
+  const p = pipeline();
+  edit(p);
+  for (const step of p.steps) step.hash = stepHash(step);
+  p.hash = pipelineHash(p);
+  return p;
+}
+
+describe("verifyPipeline", () => {
+  it("accepts what the compiler writes", () => {
+    expect(() => verifyPipeline(pipeline())).not.toThrow();
+  });
+
+  it("refuses an edited command, naming the step and the fix", () => {
+    const p = pipeline();
+    (p.steps[0] as { script: { command: string } }).script.command = "echo evil > {out}";
+    expect(() => verifyPipeline(p, "a/pipeline.pb")).toThrow(
+      /a\/pipeline.pb: step `prep` does not match its recorded hash; .*recompile it with `canal compile`/,
+    );
+  });
+
+  it("refuses a step whose hash was recomputed but not the pipeline's", () => {
+    const p = pipeline();
+    const step = p.steps[0] as Pipeline["steps"][number] & { script: { command: string } };
+    step.script.command = "echo evil > {out}";
+    step.hash = stepHash(step);
+    expect(() => verifyPipeline(p)).toThrow(/the pipeline does not match its recorded hash/);
+  });
+
+  it("gives an edit whose hashes were all recomputed a new step hash, so it never shares a cache entry", () => {
+    const genuine = pipeline().steps[0]?.hash;
+    const edits: Array<(p: Pipeline) => void> = [
+      (p) => {
+        (p.steps[0] as { script: { command: string } }).script.command = "true";
+      },
+      (p) => {
+        (p.steps[0] as { script: { snapshot: string } }).script.snapshot = "d".repeat(64);
+        p.blobs?.push({ sha256: "d".repeat(64), size: 1, mediaType: MediaType.snapshotManifest });
+      },
+    ];
+    for (const edit of edits) expect(forged(edit).steps[0]?.hash).not.toBe(genuine);
+  });
+
+  it("refuses an environment edited under its id", () => {
+    const p = pipeline();
+    const environment = p.environments?.[0] as { pythonVersion?: string };
+    environment.pythonVersion = "2.7";
+    expect(() => verifyPipeline(p)).toThrow(/environment [0-9a-f]{12} does not match its id/);
+  });
+
+  it.each([["../../../x"], ["a/b"], ["a\0b"], ["."], [".."], [""], ["x".repeat(10_000)]])(
+    "refuses the name %j for a step id, an output and a pipeline",
+    (bad) => {
+      const cases: Array<(p: Pipeline) => void> = [
+        (p) => {
+          (p.steps[0] as { id: string }).id = bad;
+        },
+        (p) => {
+          (p.steps[0]?.outputs[0] as { name: string }).name = bad;
+        },
+        (p) => {
+          p.name = bad;
+        },
+      ];
+      for (const edit of cases) {
+        const error = (() => {
+          try {
+            verifyPipeline(forged(edit));
+          } catch (e) {
+            return e as IrError;
+          }
+          return undefined;
+        })();
+        expect(error?.code).toBe("CANAL_IR_NAME_INVALID");
+        expect(error?.message.length).toBeLessThan(400);
+        expect(error?.message).toMatch(/recompile/);
+      }
+    },
+  );
+
+  it("refuses a reference to a blob the artifact does not list", () => {
+    const p = forged((q) => {
+      q.blobs = [];
+    });
+    expect(() => verifyPipeline(p)).toThrow(/source snapshot .* is not among the artifact's blobs/);
+  });
+});
+
+describe("readArtifact", () => {
+  it("gives a Canal error for every damaged pipeline.pb, never a crash", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "canal-verify-")), "demo");
+    writeArtifact(
+      dir,
+      pipeline(),
+      new Map([[sha256(manifest), { bytes: manifest, mediaType: MediaType.snapshotManifest }]]),
+    );
+    const genuine = readFileSync(join(dir, "pipeline.pb"));
+    let seed = 1;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(genuine);
+      for (let flips = 1 + (random() % 3); flips > 0; flips--) {
+        const at = random() % bytes.length;
+        bytes[at] = (bytes[at] as number) ^ (1 << (random() % 8));
+      }
+      writeFileSync(join(dir, "pipeline.pb"), bytes);
+      try {
+        readArtifact(dir);
+      } catch (error) {
+        expect((error as { code?: string }).code).toMatch(/^CANAL_(IR|ARTIFACT)_/);
+      }
+    }
+    writeFileSync(join(dir, "pipeline.pb"), encodePipeline(pipeline()));
+    expect(readArtifact(dir).pipeline.steps[0]?.id).toBe("prep");
+  });
+});
+
+describe("pathInside", () => {
+  it("builds paths below the root and refuses any that would leave it", () => {
+    expect(pathInside("/r", "a", "b")).toBe("/r/a/b");
+    for (const bad of ["..", ".", "", "a/../..", "/etc", "a\0b"]) {
+      expect(() => pathInside("/r", "x", bad)).toThrow(PathEscapeError);
+    }
+  });
+});

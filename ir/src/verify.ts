@@ -1,0 +1,137 @@
+import { environmentId, pipelineHash, stepHash } from "./hashes.js";
+import { envNameProblem, isDigest, nameProblem, shownName } from "./names.js";
+import { IrError } from "./schema.js";
+import type { Binding, Pipeline } from "./types.js";
+
+/**
+ * Checks a decoded pipeline before anything trusts it: every name against the compiler's rules,
+ * every reference to a step, parameter, fan-out, environment or blob against what the pipeline
+ * holds, and every content hash (each environment id, each step hash, the pipeline hash)
+ * recomputed with the functions the compiler wrote them with. An artifact edited after compiling
+ * (a command string, an environment, a name) or damaged on disk fails here, naming the part, and
+ * is never run: its recorded hashes would otherwise let it share cache entries with the genuine one.
+ */
+export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void {
+  const fix = "recompile it with `canal compile`";
+  const invalid = (what: string, value: unknown, problem: string): never => {
+    throw new IrError(
+      "CANAL_IR_NAME_INVALID",
+      `${origin}: ${what} ${shownName(value)} ${problem}; the compiler never writes such a name, so the artifact was edited or damaged: ${fix}`,
+    );
+  };
+  const broken = (problem: string): never => {
+    throw new IrError(
+      "CANAL_IR_CORRUPT",
+      `${origin}: ${problem}; the artifact was edited or damaged after it was compiled: ${fix}`,
+    );
+  };
+  const name = (what: string, value: unknown): void => {
+    const problem = nameProblem(value);
+    if (problem) invalid(what, value, problem);
+  };
+
+  name("the pipeline name", pipeline.name);
+  const blobs = new Set<string>();
+  for (const blob of pipeline.blobs ?? []) {
+    if (!isDigest(blob.sha256)) invalid("blob", blob.sha256, "is not a sha256 digest");
+    blobs.add(blob.sha256);
+  }
+  const blobRef = (what: string, digest: unknown): void => {
+    if (!isDigest(digest)) invalid(what, digest, "is not a sha256 digest");
+    if (!blobs.has(digest as string)) broken(`${what} ${digest} is not among the artifact's blobs`);
+  };
+
+  const parameters = unique(pipeline.parameters, (p) => p.name, "parameter", name, broken);
+  for (const parameter of pipeline.parameters) {
+    if (parameter.defaultArtifact?.blob)
+      blobRef(`parameter \`${parameter.name}\` default`, parameter.defaultArtifact.blob);
+  }
+  const environments = new Set<string>();
+  for (const environment of pipeline.environments ?? []) {
+    if (!isDigest(environment.id)) invalid("environment id", environment.id, "is not a sha256 digest");
+    for (const variable of environment.variables ?? []) {
+      const problem = envNameProblem(variable.name);
+      if (problem) invalid(`environment ${environment.id.slice(0, 12)} variable`, variable.name, problem);
+    }
+    const { id, ...content } = environment;
+    if (environmentId(content) !== id) broken(`environment ${id.slice(0, 12)} does not match its id`);
+    environments.add(id);
+  }
+  const fanOuts = unique(pipeline.fanOuts ?? [], (f) => f.id, "fan-out", name, broken);
+  for (const fanOut of pipeline.fanOuts ?? []) {
+    name(`fan-out \`${fanOut.id}\` item`, fanOut.itemName);
+    if ("parameter" in fanOut && fanOut.parameter !== undefined && !parameters.has(fanOut.parameter))
+      broken(
+        `fan-out \`${fanOut.id}\` reads parameter ${shownName(fanOut.parameter)}, which the pipeline lacks`,
+      );
+  }
+
+  const steps = unique(pipeline.steps, (s) => s.id, "step id", name, broken);
+  const outputsOf = new Map<string, Set<string>>();
+  for (const step of pipeline.steps) {
+    outputsOf.set(
+      step.id,
+      unique(step.outputs, (o) => o.name, `step \`${step.id}\` output`, name, broken),
+    );
+  }
+  const binding = (where: string, value: Binding): void => {
+    const ref = "output" in value ? value.output : "collect" in value ? value.collect : undefined;
+    if (ref && !outputsOf.get(ref.step)?.has(ref.output))
+      broken(
+        `${where} reads ${shownName(`${ref.step}.${ref.output}`)}, which no step of the pipeline produces`,
+      );
+    if ("parameter" in value && value.parameter !== undefined && !parameters.has(value.parameter))
+      broken(`${where} reads parameter ${shownName(value.parameter)}, which the pipeline lacks`);
+    if ("fanOutItem" in value && value.fanOutItem !== undefined && !fanOuts.has(value.fanOutItem))
+      broken(`${where} reads fan-out ${shownName(value.fanOutItem)}, which the pipeline lacks`);
+  };
+  for (const step of pipeline.steps) {
+    const subject = `step \`${step.id}\``;
+    name(`${subject} name`, step.name);
+    unique(step.inputs, (i) => i.name, `${subject} input`, name, broken);
+    for (const input of step.inputs) binding(`${subject} input \`${input.name}\``, input.binding);
+    if (step.environment && !environments.has(step.environment))
+      broken(`${subject} names environment ${shownName(step.environment)}, which the pipeline lacks`);
+    if (step.fanOut && !fanOuts.has(step.fanOut))
+      broken(`${subject} belongs to fan-out ${shownName(step.fanOut)}, which the pipeline lacks`);
+    for (const after of step.after ?? [])
+      if (!steps.has(after)) broken(`${subject} runs after ${shownName(after)}, which the pipeline lacks`);
+    for (const condition of step.conditions ?? [])
+      if (!parameters.has(condition.parameter))
+        broken(`${subject} has a condition on ${shownName(condition.parameter)}, which the pipeline lacks`);
+    if (step.code) {
+      blobRef(`${subject} code bundle`, step.code.bundle);
+      name(`${subject} export`, step.code.exportName);
+      if (step.code.member) name(`${subject} member`, step.code.member);
+    }
+    if (step.script) blobRef(`${subject} source snapshot`, step.script.snapshot);
+    if (
+      (step.kind === "SCRIPT") !== Boolean(step.script) ||
+      (step.kind === "TYPESCRIPT") !== Boolean(step.code)
+    )
+      broken(`${subject} is a ${step.kind} step without its ${step.kind === "SCRIPT" ? "script" : "code"}`);
+    if (stepHash(step) !== step.hash) broken(`${subject} does not match its recorded hash`);
+  }
+  for (const output of pipeline.outputs ?? []) {
+    name("pipeline output", output.name);
+    binding(`pipeline output \`${output.name}\``, output.binding);
+  }
+  if (pipelineHash(pipeline) !== pipeline.hash) broken("the pipeline does not match its recorded hash");
+}
+
+function unique<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  what: string,
+  name: (what: string, value: unknown) => void,
+  broken: (problem: string) => never,
+): Set<string> {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const value = key(item);
+    name(what, value);
+    if (seen.has(value)) broken(`${what} ${shownName(value)} appears twice`);
+    seen.add(value);
+  }
+  return seen;
+}
