@@ -1,6 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ArtifactError, type Pipeline, pipelineToJson, readArtifact } from "@canal/ir";
+import {
+  ArtifactError,
+  FileDigests,
+  type Pipeline,
+  pathInside,
+  pipelineToJson,
+  readArtifact,
+  swapInto,
+} from "@canal/ir";
 import {
   type ArtifactParameter,
   artifactBlobPath,
@@ -45,18 +53,45 @@ export function canalDir(workspace: Workspace): string {
  * (and a later `canal rerun`) never depends on a build directory that a recompile overwrites.
  */
 function keepArtifact(workspace: Workspace, artifactDir: string, hash: string): string {
-  const target = join(canalDir(workspace), "artifacts", hash);
-  if (!existsSync(target)) {
-    mkdirSync(dirname(target), { recursive: true });
-    const temp = `${target}.tmp-${process.pid}`;
-    cpSync(artifactDir, temp, { recursive: true });
-    try {
-      renameSync(temp, target);
-    } catch {
-      rmSync(temp, { recursive: true, force: true }); // another run kept the same artifact first
-    }
+  const root = join(canalDir(workspace), "artifacts");
+  const target = pathInside(root, hash);
+  const digests = keptDigests(root);
+  // A kept copy is verified like any artifact (blobs hashed once per change): a damaged one is
+  // replaced from the artifact being run instead of failing every later run.
+  if (existsSync(target) && intact(target, hash, digests)) return target;
+  mkdirSync(root, { recursive: true });
+  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  cpSync(artifactDir, temp, { recursive: true });
+  try {
+    if (!intact(temp, hash, digests))
+      throw new ArtifactError(
+        "CANAL_ARTIFACT_UNREADABLE",
+        `artifact ${artifactDir} changed while it was copied to ${target}; run again`,
+      );
+    swapInto(temp, target);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
   }
   return target;
+}
+
+const keptJournals = new Map<string, FileDigests>();
+function keptDigests(root: string): FileDigests {
+  let digests = keptJournals.get(root);
+  if (!digests) {
+    mkdirSync(root, { recursive: true });
+    digests = new FileDigests(join(root, ".verified"));
+    keptJournals.set(root, digests);
+  }
+  return digests;
+}
+
+function intact(dir: string, hash: string, digests: FileDigests): boolean {
+  try {
+    return readArtifact(dir, { digests }).pipeline.hash === hash;
+  } catch {
+    return false;
+  }
 }
 
 async function storeArtifactParameter(

@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } fr
 import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, sep } from "node:path";
-import { bindingSource, type Output, type Pipeline, type Type } from "@canal/ir";
+import { bindingSource, type Output, type Pipeline, pathInside, type Type } from "@canal/ir";
 import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
@@ -395,7 +395,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     | { status: "canceled" }
   > {
     const { step } = instance;
-    const workDir = join(
+    // Built with pathInside: a step id that names a place outside the work folder is refused,
+    // never cleaned up (the loader already refuses such an id; this is the second line).
+    const workDir = pathInside(
       options.workRoot,
       options.runId,
       `${instance.key.replace(/[[\]]/g, "_")}-${attempt}`,
@@ -415,7 +417,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         if ("json" in value) {
           taskInputs[input.name] = { kind: "value", value: JSON.parse(value.json) };
         } else if ("digest" in value) {
-          const path = join(inDir, input.name);
+          const path = pathInside(inDir, input.name);
           await blobs.materialize(value.digest, path);
           inputPaths.set(path, value);
           taskInputs[input.name] = { kind: "artifact", path, directory: value.directory };
@@ -433,7 +435,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       }
       const taskOutputs: Record<string, TaskOutput> = {};
       for (const output of step.outputs) {
-        const path = join(outDir, output.name);
+        const path = pathInside(outDir, output.name);
         const directory = isDirectoryType(output.type);
         if (directory) mkdirSync(path);
         taskOutputs[output.name] = {
