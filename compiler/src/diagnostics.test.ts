@@ -176,6 +176,15 @@ const cases: Expected[] = [
       "step `train` option `hashPaths` names `../../../../../../etc/hosts`, which is outside the project root",
     hint: "move it inside the project",
   },
+  {
+    fixture: "CANAL1019-placeholder-in-backquotes",
+    code: "CANAL1019",
+    line: 4,
+    column: 97,
+    message:
+      "step `train` option `run` has the placeholder {note} inside backquotes, where a value could become shell syntax",
+    hint: 'move {note} out of it, or read the value from the environment: "$CANAL_PARAM_NOTE"',
+  },
 ];
 
 describe("one fixture per diagnostic code", () => {

@@ -14,6 +14,18 @@ export type { Artifact, BlobSource } from "./artifact.js";
 export { ARTIFACT_FILES, ArtifactError, blobRef, readArtifact, sha256, writeArtifact } from "./artifact.js";
 export type { CanonicalOptions } from "./canonical.js";
 export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
+export type {
+  ParsedTemplate,
+  PlaceholderContext,
+  TemplatePart,
+  TemplateProblem,
+} from "./command-template.js";
+export {
+  CommandTemplateError,
+  fillCommandTemplate,
+  parseCommandTemplate,
+  shellQuote,
+} from "./command-template.js";
 export type { Edge } from "./graph.js";
 export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js";
 export { environmentId, pipelineHash, stepHash } from "./hashes.js";
