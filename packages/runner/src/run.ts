@@ -154,6 +154,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
   const recorder = new RunRecorder(metadata, run.id, {
     beforeBatch: () => blobs.flush(),
     written: (event) => options.onEvent?.(event),
+    replacesCacheEntry: (stepId) => Boolean(options.regenerate) || Boolean(options.force?.has(stepId)),
   });
   const stepBlobs: Blobs = {
     putFile: (path, put) => blobs.putFile(path, { ...put, deferSync: true }),
