@@ -142,14 +142,29 @@ depends on it run regardless of the cache; everything else is reused when it can
 
 ${targetHelp}`;
 
+/** What a user reaching for `canal run`'s options with rerun means, and how to say it. */
+const notRerunOptions: Record<string, string> = {
+  "-p": "rerun keeps RUN's parameters; to change them, run the pipeline again: `canal run ARTIFACT -p name=value`",
+  "--param":
+    "rerun keeps RUN's parameters; to change them, run the pipeline again: `canal run ARTIFACT -p name=value`",
+  "--regenerate":
+    "rerun reuses the cache except from --from STEP on; to run every step again, use `canal run ARTIFACT --regenerate`",
+};
+
 export async function rerunCommand(args: string[], io: Io): Promise<number> {
+  for (const arg of args) {
+    const hint = notRerunOptions[arg.split("=")[0] as string];
+    if (hint) throw new UsageError(`\`${arg}\` is not an option of canal rerun: ${hint}`);
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: { from: { type: "string" }, json: { type: "boolean" }, ...targetOptions },
   });
-  const [runId] = positionals;
+  const [runId, extra] = positionals;
   if (!runId) throw new UsageError("canal rerun needs a run id; `canal runs` lists them");
+  if (extra !== undefined)
+    throw new UsageError(`unexpected argument \`${extra}\`; canal rerun takes one run id`);
   return withWorkspace(io, async (workspace) => {
     const previous = await workspace.metadata.getRun(runId);
     const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);
