@@ -2,6 +2,7 @@ import { cacheCommand, cacheHelp } from "./commands/cache.js";
 import { compileCommand, compileHelp } from "./commands/compile.js";
 import { execCommand, execHelp } from "./commands/exec.js";
 import { exportCommand, exportHelp } from "./commands/export.js";
+import { gcCommand, gcHelp } from "./commands/gc.js";
 import { inspectCommand, inspectHelp } from "./commands/inspect.js";
 import { logsCommand, logsHelp } from "./commands/logs.js";
 import {
@@ -30,6 +31,7 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
   why: { run: whyCommand, help: whyHelp },
   rerun: { run: rerunCommand, help: rerunHelp },
   cache: { run: cacheCommand, help: cacheHelp },
+  gc: { run: gcCommand, help: gcHelp },
   export: { run: exportCommand, help: exportHelp },
   exec: { run: execCommand, help: execHelp },
 };
@@ -47,6 +49,7 @@ Commands:
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it
   cache ls|explain|invalidate  list, explain or invalidate cache entries (by step, run or key)
+  gc [--dry-run]       delete what no kept run or cache entry needs (--keep-last, --older-than)
   export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
 
