@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 /** A finished run whose one step produced `digest` under `key`. */
-async function stepRan(key: string, digest: string, replaceCacheEntry = false) {
+async function stepRan(key: string, digest: string, replaceCacheEntry = false, on = store) {
+  const store = on;
   const version = await store.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" });
   const run = await store.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
   const step = await store.createStepRun({ runId: run.id, stepId: "train" });
@@ -49,6 +50,22 @@ describe("cache entries", () => {
     const entry = await store.getCacheEntry(key);
     expect(entry?.producedBy.runId).toBe(forced.id);
     expect(entry?.outputs).toEqual({ model: { digest: d("3"), directory: false } });
+  });
+
+  it("two stores replacing one key at once leave one entry, whole, of one of them", async () => {
+    const other = SqliteMetadataStore.open(join(dir, "canal.db"), { workspace: "team", location: dir });
+    try {
+      const key = d("a");
+      const digests = ["1", "2", "3", "4", "5", "6"].map(d);
+      await Promise.all(digests.map((digest, i) => stepRan(key, digest, true, i % 2 ? other : store)));
+      const entry = await store.getCacheEntry(key);
+      const producer = await store.getOutputs(entry?.producedBy.stepRunId ?? -1);
+      expect(entry?.outputs).toEqual(producer);
+      expect(digests).toContain((producer.model as { digest: string }).digest);
+      expect(await store.listCacheEntries({ keyPrefix: key })).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it("lists entries by step, run and key prefix", async () => {
