@@ -126,17 +126,18 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
         if (!(error instanceof DryRun)) throw error;
       }
     }
-    const kept = new Set((await metadata.listRuns({ limit: Number.MAX_SAFE_INTEGER })).map((r) => r.id));
-    if (dryRun) for (const id of runs) kept.delete(id);
-
-    // Work folders of runs that are not going on: ended, deleted, or whose driver is gone.
-    const liveRunIds = new Set(
-      all
-        .filter((r) => !isEnded(r) && r.pid !== undefined && processAlive(r.pid) && kept.has(r.id))
-        .map((r) => r.id),
-    );
+    // Work folders of runs that are not going on: ended, or whose driver is gone. Read afresh for
+    // each folder: a run that held its lease before this gc may have been recorded since. The
+    // folder of a run with no record is a leftover only when no run is live (a live run's record
+    // may be on its way).
     const work = join(root, "work");
-    for (const name of list(work)) if (!liveRunIds.has(name)) add("work", join(work, name));
+    for (const name of list(work)) {
+      const recorded = await metadata.getRun(name).catch(() => undefined);
+      const gone = recorded
+        ? isEnded(recorded) || (recorded.pid !== undefined && !processAlive(recorded.pid))
+        : liveRuns.length === 0;
+      if (gone) add("work", join(work, name));
+    }
 
     if (liveRuns.length === 0) {
       // Blobs: every digest a record names, and every file inside a named directory.
