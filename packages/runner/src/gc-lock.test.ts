@@ -37,6 +37,17 @@ describe("gc and runs of one workspace", () => {
     }
   });
 
+  it("a pid that a later process reused does not hold the lock or a lease", async () => {
+    // This process is alive, but it did not start at tick 1 after boot.
+    writeFileSync(join(dir, "gc.lock"), JSON.stringify({ pid: process.pid, at: 0, started: "1" }));
+    const taken = takeGcLock(dir);
+    taken();
+    mkdirSync(join(dir, "live"), { recursive: true });
+    writeFileSync(join(dir, "live", `${process.pid}-1-reused`), "");
+    expect(liveRunLeases(dir)).toEqual([]);
+    expect(readdirSync(join(dir, "live"))).toEqual([]);
+  });
+
   it("a run's lease is seen by gc, and a lease of a process that is gone is dropped", async () => {
     const { gone } = await processes();
     mkdirSync(join(dir, "live"), { recursive: true });

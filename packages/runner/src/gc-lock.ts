@@ -20,22 +20,47 @@ const POLL_MS = 100;
 interface Holder {
   pid: number;
   at: number;
+  /** The holder's start time as the kernel counts it, where /proc tells it. */
+  started?: string;
 }
 
-/** Whether process `pid` exists (a pid that was reused reads as alive: the safe side). */
-export function processAlive(pid: number): boolean {
+/** When process `pid` started (clock ticks since boot), on systems with /proc; undefined elsewhere. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold anything: the 22nd
+    // field of the line (starttime) is the 20th after it.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether process `pid` exists and, when `started` is given and /proc can tell, is the process
+ * that started then (not a later one that reused the pid). Unsure reads as alive: the safe side
+ * for gc, which then deletes less.
+ */
+export function processAlive(pid: number, started?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  if (started === undefined) return true;
+  const now = startTime(pid);
+  return now === undefined || now === started;
 }
 
 function readHolder(path: string): Holder | undefined {
   try {
     const holder = JSON.parse(readFileSync(path, "utf8")) as Partial<Holder>;
-    return typeof holder.pid === "number" ? { pid: holder.pid, at: Number(holder.at) } : undefined;
+    if (typeof holder.pid !== "number") return undefined;
+    return {
+      pid: holder.pid,
+      at: Number(holder.at),
+      ...(typeof holder.started === "string" ? { started: holder.started } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -48,14 +73,14 @@ function readHolder(path: string): Holder | undefined {
 export async function holdRunLease(canalDir: string, signal?: AbortSignal): Promise<() => void> {
   const dir = join(canalDir, LEASES);
   mkdirSync(dir, { recursive: true });
-  // The name says whose it is, so the lease is whole the moment it exists.
-  const path = join(dir, `${process.pid}-${randomBytes(4).toString("hex")}`);
+  // The name says whose it is (pid and start time), so the lease is whole the moment it exists.
+  const path = join(dir, `${process.pid}-${startTime(process.pid) ?? "x"}-${randomBytes(4).toString("hex")}`);
   writeFileSync(path, "", { flag: "wx" });
   const release = () => rmSync(path, { force: true });
   try {
     for (;;) {
       const gc = readHolder(join(canalDir, LOCK));
-      if (!gc || !processAlive(gc.pid) || gc.pid === process.pid || signal?.aborted) break;
+      if (!gc || !processAlive(gc.pid, gc.started) || gc.pid === process.pid || signal?.aborted) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } catch (error) {
@@ -77,8 +102,10 @@ export function liveRunLeases(canalDir: string): number[] {
   const live: number[] = [];
   for (const name of names) {
     const path = join(dir, name);
-    const pid = Number(name.split("-")[0]);
-    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) live.push(pid);
+    const [pidText, started] = name.split("-");
+    const pid = Number(pidText);
+    const since = started && /^\d+$/.test(started) ? started : undefined;
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid, since)) live.push(pid);
     else rmSync(path, { force: true });
   }
   return live;
@@ -98,7 +125,8 @@ export function takeGcLock(canalDir: string): () => void {
   // Written whole under another name, then linked into place: the link fails if a lock exists,
   // and a reader never sees a lock without its holder.
   const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(temp, JSON.stringify({ pid: process.pid, at: Date.now() }));
+  const started = startTime(process.pid);
+  writeFileSync(temp, JSON.stringify({ pid: process.pid, at: Date.now(), ...(started ? { started } : {}) }));
   try {
     for (let tries = 0; tries < 3; tries++) {
       try {
@@ -107,7 +135,7 @@ export function takeGcLock(canalDir: string): () => void {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const holder = readHolder(path);
-        if (holder && processAlive(holder.pid)) {
+        if (holder && processAlive(holder.pid, holder.started)) {
           throw new GcBusyError(
             `another \`canal gc\` (process ${holder.pid}) is collecting in ${canalDir}; wait for it to finish`,
           );
