@@ -2,7 +2,16 @@
 // CLI as a user drives it. The fixture's steps draw random bytes, so each execution's output is
 // its own and a test can tell which execution a run served.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { openWorkspace } from "@canal/store";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -229,6 +238,16 @@ describe("canal gc", () => {
     expect(again.steps).toEqual({ draw: "cached", report: "cached" });
     expect(await outputText(again.id, "report")).toBe(await outputText(kept.id, "report"));
     expect((await canal(["runs", "show", kept.id], dir)).status).toBe(0);
+  });
+
+  it("never follows a link out of .canal", async () => {
+    const outside = makeProject({ files: { "keep/me.txt": "not Canal's" } });
+    mkdirSync(join(dir, ".canal/blobs/sha256"), { recursive: true });
+    symlinkSync(join(outside, "keep"), join(dir, ".canal/blobs/sha256/zz"));
+    symlinkSync(join(outside, "keep"), join(dir, ".canal/work/run-20200101-000000-link"));
+    const result = await canal(["gc"], dir);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(join(outside, "keep/me.txt"), "utf8")).toBe("not Canal's");
   });
 
   it("--keep-last drops old runs' records and the entries they made; the newest stay cached", async () => {

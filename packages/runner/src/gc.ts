@@ -48,7 +48,9 @@ function sizeOf(path: string): number {
   return total;
 }
 
+/** The entries of a real directory; none for a link to one, whose contents are not Canal's to delete. */
 const list = (dir: string): string[] => {
+  if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
   try {
     return readdirSync(dir);
   } catch {
