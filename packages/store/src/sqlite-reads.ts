@@ -315,6 +315,24 @@ export class SqliteReads {
   }
 
   async references(): Promise<StoreReferences> {
+    const digests = this.referencedDigests();
+    const versions = this.stmt(
+      `SELECT hash, artifact_location, ir, EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+       FROM pipeline_versions pv`,
+    ).all() as Array<{ hash: string; artifact_location: string | null; ir: string; has_runs: number }>;
+    return {
+      digests: [...digests].sort(),
+      pipelineVersions: versions.map((v) => ({
+        hash: v.hash,
+        ir: v.ir,
+        hasRuns: v.has_runs === 1,
+        ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
+      })),
+    };
+  }
+
+  /** Every digest a record of the store file names: step inputs and outputs, cache entries, run parameters, logs. */
+  protected referencedDigests(): Set<string> {
     const digests = new Set<string>();
     const addValue = (json: string) => collectDigests(JSON.parse(json) as unknown, digests);
     for (const table of ["step_inputs", "step_outputs"]) {
@@ -334,19 +352,7 @@ export class SqliteReads {
       if (row.stdout_digest) digests.add(row.stdout_digest);
       if (row.stderr_digest) digests.add(row.stderr_digest);
     }
-    const versions = this.stmt(
-      `SELECT hash, artifact_location, ir, EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
-       FROM pipeline_versions pv`,
-    ).all() as Array<{ hash: string; artifact_location: string | null; ir: string; has_runs: number }>;
-    return {
-      digests: [...digests].sort(),
-      pipelineVersions: versions.map((v) => ({
-        hash: v.hash,
-        ir: v.ir,
-        hasRuns: v.has_runs === 1,
-        ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
-      })),
-    };
+    return digests;
   }
 }
 

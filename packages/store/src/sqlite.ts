@@ -369,12 +369,10 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       }
       // Artifact rows that nothing names any more: their sizes and kinds describe nothing kept.
       if (deleted.length > 0) {
-        this.stmt(
-          `DELETE FROM artifacts WHERE NOT EXISTS (SELECT 1 FROM artifact_uses u WHERE u.digest = artifacts.digest)
-             AND NOT EXISTS (SELECT 1 FROM cache_entries ce, json_each(ce.outputs) o
-               WHERE instr(o.value, artifacts.digest) > 0)
-             AND NOT EXISTS (SELECT 1 FROM runs r WHERE instr(r.parameters, artifacts.digest) > 0)`,
-        ).run();
+        const named = this.referencedDigests();
+        const drop = this.stmt("DELETE FROM artifacts WHERE digest = ?");
+        for (const { digest } of this.stmt("SELECT digest FROM artifacts").all() as Array<{ digest: string }>)
+          if (!named.has(digest)) drop.run(digest);
       }
       return deleted;
     });
