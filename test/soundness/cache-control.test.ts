@@ -75,6 +75,7 @@ beforeAll(async () => {
 describe("a re-executed step replaces its cache entry", () => {
   it("--regenerate: the next plain run serves the regenerated outputs, not the old ones", async () => {
     const first = await run("-p", "label=regenerate");
+    expect(existsSync(join(dir, ".canal/work", first.id)), "a run leaves no empty work folder").toBe(false);
     const regenerated = await run("-p", "label=regenerate", "--regenerate");
     expect(regenerated.steps).toEqual({ draw: "succeeded", report: "succeeded" });
     const old = await outputText(first.id, "report");
@@ -216,10 +217,26 @@ describe("canal gc", () => {
   it("frees what nothing references, keeps what is, and a cached re-run after it is fully cached", async () => {
     const kept = await run("-p", "label=gc");
     const garbage = await leaveGarbage(kept.id);
+    // Caches and copies no kept pipeline version names, beside those the fixture's version uses.
+    const cache = join(dir, ".canal/cache");
+    const modules = readdirSync(join(cache, "modules"));
+    const artifacts = readdirSync(join(dir, ".canal/artifacts"));
+    const stale = {
+      module: join(cache, "modules", `${"e".repeat(64)}.mjs`),
+      environment: join(cache, "envs", "f".repeat(64)),
+      artifact: join(dir, ".canal/artifacts", "a".repeat(64)),
+    };
+    mkdirSync(stale.environment, { recursive: true });
+    writeFileSync(join(stale.environment, "python"), "");
+    writeFileSync(stale.module, "export {};\n");
+    mkdirSync(stale.artifact);
     const result = await canal(["gc"], dir);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^freed /m);
-    for (const path of Object.values(garbage)) expect(existsSync(path), path).toBe(false);
+    for (const path of [...Object.values(garbage), ...Object.values(stale)])
+      expect(existsSync(path), path).toBe(false);
+    expect(readdirSync(join(cache, "modules"))).toEqual(modules);
+    expect(readdirSync(join(dir, ".canal/artifacts"))).toEqual(artifacts);
     expect(readdirSync(join(dir, ".canal/work"))).toEqual([]);
     // Every recorded run's outputs are still there, intact.
     const workspace = openWorkspace(dir);
