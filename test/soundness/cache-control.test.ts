@@ -98,6 +98,10 @@ describe("a re-executed step replaces its cache entry", () => {
     const next = await run("-p", "label=rerun");
     expect(next.steps).toEqual({ draw: "cached", report: "cached" });
     expect(await outputText(next.id, "report")).toBe(fresh);
+    // `canal why` names the run whose entry it replaced, not some other entry of the step.
+    expect((await canal(["why", rerunId, "report"], dir)).stdout).toBe(
+      `report: its cache key matches run ${first.id}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged; what it produced replaced the cache entry\n`,
+    );
   });
 
   it("rerun names what it takes instead of suggesting an option it rejects", async () => {

@@ -2,7 +2,14 @@ import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
 import { endLeftovers, placementText, runPipeline } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
-import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
+import {
+  describeCacheKeyChange,
+  explainCacheMiss,
+  initWorkspace,
+  type MetadataStore,
+  type Run,
+  type StepRun,
+} from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
@@ -111,6 +118,17 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
         io.stdout(`${key}: ran because the run was started with --regenerate\n`);
         continue;
       }
+      // A step made to run under a key an earlier run had already cached replaced that entry, so
+      // the entry is its own now: the earlier step run with the same key is what explains it.
+      const sameKey = await earlierStepRunWithKey(metadata, run, stepRun);
+      if (sameKey) {
+        const own =
+          (await metadata.getCacheEntry(stepRun.cacheKey ?? ""))?.producedBy.stepRunId === stepRun.id;
+        io.stdout(
+          `${key}: its cache key matches run ${sameKey}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${own ? "; what it produced replaced the cache entry" : ""}\n`,
+        );
+        continue;
+      }
       const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
         ...(stepRun.instance >= 0 ? { instance: stepRun.instance } : {}),
         before: stepRun.startedAt ?? stepRun.createdAt,
@@ -133,6 +151,27 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
     }
     return 0;
   });
+}
+
+/** The newest earlier run of the pipeline (of the last 100) whose same step finished under the same cache key. */
+async function earlierStepRunWithKey(
+  metadata: MetadataStore,
+  run: Run,
+  stepRun: StepRun,
+): Promise<string | undefined> {
+  if (!stepRun.cacheKey) return undefined;
+  for (const earlier of await metadata.listRuns({ pipeline: run.pipeline, limit: 100 })) {
+    if (earlier.id === run.id || earlier.createdAt > run.createdAt) continue;
+    const same = (await metadata.listStepRuns(earlier.id)).find(
+      (s) =>
+        s.stepId === stepRun.stepId &&
+        s.instance === stepRun.instance &&
+        s.cacheKey === stepRun.cacheKey &&
+        (s.status === "succeeded" || s.status === "cached"),
+    );
+    if (same) return earlier.id;
+  }
+  return undefined;
 }
 
 export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--target NAME | --profile NAME] [--json]
