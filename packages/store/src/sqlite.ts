@@ -7,6 +7,7 @@ import { SqliteRecords } from "./sqlite-records.js";
 import {
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
+  RUN_SELECT,
   STEP_RUN_SELECT,
   type StepRunRow,
   toPipelineVersion,
@@ -289,13 +290,16 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         reusedFrom: reusedFrom?.step_run_id ?? null,
       });
       if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
-        this.insertCacheEntry({
-          key: end.cacheKey,
-          outputs: end.outputs,
-          components: end.components,
-          stepRunId,
-          createdAt: endedAt,
-        });
+        this.insertCacheEntry(
+          {
+            key: end.cacheKey,
+            outputs: end.outputs,
+            components: end.components,
+            stepRunId,
+            createdAt: endedAt,
+          },
+          Boolean(end.replaceCacheEntry),
+        );
       }
       // In this workspace: checked above, in this same transaction.
       return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(stepRunId) as StepRunRow);
@@ -349,6 +353,33 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         this.stmt("DELETE FROM cache_entries WHERE workspace_id = ? AND key = ?").run(this.workspaceId, key)
           .changes > 0,
     );
+  }
+
+  async deleteRuns(ids: string[]): Promise<string[]> {
+    return this.write(() => {
+      const deleted: string[] = [];
+      const run = this.stmt(`${RUN_SELECT} AND r.id = @id`);
+      for (const id of ids) {
+        const found = run.get({ workspace: this.workspaceId, id }) as { status: string } | undefined;
+        if (!found || found.status === "running" || found.status === "queued") continue;
+        this.stmt(
+          "DELETE FROM cache_entries WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
+        ).run(id);
+        this.stmt(
+          "DELETE FROM log_chunks WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
+        ).run(id);
+        this.stmt("DELETE FROM runs WHERE id = ?").run(id);
+        deleted.push(id);
+      }
+      // Artifact rows that nothing names any more: their sizes and kinds describe nothing kept.
+      if (deleted.length > 0) {
+        const named = this.referencedDigests();
+        const drop = this.stmt("DELETE FROM artifacts WHERE digest = ?");
+        for (const { digest } of this.stmt("SELECT digest FROM artifacts").all() as Array<{ digest: string }>)
+          if (!named.has(digest)) drop.run(digest);
+      }
+      return deleted;
+    });
   }
 
   /**
