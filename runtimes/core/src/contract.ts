@@ -49,8 +49,10 @@ export interface UpcomingStep {
 /** An input as a step receives it: a local path (or paths, for a fan-in) or a JSON value. */
 export type TaskInput =
   | { kind: "artifact"; path: string; directory: boolean }
-  | { kind: "artifacts"; paths: string[] }
-  | { kind: "value"; value: unknown };
+  /** `listFile`: the paths, one per line, relative to the list's folder (CANAL_INPUT_<NAME>_FILE). */
+  | { kind: "artifacts"; paths: string[]; listFile?: string }
+  /** `file`: the value's JSON, for a value too large for the environment (CANAL_PARAM_<NAME>_FILE). */
+  | { kind: "value"; value: unknown; file?: string };
 
 /** Where the step writes an output: a fresh empty directory for Directory outputs, else a file path. */
 export interface TaskOutput {

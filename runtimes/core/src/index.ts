@@ -22,6 +22,7 @@ export type {
   UpcomingStep,
 } from "./contract.js";
 export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
+export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";

@@ -6,6 +6,7 @@ import { bindingSource, type Output, type Pipeline, type Type } from "@canal/ir"
 import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
+import { writeInputFiles } from "./large-values.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -431,6 +432,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           taskInputs[input.name] = { kind: "artifacts", paths };
         }
       }
+      Object.assign(taskInputs, writeInputFiles(taskInputs, inDir));
       const taskOutputs: Record<string, TaskOutput> = {};
       for (const output of step.outputs) {
         const path = join(outDir, output.name);

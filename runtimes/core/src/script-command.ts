@@ -5,6 +5,7 @@ import {
   parseCommandTemplate,
 } from "@canal/ir";
 import type { StepTask } from "./contract.js";
+import { LARGE_VALUE_BYTES } from "./large-values.js";
 
 export { shellQuote } from "@canal/ir";
 
@@ -58,8 +59,10 @@ export function envName(name: string): string {
 /**
  * The documented environment of a step process:
  *   CANAL_RUN_ID, CANAL_STEP (the instance key), CANAL_ATTEMPT, CANAL_METRICS_FILE
- *   CANAL_INPUT_<NAME>   an artifact input's path (a fan-in: a JSON array of paths)
+ *   CANAL_INPUT_<NAME>   an artifact input's path (a fan-in: a JSON array of paths, unless large)
+ *   CANAL_INPUT_<NAME>_FILE  a fan-in's paths, one per line, relative to the file's folder
  *   CANAL_PARAM_<NAME>   a value input as JSON (strings as they are)
+ *   CANAL_PARAM_<NAME>_FILE  instead, for a value over 32 KiB: a file holding its JSON
  *   CANAL_OUTPUT_<NAME>  where to write an output
  */
 export function stepEnvironment(task: StepTask): Record<string, string> {
@@ -70,9 +73,15 @@ export function stepEnvironment(task: StepTask): Record<string, string> {
     CANAL_METRICS_FILE: task.metricsFile,
   };
   for (const [name, input] of Object.entries(task.inputs)) {
-    if (input.kind === "artifact") env[`CANAL_INPUT_${envName(name)}`] = input.path;
-    else if (input.kind === "artifacts") env[`CANAL_INPUT_${envName(name)}`] = JSON.stringify(input.paths);
-    else env[`CANAL_PARAM_${envName(name)}`] = valueText(input.value);
+    const key = envName(name);
+    if (input.kind === "artifact") env[`CANAL_INPUT_${key}`] = input.path;
+    else if (input.kind === "artifacts") {
+      const json = JSON.stringify(input.paths);
+      // A long list is only in its file: the environment could not hold it.
+      if (!input.listFile || Buffer.byteLength(json) <= LARGE_VALUE_BYTES) env[`CANAL_INPUT_${key}`] = json;
+      if (input.listFile) env[`CANAL_INPUT_${key}_FILE`] = input.listFile;
+    } else if (input.file) env[`CANAL_PARAM_${key}_FILE`] = input.file;
+    else env[`CANAL_PARAM_${key}`] = valueText(input.value);
   }
   for (const [name, output] of Object.entries(task.outputs))
     env[`CANAL_OUTPUT_${envName(name)}`] = output.path;

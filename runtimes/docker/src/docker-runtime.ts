@@ -9,6 +9,8 @@ import {
   type Runtime,
   renderCommand,
   type StepTask,
+  shellCommand,
+  shownCommand,
   stepEnvironment,
   workerEntrypoint,
 } from "@canal/runtime-core";
@@ -155,7 +157,7 @@ export class DockerRuntime implements Runtime {
       if (!script) return { status: "failed", error: `step ${task.stepKey} has no script`, retryable: false };
       materializeSnapshot(task.artifactDir, script.snapshot, join(workDir, "src"));
       command = renderCommand(inner);
-      cmd = ["/bin/sh", "-c", command];
+      cmd = ["/bin/sh", "-c", shellCommand(command, workDir, WORK)];
       cwd = `${WORK}/src`;
     } else {
       paths.add({ host: this.root, container: RUNTIME, readOnly: true });
@@ -239,7 +241,7 @@ export class DockerRuntime implements Runtime {
     return {
       status: "failed",
       exitCode: end.exitCode,
-      error: `step ${task.stepKey}: \`${command}\` ${how}${last ? `:\n${last}` : ""}`,
+      error: `step ${task.stepKey}: \`${shownCommand(command)}\` ${how}${last ? `:\n${last}` : ""}`,
       retryable: true,
     };
   }

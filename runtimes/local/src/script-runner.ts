@@ -6,6 +6,8 @@ import {
   materializeSnapshot,
   renderCommand,
   type StepTask,
+  shellCommand,
+  shownCommand,
   stepEnvironment,
 } from "@canal/runtime-core";
 import type { Launcher } from "./launcher.js";
@@ -49,6 +51,7 @@ export async function runScript(
   const cwd = join(task.workDir, "src");
   materializeSnapshot(task.artifactDir, script.snapshot, cwd);
   const command = renderCommand(task);
+  const launched = shellCommand(command, task.workDir);
   const inherited = process.env;
   const env = {
     ...inherited,
@@ -59,7 +62,7 @@ export async function runScript(
   };
   hooks.started();
   const ended = await launcher.launch({
-    command,
+    command: launched,
     cwd,
     env: env as Record<string, string>,
     signal: hooks.signal,
@@ -92,7 +95,7 @@ export async function runScript(
   return {
     status: "failed",
     ...(code !== null ? { exitCode: code } : {}),
-    error: `step ${task.stepKey}: \`${command}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
+    error: `step ${task.stepKey}: \`${shownCommand(command)}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
     retryable: true,
   };
 }

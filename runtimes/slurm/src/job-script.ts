@@ -7,6 +7,7 @@ import {
   materializeSnapshot,
   renderCommand,
   type StepTask,
+  shellCommand,
   shellQuote,
   stepEnvironment,
   workerEntrypoint,
@@ -110,7 +111,7 @@ export class JobScripts {
       cwd = join(files.dir, "src");
       materializeSnapshot(artifactDir, script.snapshot, cwd);
       shown = renderCommand(task);
-      command = `/bin/sh -c ${shellQuote(shown)}`;
+      command = `/bin/sh -c ${shellQuote(shellCommand(shown, files.dir))}`;
     } else {
       const taskFile = join(files.dir, "task.json");
       resultFile = join(files.dir, "result.json");
