@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
 import { shellQuote } from "@canal/runtime-core";
+import { attemptMarker, endAttemptProcesses, nowTicks } from "./leftovers.js";
 
 const KILL_GRACE_MS = 2000;
 const POLL_MS = 100;
@@ -53,8 +54,34 @@ function killGroup(pid: number | undefined): NodeJS.Timeout | undefined {
   }, KILL_GRACE_MS);
 }
 
+/**
+ * Ends what a command left running once its shell has ended: the rest of its process group, and
+ * the processes that carry its attempt's marker (those that left the group). Its outputs are only
+ * hashed after this, so nothing of the step can change them later.
+ */
+async function endLeftovers(
+  launch: Launch,
+  since: number | undefined,
+  group: number | undefined,
+  shell?: number,
+) {
+  const marker = attemptMarker(launch.env);
+  if (marker)
+    await endAttemptProcesses({
+      ...marker,
+      ...(since !== undefined ? { since } : {}),
+      ...(group ? { group: { id: group, except: shell ? [shell] : [] } } : {}),
+    });
+  else if (group && !shell) {
+    try {
+      process.kill(-group, "SIGKILL");
+    } catch {}
+  }
+}
+
 /** Spawns `/bin/sh -c command` from this process, in a new session (so a cancel ends every child). */
 export function spawnShell(launch: Launch): Promise<Ended> {
+  const since = nowTicks();
   return new Promise<Ended>((resolve) => {
     const child = spawn("/bin/sh", ["-c", launch.command], {
       cwd: launch.cwd,
@@ -78,10 +105,13 @@ export function spawnShell(launch: Launch): Promise<Ended> {
       launch.signal.removeEventListener("abort", onAbort);
       resolve({ error: error.message });
     });
+    // A background process that keeps the shell's stdout open would hold off "close" for as long
+    // as it runs: the shell's exit ends it.
+    child.on("exit", () => void endLeftovers(launch, since, child.pid));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       launch.signal.removeEventListener("abort", onAbort);
-      resolve({ code, signal, stderrTail });
+      void endLeftovers(launch, since, child.pid).then(() => resolve({ code, signal, stderrTail }));
     });
   });
 }
@@ -138,6 +168,7 @@ export class ResidentShells implements Launcher {
   constructor(private readonly root: string = tmpdir()) {}
 
   async launch(launch: Launch): Promise<Ended> {
+    const since = nowTicks();
     const resident = this.idle.pop() ?? this.start();
     const script = jobScript(launch, resident.env);
     if (script === undefined) {
@@ -181,6 +212,8 @@ export class ResidentShells implements Launcher {
       // The shell may end before the processes of its group do (one that ignores SIGTERM lives on
       // until the SIGKILL): the command has ended only once none is left.
       if (killTimer) await groupEnded(resident.child.pid);
+      // What the job left in the shell's group, or started with its marker, ends with it.
+      await endLeftovers(launch, since, resident.child.pid, resident.child.pid);
       stdout.finish();
       stderr.finish();
       if (status === undefined) {
