@@ -110,7 +110,11 @@ describe("a step's processes end with it", () => {
     it(`${pipeline} step: when it succeeds, fails and times out`, async () => {
       for (const mode of ["end", "fail", "hold"]) {
         const dir = pidDir();
-        const ran = await canal(runArgs(pipeline, { dir, mode }), project);
+        // Held until its timeout (2 s) ends it.
+        const ran = await canal(
+          runArgs(mode === "hold" ? `${pipeline}-timed` : pipeline, { dir, mode }),
+          project,
+        );
         expect(ran.status, `${mode}: ${ran.stdout}${ran.stderr}`).toBe(mode === "end" ? 0 : 1);
         if (mode === "hold") expect(ran.stdout + ran.stderr).toMatch(/timed out/);
         expectAllGone(dir, [...left]);
@@ -120,7 +124,6 @@ describe("a step's processes end with it", () => {
     it(`${pipeline} step: when its run is canceled`, async () => {
       const dir = pidDir();
       const live = startRun(pipeline, { dir, mode: "hold" });
-      // The TypeScript step holds until told to go; the script step until it times out (3 s).
       await waitFor("the step to start its processes", () => left.every((name) => pids(dir).has(name)));
       const runId = runIdOf(live.output());
       const canceled = await canal(["cancel", runId], project);
