@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { openWorkspace, type StoredValue } from "@canal/store";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { isRunning, makeProject, repoRoot, waitFor } from "../helpers.js";
+import { isRunning, makeProject, repoRoot, treeBytes, waitFor } from "../helpers.js";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const fixture = join(import.meta.dirname, "fixtures/procs");
@@ -218,6 +218,19 @@ describe("a TypeScript step that edits its input and returns it", () => {
     expect(digestOf(outputs.edit?.out)).toBe(sha256("original\nedited\n"));
     expect((await blobs.get(made)).toString()).toBe("original\n");
     expect(await blobs.verify(made)).toBe("ok");
+  }, 60_000);
+
+  it("on `canal exec`, leaves the artifact its input ships in unchanged", async () => {
+    const compiled = await canal(["compile", "pipeline.ts"], project);
+    expect(compiled.status, compiled.stderr).toBe(0);
+    const artifact = join(project, "canal-out", "edit-shipped");
+    const before = treeBytes(artifact);
+    const data = mkdtempSync(join(tmpdir(), "canal-exec-"));
+    pidDirs.push(data);
+    const ran = await canal(["exec", artifact, "--step", "edit", "--data", data], project);
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(readFileSync(join(data, "edit", "outputs", "out"), "utf8")).toBe("shipped\nedited\n");
+    expect(treeBytes(artifact)).toEqual(before);
   }, 60_000);
 });
 
