@@ -100,11 +100,6 @@ export function findProcesses(marker: ProcessMarker): ProcessId[] {
   return found;
 }
 
-/** The processes of run `runId` on this machine: every step process carries CANAL_RUN_ID. */
-export function runProcesses(runId: string): number[] {
-  return findProcesses({ env: [`CANAL_RUN_ID=${runId}`] }).map((p) => p.pid);
-}
-
 function signal(ids: ProcessId[], name: NodeJS.Signals): void {
   for (const id of ids) {
     // Checked just before: a pid found a moment ago may already name another process.

@@ -65,6 +65,12 @@ export class WorkerPool {
    * is the one it was started with), and it leads a process group that the step's children join.
    */
   private start(runId: string): ChildProcess {
+    // Idle workers of other runs (a runtime that outlives a run) are not needed any more.
+    for (const [other, idle] of this.idle) {
+      if (other === runId) continue;
+      for (const worker of idle.splice(0)) worker.kill("SIGTERM");
+      this.idle.delete(other);
+    }
     const child = fork(workerEntrypoint, ["--ipc"], {
       // Not the driver's Node flags: a debugger port (--inspect) or a test runner's resolve
       // conditions would make every worker fail to start or load the wrong files.
@@ -77,12 +83,9 @@ export class WorkerPool {
     this.all.add(child);
     child.once("exit", () => {
       this.all.delete(child);
-      const idle = this.idle.get(runId);
-      if (idle)
-        this.idle.set(
-          runId,
-          idle.filter((c) => c !== child),
-        );
+      const idle = this.idle.get(runId) ?? [];
+      // In place: an attempt that holds the list may still put its own worker back in it.
+      if (idle.includes(child)) idle.splice(idle.indexOf(child), 1);
     });
     return child;
   }
