@@ -20,8 +20,11 @@ let project: string;
 const started: ChildProcess[] = [];
 const pidDirs: string[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   project = makeProject({ from: fixture });
+  // Compiled once: each run below starts from its artifact.
+  const compiled = await canal(["compile", "pipeline.ts"], project);
+  expect(compiled.status, compiled.stderr).toBe(0);
 });
 
 afterEach(() => {
@@ -55,9 +58,7 @@ const runIdOf = (output: string) => /^run (run-\S+): /m.exec(output)?.[1] ?? "";
 function runArgs(pipeline: string, parameters: Record<string, string>): string[] {
   return [
     "run",
-    "pipeline.ts",
-    "--pipeline",
-    pipeline,
+    join("canal-out", pipeline),
     ...Object.entries(parameters).flatMap(([name, value]) => ["-p", `${name}=${value}`]),
   ];
 }
@@ -221,8 +222,6 @@ describe("a TypeScript step that edits its input and returns it", () => {
   }, 60_000);
 
   it("on `canal exec`, leaves the artifact its input ships in unchanged", async () => {
-    const compiled = await canal(["compile", "pipeline.ts"], project);
-    expect(compiled.status, compiled.stderr).toBe(0);
     const artifact = join(project, "canal-out", "edit-shipped");
     const before = treeBytes(artifact);
     const data = mkdtempSync(join(tmpdir(), "canal-exec-"));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   closeSync,
+  existsSync,
   ftruncateSync,
   mkdirSync,
   mkdtempSync,
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
 import { shellQuote } from "@canal/runtime-core";
-import { attemptMarker, endAttemptProcesses, nowTicks } from "./leftovers.js";
+import { attemptMarker, endAttemptProcesses, findProcesses, nowTicks } from "./leftovers.js";
 
 const KILL_GRACE_MS = 2000;
 const POLL_MS = 100;
@@ -333,11 +334,18 @@ function closeFiles(resident: Resident): void {
 
 async function groupEnded(pid: number | undefined): Promise<void> {
   const deadline = Date.now() + KILL_GRACE_MS + 5000;
+  const procfs = existsSync("/proc/self/stat");
   while (pid && Date.now() < deadline) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      return;
+    // A zombie has ended, though kill(0) still finds its group: where no one reaps orphans (a
+    // container's first process), waiting for it would take until the deadline.
+    if (procfs) {
+      if (findProcesses({ groups: [pid] }).length === 0) return;
+    } else {
+      try {
+        process.kill(-pid, 0);
+      } catch {
+        return;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
