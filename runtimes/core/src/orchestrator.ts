@@ -520,12 +520,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           continue;
         }
         const path = result.returned[output.name] ?? target.path;
-        const reused = inputPaths.get(path) ?? stored.get(path);
+        const reused = stored.get(path);
         if (reused) {
           outputs[output.name] = reused;
           continue;
         }
-        if (!within(path, outDir)) {
+        // An input handed back as an output is hashed as the step left it, like any output: the
+        // step's copy of an input is its own to change, and the input's digest may no longer fit.
+        if (!inputPaths.has(path) && !within(path, outDir)) {
           return {
             status: "failed",
             error: `step ${instance.key} output \`${output.name}\` is at ${path}, outside its output folder ${outDir}; write outputs under context().outputPath("${output.name}")`,

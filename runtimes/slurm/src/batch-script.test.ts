@@ -135,6 +135,18 @@ describe("the scripts, run by /bin/sh", () => {
     expect(ms).toBeLessThan(1000);
   });
 
+  it("ends what the step left in its process group before it records the exit status", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    writeFileSync(job.script, attempt(job, `/bin/sh -c 'sleep 30 & echo $! > bg; exit 0'`));
+    expect((await run(job.script)).code).toBe(0);
+    expect(readFileSync(job.exit, "utf8")).toBe("0\n");
+    const pid = Number(readFileSync(join(dir, "bg"), "utf8"));
+    // Gone, or a zombie no one has reaped yet: it runs nothing either way.
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    expect(stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z"), stat).toBe(true);
+  });
+
   it("runs the attempt handed to a job queued ahead, once it is there", async () => {
     const job = jobIn();
     writeFileSync(job.release, "");

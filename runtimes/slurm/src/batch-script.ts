@@ -181,6 +181,11 @@ export function batchScript(options: {
     // Ended by a signal: Slurm's job state says why, and no exit status must pretend otherwise.
     '  exit "$status"',
     "fi",
+    // The step is done: what it left in its process group ends before its outputs are read.
+    'kill -KILL -"$step" 2>/dev/null',
+    // Until they have ended (a zombie no one reaps also counts as there: wait a little at most).
+    "i=0",
+    'while kill -0 -"$step" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.01; i=$((i + 1)); done',
     `echo "$status" > ${shellQuote(options.exitFile)}`,
     "i=0",
     `while [ ! -e ${shellQuote(options.releaseFile)} ] && [ "$i" -lt ${tries} ]; do sleep 0.01; i=$((i + 1)); done`,

@@ -9,12 +9,13 @@ import {
   type MetadataStore,
   type Run,
   type StepRun,
+  type Workspace,
 } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone } from "./runs.js";
+import { isDriver } from "./runs.js";
 
 export const initHelp = `Usage: canal init [NAME]
 
@@ -38,6 +39,24 @@ running on its targets is ended: step processes on this machine, its containers,
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The process that drove run `id` is gone (killed, rebooted): ends what it left running on its
+ * targets (processes, containers, Slurm jobs), and records the end it could not.
+ */
+async function endOrphaned(workspace: Workspace, id: string, runtime: string, io: Io): Promise<number> {
+  const { ended, problems } = await endLeftovers(workspace, id, runtime);
+  await workspace.metadata.updateRun(id, {
+    status: "canceled",
+    endedAt: Date.now(),
+    error: "canceled after its driver process ended",
+  });
+  const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
+  io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
+  for (const problem of problems)
+    io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
+  return problems.length ? 1 : 0;
+}
+
 export async function cancelCommand(args: string[], io: Io): Promise<number> {
   const [id] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
@@ -48,28 +67,21 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
       io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
       return 1;
     }
-    if (!run.pid || driverGone(run)) {
-      // The process that drove it is gone (killed, rebooted): end what it left running on its
-      // targets (processes, containers, Slurm jobs), and record the end it could not.
-      const { ended, problems } = await endLeftovers(workspace, id, run.runtime);
-      await metadata.updateRun(id, {
-        status: "canceled",
-        endedAt: Date.now(),
-        error: "canceled after its driver process ended",
-      });
-      const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
-      io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
-      for (const problem of problems)
-        io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
-      return problems.length ? 1 : 0;
+    // The recorded pid is only signalled while it is still the driver's (see isDriver): a pid of
+    // a driver that is gone may have been given to an unrelated process since.
+    if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io);
+    try {
+      process.kill(run.pid as number, "SIGTERM");
+    } catch {
+      // Ended just now: the loop below sees the end it recorded, or that it is gone.
     }
-    process.kill(run.pid, "SIGTERM");
     for (let waited = 0; waited < 30_000; waited += 200) {
       const now = await metadata.getRun(id);
       if (now.status !== "running" && now.status !== "queued") {
         io.stdout(`run ${id} ${now.status}\n`);
         return 0;
       }
+      if (!isDriver(now)) return endOrphaned(workspace, id, run.runtime, io);
       await sleep(200);
     }
     io.stderr(`run ${id} did not stop within 30 s; its driver is process ${run.pid}\n`);
