@@ -16,6 +16,7 @@ import {
 } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
 import { RunRecorder } from "./recorder.js";
+import { runVariables } from "./variables-secret.js";
 
 export interface RunPipelineOptions {
   workspace: Workspace;
@@ -188,6 +189,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       regenerate: Boolean(options.regenerate),
       ...(options.force ? { force: options.force } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      variables: runVariables(canalDir(workspace)),
       // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
       onEvent: (event) => void recorder.record(event),
     });

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AttemptResult, StepTask } from "./contract.js";
 import { bundleModulePath } from "./materialize.js";
+import { stepEnvironment } from "./script-command.js";
 import { runTypescriptStep } from "./step-runner.js";
 
 export interface WorkerRequest {
@@ -42,10 +43,22 @@ async function handle(request: WorkerRequest): Promise<AttemptResult> {
   }
 }
 
+/**
+ * A warm worker runs one step after another: each gets exactly the environment it started with
+ * (the runtime's base, see `baseEnvironment()`) plus its own step's variables, none of another's.
+ */
+function setEnvironment(wanted: Record<string, string | undefined>): void {
+  for (const name of Object.keys(process.env)) if (!(name in wanted)) delete process.env[name];
+  for (const [name, value] of Object.entries(wanted)) if (value !== undefined) process.env[name] = value;
+}
+
 const [mode, resultPath] = process.argv.slice(2);
 if (mode === "--ipc") {
+  const start = { ...process.env };
   process.on("message", async (request: WorkerRequest) => {
+    setEnvironment({ ...start, ...stepEnvironment(request.task) });
     const result = await handle(request);
+    setEnvironment(start);
     const marker = request.endMarker;
     const marked = marker
       ? (await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)])).every(

@@ -4,6 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import {
   type AttemptHooks,
   type AttemptResult,
+  baseEnvironment,
   type StepTask,
   type WorkerReply,
   type WorkerRequest,
@@ -62,6 +63,9 @@ export class WorkerPool {
       // Not the driver's Node flags: a debugger port (--inspect) or a test runner's resolve
       // conditions would make every worker fail to start or load the wrong files.
       execArgv: [],
+      // Not the driver's environment either: the environment rule (see `baseEnvironment`); each
+      // step's own variables are set in the worker for its attempt.
+      env: baseEnvironment(),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });

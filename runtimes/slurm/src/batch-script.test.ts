@@ -74,7 +74,7 @@ describe("sbatch arguments", () => {
 });
 
 describe("the batch script", () => {
-  it("exports the step's environment in a subshell, quoted, and records the exit status", () => {
+  it("runs the step with exactly its environment, quoted, in a subshell", () => {
     const script = batchScript({
       env: { CANAL_PARAM_WORD: "it's" },
       cwd: "/w d",
@@ -83,8 +83,9 @@ describe("the batch script", () => {
       releaseFile: files.release,
       startedFile: files.started,
     });
-    expect(script).toContain(`  export CANAL_PARAM_WORD='it'\\''s'`);
-    expect(script).toContain("  cd '/w d' || exit 1\n  exec setsid /bin/sh -c 'exit 3'\n) &");
+    expect(script).toContain(
+      "  cd '/w d' || exit 1\n  exec env -i \\\n    'CANAL_PARAM_WORD=it'\\''s' \\\n    setsid /bin/sh -c 'exit 3'\n) &",
+    );
   });
 });
 
