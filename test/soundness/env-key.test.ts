@@ -1,55 +1,18 @@
 // What a step reads enters its key: the environment variables it declares (and no other reaches
 // it), and the content of the packages its bundle holds, not only the lockfile's claim of them.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject } from "../helpers.js";
+import { filesHolding, HIDDEN, hex, ruleImports, ruleProjectFiles, ruleSteps, SEED } from "./env-rule.js";
 
-const SEED = "ENVKEY_TEST_SEED";
-const HIDDEN = "ENVKEY_TEST_HIDDEN";
-// What a step writes of the two (the declared one, then one it does not declare): each in hex,
-// so that its output shows what it saw without holding the value itself.
-const shHex = (name: string) =>
-  `$(if [ -n "\${${name}+set}" ]; then printf '%s' "$${name}" | od -An -tx1 | tr -d ' \\n'; else printf unset; fi)`;
-const seen = `"${shHex(SEED)}|${shHex(HIDDEN)}"`;
-const tsHex = (name: string) =>
-  `\${process.env.${name} === undefined ? "unset" : Buffer.from(process.env.${name}).toString("hex")}`;
-const tsSeen = `\`${tsHex(SEED)}|${tsHex(HIDDEN)}\``;
-const hex = (value: string) => Buffer.from(value).toString("hex");
-
-const pipelineSource = `
-import { writeFile } from "node:fs/promises";
-import { context, File, pipeline, step } from "@canal/sdk";
-import { greet } from "canal-fixture-greet";
+const pipelineSource = `${ruleImports}import { greet } from "canal-fixture-greet";
 
 export class EnvKey {
-  @step.script({ source: "./src", run: "sh show.sh {out}", passEnv: ["${SEED}"] })
-  scriptDeclares(): { out: File } {
-    return step.declared();
-  }
-
-  @step.script({ source: "./src", run: "sh show.sh {out}" })
-  scriptPlain(): { out: File } {
-    return step.declared();
-  }
-
-  @step({ passEnv: ["${SEED}"] })
-  async tsDeclares(): Promise<{ out: File }> {
-    const out = context().outputPath("out");
-    await writeFile(out, ${tsSeen});
-    return { out: new File(out) };
-  }
-
-  @step
-  async tsPlain(): Promise<{ out: File }> {
-    const out = context().outputPath("out");
-    await writeFile(out, ${tsSeen});
-    return { out: new File(out) };
-  }
-
+${ruleSteps}
   @step
   async greeting(): Promise<{ out: File }> {
     const out = context().outputPath("out");
@@ -91,21 +54,6 @@ async function outputs(dir: string, runId: string): Promise<Record<string, strin
   }
 }
 
-/** Every file under `dir` that holds `text` (the store's database, blobs, logs, kept artifacts). */
-function filesHolding(dir: string, text: string): string[] {
-  const found: string[] = [];
-  const walk = (current: string) => {
-    for (const name of readdirSync(current)) {
-      const path = join(current, name);
-      const stat = statSync(path);
-      if (stat.isDirectory()) walk(path);
-      else if (stat.isFile() && readFileSync(path).includes(text)) found.push(path);
-    }
-  };
-  walk(dir);
-  return found;
-}
-
 describe("what a step reads is in its key", () => {
   let dir: string;
   let run: (expectCached?: number) => Promise<{ runId: string; stdout: string }>;
@@ -119,8 +67,8 @@ describe("what a step reads is in its key", () => {
   beforeAll(async () => {
     dir = makeProject({
       files: {
+        ...ruleProjectFiles,
         "pipeline.ts": pipelineSource,
-        "src/show.sh": `printf '%s' ${seen} > "$1"\n`,
         "node_modules/canal-fixture-greet/package.json": `${JSON.stringify({ name: "canal-fixture-greet", version: "1.0.0", type: "module", main: "index.js", types: "index.d.ts" })}\n`,
         "node_modules/canal-fixture-greet/index.js": 'export const greet = (name) => "hello " + name;\n',
         "node_modules/canal-fixture-greet/index.d.ts":
