@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { waitFor } from "../helpers.js";
 
 export const SEED = "ENVKEY_TEST_SEED";
 export const HIDDEN = "ENVKEY_TEST_HIDDEN";
@@ -67,15 +68,29 @@ ${ruleSteps}
   "src/show.sh": `printf '%s' "${shHex(SEED)}|${shHex(HIDDEN)}" > "$1"\n`,
 };
 
-/** Every file under `dir` that holds `text` (a store's database, blobs, logs, job files). */
+function readIfThere(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every file under `dir` (which must be there) that holds `text` (a store's database, blobs, logs, job files). */
 export function filesHolding(dir: string, text: string): string[] {
+  expect(statSync(dir).isDirectory()).toBe(true);
   const found: string[] = [];
   const walk = (current: string) => {
-    for (const name of readdirSync(current)) {
+    // A job's folder may go while it is read: what is gone holds nothing.
+    let names: string[] = [];
+    try {
+      names = readdirSync(current);
+    } catch {}
+    for (const name of names) {
       const path = join(current, name);
       const stat = statSync(path, { throwIfNoEntry: false });
       if (stat?.isDirectory()) walk(path);
-      else if (stat?.isFile() && readFileSync(path).includes(text)) found.push(path);
+      else if (stat?.isFile() && readIfThere(path)?.includes(text)) found.push(path);
     }
   };
   walk(dir);
@@ -90,10 +105,15 @@ export interface RuleRun {
 
 /**
  * Runs the rule's pipeline three times on one runtime: with a declared and an undeclared variable
- * set, then with both changed. `searched`: folders that must never hold a value (the workspace,
- * the runtime's shared folder). Restores this process's environment.
+ * set, then with both changed. `searched`: folders that must never hold a value (the workspace);
+ * `eventually`: folders that may hold one only while a step's job runs (a Slurm job's script, in
+ * the shared folder, removed with the job's files). Restores this process's environment.
  */
-export async function expectEnvironmentRule(run: () => Promise<RuleRun>, searched: string[]): Promise<void> {
+export async function expectEnvironmentRule(
+  run: () => Promise<RuleRun>,
+  searched: string[],
+  eventually: string[] = [],
+): Promise<void> {
   const saved = { seed: process.env[SEED], hidden: process.env[HIDDEN] };
   const first = `seed-${randomBytes(12).toString("hex")}`;
   const second = `seed-${randomBytes(12).toString("hex")}`;
@@ -119,8 +139,12 @@ export async function expectEnvironmentRule(run: () => Promise<RuleRun>, searche
     });
     expect(two.outputs.scriptDeclares).toBe(`${hex(second)}|unset`);
     expect(two.outputs.tsDeclares).toBe(`${hex(second)}|unset`);
-    for (const dir of searched)
-      for (const value of [first, second, hidden]) expect(filesHolding(dir, value)).toEqual([]);
+    const values = [first, second, hidden];
+    for (const dir of eventually)
+      await waitFor(`the job files in ${dir} to be removed`, () =>
+        values.every((value) => filesHolding(dir, value).length === 0),
+      );
+    for (const dir of searched) for (const value of values) expect(filesHolding(dir, value)).toEqual([]);
   } finally {
     for (const [name, value] of [
       [SEED, saved.seed],
