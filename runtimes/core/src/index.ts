@@ -32,6 +32,7 @@ export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
 export {
   baseEnvironment,
+  DEVICE_ASSIGNMENT,
   declaredValues,
   FIXED,
   PASSED_THROUGH,

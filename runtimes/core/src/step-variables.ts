@@ -18,6 +18,18 @@ export const PASSED_THROUGH: readonly string[] = [
   "SHELL",
   "TMPDIR",
   "TERM",
+  // Which GPUs the step may use, as the user's shell (locally) or the scheduler (a Slurm job's
+  // GRES) assigns them.
+  "CUDA_VISIBLE_DEVICES",
+  "ROCR_VISIBLE_DEVICES",
+  "GPU_DEVICE_ORDINAL",
+];
+
+/** The variables that say which devices a step was given: a scheduler sets them in the job itself. */
+export const DEVICE_ASSIGNMENT: readonly string[] = [
+  "CUDA_VISIBLE_DEVICES",
+  "ROCR_VISIBLE_DEVICES",
+  "GPU_DEVICE_ORDINAL",
 ];
 
 /**

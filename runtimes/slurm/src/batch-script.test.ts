@@ -136,6 +136,33 @@ describe("the scripts, run by /bin/sh", () => {
     expect(ms).toBeLessThan(1000);
   });
 
+  it("gives the step its own variables and what the job was given, nothing else of the job's", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    const show = `/bin/sh -c 'printf "%s|%s|%s|%s" "$WORD" "\${CUDA_VISIBLE_DEVICES-unset}" "\${SLURM_JOB_ID-unset}" "\${LEAK-unset}" > out'`;
+    writeFileSync(
+      job.script,
+      batchScript({
+        env: { WORD: "it's" },
+        fromJob: ["CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"],
+        cwd: job.dir,
+        command: show,
+        exitFile: job.exit,
+        releaseFile: job.release,
+        startedFile: job.started,
+      }),
+    );
+    // What sbatch hands a job: the submitter's environment (LEAK), and Slurm's own for the job.
+    const code = await new Promise<number | null>((resolve) =>
+      spawn("/bin/sh", [job.script], {
+        stdio: "ignore",
+        env: { PATH: process.env.PATH, LEAK: "from the submitter", CUDA_VISIBLE_DEVICES: "1,3" },
+      }).on("exit", resolve),
+    );
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's|1,3|unset|unset");
+  });
+
   it("runs the attempt handed to a job queued ahead, once it is there", async () => {
     const job = jobIn();
     writeFileSync(job.release, "");

@@ -145,6 +145,8 @@ const TERM_GRACE_MS = 10_000;
  */
 export function batchScript(options: {
   env: Record<string, string>;
+  /** Names taken from the job's own environment when set there (what Slurm gives the job: its GPUs, its id). */
+  fromJob?: readonly string[];
   cwd: string;
   command: string;
   exitFile: string;
@@ -168,6 +170,8 @@ export function batchScript(options: {
   const assignments = Object.entries(options.env).map(
     ([name, value]) => `    ${shellQuote(`${name}=${value}`)} \\`,
   );
+  // `${NAME+"NAME=$NAME"}`: one word when the job has it, none when it does not.
+  for (const name of options.fromJob ?? []) assignments.push(`    \${${name}+"${name}=$${name}"} \\`);
   lines.push(
     `  cd ${shellQuote(options.cwd)} || exit 1`,
     "  exec env -i \\",

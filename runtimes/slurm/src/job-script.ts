@@ -5,6 +5,7 @@ import { ARTIFACT_FILES } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
   baseEnvironment,
+  DEVICE_ASSIGNMENT,
   materializeSnapshot,
   renderCommand,
   type StepTask,
@@ -14,6 +15,15 @@ import {
 } from "@canal/runtime-core";
 import { pythonEnvironment } from "@canal/runtime-local";
 import { batchScript, type JobFiles } from "./batch-script.js";
+
+/** What Slurm tells a job about itself that its step may use: its GPUs, its id, its node, its CPUs. Not in the key. */
+const FROM_JOB = [
+  ...DEVICE_ASSIGNMENT,
+  "SLURM_JOB_ID",
+  "SLURM_JOB_GPUS",
+  "SLURM_CPUS_ON_NODE",
+  "SLURMD_NODENAME",
+];
 
 /** What a prepared attempt runs inside its job. */
 export interface Prepared {
@@ -88,6 +98,8 @@ export class JobScripts {
     // The environment rule: the base (the Slurm commands' PATH, HOME …), the step's own variables
     // and what Canal sets; nothing else of the submitter's environment reaches the job's step.
     const base = baseEnvironment(this.env);
+    // Which GPUs the job has is Slurm's to say, in the job: not the submitter's shell.
+    for (const name of DEVICE_ASSIGNMENT) delete base[name];
     const env: Record<string, string> = {
       ...base,
       ...stepEnvironment(task),
@@ -128,6 +140,7 @@ export class JobScripts {
     const temp = `${scriptPath}.tmp`;
     const text = batchScript({
       env,
+      fromJob: FROM_JOB,
       cwd,
       command,
       exitFile: files.exit,
