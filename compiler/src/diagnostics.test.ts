@@ -219,7 +219,7 @@ test("all errors of a pipeline are reported at once, in source order", () => {
     ["CANAL1003", `${file}:19:23`],
   ]);
   expect(diagnostics.map((d) => d.message)).toEqual([
-    "step `train` has an unknown option `memory`; the options are name, description, env, compute, resources, retries, timeout, reuse, hashPaths, after",
+    "step `train` has an unknown option `memory`; the options are name, description, env, compute, resources, retries, timeout, reuse, hashPaths, after, passEnv",
     "step `score` option `after` names `prepare`, which is not a step of pipeline `several`; its steps are `train`, `score`",
     "`let` bindings cannot appear in pipeline `several`: its body is read by the compiler, never run",
     "`console.log` is not a step; only calls of @step methods and step.fn values may appear in a pipeline body (pipeline `several`)",

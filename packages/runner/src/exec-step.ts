@@ -15,6 +15,7 @@ import {
   type AttemptHooks,
   type AttemptResult,
   artifactBlobPath,
+  declaredValues,
   materializeSnapshot,
   PlanError,
   planInstances,
@@ -228,6 +229,8 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
     outputs,
     workDir: join(instanceDir, "work"),
     metricsFile: join(instanceDir, "metrics.jsonl"),
+    // A Kubernetes Job or Argo task gets the step's declared variables in its own environment.
+    variables: declaredValues(step, process.env),
   };
   mkdirSync(task.workDir, { recursive: true });
   const result = await options.runtime.execute(task, options.hooks);

@@ -17,6 +17,7 @@ import {
 import type { Run, Workspace } from "@canal/store";
 import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
+import { runVariables } from "./variables-secret.js";
 
 export interface RunPipelineOptions {
   workspace: Workspace;
@@ -209,6 +210,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
       regenerate: Boolean(options.regenerate),
       ...(options.force ? { force: options.force } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      variables: runVariables(canalDir(workspace)),
       // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
       onEvent: (event) => void recorder.record(event),
     });

@@ -24,6 +24,8 @@ export interface CacheKeyComponents {
   environment: string;
   /** Input name -> its described value. */
   inputs: Record<string, string>;
+  /** Environment variable name -> a keyed digest of its value, or "unset"; never a value. */
+  variables?: Record<string, string>;
 }
 
 export interface GitInfo {

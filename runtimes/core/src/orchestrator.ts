@@ -10,6 +10,7 @@ import { writeInputFiles } from "./large-values.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { declaredValues, processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 /** The artifact bytes the orchestrator needs: content-addressed, verified. */
 export interface Blobs {
@@ -45,6 +46,11 @@ export interface OrchestrateOptions {
   /** Step ids to run regardless of the cache (`canal rerun --from`). */
   force?: Set<string>;
   signal?: AbortSignal;
+  /**
+   * Where the variables steps declare (`passEnv`) are read from, and their keyed digest; default
+   * this process's environment under a secret of this process (its keys then match no other run's).
+   */
+  variables?: RunVariables;
   onEvent(event: RunEvent): void | Promise<void>;
 }
 
@@ -94,6 +100,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export async function orchestrate(options: OrchestrateOptions): Promise<RunSummary> {
   const { pipeline, parameters, runtime, blobs } = options;
+  const variables = options.variables ?? processVariables();
   const { instances, skipped } = planInstances(pipeline, parameters);
   const byStep = new Map<string, StepInstance[]>();
   for (const instance of instances) {
@@ -311,7 +318,11 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (value) inputs[input.name] = value;
       else if (!input.optional) throw new Error(`step ${instance.key}: input \`${input.name}\` has no value`);
     }
-    const { key, components } = cacheKey(step, inputs);
+    const { key, components } = cacheKey(
+      step,
+      inputs,
+      variableComponents(step, variables, runtime.variables),
+    );
     const reusable = !step.cache?.noReuse;
     if (reusable && !options.regenerate && !options.force?.has(step.id)) {
       const cached = await options.cache.lookup(key);
@@ -456,6 +467,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         workDir,
         metricsFile: join(workDir, "metrics.jsonl"),
       };
+      const declared = declaredValues(step, variables.values);
+      if (Object.keys(declared).length) task.variables = declared;
       const attemptAbort = new AbortController();
       const onCancel = () => attemptAbort.abort("canceled");
       cancel.signal.addEventListener("abort", onCancel);

@@ -64,6 +64,8 @@ export function envName(name: string): string {
  *   CANAL_PARAM_<NAME>   a value input as JSON (strings as they are)
  *   CANAL_PARAM_<NAME>_FILE  instead, for a value over 32 KiB: a file holding its JSON
  *   CANAL_OUTPUT_<NAME>  where to write an output
+ * then the environment's fixed `variables`, and the declared variables' values (`passEnv`). A
+ * runtime starts the process from these and `baseEnvironment()`, never from its own environment.
  */
 export function stepEnvironment(task: StepTask): Record<string, string> {
   const env: Record<string, string> = {
@@ -86,5 +88,5 @@ export function stepEnvironment(task: StepTask): Record<string, string> {
   for (const [name, output] of Object.entries(task.outputs))
     env[`CANAL_OUTPUT_${envName(name)}`] = output.path;
   for (const variable of task.environment?.variables ?? []) env[variable.name] = variable.value;
-  return env;
+  return { ...env, ...task.variables };
 }

@@ -15,7 +15,7 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
-import { shellQuote } from "@canal/runtime-core";
+import { baseEnvironment, shellQuote } from "@canal/runtime-core";
 import { attemptMarker, endAttemptProcesses, findProcesses, nowTicks } from "./leftovers.js";
 
 const KILL_GRACE_MS = 2000;
@@ -237,9 +237,9 @@ export class ResidentShells implements Launcher {
   }
 
   private start(): Resident {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
+    // The environment rule's base, which every step's environment starts from: a job then assigns
+    // only its own variables (and no variable of this process's is there to be removed).
+    const env = baseEnvironment();
     this.dir ??= this.makeDir();
     const base = join(this.dir, String(++this.started));
     const paths = [`${base}.sh`, `${base}.out`, `${base}.err`];

@@ -3,6 +3,7 @@ import { pythonHelperDir } from "@canal/python";
 import {
   type AttemptHooks,
   type AttemptResult,
+  baseEnvironment,
   materializeSnapshot,
   renderCommand,
   type StepTask,
@@ -52,12 +53,14 @@ export async function runScript(
   materializeSnapshot(task.artifactDir, script.snapshot, cwd);
   const command = renderCommand(task);
   const launched = shellCommand(command, task.workDir);
-  const inherited = process.env;
+  // The environment rule: never this process's environment, only the base, the step's own and
+  // what Canal sets (the caller's PYTHONPATH would change which modules a step imports).
+  const base = baseEnvironment();
   const env = {
-    ...inherited,
+    ...base,
     ...stepEnvironment(task),
-    PATH: [binDir, inherited.PATH].filter(Boolean).join(":"),
-    PYTHONPATH: [pythonHelperDir, inherited.PYTHONPATH].filter(Boolean).join(":"),
+    PATH: [binDir, base.PATH].filter(Boolean).join(":"),
+    PYTHONPATH: pythonHelperDir,
     PYTHONUNBUFFERED: "1",
   };
   hooks.started();

@@ -4,6 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import {
   type AttemptHooks,
   type AttemptResult,
+  baseEnvironment,
   type StepTask,
   type WorkerReply,
   type WorkerRequest,
@@ -75,7 +76,10 @@ export class WorkerPool {
       // Not the driver's Node flags: a debugger port (--inspect) or a test runner's resolve
       // conditions would make every worker fail to start or load the wrong files.
       execArgv: [],
-      env: { ...process.env, CANAL_RUN_ID: runId },
+      // Not the driver's environment either: the environment rule (see `baseEnvironment`); each
+      // step's own variables are set in the worker for its attempt. CANAL_RUN_ID marks the worker
+      // as the run's, so a cancel after its driver was killed finds it.
+      env: { ...baseEnvironment(), CANAL_RUN_ID: runId },
       detached: true,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
