@@ -85,6 +85,7 @@ describe("command templates", () => {
     ["arithmetic", "echo $(( {n} + 1 ))", "inside arithmetic"],
     ["a comment", "echo hi # {msg}", "in a comment"],
     ["a here-document", "cat <<EOF\n{msg}\nEOF", "in a here-document"],
+    ["a here-document's delimiter", "cat <<- {msg}\nx\n", "as a here-document's delimiter"],
     ["a case statement", "case x in a) echo {msg};; esac", "after a `case` statement"],
     ["a backslash", "echo \\{msg}", "right after a backslash"],
   ])("refuse a placeholder in %s, naming it and the fix", (_what, template, where) => {

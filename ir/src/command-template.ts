@@ -191,8 +191,12 @@ export function parseCommandTemplate(command: string): ParsedTemplate {
       caseAt = i;
     else if (c === "<" && command[i + 1] === "<") {
       heredocLine = command.indexOf("\n", i) + 1 || command.length;
-      text += "<<";
-      i += 2;
+      // A placeholder as the delimiter would let a value decide where the document ends.
+      const delimiter = /^<<-?[ \t]*/.exec(command.slice(i))?.[0] ?? "<<";
+      const named = placeholderAt(i + delimiter.length);
+      if (named) refuse(i + delimiter.length, named[1] as string, "as a here-document's delimiter");
+      text += command.slice(i, i + delimiter.length + (named ? named[0].length : 0));
+      i += delimiter.length + (named ? named[0].length : 0);
       continue;
     } else if (c === "#" && atWordStart(command, i)) {
       const end = command.indexOf("\n", i) < 0 ? command.length : command.indexOf("\n", i);
