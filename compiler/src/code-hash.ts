@@ -533,7 +533,8 @@ class CodeGraph {
         this.entries.set(base ? `${base}/${file.path}` : file.path, file.sha256);
       }
     } else {
-      const entry = packageEntry(pkg);
+      // The installed files by content too: a patch in node_modules keeps the lockfile's claim.
+      const entry = packageEntry(pkg, this.ctx.lockfile.contentDigest(pkg));
       this.entries.set(entry.path, entry.sha256);
     }
     for (const dependency of this.ctx.lockfile.dependenciesOf(pkg)) this.addPackage(dependency);
@@ -543,8 +544,8 @@ class CodeGraph {
 /**
  * The code identity of a TypeScript step: its own code (a method's signature and body, or the
  * function given to `step.fn`), the declarations of its file that it reaches through the checker's
- * symbols, every local module it imports transitively (whole), the locked versions of the packages
- * those reach, and its hashPaths. Decorator and `step.fn` options are left out: they are config,
+ * symbols, every local module it imports transitively (whole), the locked versions and installed
+ * content of the packages those reach, and its hashPaths. Decorator and `step.fn` options are left out: they are config,
  * hashed with the step. Paths are relative to the project root, so any checkout hashes alike.
  *
  * @example

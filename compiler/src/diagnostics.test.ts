@@ -176,6 +176,15 @@ const cases: Expected[] = [
       "step `train` option `hashPaths` names `../../../../../../etc/hosts`, which is outside the project root",
     hint: "move it inside the project",
   },
+  {
+    fixture: "CANAL1019-placeholder-in-backquotes",
+    code: "CANAL1019",
+    line: 4,
+    column: 97,
+    message:
+      "step `train` option `run` has the placeholder {note} inside backquotes, where a value could become shell syntax",
+    hint: 'move {note} out of it, or read the value from the environment: "$CANAL_PARAM_NOTE"',
+  },
 ];
 
 describe("one fixture per diagnostic code", () => {
@@ -210,7 +219,7 @@ test("all errors of a pipeline are reported at once, in source order", () => {
     ["CANAL1003", `${file}:19:23`],
   ]);
   expect(diagnostics.map((d) => d.message)).toEqual([
-    "step `train` has an unknown option `memory`; the options are name, description, env, compute, resources, retries, timeout, reuse, hashPaths, after",
+    "step `train` has an unknown option `memory`; the options are name, description, env, compute, resources, retries, timeout, reuse, hashPaths, after, passEnv",
     "step `score` option `after` names `prepare`, which is not a step of pipeline `several`; its steps are `train`, `score`",
     "`let` bindings cannot appear in pipeline `several`: its body is read by the compiler, never run",
     "`console.log` is not a step; only calls of @step methods and step.fn values may appear in a pipeline body (pipeline `several`)",

@@ -9,6 +9,8 @@
  * for (const d of result.diagnostics) console.error(formatDiagnostic(d, result.projectRoot));
  * ```
  */
+
+export { parseDuration } from "./analyze/options.js";
 export type { CompiledPipeline, CompileOptions, CompileResult } from "./compile.js";
 export { compile, hasErrors } from "./compile.js";
 export { formatDiagnostic } from "./format.js";

@@ -136,3 +136,37 @@ describe("packageName and packageEntry", () => {
     );
   });
 });
+
+describe("an installed package's content", () => {
+  it("changes with a file patched at the same locked version, and not with its nested packages", () => {
+    const root = tree({
+      "package-lock.json": {
+        name: "app",
+        lockfileVersion: 3,
+        packages: {
+          "": { name: "app" },
+          "node_modules/a": { version: "1.0.0", integrity: "sha512-a" },
+          "node_modules/a/node_modules/b": { version: "2.0.0", integrity: "sha512-b" },
+        },
+      },
+      "node_modules/a/package.json": { name: "a", version: "1.0.0" },
+      "node_modules/a/lib/index.js": "export const x = 1;\n",
+      "node_modules/a/node_modules/b/index.js": "export const y = 1;\n",
+    });
+    const entryNow = () => {
+      const lockfile = readLockfile(root);
+      const a = lockfile.resolve("a", join(root, "src/x.ts")) as InstalledPackage;
+      return packageEntry(a, lockfile.contentDigest(a));
+    };
+    const before = entryNow();
+    expect(before.path).toBe("npm:a@1.0.0");
+    expect(entryNow()).toEqual(before);
+    put(root, "node_modules/a/node_modules/b/index.js", "export const y = 2;\n");
+    expect(entryNow()).toEqual(before);
+    put(root, "node_modules/a/lib/index.js", "export const x = 2;\n");
+    expect(entryNow().sha256).not.toBe(before.sha256);
+    put(root, "node_modules/a/lib/index.js", "export const x = 1;\n");
+    put(root, "node_modules/a/lib/extra.js", "");
+    expect(entryNow().sha256).not.toBe(before.sha256);
+  });
+});

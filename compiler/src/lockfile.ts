@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { framedHash, type HashedFile } from "@canal/ir";
@@ -46,6 +47,7 @@ const lockfileNames = ["npm-shrinkwrap.json", "package-lock.json"];
  */
 export class Lockfile {
   private readonly installed = new Map<string, InstalledPackage | null>();
+  private readonly contents = new Map<string, string>();
   private realRoot: string | undefined;
 
   constructor(
@@ -55,6 +57,22 @@ export class Lockfile {
     readonly path: string | undefined,
     private readonly entries: ReadonlyMap<string, LockEntry>,
   ) {}
+
+  /**
+   * A digest of the installed package's files (paths and bytes; its own node_modules left out,
+   * those packages are entries of their own): what a bundle takes from it. A file patched in
+   * node_modules keeps the version and integrity the lockfile claims, but not this digest.
+   * Read once per package per Lockfile (one compile).
+   */
+  contentDigest(pkg: InstalledPackage): string {
+    const dir = resolve(this.root, pkg.location);
+    let digest = this.contents.get(dir);
+    if (digest === undefined) {
+      digest = directoryDigest(dir);
+      this.contents.set(dir, digest);
+    }
+    return digest;
+  }
 
   /** The package `name` as `fromFile` (absolute) imports it; undefined when none is installed. */
   resolve(name: string, fromFile: string): InstalledPackage | undefined {
@@ -238,12 +256,54 @@ export function packageName(specifier: string): string | undefined {
 /**
  * A package's entry in a code identity: "npm:name@version" (noting "(no lockfile)" when the
  * version came from node_modules) with a digest of what pins its bytes: the integrity, or for git
- * and file dependencies, which keep their version across commits, where it was resolved from.
+ * and file dependencies, which keep their version across commits, where it was resolved from; and
+ * `content`, the installed files' own digest ({@link Lockfile.contentDigest}), which a patch changes.
  */
-export function packageEntry(pkg: InstalledPackage): HashedFile {
+export function packageEntry(pkg: InstalledPackage, content?: string): HashedFile {
   const pin = pkg.integrity ?? pkg.resolved ?? "";
   return {
     path: `npm:${pkg.name}@${pkg.version}${pkg.fromInstall ? " (no lockfile)" : ""}`,
-    sha256: framedHash("canal.npm-package.v1", [pkg.name, pkg.version, pin]),
+    sha256:
+      content === undefined
+        ? framedHash("canal.npm-package.v1", [pkg.name, pkg.version, pin])
+        : framedHash("canal.npm-package.v2", [pkg.name, pkg.version, pin, content]),
   };
+}
+
+/**
+ * Paths and bytes of every file under `dir` but nested node_modules, sorted; links followed
+ * (one that points nowhere counts by its name). Empty for a directory that is not there.
+ */
+function directoryDigest(dir: string): string {
+  const hash = createHash("sha256");
+  const visit = (at: string, rel: string, open: Set<string>) => {
+    let names: string[];
+    try {
+      names = readdirSync(at).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name === "node_modules") continue;
+      const path = join(at, name);
+      const entry = rel ? `${rel}/${name}` : name;
+      let real: string;
+      try {
+        real = realpathSync(path);
+      } catch {
+        hash.update(`broken\0${entry}\0`);
+        continue;
+      }
+      const stat = statSync(real);
+      if (stat.isDirectory()) {
+        if (!open.has(real)) visit(real, entry, new Set([...open, real]));
+      } else if (stat.isFile()) {
+        const bytes = readFileSync(real);
+        hash.update(`file\0${entry}\0${bytes.length}\0`);
+        hash.update(bytes);
+      }
+    }
+  };
+  visit(dir, "", new Set([dir]));
+  return hash.digest("hex");
 }

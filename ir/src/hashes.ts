@@ -4,7 +4,8 @@ import type { Environment, Pipeline, Step } from "./types.js";
 /**
  * A step's content hash: what the step computes, independent of where it sits in a pipeline.
  * It covers the step's code identity (code_hash), its environment, its interface (input and output
- * names and types) and what it runs: a script step's command and snapshot, a TypeScript step's export. Where its inputs come from, its resources,
+ * names and types), the names of the variables it reads (`passEnv`; their values enter the cache
+ * key) and what it runs: a script step's command and snapshot, a TypeScript step's export. Where its inputs come from, its resources,
  * retries, timeout and reuse policy are left out: they do not change what a run produces, and the
  * inputs enter the cache key as their content hashes at run time.
  */
@@ -19,6 +20,7 @@ export function stepHash(step: Step): string {
     outputs: step.outputs,
     environment: step.environment,
   };
+  if (step.passEnv?.length) content.passEnv = step.passEnv;
   // What the step runs is named here as well as in code_hash, so that a step hash recomputed from
   // the IR alone (when an artifact is loaded) covers it: the script's command and source snapshot,
   // the TypeScript step's export. Not the bundle, which holds every step of the pipeline; nor the

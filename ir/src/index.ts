@@ -22,6 +22,18 @@ export {
 } from "./artifact.js";
 export type { CanonicalOptions } from "./canonical.js";
 export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
+export type {
+  ParsedTemplate,
+  PlaceholderContext,
+  TemplatePart,
+  TemplateProblem,
+} from "./command-template.js";
+export {
+  CommandTemplateError,
+  fillCommandTemplate,
+  parseCommandTemplate,
+  shellQuote,
+} from "./command-template.js";
 export { FileDigests, hashFile } from "./file-digests.js";
 export type { Edge } from "./graph.js";
 export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js";

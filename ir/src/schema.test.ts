@@ -77,6 +77,19 @@ describe("protobuf encoding", () => {
     expect(pipelineHash(decoded)).toBe(pipeline.hash);
   });
 
+  it("keeps the variables a step reads, and their names are part of its hash", () => {
+    const pipeline = chain(2);
+    const reads = { ...(pipeline.steps[1] as Step), passEnv: ["HF_HOME", "SEED"] };
+    expect(stepHash(reads)).not.toBe(stepHash(pipeline.steps[1] as Step));
+    expect(stepHash({ ...reads, passEnv: ["SEED"] })).not.toBe(stepHash(reads));
+    reads.hash = stepHash(reads);
+    pipeline.steps[1] = reads;
+    const decoded = decodePipeline(encodePipeline(pipeline));
+    expect(decoded.steps[1]?.passEnv).toEqual(["HF_HOME", "SEED"]);
+    expect(decoded.steps[0]?.passEnv ?? []).toEqual([]);
+    expect(stepHash(decoded.steps[1] as Step)).toBe(reads.hash);
+  });
+
   it("stores repeated calls of one step as calls of a template", () => {
     const small = encodePipeline(chain(10)).length;
     const large = encodePipeline(chain(1010)).length;

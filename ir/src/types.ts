@@ -139,6 +139,8 @@ export interface Step {
   codeFiles?: HashedFile[];
   hash: string;
   description?: string;
+  /** Variables of the run's environment the step reads, sorted (see pipeline.proto `pass_env`). */
+  passEnv?: string[];
 }
 
 export type FanOut = {

@@ -128,6 +128,49 @@ describe("the step graph", () => {
     expect(step(pipeline.steps, "publish").after).toEqual(["evaluate", "evaluate-2"]);
   });
 
+  test("`passEnv` names the variables a step reads, sorted, once each", () => {
+    const steps = (passEnv: string) => `
+  @step(${passEnv}) evaluate(model: Model, rows: Table): Metrics { return null as never; }
+`;
+    const of = (passEnv: string) =>
+      pipelineOf("    this.evaluate(m, t);", steps(passEnv), "m: Model, t: Table");
+    const { pipeline } = of('{ passEnv: ["SEED", "HF_HOME", "SEED"] }');
+    expect(step(pipeline.steps, "evaluate").passEnv).toEqual(["HF_HOME", "SEED"]);
+    expect(step(of("{}").pipeline.steps, "evaluate").passEnv).toBeUndefined();
+  });
+
+  test("`passEnv` rejects what is no variable name and the variables Canal sets", () => {
+    const { diagnostics } = analyzeFiles({
+      "pipeline.ts": `${header}
+export class Flow {
+  @step({ passEnv: ["OK", "1BAD", "CANAL_RUN_ID", "PYTHONPATH", 7] }) evaluate(model: Model, rows: Table): Metrics { return null as never; }
+  @pipeline
+  async run(m: Model, t: Table) {
+    this.evaluate(m, t);
+  }
+}
+`,
+    });
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        "CANAL1011",
+        "step `evaluate` option `passEnv`: `\"1BAD\"` is not an environment variable name (letters, digits and '_', not starting with a digit)",
+      ],
+      [
+        "CANAL1011",
+        "step `evaluate` option `passEnv`: CANAL_RUN_ID is set by Canal for every step and cannot be taken from the run's environment",
+      ],
+      [
+        "CANAL1011",
+        "step `evaluate` option `passEnv`: PYTHONPATH is set by Canal for every step and cannot be taken from the run's environment",
+      ],
+      [
+        "CANAL1011",
+        "step `evaluate` option `passEnv`: `7` is not an environment variable name (letters, digits and '_', not starting with a digit)",
+      ],
+    ]);
+  });
+
   test("member access on parameters becomes a binding path", () => {
     const { pipeline } = pipelineOf(
       "    this.train(dir, cfg.optimizer.lr);",

@@ -73,6 +73,7 @@ export class StepCalls {
     if (options.timeoutMs !== undefined) step.timeoutMs = options.timeoutMs;
     if (options.noReuse) step.cache = { noReuse: true };
     if (options.compute) step.compute = options.compute;
+    if (options.passEnv) step.passEnv = options.passEnv;
     if (options.description) step.description = options.description;
     if (frame.fanOut) step.fanOut = frame.fanOut.id;
     if (frame.conditions.length > 0) step.conditions = frame.conditions.map((c) => ({ ...c }));

@@ -22,6 +22,8 @@ export interface StepOptionValues {
   noReuse?: boolean;
   hashPaths: PathOption[];
   after: Array<{ name: string; node: Node }>;
+  /** Variables of the run's environment the step reads, sorted, each once. */
+  passEnv?: string[];
   source?: PathOption;
   run?: { command: string; node: Node };
 }
@@ -42,6 +44,7 @@ const stepKeys = [
   "reuse",
   "hashPaths",
   "after",
+  "passEnv",
 ];
 const scriptKeys = [...stepKeys, "source", "run"];
 const pipelineKeys = ["name", "description"];
@@ -260,7 +263,46 @@ function readStepOption(
     case "after":
       readNameList(reporter, option, name, node, values);
       return;
+    case "passEnv":
+      readPassEnv(reporter, option, node, values);
+      return;
   }
+}
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Set by Canal for every step: a step cannot take them from the run's environment. */
+const CANAL_SET = new Set(["PYTHONPATH", "PYTHONUNBUFFERED"]);
+
+function readPassEnv(reporter: Reporter, option: string, node: Node, values: StepOptionValues): void {
+  const fix = 'write e.g. passEnv: ["SEED", "HF_HOME"]';
+  const elements = arrayElements(node);
+  if (!elements) {
+    reporter.error("CANAL1011", node, `${option} must be an array of environment variable names`, fix);
+    return;
+  }
+  const names = new Set<string>();
+  for (const element of elements) {
+    const evaluated = evaluateLiteral(element);
+    const name = evaluated.ok && typeof evaluated.value === "string" ? evaluated.value : undefined;
+    if (name === undefined || !VARIABLE.test(name)) {
+      reporter.error(
+        "CANAL1011",
+        element,
+        `${option}: \`${element.getText()}\` is not an environment variable name (letters, digits and '_', not starting with a digit)`,
+        fix,
+      );
+    } else if (name.startsWith("CANAL_") || CANAL_SET.has(name)) {
+      reporter.error(
+        "CANAL1011",
+        element,
+        `${option}: ${name} is set by Canal for every step and cannot be taken from the run's environment`,
+        name.startsWith("CANAL_")
+          ? "remove it from passEnv: CANAL_* names are Canal's own; give your variable another name"
+          : "remove it from passEnv; to add to the Python path, ship the code in the step's source or environment",
+      );
+    } else names.add(name);
+  }
+  if (names.size) values.passEnv = [...names].sort();
 }
 
 /** The elements of an array literal written in place or held by a module-level const. */

@@ -1,4 +1,10 @@
-import { type Environment, type Type as IrType, nameProblem, type Output } from "@canal/ir";
+import {
+  type Environment,
+  type Type as IrType,
+  nameProblem,
+  type Output,
+  parseCommandTemplate,
+} from "@canal/ir";
 import { Node, type ParameterDeclaration, SymbolFlags, type Type } from "ts-morph";
 import type { StepDefinition } from "../model.js";
 import { defaultNodeEnvironment, defaultPythonEnvironment } from "./env.js";
@@ -60,8 +66,6 @@ function awaited(type: Type): Type {
   if (symbol?.getName() === "Promise") return type.getTypeArguments()[0] ?? type;
   return type;
 }
-
-const PLACEHOLDER = /\{([^{}\s]+)\}/g;
 
 /**
  * Reads step definitions once each (a step called from several places or pipelines is analysed
@@ -265,6 +269,11 @@ export class StepCatalog {
     return outputs;
   }
 
+  /**
+   * Reads the command as the shell will (@canal/ir command-template): every placeholder must name
+   * an input or output, and none may stand where a value could become shell syntax (CANAL1019).
+   * Placeholders inside quotes are fine: the runtimes fill them quoted for their context.
+   */
   private checkPlaceholders(
     run: { command: string; node: Node },
     inputs: StepInput[],
@@ -273,19 +282,41 @@ export class StepCatalog {
   ): void {
     const valid = [...inputs.map((i) => i.name), ...outputs.map((o) => o.name)];
     const raw = run.node.getText();
+    // Offsets into the command map to the literal's text by finding each placeholder in order:
+    // escapes in the literal make the two differ in length.
     let searchFrom = 0;
-    for (const match of run.command.matchAll(PLACEHOLDER)) {
-      const name = match[1] as string;
-      const at = raw.indexOf(match[0], searchFrom);
-      if (at >= 0) searchFrom = at + match[0].length;
+    const locate = (text: string) => {
+      const at = raw.indexOf(text, searchFrom);
+      if (at >= 0) searchFrom = at + text.length;
+      return { start: Math.max(at, 0), length: at >= 0 ? text.length : undefined };
+    };
+    const parsed = parseCommandTemplate(run.command);
+    const found = [
+      ...parsed.parts.flatMap((p) => (p.kind === "placeholder" ? [{ offset: p.offset, name: p.name }] : [])),
+      ...parsed.problems.map((problem) => ({ offset: problem.offset, problem, name: problem.name })),
+    ].sort((a, b) => a.offset - b.offset);
+    for (const item of found) {
+      const place = item.name ? locate(`{${item.name}}`) : { start: 0, length: undefined };
+      if ("problem" in item && item.problem) {
+        this.reporter.error(
+          "CANAL1019",
+          run.node,
+          `${subject} option \`run\` ${item.problem.reason}`,
+          item.problem.fix,
+          place.start,
+          place.length,
+        );
+        continue;
+      }
+      const name = item.name as string;
       if (valid.includes(name)) continue;
       this.reporter.error(
         "CANAL1005",
         run.node,
         `${subject} option \`run\` has the placeholder {${name}}, which names no input or output of the step; the valid names are ${valid.map((v) => `{${v}}`).join(", ") || "none"}`,
         `use one of ${valid.map((v) => `{${v}}`).join(", ") || "the step's inputs and outputs"}, or add a parameter \`${name}\` to the step`,
-        Math.max(at, 0),
-        at >= 0 ? match[0].length : undefined,
+        place.start,
+        place.length,
       );
     }
   }

@@ -10,9 +10,26 @@ export interface Io {
 /** A usage mistake: printed with the command's help, exit status 2. */
 export class UsageError extends Error {}
 
+/**
+ * The process's own streams. A reader that goes away early (\`canal runs | head -1\`) closes the
+ * pipe: Node reports that as an asynchronous EPIPE error on the stream, which would crash the
+ * process with a stack trace. Output nobody reads any more is not a failure of the command: what
+ * follows is dropped and the command ends as it would have, with its own status (a \`canal run\`
+ * piped into \`head\` still finishes and records its run instead of dying half-way).
+ */
 export function processIo(): Io {
+  let closed = false;
+  const ignoreClosed = (stream: NodeJS.WriteStream) =>
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      if (stream === process.stdout) closed = true;
+    });
+  ignoreClosed(process.stdout);
+  ignoreClosed(process.stderr);
   return {
-    stdout: (text) => process.stdout.write(text),
+    stdout: (text) => {
+      if (!closed) process.stdout.write(text);
+    },
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
     tty: Boolean(process.stdout.isTTY),

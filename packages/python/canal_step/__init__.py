@@ -49,8 +49,15 @@ def input_path(name):
 
 
 def input_paths(name):
-    """The local paths of a fan-in input (a list of artifacts)."""
-    value = _require(f"CANAL_INPUT_{_env_name(name)}", f"input {name!r}")
+    """The local paths of a fan-in input (a list of artifacts), however long the list."""
+    variable = f"CANAL_INPUT_{_env_name(name)}"
+    listed = os.environ.get(f"{variable}_FILE")
+    if listed is not None:
+        # One path per line, relative to the list's folder (a long list is only in this file).
+        folder = os.path.dirname(listed)
+        with open(listed, encoding="utf-8") as lines:
+            return [os.path.join(folder, line) for line in lines.read().splitlines() if line]
+    value = _require(variable, f"input {name!r}")
     return json.loads(value) if value.startswith("[") else [value]
 
 
@@ -60,8 +67,14 @@ def output_path(name):
 
 
 def param(name):
-    """A value input (parameter, literal or fan-out item), decoded from JSON."""
-    value = _require(f"CANAL_PARAM_{_env_name(name)}", f"parameter {name!r}")
+    """A value input (parameter, literal or fan-out item), decoded from JSON, however large."""
+    variable = f"CANAL_PARAM_{_env_name(name)}"
+    stored = os.environ.get(f"{variable}_FILE")
+    if stored is not None:
+        # A value over 32 KiB is only in this file: the environment could not hold it.
+        with open(stored, encoding="utf-8") as text:
+            return json.load(text)
+    value = _require(variable, f"parameter {name!r}")
     try:
         return json.loads(value)
     except ValueError:

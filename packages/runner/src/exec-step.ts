@@ -1,10 +1,21 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Binding, canonicalJson, type Pipeline, readArtifact, type Type } from "@canal/ir";
 import {
   type AttemptHooks,
   type AttemptResult,
   artifactBlobPath,
+  declaredValues,
   materializeSnapshot,
   PlanError,
   planInstances,
@@ -149,9 +160,16 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
       const path = resolve(given.path);
       return { kind: "artifact", path, directory: statSync(path).isDirectory() };
     }
-    if (!given.directory)
-      return { kind: "artifact", path: artifactBlobPath(artifactDir, given.blob), directory: false };
+    // The step's own copy, as every input is: a step that changes it must not change the artifact.
     const path = join(dataDir, "parameters", name);
+    if (!given.directory) {
+      if (!existsSync(path)) {
+        mkdirSync(dirname(path), { recursive: true });
+        copyFileSync(artifactBlobPath(artifactDir, given.blob), path);
+        chmodSync(path, 0o644);
+      }
+      return { kind: "artifact", path, directory: false };
+    }
     if (!existsSync(path)) materializeSnapshot(artifactDir, given.blob, path);
     return { kind: "artifact", path, directory: true };
   };
@@ -211,6 +229,8 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
     outputs,
     workDir: join(instanceDir, "work"),
     metricsFile: join(instanceDir, "metrics.jsonl"),
+    // A Kubernetes Job or Argo task gets the step's declared variables in its own environment.
+    variables: declaredValues(step, process.env),
   };
   mkdirSync(task.workDir, { recursive: true });
   const result = await options.runtime.execute(task, options.hooks);

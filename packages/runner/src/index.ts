@@ -15,6 +15,9 @@
 
 export type { ExecStepOptions } from "./exec-step.js";
 export { ExecError, execStep } from "./exec-step.js";
+export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
+export { collectGarbage } from "./gc.js";
+export { GcBusyError } from "./gc-lock.js";
 export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";

@@ -216,6 +216,9 @@ export class RunRecorder {
           outputs: event.outputs,
           metrics: event.metrics.map((m) => ({ name: m.name, value: m.value, at: event.time })),
           reusable: event.reusable,
+          ...(event.reusable && this.hooks.replacesCacheEntry?.(event.step)
+            ? { replaceCacheEntry: true }
+            : {}),
         });
         return;
       case "step-failed":
@@ -259,6 +262,11 @@ export interface RecorderHooks {
   beforeBatch?(): Promise<void>;
   /** Receives each event, in order, once its batch is written (or failed to be). */
   written?(event: RunEvent): void;
+  /**
+   * Whether a step that ran replaces the cache entry under its key: it was made to run although
+   * the cache could have served it (`--regenerate`, `canal rerun --from`).
+   */
+  replacesCacheEntry?(stepId: string): boolean;
 }
 
 interface Deferred {

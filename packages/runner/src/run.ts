@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   ArtifactError,
@@ -23,7 +23,9 @@ import {
   type StoredValue,
 } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
+import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
+import { runVariables } from "./variables-secret.js";
 
 export interface RunPipelineOptions {
   workspace: Workspace;
@@ -46,6 +48,15 @@ export interface RunPipelineOptions {
 /** The workspace's own directory for Canal's files (beside the metadata database). */
 export function canalDir(workspace: Workspace): string {
   return dirname(resolve(workspace.root, workspace.config.store.path));
+}
+
+/** A run's work folder once its attempts have cleared theirs: a run leaves no empty folder behind. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty (an attempt kept for inspection), or never made.
+  }
 }
 
 /**
@@ -145,6 +156,16 @@ async function storeArtifactParameter(
  * has ended, whatever its status.
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<{ run: Run; summary: RunSummary }> {
+  // Before anything `canal gc` could delete is touched or stored: see gc-lock.ts.
+  const release = await holdRunLease(canalDir(options.workspace), options.signal);
+  try {
+    return await runLeased(options);
+  } finally {
+    release();
+  }
+}
+
+async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summary: RunSummary }> {
   const { workspace, runtime } = options;
   const source = readArtifact(options.artifactDir);
   const problems = source.verify();
@@ -189,6 +210,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
   const recorder = new RunRecorder(metadata, run.id, {
     beforeBatch: () => blobs.flush(),
     written: (event) => options.onEvent?.(event),
+    replacesCacheEntry: (stepId) => Boolean(options.regenerate) || Boolean(options.force?.has(stepId)),
   });
   const stepBlobs: Blobs = {
     putFile: (path, put) => blobs.putFile(path, { ...put, deferSync: true }),
@@ -223,6 +245,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
       regenerate: Boolean(options.regenerate),
       ...(options.force ? { force: options.force } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      variables: runVariables(canalDir(workspace)),
       // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
       onEvent: (event) => void recorder.record(event),
     });
@@ -230,6 +253,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }
   await recorder.flush();
+  removeIfEmpty(join(canalDir(workspace), "work", run.id));
   const failed = Object.entries(summary.steps)
     .filter(([, state]) => state === "failed")
     .map(([key]) => key);

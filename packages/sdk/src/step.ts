@@ -31,6 +31,13 @@ export interface StepOptions {
   hashPaths?: string[];
   /** Names of steps that must finish before this one although no data flows (AzureML run_after). */
   after?: string[];
+  /**
+   * Variables of the environment `canal run` was started in that the step reads, e.g.
+   * `["SEED", "HF_HOME"]`. No other variable of yours reaches a step (only Canal's own: see the
+   * README, "Step I/O"); a declared variable's value joins the step's cache key (as a keyed digest,
+   * never the value), so changing it re-runs the step. Names are environment variable names.
+   */
+  passEnv?: readonly string[];
 }
 
 export interface ScriptStepOptions extends StepOptions {

@@ -67,6 +67,16 @@ describe("artifact types", () => {
     step({ resources: { memory: "8 gigs" } });
     // @ts-expect-error a script step needs its command
     step.script({ source: "./src" });
+    // @ts-expect-error passEnv lists variable names, not a name-to-value map
+    step({ passEnv: { SEED: "1" } });
+    // @ts-expect-error passEnv lists names as strings
+    step.script({ source: "./src", run: "make", passEnv: [1] });
+  });
+
+  it("declares the environment variables a step reads", () => {
+    step({ passEnv: ["SEED", "HF_HOME"] });
+    step.script({ source: "./src", run: "python main.py", passEnv: ["SEED"] as const });
+    expectTypeOf<NonNullable<Parameters<typeof step.fn>[0]>>().toHaveProperty("passEnv");
   });
 
   it("has a function form that keeps the function's type", () => {

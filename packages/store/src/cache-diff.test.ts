@@ -15,6 +15,27 @@ const base: CacheKeyComponents = {
 };
 
 describe("explainCacheMiss", () => {
+  it("names a changed, set, unset, added or dropped environment variable, never a digest", () => {
+    const mac = (c: string) => `hmac-sha256:${digest(c)}`;
+    const before = { ...base, variables: { SEED: mac("1"), TOKEN: "unset", OLD: mac("3"), KEPT: mac("4") } };
+    const after = { ...base, variables: { SEED: mac("2"), TOKEN: mac("5"), NEW: "unset", KEPT: mac("4") } };
+    const lines = explainCacheMiss(before, after).map(describeCacheKeyChange);
+    expect(lines).toEqual([
+      "environment variable NEW is now read by the step",
+      "environment variable OLD is no longer read by the step",
+      "environment variable SEED changed",
+      "environment variable TOKEN was set",
+    ]);
+    expect(explainCacheMiss(after, { ...after, variables: { ...after.variables, TOKEN: "unset" } })).toEqual([
+      { field: "variable", name: "TOKEN", before: mac("5"), after: "unset" },
+    ]);
+    expect(
+      describeCacheKeyChange({ field: "variable", name: "TOKEN", before: mac("5"), after: "unset" }),
+    ).toBe("environment variable TOKEN was unset");
+    // Components recorded before variables were keyed have none: nothing to report for them.
+    expect(explainCacheMiss(base, { ...base, variables: {} })).toEqual([]);
+  });
+
   it("is empty for the same components", () => {
     expect(explainCacheMiss(base, structuredClone(base))).toEqual([]);
   });

@@ -4,6 +4,8 @@ import type { CacheKeyComponents } from "./types.js";
 export type CacheKeyChange =
   | { field: "input"; name: string; before?: string; after?: string }
   | { field: "codeFile"; path: string; before?: string; after?: string }
+  /** Digests only: a variable's value is never kept, so a change names the variable alone. */
+  | { field: "variable"; name: string; before?: string; after?: string }
   | { field: "code" | "environment" | "step"; before: string; after: string };
 
 function diffMaps(
@@ -25,7 +27,7 @@ const defined = <T extends object>(change: T): T => {
 /**
  * Why a step missed the cache: how its key's components differ from those of the last entry for
  * the same step (`lastCacheEntryForStep`). Most specific first: the inputs, then the code files,
- * then the code, the environment, and the step itself (interface or command) when nothing narrower
+ * the environment variables, then the code, the environment, and the step itself (interface or command) when nothing narrower
  * explains it. Empty when the components are the same.
  */
 export function explainCacheMiss(
@@ -41,6 +43,11 @@ export function explainCacheMiss(
     defined({ field: "codeFile" as const, path, before, after }),
   );
   changes.push(...fileChanges);
+  changes.push(
+    ...diffMaps(previous.variables ?? {}, current.variables ?? {}, (name, before, after) =>
+      defined({ field: "variable" as const, name, before, after }),
+    ),
+  );
   const code = (c: CacheKeyComponents) => c.codeHash ?? "";
   if (code(previous) !== code(current) && fileChanges.length === 0) {
     changes.push({ field: "code", before: code(previous), after: code(current) });
@@ -67,6 +74,15 @@ export function describeCacheKeyChange(change: CacheKeyChange): string {
       if (change.before === undefined) return `${what} was added`;
       if (change.after === undefined) return `${what} was removed`;
       return `${what} changed: ${shown(change.before)} -> ${shown(change.after)}`;
+    }
+    case "variable": {
+      const what = `environment variable ${change.name}`;
+      const set = (digest?: string) => digest !== undefined && digest !== "unset";
+      if (change.before === undefined) return `${what} is now read by the step`;
+      if (change.after === undefined) return `${what} is no longer read by the step`;
+      if (!set(change.before)) return `${what} was set`;
+      if (!set(change.after)) return `${what} was unset`;
+      return `${what} changed`;
     }
     case "code":
       return `the step's code changed (${shown(change.before)} -> ${shown(change.after)})`;

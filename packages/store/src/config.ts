@@ -20,6 +20,7 @@ const ConfigSchema = z.strictObject({
     .strictObject({
       kind: z.literal("sqlite").optional(),
       path: z.string().min(1).optional(),
+      busyTimeoutMs: z.int().min(0).optional(),
     })
     .optional(),
   artifacts: z
@@ -38,7 +39,7 @@ export type WorkspaceConfigFile = z.infer<typeof ConfigSchema>;
 /** The configuration with defaults applied and paths made absolute. */
 export interface WorkspaceConfig {
   workspace: string;
-  store: { kind: "sqlite"; path: string };
+  store: { kind: "sqlite"; path: string; busyTimeoutMs?: number };
   artifacts: { kind: "local"; path: string };
   /** Compute targets by name, as written; absent when the file defines none. */
   targets?: Record<string, TargetConfig>;
@@ -53,12 +54,13 @@ const DEFAULT_TEXT: Record<string, string> = {
   workspace: "the project directory's name",
   "store.kind": '"sqlite"',
   "store.path": `"${DEFAULTS.store}"`,
+  "store.busyTimeoutMs": "10000",
   "artifacts.kind": '"local"',
   "artifacts.path": `"${DEFAULTS.artifacts}"`,
 };
 const KEYS: Record<string, string[]> = {
   "": ["workspace", "store", "artifacts", "targets", "profiles"],
-  store: ["kind", "path"],
+  store: ["kind", "path", "busyTimeoutMs"],
   artifacts: ["kind", "path"],
 };
 
@@ -172,7 +174,11 @@ export function readConfigFile(file: string): WorkspaceConfigFile {
 export function resolveConfig(config: WorkspaceConfigFile, root: string): WorkspaceConfig {
   return {
     workspace: config.workspace ?? defaultWorkspaceName(root),
-    store: { kind: "sqlite", path: resolve(root, config.store?.path ?? DEFAULTS.store) },
+    store: {
+      kind: "sqlite",
+      path: resolve(root, config.store?.path ?? DEFAULTS.store),
+      ...(config.store?.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
+    },
     artifacts: { kind: "local", path: resolve(root, config.artifacts?.path ?? DEFAULTS.artifacts) },
     ...(config.targets ? { targets: config.targets } : {}),
     ...(config.profiles ? { profiles: config.profiles } : {}),

@@ -242,6 +242,25 @@ describe("LocalBlobStore", () => {
     });
   });
 
+  it("refuses a link that leads outside the directory, by name, whatever way it points there", async () => {
+    const outside = join(dir, "outside-secret.txt");
+    writeFileSync(outside, "host secret");
+    for (const [name, target] of [
+      ["abs", "/etc/passwd"],
+      ["rel", "../../outside-secret.txt"],
+      ["chain", "../inner-link"],
+    ] as const) {
+      const src = join(dir, `links-${name}`);
+      tree(src, { "sub/ok.txt": "ok" });
+      if (name === "chain") symlinkSync(outside, join(src, "inner-link"));
+      symlinkSync(target, join(src, "sub", "leak"));
+      await expect(blobs.putDirectory(src), name).rejects.toMatchObject({
+        code: "CANAL_STORE_UNSUPPORTED_FILE",
+        message: expect.stringMatching(/`(sub\/leak|inner-link)` is a link to .*, outside the directory/),
+      });
+    }
+  });
+
   it("stores the same content from concurrent puts once, intact", async () => {
     const source = join(dir, "model.bin");
     const content = randomBytes(4 * 1024 * 1024);

@@ -1,5 +1,5 @@
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readlink, realpath, stat } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { StoreError } from "./errors.js";
 import type { ManifestEntry } from "./types.js";
 
@@ -11,12 +11,20 @@ export interface DirectoryFile {
 }
 
 /**
- * The regular files under `root`, sorted by path. A link to a file is stored as the file it points
- * to; a link to a directory, a socket or a device cannot be stored and is refused by name. Empty
- * directories are not kept (as in git): a directory artifact is its files.
+ * The regular files under `root`, sorted by path. A link to a file inside `root` is stored as the
+ * file it points to; a link that leads outside `root` is refused by name, so that no file of the
+ * machine's (`/etc/passwd`) lands in the store through a directory artifact; a link to a
+ * directory, a socket or a device cannot be stored and is refused by name. Empty directories are
+ * not kept (as in git): a directory artifact is its files.
  */
 export async function listFiles(root: string): Promise<DirectoryFile[]> {
   const files: DirectoryFile[] = [];
+  let realRoot: string | undefined;
+  const refuse = (path: string, what: string, fix: string) =>
+    new StoreError(
+      "CANAL_STORE_UNSUPPORTED_FILE",
+      `cannot store directory ${root}: \`${path}\` is ${what}; a directory artifact holds regular files only, so ${fix}`,
+    );
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const absolute = join(dir, entry.name);
@@ -25,6 +33,18 @@ export async function listFiles(root: string): Promise<DirectoryFile[]> {
         await walk(absolute, `${path}/`);
         continue;
       }
+      if (entry.isSymbolicLink()) {
+        realRoot ??= await realpath(root);
+        const resolved = await realpath(absolute).catch(() => undefined);
+        if (resolved && resolved !== realRoot && !resolved.startsWith(realRoot + sep)) {
+          const target = await readlink(absolute).catch(() => "?");
+          throw refuse(
+            path,
+            `a link to ${target}, outside the directory`,
+            "copy the file in (or write it there) instead of linking to it",
+          );
+        }
+      }
       const info = await stat(absolute).catch(() => undefined);
       if (!info?.isFile()) {
         const what = entry.isSymbolicLink()
@@ -32,11 +52,7 @@ export async function listFiles(root: string): Promise<DirectoryFile[]> {
             ? "a link to a directory"
             : "a broken link"
           : "not a regular file";
-        throw new StoreError(
-          "CANAL_STORE_UNSUPPORTED_FILE",
-          `cannot store directory ${root}: \`${path}\` is ${what}; a directory artifact holds regular files only, ` +
-            "so copy the target in or remove the entry",
-        );
+        throw refuse(path, what, "copy the target in or remove the entry");
       }
       files.push({ path, absolute, executable: (info.mode & 0o111) !== 0 });
     }

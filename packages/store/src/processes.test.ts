@@ -9,9 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import Database from "better-sqlite3";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalBlobStore } from "./local-blobs.js";
+import { MIGRATIONS } from "./schema.js";
 import { SqliteMetadataStore } from "./sqlite.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -110,6 +112,32 @@ describe("several processes on one store", () => {
     ]);
     expect(await store.getMetrics({ runId: childRun })).toMatchObject([{ name: "loss", value: count - 1 }]);
     await store.close();
+  });
+
+  it("open one new store from 8 processes at once, 50 times over: no failure, each migration once", async () => {
+    const root = join(dir, "opened");
+    mkdirSync(root);
+    const rounds = 50;
+    const opener = join(here, "fixtures", "store-opener.mjs");
+    // Each round's database is new: every process runs the whole first open (journal mode,
+    // migrations, workspace row) against it at the same moment.
+    const startAt = String(Date.now() + 1500);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        run(process.execPath, [opener, bundle, root, startAt, String(rounds), "120"]),
+      ),
+    );
+    expect(results.map((r) => r.stdout + r.stderr).join("")).toBe("");
+    for (let round = 0; round < rounds; round++) {
+      const db = new Database(join(root, `${round}.db`), { readonly: true });
+      const versions = db.prepare("SELECT version FROM schema_version ORDER BY version").all() as {
+        version: number;
+      }[];
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(db.prepare("SELECT count(*) AS n FROM workspaces").get()).toEqual({ n: 1 });
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      db.close();
+    }
   });
 
   it("store the same file and directory at once, each intact", async () => {

@@ -27,6 +27,7 @@ import type {
   ArtifactInfo,
   Attempt,
   CacheEntry,
+  CacheEntryFilter,
   Lineage,
   LogChunk,
   LogPage,
@@ -38,6 +39,7 @@ import type {
   RunFilter,
   StepRun,
   StoredValue,
+  StoreReferences,
 } from "./types.js";
 
 /** The read side of the SQLite store: plain SELECTs, outside any write transaction. */
@@ -286,4 +288,85 @@ export class SqliteReads {
     }) as CacheEntryRow | undefined;
     return row ? toCacheEntry(row) : undefined;
   }
+
+  async listCacheEntries(filter: CacheEntryFilter = {}): Promise<CacheEntry[]> {
+    const prefix = filter.keyPrefix?.toLowerCase();
+    if (prefix !== undefined && !/^[0-9a-f]{6,64}$/.test(prefix)) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `\`${filter.keyPrefix}\` is not a cache key: give a key or its first 6 or more hex characters, as \`canal cache ls\` shows them`,
+      );
+    }
+    if (filter.runId !== undefined) this.requireRun(filter.runId);
+    const rows = this.stmt(
+      `${CACHE_ENTRY_SELECT} AND (@stepId IS NULL OR s.step_id = @stepId)
+         AND (@instance IS NULL OR s.instance = @instance)
+         AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
+         AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
+       ORDER BY ce.created_at DESC, ce.key`,
+    ).all({
+      workspace: this.workspaceId,
+      stepId: filter.stepId ?? null,
+      instance: filter.instance ?? null,
+      prefix: prefix ?? null,
+      runId: filter.runId ?? null,
+    }) as CacheEntryRow[];
+    return rows.map(toCacheEntry);
+  }
+
+  async references(): Promise<StoreReferences> {
+    const digests = this.referencedDigests();
+    const versions = this.stmt(
+      `SELECT hash, artifact_location, ir, EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+       FROM pipeline_versions pv`,
+    ).all() as Array<{ hash: string; artifact_location: string | null; ir: string; has_runs: number }>;
+    return {
+      digests: [...digests].sort(),
+      pipelineVersions: versions.map((v) => ({
+        hash: v.hash,
+        ir: v.ir,
+        hasRuns: v.has_runs === 1,
+        ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
+      })),
+    };
+  }
+
+  /** Every digest a record of the store file names: step inputs and outputs, cache entries, run parameters, logs. */
+  protected referencedDigests(): Set<string> {
+    const digests = new Set<string>();
+    const addValue = (json: string) => collectDigests(JSON.parse(json) as unknown, digests);
+    for (const table of ["step_inputs", "step_outputs"]) {
+      for (const row of this.stmt(`SELECT value FROM ${table}`).iterate() as Iterable<{ value: string }>)
+        addValue(row.value);
+    }
+    for (const row of this.stmt("SELECT outputs FROM cache_entries").iterate() as Iterable<{
+      outputs: string;
+    }>)
+      addValue(row.outputs);
+    for (const row of this.stmt("SELECT parameters FROM runs").iterate() as Iterable<{ parameters: string }>)
+      addValue(row.parameters);
+    for (const row of this.stmt("SELECT stdout_digest, stderr_digest FROM attempts").iterate() as Iterable<{
+      stdout_digest: string | null;
+      stderr_digest: string | null;
+    }>) {
+      if (row.stdout_digest) digests.add(row.stdout_digest);
+      if (row.stderr_digest) digests.add(row.stderr_digest);
+    }
+    return digests;
+  }
+}
+
+/** The digests inside a stored value, or a run's parameters (which hold stored values). */
+function collectDigests(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectDigests(item, into);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const record = value as Record<string, unknown>;
+  if (typeof record.digest === "string" && /^[0-9a-f]{64}$/.test(record.digest)) into.add(record.digest);
+  if (Array.isArray(record.digests))
+    for (const digest of record.digests) if (typeof digest === "string") into.add(digest);
+  for (const [name, inner] of Object.entries(record))
+    if (name !== "digest" && name !== "digests") collectDigests(inner, into);
 }

@@ -29,12 +29,20 @@ export class SqliteRecords extends SqliteReads {
     return this.attempt(stepRunId, end.number);
   }
 
-  protected insertCacheEntry(entry: NewCacheEntry): boolean {
+  /**
+   * First writer wins, unless `replace`: then the entry becomes this one whatever was there (one
+   * statement, so a concurrent reader sees the old entry or the new one, never a mix).
+   */
+  protected insertCacheEntry(entry: NewCacheEntry, replace = false): boolean {
     for (const value of Object.values(entry.outputs)) this.saveArtifactRefs(value);
+    const conflict = replace
+      ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
+           step_run_id = excluded.step_run_id, created_at = excluded.created_at`
+      : "DO NOTHING";
     return (
       this.stmt(
         `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) DO NOTHING`,
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) ${conflict}`,
       ).run(
         this.workspaceId,
         entry.key,

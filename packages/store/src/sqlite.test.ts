@@ -504,10 +504,33 @@ describe("schema migrations", () => {
     writeFileSync(path, "this is not sqlite ".repeat(100));
     expect(() => SqliteMetadataStore.open(path, { workspace: "w", location: dir })).toThrow(
       expect.objectContaining({
-        code: "CANAL_STORE_OPEN_FAILED",
-        message: expect.stringContaining("store.path"),
+        code: "CANAL_STORE_DAMAGED",
+        message: expect.stringMatching(
+          /not a SQLite database or is damaged.*restore it from a backup.*store\.path/,
+        ),
       }),
     );
+  });
+
+  it("waits for a lock held by another connection, then names the timeout and its setting", () => {
+    const path = join(dir, "held.db");
+    SqliteMetadataStore.open(path, { workspace: "w" }).close();
+    const holder = new Database(path);
+    holder.prepare("BEGIN IMMEDIATE").run();
+    const started = Date.now();
+    expect(() =>
+      SqliteMetadataStore.open(path, { workspace: "w", location: dir, busyTimeoutMs: 300 }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "CANAL_STORE_LOCKED",
+        message: expect.stringMatching(/stayed locked by another process for 0\.3 s.*`store\.busyTimeoutMs`/),
+      }),
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    holder.prepare("COMMIT").run();
+    // Once the lock is released, the same open goes through.
+    SqliteMetadataStore.open(path, { workspace: "w", busyTimeoutMs: 300 }).close();
+    holder.close();
   });
 
   it("leaves the database in WAL mode, so readers go on while another process writes", () => {

@@ -2,10 +2,12 @@ import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { migrate } from "./schema.js";
+import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { SqliteRecords } from "./sqlite-records.js";
 import {
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
+  RUN_SELECT,
   STEP_RUN_SELECT,
   type StepRunRow,
   toPipelineVersion,
@@ -33,7 +35,7 @@ export interface SqliteStoreOptions {
   workspace: string;
   /** How errors name the workspace (its root directory); default the database path. */
   location?: string;
-  /** How long a write waits for another process's transaction before failing. Default 10 s. */
+  /** How long opening or a write waits for another process's lock before failing. Default 10 s. */
   busyTimeoutMs?: number;
 }
 
@@ -51,10 +53,14 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
 
   static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
     const location = options.location ?? path;
+    const timeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    // One deadline for the whole open: however many openers race, none waits longer than this.
+    const deadline = Date.now() + timeoutMs;
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-      db.pragma("journal_mode = WAL");
+      db = new Database(path, { timeout: timeoutMs });
+      const handle = db;
+      untilUnlocked(deadline, () => useWal(handle));
       // NORMAL in WAL mode: a commit survives a crash of the process; only a power loss may drop the
       // last commits, never corrupt the file. Blob bytes are fsynced before any row names them.
       db.pragma("synchronous = NORMAL");
@@ -66,29 +72,28 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       // lookup goes back to the file. The cache grows only as pages are used.
       db.pragma("cache_size = -32768");
       db.pragma("foreign_keys = ON");
-      migrate(db, location);
-      const handle = db;
-      const workspaceId = handle
-        .transaction(() => {
-          handle
-            .prepare("INSERT INTO workspaces (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
-            .run(options.workspace, Date.now());
-          return (
-            handle.prepare("SELECT id FROM workspaces WHERE name = ?").get(options.workspace) as {
-              id: number;
-            }
-          ).id;
-        })
-        .immediate();
+      untilUnlocked(deadline, () => migrate(handle, location));
+      const workspaceId = untilUnlocked(deadline, () =>
+        handle
+          .transaction(() => {
+            handle
+              .prepare(
+                "INSERT INTO workspaces (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+              )
+              .run(options.workspace, Date.now());
+            return (
+              handle.prepare("SELECT id FROM workspaces WHERE name = ?").get(options.workspace) as {
+                id: number;
+              }
+            ).id;
+          })
+          .immediate(),
+      );
       return new SqliteMetadataStore(handle, options.workspace, workspaceId, location);
     } catch (error) {
       db?.close();
       if (error instanceof StoreError) throw error;
-      throw new StoreError(
-        "CANAL_STORE_OPEN_FAILED",
-        `cannot open the metadata store ${path} of workspace ${location}: ${(error as Error).message}; ` +
-          "check `store.path` in canal.config.json, or move the file away to start a fresh store",
-      );
+      throw openFailure(error, path, location, timeoutMs);
     }
   }
 
@@ -285,13 +290,16 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         reusedFrom: reusedFrom?.step_run_id ?? null,
       });
       if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
-        this.insertCacheEntry({
-          key: end.cacheKey,
-          outputs: end.outputs,
-          components: end.components,
-          stepRunId,
-          createdAt: endedAt,
-        });
+        this.insertCacheEntry(
+          {
+            key: end.cacheKey,
+            outputs: end.outputs,
+            components: end.components,
+            stepRunId,
+            createdAt: endedAt,
+          },
+          Boolean(end.replaceCacheEntry),
+        );
       }
       // In this workspace: checked above, in this same transaction.
       return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(stepRunId) as StepRunRow);
@@ -345,6 +353,33 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         this.stmt("DELETE FROM cache_entries WHERE workspace_id = ? AND key = ?").run(this.workspaceId, key)
           .changes > 0,
     );
+  }
+
+  async deleteRuns(ids: string[]): Promise<string[]> {
+    return this.write(() => {
+      const deleted: string[] = [];
+      const run = this.stmt(`${RUN_SELECT} AND r.id = @id`);
+      for (const id of ids) {
+        const found = run.get({ workspace: this.workspaceId, id }) as { status: string } | undefined;
+        if (!found || found.status === "running" || found.status === "queued") continue;
+        this.stmt(
+          "DELETE FROM cache_entries WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
+        ).run(id);
+        this.stmt(
+          "DELETE FROM log_chunks WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
+        ).run(id);
+        this.stmt("DELETE FROM runs WHERE id = ?").run(id);
+        deleted.push(id);
+      }
+      // Artifact rows that nothing names any more: their sizes and kinds describe nothing kept.
+      if (deleted.length > 0) {
+        const named = this.referencedDigests();
+        const drop = this.stmt("DELETE FROM artifacts WHERE digest = ?");
+        for (const { digest } of this.stmt("SELECT digest FROM artifacts").all() as Array<{ digest: string }>)
+          if (!named.has(digest)) drop.run(digest);
+      }
+      return deleted;
+    });
   }
 
   /**

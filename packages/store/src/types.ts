@@ -24,6 +24,8 @@ export interface CacheKeyComponents {
   environment: string;
   /** Input name -> its described value. */
   inputs: Record<string, string>;
+  /** Environment variable name -> a keyed digest of its value, or "unset"; never a value. */
+  variables?: Record<string, string>;
 }
 
 export interface GitInfo {
@@ -236,6 +238,11 @@ export interface StepRunEnd {
    * concurrent run wrote the same key first, its entry stays.
    */
   reusable?: boolean;
+  /**
+   * The step ran although the cache could have served it (`--regenerate`, `canal rerun --from`):
+   * its entry replaces the one under the key, so the next plain run serves what it produced.
+   */
+  replaceCacheEntry?: boolean;
 }
 
 export interface CacheEntry {
@@ -252,6 +259,31 @@ export interface NewCacheEntry {
   components: CacheKeyComponents;
   stepRunId: number;
   createdAt?: number;
+}
+
+/** Which cache entries `listCacheEntries` returns; every given field must match. */
+export interface CacheEntryFilter {
+  /** Entries of this step (any instance, or `instance` when given). */
+  stepId?: string;
+  instance?: number;
+  /** Entries this run produced or reused: the keys its step runs were recorded under. */
+  runId?: string;
+  /** A full key or its first characters (at least 6). */
+  keyPrefix?: string;
+}
+
+/** Everything the records of a store file name, for `canal gc`: what it may never delete. */
+export interface StoreReferences {
+  /** Every artifact digest a run, step run, attempt or cache entry names (directories not expanded). */
+  digests: string[];
+  pipelineVersions: Array<{
+    hash: string;
+    artifactLocation?: string;
+    /** The readable IR. */
+    ir: string;
+    /** Whether a run of this version is still recorded. */
+    hasRuns: boolean;
+  }>;
 }
 
 export interface LineageEdge {
@@ -333,6 +365,16 @@ export interface MetadataStore {
    * take its place.
    */
   deleteCacheEntry(key: string): Promise<boolean>;
+  /** Entries matching `filter`, newest first. */
+  listCacheEntries(filter?: CacheEntryFilter): Promise<CacheEntry[]>;
+  /**
+   * Forgets runs: their step runs, attempts, logs, metrics and lineage, and the cache entries their
+   * step runs produced (an entry never outlives the record of the step run that made it). A run
+   * still going is never deleted. Returns the ids deleted.
+   */
+  deleteRuns(ids: string[]): Promise<string[]>;
+  /** What the records name, across every workspace of the store file. */
+  references(): Promise<StoreReferences>;
   /** The newest entry written by this step of this pipeline (optionally before a time). */
   lastCacheEntryForStep(
     pipeline: string,

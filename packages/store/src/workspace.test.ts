@@ -121,3 +121,45 @@ describe("workspaces", () => {
     await again.close();
   });
 });
+
+describe("the workspace's folders", () => {
+  const openError = (config: unknown) => {
+    writeConfig(config);
+    try {
+      openWorkspace(dir);
+    } catch (error) {
+      return error as { code: string; message: string };
+    }
+    throw new Error("expected the workspace not to open");
+  };
+
+  it("says which setting names a file where a folder must be", () => {
+    writeFileSync(join(dir, "afile"), "");
+    expect(openError({ artifacts: { path: "afile" } })).toMatchObject({
+      code: "CANAL_STORE_PATH_INVALID",
+      message: expect.stringMatching(
+        /`artifacts\.path` in .*canal\.config\.json: .*afile is a file, not a folder; point/,
+      ),
+    });
+    expect(openError({ store: { path: "afile/deeper/canal.db" } })).toMatchObject({
+      code: "CANAL_STORE_PATH_INVALID",
+      message: expect.stringMatching(/`store\.path` .*afile, on the way to .*deeper, is a file/),
+    });
+    expect(readFileSync(join(dir, "afile"), "utf8")).toBe("");
+  });
+
+  it("fails at once for a folder that cannot be made (under /proc, where a recursive mkdir never returns)", () => {
+    expect(openError({ store: { path: "/proc/canal-none/deep/canal.db" } })).toMatchObject({
+      code: "CANAL_STORE_PATH_INVALID",
+      message: expect.stringContaining("point `store.path` at a folder this user can write"),
+    });
+  });
+
+  it("makes missing folders, however deep", async () => {
+    writeConfig({ store: { path: "a/b/c/canal.db" }, artifacts: { path: "x/y/z" } });
+    const workspace = openWorkspace(dir);
+    await workspace.close();
+    expect(existsSync(join(dir, "a", "b", "c", "canal.db"))).toBe(true);
+    expect(existsSync(join(dir, "x", "y", "z"))).toBe(true);
+  });
+});

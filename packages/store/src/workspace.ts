@@ -11,6 +11,7 @@ import {
   type WorkspaceConfig,
 } from "./config.js";
 import { StoreError } from "./errors.js";
+import { ensureFolder } from "./folders.js";
 import { LocalBlobStore } from "./local-blobs.js";
 import { SqliteMetadataStore } from "./sqlite.js";
 import type { BlobStore, MetadataStore } from "./types.js";
@@ -48,11 +49,13 @@ export function findWorkspace(cwd: string = process.cwd()): FoundWorkspace {
 export function openWorkspace(dir: string = process.cwd()): Workspace {
   const found = findWorkspace(dir);
   const { config } = found;
-  mkdirSync(dirname(config.store.path), { recursive: true });
-  mkdirSync(config.artifacts.path, { recursive: true });
+  const file = found.configPath ?? join(found.root, CONFIG_FILE);
+  ensureFolder(dirname(config.store.path), "store.path", file);
+  ensureFolder(config.artifacts.path, "artifacts.path", file);
   const metadata = SqliteMetadataStore.open(config.store.path, {
     workspace: config.workspace,
     location: found.root,
+    ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
   });
   return {
     ...found,

@@ -11,6 +11,11 @@ export interface CacheKeyComponents {
   environment: string;
   /** Input name -> "sha256:<digest>", "[sha256:…, …]" or the canonical JSON of a value. */
   inputs: Record<string, string>;
+  /**
+   * Environment variables the step reads (its `passEnv`, and a runtime's own): name -> a keyed
+   * digest of the value ("hmac-sha256:…"), or "unset". Never a value. Absent when there are none.
+   */
+  variables?: Record<string, string>;
 }
 
 function describe(value: StoredValue): string {
@@ -22,12 +27,13 @@ function describe(value: StoredValue): string {
 /**
  * The cache key of one step instance: its content hash (code, environment, interface, command),
  * and the content of each input — artifacts by digest, values (parameters, literals, fan-out
- * items) by canonical JSON. Upstream re-runs that produce identical bytes give identical digests,
+ * items) by canonical JSON; and the environment variables it reads, by keyed digest. Upstream re-runs that produce identical bytes give identical digests,
  * so everything downstream still hits the cache (early cutoff).
  */
 export function cacheKey(
   step: Step,
   inputs: Record<string, StoredValue>,
+  variables: Record<string, string> = {},
 ): { key: string; components: CacheKeyComponents } {
   const described = Object.fromEntries(
     Object.keys(inputs)
@@ -41,7 +47,13 @@ export function cacheKey(
     environment: step.environment ?? "",
     inputs: described,
   };
-  const key = framedHash("canal-cache-v1", [step.hash, components.environment, canonicalJson(described)]);
+  const fields = [step.hash, components.environment, canonicalJson(described)];
+  // Only a step that reads variables has the field: every other key stays what it was.
+  if (Object.keys(variables).length > 0) {
+    components.variables = variables;
+    fields.push(canonicalJson(variables));
+  }
+  const key = framedHash("canal-cache-v1", fields);
   return { key, components };
 }
 

@@ -18,6 +18,11 @@ export interface Runtime {
   readonly queued?: boolean;
   /** Executes one attempt. Resolves when it ended, however it ended; rejects only for a broken runtime. */
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult>;
+  /**
+   * Variables this runtime sets for every step (a Docker target's `env`): they join every step's
+   * cache key, as declared variables do.
+   */
+  readonly variables?: Record<string, string>;
   /** Frees warm workers, connections. */
   close(): Promise<void>;
   /**
@@ -49,8 +54,10 @@ export interface UpcomingStep {
 /** An input as a step receives it: a local path (or paths, for a fan-in) or a JSON value. */
 export type TaskInput =
   | { kind: "artifact"; path: string; directory: boolean }
-  | { kind: "artifacts"; paths: string[] }
-  | { kind: "value"; value: unknown };
+  /** `listFile`: the paths, one per line, relative to the list's folder (CANAL_INPUT_<NAME>_FILE). */
+  | { kind: "artifacts"; paths: string[]; listFile?: string }
+  /** `file`: the value's JSON, for a value too large for the environment (CANAL_PARAM_<NAME>_FILE). */
+  | { kind: "value"; value: unknown; file?: string };
 
 /** Where the step writes an output: a fresh empty directory for Directory outputs, else a file path. */
 export interface TaskOutput {
@@ -75,6 +82,12 @@ export interface StepTask {
   workDir: string;
   /** Where the step appends metrics, one JSON object per line ({"name", "value"}). */
   metricsFile: string;
+  /**
+   * The values of the variables the step declares (`passEnv`) that are set in the run's
+   * environment. They may be secrets: a runtime passes them to the step's processes only, and
+   * never writes them into a file (a task file it writes leaves them out).
+   */
+  variables?: Record<string, string>;
 }
 
 export interface AttemptHooks {

@@ -22,6 +22,7 @@ export type {
   UpcomingStep,
 } from "./contract.js";
 export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
+export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
@@ -29,6 +30,16 @@ export type { StepInstance } from "./plan.js";
 export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { runTypescriptStep } from "./step-runner.js";
+export type { RunVariables } from "./step-variables.js";
+export {
+  baseEnvironment,
+  DEVICE_ASSIGNMENT,
+  declaredValues,
+  FIXED,
+  PASSED_THROUGH,
+  processVariables,
+  variableDigest,
+} from "./step-variables.js";
 export type { WorkerReply, WorkerRequest } from "./worker-main.js";
 
 /** Path of the worker entrypoint script (run with node). */

@@ -42,6 +42,8 @@ interface ManifestEntry {
 export function materializeSnapshot(artifactDir: string, manifestDigest: string, destination: string): void {
   const manifest = JSON.parse(blob(artifactDir, manifestDigest).toString("utf8")) as ManifestEntry[];
   const root = resolve(destination);
+  // An empty source folder is a valid snapshot: the step still runs in a folder of its own.
+  mkdirSync(root, { recursive: true });
   for (const entry of manifest) {
     const target = resolve(root, entry.path);
     if (!target.startsWith(root + sep)) {

@@ -6,9 +6,11 @@ import { bindingSource, type Output, type Pipeline, pathInside, type Type } from
 import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
+import { writeInputFiles } from "./large-values.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { declaredValues, processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 /** The artifact bytes the orchestrator needs: content-addressed, verified. */
 export interface Blobs {
@@ -44,6 +46,11 @@ export interface OrchestrateOptions {
   /** Step ids to run regardless of the cache (`canal rerun --from`). */
   force?: Set<string>;
   signal?: AbortSignal;
+  /**
+   * Where the variables steps declare (`passEnv`) are read from, and their keyed digest; default
+   * this process's environment under a secret of this process (its keys then match no other run's).
+   */
+  variables?: RunVariables;
   onEvent(event: RunEvent): void | Promise<void>;
 }
 
@@ -93,6 +100,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export async function orchestrate(options: OrchestrateOptions): Promise<RunSummary> {
   const { pipeline, parameters, runtime, blobs } = options;
+  const variables = options.variables ?? processVariables();
   const { instances, skipped } = planInstances(pipeline, parameters);
   const byStep = new Map<string, StepInstance[]>();
   for (const instance of instances) {
@@ -310,7 +318,11 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (value) inputs[input.name] = value;
       else if (!input.optional) throw new Error(`step ${instance.key}: input \`${input.name}\` has no value`);
     }
-    const { key, components } = cacheKey(step, inputs);
+    const { key, components } = cacheKey(
+      step,
+      inputs,
+      variableComponents(step, variables, runtime.variables),
+    );
     const reusable = !step.cache?.noReuse;
     if (reusable && !options.regenerate && !options.force?.has(step.id)) {
       const cached = await options.cache.lookup(key);
@@ -433,6 +445,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           taskInputs[input.name] = { kind: "artifacts", paths };
         }
       }
+      Object.assign(taskInputs, writeInputFiles(taskInputs, inDir));
       const taskOutputs: Record<string, TaskOutput> = {};
       for (const output of step.outputs) {
         const path = pathInside(outDir, output.name);
@@ -456,6 +469,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         workDir,
         metricsFile: join(workDir, "metrics.jsonl"),
       };
+      const declared = declaredValues(step, variables.values);
+      if (Object.keys(declared).length) task.variables = declared;
       const attemptAbort = new AbortController();
       const onCancel = () => attemptAbort.abort("canceled");
       cancel.signal.addEventListener("abort", onCancel);
@@ -520,12 +535,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           continue;
         }
         const path = result.returned[output.name] ?? target.path;
-        const reused = inputPaths.get(path) ?? stored.get(path);
+        const reused = stored.get(path);
         if (reused) {
           outputs[output.name] = reused;
           continue;
         }
-        if (!within(path, outDir)) {
+        // An input handed back as an output is hashed as the step left it, like any output: the
+        // step's copy of an input is its own to change, and the input's digest may no longer fit.
+        if (!inputPaths.has(path) && !within(path, outDir)) {
           return {
             status: "failed",
             error: `step ${instance.key} output \`${output.name}\` is at ${path}, outside its output folder ${outDir}; write outputs under context().outputPath("${output.name}")`,

@@ -1,30 +1,54 @@
+import {
+  CommandTemplateError,
+  fillCommandTemplate,
+  type ParsedTemplate,
+  parseCommandTemplate,
+} from "@canal/ir";
 import type { StepTask } from "./contract.js";
+import { LARGE_VALUE_BYTES } from "./large-values.js";
 
-/** Quotes a word for /bin/sh. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from "@canal/ir";
 
 function valueText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+// One parse per template: a run renders the same command for every instance and attempt.
+const parsedTemplates = new Map<string, ParsedTemplate>();
+
 /**
  * A script step's command with its placeholders filled: inputs as local paths (a fan-in as several
- * words), outputs as the paths to write, values as text; every substitution shell-quoted.
+ * words), outputs as the paths to write, values as text; each quoted for where it stands in the
+ * template (@canal/ir command-template), so a value never becomes shell syntax. Throws
+ * CommandTemplateError for a template the compiler would have refused.
  */
 export function renderCommand(task: StepTask): string {
   const command = task.step.script?.command ?? "";
-  return command.replace(/\{([A-Za-z_$][\w$]*)\}/g, (_whole, name: string) => {
-    const input = task.inputs[name];
-    if (input?.kind === "artifact") return shellQuote(input.path);
-    if (input?.kind === "artifacts") return input.paths.map(shellQuote).join(" ");
-    if (input?.kind === "value") return shellQuote(valueText(input.value));
-    const output = task.outputs[name];
-    if (output) return shellQuote(output.path);
-    // The compiler rejects unknown placeholders (CANAL1005); an optional input left out renders empty.
-    return "";
-  });
+  let parsed = parsedTemplates.get(command);
+  if (!parsed) {
+    parsed = parseCommandTemplate(command);
+    if (parsedTemplates.size > 1000) parsedTemplates.clear();
+    parsedTemplates.set(command, parsed);
+  }
+  if (parsed.problems.length) {
+    const error = new CommandTemplateError(parsed.problems);
+    error.message = `step ${task.stepKey} is not run: its ${error.message}; recompile the pipeline with \`canal compile\``;
+    throw error;
+  }
+  return fillCommandTemplate(
+    command,
+    (name) => {
+      const input = task.inputs[name];
+      if (input?.kind === "artifact") return [input.path];
+      if (input?.kind === "artifacts") return input.paths;
+      if (input?.kind === "value") return [valueText(input.value)];
+      const output = task.outputs[name];
+      if (output) return [output.path];
+      // The compiler rejects unknown placeholders (CANAL1005); an optional input left out renders empty.
+      return [];
+    },
+    parsed,
+  );
 }
 
 /** Environment variable name for a step input/output name: `testFraction` -> `TESTFRACTION`. */
@@ -35,9 +59,13 @@ export function envName(name: string): string {
 /**
  * The documented environment of a step process:
  *   CANAL_RUN_ID, CANAL_STEP (the instance key), CANAL_ATTEMPT, CANAL_METRICS_FILE
- *   CANAL_INPUT_<NAME>   an artifact input's path (a fan-in: a JSON array of paths)
+ *   CANAL_INPUT_<NAME>   an artifact input's path (a fan-in: a JSON array of paths, unless large)
+ *   CANAL_INPUT_<NAME>_FILE  a fan-in's paths, one per line, relative to the file's folder
  *   CANAL_PARAM_<NAME>   a value input as JSON (strings as they are)
+ *   CANAL_PARAM_<NAME>_FILE  instead, for a value over 32 KiB: a file holding its JSON
  *   CANAL_OUTPUT_<NAME>  where to write an output
+ * then the environment's fixed `variables`, and the declared variables' values (`passEnv`). A
+ * runtime starts the process from these and `baseEnvironment()`, never from its own environment.
  */
 export function stepEnvironment(task: StepTask): Record<string, string> {
   const env: Record<string, string> = {
@@ -47,12 +75,18 @@ export function stepEnvironment(task: StepTask): Record<string, string> {
     CANAL_METRICS_FILE: task.metricsFile,
   };
   for (const [name, input] of Object.entries(task.inputs)) {
-    if (input.kind === "artifact") env[`CANAL_INPUT_${envName(name)}`] = input.path;
-    else if (input.kind === "artifacts") env[`CANAL_INPUT_${envName(name)}`] = JSON.stringify(input.paths);
-    else env[`CANAL_PARAM_${envName(name)}`] = valueText(input.value);
+    const key = envName(name);
+    if (input.kind === "artifact") env[`CANAL_INPUT_${key}`] = input.path;
+    else if (input.kind === "artifacts") {
+      const json = JSON.stringify(input.paths);
+      // A long list is only in its file: the environment could not hold it.
+      if (!input.listFile || Buffer.byteLength(json) <= LARGE_VALUE_BYTES) env[`CANAL_INPUT_${key}`] = json;
+      if (input.listFile) env[`CANAL_INPUT_${key}_FILE`] = input.listFile;
+    } else if (input.file) env[`CANAL_PARAM_${key}_FILE`] = input.file;
+    else env[`CANAL_PARAM_${key}`] = valueText(input.value);
   }
   for (const [name, output] of Object.entries(task.outputs))
     env[`CANAL_OUTPUT_${envName(name)}`] = output.path;
   for (const variable of task.environment?.variables ?? []) env[variable.name] = variable.value;
-  return env;
+  return { ...env, ...task.variables };
 }

@@ -5,10 +5,13 @@ import { pythonHelperDir } from "@canal/python";
 import {
   type AttemptHooks,
   type AttemptResult,
+  FIXED,
   materializeSnapshot,
   type Runtime,
   renderCommand,
   type StepTask,
+  shellCommand,
+  shownCommand,
   stepEnvironment,
   workerEntrypoint,
 } from "@canal/runtime-core";
@@ -33,7 +36,8 @@ export interface DockerRuntimeOptions {
   binds?: string[];
   /**
    * Environment variables every step gets, under its own: the host's environment is not passed
-   * into containers, so settings a step's results depend on (a BLAS kernel choice) go here.
+   * into containers, so settings a step's results depend on (a BLAS kernel choice) go here. They
+   * join every step's cache key (see {@link Runtime.variables}).
    */
   env?: Record<string, string>;
   /** `uid:gid` the steps run as; default this process's, so the orchestrator can read what they write. */
@@ -94,6 +98,7 @@ export class DockerRuntime implements Runtime {
   private readonly binds: string[];
   private readonly user: string;
   private readonly env: Record<string, string>;
+  readonly variables: Record<string, string>;
   private readonly root = installRoot();
 
   constructor(options: DockerRuntimeOptions = {}) {
@@ -103,6 +108,7 @@ export class DockerRuntime implements Runtime {
     this.network = options.network ?? "none";
     this.binds = options.binds ?? [];
     this.env = options.env ?? {};
+    this.variables = this.env;
     this.maxParallel = options.maxParallel ?? cpus().length;
     this.user = options.user ?? `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
   }
@@ -155,15 +161,20 @@ export class DockerRuntime implements Runtime {
       if (!script) return { status: "failed", error: `step ${task.stepKey} has no script`, retryable: false };
       materializeSnapshot(task.artifactDir, script.snapshot, join(workDir, "src"));
       command = renderCommand(inner);
-      cmd = ["/bin/sh", "-c", command];
+      cmd = ["/bin/sh", "-c", shellCommand(command, workDir, WORK)];
       cwd = `${WORK}/src`;
     } else {
       paths.add({ host: this.root, container: RUNTIME, readOnly: true });
-      writeFileSync(join(workDir, "task.json"), JSON.stringify(inner));
+      // Declared variables' values reach the container's environment only, never a file.
+      const { variables: _values, ...written } = inner;
+      writeFileSync(join(workDir, "task.json"), JSON.stringify(written));
       const entry = `${RUNTIME}/${relative(this.root, workerEntrypoint)}`;
       cmd = ["node", entry, `${WORK}/task.json`, `${WORK}/result.json`];
     }
+    // The environment rule: nothing of this process's environment, only the fixed locale, the
+    // target's `env`, the step's own variables and what Canal sets.
     const env = {
+      ...FIXED,
       ...this.env,
       ...stepEnvironment(inner),
       PATH: [...path, DEFAULT_PATH].join(":"),
@@ -239,7 +250,7 @@ export class DockerRuntime implements Runtime {
     return {
       status: "failed",
       exitCode: end.exitCode,
-      error: `step ${task.stepKey}: \`${command}\` ${how}${last ? `:\n${last}` : ""}`,
+      error: `step ${task.stepKey}: \`${shownCommand(command)}\` ${how}${last ? `:\n${last}` : ""}`,
       retryable: true,
     };
   }

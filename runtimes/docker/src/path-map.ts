@@ -68,8 +68,12 @@ export function mapTask(task: StepTask, paths: PathMap, container: { artifactDir
   for (const [name, input] of Object.entries(task.inputs)) {
     if (input.kind === "artifact") inputs[name] = { ...input, path: reach(input.path, true) };
     else if (input.kind === "artifacts")
-      inputs[name] = { kind: "artifacts", paths: input.paths.map((p) => reach(p, true)) };
-    else inputs[name] = input;
+      inputs[name] = {
+        kind: "artifacts",
+        paths: input.paths.map((p) => reach(p, true)),
+        ...(input.listFile ? { listFile: reach(input.listFile, true) } : {}),
+      };
+    else inputs[name] = input.file ? { ...input, file: reach(input.file, true) } : input;
   }
   const outputs: Record<string, TaskOutput> = {};
   for (const [name, output] of Object.entries(task.outputs)) {

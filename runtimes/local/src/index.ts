@@ -7,6 +7,7 @@
  * const runtime = new LocalRuntime({ cacheDir: ".canal/cache" });
  * ```
  */
+export { processStartedAt } from "./leftovers.js";
 export type { LocalRuntimeOptions } from "./local-runtime.js";
 export { LocalRuntime } from "./local-runtime.js";
 export { EnvironmentError, pythonEnvironment, systemPython } from "./python-env.js";

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Launch, ResidentShells } from "./launcher.js";
+import { type Launch, ResidentShells, spawnShell } from "./launcher.js";
+import { processId } from "./leftovers.js";
 
 let dir: string;
 let shells: ResidentShells;
@@ -92,8 +93,32 @@ describe("ResidentShells", () => {
     controller.abort("canceled");
     const ended = await running.ended;
     expect(ended).toMatchObject({ code: null });
-    expect(() => process.kill(child, 0)).toThrow();
+    // Ended (a zombie no one has reaped yet runs nothing).
+    expect(processId(child)).toBeUndefined();
     // The next command gets a fresh shell.
+    expect(await launch("true").ended).toMatchObject({ code: 0 });
+  }, 15_000);
+
+  it("ends what a finished command left running, in its group or in a session of its own", async () => {
+    const marker = { CANAL_RUN_ID: "run-left", CANAL_STEP: "left", CANAL_ATTEMPT: "1" };
+    const command = "sleep 30 & echo $! > bg; setsid sleep 30 & echo $! > setsid; exit 0";
+    for (const start of [
+      (l: Launch) => shells.launch(l),
+      // Spawned directly, a background process holding the shell's stdout must not hold it open.
+      spawnShell,
+    ]) {
+      const ended = await start({
+        command,
+        cwd: dir,
+        env: { ...(process.env as Record<string, string>), ...marker },
+        signal: new AbortController().signal,
+        log: () => {},
+      });
+      expect(ended).toMatchObject({ code: 0 });
+      for (const name of ["bg", "setsid"])
+        expect(processId(Number(readFileSync(join(dir, name), "utf8"))), name).toBeUndefined();
+    }
+    // The resident shell itself lives on for the next command.
     expect(await launch("true").ended).toMatchObject({ code: 0 });
   }, 15_000);
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   closeSync,
+  existsSync,
   ftruncateSync,
   mkdirSync,
   mkdtempSync,
@@ -14,7 +15,8 @@ import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
-import { shellQuote } from "@canal/runtime-core";
+import { baseEnvironment, shellQuote } from "@canal/runtime-core";
+import { attemptMarker, endAttemptProcesses, findProcesses, nowTicks } from "./leftovers.js";
 
 const KILL_GRACE_MS = 2000;
 const POLL_MS = 100;
@@ -53,8 +55,34 @@ function killGroup(pid: number | undefined): NodeJS.Timeout | undefined {
   }, KILL_GRACE_MS);
 }
 
+/**
+ * Ends what a command left running once its shell has ended: the rest of its process group, and
+ * the processes that carry its attempt's marker (those that left the group). Its outputs are only
+ * hashed after this, so nothing of the step can change them later.
+ */
+async function endLeftovers(
+  launch: Launch,
+  since: number | undefined,
+  group: number | undefined,
+  shell?: number,
+) {
+  const marker = attemptMarker(launch.env);
+  if (marker)
+    await endAttemptProcesses({
+      ...marker,
+      ...(since !== undefined ? { since } : {}),
+      ...(group ? { group: { id: group, except: shell ? [shell] : [] } } : {}),
+    });
+  else if (group && !shell) {
+    try {
+      process.kill(-group, "SIGKILL");
+    } catch {}
+  }
+}
+
 /** Spawns `/bin/sh -c command` from this process, in a new session (so a cancel ends every child). */
 export function spawnShell(launch: Launch): Promise<Ended> {
+  const since = nowTicks();
   return new Promise<Ended>((resolve) => {
     const child = spawn("/bin/sh", ["-c", launch.command], {
       cwd: launch.cwd,
@@ -78,10 +106,13 @@ export function spawnShell(launch: Launch): Promise<Ended> {
       launch.signal.removeEventListener("abort", onAbort);
       resolve({ error: error.message });
     });
+    // A background process that keeps the shell's stdout open would hold off "close" for as long
+    // as it runs: the shell's exit ends it.
+    child.on("exit", () => void endLeftovers(launch, since, child.pid));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       launch.signal.removeEventListener("abort", onAbort);
-      resolve({ code, signal, stderrTail });
+      void endLeftovers(launch, since, child.pid).then(() => resolve({ code, signal, stderrTail }));
     });
   });
 }
@@ -138,6 +169,7 @@ export class ResidentShells implements Launcher {
   constructor(private readonly root: string = tmpdir()) {}
 
   async launch(launch: Launch): Promise<Ended> {
+    const since = nowTicks();
     const resident = this.idle.pop() ?? this.start();
     const script = jobScript(launch, resident.env);
     if (script === undefined) {
@@ -181,6 +213,8 @@ export class ResidentShells implements Launcher {
       // The shell may end before the processes of its group do (one that ignores SIGTERM lives on
       // until the SIGKILL): the command has ended only once none is left.
       if (killTimer) await groupEnded(resident.child.pid);
+      // What the job left in the shell's group, or started with its marker, ends with it.
+      await endLeftovers(launch, since, resident.child.pid, resident.child.pid);
       stdout.finish();
       stderr.finish();
       if (status === undefined) {
@@ -203,9 +237,9 @@ export class ResidentShells implements Launcher {
   }
 
   private start(): Resident {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
+    // The environment rule's base, which every step's environment starts from: a job then assigns
+    // only its own variables (and no variable of this process's is there to be removed).
+    const env = baseEnvironment();
     this.dir ??= this.makeDir();
     const base = join(this.dir, String(++this.started));
     const paths = [`${base}.sh`, `${base}.out`, `${base}.err`];
@@ -300,11 +334,18 @@ function closeFiles(resident: Resident): void {
 
 async function groupEnded(pid: number | undefined): Promise<void> {
   const deadline = Date.now() + KILL_GRACE_MS + 5000;
+  const procfs = existsSync("/proc/self/stat");
   while (pid && Date.now() < deadline) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      return;
+    // A zombie has ended, though kill(0) still finds its group: where no one reaps orphans (a
+    // container's first process), waiting for it would take until the deadline.
+    if (procfs) {
+      if (findProcesses({ groups: [pid] }).length === 0) return;
+    } else {
+      try {
+        process.kill(-pid, 0);
+      } catch {
+        return;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -3,9 +3,12 @@ import { pythonHelperDir } from "@canal/python";
 import {
   type AttemptHooks,
   type AttemptResult,
+  baseEnvironment,
   materializeSnapshot,
   renderCommand,
   type StepTask,
+  shellCommand,
+  shownCommand,
   stepEnvironment,
 } from "@canal/runtime-core";
 import type { Launcher } from "./launcher.js";
@@ -49,17 +52,20 @@ export async function runScript(
   const cwd = join(task.workDir, "src");
   materializeSnapshot(task.artifactDir, script.snapshot, cwd);
   const command = renderCommand(task);
-  const inherited = process.env;
+  const launched = shellCommand(command, task.workDir);
+  // The environment rule: never this process's environment, only the base, the step's own and
+  // what Canal sets (the caller's PYTHONPATH would change which modules a step imports).
+  const base = baseEnvironment();
   const env = {
-    ...inherited,
+    ...base,
     ...stepEnvironment(task),
-    PATH: [binDir, inherited.PATH].filter(Boolean).join(":"),
-    PYTHONPATH: [pythonHelperDir, inherited.PYTHONPATH].filter(Boolean).join(":"),
+    PATH: [binDir, base.PATH].filter(Boolean).join(":"),
+    PYTHONPATH: pythonHelperDir,
     PYTHONUNBUFFERED: "1",
   };
   hooks.started();
   const ended = await launcher.launch({
-    command,
+    command: launched,
     cwd,
     env: env as Record<string, string>,
     signal: hooks.signal,
@@ -92,7 +98,7 @@ export async function runScript(
   return {
     status: "failed",
     ...(code !== null ? { exitCode: code } : {}),
-    error: `step ${task.stepKey}: \`${command}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
+    error: `step ${task.stepKey}: \`${shownCommand(command)}\` ${code !== null ? `exited with status ${code}` : `was killed by ${signal}`}${last ? `:\n${last}` : ""}`,
     retryable: true,
   };
 }

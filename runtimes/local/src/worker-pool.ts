@@ -4,11 +4,13 @@ import { StringDecoder } from "node:string_decoder";
 import {
   type AttemptHooks,
   type AttemptResult,
+  baseEnvironment,
   type StepTask,
   type WorkerReply,
   type WorkerRequest,
   workerEntrypoint,
 } from "@canal/runtime-core";
+import { endAttemptProcesses, nowTicks } from "./leftovers.js";
 
 /**
  * One attempt's share of a warm worker's stdout or stderr: everything up to the attempt's end
@@ -52,29 +54,51 @@ class AttemptStream {
  * pool starts another when needed.
  */
 export class WorkerPool {
-  private idle: ChildProcess[] = [];
+  /** Idle workers by the run they were started for: a worker serves one run only. */
+  private idle = new Map<string, ChildProcess[]>();
   private all = new Set<ChildProcess>();
 
   constructor(private readonly moduleCache: string) {}
 
-  private start(): ChildProcess {
+  /**
+   * A worker for run `runId`: its environment carries CANAL_RUN_ID from the start, so that a
+   * `canal cancel` after the driver was killed finds it (a process's environment as /proc shows it
+   * is the one it was started with), and it leads a process group that the step's children join.
+   */
+  private start(runId: string): ChildProcess {
+    // Idle workers of other runs (a runtime that outlives a run) are not needed any more.
+    for (const [other, idle] of this.idle) {
+      if (other === runId) continue;
+      for (const worker of idle.splice(0)) worker.kill("SIGTERM");
+      this.idle.delete(other);
+    }
     const child = fork(workerEntrypoint, ["--ipc"], {
       // Not the driver's Node flags: a debugger port (--inspect) or a test runner's resolve
       // conditions would make every worker fail to start or load the wrong files.
       execArgv: [],
+      // Not the driver's environment either: the environment rule (see `baseEnvironment`); each
+      // step's own variables are set in the worker for its attempt. CANAL_RUN_ID marks the worker
+      // as the run's, so a cancel after its driver was killed finds it.
+      env: { ...baseEnvironment(), CANAL_RUN_ID: runId },
+      detached: true,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
     this.all.add(child);
     child.once("exit", () => {
       this.all.delete(child);
-      this.idle = this.idle.filter((c) => c !== child);
+      const idle = this.idle.get(runId) ?? [];
+      // In place: an attempt that holds the list may still put its own worker back in it.
+      if (idle.includes(child)) idle.splice(idle.indexOf(child), 1);
     });
     return child;
   }
 
   async run(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
-    const child = this.idle.pop() ?? this.start();
+    const since = nowTicks();
+    const idle = this.idle.get(task.runId) ?? [];
+    this.idle.set(task.runId, idle);
+    const child = idle.pop() ?? this.start(task.runId);
     // The marker starts with a NUL, which text output does not hold: nothing a step prints is held
     // back waiting to see whether the marker follows.
     const endMarker = `\u0000canal-attempt-end:${randomUUID()}\u0000`;
@@ -108,7 +132,13 @@ export class WorkerPool {
               retryable: true,
             });
         };
-        const onAbort = () => child.kill("SIGKILL");
+        const onAbort = () => {
+          try {
+            process.kill(-(child.pid as number), "SIGKILL");
+          } catch {
+            child.kill("SIGKILL");
+          }
+        };
         const cleanup = () => {
           child.off("message", onMessage);
           child.off("exit", onExit);
@@ -124,8 +154,16 @@ export class WorkerPool {
     } finally {
       child.stdout?.off("data", onStdout);
       child.stderr?.off("data", onStderr);
-      if (child.exitCode === null && child.signalCode === null && !hooks.signal.aborted)
-        this.idle.push(child);
+      // What the step started ends with it: its children in the worker's group, and those that
+      // left the group but carry its marker. Only then are its outputs hashed.
+      await endAttemptProcesses({
+        runId: task.runId,
+        stepKey: task.stepKey,
+        number: task.attempt,
+        ...(child.pid ? { group: { id: child.pid, except: [child.pid] } } : {}),
+        ...(since !== undefined ? { since } : {}),
+      });
+      if (child.exitCode === null && child.signalCode === null && !hooks.signal.aborted) idle.push(child);
     }
   }
 
@@ -138,7 +176,7 @@ export class WorkerPool {
           child.kill("SIGTERM");
         }),
     );
-    this.idle = [];
+    this.idle.clear();
     await Promise.all(exits);
   }
 }

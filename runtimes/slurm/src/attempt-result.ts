@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import type { AttemptResult } from "@canal/runtime-core";
+import { type AttemptResult, shownCommand } from "@canal/runtime-core";
 import { type JobInfo, SCHEDULER_ENDED } from "./job-state.js";
 
 /** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
@@ -88,7 +88,7 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
   return {
     status: "failed",
     exitCode: info.exitCode,
-    error: `step ${key}: \`${shown}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
+    error: `step ${key}: \`${shownCommand(shown)}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
     retryable: true,
   };
 }

@@ -74,7 +74,7 @@ describe("sbatch arguments", () => {
 });
 
 describe("the batch script", () => {
-  it("exports the step's environment in a subshell, quoted, and records the exit status", () => {
+  it("runs the step with exactly its environment, quoted, in a subshell", () => {
     const script = batchScript({
       env: { CANAL_PARAM_WORD: "it's" },
       cwd: "/w d",
@@ -83,8 +83,9 @@ describe("the batch script", () => {
       releaseFile: files.release,
       startedFile: files.started,
     });
-    expect(script).toContain(`  export CANAL_PARAM_WORD='it'\\''s'`);
-    expect(script).toContain("  cd '/w d' || exit 1\n  exec setsid /bin/sh -c 'exit 3'\n) &");
+    expect(script).toContain(
+      "  cd '/w d' || exit 1\n  exec env -i \\\n    'CANAL_PARAM_WORD=it'\\''s' \\\n    setsid /bin/sh -c 'exit 3'\n) &",
+    );
   });
 });
 
@@ -133,6 +134,45 @@ describe("the scripts, run by /bin/sh", () => {
     expect(existsSync(job.started)).toBe(true);
     expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's");
     expect(ms).toBeLessThan(1000);
+  });
+
+  it("ends what the step left in its process group before it records the exit status", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    writeFileSync(job.script, attempt(job, `/bin/sh -c 'sleep 30 & echo $! > bg; exit 0'`));
+    expect((await run(job.script)).code).toBe(0);
+    expect(readFileSync(job.exit, "utf8")).toBe("0\n");
+    const pid = Number(readFileSync(join(dir, "bg"), "utf8"));
+    // Gone, or a zombie no one has reaped yet: it runs nothing either way.
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    expect(stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z"), stat).toBe(true);
+  });
+
+  it("gives the step its own variables and what the job was given, nothing else of the job's", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    const show = `/bin/sh -c 'printf "%s|%s|%s|%s" "$WORD" "\${CUDA_VISIBLE_DEVICES-unset}" "\${SLURM_JOB_ID-unset}" "\${LEAK-unset}" > out'`;
+    writeFileSync(
+      job.script,
+      batchScript({
+        env: { WORD: "it's" },
+        fromJob: ["CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID"],
+        cwd: job.dir,
+        command: show,
+        exitFile: job.exit,
+        releaseFile: job.release,
+        startedFile: job.started,
+      }),
+    );
+    // What sbatch hands a job: the submitter's environment (LEAK), and Slurm's own for the job.
+    const code = await new Promise<number | null>((resolve) =>
+      spawn("/bin/sh", [job.script], {
+        stdio: "ignore",
+        env: { PATH: process.env.PATH, LEAK: "from the submitter", CUDA_VISIBLE_DEVICES: "1,3" },
+      }).on("exit", resolve),
+    );
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's|1,3|unset|unset");
   });
 
   it("runs the attempt handed to a job queued ahead, once it is there", async () => {

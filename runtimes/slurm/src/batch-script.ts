@@ -134,8 +134,8 @@ export const LINGER_MAX_MS = 1000;
 const TERM_GRACE_MS = 10_000;
 
 /**
- * The batch script: the step's command in `cwd` with its environment (in a subshell, so the batch
- * shell itself carries none of it; `command` is exec'd there, in a session of its own); its exit
+ * The batch script: the step's command in `cwd` with exactly its environment (in a subshell, so
+ * the batch shell itself carries none of it; `command` is exec'd there, in a session of its own); its exit
  * status is written to the exit file and returned.
  *
  * Then the job lingers until the runtime writes the release file (or LINGER_MAX_MS passes). Why:
@@ -145,6 +145,8 @@ const TERM_GRACE_MS = 10_000;
  */
 export function batchScript(options: {
   env: Record<string, string>;
+  /** Names taken from the job's own environment when set there (what Slurm gives the job: its GPUs, its id). */
+  fromJob?: readonly string[];
   cwd: string;
   command: string;
   exitFile: string;
@@ -162,12 +164,19 @@ export function batchScript(options: {
     "trap 'terminated=1' TERM INT",
     "(",
   ];
-  for (const [name, value] of Object.entries(options.env))
-    lines.push(`  export ${name}=${shellQuote(value)}`);
   const tries = Math.ceil(LINGER_MAX_MS / 10);
+  // `env -i`: the step gets exactly `env`, none of the job's environment, which sbatch copies from
+  // the submitter's (the environment rule; see `baseEnvironment`).
+  const assignments = Object.entries(options.env).map(
+    ([name, value]) => `    ${shellQuote(`${name}=${value}`)} \\`,
+  );
+  // `${NAME+"NAME=$NAME"}`: one word when the job has it, none when it does not.
+  for (const name of options.fromJob ?? []) assignments.push(`    \${${name}+"${name}=$${name}"} \\`);
   lines.push(
     `  cd ${shellQuote(options.cwd)} || exit 1`,
-    `  exec setsid ${options.command}`,
+    "  exec env -i \\",
+    ...assignments,
+    `    setsid ${options.command}`,
     ") &",
     "step=$!",
     'wait "$step"',
@@ -181,6 +190,11 @@ export function batchScript(options: {
     // Ended by a signal: Slurm's job state says why, and no exit status must pretend otherwise.
     '  exit "$status"',
     "fi",
+    // The step is done: what it left in its process group ends before its outputs are read.
+    'kill -KILL -"$step" 2>/dev/null',
+    // Until they have ended (a zombie no one reaps also counts as there: wait a little at most).
+    "i=0",
+    'while kill -0 -"$step" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.01; i=$((i + 1)); done',
     `echo "$status" > ${shellQuote(options.exitFile)}`,
     "i=0",
     `while [ ! -e ${shellQuote(options.releaseFile)} ] && [ "$i" -lt ${tries} ]; do sleep 0.01; i=$((i + 1)); done`,

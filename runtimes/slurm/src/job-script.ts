@@ -4,15 +4,27 @@ import { dirname, join, resolve, sep } from "node:path";
 import { ARTIFACT_FILES } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
+  baseEnvironment,
+  DEVICE_ASSIGNMENT,
   materializeSnapshot,
   renderCommand,
   type StepTask,
+  shellCommand,
   shellQuote,
   stepEnvironment,
   workerEntrypoint,
 } from "@canal/runtime-core";
 import { pythonEnvironment } from "@canal/runtime-local";
 import { batchScript, type JobFiles } from "./batch-script.js";
+
+/** What Slurm tells a job about itself that its step may use: its GPUs, its id, its node, its CPUs. Not in the key. */
+const FROM_JOB = [
+  ...DEVICE_ASSIGNMENT,
+  "SLURM_JOB_ID",
+  "SLURM_JOB_GPUS",
+  "SLURM_CPUS_ON_NODE",
+  "SLURMD_NODENAME",
+];
 
 /** What a prepared attempt runs inside its job. */
 export interface Prepared {
@@ -47,7 +59,7 @@ export function jobFilesIn(sharedDir: string, runId: string, label: string): Job
 export class JobScripts {
   private readonly staged = new Map<string, string>();
 
-  /** `env`: the Slurm commands' environment (its PATH and PYTHONPATH reach the jobs). */
+  /** `env`: the Slurm commands' environment (its PATH, HOME … reach the jobs: see `baseEnvironment`). */
   constructor(
     private readonly sharedDir: string,
     private readonly env: NodeJS.ProcessEnv,
@@ -84,9 +96,15 @@ export class JobScripts {
   /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
   async write(task: StepTask, files: JobFiles, scriptPath = files.script): Promise<Prepared> {
     const artifactDir = this.stage(task.artifactDir);
+    // The environment rule: the base (the Slurm commands' PATH, HOME …), the step's own variables
+    // and what Canal sets; nothing else of the submitter's environment reaches the job's step.
+    const base = baseEnvironment(this.env);
+    // Which GPUs the job has is Slurm's to say, in the job: not the submitter's shell.
+    for (const name of DEVICE_ASSIGNMENT) delete base[name];
     const env: Record<string, string> = {
+      ...base,
       ...stepEnvironment(task),
-      PYTHONPATH: [pythonHelperDir, this.env.PYTHONPATH].filter(Boolean).join(":"),
+      PYTHONPATH: pythonHelperDir,
       PYTHONUNBUFFERED: "1",
     };
     let command: string;
@@ -106,28 +124,32 @@ export class JobScripts {
       // The virtualenv is built in the shared directory, so every node runs the same interpreter.
       if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
       else if (environment?.kind === "NODE") binDir = dirname(this.nodePath);
-      env.PATH = [binDir, this.env.PATH].filter(Boolean).join(":");
+      env.PATH = [binDir, base.PATH].filter(Boolean).join(":");
       cwd = join(files.dir, "src");
       materializeSnapshot(artifactDir, script.snapshot, cwd);
       shown = renderCommand(task);
-      command = `/bin/sh -c ${shellQuote(shown)}`;
+      command = `/bin/sh -c ${shellQuote(shellCommand(shown, files.dir))}`;
     } else {
       const taskFile = join(files.dir, "task.json");
       resultFile = join(files.dir, "result.json");
-      writeFileSync(taskFile, JSON.stringify({ ...task, artifactDir }));
+      // Declared variables' values reach the job through its script's environment, not this file.
+      const { variables: _values, ...written } = task;
+      writeFileSync(taskFile, JSON.stringify({ ...written, artifactDir }));
       shown = `node worker-main.js ${taskFile}`;
       command = [this.nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
     }
     const temp = `${scriptPath}.tmp`;
     const text = batchScript({
       env,
+      fromJob: FROM_JOB,
       cwd,
       command,
       exitFile: files.exit,
       releaseFile: files.release,
       startedFile: files.started,
     });
-    writeFileSync(temp, text, { mode: 0o755 });
+    // Owner only: it holds the values of the variables the step declares, which may be secrets.
+    writeFileSync(temp, text, { mode: 0o700 });
     renameSync(temp, scriptPath);
     return { command, shown, ...(resultFile ? { resultFile } : {}) };
   }

@@ -2,12 +2,20 @@ import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
 import { endLeftovers, placementText, runPipeline } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
-import { describeCacheKeyChange, explainCacheMiss, initWorkspace } from "@canal/store";
+import {
+  describeCacheKeyChange,
+  explainCacheMiss,
+  initWorkspace,
+  type MetadataStore,
+  type Run,
+  type StepRun,
+  type Workspace,
+} from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone } from "./runs.js";
+import { isDriver } from "./runs.js";
 
 export const initHelp = `Usage: canal init [NAME]
 
@@ -31,6 +39,24 @@ running on its targets is ended: step processes on this machine, its containers,
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The process that drove run `id` is gone (killed, rebooted): ends what it left running on its
+ * targets (processes, containers, Slurm jobs), and records the end it could not.
+ */
+async function endOrphaned(workspace: Workspace, id: string, runtime: string, io: Io): Promise<number> {
+  const { ended, problems } = await endLeftovers(workspace, id, runtime);
+  await workspace.metadata.updateRun(id, {
+    status: "canceled",
+    endedAt: Date.now(),
+    error: "canceled after its driver process ended",
+  });
+  const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
+  io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
+  for (const problem of problems)
+    io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
+  return problems.length ? 1 : 0;
+}
+
 export async function cancelCommand(args: string[], io: Io): Promise<number> {
   const [id] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
@@ -41,28 +67,21 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
       io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
       return 1;
     }
-    if (!run.pid || driverGone(run)) {
-      // The process that drove it is gone (killed, rebooted): end what it left running on its
-      // targets (processes, containers, Slurm jobs), and record the end it could not.
-      const { ended, problems } = await endLeftovers(workspace, id, run.runtime);
-      await metadata.updateRun(id, {
-        status: "canceled",
-        endedAt: Date.now(),
-        error: "canceled after its driver process ended",
-      });
-      const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
-      io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
-      for (const problem of problems)
-        io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
-      return problems.length ? 1 : 0;
+    // The recorded pid is only signalled while it is still the driver's (see isDriver): a pid of
+    // a driver that is gone may have been given to an unrelated process since.
+    if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io);
+    try {
+      process.kill(run.pid as number, "SIGTERM");
+    } catch {
+      // Ended just now: the loop below sees the end it recorded, or that it is gone.
     }
-    process.kill(run.pid, "SIGTERM");
     for (let waited = 0; waited < 30_000; waited += 200) {
       const now = await metadata.getRun(id);
       if (now.status !== "running" && now.status !== "queued") {
         io.stdout(`run ${id} ${now.status}\n`);
         return 0;
       }
+      if (!isDriver(now)) return endOrphaned(workspace, id, run.runtime, io);
       await sleep(200);
     }
     io.stderr(`run ${id} did not stop within 30 s; its driver is process ${run.pid}\n`);
@@ -111,6 +130,17 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
         io.stdout(`${key}: ran because the run was started with --regenerate\n`);
         continue;
       }
+      // A step made to run under a key an earlier run had already cached replaced that entry, so
+      // the entry is its own now: the earlier step run with the same key is what explains it.
+      const sameKey = await earlierStepRunWithKey(metadata, run, stepRun);
+      if (sameKey) {
+        const own =
+          (await metadata.getCacheEntry(stepRun.cacheKey ?? ""))?.producedBy.stepRunId === stepRun.id;
+        io.stdout(
+          `${key}: its cache key matches run ${sameKey}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${own ? "; what it produced replaced the cache entry" : ""}\n`,
+        );
+        continue;
+      }
       const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
         ...(stepRun.instance >= 0 ? { instance: stepRun.instance } : {}),
         before: stepRun.startedAt ?? stepRun.createdAt,
@@ -135,6 +165,27 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
   });
 }
 
+/** The newest earlier run of the pipeline (of the last 100) whose same step finished under the same cache key. */
+async function earlierStepRunWithKey(
+  metadata: MetadataStore,
+  run: Run,
+  stepRun: StepRun,
+): Promise<string | undefined> {
+  if (!stepRun.cacheKey) return undefined;
+  for (const earlier of await metadata.listRuns({ pipeline: run.pipeline, limit: 100 })) {
+    if (earlier.id === run.id || earlier.createdAt > run.createdAt) continue;
+    const same = (await metadata.listStepRuns(earlier.id)).find(
+      (s) =>
+        s.stepId === stepRun.stepId &&
+        s.instance === stepRun.instance &&
+        s.cacheKey === stepRun.cacheKey &&
+        (s.status === "succeeded" || s.status === "cached"),
+    );
+    if (same) return earlier.id;
+  }
+  return undefined;
+}
+
 export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--target NAME | --profile NAME] [--json]
 
 Runs RUN's pipeline version again with the same parameters. With --from, STEP and every step that
@@ -142,14 +193,29 @@ depends on it run regardless of the cache; everything else is reused when it can
 
 ${targetHelp}`;
 
+/** What a user reaching for `canal run`'s options with rerun means, and how to say it. */
+const notRerunOptions: Record<string, string> = {
+  "-p": "rerun keeps RUN's parameters; to change them, run the pipeline again: `canal run ARTIFACT -p name=value`",
+  "--param":
+    "rerun keeps RUN's parameters; to change them, run the pipeline again: `canal run ARTIFACT -p name=value`",
+  "--regenerate":
+    "rerun reuses the cache except from --from STEP on; to run every step again, use `canal run ARTIFACT --regenerate`",
+};
+
 export async function rerunCommand(args: string[], io: Io): Promise<number> {
+  for (const arg of args) {
+    const hint = notRerunOptions[arg.split("=")[0] as string];
+    if (hint) throw new UsageError(`\`${arg}\` is not an option of canal rerun: ${hint}`);
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: { from: { type: "string" }, json: { type: "boolean" }, ...targetOptions },
   });
-  const [runId] = positionals;
+  const [runId, extra] = positionals;
   if (!runId) throw new UsageError("canal rerun needs a run id; `canal runs` lists them");
+  if (extra !== undefined)
+    throw new UsageError(`unexpected argument \`${extra}\`; canal rerun takes one run id`);
   return withWorkspace(io, async (workspace) => {
     const previous = await workspace.metadata.getRun(runId);
     const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);

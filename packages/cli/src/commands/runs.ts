@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { processStartedAt } from "@canal/runtime-local";
 import type { Run, RunStatus, Workspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
@@ -10,16 +11,32 @@ Lists the workspace's runs, newest first, or shows one run: its parameters, git 
 step with its status, attempts, timings, outputs and metrics.
 `;
 
+// The boot time /proc gives is whole seconds: a start time read from it may be late by up to one.
+const START_TIME_SLACK_MS = 2000;
+
+/**
+ * Whether process `run.pid` is the run's driver. A pid names a process only while it runs: once
+ * the driver is gone, another process may get its pid. The driver created the run, so it started
+ * before the run's creation; a process with that pid that started later is another one.
+ */
+export function isDriver(run: Run): boolean {
+  if (!run.pid) return false;
+  const started = processStartedAt(run.pid);
+  if (started === null) return false;
+  if (started !== undefined) return started <= run.createdAt + START_TIME_SLACK_MS;
+  try {
+    process.kill(run.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
 /** Whether the process that drove a "running" run is gone (killed, machine restarted). */
 export function driverGone(run: Run): boolean {
   if (run.status !== "running" && run.status !== "queued") return false;
   if (!run.pid) return false;
-  try {
-    process.kill(run.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return !isDriver(run);
 }
 
 function statusText(run: Run): string {
