@@ -170,6 +170,8 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
       }
       const artifactRoot = join(root, "artifacts");
       for (const name of list(artifactRoot)) {
+        // `.verified`: the journal of kept copies already checked by digest, a memo of this folder.
+        if (name.startsWith(".")) continue;
         const path = join(artifactRoot, name);
         if (!artifacts.has(path)) add(name.includes(".tmp-") ? "temporary" : "artifact", path);
       }
