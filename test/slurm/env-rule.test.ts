@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
-import { runPipeline } from "@canal/runner";
 import { SlurmRuntime } from "@canal/runtime-slurm";
 import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProject } from "../helpers.js";
-import { expectEnvironmentRule, type RuleRun, ruleProjectFiles } from "../soundness/env-rule.js";
+import { expectEnvironmentRule, type RuleRun, ruleProjectFiles, runRule } from "../soundness/env-rule.js";
 import { type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
 
 describe("the environment rule on slurm", () => {
@@ -43,20 +42,7 @@ describe("the environment rule on slurm", () => {
       sharedDir: join(dir, "runtime"),
       env: { ...process.env, ...cluster.env },
     });
-    try {
-      const { run, summary } = await runPipeline({ workspace, artifactDir, runtime, onEvent: () => {} });
-      expect(run.status, run.error).toBe("succeeded");
-      const outputs: Record<string, string> = {};
-      for (const step of await workspace.metadata.listStepRuns(run.id)) {
-        const { out } = await workspace.metadata.getOutputs(step.id);
-        const path = join(mkdtempSync(join(dir, "read-")), "out");
-        await workspace.blobs.materialize((out as { digest: string }).digest, path);
-        outputs[step.stepId] = readFileSync(path, "utf8");
-      }
-      return { steps: summary.steps, outputs };
-    } finally {
-      await runtime.close();
-    }
+    return runRule(workspace, artifactDir, runtime, dir);
   }
 
   it("passes declared variables only, keys on their values and leaves none of them behind", async () => {

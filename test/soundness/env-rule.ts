@@ -2,8 +2,11 @@
 // (`passEnv`) and no other of the run's environment, and a declared value keys exactly the steps
 // that declare it, without ever being written anywhere.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { runPipeline } from "@canal/runner";
+import type { Runtime } from "@canal/runtime-core";
+import type { Workspace } from "@canal/store";
 import { expect } from "vitest";
 import { waitFor } from "../helpers.js";
 
@@ -95,6 +98,29 @@ export function filesHolding(dir: string, text: string): string[] {
   };
   walk(dir);
   return found;
+}
+
+/** Runs the rule's pipeline on `runtime` (closing it after) and reads each step's output. */
+export async function runRule(
+  workspace: Workspace,
+  artifactDir: string,
+  runtime: Runtime,
+  dir: string,
+): Promise<RuleRun> {
+  try {
+    const { run, summary } = await runPipeline({ workspace, artifactDir, runtime, onEvent: () => {} });
+    expect(run.status, run.error).toBe("succeeded");
+    const outputs: Record<string, string> = {};
+    for (const step of await workspace.metadata.listStepRuns(run.id)) {
+      const { out } = await workspace.metadata.getOutputs(step.id);
+      const path = join(mkdtempSync(join(dir, "read-")), "out");
+      await workspace.blobs.materialize((out as { digest: string }).digest, path);
+      outputs[step.stepId] = readFileSync(path, "utf8");
+    }
+    return { steps: summary.steps, outputs };
+  } finally {
+    await runtime.close();
+  }
 }
 
 /** A run of the rule's pipeline: each step's state, and each step's output text. */
