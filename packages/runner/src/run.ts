@@ -167,9 +167,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
 
 async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summary: RunSummary }> {
   const { workspace, runtime } = options;
+  // readArtifact verifies the IR and every blob (memoised per file state), or throws.
   const source = readArtifact(options.artifactDir);
-  const problems = source.verify();
-  if (problems.length > 0) throw problems[0];
   const pipeline = source.pipeline;
   const { values, artifacts } = resolveParameters(pipeline, options.parameters ?? {});
   const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
