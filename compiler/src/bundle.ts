@@ -1,18 +1,53 @@
-import { relative } from "node:path";
-import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import { dirname, extname, relative, sep } from "node:path";
+import { build, type Loader, type Plugin } from "esbuild";
+import { ts } from "ts-morph";
+import { printCode, type StepSlice } from "./slice.js";
+import { isInside, realpath } from "./snapshot.js";
 
-/** A class or function that a runtime loads from the bundle by name. */
-export interface BundleExport {
-  /** Absolute path of the module declaring it. */
-  file: string;
-  /** Its export name in that module. */
-  exportName: string;
+const sliceSpecifier = "canal-step-slice";
+const scriptFile = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+
+function loaderFor(path: string): Loader {
+  const extension = extname(path);
+  if (extension === ".tsx") return "tsx";
+  if (extension === ".jsx") return "jsx";
+  return /^\.[cm]?ts$/.test(extension) ? "ts" : "js";
 }
 
-export interface Bundle {
-  code: Buffer;
-  /** `${file}#${exportName}` -> the name it is exported under from the bundle. */
-  names: Map<string, string>;
+function scriptKindFor(path: string): ts.ScriptKind {
+  const loader = loaderFor(path);
+  return (
+    { ts: ts.ScriptKind.TS, tsx: ts.ScriptKind.TSX, jsx: ts.ScriptKind.JSX }[loader as string] ??
+    ts.ScriptKind.JS
+  );
+}
+
+/** A local module's source printed from its syntax tree, without comments, as the code hash reads it. */
+function withoutComments(path: string, printed: Map<string, string>): string {
+  let text = printed.get(path);
+  if (text === undefined) {
+    const sf = ts.createSourceFile(
+      path,
+      readFileSync(path, "utf8"),
+      ts.ScriptTarget.Latest,
+      true,
+      scriptKindFor(path),
+    );
+    text = printCode(sf.statements, sf);
+    printed.set(path, text);
+  }
+  return text;
+}
+
+/** A TypeScript step's code: the class or function a runtime loads from its bundle by name. */
+export interface StepBundleSource {
+  /** Absolute path of the module declaring it. */
+  file: string;
+  /** Its export name in that module, and in the bundle. */
+  exportName: string;
+  /** The module cut down to what the step's code hash covers; without one, the module is bundled whole. */
+  slice?: StepSlice;
 }
 
 export class BundleError extends Error {
@@ -20,31 +55,52 @@ export class BundleError extends Error {
 }
 
 /**
- * Bundles the modules holding the pipeline's TypeScript steps, with every package they import,
- * into one self-contained ES module. esbuild lowers the stage-3 decorators that Node 20 cannot run.
- * Paths inside the bundle are relative to the project root and comments are dropped, so the bytes
- * depend on the code alone: not on where the project is checked out, nor on comments.
+ * Bundles one TypeScript step, with every module and package it imports, into one self-contained
+ * ES module: the step's own file is its slice (what its code hash covers), so the bundle's bytes,
+ * which enter the step's hash, change exactly when the step's code does and never with another
+ * step's. esbuild lowers the stage-3 decorators that Node 20 cannot run. Paths inside the bundle
+ * are relative to the project root and comments are dropped, so the bytes depend on the code alone:
+ * not on where the project is checked out, nor on comments or formatting. `printed` keeps local
+ * modules as printed without comments, for the next step of the same compile.
  */
-export async function bundleSteps(exports: BundleExport[], projectRoot: string): Promise<Bundle> {
-  const names = new Map<string, string>();
-  const taken = new Set<string>();
-  const lines: string[] = [];
-  const sorted = [...exports].sort((a, b) =>
-    `${a.file}#${a.exportName}` < `${b.file}#${b.exportName}` ? -1 : 1,
-  );
-  for (const item of sorted) {
-    const key = `${item.file}#${item.exportName}`;
-    if (names.has(key)) continue;
-    let alias = item.exportName;
-    for (let n = 2; taken.has(alias); n++) alias = `${item.exportName}$${n}`;
-    taken.add(alias);
-    names.set(key, alias);
-    const specifier = `./${relative(projectRoot, item.file).split("\\").join("/")}`;
-    lines.push(`export { ${item.exportName} as ${alias} } from ${JSON.stringify(specifier)};`);
-  }
-  // The SDK's artifact classes travel with the steps, so a worker hands a step real `Model`,
-  // `Table` … instances of the bundle's own copy of the SDK.
-  lines.push('export * as __canalSdk from "@canal/sdk";');
+export async function bundleStep(
+  source: StepBundleSource,
+  projectRoot: string,
+  printed: Map<string, string> = new Map(),
+): Promise<Buffer> {
+  const relativeFile = relative(projectRoot, source.file).split("\\").join("/");
+  // The slice stands beside the file it is cut from, under a name no file has, so its imports
+  // resolve as the file's do and its tsconfig is the file's; a module that imports the file itself
+  // still gets the whole file.
+  const slicePath = `${source.file}#canal-step`;
+  const specifier = source.slice ? sliceSpecifier : `./${relativeFile}`;
+  const lines = [
+    `export { ${source.exportName} } from ${JSON.stringify(specifier)};`,
+    // The SDK's artifact classes travel with the step, so a worker hands it real `Model`,
+    // `Table` … instances of the bundle's own copy of the SDK.
+    'export * as __canalSdk from "@canal/sdk";',
+  ];
+  const slice = source.slice;
+  const root = realpath(projectRoot);
+  const plugin: Plugin = {
+    name: "canal-step-code",
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${sliceSpecifier}$`) }, () => ({ path: slicePath }));
+      build.onLoad({ filter: /#canal-step$/ }, (args) =>
+        slice && args.path === slicePath
+          ? { contents: slice.text, loader: "ts", resolveDir: dirname(source.file) }
+          : undefined,
+      );
+      // Local modules without their comments, which esbuild keeps in class bodies: the code hash
+      // leaves comments out, so the bundle must too.
+      build.onLoad({ filter: scriptFile }, (args) => {
+        const real = realpath(args.path);
+        if (!isInside(root, real) || relative(root, real).split(sep).includes("node_modules"))
+          return undefined;
+        return { contents: withoutComments(real, printed), loader: loaderFor(real) };
+      });
+    },
+  };
   const result = await build({
     stdin: {
       contents: lines.join("\n"),
@@ -61,6 +117,7 @@ export async function bundleSteps(exports: BundleExport[], projectRoot: string):
     charset: "utf8",
     write: false,
     logLevel: "silent",
+    plugins: [plugin],
     // Packages written as CommonJS call require(); give the ES module bundle one.
     banner: {
       js: 'import { createRequire as __canalCreateRequire } from "node:module"; const require = __canalCreateRequire(import.meta.url);',
@@ -74,11 +131,11 @@ export async function bundleSteps(exports: BundleExport[], projectRoot: string):
         ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: `
         : "";
       throw new BundleError(
-        `bundling the TypeScript steps failed: ${where}${first?.text ?? String(error)}; fix the import or install the package (npm install)`,
+        `bundling TypeScript step \`${source.exportName}\` (${relativeFile}) failed: ${where}${first?.text ?? String(error)}; fix the import or install the package (npm install)`,
       );
     },
   );
   const output = result.outputFiles[0];
-  if (!output) throw new BundleError("bundling the TypeScript steps produced no output");
-  return { code: Buffer.from(output.contents), names };
+  if (!output) throw new BundleError(`bundling TypeScript step \`${source.exportName}\` produced no output`);
+  return Buffer.from(output.contents);
 }

@@ -2,9 +2,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256 } from "@canal/ir";
 import { Project, ts } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CodeHashError, type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
+import { bundleStep } from "./bundle.js";
+import { CodeHashError, type CodeIdentity, typescriptStepCode, typescriptStepIdentity } from "./code-hash.js";
 import { readLockfile } from "./lockfile.js";
 import type { StepDefinition } from "./model.js";
 import { scriptStepIdentity } from "./snapshot.js";
@@ -483,5 +485,120 @@ describe("normalisation", () => {
     const direct = (other: string) =>
       hashOfBody("    return this.run;", `  other() {\n    return ${other};\n  }\n`);
     expect(direct("1")).toBe(direct("2"));
+  });
+});
+
+// Each TypeScript step is bundled from its slice of its own file: the bundle's digest enters the
+// step's hash, so it must change exactly when the step's code identity does, and never run code
+// the identity leaves out.
+describe("step bundles", () => {
+  type Digests = Record<"train" | "evaluate" | "compare" | "clean", string>;
+
+  async function bundles(root: string): Promise<Digests> {
+    const project = new Project({ compilerOptions });
+    const file = join(root, "pipeline.ts");
+    const sf = project.addSourceFileAtPath(file);
+    project.resolveSourceFileDependencies();
+    const ctx = { project, projectRoot: root, lockfile: readLockfile(root) };
+    const clean: StepDefinition = {
+      key: "pipeline.ts#clean",
+      name: "clean",
+      kind: "TYPESCRIPT",
+      declaration: { form: "function", node: sf.getVariableDeclarationOrThrow("clean") },
+      file,
+      exportName: "clean",
+      hashPaths: [],
+    };
+    const digest = async (definition: StepDefinition) => {
+      const { slice } = typescriptStepCode(definition, ctx);
+      expect(slice, `${definition.name} is cut from its file`).toBeDefined();
+      const source = { file, exportName: definition.exportName, ...(slice ? { slice } : {}) };
+      return sha256(await bundleStep(source, root));
+    };
+    const [train, evaluate, compare, cleaned] = await Promise.all([
+      digest(methodStep(project, root, "train")),
+      digest(methodStep(project, root, "evaluate")),
+      digest(methodStep(project, root, "compare")),
+      digest(clean),
+    ]);
+    return { train, evaluate, compare, clean: cleaned } as Digests;
+  }
+
+  const changedBundles = (before: Digests, after: Digests) =>
+    Object.keys(before).filter((name) => before[name as keyof Digests] !== after[name as keyof Digests]);
+
+  let base: Digests;
+  beforeAll(async () => {
+    base = await bundles(makeProject());
+  });
+
+  it("gives each step a bundle of its own", () => {
+    expect(new Set(Object.values(base)).size).toBe(4);
+  });
+
+  it("keeps every bundle through comment and formatting edits, in the step's file and the modules it imports", async () => {
+    const copy = makeProject();
+    cpSync(join(fixtures, "reformatted"), copy, { recursive: true });
+    write(
+      copy,
+      "src/deep.ts",
+      "/** Adds one. */\nexport class Deep {\n  /** kept by esbuild unless removed */\n  n = 1; // trailing\n}\n// a line\nexport function deep(v: number): number {\n  return v + 1; /* one */\n}\n",
+    );
+    const reference = makeProject();
+    write(
+      reference,
+      "src/deep.ts",
+      "export class Deep {\n  n = 1;\n}\nexport function deep(v: number): number {\n  return v + 1;\n}\n",
+    );
+    expect(await bundles(copy)).toEqual(await bundles(reference));
+  });
+
+  it("changes exactly the bundles of the steps an edit reaches, as the code identity does", async () => {
+    const cases: Array<[string, string, string, string[]]> = [
+      ["pipeline.ts", "String(sizes[0]), 3", "String(sizes[0]), 4", ["evaluate"]],
+      ["pipeline.ts", "private readonly base = 10;", "private readonly base = 11;", ["train"]],
+      ["pipeline.ts", "const FACTOR = 2;", "const FACTOR = 3;", ["train"]],
+      ["pipeline.ts", ".clean`;", ".cleaned`;", ["clean"]],
+      ["pipeline.ts", '"used by no step"', '"still used by no step"', []],
+      ["pipeline.ts", "@step({ retries: 1 })", "@step({ retries: 5 })", []],
+      ["pipeline.ts", "step.fn({ retries: 2 }", "step.fn({ retries: 3 }", []],
+      [
+        "pipeline.ts",
+        "const FACTOR = 2;",
+        'const FACTOR = 2;\nglobalThis.process.env.MODE = "fast";',
+        ["train", "evaluate", "compare", "clean"],
+      ],
+      ["src/deep.ts", "v + 1", "v + 2", ["train"]],
+      ["packages/shared/src/index.ts", '"shared"', '"shared!"', ["compare"]],
+      ["node_modules/padcore/index.js", "(s) => s", "(s) => s + s", ["evaluate"]],
+    ];
+    for (const [file, from, to, expected] of cases) {
+      const copy = makeProject();
+      edit(copy, file, from, to);
+      expect(changedBundles(base, await bundles(copy)), `${file}: ${from} -> ${to}`).toEqual(expected);
+    }
+  });
+
+  it("runs only what the step's identity covers: another step's code is not in its bundle", async () => {
+    const root = makeProject();
+    const project = new Project({ compilerOptions });
+    project.addSourceFileAtPath(join(root, "pipeline.ts"));
+    project.resolveSourceFileDependencies();
+    const ctx = { project, projectRoot: root, lockfile: readLockfile(root) };
+    const { slice } = typescriptStepCode(methodStep(project, root, "evaluate"), ctx);
+    const code = (
+      await bundleStep(
+        { file: join(root, "pipeline.ts"), exportName: "Demo", ...(slice ? { slice } : {}) },
+        root,
+      )
+    ).toString();
+    expect(code).toContain("async evaluate(model)");
+    expect(code).not.toContain("async train(");
+    expect(code).not.toContain("used by no step");
+    expect(code).not.toContain("retries");
+    const path = join(root, "evaluate.mjs");
+    writeFileSync(path, code);
+    const loaded = (await import(path)) as { Demo: new () => object };
+    expect(Object.getOwnPropertyNames(loaded.Demo.prototype).sort()).toEqual(["constructor", "evaluate"]);
   });
 });

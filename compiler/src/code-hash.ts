@@ -5,6 +5,7 @@ import { framedHash, type HashedFile } from "@canal/ir";
 import { type Project, ts } from "ts-morph";
 import { type InstalledPackage, type Lockfile, packageEntry, packageName } from "./lockfile.js";
 import type { StepDefinition } from "./model.js";
+import { type StepSlice, type StepUnits, stepSlice } from "./slice.js";
 import {
   CodeHashError,
   hashedContent,
@@ -213,15 +214,16 @@ function moduleInfo(sf: ts.SourceFile): ModuleInfo {
 // (decorators, `extends`), its constructor and static blocks, which run before any method does.
 // ---------------------------------------------------------------------------------------------
 
-class StepSource {
+class StepSource implements StepUnits {
   readonly units = new Set<ts.Node>();
+  readonly imports = new Set<ts.Node>();
   readonly references: ModuleReference[] = [];
   private readonly queue: ts.Node[] = [];
   private readonly checker: ts.TypeChecker;
-  private readonly sf: ts.SourceFile;
-  private readonly stepNode: ts.Node;
-  private readonly cls: ts.ClassLikeDeclaration | undefined;
-  private readonly ownVariable: ts.VariableDeclaration | undefined;
+  readonly sf: ts.SourceFile;
+  readonly stepNode: ts.Node;
+  readonly cls: ts.ClassLikeDeclaration | undefined;
+  readonly ownVariable: ts.VariableDeclaration | undefined;
   private allMembers = false;
 
   constructor(def: StepDefinition, project: Project) {
@@ -246,8 +248,10 @@ class StepSource {
     for (const statement of this.sf.statements) {
       const reference =
         ts.isImportDeclaration(statement) && !statement.importClause && moduleReference(statement);
-      if (reference) this.references.push(reference);
-      else if (!loadsNothing.has(statement.kind)) {
+      if (reference) {
+        this.references.push(reference);
+        this.imports.add(statement);
+      } else if (!loadsNothing.has(statement.kind)) {
         this.include(statement);
       }
     }
@@ -304,6 +308,7 @@ class StepSource {
       if (decl.getSourceFile() !== this.sf) continue;
       const importing = symbol.flags & ts.SymbolFlags.Alias ? importOf(decl) : undefined;
       if (importing) {
+        this.imports.add(importing);
         const reference = moduleReference(importing);
         if (reference) this.references.push(reference);
         continue;
@@ -555,6 +560,14 @@ class CodeGraph {
  * ```
  */
 export function typescriptStepIdentity(def: StepDefinition, ctx: CodeHashContext): CodeIdentity {
+  return typescriptStepCode(def, ctx).identity;
+}
+
+/** A TypeScript step's code identity, and its own file cut down to what that identity covers. */
+export function typescriptStepCode(
+  def: StepDefinition,
+  ctx: CodeHashContext,
+): { identity: CodeIdentity; slice: StepSlice | undefined } {
   const owner = `step \`${def.name}\``;
   const source = new StepSource(def, ctx.project);
   const graph = new CodeGraph(ctx, owner);
@@ -575,5 +588,5 @@ export function typescriptStepIdentity(def: StepDefinition, ctx: CodeHashContext
     "canal.code.typescript.v1",
     files.flatMap((file) => [file.path, file.sha256]),
   );
-  return { hash, files };
+  return { identity: { hash, files }, slice: stepSlice(source, def.exportName) };
 }

@@ -15,8 +15,8 @@ import {
 } from "@canal/ir";
 import type { Project } from "ts-morph";
 import { analyze, createProject, findProjectRoot } from "./analyze/index.js";
-import { type BundleExport, bundleSteps } from "./bundle.js";
-import { type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
+import { bundleStep, type StepBundleSource } from "./bundle.js";
+import { type CodeIdentity, typescriptStepCode } from "./code-hash.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
@@ -139,6 +139,7 @@ async function finish(model: PipelineModel, ctx: HashContext): Promise<{ pipelin
   const blobs = new Blobs();
   const identities = new Map<string, CodeIdentity>();
   const snapshots = new Map<string, string>();
+  const bundleSources = new Map<string, StepBundleSource>();
   const identityOf = (definition: StepDefinition): CodeIdentity => {
     let identity = identities.get(definition.key);
     if (!identity) {
@@ -147,7 +148,13 @@ async function finish(model: PipelineModel, ctx: HashContext): Promise<{ pipelin
         identity = script.identity;
         snapshots.set(definition.key, blobs.addSnapshot(script.snapshot));
       } else {
-        identity = typescriptStepIdentity(definition, ctx);
+        const code = typescriptStepCode(definition, ctx);
+        identity = code.identity;
+        bundleSources.set(definition.key, {
+          file: definition.file,
+          exportName: definition.exportName,
+          ...(code.slice ? { slice: code.slice } : {}),
+        });
       }
       identities.set(definition.key, identity);
     }
@@ -165,18 +172,23 @@ async function finish(model: PipelineModel, ctx: HashContext): Promise<{ pipelin
     else tsSteps.push({ step, definition });
   }
 
-  if (tsSteps.length > 0) {
-    const exports: BundleExport[] = tsSteps.map(({ definition }) => ({
-      file: definition.file,
+  // One bundle per step definition, built side by side; a fan-out's instances share theirs.
+  const printed = new Map<string, string>();
+  const bundles = new Map(
+    await Promise.all(
+      [...bundleSources].map(
+        async ([key, source]) =>
+          [key, blobs.add(await bundleStep(source, ctx.projectRoot, printed), MediaType.bundle)] as const,
+      ),
+    ),
+  );
+  for (const { step, definition } of tsSteps) {
+    const digest = bundles.get(definition.key) ?? "";
+    step.code = {
+      bundle: digest,
       exportName: definition.exportName,
-    }));
-    const bundle = await bundleSteps(exports, ctx.projectRoot);
-    const digest = blobs.add(bundle.code, MediaType.bundle);
-    for (const { step, definition } of tsSteps) {
-      const exportName =
-        bundle.names.get(`${definition.file}#${definition.exportName}`) ?? definition.exportName;
-      step.code = { bundle: digest, exportName, ...(definition.member ? { member: definition.member } : {}) };
-    }
+      ...(definition.member ? { member: definition.member } : {}),
+    };
   }
 
   for (const parameter of pipeline.parameters) {

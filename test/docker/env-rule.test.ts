@@ -1,6 +1,6 @@
 // The environment rule in containers: a step gets the variables it declares and no other of the
 // run's environment; the target's own `env` reaches every step and so keys every step.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";

@@ -1,6 +1,6 @@
 // The environment rule in Slurm jobs: sbatch hands a job the submitter's whole environment, and
 // the job's step still gets only the variables it declares (and Canal's own).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
