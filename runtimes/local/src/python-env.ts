@@ -1,8 +1,18 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Environment } from "@canal/ir";
+import { type Environment, FileDigests, hashFile } from "@canal/ir";
 
 const run = promisify(execFile);
 
@@ -17,22 +27,107 @@ export function systemPython(): string {
 
 const building = new Map<string, Promise<string>>();
 
+/** What a built environment holds, written when it is built: the list it is checked against. */
+const MANIFEST = ".canal-env-manifest.json";
+
+/** A file by its sha256, or a symbolic link by its target. */
+type ManifestEntry = { path: string; sha256: string } | { path: string; link: string };
+
+/**
+ * Every file and link of an environment, by path relative to it, in a stable order. Python's own
+ * byte-code caches (`__pycache__`, `.pyc`) are left out: the interpreter rewrites them from the
+ * sources they are checked against.
+ */
+function listEnvironment(dir: string): Array<{ path: string; entry: Dirent }> {
+  const found: Array<{ path: string; entry: Dirent }> = [];
+  const walk = (relative: string) => {
+    const entries = readdirSync(join(dir, relative), { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    );
+    for (const entry of entries) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.name === "__pycache__" || entry.name.endsWith(".pyc") || path === MANIFEST) continue;
+      if (entry.isDirectory()) walk(path);
+      else found.push({ path, entry });
+    }
+  };
+  walk("");
+  return found;
+}
+
+function manifestOf(dir: string): ManifestEntry[] {
+  return listEnvironment(dir).map(({ path, entry }) =>
+    entry.isSymbolicLink()
+      ? { path, link: readlinkSync(join(dir, path)) }
+      : { path, sha256: hashFile(join(dir, path)) },
+  );
+}
+
+const journals = new Map<string, FileDigests>();
+
+/**
+ * Whether a built environment still holds exactly what it was built with: the same files with
+ * the same bytes (each hashed once per change, remembered in `envs.verified`), the same links, and
+ * nothing added — a step that ran `pip install` into it, or an edited module, is found here.
+ */
+function intact(dir: string, cacheDir: string): boolean {
+  let manifest: ManifestEntry[];
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as ManifestEntry[];
+  } catch {
+    return false;
+  }
+  const present = listEnvironment(dir);
+  if (present.length !== manifest.length) return false;
+  let digests = journals.get(cacheDir);
+  if (!digests) {
+    digests = new FileDigests(join(cacheDir, "envs.verified"));
+    journals.set(cacheDir, digests);
+  }
+  for (const [i, expected] of manifest.entries()) {
+    const actual = present[i];
+    if (!actual || actual.path !== expected.path) return false;
+    const path = join(dir, expected.path);
+    if ("link" in expected) {
+      if (!actual.entry.isSymbolicLink() || readlinkSync(path) !== expected.link) return false;
+    } else if (!actual.entry.isFile() || !digests.matches(path, expected.sha256)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * The bin directory of a Python environment: a virtualenv per environment id, built once and kept
  * under `cacheDir/envs/<id>`. It sees the system's site-packages, so requirements that Debian's
  * packages already meet install nothing (and need no network). Built in a temporary directory and
- * renamed into place, so an interrupted build is never mistaken for a finished one.
+ * renamed into place, so an interrupted build is never mistaken for a finished one. Checked
+ * against what it was built with before each use, and built again when it was changed.
  */
 export function pythonEnvironment(environment: Environment, cacheDir: string): Promise<string> {
   const dir = join(cacheDir, "envs", environment.id);
   const bin = join(dir, "bin");
-  if (existsSync(join(bin, "python"))) return Promise.resolve(bin);
+  if (existsSync(join(bin, "python"))) {
+    if (intact(dir, cacheDir)) return Promise.resolve(bin);
+    if (!building.has(environment.id)) discard(dir);
+  }
   let pending = building.get(environment.id);
   if (!pending) {
     pending = build(environment, dir).finally(() => building.delete(environment.id));
     building.set(environment.id, pending);
   }
   return pending;
+}
+
+/** Moves a changed environment out of the way (a step may still be using it) and deletes it. */
+function discard(dir: string): void {
+  const aside = `${dir}.damaged-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(dir, aside);
+  } catch {
+    return; // another process moved it first
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 async function build(environment: Environment, dir: string): Promise<string> {
@@ -74,6 +169,7 @@ async function build(environment: Environment, dir: string): Promise<string> {
       await pip(temp, [...pipArgs, "-r", file], environment);
     }
     if (environment.packages?.length) await pip(temp, [...pipArgs, ...environment.packages], environment);
+    writeFileSync(join(temp, MANIFEST), `${JSON.stringify(manifestOf(temp))}\n`);
     // The venv records its own path in scripts; it is only used through its interpreter, which is
     // location-independent, so renaming it into place is safe.
     if (existsSync(dir)) rmSync(temp, { recursive: true, force: true });
