@@ -34,7 +34,7 @@ async function compiled(
   entry = "pipeline.ts",
 ): Promise<{ pipeline: Pipeline; artifact: string }> {
   const result = await compile({ entries: [join(dir, entry)], outDir: join(dir, "build") });
-  expect(hasErrors(result)).toBe(false);
+  expect(hasErrors(result), JSON.stringify(result.diagnostics)).toBe(false);
   const [first] = result.pipelines;
   return { pipeline: first?.pipeline as Pipeline, artifact: first?.dir as string };
 }
@@ -142,6 +142,53 @@ describe("kubernetes export", () => {
     const pick = jobs.find((j) => j.metadata.labels["canal.dev/step"] === "pick") as Json;
     expect(pick.spec.template.spec.containers[0].resources).toBeUndefined();
     expect(pick.spec.template.spec.nodeSelector).toBeUndefined();
+  });
+});
+
+describe("declared variables", () => {
+  it("reads a step's passEnv from a Secret in Jobs and Workflows, never writing a value", async () => {
+    const dir = makeProject({
+      files: {
+        "pipeline.ts": [
+          'import { context, File, pipeline, step } from "@canal/sdk";',
+          'import { writeFile } from "node:fs/promises";',
+          "export class Tokens {",
+          '  @step({ passEnv: ["EXPORT_TEST_TOKEN"] })',
+          "  async use(): Promise<{ out: File }> {",
+          '    const out = context().outputPath("out");',
+          '    await writeFile(out, process.env.EXPORT_TEST_TOKEN ?? "");',
+          "    return { out: new File(out) };",
+          "  }",
+          '  @pipeline({ name: "tokens" })',
+          "  async run() {",
+          "    return await this.use();",
+          "  }",
+          "}",
+          "",
+        ].join("\n"),
+      },
+    });
+    const { pipeline } = await compiled(dir);
+    process.env.EXPORT_TEST_TOKEN = "export-secret-value";
+    try {
+      const secretRef = (name: string) => ({
+        name: "EXPORT_TEST_TOKEN",
+        valueFrom: { secretKeyRef: { name, key: "EXPORT_TEST_TOKEN", optional: true } },
+      });
+      const jobsYaml = exportPipeline(pipeline, "kubernetes", {});
+      expect(jobsYaml).not.toContain("export-secret-value");
+      const [job] = documents(jobsYaml) as Json[];
+      expect(schemaProblems(job as Json)).toEqual([]);
+      expect((job as Json).spec.template.spec.containers[0].env).toEqual([secretRef("canal-env")]);
+      const argoYaml = exportPipeline(pipeline, "argo", { envSecret: "team-env" });
+      expect(argoYaml).not.toContain("export-secret-value");
+      const [workflow] = documents(argoYaml) as Json[];
+      expect(schemaProblems(workflow as Json)).toEqual([]);
+      const template = (workflow as Json).spec.templates.find((t: Json) => t.container);
+      expect(template.container.env).toEqual([secretRef("team-env")]);
+    } finally {
+      delete process.env.EXPORT_TEST_TOKEN;
+    }
   });
 });
 

@@ -185,7 +185,7 @@ function stepTemplate(pipeline: Pipeline, step: Step, settings: Settings): Recor
   const inputs = parameters.map((p) => ({ name: p.name }));
   if (step.fanOut) inputs.push({ name: "item" });
   const resources = resourceRequirements(step);
-  const variables = environmentVariables(pipeline, step);
+  const variables = environmentVariables(pipeline, step, settings);
   const { volumeMounts } = volume(settings);
   const retries = step.retry?.maxRetries ?? 0;
   const command = [

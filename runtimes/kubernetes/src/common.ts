@@ -16,6 +16,11 @@ export interface ExportOptions {
   parameters?: Record<string, unknown>;
   /** The node label a step's GPU type selects on; default `canal.dev/gpu-type`. */
   gpuTypeLabel?: string;
+  /**
+   * The Secret a step's declared variables (`passEnv`) are read from, one key per variable name;
+   * default `canal-env`. Their values never enter the manifests.
+   */
+  envSecret?: string;
 }
 
 /** What a manifest's step container needs from the export options, with defaults applied. */
@@ -24,11 +29,13 @@ export interface Settings {
   namespace?: string;
   volumeClaim: string;
   gpuTypeLabel: string;
+  envSecret: string;
 }
 
 export const MOUNT = "/canal";
 export const DEFAULT_VOLUME_CLAIM = "canal";
 export const DEFAULT_GPU_TYPE_LABEL = "canal.dev/gpu-type";
+export const DEFAULT_ENV_SECRET = "canal-env";
 /** The label every object Canal writes carries, so `kubectl get -l` finds them. */
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "canal" } as const;
 
@@ -43,6 +50,7 @@ export function settings(pipeline: Pipeline, options: ExportOptions): Settings {
     ...(options.namespace ? { namespace: options.namespace } : {}),
     volumeClaim: options.volumeClaim ?? DEFAULT_VOLUME_CLAIM,
     gpuTypeLabel: options.gpuTypeLabel ?? DEFAULT_GPU_TYPE_LABEL,
+    envSecret: options.envSecret ?? DEFAULT_ENV_SECRET,
   };
 }
 
@@ -136,8 +144,25 @@ export function imageOf(pipeline: Pipeline, step: Step, settings: Settings): str
   return environment?.kind === "IMAGE" && environment.image ? environment.image : settings.image;
 }
 
-export function environmentVariables(pipeline: Pipeline, step: Step): { name: string; value: string }[] {
-  return (environmentOf(pipeline, step)?.variables ?? []).map((v) => ({ name: v.name, value: v.value }));
+export type EnvVarSource =
+  | { name: string; value: string }
+  | { name: string; valueFrom: { secretKeyRef: { name: string; key: string; optional: true } } };
+
+/**
+ * A step container's environment: its environment's fixed variables, and each variable the step
+ * declares (`passEnv`) from the export's Secret, so a value the step reads is set on the cluster
+ * and never written into the manifests; a key the Secret lacks leaves the variable unset.
+ */
+export function environmentVariables(pipeline: Pipeline, step: Step, settings: Settings): EnvVarSource[] {
+  const fixed: EnvVarSource[] = (environmentOf(pipeline, step)?.variables ?? []).map((v) => ({
+    name: v.name,
+    value: v.value,
+  }));
+  const declared: EnvVarSource[] = (step.passEnv ?? []).map((name) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: settings.envSecret, key: name, optional: true } },
+  }));
+  return [...fixed, ...declared];
 }
 
 /** Where the artifact lives on the shared volume. */

@@ -117,7 +117,7 @@ function job(
   const suffix = instance.index >= 0 ? `-${instance.index}` : "";
   const name = objectName(`${run}-${step.id}${suffix}`);
   const resources = resourceRequirements(step);
-  const variables = environmentVariables(pipeline, step);
+  const variables = environmentVariables(pipeline, step, settings);
   const { volumeMounts, volumes } = volume(settings);
   const command = [
     "canal",

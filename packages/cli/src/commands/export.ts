@@ -22,6 +22,8 @@ Each step's container runs \`canal exec\` on the artifact, which is copied to th
   --namespace NS           the namespace to write into the manifests
   --volume-claim NAME      the ReadWriteMany PersistentVolumeClaim mounted at /canal (default canal)
   --gpu-label KEY          node label a step's GPU type selects on (default canal.dev/gpu-type)
+  --env-secret NAME        the Secret a step's declared variables (passEnv) are read from, one
+                           key per variable (default canal-env); values never enter the manifests
   --run NAME               kubernetes: the run's name in Job names and its data directory
   -p, --param name=value   a parameter instead of its default (as canal run takes it)
 `;
@@ -37,6 +39,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       namespace: { type: "string" },
       "volume-claim": { type: "string" },
       "gpu-label": { type: "string" },
+      "env-secret": { type: "string" },
       run: { type: "string" },
       param: { type: "string", short: "p", multiple: true },
     },
@@ -59,6 +62,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values["volume-claim"] ? { volumeClaim: values["volume-claim"] } : {}),
     ...(values["gpu-label"] ? { gpuTypeLabel: values["gpu-label"] } : {}),
+    ...(values["env-secret"] ? { envSecret: values["env-secret"] } : {}),
     ...(values.run ? { run: values.run } : {}),
     ...(values.param?.length ? { parameters: parseParameterArgs(values.param) } : {}),
   });
