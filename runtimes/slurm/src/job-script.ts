@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { ARTIFACT_FILES } from "@canal/ir";
+import { ARTIFACT_FILES, FileDigests, readArtifact } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
   baseEnvironment,
@@ -58,6 +58,7 @@ export function jobFilesIn(sharedDir: string, runId: string, label: string): Job
  */
 export class JobScripts {
   private readonly staged = new Map<string, string>();
+  private digests: FileDigests | undefined;
 
   /** `env`: the Slurm commands' environment (its PATH, HOME … reach the jobs: see `baseEnvironment`). */
   constructor(
@@ -68,7 +69,9 @@ export class JobScripts {
 
   /**
    * The artifact as the jobs read it: a copy in the shared directory, named by the hash of its IR
-   * (an artifact never changes once written), made once.
+   * (an artifact never changes once written), made once, and checked by this process before its
+   * first use: a copy that was damaged (an edited blob, a changed IR) is replaced by a fresh one,
+   * where every job would otherwise fail on it.
    */
   stage(artifactDir: string): string {
     const source = resolve(artifactDir);
@@ -79,6 +82,15 @@ export class JobScripts {
       .update(readFileSync(join(source, ARTIFACT_FILES.ir)))
       .digest("hex");
     staged = join(this.sharedDir, "artifacts", digest.slice(0, 32));
+    if (existsSync(staged) && !this.intact(staged, digest)) {
+      const aside = `${staged}.damaged-${process.pid}-${randomBytes(4).toString("hex")}`;
+      try {
+        renameSync(staged, aside);
+        rmSync(aside, { recursive: true, force: true });
+      } catch {
+        // Another driver moved it first; it stages a fresh copy as this one does.
+      }
+    }
     if (!existsSync(staged)) {
       const temp = `${staged}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
       cpSync(source, temp, { recursive: true });
@@ -91,6 +103,18 @@ export class JobScripts {
     }
     this.staged.set(source, staged);
     return staged;
+  }
+
+  /** Whether a staged copy holds the IR it is named by and every blob intact (each hashed once per change). */
+  private intact(staged: string, digest: string): boolean {
+    this.digests ??= new FileDigests(join(this.sharedDir, "artifacts", ".verified"));
+    try {
+      if (!this.digests.matches(join(staged, ARTIFACT_FILES.ir), digest)) return false;
+      readArtifact(staged, { digests: this.digests });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
