@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { dirname, extname, relative, resolve, sep } from "node:path";
-import { framedHash, type HashedFile } from "@canal/ir";
+import { framedHash } from "@canal/ir";
 import { type Project, ts } from "ts-morph";
 import { type InstalledPackage, type Lockfile, packageEntry, packageName } from "./lockfile.js";
-import type { StepDefinition } from "./model.js";
+import type { CodeIdentity, StepDefinition } from "./model.js";
 import { type StepSlice, type StepUnits, stepSlice } from "./slice.js";
 import {
   CodeHashError,
@@ -17,14 +17,8 @@ import {
   walkFiles,
 } from "./snapshot.js";
 
+export type { CodeIdentity } from "./model.js";
 export { CodeHashError } from "./snapshot.js";
-
-/** What a step's code is: a hash over sorted entries, and the entries for people to read. */
-export interface CodeIdentity {
-  hash: string;
-  /** Sorted by path: project-relative files, "<file>#<step>" for the step's own code, "npm:<name>@<version>". */
-  files: HashedFile[];
-}
 
 export interface CodeHashContext {
   project: Project;

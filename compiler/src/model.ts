@@ -2,7 +2,7 @@
 //   analyze (pipeline body -> PipelineModel + diagnostics)
 //   code-hash / snapshot (step definitions -> code identity)
 //   bundle + artifact (-> the written, content-addressed artifact)
-import type { Environment, Pipeline, SourceLocation } from "@canal/ir";
+import type { Environment, HashedFile, Pipeline, SourceLocation } from "@canal/ir";
 import type { MethodDeclaration, Node, VariableDeclaration } from "ts-morph";
 
 /** A diagnostic's stable code. Documented, one fixture each, in compiler/src/diagnostics.test.ts. */
@@ -83,4 +83,11 @@ export interface PipelineModel {
   /** The class or function holding the @pipeline, for the bundle entry. */
   entryFile: string;
   node: Node;
+}
+
+/** What a step's code is: a hash over sorted entries, and the entries for people to read. */
+export interface CodeIdentity {
+  hash: string;
+  /** Sorted by path: project-relative files, "<file>#<step>" for the step's own code, "npm:<name>@<version>". */
+  files: HashedFile[];
 }

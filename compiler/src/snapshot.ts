@@ -3,8 +3,7 @@ import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statS
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { canonicalJson, framedHash, type HashedFile } from "@canal/ir";
 import ignore, { type Ignore } from "ignore";
-import type { CodeIdentity } from "./code-hash.js";
-import type { StepDefinition } from "./model.js";
+import type { CodeIdentity, StepDefinition } from "./model.js";
 
 export type CodeHashErrorCode =
   | "CANAL_PATH_MISSING"

@@ -1,4 +1,4 @@
-import { canonicalJson } from "./canonical.js";
+import { canonicalJson } from "./canonical-json.js";
 import type { Input, Pipeline, Step } from "./types.js";
 
 // A step called many times (a 10,000-step chain of one step definition) would otherwise repeat its
