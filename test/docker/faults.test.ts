@@ -130,7 +130,6 @@ describe("docker runtime faults", () => {
   });
 
   it("retries a step whose engine was restarted under it, and never hangs", async () => {
-    const started = Date.now();
     const running = run("restart");
     await waitFor("the step's container to run", () => {
       try {
@@ -140,8 +139,8 @@ describe("docker runtime faults", () => {
       }
     });
     await engine.restart();
+    // Never hanging is the test's own time limit.
     const { run: finished, summary, events, workspace } = await running;
-    expect(Date.now() - started).toBeLessThan(30_000);
     const retrying = events.flatMap((e) => (e.type === "step-retrying" ? [e.error] : []));
     // Either the runtime saw the engine gone, or the engine came back first and killed the
     // container it found running; both are named as such and retried.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -87,9 +87,12 @@ describe("ResidentShells", () => {
 
   it("ends every process of a canceled command, even one that ignores SIGTERM", async () => {
     const controller = new AbortController();
-    const running = launch("trap '' TERM; sleep 30 & echo $! > child; wait", { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const child = Number(readFileSync(join(dir, "child"), "utf8"));
+    const running = launch("trap '' TERM; sleep 30 & echo $! > child.tmp; mv child.tmp child; wait", {
+      signal: controller.signal,
+    });
+    const written = join(dir, "child");
+    while (!existsSync(written)) await new Promise((resolve) => setTimeout(resolve, 10));
+    const child = Number(readFileSync(written, "utf8"));
     controller.abort("canceled");
     const ended = await running.ended;
     expect(ended).toMatchObject({ code: null });

@@ -107,14 +107,21 @@ describe("the scripts, run by /bin/sh", () => {
       claim: at("claimed"),
     };
   };
-  const run = (script: string) =>
-    new Promise<{ code: number | null; ms: number }>((resolve) => {
-      const started = Date.now();
-      spawn("/bin/sh", [script], { stdio: "ignore" }).on("exit", (code) =>
-        resolve({ code, ms: Date.now() - started }),
-      );
-    });
-  const attempt = (job: JobFiles, command: string) =>
+  const start = (script: string) => {
+    const child = spawn("/bin/sh", [script], { stdio: "ignore" });
+    const ended = new Promise<{ code: number | null }>((resolve) =>
+      child.on("exit", (code) => resolve({ code })),
+    );
+    return { pid: child.pid as number, ended };
+  };
+  const run = (script: string) => start(script).ended;
+  /** Until the job's shell has started a command of its own: it is past its first line. */
+  const underway = async (pid: number) => {
+    const children = `/proc/${pid}/task/${pid}/children`;
+    while (existsSync(children) && readFileSync(children, "utf8").trim() === "")
+      await new Promise((resolve) => setTimeout(resolve, 2));
+  };
+  const attempt = (job: JobFiles, command: string, lingerMs?: number) =>
     batchScript({
       env: { WORD: "it's" },
       cwd: job.dir,
@@ -122,18 +129,20 @@ describe("the scripts, run by /bin/sh", () => {
       exitFile: job.exit,
       releaseFile: job.release,
       startedFile: job.started,
+      ...(lingerMs !== undefined ? { lingerMs } : {}),
     });
 
   it("records the step's exit status, then ends at once when released", async () => {
     const job = jobIn();
     writeFileSync(job.release, "");
-    writeFileSync(job.script, attempt(job, `/bin/sh -c 'printf "%s" "$WORD" > out; exit 3'`));
-    const { code, ms } = await run(job.script);
+    // Lingering for a release that is already there would take the whole test's time: ending at
+    // all shows it was not waited for.
+    writeFileSync(job.script, attempt(job, `/bin/sh -c 'printf "%s" "$WORD" > out; exit 3'`, 600_000));
+    const { code } = await run(job.script);
     expect(code).toBe(3);
     expect(readFileSync(job.exit, "utf8")).toBe("3\n");
     expect(existsSync(job.started)).toBe(true);
     expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's");
-    expect(ms).toBeLessThan(1000);
   });
 
   it("ends what the step left in its process group before it records the exit status", async () => {
@@ -179,8 +188,8 @@ describe("the scripts, run by /bin/sh", () => {
     const job = jobIn();
     writeFileSync(job.release, "");
     writeFileSync(job.script, slotScript(job));
-    const ended = run(job.script);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { pid, ended } = start(job.script);
+    await underway(pid);
     mkdirSync(job.claim);
     writeFileSync(`${job.assign}.tmp`, attempt(job, "/bin/sh -c 'echo ran > out'"));
     renameSync(`${job.assign}.tmp`, job.assign);
@@ -201,9 +210,11 @@ describe("the scripts, run by /bin/sh", () => {
     const job = jobIn();
     writeFileSync(job.release, "");
     mkdirSync(job.claim);
+    const from = Math.floor(Date.now() / 1000);
     writeFileSync(job.script, slotScript(job, 20));
-    const ended = run(job.script);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { ended } = start(job.script);
+    // Its limit (rounded up to whole seconds of the clock it reads) is past.
+    while (Math.floor(Date.now() / 1000) < from + 2) await new Promise((resolve) => setTimeout(resolve, 50));
     writeFileSync(job.assign, attempt(job, "/bin/sh -c 'exit 0'"));
     expect((await ended).code).toBe(0);
     expect(readFileSync(job.exit, "utf8")).toBe("0\n");

@@ -152,6 +152,8 @@ export function batchScript(options: {
   exitFile: string;
   releaseFile: string;
   startedFile: string;
+  /** The longest the job lingers for its release after the step ended; default LINGER_MAX_MS. */
+  lingerMs?: number;
 }): string {
   const lines = [
     "#!/bin/sh",
@@ -164,7 +166,7 @@ export function batchScript(options: {
     "trap 'terminated=1' TERM INT",
     "(",
   ];
-  const tries = Math.ceil(LINGER_MAX_MS / 10);
+  const tries = Math.ceil((options.lingerMs ?? LINGER_MAX_MS) / 10);
   // `env -i`: the step gets exactly `env`, none of the job's environment, which sbatch copies from
   // the submitter's (the environment rule; see `baseEnvironment`).
   const assignments = Object.entries(options.env).map(
