@@ -17,6 +17,7 @@ import type { Project } from "ts-morph";
 import { analyze, createProject, findProjectRoot } from "./analyze/index.js";
 import { type BundleExport, bundleSteps } from "./bundle.js";
 import { type CodeIdentity, typescriptStepIdentity } from "./code-hash.js";
+import { hasErrors } from "./format.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
@@ -52,10 +53,7 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-/** Whether a compile produced errors (warnings do not count). */
-export function hasErrors(result: { diagnostics: Diagnostic[] }): boolean {
-  return result.diagnostics.some((d) => d.severity === "error");
-}
+export { hasErrors };
 
 class Blobs {
   readonly sources = new Map<string, BlobSource>();

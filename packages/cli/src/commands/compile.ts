@@ -1,6 +1,5 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { compile, formatDiagnostic, hasErrors } from "@canal/compiler";
 import { formatBytes, type Io, UsageError } from "../io.js";
 
 export const compileHelp = `Usage: canal compile <entry.ts>... [--out DIR] [--json]
@@ -22,6 +21,7 @@ export async function compileCommand(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length === 0)
     throw new UsageError("canal compile needs an entry file, e.g. `canal compile pipeline.ts`");
+  const { compile, formatDiagnostic, hasErrors } = await import("@canal/compiler");
   const result = await compile({
     entries: positionals,
     cwd: io.cwd,

@@ -240,7 +240,7 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     }
     // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
     const parameters = previous.parameters;
-    const prepared = targetsFor(workspace, version.artifactLocation, values);
+    const prepared = await targetsFor(workspace, version.artifactLocation, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
     try {
