@@ -10,6 +10,11 @@ if (out) {
   register("./module-trace-hooks.mjs", import.meta.url, { data: { out } });
   const cache = createRequire(import.meta.url).cache;
   process.on("exit", () => {
-    appendFileSync(out, Object.keys(cache).map((file) => `${file}\n`).join(""));
+    appendFileSync(
+      out,
+      Object.keys(cache)
+        .map((file) => `${file}\n`)
+        .join(""),
+    );
   });
 }

@@ -65,7 +65,9 @@ const pipelineSource = [
 
 describe("canal start-up", () => {
   it("loads no compiler, Docker or Kubernetes client for commands that do not use them", () => {
-    const dir = makeProject({ files: { "pipeline.ts": pipelineSource, "src/README": "the script's folder\n" } });
+    const dir = makeProject({
+      files: { "pipeline.ts": pipelineSource, "src/README": "the script's folder\n" },
+    });
     expect(traced(["init"], dir).status).toBe(0);
 
     // The positive control: compiling loads TypeScript and esbuild, so the trace sees them.
