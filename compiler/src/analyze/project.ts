@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { Project, ts } from "ts-morph";
+import { type FileSystemHost, Project, ts } from "ts-morph";
 
 /** Used when the entry has no tsconfig.json above it: what `canal init` writes. */
 const defaultCompilerOptions: ts.CompilerOptions = {
@@ -55,9 +55,9 @@ export function findProjectRoot(entry: string): string {
 /**
  * A ts-morph project for the entry files: compiler options from the tsconfig.json nearest to the
  * first entry (strict ES2022/NodeNext defaults without one), holding the entries and every file
- * they import.
+ * they import. `fileSystem` is where the program reads from (the real file system by default).
  */
-export function createProject(entries: string[], projectRoot: string): Project {
+export function createProject(entries: string[], projectRoot: string, fileSystem?: FileSystemHost): Project {
   const first = entries[0] ? resolve(projectRoot, entries[0]) : projectRoot;
   const configDir = nearestAncestorWith(dirname(first), "tsconfig.json");
   const project = configDir
@@ -65,8 +65,12 @@ export function createProject(entries: string[], projectRoot: string): Project {
         tsConfigFilePath: join(configDir, "tsconfig.json"),
         skipAddingFilesFromTsConfig: true,
         compilerOptions: analysisOverrides,
+        ...(fileSystem ? { fileSystem } : {}),
       })
-    : new Project({ compilerOptions: { ...defaultCompilerOptions, ...analysisOverrides } });
+    : new Project({
+        compilerOptions: { ...defaultCompilerOptions, ...analysisOverrides },
+        ...(fileSystem ? { fileSystem } : {}),
+      });
   for (const entry of entries) project.addSourceFileAtPath(resolve(projectRoot, entry));
   project.resolveSourceFileDependencies();
   return project;

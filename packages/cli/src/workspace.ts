@@ -40,7 +40,14 @@ export async function artifactFor(
   // The compiler (TypeScript, esbuild) loads only when there is an entry file to compile.
   const { compile, formatDiagnostic, hasErrors } = await import("@canal/compiler");
   const { canalDir } = await import("@canal/runner");
-  const result = await compile({ entries: [path], cwd: io.cwd, outDir: join(canalDir(workspace), "build") });
+  // Unchanged sources take the artifact of the last compile (the compile cache checks every file
+  // that compile read) without loading TypeScript.
+  const result = await compile({
+    entries: [path],
+    cwd: io.cwd,
+    outDir: join(canalDir(workspace), "build"),
+    cacheDir: join(canalDir(workspace), "cache", "compile"),
+  });
   for (const diagnostic of result.diagnostics)
     io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);
   if (hasErrors(result)) {
