@@ -89,7 +89,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const cwd = options.cwd ?? process.cwd();
   const entries = options.entries.map((entry) => resolve(cwd, entry));
   const projectRoot = findProjectRoot(entries[0] ?? cwd);
-  const project = createProject(entries, projectRoot, options.reads?.fileSystem);
+  const project = createProject(entries, projectRoot, options.reads);
   const { models, diagnostics } = analyze(project, entries, projectRoot, options.reads);
   const result: CompileResult = { projectRoot, pipelines: [], diagnostics };
   if (hasErrors(result)) return result;

@@ -27,6 +27,25 @@ export class ReadLog {
     this.fileSystem = recording(new Project({ skipLoadingLibFiles: true }).getFileSystem(), this);
   }
 
+  /**
+   * Makes the project with `make`. Reading the tsconfig expands its `include` globs, listing the
+   * project's directories; the compiler adds only the entries and what they import
+   * (skipAddingFilesFromTsConfig), so those listings do not shape the program and are not noted
+   * (else every new file anywhere in the project, Canal's own output included, would miss the
+   * cache). Every file read is noted as ever.
+   */
+  configuring<T>(make: () => T): T {
+    this.listing = false;
+    try {
+      return make();
+    } finally {
+      this.listing = true;
+    }
+  }
+
+  /** Whether directory listings are noted (see `configuring`). */
+  listing = true;
+
   path(path: string, directory: boolean): void {
     this.paths.push({ path, directory });
   }
@@ -56,10 +75,10 @@ function recording(base: FileSystemHost, log: ReadLog): FileSystemHost {
     readDirSync(dir) {
       try {
         const entries = base.readDirSync(dir);
-        note({ kind: "list", path: dir, entries: listing(entries) });
+        if (log.listing) note({ kind: "list", path: dir, entries: listing(entries) });
         return entries;
       } catch (error) {
-        note({ kind: "list", path: dir, entries: null });
+        if (log.listing) note({ kind: "list", path: dir, entries: null });
         throw error;
       }
     },
