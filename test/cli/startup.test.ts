@@ -9,7 +9,8 @@ import { makeProject, repoRoot } from "../helpers.js";
 // compiles, no Docker client (dockerode, ssh2, grpc) unless a docker target runs, no Kubernetes
 // export unless it exports. The built `canal` runs as a user runs it, in a child process, with a
 // preload that lists every module it loads, so a static import of the compiler or a runtime put
-// back into the command table, a command module or a barrel file fails here.
+// back into the command table, a command module or a barrel file fails here; so does a cached
+// `canal run pipeline.ts` that loads TypeScript.
 const main = join(repoRoot, "packages/cli/dist/main.js");
 const tracer = join(import.meta.dirname, "module-trace.mjs");
 
@@ -21,7 +22,7 @@ const heavy: Record<string, RegExp> = {
   ssh2: /\/node_modules\/ssh2\//,
   grpc: /\/node_modules\/@grpc\//,
   kubernetes: /\/node_modules\/(yaml|kubernetes-models|@kubernetes-models)\//,
-  "the compiler": /\/compiler\/dist\/(compile|analyze|bundle|code-hash)/,
+  "the compiler": /\/compiler\/dist\/(compile\.js|analyze\/|bundle\.js|code-hash\.js|read-log\.js)/,
 };
 
 /** Runs the built `canal ARGS` in `cwd`; returns its output and the heavy packages it loaded. */
@@ -100,6 +101,15 @@ describe("canal start-up", () => {
       expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: "" });
       expect({ args, loaded: result.loaded }).toEqual({ args, loaded: [] });
     }
+    // A run of the entry file compiles once; then the compile cache gives the artifact, and
+    // nothing of the compiler loads.
+    const compiling = traced(["run", "pipeline.ts"], dir);
+    expect(compiling.status).toBe(0);
+    expect(compiling.loaded).toEqual(expect.arrayContaining(["ts-morph", "esbuild"]));
+    const cached = traced(["run", "pipeline.ts"], dir);
+    expect({ status: cached.status, stderr: cached.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(cached.loaded).toEqual([]);
+
     // `canal --help` needs nothing but the command table.
     const help = traced(["--help"], dir);
     expect(help.modules.filter((m) => m.includes("/node_modules/"))).toEqual([]);
