@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { dirname, extname, relative, sep } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { build, type Loader, type Plugin } from "esbuild";
 import { ts } from "ts-morph";
 import { printCode, type StepSlice } from "./slice.js";
@@ -116,6 +116,7 @@ export async function bundleStep(
     legalComments: "none",
     charset: "utf8",
     write: false,
+    metafile: true,
     logLevel: "silent",
     plugins: [plugin],
     // Packages written as CommonJS call require(); give the ES module bundle one.
@@ -137,5 +138,30 @@ export async function bundleStep(
   );
   const output = result.outputFiles[0];
   if (!output) throw new BundleError(`bundling TypeScript step \`${source.exportName}\` produced no output`);
-  return Buffer.from(output.contents);
+  return Buffer.from(placeIndependent(output.text, Object.keys(result.metafile?.inputs ?? {}), projectRoot));
+}
+
+/**
+ * esbuild heads each module's code with `// <path relative to the project>`; for a module outside
+ * the project (a package linked from elsewhere) that path says where the checkout is. It is named
+ * instead by its package and its path in that package, as the code hash names linked packages.
+ */
+function placeIndependent(code: string, inputs: string[], projectRoot: string): string {
+  let text = code;
+  for (const input of inputs) {
+    if (!input.startsWith("../")) continue;
+    const absolute = resolve(projectRoot, input);
+    for (let dir = dirname(absolute); dir !== dirname(dir); dir = dirname(dir)) {
+      const manifest = join(dir, "package.json");
+      if (!existsSync(manifest)) continue;
+      let name = "";
+      try {
+        name = String((JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name ?? "");
+      } catch {}
+      const named = `link:${name}/${relative(dir, absolute).split(sep).join("/")}`;
+      text = text.split(`\n// ${input}\n`).join(`\n// ${named}\n`);
+      break;
+    }
+  }
+  return text;
 }

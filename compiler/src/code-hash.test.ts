@@ -1,124 +1,22 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import { sha256 } from "@canal/ir";
 import { Project, ts } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleStep } from "./bundle.js";
 import { CodeHashError, type CodeIdentity, typescriptStepCode, typescriptStepIdentity } from "./code-hash.js";
+import { edit, lockfile, makeProject as makeFixture, versions, write } from "./fixtures/hash/make.js";
 import { readLockfile } from "./lockfile.js";
 import type { StepDefinition } from "./model.js";
 import { scriptStepIdentity } from "./snapshot.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(here, "fixtures", "hash");
-const sdk = resolve(here, "../../packages/sdk");
 const made: string[] = [];
+const makeProject = () => makeFixture(made);
 
 afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
-
-const versions = { leftpad: "1.0.0", padcore: "2.0.0", other: "3.0.0", nestedPadcore: "1.5.0" };
-
-function lockfile(v: typeof versions): string {
-  const pkg = (version: string, extra: object = {}) => ({
-    version,
-    integrity: `sha512-${version}`,
-    ...extra,
-  });
-  return JSON.stringify({
-    name: "fixture",
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      "": { name: "fixture", workspaces: ["packages/*"] },
-      "node_modules/@canal/sdk": pkg("0.1.0"),
-      "node_modules/@fix/shared": { resolved: "packages/shared", link: true },
-      "node_modules/@fix/built": { resolved: "packages/built", link: true },
-      "node_modules/leftpad": pkg(v.leftpad, { dependencies: { padcore: "^2.0.0" } }),
-      "node_modules/padcore": pkg(v.padcore),
-      "node_modules/other": pkg(v.other, { dependencies: { padcore: "^1.5.0" } }),
-      "node_modules/other/node_modules/padcore": pkg(v.nestedPadcore),
-      "packages/shared": { name: "@fix/shared", version: "0.2.0" },
-      "packages/built": { name: "@fix/built", version: "0.3.0" },
-    },
-  });
-}
-
-function write(root: string, file: string, text: string): void {
-  mkdirSync(dirname(join(root, file)), { recursive: true });
-  writeFileSync(join(root, file), text);
-}
-
-function fakePackage(
-  root: string,
-  dir: string,
-  name: string,
-  version: string,
-  code: string,
-  types: string,
-): void {
-  const dependencies = code.includes("padcore") ? { padcore: "^2.0.0" } : {};
-  const manifest = { name, version, type: "module", main: "index.js", types: "index.d.ts", dependencies };
-  write(root, `${dir}/package.json`, JSON.stringify(manifest));
-  write(root, `${dir}/index.js`, code);
-  write(root, `${dir}/index.d.ts`, types);
-}
-
-/** The fixture project in a fresh temp directory, with its node_modules and ignored files. */
-function makeProject(): string {
-  const root = mkdtempSync(join(tmpdir(), "canal-code-hash-"));
-  made.push(root);
-  cpSync(join(fixtures, "project"), root, { recursive: true });
-  write(root, "package-lock.json", lockfile(versions));
-  write(root, "tsconfig.json", JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true } }));
-  fakePackage(
-    root,
-    "node_modules/leftpad",
-    "leftpad",
-    versions.leftpad,
-    'import { core } from "padcore";\nexport const pad = (s, n) => core(s, n);\n',
-    "export declare function pad(s: string, n: number): string;\n",
-  );
-  fakePackage(
-    root,
-    "node_modules/padcore",
-    "padcore",
-    versions.padcore,
-    "export const core = (s) => s;\n",
-    "export declare function core(s: string, n: number): string;\n",
-  );
-  fakePackage(
-    root,
-    "node_modules/other",
-    "other",
-    versions.other,
-    "export const other = (s) => s;\n",
-    "export declare function other(s: string): string;\n",
-  );
-  fakePackage(root, "node_modules/other/node_modules/padcore", "padcore", versions.nestedPadcore, "", "");
-  mkdirSync(join(root, "node_modules/@canal"), { recursive: true });
-  symlinkSync(sdk, join(root, "node_modules/@canal/sdk"));
-  mkdirSync(join(root, "node_modules/@fix"), { recursive: true });
-  symlinkSync("../../packages/shared", join(root, "node_modules/@fix/shared"));
-  symlinkSync("../../packages/built", join(root, "node_modules/@fix/built"));
-  write(root, "packages/built/dist/index.js", 'export const built = () => "built";\n');
-  write(root, "packages/built/dist/index.d.ts", "export declare function built(): string;\n");
-  write(root, "prep_src/cache.tmp", "ignored by prep_src/.gitignore\n");
-  write(root, "prep_src/notes/todo.txt", "ignored by prep_src/.canalignore\n");
-  write(root, "prep_src/__pycache__/prepare.pyc", "ignored by the root .gitignore\n");
-  write(root, "data/config.json", '{ "seed": 1 }\n');
-  return root;
-}
-
-function edit(root: string, file: string, from: string, to: string): void {
-  const path = join(root, file);
-  const text = readFileSync(path, "utf8");
-  expect(text, `${file} should contain ${from}`).toContain(from);
-  writeFileSync(path, text.replace(from, to));
-}
 
 const compilerOptions: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -239,7 +137,7 @@ describe("typescriptStepIdentity", () => {
 
   it("keeps every hash through comment and formatting edits", () => {
     const copy = makeProject();
-    cpSync(join(fixtures, "reformatted"), copy, { recursive: true });
+    cpSync(join(import.meta.dirname, "fixtures/hash/reformatted"), copy, { recursive: true });
     expect(readFileSync(join(copy, "pipeline.ts"), "utf8")).not.toBe(
       readFileSync(join(root, "pipeline.ts"), "utf8"),
     );
@@ -536,9 +434,18 @@ describe("step bundles", () => {
     expect(new Set(Object.values(base)).size).toBe(4);
   });
 
+  it("gives the same bundles to the project copied deeper, with a package linked from outside it", async () => {
+    const root = makeProject();
+    const elsewhere = mkdtempSync(join(tmpdir(), "canal-elsewhere-"));
+    made.push(elsewhere);
+    const copy = join(elsewhere, "nested", "deeper", "checkout");
+    cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
+    expect(await bundles(copy)).toEqual(await bundles(root));
+  });
+
   it("keeps every bundle through comment and formatting edits, in the step's file and the modules it imports", async () => {
     const copy = makeProject();
-    cpSync(join(fixtures, "reformatted"), copy, { recursive: true });
+    cpSync(join(import.meta.dirname, "fixtures/hash/reformatted"), copy, { recursive: true });
     write(
       copy,
       "src/deep.ts",

@@ -17,9 +17,11 @@ import type { Project } from "ts-morph";
 import { analyze, createProject, findProjectRoot } from "./analyze/index.js";
 import { bundleStep, type StepBundleSource } from "./bundle.js";
 import { type CodeIdentity, typescriptStepCode } from "./code-hash.js";
+import { hasErrors } from "./format.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
+import type { ReadLog } from "./read-log.js";
 import {
   CodeHashError,
   hashedContent,
@@ -37,6 +39,8 @@ export interface CompileOptions {
   cwd?: string;
   /** Analyse and hash but write nothing. */
   dryRun?: boolean;
+  /** Notes what the compile reads, for the compile cache (compile-cache.ts). */
+  reads?: ReadLog;
 }
 
 export interface CompiledPipeline {
@@ -50,12 +54,11 @@ export interface CompileResult {
   projectRoot: string;
   pipelines: CompiledPipeline[];
   diagnostics: Diagnostic[];
+  /** The artifacts were those of an earlier compile of the same, unchanged sources (compile cache). */
+  fromCache?: boolean;
 }
 
-/** Whether a compile produced errors (warnings do not count). */
-export function hasErrors(result: { diagnostics: Diagnostic[] }): boolean {
-  return result.diagnostics.some((d) => d.severity === "error");
-}
+export { hasErrors };
 
 class Blobs {
   readonly sources = new Map<string, BlobSource>();
@@ -86,8 +89,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const cwd = options.cwd ?? process.cwd();
   const entries = options.entries.map((entry) => resolve(cwd, entry));
   const projectRoot = findProjectRoot(entries[0] ?? cwd);
-  const project = createProject(entries, projectRoot);
-  const { models, diagnostics } = analyze(project, entries, projectRoot);
+  const project = createProject(entries, projectRoot, options.reads);
+  const { models, diagnostics } = analyze(project, entries, projectRoot, options.reads);
   const result: CompileResult = { projectRoot, pipelines: [], diagnostics };
   if (hasErrors(result)) return result;
 
@@ -96,6 +99,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   for (const model of models) {
     try {
       const lockfile = readLockfile(projectRoot);
+      options.reads?.lockfile(lockfile);
       const { pipeline, blobs } = await finish(model, { project, projectRoot, lockfile });
       pipeline.source = { entry: pipeline.source?.entry ?? "", ...git };
       pipeline.hash = pipelineHash(pipeline);

@@ -36,3 +36,8 @@ function sourceLine(path: string, line: number): string | undefined {
     return undefined;
   }
 }
+
+/** Whether a compile produced errors (warnings do not count). */
+export function hasErrors(result: { diagnostics: Diagnostic[] }): boolean {
+  return result.diagnostics.some((d) => d.severity === "error");
+}

@@ -10,9 +10,9 @@
  * ```
  */
 
-export { parseDuration } from "./analyze/options.js";
 export type { CompiledPipeline, CompileOptions, CompileResult } from "./compile.js";
-export { compile, hasErrors } from "./compile.js";
-export { formatDiagnostic } from "./format.js";
+export { formatDiagnostic, hasErrors } from "./format.js";
+export { compile } from "./load.js";
 export type { Diagnostic, DiagnosticCode } from "./model.js";
+export { parseDuration } from "./units.js";
 export { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";

@@ -74,6 +74,11 @@ export class Lockfile {
     return digest;
   }
 
+  /** The digests `contentDigest` took so far, by package directory (absolute). */
+  contentDigests(): ReadonlyMap<string, string> {
+    return this.contents;
+  }
+
   /** The package `name` as `fromFile` (absolute) imports it; undefined when none is installed. */
   resolve(name: string, fromFile: string): InstalledPackage | undefined {
     return this.lookup(name, this.relativeDir(dirname(fromFile)));

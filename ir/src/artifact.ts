@@ -137,6 +137,13 @@ export interface ReadArtifactOptions {
 const learnt = new FileDigests();
 
 /**
+ * The sha256 of each pipeline.pb this process verified: the checks are a function of the bytes
+ * alone, so the same bytes read again (`canal run` reads its artifact to choose targets, then to
+ * run it) are not checked twice. The blobs are checked on every read.
+ */
+const verifiedIr = new Set<string>();
+
+/**
  * Opens an artifact directory (or its pipeline.pb) and verifies it before anything trusts it:
  * the IR decodes, every name in it is one the compiler writes, every environment id, step hash and
  * the pipeline hash match the content they were computed from, and every blob holds the bytes its
@@ -183,8 +190,10 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
     );
   }
   const pipeline = decodePipeline(bytes, irPath);
+  const irDigest = sha256(bytes);
   try {
-    verifyPipeline(pipeline, irPath);
+    if (!verifiedIr.has(irDigest)) verifyPipeline(pipeline, irPath);
+    verifiedIr.add(irDigest);
   } catch (error) {
     if (error instanceof IrError) throw error;
     // A shape the checks did not expect (a required part missing): damaged bytes that still decode.

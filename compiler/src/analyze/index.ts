@@ -12,6 +12,7 @@
 import { resolve } from "node:path";
 import type { Project, SourceFile } from "ts-morph";
 import type { Diagnostic, PipelineModel } from "../model.js";
+import type { ReadLog } from "../read-log.js";
 import { Exports, findPipelines } from "./find.js";
 import { readPipeline } from "./pipeline.js";
 import { Reporter } from "./report.js";
@@ -46,8 +47,9 @@ export function analyze(
   project: Project,
   entries: string[],
   projectRoot: string,
+  reads?: ReadLog,
 ): { models: PipelineModel[]; diagnostics: Diagnostic[] } {
-  const reporter = new Reporter(projectRoot);
+  const reporter = new Reporter(projectRoot, reads);
   const exports = new Exports(reporter);
   const catalog = new StepCatalog(reporter, exports);
   const candidates: Array<{ model: PipelineModel | undefined; file: SourceFile }> = [];

@@ -1,5 +1,9 @@
 import type { Environment, Resources, RetryPolicy } from "@canal/ir";
 import { Node } from "ts-morph";
+import { parseDuration, parseMemory } from "../units.js";
+
+export { parseDuration, parseMemory } from "../units.js";
+
 import { readEnvironment } from "./env.js";
 import { constDeclaration, evaluateLiteral, propertyName, propertyValue, unwrap } from "./literal.js";
 import { type CheckedPath, checkPath } from "./paths.js";
@@ -54,35 +58,6 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const nameForm = "a string of letters, digits, '_', '.' or '-' starting with a letter or '_'";
 const durationForm = 'milliseconds, or a string like "90s", "30m", "1h", "2d"';
 const memoryForm = 'bytes, or a string like "512Mi", "8Gi", "1G"';
-
-const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const memoryUnits: Record<string, number> = {
-  "": 1,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-/** "30m" -> 1_800_000; numbers are milliseconds. */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  return match ? Number(match[1]) * (durationUnits[match[2] as string] as number) : undefined;
-}
-
-/** "8Gi" -> 8 * 2^30; numbers are bytes. */
-export function parseMemory(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(value.trim());
-  return match ? Math.round(Number(match[1]) * (memoryUnits[match[2] ?? ""] as number)) : undefined;
-}
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 

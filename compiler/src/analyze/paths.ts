@@ -55,5 +55,6 @@ export function checkPath(
     );
     return undefined;
   }
+  reporter.reads?.path(absolute, stats.isDirectory());
   return { absolute, directory: stats.isDirectory() };
 }

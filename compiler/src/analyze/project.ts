@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Project, ts } from "ts-morph";
+import type { ReadLog } from "../read-log.js";
 
 /** Used when the entry has no tsconfig.json above it: what `canal init` writes. */
 const defaultCompilerOptions: ts.CompilerOptions = {
@@ -55,18 +56,25 @@ export function findProjectRoot(entry: string): string {
 /**
  * A ts-morph project for the entry files: compiler options from the tsconfig.json nearest to the
  * first entry (strict ES2022/NodeNext defaults without one), holding the entries and every file
- * they import.
+ * they import. With `reads`, the program reads through it (see read-log.ts).
  */
-export function createProject(entries: string[], projectRoot: string): Project {
+export function createProject(entries: string[], projectRoot: string, reads?: ReadLog): Project {
   const first = entries[0] ? resolve(projectRoot, entries[0]) : projectRoot;
   const configDir = nearestAncestorWith(dirname(first), "tsconfig.json");
-  const project = configDir
-    ? new Project({
-        tsConfigFilePath: join(configDir, "tsconfig.json"),
-        skipAddingFilesFromTsConfig: true,
-        compilerOptions: analysisOverrides,
-      })
-    : new Project({ compilerOptions: { ...defaultCompilerOptions, ...analysisOverrides } });
+  const fileSystem = reads?.fileSystem;
+  const make = () =>
+    configDir
+      ? new Project({
+          tsConfigFilePath: join(configDir, "tsconfig.json"),
+          skipAddingFilesFromTsConfig: true,
+          compilerOptions: analysisOverrides,
+          ...(fileSystem ? { fileSystem } : {}),
+        })
+      : new Project({
+          compilerOptions: { ...defaultCompilerOptions, ...analysisOverrides },
+          ...(fileSystem ? { fileSystem } : {}),
+        });
+  const project = reads ? reads.configuring(make) : make();
   for (const entry of entries) project.addSourceFileAtPath(resolve(projectRoot, entry));
   project.resolveSourceFileDependencies();
   return project;

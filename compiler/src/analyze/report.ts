@@ -2,6 +2,7 @@ import { relative, sep } from "node:path";
 import type { SourceLocation } from "@canal/ir";
 import { Node, type SourceFile } from "ts-morph";
 import type { Diagnostic, DiagnosticCode } from "../model.js";
+import type { ReadLog } from "../read-log.js";
 
 /** A diagnostic plus the source span it covers, to tell which TypeScript errors it explains. */
 interface Reported {
@@ -26,7 +27,11 @@ export class Reporter {
   private readonly reported: Reported[] = [];
   private acknowledged = 0;
 
-  constructor(readonly projectRoot: string) {}
+  constructor(
+    readonly projectRoot: string,
+    /** Where the paths the pipeline names are noted, for the compile cache. */
+    readonly reads?: ReadLog,
+  ) {}
 
   /**
    * Reports at `node`; `offset`/`length` narrow the span to part of the node's text (a

@@ -1,39 +1,32 @@
-import { cacheCommand, cacheHelp } from "./commands/cache.js";
-import { compileCommand, compileHelp } from "./commands/compile.js";
-import { execCommand, execHelp } from "./commands/exec.js";
-import { exportCommand, exportHelp } from "./commands/export.js";
-import { gcCommand, gcHelp } from "./commands/gc.js";
-import { inspectCommand, inspectHelp } from "./commands/inspect.js";
-import { logsCommand, logsHelp } from "./commands/logs.js";
-import {
-  cancelCommand,
-  cancelHelp,
-  initCommand,
-  initHelp,
-  rerunCommand,
-  rerunHelp,
-  whyCommand,
-  whyHelp,
-} from "./commands/manage.js";
-import { runCommand, runHelp } from "./commands/run.js";
-import { runsCommand, runsHelp } from "./commands/runs.js";
-import { type Io, UsageError } from "./io.js";
-import { Reported } from "./workspace.js";
+import { type Io, Reported, UsageError } from "./io.js";
 
-const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
-  compile: { run: compileCommand, help: compileHelp },
-  inspect: { run: inspectCommand, help: inspectHelp },
-  init: { run: initCommand, help: initHelp },
-  run: { run: runCommand, help: runHelp },
-  runs: { run: runsCommand, help: runsHelp },
-  logs: { run: logsCommand, help: logsHelp },
-  cancel: { run: cancelCommand, help: cancelHelp },
-  why: { run: whyCommand, help: whyHelp },
-  rerun: { run: rerunCommand, help: rerunHelp },
-  cache: { run: cacheCommand, help: cacheHelp },
-  gc: { run: gcCommand, help: gcHelp },
-  export: { run: exportCommand, help: exportHelp },
-  exec: { run: execCommand, help: execHelp },
+/** What a command module gives: the command and its help text. */
+interface Command {
+  run: (args: string[], io: Io) => Promise<number>;
+  help: string;
+}
+
+/**
+ * The commands, each loaded when it is named: a command pulls in only what it uses (no compiler
+ * for `canal runs`, no Docker client unless a docker target runs), so `canal --help` starts at once.
+ * Adding a command is one line here and one in `mainHelp`.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  compile: () =>
+    import("./commands/compile.js").then((m) => ({ run: m.compileCommand, help: m.compileHelp })),
+  inspect: () =>
+    import("./commands/inspect.js").then((m) => ({ run: m.inspectCommand, help: m.inspectHelp })),
+  init: () => import("./commands/manage.js").then((m) => ({ run: m.initCommand, help: m.initHelp })),
+  run: () => import("./commands/run.js").then((m) => ({ run: m.runCommand, help: m.runHelp })),
+  runs: () => import("./commands/runs.js").then((m) => ({ run: m.runsCommand, help: m.runsHelp })),
+  logs: () => import("./commands/logs.js").then((m) => ({ run: m.logsCommand, help: m.logsHelp })),
+  cancel: () => import("./commands/manage.js").then((m) => ({ run: m.cancelCommand, help: m.cancelHelp })),
+  why: () => import("./commands/manage.js").then((m) => ({ run: m.whyCommand, help: m.whyHelp })),
+  rerun: () => import("./commands/manage.js").then((m) => ({ run: m.rerunCommand, help: m.rerunHelp })),
+  cache: () => import("./commands/cache.js").then((m) => ({ run: m.cacheCommand, help: m.cacheHelp })),
+  gc: () => import("./commands/gc.js").then((m) => ({ run: m.gcCommand, help: m.gcHelp })),
+  export: () => import("./commands/export.js").then((m) => ({ run: m.exportCommand, help: m.exportHelp })),
+  exec: () => import("./commands/exec.js").then((m) => ({ run: m.execCommand, help: m.execHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -78,11 +71,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     io.stdout(mainHelp);
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     io.stderr(`canal: unknown command \`${name}\`\n\n${mainHelp}`);
     return 2;
   }
+  const command = await load();
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout(command.help);
     return 0;

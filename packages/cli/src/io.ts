@@ -10,6 +10,13 @@ export interface Io {
 /** A usage mistake: printed with the command's help, exit status 2. */
 export class UsageError extends Error {}
 
+/** A failure already explained to the user: print nothing more, exit with this status. */
+export class Reported extends Error {
+  constructor(readonly status: number) {
+    super("reported");
+  }
+}
+
 /**
  * The process's own streams. A reader that goes away early (\`canal runs | head -1\`) closes the
  * pipe: Node reports that as an asynchronous EPIPE error on the stream, which would crash the

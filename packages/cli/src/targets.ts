@@ -1,14 +1,13 @@
 import { join } from "node:path";
 import { readArtifact } from "@canal/ir";
 import { type PreparedTargets, prepareTargets, runtimeRegistry } from "@canal/runner";
-import { DockerRuntime } from "@canal/runtime-docker";
-import { LocalRuntime } from "@canal/runtime-local";
-import { SlurmRuntime } from "@canal/runtime-slurm";
 import type { Workspace } from "@canal/store";
 import { UsageError } from "./io.js";
 
-// The runtimes this build ships.
-runtimeRegistry.register("local", (target, { canalDir, maxParallel }) => {
+// The runtimes this build ships, each loaded only when a run uses a target of its kind: a local
+// run never loads the Docker client (dockerode, ssh2, grpc).
+runtimeRegistry.register("local", async (target, { canalDir, maxParallel }) => {
+  const { LocalRuntime } = await import("@canal/runtime-local");
   const bound = target.maxParallel ?? maxParallel;
   return new LocalRuntime({
     cacheDir: join(canalDir, "cache"),
@@ -16,8 +15,9 @@ runtimeRegistry.register("local", (target, { canalDir, maxParallel }) => {
   });
 });
 
-runtimeRegistry.register("docker", (target, { maxParallel }) => {
+runtimeRegistry.register("docker", async (target, { maxParallel }) => {
   if (target.config.kind !== "docker") throw new Error(`target ${target.name} is not a docker target`);
+  const { DockerRuntime } = await import("@canal/runtime-docker");
   const { socket, image, network, binds, env, user } = target.config;
   const bound = target.maxParallel ?? maxParallel;
   return new DockerRuntime({
@@ -31,8 +31,9 @@ runtimeRegistry.register("docker", (target, { maxParallel }) => {
   });
 });
 
-runtimeRegistry.register("slurm", (target, { maxParallel }) => {
+runtimeRegistry.register("slurm", async (target, { maxParallel }) => {
   if (target.config.kind !== "slurm") throw new Error(`target ${target.name} is not a slurm target`);
+  const { SlurmRuntime } = await import("@canal/runtime-slurm");
   const { sharedDir, partition, account, gres } = target.config;
   const bound = target.maxParallel ?? maxParallel;
   return new SlurmRuntime({
@@ -58,12 +59,12 @@ export const targetHelp = `  --target NAME            run every step on this tar
  * Chooses the targets for a run of the artifact in `artifactDir` and checks every step against
  * them, before anything is recorded or started.
  */
-export function targetsFor(
+export async function targetsFor(
   workspace: Workspace,
   artifactDir: string,
   values: { target?: string | undefined; profile?: string | undefined },
   maxParallel?: number,
-): PreparedTargets {
+): Promise<PreparedTargets> {
   if (values.target !== undefined && values.profile !== undefined) {
     throw new UsageError(
       "--target and --profile both choose where steps run; pass one (--target sends every step to one target)",

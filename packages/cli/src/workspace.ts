@@ -1,17 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { compile, formatDiagnostic, hasErrors } from "@canal/compiler";
-import { ARTIFACT_FILES } from "@canal/ir";
-import { canalDir } from "@canal/runner";
 import { openWorkspace, type Workspace } from "@canal/store";
-import type { Io } from "./io.js";
+import { type Io, Reported } from "./io.js";
 
-/** A failure already explained to the user: print nothing more, exit with this status. */
-export class Reported extends Error {
-  constructor(readonly status: number) {
-    super("reported");
-  }
-}
+export { Reported } from "./io.js";
 
 export async function withWorkspace<T>(io: Io, use: (workspace: Workspace) => Promise<T>): Promise<T> {
   const workspace = openWorkspace(io.cwd);
@@ -32,6 +24,7 @@ export async function artifactFor(
   workspace: Workspace,
   pipelineName?: string,
 ): Promise<string> {
+  const { ARTIFACT_FILES } = await import("@canal/ir");
   const path = resolve(io.cwd, target);
   const isArtifact =
     existsSync(path) &&
@@ -44,7 +37,17 @@ export async function artifactFor(
       `${target} does not exist; pass a pipeline entry file (pipeline.ts) or a compiled artifact directory`,
     );
   }
-  const result = await compile({ entries: [path], cwd: io.cwd, outDir: join(canalDir(workspace), "build") });
+  // The compiler (TypeScript, esbuild) loads only when there is an entry file to compile.
+  const { compile, formatDiagnostic, hasErrors } = await import("@canal/compiler");
+  const { canalDir } = await import("@canal/runner");
+  // Unchanged sources take the artifact of the last compile (the compile cache checks every file
+  // that compile read) without loading TypeScript.
+  const result = await compile({
+    entries: [path],
+    cwd: io.cwd,
+    outDir: join(canalDir(workspace), "build"),
+    cacheDir: join(canalDir(workspace), "cache", "compile"),
+  });
   for (const diagnostic of result.diagnostics)
     io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);
   if (hasErrors(result)) {

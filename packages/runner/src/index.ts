@@ -9,7 +9,7 @@
  * const workspace = openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
- * const { runtime } = prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
+ * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
  * ```
  */
 

@@ -24,7 +24,7 @@ export async function endLeftovers(
   const result: Leftovers = { ended: [], problems: [] };
   for (const target of Object.values(workspaceTargets(workspace.config))) {
     if (!kinds.has(target.kind) || !registry.has(target.kind)) continue;
-    const made = registry.create(new Map(), target, { canalDir: canalDir(workspace) });
+    const made = await registry.create(new Map(), target, { canalDir: canalDir(workspace) });
     try {
       const ended = (await made.endRun?.(runId)) ?? [];
       result.ended.push(...ended.map((what) => `${what} on target ${target.name}`));

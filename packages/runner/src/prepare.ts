@@ -23,15 +23,15 @@ export interface PreparedTargets {
  * by flag, profile or CANAL_PROFILE; every step checked against its target's capabilities; the
  * runtime built from the registry. Throws a TargetError (and starts nothing) when any of it fails.
  */
-export function prepareTargets(
+export async function prepareTargets(
   workspace: Workspace,
   pipeline: Pipeline,
   options: SelectOptions & { maxParallel?: number } = {},
   registry: RuntimeRegistry = runtimeRegistry,
-): PreparedTargets {
+): Promise<PreparedTargets> {
   const selection = selectTargets(workspace.config, options);
   const placement = placeSteps(pipeline, selection);
-  const runtime = registry.create(placement, selection.target, {
+  const runtime = await registry.create(placement, selection.target, {
     canalDir: canalDir(workspace),
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
   });

@@ -52,7 +52,7 @@ function task(stepId: string, key = stepId): StepTask {
 const hooks = () => ({ signal: new AbortController().signal, log() {}, started() {} });
 
 describe("the runtime registry", () => {
-  it("refuses a target whose kind has no runtime in this build, before building any", () => {
+  it("refuses a target whose kind has no runtime in this build, before building any", async () => {
     const registry = new RuntimeRegistry();
     let built = 0;
     registry.register("local", (target) => {
@@ -66,7 +66,7 @@ describe("the runtime registry", () => {
     ]);
     let error: unknown;
     try {
-      registry.create(placement, t("local"), { canalDir: "/c" });
+      await registry.create(placement, t("local"), { canalDir: "/c" });
     } catch (caught) {
       error = caught;
     }
@@ -79,10 +79,10 @@ describe("the runtime registry", () => {
     expect(built).toBe(0);
   });
 
-  it("builds one target's runtime as it is, with the target's settings", () => {
+  it("builds one target's runtime as it is, with the target's settings", async () => {
     const registry = new RuntimeRegistry();
     registry.register("local", (target) => new Recording(target.maxParallel ?? 1));
-    const runtime = registry.create(new Map([["prep", t("box")]]), t("local"), { canalDir: "/c" });
+    const runtime = await registry.create(new Map([["prep", t("box")]]), t("local"), { canalDir: "/c" });
     expect(runtime).toBeInstanceOf(Recording);
     expect(runtime.maxParallel).toBe(3);
   });
@@ -95,7 +95,7 @@ describe("the runtime registry", () => {
       built.set(target.name, runtime);
       return runtime;
     });
-    const runtime = registry.create(
+    const runtime = await registry.create(
       new Map([
         ["prep", t("local")],
         ["train", t("box")],

@@ -17,8 +17,11 @@ export interface RuntimeFactoryContext {
   maxParallel?: number;
 }
 
-/** Builds the runtime that executes steps on one target of its kind. */
-export type RuntimeFactory = (target: Target, context: RuntimeFactoryContext) => Runtime;
+/**
+ * Builds the runtime that executes steps on one target of its kind. It may load its runtime package
+ * when called (a Docker client only for a run that uses a docker target).
+ */
+export type RuntimeFactory = (target: Target, context: RuntimeFactoryContext) => Runtime | Promise<Runtime>;
 
 /**
  * Runtime factories by target kind. A runtime package plugs in by registering its factory (the CLI
@@ -26,7 +29,10 @@ export type RuntimeFactory = (target: Target, context: RuntimeFactoryContext) =>
  *
  * @example
  * ```ts
- * runtimeRegistry.register("docker", (target, { canalDir }) => new DockerRuntime({ target, canalDir }));
+ * runtimeRegistry.register("docker", async (target) => {
+ *   const { DockerRuntime } = await import("@canal/runtime-docker");
+ *   return new DockerRuntime({ socket: target.config.socket });
+ * });
  * ```
  */
 export class RuntimeRegistry {
@@ -50,7 +56,11 @@ export class RuntimeRegistry {
    * it is, or a runtime that sends each step to its target's. Refuses, before building any, when a
    * target's kind has no runtime in this build.
    */
-  create(placement: Map<string, Target>, fallback: Target, context: RuntimeFactoryContext): Runtime {
+  async create(
+    placement: Map<string, Target>,
+    fallback: Target,
+    context: RuntimeFactoryContext,
+  ): Promise<Runtime> {
     const used = new Map<string, Target>();
     for (const target of placement.values()) used.set(target.name, target);
     if (used.size === 0) used.set(fallback.name, fallback);
@@ -67,8 +77,13 @@ export class RuntimeRegistry {
       );
     }
     const runtimes = new Map<string, Runtime>();
-    for (const target of used.values()) {
-      runtimes.set(target.name, (this.factories.get(target.kind) as RuntimeFactory)(target, context));
+    try {
+      for (const target of used.values()) {
+        runtimes.set(target.name, await (this.factories.get(target.kind) as RuntimeFactory)(target, context));
+      }
+    } catch (error) {
+      await Promise.allSettled([...runtimes.values()].map((r) => r.close()));
+      throw error;
     }
     if (runtimes.size === 1) return runtimes.values().next().value as Runtime;
     const byStep = new Map([...placement].map(([step, target]) => [step, target.name]));

@@ -1,9 +1,8 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { compile, formatDiagnostic, hasErrors } from "@canal/compiler";
 import { formatBytes, type Io, UsageError } from "../io.js";
 
-export const compileHelp = `Usage: canal compile <entry.ts>... [--out DIR] [--json]
+export const compileHelp = `Usage: canal compile <entry.ts>... [--out DIR] [--check] [--json]
 
 Compiles the @pipeline(s) in the entry files into self-contained artifacts, one directory per
 pipeline under DIR (default: canal-out/ at the project root), holding pipeline.pb (the IR),
@@ -11,22 +10,31 @@ pipeline.json (the same, readable) and blobs/ (code bundles, script snapshots, d
 
   --out DIR   where artifacts are written
   --json      print the result as JSON (pipelines and diagnostics)
-  --dry-run   check and hash, write nothing
+  --check     type-check, validate and hash, write nothing (for CI and editors; --dry-run too)
+
+Exit status: 0 compiled (or checked) without errors, 1 with errors, 2 usage.
 `;
 
 export async function compileCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: "string" }, json: { type: "boolean" }, "dry-run": { type: "boolean" } },
+    options: {
+      out: { type: "string" },
+      json: { type: "boolean" },
+      check: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+    },
   });
   if (positionals.length === 0)
     throw new UsageError("canal compile needs an entry file, e.g. `canal compile pipeline.ts`");
+  const check = Boolean(values.check || values["dry-run"]);
+  const { compile, formatDiagnostic, hasErrors } = await import("@canal/compiler");
   const result = await compile({
     entries: positionals,
     cwd: io.cwd,
     ...(values.out ? { outDir: values.out } : {}),
-    dryRun: values["dry-run"] ?? false,
+    dryRun: check,
   });
   const failed = hasErrors(result);
   if (values.json) {
@@ -57,9 +65,9 @@ export async function compileCommand(args: string[], io: Io): Promise<number> {
     return 1;
   }
   for (const { pipeline, dir, bytes } of result.pipelines) {
-    const where = dir ? ` -> ${relative(io.cwd, dir) || "."}` : " (dry run, not written)";
+    const where = dir ? ` -> ${relative(io.cwd, dir) || "."}` : ", nothing written";
     io.stdout(
-      `compiled ${pipeline.name}: ${pipeline.steps.length} steps, hash ${pipeline.hash.slice(0, 12)}, ${formatBytes(bytes)} of code and data${where}\n`,
+      `${check ? "checked" : "compiled"} ${pipeline.name}: ${pipeline.steps.length} steps, hash ${pipeline.hash.slice(0, 12)}, ${formatBytes(bytes)} of code and data${where}\n`,
     );
   }
   return 0;

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readArtifact } from "@canal/ir";
 import { parseParameterArgs } from "@canal/runtime-core";
-import { EXPORT_FORMATS, type ExportFormat, exportPipeline } from "@canal/runtime-kubernetes";
+import type { ExportFormat } from "@canal/runtime-kubernetes";
 import { type Io, UsageError } from "../io.js";
 
 export const exportHelp = `Usage: canal export <artifact> --to kubernetes|argo [options]
@@ -47,6 +47,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const [path] = positionals;
   if (!path)
     throw new UsageError("canal export needs an artifact, e.g. `canal export canal-out/iris --to argo`");
+  const { EXPORT_FORMATS, exportPipeline } = await import("@canal/runtime-kubernetes");
   if (!values.to || !EXPORT_FORMATS.includes(values.to as ExportFormat)) {
     throw new UsageError(
       values.to

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { StepRun } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone } from "./runs.js";
+import { driverGone, loadDriverCheck } from "./runs.js";
 
 export const logsHelp = `Usage: canal logs RUN [STEP] [-f]
 
@@ -27,7 +27,7 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   const [runId, stepName] = positionals;
   if (!runId) throw new UsageError("canal logs needs a run id; `canal runs` lists them");
   return withWorkspace(io, async ({ metadata }) => {
-    await metadata.getRun(runId);
+    await loadDriverCheck([await metadata.getRun(runId)]);
     const offsets = new Map<string, number>();
     const matches = (step: StepRun) => !stepName || step.stepId === stepName || keyOf(step) === stepName;
     let everMatched = false;

@@ -15,7 +15,7 @@ import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { withWorkspace } from "../workspace.js";
-import { isDriver } from "./runs.js";
+import { isDriver, loadDriverCheck } from "./runs.js";
 
 export const initHelp = `Usage: canal init [NAME]
 
@@ -67,6 +67,7 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
       io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
       return 1;
     }
+    await loadDriverCheck();
     // The recorded pid is only signalled while it is still the driver's (see isDriver): a pid of
     // a driver that is gone may have been given to an unrelated process since.
     if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io);
@@ -240,7 +241,7 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     }
     // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
     const parameters = previous.parameters;
-    const prepared = targetsFor(workspace, version.artifactLocation, values);
+    const prepared = await targetsFor(workspace, version.artifactLocation, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
     try {

@@ -50,7 +50,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const parameters = parseParameterArgs(values.param ?? []);
   return withWorkspace(io, async (workspace) => {
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
-    const prepared = targetsFor(workspace, artifactDir, values, parallel);
+    const prepared = await targetsFor(workspace, artifactDir, values, parallel);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const controller = new AbortController();

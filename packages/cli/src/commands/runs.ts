@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { processStartedAt } from "@canal/runtime-local";
 import type { Run, RunStatus, Workspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
@@ -11,6 +10,18 @@ Lists the workspace's runs, newest first, or shows one run: its parameters, git 
 step with its status, attempts, timings, outputs and metrics.
 `;
 
+let processStartedAt: ((pid: number) => number | null | undefined) | undefined;
+
+/**
+ * Loads what `isDriver` reads processes with (the local runtime's reader of /proc), unless none of
+ * `runs` (when given) is still marked live: listing finished runs loads no runtime, and starts faster.
+ */
+export async function loadDriverCheck(runs?: Run[]): Promise<void> {
+  if (processStartedAt) return;
+  if (runs && !runs.some((run) => run.status === "running" || run.status === "queued")) return;
+  processStartedAt = (await import("@canal/runtime-local")).processStartedAt;
+}
+
 // The boot time /proc gives is whole seconds: a start time read from it may be late by up to one.
 const START_TIME_SLACK_MS = 2000;
 
@@ -21,6 +32,7 @@ const START_TIME_SLACK_MS = 2000;
  */
 export function isDriver(run: Run): boolean {
   if (!run.pid) return false;
+  if (!processStartedAt) throw new Error("internal: isDriver needs `await loadDriverCheck()` first");
   const started = processStartedAt(run.pid);
   if (started === null) return false;
   if (started !== undefined) return started <= run.createdAt + START_TIME_SLACK_MS;
@@ -72,6 +84,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
       ...(values.status ? { status: values.status as RunStatus } : {}),
       limit,
     });
+    await loadDriverCheck(runs);
     if (values.json) {
       io.stdout(
         `${JSON.stringify(
@@ -102,6 +115,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
 async function show(workspace: Workspace, id: string, io: Io, json: boolean): Promise<number> {
   const { metadata } = workspace;
   const run = await metadata.getRun(id);
+  await loadDriverCheck([run]);
   const steps = await metadata.listStepRuns(id);
   const detailed = await Promise.all(
     steps.map(async (step) => ({

@@ -1,0 +1,20 @@
+// Preloaded with `node --import` by startup.test.ts: writes every module the process loads to the
+// file named by CANAL_MODULE_TRACE, one per line. ES modules are seen by a load hook (which runs
+// for every module imported, CommonJS ones included); modules that CommonJS code require()s are
+// read from the CommonJS cache when the process exits.
+import { appendFileSync } from "node:fs";
+import { createRequire, register } from "node:module";
+
+const out = process.env.CANAL_MODULE_TRACE;
+if (out) {
+  register("./module-trace-hooks.mjs", import.meta.url, { data: { out } });
+  const cache = createRequire(import.meta.url).cache;
+  process.on("exit", () => {
+    appendFileSync(
+      out,
+      Object.keys(cache)
+        .map((file) => `${file}\n`)
+        .join(""),
+    );
+  });
+}
