@@ -1,5 +1,6 @@
 import { cacheCommand, cacheHelp } from "./commands/cache.js";
 import { compileCommand, compileHelp } from "./commands/compile.js";
+import { downloadCommand, downloadHelp } from "./commands/download.js";
 import { execCommand, execHelp } from "./commands/exec.js";
 import { exportCommand, exportHelp } from "./commands/export.js";
 import { gcCommand, gcHelp } from "./commands/gc.js";
@@ -27,6 +28,7 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
   run: { run: runCommand, help: runHelp },
   runs: { run: runsCommand, help: runsHelp },
   logs: { run: logsCommand, help: logsHelp },
+  download: { run: downloadCommand, help: downloadHelp },
   cancel: { run: cancelCommand, help: cancelHelp },
   why: { run: whyCommand, help: whyHelp },
   rerun: { run: rerunCommand, help: rerunHelp },
@@ -45,6 +47,7 @@ Commands:
   run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)
   runs [show RUN]      list runs, or show one with its steps, outputs and metrics
   logs RUN [STEP] [-f] print (or follow) the steps' output
+  download RUN [OUT]   write a run's outputs out of the store, verified (--to DIR)
   cancel RUN           cancel a running run
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it
