@@ -92,7 +92,7 @@ type Hp = z.infer<typeof HyperParams>;`,
     expect(data).toMatchObject({
       type: { artifact: { lineage: ["Dataset", "Artifact"] } },
       hasDefault: true,
-      defaultArtifact: { path: "data/train.csv", blob: "" },
+      defaultArtifact: { path: "data/train.csv", blob: "", name: "train.csv" },
     });
     expect(data?.defaultArtifact?.directory).toBeUndefined();
     expect(images).toMatchObject({ defaultArtifact: { path: "./data/images", blob: "", directory: true } });
