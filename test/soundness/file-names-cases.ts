@@ -43,6 +43,9 @@ export async function expectFileNamesSurvive(dir: string, args: string[]): Promi
     report: "in/files/0/wine.tsv in/files/1/wine.tsv\n",
   });
 
+  const why = await canal(["why", renamed.run.id, "prepare"], dir);
+  expect(why.stdout).toMatch(/input `raw` changed: .*"wine\.csv" -> .*"wine\.tsv"/);
+
   const again = await run([]);
   expect(
     Object.values(again.steps).every((state) => state === "cached"),

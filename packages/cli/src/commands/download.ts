@@ -287,6 +287,14 @@ async function writeOutputs(
   options: { force: boolean; cwd: string },
 ): Promise<string[]> {
   const targets = outputs.map((output) => pathInside(to, targetName(output)));
+  const twice = targets.find((target, i) => targets.indexOf(target) !== i);
+  if (twice) {
+    const names = outputs.filter((_, i) => targets[i] === twice).map((o) => `\`${o.name}\``);
+    throw new DownloadError(
+      "CANAL_DOWNLOAD_TARGET_EXISTS",
+      `${names.join(" and ")} would both be written to ${relative(options.cwd, twice)}; download them one at a time, each with its own --to`,
+    );
+  }
   const taken = targets.filter(occupied);
   if (taken.length > 0 && !options.force) {
     throw new DownloadError(
