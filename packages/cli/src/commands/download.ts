@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pathInside } from "@canal/ir";
 import {
@@ -269,6 +269,12 @@ function targetName(output: RunOutput): string {
   return "json" in output.value ? `${output.name}.json` : output.name;
 }
 
+/** A path as the user reads it: relative to where they are, or absolute when it is elsewhere. */
+function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? path : rel;
+}
+
 function occupied(path: string): boolean {
   const info = statSync(path, { throwIfNoEntry: false });
   if (!info) return false;
@@ -292,21 +298,21 @@ async function writeOutputs(
     const names = outputs.filter((_, i) => targets[i] === twice).map((o) => `\`${o.name}\``);
     throw new DownloadError(
       "CANAL_DOWNLOAD_TARGET_EXISTS",
-      `${names.join(" and ")} would both be written to ${relative(options.cwd, twice)}; download them one at a time, each with its own --to`,
+      `${names.join(" and ")} would both be written to ${shownPath(twice, options.cwd)}; download them one at a time, each with its own --to`,
     );
   }
   const taken = targets.filter(occupied);
   if (taken.length > 0 && !options.force) {
     throw new DownloadError(
       "CANAL_DOWNLOAD_TARGET_EXISTS",
-      `${taken.map((t) => relative(options.cwd, t)).join(", ")} ${taken.length === 1 ? "is" : "are"} already there and not empty; pass --force to replace ${taken.length === 1 ? "it" : "them"}, or choose another --to`,
+      `${taken.map((t) => shownPath(t, options.cwd)).join(", ")} ${taken.length === 1 ? "is" : "are"} already there and not empty; pass --force to replace ${taken.length === 1 ? "it" : "them"}, or choose another --to`,
     );
   }
   const info = statSync(to, { throwIfNoEntry: false });
   if (info && !info.isDirectory())
     throw new DownloadError(
       "CANAL_DOWNLOAD_TARGET_EXISTS",
-      `--to ${relative(options.cwd, to)} is a file; name a directory to write the outputs into`,
+      `--to ${shownPath(to, options.cwd)} is a file; name a directory to write the outputs into`,
     );
   const created = !info;
   mkdirSync(to, { recursive: true });
@@ -381,10 +387,9 @@ export async function downloadCommand(args: string[], io: Io): Promise<number> {
       io.stdout(`${JSON.stringify({ run: run.id, to, outputs: listed }, null, 2)}\n`);
       return 0;
     }
-    const shown = (path: string) => relative(io.cwd, path) || ".";
     for (const [i, summary] of summaries.entries()) {
       io.stdout(
-        `${summary.name.padEnd(20)} ${summary.kind.padEnd(9)} ${formatBytes(summary.size).padStart(10)}  -> ${shown(written[i] as string)}\n`,
+        `${summary.name.padEnd(20)} ${summary.kind.padEnd(9)} ${formatBytes(summary.size).padStart(10)}  -> ${shownPath(written[i] as string, io.cwd)}\n`,
       );
     }
     return 0;
