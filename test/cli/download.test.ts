@@ -48,6 +48,11 @@ describe("canal download", () => {
       { name: "report", kind: "file", size: 12 },
       { name: "count", kind: "value", size: 1 },
     ]);
+    // A run whose steps were all reused has the same outputs to download.
+    expect(Object.values(parsed.steps)).toEqual(["cached", "cached", "cached", "cached", "cached"]);
+    const cached = await canal(["download", parsed.run.id, "table", "--to", "cached"], dir);
+    expect(cached.status, cached.stderr).toBe(0);
+    expect(readFileSync(join(dir, "cached/table"))).toEqual(TABLE);
   });
 
   it("writes every pipeline output into ./RUN/ as the steps wrote it", async () => {

@@ -69,6 +69,13 @@ export class DownloadError extends Error {
   }
 }
 
+/** "it failed", "it is still running": why a run or step may have no outputs. */
+function state(status: string): string {
+  if (status === "running" || status === "queued") return `it is still ${status}`;
+  if (status === "canceled" || status === "skipped") return `it was ${status}`;
+  return `it ${status}`;
+}
+
 const keyOf = (step: StepRun) => (step.instance >= 0 ? `${step.stepId}[${step.instance}]` : step.stepId);
 
 /** Edit distance (a swap of two neighbours counts as one edit), for naming what a typo meant. */
@@ -186,7 +193,7 @@ export async function selectOutputs(
     if (declared.length === 0)
       throw new DownloadError(
         "CANAL_DOWNLOAD_NO_OUTPUTS",
-        `run ${run.id} has no pipeline outputs${run.status === "succeeded" ? "" : ` (it ${run.status})`}; name a step's output (\`step.output\`): \`canal runs show ${run.id}\` lists them`,
+        `run ${run.id} has no pipeline outputs${run.status === "succeeded" ? "" : ` (${state(run.status)})`}; name a step's output (\`step.output\`): \`canal runs show ${run.id}\` lists them`,
       );
     return declared;
   }
@@ -238,7 +245,7 @@ export async function selectOutputs(
       throw new DownloadError(
         "CANAL_DOWNLOAD_UNKNOWN_OUTPUT",
         names.length === 0
-          ? `step ${keyOf(stepRun)} has no outputs recorded in run ${run.id} (it ${stepRun.status})`
+          ? `step ${keyOf(stepRun)} has no outputs recorded in run ${run.id} (${state(stepRun.status)})`
           : `step ${keyOf(stepRun)} has no output \`${parsed.output}\`; ${didYouMean(parsed.output, names)}its outputs are ${names.join(", ")}`,
       );
     }
