@@ -40,6 +40,7 @@ export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js"
 export { environmentId, pipelineHash, stepHash } from "./hashes.js";
 export {
   envNameProblem,
+  fileNameProblem,
   isDigest,
   NAME_MAX_LENGTH,
   nameProblem,

@@ -23,6 +23,28 @@ export function nameProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+// A file's name is kept as the user's file system had it ("2024 wine.csv", "données.csv"), so it is
+// not held to the identifier rule: only what could make it more than one plain name in one folder,
+// or break a path or a terminal, is refused.
+const FILE_NAME_MAX_BYTES = 255;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const FILE_NAME_REFUSED = /[/\\\u0000-\u001f\u007f]/;
+
+/**
+ * What is wrong with `value` as the name of a file artifact (a dataset's `wine.csv`, the file a step
+ * wrote), or undefined when it is a valid one. A step sees its input under this name, in a folder of
+ * its own, so it must be one plain file name: not empty, `.` or `..`, no separator, NUL or control
+ * character, at most 255 bytes.
+ */
+export function fileNameProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || value === "") return "is empty";
+  if (value === "." || value === "..") return `is \`${value}\`, which names a folder, not a file`;
+  if (FILE_NAME_REFUSED.test(value)) return "holds a path separator or a control character";
+  const bytes = Buffer.byteLength(value);
+  if (bytes > FILE_NAME_MAX_BYTES) return `is ${bytes} bytes long, over ${FILE_NAME_MAX_BYTES}`;
+  return undefined;
+}
+
 /** What is wrong with `value` as an environment variable name, or undefined when it is valid. */
 export function envNameProblem(value: unknown): string | undefined {
   if (typeof value !== "string" || !ENV_NAME.test(value) || value.length > NAME_MAX_LENGTH)

@@ -36,6 +36,8 @@ export interface DatasetRef {
   path: string;
   blob: string;
   directory?: boolean;
+  /** A file's name (`wine.csv`): the step finds it as `in/<input>/<name>`. Absent for a directory. */
+  name?: string;
 }
 
 export interface Parameter {

@@ -132,6 +132,31 @@ describe("verifyPipeline", () => {
     },
   );
 
+  it.each([
+    ["../wine.csv"],
+    ["raw/wine.csv"],
+    ["a\0b"],
+    ["line\nbreak"],
+    ["."],
+    [".."],
+    [""],
+    ["x".repeat(256)],
+  ])("refuses the file name %j for a dataset default, which a step would read as a path", (bad) => {
+    const withDefault = (name: string) =>
+      forged((p) => {
+        p.parameters.push({
+          name: "raw",
+          type: { artifact: { lineage: ["Dataset", "Artifact"] } },
+          hasDefault: true,
+          defaultArtifact: { path: "raw/x", blob: sha256(manifest), name },
+        });
+      });
+    expect(() => verifyPipeline(withDefault("2024 wine (v2).csv"))).not.toThrow();
+    expect(() => verifyPipeline(withDefault(bad))).toThrow(
+      /parameter `raw` default file name .* recompile it with `canal compile`/,
+    );
+  });
+
   it("refuses a reference to a blob the artifact does not list", () => {
     const p = forged((q) => {
       q.blobs = [];

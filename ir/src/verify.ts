@@ -1,5 +1,5 @@
 import { environmentId, pipelineHash, stepHash } from "./hashes.js";
-import { envNameProblem, isDigest, nameProblem, shownName } from "./names.js";
+import { envNameProblem, fileNameProblem, isDigest, nameProblem, shownName } from "./names.js";
 import { IrError } from "./schema.js";
 import type { Binding, Pipeline } from "./types.js";
 
@@ -45,6 +45,12 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
   for (const parameter of pipeline.parameters) {
     if (parameter.defaultArtifact?.blob)
       blobRef(`parameter \`${parameter.name}\` default`, parameter.defaultArtifact.blob);
+    // The name becomes the file a step reads (`in/raw/wine.csv`): it must be one plain file name.
+    const fileName = parameter.defaultArtifact?.name;
+    if (fileName !== undefined) {
+      const problem = fileNameProblem(fileName);
+      if (problem) invalid(`parameter \`${parameter.name}\` default file name`, fileName, problem);
+    }
   }
   const environments = new Set<string>();
   for (const environment of pipeline.environments ?? []) {

@@ -95,6 +95,7 @@ describe("canal start-up", () => {
       ["cache", "ls"],
       ["gc", "--dry-run", "--older-than", "30d"],
       ["run", "build/hello"],
+      ["download", runId, "--to", "downloaded"],
     ];
     for (const args of commands) {
       const result = traced(args, dir);

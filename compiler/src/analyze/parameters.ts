@@ -1,5 +1,6 @@
+import { basename } from "node:path";
 import type { Type as IrType, Parameter } from "@canal/ir";
-import { canonicalJson } from "@canal/ir";
+import { canonicalJson, fileNameProblem } from "@canal/ir";
 import { type MethodDeclaration, Node, type ParameterDeclaration } from "ts-morph";
 import { acceptsValue, describeType } from "./compat.js";
 import { evaluateLiteral, unwrap } from "./literal.js";
@@ -114,10 +115,23 @@ function readDefault(
     }
     const checked = checkPath(reporter, path.value, argument, `${subject} default`);
     if (!checked) return;
+    // A step sees the file under its own name (`in/raw/wine.csv`): one that cannot be a plain file
+    // name everywhere is refused here rather than renamed behind the user's back.
+    const fileName = basename(checked.absolute);
+    const nameProblem = checked.directory ? undefined : fileNameProblem(fileName);
+    if (nameProblem) {
+      reporter.error(
+        "CANAL1011",
+        argument,
+        `${subject} default names a file whose name ${JSON.stringify(fileName)} ${nameProblem}`,
+        "rename the file to a plain name (letters, digits, spaces, dots) of at most 255 bytes",
+      );
+      return;
+    }
     parameter.hasDefault = true;
     parameter.defaultArtifact = checked.directory
       ? { path: path.value, blob: "", directory: true }
-      : { path: path.value, blob: "" };
+      : { path: path.value, blob: "", name: fileName };
     result.datasetDefaults.set(parameter.name, checked.absolute);
     return;
   }

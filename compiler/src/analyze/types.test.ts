@@ -83,6 +83,36 @@ type Hp = z.infer<typeof HyperParams>;`,
     expect(aliased?.type).toEqual(hp?.type);
   });
 
+  test("a dataset default records its file's name, and refuses one that is no plain file name", () => {
+    const model = analyzeOne({
+      "data/2024 wine (v2).csv": "a\n",
+      "pipeline.ts": `import { Dataset, pipeline } from "@canal/sdk";
+export class Names {
+  @pipeline run(raw: Dataset = Dataset.from("./data/2024 wine (v2).csv")) {}
+}
+`,
+    });
+    expect(model.pipeline.parameters[0]?.defaultArtifact).toEqual({
+      path: "./data/2024 wine (v2).csv",
+      blob: "",
+      name: "2024 wine (v2).csv",
+    });
+    const refused = analyzeFiles({
+      "data/bad\u0001name.csv": "a\n",
+      "pipeline.ts": `import { Dataset, pipeline } from "@canal/sdk";
+export class Names {
+  @pipeline run(raw: Dataset = Dataset.from("data/bad\\u0001name.csv")) {}
+}
+`,
+    });
+    expect(refused.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        "CANAL1011",
+        'pipeline `names` parameter `raw` default names a file whose name "bad\\u0001name.csv" holds a path separator or a control character',
+      ],
+    ]);
+  });
+
   test("artifact parameters: lineage (user subclasses too) and defaults shipped from files or directories", () => {
     const model = parameters(
       `data: Dataset = Dataset.from("data/train.csv"), images = Directory.from("./data/images"), base: Checkpoint, weights?: File`,
@@ -92,7 +122,7 @@ type Hp = z.infer<typeof HyperParams>;`,
     expect(data).toMatchObject({
       type: { artifact: { lineage: ["Dataset", "Artifact"] } },
       hasDefault: true,
-      defaultArtifact: { path: "data/train.csv", blob: "" },
+      defaultArtifact: { path: "data/train.csv", blob: "", name: "train.csv" },
     });
     expect(data?.defaultArtifact?.directory).toBeUndefined();
     expect(images).toMatchObject({ defaultArtifact: { path: "./data/images", blob: "", directory: true } });

@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
   run: () => import("./commands/run.js").then((m) => ({ run: m.runCommand, help: m.runHelp })),
   runs: () => import("./commands/runs.js").then((m) => ({ run: m.runsCommand, help: m.runsHelp })),
   logs: () => import("./commands/logs.js").then((m) => ({ run: m.logsCommand, help: m.logsHelp })),
+  download: () =>
+    import("./commands/download.js").then((m) => ({ run: m.downloadCommand, help: m.downloadHelp })),
   cancel: () => import("./commands/manage.js").then((m) => ({ run: m.cancelCommand, help: m.cancelHelp })),
   why: () => import("./commands/manage.js").then((m) => ({ run: m.whyCommand, help: m.whyHelp })),
   rerun: () => import("./commands/manage.js").then((m) => ({ run: m.rerunCommand, help: m.rerunHelp })),
@@ -38,6 +40,7 @@ Commands:
   run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)
   runs [show RUN]      list runs, or show one with its steps, outputs and metrics
   logs RUN [STEP] [-f] print (or follow) the steps' output
+  download RUN [OUT]   write a run's outputs out of the store, verified (--to DIR)
   cancel RUN           cancel a running run
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it

@@ -163,12 +163,15 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
     // The step's own copy, as every input is: a step that changes it must not change the artifact.
     const path = join(dataDir, "parameters", name);
     if (!given.directory) {
-      if (!existsSync(path)) {
-        mkdirSync(dirname(path), { recursive: true });
-        copyFileSync(artifactBlobPath(artifactDir, given.blob), path);
-        chmodSync(path, 0o644);
+      // Under its own name, as on every runtime (`parameters/raw/wine.csv`); checked when the
+      // artifact was loaded.
+      const file = given.name ? join(path, given.name) : path;
+      if (!existsSync(file)) {
+        mkdirSync(dirname(file), { recursive: true });
+        copyFileSync(artifactBlobPath(artifactDir, given.blob), file);
+        chmodSync(file, 0o644);
       }
-      return { kind: "artifact", path, directory: false };
+      return { kind: "artifact", path: file, directory: false };
     }
     if (!existsSync(path)) materializeSnapshot(artifactDir, given.blob, path);
     return { kind: "artifact", path, directory: true };

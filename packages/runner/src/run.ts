@@ -1,8 +1,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   ArtifactError,
   FileDigests,
+  fileNameProblem,
   type Pipeline,
   pathInside,
   pipelineToJson,
@@ -131,15 +132,21 @@ async function storeArtifactParameter(
         `parameter \`${name}\`: ${path} does not exist; pass an existing file or directory`,
       );
     }
+    if (directory) return { digest: await workspace.blobs.putDirectory(path), directory };
+    // The file reaches the step under its own name (`-p raw=data/wine.csv`: `in/raw/wine.csv`).
+    const fileName = basename(path);
     return {
-      digest: directory ? await workspace.blobs.putDirectory(path) : await workspace.blobs.putFile(path),
+      digest: await workspace.blobs.putFile(path),
       directory,
+      ...(fileNameProblem(fileName) ? {} : { name: fileName }),
     };
   }
   if (!given.directory)
     return {
       digest: await workspace.blobs.putFile(artifactBlobPath(artifactDir, given.blob)),
       directory: false,
+      // Checked when the artifact was loaded (verifyPipeline).
+      ...(given.name ? { name: given.name } : {}),
     };
   const temp = mkdtempSync(join(canalDir(workspace), "param-"));
   try {

@@ -8,8 +8,15 @@ export type AttemptStatus = "running" | "succeeded" | "failed" | "canceled";
 export type LogStream = "stdout" | "stderr";
 export type ArtifactKind = "file" | "directory";
 
-/** A step input or output: an artifact by digest, a list of artifacts (fan-in), or canonical JSON. */
-export type StoredValue = { digest: string; directory: boolean } | { digests: string[] } | { json: string };
+/**
+ * A step input or output: an artifact by digest, a list of artifacts (fan-in), or canonical JSON. A
+ * file carries its name (`wine.csv`), a list the names of its files (null for a directory); the
+ * name is data from the record, checked (`fileNameProblem`) before it becomes a path.
+ */
+export type StoredValue =
+  | { digest: string; directory: boolean; name?: string }
+  | { digests: string[]; names?: Array<string | null> }
+  | { json: string };
 
 /**
  * What a cache key is made of, kept with each cache entry and step run so that a miss can be

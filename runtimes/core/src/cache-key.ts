@@ -1,7 +1,14 @@
 import { canonicalJson, framedHash, type Step } from "@canal/ir";
 
-/** A step input or output as the store keeps it: an artifact by digest, or a JSON value. */
-export type StoredValue = { digest: string; directory: boolean } | { digests: string[] } | { json: string };
+/**
+ * A step input or output as the store keeps it: an artifact by digest, or a JSON value. A file
+ * artifact carries its name (`wine.csv`), under which a step finds it; a fan-in list the names of
+ * its files (in order; absent for a directory).
+ */
+export type StoredValue =
+  | { digest: string; directory: boolean; name?: string }
+  | { digests: string[]; names?: Array<string | null> }
+  | { json: string };
 
 /** What a cache key is made of, kept with each cache entry so that a miss can be explained. */
 export interface CacheKeyComponents {
@@ -9,7 +16,10 @@ export interface CacheKeyComponents {
   codeHash: string;
   codeFiles: Array<{ path: string; sha256: string }>;
   environment: string;
-  /** Input name -> "sha256:<digest>", "[sha256:…, …]" or the canonical JSON of a value. */
+  /**
+   * Input name -> "sha256:<digest>", "[sha256:…, …]" or the canonical JSON of a value; a file's
+   * name follows its digest: `sha256:<digest> as "wine.csv"`.
+   */
   inputs: Record<string, string>;
   /**
    * Environment variables the step reads (its `passEnv`, and a runtime's own): name -> a keyed
@@ -18,9 +28,14 @@ export interface CacheKeyComponents {
   variables?: Record<string, string>;
 }
 
+// A file's name reaches the step (`in/raw/wine.csv`, `{raw}`): a step that branches on the
+// extension computes something else for `wine.tsv`, so the name is part of what the key covers.
+const artifact = (digest: string, name: string | null | undefined) =>
+  name ? `sha256:${digest} as ${JSON.stringify(name)}` : `sha256:${digest}`;
+
 function describe(value: StoredValue): string {
-  if ("digest" in value) return `sha256:${value.digest}`;
-  if ("digests" in value) return `[${value.digests.map((d) => `sha256:${d}`).join(",")}]`;
+  if ("digest" in value) return artifact(value.digest, value.name);
+  if ("digests" in value) return `[${value.digests.map((d, i) => artifact(d, value.names?.[i])).join(",")}]`;
   return value.json;
 }
 

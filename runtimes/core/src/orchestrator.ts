@@ -1,8 +1,8 @@
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join, sep } from "node:path";
-import { bindingSource, type Output, type Pipeline, pathInside, type Type } from "@canal/ir";
+import { basename, join, sep } from "node:path";
+import { bindingSource, fileNameProblem, type Output, type Pipeline, pathInside, type Type } from "@canal/ir";
 import { cacheKey, type StoredValue, valueJson } from "./cache-key.js";
 import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./contract.js";
 import type { Metric, RunEvent, RunSummary } from "./events.js";
@@ -293,8 +293,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (source.fanIn) {
         const digests = upstream.map((u) => results.get(u.key)?.[source.output]);
         if (digests.some((d) => !d)) return undefined;
-        if (digests.every((d) => d && "digest" in d))
-          return { digests: digests.map((d) => (d as { digest: string }).digest) };
+        if (digests.every((d) => d && "digest" in d)) {
+          const files = digests as Array<{ digest: string; name?: string }>;
+          const names = files.map((d) => d.name ?? null);
+          return {
+            digests: files.map((d) => d.digest),
+            ...(names.some((name) => name !== null) ? { names } : {}),
+          };
+        }
         return { json: `[${digests.map((d) => (d as { json: string }).json).join(",")}]` };
       }
       const same = instance
@@ -429,14 +435,22 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         if ("json" in value) {
           taskInputs[input.name] = { kind: "value", value: JSON.parse(value.json) };
         } else if ("digest" in value) {
-          const path = pathInside(inDir, input.name);
+          // A file reaches the step under its own name, in a folder of the input's name
+          // (`in/raw/wine.csv`); a directory is that folder.
+          const path = value.directory
+            ? pathInside(inDir, input.name)
+            : pathInside(inDir, input.name, fileName(instance, input.name, value.name));
           await blobs.materialize(value.digest, path);
           inputPaths.set(path, value);
           taskInputs[input.name] = { kind: "artifact", path, directory: value.directory };
         } else {
           const paths: string[] = [];
           for (const [i, digest] of value.digests.entries()) {
-            const path = join(inDir, input.name, String(i));
+            const name = value.names?.[i];
+            const path =
+              typeof name === "string"
+                ? pathInside(inDir, input.name, String(i), fileName(instance, input.name, name))
+                : pathInside(inDir, input.name, String(i));
             mkdirSync(join(inDir, input.name), { recursive: true });
             await blobs.materialize(digest, path);
             inputPaths.set(path, { digest, directory: statSync(path).isDirectory() });
@@ -562,10 +576,16 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         const directory = stats.isDirectory();
         // The attempt's folder is removed next, so the store may take the bytes as they are.
         const move = !nested(path);
-        const value = {
-          digest: directory ? await blobs.putDirectory(path, { move }) : await blobs.putFile(path, { move }),
-          directory,
-        };
+        // A file keeps the name it was written or handed back under (an input passed through keeps
+        // its dataset's `wine.csv`), and the next step finds it under that name.
+        const name = basename(path);
+        const value: StoredValue = directory
+          ? { digest: await blobs.putDirectory(path, { move }), directory }
+          : {
+              digest: await blobs.putFile(path, { move }),
+              directory,
+              ...(fileNameProblem(name) ? {} : { name }),
+            };
         outputs[output.name] = value;
         stored.set(path, value);
       }
@@ -574,6 +594,22 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       removeLater(workDir);
     }
   }
+}
+
+/**
+ * The name a file input is materialised under: its recorded name, checked (a record is data, and a
+ * name from it becomes a path), or the input's name for a file recorded without one.
+ */
+function fileName(instance: StepInstance, input: string, name: string | undefined): string {
+  if (name === undefined) return input;
+  const problem = fileNameProblem(name);
+  if (problem) {
+    throw new Error(
+      `step ${instance.key}: input \`${input}\` is recorded under the file name ${JSON.stringify(name).slice(0, 80)}, which ${problem}; ` +
+        "the store's record was edited or damaged: run again with --regenerate",
+    );
+  }
+  return name;
 }
 
 function readMetrics(file: string): Metric[] {

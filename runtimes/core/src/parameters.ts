@@ -1,4 +1,4 @@
-import type { Parameter, Pipeline, Type } from "@canal/ir";
+import { fileNameProblem, type Parameter, type Pipeline, type Type } from "@canal/ir";
 import { z } from "zod";
 
 export class ParameterError extends Error {
@@ -16,7 +16,15 @@ export function schemaFor(type: Type): z.ZodType {
   if ("artifact" in type) {
     return z.union([
       z.string().min(1, "expected a path"),
-      z.object({ digest: z.string().regex(/^[0-9a-f]{64}$/), directory: z.boolean() }),
+      z.object({
+        digest: z.string().regex(/^[0-9a-f]{64}$/),
+        directory: z.boolean(),
+        // The file's name, as recorded: it becomes the file the step reads.
+        name: z
+          .string()
+          .refine((name) => fileNameProblem(name) === undefined, "expected a plain file name")
+          .optional(),
+      }),
     ]);
   }
   if ("list" in type) return z.array(schemaFor(type.list.element));
@@ -61,8 +69,9 @@ export function parseParameterArgs(pairs: string[]): Record<string, unknown> {
 /** An artifact parameter's value: a path given, the default shipped in the artifact, or a stored artifact. */
 export type ArtifactParameter =
   | { path: string }
-  | { blob: string; directory: boolean }
-  | { digest: string; directory: boolean };
+  /** A dataset shipped in the artifact; `name`: a file's name, recorded at compile time. */
+  | { blob: string; directory: boolean; name?: string }
+  | { digest: string; directory: boolean; name?: string };
 
 /**
  * Checks given parameter values against the pipeline's parameters and fills in defaults. Unknown,
@@ -95,10 +104,8 @@ export function resolveParameters(
         } else values[parameter.name] = value;
       }
     } else if (parameter.defaultArtifact) {
-      artifacts[parameter.name] = {
-        blob: parameter.defaultArtifact.blob,
-        directory: Boolean(parameter.defaultArtifact.directory),
-      };
+      const { blob, directory, name } = parameter.defaultArtifact;
+      artifacts[parameter.name] = { blob, directory: Boolean(directory), ...(name ? { name } : {}) };
     } else if (parameter.hasDefault) {
       values[parameter.name] = JSON.parse(parameter.defaultJson ?? "null");
     } else {

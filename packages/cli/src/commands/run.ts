@@ -6,6 +6,7 @@ import { UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { artifactFor, withWorkspace } from "../workspace.js";
+import { outputsText, summarizeOutputs } from "./download.js";
 
 export const runHelp = `Usage: canal run <pipeline.ts | artifact> [-p name=value]... [options]
 
@@ -79,8 +80,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
         onEvent: (event) => progress.on(event),
       });
       progress.finish();
+      const listed = await summarizeOutputs(
+        workspace.blobs,
+        Object.entries(summary.outputs).map(([name, value]) => ({ name, value })),
+      );
+      const download = listed.length > 0 ? `canal download ${run.id}` : undefined;
       if (values.json) {
-        io.stdout(`${JSON.stringify({ run, steps: summary.steps, outputs: summary.outputs }, null, 2)}\n`);
+        io.stdout(
+          `${JSON.stringify({ run, steps: summary.steps, outputs: summary.outputs, outputList: listed, download }, null, 2)}\n`,
+        );
       } else {
         const counts = Object.values(summary.steps).reduce<Record<string, number>>((acc, s) => {
           acc[s] = (acc[s] ?? 0) + 1;
@@ -93,6 +101,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
         io.stdout(
           `run ${run.id} ${run.status} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
         );
+        io.stdout(outputsText(run.id, listed));
       }
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
