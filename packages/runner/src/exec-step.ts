@@ -18,6 +18,7 @@ import {
   declaredValues,
   materializeSnapshot,
   PlanError,
+  parseParameterArgs,
   planInstances,
   type Runtime,
   resolveParameters,
@@ -61,19 +62,6 @@ const isDirectoryType = (type: Type) => "artifact" in type && type.artifact.line
 const isArtifactType = (type: Type): boolean =>
   "artifact" in type || ("list" in type && isArtifactType(type.list.element));
 
-/** Text from the command line as a value of the parameter's type: strings stay as they are. */
-function typedValue(type: Type, text: string): unknown {
-  const isString =
-    ("primitive" in type && type.primitive === "STRING") ||
-    ("enum" in type && type.enum.valuesJson.every((v) => v.startsWith('"')));
-  if (isString || "artifact" in type) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 function at(value: unknown, path: string[] | undefined): unknown {
   return (path ?? []).reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
 }
@@ -101,7 +89,10 @@ function findInstance(pipeline: Pipeline, instances: StepInstance[], options: Ex
   }
   if (options.item !== undefined) {
     const text = options.item;
-    const parsed = typedValue({ primitive: "NUMBER" }, text);
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
     // Argo writes a string item bare and anything else as JSON.
     const found = mine.find((i) => i.item === text || canonicalJson(i.item) === canonicalJson(parsed));
     if (!found)
@@ -130,12 +121,9 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
   const artifactDir = resolve(options.artifactDir);
   const dataDir = resolve(options.dataDir);
   const pipeline = readArtifact(artifactDir).pipeline;
-  const given: Record<string, unknown> = {};
-  for (const [name, text] of Object.entries(options.parameters)) {
-    const parameter = pipeline.parameters.find((p) => p.name === name);
-    given[name] = parameter ? typedValue(parameter.type, text) : text;
-  }
-  const { values, artifacts } = resolveParameters(pipeline, given);
+  // Read by each parameter's type, as `canal run` reads them.
+  const pairs = Object.entries(options.parameters).map(([name, text]) => `${name}=${text}`);
+  const { values, artifacts } = resolveParameters(pipeline, parseParameterArgs(pairs, pipeline));
   let instances: StepInstance[];
   try {
     instances = planInstances(pipeline, values).instances;

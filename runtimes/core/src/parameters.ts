@@ -44,11 +44,25 @@ export function schemaFor(type: Type): z.ZodType {
     .strict();
 }
 
+/** Whether a parameter of this type is given as text on the command line (never read as JSON). */
+function takesText(type: Type): boolean {
+  return (
+    ("primitive" in type && type.primitive === "STRING") ||
+    "artifact" in type ||
+    ("enum" in type && type.enum.valuesJson.every((value) => value.startsWith('"')))
+  );
+}
+
 /**
- * Parses `name=value` pairs from the command line. A value is read as JSON when it is valid JSON
- * (`lrs=[0.1,1]`, `deploy=true`), otherwise as a string (`mode=full`).
+ * Parses `name=value` pairs from the command line, by each parameter's type when the pipeline is
+ * known, as every command that takes `-p` does: a string, string enum or artifact parameter takes
+ * the text as it is (`-p mode=123` is the string "123", `-p path=data/x.csv` a path); any other
+ * type reads it as JSON (`lrs=[0.1,1]`, `deploy=true`), and text that is not JSON is left as text
+ * for `resolveParameters` to report against the type. Without a pipeline (or for a name it does
+ * not have), a value is JSON when it parses and text otherwise.
  */
-export function parseParameterArgs(pairs: string[]): Record<string, unknown> {
+export function parseParameterArgs(pairs: string[], pipeline?: Pipeline): Record<string, unknown> {
+  const types = new Map((pipeline?.parameters ?? []).map((p) => [p.name, p.type]));
   const values: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
@@ -56,12 +70,16 @@ export function parseParameterArgs(pairs: string[]): Record<string, unknown> {
       throw new ParameterError(
         `parameter \`${pair}\` is not name=value; write it as -p ${pair || "name"}=VALUE`,
       );
+    const name = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
+    const type = types.get(name);
     let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {}
-    values[pair.slice(0, eq)] = value;
+    if (!type || !takesText(type)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {}
+    }
+    values[name] = value;
   }
   return values;
 }

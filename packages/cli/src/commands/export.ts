@@ -65,7 +65,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     ...(values["gpu-label"] ? { gpuTypeLabel: values["gpu-label"] } : {}),
     ...(values["env-secret"] ? { envSecret: values["env-secret"] } : {}),
     ...(values.run ? { run: values.run } : {}),
-    ...(values.param?.length ? { parameters: parseParameterArgs(values.param) } : {}),
+    ...(values.param?.length ? { parameters: parseParameterArgs(values.param, artifact.pipeline) } : {}),
   });
   if (values.out) {
     writeFileSync(resolve(io.cwd, values.out), yaml);

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { readArtifact } from "@canal/ir";
 import { placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import type { Io } from "../io.js";
@@ -15,7 +16,8 @@ whose code, environment and inputs are unchanged is reused from the cache. Steps
 unless a target or profile of canal.config.json says otherwise; every step's resources are checked
 against its target before anything runs.
 
-  -p, --param name=value   a parameter (JSON, or text): -p lrs='[0.1,1]' -p mode=full
+  -p, --param name=value   a parameter, read by its type: text for a string or path (-p mode=full),
+                           JSON otherwise (-p lrs='[0.1,1]' -p deploy=true)
   --pipeline NAME          which pipeline, when the entry file has several
   --regenerate             run every step, ignoring the cache (AzureML regenerate_outputs)
   --parallel N             at most N steps at once (default: the target's maxParallel)
@@ -48,9 +50,11 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (parallel !== undefined && !(Number.isInteger(parallel) && parallel > 0)) {
     throw new UsageError(`--parallel takes a positive whole number, not ${values.parallel}`);
   }
-  const parameters = parseParameterArgs(values.param ?? []);
+  parseParameterArgs(values.param ?? []); // each is name=value, before anything is compiled
   return withWorkspace(io, async (workspace) => {
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
+    // Read by each parameter's type, as canal exec and canal export read them.
+    const parameters = parseParameterArgs(values.param ?? [], readArtifact(artifactDir).pipeline);
     const prepared = await targetsFor(workspace, artifactDir, values, parallel);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
