@@ -46,3 +46,5 @@ export type { WorkerReply, WorkerRequest } from "./worker-main.js";
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;
 export type { ArtifactParameter } from "./parameters.js";
 export { ParameterError, parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
+/** Python environments a script step runs in: a checked virtualenv per environment id. */
+export { EnvironmentError, pythonEnvironment, systemPython } from "./python-env.js";

@@ -7,7 +7,8 @@
  * const runtime = new LocalRuntime({ cacheDir: ".canal/cache" });
  * ```
  */
+
+export { EnvironmentError, pythonEnvironment, systemPython } from "@canal/runtime-core";
 export { processStartedAt } from "./leftovers.js";
 export type { LocalRuntimeOptions } from "./local-runtime.js";
 export { LocalRuntime } from "./local-runtime.js";
-export { EnvironmentError, pythonEnvironment, systemPython } from "./python-env.js";

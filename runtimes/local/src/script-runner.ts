@@ -5,6 +5,7 @@ import {
   type AttemptResult,
   baseEnvironment,
   materializeSnapshot,
+  pythonEnvironment,
   renderCommand,
   type StepTask,
   shellCommand,
@@ -12,7 +13,6 @@ import {
   stepEnvironment,
 } from "@canal/runtime-core";
 import type { Launcher } from "./launcher.js";
-import { pythonEnvironment } from "./python-env.js";
 
 /**
  * Runs a script step: its snapshot materialised in the attempt's work directory, its command with

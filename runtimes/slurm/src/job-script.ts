@@ -7,6 +7,7 @@ import {
   baseEnvironment,
   DEVICE_ASSIGNMENT,
   materializeSnapshot,
+  pythonEnvironment,
   renderCommand,
   type StepTask,
   shellCommand,
@@ -14,7 +15,7 @@ import {
   stepEnvironment,
   workerEntrypoint,
 } from "@canal/runtime-core";
-import { pythonEnvironment } from "@canal/runtime-local";
+
 import { batchScript, type JobFiles } from "./batch-script.js";
 
 /** What Slurm tells a job about itself that its step may use: its GPUs, its id, its node, its CPUs. Not in the key. */
