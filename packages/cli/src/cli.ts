@@ -17,6 +17,7 @@ import {
 } from "./commands/manage.js";
 import { runCommand, runHelp } from "./commands/run.js";
 import { runsCommand, runsHelp } from "./commands/runs.js";
+import { waitCommand, waitHelp } from "./commands/wait.js";
 import { type Io, UsageError } from "./io.js";
 import { Reported } from "./workspace.js";
 
@@ -27,6 +28,7 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
   run: { run: runCommand, help: runHelp },
   runs: { run: runsCommand, help: runsHelp },
   logs: { run: logsCommand, help: logsHelp },
+  wait: { run: waitCommand, help: waitHelp },
   cancel: { run: cancelCommand, help: cancelHelp },
   why: { run: whyCommand, help: whyHelp },
   rerun: { run: rerunCommand, help: rerunHelp },
@@ -42,9 +44,10 @@ Commands:
   init [NAME]          make this directory a workspace (canal.config.json)
   compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
   inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
-  run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)
+  run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value, --detach)
   runs [show RUN]      list runs, or show one with its steps, outputs and metrics
   logs RUN [STEP] [-f] print (or follow) the steps' output
+  wait RUN             follow a run until it ends; exit with its status (0 succeeded)
   cancel RUN           cancel a running run
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it

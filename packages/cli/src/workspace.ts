@@ -2,7 +2,6 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { compile, formatDiagnostic, hasErrors } from "@canal/compiler";
 import { ARTIFACT_FILES } from "@canal/ir";
-import { canalDir } from "@canal/runner";
 import { openWorkspace, type Workspace } from "@canal/store";
 import type { Io } from "./io.js";
 
@@ -23,13 +22,14 @@ export async function withWorkspace<T>(io: Io, use: (workspace: Workspace) => Pr
 }
 
 /**
- * The artifact to run: a compiled artifact directory as it is, or an entry file compiled first
- * (into the workspace's build directory). Compile errors are printed like `canal compile` does.
+ * The artifact to run: a compiled artifact directory as it is, or an entry file compiled first,
+ * into canal-out/ as `canal compile` writes it, so a later `canal run canal-out/NAME` runs what
+ * this run ran. Compile errors are printed like `canal compile` does.
  */
 export async function artifactFor(
   target: string,
   io: Io,
-  workspace: Workspace,
+  _workspace: Workspace,
   pipelineName?: string,
 ): Promise<string> {
   const path = resolve(io.cwd, target);
@@ -44,7 +44,7 @@ export async function artifactFor(
       `${target} does not exist; pass a pipeline entry file (pipeline.ts) or a compiled artifact directory`,
     );
   }
-  const result = await compile({ entries: [path], cwd: io.cwd, outDir: join(canalDir(workspace), "build") });
+  const result = await compile({ entries: [path], cwd: io.cwd });
   for (const diagnostic of result.diagnostics)
     io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);
   if (hasErrors(result)) {

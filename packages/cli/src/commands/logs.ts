@@ -7,7 +7,8 @@ import { driverGone } from "./runs.js";
 export const logsHelp = `Usage: canal logs RUN [STEP] [-f]
 
 Prints the stdout and stderr of a run's steps (every attempt), or of one step ("train" for all its
-fan-out iterations, "train[2]" for one).
+fan-out iterations, "train[2]" for one). For a run started with \`canal run --detach\`, the output of
+its driver process comes first, its lines marked "(run)".
 
   -f, --follow   keep printing as the steps write, until the run ends
 `;
@@ -29,12 +30,22 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   return withWorkspace(io, async ({ metadata }) => {
     await metadata.getRun(runId);
     const offsets = new Map<string, number>();
+    let runLogNext = 0;
     const matches = (step: StepRun) => !stepName || step.stepId === stepName || keyOf(step) === stepName;
     let everMatched = false;
     for (;;) {
       const run = await metadata.getRun(runId);
       const steps = (await metadata.listStepRuns(runId)).filter(matches);
       everMatched ||= steps.length > 0;
+      if (!stepName) {
+        const page = await metadata.readRunLog(runId, runLogNext);
+        for (const chunk of page.chunks) {
+          const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
+          for (const line of chunk.text.split(/(?<=\n)/))
+            write(`(run) | ${line}${line.endsWith("\n") ? "" : "\n"}`);
+        }
+        runLogNext = page.next;
+      }
       for (const step of steps) {
         for (const attempt of await metadata.listAttempts(step.id)) {
           const id = `${step.id}:${attempt.number}`;
