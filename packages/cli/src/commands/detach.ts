@@ -74,12 +74,16 @@ export async function detach(options: {
   const outputPath = driverOutputPath(workspace, runId);
   mkdirSync(dirname(outputPath), { recursive: true });
   const fd = openSync(outputPath, "a");
-  const child = spawn(process.execPath, [cliMain(), "run", options.artifactDir, ...driverArgs(options.values)], {
-    cwd: io.cwd,
-    detached: true,
-    stdio: ["ignore", fd, fd],
-    env: { ...process.env, [DRIVER_ENV]: runId },
-  });
+  const child = spawn(
+    process.execPath,
+    [cliMain(), "run", options.artifactDir, ...driverArgs(options.values)],
+    {
+      cwd: io.cwd,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: { ...process.env, [DRIVER_ENV]: runId },
+    },
+  );
   closeSync(fd);
   let ended: number | undefined;
   child.on("exit", (code) => {
@@ -153,7 +157,8 @@ class RunLog {
       const { metadata } = this.workspace;
       try {
         await metadata.batch(async () => {
-          for (const chunk of chunks) await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
+          for (const chunk of chunks)
+            await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
         });
       } catch (error) {
         if (error instanceof RunNotFoundError) return false;
@@ -169,7 +174,8 @@ class RunLog {
     clearInterval(this.timer);
     try {
       if (!(await this.flush())) {
-        for (const chunk of this.pending) (chunk.stream === "stdout" ? this.own.stdout : this.own.stderr)(chunk.text);
+        for (const chunk of this.pending)
+          (chunk.stream === "stdout" ? this.own.stdout : this.own.stderr)(chunk.text);
         return;
       }
       // What reached the process's own output instead (a warning of Node's) joins the log.
@@ -189,7 +195,11 @@ class RunLog {
 }
 
 /** Runs `body` as the driver of detached run `runId`, its output going to the run's log. */
-export async function driveDetached(runId: string, own: Io, body: (io: Io) => Promise<number>): Promise<number> {
+export async function driveDetached(
+  runId: string,
+  own: Io,
+  body: (io: Io) => Promise<number>,
+): Promise<number> {
   const log = new RunLog(runId, own);
   try {
     return await body(log.io);

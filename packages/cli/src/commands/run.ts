@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { nameProblem, readArtifact, shownName } from "@canal/ir";
 import { changedSources, placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";

@@ -7,7 +7,10 @@ const SHOWN = 10;
 export function staleWarning(stale: StaleSources, cwd: string): string {
   const names = stale.changes
     .slice(0, SHOWN)
-    .map((c) => `${relative(cwd, join(stale.root, c.path)) || c.path}${c.change === "deleted" ? " (deleted)" : ""}`);
+    .map(
+      (c) =>
+        `${relative(cwd, join(stale.root, c.path)) || c.path}${c.change === "deleted" ? " (deleted)" : ""}`,
+    );
   const more = stale.changes.length > SHOWN ? `, and ${stale.changes.length - SHOWN} more` : "";
   const entry = relative(cwd, join(stale.root, stale.entry)) || stale.entry;
   return (

@@ -73,8 +73,10 @@ export async function waitCommand(args: string[], io: Io): Promise<number> {
     options: { json: { type: "boolean" } },
   });
   const [id, extra] = positionals;
-  if (!id) throw new UsageError("canal wait needs a run id, e.g. `canal wait run-…`; `canal runs` lists them");
-  if (extra !== undefined) throw new UsageError(`unexpected argument \`${extra}\`; canal wait takes one run id`);
+  if (!id)
+    throw new UsageError("canal wait needs a run id, e.g. `canal wait run-…`; `canal runs` lists them");
+  if (extra !== undefined)
+    throw new UsageError(`unexpected argument \`${extra}\`; canal wait takes one run id`);
   return withWorkspace(io, async (workspace) => {
     const { metadata } = workspace;
     let run = await findRun(workspace, id, io);
