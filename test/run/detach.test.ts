@@ -94,6 +94,10 @@ describe("canal run --detach and canal wait", () => {
       new RegExp(`^run ${runId}: pipeline gated v1, experiment gated, running`),
     );
     expect(waiting.child.exitCode).toBeNull();
+    const following = start(["logs", runId, "-f"], dir);
+    await waitFor("canal logs -f to show the step waiting", () =>
+      following.stdout().includes("gate | waiting for the gate"),
+    );
 
     writeFileSync(gate, "");
     expect(await waiting.exited).toBe(0);
@@ -101,6 +105,9 @@ describe("canal run --detach and canal wait", () => {
     expect(waiting.stdout()).toMatch(/^after: succeeded/m);
     expect(waiting.stdout()).toMatch(new RegExp(`^run ${runId} succeeded in \\d+\\.\\ds$`, "m"));
     await waitFor("the driver to exit", () => !isRunning(pid));
+    // Followed to the end: the driver's last line, written after the run's end, included.
+    expect(await following.exited).toBe(0);
+    expect(following.stdout()).toMatch(new RegExp(`^\\(run\\) \\| run ${runId} succeeded in `, "m"));
 
     // The driver's own output and the step's, from the store.
     const logs = await canal(["logs", runId], dir);

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { StepRun } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone } from "./runs.js";
+import { driverGone, isDriver } from "./runs.js";
 
 export const logsHelp = `Usage: canal logs RUN [STEP] [-f]
 
@@ -33,12 +33,15 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
     let runLogNext = 0;
     const matches = (step: StepRun) => !stepName || step.stepId === stepName || keyOf(step) === stepName;
     let everMatched = false;
+    let followedToEnd = false;
     for (;;) {
       const run = await metadata.getRun(runId);
       const steps = (await metadata.listStepRuns(runId)).filter(matches);
       everMatched ||= steps.length > 0;
-      if (!stepName) {
+      // The driver's output, every page of it (what a detached run's driver printed).
+      for (let more = !stepName; more; ) {
         const page = await metadata.readRunLog(runId, runLogNext);
+        more = page.chunks.length > 0;
         for (const chunk of page.chunks) {
           const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
           for (const line of chunk.text.split(/(?<=\n)/))
@@ -59,9 +62,12 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
           offsets.set(id, page.next);
         }
       }
+      if (!values.follow || followedToEnd) break;
+      // Once the run has ended its driver still writes its last lines (a detached run's summary):
+      // followed until that process is gone, then read once more.
       const live = run.status === "running" || run.status === "queued";
-      if (!values.follow || !live || driverGone(run)) break;
-      await sleep(250);
+      if (live ? driverGone(run) : !isDriver(run)) followedToEnd = true;
+      else await sleep(250);
     }
     if (stepName && !everMatched) {
       const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");
