@@ -13,6 +13,7 @@ its driver process comes first, its lines marked "(run)".
   -f, --follow   keep printing as the steps write, until the run ends
 `;
 
+const DRIVER_LAST_WORDS_MS = 5000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function keyOf(step: StepRun): string {
@@ -64,9 +65,11 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
       }
       if (!values.follow || followedToEnd) break;
       // Once the run has ended its driver still writes its last lines (a detached run's summary):
-      // followed until that process is gone, then read once more.
+      // followed until that process is gone (a few seconds at most: a process that drives many
+      // runs lives on), then read once more.
       const live = run.status === "running" || run.status === "queued";
-      if (live ? driverGone(run) : !isDriver(run)) followedToEnd = true;
+      const writing = !live && isDriver(run) && Date.now() - (run.endedAt ?? 0) < DRIVER_LAST_WORDS_MS;
+      if (live ? driverGone(run) : !writing) followedToEnd = true;
       else await sleep(250);
     }
     if (stepName && !everMatched) {
