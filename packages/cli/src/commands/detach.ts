@@ -68,6 +68,8 @@ export async function detach(options: {
   artifactDir: string;
   values: Record<string, unknown>;
   io: Io;
+  /** Shown once the run is going (when the driver fails first, its own output says it). */
+  warning?: string;
 }): Promise<number> {
   const { workspace, io } = options;
   const runId = newRunId();
@@ -97,6 +99,7 @@ export async function detach(options: {
     const run = await recorded(workspace, runId);
     if (run) {
       child.unref();
+      if (options.warning) io.stderr(options.warning);
       if (options.values.json) {
         io.stdout(`${JSON.stringify({ run, driverPid: child.pid }, null, 2)}\n`);
       } else {

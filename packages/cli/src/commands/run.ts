@@ -74,8 +74,13 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
     const asCompiled = [artifactDir, resolve(artifactDir, "pipeline.pb")].includes(resolve(io.cwd, target));
     if (values.detach) {
       const stale = asCompiled && changedSources(readArtifact(artifactDir).pipeline, artifactDir, workspace);
-      if (stale) io.stderr(staleWarning(stale, io.cwd));
-      return detach({ workspace, artifactDir, values, io });
+      return detach({
+        workspace,
+        artifactDir,
+        values,
+        io,
+        ...(stale ? { warning: staleWarning(stale, io.cwd) } : {}),
+      });
     }
     const prepared = targetsFor(workspace, artifactDir, values, parallel);
     const { runtime } = prepared;
