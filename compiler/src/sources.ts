@@ -9,7 +9,8 @@ import { realpath, snapshotDirectory } from "./snapshot.js";
 /**
  * The files of the project a pipeline was compiled from, with the sha256 of their bytes as they
  * were (`SourceInfo.files`): the TypeScript sources the compile read, every file a step's code
- * identity covers (script folders, local modules, hashPaths), dataset defaults, and the lockfile.
+ * identity covers (script folders, local modules, hashPaths), the files the pipeline names
+ * (requirements, dataset defaults), and the lockfile.
  * Only files inside the project root, by their '/'-separated path relative to it, so the artifact
  * stays portable; installed packages are left out (the lockfile stands for them). Recorded so
  * that a run of the artifact can tell which of them changed since (`canal run` warns).
@@ -29,6 +30,8 @@ export function sourceFiles(
       absolute.add(resolve(root, file.path.split("#")[0] as string));
     }
   }
+  // Requirements files and the like; a folder's files are among the steps' code files already.
+  for (const path of model.pathsRead ?? []) absolute.add(path);
   for (const path of model.datasetDefaults.values()) {
     if (!statSync(path).isDirectory()) absolute.add(path);
     else for (const file of snapshotDirectory(path, ctx.projectRoot).files) absolute.add(file.absolute);

@@ -1,5 +1,8 @@
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readArtifact } from "@canal/ir";
+import { changedSources } from "@canal/runner";
+import { openWorkspace } from "@canal/store";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject } from "../helpers.js";
@@ -90,6 +93,57 @@ describe("stale artifacts", () => {
 
     rmSync(join(dir, "scripts/slow.sh"));
     expect((await canal(["run", "canal-out/slow"], dir)).stderr).toContain("scripts/slow.sh (deleted)");
+  });
+
+  it("records every file the compile read: local modules, script files, requirements, datasets; not packages", async () => {
+    const dir = makeProject({
+      files: {
+        "pipeline.ts": [
+          'import { Dataset, env, File, pipeline, step } from "@canal/sdk";',
+          'import { shout } from "./lib/words.js";',
+          "export class Read {",
+          '  @step.script({ source: "./scripts", run: "cat {raw} > {out}", env: env.python({ requirements: "requirements.txt" }) })',
+          "  copy(raw: Dataset): { out: File } { return step.declared(); }",
+          "  @step",
+          "  async loud(input: File): Promise<{ text: string }> { return { text: shout(input.path) }; }",
+          '  @pipeline({ name: "read" })',
+          '  run(raw: Dataset = Dataset.from("data/raw.csv")) {',
+          "    const { out } = this.copy(raw);",
+          "    return this.loud(out);",
+          "  }",
+          "}",
+          "",
+        ].join("\n"),
+        "lib/words.ts": "export const shout = (text: string) => text.toUpperCase();\n",
+        "scripts/readme.txt": "the copy step runs cat\n",
+        "requirements.txt": "\n",
+        "data/raw.csv": "a,b\n1,2\n",
+      },
+    });
+    const compiled = await canal(["compile", "pipeline.ts"], dir);
+    expect(compiled.stderr).toBe("");
+    const files = JSON.parse(readFileSync(join(dir, "canal-out/read/pipeline.json"), "utf8")).source.files;
+    expect(files.map((f: { path: string }) => f.path)).toEqual([
+      "data/raw.csv",
+      "lib/words.ts",
+      "pipeline.ts",
+      "requirements.txt",
+      "scripts/readme.txt",
+    ]);
+    // A comment in a module leaves every hash as it was, and is still a change to the source.
+    appendFileSync(join(dir, "lib/words.ts"), "// louder\n");
+    appendFileSync(join(dir, "requirements.txt"), "numpy\n");
+    const workspace = openWorkspace(dir);
+    const artifact = join(dir, "canal-out/read");
+    expect(changedSources(readArtifact(artifact).pipeline, artifact, workspace)).toEqual({
+      root: realpathSync(dir),
+      entry: "pipeline.ts",
+      changes: [
+        { path: "lib/words.ts", change: "changed" },
+        { path: "requirements.txt", change: "changed" },
+      ],
+    });
+    await workspace.close();
   });
 
   it("`canal run pipeline.ts` writes the artifact where `canal compile` does, so canal-out is never stale", async () => {

@@ -55,5 +55,6 @@ export function checkPath(
     );
     return undefined;
   }
+  reporter.pathsRead.add(absolute);
   return { absolute, directory: stats.isDirectory() };
 }
