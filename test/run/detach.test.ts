@@ -71,7 +71,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // A driver a failed test left waiting at its gate: open every gate, then end what still runs.
-  for (const name of ["gate-ok", "gate-fail", "gate-cancel"]) writeFileSync(join(dir, name), "");
+  for (const name of ["gate-ok", "gate-fail", "gate-cancel", "gate-killed"])
+    writeFileSync(join(dir, name), "");
   for (const { child, exited } of started.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;
@@ -153,5 +154,21 @@ describe("canal run --detach and canal wait", () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain(`no run \`${canceled.slice(0, -1)}\``);
     expect(unknown.stderr).toContain(`did you mean \`${canceled}\``);
+  });
+
+  it("exits 3 when the driver is killed: the run was interrupted, and says how to clean up", async () => {
+    const runId = await detached(dir, { GATE_FILE: join(dir, "gate-killed") });
+    const waiting = start(["wait", runId], dir);
+    await waitFor("canal wait to follow the run", () => waiting.stdout().includes("gate: running"));
+    const pid = JSON.parse((await canal(["runs", "show", runId, "--json"], dir)).stdout).run.pid as number;
+    process.kill(pid, "SIGKILL");
+    expect(await waiting.exited).toBe(3);
+    expect(waiting.stderr()).toContain(`run ${runId} was interrupted: its driver process ${pid} ended`);
+    expect(waiting.stderr()).toContain(`\`canal cancel ${runId}\``);
+    // What it left (the step's shell, waiting at its gate) is ended by `canal cancel`.
+    const cancel = await exec(["cancel", runId], dir);
+    expect(cancel.status).toBe(0);
+    expect(cancel.stdout).toContain("its driver process had already ended; ended");
+    expect((await exec(["wait", runId], dir)).status).toBe(130);
   });
 });
