@@ -144,7 +144,8 @@ class RunLog {
     private readonly own: Io,
   ) {
     this.workspace = openWorkspace(own.cwd);
-    this.timer = setInterval(() => void this.flush(), 200);
+    // A write that failed (the store locked past its timeout) is tried again with the next one.
+    this.timer = setInterval(() => void this.flush().catch(() => {}), 200);
     this.timer.unref();
     const push = (stream: Chunk["stream"]) => (text: string) => {
       this.pending.push({ stream, text, at: Date.now() });
@@ -154,29 +155,35 @@ class RunLog {
 
   /** Writes what is pending; false while the run is not recorded yet. */
   flush(): Promise<boolean> {
-    this.flushing = this.flushing.then(async () => {
-      if (this.pending.length === 0) return true;
-      const chunks = this.pending;
-      const { metadata } = this.workspace;
-      try {
-        await metadata.batch(async () => {
-          for (const chunk of chunks)
-            await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
-        });
-      } catch (error) {
-        if (error instanceof RunNotFoundError) return false;
-        throw error;
-      }
-      this.pending = this.pending.slice(chunks.length);
-      return true;
-    });
+    this.flushing = this.flushing
+      .catch(() => true)
+      .then(async () => {
+        if (this.pending.length === 0) return true;
+        const chunks = this.pending;
+        const { metadata } = this.workspace;
+        try {
+          await metadata.batch(async () => {
+            for (const chunk of chunks)
+              await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
+          });
+        } catch (error) {
+          if (error instanceof RunNotFoundError) return false;
+          throw error;
+        }
+        this.pending = this.pending.slice(chunks.length);
+        return true;
+      });
     return this.flushing;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     try {
-      if (!(await this.flush())) {
+      const written = await this.flush().catch((error: Error) => {
+        this.own.stderr(`canal run: could not keep the run's output in the store (${error.message})\n`);
+        return false;
+      });
+      if (!written) {
         for (const chunk of this.pending)
           (chunk.stream === "stdout" ? this.own.stdout : this.own.stderr)(chunk.text);
         return;
