@@ -156,6 +156,15 @@ describe("canal run --detach and canal wait", () => {
     expect(unknown.stderr).toContain(`did you mean \`${canceled}\``);
   });
 
+  it("shows why, exits 1 and leaves no run when the driver cannot start the run", async () => {
+    const before = JSON.parse((await canal(["runs", "--json"], dir)).stdout).length;
+    const result = await exec(["run", "canal-out/gated", "--detach", "--target", "nowhere"], dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("CANAL_TARGET_UNKNOWN: no target `nowhere`");
+    expect(result.stdout).toBe("");
+    expect(JSON.parse((await canal(["runs", "--json"], dir)).stdout).length).toBe(before);
+  });
+
   it("exits 3 when the driver is killed: the run was interrupted, and says how to clean up", async () => {
     const runId = await detached(dir, { GATE_FILE: join(dir, "gate-killed") });
     const waiting = start(["wait", runId], dir);
