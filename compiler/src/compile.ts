@@ -29,6 +29,7 @@ import {
   scriptStepIdentity,
   snapshotDirectory,
 } from "./snapshot.js";
+import { sourceFiles } from "./sources.js";
 import { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";
 
 export interface CompileOptions {
@@ -102,6 +103,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       options.reads?.lockfile(lockfile);
       const { pipeline, blobs } = await finish(model, { project, projectRoot, lockfile });
       pipeline.source = { entry: pipeline.source?.entry ?? "", ...git };
+      pipeline.source.files = sourceFiles(pipeline, model, { project, projectRoot, lockfile });
       pipeline.hash = pipelineHash(pipeline);
       const bytes = [...blobs.sources.values()].reduce((sum, b) => sum + b.bytes.length, 0);
       if (options.dryRun) {

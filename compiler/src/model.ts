@@ -80,6 +80,8 @@ export interface PipelineModel {
   environments: Map<string, Environment>;
   /** Artifact parameters with a local default: parameter name -> absolute path. */
   datasetDefaults: Map<string, string>;
+  /** The project paths the analysis read (requirements files, script folders, datasets…), absolute. */
+  pathsRead?: ReadonlySet<string>;
   /** The class or function holding the @pipeline, for the bundle entry. */
   entryFile: string;
   node: Node;

@@ -46,6 +46,7 @@ export {
   nameProblem,
   PathEscapeError,
   pathInside,
+  relativePathProblem,
   shownName,
 } from "./names.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";

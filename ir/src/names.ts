@@ -45,6 +45,22 @@ export function fileNameProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What is wrong with `value` as a project-relative path in an IR (`SourceInfo.files`), or
+ * undefined when it is one: '/'-separated segments, none empty, `.` or `..`, no backslash, NUL or
+ * control character, not absolute. Such a path names a place below the project root, on any machine.
+ */
+export function relativePathProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || value === "") return "is empty";
+  if (value.length > 4096) return `is ${value.length} characters long, over 4096`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\\\u0000-\u001f]/.test(value)) return "holds a backslash or a control character";
+  if (value.startsWith("/")) return "is absolute; it must be relative to the project root";
+  if (value.split("/").some((segment) => segment === "" || segment === "." || segment === ".."))
+    return "has an empty, `.` or `..` segment";
+  return undefined;
+}
+
 /** What is wrong with `value` as an environment variable name, or undefined when it is valid. */
 export function envNameProblem(value: unknown): string | undefined {
   if (typeof value !== "string" || !ENV_NAME.test(value) || value.length > NAME_MAX_LENGTH)

@@ -188,6 +188,8 @@ export interface SourceInfo {
   gitCommit?: string;
   gitBranch?: string;
   gitDirty?: boolean;
+  /** The project files compiled from, relative to the project root (see pipeline.proto `SourceInfo.files`). */
+  files?: HashedFile[];
 }
 
 export interface Pipeline {

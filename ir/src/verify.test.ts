@@ -95,6 +95,24 @@ describe("verifyPipeline", () => {
     for (const edit of edits) expect(forged(edit).steps[0]?.hash).not.toBe(genuine);
   });
 
+  it.each([["/etc/passwd"], ["../outside.ts"], ["src/../../x"], ["a//b"], ["a\\b"], ["a\nb"], [""]])(
+    "refuses the source file path %j: source files stay relative to the project root",
+    (bad) => {
+      const p = pipeline();
+      p.source = { entry: "pipeline.ts", files: [{ path: bad, sha256: "a".repeat(64) }] };
+      p.hash = pipelineHash(p);
+      expect(() => verifyPipeline(p)).toThrow(expect.objectContaining({ code: "CANAL_IR_NAME_INVALID" }));
+      p.source.files = [{ path: "src/train.py", sha256: "a".repeat(64) }];
+      expect(() => verifyPipeline(p)).not.toThrow();
+    },
+  );
+
+  it("leaves the source files out of the pipeline hash, as the rest of the source info", () => {
+    const p = pipeline();
+    p.source = { entry: "pipeline.ts", files: [{ path: "pipeline.ts", sha256: "a".repeat(64) }] };
+    expect(pipelineHash(p)).toBe(pipeline().hash);
+  });
+
   it("refuses an environment edited under its id", () => {
     const p = pipeline();
     const environment = p.environments?.[0] as { pythonVersion?: string };

@@ -1,5 +1,12 @@
 import { environmentId, pipelineHash, stepHash } from "./hashes.js";
-import { envNameProblem, fileNameProblem, isDigest, nameProblem, shownName } from "./names.js";
+import {
+  envNameProblem,
+  fileNameProblem,
+  isDigest,
+  nameProblem,
+  relativePathProblem,
+  shownName,
+} from "./names.js";
 import { IrError } from "./schema.js";
 import type { Binding, Pipeline } from "./types.js";
 
@@ -121,6 +128,12 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
   for (const output of pipeline.outputs ?? []) {
     name("pipeline output", output.name);
     binding(`pipeline output \`${output.name}\``, output.binding);
+  }
+  for (const file of pipeline.source?.files ?? []) {
+    const problem = relativePathProblem(file.path);
+    if (problem) invalid("source file", file.path, problem);
+    if (!isDigest(file.sha256))
+      invalid(`source file ${shownName(file.path)} digest`, file.sha256, "is not a sha256 digest");
   }
   if (pipelineHash(pipeline) !== pipeline.hash) broken("the pipeline does not match its recorded hash");
 }

@@ -96,6 +96,8 @@ describe("canal start-up", () => {
       ["gc", "--dry-run", "--older-than", "30d"],
       ["run", "build/hello"],
       ["download", runId, "--to", "downloaded"],
+      ["wait", runId],
+      ["runs", "--experiment", "hello"],
     ];
     for (const args of commands) {
       const result = traced(args, dir);

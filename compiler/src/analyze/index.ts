@@ -78,6 +78,6 @@ export function analyze(
   const failedFiles = reportTypeScriptErrors(reporter, files);
   const models = candidates
     .filter((c) => c.model !== undefined && !failedFiles.has(c.file))
-    .map((c) => c.model as PipelineModel);
+    .map((c) => ({ ...(c.model as PipelineModel), pathsRead: reporter.pathsRead }));
   return { models, diagnostics: unique(reporter.all()).sort(compareLocations) };
 }

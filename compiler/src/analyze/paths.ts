@@ -56,5 +56,6 @@ export function checkPath(
     return undefined;
   }
   reporter.reads?.path(absolute, stats.isDirectory());
+  reporter.pathsRead.add(absolute);
   return { absolute, directory: stats.isDirectory() };
 }

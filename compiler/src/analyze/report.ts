@@ -27,6 +27,9 @@ export class Reporter {
   private readonly reported: Reported[] = [];
   private acknowledged = 0;
 
+  /** Every project path the analysis named and found (absolute): what the compile read besides TypeScript. */
+  readonly pathsRead = new Set<string>();
+
   constructor(
     readonly projectRoot: string,
     /** Where the paths the pipeline names are noted, for the compile cache. */

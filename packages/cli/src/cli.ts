@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: () => import("./commands/run.js").then((m) => ({ run: m.runCommand, help: m.runHelp })),
   runs: () => import("./commands/runs.js").then((m) => ({ run: m.runsCommand, help: m.runsHelp })),
   logs: () => import("./commands/logs.js").then((m) => ({ run: m.logsCommand, help: m.logsHelp })),
+  wait: () => import("./commands/wait.js").then((m) => ({ run: m.waitCommand, help: m.waitHelp })),
   download: () =>
     import("./commands/download.js").then((m) => ({ run: m.downloadCommand, help: m.downloadHelp })),
   cancel: () => import("./commands/manage.js").then((m) => ({ run: m.cancelCommand, help: m.cancelHelp })),
@@ -37,10 +38,11 @@ Commands:
   init [NAME]          make this directory a workspace (canal.config.json)
   compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
   inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
-  run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)
+  run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value, --detach)
   runs [show RUN]      list runs, or show one with its steps, outputs and metrics
   logs RUN [STEP] [-f] print (or follow) the steps' output
   download RUN [OUT]   write a run's outputs out of the store, verified (--to DIR)
+  wait RUN             follow a run until it ends; exit with its status (0 succeeded)
   cancel RUN           cancel a running run
   why RUN STEP         explain why a step ran instead of reusing the cache
   rerun RUN [--from S] run again, forcing S and what depends on it

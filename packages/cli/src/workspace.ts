@@ -15,8 +15,9 @@ export async function withWorkspace<T>(io: Io, use: (workspace: Workspace) => Pr
 }
 
 /**
- * The artifact to run: a compiled artifact directory as it is, or an entry file compiled first
- * (into the workspace's build directory). Compile errors are printed like `canal compile` does.
+ * The artifact to run: a compiled artifact directory as it is, or an entry file compiled first,
+ * into canal-out/ as `canal compile` writes it, so a later `canal run canal-out/NAME` runs what
+ * this run ran. Compile errors are printed like `canal compile` does.
  */
 export async function artifactFor(
   target: string,
@@ -45,7 +46,6 @@ export async function artifactFor(
   const result = await compile({
     entries: [path],
     cwd: io.cwd,
-    outDir: join(canalDir(workspace), "build"),
     cacheDir: join(canalDir(workspace), "cache", "compile"),
   });
   for (const diagnostic of result.diagnostics)

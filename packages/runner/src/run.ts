@@ -4,10 +4,12 @@ import {
   ArtifactError,
   FileDigests,
   fileNameProblem,
+  nameProblem,
   type Pipeline,
   pathInside,
   pipelineToJson,
   readArtifact,
+  shownName,
   swapInto,
 } from "@canal/ir";
 import {
@@ -26,6 +28,7 @@ import {
 import type { Run, Workspace } from "@canal/store";
 import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
+import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
 
 export interface RunPipelineOptions {
@@ -41,9 +44,27 @@ export interface RunPipelineOptions {
   force?: Set<string>;
   maxParallel?: number;
   signal?: AbortSignal;
+  /** The experiment the run is grouped under (AzureML's Experiment); default the pipeline's name. */
+  experiment?: string;
+  /** The id to record the run under (a detached run's, chosen before its driver starts); default a new one. */
+  runId?: string;
+  /**
+   * Called, before the run starts, when source files the artifact was compiled from changed in
+   * the workspace since (see `changedSources`); the files are checked only when this is given.
+   */
+  onStaleSources?(stale: StaleSources): void;
   /** Called with the run as soon as it is recorded, before any step starts. */
   onStart?(run: Run, pipeline: Pipeline): void;
   onEvent?(event: RunEvent): void;
+}
+
+/** An experiment name that the store could not keep as a name (the rules of names in an IR). */
+export class ExperimentNameError extends Error {
+  readonly code = "CANAL_EXPERIMENT_NAME_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "ExperimentNameError";
+  }
 }
 
 /** The workspace's own directory for Canal's files (beside the metadata database). */
@@ -177,7 +198,17 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
   // readArtifact verifies the IR and every blob (memoised per file state), or throws.
   const source = readArtifact(options.artifactDir);
   const pipeline = source.pipeline;
+  if (options.onStaleSources) {
+    const stale = changedSources(pipeline, source.dir, workspace);
+    if (stale) options.onStaleSources(stale);
+  }
   const { values, artifacts } = resolveParameters(pipeline, options.parameters ?? {});
+  const experiment = options.experiment ?? pipeline.name;
+  const problem = nameProblem(experiment);
+  if (problem)
+    throw new ExperimentNameError(
+      `experiment name ${shownName(experiment)} ${problem}; pick another with --experiment NAME`,
+    );
   const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
   const { metadata, blobs } = workspace;
   const artifactParameters: Record<string, StoredValue> = {};
@@ -200,7 +231,9 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
       }
     : undefined;
   let run = await metadata.createRun({
+    ...(options.runId ? { id: options.runId } : {}),
     pipelineVersionId: version.id,
+    experiment,
     parameters: recorded,
     ...(git ? { git } : {}),
     runtime: runtime.name,

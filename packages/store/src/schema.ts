@@ -154,6 +154,25 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_by_step_run ON cache_entries (step_run_id);
 `,
   },
+  {
+    // Experiments (AzureML's Experiment): a run belongs to one, named by `canal run --experiment`;
+    // runs recorded before it have none and count as their pipeline's (see RUN_SELECT). And the
+    // output of the process that drives a run (a detached `canal run`), kept with the run.
+    version: 2,
+    sql: `
+ALTER TABLE runs ADD COLUMN experiment TEXT;
+CREATE INDEX runs_by_experiment ON runs (experiment, created_at DESC);
+
+CREATE TABLE run_logs (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  stream TEXT NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -28,6 +28,7 @@ import type {
   Attempt,
   CacheEntry,
   CacheEntryFilter,
+  ExperimentInfo,
   Lineage,
   LogChunk,
   LogPage,
@@ -149,10 +150,12 @@ export class SqliteReads {
     const statuses = filter.status === undefined ? [] : ([] as string[]).concat(filter.status);
     const clauses = [
       filter.pipeline === undefined ? "" : "AND p.name = @pipeline",
+      filter.experiment === undefined ? "" : "AND coalesce(r.experiment, p.name) = @experiment",
       statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
     ];
     const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
     if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
+    if (filter.experiment !== undefined) params.experiment = filter.experiment;
     statuses.forEach((status, i) => {
       params[`status${i}`] = status;
     });
@@ -161,6 +164,15 @@ export class SqliteReads {
       `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
     ).all(params) as RunRow[];
     return rows.map(toRun);
+  }
+
+  async listExperiments(): Promise<ExperimentInfo[]> {
+    const rows = this.stmt(
+      `SELECT coalesce(r.experiment, p.name) AS name, count(*) AS runs, max(r.created_at) AS last_run_at
+       FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE p.workspace_id = ? GROUP BY 1 ORDER BY last_run_at DESC, name`,
+    ).all(this.workspaceId) as Array<{ name: string; runs: number; last_run_at: number }>;
+    return rows.map((row) => ({ name: row.name, runs: row.runs, lastRunAt: row.last_run_at }));
   }
 
   async getStepRun(runId: string, stepId: string, instance = -1): Promise<StepRun> {
@@ -193,6 +205,15 @@ export class SqliteReads {
       `SELECT seq, stream, text, at FROM log_chunks WHERE step_run_id = ? AND attempt = ? AND seq >= ?
        ORDER BY seq LIMIT ?`,
     ).all(stepRunId, attempt, from, limit) as LogChunk[];
+    const last = chunks.at(-1);
+    return { chunks, next: last ? last.seq + 1 : from };
+  }
+
+  async readRunLog(runId: string, from = 0, limit = 1000): Promise<LogPage> {
+    this.requireRun(runId);
+    const chunks = this.stmt(
+      "SELECT seq, stream, text, at FROM run_logs WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+    ).all(runId, from, limit) as LogChunk[];
     const last = chunks.at(-1);
     return { chunks, next: last ? last.seq + 1 : from };
   }

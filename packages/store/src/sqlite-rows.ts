@@ -72,10 +72,15 @@ export interface RunRow {
   created_at: number;
   started_at: Nullable<number>;
   ended_at: Nullable<number>;
+  experiment: string;
 }
 
+// A run recorded before experiments existed belongs to its pipeline's experiment, as a new run
+// started without --experiment does.
 export const RUN_SELECT = `
-SELECT r.*, p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
+SELECT r.id, r.pipeline_version_id, r.status, r.parameters, r.git_commit, r.git_branch, r.git_dirty, r.runtime,
+  r.regenerate, r.pid, r.error, r.created_at, r.started_at, r.ended_at, coalesce(r.experiment, p.name) AS experiment,
+  p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
 FROM runs r
 JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
 JOIN pipelines p ON p.id = pv.pipeline_id
@@ -90,6 +95,7 @@ export function toRun(row: RunRow): Run {
   return defined({
     id: row.id,
     pipeline: row.pipeline,
+    experiment: row.experiment,
     pipelineVersionId: row.pipeline_version_id,
     pipelineVersion: row.pipeline_version,
     pipelineHash: row.pipeline_hash,

@@ -130,6 +130,7 @@ describe("SqliteMetadataStore", () => {
     expect(await store.getRun(run.id)).toEqual({
       id: run.id,
       pipeline: "iris",
+      experiment: "iris",
       pipelineVersionId: version.id,
       pipelineVersion: 1,
       pipelineHash: "abc123",
@@ -480,6 +481,50 @@ describe("schema migrations", () => {
     const fresh = new Database(":memory:");
     expect(migrate(fresh, "memory")).toEqual(MIGRATIONS.map((m) => m.version));
     fresh.close();
+  });
+
+  it("brings a database of schema 1 to experiments: its runs belong to their pipeline's experiment", async () => {
+    await store.close();
+    const path = join(dir, "old.db");
+    const old = new Database(path);
+    old.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    old.exec((MIGRATIONS[0] as { sql: string }).sql);
+    old.prepare("INSERT INTO schema_version (version, applied_at) VALUES (1, 0)").run();
+    old.exec(`INSERT INTO workspaces (id, name, created_at) VALUES (1, 'team', 0);
+      INSERT INTO pipelines (id, workspace_id, name, created_at) VALUES (1, 1, 'iris', 0);
+      INSERT INTO pipeline_versions (id, pipeline_id, version, hash, ir, created_at) VALUES (1, 1, 1, 'h', '{}', 0);
+      INSERT INTO runs (id, pipeline_version_id, status, parameters, runtime, created_at)
+        VALUES ('run-old', 1, 'succeeded', '{}', 'local', 5);`);
+    old.close();
+    store = SqliteMetadataStore.open(path, { workspace: "team" });
+    expect(await store.getRun("run-old")).toMatchObject({ experiment: "iris", pipeline: "iris" });
+    const tuned = await store.createRun({ pipelineVersionId: 1, runtime: "local", experiment: "tuning" });
+    expect(tuned.experiment).toBe("tuning");
+    expect((await store.listRuns({ experiment: "iris" })).map((r) => r.id)).toEqual(["run-old"]);
+    expect((await store.listRuns({ experiment: "tuning" })).map((r) => r.id)).toEqual([tuned.id]);
+    expect(await store.listExperiments()).toEqual([
+      { name: "tuning", runs: 1, lastRunAt: tuned.createdAt },
+      { name: "iris", runs: 1, lastRunAt: 5 },
+    ]);
+  });
+
+  it("keeps the output of a run's driving process, in order, and forgets it with the run", async () => {
+    const run = await newRun();
+    expect(await store.appendRunLog(run.id, "stdout", "run started\n", 10)).toBe(0);
+    expect(await store.appendRunLog(run.id, "stderr", "warning\n", 11)).toBe(1);
+    expect((await store.readRunLog(run.id)).chunks).toEqual([
+      { seq: 0, stream: "stdout", text: "run started\n", at: 10 },
+      { seq: 1, stream: "stderr", text: "warning\n", at: 11 },
+    ]);
+    expect(await store.readRunLog(run.id, 1, 1)).toMatchObject({ next: 2, chunks: [{ seq: 1 }] });
+    await expect(store.appendRunLog("run-none", "stdout", "x")).rejects.toMatchObject({
+      code: "CANAL_STORE_RUN_NOT_FOUND",
+    });
+    await store.updateRun(run.id, { status: "succeeded", endedAt: 12 });
+    expect(await store.deleteRuns([run.id])).toEqual([run.id]);
+    const db = new Database(join(dir, "canal.db"));
+    expect(db.prepare("SELECT count(*) AS n FROM run_logs").get()).toEqual({ n: 0 });
+    db.close();
   });
 
   it("refuses a database written by a newer Canal", async () => {

@@ -158,9 +158,10 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       if (!version) throw this.versionNotFound(run.pipelineVersionId);
       const insert = this.stmt(
         `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
-           regenerate, pid, created_at, started_at)
+           regenerate, pid, created_at, started_at, experiment)
          VALUES (@id, @version, @status, @parameters, @commit, @branch, @dirty, @runtime, @regenerate, @pid, @at,
-           @startedAt)
+           @startedAt, coalesce(@experiment, (SELECT p.name FROM pipeline_versions pv
+             JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = @version)))
          ON CONFLICT (id) DO NOTHING`,
       );
       const values = {
@@ -173,6 +174,7 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
         runtime: run.runtime,
         regenerate: run.regenerate ? 1 : 0,
         pid: run.pid ?? null,
+        experiment: run.experiment ?? null,
         at: createdAt,
         startedAt: run.startedAt ?? null,
       };
@@ -325,6 +327,28 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       this.stmt(
         "INSERT INTO log_chunks (step_run_id, attempt, seq, stream, text, at) VALUES (?, ?, ?, ?, ?, ?)",
       ).run(stepRunId, attempt, seq, stream, text, at);
+      return seq;
+    });
+  }
+
+  async appendRunLog(
+    runId: string,
+    stream: "stdout" | "stderr",
+    text: string,
+    at: number = Date.now(),
+  ): Promise<number> {
+    return this.write(() => {
+      this.requireRun(runId);
+      const { seq } = this.stmt(
+        "SELECT coalesce(max(seq), -1) + 1 AS seq FROM run_logs WHERE run_id = ?",
+      ).get(runId) as { seq: number };
+      this.stmt("INSERT INTO run_logs (run_id, seq, stream, text, at) VALUES (?, ?, ?, ?, ?)").run(
+        runId,
+        seq,
+        stream,
+        text,
+        at,
+      );
       return seq;
     });
   }

@@ -76,6 +76,8 @@ export interface Run {
   /** Sortable and unique: `run-20261125-141523-ab12`. */
   id: string;
   pipeline: string;
+  /** The experiment the run is grouped under (AzureML's Experiment): by default its pipeline's name. */
+  experiment: string;
   pipelineVersionId: number;
   pipelineVersion: number;
   pipelineHash: string;
@@ -98,6 +100,8 @@ export interface NewRun {
   /** Generated (`newRunId`) when absent. */
   id?: string;
   pipelineVersionId: number;
+  /** Default: the pipeline's name. A name as `experimentNameProblem` accepts it. */
+  experiment?: string;
   parameters?: Record<string, unknown>;
   git?: GitInfo;
   runtime: string;
@@ -119,6 +123,7 @@ export interface RunUpdate {
 
 export interface RunFilter {
   pipeline?: string;
+  experiment?: string;
   status?: RunStatus | RunStatus[];
   /** At most this many, newest first. Default 100. */
   limit?: number;
@@ -190,6 +195,13 @@ export interface LogPage {
   chunks: LogChunk[];
   /** Pass as `from` to read what is appended after these chunks. */
   next: number;
+}
+
+export interface ExperimentInfo {
+  name: string;
+  runs: number;
+  /** When its newest run was created. */
+  lastRunAt: number;
 }
 
 export interface ArtifactInfo {
@@ -329,6 +341,8 @@ export interface MetadataStore {
   updateRun(id: string, update: RunUpdate): Promise<Run>;
   getRun(id: string): Promise<Run>;
   listRuns(filter?: RunFilter): Promise<Run[]>;
+  /** The experiments runs were recorded under, with how many runs each has; newest first. */
+  listExperiments(): Promise<ExperimentInfo[]>;
 
   /** Idempotent per (run, step, instance): a step run that exists is returned unchanged. */
   createStepRun(stepRun: NewStepRun): Promise<StepRun>;
@@ -351,6 +365,10 @@ export interface MetadataStore {
   ): Promise<number>;
   /** Chunks with seq >= from (default 0), in order. */
   readLog(stepRunId: number, attempt: number, from?: number, limit?: number): Promise<LogPage>;
+  /** Appends output of the process driving the run (a detached `canal run`); returns the chunk's seq. */
+  appendRunLog(runId: string, stream: LogStream, text: string, at?: number): Promise<number>;
+  /** The driving process's output, chunks with seq >= from (default 0), in order. */
+  readRunLog(runId: string, from?: number, limit?: number): Promise<LogPage>;
 
   logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void>;
   getMetrics(filter: MetricFilter): Promise<Metric[]>;

@@ -2,16 +2,18 @@ import { parseArgs } from "node:util";
 import type { StepRun } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone, loadDriverCheck } from "./runs.js";
+import { driverGone, isDriver, loadDriverCheck } from "./runs.js";
 
 export const logsHelp = `Usage: canal logs RUN [STEP] [-f]
 
 Prints the stdout and stderr of a run's steps (every attempt), or of one step ("train" for all its
-fan-out iterations, "train[2]" for one).
+fan-out iterations, "train[2]" for one). For a run started with \`canal run --detach\`, the output of
+its driver process comes first, its lines marked "(run)".
 
   -f, --follow   keep printing as the steps write, until the run ends
 `;
 
+const DRIVER_LAST_WORDS_MS = 5000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function keyOf(step: StepRun): string {
@@ -29,12 +31,25 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   return withWorkspace(io, async ({ metadata }) => {
     await loadDriverCheck([await metadata.getRun(runId)]);
     const offsets = new Map<string, number>();
+    let runLogNext = 0;
     const matches = (step: StepRun) => !stepName || step.stepId === stepName || keyOf(step) === stepName;
     let everMatched = false;
+    let followedToEnd = false;
     for (;;) {
       const run = await metadata.getRun(runId);
       const steps = (await metadata.listStepRuns(runId)).filter(matches);
       everMatched ||= steps.length > 0;
+      // The driver's output, every page of it (what a detached run's driver printed).
+      for (let more = !stepName; more; ) {
+        const page = await metadata.readRunLog(runId, runLogNext);
+        more = page.chunks.length > 0;
+        for (const chunk of page.chunks) {
+          const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
+          for (const line of chunk.text.split(/(?<=\n)/))
+            write(`(run) | ${line}${line.endsWith("\n") ? "" : "\n"}`);
+        }
+        runLogNext = page.next;
+      }
       for (const step of steps) {
         for (const attempt of await metadata.listAttempts(step.id)) {
           const id = `${step.id}:${attempt.number}`;
@@ -48,9 +63,14 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
           offsets.set(id, page.next);
         }
       }
+      if (!values.follow || followedToEnd) break;
+      // Once the run has ended its driver still writes its last lines (a detached run's summary):
+      // followed until that process is gone (a few seconds at most: a process that drives many
+      // runs lives on), then read once more.
       const live = run.status === "running" || run.status === "queued";
-      if (!values.follow || !live || driverGone(run)) break;
-      await sleep(250);
+      const writing = !live && isDriver(run) && Date.now() - (run.endedAt ?? 0) < DRIVER_LAST_WORDS_MS;
+      if (live ? driverGone(run) : !writing) followedToEnd = true;
+      else await sleep(250);
     }
     if (stepName && !everMatched) {
       const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");

@@ -251,6 +251,7 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
         parameters,
         runtime,
         force,
+        experiment: previous.experiment,
         onStart: (started) => {
           if (!values.json)
             io.stdout(

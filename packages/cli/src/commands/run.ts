@@ -1,13 +1,16 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { readArtifact } from "@canal/ir";
-import { placementText, runPipeline } from "@canal/runner";
+import { nameProblem, readArtifact, shownName } from "@canal/ir";
+import { changedSources, placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import type { Io } from "../io.js";
 import { UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { artifactFor, withWorkspace } from "../workspace.js";
+import { detach, detachedRunId, driveDetached } from "./detach.js";
 import { outputsText, summarizeOutputs } from "./download.js";
+import { staleWarning } from "./stale.js";
 
 export const runHelp = `Usage: canal run <pipeline.ts | artifact> [-p name=value]... [options]
 
@@ -19,15 +22,26 @@ against its target before anything runs.
   -p, --param name=value   a parameter, read by its type: text for a string or path (-p mode=full),
                            JSON otherwise (-p lrs='[0.1,1]' -p deploy=true)
   --pipeline NAME          which pipeline, when the entry file has several
+  --experiment NAME        group the run under this experiment (default: the pipeline's name)
+  --detach                 run in the background: print the run id and return at once
+                           (\`canal wait RUN\` follows it, \`canal logs RUN\` shows its output)
   --regenerate             run every step, ignoring the cache (AzureML regenerate_outputs)
   --parallel N             at most N steps at once (default: the target's maxParallel)
 ${targetHelp}  --logs                   echo the steps' output as it comes
   --json                   print the finished run as JSON
 
-Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C or \`canal cancel\`).
+Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C or \`canal cancel\`). With --detach: 0 once
+the run is recorded and going, 1 when it could not start (\`canal wait RUN\` gives its end's status).
 `;
 
 export async function runCommand(args: string[], io: Io): Promise<number> {
+  const driven = detachedRunId();
+  if (driven) return driveDetached(driven, io, (log) => runHere(args, log, driven));
+  return runHere(args, io);
+}
+
+/** Runs the pipeline in this process (as the run's driver when `runId`, the id chosen for a detached run, is given). */
+async function runHere(args: string[], io: Io, runId?: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -38,6 +52,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       parallel: { type: "string" },
       logs: { type: "boolean" },
       json: { type: "boolean" },
+      experiment: { type: "string" },
+      detach: { type: "boolean" },
       ...targetOptions,
     },
   });
@@ -51,10 +67,25 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--parallel takes a positive whole number, not ${values.parallel}`);
   }
   parseParameterArgs(values.param ?? []); // each is name=value, before anything is compiled
+  const experimentProblem = values.experiment === undefined ? undefined : nameProblem(values.experiment);
+  if (experimentProblem)
+    throw new UsageError(`--experiment ${shownName(values.experiment)} ${experimentProblem}`);
   return withWorkspace(io, async (workspace) => {
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
     // Read by each parameter's type, as canal exec and canal export read them.
     const parameters = parseParameterArgs(values.param ?? [], readArtifact(artifactDir).pipeline);
+    // An artifact given as it is (not compiled just now from its entry file) may be older than its sources.
+    const asCompiled = [artifactDir, resolve(artifactDir, "pipeline.pb")].includes(resolve(io.cwd, target));
+    if (values.detach) {
+      const stale = asCompiled && changedSources(readArtifact(artifactDir).pipeline, artifactDir, workspace);
+      return detach({
+        workspace,
+        artifactDir,
+        values,
+        io,
+        ...(stale ? { warning: staleWarning(stale, io.cwd) } : {}),
+      });
+    }
     const prepared = await targetsFor(workspace, artifactDir, values, parallel);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
@@ -74,6 +105,9 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
         runtime,
         regenerate: values.regenerate ?? false,
         ...(parallel ? { maxParallel: parallel } : {}),
+        ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
+        ...(runId ? { runId } : {}),
+        ...(asCompiled ? { onStaleSources: (stale) => io.stderr(staleWarning(stale, io.cwd)) } : {}),
         signal: controller.signal,
         onStart: (started, pipeline) => {
           if (!values.json)

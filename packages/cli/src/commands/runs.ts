@@ -1,13 +1,16 @@
 import { parseArgs } from "node:util";
 import type { Run, RunStatus, Workspace } from "@canal/store";
+import { closest } from "../closest.js";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
 
-export const runsHelp = `Usage: canal runs [--pipeline NAME] [--status STATUS] [--limit N] [--json]
+export const runsHelp = `Usage: canal runs [--experiment NAME] [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        canal runs show RUN [--json]
 
-Lists the workspace's runs, newest first, or shows one run: its parameters, git state, and each
-step with its status, attempts, timings, outputs and metrics.
+Lists the workspace's runs, newest first, with the experiment each belongs to, or shows one run:
+its parameters, git state, and each step with its status, attempts, timings, outputs and metrics.
+
+  --experiment NAME   only the runs of this experiment (\`canal run --experiment\`; default: the pipeline's name)
 `;
 
 let processStartedAt: ((pid: number) => number | null | undefined) | undefined;
@@ -66,6 +69,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       pipeline: { type: "string" },
+      experiment: { type: "string" },
       status: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
@@ -81,9 +85,20 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     const limit = values.limit ? Number(values.limit) : 20;
     const runs = await workspace.metadata.listRuns({
       ...(values.pipeline ? { pipeline: values.pipeline } : {}),
+      ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
       ...(values.status ? { status: values.status as RunStatus } : {}),
       limit,
     });
+    if (runs.length === 0 && values.experiment !== undefined) {
+      const known = (await workspace.metadata.listExperiments()).map((e) => e.name);
+      if (!known.includes(values.experiment)) {
+        const near = closest(values.experiment, known);
+        io.stderr(
+          `canal runs: no experiment \`${values.experiment}\` in this workspace${near ? ` (did you mean \`${near}\`?)` : ""}; ${known.length ? `its experiments: ${known.join(", ")}` : "it has no runs yet"}\n`,
+        );
+        return 1;
+      }
+    }
     await loadDriverCheck(runs);
     if (values.json) {
       io.stdout(
@@ -100,12 +115,12 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
       return 0;
     }
     io.stdout(
-      `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  STARTED\n`,
+      `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  ${"STARTED".padEnd(19)}  EXPERIMENT\n`,
     );
     for (const run of runs) {
       const started = new Date(run.startedAt ?? run.createdAt).toISOString().replace("T", " ").slice(0, 19);
       io.stdout(
-        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${statusText(run).padEnd(12)} ${duration(run).padStart(8)}  ${started}\n`,
+        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${statusText(run).padEnd(12)} ${duration(run).padStart(8)}  ${started}  ${run.experiment}\n`,
       );
     }
     return 0;
@@ -137,6 +152,7 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
   out.push(
     `  pipeline ${run.pipeline} v${run.pipelineVersion} (${run.pipelineHash.slice(0, 12)}) on ${run.runtime}${run.regenerate ? ", regenerate" : ""}`,
   );
+  out.push(`  experiment ${run.experiment}`);
   if (run.git?.commit)
     out.push(`  git ${run.git.branch} ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}`);
   out.push(`  parameters ${JSON.stringify(run.parameters)}`);

@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { FileDigests, type Pipeline, pathInside, relativePathProblem } from "@canal/ir";
+import type { Workspace } from "@canal/store";
+import { canalDir } from "./run.js";
+
+export interface SourceChange {
+  /** Relative to the project root, as the artifact records it. */
+  path: string;
+  change: "changed" | "deleted";
+}
+
+export interface StaleSources {
+  /** The project root the artifact's sources were found under, on this machine. */
+  root: string;
+  /** The entry file relative to it, to recompile from. */
+  entry: string;
+  changes: SourceChange[];
+}
+
+/**
+ * Where the artifact's project is on this machine: the first of the folder above the artifact's
+ * output folder (`canal-out/NAME` or `--out DIR/NAME`), the workspace root and the folders above
+ * it, that holds the artifact's entry file. None when the sources are not here (an artifact
+ * compiled elsewhere and copied in).
+ */
+function projectRoot(pipeline: Pipeline, artifactDir: string, workspace: Workspace): string | undefined {
+  const entry = pipeline.source?.entry;
+  if (!entry || relativePathProblem(entry)) return undefined;
+  const candidates = [dirname(dirname(resolve(artifactDir)))];
+  for (let dir = resolve(workspace.root); ; dir = dirname(dir)) {
+    candidates.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  return candidates.find((dir) => existsSync(join(dir, ...entry.split("/"))));
+}
+
+const journals = new Map<string, FileDigests>();
+
+/**
+ * The source files of a compiled artifact that changed in this workspace since it was compiled
+ * (`SourceInfo.files`), or undefined when none did or the sources are not here. Cheap on an
+ * unchanged tree: each file is stat'ed and found in a journal of files known to hold their
+ * digest (by inode, size and times); only a file whose stat moved is hashed again.
+ */
+export function changedSources(
+  pipeline: Pipeline,
+  artifactDir: string,
+  workspace: Workspace,
+): StaleSources | undefined {
+  const files = pipeline.source?.files ?? [];
+  if (files.length === 0) return undefined;
+  const root = projectRoot(pipeline, artifactDir, workspace);
+  if (!root) return undefined;
+  const cache = join(canalDir(workspace), "cache");
+  let digests = journals.get(cache);
+  if (!digests) {
+    mkdirSync(cache, { recursive: true });
+    digests = new FileDigests(join(cache, "sources.verified"));
+    journals.set(cache, digests);
+  }
+  const changes: SourceChange[] = [];
+  for (const file of files) {
+    // Paths were checked when the artifact was verified; pathInside refuses any that leaves root.
+    const path = pathInside(root, ...file.path.split("/"));
+    if (digests.matches(path, file.sha256)) continue;
+    changes.push({ path: file.path, change: existsSync(path) ? "changed" : "deleted" });
+  }
+  if (changes.length === 0) return undefined;
+  return { root, entry: pipeline.source?.entry as string, changes };
+}
