@@ -18,6 +18,7 @@ import {
 import { runCommand, runHelp } from "./commands/run.js";
 import { runsCommand, runsHelp } from "./commands/runs.js";
 import { type Io, UsageError } from "./io.js";
+import { suggestion } from "./suggest.js";
 import { Reported } from "./workspace.js";
 
 const commands: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
@@ -56,16 +57,27 @@ Commands:
 Run \`canal <command> --help\` for a command's options.
 `;
 
+/** The options a command's help names (`--target`, `-p`): what a mistyped option is compared with. */
+function optionsIn(help: string): string[] {
+  return [...new Set(help.match(/(?<![\w-])--?[a-zA-Z][\w-]*/g) ?? [])];
+}
+
 /**
  * Node's own wording for a mistyped option ends with a hint ("place it at the end of the command
  * after '--'") that suggests passing the option as an argument, which no command accepts: the
- * mistake is named instead, and the command's help printed below lists what it takes.
+ * mistake is named instead, with the option meant when one is close, and the command's help
+ * printed below lists what it takes.
  */
-function usageMessage(error: Error): string {
+async function usageMessage(error: Error, help: string): Promise<string> {
   const code = (error as { code?: string }).code;
   const quoted = /'([^']*)'/.exec(error.message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined)
-    return `unknown option \`${quoted}\`; the options it takes are below`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) {
+    const option = quoted.split("=")[0] as string;
+    const hint = await suggestion(option, optionsIn(help), (name) => name);
+    return `unknown option ${option}${hint || "; the options it takes are below"}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined)
+    return `option ${quoted.split(" ")[0]} needs a value (${quoted})`;
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && quoted !== undefined)
     return `unexpected argument \`${quoted}\``;
   return error.message;
@@ -80,7 +92,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    io.stderr(`canal: unknown command \`${name}\`\n\n${mainHelp}`);
+    io.stderr(
+      `canal: unknown command \`${name}\`${await suggestion(name, Object.keys(commands))}\n\n${mainHelp}`,
+    );
     return 2;
   }
   if (args.includes("--help") || args.includes("-h")) {
@@ -92,7 +106,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof Reported) return error.status;
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      io.stderr(`canal ${name}: ${usageMessage(error as Error)}\n\n${command.help}`);
+      io.stderr(`canal ${name}: ${await usageMessage(error as Error, command.help)}\n\n${command.help}`);
       return 2;
     }
     const code = (error as { code?: unknown }).code;

@@ -1,4 +1,5 @@
 import type { Parameter, Pipeline, Type } from "@canal/ir";
+import { didYouMean } from "@canal/ir";
 import { z } from "zod";
 
 export class ParameterError extends Error {
@@ -80,7 +81,7 @@ export function resolveParameters(
   for (const name of Object.keys(given)) {
     if (!known.has(name)) {
       problems.push(
-        `pipeline ${pipeline.name} has no parameter \`${name}\`; its parameters are ${[...known.keys()].join(", ") || "none"}`,
+        `pipeline ${pipeline.name} has no parameter \`${name}\`; its parameters are ${[...known.keys()].join(", ") || "none"}${didYouMean(name, known.keys())}`,
       );
     }
   }
