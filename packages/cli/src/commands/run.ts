@@ -65,8 +65,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       if (signal === "SIGINT") {
         io.stderr(`\ncanal run: canceling ${run} (Ctrl-C again to quit at once)\n`);
       } else {
-        canceledFrom = `canceled from elsewhere (\`canal cancel\`, or a SIGTERM sent to process ${process.pid})`;
-        io.stderr(`\ncanal run: ${run} was ${canceledFrom}; ending its steps\n`);
+        canceledFrom = `from elsewhere (\`canal cancel\`, or a SIGTERM sent to process ${process.pid})`;
+        io.stderr(`\ncanal run: ${run} was canceled ${canceledFrom}; ending its steps\n`);
       }
       progress.canceling();
       controller.abort();
@@ -104,7 +104,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
           .join(", ");
         const seconds = (((run.endedAt ?? Date.now()) - (run.startedAt ?? run.createdAt)) / 1000).toFixed(1);
         io.stdout(
-          `run ${run.id} ${run.status}${run.status === "canceled" && canceledFrom ? ` (${canceledFrom})` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
+          `run ${run.id} ${run.status}${run.status === "canceled" && canceledFrom ? ` ${canceledFrom}` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
         );
       }
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
