@@ -151,7 +151,9 @@ describe("canal run processes", () => {
     expect(live.output()).toMatch(/^slow: canceled$/m);
     // Its own terminal says where the cancel came from, and does not offer Ctrl-C.
     const from = `from elsewhere \\(\`canal cancel\`, or a SIGTERM sent to process ${live.child.pid}\\)`;
-    expect(live.output()).toMatch(new RegExp(`^canal run: run ${runId} was canceled ${from}; ending its steps$`, "m"));
+    expect(live.output()).toMatch(
+      new RegExp(`^canal run: run ${runId} was canceled ${from}; ending its steps$`, "m"),
+    );
     expect(live.output()).toMatch(new RegExp(`^run ${runId} canceled ${from} in [\\d.]+s `, "m"));
     expect(live.output()).not.toContain("Ctrl-C");
     for (const [name, pid] of stepPids(dir)) expect(isRunning(pid), `${name} still running`).toBe(false);
