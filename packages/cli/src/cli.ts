@@ -17,6 +17,7 @@ import {
 } from "./commands/manage.js";
 import { runCommand, runHelp } from "./commands/run.js";
 import { runsCommand, runsHelp } from "./commands/runs.js";
+import { targetsCommand, targetsHelp } from "./commands/targets.js";
 import { type Io, UsageError } from "./io.js";
 import { suggestion } from "./suggest.js";
 import { Reported } from "./workspace.js";
@@ -35,6 +36,7 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
   gc: { run: gcCommand, help: gcHelp },
   export: { run: exportCommand, help: exportHelp },
   exec: { run: execCommand, help: execHelp },
+  targets: { run: targetsCommand, help: targetsHelp },
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -53,6 +55,7 @@ Commands:
   gc [--dry-run]       delete what no kept run or cache entry needs (--keep-last, --older-than)
   export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
+  targets [NAME]       list the compute targets; --check connects and reports what each offers
 
 Run \`canal <command> --help\` for a command's options.
 `;
