@@ -29,7 +29,7 @@ function whereText(config: TargetConfig): string {
     case "docker":
       return `containers of the engine at ${config.socket ?? "/var/run/docker.sock (or DOCKER_HOST)"}, image ${config.image ?? "canal-base:latest"}, network ${config.network ?? "none"}${config.binds?.length ? `, binds ${config.binds.join(" ")}` : ""}`;
     case "slurm":
-      return `Slurm jobs in partition ${config.partition ?? "(the cluster's default)"}${config.account ? `, account ${config.account}` : ""}, shared directory ${config.sharedDir}${config.slurmConf ? `, ${config.slurmConf}` : ""}`;
+      return `Slurm jobs in partition ${config.partition ?? "(the cluster's default)"}${config.account ? `, account ${config.account}` : ""}, shared directory ${config.sharedDir}${config.slurmConf ? `, configuration ${config.slurmConf}` : ""}`;
   }
 }
 
