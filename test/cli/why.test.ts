@@ -73,7 +73,7 @@ describe("canal why names the upstream output whose content changed", () => {
     expect(why.status).toBe(1);
     expect(why.stderr).toMatch(
       new RegExp(
-        `^run ${second} has no step \`trian\`; its steps are [a-z0-9, ]+; did you mean \`train\`?\n$`,
+        `^run ${second} has no step \`trian\`; its steps are [a-z0-9, ]+; did you mean \`train\`\\?\n$`,
       ),
     );
   });
