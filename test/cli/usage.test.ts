@@ -115,6 +115,7 @@ describe("--json on every command that prints data", () => {
       "rerun",
       "cache",
       "gc",
+      "export",
       "targets",
     ]) {
       const help = await canal([command, "--help"], repoRoot);

@@ -3,7 +3,13 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readArtifact } from "@canal/ir";
 import { parseParameterArgs } from "@canal/runtime-core";
-import { EXPORT_FORMATS, type ExportFormat, exportPipeline } from "@canal/runtime-kubernetes";
+import {
+  argoWorkflow,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  exportPipeline,
+  kubernetesJobs,
+} from "@canal/runtime-kubernetes";
 import { type Io, UsageError } from "../io.js";
 
 export const exportHelp = `Usage: canal export <artifact> --to kubernetes|argo [options]
@@ -24,6 +30,8 @@ Each step's container runs \`canal exec\` on the artifact, which is copied to th
   --gpu-label KEY          node label a step's GPU type selects on (default canal.dev/gpu-type)
   --run NAME               kubernetes: the run's name in Job names and its data directory
   -p, --param name=value   a parameter instead of its default (as canal run takes it)
+  --json                   the manifests as JSON instead of YAML: {"apiVersion":"v1","kind":"List",
+                           "items":[…]} (kubectl applies it as it is); the notes go to stderr
 `;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
@@ -39,6 +47,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       "gpu-label": { type: "string" },
       run: { type: "string" },
       param: { type: "string", short: "p", multiple: true },
+      json: { type: "boolean" },
     },
   });
   const [path] = positionals;
@@ -54,14 +63,25 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const artifact = readArtifact(resolve(io.cwd, path));
   const problems = artifact.verify();
   if (problems.length > 0) throw problems[0];
-  const yaml = exportPipeline(artifact.pipeline, values.to as ExportFormat, {
+  const options = {
     ...(values.image ? { image: values.image } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values["volume-claim"] ? { volumeClaim: values["volume-claim"] } : {}),
     ...(values["gpu-label"] ? { gpuTypeLabel: values["gpu-label"] } : {}),
     ...(values.run ? { run: values.run } : {}),
     ...(values.param?.length ? { parameters: parseParameterArgs(values.param) } : {}),
-  });
+  };
+  const format = values.to as ExportFormat;
+  let yaml: string;
+  if (values.json) {
+    const { items, notes } =
+      format === "argo"
+        ? (({ workflow, notes }) => ({ items: [workflow], notes }))(argoWorkflow(artifact.pipeline, options))
+        : (({ jobs, notes }) => ({ items: jobs, notes }))(kubernetesJobs(artifact.pipeline, options));
+    yaml = `${JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2)}\n`;
+    // Notes are not part of any manifest: on stderr, so that what kubectl reads stays a List.
+    for (const note of notes) io.stderr(`# ${note}\n`.replace(/ \n$/, "\n"));
+  } else yaml = exportPipeline(artifact.pipeline, format, options);
   if (values.out) {
     writeFileSync(resolve(io.cwd, values.out), yaml);
     io.stdout(`wrote ${values.out} (${values.to} manifests of pipeline ${artifact.pipeline.name})\n`);
