@@ -36,7 +36,10 @@ describe("canal targets --check on a Docker engine", () => {
     expect(result.status).toBe(0);
     const version = engine.cli(["version", "--format", "{{.Server.Version}}"]).trim();
     expect(result.stdout).toMatch(
-      new RegExp(`^ {2}engine: Docker ${version.replace(/[.+*?()[\]\\^$|{}]/g, "\\$&")} \\(API [\\d.]+, linux/\\w+\\)$`, "m"),
+      new RegExp(
+        `^ {2}engine: Docker ${version.replace(/[.+*?()[\]\\^$|{}]/g, "\\$&")} \\(API [\\d.]+, linux/\\w+\\)$`,
+        "m",
+      ),
     );
     expect(result.stdout).toMatch(new RegExp(`^ {2}images:\\n(?: {4}.*\\n)*? {4}${HOST_IMAGE}\\n`, "m"));
     expect(result.stdout).toMatch(/^ {2}container runtimes:\n {4}\S+/m);
