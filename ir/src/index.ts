@@ -50,6 +50,7 @@ export {
   shownName,
 } from "./names.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
+export { closestNames, didYouMean, editDistance } from "./suggest.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";
 export { verifyPipeline } from "./verify.js";

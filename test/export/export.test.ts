@@ -270,3 +270,19 @@ describe("argo export", () => {
     expect(existsSync(join(gpu.dir, "nowhere"))).toBe(false);
   });
 });
+
+describe("export --json", () => {
+  it("writes the same manifests as one JSON List, the notes on stderr", async () => {
+    for (const to of ["kubernetes", "argo"]) {
+      const yaml = await canal(["export", iris.artifact, "--to", to], iris.dir);
+      const json = await canal(["export", iris.artifact, "--to", to, "--json"], iris.dir);
+      expect(json.status).toBe(0);
+      const list = JSON.parse(json.stdout);
+      expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
+      expect(list.items).toEqual(documents(yaml.stdout));
+      for (const item of list.items) expect(schemaProblems(item)).toEqual([]);
+      const notes = yaml.stdout.split("\n").filter((line) => line.startsWith("#"));
+      expect(json.stderr.trimEnd().split("\n")).toEqual(notes);
+    }
+  });
+});

@@ -149,6 +149,13 @@ describe("canal run processes", () => {
     expect(canceled.status).toBe(0);
     expect(await live.exited).toEqual({ code: 130, signal: null });
     expect(live.output()).toMatch(/^slow: canceled$/m);
+    // Its own terminal says where the cancel came from, and does not offer Ctrl-C.
+    const from = `from elsewhere \\(\`canal cancel\`, or a SIGTERM sent to process ${live.child.pid}\\)`;
+    expect(live.output()).toMatch(
+      new RegExp(`^canal run: run ${runId} was canceled ${from}; ending its steps$`, "m"),
+    );
+    expect(live.output()).toMatch(new RegExp(`^run ${runId} canceled ${from} in [\\d.]+s `, "m"));
+    expect(live.output()).not.toContain("Ctrl-C");
     for (const [name, pid] of stepPids(dir)) expect(isRunning(pid), `${name} still running`).toBe(false);
     expect(await states(dir, runId)).toEqual({
       first: "succeeded",

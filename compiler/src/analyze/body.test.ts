@@ -412,6 +412,10 @@ describe("constructs outside the body's subset are CANAL1002, naming the constru
       "const r = this.train(d, lr); this.publish(r.weights);",
       "step `train` has no output `weights`; its outputs are `model`, `metrics`",
     ],
+    [
+      "const r = this.train(d, lr); this.publish(r.modle);",
+      "step `train` has no output `modle`; its outputs are `model`, `metrics`; did you mean `model`?",
+    ],
     ["this.publish(m.path);", "`m.path` (a member that exists only at run time)"],
   ];
   test.each(refused)("%s", (body, message) => {

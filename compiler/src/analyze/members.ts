@@ -1,4 +1,4 @@
-import type { Output, PipelineOutput } from "@canal/ir";
+import { didYouMean, type Output, type PipelineOutput } from "@canal/ir";
 import type { Node } from "ts-morph";
 import { memberType } from "./compat.js";
 import { bindingOf, type Value } from "./values.js";
@@ -44,7 +44,10 @@ export function memberOf(base: Value, name: string, node: Node, refuse: Refuse):
       const names = base.outputs.map((o) => `\`${o.name}\``).join(", ") || "none";
       return refuse(
         node,
-        `\`${node.getText()}\` (step \`${base.step}\` has no output \`${name}\`; its outputs are ${names})`,
+        `\`${node.getText()}\` (step \`${base.step}\` has no output \`${name}\`; its outputs are ${names}${didYouMean(
+          name,
+          base.outputs.map((o) => o.name),
+        )})`,
       );
     }
     case "output": {

@@ -1,4 +1,5 @@
 import {
+  didYouMean,
   type Environment,
   type Type as IrType,
   nameProblem,
@@ -313,7 +314,7 @@ export class StepCatalog {
       this.reporter.error(
         "CANAL1005",
         run.node,
-        `${subject} option \`run\` has the placeholder {${name}}, which names no input or output of the step; the valid names are ${valid.map((v) => `{${v}}`).join(", ") || "none"}`,
+        `${subject} option \`run\` has the placeholder {${name}}, which names no input or output of the step; the valid names are ${valid.map((v) => `{${v}}`).join(", ") || "none"}${didYouMean(name, valid, (v) => `{${v}}`)}`,
         `use one of ${valid.map((v) => `{${v}}`).join(", ") || "the step's inputs and outputs"}, or add a parameter \`${name}\` to the step`,
         place.start,
         place.length,

@@ -1,4 +1,5 @@
 import { type Io, Reported, UsageError } from "./io.js";
+import { suggestion } from "./suggest.js";
 
 /** What a command module gives: the command and its help text. */
 interface Command {
@@ -30,6 +31,8 @@ const commands: Record<string, () => Promise<Command>> = {
   gc: () => import("./commands/gc.js").then((m) => ({ run: m.gcCommand, help: m.gcHelp })),
   export: () => import("./commands/export.js").then((m) => ({ run: m.exportCommand, help: m.exportHelp })),
   exec: () => import("./commands/exec.js").then((m) => ({ run: m.execCommand, help: m.execHelp })),
+  targets: () =>
+    import("./commands/targets.js").then((m) => ({ run: m.targetsCommand, help: m.targetsHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -50,20 +53,32 @@ Commands:
   gc [--dry-run]       delete what no kept run or cache entry needs (--keep-last, --older-than)
   export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
+  targets [NAME]       list the compute targets; --check connects and reports what each offers
 
 Run \`canal <command> --help\` for a command's options.
 `;
 
+/** The options a command's help names (`--target`, `-p`): what a mistyped option is compared with. */
+function optionsIn(help: string): string[] {
+  return [...new Set(help.match(/(?<![\w-])--?[a-zA-Z][\w-]*/g) ?? [])];
+}
+
 /**
  * Node's own wording for a mistyped option ends with a hint ("place it at the end of the command
  * after '--'") that suggests passing the option as an argument, which no command accepts: the
- * mistake is named instead, and the command's help printed below lists what it takes.
+ * mistake is named instead, with the option meant when one is close, and the command's help
+ * printed below lists what it takes.
  */
-function usageMessage(error: Error): string {
+async function usageMessage(error: Error, help: string): Promise<string> {
   const code = (error as { code?: string }).code;
   const quoted = /'([^']*)'/.exec(error.message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined)
-    return `unknown option \`${quoted}\`; the options it takes are below`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && quoted !== undefined) {
+    const option = quoted.split("=")[0] as string;
+    const hint = await suggestion(option, optionsIn(help), (name) => name);
+    return `unknown option ${option}${hint || "; the options it takes are below"}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && quoted !== undefined)
+    return `option ${quoted.split(" ")[0]} needs a value (${quoted})`;
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && quoted !== undefined)
     return `unexpected argument \`${quoted}\``;
   return error.message;
@@ -78,7 +93,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    io.stderr(`canal: unknown command \`${name}\`\n\n${mainHelp}`);
+    io.stderr(
+      `canal: unknown command \`${name}\`${await suggestion(name, Object.keys(commands))}\n\n${mainHelp}`,
+    );
     return 2;
   }
   const command = await load();
@@ -91,7 +108,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof Reported) return error.status;
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      io.stderr(`canal ${name}: ${usageMessage(error as Error)}\n\n${command.help}`);
+      io.stderr(`canal ${name}: ${await usageMessage(error as Error, command.help)}\n\n${command.help}`);
       return 2;
     }
     const code = (error as { code?: unknown }).code;

@@ -13,6 +13,7 @@ export class Progress {
   private failed = 0;
   private running = new Set<string>();
   private statusShown = false;
+  private stopping = false;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -35,7 +36,7 @@ export class Progress {
     if (!this.tty) return;
     const running = [...this.running].slice(0, 3).join(", ") + (this.running.size > 3 ? ", …" : "");
     this.write(
-      `\r\x1b[2K[${this.done}/${this.total} done, ${this.cached} cached, ${this.running.size} running${this.failed ? `, ${this.failed} failed` : ""}] ${this.elapsed()}${running ? `  ${running}` : ""}`,
+      `\r\x1b[2K[${this.done}/${this.total} done, ${this.cached} cached, ${this.running.size} running${this.failed ? `, ${this.failed} failed` : ""}${this.stopping ? ", canceling" : ""}] ${this.elapsed()}${running ? `  ${running}` : ""}`,
     );
     this.statusShown = true;
   }
@@ -89,6 +90,12 @@ export class Progress {
         this.line(`${event.key}: skipped (${event.reason})`);
         return;
     }
+  }
+
+  /** The run is being canceled: the status line says so until its steps have ended. */
+  canceling(): void {
+    this.stopping = true;
+    this.status();
   }
 
   finish(): void {

@@ -34,13 +34,15 @@ runtimeRegistry.register("docker", async (target, { maxParallel }) => {
 runtimeRegistry.register("slurm", async (target, { maxParallel }) => {
   if (target.config.kind !== "slurm") throw new Error(`target ${target.name} is not a slurm target`);
   const { SlurmRuntime } = await import("@canal/runtime-slurm");
-  const { sharedDir, partition, account, gres } = target.config;
+  const { sharedDir, partition, account, gres, slurmConf } = target.config;
   const bound = target.maxParallel ?? maxParallel;
   return new SlurmRuntime({
     sharedDir,
     partition,
     account,
     gres,
+    gpus: target.gpus,
+    ...(slurmConf !== undefined ? { env: { ...process.env, SLURM_CONF: slurmConf } } : {}),
     ...(bound !== undefined ? { maxParallel: bound } : {}),
   });
 });

@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { type Binding, canonicalJson, type Pipeline, readArtifact, type Type } from "@canal/ir";
+import { type Binding, canonicalJson, didYouMean, type Pipeline, readArtifact, type Type } from "@canal/ir";
 import {
   type AttemptHooks,
   type AttemptResult,
@@ -75,7 +75,10 @@ function findInstance(pipeline: Pipeline, instances: StepInstance[], options: Ex
     throw new ExecError(
       pipeline.steps.some((s) => s.id === options.step)
         ? `step \`${options.step}\` does not run for these parameters (its conditions do not hold)`
-        : `pipeline ${pipeline.name} has no step \`${options.step}\`; its steps are ${known}`,
+        : `pipeline ${pipeline.name} has no step \`${options.step}\`; its steps are ${known}${didYouMean(
+            options.step,
+            pipeline.steps.map((s) => s.id),
+          )}`,
     );
   }
   if (!mine[0]?.step.fanOut) return mine[0] as StepInstance;

@@ -61,7 +61,7 @@ describe("targets and profiles in canal.config.json", () => {
         expect.stringMatching(/^`targets\.gpu\.memory`: expected a memory size: .*"512Mi".*, got "lots"/),
         "`targets.gpu.sharedDir`: is required; add it",
         expect.stringMatching(
-          /^`targets\.gpu\.partiton`: unknown key; remove it \(the keys of `targets\.gpu` are kind, .*partition.*sharedDir\)/,
+          /^`targets\.gpu\.partiton`: unknown key; remove it \(the keys of `targets\.gpu` are kind, .*partition.*sharedDir, slurmConf\)/,
         ),
         '`targets.cloud.kind`: must be one of "local", "docker", "slurm", got "k8s"; set the target\'s kind',
         expect.stringMatching(/^`targets\.box\.cpus`: expected a number, got "4"/),

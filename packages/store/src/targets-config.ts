@@ -74,6 +74,8 @@ const SlurmTarget = z.strictObject({
   gres: z.string().min(1).optional(),
   /** A directory every node sees: the artifact, inputs and outputs travel through it. */
   sharedDir: z.string().min(1),
+  /** The cluster's slurm.conf, for Slurm's commands run from here; default SLURM_CONF, else Slurm's own. */
+  slurmConf: z.string().min(1).optional(),
 });
 
 export const TargetSchema = z.discriminatedUnion("kind", [LocalTarget, DockerTarget, SlurmTarget]);
@@ -102,7 +104,7 @@ const CAPABILITY_KEYS = Object.keys(capabilities);
 const KIND_KEYS: Record<TargetKind, string[]> = {
   local: ["kind", ...CAPABILITY_KEYS],
   docker: ["kind", ...CAPABILITY_KEYS, "socket", "image", "network", "binds", "env", "user"],
-  slurm: ["kind", ...CAPABILITY_KEYS, "partition", "account", "gres", "sharedDir"],
+  slurm: ["kind", ...CAPABILITY_KEYS, "partition", "account", "gres", "sharedDir", "slurmConf"],
 };
 
 /**

@@ -39,6 +39,20 @@ export interface Runtime {
    * words ("Slurm job 12"), for `canal cancel` to report.
    */
   endRun?(runId: string): Promise<string[]>;
+  /**
+   * Optional. Connects to what runs the steps (an engine, a scheduler) and reports what it offers,
+   * or exactly why steps cannot run there and what to set: `canal targets --check`. `target` is
+   * the target's name in canal.config.json, for the settings a problem names.
+   */
+  check?(target: string): Promise<TargetCheck>;
+}
+
+/** What {@link Runtime.check} found on a target. */
+export interface TargetCheck {
+  /** What it offers, in the order shown: `{ label: "engine", value: "Docker 20.10.24 (API 1.41)" }`. */
+  offers: Array<{ label: string; value: string | string[] }>;
+  /** Why steps cannot run there, each naming the setting or the fix; empty when they can. */
+  problems: string[];
 }
 
 /** A step instance the orchestrator expects to run next (see {@link Runtime.anticipate}). */

@@ -17,6 +17,7 @@ export type {
   AttemptResult,
   Runtime,
   StepTask,
+  TargetCheck,
   TaskInput,
   TaskOutput,
   UpcomingStep,

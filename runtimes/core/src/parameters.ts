@@ -1,4 +1,4 @@
-import { fileNameProblem, type Parameter, type Pipeline, type Type } from "@canal/ir";
+import { didYouMean, fileNameProblem, type Parameter, type Pipeline, type Type } from "@canal/ir";
 import { z } from "zod";
 
 export class ParameterError extends Error {
@@ -107,7 +107,7 @@ export function resolveParameters(
   for (const name of Object.keys(given)) {
     if (!known.has(name)) {
       problems.push(
-        `pipeline ${pipeline.name} has no parameter \`${name}\`; its parameters are ${[...known.keys()].join(", ") || "none"}`,
+        `pipeline ${pipeline.name} has no parameter \`${name}\`; its parameters are ${[...known.keys()].join(", ") || "none"}${didYouMean(name, known.keys())}`,
       );
     }
   }

@@ -13,15 +13,17 @@ import {
   shellCommand,
   shownCommand,
   stepEnvironment,
+  type TargetCheck,
   workerEntrypoint,
 } from "@canal/runtime-core";
 import Docker from "dockerode";
 import { type ContainerEnd, engineGone, runContainer } from "./container.js";
+import { cannotConnect, checkEngine, connectFailure, defaultSocket } from "./engine-check.js";
 import { DockerImageError, stepImage } from "./images.js";
 import { mapTask, PathMap } from "./path-map.js";
 
 export interface DockerRuntimeOptions {
-  /** The Docker Engine API socket; default /var/run/docker.sock. */
+  /** The Docker Engine API socket; default DOCKER_HOST's (`unix://PATH`), else /var/run/docker.sock. */
   socket?: string;
   /** The image of steps whose environment names none, and the base of Python/Node environment images. */
   image?: string;
@@ -100,9 +102,11 @@ export class DockerRuntime implements Runtime {
   private readonly env: Record<string, string>;
   readonly variables: Record<string, string>;
   private readonly root = installRoot();
+  /** The engine answered once: a connection failure after that is an engine that went away. */
+  private reached = false;
 
   constructor(options: DockerRuntimeOptions = {}) {
-    this.socket = options.socket ?? "/var/run/docker.sock";
+    this.socket = options.socket ?? defaultSocket();
     this.docker = new Docker({ socketPath: this.socket });
     this.image = options.image ?? DEFAULT_IMAGE;
     this.network = options.network ?? "none";
@@ -119,6 +123,15 @@ export class DockerRuntime implements Runtime {
     } catch (error) {
       if (error instanceof DockerImageError)
         return { status: "failed", error: `step ${task.stepKey}: ${error.message}`, retryable: false };
+      // An engine this runtime never reached is not one that went away: it was never there.
+      const refused = this.reached ? undefined : connectFailure(error, this.socket);
+      if (refused) {
+        return {
+          status: "failed",
+          error: `step ${task.stepKey}: ${cannotConnect(this.socket, refused)}`,
+          retryable: false,
+        };
+      }
       if (engineGone(error)) {
         return {
           status: "failed",
@@ -143,6 +156,7 @@ export class DockerRuntime implements Runtime {
       },
       task.stepKey,
     );
+    this.reached = true;
     hooks.started();
     const workDir = resolve(task.workDir);
     const paths = new PathMap([
@@ -288,6 +302,15 @@ export class DockerRuntime implements Runtime {
     for (const info of containers) await this.docker.getContainer(info.Id).remove({ force: true });
     return containers.map(
       (info) => `container ${info.Id.slice(0, 12)} (step ${info.Labels["canal.step"] ?? "?"})`,
+    );
+  }
+
+  /** Connects to the engine and reports what it has, or why steps cannot run on it (`canal targets --check`). */
+  check(target: string): Promise<TargetCheck> {
+    return checkEngine(
+      this.docker,
+      { socket: this.socket, image: this.image, network: this.network, binds: this.binds },
+      target,
     );
   }
 

@@ -1,6 +1,8 @@
-import { cpus } from "node:os";
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import type { AttemptHooks, AttemptResult, Runtime, StepTask } from "@canal/runtime-core";
+import type { AttemptHooks, AttemptResult, Runtime, StepTask, TargetCheck } from "@canal/runtime-core";
+import { systemPython } from "@canal/runtime-core";
 import { type Launcher, ResidentShells } from "./launcher.js";
 import { endRunProcesses } from "./leftovers.js";
 import { runScript } from "./script-runner.js";
@@ -36,6 +38,24 @@ export class LocalRuntime implements Runtime {
 
   async endRun(runId: string): Promise<string[]> {
     return (await endRunProcesses(runId)).map((pid) => `process ${pid}`);
+  }
+
+  /** This machine: its cores and memory, the Node that runs TypeScript steps, the Python that env.python uses. */
+  async check(): Promise<TargetCheck> {
+    let python: string;
+    try {
+      python = execFileSync(systemPython(), ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+    } catch {
+      python = "not found (script steps that run python, and env.python, need python3 on PATH)";
+    }
+    return {
+      offers: [
+        { label: "machine", value: `${cpus().length} CPUs, ${(totalmem() / 1024 ** 3).toFixed(1)}Gi` },
+        { label: "node", value: process.version },
+        { label: "python", value: python },
+      ],
+      problems: [],
+    };
   }
 
   async close(): Promise<void> {

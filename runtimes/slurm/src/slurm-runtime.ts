@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AttemptHooks, AttemptResult, Runtime, StepTask, UpcomingStep } from "@canal/runtime-core";
+import type {
+  AttemptHooks,
+  AttemptResult,
+  Runtime,
+  StepTask,
+  TargetCheck,
+  UpcomingStep,
+} from "@canal/runtime-core";
 import {
   type JobFiles,
   LINGER_MAX_MS,
@@ -11,6 +18,7 @@ import {
   sbatchArgs,
   slotScript,
 } from "./batch-script.js";
+import { checkCluster } from "./cluster-check.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
 import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
@@ -34,6 +42,8 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   nodePath?: string;
   /** Keep each job's files in the shared directory after it ended (for debugging). */
   keepJobFiles?: boolean;
+  /** GPUs one step may ask for, as the target declares: what {@link SlurmRuntime.check} looks for in the GRES. */
+  gpus?: number;
 }
 
 type Submitted = { jobId: string } | { result: AttemptResult };
@@ -391,6 +401,22 @@ export class SlurmRuntime implements Runtime {
       if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
     }
     return jobs.map((id) => `Slurm job ${id}`);
+  }
+
+  /** Asks the cluster what it offers, or why jobs cannot run there (`canal targets --check`). */
+  check(target: string): Promise<TargetCheck> {
+    const { partition, account, gres, gpus } = this.options;
+    return checkCluster(
+      {
+        sharedDir: this.sharedDir,
+        env: this.env,
+        partition,
+        account,
+        gres,
+        ...(gpus !== undefined ? { gpus } : {}),
+      },
+      target,
+    );
   }
 
   /** Cancels jobs still queued or running (a driver that is closing leaves none behind). */

@@ -8,6 +8,7 @@ import type {
   StoredValue,
 } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
+import { suggestion } from "../suggest.js";
 import { withWorkspace } from "../workspace.js";
 
 export const cacheHelp = `Usage: canal cache ls [--step STEP] [--run RUN] [--json]
@@ -88,7 +89,7 @@ export async function cacheCommand(args: string[], io: Io): Promise<number> {
       default:
         throw new UsageError(
           action
-            ? `unknown action \`${action}\`; use ls, explain or invalidate`
+            ? `unknown action \`${action}\`; use ls, explain or invalidate${await suggestion(action, ["ls", "explain", "invalidate"])}`
             : "canal cache needs an action: ls, explain or invalidate",
         );
     }
@@ -177,8 +178,10 @@ async function explain(metadata: MetadataStore, args: string[], json: boolean, i
     (s) => s.stepId === stepId && (index < 0 || s.instance === index),
   );
   if (stepRuns.length === 0) {
-    const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");
-    io.stderr(`canal cache: run ${runId} has no step \`${stepName}\`; its steps are ${names}\n`);
+    const ids = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))];
+    io.stderr(
+      `canal cache: run ${runId} has no step \`${stepName}\`; its steps are ${ids.join(", ")}${await suggestion(stepId, ids)}\n`,
+    );
     return 1;
   }
   const explained = [];

@@ -26,6 +26,8 @@ Each step's container runs \`canal exec\` on the artifact, which is copied to th
                            key per variable (default canal-env); values never enter the manifests
   --run NAME               kubernetes: the run's name in Job names and its data directory
   -p, --param name=value   a parameter instead of its default (as canal run takes it)
+  --json                   the manifests as JSON instead of YAML: {"apiVersion":"v1","kind":"List",
+                           "items":[…]} (kubectl applies it as it is); the notes go to stderr
 `;
 
 export async function exportCommand(args: string[], io: Io): Promise<number> {
@@ -42,12 +44,15 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       "env-secret": { type: "string" },
       run: { type: "string" },
       param: { type: "string", short: "p", multiple: true },
+      json: { type: "boolean" },
     },
   });
   const [path] = positionals;
   if (!path)
     throw new UsageError("canal export needs an artifact, e.g. `canal export canal-out/iris --to argo`");
-  const { EXPORT_FORMATS, exportPipeline } = await import("@canal/runtime-kubernetes");
+  const { argoWorkflow, EXPORT_FORMATS, exportPipeline, kubernetesJobs } = await import(
+    "@canal/runtime-kubernetes"
+  );
   if (!values.to || !EXPORT_FORMATS.includes(values.to as ExportFormat)) {
     throw new UsageError(
       values.to
@@ -58,7 +63,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const artifact = readArtifact(resolve(io.cwd, path));
   const problems = artifact.verify();
   if (problems.length > 0) throw problems[0];
-  const yaml = exportPipeline(artifact.pipeline, values.to as ExportFormat, {
+  const options = {
     ...(values.image ? { image: values.image } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values["volume-claim"] ? { volumeClaim: values["volume-claim"] } : {}),
@@ -66,7 +71,18 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     ...(values["env-secret"] ? { envSecret: values["env-secret"] } : {}),
     ...(values.run ? { run: values.run } : {}),
     ...(values.param?.length ? { parameters: parseParameterArgs(values.param, artifact.pipeline) } : {}),
-  });
+  };
+  const format = values.to as ExportFormat;
+  let yaml: string;
+  if (values.json) {
+    const { items, notes } =
+      format === "argo"
+        ? (({ workflow, notes }) => ({ items: [workflow], notes }))(argoWorkflow(artifact.pipeline, options))
+        : (({ jobs, notes }) => ({ items: jobs, notes }))(kubernetesJobs(artifact.pipeline, options));
+    yaml = `${JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2)}\n`;
+    // Notes are not part of any manifest: on stderr, so that what kubectl reads stays a List.
+    for (const note of notes) io.stderr(`# ${note}\n`.replace(/ \n$/, "\n"));
+  } else yaml = exportPipeline(artifact.pipeline, format, options);
   if (values.out) {
     writeFileSync(resolve(io.cwd, values.out), yaml);
     io.stdout(`wrote ${values.out} (${values.to} manifests of pipeline ${artifact.pipeline.name})\n`);

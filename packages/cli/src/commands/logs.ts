@@ -1,16 +1,18 @@
 import { parseArgs } from "node:util";
 import type { StepRun } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
+import { stepIdOf, suggestion } from "../suggest.js";
 import { withWorkspace } from "../workspace.js";
 import { driverGone, isDriver, loadDriverCheck } from "./runs.js";
 
-export const logsHelp = `Usage: canal logs RUN [STEP] [-f]
+export const logsHelp = `Usage: canal logs RUN [STEP] [-f] [--json]
 
 Prints the stdout and stderr of a run's steps (every attempt), or of one step ("train" for all its
 fan-out iterations, "train[2]" for one). For a run started with \`canal run --detach\`, the output of
 its driver process comes first, its lines marked "(run)".
 
   -f, --follow   keep printing as the steps write, until the run ends
+  --json         one JSON object per line: {"step","attempt","stream","text"} (with -f, as they come)
 `;
 
 const DRIVER_LAST_WORDS_MS = 5000;
@@ -24,7 +26,7 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { follow: { type: "boolean", short: "f" } },
+    options: { follow: { type: "boolean", short: "f" }, json: { type: "boolean" } },
   });
   const [runId, stepName] = positionals;
   if (!runId) throw new UsageError("canal logs needs a run id; `canal runs` lists them");
@@ -55,6 +57,12 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
           const id = `${step.id}:${attempt.number}`;
           const page = await metadata.readLog(step.id, attempt.number, offsets.get(id) ?? 0);
           for (const chunk of page.chunks) {
+            if (values.json) {
+              // Both streams on stdout, told apart by "stream": one reader gets them in order.
+              const record = { step: keyOf(step), attempt: attempt.number, stream: chunk.stream };
+              io.stdout(`${JSON.stringify({ ...record, text: chunk.text })}\n`);
+              continue;
+            }
             const prefix = `${keyOf(step)}${attempt.number > 1 ? `#${attempt.number}` : ""}`;
             const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
             for (const line of chunk.text.split(/(?<=\n)/))
@@ -73,8 +81,10 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
       else await sleep(250);
     }
     if (stepName && !everMatched) {
-      const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");
-      io.stderr(`run ${runId} has no step \`${stepName}\`; its steps are ${names || "none yet"}\n`);
+      const ids = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))];
+      io.stderr(
+        `run ${runId} has no step \`${stepName}\`; its steps are ${ids.join(", ") || "none yet"}${await suggestion(stepIdOf(stepName), ids)}\n`,
+      );
       return 1;
     }
     return 0;

@@ -3,6 +3,7 @@ import { pipelineEdges, readArtifact } from "@canal/ir";
 import { endLeftovers, placementText, runPipeline } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
 import {
+  type CacheKeyChange,
   describeCacheKeyChange,
   explainCacheMiss,
   initWorkspace,
@@ -13,7 +14,9 @@ import {
 } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
+import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
+import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
 import { withWorkspace } from "../workspace.js";
 import { isDriver, loadDriverCheck } from "./runs.js";
 
@@ -30,11 +33,15 @@ export async function initCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export const cancelHelp = `Usage: canal cancel RUN
+export const cancelHelp = `Usage: canal cancel RUN [--json]
 
 Cancels a running run: its steps' processes are ended and the run is recorded as canceled.
 When the \`canal run\` that drove it is gone (killed, its machine rebooted), what the run left
 running on its targets is ended: step processes on this machine, its containers, its Slurm jobs.
+The \`canal run\` that drives it says on its own terminal that it was canceled from elsewhere.
+
+  --json   print {"run", "status", "driverGone"} (with "ended": what of a run whose driver was
+           gone was ended on its targets)
 `;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,7 +50,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The process that drove run `id` is gone (killed, rebooted): ends what it left running on its
  * targets (processes, containers, Slurm jobs), and records the end it could not.
  */
-async function endOrphaned(workspace: Workspace, id: string, runtime: string, io: Io): Promise<number> {
+async function endOrphaned(
+  workspace: Workspace,
+  id: string,
+  runtime: string,
+  io: Io,
+  json: boolean,
+): Promise<number> {
   const { ended, problems } = await endLeftovers(workspace, id, runtime);
   await workspace.metadata.updateRun(id, {
     status: "canceled",
@@ -51,14 +64,22 @@ async function endOrphaned(workspace: Workspace, id: string, runtime: string, io
     error: "canceled after its driver process ended",
   });
   const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
-  io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
+  if (json)
+    io.stdout(`${JSON.stringify({ run: id, status: "canceled", driverGone: true, ended, problems })}\n`);
+  else io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
   for (const problem of problems)
     io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
   return problems.length ? 1 : 0;
 }
 
 export async function cancelCommand(args: string[], io: Io): Promise<number> {
-  const [id] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
+  const [id] = positionals;
+  const json = values.json ?? false;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
   return withWorkspace(io, async (workspace) => {
     const { metadata } = workspace;
@@ -70,7 +91,7 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
     await loadDriverCheck();
     // The recorded pid is only signalled while it is still the driver's (see isDriver): a pid of
     // a driver that is gone may have been given to an unrelated process since.
-    if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io);
+    if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io, json);
     try {
       process.kill(run.pid as number, "SIGTERM");
     } catch {
@@ -79,10 +100,11 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
     for (let waited = 0; waited < 30_000; waited += 200) {
       const now = await metadata.getRun(id);
       if (now.status !== "running" && now.status !== "queued") {
-        io.stdout(`run ${id} ${now.status}\n`);
+        if (json) io.stdout(`${JSON.stringify({ run: id, status: now.status, driverGone: false })}\n`);
+        else io.stdout(`run ${id} ${now.status}\n`);
         return 0;
       }
-      if (!isDriver(now)) return endOrphaned(workspace, id, run.runtime, io);
+      if (!isDriver(now)) return endOrphaned(workspace, id, run.runtime, io, json);
       await sleep(200);
     }
     io.stderr(`run ${id} did not stop within 30 s; its driver is process ${run.pid}\n`);
@@ -90,45 +112,83 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
   });
 }
 
-export const whyHelp = `Usage: canal why RUN STEP
+export const whyHelp = `Usage: canal why RUN STEP [--json]
 
 Explains why STEP ran in RUN instead of reusing a cached result: which part of its cache key changed
-since the last time it ran — a code file, an input (which upstream output), a parameter, the
-environment. STEP is a step id, or "train[2]" for a fan-out iteration.
+since the last time it ran — a code file, an input (and the upstream step output whose content
+changed; for a fan-in, which elements), a parameter, the environment. STEP is a step id, or
+"train[2]" for a fan-out iteration.
+
+  --json   the explanation of each step instance as JSON
 `;
 
+/** Why one step instance ran or was reused, as `canal why --json` prints it. */
+interface WhyReport {
+  step: string;
+  status: string;
+  /**
+   * cached: reused; no-key: ended before it computed a cache key; regenerate: the run ran every
+   * step; same-key: an earlier run cached the same key (made to run, or the outputs were gone);
+   * first: no earlier entry for the step; reuse-off: the key matches the last entry's; changed.
+   */
+  reason: "cached" | "no-key" | "regenerate" | "same-key" | "first" | "reuse-off" | "changed";
+  /** The run it was reused from, that had the same key, or that made the last entry. */
+  run?: string;
+  error?: string;
+  /** The changes of its cache key, most specific first, each with its line of text. */
+  changes?: Array<CacheKeyChange & { text: string; upstream?: UpstreamChange }>;
+  /** The step's outputs replaced the cache entry (same-key). */
+  replacedEntry?: boolean;
+}
+
 export async function whyCommand(args: string[], io: Io): Promise<number> {
-  const [runId, stepName] = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
+  const [runId, stepName] = positionals;
   if (!runId || !stepName)
     throw new UsageError("canal why needs a run id and a step, e.g. `canal why run-… train`");
   const { stepId, index } = parseInstanceKey(stepName);
   const instance = index < 0 ? undefined : index;
   return withWorkspace(io, async ({ metadata }) => {
     const run = await metadata.getRun(runId);
-    const stepRuns = (await metadata.listStepRuns(runId)).filter(
+    const all = await metadata.listStepRuns(runId);
+    const stepRuns = all.filter(
       (s) => s.stepId === stepId && (instance === undefined || s.instance === instance),
     );
     if (stepRuns.length === 0) {
-      const names = [...new Set((await metadata.listStepRuns(runId)).map((s) => s.stepId))].join(", ");
-      io.stderr(`run ${runId} has no step \`${stepName}\`; its steps are ${names}\n`);
+      const ids = [...new Set(all.map((s) => s.stepId))];
+      io.stderr(
+        `run ${runId} has no step \`${stepName}\`; its steps are ${ids.join(", ")}${await suggestion(stepId, ids)}\n`,
+      );
       return 1;
     }
+    let producers: Producers | undefined;
+    let bindings: Map<string, string> | undefined;
+    const reports: WhyReport[] = [];
     for (const stepRun of stepRuns) {
       const key = stepRun.instance >= 0 ? `${stepRun.stepId}[${stepRun.instance}]` : stepRun.stepId;
+      const base = { step: key, status: stepRun.status };
       if (stepRun.status === "cached") {
-        io.stdout(
-          `${key}: reused from the cache${stepRun.reusedFrom ? ` (run ${stepRun.reusedFrom.runId})` : ""}\n`,
-        );
+        reports.push({
+          ...base,
+          reason: "cached",
+          ...(stepRun.reusedFrom ? { run: stepRun.reusedFrom.runId } : {}),
+        });
         continue;
       }
       if (!stepRun.cacheComponents) {
-        io.stdout(
-          `${key}: ${stepRun.status}${stepRun.error ? ` (${stepRun.error.split("\n")[0]})` : ""}; it never computed a cache key\n`,
-        );
+        reports.push({
+          ...base,
+          reason: "no-key",
+          ...(stepRun.error ? { error: stepRun.error.split("\n")[0] as string } : {}),
+        });
         continue;
       }
       if (run.regenerate) {
-        io.stdout(`${key}: ran because the run was started with --regenerate\n`);
+        reports.push({ ...base, reason: "regenerate" });
         continue;
       }
       // A step made to run under a key an earlier run had already cached replaced that entry, so
@@ -137,9 +197,7 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
       if (sameKey) {
         const own =
           (await metadata.getCacheEntry(stepRun.cacheKey ?? ""))?.producedBy.stepRunId === stepRun.id;
-        io.stdout(
-          `${key}: its cache key matches run ${sameKey}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${own ? "; what it produced replaced the cache entry" : ""}\n`,
-        );
+        reports.push({ ...base, reason: "same-key", run: sameKey, replacedEntry: own });
         continue;
       }
       const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
@@ -147,23 +205,82 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
         before: stepRun.startedAt ?? stepRun.createdAt,
       });
       if (!previous) {
-        io.stdout(
-          `${key}: ran because it never ran before in pipeline ${run.pipeline} (no earlier cache entry)\n`,
-        );
+        reports.push({ ...base, reason: "first" });
         continue;
       }
       const changes = explainCacheMiss(previous.components, stepRun.cacheComponents);
+      const since = previous.producedBy.runId;
       if (changes.length === 0) {
-        io.stdout(
-          `${key}: its cache key matches run ${previous.producedBy.runId}'s; it ran because reuse was off (reuse: false or --from) or the cached outputs were missing or damaged\n`,
-        );
+        reports.push({ ...base, reason: "reuse-off", run: since });
         continue;
       }
-      io.stdout(`${key}: ran because, since run ${previous.producedBy.runId}:\n`);
-      for (const change of changes) io.stdout(`  - ${describeCacheKeyChange(change)}\n`);
+      producers ??= await producersOf(metadata, run, all);
+      bindings ??= await upstreamSteps(metadata, run);
+      const explained = changes.map((change) => {
+        if (change.field !== "input") return { ...change, text: describeCacheKeyChange(change) };
+        const boundTo = bindings?.get(`${stepRun.stepId}\u0000${change.name}`);
+        const upstream = upstreamOf(change, producers as Producers, boundTo);
+        const text = describeInputChange(change, upstream) ?? describeCacheKeyChange(change);
+        return { ...change, text, ...(upstream ? { upstream } : {}) };
+      });
+      reports.push({ ...base, reason: "changed", run: since, changes: explained });
     }
+    if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+    else for (const report of reports) io.stdout(whyText(report, run));
     return 0;
   });
+}
+
+/** Where each artifact of the run came from: its steps' outputs and its artifact parameters. */
+async function producersOf(metadata: MetadataStore, run: Run, stepRuns: StepRun[]): Promise<Producers> {
+  const producers = new Producers();
+  for (const stepRun of stepRuns) {
+    const key = stepRun.instance >= 0 ? `${stepRun.stepId}[${stepRun.instance}]` : stepRun.stepId;
+    producers.addOutputs(key, await metadata.getOutputs(stepRun.id));
+  }
+  producers.addParameters(run.parameters);
+  return producers;
+}
+
+/** The upstream step each step input is bound to in the run's pipeline version, by "step\0input". */
+async function upstreamSteps(metadata: MetadataStore, run: Run): Promise<Map<string, string>> {
+  const bound = new Map<string, string>();
+  try {
+    const ir = JSON.parse((await metadata.getPipelineVersion(run.pipelineVersionId)).ir) as {
+      steps?: Array<{
+        id: string;
+        inputs?: Array<{ name: string; binding?: Record<string, { step?: string }> }>;
+      }>;
+    };
+    for (const step of ir.steps ?? [])
+      for (const input of step.inputs ?? []) {
+        const from = input.binding?.output?.step ?? input.binding?.collect?.step;
+        if (from) bound.set(`${step.id}\u0000${input.name}`, from);
+      }
+  } catch {
+    // A version recorded without a readable IR: the outputs are named by digest alone.
+  }
+  return bound;
+}
+
+function whyText(report: WhyReport, run: Run): string {
+  const key = report.step;
+  switch (report.reason) {
+    case "cached":
+      return `${key}: reused from the cache${report.run ? ` (run ${report.run})` : ""}\n`;
+    case "no-key":
+      return `${key}: ${report.status}${report.error ? ` (${report.error})` : ""}; it never computed a cache key\n`;
+    case "regenerate":
+      return `${key}: ran because the run was started with --regenerate\n`;
+    case "same-key":
+      return `${key}: its cache key matches run ${report.run}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${report.replacedEntry ? "; what it produced replaced the cache entry" : ""}\n`;
+    case "first":
+      return `${key}: ran because it never ran before in pipeline ${run.pipeline} (no earlier cache entry)\n`;
+    case "reuse-off":
+      return `${key}: its cache key matches run ${report.run}'s; it ran because reuse was off (reuse: false or --from) or the cached outputs were missing or damaged\n`;
+    case "changed":
+      return `${key}: ran because, since run ${report.run}:\n${(report.changes ?? []).map((c) => `  - ${c.text}\n`).join("")}`;
+  }
 }
 
 /** The newest earlier run of the pipeline (of the last 100) whose same step finished under the same cache key. */
@@ -227,7 +344,10 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     if (values.from) {
       if (!pipeline.steps.some((s) => s.id === values.from)) {
         throw new UsageError(
-          `pipeline ${pipeline.name} has no step \`${values.from}\`; its steps are ${pipeline.steps.map((s) => s.id).join(", ")}`,
+          `pipeline ${pipeline.name} has no step \`${values.from}\`; its steps are ${pipeline.steps.map((s) => s.id).join(", ")}${await suggestion(
+            values.from,
+            pipeline.steps.map((s) => s.id),
+          )}`,
         );
       }
       const edges = pipelineEdges(pipeline);

@@ -90,9 +90,21 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const controller = new AbortController();
-    const onSignal = () => {
+    let startedId = runId;
+    // Ctrl-C comes from this terminal; SIGTERM from elsewhere: `canal cancel` (which signals the
+    // recorded driver) or a kill. The message says which, so a run canceled from another terminal
+    // does not tell this one to press Ctrl-C.
+    let canceledFrom: string | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) process.exit(130);
-      io.stderr("\ncanal run: canceling (Ctrl-C again to quit at once)\n");
+      const run = startedId ? `run ${startedId}` : "the run";
+      if (signal === "SIGINT") {
+        io.stderr(`\ncanal run: canceling ${run} (Ctrl-C again to quit at once)\n`);
+      } else {
+        canceledFrom = `from elsewhere (\`canal cancel\`, or a SIGTERM sent to process ${process.pid})`;
+        io.stderr(`\ncanal run: ${run} was canceled ${canceledFrom}; ending its steps\n`);
+      }
+      progress.canceling();
       controller.abort();
     };
     process.on("SIGINT", onSignal);
@@ -110,6 +122,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
         ...(asCompiled ? { onStaleSources: (stale) => io.stderr(staleWarning(stale, io.cwd)) } : {}),
         signal: controller.signal,
         onStart: (started, pipeline) => {
+          startedId = started.id;
           if (!values.json)
             io.stdout(
               `run ${started.id}: pipeline ${pipeline.name} (${pipeline.hash.slice(0, 12)}) on ${runtime.name}, ${placementText(prepared)}\n`,
@@ -137,7 +150,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
           .join(", ");
         const seconds = (((run.endedAt ?? Date.now()) - (run.startedAt ?? run.createdAt)) / 1000).toFixed(1);
         io.stdout(
-          `run ${run.id} ${run.status} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
+          `run ${run.id} ${run.status}${run.status === "canceled" && canceledFrom ? ` ${canceledFrom}` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
         );
         io.stdout(outputsText(run.id, listed));
       }

@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { canal } from "../canal.js";
+import { makeProject } from "../helpers.js";
+
+const runIdOf = (stdout: string) => /^run (run-\S+): /m.exec(stdout)?.[1] ?? "";
+const digest = "sha256:[0-9a-f]{12}";
+
+describe("canal why names the upstream output whose content changed", () => {
+  let dir: string;
+  let first: string;
+  let second: string;
+
+  beforeAll(async () => {
+    dir = makeProject({ from: join(import.meta.dirname, "fixtures/why") });
+    expect((await canal(["compile", "pipeline.ts", "--out", "build"], dir)).stderr).toBe("");
+    const a = await canal(["run", "build/upstream"], dir);
+    expect(a.status, a.stdout + a.stderr).toBe(0);
+    first = runIdOf(a.stdout);
+    // `text` changes what `prepare` writes; the second item changes what `train[1]` writes.
+    const b = await canal(["run", "build/upstream", "-p", "text=z", "-p", "items=[1,5,3]"], dir);
+    expect(b.status, b.stdout + b.stderr).toBe(0);
+    second = runIdOf(b.stdout);
+  });
+
+  it("names the step output behind an artifact input, not another output with the same bytes", async () => {
+    const why = await canal(["why", second, "use"], dir);
+    expect(why.stderr).toBe("");
+    expect(why.stdout).toMatch(
+      new RegExp(
+        `^use: ran because, since run ${first}:\\n  - input \`prepped\` changed \\(from \`prepare\\.prepped\`, whose content changed\\): ${digest} -> ${digest}\\n$`,
+      ),
+    );
+  });
+
+  it("names which elements of a fan-in changed and the fan-out instances behind them", async () => {
+    const why = await canal(["why", second, "compare"], dir);
+    expect(why.stdout).toMatch(
+      new RegExp(
+        `^compare: ran because, since run ${first}:\\n  - input \`models\` \\(a fan-in\\) changed, 1 of its 3 elements: element 1 from \`train\\[1\\]\\.model\`: ${digest} -> ${digest}\\n$`,
+      ),
+    );
+    const fanOut = await canal(["why", second, "train"], dir);
+    expect(fanOut.stdout).toBe(
+      [
+        `train[0]: reused from the cache (run ${first})`,
+        `train[1]: ran because, since run ${first}:`,
+        "  - input `item` changed: 2 -> 5",
+        `train[2]: reused from the cache (run ${first})`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says the same for scripts with --json", async () => {
+    const why = await canal(["why", second, "compare", "--json"], dir);
+    expect(why.status).toBe(0);
+    const [report] = JSON.parse(why.stdout);
+    expect(report).toMatchObject({ step: "compare", status: "succeeded", reason: "changed", run: first });
+    expect(report.changes).toHaveLength(1);
+    expect(report.changes[0]).toMatchObject({
+      field: "input",
+      name: "models",
+      upstream: { countBefore: 3, countAfter: 3, elements: [{ index: 1, from: "`train[1].model`" }] },
+    });
+    expect(report.changes[0].upstream.elements[0].after).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const cached = JSON.parse((await canal(["why", second, "train[0]", "--json"], dir)).stdout);
+    expect(cached).toEqual([{ step: "train[0]", status: "cached", reason: "cached", run: first }]);
+  });
+
+  it("suggests the step meant", async () => {
+    const why = await canal(["why", second, "trian"], dir);
+    expect(why.status).toBe(1);
+    expect(why.stderr).toMatch(
+      new RegExp(
+        `^run ${second} has no step \`trian\`; its steps are [a-z0-9, ]+; did you mean \`train\`\\?\n$`,
+      ),
+    );
+  });
+});
