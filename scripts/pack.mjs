@@ -16,7 +16,9 @@ const workspaces = manifest(".").workspaces.flatMap((pattern) =>
         .map((entry) => `${pattern.slice(0, -2)}/${entry.name}`)
     : [pattern],
 );
-const published = workspaces.filter((dir) => existsSync(join(root, dir, "package.json")) && !manifest(dir).private);
+const published = workspaces.filter(
+  (dir) => existsSync(join(root, dir, "package.json")) && !manifest(dir).private,
+);
 
 mkdirSync(dest, { recursive: true });
 const packed = JSON.parse(
