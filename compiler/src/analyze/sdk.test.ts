@@ -55,7 +55,10 @@ describe("imports that do not resolve", () => {
     );
     const typeErrors = diagnostics.filter((d) => d.code === "CANAL1016");
     expect(typeErrors.map((d) => [d.location.line, d.hint])).toEqual([
-      [1, "install Node's type declarations: `npm install -D @types/node`"],
+      [
+        1,
+        'install Node\'s type declarations, `npm install -D @types/node`, and name them in tsconfig.json: `"types": ["node"]`',
+      ],
       [2, "install the package: `npm install @acme/csv-kit` (and its types, if it ships none)"],
     ]);
   });

@@ -4,7 +4,8 @@ import type { Reporter } from "./report.js";
 
 const typeCheckHint = "fix the type error; `npx tsc --noEmit` reports the same";
 
-const nodeTypesHint = "install Node's type declarations: `npm install -D @types/node`";
+const nodeTypesHint =
+  'install Node\'s type declarations, `npm install -D @types/node`, and name them in tsconfig.json: `"types": ["node"]`';
 /** "Cannot find name 'process' / 'node:fs'. Do you need to install type definitions for node?" */
 const needsNodeTypes = new Set([2580, 2591, 2592]);
 

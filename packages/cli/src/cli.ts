@@ -39,7 +39,7 @@ const commands: Record<string, { run: (args: string[], io: Io) => Promise<number
 export const mainHelp = `Usage: canal <command> [options]
 
 Commands:
-  init [NAME]          make this directory a workspace (canal.config.json)
+  init [DIR]           set up a project: package.json, tsconfig.json, a starter pipeline
   compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
   inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
   run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value)

@@ -5,7 +5,6 @@ import { parseInstanceKey } from "@canal/runtime-core";
 import {
   describeCacheKeyChange,
   explainCacheMiss,
-  initWorkspace,
   type MetadataStore,
   type Run,
   type StepRun,
@@ -17,18 +16,7 @@ import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { withWorkspace } from "../workspace.js";
 import { isDriver } from "./runs.js";
 
-export const initHelp = `Usage: canal init [NAME]
-
-Makes the current directory a Canal workspace: writes canal.config.json (the workspace name, where
-the metadata database and the artifact store live: .canal/ by default).
-`;
-
-export async function initCommand(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const found = initWorkspace(io.cwd, positionals[0]);
-  io.stdout(`initialised workspace ${found.config.workspace} in ${found.configPath}\n`);
-  return 0;
-}
+export { initCommand, initHelp } from "./init.js";
 
 export const cancelHelp = `Usage: canal cancel RUN
 
