@@ -19,7 +19,15 @@ function tempDir(): string {
 async function init(args: string[], cwd: string) {
   let stdout = "";
   let stderr = "";
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd };
+  const io: Io = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd,
+  };
   const status = await runCli(["init", ...args], io);
   return { status, stdout, stderr };
 }
