@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -202,6 +203,10 @@ describe("installed from the packed tarballs, outside the repository", () => {
 
 describe("in this repository", () => {
   test("npx canal finds the CLI through the bin link npm made at install", () => {
+    // The link goes to the committed shim, which exists before anything is built.
+    expect(realpathSync(join(repoRoot, "node_modules/.bin/canal"))).toBe(
+      realpathSync(join(repoRoot, "packages/cli/bin/canal.js")),
+    );
     const { stdout } = sh("npx", ["canal", "--help"], repoRoot);
     expect(stdout).toContain("Usage: canal <command>");
   });

@@ -83,8 +83,8 @@ function wantedManifest(dir: string, entry: string): Manifest {
  * counts as there); returns what it added, in words.
  */
 function addMissing(manifest: Manifest, wanted: Manifest): string[] {
-  // "type" is left as it is: it decides how the package's own .js files load, and the compiler
-  // reads pipeline.ts as an ES module importer of the SDK either way.
+  // "type" is left as it is: it decides how the package's own .js files load, and a pipeline
+  // compiles the same in a CommonJS package (the compiler bundles it as an ES module).
   const added: string[] = [];
   const has = (name: string) => manifest.dependencies?.[name] ?? manifest.devDependencies?.[name];
   for (const list of ["dependencies", "devDependencies"] as const) {
