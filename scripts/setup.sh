@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 node scripts/ensure-deps.mjs
 npx tsc -b
-canal() { node packages/cli/dist/main.js "$@"; }
+# The bin link npm made at install (packages/cli/bin/canal.js), as a user runs it.
+canal() { npx --no-install canal "$@"; }
 canal compile examples/iris/pipeline.ts --out canal-out
 canal inspect canal-out/iris
 canal run canal-out/iris

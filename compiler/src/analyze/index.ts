@@ -15,7 +15,8 @@ import type { Diagnostic, PipelineModel } from "../model.js";
 import type { ReadLog } from "../read-log.js";
 import { Exports, findPipelines } from "./find.js";
 import { readPipeline } from "./pipeline.js";
-import { Reporter } from "./report.js";
+import { Reporter, relativePath } from "./report.js";
+import { unresolvedSdkImport } from "./sdk.js";
 import { StepCatalog } from "./steps.js";
 import { reportTypeScriptErrors } from "./typescript.js";
 
@@ -59,6 +60,18 @@ export function analyze(
     const path = resolve(projectRoot, entry);
     const sourceFile = project.getSourceFile(path) ?? project.addSourceFileAtPath(path);
     files.push(sourceFile);
+    // Without the SDK no decorator resolves to it, so the file would seem to hold no pipeline:
+    // the missing package is the one thing to say (its TS2307 is covered by this diagnostic).
+    const missingSdk = unresolvedSdkImport(sourceFile);
+    if (missingSdk) {
+      reporter.error(
+        "CANAL1020",
+        missingSdk,
+        `${sourceFile.getBaseName()} imports "@canal/sdk", which is not installed in this project (nothing resolves it from ${relativePath(projectRoot, sourceFile.getDirectoryPath()) || "."})`,
+        "install it: `npm install @canal/sdk` (and `npm install -D @canal/cli` for the canal command); `npx canal init` sets up a project",
+      );
+      continue;
+    }
     const pipelines = findPipelines(sourceFile);
     if (pipelines.length === 0) {
       reporter.fileError(

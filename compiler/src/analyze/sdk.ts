@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type Symbol as MorphSymbol, Node } from "ts-morph";
+import { type Symbol as MorphSymbol, Node, type SourceFile, type StringLiteral } from "ts-morph";
 
 const SDK_PACKAGE = "@canal/sdk";
 const packageNameByDir = new Map<string, string | undefined>();
@@ -88,4 +88,16 @@ export function decoratorPath(decorator: Node): { path: string; options?: Node }
   }
   const path = sdkPath(expression);
   return path === undefined ? undefined : { path };
+}
+
+/**
+ * The module specifier of the file's first import of the SDK that does not resolve (the package is
+ * not installed where the file can see it), or undefined.
+ */
+export function unresolvedSdkImport(sourceFile: SourceFile): StringLiteral | undefined {
+  for (const declaration of [...sourceFile.getImportDeclarations(), ...sourceFile.getExportDeclarations()]) {
+    if (declaration.getModuleSpecifierValue() !== SDK_PACKAGE) continue;
+    if (declaration.getModuleSpecifierSourceFile() === undefined) return declaration.getModuleSpecifier();
+  }
+  return undefined;
 }

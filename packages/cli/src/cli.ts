@@ -17,7 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
     import("./commands/compile.js").then((m) => ({ run: m.compileCommand, help: m.compileHelp })),
   inspect: () =>
     import("./commands/inspect.js").then((m) => ({ run: m.inspectCommand, help: m.inspectHelp })),
-  init: () => import("./commands/manage.js").then((m) => ({ run: m.initCommand, help: m.initHelp })),
+  init: () => import("./commands/init.js").then((m) => ({ run: m.initCommand, help: m.initHelp })),
   run: () => import("./commands/run.js").then((m) => ({ run: m.runCommand, help: m.runHelp })),
   runs: () => import("./commands/runs.js").then((m) => ({ run: m.runsCommand, help: m.runsHelp })),
   logs: () => import("./commands/logs.js").then((m) => ({ run: m.logsCommand, help: m.logsHelp })),
@@ -38,7 +38,7 @@ const commands: Record<string, () => Promise<Command>> = {
 export const mainHelp = `Usage: canal <command> [options]
 
 Commands:
-  init [NAME]          make this directory a workspace (canal.config.json)
+  init [DIR]           set up a project: package.json, tsconfig.json, a starter pipeline
   compile <entry.ts>   compile pipelines into self-contained, content-hashed artifacts
   inspect <artifact>   show a compiled artifact's steps, edges, types and hashes
   run <entry|artifact> run a pipeline here, reusing every unchanged step (-p name=value, --detach)

@@ -6,7 +6,6 @@ import {
   type CacheKeyChange,
   describeCacheKeyChange,
   explainCacheMiss,
-  initWorkspace,
   type MetadataStore,
   type Run,
   type StepRun,
@@ -20,18 +19,7 @@ import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from 
 import { withWorkspace } from "../workspace.js";
 import { isDriver, loadDriverCheck } from "./runs.js";
 
-export const initHelp = `Usage: canal init [NAME]
-
-Makes the current directory a Canal workspace: writes canal.config.json (the workspace name, where
-the metadata database and the artifact store live: .canal/ by default).
-`;
-
-export async function initCommand(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const found = initWorkspace(io.cwd, positionals[0]);
-  io.stdout(`initialised workspace ${found.config.workspace} in ${found.configPath}\n`);
-  return 0;
-}
+export { initCommand, initHelp } from "./init.js";
 
 export const cancelHelp = `Usage: canal cancel RUN [--json]
 
