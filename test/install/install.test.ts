@@ -162,6 +162,8 @@ describe("installed from the packed tarballs, outside the repository", () => {
         "import sys",
         "path = sys.argv[1]",
         'print(f"input path: {path}")',
+        'if not path.endswith(".csv"):',
+        '    sys.exit(f"expected a .csv file, got {path}")',
         "with open(path) as f:",
         "    header = f.readline().strip()",
         'print(f"header: {header}")',
@@ -194,10 +196,14 @@ describe("installed from the packed tarballs, outside the repository", () => {
     expect(run.status).toBe("succeeded");
     const logs = sh("npx", ["canal", "logs", run.id, "show"], project).stdout;
     expect(logs).toContain("header: alcohol,quality");
-    // The input reaches the step as in/raw, or, where input file names are kept, as
-    // in/raw/wine.csv: both are accepted here, nothing else is.
+    // The input reaches the step under its own name.
     const path = /input path: (\S+)/.exec(logs)?.[1] ?? "";
-    expect(path).toMatch(/^\/.*\/in\/raw(\/wine\.csv)?$/);
+    expect(path).toMatch(/^\/.*\/in\/raw\/wine\.csv$/);
+    // And the run's outputs come out of the store.
+    const downloaded = sh("npx", ["canal", "download", run.id, "--to", "out"], project);
+    expect(downloaded.stdout).toContain("report");
+    expect(readdirSync(join(project, "out"))).toEqual(["report"]);
+    expect(readFileSync(join(project, "out", "report"), "utf8")).toBe("alcohol,quality");
   });
 });
 

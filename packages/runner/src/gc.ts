@@ -1,8 +1,8 @@
 import { lstatSync, readdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Run, Workspace } from "@canal/store";
+import { canalDir } from "./canal-dir.js";
 import { liveRunLeases, processAlive, takeGcLock } from "./gc-lock.js";
-import { canalDir } from "./run.js";
 
 /** Which runs' records `collectGarbage` deletes first; without either, every run is kept. */
 export interface GcOptions {

@@ -1,5 +1,5 @@
 import type { Workspace } from "@canal/store";
-import { canalDir } from "./run.js";
+import { canalDir } from "./canal-dir.js";
 import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
 import { workspaceTargets } from "./targets.js";
 

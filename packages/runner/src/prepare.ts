@@ -1,7 +1,7 @@
 import type { Pipeline } from "@canal/ir";
 import type { Runtime } from "@canal/runtime-core";
 import type { Workspace } from "@canal/store";
-import { canalDir } from "./run.js";
+import { canalDir } from "./canal-dir.js";
 import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
 import {
   placeSteps,

@@ -1,5 +1,5 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import {
   ArtifactError,
   FileDigests,
@@ -26,10 +26,13 @@ import {
   type StoredValue,
 } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
+import { canalDir } from "./canal-dir.js";
 import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
+
+export { canalDir };
 
 export interface RunPipelineOptions {
   workspace: Workspace;
@@ -65,11 +68,6 @@ export class ExperimentNameError extends Error {
     super(message);
     this.name = "ExperimentNameError";
   }
-}
-
-/** The workspace's own directory for Canal's files (beside the metadata database). */
-export function canalDir(workspace: Workspace): string {
-  return dirname(resolve(workspace.root, workspace.config.store.path));
 }
 
 /** A run's work folder once its attempts have cleared theirs: a run leaves no empty folder behind. */

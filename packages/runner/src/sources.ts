@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { FileDigests, type Pipeline, pathInside, relativePathProblem } from "@canal/ir";
 import type { Workspace } from "@canal/store";
-import { canalDir } from "./run.js";
+import { canalDir } from "./canal-dir.js";
 
 export interface SourceChange {
   /** Relative to the project root, as the artifact records it. */

@@ -3,7 +3,7 @@ import { type Run, RunNotFoundError, type StepRun, type Workspace } from "@canal
 import { closest } from "../closest.js";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone } from "./runs.js";
+import { driverGone, loadDriverCheck } from "./runs.js";
 
 export const waitHelp = `Usage: canal wait RUN [--json]
 
@@ -101,6 +101,7 @@ export async function waitCommand(args: string[], io: Io): Promise<number> {
         }
       run = now;
       if (!live(run)) break;
+      await loadDriverCheck();
       if (driverGone(run)) {
         // It may have recorded its end just before it exited: then that end is shown.
         if (!live(await metadata.getRun(id))) continue;
