@@ -27,6 +27,42 @@ describe("the upstream output behind a changed input", () => {
     );
   });
 
+  it("reads files described with their names, a comma or quote in a name included", () => {
+    const named = (digest: string, name: string) => `sha256:${digest} as ${JSON.stringify(name)}`;
+    const single = {
+      field: "input" as const,
+      name: "prepped",
+      before: named(d("9"), "p"),
+      after: named(d("a"), "p"),
+    };
+    expect(describeInputChange(single, upstreamOf(single, producers, "prepare"))).toBe(
+      "input `prepped` changed (from `prepare.prepped`, whose content changed): sha256:999999999999 -> sha256:aaaaaaaaaaaa",
+    );
+    const renamed = {
+      field: "input" as const,
+      name: "raw",
+      before: named(d("f"), "wine.csv"),
+      after: named(d("f"), "wine.tsv"),
+    };
+    expect(describeInputChange(renamed, upstreamOf(renamed, producers))).toBe(
+      'input `raw` changed: sha256:ffffffffffff as "wine.csv" -> sha256:ffffffffffff as "wine.tsv" (the same content under another file name)',
+    );
+    const odd = 'a,"b".csv';
+    const fanIn = {
+      field: "input" as const,
+      name: "models",
+      before: `[${named(d("b"), odd)},${named(d("9"), odd)}]`,
+      after: `[${named(d("b"), odd)},${named(d("c"), odd)}]`,
+    };
+    expect(upstreamOf(fanIn, producers, "train")).toEqual({
+      elements: [
+        { index: 1, from: "`train[1].model`", before: `sha256:${d("9")}`, after: `sha256:${d("c")}` },
+      ],
+      countBefore: 2,
+      countAfter: 2,
+    });
+  });
+
   it("names an artifact parameter as such", () => {
     const change = {
       field: "input" as const,

@@ -44,9 +44,56 @@ export class Producers {
   }
 }
 
-const DIGEST = /^sha256:([0-9a-f]{64})$/;
-const LIST = /^\[((?:sha256:[0-9a-f]{64})(?:,sha256:[0-9a-f]{64})*)?\]$/;
-const short = (described: string) => described.replace(/^sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "sha256:$1");
+/** An artifact as a cache key describes it: `sha256:<digest>`, and ` as "<file name>"` for a named file. */
+interface Described {
+  digest: string;
+  name?: string;
+}
+
+const ARTIFACT = /sha256:([0-9a-f]{64})(?: as ("(?:[^"\\]|\\.)*"))?/y;
+
+function readArtifactAt(text: string, at: number): { value: Described; end: number } | undefined {
+  ARTIFACT.lastIndex = at;
+  const match = ARTIFACT.exec(text);
+  if (!match) return undefined;
+  const value: Described = { digest: match[1] as string };
+  if (match[2] !== undefined) value.name = JSON.parse(match[2]) as string;
+  return { value, end: ARTIFACT.lastIndex };
+}
+
+/** One artifact's description, or undefined when `text` is not one (a value input's JSON). */
+function parseArtifact(text: string): Described | undefined {
+  const read = readArtifactAt(text, 0);
+  return read && read.end === text.length ? read.value : undefined;
+}
+
+/** A fan-in's description (`[a,b,…]`, each an artifact), or undefined when `text` is not one. */
+function parseList(text: string): Described[] | undefined {
+  if (!text.startsWith("[") || !text.endsWith("]")) return undefined;
+  const items: Described[] = [];
+  let at = 1;
+  while (at < text.length - 1) {
+    const read = readArtifactAt(text, at);
+    if (!read) return undefined;
+    items.push(read.value);
+    at = read.end;
+    if (at < text.length - 1) {
+      if (text[at] !== ",") return undefined;
+      at++;
+    }
+  }
+  return items;
+}
+
+const shortDigest = (digest: string) => `sha256:${digest.slice(0, 12)}`;
+
+/** Two descriptions side by side: digests shortened, a file name shown where it differs. */
+function shortPair(before: Described, after: Described): [string, string] {
+  const named = before.name !== after.name;
+  const show = (d: Described) =>
+    `${shortDigest(d.digest)}${named && d.name !== undefined ? ` as ${JSON.stringify(d.name)}` : ""}`;
+  return [show(before), show(after)];
+}
 
 /** One element of a fan-in input that differs from the last run's. */
 export interface ChangedElement {
@@ -79,19 +126,17 @@ export function upstreamOf(
   boundTo?: string,
 ): UpstreamChange | undefined {
   const after = change.after ?? "";
-  const single = DIGEST.exec(after);
+  const single = parseArtifact(after);
   if (single) {
-    const from = producers.of(single[1] as string, boundTo);
+    const from = producers.of(single.digest, boundTo);
     return from ? { from } : {};
   }
-  const list = LIST.exec(after);
+  const list = parseList(after);
   if (!list) return undefined;
-  const digests = (text: string | undefined) =>
-    LIST.exec(text ?? "")?.[1]
-      ?.split(",")
-      .map((d) => d.slice("sha256:".length)) ?? [];
-  const now = digests(after);
-  const was = change.before === undefined ? [] : digests(change.before);
+  const now = list.map((item) => item.digest);
+  const was = (change.before === undefined ? [] : (parseList(change.before) ?? [])).map(
+    (item) => item.digest,
+  );
   const elements: ChangedElement[] = [];
   for (let index = 0; index < Math.max(now.length, was.length); index++) {
     if (now[index] === was[index]) continue;
@@ -114,9 +159,20 @@ export function describeInputChange(
   if (!upstream || change.before === undefined || change.after === undefined) return undefined;
   const what = `input \`${change.name}\``;
   if (!upstream.elements) {
+    const before = parseArtifact(change.before);
+    const after = parseArtifact(change.after);
+    if (before && after && before.digest === after.digest) {
+      const [was, now] = shortPair(before, after);
+      return `${what} changed: ${was} -> ${now} (the same content under another file name)`;
+    }
     const from = upstream.from ? ` (from ${upstream.from}, whose content changed)` : "";
-    return `${what} changed${from}: ${short(change.before)} -> ${short(change.after)}`;
+    const [was, now] = before && after ? shortPair(before, after) : [change.before, change.after];
+    return `${what} changed${from}: ${was} -> ${now}`;
   }
+  const short = (described: string) => {
+    const parsed = parseArtifact(described);
+    return parsed ? shortDigest(parsed.digest) : described;
+  };
   const parts = upstream.elements.map((e) => {
     const how =
       e.before === undefined

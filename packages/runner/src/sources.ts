@@ -24,7 +24,11 @@ export interface StaleSources {
  * it, that holds the artifact's entry file. None when the sources are not here (an artifact
  * compiled elsewhere and copied in).
  */
-function projectRoot(pipeline: Pipeline, artifactDir: string, workspace: Workspace): string | undefined {
+function projectRoot(
+  pipeline: Pipeline,
+  artifactDir: string,
+  workspace: Workspace,
+): { root: string; besideArtifact: boolean } | undefined {
   const entry = pipeline.source?.entry;
   if (!entry || relativePathProblem(entry)) return undefined;
   const candidates = [dirname(dirname(resolve(artifactDir)))];
@@ -32,14 +36,16 @@ function projectRoot(pipeline: Pipeline, artifactDir: string, workspace: Workspa
     candidates.push(dir);
     if (dirname(dir) === dir) break;
   }
-  return candidates.find((dir) => existsSync(join(dir, ...entry.split("/"))));
+  const found = candidates.findIndex((dir) => existsSync(join(dir, ...entry.split("/"))));
+  return found < 0 ? undefined : { root: candidates[found] as string, besideArtifact: found === 0 };
 }
 
 const journals = new Map<string, FileDigests>();
 
 /**
  * The source files of a compiled artifact that changed in this workspace since it was compiled
- * (`SourceInfo.files`), or undefined when none did or the sources are not here. Cheap on an
+ * (`SourceInfo.files`), or undefined when none did or the sources are not here (found only
+ * through the workspace with no recorded file as it was, the folder is another project's). Cheap on an
  * unchanged tree: each file is stat'ed and found in a journal of files known to hold their
  * digest (by inode, size and times); only a file whose stat moved is hashed again.
  */
@@ -50,8 +56,9 @@ export function changedSources(
 ): StaleSources | undefined {
   const files = pipeline.source?.files ?? [];
   if (files.length === 0) return undefined;
-  const root = projectRoot(pipeline, artifactDir, workspace);
-  if (!root) return undefined;
+  const project = projectRoot(pipeline, artifactDir, workspace);
+  if (!project) return undefined;
+  const { root } = project;
   const cache = join(canalDir(workspace), "cache");
   let digests = journals.get(cache);
   if (!digests) {
@@ -67,5 +74,9 @@ export function changedSources(
     changes.push({ path: file.path, change: existsSync(path) ? "changed" : "deleted" });
   }
   if (changes.length === 0) return undefined;
+  // Found through the workspace rather than beside the artifact, with not one file as it was
+  // compiled: another project that has a file of the entry's name (a folder the artifact was
+  // copied into, with a pipeline of its own), not this one's sources.
+  if (!project.besideArtifact && changes.length === files.length) return undefined;
   return { root, entry: pipeline.source?.entry as string, changes };
 }
