@@ -69,7 +69,7 @@ export async function main() {
     // The first runs do the work (and fill the compile cache); every run measured after is cached.
     once([canal, "run", "canal-out/iris"], dir, /succeeded/);
     once([canal, "run", "pipeline.ts"], dir, /succeeded/);
-    const cached = /succeeded in [\d.]+s \(\d+ cached\)\n$/;
+    const cached = /succeeded in [\d.]+s \(\d+ cached\)\n/;
     const commands = [
       { name: "node -e 0", args: ["-e", "0"] },
       { name: "canal --help", args: [canal, "--help"], expect: /Usage: canal/, overNode: 150 },
