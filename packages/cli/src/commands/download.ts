@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { pathInside } from "@canal/ir";
+import { editDistance, pathInside } from "@canal/ir";
 import {
   type BlobStore,
   type MetadataStore,
@@ -78,24 +78,6 @@ function state(status: string): string {
 
 const keyOf = (step: StepRun) => (step.instance >= 0 ? `${step.stepId}[${step.instance}]` : step.stepId);
 
-/** Edit distance (a swap of two neighbours counts as one edit), for naming what a typo meant. */
-function distance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => (rows[i] as number[])[j] as number;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, at(i - 2, j - 2) + 1);
-      (rows[i] as number[])[j] = d;
-    }
-  }
-  return at(a.length, b.length);
-}
-
 /** The known name closest to `name`, when it is close enough to be a typo of it. */
 export function closest(
   name: string,
@@ -105,7 +87,7 @@ export function closest(
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(name, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
