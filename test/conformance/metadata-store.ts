@@ -1,0 +1,474 @@
+// The metadata store's conformance suite: what any backend (SQLite today; PostgreSQL next) must
+// do, written against the MetadataStore interface alone. A backend proves itself by passing it
+// unchanged: `metadataStoreConformance("sqlite", () => ({ open, location, close }))`.
+import type { CacheKeyComponents, MetadataStore, StoredValue } from "@canal/store";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+/** One fresh, empty store backend for a test. */
+export interface MetadataStoreFixture {
+  /** A store of workspace `workspace` on it; each call another connection to the same data. */
+  open(workspace: string): MetadataStore | Promise<MetadataStore>;
+  /** How the store names where it is, in its errors ("no run … in workspace <location>"). */
+  location: string;
+  /** Removes the backend's data, once every store opened on it is closed. */
+  close(): Promise<void> | void;
+}
+
+const d = (c: string) => c.repeat(64);
+const components = (inputs: Record<string, string> = {}): CacheKeyComponents => ({
+  stepHash: "step-hash",
+  codeHash: "code-hash",
+  codeFiles: [{ path: "src/train.ts", sha256: d("1") }],
+  environment: "env-1",
+  inputs,
+});
+
+export function metadataStoreConformance(
+  kind: string,
+  make: () => MetadataStoreFixture | Promise<MetadataStoreFixture>,
+): void {
+  let fixture: MetadataStoreFixture;
+  let store: MetadataStore;
+
+  beforeEach(async () => {
+    fixture = await make();
+    store = await fixture.open("team");
+  });
+  afterEach(async () => {
+    await store.close();
+    await fixture.close();
+  });
+
+  async function newRun(pipeline = "iris", createdAt?: number) {
+    const version = await store.registerPipelineVersion({ pipeline, hash: `${pipeline}-hash`, ir: "{}" });
+    return store.createRun({
+      pipelineVersionId: version.id,
+      runtime: "local",
+      ...(createdAt ? { createdAt } : {}),
+    });
+  }
+
+  describe(`metadata store conformance: ${kind}`, () => {
+    it("records a whole run and reads it back", async () => {
+      const version = await store.registerPipelineVersion({
+        pipeline: "iris",
+        hash: "abc123",
+        ir: '{"name":"iris"}',
+        artifactLocation: "canal-out/iris",
+        createdAt: 1000,
+      });
+      expect(version).toMatchObject({
+        pipeline: "iris",
+        version: 1,
+        hash: "abc123",
+        artifactLocation: "canal-out/iris",
+      });
+      const run = await store.createRun({
+        pipelineVersionId: version.id,
+        parameters: { lrs: [0.01, 0.1] },
+        git: { commit: "deadbeef", branch: "main", dirty: true },
+        runtime: "local",
+        regenerate: true,
+        pid: 4242,
+        createdAt: 2000,
+      });
+      expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/);
+      await store.updateRun(run.id, { status: "running", startedAt: 2001 });
+
+      const prepare = await store.createStepRun({ runId: run.id, stepId: "prepare", createdAt: 2002 });
+      const train0 = await store.createStepRun({
+        runId: run.id,
+        stepId: "train",
+        instance: 0,
+        createdAt: 2003,
+      });
+      const skipped = await store.createStepRun({
+        runId: run.id,
+        stepId: "report",
+        status: "skipped",
+        error: "its condition does not hold",
+        endedAt: 2003,
+      });
+      expect(await store.createStepRun({ runId: run.id, stepId: "prepare" })).toEqual(prepare);
+
+      await store.startAttempt(prepare.id, 1, 2010);
+      expect(await store.appendLog(prepare.id, 1, "stdout", "reading iris.csv\n", 2011)).toBe(0);
+      expect(await store.appendLog(prepare.id, 1, "stderr", "warning: 3 rows dropped\n", 2012)).toBe(1);
+      const prepped: StoredValue = { digest: d("a"), directory: true };
+      await store.finishStepRun(prepare.id, {
+        status: "succeeded",
+        endedAt: 2020,
+        attempt: { number: 1, status: "succeeded", exitCode: 0, stdoutDigest: d("5"), stderrDigest: d("6") },
+        cacheKey: "key-prepare",
+        components: components({ raw: `sha256:${d("b")}` }),
+        reusable: true,
+        inputs: { raw: { digest: d("b"), directory: false } },
+        outputs: { prepped },
+        artifacts: [
+          { digest: d("a"), kind: "directory", size: 1234, mediaType: "application/x-canal-directory" },
+        ],
+      });
+
+      await store.startAttempt(train0.id, 1, 2030);
+      await store.finishAttempt(train0.id, {
+        number: 1,
+        status: "failed",
+        exitCode: 1,
+        error: "CUDA OOM",
+        endedAt: 2031,
+      });
+      await store.startAttempt(train0.id, 2, 2032);
+      await store.logMetrics(train0.id, [
+        { name: "loss", value: 0.9, at: 2033 },
+        { name: "loss", value: 0.5, at: 2034 },
+        { name: "loss", value: Number.NaN, at: 2035 },
+        { name: "optimizer", value: "adam", at: 2033 },
+      ]);
+      await store.finishStepRun(train0.id, {
+        status: "succeeded",
+        endedAt: 2040,
+        attempt: { number: 2, status: "succeeded", exitCode: 0 },
+        cacheKey: "key-train-0",
+        components: components({ prepped: `sha256:${d("a")}`, lr: "0.01" }),
+        reusable: true,
+        inputs: { prepped, lr: { json: "0.01" } },
+        outputs: { model: { digest: d("c"), directory: false }, accuracy: { json: "0.97" } },
+        metrics: [{ name: "accuracy", value: 0.97 }],
+      });
+      await store.updateRun(run.id, { status: "succeeded", endedAt: 2050 });
+
+      expect(await store.getRun(run.id)).toEqual({
+        id: run.id,
+        pipeline: "iris",
+        experiment: "iris",
+        pipelineVersionId: version.id,
+        pipelineVersion: 1,
+        pipelineHash: "abc123",
+        status: "succeeded",
+        parameters: { lrs: [0.01, 0.1] },
+        git: { commit: "deadbeef", branch: "main", dirty: true },
+        runtime: "local",
+        regenerate: true,
+        pid: 4242,
+        createdAt: 2000,
+        startedAt: 2001,
+        endedAt: 2050,
+      });
+      const steps = await store.listStepRuns(run.id);
+      expect(steps.map((s) => [s.stepId, s.instance, s.status, s.startedAt, s.endedAt])).toEqual([
+        ["prepare", -1, "succeeded", 2010, 2020],
+        ["train", 0, "succeeded", 2030, 2040],
+        ["report", -1, "skipped", undefined, 2003],
+      ]);
+      expect(steps[0]?.cacheComponents).toEqual(components({ raw: `sha256:${d("b")}` }));
+      expect(steps[2]?.error).toBe("its condition does not hold");
+      expect(skipped.status).toBe("skipped");
+
+      expect(await store.listAttempts(train0.id)).toEqual([
+        {
+          stepRunId: train0.id,
+          number: 1,
+          status: "failed",
+          exitCode: 1,
+          error: "CUDA OOM",
+          startedAt: 2030,
+          endedAt: 2031,
+        },
+        { stepRunId: train0.id, number: 2, status: "succeeded", exitCode: 0, startedAt: 2032, endedAt: 2040 },
+      ]);
+      expect((await store.listAttempts(prepare.id))[0]).toMatchObject({
+        stdoutDigest: d("5"),
+        stderrDigest: d("6"),
+      });
+      expect((await store.readLog(prepare.id, 1)).chunks).toEqual([
+        { seq: 0, stream: "stdout", text: "reading iris.csv\n", at: 2011 },
+        { seq: 1, stream: "stderr", text: "warning: 3 rows dropped\n", at: 2012 },
+      ]);
+
+      const metrics = await store.getMetrics({ runId: run.id });
+      expect(metrics.map((m) => [m.stepId, m.instance, m.name, m.sequence, m.value])).toEqual([
+        ["train", 0, "accuracy", 0, 0.97],
+        ["train", 0, "loss", 0, 0.9],
+        ["train", 0, "loss", 1, 0.5],
+        ["train", 0, "loss", 2, Number.NaN],
+        ["train", 0, "optimizer", 0, "adam"],
+      ]);
+      expect(await store.getMetrics({ stepRunId: train0.id, name: "loss" })).toHaveLength(3);
+
+      expect(await store.getInputs(train0.id)).toEqual({ prepped, lr: { json: "0.01" } });
+      expect(await store.getOutputs(train0.id)).toEqual({
+        model: { digest: d("c"), directory: false },
+        accuracy: { json: "0.97" },
+      });
+      expect(await store.getArtifact(d("a"))).toMatchObject({ kind: "directory", size: 1234 });
+
+      const entry = await store.getCacheEntry("key-train-0");
+      expect(entry).toMatchObject({
+        key: "key-train-0",
+        outputs: { model: { digest: d("c"), directory: false }, accuracy: { json: "0.97" } },
+        producedBy: { runId: run.id, stepRunId: train0.id, stepId: "train", instance: 0 },
+        createdAt: 2040,
+      });
+      expect(entry?.components.inputs).toEqual({ prepped: `sha256:${d("a")}`, lr: "0.01" });
+      expect(await store.listPipelines()).toEqual([
+        { name: "iris", createdAt: 1000, versions: 1, latestHash: "abc123" },
+      ]);
+    });
+
+    it("writes no cache entry for a step that is not reusable or did not succeed", async () => {
+      const run = await newRun();
+      const a = await store.createStepRun({ runId: run.id, stepId: "a" });
+      const b = await store.createStepRun({ runId: run.id, stepId: "b" });
+      await store.finishStepRun(a.id, {
+        status: "succeeded",
+        cacheKey: "k-a",
+        components: components(),
+        reusable: false,
+        outputs: {},
+      });
+      await store.finishStepRun(b.id, {
+        status: "failed",
+        cacheKey: "k-b",
+        components: components(),
+        reusable: true,
+      });
+      expect(await store.getCacheEntry("k-a")).toBeUndefined();
+      expect(await store.getCacheEntry("k-b")).toBeUndefined();
+      expect((await store.getStepRun(run.id, "b")).cacheKey).toBe("k-b");
+    });
+
+    it("numbers pipeline versions and returns an existing version unchanged", async () => {
+      const v1 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{1}" });
+      const v2 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h2", ir: "{2}" });
+      const again = await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{changed}" });
+      expect([v1.version, v2.version]).toEqual([1, 2]);
+      expect(again).toEqual(v1);
+      expect((await store.listPipelineVersions("iris")).map((v) => v.hash)).toEqual(["h1", "h2"]);
+      expect(await store.getPipelineVersion(v2.id)).toEqual(v2);
+    });
+
+    it("keeps the first cache entry for a key and reuses it", async () => {
+      const first = await newRun();
+      const second = await store.createRun({ pipelineVersionId: first.pipelineVersionId, runtime: "docker" });
+      const a = await store.createStepRun({ runId: first.id, stepId: "train" });
+      const b = await store.createStepRun({ runId: second.id, stepId: "train" });
+      const outputsA = { model: { digest: d("a"), directory: false } };
+      const outputsB = { model: { digest: d("b"), directory: false } };
+      const end = {
+        status: "succeeded" as const,
+        cacheKey: "same-key",
+        components: components(),
+        reusable: true,
+      };
+      await store.finishStepRun(a.id, { ...end, outputs: outputsA, endedAt: 10 });
+      await store.finishStepRun(b.id, { ...end, outputs: outputsB, endedAt: 20 });
+      expect(
+        await store.putCacheEntry({
+          key: "same-key",
+          outputs: outputsB,
+          components: components(),
+          stepRunId: b.id,
+        }),
+      ).toBe(false);
+      const entry = await store.getCacheEntry("same-key");
+      expect(entry?.outputs).toEqual(outputsA);
+      expect(entry?.producedBy.stepRunId).toBe(a.id);
+
+      const third = await store.createRun({ pipelineVersionId: first.pipelineVersionId, runtime: "local" });
+      const c = await store.createStepRun({ runId: third.id, stepId: "train" });
+      const cached = await store.finishStepRun(c.id, {
+        status: "cached",
+        cacheKey: "same-key",
+        outputs: outputsA,
+      });
+      expect(cached.reusedFrom).toEqual({ runId: first.id, stepRunId: a.id });
+      await expect(store.finishStepRun(c.id, { status: "cached" })).rejects.toMatchObject({
+        code: "CANAL_STORE_INVALID_RECORD",
+      });
+
+      // A corrupt blob behind the entry: the caller drops it so the re-run's outputs take its place.
+      expect(await store.deleteCacheEntry("same-key")).toBe(true);
+      expect(
+        await store.putCacheEntry({
+          key: "same-key",
+          outputs: outputsB,
+          components: components(),
+          stepRunId: b.id,
+        }),
+      ).toBe(true);
+      expect((await store.getCacheEntry("same-key"))?.outputs).toEqual(outputsB);
+      expect(await store.getCachedOutputs("same-key")).toEqual(outputsB);
+      expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
+    });
+
+    it("finds the last cache entry of a step, by pipeline, instance and time", async () => {
+      const iris = await newRun("iris");
+      const other = await newRun("other");
+      const put = async (runId: string, stepId: string, instance: number, key: string, createdAt: number) => {
+        const stepRun = await store.createStepRun({ runId, stepId, instance });
+        await store.putCacheEntry({
+          key,
+          outputs: {},
+          components: components({ k: key }),
+          stepRunId: stepRun.id,
+          createdAt,
+        });
+      };
+      await put(iris.id, "train", 0, "k0-old", 100);
+      await put(iris.id, "train", 1, "k1", 150);
+      const later = await store.createRun({ pipelineVersionId: iris.pipelineVersionId, runtime: "local" });
+      await put(later.id, "train", 0, "k0-new", 200);
+      await put(other.id, "train", 0, "other-pipeline", 300);
+
+      expect((await store.lastCacheEntryForStep("iris", "train"))?.key).toBe("k0-new");
+      expect((await store.lastCacheEntryForStep("iris", "train", { instance: 1 }))?.key).toBe("k1");
+      expect((await store.lastCacheEntryForStep("iris", "train", { instance: 0, before: 200 }))?.key).toBe(
+        "k0-old",
+      );
+      expect((await store.lastCacheEntryForStep("other", "train"))?.key).toBe("other-pipeline");
+      expect(await store.lastCacheEntryForStep("iris", "prepare")).toBeUndefined();
+    });
+
+    it("traces an artifact to the step runs that produced, reused and consumed it", async () => {
+      const run1 = await newRun("iris", 1000);
+      const prep = await store.createStepRun({ runId: run1.id, stepId: "prepare" });
+      const train = await store.createStepRun({ runId: run1.id, stepId: "train", instance: 0 });
+      const compare = await store.createStepRun({ runId: run1.id, stepId: "compare" });
+      await store.finishStepRun(prep.id, {
+        status: "succeeded",
+        endedAt: 1100,
+        cacheKey: "kp",
+        components: components(),
+        reusable: true,
+        outputs: { prepped: { digest: d("a"), directory: true } },
+      });
+      await store.finishStepRun(train.id, {
+        status: "succeeded",
+        endedAt: 1200,
+        inputs: { prepped: { digest: d("a"), directory: true } },
+        outputs: { model: { digest: d("b"), directory: false } },
+      });
+      await store.finishStepRun(compare.id, {
+        status: "succeeded",
+        endedAt: 1300,
+        inputs: { models: { digests: [d("b")] } },
+      });
+      const run2 = await store.createRun({ pipelineVersionId: run1.pipelineVersionId, runtime: "local" });
+      const prep2 = await store.createStepRun({ runId: run2.id, stepId: "prepare" });
+      await store.finishStepRun(prep2.id, {
+        status: "cached",
+        endedAt: 2000,
+        cacheKey: "kp",
+        outputs: { prepped: { digest: d("a"), directory: true } },
+      });
+
+      const prepped = await store.lineage(d("a"));
+      expect(prepped.producedBy.map((e) => [e.runId, e.stepId, e.name, e.status])).toEqual([
+        [run1.id, "prepare", "prepped", "succeeded"],
+        [run2.id, "prepare", "prepped", "cached"],
+      ]);
+      expect(prepped.consumedBy.map((e) => [e.stepId, e.instance, e.name])).toEqual([
+        ["train", 0, "prepped"],
+      ]);
+      expect(prepped.artifact).toMatchObject({ digest: d("a"), kind: "directory" });
+
+      const model = await store.lineage(d("b"));
+      expect(model.producedBy.map((e) => e.stepRunId)).toEqual([train.id]);
+      expect(model.consumedBy.map((e) => [e.stepId, e.name])).toEqual([["compare", "models"]]);
+      // Known only by reference first (a fan-in list names no kind): later facts fill the gaps,
+      // and never overwrite what an earlier writer recorded.
+      await store.recordArtifacts([
+        { digest: d("b"), size: 42, mediaType: "application/octet-stream", kind: "directory" },
+      ]);
+      await store.recordArtifacts([{ digest: d("b"), size: 99 }]);
+      expect(await store.getArtifact(d("b"))).toMatchObject({ kind: "file", size: 42 });
+      expect(await store.lineage(d("9"))).toEqual({ producedBy: [], consumedBy: [] });
+    });
+
+    it("lists runs newest first, filtered by pipeline and status", async () => {
+      const a1 = await newRun("a", 100);
+      const b1 = await newRun("b", 200);
+      const a2 = await newRun("a", 300);
+      const tie = await store.createRun({
+        pipelineVersionId: a2.pipelineVersionId,
+        runtime: "local",
+        createdAt: 300,
+      });
+      await store.updateRun(a1.id, { status: "failed", error: "boom" });
+      await store.updateRun(b1.id, { status: "succeeded" });
+      const ids = (runs: Array<{ id: string }>) => runs.map((r) => r.id);
+      const newestAtTie = [a2.id, tie.id].sort().reverse();
+
+      expect(ids(await store.listRuns())).toEqual([...newestAtTie, b1.id, a1.id]);
+      expect(ids(await store.listRuns({ pipeline: "a" }))).toEqual([...newestAtTie, a1.id]);
+      expect(ids(await store.listRuns({ status: "failed" }))).toEqual([a1.id]);
+      expect(ids(await store.listRuns({ status: ["failed", "succeeded"] }))).toEqual([b1.id, a1.id]);
+      expect(ids(await store.listRuns({ pipeline: "b", status: "queued" }))).toEqual([]);
+      expect(ids(await store.listRuns({ limit: 2 }))).toEqual(newestAtTie);
+      expect((await store.getRun(a1.id)).error).toBe("boom");
+    });
+
+    it("reads live log chunks from an offset while they are appended", async () => {
+      const run = await newRun();
+      const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+      await store.startAttempt(step.id, 1);
+      // A second connection, as `canal logs -f` in another process would have.
+      const reader = await fixture.open("team");
+      const lines = Array.from({ length: 200 }, (_, i) => `line ${i}\n`);
+      const writing = (async () => {
+        for (const [i, line] of lines.entries()) {
+          await store.appendLog(step.id, 1, i % 5 === 0 ? "stderr" : "stdout", line);
+          if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+        }
+      })();
+      let text = "";
+      let from = 0;
+      let reads = 0;
+      while (text.length < lines.join("").length) {
+        const page = await reader.readLog(step.id, 1, from, 16);
+        text += page.chunks.map((c) => c.text).join("");
+        expect(page.chunks.map((c) => c.seq)).toEqual(page.chunks.map((_, i) => from + i));
+        from = page.next;
+        reads++;
+        await new Promise((r) => setImmediate(r));
+      }
+      await writing;
+      await reader.close();
+      expect(text).toBe(lines.join(""));
+      expect(reads).toBeGreaterThan(1);
+      expect(await store.readLog(step.id, 1, 198)).toMatchObject({ next: 200 });
+      expect(await store.readLog(step.id, 1, 200)).toEqual({ chunks: [], next: 200 });
+      await expect(store.appendLog(step.id, 2, "stdout", "x")).rejects.toMatchObject({
+        code: "CANAL_STORE_INVALID_RECORD",
+        message: expect.stringContaining("attempt 2 of step `train`"),
+      });
+    });
+
+    it("says which run is missing and how to list them", async () => {
+      await expect(store.getRun("run-x")).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+        message: `no run \`run-x\` in workspace ${fixture.location}; \`canal runs\` lists them`,
+      });
+      const run = await newRun();
+      await expect(store.getStepRun(run.id, "train", 2)).rejects.toMatchObject({
+        code: "CANAL_STORE_STEP_RUN_NOT_FOUND",
+        message: expect.stringContaining(`run \`${run.id}\` has no step \`train[2]\``),
+      });
+      await expect(store.createRun({ pipelineVersionId: 999, runtime: "local" })).rejects.toMatchObject({
+        code: "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND",
+      });
+      await expect(store.createStepRun({ runId: "run-nope", stepId: "a" })).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+      });
+    });
+
+    it("keeps workspaces sharing one database apart", async () => {
+      const run = await newRun();
+      const other = await fixture.open("other");
+      expect(await other.listRuns()).toEqual([]);
+      await expect(other.getRun(run.id)).rejects.toMatchObject({ code: "CANAL_STORE_RUN_NOT_FOUND" });
+      expect(await other.listPipelines()).toEqual([]);
+      await other.close();
+    });
+  });
+}
