@@ -55,20 +55,24 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
       for (const step of steps) {
         for (const attempt of await metadata.listAttempts(step.id)) {
           const id = `${step.id}:${attempt.number}`;
-          const page = await metadata.readLog(step.id, attempt.number, offsets.get(id) ?? 0);
-          for (const chunk of page.chunks) {
-            if (values.json) {
-              // Both streams on stdout, told apart by "stream": one reader gets them in order.
-              const record = { step: keyOf(step), attempt: attempt.number, stream: chunk.stream };
-              io.stdout(`${JSON.stringify({ ...record, text: chunk.text })}\n`);
-              continue;
+          // Every page there is now, not only the first: a long log is read to its end.
+          for (let more = true; more; ) {
+            const page = await metadata.readLog(step.id, attempt.number, offsets.get(id) ?? 0);
+            more = page.chunks.length > 0;
+            for (const chunk of page.chunks) {
+              if (values.json) {
+                // Both streams on stdout, told apart by "stream": one reader gets them in order.
+                const record = { step: keyOf(step), attempt: attempt.number, stream: chunk.stream };
+                io.stdout(`${JSON.stringify({ ...record, text: chunk.text })}\n`);
+                continue;
+              }
+              const prefix = `${keyOf(step)}${attempt.number > 1 ? `#${attempt.number}` : ""}`;
+              const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
+              for (const line of chunk.text.split(/(?<=\n)/))
+                write(`${prefix} | ${line}${line.endsWith("\n") ? "" : "\n"}`);
             }
-            const prefix = `${keyOf(step)}${attempt.number > 1 ? `#${attempt.number}` : ""}`;
-            const write = chunk.stream === "stderr" ? io.stderr : io.stdout;
-            for (const line of chunk.text.split(/(?<=\n)/))
-              write(`${prefix} | ${line}${line.endsWith("\n") ? "" : "\n"}`);
+            offsets.set(id, page.next);
           }
-          offsets.set(id, page.next);
         }
       }
       if (!values.follow || followedToEnd) break;
