@@ -26,6 +26,7 @@ import { canonicalJson, FileDigests, hashFile, readArtifact } from "@canal/ir";
 import type { CompiledPipeline, CompileOptions, CompileResult } from "./compile.js";
 import { hasErrors } from "./format.js";
 import { gitInfo } from "./git.js";
+import { directoryDigest } from "./lockfile.js";
 import type { Diagnostic } from "./model.js";
 import type { ReadLog } from "./read-log.js";
 import { listingOf, type Read } from "./reads.js";
@@ -288,37 +289,11 @@ function existence(path: string): { file: boolean; directory: boolean } {
  * changed since the compile read it is told apart.
  */
 function packageReads(dir: string, add: (read: Read) => void): string {
-  const hash = createHash("sha256");
-  const visit = (at: string, rel: string, open: Set<string>) => {
-    add({ kind: "list", path: at, entries: listing(at) });
-    let names: string[];
-    try {
-      names = readdirSync(at).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name === "node_modules") continue;
-      const path = join(at, name);
-      const entry = rel ? `${rel}/${name}` : name;
-      const real = realOrNull(path);
-      if (real === null) {
-        hash.update(`broken\0${entry}\0`);
-        continue;
-      }
-      const stat = statSync(real);
-      if (stat.isDirectory()) {
-        if (!open.has(real)) visit(real, entry, new Set([...open, real]));
-      } else if (stat.isFile()) {
-        const bytes = readFileSync(real);
-        hash.update(`file\0${entry}\0${bytes.length}\0`);
-        hash.update(bytes);
-        add({ kind: "file", path: real, sha256: createHash("sha256").update(bytes).digest("hex") });
-      }
-    }
-  };
-  visit(dir, "", new Set([dir]));
-  return hash.digest("hex");
+  return directoryDigest(dir, {
+    listed: (at) => add({ kind: "list", path: at, entries: listing(at) }),
+    read: (path, bytes) =>
+      add({ kind: "file", path, sha256: createHash("sha256").update(bytes).digest("hex") }),
+  });
 }
 
 /** Notes every listing and file under `dir`. */

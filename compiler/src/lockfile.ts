@@ -275,13 +275,20 @@ export function packageEntry(pkg: InstalledPackage, content?: string): HashedFil
   };
 }
 
+/** What a walk of `directoryDigest` tells as it goes: each folder it lists, each file it reads. */
+export interface DigestWalk {
+  listed?(dir: string): void;
+  read?(file: string, bytes: Buffer): void;
+}
+
 /**
  * Paths and bytes of every file under `dir` but nested node_modules, sorted; links followed
  * (one that points nowhere counts by its name). Empty for a directory that is not there.
  */
-function directoryDigest(dir: string): string {
+export function directoryDigest(dir: string, walk: DigestWalk = {}): string {
   const hash = createHash("sha256");
   const visit = (at: string, rel: string, open: Set<string>) => {
+    walk.listed?.(at);
     let names: string[];
     try {
       names = readdirSync(at).sort();
@@ -306,6 +313,7 @@ function directoryDigest(dir: string): string {
         const bytes = readFileSync(real);
         hash.update(`file\0${entry}\0${bytes.length}\0`);
         hash.update(bytes);
+        walk.read?.(real, bytes);
       }
     }
   };

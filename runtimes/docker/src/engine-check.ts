@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { TargetCheck } from "@canal/runtime-core";
 import type Docker from "dockerode";
+import { imageExists } from "./images.js";
 
 /** The socket a docker target uses when it names none: DOCKER_HOST's, as the docker CLI does, else Docker's default. */
 export function defaultSocket(env: NodeJS.ProcessEnv = process.env): string {
@@ -54,16 +55,6 @@ export interface EngineSettings {
   binds: string[];
 }
 
-async function hasImage(docker: Docker, image: string): Promise<boolean> {
-  try {
-    await docker.getImage(image).inspect();
-    return true;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw error;
-  }
-}
-
 const GIB = 1024 ** 3;
 
 /**
@@ -109,7 +100,7 @@ export async function checkEngine(
     .filter((tag) => tag !== "<none>:<none>")
     .sort();
   offers.push({ label: "images", value: images });
-  if (!(await hasImage(docker, settings.image))) {
+  if (!(await imageExists(docker, settings.image))) {
     problems.push(
       `the image ${settings.image} is not on the engine (steps whose environment names no image run in it, and env.python/env.node ` +
         `images are built from it), and Canal never pulls one; build or import it there (docs/targets.md shows how), ` +

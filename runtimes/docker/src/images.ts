@@ -35,7 +35,8 @@ export interface ImageContext {
   network: string;
 }
 
-async function exists(docker: Docker, image: string): Promise<boolean> {
+/** Whether the engine has `image` (a 404 is no; any other failure is thrown). */
+export async function imageExists(docker: Docker, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
     return true;
@@ -46,7 +47,7 @@ async function exists(docker: Docker, image: string): Promise<boolean> {
 }
 
 async function requireImage(docker: Docker, image: string, wanted: string): Promise<void> {
-  if (await exists(docker, image)) return;
+  if (await imageExists(docker, image)) return;
   throw new DockerImageError(
     "CANAL_DOCKER_IMAGE_MISSING",
     `the image ${image} (${wanted}) is not on the Docker engine, and images are never pulled; build it ` +
@@ -115,7 +116,7 @@ export async function stepImage(
   const tag = `canal-env:${environment.id.slice(0, 16)}`;
   const venv = environment.kind === "PYTHON" && needsVenv(environment);
   const path = venv ? [`${VENV_DIR}/bin`] : [];
-  if (await exists(docker, tag)) return { image: tag, path };
+  if (await imageExists(docker, tag)) return { image: tag, path };
   let pending = building.get(tag);
   if (!pending) {
     pending = build(environment, tag, venv, context, stepKey).finally(() => building.delete(tag));
