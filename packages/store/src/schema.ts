@@ -173,6 +173,23 @@ CREATE TABLE run_logs (
 );
 `,
   },
+  {
+    // Run control as data (see sqlite-control.ts): the heartbeat of the process driving a run, by
+    // host and pid, and a cancel request any process or machine sharing the store can record.
+    version: 3,
+    sql: `
+CREATE TABLE run_control (
+  run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  driver_host TEXT,
+  driver_pid INTEGER,
+  heartbeat_at INTEGER,
+  heartbeat_interval_ms INTEGER,
+  cancel_requested_at INTEGER,
+  cancel_requested_by TEXT,
+  cancel_reason TEXT
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -2,8 +2,8 @@ import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { migrate } from "./schema.js";
+import { SqliteControl } from "./sqlite-control.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
-import { SqliteRecords } from "./sqlite-records.js";
 import {
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
@@ -17,9 +17,12 @@ import type {
   ArtifactInfo,
   Attempt,
   AttemptEnd,
+  CancelRequest,
   MetadataStore,
   MetricPoint,
   NewCacheEntry,
+  NewCancelRequest,
+  NewHeartbeat,
   NewPipelineVersion,
   NewRun,
   NewStepRun,
@@ -46,7 +49,7 @@ export interface SqliteStoreOptions {
  * with SQLITE_BUSY when a read-then-write transaction loses a race, and the shared rows (cache
  * entries, artifacts) are inserted with ON CONFLICT so the first writer wins.
  */
-export class SqliteMetadataStore extends SqliteRecords implements MetadataStore {
+export class SqliteMetadataStore extends SqliteControl implements MetadataStore {
   private constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
     super(db, workspace, workspaceId, location);
   }
@@ -404,6 +407,14 @@ export class SqliteMetadataStore extends SqliteRecords implements MetadataStore 
       }
       return deleted;
     });
+  }
+
+  async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
+    this.write(() => this.saveHeartbeat(runId, beat));
+  }
+
+  async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {
+    return this.write(() => this.saveCancelRequest(runId, request));
   }
 
   /**

@@ -408,6 +408,28 @@ export interface MetadataStore {
   ): Promise<CacheEntry | undefined>;
 
   /**
+   * Records that the driver of run `runId` is alive (host, pid, when). Written every few seconds
+   * by the driving process, never per step.
+   */
+  recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void>;
+  /**
+   * Records a request to cancel run `runId`, for its driver to act on. Idempotent: the first
+   * request is kept and returned to every later one.
+   */
+  requestCancel(runId: string, request?: NewCancelRequest): Promise<CancelRequest>;
+  /**
+   * The control records of the given runs of this workspace, one read for all of them; a run
+   * with neither a heartbeat nor a cancel request (or not in this workspace) is left out.
+   */
+  readRunControl(runIds: string[]): Promise<RunControl[]>;
+  /**
+   * Calls `listener` once a cancel request for `runId` is recorded, from any process: for a store
+   * that can notify (PostgreSQL's LISTEN). Where it is absent the driver polls `readRunControl`.
+   * Returns what stops listening.
+   */
+  watchCancelRequests?(runId: string, listener: (request: CancelRequest) => void): () => void;
+
+  /**
    * Runs `writes` (calls of this store's write methods) as one transaction where the store can, so
    * that a run's many small events cost one commit instead of one each. All or nothing: if a write
    * fails, the batch is undone and the error thrown (write one at a time to keep the others).
@@ -415,6 +437,55 @@ export interface MetadataStore {
   batch<T>(writes: () => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
+}
+
+/**
+ * The last heartbeat of the process driving a run: where it runs (host and pid) and when it last
+ * said it is alive. A run still marked running whose heartbeat is stale was interrupted.
+ */
+export interface DriverHeartbeat {
+  /** The driver's host name (`os.hostname()`, or `$CANAL_HOSTNAME`). */
+  host: string;
+  pid: number;
+  /** When it last beat, by the writer's clock. */
+  at: number;
+  /** How often the driver promised to beat: a reader waits at least a few of these before calling it stale. */
+  intervalMs: number;
+  /**
+   * How long ago it beat, measured by the store when read (SQLite: the reader's clock; a server
+   * store: the server's), so that readers on machines whose clocks differ judge alike.
+   */
+  ageMs: number;
+}
+
+export interface NewHeartbeat {
+  host: string;
+  pid: number;
+  intervalMs: number;
+  /** Default now. */
+  at?: number;
+}
+
+/** A request that a run be canceled, recorded for the driving process to act on. */
+export interface CancelRequest {
+  at: number;
+  /** Who asked, as `user@host` or a client's name. */
+  by?: string;
+  reason?: string;
+}
+
+export interface NewCancelRequest {
+  by?: string;
+  reason?: string;
+  /** Default now. */
+  at?: number;
+}
+
+/** What the store holds to control one run: its driver's heartbeat and a cancel request, when there are. */
+export interface RunControl {
+  runId: string;
+  heartbeat?: DriverHeartbeat;
+  cancel?: CancelRequest;
 }
 
 /** One entry of a directory manifest; the manifest is a JSON array of these, sorted by path. */

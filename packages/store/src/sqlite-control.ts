@@ -1,0 +1,90 @@
+// Run control as data, on SQLite: the driver's heartbeat and cancel requests, one row per run in
+// `run_control` (migration 3). The driver polls for a cancel request (SQLite cannot notify);
+// every statement here is a primary-key lookup or upsert, so a poll costs microseconds.
+import type Database from "better-sqlite3";
+import { SqliteRecords } from "./sqlite-records.js";
+import type { CancelRequest, NewCancelRequest, NewHeartbeat, RunControl } from "./types.js";
+
+interface ControlRow {
+  run_id: string;
+  driver_host: string | null;
+  driver_pid: number | null;
+  heartbeat_at: number | null;
+  heartbeat_interval_ms: number | null;
+  cancel_requested_at: number | null;
+  cancel_requested_by: string | null;
+  cancel_reason: string | null;
+}
+
+function toCancel(row: ControlRow): CancelRequest | undefined {
+  if (row.cancel_requested_at === null) return undefined;
+  return {
+    at: row.cancel_requested_at,
+    ...(row.cancel_requested_by !== null ? { by: row.cancel_requested_by } : {}),
+    ...(row.cancel_reason !== null ? { reason: row.cancel_reason } : {}),
+  };
+}
+
+function toControl(row: ControlRow, now: number): RunControl {
+  const cancel = toCancel(row);
+  return {
+    runId: row.run_id,
+    ...(row.heartbeat_at !== null
+      ? {
+          heartbeat: {
+            host: row.driver_host ?? "",
+            pid: row.driver_pid ?? 0,
+            at: row.heartbeat_at,
+            intervalMs: row.heartbeat_interval_ms ?? 0,
+            ageMs: Math.max(0, now - row.heartbeat_at),
+          },
+        }
+      : {}),
+    ...(cancel ? { cancel } : {}),
+  };
+}
+
+export class SqliteControl extends SqliteRecords {
+  protected constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
+    super(db, workspace, workspaceId, location);
+  }
+
+  /** Inside the caller's write transaction. */
+  protected saveHeartbeat(runId: string, beat: NewHeartbeat): void {
+    this.requireRun(runId);
+    this.stmt(
+      `INSERT INTO run_control (run_id, driver_host, driver_pid, heartbeat_at, heartbeat_interval_ms)
+       VALUES (@runId, @host, @pid, @at, @interval)
+       ON CONFLICT (run_id) DO UPDATE SET driver_host = excluded.driver_host, driver_pid = excluded.driver_pid,
+         heartbeat_at = excluded.heartbeat_at, heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
+    ).run({ runId, host: beat.host, pid: beat.pid, at: beat.at ?? Date.now(), interval: beat.intervalMs });
+  }
+
+  /** Inside the caller's write transaction: the first request stays. */
+  protected saveCancelRequest(runId: string, request: NewCancelRequest): CancelRequest {
+    this.requireRun(runId);
+    this.stmt(
+      `INSERT INTO run_control (run_id, cancel_requested_at, cancel_requested_by, cancel_reason)
+       VALUES (@runId, @at, @by, @reason)
+       ON CONFLICT (run_id) DO UPDATE SET
+         cancel_requested_by = CASE WHEN cancel_requested_at IS NULL THEN excluded.cancel_requested_by ELSE cancel_requested_by END,
+         cancel_reason = CASE WHEN cancel_requested_at IS NULL THEN excluded.cancel_reason ELSE cancel_reason END,
+         cancel_requested_at = coalesce(cancel_requested_at, excluded.cancel_requested_at)`,
+    ).run({ runId, at: request.at ?? Date.now(), by: request.by ?? null, reason: request.reason ?? null });
+    const row = this.stmt("SELECT * FROM run_control WHERE run_id = ?").get(runId) as ControlRow;
+    return toCancel(row) as CancelRequest;
+  }
+
+  async readRunControl(runIds: string[]): Promise<RunControl[]> {
+    if (runIds.length === 0) return [];
+    const rows = this.stmt(
+      `SELECT c.* FROM run_control c
+       JOIN runs r ON r.id = c.run_id
+       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE p.workspace_id = ? AND c.run_id IN (SELECT value FROM json_each(?))`,
+    ).all(this.workspaceId, JSON.stringify(runIds)) as ControlRow[];
+    const now = Date.now();
+    return rows.map((row) => toControl(row, now));
+  }
+}
