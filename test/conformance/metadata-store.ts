@@ -462,6 +462,53 @@ export function metadataStoreConformance(
       });
     });
 
+    it("records a cancel request once, for every connection and no other workspace to read", async () => {
+      const run = await newRun();
+      const quiet = await newRun("wine");
+      expect(await store.readRunControl([run.id, quiet.id])).toEqual([]);
+      const first = await store.requestCancel(run.id, { by: "ana@laptop", reason: "wrong data", at: 5000 });
+      expect(first).toEqual({ at: 5000, by: "ana@laptop", reason: "wrong data" });
+      // A second machine's connection to the same store reads it, and asking again keeps the first.
+      const elsewhere = await fixture.open("team");
+      expect(await elsewhere.requestCancel(run.id, { by: "bo@server", at: 6000 })).toEqual(first);
+      expect(await elsewhere.readRunControl([run.id, quiet.id])).toEqual([{ runId: run.id, cancel: first }]);
+      await elsewhere.close();
+      expect(await store.requestCancel(quiet.id)).toEqual({ at: expect.any(Number) });
+      await expect(store.requestCancel("run-nope")).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+      });
+      const other = await fixture.open("other");
+      expect(await other.readRunControl([run.id])).toEqual([]);
+      await expect(other.requestCancel(run.id)).rejects.toMatchObject({ code: "CANAL_STORE_RUN_NOT_FOUND" });
+      await other.close();
+    });
+
+    it("writes a driver's heartbeat, replaces it with the next and reads how old it is", async () => {
+      const run = await newRun();
+      const at = Date.now() - 60_000;
+      await store.recordHeartbeat(run.id, { host: "gpu-01", pid: 4242, intervalMs: 5000, at });
+      const [read] = await store.readRunControl([run.id]);
+      expect(read).toEqual({
+        runId: run.id,
+        heartbeat: { host: "gpu-01", pid: 4242, intervalMs: 5000, at, ageMs: expect.any(Number) },
+      });
+      expect(read?.heartbeat?.ageMs).toBeGreaterThanOrEqual(60_000);
+      // The next beat replaces it, and a cancel request recorded since stays beside it.
+      await store.requestCancel(run.id, { by: "ana@laptop", at: at + 1 });
+      await store.recordHeartbeat(run.id, { host: "gpu-01", pid: 4242, intervalMs: 5000 });
+      const [fresh] = await store.readRunControl([run.id]);
+      expect(fresh?.heartbeat?.ageMs).toBeLessThan(60_000);
+      expect(fresh?.heartbeat?.at).toBeGreaterThan(at);
+      expect(fresh?.cancel).toEqual({ at: at + 1, by: "ana@laptop" });
+      await expect(
+        store.recordHeartbeat("run-nope", { host: "gpu-01", pid: 1, intervalMs: 5000 }),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_RUN_NOT_FOUND" });
+      // Forgotten with its run.
+      await store.updateRun(run.id, { status: "canceled", endedAt: Date.now() });
+      expect(await store.deleteRuns([run.id])).toEqual([run.id]);
+      expect(await store.readRunControl([run.id])).toEqual([]);
+    });
+
     it("keeps workspaces sharing one database apart", async () => {
       const run = await newRun();
       const other = await fixture.open("other");
