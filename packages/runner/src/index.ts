@@ -10,9 +10,38 @@
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
  * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
+ * // From any process or machine sharing the store: cancel it, see how it stands, rerun it from a step.
+ * await cancelRun(workspace, run.id);
+ * const { status, driver } = await runState(workspace.metadata, run.id); // "canceled", or "interrupted"…
+ * await rerunFrom(await planRerun(workspace.metadata, run.id, "train"), { workspace, runtime });
  * ```
  */
 
+export type {
+  CancelOptions,
+  CancelOutcome,
+  ControlSettings,
+  DriverControl,
+  DriverState,
+  LiveRun,
+  LiveStateOptions,
+  ProcessStartedAt,
+  RunState,
+} from "./control.js";
+export {
+  CANCEL_POLL_MS,
+  cancelRequestText,
+  cancelRun,
+  controlSettings,
+  driverProcess,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_STALE_MS,
+  judgeRun,
+  liveRuns,
+  requester,
+  runState,
+  startDriverControl,
+} from "./control.js";
 export type { ExecStepOptions } from "./exec-step.js";
 export { ExecError, execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
@@ -24,6 +53,8 @@ export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
 export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
+export type { RerunErrorCode, RerunOptions, RerunPlan } from "./rerun.js";
+export { downstreamOf, planRerun, RerunError, rerunFrom } from "./rerun.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, ExperimentNameError, runPipeline } from "./run.js";
 export type { RuntimeFactory, RuntimeFactoryContext } from "./runtimes.js";

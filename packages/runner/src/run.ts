@@ -25,8 +25,9 @@ import {
   resolveParameters,
   type StoredValue,
 } from "@canal/runtime-core";
-import type { Run, Workspace } from "@canal/store";
+import type { CancelRequest, Run, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
+import { type ControlSettings, type DriverControl, startDriverControl } from "./control.js";
 import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
@@ -59,6 +60,13 @@ export interface RunPipelineOptions {
   /** Called with the run as soon as it is recorded, before any step starts. */
   onStart?(run: Run, pipeline: Pipeline): void;
   onEvent?(event: RunEvent): void;
+  /**
+   * Called once when a cancel request for the run is recorded in the store (`cancelRun`, from
+   * any process or machine); the run is then canceled as by `signal`.
+   */
+  onCancelRequest?(request: CancelRequest): void;
+  /** Heartbeat and cancel-poll timing and this machine's host name (default `controlSettings()`). */
+  control?: ControlSettings;
 }
 
 /** An experiment name that the store could not keep as a name (the rules of names in an IR). */
@@ -208,7 +216,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
       `experiment name ${shownName(experiment)} ${problem}; pick another with --experiment NAME`,
     );
   const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
-  const { metadata, blobs } = workspace;
+  const { metadata } = workspace;
   const artifactParameters: Record<string, StoredValue> = {};
   for (const [name, given] of Object.entries(artifacts)) {
     artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
@@ -228,7 +236,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
         dirty: Boolean(pipeline.source.gitDirty),
       }
     : undefined;
-  let run = await metadata.createRun({
+  const run = await metadata.createRun({
     ...(options.runId ? { id: options.runId } : {}),
     pipelineVersionId: version.id,
     experiment,
@@ -240,6 +248,47 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     status: "running",
     startedAt: Date.now(),
   });
+  // From here the run is this process's to drive: it says so by its heartbeat, and ends the run
+  // as canceled once a cancel request is recorded (see control.ts).
+  const requested = new AbortController();
+  const control = await startDriverControl(metadata, run.id, {
+    ...(options.control ? { settings: options.control } : {}),
+    onCancelRequest: (request) => {
+      options.onCancelRequest?.(request);
+      requested.abort();
+    },
+  });
+  try {
+    return await driven(
+      options,
+      { run, pipeline, artifactDir, values, artifactParameters },
+      requested.signal,
+      control,
+    );
+  } finally {
+    control.stop();
+  }
+}
+
+/** The run as recorded, and what its steps are run with. */
+interface Started {
+  run: Run;
+  pipeline: Pipeline;
+  artifactDir: string;
+  values: Record<string, unknown>;
+  artifactParameters: Record<string, StoredValue>;
+}
+
+/** Orchestrates a recorded run's steps and records its end; canceled by `signal` or a cancel request. */
+async function driven(
+  options: RunPipelineOptions,
+  { pipeline, artifactDir, values, artifactParameters, ...started }: Started,
+  requested: AbortSignal,
+  control: DriverControl,
+): Promise<{ run: Run; summary: RunSummary }> {
+  const { workspace, runtime } = options;
+  const { metadata, blobs } = workspace;
+  let run = started.run;
   options.onStart?.(run, pipeline);
   // What the CLI shows has been recorded: a run killed after a step was shown finished still finds
   // it finished. Outputs are stored without waiting for the disk, and made durable before the
@@ -267,25 +316,29 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     },
   };
   let summary: RunSummary;
+  const signal = options.signal ? AbortSignal.any([options.signal, requested]) : requested;
   try {
-    summary = await orchestrate({
-      runId: run.id,
-      pipeline,
-      artifactDir,
-      parameters: values,
-      artifactParameters,
-      runtime,
-      blobs: stepBlobs,
-      cache,
-      workRoot: join(canalDir(workspace), "work"),
-      ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
-      regenerate: Boolean(options.regenerate),
-      ...(options.force ? { force: options.force } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      variables: runVariables(canalDir(workspace)),
-      // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
-      onEvent: (event) => void recorder.record(event),
-    });
+    // Canceled before it began (the request was recorded as soon as the run was): no step starts.
+    if (control.canceled) summary = { status: "canceled", steps: {}, outputs: {} };
+    else
+      summary = await orchestrate({
+        runId: run.id,
+        pipeline,
+        artifactDir,
+        parameters: values,
+        artifactParameters,
+        runtime,
+        blobs: stepBlobs,
+        cache,
+        workRoot: join(canalDir(workspace), "work"),
+        ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
+        regenerate: Boolean(options.regenerate),
+        ...(options.force ? { force: options.force } : {}),
+        signal,
+        variables: runVariables(canalDir(workspace)),
+        // Recorded in order, in batches, while the run goes on; it ends once all is written (flush).
+        onEvent: (event) => void recorder.record(event),
+      });
   } catch (error) {
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
+import { driverProcess, judgeRun } from "@canal/runner";
 import type { StepRun } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { stepIdOf, suggestion } from "../suggest.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone, isDriver, loadDriverCheck } from "./runs.js";
+import { driverCheck } from "./runs.js";
 
 export const logsHelp = `Usage: canal logs RUN [STEP] [-f] [--json]
 
@@ -31,7 +32,7 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   const [runId, stepName] = positionals;
   if (!runId) throw new UsageError("canal logs needs a run id; `canal runs` lists them");
   return withWorkspace(io, async ({ metadata }) => {
-    await loadDriverCheck([await metadata.getRun(runId)]);
+    const check = await driverCheck([await metadata.getRun(runId)]);
     const offsets = new Map<string, number>();
     let runLogNext = 0;
     const matches = (step: StepRun) => !stepName || step.stepId === stepName || keyOf(step) === stepName;
@@ -80,8 +81,13 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
       // followed until that process is gone (a few seconds at most: a process that drives many
       // runs lives on), then read once more.
       const live = run.status === "running" || run.status === "queued";
-      const writing = !live && isDriver(run) && Date.now() - (run.endedAt ?? 0) < DRIVER_LAST_WORDS_MS;
-      if (live ? driverGone(run) : !writing) followedToEnd = true;
+      // A driver on another machine (its process unknown here) is given the whole few seconds.
+      const [control] = await metadata.readRunControl([run.id]);
+      const writing =
+        !live &&
+        driverProcess(run, control?.heartbeat, check) !== "ended" &&
+        Date.now() - (run.endedAt ?? 0) < DRIVER_LAST_WORDS_MS;
+      if (live ? judgeRun(run, control, check).interrupted : !writing) followedToEnd = true;
       else await sleep(250);
     }
     if (stepName && !everMatched) {

@@ -1,6 +1,13 @@
 import { parseArgs } from "node:util";
-import { pipelineEdges, readArtifact } from "@canal/ir";
-import { endLeftovers, placementText, runPipeline } from "@canal/runner";
+import {
+  cancelRequestText,
+  cancelRun,
+  placementText,
+  planRerun,
+  RerunError,
+  type RerunPlan,
+  rerunFrom,
+} from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
 import {
   type CacheKeyChange,
@@ -9,7 +16,6 @@ import {
   type MetadataStore,
   type Run,
   type StepRun,
-  type Workspace,
 } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
@@ -17,86 +23,69 @@ import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
 import { withWorkspace } from "../workspace.js";
-import { isDriver, loadDriverCheck } from "./runs.js";
+import { driverCheck } from "./runs.js";
 
 export { initCommand, initHelp } from "./init.js";
 
-export const cancelHelp = `Usage: canal cancel RUN [--json]
+export const cancelHelp = `Usage: canal cancel RUN [--reason TEXT] [--json]
 
-Cancels a running run: its steps' processes are ended and the run is recorded as canceled.
-When the \`canal run\` that drove it is gone (killed, its machine rebooted), what the run left
-running on its targets is ended: step processes on this machine, its containers, its Slurm jobs.
-The \`canal run\` that drives it says on its own terminal that it was canceled from elsewhere.
+Cancels a running run: records a cancel request in the workspace's store, which the \`canal run\`
+driving the run acts on wherever it runs (this machine or another sharing the store): its steps'
+processes are ended and the run is recorded as canceled. Waits until it is.
+When the \`canal run\` that drove it is gone (its heartbeat stale, or its process ended on this
+machine), what the run left running on its targets is ended: step processes on this machine, its
+containers, its Slurm jobs. The \`canal run\` that drives it says on its own terminal who canceled it.
 
-  --json   print {"run", "status", "driverGone"} (with "ended": what of a run whose driver was
-           gone was ended on its targets)
+  --reason TEXT   kept with the request (\`canal runs show RUN\` shows it)
+  --json          print {"run", "status", "driverGone"} (with "ended": what of a run whose driver was
+                  gone was ended on its targets)
 `;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The process that drove run `id` is gone (killed, rebooted): ends what it left running on its
- * targets (processes, containers, Slurm jobs), and records the end it could not.
- */
-async function endOrphaned(
-  workspace: Workspace,
-  id: string,
-  runtime: string,
-  io: Io,
-  json: boolean,
-): Promise<number> {
-  const { ended, problems } = await endLeftovers(workspace, id, runtime);
-  await workspace.metadata.updateRun(id, {
-    status: "canceled",
-    endedAt: Date.now(),
-    error: "canceled after its driver process ended",
-  });
-  const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
-  if (json)
-    io.stdout(`${JSON.stringify({ run: id, status: "canceled", driverGone: true, ended, problems })}\n`);
-  else io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
-  for (const problem of problems)
-    io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
-  return problems.length ? 1 : 0;
-}
 
 export async function cancelCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean" }, reason: { type: "string" } },
   });
   const [id] = positionals;
   const json = values.json ?? false;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
   return withWorkspace(io, async (workspace) => {
-    const { metadata } = workspace;
-    const run = await metadata.getRun(id);
-    if (run.status !== "running" && run.status !== "queued") {
-      io.stderr(`run ${id} is already ${run.status}; nothing to cancel\n`);
-      return 1;
-    }
-    await loadDriverCheck();
-    // The recorded pid is only signalled while it is still the driver's (see isDriver): a pid of
-    // a driver that is gone may have been given to an unrelated process since.
-    if (!isDriver(run)) return endOrphaned(workspace, id, run.runtime, io, json);
-    try {
-      process.kill(run.pid as number, "SIGTERM");
-    } catch {
-      // Ended just now: the loop below sees the end it recorded, or that it is gone.
-    }
-    for (let waited = 0; waited < 30_000; waited += 200) {
-      const now = await metadata.getRun(id);
-      if (now.status !== "running" && now.status !== "queued") {
-        if (json) io.stdout(`${JSON.stringify({ run: id, status: now.status, driverGone: false })}\n`);
-        else io.stdout(`run ${id} ${now.status}\n`);
+    const outcome = await cancelRun(workspace, id, {
+      ...(await driverCheck()),
+      ...(values.reason ? { reason: values.reason } : {}),
+    });
+    switch (outcome.kind) {
+      case "already-ended":
+        io.stderr(`run ${id} is already ${outcome.run.status}; nothing to cancel\n`);
+        return 1;
+      case "requested":
+      case "stopped":
+        if (json)
+          io.stdout(`${JSON.stringify({ run: id, status: outcome.run.status, driverGone: false })}\n`);
+        else io.stdout(`run ${id} ${outcome.run.status}\n`);
         return 0;
+      case "driver-gone": {
+        const { ended, problems } = outcome;
+        const what = ended.length ? `; ended ${ended.join(", ")}` : "; nothing of it was still running";
+        if (json)
+          io.stdout(
+            `${JSON.stringify({ run: id, status: "canceled", driverGone: true, ended, problems })}\n`,
+          );
+        else io.stdout(`run ${id} canceled (its driver process had already ended${what})\n`);
+        for (const problem of problems)
+          io.stderr(`could not look for what run ${id} left on ${problem}; end it there by hand\n`);
+        return problems.length ? 1 : 0;
       }
-      if (!isDriver(now)) return endOrphaned(workspace, id, run.runtime, io, json);
-      await sleep(200);
+      case "timed-out": {
+        const { driver } = outcome;
+        const where = driver?.host ? `; its driver is process ${driver.pid} on ${driver.host}` : "";
+        io.stderr(
+          `run ${id} did not stop in time${where}; the cancel request stays recorded and its driver ends the run when it can (\`canal wait ${id}\` follows it)\n`,
+        );
+        return 1;
+      }
     }
-    io.stderr(`run ${id} did not stop within 30 s; its driver is process ${run.pid}\n`);
-    return 1;
   });
 }
 
@@ -323,50 +312,34 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
   if (extra !== undefined)
     throw new UsageError(`unexpected argument \`${extra}\`; canal rerun takes one run id`);
   return withWorkspace(io, async (workspace) => {
-    const previous = await workspace.metadata.getRun(runId);
-    const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);
-    if (!version.artifactLocation)
-      throw new Error(`run ${runId} has no stored artifact; run the pipeline again with \`canal run\``);
-    const pipeline = readArtifact(version.artifactLocation).pipeline;
-    const force = new Set<string>();
-    if (values.from) {
-      if (!pipeline.steps.some((s) => s.id === values.from)) {
-        throw new UsageError(
-          `pipeline ${pipeline.name} has no step \`${values.from}\`; its steps are ${pipeline.steps.map((s) => s.id).join(", ")}${await suggestion(
-            values.from,
-            pipeline.steps.map((s) => s.id),
-          )}`,
-        );
-      }
-      const edges = pipelineEdges(pipeline);
-      const queue = [values.from];
-      while (queue.length) {
-        const id = queue.pop() as string;
-        if (force.has(id)) continue;
-        force.add(id);
-        for (const edge of edges) if (edge.from === id) queue.push(edge.to);
-      }
+    let plan: RerunPlan;
+    try {
+      plan = await planRerun(workspace.metadata, runId, values.from);
+    } catch (error) {
+      if (error instanceof RerunError && error.code === "CANAL_RERUN_STEP_UNKNOWN")
+        throw new UsageError(error.message);
+      throw error;
     }
-    // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
-    const parameters = previous.parameters;
-    const prepared = await targetsFor(workspace, version.artifactLocation, values);
+    const prepared = await targetsFor(workspace, plan.artifactDir, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
     try {
-      const { run } = await runPipeline({
+      const { run } = await rerunFrom(plan, {
         workspace,
-        artifactDir: version.artifactLocation,
-        parameters,
         runtime,
-        force,
-        experiment: previous.experiment,
         onStart: (started) => {
           if (!values.json)
             io.stdout(
-              `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...force].join(", ")})` : ""} on ${placementText(prepared)}\n`,
+              `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...plan.force].join(", ")})` : ""} on ${placementText(prepared)}\n`,
             );
         },
         onEvent: (event) => progress.on(event),
+        onCancelRequest: (request) => {
+          io.stderr(
+            `\ncanal rerun: the run was canceled from elsewhere (${cancelRequestText(request)}); ending its steps\n`,
+          );
+          progress.canceling();
+        },
       });
       progress.finish();
       if (values.json) io.stdout(`${JSON.stringify(run, null, 2)}\n`);

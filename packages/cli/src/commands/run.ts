@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nameProblem, readArtifact, shownName } from "@canal/ir";
-import { changedSources, placementText, runPipeline } from "@canal/runner";
+import { cancelRequestText, changedSources, placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import type { Io } from "../io.js";
 import { UsageError } from "../io.js";
@@ -30,7 +30,7 @@ against its target before anything runs.
 ${targetHelp}  --logs                   echo the steps' output as it comes
   --json                   print the finished run as JSON
 
-Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C or \`canal cancel\`). With --detach: 0 once
+Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C, \`canal cancel\` or a SIGTERM). With --detach: 0 once
 the run is recorded and going, 1 when it could not start (\`canal wait RUN\` gives its end's status).
 `;
 
@@ -91,20 +91,24 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const controller = new AbortController();
     let startedId = runId;
-    // Ctrl-C comes from this terminal; SIGTERM from elsewhere: `canal cancel` (which signals the
-    // recorded driver) or a kill. The message says which, so a run canceled from another terminal
-    // does not tell this one to press Ctrl-C.
+    // Ctrl-C comes from this terminal; from elsewhere come a cancel request recorded in the store
+    // (`canal cancel`, from this machine or another) and a SIGTERM. The message says which, so a
+    // run canceled from another terminal does not tell this one to press Ctrl-C.
     let canceledFrom: string | undefined;
+    const canceledElsewhere = (from: string) => {
+      if (canceledFrom || controller.signal.aborted) return;
+      canceledFrom = `from elsewhere (${from})`;
+      const run = startedId ? `run ${startedId}` : "the run";
+      io.stderr(`\ncanal run: ${run} was canceled ${canceledFrom}; ending its steps\n`);
+      progress.canceling();
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) process.exit(130);
       const run = startedId ? `run ${startedId}` : "the run";
       if (signal === "SIGINT") {
         io.stderr(`\ncanal run: canceling ${run} (Ctrl-C again to quit at once)\n`);
-      } else {
-        canceledFrom = `from elsewhere (\`canal cancel\`, or a SIGTERM sent to process ${process.pid})`;
-        io.stderr(`\ncanal run: ${run} was canceled ${canceledFrom}; ending its steps\n`);
-      }
-      progress.canceling();
+        progress.canceling();
+      } else canceledElsewhere(`a SIGTERM sent to process ${process.pid}`);
       controller.abort();
     };
     process.on("SIGINT", onSignal);
@@ -129,6 +133,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
             );
         },
         onEvent: (event) => progress.on(event),
+        onCancelRequest: (request) => canceledElsewhere(cancelRequestText(request)),
       });
       progress.finish();
       const listed = await summarizeOutputs(

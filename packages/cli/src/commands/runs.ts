@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type LiveRun, type LiveStateOptions, liveRuns, type ProcessStartedAt } from "@canal/runner";
 import type { Run, RunStatus, Workspace } from "@canal/store";
 import { closest } from "../closest.js";
 import { type Io, UsageError } from "../io.js";
@@ -13,49 +14,31 @@ its parameters, git state, and each step with its status, attempts, timings, out
   --experiment NAME   only the runs of this experiment (\`canal run --experiment\`; default: the pipeline's name)
 `;
 
-let processStartedAt: ((pid: number) => number | null | undefined) | undefined;
+let processStartedAt: ProcessStartedAt | undefined;
 
 /**
- * Loads what `isDriver` reads processes with (the local runtime's reader of /proc), unless none of
- * `runs` (when given) is still marked live: listing finished runs loads no runtime, and starts faster.
+ * How this process judges runs' drivers (see @canal/runner's `judgeRun`): by heartbeat, and on
+ * the driver's own machine also by reading its process (the local runtime's reader of /proc), so
+ * that a killed driver shows at once. The reader is loaded only when one of `runs` (when given)
+ * is still marked live: listing finished runs loads no runtime, and starts faster.
  */
-export async function loadDriverCheck(runs?: Run[]): Promise<void> {
-  if (processStartedAt) return;
-  if (runs && !runs.some((run) => run.status === "running" || run.status === "queued")) return;
-  processStartedAt = (await import("@canal/runtime-local")).processStartedAt;
+export async function driverCheck(runs?: Run[]): Promise<LiveStateOptions> {
+  const live = !runs || runs.some((run) => run.status === "running" || run.status === "queued");
+  if (live && !processStartedAt) processStartedAt = (await import("@canal/runtime-local")).processStartedAt;
+  return processStartedAt ? { processStartedAt } : {};
 }
 
-// The boot time /proc gives is whole seconds: a start time read from it may be late by up to one.
-const START_TIME_SLACK_MS = 2000;
-
-/**
- * Whether process `run.pid` is the run's driver. A pid names a process only while it runs: once
- * the driver is gone, another process may get its pid. The driver created the run, so it started
- * before the run's creation; a process with that pid that started later is another one.
- */
-export function isDriver(run: Run): boolean {
-  if (!run.pid) return false;
-  if (!processStartedAt) throw new Error("internal: isDriver needs `await loadDriverCheck()` first");
-  const started = processStartedAt(run.pid);
-  if (started === null) return false;
-  if (started !== undefined) return started <= run.createdAt + START_TIME_SLACK_MS;
-  try {
-    process.kill(run.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
-}
-
-/** Whether the process that drove a "running" run is gone (killed, machine restarted). */
-export function driverGone(run: Run): boolean {
-  if (run.status !== "running" && run.status !== "queued") return false;
-  if (!run.pid) return false;
-  return !isDriver(run);
-}
-
-function statusText(run: Run): string {
-  return driverGone(run) ? "interrupted" : run.status;
+/** A run as `--json` prints it: its live status, who drives it, and a cancel request. */
+function shownRun(
+  live: LiveRun,
+): Omit<Run, "status"> & Pick<LiveRun, "status" | "driver" | "cancel" | "reason"> {
+  return {
+    ...live.run,
+    status: live.status,
+    ...(live.driver ? { driver: live.driver } : {}),
+    ...(live.cancel ? { cancel: live.cancel } : {}),
+    ...(live.reason ? { reason: live.reason } : {}),
+  };
 }
 
 function duration(run: Run): string {
@@ -99,15 +82,9 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
         return 1;
       }
     }
-    await loadDriverCheck(runs);
+    const live = await liveRuns(workspace.metadata, runs, await driverCheck(runs));
     if (values.json) {
-      io.stdout(
-        `${JSON.stringify(
-          runs.map((r) => ({ ...r, status: statusText(r) })),
-          null,
-          2,
-        )}\n`,
-      );
+      io.stdout(`${JSON.stringify(live.map(shownRun), null, 2)}\n`);
       return 0;
     }
     if (runs.length === 0) {
@@ -117,10 +94,10 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     io.stdout(
       `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  ${"STARTED".padEnd(19)}  EXPERIMENT\n`,
     );
-    for (const run of runs) {
+    for (const { run, status } of live) {
       const started = new Date(run.startedAt ?? run.createdAt).toISOString().replace("T", " ").slice(0, 19);
       io.stdout(
-        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${statusText(run).padEnd(12)} ${duration(run).padStart(8)}  ${started}  ${run.experiment}\n`,
+        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${status.padEnd(12)} ${duration(run).padStart(8)}  ${started}  ${run.experiment}\n`,
       );
     }
     return 0;
@@ -130,7 +107,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
 async function show(workspace: Workspace, id: string, io: Io, json: boolean): Promise<number> {
   const { metadata } = workspace;
   const run = await metadata.getRun(id);
-  await loadDriverCheck([run]);
+  const [live] = (await liveRuns(metadata, [run], await driverCheck([run]))) as [LiveRun];
   const steps = await metadata.listStepRuns(id);
   const detailed = await Promise.all(
     steps.map(async (step) => ({
@@ -144,11 +121,11 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
     })),
   );
   if (json) {
-    io.stdout(`${JSON.stringify({ run: { ...run, status: statusText(run) }, steps: detailed }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ run: shownRun(live), steps: detailed }, null, 2)}\n`);
     return 0;
   }
   const out: string[] = [];
-  out.push(`run ${run.id}  ${statusText(run)}  ${duration(run)}`);
+  out.push(`run ${run.id}  ${live.status}  ${duration(run)}`);
   out.push(
     `  pipeline ${run.pipeline} v${run.pipelineVersion} (${run.pipelineHash.slice(0, 12)}) on ${run.runtime}${run.regenerate ? ", regenerate" : ""}`,
   );
@@ -156,6 +133,16 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
   if (run.git?.commit)
     out.push(`  git ${run.git.branch} ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}`);
   out.push(`  parameters ${JSON.stringify(run.parameters)}`);
+  const { driver, cancel } = live;
+  if (driver?.host)
+    out.push(
+      `  driver process ${driver.pid} on ${driver.host}, last heartbeat ${(driver.ageMs / 1000).toFixed(1)}s ago${live.reason ? ` (interrupted: ${live.reason})` : ""}`,
+    );
+  else if (live.reason) out.push(`  interrupted: ${live.reason}`);
+  if (cancel)
+    out.push(
+      `  cancel requested${cancel.by ? ` by ${cancel.by}` : ""} at ${new Date(cancel.at).toISOString()}${cancel.reason ? `: ${cancel.reason}` : ""}`,
+    );
   if (run.error) out.push(`  error: ${run.error}`);
   out.push("", "steps");
   for (const step of detailed) {

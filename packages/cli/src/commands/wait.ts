@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
+import { judgeRun } from "@canal/runner";
 import { type Run, RunNotFoundError, type StepRun, type Workspace } from "@canal/store";
 import { closest } from "../closest.js";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
-import { driverGone, loadDriverCheck } from "./runs.js";
+import { driverCheck } from "./runs.js";
 
 export const waitHelp = `Usage: canal wait RUN [--json]
 
@@ -14,7 +15,8 @@ ended is answered at once. RUN is a run id, as \`canal run --detach\` and \`cana
   --json   print only the ended run, as JSON
 
 Exit status: 0 succeeded, 1 failed, 130 canceled, 3 interrupted (its driver process ended
-without recording an end: \`canal cancel RUN\` ends what it left), 2 no such run or a usage mistake.
+without recording an end: it stopped writing its heartbeat, see \`canal runs show RUN\`; \`canal
+cancel RUN\` ends what it left), 2 no such run or a usage mistake.
 `;
 
 /** `canal wait`'s exit status for how a run ended; documented in waitHelp and the README. */
@@ -101,13 +103,14 @@ export async function waitCommand(args: string[], io: Io): Promise<number> {
         }
       run = now;
       if (!live(run)) break;
-      await loadDriverCheck();
-      if (driverGone(run)) {
+      const [control] = await metadata.readRunControl([id]);
+      const judged = judgeRun(run, control, await driverCheck());
+      if (judged.interrupted) {
         // It may have recorded its end just before it exited: then that end is shown.
         if (!live(await metadata.getRun(id))) continue;
         if (values.json) io.stdout(`${JSON.stringify({ ...run, status: "interrupted" }, null, 2)}\n`);
         io.stderr(
-          `run ${run.id} was interrupted: its driver process ${run.pid} ended without recording an end; ` +
+          `run ${run.id} was interrupted: ${judged.reason ?? "its driver process ended"}, without recording an end; ` +
             `\`canal cancel ${run.id}\` ends what it left running, \`canal rerun ${run.id}\` runs it again reusing what finished\n`,
         );
         return WAIT_STATUS.interrupted;
