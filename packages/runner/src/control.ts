@@ -92,10 +92,13 @@ export interface DriverState {
   pid?: number;
   /** When it last beat; absent for a run recorded before heartbeats were. */
   heartbeatAt?: number;
-  /** How long ago it beat (or, without a heartbeat, the run started). */
-  ageMs: number;
-  /** The driver is gone: its heartbeat is stale, or its process is known to have ended. */
-  gone: boolean;
+  /**
+   * For a run still marked running or queued: how long ago its driver beat (or, without a
+   * heartbeat, the run started). An ended run's record stays as it is, so this is left out.
+   */
+  ageMs?: number;
+  /** For a run still marked running or queued: its heartbeat is stale, or its process is known to have ended. */
+  gone?: boolean;
 }
 
 /** A run as it is now: its record, what controls it, and whether its driver is alive. */
@@ -151,14 +154,17 @@ export function driverProcess(
 export function judgeRun(run: Run, control: RunControl | undefined, options: LiveStateOptions = {}): LiveRun {
   const settings = options.settings ?? controlSettings();
   const beat = control?.heartbeat;
-  const cancel = control?.cancel;
-  const base = { run, ...(cancel ? { cancel } : {}) };
-  if (!beat && !marked(run)) return { ...base, status: run.status, interrupted: false, live: false };
+  const base = { run, ...(control?.cancel ? { cancel: control.cancel } : {}) };
+  if (!marked(run)) {
+    // Who drove it, as the record says: nothing that changes with the time it is read.
+    const driver = beat ? { driver: { host: beat.host, pid: beat.pid, heartbeatAt: beat.at } } : {};
+    return { ...base, status: run.status, interrupted: false, live: false, ...driver };
+  }
   let driver: DriverState;
   let reason: string | undefined;
   if (beat) {
     const stale = beat.ageMs > Math.max(settings.staleMs, 3 * beat.intervalMs);
-    const ended = !stale && marked(run) && driverProcess(run, beat, { ...options, settings }) === "ended";
+    const ended = !stale && driverProcess(run, beat, { ...options, settings }) === "ended";
     driver = {
       host: beat.host,
       pid: beat.pid,
@@ -170,20 +176,20 @@ export function judgeRun(run: Run, control: RunControl | undefined, options: Liv
       reason = `its driver process ${beat.pid} on ${beat.host} sent no heartbeat for ${seconds(beat.ageMs)}`;
     else if (ended) reason = `its driver process ${beat.pid} ended on ${beat.host}`;
   } else {
+    // Recorded before heartbeats were (or in the moment before the first one).
     const ageMs = Math.max(0, Date.now() - (run.startedAt ?? run.createdAt));
-    const gone = ageMs > settings.staleMs;
-    driver = { ...(run.pid ? { pid: run.pid } : {}), ageMs, gone };
-    if (gone)
+    driver = { ...(run.pid ? { pid: run.pid } : {}), ageMs, gone: ageMs > settings.staleMs };
+    if (driver.gone)
       reason = `its driver${run.pid ? ` process ${run.pid}` : ""} recorded no heartbeat in ${seconds(ageMs)}`;
   }
-  const interrupted = marked(run) && driver.gone;
+  const interrupted = Boolean(driver.gone);
   return {
     ...base,
     status: interrupted ? "interrupted" : run.status,
     interrupted,
-    live: marked(run) && !driver.gone,
+    live: !interrupted,
     driver,
-    ...(interrupted && reason ? { reason } : {}),
+    ...(reason ? { reason } : {}),
   };
 }
 

@@ -136,7 +136,9 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
   const { driver, cancel } = live;
   if (driver?.host)
     out.push(
-      `  driver process ${driver.pid} on ${driver.host}, last heartbeat ${(driver.ageMs / 1000).toFixed(1)}s ago${live.reason ? ` (interrupted: ${live.reason})` : ""}`,
+      `  driver process ${driver.pid} on ${driver.host}${
+        driver.ageMs !== undefined ? `, last heartbeat ${(driver.ageMs / 1000).toFixed(1)}s ago` : ""
+      }${live.reason ? ` (interrupted: ${live.reason})` : ""}`,
     );
   else if (live.reason) out.push(`  interrupted: ${live.reason}`);
   if (cancel)
