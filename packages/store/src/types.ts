@@ -88,7 +88,11 @@ export interface Run {
   runtime: string;
   /** `--regenerate`: every step ran regardless of the cache. */
   regenerate: boolean;
-  /** The process driving the run, so a "running" run whose driver died can be told apart. */
+  /**
+   * The process that started driving the run, on the machine that created it. Whether the driver
+   * is alive, and where it runs, is its heartbeat's to say (`readRunControl`); a record from before
+   * heartbeats has only this.
+   */
   pid?: number;
   error?: string;
   createdAt: number;
