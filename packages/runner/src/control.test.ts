@@ -157,6 +157,24 @@ describe("the driver's side", () => {
     control.stop();
     expect(seen).toMatchObject([{ by: "ana@laptop" }]);
   });
+  it("acts on no request once it stopped watching, and keeps beating until stopped", async () => {
+    const run = await running();
+    const seen: CancelRequest[] = [];
+    const control = await startDriverControl(workspace.metadata, run.id, {
+      settings: { ...settings, heartbeatMs: 20 },
+      onCancelRequest: (request) => seen.push(request),
+    });
+    control.stopWatching();
+    const [first] = await workspace.metadata.readRunControl([run.id]);
+    await workspace.metadata.requestCancel(run.id, { by: "late@machine-b" });
+    await vi.waitFor(async () => {
+      const [now] = await workspace.metadata.readRunControl([run.id]);
+      expect(now?.heartbeat?.at).toBeGreaterThan(first?.heartbeat?.at as number);
+    });
+    control.stop();
+    expect(seen).toEqual([]);
+    expect(control.canceled).toBeUndefined();
+  });
 });
 
 describe("cancelRun", () => {

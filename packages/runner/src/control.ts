@@ -219,16 +219,20 @@ export async function runState(
 export interface DriverControl {
   /** The cancel request, once one was seen. */
   readonly canceled: CancelRequest | undefined;
+  /** Stops acting on cancel requests (the steps are done; only the run's end is left to record). */
+  stopWatching(): void;
+  /** Stops the heartbeat too. */
   stop(): void;
 }
 
 /**
  * Starts the driving process's side of run control for run `runId`: writes the first heartbeat
  * now and then one every `heartbeatMs`, and calls `onCancelRequest` once when a cancel request
- * is recorded (notified by the store where it can, else read every `pollMs`). Timers do not keep
- * the process alive, and nothing here runs per step. A heartbeat or poll that fails (the store
- * locked past its timeout) is tried again at the next tick; a heartbeat missed for longer than the
- * stale threshold makes readers call the run interrupted, which is what it then is to them.
+ * is recorded (notified by the store where it can, else read every `pollMs`; a request recorded
+ * before this is called is seen before it returns). Timers do not keep the process alive, and
+ * nothing here runs per step. A heartbeat or poll that fails (the store locked past its timeout)
+ * is tried again at the next tick; a heartbeat missed for longer than the stale threshold makes
+ * readers call the run interrupted, which is what it then is to them.
  */
 export async function startDriverControl(
   store: MetadataStore,
@@ -239,43 +243,49 @@ export async function startDriverControl(
   const beat = () =>
     store.recordHeartbeat(runId, { host: settings.host, pid: process.pid, intervalMs: settings.heartbeatMs });
   await beat();
+  const heartbeat = setInterval(() => void beat().catch(() => {}), settings.heartbeatMs);
+  heartbeat.unref();
   let canceled: CancelRequest | undefined;
-  const timers: NodeJS.Timeout[] = [];
+  let watching = true;
+  let polling: NodeJS.Timeout | undefined;
   let unwatch: (() => void) | undefined;
-  const stop = () => {
-    for (const timer of timers.splice(0)) clearInterval(timer);
+  const stopWatching = () => {
+    watching = false;
+    clearInterval(polling);
     unwatch?.();
     unwatch = undefined;
   };
   const seen = (request: CancelRequest) => {
-    if (canceled) return;
+    if (!watching) return;
     canceled = request;
-    unwatch?.();
-    unwatch = undefined;
+    stopWatching();
     options.onCancelRequest(request);
   };
-  const heartbeat = setInterval(() => void beat().catch(() => {}), settings.heartbeatMs);
-  heartbeat.unref();
-  timers.push(heartbeat);
   if (store.watchCancelRequests) unwatch = store.watchCancelRequests(runId, seen);
   // Read once now, for a request recorded before this process started watching, and then polled
   // where the store cannot notify.
   const poll = async () => {
-    if (canceled) return;
     const [control] = await store.readRunControl([runId]);
     if (control?.cancel) seen(control.cancel);
   };
-  await poll();
-  if (!store.watchCancelRequests) {
-    const polling = setInterval(() => void poll().catch(() => {}), settings.pollMs);
+  await poll().catch((error) => {
+    clearInterval(heartbeat);
+    stopWatching();
+    throw error;
+  });
+  if (watching && !store.watchCancelRequests) {
+    polling = setInterval(() => void poll().catch(() => {}), settings.pollMs);
     polling.unref();
-    timers.push(polling);
   }
   return {
     get canceled() {
       return canceled;
     },
-    stop,
+    stopWatching,
+    stop: () => {
+      clearInterval(heartbeat);
+      stopWatching();
+    },
   };
 }
 

@@ -342,6 +342,8 @@ async function driven(
   } catch (error) {
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }
+  // The steps are done: a cancel request from now on has nothing left to cancel.
+  control.stopWatching();
   await recorder.flush();
   removeIfEmpty(join(canalDir(workspace), "work", run.id));
   const failed = Object.entries(summary.steps)
