@@ -12,6 +12,10 @@ Lists the workspace's runs, newest first, with the experiment each belongs to, o
 its parameters, git state, and each step with its status, attempts, timings, outputs and metrics.
 
   --experiment NAME   only the runs of this experiment (\`canal run --experiment\`; default: the pipeline's name)
+
+A run still marked running whose driver stopped writing its heartbeat (30 s by default,
+$CANAL_HEARTBEAT_STALE_MS; at once on the driver's own machine once its process is gone) shows as
+interrupted; \`canal runs show RUN\` names its driver process, host and last heartbeat.
 `;
 
 let processStartedAt: ProcessStartedAt | undefined;
