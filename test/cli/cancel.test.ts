@@ -153,6 +153,29 @@ describe("canal cancel through the store", () => {
   }, 90_000);
 });
 
+describe("canal rerun", () => {
+  it("is canceled from another machine like a run, and says who asked", async () => {
+    const { runId } = await detachedOnA("gate-first");
+    expect((await exec(["cancel", runId], "machine-a")).status).toBe(0);
+    const gate = join(dir, "gate-rerun");
+    gates.push(gate);
+    const rerun = start(["rerun", runId], "machine-a", { GATE_FILE: gate });
+    await waitFor("the rerun's gate step to start", () => /^gate: started/m.test(rerun.output()), 60_000);
+    const rerunId = /^run (run-\S+): rerun of /m.exec(rerun.output())?.[1] as string;
+    expect(rerunId).toBeDefined();
+    const cancel = await exec(["cancel", rerunId], "machine-b");
+    expect(cancel.output).toBe(`run ${rerunId} canceled\n`);
+    expect(await rerun.exited).toBe(130);
+    expect(rerun.output()).toMatch(
+      new RegExp(
+        `^canal rerun: run ${rerunId} was canceled from elsewhere \\(\`canal cancel\` by \\S+@machine-b\\)`,
+        "m",
+      ),
+    );
+    expect(rerun.output()).toMatch(/^gate: canceled$/m);
+  }, 90_000);
+});
+
 describe("a driver killed with SIGKILL", () => {
   it("shows as interrupted on another machine once its heartbeat is stale, and at once on its own", async () => {
     const { runId, pid } = await detachedOnA("gate-killed", { CANAL_HEARTBEAT_MS: "100" });

@@ -1,13 +1,5 @@
 import { parseArgs } from "node:util";
-import {
-  cancelRequestText,
-  cancelRun,
-  placementText,
-  planRerun,
-  RerunError,
-  type RerunPlan,
-  rerunFrom,
-} from "@canal/runner";
+import { cancelRun, placementText, planRerun, RerunError, type RerunPlan, rerunFrom } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
 import {
   type CacheKeyChange,
@@ -17,6 +9,7 @@ import {
   type Run,
   type StepRun,
 } from "@canal/store";
+import { cancellation } from "../cancel-signals.js";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { suggestion } from "../suggest.js";
@@ -286,7 +279,9 @@ export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--target NAME | 
 Runs RUN's pipeline version again with the same parameters. With --from, STEP and every step that
 depends on it run regardless of the cache; everything else is reused when it can be.
 
-${targetHelp}`;
+${targetHelp}
+Exit status: 0 succeeded, 1 failed, 130 canceled (Ctrl-C, \`canal cancel\` or a SIGTERM).
+`;
 
 /** What a user reaching for `canal run`'s options with rerun means, and how to say it. */
 const notRerunOptions: Record<string, string> = {
@@ -323,29 +318,28 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     const prepared = await targetsFor(workspace, plan.artifactDir, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
+    const canceled = cancellation("rerun", io, progress);
     try {
       const { run } = await rerunFrom(plan, {
         workspace,
         runtime,
+        signal: canceled.signal,
         onStart: (started) => {
+          canceled.started(started.id);
           if (!values.json)
             io.stdout(
               `run ${started.id}: rerun of ${runId}${values.from ? ` from ${values.from} (${[...plan.force].join(", ")})` : ""} on ${placementText(prepared)}\n`,
             );
         },
         onEvent: (event) => progress.on(event),
-        onCancelRequest: (request) => {
-          io.stderr(
-            `\ncanal rerun: the run was canceled from elsewhere (${cancelRequestText(request)}); ending its steps\n`,
-          );
-          progress.canceling();
-        },
+        onCancelRequest: canceled.onCancelRequest,
       });
       progress.finish();
       if (values.json) io.stdout(`${JSON.stringify(run, null, 2)}\n`);
       else io.stdout(`run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}\n`);
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
+      canceled.dispose();
       await runtime.close();
     }
   });

@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nameProblem, readArtifact, shownName } from "@canal/ir";
-import { cancelRequestText, changedSources, placementText, runPipeline } from "@canal/runner";
+import { changedSources, placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
+import { cancellation } from "../cancel-signals.js";
 import type { Io } from "../io.js";
 import { UsageError } from "../io.js";
 import { Progress } from "../progress.js";
@@ -89,30 +90,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
     const prepared = await targetsFor(workspace, artifactDir, values, parallel);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
-    const controller = new AbortController();
-    let startedId = runId;
-    // Ctrl-C comes from this terminal; from elsewhere come a cancel request recorded in the store
-    // (`canal cancel`, from this machine or another) and a SIGTERM. The message says which, so a
-    // run canceled from another terminal does not tell this one to press Ctrl-C.
-    let canceledFrom: string | undefined;
-    const canceledElsewhere = (from: string) => {
-      if (canceledFrom || controller.signal.aborted) return;
-      canceledFrom = `from elsewhere (${from})`;
-      const run = startedId ? `run ${startedId}` : "the run";
-      io.stderr(`\ncanal run: ${run} was canceled ${canceledFrom}; ending its steps\n`);
-      progress.canceling();
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (controller.signal.aborted) process.exit(130);
-      const run = startedId ? `run ${startedId}` : "the run";
-      if (signal === "SIGINT") {
-        io.stderr(`\ncanal run: canceling ${run} (Ctrl-C again to quit at once)\n`);
-        progress.canceling();
-      } else canceledElsewhere(`a SIGTERM sent to process ${process.pid}`);
-      controller.abort();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const canceled = cancellation("run", io, progress, runId);
     try {
       const { run, summary } = await runPipeline({
         workspace,
@@ -124,16 +102,16 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
         ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
         ...(runId ? { runId } : {}),
         ...(asCompiled ? { onStaleSources: (stale) => io.stderr(staleWarning(stale, io.cwd)) } : {}),
-        signal: controller.signal,
+        signal: canceled.signal,
         onStart: (started, pipeline) => {
-          startedId = started.id;
+          canceled.started(started.id);
           if (!values.json)
             io.stdout(
               `run ${started.id}: pipeline ${pipeline.name} (${pipeline.hash.slice(0, 12)}) on ${runtime.name}, ${placementText(prepared)}\n`,
             );
         },
         onEvent: (event) => progress.on(event),
-        onCancelRequest: (request) => canceledElsewhere(cancelRequestText(request)),
+        onCancelRequest: canceled.onCancelRequest,
       });
       progress.finish();
       const listed = await summarizeOutputs(
@@ -155,14 +133,13 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
           .join(", ");
         const seconds = (((run.endedAt ?? Date.now()) - (run.startedAt ?? run.createdAt)) / 1000).toFixed(1);
         io.stdout(
-          `run ${run.id} ${run.status}${run.status === "canceled" && canceledFrom ? ` ${canceledFrom}` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
+          `run ${run.id} ${run.status}${run.status === "canceled" && canceled.from ? ` ${canceled.from}` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
         );
         io.stdout(outputsText(run.id, listed));
       }
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      canceled.dispose();
       await runtime.close();
     }
   });
