@@ -119,9 +119,9 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     let references = await metadata.references();
     if (drop.length > 0) {
       try {
-        await metadata.batch(async () => {
-          runs = await metadata.deleteRuns(drop);
-          references = await metadata.references();
+        await metadata.transaction(async (tx) => {
+          runs = await tx.deleteRuns(drop);
+          references = await tx.references();
           if (dryRun) throw new DryRun();
         });
       } catch (error) {

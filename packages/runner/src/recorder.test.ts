@@ -26,10 +26,10 @@ const at = (key: string) => ({ key, step: key, index: -1, time: 1000 });
 /** Counts the store's transactions. */
 function countBatches(): { count: number } {
   const counter = { count: 0 };
-  const batch = workspace.metadata.batch.bind(workspace.metadata);
-  workspace.metadata.batch = (writes) => {
+  const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+  workspace.metadata.transaction = (work) => {
     counter.count++;
-    return batch(writes);
+    return transaction(work);
   };
   return counter;
 }

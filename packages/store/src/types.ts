@@ -1,6 +1,9 @@
 // The store's vocabulary and its two interfaces. SQLite + a local directory implement them today;
 // PostgreSQL + S3 will implement the same ones, so every method is async and every write that one
-// event makes is one method (one transaction), never a sequence the caller must keep atomic.
+// event makes is one method (one transaction), never a sequence the caller must keep atomic. Writes
+// that belong together go through an explicit unit, `transaction(async (tx) => …)`: the nested
+// writes name the unit they belong to (`tx`), so a store on a pool of connections can run them on
+// the unit's connection; nothing is joined to a transaction by being called while one is open.
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "failed" | "skipped" | "canceled";
@@ -326,8 +329,11 @@ export interface Lineage {
   consumedBy: LineageEdge[];
 }
 
-/** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
-export interface MetadataStore {
+/**
+ * The records of one workspace, read and written: what a store handle and a unit's `tx` both offer.
+ * Through a `tx`, every call is part of its unit and sees the unit's own writes.
+ */
+export interface MetadataTransaction {
   /** The workspace every read and write is scoped to. */
   readonly workspace: string;
 
@@ -406,13 +412,29 @@ export interface MetadataStore {
     stepId: string,
     options?: { instance?: number; before?: number },
   ): Promise<CacheEntry | undefined>;
+}
 
+/** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
+export interface MetadataStore extends MetadataTransaction {
   /**
-   * Runs `writes` (calls of this store's write methods) as one transaction where the store can, so
-   * that a run's many small events cost one commit instead of one each. All or nothing: if a write
-   * fails, the batch is undone and the error thrown (write one at a time to keep the others).
+   * Runs `work` as one unit: every read and write it makes through `tx` is one transaction, so that
+   * a run's many small events cost one commit instead of one each, and writes that belong together
+   * land together. All or nothing: when `work` throws, or a write through `tx` fails (even one that
+   * `work` catches), the whole unit is undone and `transaction` rejects with that error. Until the
+   * unit commits, reads outside it (this handle, another handle, another process) do not see its
+   * writes. `tx` is good only until `work` settles. Inside a unit, go through `tx` only: a write
+   * through a handle outside the unit may wait for the unit to end. Keep units short: a store may
+   * hold a lock for as long as one is open.
+   *
+   * @example
+   * ```ts
+   * await metadata.transaction(async (tx) => {
+   *   const step = await tx.createStepRun({ runId, stepId: "train" });
+   *   await tx.startAttempt(step.id, 1);
+   * });
+   * ```
    */
-  batch<T>(writes: () => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
 }

@@ -162,9 +162,8 @@ class RunLog {
         const chunks = this.pending;
         const { metadata } = this.workspace;
         try {
-          await metadata.batch(async () => {
-            for (const chunk of chunks)
-              await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
+          await metadata.transaction(async (tx) => {
+            for (const chunk of chunks) await tx.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
           });
         } catch (error) {
           if (error instanceof RunNotFoundError) return false;
