@@ -6,7 +6,7 @@
  * import { runPipeline } from "@canal/runner";
  * import { LocalRuntime } from "@canal/runtime-local";
  * import { openWorkspace } from "@canal/store";
- * const workspace = openWorkspace(".");
+ * const workspace = await openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
  * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });

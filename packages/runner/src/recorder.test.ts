@@ -12,7 +12,7 @@ let runId: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "canal-recorder-"));
-  workspace = openWorkspace(dir);
+  workspace = await openWorkspace(dir);
   const version = await workspace.metadata.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" });
   runId = (await workspace.metadata.createRun({ pipelineVersionId: version.id, runtime: "local" })).id;
 });

@@ -84,7 +84,7 @@ function removeIfEmpty(dir: string): void {
  * (and a later `canal rerun`) never depends on a build directory that a recompile overwrites.
  */
 function keepArtifact(workspace: Workspace, artifactDir: string, hash: string): string {
-  const root = join(canalDir(workspace), "artifacts");
+  const root = workspace.config.folders.artifacts;
   const target = pathInside(root, hash);
   const digests = keptDigests(root);
   // A kept copy is verified like any artifact (blobs hashed once per change): a damaged one is
@@ -277,7 +277,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
       runtime,
       blobs: stepBlobs,
       cache,
-      workRoot: join(canalDir(workspace), "work"),
+      workRoot: workspace.config.folders.work,
       ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
       regenerate: Boolean(options.regenerate),
       ...(options.force ? { force: options.force } : {}),
@@ -290,7 +290,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }
   await recorder.flush();
-  removeIfEmpty(join(canalDir(workspace), "work", run.id));
+  removeIfEmpty(join(workspace.config.folders.work, run.id));
   const failed = Object.entries(summary.steps)
     .filter(([, state]) => state === "failed")
     .map(([key]) => key);
