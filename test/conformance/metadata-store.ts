@@ -471,6 +471,35 @@ export function metadataStoreConformance(
       await other.close();
     });
 
+    it("keeps a version's artifact blob: recorded when new, given to a known version, named as a reference", async () => {
+      const bare = await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{}" });
+      expect(bare.artifactDigest).toBeUndefined();
+      const filled = await store.registerPipelineVersion({
+        pipeline: "iris",
+        hash: "h1",
+        ir: "{}",
+        artifactDigest: d("a"),
+      });
+      expect(filled).toMatchObject({ id: bare.id, version: 1, artifactDigest: d("a") });
+      expect(await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{}" })).toEqual(filled);
+      const fresh = await store.registerPipelineVersion({
+        pipeline: "iris",
+        hash: "h2",
+        ir: "{}",
+        artifactDigest: d("b"),
+      });
+      expect(await store.getPipelineVersion(fresh.id)).toMatchObject({ version: 2, artifactDigest: d("b") });
+      await store.createRun({ pipelineVersionId: fresh.id, runtime: "local" });
+      const references = await store.references();
+      // What gc must keep: the artifact of a version that still has runs.
+      expect(references.digests).toContain(d("b"));
+      expect(references.pipelineVersions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ hash: "h2", artifactDigest: d("b"), hasRuns: true }),
+        ]),
+      );
+    });
+
     it("undoes a whole unit when it fails, and rejects with its error", async () => {
       const version = await store.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
       const failure = new Error("the unit broke");

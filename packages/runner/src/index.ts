@@ -18,6 +18,7 @@ export { ExecError, execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
 export { collectGarbage } from "./gc.js";
 export { GcBusyError } from "./gc-lock.js";
+export { keepArtifact, registerVersion, versionArtifact } from "./kept-artifacts.js";
 export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";

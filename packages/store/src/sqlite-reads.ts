@@ -387,9 +387,17 @@ export class SqliteReads {
     return this.read(() => {
       const digests = this.referencedDigests();
       const versions = this.stmt(
-        `SELECT hash, artifact_location, ir, EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+        `SELECT hash, artifact_location, artifact_digest, ir,
+           EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
          FROM pipeline_versions pv`,
-      ).all() as Array<{ hash: string; artifact_location: string | null; ir: string; has_runs: number }>;
+      ).all() as Array<{
+        hash: string;
+        artifact_location: string | null;
+        artifact_digest: string | null;
+        ir: string;
+        has_runs: number;
+      }>;
+      for (const v of versions) if (v.has_runs === 1 && v.artifact_digest) digests.add(v.artifact_digest);
       return {
         digests: [...digests].sort(),
         pipelineVersions: versions.map((v) => ({
@@ -397,6 +405,7 @@ export class SqliteReads {
           ir: v.ir,
           hasRuns: v.has_runs === 1,
           ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
+          ...(v.artifact_digest ? { artifactDigest: v.artifact_digest } : {}),
         })),
       };
     });

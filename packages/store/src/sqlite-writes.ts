@@ -1,6 +1,6 @@
 // The write side of the SQLite store: each method is one transaction of its own on a store
 // handle, or part of the unit on a unit's handle. Which one is `write`'s business.
-import { StoreError } from "./errors.js";
+import { checkDigest, StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { SqliteRecords } from "./sqlite-records.js";
 import {
@@ -48,10 +48,18 @@ export abstract class SqliteWrites extends SqliteRecords implements MetadataTran
       );
       const key = { workspace: this.workspaceId, pipeline: pipeline.id, hash: version.hash };
       const known = select.get(key) as PipelineVersionRow | undefined;
-      if (known) return toPipelineVersion(known);
+      if (known && (!version.artifactDigest || known.artifact_digest === version.artifactDigest))
+        return toPipelineVersion(known);
+      if (known) {
+        this.stmt("UPDATE pipeline_versions SET artifact_digest = ? WHERE id = ?").run(
+          checkDigest(version.artifactDigest as string),
+          known.id,
+        );
+        return toPipelineVersion(select.get(key) as PipelineVersionRow);
+      }
       this.stmt(
-        `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, created_at)
-         SELECT @pipeline, coalesce(max(version), 0) + 1, @hash, @ir, @location, @at
+        `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, artifact_digest, created_at)
+         SELECT @pipeline, coalesce(max(version), 0) + 1, @hash, @ir, @location, @digest, @at
          FROM pipeline_versions WHERE pipeline_id = @pipeline
          ON CONFLICT (pipeline_id, hash) DO NOTHING`,
       ).run({
@@ -59,6 +67,7 @@ export abstract class SqliteWrites extends SqliteRecords implements MetadataTran
         hash: version.hash,
         ir: typeof version.ir === "function" ? version.ir() : version.ir,
         location: version.artifactLocation ?? null,
+        digest: version.artifactDigest === undefined ? null : checkDigest(version.artifactDigest),
         at,
       });
       return toPipelineVersion(select.get(key) as PipelineVersionRow);

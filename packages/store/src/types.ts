@@ -61,7 +61,12 @@ export interface PipelineVersion {
   hash: string;
   /** The IR in its readable JSON form. */
   ir: string;
-  /** Where the compiled artifact lives (a directory, or later an object-store URL). */
+  /**
+   * The compiled artifact as a directory blob in the blob store: what `canal rerun` runs, with no
+   * local copy needed. Absent for versions recorded before artifacts were kept there.
+   */
+  artifactDigest?: string;
+  /** Where a local copy of the compiled artifact was kept (older records name only this). */
   artifactLocation?: string;
   createdAt: number;
 }
@@ -71,6 +76,8 @@ export interface NewPipelineVersion {
   hash: string;
   /** The readable IR, or what makes it: called only when the version is new (it can be large). */
   ir: string | (() => string);
+  /** The artifact's directory blob, stored before: recorded for the version, new or known. */
+  artifactDigest?: string;
   artifactLocation?: string;
   createdAt?: number;
 }
@@ -296,10 +303,14 @@ export interface CacheEntryFilter {
 
 /** Everything the records of a store file name, for `canal gc`: what it may never delete. */
 export interface StoreReferences {
-  /** Every artifact digest a run, step run, attempt or cache entry names (directories not expanded). */
+  /**
+   * Every artifact digest a run, step run, attempt or cache entry names, and the artifact of every
+   * pipeline version that still has runs (directories not expanded).
+   */
   digests: string[];
   pipelineVersions: Array<{
     hash: string;
+    artifactDigest?: string;
     artifactLocation?: string;
     /** The readable IR. */
     ir: string;
@@ -337,7 +348,11 @@ export interface MetadataTransaction {
   /** The workspace every read and write is scoped to. */
   readonly workspace: string;
 
-  /** Idempotent: the version already stored under this hash is returned as it is. */
+  /**
+   * Idempotent: the version already stored under this hash is returned as it is, except that a
+   * given `artifactDigest` becomes its artifact (the writer has just stored that blob; any blob
+   * recorded for the hash is the same pipeline's artifact).
+   */
   registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion>;
   getPipelineVersion(id: number): Promise<PipelineVersion>;
   listPipelines(): Promise<PipelineInfo[]>;

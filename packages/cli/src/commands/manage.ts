@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { pipelineEdges, readArtifact } from "@canal/ir";
-import { endLeftovers, placementText, runPipeline } from "@canal/runner";
+import { endLeftovers, placementText, runPipeline, versionArtifact } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
 import {
   type CacheKeyChange,
@@ -325,9 +325,9 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
   return withWorkspace(io, async (workspace) => {
     const previous = await workspace.metadata.getRun(runId);
     const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);
-    if (!version.artifactLocation)
-      throw new Error(`run ${runId} has no stored artifact; run the pipeline again with \`canal run\``);
-    const pipeline = readArtifact(version.artifactLocation).pipeline;
+    // The kept copy, or rebuilt from the blob store: a rerun needs no local artifact directory.
+    const artifactDir = await versionArtifact(workspace, version);
+    const pipeline = readArtifact(artifactDir).pipeline;
     const force = new Set<string>();
     if (values.from) {
       if (!pipeline.steps.some((s) => s.id === values.from)) {
@@ -349,13 +349,13 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     }
     // Artifact parameters were recorded as stored values ({ digest, directory }), which a run accepts as they are.
     const parameters = previous.parameters;
-    const prepared = await targetsFor(workspace, version.artifactLocation, values);
+    const prepared = await targetsFor(workspace, artifactDir, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
     try {
       const { run } = await runPipeline({
         workspace,
-        artifactDir: version.artifactLocation,
+        artifactDir,
         parameters,
         runtime,
         force,
