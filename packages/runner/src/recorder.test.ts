@@ -54,6 +54,39 @@ describe("RunRecorder", () => {
     expect(steps[0]).toMatchObject({ stepId: "s0", status: "running" });
   });
 
+  it("writes a batch right when the store undoes a unit and runs it again", async () => {
+    // As a store that retries a unit after a lost serialization race does: the first try is undone.
+    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+    let tries = 0;
+    workspace.metadata.transaction = async (work) => {
+      if (tries++ === 0) {
+        const undone = new Error("serialization failure");
+        await transaction(async (tx) => {
+          await work(tx);
+          throw undone;
+        }).catch((error) => {
+          if (error !== undone) throw error;
+        });
+      }
+      const retried = transaction(work);
+      outcome = retried.then(
+        () => "committed",
+        () => "failed",
+      );
+      return retried;
+    };
+    let outcome: Promise<string> | undefined;
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    void recorder.record({ type: "step-queued", ...at("a") });
+    void recorder.record({ type: "step-started", ...at("a"), attempt: 1 });
+    await recorder.flush();
+    const steps = await workspace.metadata.listStepRuns(runId);
+    expect(steps.map((s) => [s.stepId, s.status])).toEqual([["a", "running"]]);
+    expect(await workspace.metadata.listAttempts(steps[0]?.id ?? -1)).toHaveLength(1);
+    // Written by the retried unit itself, not by the one-at-a-time fallback of a failed batch.
+    expect(await outcome).toBe("committed");
+  });
+
   it("loses only the event whose write fails, and reports it", async () => {
     const recorder = new RunRecorder(workspace.metadata, runId);
     void recorder.record({ type: "step-queued", ...at("a") });

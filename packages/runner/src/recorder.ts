@@ -122,6 +122,9 @@ export class RunRecorder {
     this.created = created;
     try {
       await this.metadata.transaction(async (tx) => {
+        // A store may run a unit again after undoing it (a lost serialization race): what an
+        // undone try created is gone.
+        for (const key of created.splice(0)) this.stepRuns.delete(key);
         for (const event of batch) await this.write(tx, event);
       });
       return;

@@ -437,7 +437,9 @@ export interface MetadataStore extends MetadataTransaction {
    * land together. All or nothing: when `work` throws, or a write through `tx` fails (even one that
    * `work` catches), the whole unit is undone and `transaction` rejects with that error. Until the
    * unit commits, reads outside it (this handle, another handle, another process) do not see its
-   * writes. `tx` is good only until `work` settles. Inside a unit, go through `tx` only: a write
+   * writes. A store may undo a unit that lost a race with another writer and call `work` again,
+   * so `work` keeps no state of its own across calls (or resets it when called).
+   * `tx` is good only until `work` settles. Inside a unit, go through `tx` only: a write
    * through a handle outside the unit may wait for the unit to end. Keep units short: a store may
    * hold a lock for as long as one is open.
    *
