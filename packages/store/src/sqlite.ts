@@ -46,8 +46,8 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
       // NORMAL in WAL mode: a commit survives a crash of the process; only a power loss may drop the
       // last commits, never corrupt the file. Blob bytes are fsynced before any row names them.
       db.pragma("synchronous = NORMAL");
-      // A run's events are written in batches, each event in a savepoint of its own; SQLite keeps
-      // a savepoint's undo pages in a temporary file unless told to keep them in memory.
+      // A run's events are written in units of many writes; SQLite keeps a statement's undo pages
+      // (its statement journal) in a temporary file unless told to keep them in memory.
       db.pragma("temp_store = MEMORY");
       // A run touches every cache entry and step run it records, at random (keys are hashes): with
       // SQLite's default 2 MiB of page cache the pages of a 1,000-step run no longer fit, and every
@@ -138,10 +138,15 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.db.open) return;
-    await this.gate.idle();
-    this.db.close();
-    dropGate(this.gate);
+  private closing: Promise<void> | undefined;
+
+  /** Once this handle's open unit (if any) has ended; closing twice is closing once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.db.inTransaction) await this.gate.idle();
+      if (this.db.open) this.db.close();
+      dropGate(this.gate);
+    })();
+    return this.closing;
   }
 }
