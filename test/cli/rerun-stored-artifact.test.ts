@@ -1,7 +1,7 @@
 // `canal rerun` runs the artifact that the pipeline version keeps in the blob store: with the build
 // output and the local kept copy gone, it rebuilds the artifact from its directory blob, verified,
 // and refuses one whose bytes are damaged.
-import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readArtifact } from "@canal/ir";
 import { openWorkspace } from "@canal/store";
@@ -21,8 +21,8 @@ describe("canal rerun from the blob store", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** The run's pipeline version, and the artifact's blob. */
-  async function versionOf(runId: string) {
-    const workspace = await openWorkspace(dir);
+  async function versionOf(runId: string, root = dir) {
+    const workspace = await openWorkspace(root);
     try {
       const run = await workspace.metadata.getRun(runId);
       const version = await workspace.metadata.getPipelineVersion(run.pipelineVersionId);
@@ -74,5 +74,63 @@ describe("canal rerun from the blob store", () => {
       /the compiled artifact of pipeline slow v1 \([0-9a-f]{12}\) is damaged in the blob store .*; compile the pipeline and run it again with `canal run`/,
     );
     expect(existsSync(kept)).toBe(false);
+  });
+
+  it("reruns a run recorded before artifacts were stored, from the directory its version names", async () => {
+    const project = makeProject({ from: fixture });
+    try {
+      expect((await canal(["compile", "pipeline.ts"], project)).status).toBe(0);
+      const old = join(project, "old-copy");
+      cpSync(join(project, "canal-out", "slow"), old, { recursive: true });
+      const { pipeline } = readArtifact(old);
+      const workspace = await openWorkspace(project);
+      let oldRun: string;
+      let goneRun: string;
+      try {
+        // As an older Canal recorded them: a local directory, no blob.
+        const version = await workspace.metadata.registerPipelineVersion({
+          pipeline: pipeline.name,
+          hash: pipeline.hash,
+          ir: "{}",
+          artifactLocation: old,
+        });
+        oldRun = (
+          await workspace.metadata.createRun({
+            pipelineVersionId: version.id,
+            runtime: "local",
+            status: "succeeded",
+          })
+        ).id;
+        const gone = await workspace.metadata.registerPipelineVersion({
+          pipeline: "gone",
+          hash: "f".repeat(64),
+          ir: "{}",
+          artifactLocation: join(project, "no-such-dir"),
+        });
+        goneRun = (
+          await workspace.metadata.createRun({
+            pipelineVersionId: gone.id,
+            runtime: "local",
+            status: "succeeded",
+          })
+        ).id;
+      } finally {
+        await workspace.close();
+      }
+      rmSync(join(project, "canal-out"), { recursive: true });
+      const rerun = await canal(["rerun", oldRun, "--json"], project);
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ status: "succeeded", pipelineHash: pipeline.hash });
+      // The rerun stored the artifact: the version has its blob from now on.
+      expect((await versionOf(oldRun, project)).status).toBe("ok");
+
+      const refused = await canal(["rerun", goneRun], project);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(
+        `the compiled artifact of pipeline gone v1 (ffffffffffff) is not kept (${join(project, "no-such-dir")} is gone or damaged); compile the pipeline and run it again with \`canal run\``,
+      );
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
