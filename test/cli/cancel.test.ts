@@ -142,7 +142,7 @@ describe("canal cancel through the store", () => {
 
   it("ends a run when any client records a cancel request in the store, without a signal or the CLI", async () => {
     const { runId, pid } = await detachedOnA("gate-store");
-    const { metadata, close } = openWorkspace(dir);
+    const { metadata, close } = await openWorkspace(dir);
     try {
       await metadata.requestCancel(runId, { by: "a-server" });
       await until("the run to be canceled", async () => (await metadata.getRun(runId)).status === "canceled");

@@ -156,7 +156,7 @@ describe("canal download", () => {
   });
 
   it("refuses a damaged blob and writes nothing", async () => {
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     let blob: string;
     try {
       const make = await workspace.metadata.getStepRun(runId, "make");

@@ -133,7 +133,7 @@ describe("stale artifacts", () => {
     // A comment in a module leaves every hash as it was, and is still a change to the source.
     appendFileSync(join(dir, "lib/words.ts"), "// louder\n");
     appendFileSync(join(dir, "requirements.txt"), "numpy\n");
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const artifact = join(dir, "canal-out/read");
     expect(changedSources(readArtifact(artifact).pipeline, artifact, workspace)).toEqual({
       root: realpathSync(dir),

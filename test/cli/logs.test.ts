@@ -10,7 +10,7 @@ describe("canal logs", () => {
   it("prints every piece of a long step log, past the store's page size", async () => {
     const dir = mkdtempSync(join(tmpdir(), "canal-logs-"));
     writeFileSync(join(dir, "canal.config.json"), "{}\n");
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const pieces = 2500;
     let runId = "";
     try {

@@ -1,16 +1,26 @@
-// The blob store conformance suite on the embedded default: a local folder of blobs.
+// The blob store conformance suite on the embedded default: a local folder of blobs, opened as a
+// workspace opens it: by the config's `artifacts.kind`, from the store registry.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalBlobStore } from "@canal/store";
+import { openWorkspace, type Workspace } from "@canal/store";
 import { blobStoreConformance } from "./blob-store.js";
 
 blobStoreConformance("local", () => {
   const dir = mkdtempSync(join(tmpdir(), "canal-blobs-"));
   const root = join(dir, "blobs");
   const file = (digest: string) => join(root, "sha256", digest.slice(0, 2), digest.slice(2));
+  writeFileSync(
+    join(dir, "canal.config.json"),
+    JSON.stringify({ workspace: "w", artifacts: { kind: "local", path: "blobs" } }),
+  );
+  const opened: Workspace[] = [];
   return {
-    open: () => new LocalBlobStore(root),
+    async open() {
+      const workspace = await openWorkspace(dir);
+      opened.push(workspace);
+      return workspace.blobs;
+    },
     damage(digest, how) {
       const path = file(digest);
       if (how === "delete") return rmSync(path);
@@ -20,6 +30,9 @@ blobStoreConformance("local", () => {
       bytes[0] = (bytes[0] ?? 0) ^ 0xff;
       writeFileSync(path, bytes);
     },
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    async close() {
+      for (const workspace of opened) await workspace.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 });

@@ -148,7 +148,7 @@ export function runtimeConformance(
     async function open(): Promise<Harness> {
       const dir = mkdtempSync(join(tmpdir(), `canal-conformance-${name}-`));
       initWorkspace(dir);
-      const workspace = openWorkspace(dir);
+      const workspace = await openWorkspace(dir);
       const runtime = makeRuntime(join(dir, "runtime-cache"));
       cleanups.push(async () => {
         await runtime.close();
@@ -545,7 +545,12 @@ export function runtimeConformance(
         expect(first.run.status, problems(first.events)).toBe("succeeded");
         const blobFile = (value: StoredValue | undefined) => {
           const digest = digestOf(value);
-          return join(h.workspace.config.artifacts.path, "sha256", digest.slice(0, 2), digest.slice(2));
+          return join(
+            String(h.workspace.config.artifacts.path),
+            "sha256",
+            digest.slice(0, 2),
+            digest.slice(2),
+          );
         };
         const corrupt = (path: string) => {
           chmodSync(path, 0o644);

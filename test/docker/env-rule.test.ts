@@ -26,7 +26,7 @@ describe("the environment rule on docker", () => {
     artifactDir = result.pipelines[0]?.dir as string;
     dir = mkdtempSync(join(tmpdir(), "canal-docker-env-"));
     initWorkspace(dir);
-    workspace = openWorkspace(dir);
+    workspace = await openWorkspace(dir);
   });
   afterAll(async () => {
     await workspace?.close();

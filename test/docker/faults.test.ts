@@ -36,7 +36,7 @@ describe("docker runtime faults", () => {
   async function run(pipeline: string) {
     const dir = mkdtempSync(join(tmpdir(), "canal-docker-faults-"));
     initWorkspace(dir);
-    const workspace: Workspace = openWorkspace(dir);
+    const workspace: Workspace = await openWorkspace(dir);
     const runtime = new DockerRuntime({ socket: engine.socket, image: HOST_IMAGE, binds: HOST_BINDS });
     cleanups.push(async () => {
       await runtime.close();
@@ -75,7 +75,7 @@ describe("docker runtime faults", () => {
     expect(result.status, result.stderr).toBe(0);
     const { run, outputs } = JSON.parse(result.stdout);
     expect(run.runtime).toBe("docker");
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     try {
       const digest = outputs.out.digest as string;
       const path = join(dir, "read");
@@ -109,7 +109,7 @@ describe("docker runtime faults", () => {
     const left = waiting();
     expect(left).not.toBe("");
 
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const [run] = await workspace.metadata.listRuns({});
     await workspace.close();
     const canceled = await canal(["cancel", run?.id as string], dir);

@@ -46,10 +46,10 @@ describe.skipIf(missing)(
       rmSync(project, { recursive: true, force: true });
     });
 
-    function workspace(): Workspace {
+    async function workspace(): Promise<Workspace> {
       const dir = mkdtempSync(join(tmpdir(), "canal-flagship-docker-"));
       initWorkspace(dir);
-      const opened = openWorkspace(dir);
+      const opened = await openWorkspace(dir);
       cleanups.push(async () => {
         await opened.close();
         rmSync(dir, { recursive: true, force: true });
@@ -80,8 +80,8 @@ describe.skipIf(missing)(
     }
 
     it("gives the same output digests from one artifact on both, and each reuses the other's cache", async () => {
-      const onLocal = workspace();
-      const onDocker = workspace();
+      const onLocal = await workspace();
+      const onDocker = await workspace();
       const localRun = await run(onLocal, local(onLocal));
       const dockerRun = await run(onDocker, docker());
       expect(Object.values(dockerRun.steps).every((s) => s === "succeeded")).toBe(true);

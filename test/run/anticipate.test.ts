@@ -58,7 +58,7 @@ describe("what the orchestrator tells a runtime ahead of time", () => {
   });
 
   async function run(parameters: Record<string, unknown>, maxParallel = 8) {
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const runtime = new Listening(join(dir, "cache"), maxParallel);
     try {
       const { run, summary } = await runPipeline({

@@ -29,7 +29,7 @@ describe("bad input gets a clear error and loses nothing", () => {
     expect((await canal(["runs"], dir)).stdout).toMatch(new RegExp(`^${earlier} +works v1 +succeeded `, "m"));
     const logs = await canal(["logs", earlier], dir);
     expect(logs.stdout).toBe("write | writing kept\n");
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     try {
       const step = await workspace.metadata.getStepRun(earlier, "write");
       const { out } = await workspace.metadata.getOutputs(step.id);

@@ -61,7 +61,7 @@ describe.skipIf(missing)(
       firstRun = runIdOf(result.stdout);
       expect(await states(dir, firstRun)).toEqual(every("succeeded"));
 
-      const workspace = openWorkspace(dir);
+      const workspace = await openWorkspace(dir);
       try {
         const score = await workspace.metadata.getStepRun(firstRun, "score");
         const { predictions } = await workspace.metadata.getOutputs(score.id);

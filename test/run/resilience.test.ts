@@ -175,7 +175,7 @@ describe("canal run processes", () => {
     expect(endA, a.output()).toEqual({ code: 0, signal: null });
     expect(endB, b.output()).toEqual({ code: 0, signal: null });
 
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     try {
       const outputs: string[] = [];
       for (const runId of [runIdOf(a.output()), runIdOf(b.output())]) {

@@ -26,7 +26,7 @@ describe("the environment rule on slurm", () => {
     artifactDir = result.pipelines[0]?.dir as string;
     dir = mkdtempSync(join(tmpdir(), "canal-slurm-env-"));
     initWorkspace(dir);
-    workspace = openWorkspace(dir);
+    workspace = await openWorkspace(dir);
   }, 600_000);
   afterAll(async () => {
     await workspace?.close();

@@ -33,10 +33,10 @@ describe("the Slurm runtime on a one-node cluster", () => {
   runtimeConformance("slurm", slurmRuntime);
 
   /** A workspace and a runtime in it; `close` frees both. */
-  function open(make: (dir: string) => Runtime) {
+  async function open(make: (dir: string) => Runtime) {
     const dir = mkdtempSync(join(tmpdir(), "canal-slurm-ws-"));
     initWorkspace(dir);
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const runtime = make(join(dir, "runtime"));
     return {
       dir,
@@ -74,14 +74,14 @@ describe("the Slurm runtime on a one-node cluster", () => {
   describe("GPU requests, faults", () => {
     let project: string;
     const artifacts = new Map<string, string>();
-    let h: ReturnType<typeof open>;
+    let h: Awaited<ReturnType<typeof open>>;
 
     beforeAll(async () => {
       project = makeProject({ from: join(import.meta.dirname, "fixtures/project") });
       const result = await compile({ entries: [join(project, "pipeline.ts")], outDir: join(project, "out") });
       expect(result.diagnostics).toEqual([]);
       for (const compiled of result.pipelines) artifacts.set(compiled.pipeline.name, compiled.dir as string);
-      h = open(slurmRuntime);
+      h = await open(slurmRuntime);
     });
     afterAll(async () => {
       await h?.close();
@@ -197,7 +197,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
       // The job outlives its driver: nothing else would end it.
       expect(jobsNamed(slurmEnv(), "canal:hold")).toEqual(jobs);
 
-      const workspace = openWorkspace(dir);
+      const workspace = await openWorkspace(dir);
       const [run] = await workspace.metadata.listRuns({});
       await workspace.close();
       vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
@@ -236,8 +236,8 @@ describe("the Slurm runtime on a one-node cluster", () => {
     `runs the flagship example with the same output digests as on local, from one compiled artifact, and reuses local's cache${sklearn ? ` [skipped: ${sklearn}]` : ""}`,
     async () => {
       const dir = copyIris();
-      const local = open((cacheDir) => new LocalRuntime({ cacheDir }));
-      const slurm = open(slurmRuntime);
+      const local = await open((cacheDir) => new LocalRuntime({ cacheDir }));
+      const slurm = await open(slurmRuntime);
       try {
         const result = await compile({ entries: [join(dir, "pipeline.ts")], outDir: join(dir, "out") });
         expect(result.diagnostics).toEqual([]);

@@ -105,7 +105,7 @@ describe("artifact soundness", () => {
 
     const outputOf = async (stdout: string) => {
       const runId = /^run (run-\S+): /m.exec(stdout)?.[1] ?? "";
-      const workspace = openWorkspace(dir);
+      const workspace = await openWorkspace(dir);
       try {
         const stepRun = await workspace.metadata.getStepRun(runId, "write");
         const { out } = await workspace.metadata.getOutputs(stepRun.id);

@@ -32,7 +32,7 @@ async function run(...args: string[]): Promise<{ id: string; steps: Record<strin
 }
 
 async function stepStates(id: string): Promise<Record<string, string>> {
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     const steps = await workspace.metadata.listStepRuns(id);
     return Object.fromEntries(steps.map((s) => [s.stepId, s.status]));
@@ -43,7 +43,7 @@ async function stepStates(id: string): Promise<Record<string, string>> {
 
 /** The text a step of a run output (what the run served, cached or not). */
 async function outputText(runId: string, stepId: string): Promise<string> {
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     const step = await workspace.metadata.getStepRun(runId, stepId);
     const { out } = await workspace.metadata.getOutputs(step.id);
@@ -179,7 +179,7 @@ describe("canal cache", () => {
 describe("canal gc", () => {
   /** Leftovers no record names: a stray blob, a temporary file, and a work folder of ended run `runId`. */
   async function leaveGarbage(runId: string): Promise<{ orphan: string; temp: string; work: string }> {
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     const digest = await workspace.blobs.put(`orphan ${Math.random()}`);
     await workspace.close();
     const orphan = join(dir, ".canal/blobs/sha256", digest.slice(0, 2), digest.slice(2));
@@ -243,7 +243,7 @@ describe("canal gc", () => {
     expect(readdirSync(join(dir, ".canal/artifacts"))).toEqual(artifacts);
     expect(readdirSync(join(dir, ".canal/work"))).toEqual([]);
     // Every recorded run's outputs are still there, intact.
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     try {
       for (const r of await workspace.metadata.listRuns({ limit: 1000 })) {
         for (const step of await workspace.metadata.listStepRuns(r.id)) {

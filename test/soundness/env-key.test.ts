@@ -41,7 +41,7 @@ async function states(dir: string, runId: string): Promise<Record<string, string
 }
 
 async function outputs(dir: string, runId: string): Promise<Record<string, string>> {
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     const found: Record<string, string> = {};
     for (const step of await workspace.metadata.listStepRuns(runId)) {

@@ -47,7 +47,7 @@ export async function expectValuesStayData(dir: string, args: string[]): Promise
   const result = await canal(["run", "pipeline.ts", ...args, "-p", `msgs=${JSON.stringify(values)}`], dir);
   expect(result.status, result.stderr + result.stdout).toBe(0);
   expect(existsSync(sentinel)).toBe(false);
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     const runId = runIdOf(result.stdout);
     for (const [index, value] of values.entries()) {

@@ -9,7 +9,7 @@ import { makeProject } from "../helpers.js";
 const runIdOf = (stdout: string) => /^run (run-[^\s:]+)/m.exec(stdout)?.[1] ?? "";
 
 async function output(dir: string, runId: string, step: string, name: string): Promise<string> {
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     const stepRun = await workspace.metadata.getStepRun(runId, step);
     const value = (await workspace.metadata.getOutputs(stepRun.id))[name] as { digest: string };

@@ -142,7 +142,7 @@ describe("a TypeScript step's environment", () => {
     expect(ran.status, ran.stderr).toBe(0);
     const runId = runIdOf(ran.stdout);
     const digest = digestOf((await outputsOf(runId)).code?.out);
-    const { blobs } = openWorkspace(project);
+    const { blobs } = await openWorkspace(project);
     const seen = JSON.parse((await blobs.get(digest)).toString("utf8"));
     expect(seen.env).toMatchObject({
       CANAL_RUN_ID: runId,
@@ -186,7 +186,7 @@ describe("outputs are sealed before they are hashed", () => {
     expectAllGone(dir, ["writer", "setsid-writer"]);
     const runId = runIdOf(ran.stdout);
     const digest = digestOf((await outputsOf(runId)).script?.out);
-    const { blobs } = openWorkspace(project);
+    const { blobs } = await openWorkspace(project);
     expect(await blobs.verify(digest)).toBe("ok");
     expect(sha256(await blobs.get(digest))).toBe(digest);
     // Run again: served from the cache, and what it serves still matches its digest.
@@ -202,7 +202,7 @@ describe("outputs are sealed before they are hashed", () => {
     const ran = await canal(runArgs("linked", { dir }), project);
     expect(ran.status).toBe(1);
     expect(ran.stdout + ran.stderr).toMatch(/`leak` is a link to \/etc\/passwd, outside the directory/);
-    const { blobs } = openWorkspace(project);
+    const { blobs } = await openWorkspace(project);
     expect(await blobs.stat(sha256(readFileSync("/etc/passwd")))).toBeUndefined();
   }, 60_000);
 });
@@ -213,7 +213,7 @@ describe("a TypeScript step that edits its input and returns it", () => {
     const ran = await canal(runArgs("edit", { dir }), project);
     expect(ran.status, ran.stderr).toBe(0);
     const outputs = await outputsOf(runIdOf(ran.stdout));
-    const { blobs } = openWorkspace(project);
+    const { blobs } = await openWorkspace(project);
     const made = digestOf(outputs.made?.out);
     expect(made).toBe(sha256("original\n"));
     expect(digestOf(outputs.edit?.out)).toBe(sha256("original\nedited\n"));
@@ -239,7 +239,7 @@ describe("`canal cancel` signals only the run's own processes", () => {
     // it, whose pid now names an unrelated process.
     const ran = await canal(runArgs("script", { dir: pidDir(), mode: "end" }), project);
     expect(ran.status, ran.stderr).toBe(0);
-    const { metadata } = openWorkspace(project);
+    const { metadata } = await openWorkspace(project);
     const done = await metadata.getRun(runIdOf(ran.stdout));
     const unrelated = spawn("sleep", ["1000"], { stdio: "ignore" });
     started.push(unrelated);

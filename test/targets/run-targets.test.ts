@@ -8,7 +8,7 @@ import { canal } from "../canal.js";
 import { makeProject, repoRoot } from "../helpers.js";
 
 async function recordedRuns(dir: string) {
-  const workspace = openWorkspace(dir);
+  const workspace = await openWorkspace(dir);
   try {
     return await workspace.metadata.listRuns({});
   } finally {

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { readArtifact } from "@canal/ir";
 import { type PreparedTargets, prepareTargets, runtimeRegistry } from "@canal/runner";
 import type { Workspace } from "@canal/store";
@@ -6,11 +5,11 @@ import { UsageError } from "./io.js";
 
 // The runtimes this build ships, each loaded only when a run uses a target of its kind: a local
 // run never loads the Docker client (dockerode, ssh2, grpc).
-runtimeRegistry.register("local", async (target, { canalDir, maxParallel }) => {
+runtimeRegistry.register("local", async (target, { cacheDir, maxParallel }) => {
   const { LocalRuntime } = await import("@canal/runtime-local");
   const bound = target.maxParallel ?? maxParallel;
   return new LocalRuntime({
-    cacheDir: join(canalDir, "cache"),
+    cacheDir,
     ...(bound !== undefined ? { maxParallel: bound } : {}),
   });
 });

@@ -6,7 +6,7 @@ import { type Io, Reported } from "./io.js";
 export { Reported } from "./io.js";
 
 export async function withWorkspace<T>(io: Io, use: (workspace: Workspace) => Promise<T>): Promise<T> {
-  const workspace = openWorkspace(io.cwd);
+  const workspace = await openWorkspace(io.cwd);
   try {
     return await use(workspace);
   } finally {
@@ -40,13 +40,12 @@ export async function artifactFor(
   }
   // The compiler (TypeScript, esbuild) loads only when there is an entry file to compile.
   const { compile, formatDiagnostic, hasErrors } = await import("@canal/compiler");
-  const { canalDir } = await import("@canal/runner");
   // Unchanged sources take the artifact of the last compile (the compile cache checks every file
   // that compile read) without loading TypeScript.
   const result = await compile({
     entries: [path],
     cwd: io.cwd,
-    cacheDir: join(canalDir(workspace), "cache", "compile"),
+    cacheDir: join(workspace.config.folders.cache, "compile"),
   });
   for (const diagnostic of result.diagnostics)
     io.stderr(`${formatDiagnostic(diagnostic, result.projectRoot)}\n\n`);

@@ -1,7 +1,9 @@
-import { dirname, resolve } from "node:path";
 import type { Workspace } from "@canal/store";
 
-/** The workspace's own directory for Canal's files (beside the metadata database). */
+/**
+ * The workspace's own folder for Canal's local files (run leases, the gc lock, staged parameter
+ * files): a setting of the workspace (`folders.state`), not wherever its database lives.
+ */
 export function canalDir(workspace: Workspace): string {
-  return dirname(resolve(workspace.root, workspace.config.store.path));
+  return workspace.config.folders.state;
 }

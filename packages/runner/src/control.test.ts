@@ -21,7 +21,7 @@ let versionId: number;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "canal-control-"));
-  workspace = openWorkspace(dir);
+  workspace = await openWorkspace(dir);
   versionId = (await workspace.metadata.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" })).id;
 });
 afterEach(async () => {
@@ -135,7 +135,7 @@ describe("the driver's side", () => {
         expect(now?.heartbeat?.at).toBeGreaterThan(first?.heartbeat?.at as number);
       });
       // Another process (here another connection to the same file) asks.
-      const other = openWorkspace(dir);
+      const other = await openWorkspace(dir);
       await other.metadata.requestCancel(run.id, { by: "bo@machine-b", reason: "wrong data" });
       await other.close();
       await vi.waitFor(() => expect(seen).toHaveLength(1));

@@ -119,9 +119,9 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     let references = await metadata.references();
     if (drop.length > 0) {
       try {
-        await metadata.batch(async () => {
-          runs = await metadata.deleteRuns(drop);
-          references = await metadata.references();
+        await metadata.transaction(async (tx) => {
+          runs = await tx.deleteRuns(drop);
+          references = await tx.references();
           if (dryRun) throw new DryRun();
         });
       } catch (error) {
@@ -132,7 +132,7 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     // each folder: a run that held its lease before this gc may have been recorded since. The
     // folder of a run with no record is a leftover only when no run is live (a live run's record
     // may be on its way).
-    const work = join(root, "work");
+    const work = workspace.config.folders.work;
     for (const name of list(work)) {
       const recorded = await metadata.getRun(name).catch(() => undefined);
       const gone = recorded
@@ -149,15 +149,20 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
         if (info?.kind !== "directory") continue;
         for (const entry of await workspace.blobs.readManifest(digest)) keep.add(entry.sha256);
       }
-      const blobRoot = resolve(workspace.config.artifacts.path);
-      for (const area of ["sha256", "directories"] as const) {
-        for (const prefix of list(join(blobRoot, area))) {
-          for (const rest of list(join(blobRoot, area, prefix))) {
-            if (!keep.has(prefix + rest)) add("blob", join(blobRoot, area, prefix, rest));
+      // The local blob store's folder: unreferenced files in it go. (A store of another kind has
+      // no folder here, and keeps its blobs.)
+      const blobRoot =
+        workspace.config.artifacts.kind === "local" ? workspace.config.artifacts.path : undefined;
+      if (typeof blobRoot === "string") {
+        for (const area of ["sha256", "directories"] as const) {
+          for (const prefix of list(join(blobRoot, area))) {
+            for (const rest of list(join(blobRoot, area, prefix))) {
+              if (!keep.has(prefix + rest)) add("blob", join(blobRoot, area, prefix, rest));
+            }
           }
         }
+        for (const name of list(join(blobRoot, "tmp"))) add("temporary", join(blobRoot, "tmp", name));
       }
-      for (const name of list(join(blobRoot, "tmp"))) add("temporary", join(blobRoot, "tmp", name));
 
       // Kept artifacts, modules and environments of the pipeline versions that still have runs.
       const artifacts = new Set<string>();
@@ -168,19 +173,19 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
         if (version.artifactLocation) artifacts.add(resolve(version.artifactLocation));
         namedByIr(version.ir, environments, bundles);
       }
-      const artifactRoot = join(root, "artifacts");
+      const artifactRoot = workspace.config.folders.artifacts;
       for (const name of list(artifactRoot)) {
         // `.verified`: the journal of kept copies already checked by digest, a memo of this folder.
         if (name.startsWith(".")) continue;
         const path = join(artifactRoot, name);
         if (!artifacts.has(path)) add(name.includes(".tmp-") ? "temporary" : "artifact", path);
       }
-      const modules = join(root, "cache", "modules");
+      const modules = join(workspace.config.folders.cache, "modules");
       for (const name of list(modules)) {
         if (!bundles.has(basename(name, ".mjs")) || !name.endsWith(".mjs"))
           add("module", join(modules, name));
       }
-      const envs = join(root, "cache", "envs");
+      const envs = join(workspace.config.folders.cache, "envs");
       for (const name of list(envs)) if (!environments.has(name)) add("environment", join(envs, name));
       for (const name of list(root)) if (name.startsWith("param-")) add("temporary", join(root, name));
     }

@@ -6,14 +6,14 @@
  * import { runPipeline } from "@canal/runner";
  * import { LocalRuntime } from "@canal/runtime-local";
  * import { openWorkspace } from "@canal/store";
- * const workspace = openWorkspace(".");
+ * const workspace = await openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
  * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
  * // From any process or machine sharing the store: cancel it, see how it stands, rerun it from a step.
  * await cancelRun(workspace, run.id);
  * const { status, driver } = await runState(workspace.metadata, run.id); // "canceled", or "interrupted"…
- * await rerunFrom(await planRerun(workspace.metadata, run.id, "train"), { workspace, runtime });
+ * await rerunFrom(await planRerun(workspace, run.id, "train"), { workspace, runtime });
  * ```
  */
 
@@ -47,6 +47,7 @@ export { ExecError, execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
 export { collectGarbage } from "./gc.js";
 export { GcBusyError } from "./gc-lock.js";
+export { keepArtifact, registerVersion, versionArtifact } from "./kept-artifacts.js";
 export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";

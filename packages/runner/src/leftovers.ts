@@ -24,7 +24,10 @@ export async function endLeftovers(
   const result: Leftovers = { ended: [], problems: [] };
   for (const target of Object.values(workspaceTargets(workspace.config))) {
     if (!kinds.has(target.kind) || !registry.has(target.kind)) continue;
-    const made = await registry.create(new Map(), target, { canalDir: canalDir(workspace) });
+    const made = await registry.create(new Map(), target, {
+      canalDir: canalDir(workspace),
+      cacheDir: workspace.config.folders.cache,
+    });
     try {
       const ended = (await made.endRun?.(runId)) ?? [];
       result.ended.push(...ended.map((what) => `${what} on target ${target.name}`));

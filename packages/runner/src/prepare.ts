@@ -33,6 +33,7 @@ export async function prepareTargets(
   const placement = placeSteps(pipeline, selection);
   const runtime = await registry.create(placement, selection.target, {
     canalDir: canalDir(workspace),
+    cacheDir: workspace.config.folders.cache,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
   });
   return { selection, placement, runtime };

@@ -12,7 +12,7 @@ let runId: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "canal-recorder-"));
-  workspace = openWorkspace(dir);
+  workspace = await openWorkspace(dir);
   const version = await workspace.metadata.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" });
   runId = (await workspace.metadata.createRun({ pipelineVersionId: version.id, runtime: "local" })).id;
 });
@@ -26,10 +26,10 @@ const at = (key: string) => ({ key, step: key, index: -1, time: 1000 });
 /** Counts the store's transactions. */
 function countBatches(): { count: number } {
   const counter = { count: 0 };
-  const batch = workspace.metadata.batch.bind(workspace.metadata);
-  workspace.metadata.batch = (writes) => {
+  const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+  workspace.metadata.transaction = (work) => {
     counter.count++;
-    return batch(writes);
+    return transaction(work);
   };
   return counter;
 }
@@ -52,6 +52,39 @@ describe("RunRecorder", () => {
     const steps = await workspace.metadata.listStepRuns(runId);
     expect(steps).toHaveLength(50);
     expect(steps[0]).toMatchObject({ stepId: "s0", status: "running" });
+  });
+
+  it("writes a batch right when the store undoes a unit and runs it again", async () => {
+    // As a store that retries a unit after a lost serialization race does: the first try is undone.
+    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+    let tries = 0;
+    workspace.metadata.transaction = async (work) => {
+      if (tries++ === 0) {
+        const undone = new Error("serialization failure");
+        await transaction(async (tx) => {
+          await work(tx);
+          throw undone;
+        }).catch((error) => {
+          if (error !== undone) throw error;
+        });
+      }
+      const retried = transaction(work);
+      outcome = retried.then(
+        () => "committed",
+        () => "failed",
+      );
+      return retried;
+    };
+    let outcome: Promise<string> | undefined;
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    void recorder.record({ type: "step-queued", ...at("a") });
+    void recorder.record({ type: "step-started", ...at("a"), attempt: 1 });
+    await recorder.flush();
+    const steps = await workspace.metadata.listStepRuns(runId);
+    expect(steps.map((s) => [s.stepId, s.status])).toEqual([["a", "running"]]);
+    expect(await workspace.metadata.listAttempts(steps[0]?.id ?? -1)).toHaveLength(1);
+    // Written by the retried unit itself, not by the one-at-a-time fallback of a failed batch.
+    expect(await outcome).toBe("committed");
   });
 
   it("loses only the event whose write fails, and reports it", async () => {

@@ -1,5 +1,5 @@
 import type { RunEvent } from "@canal/runtime-core";
-import type { MetadataStore, StepRunEnd } from "@canal/store";
+import type { MetadataStore, MetadataTransaction, StepRunEnd } from "@canal/store";
 
 // A commit costs far more than the rows it writes (SQLite writes every touched page to its log,
 // and checkpoints the log as it grows), so events are written at most this often, in batches.
@@ -121,8 +121,11 @@ export class RunRecorder {
     const created: string[] = [];
     this.created = created;
     try {
-      await this.metadata.batch(async () => {
-        for (const event of batch) await this.write(event);
+      await this.metadata.transaction(async (tx) => {
+        // A store may run a unit again after undoing it (a lost serialization race): what an
+        // undone try created is gone.
+        for (const key of created.splice(0)) this.stepRuns.delete(key);
+        for (const event of batch) await this.write(tx, event);
       });
       return;
     } catch {
@@ -133,17 +136,17 @@ export class RunRecorder {
     }
     for (const event of batch) {
       try {
-        await this.write(event);
+        await this.write(this.metadata, event);
       } catch (error) {
         this.failure ??= error;
       }
     }
   }
 
-  private async stepRun(event: RunEvent): Promise<number> {
+  private async stepRun(store: MetadataTransaction, event: RunEvent): Promise<number> {
     const known = this.stepRuns.get(event.key);
     if (known !== undefined) return known;
-    const created = await this.metadata.createStepRun({
+    const created = await store.createStepRun({
       runId: this.runId,
       stepId: event.step,
       instance: event.index,
@@ -153,18 +156,19 @@ export class RunRecorder {
     return created.id;
   }
 
-  private async finish(event: RunEvent, end: StepRunEnd): Promise<void> {
-    await this.metadata.finishStepRun(await this.stepRun(event), { endedAt: event.time, ...end });
+  private async finish(store: MetadataTransaction, event: RunEvent, end: StepRunEnd): Promise<void> {
+    await store.finishStepRun(await this.stepRun(store, event), { endedAt: event.time, ...end });
   }
 
-  private async write(event: RunEvent): Promise<void> {
+  /** Writes one event through `store`: the store itself, or the unit of the batch it is part of. */
+  private async write(store: MetadataTransaction, event: RunEvent): Promise<void> {
     switch (event.type) {
       case "step-queued":
-        await this.stepRun(event);
+        await this.stepRun(store, event);
         return;
       case "step-skipped":
         if (!this.stepRuns.has(event.key)) {
-          const created = await this.metadata.createStepRun({
+          const created = await store.createStepRun({
             runId: this.runId,
             stepId: event.step,
             instance: event.index,
@@ -175,15 +179,15 @@ export class RunRecorder {
           this.stepRuns.set(event.key, created.id);
           this.created?.push(event.key);
         } else {
-          await this.finish(event, { status: "skipped", error: event.reason });
+          await this.finish(store, event, { status: "skipped", error: event.reason });
         }
         return;
       case "step-started":
-        await this.metadata.startAttempt(await this.stepRun(event), event.attempt, event.time);
+        await store.startAttempt(await this.stepRun(store, event), event.attempt, event.time);
         return;
       case "step-log":
-        await this.metadata.appendLog(
-          await this.stepRun(event),
+        await store.appendLog(
+          await this.stepRun(store, event),
           event.attempt,
           event.stream,
           event.text,
@@ -191,7 +195,7 @@ export class RunRecorder {
         );
         return;
       case "step-retrying":
-        await this.metadata.finishAttempt(await this.stepRun(event), {
+        await store.finishAttempt(await this.stepRun(store, event), {
           number: event.attempt,
           status: "failed",
           error: event.error,
@@ -199,7 +203,7 @@ export class RunRecorder {
         });
         return;
       case "step-cached":
-        await this.finish(event, {
+        await this.finish(store, event, {
           status: "cached",
           cacheKey: event.cacheKey,
           inputs: event.inputs,
@@ -207,7 +211,7 @@ export class RunRecorder {
         });
         return;
       case "step-succeeded":
-        await this.finish(event, {
+        await this.finish(store, event, {
           status: "succeeded",
           attempt: { number: event.attempt, status: "succeeded", exitCode: 0, endedAt: event.time },
           cacheKey: event.cacheKey,
@@ -222,7 +226,7 @@ export class RunRecorder {
         });
         return;
       case "step-failed":
-        await this.finish(event, {
+        await this.finish(store, event, {
           status: "failed",
           error: event.error,
           ...(event.attempt > 0
@@ -240,7 +244,7 @@ export class RunRecorder {
         });
         return;
       case "step-canceled":
-        await this.finish(event, {
+        await this.finish(store, event, {
           status: "canceled",
           error: "the run was canceled",
           ...(event.attempt

@@ -3,12 +3,13 @@
 // regardless of the cache. The CLI and a server call the same two functions.
 import { didYouMean, type Pipeline, pipelineEdges, readArtifact } from "@canal/ir";
 import type { RunSummary } from "@canal/runtime-core";
-import type { MetadataStore, Run } from "@canal/store";
+import type { Run, Workspace } from "@canal/store";
+import { versionArtifact } from "./kept-artifacts.js";
 import { type RunPipelineOptions, runPipeline } from "./run.js";
 
-export type RerunErrorCode = "CANAL_RERUN_NO_ARTIFACT" | "CANAL_RERUN_STEP_UNKNOWN";
+export type RerunErrorCode = "CANAL_RERUN_STEP_UNKNOWN";
 
-/** A rerun that cannot be made: the run's artifact is gone, or the step named is not in its pipeline. */
+/** A rerun that cannot be made: the step named is not in the run's pipeline. */
 export class RerunError extends Error {
   constructor(
     readonly code: RerunErrorCode,
@@ -23,7 +24,7 @@ export class RerunError extends Error {
 export interface RerunPlan {
   /** The run rerun. */
   previous: Run;
-  /** Its pipeline version's kept artifact. */
+  /** Its pipeline version's artifact, as a verified local directory. */
   artifactDir: string;
   pipeline: Pipeline;
   /** The step named by `from`, if any. */
@@ -46,16 +47,16 @@ export function downstreamOf(pipeline: Pipeline, from: string): Set<string> {
   return force;
 }
 
-/** Reads what a rerun of `runId` (from step `from`) needs, or throws a RerunError saying what is missing. */
-export async function planRerun(store: MetadataStore, runId: string, from?: string): Promise<RerunPlan> {
-  const previous = await store.getRun(runId);
-  const version = await store.getPipelineVersion(previous.pipelineVersionId);
-  if (!version.artifactLocation)
-    throw new RerunError(
-      "CANAL_RERUN_NO_ARTIFACT",
-      `run ${runId} has no stored artifact; run the pipeline again with \`canal run\``,
-    );
-  const pipeline = readArtifact(version.artifactLocation).pipeline;
+/**
+ * Reads what a rerun of `runId` (from step `from`) needs: an ArtifactError when the run's artifact is
+ * neither kept nor in the blob store, a RerunError for a step its pipeline does not have.
+ */
+export async function planRerun(workspace: Workspace, runId: string, from?: string): Promise<RerunPlan> {
+  const previous = await workspace.metadata.getRun(runId);
+  const version = await workspace.metadata.getPipelineVersion(previous.pipelineVersionId);
+  // The kept copy, or rebuilt from the blob store: a rerun needs no local artifact directory.
+  const artifactDir = await versionArtifact(workspace, version);
+  const pipeline = readArtifact(artifactDir).pipeline;
   if (from !== undefined && !pipeline.steps.some((s) => s.id === from)) {
     const ids = pipeline.steps.map((s) => s.id);
     throw new RerunError(
@@ -65,7 +66,7 @@ export async function planRerun(store: MetadataStore, runId: string, from?: stri
   }
   return {
     previous,
-    artifactDir: version.artifactLocation,
+    artifactDir,
     pipeline,
     ...(from !== undefined ? { from, force: downstreamOf(pipeline, from) } : { force: new Set<string>() }),
   };

@@ -1,16 +1,12 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import {
   ArtifactError,
-  FileDigests,
   fileNameProblem,
   nameProblem,
   type Pipeline,
-  pathInside,
-  pipelineToJson,
   readArtifact,
   shownName,
-  swapInto,
 } from "@canal/ir";
 import {
   type ArtifactParameter,
@@ -29,6 +25,7 @@ import type { CancelRequest, Run, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
 import { type ControlSettings, type DriverControl, startDriverControl } from "./control.js";
 import { holdRunLease } from "./gc-lock.js";
+import { keepArtifact, registerVersion } from "./kept-artifacts.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
@@ -84,52 +81,6 @@ function removeIfEmpty(dir: string): void {
     rmdirSync(dir);
   } catch {
     // Not empty (an attempt kept for inspection), or never made.
-  }
-}
-
-/**
- * Keeps an immutable copy of the artifact in the workspace, named by the pipeline hash, so a run
- * (and a later `canal rerun`) never depends on a build directory that a recompile overwrites.
- */
-function keepArtifact(workspace: Workspace, artifactDir: string, hash: string): string {
-  const root = join(canalDir(workspace), "artifacts");
-  const target = pathInside(root, hash);
-  const digests = keptDigests(root);
-  // A kept copy is verified like any artifact (blobs hashed once per change): a damaged one is
-  // replaced from the artifact being run instead of failing every later run.
-  if (existsSync(target) && intact(target, hash, digests)) return target;
-  mkdirSync(root, { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  cpSync(artifactDir, temp, { recursive: true });
-  try {
-    if (!intact(temp, hash, digests))
-      throw new ArtifactError(
-        "CANAL_ARTIFACT_UNREADABLE",
-        `artifact ${artifactDir} changed while it was copied to ${target}; run again`,
-      );
-    swapInto(temp, target);
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
-  return target;
-}
-
-const keptJournals = new Map<string, FileDigests>();
-function keptDigests(root: string): FileDigests {
-  let digests = keptJournals.get(root);
-  if (!digests) {
-    mkdirSync(root, { recursive: true });
-    digests = new FileDigests(join(root, ".verified"));
-    keptJournals.set(root, digests);
-  }
-  return digests;
-}
-
-function intact(dir: string, hash: string, digests: FileDigests): boolean {
-  try {
-    return readArtifact(dir, { digests }).pipeline.hash === hash;
-  } catch {
-    return false;
   }
 }
 
@@ -221,12 +172,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
   for (const [name, given] of Object.entries(artifacts)) {
     artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
   }
-  const version = await metadata.registerPipelineVersion({
-    pipeline: pipeline.name,
-    hash: pipeline.hash,
-    ir: () => pipelineToJson(pipeline),
-    artifactLocation: artifactDir,
-  });
+  const version = await registerVersion(workspace, pipeline, artifactDir);
   const recorded: Record<string, unknown> = { ...values };
   for (const [name, value] of Object.entries(artifactParameters)) recorded[name] = value;
   const git = pipeline.source?.gitCommit
@@ -330,7 +276,7 @@ async function driven(
         runtime,
         blobs: stepBlobs,
         cache,
-        workRoot: join(canalDir(workspace), "work"),
+        workRoot: workspace.config.folders.work,
         ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
         regenerate: Boolean(options.regenerate),
         ...(options.force ? { force: options.force } : {}),
@@ -345,7 +291,7 @@ async function driven(
   // The steps are done: a cancel request from now on has nothing left to cancel.
   control.stopWatching();
   await recorder.flush();
-  removeIfEmpty(join(canalDir(workspace), "work", run.id));
+  removeIfEmpty(join(workspace.config.folders.work, run.id));
   const failed = Object.entries(summary.steps)
     .filter(([, state]) => state === "failed")
     .map(([key]) => key);

@@ -66,7 +66,7 @@ describe("the runtime registry", () => {
     ]);
     let error: unknown;
     try {
-      await registry.create(placement, t("local"), { canalDir: "/c" });
+      await registry.create(placement, t("local"), { canalDir: "/c", cacheDir: "/c/cache" });
     } catch (caught) {
       error = caught;
     }
@@ -82,7 +82,10 @@ describe("the runtime registry", () => {
   it("builds one target's runtime as it is, with the target's settings", async () => {
     const registry = new RuntimeRegistry();
     registry.register("local", (target) => new Recording(target.maxParallel ?? 1));
-    const runtime = await registry.create(new Map([["prep", t("box")]]), t("local"), { canalDir: "/c" });
+    const runtime = await registry.create(new Map([["prep", t("box")]]), t("local"), {
+      canalDir: "/c",
+      cacheDir: "/c/cache",
+    });
     expect(runtime).toBeInstanceOf(Recording);
     expect(runtime.maxParallel).toBe(3);
   });
@@ -101,7 +104,7 @@ describe("the runtime registry", () => {
         ["train", t("box")],
       ]),
       t("local"),
-      { canalDir: "/c" },
+      { canalDir: "/c", cacheDir: "/c/cache" },
     );
     expect(runtime.maxParallel).toBe(4);
     await Promise.all([

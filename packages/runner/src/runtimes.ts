@@ -13,6 +13,8 @@ import { type Target, TargetError } from "./targets.js";
 export interface RuntimeFactoryContext {
   /** The workspace's directory for Canal's files (.canal): caches and work directories go under it. */
   canalDir: string;
+  /** The workspace's cache folder (`folders.cache`): built environments and modules go under it. */
+  cacheDir: string;
   /** The run's own bound on attempts at once (--parallel), for a target that declares no maxParallel. */
   maxParallel?: number;
 }

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { FileDigests, type Pipeline, pathInside, relativePathProblem } from "@canal/ir";
 import type { Workspace } from "@canal/store";
-import { canalDir } from "./canal-dir.js";
 
 export interface SourceChange {
   /** Relative to the project root, as the artifact records it. */
@@ -59,7 +58,7 @@ export function changedSources(
   const project = projectRoot(pipeline, artifactDir, workspace);
   if (!project) return undefined;
   const { root } = project;
-  const cache = join(canalDir(workspace), "cache");
+  const cache = workspace.config.folders.cache;
   let digests = journals.get(cache);
   if (!digests) {
     mkdirSync(cache, { recursive: true });

@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { z } from "zod";
+import {
+  DEFAULT_STORE_PATHS,
+  type StoreField,
+  type StoreRegistry,
+  type StoreSettings,
+  storeRegistry,
+} from "./backends.js";
 import { StoreError } from "./errors.js";
 import {
   type ProfileConfig,
@@ -13,20 +20,21 @@ import {
 
 export const CONFIG_FILE = "canal.config.json";
 
+// A store's settings: its kind picks the backend (from the registry), whose own strict schema then
+// checks the rest, so that another backend's settings are accepted once it is registered.
+const StoreSettingsSchema = z.looseObject({ kind: z.string().min(1).optional() });
+
 // Strict objects: a misspelt key ("stor") is an error, not a setting silently ignored.
 const ConfigSchema = z.strictObject({
   workspace: z.string().min(1).optional(),
-  store: z
+  store: StoreSettingsSchema.optional(),
+  artifacts: StoreSettingsSchema.optional(),
+  folders: z
     .strictObject({
-      kind: z.literal("sqlite").optional(),
-      path: z.string().min(1).optional(),
-      busyTimeoutMs: z.int().min(0).optional(),
-    })
-    .optional(),
-  artifacts: z
-    .strictObject({
-      kind: z.literal("local").optional(),
-      path: z.string().min(1).optional(),
+      state: z.string().min(1).optional(),
+      work: z.string().min(1).optional(),
+      cache: z.string().min(1).optional(),
+      artifacts: z.string().min(1).optional(),
     })
     .optional(),
   targets: TargetsSchema.optional(),
@@ -34,35 +42,66 @@ const ConfigSchema = z.strictObject({
 });
 
 /** canal.config.json as written: every field optional. */
-export type WorkspaceConfigFile = z.infer<typeof ConfigSchema>;
+export type WorkspaceConfigFile = Omit<z.infer<typeof ConfigSchema>, "store" | "artifacts"> & {
+  store?: Partial<StoreSettings>;
+  artifacts?: Partial<StoreSettings>;
+};
+
+/**
+ * The folders on this machine that the workspace keeps its working files in, absolute. They are
+ * the workspace's own settings, whatever its stores are (a database server, a bucket).
+ */
+export interface WorkspaceFolders {
+  /** Run leases, the gc lock, staged parameter files. */
+  state: string;
+  /** One folder per run: the steps' work folders and a detached run's output. */
+  work: string;
+  /** What can be rebuilt: the compile cache, built environments, source digests. */
+  cache: string;
+  /** Verified copies of the compiled artifacts runs ran, by pipeline hash. */
+  artifacts: string;
+}
 
 /** The configuration with defaults applied and paths made absolute. */
 export interface WorkspaceConfig {
   workspace: string;
-  store: { kind: "sqlite"; path: string; busyTimeoutMs?: number };
-  artifacts: { kind: "local"; path: string };
+  /** The metadata store's settings, as its backend resolved them (`kind` picks the backend). */
+  store: StoreSettings;
+  /** The blob store's settings, as its backend resolved them. */
+  artifacts: StoreSettings;
+  folders: WorkspaceFolders;
   /** Compute targets by name, as written; absent when the file defines none. */
   targets?: Record<string, TargetConfig>;
   /** Profiles by name, as written; absent when the file defines none. */
   profiles?: Record<string, ProfileConfig>;
 }
 
-export const DEFAULTS = { store: ".canal/canal.db", artifacts: ".canal/blobs" } as const;
+export const DEFAULTS = {
+  ...DEFAULT_STORE_PATHS,
+  /** The kinds a workspace has when its config names none: the embedded stores. */
+  kinds: { store: "sqlite", artifacts: "local" },
+  folders: { state: ".canal", work: ".canal/work", cache: ".canal/cache", artifacts: ".canal/artifacts" },
+} as const;
 
 // What each key falls back to when removed, and which keys an object takes: for the fix in a message.
 const DEFAULT_TEXT: Record<string, string> = {
   workspace: "the project directory's name",
-  "store.kind": '"sqlite"',
-  "store.path": `"${DEFAULTS.store}"`,
-  "store.busyTimeoutMs": "10000",
-  "artifacts.kind": '"local"',
-  "artifacts.path": `"${DEFAULTS.artifacts}"`,
+  "store.kind": `"${DEFAULTS.kinds.store}"`,
+  "artifacts.kind": `"${DEFAULTS.kinds.artifacts}"`,
+  ...Object.fromEntries(
+    Object.entries(DEFAULTS.folders).map(([key, path]) => [`folders.${key}`, `"${path}"`]),
+  ),
 };
 const KEYS: Record<string, string[]> = {
-  "": ["workspace", "store", "artifacts", "targets", "profiles"],
-  store: ["kind", "path", "busyTimeoutMs"],
-  artifacts: ["kind", "path"],
+  "": ["workspace", "store", "artifacts", "folders", "targets", "profiles"],
+  folders: Object.keys(DEFAULTS.folders),
 };
+
+/** What messages say about settings beyond the fixed ones: the keys and defaults of the backends. */
+interface Hints {
+  text: Record<string, string>;
+  keys: Record<string, string[]>;
+}
 
 export class ConfigError extends StoreError {
   constructor(
@@ -89,12 +128,13 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   );
 }
 
-function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
+function problems(issue: z.core.$ZodIssue, input: unknown, hints: Hints): string[] {
   const key = issue.path.map(String).join(".");
-  const removeHint = DEFAULT_TEXT[key] ? `, or remove it to use the default ${DEFAULT_TEXT[key]}` : "";
+  const fallback = DEFAULT_TEXT[key] ?? hints.text[key];
+  const removeHint = fallback ? `, or remove it to use the default ${fallback}` : "";
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = KEYS[key] ?? targetKeysAt(issue.path.map(String), input) ?? [];
+      const known = KEYS[key] ?? hints.keys[key] ?? targetKeysAt(issue.path.map(String), input) ?? [];
       return issue.keys.map((k) => {
         const full = key ? `${key}.${k}` : k;
         return `\`${full}\`: unknown key; remove it (the keys ${key ? `of \`${key}\`` : "here"} are ${known.join(", ")})`;
@@ -131,9 +171,7 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
     case "invalid_value": {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(" or ");
       const got = describe(valueAt(input, issue.path));
-      return [
-        `\`${key}\`: must be ${allowed}, got ${got}; only the embedded store is available in this version${removeHint}`,
-      ];
+      return [`\`${key}\`: must be ${allowed}, got ${got}; fix the value${removeHint}`];
     }
     case "too_small":
       if (issue.origin === "number") {
@@ -146,40 +184,88 @@ function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
   }
 }
 
-/** Validates a parsed config; `file` names it in errors. */
-export function parseConfig(input: unknown, file: string): WorkspaceConfigFile {
+/**
+ * Validates a parsed config; `file` names it in errors. `store` and `artifacts` are checked by the
+ * backend their `kind` names in `registry`; a kind it does not know is an error naming the kinds.
+ */
+export function parseConfig(
+  input: unknown,
+  file: string,
+  registry: StoreRegistry = storeRegistry,
+): WorkspaceConfigFile {
   const result = ConfigSchema.safeParse(input);
-  if (result.success) {
-    const references = targetReferenceProblems(result.data.targets, result.data.profiles);
-    if (references.length) throw new ConfigError(file, references);
-    return result.data;
+  if (!result.success) {
+    const hints: Hints = { text: {}, keys: {} };
+    throw new ConfigError(
+      file,
+      result.error.issues.flatMap((issue) => problems(issue, input, hints)),
+    );
   }
-  throw new ConfigError(
-    file,
-    result.error.issues.flatMap((issue) => problems(issue, input)),
-  );
+  const found: string[] = [];
+  const config: WorkspaceConfigFile = result.data;
+  for (const field of ["store", "artifacts"] as const) {
+    const written = result.data[field];
+    if (!written) continue;
+    const kind = written.kind ?? DEFAULTS.kinds[field];
+    const backend = registry.find(field, kind);
+    if (!backend) {
+      found.push(registry.unknownKind(field, kind));
+      continue;
+    }
+    const settings = backend.schema.safeParse({ ...written, kind });
+    if (settings.success) continue;
+    const hints: Hints = {
+      text: Object.fromEntries(Object.entries(backend.defaults ?? {}).map(([k, v]) => [`${field}.${k}`, v])),
+      keys: { [field]: backend.schema instanceof z.ZodObject ? Object.keys(backend.schema.shape) : [] },
+    };
+    for (const issue of settings.error.issues)
+      found.push(...problems({ ...issue, path: [field, ...issue.path] }, input, hints));
+  }
+  if (found.length) throw new ConfigError(file, found);
+  const references = targetReferenceProblems(result.data.targets, result.data.profiles);
+  if (references.length) throw new ConfigError(file, references);
+  return config;
 }
 
-export function readConfigFile(file: string): WorkspaceConfigFile {
+export function readConfigFile(file: string, registry: StoreRegistry = storeRegistry): WorkspaceConfigFile {
   let input: unknown;
   try {
     input = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
     throw new ConfigError(file, [`it is not valid JSON (${(error as Error).message}); fix the syntax`]);
   }
-  return parseConfig(input, file);
+  return parseConfig(input, file, registry);
 }
 
-/** Applies the defaults; relative paths are taken from the workspace root. */
-export function resolveConfig(config: WorkspaceConfigFile, root: string): WorkspaceConfig {
+/**
+ * Applies the defaults; relative paths are taken from the workspace root. `file` names the config
+ * (or where it would be) in errors: a config built in code is checked here too.
+ */
+export function resolveConfig(
+  config: WorkspaceConfigFile,
+  root: string,
+  registry: StoreRegistry = storeRegistry,
+  file: string = resolve(root, CONFIG_FILE),
+): WorkspaceConfig {
+  const settings = (field: StoreField): StoreSettings => {
+    const kind = config[field]?.kind ?? DEFAULTS.kinds[field];
+    const backend = registry.get(field, kind, file);
+    const parsed = backend.schema.safeParse({ ...config[field], kind });
+    if (parsed.success) return backend.resolve(parsed.data, root);
+    parseConfig(config, file, registry); // throws the error that names each problem
+    throw parsed.error;
+  };
+  const folders = config.folders ?? {};
   return {
     workspace: config.workspace ?? defaultWorkspaceName(root),
-    store: {
-      kind: "sqlite",
-      path: resolve(root, config.store?.path ?? DEFAULTS.store),
-      ...(config.store?.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
+    store: settings("store"),
+    artifacts: settings("artifacts"),
+    folders: {
+      state: resolve(root, folders.state ?? DEFAULTS.folders.state),
+      work: resolve(root, folders.work ?? DEFAULTS.folders.work),
+      cache: resolve(root, folders.cache ?? DEFAULTS.folders.cache),
+      artifacts: resolve(root, folders.artifacts ?? DEFAULTS.folders.artifacts),
     },
-    artifacts: { kind: "local", path: resolve(root, config.artifacts?.path ?? DEFAULTS.artifacts) },
     ...(config.targets ? { targets: config.targets } : {}),
     ...(config.profiles ? { profiles: config.profiles } : {}),
   };

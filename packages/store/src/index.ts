@@ -7,7 +7,7 @@
  * ```ts
  * import { openWorkspace } from "@canal/store";
  *
- * const ws = openWorkspace(process.cwd());
+ * const ws = await openWorkspace(process.cwd());
  * const version = await ws.metadata.registerPipelineVersion({ pipeline: "iris", hash, ir: irJson });
  * const run = await ws.metadata.createRun({ pipelineVersionId: version.id, runtime: "local" });
  * const train = await ws.metadata.createStepRun({ runId: run.id, stepId: "train" });
@@ -24,9 +24,17 @@
  * ```
  */
 
+export type {
+  BlobStoreBackend,
+  MetadataStoreBackend,
+  StoreContext,
+  StoreField,
+  StoreSettings,
+} from "./backends.js";
+export { localBackend, StoreRegistry, sqliteBackend, storeRegistry } from "./backends.js";
 export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
-export type { WorkspaceConfig, WorkspaceConfigFile } from "./config.js";
+export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
 export { CONFIG_FILE, ConfigError } from "./config.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
@@ -43,5 +51,5 @@ export { SqliteMetadataStore } from "./sqlite.js";
 export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";
 export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes } from "./targets-config.js";
 export type * from "./types.js";
-export type { FoundWorkspace, Workspace } from "./workspace.js";
+export type { FoundWorkspace, OpenOptions, Workspace } from "./workspace.js";
 export { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";

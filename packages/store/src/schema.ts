@@ -190,6 +190,12 @@ CREATE TABLE run_control (
 );
 `,
   },
+  {
+    // A compiled artifact is kept in the blob store, as a directory blob: its digest is recorded
+    // with the version, so a rerun needs no local copy. artifact_location stays for older records.
+    version: 4,
+    sql: "ALTER TABLE pipeline_versions ADD COLUMN artifact_digest TEXT;",
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,7 +1,6 @@
 // Run control as data, on SQLite: the driver's heartbeat and cancel requests, one row per run in
 // `run_control` (migration 3). The driver polls for a cancel request (SQLite cannot notify);
 // every statement here is a primary-key lookup or upsert, so a poll costs microseconds.
-import type Database from "better-sqlite3";
 import { SqliteRecords } from "./sqlite-records.js";
 import type { CancelRequest, NewCancelRequest, NewHeartbeat, RunControl } from "./types.js";
 
@@ -44,11 +43,7 @@ function toControl(row: ControlRow, now: number): RunControl {
   };
 }
 
-export class SqliteControl extends SqliteRecords {
-  protected constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
-    super(db, workspace, workspaceId, location);
-  }
-
+export abstract class SqliteControl extends SqliteRecords {
   /** Inside the caller's write transaction. */
   protected saveHeartbeat(runId: string, beat: NewHeartbeat): void {
     this.requireRun(runId);

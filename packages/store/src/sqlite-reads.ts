@@ -43,16 +43,24 @@ import type {
   StoreReferences,
 } from "./types.js";
 
-/** The read side of the SQLite store: plain SELECTs, outside any write transaction. */
+/** The read side of the SQLite store: plain SELECTs. */
 export class SqliteReads {
-  private readonly statements = new Map<string, Database.Statement>();
-
   protected constructor(
     protected readonly db: Database.Database,
     readonly workspace: string,
     protected readonly workspaceId: number,
     protected readonly location: string,
+    /** Shared by the store handle and its units: they use the same connection. */
+    protected readonly statements: Map<string, Database.Statement>,
   ) {}
+
+  /**
+   * Runs a read. A store handle waits while a unit is open on its connection, so that what it
+   * reads is committed; a unit's handle reads at once, its own writes included.
+   */
+  protected read<T>(fn: () => T): T | Promise<T> {
+    return fn();
+  }
 
   /** Prepared once per connection: preparing is most of the cost of a small statement. */
   protected stmt(sql: string): Database.Statement {
@@ -107,140 +115,164 @@ export class SqliteReads {
   }
 
   async getPipelineVersion(id: number): Promise<PipelineVersion> {
-    const row = this.stmt(`${PIPELINE_VERSION_SELECT} AND pv.id = @id`).get({
-      workspace: this.workspaceId,
-      id,
-    }) as PipelineVersionRow | undefined;
-    if (!row) throw this.versionNotFound(id);
-    return toPipelineVersion(row);
+    return this.read(() => {
+      const row = this.stmt(`${PIPELINE_VERSION_SELECT} AND pv.id = @id`).get({
+        workspace: this.workspaceId,
+        id,
+      }) as PipelineVersionRow | undefined;
+      if (!row) throw this.versionNotFound(id);
+      return toPipelineVersion(row);
+    });
   }
 
   async listPipelines(): Promise<PipelineInfo[]> {
-    const rows = this.stmt(
-      `SELECT p.name, p.created_at, count(pv.id) AS versions,
-         (SELECT hash FROM pipeline_versions WHERE pipeline_id = p.id ORDER BY version DESC LIMIT 1) AS latest_hash
-       FROM pipelines p LEFT JOIN pipeline_versions pv ON pv.pipeline_id = p.id
-       WHERE p.workspace_id = ? GROUP BY p.id ORDER BY p.name`,
-    ).all(this.workspaceId) as Array<{
-      name: string;
-      created_at: number;
-      versions: number;
-      latest_hash: string | null;
-    }>;
-    return rows.map((row) => {
-      const info: PipelineInfo = { name: row.name, createdAt: row.created_at, versions: row.versions };
-      if (row.latest_hash !== null) info.latestHash = row.latest_hash;
-      return info;
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT p.name, p.created_at, count(pv.id) AS versions,
+           (SELECT hash FROM pipeline_versions WHERE pipeline_id = p.id ORDER BY version DESC LIMIT 1) AS latest_hash
+         FROM pipelines p LEFT JOIN pipeline_versions pv ON pv.pipeline_id = p.id
+         WHERE p.workspace_id = ? GROUP BY p.id ORDER BY p.name`,
+      ).all(this.workspaceId) as Array<{
+        name: string;
+        created_at: number;
+        versions: number;
+        latest_hash: string | null;
+      }>;
+      return rows.map((row) => {
+        const info: PipelineInfo = { name: row.name, createdAt: row.created_at, versions: row.versions };
+        if (row.latest_hash !== null) info.latestHash = row.latest_hash;
+        return info;
+      });
     });
   }
 
   async listPipelineVersions(pipeline: string): Promise<PipelineVersion[]> {
-    const rows = this.stmt(`${PIPELINE_VERSION_SELECT} AND p.name = @pipeline ORDER BY pv.version`).all({
-      workspace: this.workspaceId,
-      pipeline,
-    }) as PipelineVersionRow[];
-    return rows.map(toPipelineVersion);
+    return this.read(() => {
+      const rows = this.stmt(`${PIPELINE_VERSION_SELECT} AND p.name = @pipeline ORDER BY pv.version`).all({
+        workspace: this.workspaceId,
+        pipeline,
+      }) as PipelineVersionRow[];
+      return rows.map(toPipelineVersion);
+    });
   }
 
   async getRun(id: string): Promise<Run> {
-    return this.runById(id);
+    return this.read(() => this.runById(id));
   }
 
   async listRuns(filter: RunFilter = {}): Promise<Run[]> {
-    const statuses = filter.status === undefined ? [] : ([] as string[]).concat(filter.status);
-    const clauses = [
-      filter.pipeline === undefined ? "" : "AND p.name = @pipeline",
-      filter.experiment === undefined ? "" : "AND coalesce(r.experiment, p.name) = @experiment",
-      statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
-    ];
-    const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
-    if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
-    if (filter.experiment !== undefined) params.experiment = filter.experiment;
-    statuses.forEach((status, i) => {
-      params[`status${i}`] = status;
+    return this.read(() => {
+      const statuses = filter.status === undefined ? [] : ([] as string[]).concat(filter.status);
+      const clauses = [
+        filter.pipeline === undefined ? "" : "AND p.name = @pipeline",
+        filter.experiment === undefined ? "" : "AND coalesce(r.experiment, p.name) = @experiment",
+        statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
+      ];
+      const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
+      if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
+      if (filter.experiment !== undefined) params.experiment = filter.experiment;
+      statuses.forEach((status, i) => {
+        params[`status${i}`] = status;
+      });
+      // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
+      const rows = this.stmt(
+        `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
+      ).all(params) as RunRow[];
+      return rows.map(toRun);
     });
-    // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
-    const rows = this.stmt(
-      `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
-    ).all(params) as RunRow[];
-    return rows.map(toRun);
   }
 
   async listExperiments(): Promise<ExperimentInfo[]> {
-    const rows = this.stmt(
-      `SELECT coalesce(r.experiment, p.name) AS name, count(*) AS runs, max(r.created_at) AS last_run_at
-       FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-       WHERE p.workspace_id = ? GROUP BY 1 ORDER BY last_run_at DESC, name`,
-    ).all(this.workspaceId) as Array<{ name: string; runs: number; last_run_at: number }>;
-    return rows.map((row) => ({ name: row.name, runs: row.runs, lastRunAt: row.last_run_at }));
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT coalesce(r.experiment, p.name) AS name, count(*) AS runs, max(r.created_at) AS last_run_at
+         FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+         WHERE p.workspace_id = ? GROUP BY 1 ORDER BY last_run_at DESC, name`,
+      ).all(this.workspaceId) as Array<{ name: string; runs: number; last_run_at: number }>;
+      return rows.map((row) => ({ name: row.name, runs: row.runs, lastRunAt: row.last_run_at }));
+    });
   }
 
   async getStepRun(runId: string, stepId: string, instance = -1): Promise<StepRun> {
-    this.runById(runId);
-    const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
-      runId,
-      stepId,
-      instance,
-    ) as StepRunRow | undefined;
-    if (!row) throw new StepRunNotFoundError(runId, stepLabel(stepId, instance), this.location);
-    return toStepRun(row);
+    return this.read(() => {
+      this.runById(runId);
+      const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
+        runId,
+        stepId,
+        instance,
+      ) as StepRunRow | undefined;
+      if (!row) throw new StepRunNotFoundError(runId, stepLabel(stepId, instance), this.location);
+      return toStepRun(row);
+    });
   }
 
   async listStepRuns(runId: string): Promise<StepRun[]> {
-    this.runById(runId);
-    const rows = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? ORDER BY s.id`).all(runId) as StepRunRow[];
-    return rows.map(toStepRun);
+    return this.read(() => {
+      this.runById(runId);
+      const rows = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? ORDER BY s.id`).all(
+        runId,
+      ) as StepRunRow[];
+      return rows.map(toStepRun);
+    });
   }
 
   async listAttempts(stepRunId: number): Promise<Attempt[]> {
-    this.stepRunById(stepRunId);
-    const rows = this.stmt("SELECT * FROM attempts WHERE step_run_id = ? ORDER BY number").all(
-      stepRunId,
-    ) as AttemptRow[];
-    return rows.map(toAttempt);
+    return this.read(() => {
+      this.stepRunById(stepRunId);
+      const rows = this.stmt("SELECT * FROM attempts WHERE step_run_id = ? ORDER BY number").all(
+        stepRunId,
+      ) as AttemptRow[];
+      return rows.map(toAttempt);
+    });
   }
 
   async readLog(stepRunId: number, attempt: number, from = 0, limit = 1000): Promise<LogPage> {
-    const chunks = this.stmt(
-      `SELECT seq, stream, text, at FROM log_chunks WHERE step_run_id = ? AND attempt = ? AND seq >= ?
-       ORDER BY seq LIMIT ?`,
-    ).all(stepRunId, attempt, from, limit) as LogChunk[];
-    const last = chunks.at(-1);
-    return { chunks, next: last ? last.seq + 1 : from };
+    return this.read(() => {
+      const chunks = this.stmt(
+        `SELECT seq, stream, text, at FROM log_chunks WHERE step_run_id = ? AND attempt = ? AND seq >= ?
+         ORDER BY seq LIMIT ?`,
+      ).all(stepRunId, attempt, from, limit) as LogChunk[];
+      const last = chunks.at(-1);
+      return { chunks, next: last ? last.seq + 1 : from };
+    });
   }
 
   async readRunLog(runId: string, from = 0, limit = 1000): Promise<LogPage> {
-    this.requireRun(runId);
-    const chunks = this.stmt(
-      "SELECT seq, stream, text, at FROM run_logs WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
-    ).all(runId, from, limit) as LogChunk[];
-    const last = chunks.at(-1);
-    return { chunks, next: last ? last.seq + 1 : from };
+    return this.read(() => {
+      this.requireRun(runId);
+      const chunks = this.stmt(
+        "SELECT seq, stream, text, at FROM run_logs WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+      ).all(runId, from, limit) as LogChunk[];
+      const last = chunks.at(-1);
+      return { chunks, next: last ? last.seq + 1 : from };
+    });
   }
 
   async getMetrics(filter: MetricFilter): Promise<Metric[]> {
-    const rows = this.stmt(
-      `SELECT m.*, s.step_id, s.instance FROM metrics m
-       JOIN step_runs s ON s.id = m.step_run_id JOIN runs r ON r.id = s.run_id
-       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-       WHERE p.workspace_id = @workspace AND (@runId IS NULL OR s.run_id = @runId)
-         AND (@stepRunId IS NULL OR m.step_run_id = @stepRunId) AND (@name IS NULL OR m.name = @name)
-       ORDER BY m.step_run_id, m.name, m.sequence`,
-    ).all({
-      workspace: this.workspaceId,
-      runId: filter.runId ?? null,
-      stepRunId: filter.stepRunId ?? null,
-      name: filter.name ?? null,
-    }) as MetricRow[];
-    return rows.map(toMetric);
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT m.*, s.step_id, s.instance FROM metrics m
+         JOIN step_runs s ON s.id = m.step_run_id JOIN runs r ON r.id = s.run_id
+         JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+         WHERE p.workspace_id = @workspace AND (@runId IS NULL OR s.run_id = @runId)
+           AND (@stepRunId IS NULL OR m.step_run_id = @stepRunId) AND (@name IS NULL OR m.name = @name)
+         ORDER BY m.step_run_id, m.name, m.sequence`,
+      ).all({
+        workspace: this.workspaceId,
+        runId: filter.runId ?? null,
+        stepRunId: filter.stepRunId ?? null,
+        name: filter.name ?? null,
+      }) as MetricRow[];
+      return rows.map(toMetric);
+    });
   }
 
   async getInputs(stepRunId: number): Promise<Record<string, StoredValue>> {
-    return this.values("step_inputs", stepRunId);
+    return this.read(() => this.values("step_inputs", stepRunId));
   }
 
   async getOutputs(stepRunId: number): Promise<Record<string, StoredValue>> {
-    return this.values("step_outputs", stepRunId);
+    return this.read(() => this.values("step_outputs", stepRunId));
   }
 
   private values(table: "step_inputs" | "step_outputs", stepRunId: number): Record<string, StoredValue> {
@@ -252,41 +284,53 @@ export class SqliteReads {
   }
 
   async getArtifact(digest: string): Promise<ArtifactInfo | undefined> {
-    const row = this.stmt("SELECT * FROM artifacts WHERE digest = ?").get(digest) as ArtifactRow | undefined;
-    return row ? toArtifact(row) : undefined;
+    return this.read(() => {
+      const row = this.stmt("SELECT * FROM artifacts WHERE digest = ?").get(digest) as
+        | ArtifactRow
+        | undefined;
+      return row ? toArtifact(row) : undefined;
+    });
   }
 
   async lineage(digest: string): Promise<Lineage> {
-    const rows = this.stmt(
-      `SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
-         p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
-       FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id JOIN runs r ON r.id = s.run_id
-       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-       WHERE u.digest = ? AND p.workspace_id = ? ORDER BY at, s.id, u.name`,
-    ).all(digest, this.workspaceId) as LineageRow[];
-    const lineage: Lineage = {
-      producedBy: rows.filter((r) => r.direction === "output").map(toLineageEdge),
-      consumedBy: rows.filter((r) => r.direction === "input").map(toLineageEdge),
-    };
-    const artifact = await this.getArtifact(digest);
-    if (artifact) lineage.artifact = artifact;
-    return lineage;
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
+           p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
+         FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id JOIN runs r ON r.id = s.run_id
+         JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+         WHERE u.digest = ? AND p.workspace_id = ? ORDER BY at, s.id, u.name`,
+      ).all(digest, this.workspaceId) as LineageRow[];
+      const lineage: Lineage = {
+        producedBy: rows.filter((r) => r.direction === "output").map(toLineageEdge),
+        consumedBy: rows.filter((r) => r.direction === "input").map(toLineageEdge),
+      };
+      const artifact = this.stmt("SELECT * FROM artifacts WHERE digest = ?").get(digest) as
+        | ArtifactRow
+        | undefined;
+      if (artifact) lineage.artifact = toArtifact(artifact);
+      return lineage;
+    });
   }
 
   async getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined> {
-    const row = this.stmt("SELECT outputs FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
-      this.workspaceId,
-      key,
-    ) as { outputs: string } | undefined;
-    return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
+    return this.read(() => {
+      const row = this.stmt("SELECT outputs FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
+        this.workspaceId,
+        key,
+      ) as { outputs: string } | undefined;
+      return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
+    });
   }
 
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
-    const row = this.stmt(`${CACHE_ENTRY_SELECT} AND ce.key = @key`).get({
-      workspace: this.workspaceId,
-      key,
-    }) as CacheEntryRow | undefined;
-    return row ? toCacheEntry(row) : undefined;
+    return this.read(() => {
+      const row = this.stmt(`${CACHE_ENTRY_SELECT} AND ce.key = @key`).get({
+        workspace: this.workspaceId,
+        key,
+      }) as CacheEntryRow | undefined;
+      return row ? toCacheEntry(row) : undefined;
+    });
   }
 
   async lastCacheEntryForStep(
@@ -294,62 +338,77 @@ export class SqliteReads {
     stepId: string,
     options: { instance?: number; before?: number } = {},
   ): Promise<CacheEntry | undefined> {
-    const row = this.stmt(
-      `${CACHE_ENTRY_SELECT} AND s.step_id = @stepId AND (@instance IS NULL OR s.instance = @instance)
-         AND (@before IS NULL OR ce.created_at < @before)
-         AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-           JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = @pipeline)
-       ORDER BY ce.created_at DESC, ce.rowid DESC LIMIT 1`,
-    ).get({
-      workspace: this.workspaceId,
-      pipeline,
-      stepId,
-      instance: options.instance ?? null,
-      before: options.before ?? null,
-    }) as CacheEntryRow | undefined;
-    return row ? toCacheEntry(row) : undefined;
+    return this.read(() => {
+      const row = this.stmt(
+        `${CACHE_ENTRY_SELECT} AND s.step_id = @stepId AND (@instance IS NULL OR s.instance = @instance)
+           AND (@before IS NULL OR ce.created_at < @before)
+           AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+             JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = @pipeline)
+         ORDER BY ce.created_at DESC, ce.rowid DESC LIMIT 1`,
+      ).get({
+        workspace: this.workspaceId,
+        pipeline,
+        stepId,
+        instance: options.instance ?? null,
+        before: options.before ?? null,
+      }) as CacheEntryRow | undefined;
+      return row ? toCacheEntry(row) : undefined;
+    });
   }
 
   async listCacheEntries(filter: CacheEntryFilter = {}): Promise<CacheEntry[]> {
-    const prefix = filter.keyPrefix?.toLowerCase();
-    if (prefix !== undefined && !/^[0-9a-f]{6,64}$/.test(prefix)) {
-      throw new StoreError(
-        "CANAL_STORE_INVALID_RECORD",
-        `\`${filter.keyPrefix}\` is not a cache key: give a key or its first 6 or more hex characters, as \`canal cache ls\` shows them`,
-      );
-    }
-    if (filter.runId !== undefined) this.requireRun(filter.runId);
-    const rows = this.stmt(
-      `${CACHE_ENTRY_SELECT} AND (@stepId IS NULL OR s.step_id = @stepId)
-         AND (@instance IS NULL OR s.instance = @instance)
-         AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
-         AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
-       ORDER BY ce.created_at DESC, ce.key`,
-    ).all({
-      workspace: this.workspaceId,
-      stepId: filter.stepId ?? null,
-      instance: filter.instance ?? null,
-      prefix: prefix ?? null,
-      runId: filter.runId ?? null,
-    }) as CacheEntryRow[];
-    return rows.map(toCacheEntry);
+    return this.read(() => {
+      const prefix = filter.keyPrefix?.toLowerCase();
+      if (prefix !== undefined && !/^[0-9a-f]{6,64}$/.test(prefix)) {
+        throw new StoreError(
+          "CANAL_STORE_INVALID_RECORD",
+          `\`${filter.keyPrefix}\` is not a cache key: give a key or its first 6 or more hex characters, as \`canal cache ls\` shows them`,
+        );
+      }
+      if (filter.runId !== undefined) this.requireRun(filter.runId);
+      const rows = this.stmt(
+        `${CACHE_ENTRY_SELECT} AND (@stepId IS NULL OR s.step_id = @stepId)
+           AND (@instance IS NULL OR s.instance = @instance)
+           AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
+           AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
+         ORDER BY ce.created_at DESC, ce.key`,
+      ).all({
+        workspace: this.workspaceId,
+        stepId: filter.stepId ?? null,
+        instance: filter.instance ?? null,
+        prefix: prefix ?? null,
+        runId: filter.runId ?? null,
+      }) as CacheEntryRow[];
+      return rows.map(toCacheEntry);
+    });
   }
 
   async references(): Promise<StoreReferences> {
-    const digests = this.referencedDigests();
-    const versions = this.stmt(
-      `SELECT hash, artifact_location, ir, EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
-       FROM pipeline_versions pv`,
-    ).all() as Array<{ hash: string; artifact_location: string | null; ir: string; has_runs: number }>;
-    return {
-      digests: [...digests].sort(),
-      pipelineVersions: versions.map((v) => ({
-        hash: v.hash,
-        ir: v.ir,
-        hasRuns: v.has_runs === 1,
-        ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
-      })),
-    };
+    return this.read(() => {
+      const digests = this.referencedDigests();
+      const versions = this.stmt(
+        `SELECT hash, artifact_location, artifact_digest, ir,
+           EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+         FROM pipeline_versions pv`,
+      ).all() as Array<{
+        hash: string;
+        artifact_location: string | null;
+        artifact_digest: string | null;
+        ir: string;
+        has_runs: number;
+      }>;
+      for (const v of versions) if (v.has_runs === 1 && v.artifact_digest) digests.add(v.artifact_digest);
+      return {
+        digests: [...digests].sort(),
+        pipelineVersions: versions.map((v) => ({
+          hash: v.hash,
+          ir: v.ir,
+          hasRuns: v.has_runs === 1,
+          ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
+          ...(v.artifact_digest ? { artifactDigest: v.artifact_digest } : {}),
+        })),
+      };
+    });
   }
 
   /** Every digest a record of the store file names: step inputs and outputs, cache entries, run parameters, logs. */

@@ -1,15 +1,10 @@
 // The row-level writes that several events share. They run inside the caller's write transaction.
-import type Database from "better-sqlite3";
 import { checkDigest, StoreError } from "./errors.js";
 import { SqliteReads } from "./sqlite-reads.js";
 import { type AttemptRow, artifactRefs, metricColumns, stepLabel, toAttempt } from "./sqlite-rows.js";
 import type { ArtifactInfo, Attempt, AttemptEnd, MetricPoint, NewCacheEntry, StoredValue } from "./types.js";
 
 export class SqliteRecords extends SqliteReads {
-  protected constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
-    super(db, workspace, workspaceId, location);
-  }
-
   protected endAttempt(stepRunId: number, end: AttemptEnd): Attempt {
     const changes = this.stmt(
       `UPDATE attempts SET status = @status, exit_code = @exitCode, error = @error, ended_at = @endedAt,

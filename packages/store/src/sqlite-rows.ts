@@ -34,11 +34,13 @@ export interface PipelineVersionRow {
   hash: string;
   ir: string;
   artifact_location: Nullable<string>;
+  artifact_digest: Nullable<string>;
   created_at: number;
 }
 
 export const PIPELINE_VERSION_SELECT = `
-SELECT pv.id, p.name AS pipeline, pv.version, pv.hash, pv.ir, pv.artifact_location, pv.created_at
+SELECT pv.id, p.name AS pipeline, pv.version, pv.hash, pv.ir, pv.artifact_location, pv.artifact_digest,
+  pv.created_at
 FROM pipeline_versions pv JOIN pipelines p ON p.id = pv.pipeline_id
 WHERE p.workspace_id = @workspace`;
 
@@ -50,6 +52,7 @@ export function toPipelineVersion(row: PipelineVersionRow): PipelineVersion {
     hash: row.hash,
     ir: row.ir,
     artifactLocation: opt(row.artifact_location),
+    artifactDigest: opt(row.artifact_digest),
     createdAt: row.created_at,
   });
 }

@@ -1,36 +1,15 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
-import { newRunId } from "./ids.js";
 import { migrate } from "./schema.js";
-import { SqliteControl } from "./sqlite-control.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
-import {
-  PIPELINE_VERSION_SELECT,
-  type PipelineVersionRow,
-  RUN_SELECT,
-  STEP_RUN_SELECT,
-  type StepRunRow,
-  toPipelineVersion,
-  toStepRun,
-} from "./sqlite-rows.js";
+import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
+import { SqliteWrites } from "./sqlite-writes.js";
 import type {
-  ArtifactInfo,
-  Attempt,
-  AttemptEnd,
   CancelRequest,
   MetadataStore,
-  MetricPoint,
-  NewCacheEntry,
+  MetadataTransaction,
   NewCancelRequest,
   NewHeartbeat,
-  NewPipelineVersion,
-  NewRun,
-  NewStepRun,
-  PipelineVersion,
-  Run,
-  RunUpdate,
-  StepRun,
-  StepRunEnd,
 } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -49,9 +28,15 @@ export interface SqliteStoreOptions {
  * with SQLITE_BUSY when a read-then-write transaction loses a race, and the shared rows (cache
  * entries, artifacts) are inserted with ON CONFLICT so the first writer wins.
  */
-export class SqliteMetadataStore extends SqliteControl implements MetadataStore {
-  private constructor(db: Database.Database, workspace: string, workspaceId: number, location: string) {
-    super(db, workspace, workspaceId, location);
+export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
+  private constructor(
+    db: Database.Database,
+    workspace: string,
+    workspaceId: number,
+    location: string,
+    private readonly gate: UnitGate,
+  ) {
+    super(db, workspace, workspaceId, location, new Map());
   }
 
   static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
@@ -67,8 +52,8 @@ export class SqliteMetadataStore extends SqliteControl implements MetadataStore 
       // NORMAL in WAL mode: a commit survives a crash of the process; only a power loss may drop the
       // last commits, never corrupt the file. Blob bytes are fsynced before any row names them.
       db.pragma("synchronous = NORMAL");
-      // A run's events are written in batches, each event in a savepoint of its own; SQLite keeps
-      // a savepoint's undo pages in a temporary file unless told to keep them in memory.
+      // A run's events are written in units of many writes; SQLite keeps a statement's undo pages
+      // (its statement journal) in a temporary file unless told to keep them in memory.
       db.pragma("temp_store = MEMORY");
       // A run touches every cache entry and step run it records, at random (keys are hashes): with
       // SQLite's default 2 MiB of page cache the pages of a 1,000-step run no longer fit, and every
@@ -92,7 +77,7 @@ export class SqliteMetadataStore extends SqliteControl implements MetadataStore 
           })
           .immediate(),
       );
-      return new SqliteMetadataStore(handle, options.workspace, workspaceId, location);
+      return new SqliteMetadataStore(handle, options.workspace, workspaceId, location, gateFor(path));
     } catch (error) {
       db?.close();
       if (error instanceof StoreError) throw error;
@@ -101,12 +86,12 @@ export class SqliteMetadataStore extends SqliteControl implements MetadataStore 
   }
 
   /**
-   * Runs `fn` as one write transaction holding the write lock from its first statement; inside a
-   * batch, as part of the batch's transaction (which a failure undoes whole). By prepared
+   * Runs `fn` as one write transaction holding the write lock from its first statement. While a
+   * unit of this process is open on the file, it waits for the unit to end first. By prepared
    * statements: better-sqlite3's transaction() builds a new wrapper function on every call.
    */
-  private write<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
+  protected write<T>(fn: () => T): T | Promise<T> {
+    if (this.gate.held) return this.gate.idle().then(() => this.write(fn));
     this.stmt("BEGIN IMMEDIATE").run();
     try {
       const result = fn();
@@ -119,298 +104,14 @@ export class SqliteMetadataStore extends SqliteControl implements MetadataStore 
     }
   }
 
-  async registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion> {
-    return this.write(() => {
-      const at = version.createdAt ?? Date.now();
-      this.stmt(
-        "INSERT INTO pipelines (workspace_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-      ).run(this.workspaceId, version.pipeline, at);
-      const pipeline = this.stmt("SELECT id FROM pipelines WHERE workspace_id = ? AND name = ?").get(
-        this.workspaceId,
-        version.pipeline,
-      ) as { id: number };
-      const select = this.stmt(
-        `${PIPELINE_VERSION_SELECT} AND pv.pipeline_id = @pipeline AND pv.hash = @hash`,
-      );
-      const key = { workspace: this.workspaceId, pipeline: pipeline.id, hash: version.hash };
-      const known = select.get(key) as PipelineVersionRow | undefined;
-      if (known) return toPipelineVersion(known);
-      this.stmt(
-        `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, created_at)
-         SELECT @pipeline, coalesce(max(version), 0) + 1, @hash, @ir, @location, @at
-         FROM pipeline_versions WHERE pipeline_id = @pipeline
-         ON CONFLICT (pipeline_id, hash) DO NOTHING`,
-      ).run({
-        pipeline: pipeline.id,
-        hash: version.hash,
-        ir: typeof version.ir === "function" ? version.ir() : version.ir,
-        location: version.artifactLocation ?? null,
-        at,
-      });
-      return toPipelineVersion(select.get(key) as PipelineVersionRow);
-    });
-  }
-
-  async createRun(run: NewRun): Promise<Run> {
-    const createdAt = run.createdAt ?? Date.now();
-    return this.write(() => {
-      const version = this.stmt(`${PIPELINE_VERSION_SELECT} AND pv.id = @id`).get({
-        workspace: this.workspaceId,
-        id: run.pipelineVersionId,
-      });
-      if (!version) throw this.versionNotFound(run.pipelineVersionId);
-      const insert = this.stmt(
-        `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
-           regenerate, pid, created_at, started_at, experiment)
-         VALUES (@id, @version, @status, @parameters, @commit, @branch, @dirty, @runtime, @regenerate, @pid, @at,
-           @startedAt, coalesce(@experiment, (SELECT p.name FROM pipeline_versions pv
-             JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = @version)))
-         ON CONFLICT (id) DO NOTHING`,
-      );
-      const values = {
-        version: run.pipelineVersionId,
-        status: run.status ?? "queued",
-        parameters: JSON.stringify(run.parameters ?? {}),
-        commit: run.git?.commit ?? null,
-        branch: run.git?.branch ?? null,
-        dirty: run.git?.dirty === undefined ? null : run.git.dirty ? 1 : 0,
-        runtime: run.runtime,
-        regenerate: run.regenerate ? 1 : 0,
-        pid: run.pid ?? null,
-        experiment: run.experiment ?? null,
-        at: createdAt,
-        startedAt: run.startedAt ?? null,
-      };
-      // A generated id collides only when two runs start in the same second and draw the same
-      // suffix; a caller-chosen id that exists is a caller error.
-      for (let tries = 0; tries < 16; tries++) {
-        const id = run.id ?? newRunId(createdAt);
-        if (insert.run({ id, ...values }).changes === 1) return this.runById(id);
-        if (run.id) break;
-      }
-      throw new StoreError(
-        "CANAL_STORE_INVALID_RECORD",
-        `run id \`${run.id ?? "(generated)"}\` is already taken in workspace ${this.location}; use a new id`,
-      );
-    });
-  }
-
-  async updateRun(id: string, update: RunUpdate): Promise<Run> {
-    return this.write(() => {
-      const run = this.runById(id);
-      this.stmt(
-        `UPDATE runs SET status = @status, started_at = @startedAt, ended_at = @endedAt, error = @error, pid = @pid
-         WHERE id = @id`,
-      ).run({
-        id,
-        status: update.status ?? run.status,
-        startedAt: update.startedAt ?? run.startedAt ?? null,
-        endedAt: update.endedAt ?? run.endedAt ?? null,
-        error: update.error ?? run.error ?? null,
-        pid: update.pid ?? run.pid ?? null,
-      });
-      return this.runById(id);
-    });
-  }
-
-  async createStepRun(stepRun: NewStepRun): Promise<StepRun> {
-    const instance = stepRun.instance ?? -1;
-    return this.write(() => {
-      this.requireRun(stepRun.runId);
-      const created = this.stmt(
-        `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
-      ).get(
-        stepRun.runId,
-        stepRun.stepId,
-        instance,
-        stepRun.status ?? "queued",
-        stepRun.error ?? null,
-        stepRun.createdAt ?? Date.now(),
-        stepRun.endedAt ?? null,
-      ) as Omit<StepRunRow, "reused_run_id"> | undefined;
-      // A new step run is reused from nothing; an existing one is read as it is.
-      if (created) return toStepRun({ ...created, reused_run_id: null });
-      const row = this.stmt(`${STEP_RUN_SELECT} WHERE s.run_id = ? AND s.step_id = ? AND s.instance = ?`).get(
-        stepRun.runId,
-        stepRun.stepId,
-        instance,
-      ) as StepRunRow;
-      return toStepRun(row);
-    });
-  }
-
-  async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
-    return this.write(() => {
-      this.requireStepRun(stepRunId);
-      this.stmt(
-        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES (?, ?, 'running', ?)
-         ON CONFLICT (step_run_id, number) DO NOTHING`,
-      ).run(stepRunId, number, startedAt);
-      this.stmt(
-        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, ?), error = NULL WHERE id = ?",
-      ).run(startedAt, stepRunId);
-      return this.attempt(stepRunId, number);
-    });
-  }
-
-  async finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
-    return this.write(() => this.endAttempt(stepRunId, end));
-  }
-
-  async finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun> {
-    if (end.status === "cached" && !end.cacheKey) {
-      throw new StoreError(
-        "CANAL_STORE_INVALID_RECORD",
-        `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
-      );
-    }
-    return this.write(() => {
-      this.requireStepRun(stepRunId);
-      const endedAt = end.endedAt ?? Date.now();
-      if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
-      this.saveArtifacts(end.artifacts ?? []);
-      if (end.inputs) this.saveValues(stepRunId, "input", end.inputs);
-      if (end.outputs) this.saveValues(stepRunId, "output", end.outputs);
-      if (end.metrics) this.saveMetrics(stepRunId, end.metrics, endedAt);
-      const reusedFrom =
-        end.status === "cached"
-          ? (this.stmt("SELECT step_run_id FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
-              this.workspaceId,
-              end.cacheKey,
-            ) as { step_run_id: number } | undefined)
-          : undefined;
-      this.stmt(
-        `UPDATE step_runs SET status = @status, ended_at = @endedAt, error = @error,
-           cache_key = coalesce(@cacheKey, cache_key), cache_components = coalesce(@components, cache_components),
-           reused_from = @reusedFrom
-         WHERE id = @id`,
-      ).run({
-        id: stepRunId,
-        status: end.status,
-        endedAt,
-        error: end.error ?? null,
-        cacheKey: end.cacheKey ?? null,
-        components: end.components ? JSON.stringify(end.components) : null,
-        reusedFrom: reusedFrom?.step_run_id ?? null,
-      });
-      if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
-        this.insertCacheEntry(
-          {
-            key: end.cacheKey,
-            outputs: end.outputs,
-            components: end.components,
-            stepRunId,
-            createdAt: endedAt,
-          },
-          Boolean(end.replaceCacheEntry),
-        );
-      }
-      // In this workspace: checked above, in this same transaction.
-      return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(stepRunId) as StepRunRow);
-    });
-  }
-
-  async appendLog(
-    stepRunId: number,
-    attempt: number,
-    stream: "stdout" | "stderr",
-    text: string,
-    at: number = Date.now(),
-  ): Promise<number> {
-    return this.write(() => {
-      const exists = this.stmt("SELECT 1 FROM attempts WHERE step_run_id = ? AND number = ?").get(
-        stepRunId,
-        attempt,
-      );
-      if (!exists) throw this.attemptNotStarted(stepRunId, attempt);
-      const { seq } = this.stmt(
-        "SELECT coalesce(max(seq), -1) + 1 AS seq FROM log_chunks WHERE step_run_id = ? AND attempt = ?",
-      ).get(stepRunId, attempt) as { seq: number };
-      this.stmt(
-        "INSERT INTO log_chunks (step_run_id, attempt, seq, stream, text, at) VALUES (?, ?, ?, ?, ?, ?)",
-      ).run(stepRunId, attempt, seq, stream, text, at);
-      return seq;
-    });
-  }
-
-  async appendRunLog(
-    runId: string,
-    stream: "stdout" | "stderr",
-    text: string,
-    at: number = Date.now(),
-  ): Promise<number> {
-    return this.write(() => {
-      this.requireRun(runId);
-      const { seq } = this.stmt(
-        "SELECT coalesce(max(seq), -1) + 1 AS seq FROM run_logs WHERE run_id = ?",
-      ).get(runId) as { seq: number };
-      this.stmt("INSERT INTO run_logs (run_id, seq, stream, text, at) VALUES (?, ?, ?, ?, ?)").run(
-        runId,
-        seq,
-        stream,
-        text,
-        at,
-      );
-      return seq;
-    });
-  }
-
-  async logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void> {
-    this.write(() => {
-      this.stepRunById(stepRunId);
-      this.saveMetrics(stepRunId, points, Date.now());
-    });
-  }
-
-  async recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
-    this.write(() => this.saveArtifacts(artifacts));
-  }
-
-  async putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
-    return this.write(() => {
-      this.stepRunById(entry.stepRunId);
-      return this.insertCacheEntry(entry);
-    });
-  }
-
-  async deleteCacheEntry(key: string): Promise<boolean> {
-    return this.write(
-      () =>
-        this.stmt("DELETE FROM cache_entries WHERE workspace_id = ? AND key = ?").run(this.workspaceId, key)
-          .changes > 0,
-    );
-  }
-
-  async deleteRuns(ids: string[]): Promise<string[]> {
-    return this.write(() => {
-      const deleted: string[] = [];
-      const run = this.stmt(`${RUN_SELECT} AND r.id = @id`);
-      for (const id of ids) {
-        const found = run.get({ workspace: this.workspaceId, id }) as { status: string } | undefined;
-        if (!found || found.status === "running" || found.status === "queued") continue;
-        this.stmt(
-          "DELETE FROM cache_entries WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
-        ).run(id);
-        this.stmt(
-          "DELETE FROM log_chunks WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
-        ).run(id);
-        this.stmt("DELETE FROM runs WHERE id = ?").run(id);
-        deleted.push(id);
-      }
-      // Artifact rows that nothing names any more: their sizes and kinds describe nothing kept.
-      if (deleted.length > 0) {
-        const named = this.referencedDigests();
-        const drop = this.stmt("DELETE FROM artifacts WHERE digest = ?");
-        for (const { digest } of this.stmt("SELECT digest FROM artifacts").all() as Array<{ digest: string }>)
-          if (!named.has(digest)) drop.run(digest);
-      }
-      return deleted;
-    });
+  /** What this handle reads is committed: while its own unit is open, it waits for the unit. */
+  protected override read<T>(fn: () => T): T | Promise<T> {
+    if (this.db.inTransaction) return this.gate.idle().then(() => this.read(fn));
+    return fn();
   }
 
   async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
-    this.write(() => this.saveHeartbeat(runId, beat));
+    await this.write(() => this.saveHeartbeat(runId, beat));
   }
 
   async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {
@@ -418,25 +119,48 @@ export class SqliteMetadataStore extends SqliteControl implements MetadataStore 
   }
 
   /**
-   * Every write method here finishes synchronously (better-sqlite3), so the writes of one batch
-   * all run before anything else can use the connection. They join the batch's transaction
-   * without a savepoint each (that would double the statements of a small write): a failing one
-   * undoes the whole batch.
+   * One BEGIN IMMEDIATE … COMMIT around `work`, which writes through its own handle on this
+   * connection. The writes finish synchronously (better-sqlite3) and join the transaction without a
+   * savepoint each (that would double the statements of a small write): a failing one undoes the
+   * whole unit, even when `work` catches it.
    */
-  async batch<T>(writes: () => Promise<T>): Promise<T> {
-    if (this.db.inTransaction) return writes();
-    this.stmt("BEGIN IMMEDIATE").run();
+  async transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T> {
+    const release = await this.gate.acquire();
+    const state: UnitState = { open: true };
     try {
-      const result = await writes();
-      this.stmt("COMMIT").run();
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.stmt("ROLLBACK").run();
-      throw error;
+      this.stmt("BEGIN IMMEDIATE").run();
+      const tx = new SqliteUnit(
+        this.db,
+        this.workspace,
+        this.workspaceId,
+        this.location,
+        this.statements,
+        state,
+      );
+      try {
+        const result = await work(tx);
+        if (state.failure !== undefined) throw state.failure;
+        this.stmt("COMMIT").run();
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.stmt("ROLLBACK").run();
+        throw error;
+      }
+    } finally {
+      state.open = false;
+      release();
     }
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  private closing: Promise<void> | undefined;
+
+  /** Once this handle's open unit (if any) has ended; closing twice is closing once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.db.inTransaction) await this.gate.idle();
+      if (this.db.open) this.db.close();
+      dropGate(this.gate);
+    })();
+    return this.closing;
   }
 }

@@ -1,6 +1,9 @@
 // The store's vocabulary and its two interfaces. SQLite + a local directory implement them today;
 // PostgreSQL + S3 will implement the same ones, so every method is async and every write that one
-// event makes is one method (one transaction), never a sequence the caller must keep atomic.
+// event makes is one method (one transaction), never a sequence the caller must keep atomic. Writes
+// that belong together go through an explicit unit, `transaction(async (tx) => …)`: the nested
+// writes name the unit they belong to (`tx`), so a store on a pool of connections can run them on
+// the unit's connection; nothing is joined to a transaction by being called while one is open.
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "failed" | "skipped" | "canceled";
@@ -58,7 +61,12 @@ export interface PipelineVersion {
   hash: string;
   /** The IR in its readable JSON form. */
   ir: string;
-  /** Where the compiled artifact lives (a directory, or later an object-store URL). */
+  /**
+   * The compiled artifact as a directory blob in the blob store: what `canal rerun` runs, with no
+   * local copy needed. Absent for versions recorded before artifacts were kept there.
+   */
+  artifactDigest?: string;
+  /** Where a local copy of the compiled artifact was kept (older records name only this). */
   artifactLocation?: string;
   createdAt: number;
 }
@@ -68,6 +76,8 @@ export interface NewPipelineVersion {
   hash: string;
   /** The readable IR, or what makes it: called only when the version is new (it can be large). */
   ir: string | (() => string);
+  /** The artifact's directory blob, stored before: recorded for the version, new or known. */
+  artifactDigest?: string;
   artifactLocation?: string;
   createdAt?: number;
 }
@@ -297,10 +307,14 @@ export interface CacheEntryFilter {
 
 /** Everything the records of a store file name, for `canal gc`: what it may never delete. */
 export interface StoreReferences {
-  /** Every artifact digest a run, step run, attempt or cache entry names (directories not expanded). */
+  /**
+   * Every artifact digest a run, step run, attempt or cache entry names, and the artifact of every
+   * pipeline version that still has runs (directories not expanded).
+   */
   digests: string[];
   pipelineVersions: Array<{
     hash: string;
+    artifactDigest?: string;
     artifactLocation?: string;
     /** The readable IR. */
     ir: string;
@@ -330,12 +344,19 @@ export interface Lineage {
   consumedBy: LineageEdge[];
 }
 
-/** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
-export interface MetadataStore {
+/**
+ * The records of one workspace, read and written: what a store handle and a unit's `tx` both offer.
+ * Through a `tx`, every call is part of its unit and sees the unit's own writes.
+ */
+export interface MetadataTransaction {
   /** The workspace every read and write is scoped to. */
   readonly workspace: string;
 
-  /** Idempotent: the version already stored under this hash is returned as it is. */
+  /**
+   * Idempotent: the version already stored under this hash is returned as it is, except that a
+   * given `artifactDigest` becomes its artifact (the writer has just stored that blob; any blob
+   * recorded for the hash is the same pipeline's artifact).
+   */
   registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion>;
   getPipelineVersion(id: number): Promise<PipelineVersion>;
   listPipelines(): Promise<PipelineInfo[]>;
@@ -410,7 +431,10 @@ export interface MetadataStore {
     stepId: string,
     options?: { instance?: number; before?: number },
   ): Promise<CacheEntry | undefined>;
+}
 
+/** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
+export interface MetadataStore extends MetadataTransaction {
   /**
    * Records that the driver of run `runId` is alive (host, pid, when). Written every few seconds
    * by the driving process, never per step.
@@ -434,11 +458,26 @@ export interface MetadataStore {
   watchCancelRequests?(runId: string, listener: (request: CancelRequest) => void): () => void;
 
   /**
-   * Runs `writes` (calls of this store's write methods) as one transaction where the store can, so
-   * that a run's many small events cost one commit instead of one each. All or nothing: if a write
-   * fails, the batch is undone and the error thrown (write one at a time to keep the others).
+   * Runs `work` as one unit: every read and write it makes through `tx` is one transaction, so that
+   * a run's many small events cost one commit instead of one each, and writes that belong together
+   * land together. All or nothing: when `work` throws, or a write through `tx` fails (even one that
+   * `work` catches), the whole unit is undone and `transaction` rejects with that error. Until the
+   * unit commits, reads outside it (this handle, another handle, another process) do not see its
+   * writes. A store may undo a unit that lost a race with another writer and call `work` again,
+   * so `work` keeps no state of its own across calls (or resets it when called).
+   * `tx` is good only until `work` settles. Inside a unit, go through `tx` only: a write
+   * through a handle outside the unit may wait for the unit to end. Keep units short: a store may
+   * hold a lock for as long as one is open.
+   *
+   * @example
+   * ```ts
+   * await metadata.transaction(async (tx) => {
+   *   const step = await tx.createStepRun({ runId, stepId: "train" });
+   *   await tx.startAttempt(step.id, 1);
+   * });
+   * ```
    */
-  batch<T>(writes: () => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
 }

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { localBackend, StoreRegistry, type StoreSettings, sqliteBackend } from "./backends.js";
 import { ConfigError } from "./config.js";
 import { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";
 
@@ -36,6 +38,12 @@ describe("workspaces", () => {
       workspace: "vision",
       store: { kind: "sqlite", path: join(dir, "meta", "canal.db") },
       artifacts: { kind: "local", path: join(dir, ".canal", "blobs") },
+      folders: {
+        state: join(dir, ".canal"),
+        work: join(dir, ".canal", "work"),
+        cache: join(dir, ".canal", "cache"),
+        artifacts: join(dir, ".canal", "artifacts"),
+      },
     });
   });
 
@@ -47,6 +55,12 @@ describe("workspaces", () => {
         workspace: basename(dir),
         store: { kind: "sqlite", path: join(dir, ".canal", "canal.db") },
         artifacts: { kind: "local", path: join(dir, ".canal", "blobs") },
+        folders: {
+          state: join(dir, ".canal"),
+          work: join(dir, ".canal", "work"),
+          cache: join(dir, ".canal", "cache"),
+          artifacts: join(dir, ".canal", "artifacts"),
+        },
       },
     });
   });
@@ -58,6 +72,7 @@ describe("workspaces", () => {
       workspace: "iris-team",
       store: { kind: "sqlite", path: ".canal/canal.db" },
       artifacts: { kind: "local", path: ".canal/blobs" },
+      folders: { state: ".canal", work: ".canal/work", cache: ".canal/cache", artifacts: ".canal/artifacts" },
     });
     expect(created.config.workspace).toBe("iris-team");
     expect(readFileSync(join(dir, ".canal", ".gitignore"), "utf8")).toContain("*");
@@ -78,7 +93,7 @@ describe("workspaces", () => {
     expect(unknown.code).toBe("CANAL_STORE_CONFIG_INVALID");
     expect(unknown.message).toContain(join(dir, "canal.config.json"));
     expect(unknown.message).toContain(
-      "`stor`: unknown key; remove it (the keys here are workspace, store, artifacts, targets, profiles)",
+      "`stor`: unknown key; remove it (the keys here are workspace, store, artifacts, folders, targets, profiles)",
     );
 
     writeConfig({ store: { path: 42 } });
@@ -86,11 +101,15 @@ describe("workspaces", () => {
       '`store.path`: expected a string, got number 42; fix the value, or remove it to use the default ".canal/canal.db"',
     );
 
-    writeConfig({ artifacts: { kind: "s3", bucket: "b" } });
-    const problems = configError(() => findWorkspace(dir)).problems;
-    expect(problems).toEqual([
-      expect.stringContaining('`artifacts.kind`: must be "local", got "s3"'),
-      expect.stringContaining("`artifacts.bucket`: unknown key"),
+    writeConfig({ store: { busyTimeout: 5 }, artifacts: { kind: "local", root: "x" } });
+    expect(configError(() => findWorkspace(dir)).problems).toEqual([
+      "`store.busyTimeout`: unknown key; remove it (the keys of `store` are kind, path, busyTimeoutMs)",
+      "`artifacts.root`: unknown key; remove it (the keys of `artifacts` are kind, path)",
+    ]);
+
+    writeConfig({ folders: { work: "" } });
+    expect(configError(() => findWorkspace(dir)).problems).toEqual([
+      '`folders.work`: must not be empty; set a value, or remove it to use the default ".canal/work"',
     ]);
 
     writeConfig("{ workspace: oops");
@@ -103,7 +122,7 @@ describe("workspaces", () => {
     initWorkspace(dir, "team");
     const sub = join(dir, "pipelines");
     mkdirSync(sub);
-    const ws = openWorkspace(sub);
+    const ws = await openWorkspace(sub);
     expect(ws.root).toBe(dir);
     expect(ws.metadata.workspace).toBe("team");
     const version = await ws.metadata.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
@@ -115,49 +134,106 @@ describe("workspaces", () => {
       true,
     );
 
-    const again = openWorkspace(dir);
+    const again = await openWorkspace(dir);
     expect((await again.metadata.getRun(run.id)).pipeline).toBe("iris");
     await expect(again.metadata.getRun("run-x")).rejects.toThrow(`no run \`run-x\` in workspace ${dir}`);
     await again.close();
   });
 });
 
+describe("store kinds", () => {
+  it("says which kinds there are when the config names one no backend provides", async () => {
+    writeConfig({ artifacts: { kind: "s3", bucket: "b" } });
+    const error = configError(() => findWorkspace(dir));
+    expect(error.problems).toEqual([
+      '`artifacts.kind`: "s3" is not a blob store kind this installation knows (the kinds are "local"); ' +
+        'set `artifacts.kind` to one of them, or install and register the package that provides "s3"',
+    ]);
+    expect(error.message).toContain(join(dir, "canal.config.json"));
+    writeConfig({ store: { kind: "postgres", url: "postgres://db/canal" } });
+    await expect(openWorkspace(dir)).rejects.toMatchObject({
+      code: "CANAL_STORE_CONFIG_INVALID",
+      message: expect.stringContaining('`store.kind`: "postgres" is not a metadata store kind'),
+    });
+  });
+
+  it("opens the stores that the config's kinds name in the registry, with their own settings", async () => {
+    const registry = new StoreRegistry();
+    registry.registerMetadataStore(sqliteBackend);
+    const opened: StoreSettings[] = [];
+    // Another blob store kind: here the local one under another name, with a setting of its own.
+    registry.registerBlobStore({
+      kind: "mirror",
+      schema: z.strictObject({ kind: z.literal("mirror"), under: z.string() }),
+      defaults: {},
+      resolve: (settings, root) => ({ ...settings, under: join(root, settings.under) }),
+      async open(settings, context) {
+        opened.push(settings);
+        return localBackend.open({ kind: "local", path: settings.under }, context);
+      },
+    });
+    writeConfig({ workspace: "w", artifacts: { kind: "mirror", under: "bytes" } });
+    expect(() => findWorkspace(dir)).toThrow(/"mirror" is not a blob store kind/);
+    const ws = await openWorkspace(dir, { registry });
+    expect(opened).toEqual([{ kind: "mirror", under: join(dir, "bytes") }]);
+    const digest = await ws.blobs.put("x");
+    expect(existsSync(join(dir, "bytes", "sha256", digest.slice(0, 2), digest.slice(2)))).toBe(true);
+    await ws.close();
+
+    writeConfig({ artifacts: { kind: "mirror" } });
+    expect(configError(() => findWorkspace(dir, registry)).problems).toEqual([
+      "`artifacts.under`: is required; add it",
+    ]);
+  });
+});
+
 describe("the workspace's folders", () => {
-  const openError = (config: unknown) => {
+  const openError = async (config: unknown) => {
     writeConfig(config);
     try {
-      openWorkspace(dir);
+      await openWorkspace(dir);
     } catch (error) {
       return error as { code: string; message: string };
     }
     throw new Error("expected the workspace not to open");
   };
 
-  it("says which setting names a file where a folder must be", () => {
+  it("says which setting names a file where a folder must be", async () => {
     writeFileSync(join(dir, "afile"), "");
-    expect(openError({ artifacts: { path: "afile" } })).toMatchObject({
+    expect(await openError({ artifacts: { path: "afile" } })).toMatchObject({
       code: "CANAL_STORE_PATH_INVALID",
       message: expect.stringMatching(
         /`artifacts\.path` in .*canal\.config\.json: .*afile is a file, not a folder; point/,
       ),
     });
-    expect(openError({ store: { path: "afile/deeper/canal.db" } })).toMatchObject({
+    expect(await openError({ store: { path: "afile/deeper/canal.db" } })).toMatchObject({
       code: "CANAL_STORE_PATH_INVALID",
       message: expect.stringMatching(/`store\.path` .*afile, on the way to .*deeper, is a file/),
     });
     expect(readFileSync(join(dir, "afile"), "utf8")).toBe("");
   });
 
-  it("fails at once for a folder that cannot be made (under /proc, where a recursive mkdir never returns)", () => {
-    expect(openError({ store: { path: "/proc/canal-none/deep/canal.db" } })).toMatchObject({
+  it("fails at once for a folder that cannot be made (under /proc, where a recursive mkdir never returns)", async () => {
+    expect(await openError({ store: { path: "/proc/canal-none/deep/canal.db" } })).toMatchObject({
       code: "CANAL_STORE_PATH_INVALID",
       message: expect.stringContaining("point `store.path` at a folder this user can write"),
     });
   });
 
+  it("keeps the work, cache and artifact folders where the config says, whatever the database's path", async () => {
+    writeConfig({ store: { path: "db/canal.db" }, folders: { work: "/tmp/elsewhere-work", cache: "c" } });
+    const found = findWorkspace(dir);
+    expect(found.config.folders).toEqual({
+      state: join(dir, ".canal"),
+      work: "/tmp/elsewhere-work",
+      cache: join(dir, "c"),
+      artifacts: join(dir, ".canal", "artifacts"),
+    });
+  });
+
   it("makes missing folders, however deep", async () => {
     writeConfig({ store: { path: "a/b/c/canal.db" }, artifacts: { path: "x/y/z" } });
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     await workspace.close();
     expect(existsSync(join(dir, "a", "b", "c", "canal.db"))).toBe(true);
     expect(existsSync(join(dir, "x", "y", "z"))).toBe(true);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { type StoreContext, type StoreRegistry, storeRegistry } from "./backends.js";
 import { errorCode } from "./blob-io.js";
 import {
   CONFIG_FILE,
@@ -12,8 +13,6 @@ import {
 } from "./config.js";
 import { StoreError } from "./errors.js";
 import { ensureFolder } from "./folders.js";
-import { LocalBlobStore } from "./local-blobs.js";
-import { SqliteMetadataStore } from "./sqlite.js";
 import type { BlobStore, MetadataStore } from "./types.js";
 
 export interface FoundWorkspace {
@@ -34,35 +33,49 @@ export interface Workspace extends FoundWorkspace {
  * The workspace `cwd` belongs to: the nearest canal.config.json in it or a directory above, as git
  * finds its repository. Without one, `cwd` itself with the defaults, so Canal works with no set-up.
  */
-export function findWorkspace(cwd: string = process.cwd()): FoundWorkspace {
+export function findWorkspace(
+  cwd: string = process.cwd(),
+  registry: StoreRegistry = storeRegistry,
+): FoundWorkspace {
   const start = resolve(cwd);
   for (let dir = start; ; dir = dirname(dir)) {
     const configPath = join(dir, CONFIG_FILE);
-    if (existsSync(configPath))
-      return { root: dir, configPath, config: resolveConfig(readConfigFile(configPath), dir) };
+    if (existsSync(configPath)) {
+      const config = resolveConfig(readConfigFile(configPath, registry), dir, registry, configPath);
+      return { root: dir, configPath, config };
+    }
     if (dirname(dir) === dir) break;
   }
-  return { root: start, config: resolveConfig({}, start) };
+  return { root: start, config: resolveConfig({}, start, registry) };
 }
 
-/** Opens the workspace `dir` belongs to, creating its store on first use. */
-export function openWorkspace(dir: string = process.cwd()): Workspace {
-  const found = findWorkspace(dir);
+export interface OpenOptions {
+  /** Where the store kinds come from: default `storeRegistry` (sqlite and local, and what was registered). */
+  registry?: StoreRegistry;
+}
+
+/**
+ * Opens the workspace `dir` belongs to, creating its stores on first use: the metadata store and
+ * the blob store are the backends their config `kind` names in the registry.
+ */
+export async function openWorkspace(
+  dir: string = process.cwd(),
+  options: OpenOptions = {},
+): Promise<Workspace> {
+  const registry = options.registry ?? storeRegistry;
+  const found = findWorkspace(dir, registry);
   const { config } = found;
-  const file = found.configPath ?? join(found.root, CONFIG_FILE);
-  ensureFolder(dirname(config.store.path), "store.path", file);
-  ensureFolder(config.artifacts.path, "artifacts.path", file);
-  const metadata = SqliteMetadataStore.open(config.store.path, {
+  const context: StoreContext = {
     workspace: config.workspace,
-    location: found.root,
-    ...(config.store.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.store.busyTimeoutMs } : {}),
-  });
-  return {
-    ...found,
-    metadata,
-    blobs: new LocalBlobStore(config.artifacts.path),
-    close: () => metadata.close(),
+    root: found.root,
+    configFile: found.configPath ?? join(found.root, CONFIG_FILE),
   };
+  const metadataBackend = registry.get("store", config.store.kind, context.configFile);
+  const blobBackend = registry.get("artifacts", config.artifacts.kind, context.configFile);
+  ensureFolder(config.folders.state, "folders.state", context.configFile);
+  const blobs = await blobBackend.open(config.artifacts, context);
+  const metadata = await metadataBackend.open(config.store, context);
+  return { ...found, metadata, blobs, close: () => metadata.close() };
 }
 
 /**
@@ -76,6 +89,7 @@ export function initWorkspace(dir: string, name?: string): FoundWorkspace {
     workspace: name ?? defaultWorkspaceName(root),
     store: { kind: "sqlite" as const, path: DEFAULTS.store },
     artifacts: { kind: "local" as const, path: DEFAULTS.artifacts },
+    folders: { ...DEFAULTS.folders },
   };
   parseConfig(file, configPath);
   mkdirSync(root, { recursive: true });

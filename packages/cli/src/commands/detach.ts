@@ -5,7 +5,6 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rm
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pathInside } from "@canal/ir";
-import { canalDir } from "@canal/runner";
 import { newRunId, openWorkspace, type Run, RunNotFoundError, type Workspace } from "@canal/store";
 import type { Io } from "../io.js";
 import { Reported } from "../workspace.js";
@@ -33,7 +32,7 @@ function cliMain(): string {
 }
 
 function driverOutputPath(workspace: Workspace, runId: string): string {
-  return pathInside(join(canalDir(workspace), "work"), runId, DRIVER_OUTPUT);
+  return pathInside(workspace.config.folders.work, runId, DRIVER_OUTPUT);
 }
 
 /** `canal run`'s options as the driver takes them: the same, less those that only the terminal's process uses. */
@@ -139,11 +138,16 @@ class RunLog {
   private readonly timer: NodeJS.Timeout;
   readonly io: Io;
 
-  constructor(
+  static async open(runId: string, own: Io): Promise<RunLog> {
+    return new RunLog(runId, own, await openWorkspace(own.cwd));
+  }
+
+  private constructor(
     private readonly runId: string,
     private readonly own: Io,
+    workspace: Workspace,
   ) {
-    this.workspace = openWorkspace(own.cwd);
+    this.workspace = workspace;
     // A write that failed (the store locked past its timeout) is tried again with the next one.
     this.timer = setInterval(() => void this.flush().catch(() => {}), 200);
     this.timer.unref();
@@ -162,9 +166,8 @@ class RunLog {
         const chunks = this.pending;
         const { metadata } = this.workspace;
         try {
-          await metadata.batch(async () => {
-            for (const chunk of chunks)
-              await metadata.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
+          await metadata.transaction(async (tx) => {
+            for (const chunk of chunks) await tx.appendRunLog(this.runId, chunk.stream, chunk.text, chunk.at);
           });
         } catch (error) {
           if (error instanceof RunNotFoundError) return false;
@@ -210,7 +213,7 @@ export async function driveDetached(
   own: Io,
   body: (io: Io) => Promise<number>,
 ): Promise<number> {
-  const log = new RunLog(runId, own);
+  const log = await RunLog.open(runId, own);
   try {
     return await body(log.io);
   } catch (error) {

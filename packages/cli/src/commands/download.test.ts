@@ -39,7 +39,7 @@ describe("downloadCommand with records it did not write", () => {
 
   /** A run whose stored IR names a pipeline output `name`, bound to a step's file output. */
   async function runWithOutput(name: string): Promise<string> {
-    const workspace = openWorkspace(dir);
+    const workspace = await openWorkspace(dir);
     try {
       const digest = await workspace.blobs.put("secret\n");
       const ir = JSON.stringify({

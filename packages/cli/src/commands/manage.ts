@@ -309,7 +309,7 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
   return withWorkspace(io, async (workspace) => {
     let plan: RerunPlan;
     try {
-      plan = await planRerun(workspace.metadata, runId, values.from);
+      plan = await planRerun(workspace, runId, values.from);
     } catch (error) {
       if (error instanceof RerunError && error.code === "CANAL_RERUN_STEP_UNKNOWN")
         throw new UsageError(error.message);

@@ -1,8 +1,7 @@
-import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatMemory, runtimeRegistry, type Target, workspaceTargets } from "@canal/runner";
 import type { TargetCheck } from "@canal/runtime-core";
-import { DEFAULT_PROFILE, findWorkspace, type TargetConfig } from "@canal/store";
+import { DEFAULT_PROFILE, findWorkspace, type TargetConfig, type WorkspaceFolders } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { suggestion } from "../suggest.js";
 // Registers the runtimes this build ships, whose checks --check runs.
@@ -46,11 +45,14 @@ function capabilityText(target: Target): string {
   return parts.join(", ");
 }
 
-async function checkTarget(target: Target, canalDir: string): Promise<TargetCheck> {
+async function checkTarget(target: Target, folders: WorkspaceFolders): Promise<TargetCheck> {
   if (!runtimeRegistry.has(target.kind)) {
     return { offers: [], problems: [`the ${target.kind} runtime is not available in this build`] };
   }
-  const runtime = await runtimeRegistry.create(new Map(), target, { canalDir });
+  const runtime = await runtimeRegistry.create(new Map(), target, {
+    canalDir: folders.state,
+    cacheDir: folders.cache,
+  });
   try {
     if (!runtime.check) return { offers: [], problems: [] };
     return await runtime.check(target.name);
@@ -88,10 +90,10 @@ export async function targetsCommand(args: string[], io: Io): Promise<number> {
     if (!profiles[DEFAULT_PROFILE] && target === "local") names.unshift(DEFAULT_PROFILE);
     return names;
   };
-  const canalDir = dirname(resolve(found.root, found.config.store.path));
   // Checked one after the other: a check that waits for a slow engine does not hide the others' results.
   const checks = new Map<string, TargetCheck>();
-  if (values.check) for (const target of chosen) checks.set(target.name, await checkTarget(target, canalDir));
+  if (values.check)
+    for (const target of chosen) checks.set(target.name, await checkTarget(target, found.config.folders));
   const failing = [...checks.values()].filter((c) => c.problems.length > 0).length;
   if (values.json) {
     const report = chosen.map((target) => {
