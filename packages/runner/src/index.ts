@@ -13,6 +13,7 @@
  * ```
  */
 
+export { formatMemory } from "@canal/ir";
 export type { ExecStepOptions } from "./exec-step.js";
 export { ExecError, execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
@@ -31,4 +32,4 @@ export { RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";
 export type { SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
-export { formatMemory, placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";
+export { placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";

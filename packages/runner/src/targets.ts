@@ -1,5 +1,5 @@
 import { availableParallelism, totalmem } from "node:os";
-import type { Pipeline, Step } from "@canal/ir";
+import { formatMemory, type Pipeline, type Step } from "@canal/ir";
 import {
   BUILTIN_TARGET,
   DEFAULT_PROFILE,
@@ -138,22 +138,6 @@ export function selectTargets(
     compute[computeName] = targets[targetName] as Target;
   }
   return { chosenBy, profile: name, target: targets[profile.target] as Target, compute, targets };
-}
-
-const GIB = 1024 ** 3;
-
-/** Bytes as a person writes a memory size: "256Gi", "1.5Gi", "512Mi". */
-export function formatMemory(bytes: number): string {
-  const units: [string, number][] = [
-    ["Ti", 1024 ** 4],
-    ["Gi", GIB],
-    ["Mi", 1024 ** 2],
-    ["Ki", 1024],
-  ];
-  for (const [unit, size] of units) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
-  }
-  return `${bytes}`;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

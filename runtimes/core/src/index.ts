@@ -22,7 +22,7 @@ export type {
   TaskOutput,
   UpcomingStep,
 } from "./contract.js";
-export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
+export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
