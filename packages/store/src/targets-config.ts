@@ -1,33 +1,24 @@
+import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir";
 import { z } from "zod";
 
 // Compute targets and profiles in canal.config.json (AzureML's compute targets): a target is a
 // place steps run, with its capabilities; a profile picks the target for an environment.
 
-const MEMORY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
-const UNITS: Record<string, number> = {
-  "": 1,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-/** "256Gi" -> bytes; numbers are bytes. The same forms a step's `resources.memory` takes. */
+/**
+ * "256Gi" -> bytes; numbers are bytes. The grammar of a step's `resources.memory` (@canal/ir's
+ * `parseMemory`), so the two sizes compared at placement are read alike.
+ */
 export function memoryBytes(value: string | number): number {
-  if (typeof value === "number") return value;
-  const match = MEMORY.exec(value.trim());
-  if (!match) throw new Error(`not a memory size: ${value}`);
-  return Math.round(Number(match[1]) * (UNITS[match[2] ?? ""] ?? 1));
+  const bytes = parseMemory(value);
+  if (bytes === undefined) throw new Error(`not a memory size: ${value}; expected ${MEMORY_FORM}`);
+  return bytes;
 }
 
-const MEMORY_FORM = 'expected a memory size: bytes, or a string like "512Mi", "64Gi", "1T"';
-const Memory = z.union([z.number().positive(), z.string().regex(MEMORY, { error: MEMORY_FORM })], {
-  error: MEMORY_FORM,
-});
+const MEMORY_EXPECTED = `expected a memory size: ${MEMORY_FORM}`;
+const Memory = z.union(
+  [z.number().positive(), z.string().regex(MEMORY_PATTERN, { error: MEMORY_EXPECTED })],
+  { error: MEMORY_EXPECTED },
+);
 
 // What every target declares about one step it can run. Left out, cpus and memory are this
 // machine's for local and docker targets and unchecked for a cluster (its scheduler decides);
