@@ -89,12 +89,21 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   );
 }
 
-function problems(issue: z.core.$ZodIssue, input: unknown): string[] {
+/**
+ * One zod issue of `input` (the config file's value) in the config's own words: the key, what it
+ * must be and the fix. `keysAt` lists the keys of an object whose schema lives outside the store
+ * (a target's settings, defined by its runtime), for an "unknown key" message.
+ */
+export function issueProblems(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  keysAt: (path: string[]) => string[] | undefined = (path) => targetKeysAt(path, input),
+): string[] {
   const key = issue.path.map(String).join(".");
   const removeHint = DEFAULT_TEXT[key] ? `, or remove it to use the default ${DEFAULT_TEXT[key]}` : "";
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = KEYS[key] ?? targetKeysAt(issue.path.map(String), input) ?? [];
+      const known = KEYS[key] ?? keysAt(issue.path.map(String)) ?? [];
       return issue.keys.map((k) => {
         const full = key ? `${key}.${k}` : k;
         return `\`${full}\`: unknown key; remove it (the keys ${key ? `of \`${key}\`` : "here"} are ${known.join(", ")})`;
@@ -156,7 +165,7 @@ export function parseConfig(input: unknown, file: string): WorkspaceConfigFile {
   }
   throw new ConfigError(
     file,
-    result.error.issues.flatMap((issue) => problems(issue, input)),
+    result.error.issues.flatMap((issue) => issueProblems(issue, input)),
   );
 }
 
