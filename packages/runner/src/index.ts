@@ -9,7 +9,8 @@
  * const workspace = openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
- * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
+ * const runtimes = new RuntimeRegistry([localRuntime]);
+ * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, runtimes, { profile: "prod" });
  * ```
  */
 
@@ -27,9 +28,8 @@ export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, ExperimentNameError, runPipeline } from "./run.js";
-export type { RuntimeFactory, RuntimeFactoryContext } from "./runtimes.js";
-export { RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+export { RuntimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";
-export type { SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
+export type { RuntimeKinds, SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
 export { placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";

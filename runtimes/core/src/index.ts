@@ -29,6 +29,8 @@ export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
+export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
+export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";

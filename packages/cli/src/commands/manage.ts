@@ -13,6 +13,7 @@ import {
 } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
+import { runtimes } from "../runtimes.js";
 import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
@@ -45,7 +46,7 @@ async function endOrphaned(
   io: Io,
   json: boolean,
 ): Promise<number> {
-  const { ended, problems } = await endLeftovers(workspace, id, runtime);
+  const { ended, problems } = await endLeftovers(workspace, id, runtime, runtimes);
   await workspace.metadata.updateRun(id, {
     status: "canceled",
     endedAt: Date.now(),
