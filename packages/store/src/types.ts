@@ -7,13 +7,14 @@ import type {
   CacheKeyComponents,
   Metric as MetricValue,
   RunStatus,
+  StepOutcome,
   StepRunStatus,
   StoredValue,
 } from "@canal/ir";
 
 // The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
 // report in it and the store keeps it, one shape on both sides.
-export type { AttemptStatus, CacheKeyComponents, RunStatus, StepRunStatus, StoredValue };
+export type { AttemptStatus, CacheKeyComponents, RunStatus, StepOutcome, StepRunStatus, StoredValue };
 export type LogStream = "stdout" | "stderr";
 export type ArtifactKind = "file" | "directory";
 
@@ -219,7 +220,7 @@ export interface MetricFilter {
 
 /** How a step run ended, and everything it produced: written in one transaction. */
 export interface StepRunEnd {
-  status: Exclude<StepRunStatus, "queued" | "running">;
+  status: StepOutcome;
   endedAt?: number;
   error?: string;
   /** The attempt that ended with it, if one ran. */
