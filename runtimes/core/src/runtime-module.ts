@@ -40,14 +40,18 @@ export interface RuntimeContext {
  *
  * @example
  * ```ts
- * export const localRuntime: RuntimeModule<Record<string, never>> = {
- *   kind: "local",
- *   settings: z.strictObject({}),
- *   onThisMachine: true,
- *   describe: () => "processes on this machine",
- *   create: async (target, context) => new LocalRuntime({ cacheDir: join(context.canalDir, "cache") }),
- *   check: async () => ({ offers: [], problems: [] }),
- *   endRun: async (target, runId, context) => endWith(await localRuntime.create(target, context), runId),
+ * const settings = z.strictObject({ address: z.url() });
+ * const create: RuntimeModule<z.infer<typeof settings>>["create"] = async (target) => {
+ *   const { NomadRuntime } = await import("./nomad-runtime.js");
+ *   return new NomadRuntime({ address: target.settings.address });
+ * };
+ * export const nomadRuntime: RuntimeModule<z.infer<typeof settings>> = {
+ *   kind: "nomad",
+ *   settings,
+ *   onThisMachine: false,
+ *   describe: ({ settings: s }) => `Nomad jobs at ${s.address}`,
+ *   create,
+ *   ...askRuntime(create),
  * };
  * ```
  */
