@@ -10,9 +10,9 @@
  * ```
  */
 
+export { parseDuration } from "@canal/ir";
 export type { CompiledPipeline, CompileOptions, CompileResult } from "./compile.js";
 export { formatDiagnostic, hasErrors } from "./format.js";
 export { compile } from "./load.js";
 export type { Diagnostic, DiagnosticCode } from "./model.js";
-export { parseDuration } from "./units.js";
 export { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";

@@ -49,8 +49,26 @@ export {
   relativePathProblem,
   shownName,
 } from "./names.js";
+export type {
+  AttemptStatus,
+  CacheKeyComponents,
+  Metric,
+  RunOutcome,
+  RunStatus,
+  StepOutcome,
+  StepRunStatus,
+  StoredValue,
+} from "./run-types.js";
 export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
 export { closestNames, didYouMean, editDistance } from "./suggest.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";
+export {
+  DURATION_FORM,
+  formatMemory,
+  MEMORY_FORM,
+  MEMORY_PATTERN,
+  parseDuration,
+  parseMemory,
+} from "./units.js";
 export { verifyPipeline } from "./verify.js";

@@ -1,35 +1,8 @@
 import { environmentId } from "@canal/ir";
 import { afterAll, describe, expect, test } from "vitest";
 import { analyzeFiles, analyzeOne, removeProjects } from "./fixtures/project.js";
-import { parseDuration, parseMemory } from "./options.js";
 
 afterAll(removeProjects);
-
-describe("units", () => {
-  test.each([
-    ["90s", 90_000],
-    ["30m", 1_800_000],
-    ["1h", 3_600_000],
-    ["2d", 172_800_000],
-    ["250ms", 250],
-    [1500, 1500],
-  ])("duration %s", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  test.each([
-    ["8Gi", 8 * 1024 ** 3],
-    ["512Mi", 512 * 1024 ** 2],
-    ["1G", 1e9],
-    ["1.5Ki", 1536],
-    [2048, 2048],
-  ])("memory %s", (text, bytes) => expect(parseMemory(text)).toBe(bytes));
-
-  test.each(["10 minutes", "1w", "-5s", ""])("`%s` is no duration", (text) =>
-    expect(parseDuration(text)).toBeUndefined(),
-  );
-  test.each(["8GB", "lots", "-1Gi"])("`%s` is no memory size", (text) =>
-    expect(parseMemory(text)).toBeUndefined(),
-  );
-});
 
 describe("step options", () => {
   test("every option of @step, written in place or as a module-level const", () => {

@@ -1,9 +1,13 @@
-import type { Environment, Resources, RetryPolicy } from "@canal/ir";
+import {
+  DURATION_FORM,
+  type Environment,
+  MEMORY_FORM,
+  parseDuration,
+  parseMemory,
+  type Resources,
+  type RetryPolicy,
+} from "@canal/ir";
 import { Node } from "ts-morph";
-import { parseDuration, parseMemory } from "../units.js";
-
-export { parseDuration, parseMemory } from "../units.js";
-
 import { readEnvironment } from "./env.js";
 import { constDeclaration, evaluateLiteral, propertyName, propertyValue, unwrap } from "./literal.js";
 import { type CheckedPath, checkPath } from "./paths.js";
@@ -56,8 +60,6 @@ const resourceKeys = ["cpu", "memory", "gpu", "gpuType"];
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const nameForm = "a string of letters, digits, '_', '.' or '-' starting with a letter or '_'";
-const durationForm = 'milliseconds, or a string like "90s", "30m", "1h", "2d"';
-const memoryForm = 'bytes, or a string like "512Mi", "8Gi", "1G"';
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
@@ -224,7 +226,7 @@ function readStepOption(
       return;
     case "timeout": {
       const ms = parseDuration(value);
-      if (ms === undefined) bad(durationForm, '"30m"');
+      if (ms === undefined) bad(DURATION_FORM, '"30m"');
       else values.timeoutMs = ms;
       return;
     }
@@ -345,7 +347,7 @@ function readResources(reporter: Reporter, subject: string, node: Node, values: 
       else bad("a positive number of cores", "2");
     } else if (name === "memory") {
       const bytes = parseMemory(value);
-      if (bytes === undefined) bad(memoryForm, '"8Gi"');
+      if (bytes === undefined) bad(MEMORY_FORM, '"8Gi"');
       else resources.memoryBytes = bytes;
     } else if (name === "gpu") {
       if (isCount(value)) resources.gpu = value;

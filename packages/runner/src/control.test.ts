@@ -14,10 +14,13 @@ import {
   runState,
   startDriverControl,
 } from "./control.js";
+import { RuntimeRegistry } from "./runtimes.js";
 
 let dir: string;
 let workspace: Workspace;
 let versionId: number;
+// No runtime: a gone driver's leftovers are looked for on no target.
+const runtimes = new RuntimeRegistry([]);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "canal-control-"));
@@ -187,7 +190,11 @@ describe("cancelRun", () => {
         void workspace.metadata.updateRun(run.id, { status: "canceled", endedAt: Date.now() }),
     });
     try {
-      const outcome = await cancelRun(workspace, run.id, { settings, by: "ana@laptop", pollMs: 10 });
+      const outcome = await cancelRun(workspace, run.id, runtimes, {
+        settings,
+        by: "ana@laptop",
+        pollMs: 10,
+      });
       expect(outcome).toMatchObject({
         kind: "stopped",
         run: { status: "canceled" },
@@ -196,7 +203,9 @@ describe("cancelRun", () => {
     } finally {
       control.stop();
     }
-    expect(await cancelRun(workspace, run.id, { settings })).toMatchObject({ kind: "already-ended" });
+    expect(await cancelRun(workspace, run.id, runtimes, { settings })).toMatchObject({
+      kind: "already-ended",
+    });
   });
 
   it("ends a run whose driver stopped beating itself, recording it canceled", async () => {
@@ -207,7 +216,7 @@ describe("cancelRun", () => {
       intervalMs: 1000,
       at: Date.now() - 60_000,
     });
-    const outcome = await cancelRun(workspace, run.id, { settings });
+    const outcome = await cancelRun(workspace, run.id, runtimes, { settings });
     expect(outcome).toMatchObject({
       kind: "driver-gone",
       run: { status: "canceled", error: "canceled after its driver process ended" },
@@ -222,14 +231,14 @@ describe("cancelRun", () => {
   it("only records the request when told not to wait, and gives up on a live driver past its timeout", async () => {
     const run = await running();
     await workspace.metadata.recordHeartbeat(run.id, { host: "machine-b", pid: 4242, intervalMs: 1000 });
-    expect(await cancelRun(workspace, run.id, { settings, wait: false })).toMatchObject({
+    expect(await cancelRun(workspace, run.id, runtimes, { settings, wait: false })).toMatchObject({
       kind: "requested",
     });
     const [listed] = await liveRuns(workspace.metadata, [await workspace.metadata.getRun(run.id)], {
       settings,
     });
     expect(listed).toMatchObject({ status: "running", cancel: { at: expect.any(Number) } });
-    const outcome = await cancelRun(workspace, run.id, { settings, timeoutMs: 0 });
+    const outcome = await cancelRun(workspace, run.id, runtimes, { settings, timeoutMs: 0 });
     expect(outcome).toMatchObject({ kind: "timed-out", driver: { host: "machine-b", pid: 4242 } });
   });
 });

@@ -15,6 +15,7 @@ import type {
   Workspace,
 } from "@canal/store";
 import { endLeftovers } from "./leftovers.js";
+import type { RuntimeRegistry } from "./runtimes.js";
 
 /** How often a driver writes its heartbeat, by default ($CANAL_HEARTBEAT_MS). */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -338,6 +339,7 @@ export interface CancelOptions extends LiveStateOptions {
 export async function cancelRun(
   workspace: Workspace,
   runId: string,
+  runtimes: RuntimeRegistry,
   options: CancelOptions = {},
 ): Promise<CancelOutcome> {
   const { metadata } = workspace;
@@ -357,7 +359,7 @@ export async function cancelRun(
     const now = state as LiveRun;
     if (!marked(now.run)) return { kind: "stopped", run: now.run, request };
     if (now.interrupted) {
-      const { ended, problems } = await endLeftovers(workspace, runId, now.run.runtime);
+      const { ended, problems } = await endLeftovers(workspace, runId, now.run.runtime, runtimes);
       const canceled = await metadata.updateRun(runId, {
         status: "canceled",
         endedAt: Date.now(),

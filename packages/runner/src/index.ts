@@ -9,14 +9,16 @@
  * const workspace = await openWorkspace(".");
  * const { run } = await runPipeline({ workspace, artifactDir: "canal-out/iris", runtime: new LocalRuntime({ cacheDir: ".canal/cache" }) });
  * // Or the runtime of the workspace's targets, every step checked against its target first:
- * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, { profile: "prod" });
+ * const runtimes = new RuntimeRegistry([localRuntime]);
+ * const { runtime } = await prepareTargets(workspace, readArtifact("canal-out/iris").pipeline, runtimes, { profile: "prod" });
  * // From any process or machine sharing the store: cancel it, see how it stands, rerun it from a step.
- * await cancelRun(workspace, run.id);
+ * await cancelRun(workspace, run.id, runtimes);
  * const { status, driver } = await runState(workspace.metadata, run.id); // "canceled", or "interrupted"…
  * await rerunFrom(await planRerun(workspace, run.id, "train"), { workspace, runtime });
  * ```
  */
 
+export { formatMemory } from "@canal/ir";
 export type {
   CancelOptions,
   CancelOutcome,
@@ -58,9 +60,8 @@ export type { RerunErrorCode, RerunOptions, RerunPlan } from "./rerun.js";
 export { downstreamOf, planRerun, RerunError, rerunFrom } from "./rerun.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, ExperimentNameError, runPipeline } from "./run.js";
-export type { RuntimeFactory, RuntimeFactoryContext } from "./runtimes.js";
-export { RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+export { RuntimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";
-export type { SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
-export { formatMemory, placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";
+export type { RuntimeKinds, SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
+export { placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";

@@ -1,6 +1,6 @@
 import type { Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
-import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+import type { RuntimeRegistry } from "./runtimes.js";
 import { workspaceTargets } from "./targets.js";
 
 /** What `endLeftovers` ended, and the targets it could not ask. */
@@ -18,23 +18,20 @@ export async function endLeftovers(
   workspace: Workspace,
   runId: string,
   runtime: string,
-  registry: RuntimeRegistry = runtimeRegistry,
+  registry: RuntimeRegistry,
 ): Promise<Leftovers> {
   const kinds = new Set(runtime.split("+"));
   const result: Leftovers = { ended: [], problems: [] };
-  for (const target of Object.values(workspaceTargets(workspace.config))) {
+  for (const target of Object.values(workspaceTargets(workspace.config, registry))) {
     if (!kinds.has(target.kind) || !registry.has(target.kind)) continue;
-    const made = await registry.create(new Map(), target, {
-      canalDir: canalDir(workspace),
-      cacheDir: workspace.config.folders.cache,
-    });
     try {
-      const ended = (await made.endRun?.(runId)) ?? [];
+      const ended = await registry.endRun(target, runId, {
+        canalDir: canalDir(workspace),
+        cacheDir: workspace.config.folders.cache,
+      });
       result.ended.push(...ended.map((what) => `${what} on target ${target.name}`));
     } catch (error) {
       result.problems.push(`target ${target.name}: ${(error as Error).message}`);
-    } finally {
-      await made.close();
     }
   }
   return result;

@@ -2,7 +2,7 @@ import type { Pipeline } from "@canal/ir";
 import type { Runtime } from "@canal/runtime-core";
 import type { Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
-import { type RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
+import type { RuntimeRegistry } from "./runtimes.js";
 import {
   placeSteps,
   type SelectOptions,
@@ -21,15 +21,15 @@ export interface PreparedTargets {
 /**
  * Everything a run needs to know about where it runs, settled before it starts: the targets chosen
  * by flag, profile or CANAL_PROFILE; every step checked against its target's capabilities; the
- * runtime built from the registry. Throws a TargetError (and starts nothing) when any of it fails.
+ * runtime built from `registry` (the runtimes this build ships). Throws a TargetError (and starts nothing) when any of it fails.
  */
 export async function prepareTargets(
   workspace: Workspace,
   pipeline: Pipeline,
+  registry: RuntimeRegistry,
   options: SelectOptions & { maxParallel?: number } = {},
-  registry: RuntimeRegistry = runtimeRegistry,
 ): Promise<PreparedTargets> {
-  const selection = selectTargets(workspace.config, options);
+  const selection = selectTargets(workspace.config, registry, options);
   const placement = placeSteps(pipeline, selection);
   const runtime = await registry.create(placement, selection.target, {
     canalDir: canalDir(workspace),

@@ -3,54 +3,64 @@ import {
   type AttemptResult,
   parseInstanceKey,
   type Runtime,
+  type RuntimeContext,
+  type RuntimeModule,
   type StepTask,
+  type TargetCheck,
   type UpcomingStep,
 } from "@canal/runtime-core";
-import type { TargetKind } from "@canal/store";
-import { type Target, TargetError } from "./targets.js";
-
-/** What a runtime factory gets besides its target. */
-export interface RuntimeFactoryContext {
-  /** The workspace's directory for Canal's files (.canal): caches and work directories go under it. */
-  canalDir: string;
-  /** The workspace's cache folder (`folders.cache`): built environments and modules go under it. */
-  cacheDir: string;
-  /** The run's own bound on attempts at once (--parallel), for a target that declares no maxParallel. */
-  maxParallel?: number;
-}
+import { type RuntimeKinds, type Target, TargetError } from "./targets.js";
 
 /**
- * Builds the runtime that executes steps on one target of its kind. It may load its runtime package
- * when called (a Docker client only for a run that uses a docker target).
- */
-export type RuntimeFactory = (target: Target, context: RuntimeFactoryContext) => Runtime | Promise<Runtime>;
-
-/**
- * Runtime factories by target kind. A runtime package plugs in by registering its factory (the CLI
- * registers the ones it ships); a target whose kind has none fails before the run starts.
+ * The runtimes a build ships, by target kind: each runtime package exports its module
+ * (`RuntimeModule`: kind, settings schema, factory, check, leftovers cleanup) and the CLI lists
+ * them here, one line each. A target whose kind has no runtime here is refused before a run starts.
  *
  * @example
  * ```ts
- * runtimeRegistry.register("docker", async (target) => {
- *   const { DockerRuntime } = await import("@canal/runtime-docker");
- *   return new DockerRuntime({ socket: target.config.socket });
- * });
+ * import { dockerRuntime } from "@canal/runtime-docker/module";
+ * import { localRuntime } from "@canal/runtime-local/module";
+ * const runtimes = new RuntimeRegistry([localRuntime, dockerRuntime]);
+ * const { runtime } = await prepareTargets(workspace, pipeline, runtimes, { profile: "prod" });
  * ```
  */
-export class RuntimeRegistry {
-  private readonly factories = new Map<TargetKind, RuntimeFactory>();
+export class RuntimeRegistry implements RuntimeKinds {
+  private readonly modules = new Map<string, RuntimeModule>();
 
-  register(kind: TargetKind, factory: RuntimeFactory): void {
-    this.factories.set(kind, factory);
+  constructor(modules: Iterable<RuntimeModule> = []) {
+    for (const module of modules) this.register(module);
   }
 
-  has(kind: TargetKind): boolean {
-    return this.factories.has(kind);
+  /** Adds a runtime; a second one of the same kind is refused (which one would a target get?). */
+  register<Settings>(module: RuntimeModule<Settings>): this {
+    if (this.modules.has(module.kind)) throw new Error(`a ${module.kind} runtime is registered already`);
+    this.modules.set(module.kind, module);
+    return this;
+  }
+
+  get(kind: string): RuntimeModule | undefined {
+    return this.modules.get(kind);
+  }
+
+  has(kind: string): boolean {
+    return this.modules.has(kind);
   }
 
   /** Registered kinds, sorted. */
-  kinds(): TargetKind[] {
-    return [...this.factories.keys()].sort();
+  kinds(): string[] {
+    return [...this.modules.keys()].sort();
+  }
+
+  private unavailable(targets: Target[]): TargetError {
+    const usable = this.kinds().join(", ") || "none";
+    return new TargetError(
+      "CANAL_TARGET_RUNTIME_UNAVAILABLE",
+      targets.map(
+        (t) =>
+          `target \`${t.name}\` is a ${t.kind} target, but the ${t.kind} runtime is not available in this build ` +
+          `(runtimes here: ${usable}); run with --target NAME naming a target of those kinds`,
+      ),
+    );
   }
 
   /**
@@ -58,30 +68,17 @@ export class RuntimeRegistry {
    * it is, or a runtime that sends each step to its target's. Refuses, before building any, when a
    * target's kind has no runtime in this build.
    */
-  async create(
-    placement: Map<string, Target>,
-    fallback: Target,
-    context: RuntimeFactoryContext,
-  ): Promise<Runtime> {
+  async create(placement: Map<string, Target>, fallback: Target, context: RuntimeContext): Promise<Runtime> {
     const used = new Map<string, Target>();
     for (const target of placement.values()) used.set(target.name, target);
     if (used.size === 0) used.set(fallback.name, fallback);
-    const missing = [...used.values()].filter((t) => !this.factories.has(t.kind));
-    if (missing.length) {
-      const usable = this.kinds().join(", ") || "none";
-      throw new TargetError(
-        "CANAL_TARGET_RUNTIME_UNAVAILABLE",
-        missing.map(
-          (t) =>
-            `target \`${t.name}\` is a ${t.kind} target, but the ${t.kind} runtime is not available in this build ` +
-            `(runtimes here: ${usable}); run with --target NAME naming a target of those kinds`,
-        ),
-      );
-    }
+    const missing = [...used.values()].filter((t) => !this.modules.has(t.kind));
+    if (missing.length) throw this.unavailable(missing);
     const runtimes = new Map<string, Runtime>();
     try {
       for (const target of used.values()) {
-        runtimes.set(target.name, await (this.factories.get(target.kind) as RuntimeFactory)(target, context));
+        const module = this.modules.get(target.kind);
+        if (module) runtimes.set(target.name, await module.create(target, context));
       }
     } catch (error) {
       await Promise.allSettled([...runtimes.values()].map((r) => r.close()));
@@ -91,10 +88,25 @@ export class RuntimeRegistry {
     const byStep = new Map([...placement].map(([step, target]) => [step, target.name]));
     return new TargetRouter(runtimes, byStep);
   }
-}
 
-/** The registry `canal run` uses. */
-export const runtimeRegistry = new RuntimeRegistry();
+  /** What `target` offers, or why steps cannot run there: `canal targets --check`. Never throws. */
+  async check(target: Target, context: RuntimeContext): Promise<TargetCheck> {
+    const module = this.modules.get(target.kind);
+    if (!module)
+      return { offers: [], problems: [`the ${target.kind} runtime is not available in this build`] };
+    try {
+      return await module.check(target, context);
+    } catch (error) {
+      return { offers: [], problems: [`checking it failed: ${(error as Error).message}`] };
+    }
+  }
+
+  /** Ends what run `runId` left running on `target`; nothing when its kind has no runtime here. */
+  async endRun(target: Target, runId: string, context: RuntimeContext): Promise<string[]> {
+    const module = this.modules.get(target.kind);
+    return module ? module.endRun(target, runId, context) : [];
+  }
+}
 
 /** Admits at most `limit` holders at once, in arrival order. */
 class Slots {

@@ -1,30 +1,38 @@
 import { availableParallelism, totalmem } from "node:os";
-import type { Pipeline, Step } from "@canal/ir";
+import { formatMemory, type Pipeline, type Step } from "@canal/ir";
+import type { RuntimeModule, RuntimeTarget } from "@canal/runtime-core";
 import {
   BUILTIN_TARGET,
+  CONFIG_FILE,
+  ConfigError,
   DEFAULT_PROFILE,
+  issueProblems,
   memoryBytes,
+  TARGET_KEYS,
   type TargetConfig,
   type TargetKind,
   type WorkspaceConfig,
 } from "@canal/store";
 
-/** A compute target with its capabilities resolved: what one step running on it may ask for. */
-export interface Target {
-  name: string;
+/**
+ * A compute target with its capabilities resolved: what one step running on it may ask for, and
+ * its kind's own settings as its runtime read them.
+ */
+export interface Target extends RuntimeTarget<unknown> {
   kind: TargetKind;
-  /** CPUs one step may use; absent when the target does not say (nothing is checked). */
-  cpus?: number;
-  /** Memory one step may use, in bytes; absent when the target does not say. */
-  memoryBytes?: number;
-  /** GPUs one step may use (per node); 0 unless the target declares some. */
-  gpus: number;
   /** The GPU types it has; a step asking for a type must find it here. */
   gpuTypes: string[];
-  /** Attempts at once on it; absent: the runtime's own default. */
-  maxParallel?: number;
-  /** The target as written, with its kind's settings (socket, image, partition, sharedDir …). */
+  /** Where it runs steps, in words (its runtime's `describe`). */
+  where: string;
+  /** The target as written in canal.config.json. */
   config: TargetConfig;
+}
+
+/** The runtimes a workspace's targets may name, by kind: the CLI's registry of the runtimes it ships. */
+export interface RuntimeKinds {
+  get(kind: string): RuntimeModule | undefined;
+  /** The kinds, sorted. */
+  kinds(): string[];
 }
 
 /** Which target each step runs on, and how that was chosen. */
@@ -58,12 +66,41 @@ export class TargetError extends Error {
   }
 }
 
-function resolveTarget(name: string, config: TargetConfig): Target {
-  // A local or docker target runs on this machine unless it says otherwise.
-  const here = config.kind === "local" || config.kind === "docker";
+/**
+ * One target, checked by its kind's runtime: an unknown kind, or a setting its runtime's schema
+ * refuses, is a problem in the config's words (the key, what it must be, the fix).
+ */
+function resolveTarget(
+  name: string,
+  config: TargetConfig,
+  runtimes: RuntimeKinds,
+  problems: string[],
+): Target | undefined {
+  const module = runtimes.get(config.kind);
+  if (!module) {
+    const kinds = runtimes.kinds().map((kind) => JSON.stringify(kind));
+    problems.push(
+      `\`targets.${name}.kind\`: must be one of ${kinds.join(", ")}, got ${JSON.stringify(config.kind)}; set the target's kind`,
+    );
+    return undefined;
+  }
+  const own = Object.fromEntries(Object.entries(config).filter(([key]) => !TARGET_KEYS.includes(key)));
+  const read = module.settings.safeParse(own);
+  if (!read.success) {
+    const keys = [...TARGET_KEYS, ...Object.keys(module.settings.shape)];
+    const input = { targets: { [name]: config } };
+    for (const issue of read.error.issues) {
+      const where = { ...issue, path: ["targets", name, ...issue.path] };
+      problems.push(...issueProblems(where, input, (path) => (path.length === 2 ? keys : undefined)));
+    }
+    return undefined;
+  }
+  // Left out, cpus and memory are this machine's where steps run on it, unchecked elsewhere (a
+  // cluster's scheduler decides).
+  const here = module.onThisMachine;
   const cpus = config.cpus ?? (here ? availableParallelism() : undefined);
   const memory = config.memory !== undefined ? memoryBytes(config.memory) : here ? totalmem() : undefined;
-  return {
+  const target: Omit<Target, "where"> = {
     name,
     kind: config.kind,
     ...(cpus !== undefined ? { cpus } : {}),
@@ -71,20 +108,32 @@ function resolveTarget(name: string, config: TargetConfig): Target {
     gpus: config.gpus ?? 0,
     gpuTypes: [...(config.gpuTypes ?? [])],
     ...(config.maxParallel !== undefined ? { maxParallel: config.maxParallel } : {}),
+    settings: read.data,
     config,
   };
+  return { ...target, where: module.describe(target) };
 }
 
 /**
  * The workspace's targets: those in canal.config.json, plus the built-in `local` (this machine's
- * cores and memory, no GPUs) unless the file defines its own `local`.
+ * cores and memory, no GPUs) unless the file defines its own `local`. Each is read by the runtime
+ * of its kind in `runtimes`; a ConfigError lists every target problem at once.
  */
-export function workspaceTargets(config: Pick<WorkspaceConfig, "targets">): Record<string, Target> {
-  const targets: Record<string, Target> = {
-    [BUILTIN_TARGET]: resolveTarget(BUILTIN_TARGET, { kind: "local" }),
-  };
-  for (const [name, target] of Object.entries(config.targets ?? {}))
-    targets[name] = resolveTarget(name, target);
+export function workspaceTargets(
+  config: Pick<WorkspaceConfig, "targets">,
+  runtimes: RuntimeKinds,
+): Record<string, Target> {
+  const problems: string[] = [];
+  const targets: Record<string, Target> = {};
+  // The built-in target is the local runtime's: a registry without it has none.
+  const written: Record<string, TargetConfig> = {};
+  if (runtimes.get("local")) written[BUILTIN_TARGET] = { kind: "local" };
+  Object.assign(written, config.targets);
+  for (const [name, target] of Object.entries(written)) {
+    const resolved = resolveTarget(name, target, runtimes, problems);
+    if (resolved) targets[name] = resolved;
+  }
+  if (problems.length) throw new ConfigError(CONFIG_FILE, problems);
   return targets;
 }
 
@@ -107,9 +156,10 @@ function names(record: Record<string, unknown>): string {
  */
 export function selectTargets(
   config: Pick<WorkspaceConfig, "targets" | "profiles">,
+  runtimes: RuntimeKinds,
   options: SelectOptions = {},
 ): TargetSelection {
-  const targets = workspaceTargets(config);
+  const targets = workspaceTargets(config, runtimes);
   const profiles = config.profiles ?? {};
   const env = options.env ?? process.env;
   if (options.target !== undefined) {
@@ -138,22 +188,6 @@ export function selectTargets(
     compute[computeName] = targets[targetName] as Target;
   }
   return { chosenBy, profile: name, target: targets[profile.target] as Target, compute, targets };
-}
-
-const GIB = 1024 ** 3;
-
-/** Bytes as a person writes a memory size: "256Gi", "1.5Gi", "512Mi". */
-export function formatMemory(bytes: number): string {
-  const units: [string, number][] = [
-    ["Ti", 1024 ** 4],
-    ["Gi", GIB],
-    ["Mi", 1024 ** 2],
-    ["Ki", 1024],
-  ];
-  for (const [unit, size] of units) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
-  }
-  return `${bytes}`;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

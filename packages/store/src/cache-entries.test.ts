@@ -6,7 +6,13 @@ import { SqliteMetadataStore } from "./sqlite.js";
 import type { CacheKeyComponents } from "./types.js";
 
 const d = (c: string) => c.repeat(64);
-const components: CacheKeyComponents = { stepHash: "s", environment: "e", inputs: {} };
+const components: CacheKeyComponents = {
+  stepHash: "s",
+  codeHash: "c",
+  codeFiles: [],
+  environment: "e",
+  inputs: {},
+};
 
 let dir: string;
 let store: SqliteMetadataStore;

@@ -128,13 +128,24 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   );
 }
 
-function problems(issue: z.core.$ZodIssue, input: unknown, hints: Hints): string[] {
+/**
+ * One zod issue of `input` (the config file's value) in the config's own words: the key, what it
+ * must be and the fix. `hints` adds the keys and defaults of a store backend's settings; `keysAt`
+ * lists the keys of an object whose schema lives outside the store (a target's settings, defined
+ * by its runtime), for an "unknown key" message.
+ */
+export function issueProblems(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  keysAt: (path: string[]) => string[] | undefined = (path) => targetKeysAt(path, input),
+  hints: Hints = { text: {}, keys: {} },
+): string[] {
   const key = issue.path.map(String).join(".");
   const fallback = DEFAULT_TEXT[key] ?? hints.text[key];
   const removeHint = fallback ? `, or remove it to use the default ${fallback}` : "";
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = KEYS[key] ?? hints.keys[key] ?? targetKeysAt(issue.path.map(String), input) ?? [];
+      const known = KEYS[key] ?? hints.keys[key] ?? keysAt(issue.path.map(String)) ?? [];
       return issue.keys.map((k) => {
         const full = key ? `${key}.${k}` : k;
         return `\`${full}\`: unknown key; remove it (the keys ${key ? `of \`${key}\`` : "here"} are ${known.join(", ")})`;
@@ -195,10 +206,9 @@ export function parseConfig(
 ): WorkspaceConfigFile {
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
-    const hints: Hints = { text: {}, keys: {} };
     throw new ConfigError(
       file,
-      result.error.issues.flatMap((issue) => problems(issue, input, hints)),
+      result.error.issues.flatMap((issue) => issueProblems(issue, input)),
     );
   }
   const found: string[] = [];
@@ -219,7 +229,7 @@ export function parseConfig(
       keys: { [field]: backend.schema instanceof z.ZodObject ? Object.keys(backend.schema.shape) : [] },
     };
     for (const issue of settings.error.issues)
-      found.push(...problems({ ...issue, path: [field, ...issue.path] }, input, hints));
+      found.push(...issueProblems({ ...issue, path: [field, ...issue.path] }, input, undefined, hints));
   }
   if (found.length) throw new ConfigError(file, found);
   const references = targetReferenceProblems(result.data.targets, result.data.profiles);

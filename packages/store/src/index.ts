@@ -35,7 +35,7 @@ export { localBackend, StoreRegistry, sqliteBackend, storeRegistry } from "./bac
 export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
-export { CONFIG_FILE, ConfigError } from "./config.js";
+export { CONFIG_FILE, ConfigError, issueProblems } from "./config.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
   BlobCorruptError,
@@ -49,7 +49,7 @@ export { LocalBlobStore } from "./local-blobs.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { SqliteMetadataStore } from "./sqlite.js";
 export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";
-export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes } from "./targets-config.js";
+export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes, TARGET_KEYS } from "./targets-config.js";
 export type * from "./types.js";
 export type { FoundWorkspace, OpenOptions, Workspace } from "./workspace.js";
 export { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";

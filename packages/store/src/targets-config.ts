@@ -1,33 +1,24 @@
+import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir";
 import { z } from "zod";
 
 // Compute targets and profiles in canal.config.json (AzureML's compute targets): a target is a
 // place steps run, with its capabilities; a profile picks the target for an environment.
 
-const MEMORY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
-const UNITS: Record<string, number> = {
-  "": 1,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-/** "256Gi" -> bytes; numbers are bytes. The same forms a step's `resources.memory` takes. */
+/**
+ * "256Gi" -> bytes; numbers are bytes. The grammar of a step's `resources.memory` (@canal/ir's
+ * `parseMemory`), so the two sizes compared at placement are read alike.
+ */
 export function memoryBytes(value: string | number): number {
-  if (typeof value === "number") return value;
-  const match = MEMORY.exec(value.trim());
-  if (!match) throw new Error(`not a memory size: ${value}`);
-  return Math.round(Number(match[1]) * (UNITS[match[2] ?? ""] ?? 1));
+  const bytes = parseMemory(value);
+  if (bytes === undefined) throw new Error(`not a memory size: ${value}; expected ${MEMORY_FORM}`);
+  return bytes;
 }
 
-const MEMORY_FORM = 'expected a memory size: bytes, or a string like "512Mi", "64Gi", "1T"';
-const Memory = z.union([z.number().positive(), z.string().regex(MEMORY, { error: MEMORY_FORM })], {
-  error: MEMORY_FORM,
-});
+const MEMORY_EXPECTED = `expected a memory size: ${MEMORY_FORM}`;
+const Memory = z.union(
+  [z.number().positive(), z.string().regex(MEMORY_PATTERN, { error: MEMORY_EXPECTED })],
+  { error: MEMORY_EXPECTED },
+);
 
 // What every target declares about one step it can run. Left out, cpus and memory are this
 // machine's for local and docker targets and unchecked for a cluster (its scheduler decides);
@@ -40,45 +31,14 @@ const capabilities = {
   maxParallel: z.number().int().positive().optional(),
 };
 
-const LocalTarget = z.strictObject({ kind: z.literal("local"), ...capabilities });
-
-const BIND_FORM = 'expected a bind "/host/path:/path/in/container", optionally ending ":ro" or ":rw"';
-const ENV_NAME_FORM =
-  "expected an environment variable name (letters, digits and _, not starting with a digit)";
-
-const DockerTarget = z.strictObject({
-  kind: z.literal("docker"),
+// A target's kind and the capabilities every kind shares are read here; the kind's own settings
+// (a docker target's socket, a slurm target's sharedDir) are its runtime's to define and check
+// (`RuntimeModule.settings`), so that adding a runtime touches no schema of the store's.
+export const TargetSchema = z.looseObject({
+  /** The runtime that runs the target's steps: "local", "docker", "slurm", … */
+  kind: z.string().min(1),
   ...capabilities,
-  /** The Docker Engine API socket. */
-  socket: z.string().min(1).optional(),
-  /** The image for steps whose environment names none. */
-  image: z.string().min(1).optional(),
-  /** Container network; "none" unless set, so a step reaches nothing it did not declare. */
-  network: z.string().min(1).optional(),
-  /** Host folders every container sees: data a step reads by path, an interpreter the image lacks. */
-  binds: z.array(z.string().regex(/^\/[^:]*:\/[^:]*(:(ro|rw))?$/, { error: BIND_FORM })).optional(),
-  /** Environment variables every step gets (the host's environment is not passed into containers). */
-  env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: ENV_NAME_FORM }), z.string())
-    .optional(),
-  /** `uid:gid` the steps run as; default the user running Canal, so it can read what they write. */
-  user: z.string().min(1).optional(),
 });
-
-const SlurmTarget = z.strictObject({
-  kind: z.literal("slurm"),
-  ...capabilities,
-  partition: z.string().min(1).optional(),
-  account: z.string().min(1).optional(),
-  /** The GRES name GPUs are requested under (`--gres=gpu:2`). */
-  gres: z.string().min(1).optional(),
-  /** A directory every node sees: the artifact, inputs and outputs travel through it. */
-  sharedDir: z.string().min(1),
-  /** The cluster's slurm.conf, for Slurm's commands run from here; default SLURM_CONF, else Slurm's own. */
-  slurmConf: z.string().min(1).optional(),
-});
-
-export const TargetSchema = z.discriminatedUnion("kind", [LocalTarget, DockerTarget, SlurmTarget]);
 
 export const ProfileSchema = z.strictObject({
   /** The target of every step without a `compute` name. */
@@ -90,8 +50,9 @@ export const ProfileSchema = z.strictObject({
 export const TargetsSchema = z.record(z.string().min(1), TargetSchema);
 export const ProfilesSchema = z.record(z.string().min(1), ProfileSchema);
 
-/** One target as written in canal.config.json. */
+/** One target as written in canal.config.json: its kind, its capabilities and its kind's own settings. */
 export type TargetConfig = z.infer<typeof TargetSchema>;
+/** A target's kind: the name its runtime is registered by. */
 export type TargetKind = TargetConfig["kind"];
 export type ProfileConfig = z.infer<typeof ProfileSchema>;
 
@@ -100,30 +61,16 @@ export const BUILTIN_TARGET = "local";
 /** The profile used without --profile or CANAL_PROFILE. */
 export const DEFAULT_PROFILE = "default";
 
-const CAPABILITY_KEYS = Object.keys(capabilities);
-const KIND_KEYS: Record<TargetKind, string[]> = {
-  local: ["kind", ...CAPABILITY_KEYS],
-  docker: ["kind", ...CAPABILITY_KEYS, "socket", "image", "network", "binds", "env", "user"],
-  slurm: ["kind", ...CAPABILITY_KEYS, "partition", "account", "gres", "sharedDir", "slurmConf"],
-};
+/** The keys every target takes, whatever its kind. */
+export const TARGET_KEYS: readonly string[] = ["kind", ...Object.keys(capabilities)];
 
 /**
- * The keys an object in the targets/profiles part of the config takes, for "unknown key" messages;
- * `path` is the object's path (["targets", "gpu"]).
+ * The keys an object in the profiles part of the config takes, for "unknown key" messages; `path`
+ * is the object's path (["profiles", "prod"]). A target's keys are its runtime's.
  */
-export function targetKeysAt(path: string[], input: unknown): string[] | undefined {
-  if (path.length !== 2) return undefined;
-  if (path[0] === "profiles") return ["target", "compute"];
-  if (path[0] !== "targets") return undefined;
-  const kind = (valueAt(input, path) as { kind?: unknown } | undefined)?.kind;
-  return KIND_KEYS[kind as TargetKind] ?? ["kind", ...CAPABILITY_KEYS];
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key],
-    input,
-  );
+export function targetKeysAt(path: string[], _input: unknown): string[] | undefined {
+  if (path.length === 2 && path[0] === "profiles") return ["target", "compute"];
+  return undefined;
 }
 
 /**

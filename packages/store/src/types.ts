@@ -5,38 +5,21 @@
 // writes name the unit they belong to (`tx`), so a store on a pool of connections can run them on
 // the unit's connection; nothing is joined to a transaction by being called while one is open.
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
-export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "failed" | "skipped" | "canceled";
-export type AttemptStatus = "running" | "succeeded" | "failed" | "canceled";
+import type {
+  AttemptStatus,
+  CacheKeyComponents,
+  Metric as MetricValue,
+  RunStatus,
+  StepOutcome,
+  StepRunStatus,
+  StoredValue,
+} from "@canal/ir";
+
+// The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
+// report in it and the store keeps it, one shape on both sides.
+export type { AttemptStatus, CacheKeyComponents, RunStatus, StepOutcome, StepRunStatus, StoredValue };
 export type LogStream = "stdout" | "stderr";
 export type ArtifactKind = "file" | "directory";
-
-/**
- * A step input or output: an artifact by digest, a list of artifacts (fan-in), or canonical JSON. A
- * file carries its name (`wine.csv`), a list the names of its files (null for a directory); the
- * name is data from the record, checked (`fileNameProblem`) before it becomes a path.
- */
-export type StoredValue =
-  | { digest: string; directory: boolean; name?: string }
-  | { digests: string[]; names?: Array<string | null> }
-  | { json: string };
-
-/**
- * What a cache key is made of, kept with each cache entry and step run so that a miss can be
- * explained field by field (`explainCacheMiss`). Input values are described as strings:
- * "sha256:<digest>", a list of those, or the canonical JSON of a parameter value.
- */
-export interface CacheKeyComponents {
-  stepHash: string;
-  codeHash?: string;
-  codeFiles?: Array<{ path: string; sha256: string }>;
-  /** The environment id. */
-  environment: string;
-  /** Input name -> its described value. */
-  inputs: Record<string, string>;
-  /** Environment variable name -> a keyed digest of its value, or "unset"; never a value. */
-  variables?: Record<string, string>;
-}
 
 export interface GitInfo {
   commit?: string;
@@ -227,21 +210,18 @@ export interface ArtifactInfo {
   createdAt?: number;
 }
 
-export interface MetricPoint {
-  name: string;
-  /** NaN and ±Infinity are kept as they are: losses do diverge. */
-  value: number | string;
+/** A metric value to record. */
+export interface MetricPoint extends MetricValue {
   /** Default: one more than the last point of this metric in this step run. */
   sequence?: number;
   at?: number;
 }
 
-export interface Metric {
+/** A recorded metric value: which step run logged it, and when. */
+export interface Metric extends MetricValue {
   stepRunId: number;
   stepId: string;
   instance: number;
-  name: string;
-  value: number | string;
   sequence: number;
   at: number;
 }
@@ -254,7 +234,7 @@ export interface MetricFilter {
 
 /** How a step run ended, and everything it produced: written in one transaction. */
 export interface StepRunEnd {
-  status: Exclude<StepRunStatus, "queued" | "running">;
+  status: StepOutcome;
   endedAt?: number;
   error?: string;
   /** The attempt that ended with it, if one ran. */

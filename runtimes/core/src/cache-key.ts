@@ -1,32 +1,6 @@
-import { canonicalJson, framedHash, type Step } from "@canal/ir";
+import { type CacheKeyComponents, canonicalJson, framedHash, type Step, type StoredValue } from "@canal/ir";
 
-/**
- * A step input or output as the store keeps it: an artifact by digest, or a JSON value. A file
- * artifact carries its name (`wine.csv`), under which a step finds it; a fan-in list the names of
- * its files (in order; absent for a directory).
- */
-export type StoredValue =
-  | { digest: string; directory: boolean; name?: string }
-  | { digests: string[]; names?: Array<string | null> }
-  | { json: string };
-
-/** What a cache key is made of, kept with each cache entry so that a miss can be explained. */
-export interface CacheKeyComponents {
-  stepHash: string;
-  codeHash: string;
-  codeFiles: Array<{ path: string; sha256: string }>;
-  environment: string;
-  /**
-   * Input name -> "sha256:<digest>", "[sha256:…, …]" or the canonical JSON of a value; a file's
-   * name follows its digest: `sha256:<digest> as "wine.csv"`.
-   */
-  inputs: Record<string, string>;
-  /**
-   * Environment variables the step reads (its `passEnv`, and a runtime's own): name -> a keyed
-   * digest of the value ("hmac-sha256:…"), or "unset". Never a value. Absent when there are none.
-   */
-  variables?: Record<string, string>;
-}
+export type { CacheKeyComponents, StoredValue } from "@canal/ir";
 
 // A file's name reaches the step (`in/raw/wine.csv`, `{raw}`): a step that branches on the
 // extension computes something else for `wine.tsv`, so the name is part of what the key covers.

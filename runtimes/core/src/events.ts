@@ -1,9 +1,6 @@
-import type { CacheKeyComponents, StoredValue } from "./cache-key.js";
+import type { CacheKeyComponents, Metric, RunOutcome, StepOutcome, StoredValue } from "@canal/ir";
 
-export interface Metric {
-  name: string;
-  value: number | string;
-}
+export type { Metric, RunOutcome, RunStatus, StepOutcome } from "@canal/ir";
 
 interface Base {
   /** The step instance: "train" or "train[2]". */
@@ -45,12 +42,10 @@ export type RunEvent =
   | ({ type: "step-canceled"; attempt?: number } & Base)
   | ({ type: "step-skipped"; reason: string } & Base);
 
-export type RunStatus = "succeeded" | "failed" | "canceled";
-
 export interface RunSummary {
-  status: RunStatus;
+  status: RunOutcome;
   /** Step instance key -> its final state. */
-  steps: Record<string, "cached" | "succeeded" | "failed" | "canceled" | "skipped">;
+  steps: Record<string, StepOutcome>;
   /** Pipeline output name -> its value. */
   outputs: Record<string, StoredValue>;
   error?: string;

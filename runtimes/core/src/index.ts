@@ -22,13 +22,15 @@ export type {
   TaskOutput,
   UpcomingStep,
 } from "./contract.js";
-export type { Metric, RunEvent, RunStatus, RunSummary } from "./events.js";
+export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
+export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
+export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";

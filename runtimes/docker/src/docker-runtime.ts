@@ -18,6 +18,7 @@ import {
 } from "@canal/runtime-core";
 import Docker from "dockerode";
 import { type ContainerEnd, engineGone, runContainer } from "./container.js";
+import { DEFAULT_IMAGE } from "./default-image.js";
 import { cannotConnect, checkEngine, connectFailure, defaultSocket } from "./engine-check.js";
 import { DockerImageError, stepImage } from "./images.js";
 import { mapTask, PathMap } from "./path-map.js";
@@ -45,9 +46,6 @@ export interface DockerRuntimeOptions {
   /** `uid:gid` the steps run as; default this process's, so the orchestrator can read what they write. */
   user?: string;
 }
-
-/** The image used when neither the target nor the environment names one. */
-export const DEFAULT_IMAGE = "canal-base:latest";
 
 /** Where a container sees the attempt's work directory, the artifact, the Python helper and Canal itself. */
 const WORK = "/work";

@@ -8,7 +8,11 @@
  * const runtime = new DockerRuntime({ socket: "/var/run/docker.sock", image: "python:3.12" });
  * ```
  */
+
+export { DEFAULT_IMAGE } from "./default-image.js";
 export type { DockerRuntimeOptions } from "./docker-runtime.js";
-export { DEFAULT_IMAGE, DockerRuntime } from "./docker-runtime.js";
+export { DockerRuntime } from "./docker-runtime.js";
 export type { DockerImageErrorCode } from "./images.js";
 export { DockerImageError } from "./images.js";
+export type { DockerSettings } from "./module.js";
+export { dockerRuntime } from "./module.js";

@@ -12,3 +12,5 @@ export { EnvironmentError, pythonEnvironment, systemPython } from "@canal/runtim
 export { processStartedAt } from "./leftovers.js";
 export type { LocalRuntimeOptions } from "./local-runtime.js";
 export { LocalRuntime } from "./local-runtime.js";
+export type { LocalSettings } from "./module.js";
+export { localRuntime } from "./module.js";

@@ -11,5 +11,7 @@
 export type { SubmitSettings } from "./batch-script.js";
 /** What a job runs for one attempt, from the artifact staged (and checked) in the shared directory. */
 export { JobScripts } from "./job-script.js";
+export type { SlurmSettings } from "./module.js";
+export { slurmRuntime } from "./module.js";
 export type { SlurmRuntimeOptions } from "./slurm-runtime.js";
 export { SlurmRuntime } from "./slurm-runtime.js";

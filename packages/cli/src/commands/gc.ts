@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { parseDuration } from "@canal/compiler";
+import { parseDuration } from "@canal/ir";
 import { collectGarbage, type GcItemKind } from "@canal/runner";
 import { formatBytes, type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";

@@ -12,6 +12,7 @@ import {
 import { cancellation } from "../cancel-signals.js";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
+import { runtimes } from "../runtimes.js";
 import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
@@ -44,7 +45,7 @@ export async function cancelCommand(args: string[], io: Io): Promise<number> {
   const json = values.json ?? false;
   if (!id) throw new UsageError("canal cancel needs a run id; `canal runs --status running` lists them");
   return withWorkspace(io, async (workspace) => {
-    const outcome = await cancelRun(workspace, id, {
+    const outcome = await cancelRun(workspace, id, runtimes, {
       ...(await driverCheck()),
       ...(values.reason ? { reason: values.reason } : {}),
     });

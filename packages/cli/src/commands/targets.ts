@@ -1,11 +1,10 @@
 import { parseArgs } from "node:util";
-import { formatMemory, runtimeRegistry, type Target, workspaceTargets } from "@canal/runner";
+import { formatMemory, type Target, workspaceTargets } from "@canal/runner";
 import type { TargetCheck } from "@canal/runtime-core";
-import { DEFAULT_PROFILE, findWorkspace, type TargetConfig, type WorkspaceFolders } from "@canal/store";
+import { DEFAULT_PROFILE, findWorkspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
+import { runtimes } from "../runtimes.js";
 import { suggestion } from "../suggest.js";
-// Registers the runtimes this build ships, whose checks --check runs.
-import "../targets.js";
 
 export const targetsHelp = `Usage: canal targets [NAME] [--check] [--json]
 
@@ -20,18 +19,6 @@ it runs steps, what one step may use there, and the profiles that send steps to 
 See docs/targets.md for setting up a Docker engine or a Slurm cluster.
 `;
 
-/** Where a target runs steps, in words. */
-function whereText(config: TargetConfig): string {
-  switch (config.kind) {
-    case "local":
-      return "processes on this machine";
-    case "docker":
-      return `containers of the engine at ${config.socket ?? "/var/run/docker.sock (or DOCKER_HOST)"}, image ${config.image ?? "canal-base:latest"}, network ${config.network ?? "none"}${config.binds?.length ? `, binds ${config.binds.join(" ")}` : ""}`;
-    case "slurm":
-      return `Slurm jobs in partition ${config.partition ?? "(the cluster's default)"}${config.account ? `, account ${config.account}` : ""}, shared directory ${config.sharedDir}${config.slurmConf ? `, configuration ${config.slurmConf}` : ""}`;
-  }
-}
-
 function capabilityText(target: Target): string {
   const parts: string[] = [];
   parts.push(target.cpus !== undefined ? `${target.cpus} CPUs` : "CPUs not checked");
@@ -45,24 +32,6 @@ function capabilityText(target: Target): string {
   return parts.join(", ");
 }
 
-async function checkTarget(target: Target, folders: WorkspaceFolders): Promise<TargetCheck> {
-  if (!runtimeRegistry.has(target.kind)) {
-    return { offers: [], problems: [`the ${target.kind} runtime is not available in this build`] };
-  }
-  const runtime = await runtimeRegistry.create(new Map(), target, {
-    canalDir: folders.state,
-    cacheDir: folders.cache,
-  });
-  try {
-    if (!runtime.check) return { offers: [], problems: [] };
-    return await runtime.check(target.name);
-  } catch (error) {
-    return { offers: [], problems: [`checking it failed: ${(error as Error).message}`] };
-  } finally {
-    await runtime.close();
-  }
-}
-
 export async function targetsCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -73,7 +42,7 @@ export async function targetsCommand(args: string[], io: Io): Promise<number> {
   if (extra !== undefined)
     throw new UsageError(`unexpected argument \`${extra}\`; canal targets takes one target name`);
   const found = findWorkspace(io.cwd);
-  const all = workspaceTargets(found.config);
+  const all = workspaceTargets(found.config, runtimes);
   if (name !== undefined && !all[name]) {
     const names = Object.keys(all).sort();
     io.stderr(
@@ -90,10 +59,15 @@ export async function targetsCommand(args: string[], io: Io): Promise<number> {
     if (!profiles[DEFAULT_PROFILE] && target === "local") names.unshift(DEFAULT_PROFILE);
     return names;
   };
+  const { folders } = found.config;
   // Checked one after the other: a check that waits for a slow engine does not hide the others' results.
   const checks = new Map<string, TargetCheck>();
   if (values.check)
-    for (const target of chosen) checks.set(target.name, await checkTarget(target, found.config.folders));
+    for (const target of chosen)
+      checks.set(
+        target.name,
+        await runtimes.check(target, { canalDir: folders.state, cacheDir: folders.cache }),
+      );
   const failing = [...checks.values()].filter((c) => c.problems.length > 0).length;
   if (values.json) {
     const report = chosen.map((target) => {
@@ -126,7 +100,7 @@ export async function targetsCommand(args: string[], io: Io): Promise<number> {
   }
   for (const target of chosen) {
     const profileNames = usedBy(target.name);
-    io.stdout(`${target.name} (${target.kind}): ${whereText(target.config)}\n`);
+    io.stdout(`${target.name} (${target.kind}): ${target.where}\n`);
     io.stdout(`  per step: ${capabilityText(target)}\n`);
     if (profileNames.length) io.stdout(`  profiles: ${profileNames.join(", ")}\n`);
     const check = checks.get(target.name);

@@ -1,0 +1,56 @@
+// The words a run is described in: what the orchestrator reports, the store keeps and the CLI and
+// UI show. Defined here, in the one package both the compiler and the runtimes import, so that the
+// runtimes, the store and the CLI exchange one shape of each (not copies that drift apart).
+
+/**
+ * A step input or output as a run records it: an artifact by digest, a list of artifacts (fan-in),
+ * or canonical JSON. A file carries its name (`wine.csv`), under which a step finds it; a list the
+ * names of its files (in order; null for a directory). A name is data from the record, checked
+ * (`fileNameProblem`) before it becomes a path.
+ */
+export type StoredValue =
+  | { digest: string; directory: boolean; name?: string }
+  | { digests: string[]; names?: Array<string | null> }
+  | { json: string };
+
+/**
+ * What a cache key is made of, kept with each cache entry and step run so that a miss can be
+ * explained field by field.
+ */
+export interface CacheKeyComponents {
+  stepHash: string;
+  /** The hash over the step's code: its bundle, or its script's source snapshot. */
+  codeHash: string;
+  /** The files the code hash covers, each with its digest. */
+  codeFiles: Array<{ path: string; sha256: string }>;
+  /** The environment id. */
+  environment: string;
+  /**
+   * Input name -> "sha256:<digest>", "[sha256:…, …]" or the canonical JSON of a value; a file's
+   * name follows its digest: `sha256:<digest> as "wine.csv"`.
+   */
+  inputs: Record<string, string>;
+  /**
+   * Environment variables the step reads (its `passEnv`, and a runtime's own): name -> a keyed
+   * digest of the value ("hmac-sha256:…"), or "unset". Never a value. Absent when there are none.
+   */
+  variables?: Record<string, string>;
+}
+
+/** One value a step logged (`ctx.log`, the Python helper's `log_metric`). */
+export interface Metric {
+  name: string;
+  /** NaN and ±Infinity are kept as they are: losses do diverge. */
+  value: number | string;
+}
+
+/** A run's state: waiting, running, or one of its ends. */
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+/** How a run ended. */
+export type RunOutcome = Extract<RunStatus, "succeeded" | "failed" | "canceled">;
+/** A step instance's state in a run. */
+export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "failed" | "skipped" | "canceled";
+/** How a step instance ended. */
+export type StepOutcome = Exclude<StepRunStatus, "queued" | "running">;
+/** One attempt's state. */
+export type AttemptStatus = "running" | "succeeded" | "failed" | "canceled";
