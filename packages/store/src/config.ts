@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { z } from "zod";
-import { StoreError } from "./errors.js";
+import { ConfigError } from "./errors.js";
 import {
   type ProfileConfig,
   ProfilesSchema,
@@ -63,16 +63,6 @@ const KEYS: Record<string, string[]> = {
   store: ["kind", "path", "busyTimeoutMs"],
   artifacts: ["kind", "path"],
 };
-
-export class ConfigError extends StoreError {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super("CANAL_STORE_CONFIG_INVALID", `${file} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";

@@ -27,11 +27,12 @@
 export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile } from "./config.js";
-export { CONFIG_FILE, ConfigError } from "./config.js";
+export { CONFIG_FILE } from "./config.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
   BlobCorruptError,
   BlobMissingError,
+  ConfigError,
   RunNotFoundError,
   StepRunNotFoundError,
   StoreError,

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { problemText } from "@canal/ir";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./errors.js";
 import { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";
 
 let dir: string;
@@ -88,7 +89,8 @@ describe("workspaces", () => {
 
     writeConfig({ artifacts: { kind: "s3", bucket: "b" } });
     const problems = configError(() => findWorkspace(dir)).problems;
-    expect(problems).toEqual([
+    expect(problems.map((p) => p.path)).toEqual(["artifacts.kind", "artifacts.bucket"]);
+    expect(problems.map(problemText)).toEqual([
       expect.stringContaining('`artifacts.kind`: must be "local", got "s3"'),
       expect.stringContaining("`artifacts.bucket`: unknown key"),
     ]);
