@@ -13,11 +13,12 @@
  * ```
  */
 
+export type { TargetErrorCode } from "./errors.js";
+export { ExecError, ExperimentNameError, GcBusyError, TargetError } from "./errors.js";
 export type { ExecStepOptions } from "./exec-step.js";
-export { ExecError, execStep } from "./exec-step.js";
+export { execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
 export { collectGarbage } from "./gc.js";
-export { GcBusyError } from "./gc-lock.js";
 export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";
@@ -25,10 +26,10 @@ export { placementText, prepareTargets } from "./prepare.js";
 export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
 export type { RunPipelineOptions } from "./run.js";
-export { canalDir, ExperimentNameError, runPipeline } from "./run.js";
+export { canalDir, runPipeline } from "./run.js";
 export type { RuntimeFactory, RuntimeFactoryContext } from "./runtimes.js";
 export { RuntimeRegistry, runtimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";
-export type { SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
-export { formatMemory, placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";
+export type { SelectOptions, Target, TargetSelection } from "./targets.js";
+export { formatMemory, placeSteps, selectTargets, workspaceTargets } from "./targets.js";

@@ -27,6 +27,7 @@ import {
 } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
+import { ExperimentNameError } from "./errors.js";
 import { holdRunLease } from "./gc-lock.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
@@ -59,15 +60,6 @@ export interface RunPipelineOptions {
   /** Called with the run as soon as it is recorded, before any step starts. */
   onStart?(run: Run, pipeline: Pipeline): void;
   onEvent?(event: RunEvent): void;
-}
-
-/** An experiment name that the store could not keep as a name (the rules of names in an IR). */
-export class ExperimentNameError extends Error {
-  readonly code = "CANAL_EXPERIMENT_NAME_INVALID";
-  constructor(message: string) {
-    super(message);
-    this.name = "ExperimentNameError";
-  }
 }
 
 /** A run's work folder once its attempts have cleared theirs: a run leaves no empty folder behind. */
