@@ -7,7 +7,8 @@ import {
   type UpcomingStep,
 } from "@canal/runtime-core";
 import type { TargetKind } from "@canal/store";
-import { type Target, TargetError } from "./targets.js";
+import { TargetError } from "./errors.js";
+import type { Target } from "./targets.js";
 
 /** What a runtime factory gets besides its target. */
 export interface RuntimeFactoryContext {
@@ -69,11 +70,13 @@ export class RuntimeRegistry {
       const usable = this.kinds().join(", ") || "none";
       throw new TargetError(
         "CANAL_TARGET_RUNTIME_UNAVAILABLE",
-        missing.map(
-          (t) =>
+        missing.map((t) => ({
+          path: `targets.${t.name}`,
+          message:
             `target \`${t.name}\` is a ${t.kind} target, but the ${t.kind} runtime is not available in this build ` +
-            `(runtimes here: ${usable}); run with --target NAME naming a target of those kinds`,
-        ),
+            `(runtimes here: ${usable})`,
+          hint: "run with --target NAME naming a target of those kinds",
+        })),
       );
     }
     const runtimes = new Map<string, Runtime>();

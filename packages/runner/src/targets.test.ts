@@ -1,8 +1,9 @@
 import { totalmem } from "node:os";
-import type { Pipeline, Resources, Step } from "@canal/ir";
+import { type Pipeline, problemText, type Resources, type Step } from "@canal/ir";
 import type { WorkspaceConfig } from "@canal/store";
 import { describe, expect, it } from "vitest";
-import { placeSteps, selectTargets, TargetError } from "./targets.js";
+import { TargetError } from "./errors.js";
+import { placeSteps, selectTargets } from "./targets.js";
 
 const GI = 1024 ** 3;
 
@@ -120,12 +121,19 @@ describe("checking steps against their targets", () => {
       placeSteps(pipeline(step("train", { gpu: 2 })), selectTargets(config, { target: "local", env: {} })),
     );
     expect(error.code).toBe("CANAL_TARGET_UNSATISFIED");
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `train` asks for 2 GPUs but target `local` has none; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
     ]);
     expect(error.message).toMatch(
       /^pipeline p cannot run on the targets of --target local; nothing ran:\n {2}- step `train`/,
     );
+    expect(error.problems).toEqual([
+      {
+        path: "steps.train",
+        message: "step `train` asks for 2 GPUs but target `local` has none",
+        hint: "run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
+      },
+    ]);
   });
 
   it("reports every problem of the pipeline at once: GPUs, memory, GPU type, CPUs, compute names", () => {
@@ -138,7 +146,7 @@ describe("checking steps against their targets", () => {
       step("fine", { cpu: 1, memoryBytes: GI }),
     );
     const error = failure(() => placeSteps(p, selectTargets(config, { profile: "prod", env: {} })));
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `train` asks for 2 GPUs but target `docker` has none; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
       "step `load` asks for 64Gi of memory but target `docker` has 32Gi; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.memory",
       'step `tune` asks for GPU type `h100` but target `gpu` has a100; add a target that has it under "targets" in canal.config.json or change resources.gpuType',
@@ -151,7 +159,7 @@ describe("checking steps against their targets", () => {
     const error = failure(() =>
       placeSteps(pipeline(step("load", { memoryBytes: 32 * GI })), selectTargets(config, { env: {} })),
     );
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `load` asks for 32Gi of memory but target `local` has 16Gi; run with --target docker (docker, 32Gi) or --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.memory",
     ]);
   });
