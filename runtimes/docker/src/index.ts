@@ -10,5 +10,5 @@
  */
 export type { DockerRuntimeOptions } from "./docker-runtime.js";
 export { DEFAULT_IMAGE, DockerRuntime } from "./docker-runtime.js";
-export type { DockerImageErrorCode } from "./images.js";
-export { DockerImageError } from "./images.js";
+export type { DockerImageErrorCode } from "./errors.js";
+export { DockerImageError, EngineGoneError } from "./errors.js";
