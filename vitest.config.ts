@@ -20,17 +20,53 @@ const lowerDecorators: Plugin = {
   },
 };
 
+const ignored = ["**/node_modules/**", "**/dist/**", "**/fixtures/**"];
+
+/**
+ * The test files that start processes (step runs, a shell, Python, `npm pack`) or services (Docker,
+ * Slurm): the `integration` project. Every other test file is in `unit`, which needs no root, no
+ * service and no process beyond the Node running it. A file goes here by what it does, not by its
+ * folder: `test/slurm/staging.test.ts` only writes files, so it is a unit test.
+ */
+const integration = [
+  // Real services.
+  "test/docker/**/*.test.ts",
+  "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
+  // `canal run` and its kin, which run steps as processes; packing and installing the packages.
+  "test/cli/{cli,compile-check,download,experiments,startup,usage,why}.test.ts",
+  "test/conformance/local.test.ts",
+  "test/contract/**/*.test.ts",
+  "test/export/exec-jobs.test.ts",
+  "test/install/**/*.test.ts",
+  "test/run/**/*.test.ts",
+  "test/soundness/**/*.test.ts",
+  "test/targets/**/*.test.ts",
+  // Unit folders whose tests spawn processes: a shell, Python, a process holding a lock, workers.
+  "ir/src/command-template.test.ts",
+  "packages/runner/src/gc-lock.test.ts",
+  "packages/store/src/processes.test.ts",
+  "runtimes/core/src/python-env.test.ts",
+  "runtimes/local/src/{launcher,leftovers}.test.ts",
+  "runtimes/slurm/src/batch-script.test.ts",
+];
+
 // Workspace packages resolve to their TypeScript sources under test (the "canal-source" export
-// condition), so tests never run against a stale dist/.
+// condition), so tests never run against a stale dist/. Both projects extend this config: they
+// share its plugins, conditions and timeouts. `vitest run` runs both; `--project unit` one.
 export default defineConfig({
   plugins: [lowerDecorators],
   resolve: { conditions: ["canal-source"] },
   ssr: { resolve: { conditions: ["canal-source"], externalConditions: ["canal-source"] } },
   test: {
-    include: ["**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**", "**/fixtures/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["**/*.test.ts"], exclude: [...ignored, ...integration] },
+      },
+      { extends: true, test: { name: "integration", include: integration, exclude: ignored } },
+    ],
   },
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { build, type Loader, type Plugin } from "esbuild";
 import { ts } from "ts-morph";
+import { BundleError } from "./errors.js";
 import { printCode, type StepSlice } from "./slice.js";
 import { isInside, realpath } from "./snapshot.js";
 
@@ -48,10 +49,6 @@ export interface StepBundleSource {
   exportName: string;
   /** The module cut down to what the step's code hash covers; without one, the module is bundled whole. */
   slice?: StepSlice;
-}
-
-export class BundleError extends Error {
-  readonly code = "CANAL_BUNDLE_FAILED";
 }
 
 /**

@@ -3,11 +3,11 @@ import { isBuiltin } from "node:module";
 import { dirname, extname, relative, resolve, sep } from "node:path";
 import { framedHash } from "@canal/ir";
 import { type Project, ts } from "ts-morph";
+import { CodeHashError } from "./errors.js";
 import { type InstalledPackage, type Lockfile, packageEntry, packageName } from "./lockfile.js";
 import type { CodeIdentity, StepDefinition } from "./model.js";
 import { type StepSlice, type StepUnits, stepSlice } from "./slice.js";
 import {
-  CodeHashError,
   hashedContent,
   isInside,
   pathsIdentity,
@@ -17,8 +17,8 @@ import {
   walkFiles,
 } from "./snapshot.js";
 
+export { CodeHashError } from "./errors.js";
 export type { CodeIdentity } from "./model.js";
-export { CodeHashError } from "./snapshot.js";
 
 export interface CodeHashContext {
   project: Project;

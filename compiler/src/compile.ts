@@ -17,18 +17,13 @@ import type { Project } from "ts-morph";
 import { analyze, createProject, findProjectRoot } from "./analyze/index.js";
 import { bundleStep, type StepBundleSource } from "./bundle.js";
 import { type CodeIdentity, typescriptStepCode } from "./code-hash.js";
+import { CodeHashError } from "./errors.js";
 import { hasErrors } from "./format.js";
 import { gitInfo } from "./git.js";
 import { type Lockfile, readLockfile } from "./lockfile.js";
 import type { Diagnostic, PipelineModel, StepDefinition } from "./model.js";
 import type { ReadLog } from "./read-log.js";
-import {
-  CodeHashError,
-  hashedContent,
-  type Snapshot,
-  scriptStepIdentity,
-  snapshotDirectory,
-} from "./snapshot.js";
+import { hashedContent, type Snapshot, scriptStepIdentity, snapshotDirectory } from "./snapshot.js";
 import { sourceFiles } from "./sources.js";
 import { COMPILER_VERSION, MIN_RUNTIME_VERSION } from "./version.js";
 

@@ -12,6 +12,8 @@
 
 export { parseDuration } from "@canal/ir";
 export type { CompiledPipeline, CompileOptions, CompileResult } from "./compile.js";
+export type { CodeHashErrorCode } from "./errors.js";
+export { BundleError, CodeHashError } from "./errors.js";
 export { formatDiagnostic, hasErrors } from "./format.js";
 export { compile } from "./load.js";
 export type { Diagnostic, DiagnosticCode } from "./model.js";

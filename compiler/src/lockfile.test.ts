@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { CodeHashError } from "./errors.js";
 import { type InstalledPackage, packageEntry, packageName, readLockfile } from "./lockfile.js";
-import { CodeHashError } from "./snapshot.js";
 
 const made: string[] = [];
 afterAll(() => {

@@ -3,7 +3,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSyn
 import { isBuiltin } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { framedHash, type HashedFile } from "@canal/ir";
-import { CodeHashError, isInside, realpath } from "./snapshot.js";
+import { CodeHashError } from "./errors.js";
+import { isInside, realpath } from "./snapshot.js";
 
 /** One installed package, as the lockfile (or, without one, node_modules) records it. */
 export interface InstalledPackage {

@@ -12,14 +12,9 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { CodeHashError } from "./errors.js";
 import type { StepDefinition } from "./model.js";
-import {
-  CodeHashError,
-  hashedContent,
-  pathsIdentity,
-  scriptStepIdentity,
-  snapshotDirectory,
-} from "./snapshot.js";
+import { hashedContent, pathsIdentity, scriptStepIdentity, snapshotDirectory } from "./snapshot.js";
 
 const made: string[] = [];
 afterAll(() => {

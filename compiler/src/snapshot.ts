@@ -3,30 +3,8 @@ import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statS
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { canonicalJson, framedHash, type HashedFile } from "@canal/ir";
 import ignore, { type Ignore } from "ignore";
+import { CodeHashError } from "./errors.js";
 import type { CodeIdentity, StepDefinition } from "./model.js";
-
-export type CodeHashErrorCode =
-  | "CANAL_PATH_MISSING"
-  | "CANAL_PATH_ESCAPES"
-  | "CANAL_NOT_A_DIRECTORY"
-  | "CANAL_SYMLINK_BROKEN"
-  | "CANAL_LOCKFILE_INVALID"
-  | "CANAL_LOCKFILE_UNSUPPORTED";
-
-/**
- * A step's code or files could not be hashed. `message` says what, naming the step and the path,
- * and ends with the fix; `problem` and `hint` hold the two halves for a diagnostic.
- */
-export class CodeHashError extends Error {
-  constructor(
-    readonly code: CodeHashErrorCode,
-    readonly problem: string,
-    readonly hint: string,
-  ) {
-    super(`${problem}; ${hint}`);
-    this.name = "CodeHashError";
-  }
-}
 
 export interface SnapshotFile {
   /** Relative to the snapshotted directory, '/'-separated. */

@@ -10,9 +10,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { ArtifactError, IrError } from "./errors.js";
 import { FileDigests } from "./file-digests.js";
 import { isDigest } from "./names.js";
-import { decodePipeline, encodePipeline, IrError, pipelineToJson } from "./schema.js";
+import { decodePipeline, encodePipeline, pipelineToJson } from "./schema.js";
 import type { BlobRef, Pipeline } from "./types.js";
 import { verifyPipeline } from "./verify.js";
 
@@ -98,22 +99,6 @@ function errorCode(error: unknown): string | undefined {
 /** The blob index entry of some bytes. */
 export function blobRef(bytes: Uint8Array, mediaType: string): BlobRef {
   return { sha256: sha256(bytes), size: bytes.length, mediaType };
-}
-
-export type ArtifactErrorCode =
-  | "CANAL_ARTIFACT_NOT_FOUND"
-  | "CANAL_ARTIFACT_UNREADABLE"
-  | "CANAL_ARTIFACT_BLOB_MISSING"
-  | "CANAL_ARTIFACT_BLOB_CORRUPT";
-
-export class ArtifactError extends Error {
-  constructor(
-    readonly code: ArtifactErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ArtifactError";
-  }
 }
 
 /** A compiled artifact opened for reading (and verified: see `readArtifact`). */

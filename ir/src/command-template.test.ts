@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CommandTemplateError, fillCommandTemplate, parseCommandTemplate } from "./command-template.js";
+import { fillCommandTemplate, parseCommandTemplate } from "./command-template.js";
+import { CommandTemplateError } from "./errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "canal-template-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,24 +14,14 @@
  * safely (the shell rescans or ends that text by rules the value could meet) and is a problem.
  */
 
+import { CommandTemplateError, type TemplateProblem } from "./errors.js";
+
 /** Where a placeholder stands. */
 export type PlaceholderContext = "unquoted" | "double-quoted" | "single-quoted";
 
 export type TemplatePart =
   | { kind: "text"; text: string }
   | { kind: "placeholder"; name: string; context: PlaceholderContext; offset: number; length: number };
-
-export interface TemplateProblem {
-  /** Character offset into the template, and the length of the text at fault. */
-  offset: number;
-  length: number;
-  /** The placeholder's name, when the problem is a placeholder's place. */
-  name?: string;
-  /** What is wrong, to follow "the command …". */
-  reason: string;
-  /** How to fix it. */
-  fix: string;
-}
 
 export interface ParsedTemplate {
   parts: TemplatePart[];
@@ -239,18 +229,6 @@ function quoteIn(context: PlaceholderContext, words: string[]): string {
       return words.join(" ").replace(/[$`"\\]/g, "\\$&");
     case "single-quoted":
       return words.join(" ").replace(/'/g, `'\\''`);
-  }
-}
-
-export class CommandTemplateError extends Error {
-  readonly code = "CANAL_COMMAND_TEMPLATE_INVALID";
-  constructor(readonly problems: TemplateProblem[]) {
-    const first = problems[0] as TemplateProblem;
-    super(
-      `the command template ${first.reason} (at character ${first.offset + 1}); ${first.fix}` +
-        (problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ""),
-    );
-    this.name = "CommandTemplateError";
   }
 }
 

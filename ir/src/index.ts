@@ -10,10 +10,9 @@
  * ```
  */
 
-export type { Artifact, ArtifactErrorCode, BlobSource, ReadArtifactOptions } from "./artifact.js";
+export type { Artifact, BlobSource, ReadArtifactOptions } from "./artifact.js";
 export {
   ARTIFACT_FILES,
-  ArtifactError,
   blobRef,
   readArtifact,
   sha256,
@@ -22,18 +21,19 @@ export {
 } from "./artifact.js";
 export type { CanonicalOptions } from "./canonical.js";
 export { canonicalBytes, canonicalHash, canonicalJson, framedHash } from "./canonical.js";
-export type {
-  ParsedTemplate,
-  PlaceholderContext,
-  TemplatePart,
-  TemplateProblem,
-} from "./command-template.js";
+export type { ParsedTemplate, PlaceholderContext, TemplatePart } from "./command-template.js";
+export { fillCommandTemplate, parseCommandTemplate, shellQuote } from "./command-template.js";
+export type { ArtifactErrorCode, CanalErrorOptions, Problem, TemplateProblem } from "./errors.js";
 export {
+  ArtifactError,
+  CanalError,
   CommandTemplateError,
-  fillCommandTemplate,
-  parseCommandTemplate,
-  shellQuote,
-} from "./command-template.js";
+  IrError,
+  isCanalError,
+  PathEscapeError,
+  problemsMessage,
+  problemText,
+} from "./errors.js";
 export { FileDigests, hashFile } from "./file-digests.js";
 export type { Edge } from "./graph.js";
 export { bindingSource, bindingText, pipelineEdges, typeText } from "./graph.js";
@@ -44,7 +44,6 @@ export {
   isDigest,
   NAME_MAX_LENGTH,
   nameProblem,
-  PathEscapeError,
   pathInside,
   relativePathProblem,
   shownName,
@@ -59,7 +58,7 @@ export type {
   StepRunStatus,
   StoredValue,
 } from "./run-types.js";
-export { decodePipeline, encodePipeline, IR_VERSION, IrError, irType, pipelineToJson } from "./schema.js";
+export { decodePipeline, encodePipeline, IR_VERSION, irType, pipelineToJson } from "./schema.js";
 export { closestNames, didYouMean, editDistance } from "./suggest.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";

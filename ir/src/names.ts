@@ -1,4 +1,5 @@
 import { isAbsolute, relative, resolve } from "node:path";
+import { PathEscapeError } from "./errors.js";
 
 /**
  * The rules for names in an IR. The compiler applies them to what it writes and every loader to
@@ -79,18 +80,6 @@ export function shownName(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 48)}…" (${String(value).length} characters)` : text;
 }
 
-/** A path below `root` could not be built: a segment would name a place outside it. */
-export class PathEscapeError extends Error {
-  readonly code = "CANAL_PATH_OUTSIDE_ROOT";
-  constructor(root: string, segments: readonly string[]) {
-    super(
-      `refusing the path ${segments.map(shownName).join(" / ")} below ${root}: it names a place outside that folder; ` +
-        "the artifact holds a name the compiler never writes: recompile it with `canal compile`",
-    );
-    this.name = "PathEscapeError";
-  }
-}
-
 /**
  * `root` joined with `segments`, refusing any result that is not strictly below `root`: each
  * segment must be one plain file name (no separator, no NUL, not `.` or `..`). Every path built
@@ -107,10 +96,11 @@ export function pathInside(root: string, ...segments: string[]): string {
       segment === ".." ||
       /[/\\\0]/.test(segment)
     )
-      throw new PathEscapeError(base, segments);
+      throw new PathEscapeError(base, segments.map(shownName));
   }
   const path = resolve(base, ...segments);
   const rel = relative(base, path);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new PathEscapeError(base, segments);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel))
+    throw new PathEscapeError(base, segments.map(shownName));
   return path;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs";
 import { compactPipeline, expandPipeline } from "./compact.js";
+import { IrError } from "./errors.js";
 import type { Pipeline } from "./types.js";
 
 /** The IR format version this package reads and writes. */
@@ -74,18 +75,4 @@ export function pipelineToJson(pipeline: Pipeline): string {
   const type = irType("Pipeline");
   const plain = type.toObject(type.fromObject(compactPipeline(pipeline)), toObjectOptions);
   return `${JSON.stringify(plain, null, 2)}\n`;
-}
-
-/**
- * An IR problem: a damaged, edited or too-new artifact (CANAL_IR_CORRUPT, CANAL_IR_TOO_NEW), a name
- * the compiler never writes (CANAL_IR_NAME_INVALID), or an object that does not fit the schema.
- */
-export class IrError extends Error {
-  constructor(
-    readonly code: "CANAL_IR_INVALID" | "CANAL_IR_CORRUPT" | "CANAL_IR_TOO_NEW" | "CANAL_IR_NAME_INVALID",
-    message: string,
-  ) {
-    super(message);
-    this.name = "IrError";
-  }
 }

@@ -1,3 +1,4 @@
+import { IrError } from "./errors.js";
 import { environmentId, pipelineHash, stepHash } from "./hashes.js";
 import {
   envNameProblem,
@@ -7,7 +8,6 @@ import {
   relativePathProblem,
   shownName,
 } from "./names.js";
-import { IrError } from "./schema.js";
 import type { Binding, Pipeline } from "./types.js";
 
 /**

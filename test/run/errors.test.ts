@@ -94,6 +94,34 @@ describe("bad input gets a clear error and loses nothing", () => {
     expect(unknown.stderr).toBe(
       "canal run: CANAL_PARAMETER_INVALID: pipeline needs has no parameter `colour`; its parameters are count, label\n",
     );
+
+    // With --json the same refusal is data on stdout: the code and each problem with its path and fix.
+    const both = await canal(["run", "build/needs", "-p", "count=many", "-p", "colour=red", "--json"], dir);
+    expect(both.status).toBe(1);
+    expect(JSON.parse(both.stdout)).toEqual({
+      error: {
+        name: "ParameterError",
+        code: "CANAL_PARAMETER_INVALID",
+        message: expect.stringMatching(
+          /^pipeline needs cannot run with these parameters; nothing ran:\n {2}- /,
+        ),
+        problems: [
+          {
+            path: "colour",
+            message: "pipeline needs has no parameter `colour`",
+            hint: "its parameters are count, label",
+          },
+          {
+            path: "count",
+            message: 'parameter `count`: Invalid input: expected number, received string (got "many")',
+            hint: "pass a value of its type, e.g. -p count=1",
+          },
+        ],
+      },
+    });
+    expect(both.stderr).toContain(
+      "  - pipeline needs has no parameter `colour`; its parameters are count, label\n",
+    );
     expect(await runCount()).toBe(before);
     await expectEarlierRunIntact();
   });

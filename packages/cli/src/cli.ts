@@ -1,4 +1,5 @@
-import { type Io, Reported, UsageError } from "./io.js";
+import { errorJson, errorText, UsageError } from "./errors.js";
+import { type Io, Reported } from "./io.js";
 import { suggestion } from "./suggest.js";
 
 /** What a command module gives: the command and its help text. */
@@ -111,8 +112,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.stderr(`canal ${name}: ${await usageMessage(error as Error, command.help)}\n\n${command.help}`);
       return 2;
     }
-    const code = (error as { code?: unknown }).code;
-    io.stderr(`canal ${name}: ${typeof code === "string" ? `${code}: ` : ""}${(error as Error).message}\n`);
+    // With --json, stdout carries the failure as data too, for the script reading it.
+    if (args.includes("--json")) io.stdout(`${JSON.stringify(errorJson(error))}\n`);
+    io.stderr(errorText(name, error));
     return 1;
   }
 }

@@ -7,8 +7,8 @@ export interface Io {
   tty?: boolean;
 }
 
-/** A usage mistake: printed with the command's help, exit status 2. */
-export class UsageError extends Error {}
+// Commands take UsageError with the Io they write to.
+export { UsageError } from "./errors.js";
 
 /** A failure already explained to the user: print nothing more, exit with this status. */
 export class Reported extends Error {

@@ -27,6 +27,7 @@ import {
   type TaskInput,
   type TaskOutput,
 } from "@canal/runtime-core";
+import { ExecError } from "./errors.js";
 
 /**
  * One step instance run on its own, with no orchestrator and no store: what a Kubernetes Job or an
@@ -52,10 +53,6 @@ export interface ExecStepOptions {
   parameters: Record<string, string>;
   runtime: Runtime;
   hooks: AttemptHooks;
-}
-
-export class ExecError extends Error {
-  readonly code = "CANAL_EXEC_INVALID";
 }
 
 const isDirectoryType = (type: Type) => "artifact" in type && type.artifact.lineage.includes("Directory");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GcBusyError } from "./errors.js";
 
 // How `canal gc` and runs of the same workspace keep out of each other's way.
 //
@@ -109,10 +110,6 @@ export function liveRunLeases(canalDir: string): number[] {
     else rmSync(path, { force: true });
   }
   return live;
-}
-
-export class GcBusyError extends Error {
-  readonly code = "CANAL_GC_BUSY";
 }
 
 /**

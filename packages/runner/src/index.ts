@@ -44,11 +44,12 @@ export {
   runState,
   startDriverControl,
 } from "./control.js";
+export type { RerunErrorCode, TargetErrorCode } from "./errors.js";
+export { ExecError, ExperimentNameError, GcBusyError, RerunError, TargetError } from "./errors.js";
 export type { ExecStepOptions } from "./exec-step.js";
-export { ExecError, execStep } from "./exec-step.js";
+export { execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
 export { collectGarbage } from "./gc.js";
-export { GcBusyError } from "./gc-lock.js";
 export { keepArtifact, registerVersion, versionArtifact } from "./kept-artifacts.js";
 export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
@@ -56,12 +57,12 @@ export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
 export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
-export type { RerunErrorCode, RerunOptions, RerunPlan } from "./rerun.js";
-export { downstreamOf, planRerun, RerunError, rerunFrom } from "./rerun.js";
+export type { RerunOptions, RerunPlan } from "./rerun.js";
+export { downstreamOf, planRerun, rerunFrom } from "./rerun.js";
 export type { RunPipelineOptions } from "./run.js";
-export { canalDir, ExperimentNameError, runPipeline } from "./run.js";
+export { canalDir, runPipeline } from "./run.js";
 export { RuntimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";
-export type { RuntimeKinds, SelectOptions, Target, TargetErrorCode, TargetSelection } from "./targets.js";
-export { placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";
+export type { RuntimeKinds, SelectOptions, Target, TargetSelection } from "./targets.js";
+export { placeSteps, selectTargets, workspaceTargets } from "./targets.js";

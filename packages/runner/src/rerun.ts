@@ -4,21 +4,9 @@
 import { didYouMean, type Pipeline, pipelineEdges, readArtifact } from "@canal/ir";
 import type { RunSummary } from "@canal/runtime-core";
 import type { Run, Workspace } from "@canal/store";
+import { RerunError } from "./errors.js";
 import { versionArtifact } from "./kept-artifacts.js";
 import { type RunPipelineOptions, runPipeline } from "./run.js";
-
-export type RerunErrorCode = "CANAL_RERUN_STEP_UNKNOWN";
-
-/** A rerun that cannot be made: the step named is not in the run's pipeline. */
-export class RerunError extends Error {
-  constructor(
-    readonly code: RerunErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "RerunError";
-  }
-}
 
 /** What a rerun of a run will run: made by `planRerun`, run by `rerunFrom`. */
 export interface RerunPlan {
@@ -60,7 +48,6 @@ export async function planRerun(workspace: Workspace, runId: string, from?: stri
   if (from !== undefined && !pipeline.steps.some((s) => s.id === from)) {
     const ids = pipeline.steps.map((s) => s.id);
     throw new RerunError(
-      "CANAL_RERUN_STEP_UNKNOWN",
       `pipeline ${pipeline.name} has no step \`${from}\`; its steps are ${ids.join(", ")}${didYouMean(from, ids)}`,
     );
   }

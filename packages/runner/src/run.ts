@@ -24,6 +24,7 @@ import {
 import type { CancelRequest, Run, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
 import { type ControlSettings, type DriverControl, startDriverControl } from "./control.js";
+import { ExperimentNameError } from "./errors.js";
 import { holdRunLease } from "./gc-lock.js";
 import { keepArtifact, registerVersion } from "./kept-artifacts.js";
 import { RunRecorder } from "./recorder.js";
@@ -64,15 +65,6 @@ export interface RunPipelineOptions {
   onCancelRequest?(request: CancelRequest): void;
   /** Heartbeat and cancel-poll timing and this machine's host name (default `controlSettings()`). */
   control?: ControlSettings;
-}
-
-/** An experiment name that the store could not keep as a name (the rules of names in an IR). */
-export class ExperimentNameError extends Error {
-  readonly code = "CANAL_EXPERIMENT_NAME_INVALID";
-  constructor(message: string) {
-    super(message);
-    this.name = "ExperimentNameError";
-  }
 }
 
 /** A run's work folder once its attempts have cleared theirs: a run leaves no empty folder behind. */

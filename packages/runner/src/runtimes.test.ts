@@ -1,4 +1,4 @@
-import type { Step } from "@canal/ir";
+import { problemText, type Step } from "@canal/ir";
 import {
   type AttemptResult,
   askRuntime,
@@ -10,8 +10,9 @@ import { dockerRuntime } from "@canal/runtime-docker/module";
 import { localRuntime } from "@canal/runtime-local/module";
 import { slurmRuntime } from "@canal/runtime-slurm/module";
 import { describe, expect, it } from "vitest";
+import { TargetError } from "./errors.js";
 import { RuntimeRegistry } from "./runtimes.js";
-import { selectTargets, type Target, TargetError } from "./targets.js";
+import { selectTargets, type Target } from "./targets.js";
 
 const shipped = new RuntimeRegistry([localRuntime, dockerRuntime, slurmRuntime]);
 const targets = selectTargets(
@@ -91,7 +92,8 @@ describe("the runtime registry", () => {
     }
     expect(error).toBeInstanceOf(TargetError);
     expect((error as TargetError).code).toBe("CANAL_TARGET_RUNTIME_UNAVAILABLE");
-    expect((error as TargetError).problems).toEqual([
+    expect((error as TargetError).problems.map((p) => p.path)).toEqual(["targets.docker", "targets.gpu"]);
+    expect((error as TargetError).problems.map(problemText)).toEqual([
       "target `docker` is a docker target, but the docker runtime is not available in this build (runtimes here: local); run with --target NAME naming a target of those kinds",
       "target `gpu` is a slurm target, but the slurm runtime is not available in this build (runtimes here: local); run with --target NAME naming a target of those kinds",
     ]);

@@ -9,7 +9,8 @@ import {
   type TargetCheck,
   type UpcomingStep,
 } from "@canal/runtime-core";
-import { type RuntimeKinds, type Target, TargetError } from "./targets.js";
+import { TargetError } from "./errors.js";
+import type { RuntimeKinds, Target } from "./targets.js";
 
 /**
  * The runtimes a build ships, by target kind: each runtime package exports its module
@@ -55,11 +56,13 @@ export class RuntimeRegistry implements RuntimeKinds {
     const usable = this.kinds().join(", ") || "none";
     return new TargetError(
       "CANAL_TARGET_RUNTIME_UNAVAILABLE",
-      targets.map(
-        (t) =>
+      targets.map((t) => ({
+        path: `targets.${t.name}`,
+        message:
           `target \`${t.name}\` is a ${t.kind} target, but the ${t.kind} runtime is not available in this build ` +
-          `(runtimes here: ${usable}); run with --target NAME naming a target of those kinds`,
-      ),
+          `(runtimes here: ${usable})`,
+        hint: "run with --target NAME naming a target of those kinds",
+      })),
     );
   }
 

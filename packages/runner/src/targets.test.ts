@@ -1,12 +1,13 @@
 import { totalmem } from "node:os";
-import type { Pipeline, Resources, Step } from "@canal/ir";
+import { type Pipeline, problemText, type Resources, type Step } from "@canal/ir";
 import { dockerRuntime } from "@canal/runtime-docker/module";
 import { localRuntime } from "@canal/runtime-local/module";
 import { slurmRuntime } from "@canal/runtime-slurm/module";
 import { ConfigError, type WorkspaceConfig } from "@canal/store";
 import { describe, expect, it } from "vitest";
+import { TargetError } from "./errors.js";
 import { RuntimeRegistry } from "./runtimes.js";
-import { placeSteps, selectTargets, TargetError, workspaceTargets } from "./targets.js";
+import { placeSteps, selectTargets, workspaceTargets } from "./targets.js";
 
 const runtimes = new RuntimeRegistry([localRuntime, dockerRuntime, slurmRuntime]);
 
@@ -117,7 +118,7 @@ function configProblems(targets: WorkspaceConfig["targets"]): string[] {
   try {
     workspaceTargets({ targets }, runtimes);
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error.problems.map(problemText);
     throw error;
   }
   throw new Error("expected a ConfigError");
@@ -176,12 +177,19 @@ describe("checking steps against their targets", () => {
       ),
     );
     expect(error.code).toBe("CANAL_TARGET_UNSATISFIED");
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `train` asks for 2 GPUs but target `local` has none; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
     ]);
     expect(error.message).toMatch(
       /^pipeline p cannot run on the targets of --target local; nothing ran:\n {2}- step `train`/,
     );
+    expect(error.problems).toEqual([
+      {
+        path: "steps.train",
+        message: "step `train` asks for 2 GPUs but target `local` has none",
+        hint: "run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
+      },
+    ]);
   });
 
   it("reports every problem of the pipeline at once: GPUs, memory, GPU type, CPUs, compute names", () => {
@@ -194,7 +202,7 @@ describe("checking steps against their targets", () => {
       step("fine", { cpu: 1, memoryBytes: GI }),
     );
     const error = failure(() => placeSteps(p, selectTargets(config, runtimes, { profile: "prod", env: {} })));
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `train` asks for 2 GPUs but target `docker` has none; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.gpu",
       "step `load` asks for 64Gi of memory but target `docker` has 32Gi; run with --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.memory",
       'step `tune` asks for GPU type `h100` but target `gpu` has a100; add a target that has it under "targets" in canal.config.json or change resources.gpuType',
@@ -210,7 +218,7 @@ describe("checking steps against their targets", () => {
         selectTargets(config, runtimes, { env: {} }),
       ),
     );
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       "step `load` asks for 32Gi of memory but target `local` has 16Gi; run with --target docker (docker, 32Gi) or --target gpu (slurm, 2 GPUs a100, 256Gi) or lower resources.memory",
     ]);
   });

@@ -1,5 +1,5 @@
 import { availableParallelism, totalmem } from "node:os";
-import { formatMemory, type Pipeline, type Step } from "@canal/ir";
+import { formatMemory, type Pipeline, type Problem, type Step } from "@canal/ir";
 import type { RuntimeModule, RuntimeTarget } from "@canal/runtime-core";
 import {
   BUILTIN_TARGET,
@@ -13,6 +13,7 @@ import {
   type TargetKind,
   type WorkspaceConfig,
 } from "@canal/store";
+import { TargetError } from "./errors.js";
 
 /**
  * A compute target with its capabilities resolved: what one step running on it may ask for, and
@@ -47,23 +48,6 @@ export interface TargetSelection {
   compute: Record<string, Target>;
   /** Every target the workspace knows, by name. */
   targets: Record<string, Target>;
-}
-
-export type TargetErrorCode =
-  | "CANAL_TARGET_UNKNOWN"
-  | "CANAL_TARGET_UNSATISFIED"
-  | "CANAL_TARGET_RUNTIME_UNAVAILABLE";
-
-/** A run that cannot start on the chosen targets. `problems` holds each one, as the message lists them. */
-export class TargetError extends Error {
-  constructor(
-    readonly code: TargetErrorCode,
-    readonly problems: string[],
-    heading?: string,
-  ) {
-    super(heading ? `${heading}\n${problems.map((p) => `  - ${p}`).join("\n")}` : problems.join("\n"));
-    this.name = "TargetError";
-  }
 }
 
 /**
@@ -166,7 +150,11 @@ export function selectTargets(
     const target = targets[options.target];
     if (!target) {
       throw new TargetError("CANAL_TARGET_UNKNOWN", [
-        `no target \`${options.target}\`; the targets are ${names(targets)} (define more under "targets" in canal.config.json)`,
+        {
+          path: `targets.${options.target}`,
+          message: `no target \`${options.target}\``,
+          hint: `the targets are ${names(targets)} (define more under "targets" in canal.config.json)`,
+        },
       ]);
     }
     return { chosenBy: `--target ${options.target}`, target, compute: {}, targets };
@@ -179,7 +167,11 @@ export function selectTargets(
     const where = fromEnv ? `CANAL_PROFILE=${fromEnv} names` : "there is";
     const known = names({ ...profiles, [DEFAULT_PROFILE]: true });
     throw new TargetError("CANAL_TARGET_UNKNOWN", [
-      `${where} no profile \`${name}\`; the profiles are ${known} (define more under "profiles" in canal.config.json)`,
+      {
+        path: `profiles.${name}`,
+        message: `${where} no profile \`${name}\``,
+        hint: `the profiles are ${known} (define more under "profiles" in canal.config.json)`,
+      },
     ]);
   }
   // The config's references were checked when it was read, so these targets exist.
@@ -247,17 +239,19 @@ function describeTarget(target: Target): string {
  */
 export function placeSteps(pipeline: Pipeline, selection: TargetSelection): Map<string, Target> {
   const placement = new Map<string, Target>();
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const step of pipeline.steps) {
     let target = selection.target;
     if (step.compute && selection.profile !== undefined) {
       const mapped = selection.compute[step.compute] ?? selection.targets[step.compute];
       if (!mapped) {
-        problems.push(
-          `step \`${step.id}\` asks for compute \`${step.compute}\`, which profile \`${selection.profile}\` does not map to a target; ` +
+        problems.push({
+          path: `steps.${step.id}`,
+          message: `step \`${step.id}\` asks for compute \`${step.compute}\`, which profile \`${selection.profile}\` does not map to a target`,
+          hint:
             `add "compute": { "${step.compute}": "TARGET" } to profiles.${selection.profile} in canal.config.json ` +
             `(the targets are ${names(selection.targets)}), or run with --target NAME`,
-        );
+        });
         continue;
       }
       target = mapped;
@@ -272,9 +266,11 @@ export function placeSteps(pipeline: Pipeline, selection: TargetSelection): Map<
       ? `run with ${fits.map(describeTarget).join(" or ")}`
       : 'add a target that has it under "targets" in canal.config.json';
     for (const lack of lacks) {
-      problems.push(
-        `step \`${step.id}\` asks for ${lack.what} but target \`${target.name}\` has ${lack.has}; ${elsewhere} or ${lack.fix}`,
-      );
+      problems.push({
+        path: `steps.${step.id}`,
+        message: `step \`${step.id}\` asks for ${lack.what} but target \`${target.name}\` has ${lack.has}`,
+        hint: `${elsewhere} or ${lack.fix}`,
+      });
     }
   }
   if (problems.length) {

@@ -8,7 +8,7 @@ import {
   type StoreSettings,
   storeRegistry,
 } from "./backends.js";
-import { StoreError } from "./errors.js";
+import { ConfigError } from "./errors.js";
 import {
   type ProfileConfig,
   ProfilesSchema,
@@ -102,17 +102,6 @@ interface Hints {
   text: Record<string, string>;
   keys: Record<string, string[]>;
 }
-
-export class ConfigError extends StoreError {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super("CANAL_STORE_CONFIG_INVALID", `${file} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";

@@ -1,3 +1,5 @@
+import { CanalError, type Problem, problemsMessage } from "@canal/ir/errors";
+
 /** Every error the store raises carries one of these codes; scripts match on the code, never the text. */
 export type StoreErrorCode =
   | "CANAL_STORE_RUN_NOT_FOUND"
@@ -17,14 +19,9 @@ export type StoreErrorCode =
   | "CANAL_STORE_CONFIG_INVALID"
   | "CANAL_STORE_WORKSPACE_EXISTS";
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "StoreError";
-  }
+/** What the metadata store, the blob store and the workspace config refuse. */
+export class StoreError extends CanalError<StoreErrorCode> {
+  override name = "StoreError";
 }
 
 export class RunNotFoundError extends StoreError {
@@ -96,4 +93,25 @@ const DIGEST = /^[0-9a-f]{64}$/;
 export function checkDigest(digest: string): string {
   if (!DIGEST.test(digest)) throw invalidDigest(digest);
   return digest;
+}
+
+/** A problem written as "`key`: what is wrong; the fix", as data: the key is its path. */
+function configProblem(text: string): Problem {
+  const path = /^`([^`]+)`:/.exec(text)?.[1] ?? "";
+  const split = text.indexOf("; ");
+  return split < 0
+    ? { path, message: text }
+    : { path, message: text.slice(0, split), hint: text.slice(split + 2) };
+}
+
+/** canal.config.json (or another config file) that cannot be used: each problem names its key. */
+export class ConfigError extends StoreError {
+  override name = "ConfigError";
+  constructor(
+    readonly file: string,
+    problems: readonly (string | Problem)[],
+  ) {
+    const listed = problems.map((p) => (typeof p === "string" ? configProblem(p) : p));
+    super("CANAL_STORE_CONFIG_INVALID", problemsMessage(listed, `${file} is invalid:`), { problems: listed });
+  }
 }

@@ -35,11 +35,12 @@ export { localBackend, StoreRegistry, sqliteBackend, storeRegistry } from "./bac
 export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
-export { CONFIG_FILE, ConfigError, issueProblems } from "./config.js";
+export { CONFIG_FILE, issueProblems } from "./config.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
   BlobCorruptError,
   BlobMissingError,
+  ConfigError,
   RunNotFoundError,
   StepRunNotFoundError,
   StoreError,

@@ -1,12 +1,14 @@
+import { problemText } from "@canal/ir";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, resolveConfig } from "./config.js";
+import { parseConfig, resolveConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
 import { memoryBytes } from "./targets-config.js";
 
 function problems(input: unknown): string[] {
   try {
     parseConfig(input, "canal.config.json");
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error.problems.map(problemText);
     throw error;
   }
   throw new Error("expected a ConfigError");

@@ -1,4 +1,4 @@
-import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir";
+import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
 
 // Compute targets and profiles in canal.config.json (AzureML's compute targets): a target is a

@@ -13,7 +13,7 @@ import type {
   StepOutcome,
   StepRunStatus,
   StoredValue,
-} from "@canal/ir";
+} from "@canal/ir/run-types";
 
 // The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
 // report in it and the store keeps it, one shape on both sides.

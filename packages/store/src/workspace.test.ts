@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { problemText } from "@canal/ir";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { localBackend, StoreRegistry, type StoreSettings, sqliteBackend } from "./backends.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./errors.js";
 import { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";
 
 let dir: string;
@@ -102,13 +103,15 @@ describe("workspaces", () => {
     );
 
     writeConfig({ store: { busyTimeout: 5 }, artifacts: { kind: "local", root: "x" } });
-    expect(configError(() => findWorkspace(dir)).problems).toEqual([
+    const problems = configError(() => findWorkspace(dir)).problems;
+    expect(problems.map((p) => p.path)).toEqual(["store.busyTimeout", "artifacts.root"]);
+    expect(problems.map(problemText)).toEqual([
       "`store.busyTimeout`: unknown key; remove it (the keys of `store` are kind, path, busyTimeoutMs)",
       "`artifacts.root`: unknown key; remove it (the keys of `artifacts` are kind, path)",
     ]);
 
     writeConfig({ folders: { work: "" } });
-    expect(configError(() => findWorkspace(dir)).problems).toEqual([
+    expect(configError(() => findWorkspace(dir)).problems.map(problemText)).toEqual([
       '`folders.work`: must not be empty; set a value, or remove it to use the default ".canal/work"',
     ]);
 
@@ -145,7 +148,7 @@ describe("store kinds", () => {
   it("says which kinds there are when the config names one no backend provides", async () => {
     writeConfig({ artifacts: { kind: "s3", bucket: "b" } });
     const error = configError(() => findWorkspace(dir));
-    expect(error.problems).toEqual([
+    expect(error.problems.map(problemText)).toEqual([
       '`artifacts.kind`: "s3" is not a blob store kind this installation knows (the kinds are "local"); ' +
         'set `artifacts.kind` to one of them, or install and register the package that provides "s3"',
     ]);
@@ -181,7 +184,7 @@ describe("store kinds", () => {
     await ws.close();
 
     writeConfig({ artifacts: { kind: "mirror" } });
-    expect(configError(() => findWorkspace(dir, registry)).problems).toEqual([
+    expect(configError(() => findWorkspace(dir, registry)).problems.map(problemText)).toEqual([
       "`artifacts.under`: is required; add it",
     ]);
   });

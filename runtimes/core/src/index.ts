@@ -22,13 +22,14 @@ export type {
   TaskOutput,
   UpcomingStep,
 } from "./contract.js";
+export { EnvironmentError, ParameterError, PlanError } from "./errors.js";
 export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
-export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
+export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
 export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
 export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
@@ -48,6 +49,6 @@ export type { WorkerReply, WorkerRequest } from "./worker-main.js";
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;
 export type { ArtifactParameter } from "./parameters.js";
-export { ParameterError, parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
+export { parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
 /** Python environments a script step runs in: a checked virtualenv per environment id. */
-export { EnvironmentError, pythonEnvironment, systemPython } from "./python-env.js";
+export { pythonEnvironment, systemPython } from "./python-env.js";

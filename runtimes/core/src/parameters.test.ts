@@ -1,6 +1,7 @@
 import type { Pipeline, Type } from "@canal/ir";
 import { describe, expect, it } from "vitest";
-import { ParameterError, parseParameterArgs, resolveParameters } from "./parameters.js";
+import { ParameterError } from "./errors.js";
+import { parseParameterArgs, resolveParameters } from "./parameters.js";
 
 const pipeline = (types: Record<string, Type>) =>
   ({
@@ -47,5 +48,56 @@ describe("-p name=value", () => {
   it("names a pair that is not name=value", () => {
     expect(() => parseParameterArgs(["=1"], typed)).toThrow(ParameterError);
     expect(() => parseParameterArgs(["novalue"], typed)).toThrow(/write it as -p novalue=VALUE/);
+  });
+});
+
+describe("resolveParameters' problems", () => {
+  const needs = pipeline({ count: { primitive: "NUMBER" }, label: { primitive: "STRING" } });
+
+  function refusal(given: Record<string, unknown>): ParameterError {
+    try {
+      resolveParameters(needs, given);
+    } catch (error) {
+      if (error instanceof ParameterError) return error;
+      throw error;
+    }
+    throw new Error("expected a ParameterError");
+  }
+
+  it("lists every problem as data: the parameter, what is wrong, the fix", () => {
+    const error = refusal({ count: "many", colour: "red" });
+    expect(error.code).toBe("CANAL_PARAMETER_INVALID");
+    expect(error.name).toBe("ParameterError");
+    expect(error.problems).toEqual([
+      {
+        path: "colour",
+        message: "pipeline p has no parameter `colour`",
+        hint: "its parameters are count, label",
+      },
+      {
+        path: "count",
+        message: 'parameter `count`: Invalid input: expected number, received string (got "many")',
+        hint: "pass a value of its type, e.g. -p count=1",
+      },
+      {
+        path: "label",
+        message: "parameter `label` is required and has no default",
+        hint: "pass it with -p label=VALUE",
+      },
+    ]);
+    expect(error.message).toBe(
+      [
+        "pipeline p cannot run with these parameters; nothing ran:",
+        "  - pipeline p has no parameter `colour`; its parameters are count, label",
+        '  - parameter `count`: Invalid input: expected number, received string (got "many"); pass a value of its type, e.g. -p count=1',
+        "  - parameter `label` is required and has no default; pass it with -p label=VALUE",
+      ].join("\n"),
+    );
+  });
+
+  it("writes one problem alone as one line", () => {
+    expect(refusal({ count: 1 }).message).toBe(
+      "parameter `label` is required and has no default; pass it with -p label=VALUE",
+    );
   });
 });

@@ -1,9 +1,13 @@
-import { didYouMean, fileNameProblem, type Parameter, type Pipeline, type Type } from "@canal/ir";
+import {
+  didYouMean,
+  fileNameProblem,
+  type Parameter,
+  type Pipeline,
+  type Problem,
+  type Type,
+} from "@canal/ir";
 import { z } from "zod";
-
-export class ParameterError extends Error {
-  readonly code = "CANAL_PARAMETER_INVALID";
-}
+import { ParameterError } from "./errors.js";
 
 /** A zod schema for an IR type: what a run checks its parameter values against. */
 export function schemaFor(type: Type): z.ZodType {
@@ -67,9 +71,13 @@ export function parseParameterArgs(pairs: string[], pipeline?: Pipeline): Record
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq <= 0)
-      throw new ParameterError(
-        `parameter \`${pair}\` is not name=value; write it as -p ${pair || "name"}=VALUE`,
-      );
+      throw new ParameterError([
+        {
+          path: pair,
+          message: `parameter \`${pair}\` is not name=value`,
+          hint: `write it as -p ${pair || "name"}=VALUE`,
+        },
+      ]);
     const name = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
     const type = types.get(name);
@@ -100,15 +108,17 @@ export function resolveParameters(
   pipeline: Pipeline,
   given: Record<string, unknown>,
 ): { values: Record<string, unknown>; artifacts: Record<string, ArtifactParameter> } {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const values: Record<string, unknown> = {};
   const artifacts: Record<string, ArtifactParameter> = {};
   const known = new Map(pipeline.parameters.map((p) => [p.name, p]));
   for (const name of Object.keys(given)) {
     if (!known.has(name)) {
-      problems.push(
-        `pipeline ${pipeline.name} has no parameter \`${name}\`; its parameters are ${[...known.keys()].join(", ") || "none"}${didYouMean(name, known.keys())}`,
-      );
+      problems.push({
+        path: name,
+        message: `pipeline ${pipeline.name} has no parameter \`${name}\``,
+        hint: `its parameters are ${[...known.keys()].join(", ") || "none"}${didYouMean(name, known.keys())}`,
+      });
     }
   }
   for (const parameter of pipeline.parameters) {
@@ -127,25 +137,34 @@ export function resolveParameters(
     } else if (parameter.hasDefault) {
       values[parameter.name] = JSON.parse(parameter.defaultJson ?? "null");
     } else {
-      problems.push(
-        `parameter \`${parameter.name}\` is required and has no default; pass it with -p ${parameter.name}=VALUE`,
-      );
+      problems.push({
+        path: parameter.name,
+        message: `parameter \`${parameter.name}\` is required and has no default`,
+        hint: `pass it with -p ${parameter.name}=VALUE`,
+      });
     }
   }
-  if (problems.length) throw new ParameterError(problems.join("\n"));
+  if (problems.length) {
+    throw new ParameterError(
+      problems,
+      `pipeline ${pipeline.name} cannot run with these parameters; nothing ran:`,
+    );
+  }
   return { values, artifacts };
 }
 
-function check1(parameter: Parameter, value: unknown, problems: string[]): boolean {
+function check1(parameter: Parameter, value: unknown, problems: Problem[]): boolean {
   const result = schemaFor(parameter.type).safeParse(value);
   if (result.success) return true;
   const issues = result.error.issues.map((issue) => {
     const at = issue.path.length ? ` at ${issue.path.join(".")}` : "";
     return `${issue.message}${at}`;
   });
-  problems.push(
-    `parameter \`${parameter.name}\`: ${issues.join("; ")} (got ${JSON.stringify(value)}); pass a value of its type, e.g. -p ${parameter.name}=${example(parameter.type)}`,
-  );
+  problems.push({
+    path: parameter.name,
+    message: `parameter \`${parameter.name}\`: ${issues.join("; ")} (got ${JSON.stringify(value)})`,
+    hint: `pass a value of its type, e.g. -p ${parameter.name}=${example(parameter.type)}`,
+  });
   return false;
 }
 

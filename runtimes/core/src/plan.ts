@@ -1,4 +1,5 @@
 import type { Binding, Condition, Pipeline, Step } from "@canal/ir";
+import { PlanError } from "./errors.js";
 
 /** One execution of a step: the step itself, or one iteration of its fan-out. */
 export interface StepInstance {
@@ -20,10 +21,6 @@ export function instanceKey(stepId: string, index: number): string {
 export function parseInstanceKey(key: string): { stepId: string; index: number } {
   const match = /^(.*)\[(\d+)\]$/.exec(key);
   return match ? { stepId: match[1] as string, index: Number(match[2]) } : { stepId: key, index: -1 };
-}
-
-export class PlanError extends Error {
-  readonly code = "CANAL_PLAN_INVALID";
 }
 
 function at(value: unknown, path: string[] | undefined, where: string): unknown {

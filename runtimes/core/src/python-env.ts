@@ -13,12 +13,9 @@ import {
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Environment, FileDigests, hashFile } from "@canal/ir";
+import { EnvironmentError } from "./errors.js";
 
 const run = promisify(execFile);
-
-export class EnvironmentError extends Error {
-  readonly code = "CANAL_ENV_BUILD_FAILED";
-}
 
 /** The system interpreter: Debian's /usr/bin/python3 (where apt puts scikit-learn) before PATH's. */
 export function systemPython(): string {

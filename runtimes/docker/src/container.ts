@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type Docker from "dockerode";
+import { EngineGoneError } from "./errors.js";
 
 /** How one container ended. */
 export interface ContainerEnd {
@@ -21,11 +22,6 @@ export interface ContainerRun {
 
 /** Errors that mean the engine is not there (any more), rather than that it refused something. */
 const GONE = new Set(["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE", "ECONNABORTED", "EHOSTUNREACH"]);
-
-/** The engine stopped answering about a container, or forgot it (a restarted engine). */
-export class EngineGoneError extends Error {
-  readonly code = "CANAL_DOCKER_ENGINE_GONE";
-}
 
 /** True when `error` says the Docker engine could not be reached or dropped the connection. */
 export function engineGone(error: unknown): boolean {

@@ -20,7 +20,8 @@ import Docker from "dockerode";
 import { type ContainerEnd, engineGone, runContainer } from "./container.js";
 import { DEFAULT_IMAGE } from "./default-image.js";
 import { cannotConnect, checkEngine, connectFailure, defaultSocket } from "./engine-check.js";
-import { DockerImageError, stepImage } from "./images.js";
+import { DockerImageError } from "./errors.js";
+import { stepImage } from "./images.js";
 import { mapTask, PathMap } from "./path-map.js";
 
 export interface DockerRuntimeOptions {

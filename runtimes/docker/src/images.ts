@@ -1,20 +1,7 @@
 import type { Environment } from "@canal/ir";
 import type Docker from "dockerode";
 import { runContainer } from "./container.js";
-
-/** The codes of {@link DockerImageError}. */
-export type DockerImageErrorCode = "CANAL_DOCKER_IMAGE_MISSING" | "CANAL_DOCKER_ENV_BUILD_FAILED";
-
-/** An image a step needs that is not on the engine, or an environment image that could not be built. */
-export class DockerImageError extends Error {
-  constructor(
-    readonly code: DockerImageErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "DockerImageError";
-  }
-}
+import { DockerImageError } from "./errors.js";
 
 /** Where an environment image keeps its virtualenv; its bin directory goes first on PATH. */
 export const VENV_DIR = "/canal/env";

@@ -12,7 +12,7 @@
 export { DEFAULT_IMAGE } from "./default-image.js";
 export type { DockerRuntimeOptions } from "./docker-runtime.js";
 export { DockerRuntime } from "./docker-runtime.js";
-export type { DockerImageErrorCode } from "./images.js";
-export { DockerImageError } from "./images.js";
+export type { DockerImageErrorCode } from "./errors.js";
+export { DockerImageError, EngineGoneError } from "./errors.js";
 export type { DockerSettings } from "./module.js";
 export { dockerRuntime } from "./module.js";

@@ -8,7 +8,6 @@ import {
 } from "@canal/ir";
 import {
   artifactPath,
-  ExportError,
   type ExportOptions,
   environmentVariables,
   gpuPlacement,
@@ -23,6 +22,7 @@ import {
   valueParameters,
   volume,
 } from "./common.js";
+import { ExportError } from "./errors.js";
 
 export interface ArgoExport {
   workflow: Record<string, unknown>;

@@ -1,7 +1,8 @@
 import type { Pipeline, Step } from "@canal/ir";
 import { describe, expect, it } from "vitest";
 import { argoWorkflow } from "./argo.js";
-import { cpuQuantity, ExportError, memoryQuantity, objectName } from "./common.js";
+import { cpuQuantity, memoryQuantity, objectName } from "./common.js";
+import { ExportError } from "./errors.js";
 
 describe("Kubernetes names and quantities", () => {
   it("keeps valid names and makes others valid without letting two collide", () => {

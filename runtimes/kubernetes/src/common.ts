@@ -54,10 +54,6 @@ export function settings(pipeline: Pipeline, options: ExportOptions): Settings {
   };
 }
 
-export class ExportError extends Error {
-  readonly code = "CANAL_EXPORT_UNSUPPORTED";
-}
-
 /**
  * A name Kubernetes accepts for an object (RFC 1123: lowercase letters, digits and '-', at most
  * `max` characters). When the name had to change, a short hash of the original keeps two distinct

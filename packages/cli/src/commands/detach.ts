@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pathInside } from "@canal/ir";
 import { newRunId, openWorkspace, type Run, RunNotFoundError, type Workspace } from "@canal/store";
+import { errorText } from "../errors.js";
 import type { Io } from "../io.js";
 import { Reported } from "../workspace.js";
 
@@ -218,8 +219,7 @@ export async function driveDetached(
     return await body(log.io);
   } catch (error) {
     if (error instanceof Reported) return error.status;
-    const code = (error as { code?: unknown }).code;
-    log.io.stderr(`canal run: ${typeof code === "string" ? `${code}: ` : ""}${(error as Error).message}\n`);
+    log.io.stderr(errorText("run", error));
     return 1;
   } finally {
     await log.close();

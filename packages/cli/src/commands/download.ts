@@ -13,6 +13,7 @@ import {
   StoreError,
   type Workspace,
 } from "@canal/store";
+import { DownloadError } from "../errors.js";
 import { formatBytes, type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
 
@@ -53,20 +54,6 @@ interface IrOutput {
     literalJson?: string;
     path?: string[];
   };
-}
-
-/** A download that cannot be done as asked; the message names what exists or what to pass. */
-export class DownloadError extends Error {
-  constructor(
-    readonly code:
-      | "CANAL_DOWNLOAD_UNKNOWN_OUTPUT"
-      | "CANAL_DOWNLOAD_TARGET_EXISTS"
-      | "CANAL_DOWNLOAD_NO_OUTPUTS",
-    message: string,
-  ) {
-    super(message);
-    this.name = "DownloadError";
-  }
 }
 
 /** "it failed", "it is still running": why a run or step may have no outputs. */
