@@ -227,10 +227,10 @@ describe("orchestrate on the memory runtime", () => {
   it("skips a step whose condition does not hold, and what reads it", async () => {
     const pipeline = testPipeline([
       testStep("maybe", {}, { out: types.number }, { conditions: [{ parameter: "on", op: "TRUTHY" }] }),
-      testStep("then", { x: [types.number, fromOutput("maybe", "out")] }, { out: types.number }),
+      testStep("later", { x: [types.number, fromOutput("maybe", "out")] }, { out: types.number }),
     ]);
     const { summary } = await bed.run(pipeline, { steps: {} }, { parameters: { on: false } });
-    expect(summary.steps).toEqual({ maybe: "skipped", then: "skipped" });
+    expect(summary.steps).toEqual({ maybe: "skipped", later: "skipped" });
   });
 
   it("fails a step whose input has no value before any attempt", async () => {

@@ -19,6 +19,7 @@ export interface StepCall {
  * What a step function returns: value outputs by name (or nothing, for a step that writes them as
  * files), and optionally the path each artifact output is returned with.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a step function that writes its outputs as files returns nothing
 export type StepReturn = void | { values?: Record<string, unknown>; returned?: Record<string, string> };
 
 export type StepFunction = (call: StepCall) => StepReturn | Promise<StepReturn>;
