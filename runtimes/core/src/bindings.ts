@@ -122,6 +122,11 @@ export function bindingOrigin(
   return value.found ? { kind: "value", value: value.value } : { kind: "none" };
 }
 
+/** The field a binding reads of a value output (`stats.accuracy`), or the whole value. */
+export function outputField(value: unknown, origin: Extract<BindingOrigin, { kind: "output" }>): unknown {
+  return valueAt(value, origin.path, `output \`${origin.output}\` of step ${origin.key}`);
+}
+
 /** The stored outputs of finished instances, by instance key. */
 export type Results = (key: string) => Record<string, StoredValue> | undefined;
 
@@ -136,7 +141,7 @@ export function storedValue(
       const value = origin.key === undefined ? undefined : results(origin.key)?.[origin.output];
       // A field of a value output (`stats.accuracy`); an artifact has no fields.
       if (value && "json" in value && origin.path)
-        return valueJson(valueAt(JSON.parse(value.json), origin.path, `output \`${origin.output}\``));
+        return valueJson(outputField(JSON.parse(value.json), origin));
       return value;
     }
     case "collect": {

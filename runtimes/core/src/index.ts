@@ -10,6 +10,17 @@
  *   runtime, blobs, cache, workRoot: ".canal/work", onEvent: (e) => console.log(e.type, e.key) });
  * ```
  */
+export type { AttemptOutcome } from "./attempt.js";
+export type { BindingOrigin, BindingPlan } from "./bindings.js";
+export {
+  bindingOrigin,
+  instancesByStep,
+  isArtifactType,
+  isDirectoryType,
+  outputField,
+  outputType,
+  sameIteration,
+} from "./bindings.js";
 export type { CacheKeyComponents, StoredValue } from "./cache-key.js";
 export { cacheKey, valueJson } from "./cache-key.js";
 export type {
@@ -30,6 +41,7 @@ export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, PlanError, parseInstanceKey, planInstances } from "./plan.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export { outputTargets } from "./staging.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
 export {
