@@ -9,7 +9,7 @@ import {
   withRetries,
 } from "./attempt.js";
 import { planInstances, type StepInstance } from "./plan.js";
-import { MemoryRuntime, type MemoryRuntimeOptions } from "./testing/memory-runtime.js";
+import { MemoryRuntime, type MemoryRuntimeOptions, StepTimedOut } from "./testing/memory-runtime.js";
 import { TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
 let bed: TestBed;
@@ -176,8 +176,11 @@ describe("one attempt", () => {
       },
     });
     expect(await runAttempt(context(runtime, cancel), only(), {}, 1)).toEqual({ status: "canceled" });
-    const timedOut = new MemoryRuntime({ steps: {} });
-    timedOut.execute = async () => ({ status: "timed-out", error: "Slurm said TIMEOUT" });
+    const timedOut = run({
+      s: () => {
+        throw new StepTimedOut("Slurm said TIMEOUT");
+      },
+    });
     expect(await runAttempt(context(timedOut), only(), {}, 2)).toEqual({
       status: "failed",
       error: "Slurm said TIMEOUT",

@@ -125,6 +125,20 @@ describe("bindings", () => {
     });
   });
 
+  it("names the output when a field it reads is missing, as canal exec does", () => {
+    const results = (): Record<string, StoredValue> => ({ stats: { json: '{"acc":0.9}' } });
+    const origin = {
+      kind: "output",
+      step: "train",
+      key: "train[0]",
+      output: "stats",
+      path: ["loss"],
+    } as const;
+    expect(() => storedValue(origin, results, {})).toThrow(
+      new PlanError("output `stats` of step train[0]: the value has no field `loss`"),
+    );
+  });
+
   it("resolves an instance's inputs, and refuses one that is not optional and has no value", () => {
     const results = (key: string): Record<string, StoredValue> | undefined =>
       key === "prepare" ? { data: { digest: "d", directory: false, name: "data.csv" } } : undefined;

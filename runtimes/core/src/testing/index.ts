@@ -12,7 +12,7 @@
  * ```
  */
 export type { MemoryRuntimeOptions, StepCall, StepFunction, StepReturn } from "./memory-runtime.js";
-export { MemoryRuntime, StepFailure } from "./memory-runtime.js";
+export { MemoryRuntime, StepFailure, StepTimedOut } from "./memory-runtime.js";
 export { MemoryBlobs, MemoryCache } from "./memory-store.js";
 export {
   collect,

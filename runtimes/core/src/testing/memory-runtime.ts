@@ -34,6 +34,9 @@ export class StepFailure extends Error {
   }
 }
 
+/** The step ran past a limit the runtime itself enforces (a scheduler's `--time`): `timed-out`. */
+export class StepTimedOut extends Error {}
+
 export interface MemoryRuntimeOptions {
   /** Step id -> the function that runs it. */
   steps: Record<string, StepFunction>;
@@ -129,6 +132,7 @@ export class MemoryRuntime implements Runtime {
       if ("aborted" in outcome || hooks.signal.aborted) return { status: "canceled" };
       if ("error" in outcome) {
         const error = outcome.error;
+        if (error instanceof StepTimedOut) return { status: "timed-out", error: error.message };
         return {
           status: "failed",
           error: error instanceof Error ? error.message : String(error),
