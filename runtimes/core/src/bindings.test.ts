@@ -128,13 +128,13 @@ describe("bindings", () => {
 
   it("names the output when a field it reads is missing, as canal exec does", () => {
     const results = (): Record<string, StoredValue> => ({ stats: { json: '{"acc":0.9}' } });
-    const origin = {
+    const origin: BindingOrigin = {
       kind: "output",
       step: "train",
       key: "train[0]",
       output: "stats",
       path: ["loss"],
-    } as const;
+    };
     expect(() => storedValue(origin, results, {})).toThrow(
       new PlanError("output `stats` of step train[0]: the value has no field `loss`"),
     );
