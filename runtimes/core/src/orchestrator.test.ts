@@ -233,6 +233,20 @@ describe("orchestrate on the memory runtime", () => {
     expect(summary.steps).toEqual({ maybe: "skipped", later: "skipped" });
   });
 
+  it("hands on the field of a value output that a binding names (`stats.acc`)", async () => {
+    const pipeline = testPipeline([
+      testStep("measure", {}, { stats: types.number }),
+      testStep("report", { acc: [types.number, fromOutput("measure", "stats", ["acc"])] }, {}),
+    ]);
+    const { runtime } = await bed.run(pipeline, {
+      steps: { measure: () => ({ values: { stats: { acc: 0.9, loss: 0.1 } } }), report: () => {} },
+    });
+    expect(runtime.tasks.find((t) => t.stepKey === "report")?.inputs.acc).toEqual({
+      kind: "value",
+      value: 0.9,
+    });
+  });
+
   it("fails a step whose input has no value before any attempt", async () => {
     const pipeline = testPipeline([testStep("lonely", { x: [types.number, { parameter: "" }] }, {})]);
     const { summary, events } = await bed.run(pipeline, { steps: { lonely: () => {} } });
