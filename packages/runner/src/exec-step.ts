@@ -10,13 +10,21 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { type Binding, canonicalJson, didYouMean, type Pipeline, readArtifact, type Type } from "@canal/ir";
+import { type Binding, canonicalJson, didYouMean, type Pipeline, readArtifact } from "@canal/ir";
 import {
   type AttemptHooks,
   type AttemptResult,
   artifactBlobPath,
+  type BindingOrigin,
+  type BindingPlan,
+  bindingOrigin,
   declaredValues,
+  instancesByStep,
+  isArtifactType,
   materializeSnapshot,
+  outputField,
+  outputTargets,
+  outputType,
   PlanError,
   parseParameterArgs,
   planInstances,
@@ -53,14 +61,6 @@ export interface ExecStepOptions {
   parameters: Record<string, string>;
   runtime: Runtime;
   hooks: AttemptHooks;
-}
-
-const isDirectoryType = (type: Type) => "artifact" in type && type.artifact.lineage.includes("Directory");
-const isArtifactType = (type: Type): boolean =>
-  "artifact" in type || ("list" in type && isArtifactType(type.list.element));
-
-function at(value: unknown, path: string[] | undefined): unknown {
-  return (path ?? []).reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
 }
 
 const outputPath = (dataDir: string, key: string, output: string) => join(dataDir, key, "outputs", output);
@@ -104,16 +104,27 @@ function findInstance(pipeline: Pipeline, instances: StepInstance[], options: Ex
   );
 }
 
-/** A step output a downstream input reads: an artifact path, or the value in its JSON file. */
-function upstreamInput(dataDir: string, key: string, output: string, type: Type, path?: string[]): TaskInput {
+/**
+ * A step output a downstream input reads: an artifact path, or the value in its JSON file (the
+ * field the binding names, as `canal run` reads it).
+ */
+function upstreamInput(
+  pipeline: Pipeline,
+  dataDir: string,
+  origin: Extract<BindingOrigin, { kind: "output" }>,
+  key: string,
+): TaskInput {
+  const { step, output } = origin;
   const file = outputPath(dataDir, key, output);
   if (!existsSync(join(dataDir, key, "done"))) {
     throw new ExecError(
       `step ${key} has not finished in ${dataDir}: run it first (its output \`${output}\` is missing)`,
     );
   }
-  if (isArtifactType(type)) return { kind: "artifact", path: file, directory: statSync(file).isDirectory() };
-  return { kind: "value", value: at(JSON.parse(readFileSync(file, "utf8")), path) };
+  const type = outputType(pipeline.steps, step, output);
+  if (type && isArtifactType(type))
+    return { kind: "artifact", path: file, directory: statSync(file).isDirectory() };
+  return { kind: "value", value: outputField(JSON.parse(readFileSync(file, "utf8")), { ...origin, key }) };
 }
 
 /** Runs one step instance; its outputs land in the run directory. */
@@ -137,9 +148,12 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
   rmSync(instanceDir, { recursive: true, force: true });
   mkdirSync(join(instanceDir, "outputs"), { recursive: true });
 
-  const keysOf = (stepId: string) => instances.filter((i) => i.step.id === stepId);
-  const typeOf = (stepId: string, output: string) =>
-    pipeline.steps.find((s) => s.id === stepId)?.outputs.find((o) => o.name === output)?.type as Type;
+  // The same bindings as `canal run`: a parameter is a value when it has one, else an artifact.
+  const plan: BindingPlan = {
+    byStep: instancesByStep(instances),
+    parameters: values,
+    isArtifactParameter: (name) => !(name in values),
+  };
   const artifactParameter = (name: string): TaskInput => {
     const given = artifacts[name];
     if (!given || "digest" in given)
@@ -165,50 +179,44 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
     return { kind: "artifact", path, directory: true };
   };
   const inputFor = (binding: Binding): TaskInput | undefined => {
-    if ("output" in binding && binding.output) {
-      const { step: from, output } = binding.output;
-      const upstream = keysOf(from);
-      const same = upstream.find(
-        (u) => u.index === instance.index && u.step.fanOut === step.fanOut && step.fanOut,
-      );
-      const key = (same ?? upstream[0])?.key;
-      if (!key) return undefined;
-      return upstreamInput(dataDir, key, output, typeOf(from, output), binding.path);
+    const origin = bindingOrigin(binding, instance, plan);
+    switch (origin.kind) {
+      case "output":
+        return origin.key === undefined ? undefined : upstreamInput(pipeline, dataDir, origin, origin.key);
+      case "collect": {
+        const each = origin.keys.map((key) =>
+          upstreamInput(
+            pipeline,
+            dataDir,
+            { kind: "output", step: origin.step, key, output: origin.output },
+            key,
+          ),
+        );
+        if (each.every((i) => i.kind === "artifact"))
+          return { kind: "artifacts", paths: each.map((i) => i.path) };
+        return { kind: "value", value: each.map((i) => (i.kind === "value" ? i.value : undefined)) };
+      }
+      case "artifact-parameter":
+        return artifactParameter(origin.name);
+      case "value":
+        return { kind: "value", value: origin.value };
+      case "none":
+        return undefined;
     }
-    if ("collect" in binding && binding.collect) {
-      const { step: from, output } = binding.collect;
-      const each = keysOf(from).map((u) =>
-        upstreamInput(dataDir, u.key, output, typeOf(from, output), binding.path),
-      );
-      if (each.every((i) => i.kind === "artifact"))
-        return { kind: "artifacts", paths: each.map((i) => i.path) };
-      return { kind: "value", value: each.map((i) => (i.kind === "value" ? i.value : undefined)) };
-    }
-    if ("parameter" in binding && binding.parameter) {
-      if (binding.parameter in values)
-        return { kind: "value", value: at(values[binding.parameter], binding.path) };
-      return artifactParameter(binding.parameter);
-    }
-    if ("literalJson" in binding)
-      return { kind: "value", value: at(JSON.parse(binding.literalJson), binding.path) };
-    if ("fanOutItem" in binding && binding.fanOutItem)
-      return { kind: "value", value: at(instance.item, binding.path) };
-    return undefined;
   };
   const inputs: Record<string, TaskInput> = {};
-  for (const input of step.inputs) {
-    const value = inputFor(input.binding);
-    if (value) inputs[input.name] = value;
-    else if (!input.optional)
-      throw new ExecError(`step ${instance.key}: input \`${input.name}\` has no value`);
+  try {
+    for (const input of step.inputs) {
+      const value = inputFor(input.binding);
+      if (value) inputs[input.name] = value;
+      else if (!input.optional)
+        throw new ExecError(`step ${instance.key}: input \`${input.name}\` has no value`);
+    }
+  } catch (error) {
+    if (error instanceof PlanError) throw new ExecError(error.message);
+    throw error;
   }
-  const outputs: Record<string, TaskOutput> = {};
-  for (const output of step.outputs) {
-    const path = outputPath(dataDir, instance.key, output.name);
-    const directory = isDirectoryType(output.type);
-    if (directory) mkdirSync(path);
-    outputs[output.name] = { kind: isArtifactType(output.type) ? "artifact" : "value", path, directory };
-  }
+  const outputs = outputTargets(step, (name) => outputPath(dataDir, instance.key, name));
   const task: StepTask = {
     runId: basename(dataDir),
     stepKey: instance.key,

@@ -10,6 +10,17 @@
  *   runtime, blobs, cache, workRoot: ".canal/work", onEvent: (e) => console.log(e.type, e.key) });
  * ```
  */
+export type { AttemptOutcome } from "./attempt.js";
+export type { BindingOrigin, BindingPlan } from "./bindings.js";
+export {
+  bindingOrigin,
+  instancesByStep,
+  isArtifactType,
+  isDirectoryType,
+  outputField,
+  outputType,
+  sameIteration,
+} from "./bindings.js";
 export type { CacheKeyComponents, StoredValue } from "./cache-key.js";
 export { cacheKey, valueJson } from "./cache-key.js";
 export type {
@@ -33,6 +44,7 @@ export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
 export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
 export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export { outputTargets } from "./staging.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
 export {

@@ -1,4 +1,4 @@
-import type { Binding, Condition, Pipeline, Step } from "@canal/ir";
+import type { Condition, Pipeline, Step } from "@canal/ir";
 import { PlanError } from "./errors.js";
 
 /** One execution of a step: the step itself, or one iteration of its fan-out. */
@@ -23,7 +23,8 @@ export function parseInstanceKey(key: string): { stepId: string; index: number }
   return match ? { stepId: match[1] as string, index: Number(match[2]) } : { stepId: key, index: -1 };
 }
 
-function at(value: unknown, path: string[] | undefined, where: string): unknown {
+/** The value at `path` inside `value`; a missing field is an error that names `where`. */
+export function valueAt(value: unknown, path: string[] | undefined, where: string): unknown {
   let current = value;
   for (const key of path ?? []) {
     if (current === null || typeof current !== "object" || !(key in current)) {
@@ -35,7 +36,11 @@ function at(value: unknown, path: string[] | undefined, where: string): unknown 
 }
 
 function holds(condition: Condition, parameters: Record<string, unknown>): boolean {
-  const value = at(parameters[condition.parameter], condition.path, `condition on ${condition.parameter}`);
+  const value = valueAt(
+    parameters[condition.parameter],
+    condition.path,
+    `condition on ${condition.parameter}`,
+  );
   const other = condition.valueJson ? JSON.parse(condition.valueJson) : undefined;
   switch (condition.op) {
     case "TRUTHY":
@@ -79,7 +84,7 @@ export function planInstances(
       continue;
     }
     const source = "parameter" in fanOut ? parameters[fanOut.parameter] : JSON.parse(fanOut.literalJson);
-    const items = at(source, fanOut.parameterPath, `fan-out of step ${step.id}`);
+    const items = valueAt(source, fanOut.parameterPath, `fan-out of step ${step.id}`);
     if (!Array.isArray(items)) {
       throw new PlanError(
         `step ${step.id} fans out over ${"parameter" in fanOut ? `parameter ${fanOut.parameter}` : "a literal"}, which is not an array`,
@@ -89,41 +94,4 @@ export function planInstances(
       instances.push({ step, index, key: instanceKey(step.id, index), item });
   }
   return { instances, skipped };
-}
-
-/** What a binding depends on: instance keys of upstream steps, for scheduling. */
-export function upstreamKeys(
-  binding: Binding,
-  instance: StepInstance,
-  byStep: Map<string, StepInstance[]>,
-): string[] {
-  if ("output" in binding && binding.output) {
-    const upstream = byStep.get(binding.output.step) ?? [];
-    // Same fan-out: the same iteration. Otherwise the single instance.
-    const same = upstream.find(
-      (u) => u.index === instance.index && u.step.fanOut && u.step.fanOut === instance.step.fanOut,
-    );
-    return same ? [same.key] : upstream.map((u) => u.key);
-  }
-  if ("collect" in binding && binding.collect)
-    return (byStep.get(binding.collect.step) ?? []).map((u) => u.key);
-  return [];
-}
-
-/** The value of a binding that does not read a step output. */
-export function staticValue(
-  binding: Binding,
-  instance: StepInstance,
-  parameters: Record<string, unknown>,
-): { found: true; value: unknown } | { found: false } {
-  const where = `step ${instance.key}`;
-  if ("parameter" in binding && binding.parameter) {
-    return { found: true, value: at(parameters[binding.parameter], binding.path, where) };
-  }
-  if ("literalJson" in binding && binding.literalJson !== undefined) {
-    return { found: true, value: at(JSON.parse(binding.literalJson), binding.path, where) };
-  }
-  if ("fanOutItem" in binding && binding.fanOutItem)
-    return { found: true, value: at(instance.item, binding.path, where) };
-  return { found: false };
 }

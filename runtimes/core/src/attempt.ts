@@ -1,0 +1,203 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type Environment, pathInside, type RetryPolicy, type Step } from "@canal/ir";
+import type { StoredValue } from "./cache-key.js";
+import { collectOutputs, type OutputStore, readMetrics } from "./collect.js";
+import type { AttemptResult, Runtime, StepTask } from "./contract.js";
+import type { Metric } from "./events.js";
+import type { StepInstance } from "./plan.js";
+import { type Materializer, outputTargets, stageInputs } from "./staging.js";
+import { declaredValues } from "./step-variables.js";
+
+/** How one attempt ended. */
+export type AttemptOutcome =
+  | { status: "succeeded"; outputs: Record<string, StoredValue>; metrics: Metric[] }
+  | { status: "failed"; error: string; retryable: boolean }
+  | { status: "canceled" };
+
+/** What one attempt needs of the run. */
+export interface AttemptContext {
+  runId: string;
+  artifactDir: string;
+  /** Attempts' scratch folders are made under `<workRoot>/<runId>/`. */
+  workRoot: string;
+  runtime: Runtime;
+  blobs: Materializer & OutputStore;
+  environment(step: Step): Environment | undefined;
+  /** Where the variables a step declares are read from. */
+  variables: Record<string, string | undefined>;
+  /** The run's cancel. */
+  cancel: AbortSignal;
+  log(instance: StepInstance, attempt: number, stream: "stdout" | "stderr", text: string): void;
+  /** The attempt was handed to the runtime (execute was called), and when it ended. */
+  executed?(key: string): void;
+  ended?(key: string): void;
+  /** The attempt's folder is done with: removed now or later, as the run likes. */
+  release(dir: string): void;
+}
+
+/**
+ * The timeout clock of one attempt: counts from the start, at once or (for a queued runtime) when
+ * the runtime says the attempt began to run; aborts with the reason "timeout".
+ */
+export class AttemptClock {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly timeoutMs: number | undefined,
+    private readonly abort: AbortController,
+  ) {}
+
+  start(): void {
+    if (this.timeoutMs && !this.timer && !this.abort.signal.aborted)
+      this.timer = setTimeout(() => this.abort.abort("timeout"), this.timeoutMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * One attempt of one instance: a fresh scratch folder, inputs staged into it, the runtime's
+ * execute under the timeout clock and the run's cancel, and the outputs collected into the store.
+ */
+export async function runAttempt(
+  context: AttemptContext,
+  instance: StepInstance,
+  inputs: Record<string, StoredValue>,
+  attempt: number,
+): Promise<AttemptOutcome> {
+  const { step } = instance;
+  const { runtime, cancel } = context;
+  // Built with pathInside: a step id that names a place outside the work folder is refused,
+  // never cleaned up (the loader already refuses such an id; this is the second line).
+  const workDir = pathInside(
+    context.workRoot,
+    context.runId,
+    `${instance.key.replace(/[[\]]/g, "_")}-${attempt}`,
+  );
+  rmSync(workDir, { recursive: true, force: true });
+  const inDir = join(workDir, "in");
+  const outDir = join(workDir, "out");
+  mkdirSync(outDir, { recursive: true });
+  try {
+    const staged = await stageInputs(instance.key, step, inputs, inDir, context.blobs);
+    const targets = outputTargets(step, (name) => pathInside(outDir, name));
+    const task: StepTask = {
+      runId: context.runId,
+      stepKey: instance.key,
+      attempt,
+      artifactDir: context.artifactDir,
+      step,
+      environment: context.environment(step),
+      inputs: staged.inputs,
+      outputs: targets,
+      workDir,
+      metricsFile: join(workDir, "metrics.jsonl"),
+    };
+    const declared = declaredValues(step, context.variables);
+    if (Object.keys(declared).length) task.variables = declared;
+    const attemptAbort = new AbortController();
+    const onCancel = () => attemptAbort.abort("canceled");
+    cancel.addEventListener("abort", onCancel);
+    // Canceled while its inputs were copied in: the listener came too late to hear it.
+    if (cancel.aborted) onCancel();
+    const clock = new AttemptClock(step.timeoutMs, attemptAbort);
+    if (!runtime.queued) clock.start();
+    let result: AttemptResult;
+    try {
+      const execution = runtime.execute(task, {
+        signal: attemptAbort.signal,
+        log: (stream, text) => context.log(instance, attempt, stream, text),
+        started: () => clock.start(),
+      });
+      // After execute() was called: a runtime queues what comes next behind this attempt.
+      context.executed?.(instance.key);
+      result = await execution;
+    } finally {
+      context.ended?.(instance.key);
+      clock.stop();
+      cancel.removeEventListener("abort", onCancel);
+    }
+    if (attemptAbort.signal.aborted && attemptAbort.signal.reason === "timeout") {
+      return {
+        status: "failed",
+        error: `step ${instance.key} timed out after ${step.timeoutMs} ms`,
+        retryable: true,
+      };
+    }
+    if (result.status === "canceled" || cancel.aborted) return { status: "canceled" };
+    if (result.status === "timed-out") return { status: "failed", error: result.error, retryable: true };
+    if (result.status === "failed") return result;
+    const collected = await collectOutputs(
+      {
+        stepKey: instance.key,
+        step,
+        targets,
+        outDir,
+        inputPaths: staged.paths,
+        values: result.values,
+        returned: result.returned,
+      },
+      context.blobs,
+    );
+    if (collected.status === "failed") return collected;
+    return { status: "succeeded", outputs: collected.outputs, metrics: readMetrics(task.metricsFile) };
+  } finally {
+    context.release(workDir);
+  }
+}
+
+/** The wait before retry `attempt + 1`: the step's backoff (default 1 s), doubled per attempt. */
+export function backoffDelay(retry: RetryPolicy | undefined, attempt: number): number {
+  return (retry?.backoffMs ?? 1000) * 2 ** (attempt - 1);
+}
+
+/** How an instance ended after its attempts; `attempt` absent: canceled before one started. */
+export type Attempts =
+  | { status: "succeeded"; attempt: number; outputs: Record<string, StoredValue>; metrics: Metric[] }
+  | { status: "failed"; attempt: number; error: string }
+  | { status: "canceled"; attempt?: number };
+
+export interface RetryHooks {
+  /** Runs attempt `n` (from 1). */
+  attempt(n: number): Promise<AttemptOutcome>;
+  started(n: number): Promise<void> | void;
+  retrying(n: number, error: string, delayMs: number): Promise<void> | void;
+  /** Waits out a backoff; ends early on cancel. */
+  wait?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** Attempts until one succeeds, one fails for good, the retries are spent or the run is canceled. */
+export async function withRetries(
+  retry: RetryPolicy | undefined,
+  cancel: AbortSignal,
+  hooks: RetryHooks,
+): Promise<Attempts> {
+  const maxRetries = retry?.maxRetries ?? 0;
+  const wait = hooks.wait ?? sleep;
+  for (let attempt = 1; ; attempt++) {
+    if (cancel.aborted) return { status: "canceled" };
+    await hooks.started(attempt);
+    const outcome = await hooks.attempt(attempt);
+    if (outcome.status === "succeeded") return { ...outcome, attempt };
+    if (outcome.status === "canceled") return { status: "canceled", attempt };
+    if (outcome.retryable && attempt <= maxRetries && !cancel.aborted) {
+      const delayMs = backoffDelay(retry, attempt);
+      await hooks.retrying(attempt, outcome.error, delayMs);
+      await wait(delayMs, cancel);
+      continue;
+    }
+    return { status: "failed", attempt, error: outcome.error };
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });

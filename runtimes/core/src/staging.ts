@@ -1,0 +1,98 @@
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileNameProblem, pathInside, type Step } from "@canal/ir";
+import { isArtifactType, isDirectoryType } from "./bindings.js";
+import type { StoredValue } from "./cache-key.js";
+import type { TaskInput, TaskOutput } from "./contract.js";
+import { writeInputFiles } from "./large-values.js";
+
+/** The bytes staging reads: a digest materialised at a path (a verified copy the step may change). */
+export interface Materializer {
+  materialize(digest: string, destination: string): Promise<void>;
+}
+
+/** A step's inputs as it receives them, and which stored value each staged path holds. */
+export interface StagedInputs {
+  inputs: Record<string, TaskInput>;
+  /** Path -> the stored value materialised there: an input handed back as an output is no escape. */
+  paths: Map<string, StoredValue>;
+}
+
+/**
+ * Puts an instance's inputs where its step reads them, under `inDir`: a file under its own name in
+ * a folder of the input's name (`in/raw/wine.csv`), a directory as that folder, a fan-in as one
+ * numbered entry per item; values stay values (in a file when too large for the environment).
+ */
+export async function stageInputs(
+  stepKey: string,
+  step: Step,
+  values: Record<string, StoredValue>,
+  inDir: string,
+  blobs: Materializer,
+): Promise<StagedInputs> {
+  if (step.inputs.some((input) => values[input.name] && !("json" in (values[input.name] as StoredValue))))
+    mkdirSync(inDir);
+  const inputs: Record<string, TaskInput> = {};
+  const paths = new Map<string, StoredValue>();
+  for (const input of step.inputs) {
+    const value = values[input.name];
+    if (!value) continue;
+    if ("json" in value) {
+      inputs[input.name] = { kind: "value", value: JSON.parse(value.json) };
+    } else if ("digest" in value) {
+      const path = value.directory
+        ? pathInside(inDir, input.name)
+        : pathInside(inDir, input.name, fileName(stepKey, input.name, value.name));
+      await blobs.materialize(value.digest, path);
+      paths.set(path, value);
+      inputs[input.name] = { kind: "artifact", path, directory: value.directory };
+    } else {
+      const list: string[] = [];
+      for (const [i, digest] of value.digests.entries()) {
+        const name = value.names?.[i];
+        const path =
+          typeof name === "string"
+            ? pathInside(inDir, input.name, String(i), fileName(stepKey, input.name, name))
+            : pathInside(inDir, input.name, String(i));
+        mkdirSync(join(inDir, input.name), { recursive: true });
+        await blobs.materialize(digest, path);
+        paths.set(path, { digest, directory: statSync(path).isDirectory() });
+        list.push(path);
+      }
+      inputs[input.name] = { kind: "artifacts", paths: list };
+    }
+  }
+  Object.assign(inputs, writeInputFiles(inputs, inDir));
+  return { inputs, paths };
+}
+
+/**
+ * Where a step writes each output (`pathOf(name)`): a fresh empty folder for a Directory, else a
+ * file path; an artifact's bytes are taken from there, a value is read from it as JSON.
+ */
+export function outputTargets(step: Step, pathOf: (output: string) => string): Record<string, TaskOutput> {
+  const targets: Record<string, TaskOutput> = {};
+  for (const output of step.outputs) {
+    const path = pathOf(output.name);
+    const directory = isDirectoryType(output.type);
+    if (directory) mkdirSync(path);
+    targets[output.name] = { kind: isArtifactType(output.type) ? "artifact" : "value", path, directory };
+  }
+  return targets;
+}
+
+/**
+ * The name a file input is materialised under: its recorded name, checked (a record is data, and a
+ * name from it becomes a path), or the input's name for a file recorded without one.
+ */
+export function fileName(stepKey: string, input: string, name: string | undefined): string {
+  if (name === undefined) return input;
+  const problem = fileNameProblem(name);
+  if (problem) {
+    throw new Error(
+      `step ${stepKey}: input \`${input}\` is recorded under the file name ${JSON.stringify(name).slice(0, 80)}, which ${problem}; ` +
+        "the store's record was edited or damaged: run again with --regenerate",
+    );
+  }
+  return name;
+}
