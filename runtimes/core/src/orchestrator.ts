@@ -8,7 +8,7 @@ import type { AttemptResult, Runtime, StepTask, TaskInput, TaskOutput } from "./
 import type { Metric, RunEvent, RunSummary } from "./events.js";
 import { writeInputFiles } from "./large-values.js";
 import { Lookahead } from "./lookahead.js";
-import { planInstances, type StepInstance, staticValue, upstreamKeys } from "./plan.js";
+import { planInstances, type StepInstance, sameIteration, staticValue, upstreamKeys } from "./plan.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { declaredValues, processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
@@ -303,9 +303,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         }
         return { json: `[${digests.map((d) => (d as { json: string }).json).join(",")}]` };
       }
-      const same = instance
-        ? upstream.find((u) => u.index === instance.index && u.step.fanOut === instance.step.fanOut)
-        : undefined;
+      const same = instance ? sameIteration(upstream, instance) : undefined;
       return results.get((same ?? upstream[0])?.key ?? "")?.[source.output];
     }
     if ("parameter" in binding && binding.parameter && options.artifactParameters[binding.parameter]) {
