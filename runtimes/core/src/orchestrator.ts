@@ -421,7 +421,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     rmSync(workDir, { recursive: true, force: true });
     const inDir = join(workDir, "in");
     const outDir = join(workDir, "out");
-    mkdirSync(outDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true });
+    mkdirSync(outDir);
     if (step.inputs.some((input) => inputs[input.name] && !("json" in (inputs[input.name] as StoredValue))))
       mkdirSync(inDir);
     try {
