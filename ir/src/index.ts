@@ -16,6 +16,7 @@ export {
   ArtifactError,
   blobRef,
   readArtifact,
+  rememberVerifiedIr,
   sha256,
   swapInto,
   writeArtifact,
