@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -128,6 +129,31 @@ const learnt = new FileDigests();
  */
 const verifiedIr = new Set<string>();
 
+// Bumped whenever verifyPipeline checks more: bytes a build with fewer checks passed are checked again.
+const IR_CHECKS = "checks-1";
+let irJournal: string | undefined;
+
+/**
+ * Keeps the sha256 of each pipeline.pb that passed the checks in `journal` (a file of the
+ * workspace's own, beside its other journals of verified files), and trusts what it holds: a later
+ * `canal run` of the same artifact decodes it but does not recompute every step hash again. Only
+ * bytes that passed are written, under the digest of those exact bytes, so an artifact edited since
+ * is checked (its digest is new). Whoever can write the journal can write the workspace's store too.
+ */
+export function rememberVerifiedIr(journal: string): void {
+  if (irJournal === journal) return;
+  irJournal = journal;
+  try {
+    if (statSync(journal).size > 1024 * 1024) rmSync(journal, { force: true });
+    for (const line of readFileSync(journal, "utf8").split("\n")) {
+      const [checks, digest] = line.split(" ");
+      if (checks === IR_CHECKS && isDigest(digest)) verifiedIr.add(digest as string);
+    }
+  } catch {
+    // No journal yet: every artifact is checked, and those that pass are written to it.
+  }
+}
+
 /**
  * Opens an artifact directory (or its pipeline.pb) and verifies it before anything trusts it:
  * the IR decodes, every name in it is one the compiler writes, every environment id, step hash and
@@ -177,8 +203,17 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
   const pipeline = decodePipeline(bytes, irPath);
   const irDigest = sha256(bytes);
   try {
-    if (!verifiedIr.has(irDigest)) verifyPipeline(pipeline, irPath);
-    verifiedIr.add(irDigest);
+    if (!verifiedIr.has(irDigest)) {
+      verifyPipeline(pipeline, irPath);
+      verifiedIr.add(irDigest);
+      if (irJournal) {
+        try {
+          appendFileSync(irJournal, `${IR_CHECKS} ${irDigest}\n`);
+        } catch {
+          // Only a later check is not saved.
+        }
+      }
+    }
   } catch (error) {
     if (error instanceof IrError) throw error;
     // A shape the checks did not expect (a required part missing): damaged bytes that still decode.

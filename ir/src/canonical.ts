@@ -14,31 +14,78 @@ export interface CanonicalOptions {
   exclude?: (typeName: string, fieldName: string) => boolean;
 }
 
+/**
+ * One growing buffer for a whole encoding. A tagged value's length prefix is written once its body
+ * is: the body is moved up by the prefix's size (a few bytes, once per nesting level). A hash of a
+ * 1,000-step pipeline is taken once per step and once for the whole pipeline every time an artifact
+ * is read, so this costs one allocation per encoding instead of several per field.
+ */
 class Writer {
-  private chunks: Buffer[] = [];
-  private length = 0;
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+  private buf = Buffer.allocUnsafe(1024);
+  length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
   }
+
   varint(value: number): void {
-    const bytes: number[] = [];
+    this.ensure(10);
     let v = value;
     do {
       let byte = v % 128;
       v = Math.floor(v / 128);
       if (v > 0) byte |= 0x80;
-      bytes.push(byte);
+      this.buf[this.length++] = byte;
     } while (v > 0);
-    this.push(Buffer.from(bytes));
   }
-  tagged(tag: string, body: Buffer): void {
-    this.push(Buffer.from(tag, "ascii"));
-    this.varint(body.length);
-    this.push(body);
+
+  /** Starts a tagged value: its one-letter tag now, its length prefix at `end`. */
+  begin(tag: string): number {
+    this.ensure(1);
+    this.buf[this.length++] = tag.charCodeAt(0);
+    return this.length;
   }
+
+  /** Ends the tagged value begun at `start`: puts the body's length in front of it. */
+  end(start: number): void {
+    const bodyLength = this.length - start;
+    let size = 1;
+    for (let v = Math.floor(bodyLength / 128); v > 0; v = Math.floor(v / 128)) size++;
+    this.ensure(size);
+    this.buf.copyWithin(start + size, start, this.length);
+    let at = start;
+    let v = bodyLength;
+    do {
+      let byte = v % 128;
+      v = Math.floor(v / 128);
+      if (v > 0) byte |= 0x80;
+      this.buf[at++] = byte;
+    } while (v > 0);
+    this.length = start + size + bodyLength;
+  }
+
+  text(value: string, encoding: "utf8" | "ascii"): void {
+    this.ensure(encoding === "ascii" ? value.length : Buffer.byteLength(value, "utf8"));
+    this.length += this.buf.write(value, this.length, encoding);
+  }
+
+  bytes(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.buf.set(value, this.length);
+    this.length += value.length;
+  }
+
+  tagged(tag: string, value: string, encoding: "utf8" | "ascii" = "utf8"): void {
+    const start = this.begin(tag);
+    this.text(value, encoding);
+    this.end(start);
+  }
+
   finish(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
+    return Buffer.from(this.buf.subarray(0, this.length));
   }
 }
 
@@ -53,36 +100,50 @@ function isDefault(field: protobuf.Field, value: unknown): boolean {
   return value === "" || value === 0 || value === false;
 }
 
-function scalar(field: protobuf.Field, value: unknown, options: CanonicalOptions): Buffer {
-  const w = new Writer();
+function scalar(w: Writer, field: protobuf.Field, value: unknown, options: CanonicalOptions): void {
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) {
-    w.tagged("m", encodeMessage(resolved, value as Record<string, unknown>, options));
+    const start = w.begin("m");
+    encodeMessage(w, resolved, value as Record<string, unknown>, options);
+    w.end(start);
   } else if (resolved instanceof protobuf.Enum) {
     const name = typeof value === "number" ? resolved.valuesById[value] : String(value);
-    w.tagged("e", Buffer.from(name ?? String(value), "utf8"));
+    w.tagged("e", name ?? String(value));
   } else if (typeof value === "string") {
-    w.tagged("s", Buffer.from(value, "utf8"));
+    w.tagged("s", value);
   } else if (typeof value === "boolean") {
-    w.tagged("b", Buffer.from(value ? "1" : "0"));
+    w.tagged("b", value ? "1" : "0");
   } else if (typeof value === "number") {
-    w.tagged("n", Buffer.from(Object.is(value, -0) ? "0" : String(value), "ascii"));
+    w.tagged("n", Object.is(value, -0) ? "0" : String(value), "ascii");
   } else if (value instanceof Uint8Array) {
-    w.tagged("y", Buffer.from(value));
+    const start = w.begin("y");
+    w.bytes(value);
+    w.end(start);
   } else {
     throw new TypeError(`cannot encode ${typeof value} in field ${field.fullName}`);
   }
-  return w.finish();
+}
+
+/** Each message type's fields in field-number order, resolved once. */
+const fieldOrder = new WeakMap<protobuf.Type, protobuf.Field[]>();
+
+function fieldsOf(type: protobuf.Type): protobuf.Field[] {
+  let fields = fieldOrder.get(type);
+  if (!fields) {
+    type.resolveAll();
+    fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+    fieldOrder.set(type, fields);
+  }
+  return fields;
 }
 
 function encodeMessage(
+  w: Writer,
   type: protobuf.Type,
   value: Record<string, unknown>,
   options: CanonicalOptions,
-): Buffer {
-  type.resolveAll();
-  const w = new Writer();
-  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+): void {
+  for (const field of fieldsOf(type)) {
     if (options.exclude?.(type.name, field.name)) continue;
     const v = value[field.name];
     if (isDefault(field, v)) continue;
@@ -91,31 +152,32 @@ function encodeMessage(
       const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
         a < b ? -1 : a > b ? 1 : 0,
       );
-      const body = new Writer();
-      body.varint(entries.length);
+      const start = w.begin("M");
+      w.varint(entries.length);
       for (const [key, entry] of entries) {
-        body.tagged("s", Buffer.from(key, "utf8"));
-        body.push(scalar(field, entry, options));
+        w.tagged("s", key);
+        scalar(w, field, entry, options);
       }
-      w.tagged("M", body.finish());
+      w.end(start);
     } else if (field.repeated) {
       const items = v as unknown[];
-      const body = new Writer();
-      body.varint(items.length);
-      for (const item of items) body.push(scalar(field, item, options));
-      w.tagged("r", body.finish());
+      const start = w.begin("r");
+      w.varint(items.length);
+      for (const item of items) scalar(w, field, item, options);
+      w.end(start);
     } else {
-      w.push(scalar(field, v, options));
+      scalar(w, field, v, options);
     }
   }
-  return w.finish();
 }
 
 /** Canonical bytes of a message of pipeline.proto given as a plain object. */
 export function canonicalBytes(typeName: string, value: object, options: CanonicalOptions = {}): Buffer {
   const type = irType(typeName);
-  const head = Buffer.from(`canal.ir.v1.${typeName}\0`, "utf8");
-  return Buffer.concat([head, encodeMessage(type, value as Record<string, unknown>, options)]);
+  const w = new Writer();
+  w.text(`canal.ir.v1.${typeName}\0`, "utf8");
+  encodeMessage(w, type, value as Record<string, unknown>, options);
+  return w.finish();
 }
 
 /** SHA-256 (hex) of the canonical bytes of a message. */

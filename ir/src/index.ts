@@ -15,6 +15,7 @@ export {
   ARTIFACT_FILES,
   blobRef,
   readArtifact,
+  rememberVerifiedIr,
   sha256,
   swapInto,
   writeArtifact,

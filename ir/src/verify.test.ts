@@ -11,6 +11,7 @@ import {
   pathInside,
   pipelineHash,
   readArtifact,
+  rememberVerifiedIr,
   sha256,
   stepHash,
   verifyPipeline,
@@ -212,6 +213,34 @@ describe("readArtifact", () => {
     }
     writeFileSync(join(dir, "pipeline.pb"), encodePipeline(pipeline()));
     expect(readArtifact(dir).pipeline.steps[0]?.id).toBe("prep");
+  });
+});
+
+describe("rememberVerifiedIr", () => {
+  it("keeps the digest of bytes that passed the checks, and never of bytes that failed them", () => {
+    const root = mkdtempSync(join(tmpdir(), "canal-verified-ir-"));
+    const journal = join(root, "ir.verified");
+    rememberVerifiedIr(journal);
+    const dir = join(root, "demo");
+    const genuine = forged((p) => {
+      p.name = "remembered";
+    });
+    writeArtifact(
+      dir,
+      genuine,
+      new Map([[sha256(manifest), { bytes: manifest, mediaType: MediaType.snapshotManifest }]]),
+    );
+    readArtifact(dir);
+    const passed = sha256(readFileSync(join(dir, "pipeline.pb")));
+    expect(readFileSync(journal, "utf8")).toContain(` ${passed}\n`);
+
+    // An edited command with the recorded hashes left as they were: new bytes, checked, refused.
+    const edited = structuredClone(genuine);
+    (edited.steps[0] as { script: { command: string } }).script.command = "echo evil > {out}";
+    const editedBytes = encodePipeline(edited);
+    writeFileSync(join(dir, "pipeline.pb"), editedBytes);
+    expect(() => readArtifact(dir)).toThrow(/does not match its recorded hash/);
+    expect(readFileSync(journal, "utf8")).not.toContain(sha256(editedBytes));
   });
 });
 

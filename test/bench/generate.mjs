@@ -82,6 +82,34 @@ export function generateScripts(dir, shape, n) {
   writeFileSync(join(dir, "pipeline.ts"), lines.join("\n"));
 }
 
+/**
+ * One script step mapped over a list parameter of N items (`items.map((i) => this.inc(seed, i))`):
+ * a fan-out of N instances of one IR step, every one reading the seed; the pipeline's output
+ * collects all N outputs.
+ */
+export function generateFanOut(dir, n) {
+  generateScripts(dir, "fan-out", 1);
+  const items = Array.from({ length: n }, (_, i) => i + 1);
+  const lines = [
+    'import { File, pipeline, step } from "@canal/sdk";',
+    "",
+    "export class Bench {",
+    `  @step.script({ source: "./src", run: ${JSON.stringify(stepCommand("{x}", "{out}", "{i}"))} })`,
+    "  inc(x: File, i: number): { out: File } {",
+    "    return step.declared();",
+    "  }",
+    "",
+    `  @pipeline({ name: "fan-out-items-${n}" })`,
+    `  run(seed: File = File.from("seed.txt"), items: number[] = [${items.join(", ")}]) {`,
+    "    const steps = items.map((i) => this.inc(seed, i));",
+    "    return steps.map((s) => s.out);",
+    "  }",
+    "}",
+    "",
+  ];
+  writeFileSync(join(dir, "pipeline.ts"), lines.join("\n"));
+}
+
 /** The same steps as a Makefile (the first target builds everything). */
 export function generateMakefile(dir, shape, n) {
   writeFileSync(join(dir, "seed.txt"), "0\n");

@@ -1,6 +1,11 @@
-// `npm run bench`: every benchmark, one after the other.
-await (await import("./startup-bench.mjs")).main();
-await (await import("./compile-bench.mjs")).main();
-await (await import("./run-bench.mjs")).main();
-await (await import("./docker-bench.mjs")).main();
-await (await import("./slurm-bench.mjs")).main();
+// `npm run bench`: every benchmark, one after the other. `npm run bench -- --large`: the
+// 100,000-step benchmark alone (minutes).
+if (process.argv.includes("--large")) {
+  await (await import("./large-bench.mjs")).main();
+} else {
+  await (await import("./startup-bench.mjs")).main();
+  await (await import("./compile-bench.mjs")).main();
+  await (await import("./run-bench.mjs")).main();
+  await (await import("./docker-bench.mjs")).main();
+  await (await import("./slurm-bench.mjs")).main();
+}

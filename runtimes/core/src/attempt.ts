@@ -80,7 +80,9 @@ export async function runAttempt(
   rmSync(workDir, { recursive: true, force: true });
   const inDir = join(workDir, "in");
   const outDir = join(workDir, "out");
-  mkdirSync(outDir, { recursive: true });
+  // The folder first, then out/: a recursive mkdir of out/ would fail once on the missing parent.
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(outDir);
   try {
     const staged = await stageInputs(instance.key, step, inputs, inDir, context.blobs);
     const targets = outputTargets(step, (name) => pathInside(outDir, name));

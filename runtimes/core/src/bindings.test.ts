@@ -7,6 +7,7 @@ import {
   isArtifactType,
   resolveInputs,
   sameIteration,
+  sameIterationOf,
   storedValue,
   upstreamKeys,
 } from "./bindings.js";
@@ -54,6 +55,22 @@ const plan: BindingPlan = {
 };
 
 describe("bindings", () => {
+  it("finds an upstream's same iteration by its position, and by search where positions differ", () => {
+    const grid = Array.from({ length: 1000 }, (_, i) => ({ lr: i }));
+    const large = instancesByStep(planInstances(pipeline, { grid }).instances);
+    const trains = large.get("train") ?? expect.fail("no train instances");
+    const scores = large.get("score") ?? expect.fail("no score instances");
+    for (const score of [scores[0], scores[517], scores[999]]) {
+      const found = score && sameIterationOf(trains, score);
+      expect(found?.index).toBe(score?.index);
+    }
+    // Not in index order (a list another planner made): still the same iteration, by search.
+    const reversed = [...trains].reverse();
+    expect(sameIterationOf(reversed, scores[3] ?? expect.fail("no score"))?.key).toBe("train[3]");
+    // Outside a fan-out there is no same iteration.
+    expect(sameIterationOf(trains, get("pick"))).toBeUndefined();
+  });
+
   it("tells artifacts (and lists of them) from values", () => {
     expect([types.file, types.files, types.directory, types.number].map(isArtifactType)).toEqual([
       true,

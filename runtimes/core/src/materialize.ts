@@ -44,6 +44,8 @@ export function materializeSnapshot(artifactDir: string, manifestDigest: string,
   const root = resolve(destination);
   // An empty source folder is a valid snapshot: the step still runs in a folder of its own.
   mkdirSync(root, { recursive: true });
+  // Each folder once: a step's attempt rebuilds its snapshot, and a mkdir is a slow call here.
+  const made = new Set([root]);
   for (const entry of manifest) {
     const target = resolve(root, entry.path);
     if (!target.startsWith(root + sep)) {
@@ -51,7 +53,11 @@ export function materializeSnapshot(artifactDir: string, manifestDigest: string,
         `snapshot ${manifestDigest} names a path outside its folder: ${entry.path}; recompile the artifact`,
       );
     }
-    mkdirSync(dirname(target), { recursive: true });
+    const folder = dirname(target);
+    if (!made.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      made.add(folder);
+    }
     writeFileSync(target, blob(artifactDir, entry.sha256));
     if (entry.executable) chmodSync(target, 0o755);
   }

@@ -284,6 +284,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         cacheKey: key,
         components,
       });
+
     }
   }
 }

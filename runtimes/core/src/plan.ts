@@ -95,3 +95,4 @@ export function planInstances(
   }
   return { instances, skipped };
 }
+

@@ -1,7 +1,7 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { nameProblem, readArtifact, shownName } from "@canal/ir";
-import { changedSources, placementText, runPipeline } from "@canal/runner";
+import { nameProblem, readArtifact, rememberVerifiedIr, shownName } from "@canal/ir";
+import { canalDir, changedSources, placementText, runPipeline } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import { cancellation } from "../cancel-signals.js";
 import type { Io } from "../io.js";
@@ -72,6 +72,8 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
   if (experimentProblem)
     throw new UsageError(`--experiment ${shownName(values.experiment)} ${experimentProblem}`);
   return withWorkspace(io, async (workspace) => {
+    // An artifact checked once in this workspace is not checked again (every step hash recomputed).
+    rememberVerifiedIr(join(canalDir(workspace), "cache", "ir.verified"));
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
     // Read by each parameter's type, as canal exec and canal export read them.
     const parameters = parseParameterArgs(values.param ?? [], readArtifact(artifactDir).pipeline);
