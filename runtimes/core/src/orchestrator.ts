@@ -284,7 +284,6 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         cacheKey: key,
         components,
       });
-
     }
   }
 }

@@ -95,4 +95,3 @@ export function planInstances(
   }
   return { instances, skipped };
 }
-
