@@ -1,0 +1,243 @@
+// The blob store conformance suite on S3: a bucket of a real S3 server (Ceph's RADOS Gateway,
+// installed and started here on loopback), opened as a workspace opens it: by the config's
+// `artifacts.kind`, with the keys in environment variables the config names. Each test gets a
+// prefix of its own in one bucket: a fresh, empty store.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { openWorkspace, type Workspace } from "@canal/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { blobStoreConformance } from "./blob-store.js";
+
+const BUCKET = "canal-conformance";
+const KEY_ENV = "CANAL_TEST_S3_ACCESS_KEY";
+const SECRET_ENV = "CANAL_TEST_S3_SECRET_KEY";
+
+let rgw: Rgw;
+let admin: S3Client;
+
+beforeAll(async () => {
+  // The SDK's notice that its later releases need Node 22 (Canal pins one that runs on 20).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  rgw = await startRgw();
+  console.info(
+    `RGW: ${rgw.timings.installed ? `installed in ${rgw.timings.installMs} ms, ` : ""}started in ${rgw.timings.startMs} ms`,
+  );
+  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
+  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
+  admin = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: rgw.credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+}, 900_000);
+
+afterAll(async () => {
+  admin?.destroy();
+  delete process.env[KEY_ENV];
+  delete process.env[SECRET_ENV];
+  await rgw?.stop();
+});
+
+/** A workspace folder whose canal.config.json puts the artifacts in the bucket, under `prefix`. */
+function workspaceDir(artifacts: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "canal-s3-"));
+  writeFileSync(
+    join(dir, "canal.config.json"),
+    JSON.stringify({
+      workspace: "w",
+      artifacts: {
+        kind: "s3",
+        bucket: BUCKET,
+        endpoint: rgw.endpoint,
+        accessKeyIdEnv: KEY_ENV,
+        secretAccessKeyEnv: SECRET_ENV,
+        ...artifacts,
+      },
+    }),
+  );
+  return dir;
+}
+
+blobStoreConformance("s3", () => {
+  const prefix = `runs/${randomUUID()}`;
+  const dir = workspaceDir({ prefix });
+  const key = (digest: string) => `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  const opened: Workspace[] = [];
+  return {
+    async open() {
+      const workspace = await openWorkspace(dir);
+      opened.push(workspace);
+      return workspace.blobs;
+    },
+    async damage(digest, how) {
+      const Key = key(digest);
+      if (how === "delete") {
+        await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
+        return;
+      }
+      const object = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+      const bytes = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+      const damaged = how === "truncate" ? bytes.subarray(0, 2) : bytes;
+      if (how === "flip") damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: damaged }));
+    },
+    async close() {
+      for (const workspace of opened) await workspace.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("s3 blob store: beyond the suite", () => {
+  const opened: string[] = [];
+  const open = async (artifacts: Record<string, unknown>) => {
+    const dir = workspaceDir(artifacts);
+    opened.push(dir);
+    return openWorkspace(dir);
+  };
+  afterAll(() => {
+    for (const dir of opened) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the keys out of the config it resolved", async () => {
+    const workspace = await open({ prefix: "team/canal" });
+    const digest = await workspace.blobs.put("shared bytes");
+    const object = await admin.send(
+      new GetObjectCommand({
+        Bucket: BUCKET,
+        Key: `team/canal/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    expect(await object.Body?.transformToString()).toBe("shared bytes");
+    const settings = JSON.stringify(workspace.config.artifacts);
+    expect(settings).not.toContain(rgw.credentials.secretAccessKey);
+    expect(settings).not.toContain(rgw.credentials.accessKeyId);
+    expect(workspace.config.artifacts).toMatchObject({ kind: "s3", prefix: "team/canal/" });
+    await workspace.close();
+  });
+
+  it("creates a blob only if it is absent: an intact object is never rewritten", async () => {
+    const prefix = `once/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const digest = await workspace.blobs.put("written once");
+    const Key = `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    // The same bytes with a mark of their own: a second put that wrote the object would drop it.
+    await admin.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key, Body: "written once", Metadata: { mark: "1" } }),
+    );
+    const other = await open({ prefix });
+    expect(await other.blobs.put("written once")).toBe(digest);
+    expect(await workspace.blobs.put("written once")).toBe(digest);
+    const head = await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key }));
+    expect(head.Metadata).toEqual({ mark: "1" });
+    await workspace.close();
+    await other.close();
+  });
+
+  it("sends a large file in parts and streams it back verified", async () => {
+    const workspace = await open({ prefix: `large/${randomUUID()}` });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-large-"));
+    opened.push(dir);
+    const content = randomBytes(20 * 1024 * 1024 + 123);
+    writeFileSync(join(dir, "weights.bin"), content);
+    const digest = await workspace.blobs.putFile(join(dir, "weights.bin"));
+    expect(digest).toBe(createHash("sha256").update(content).digest("hex"));
+    expect(await workspace.blobs.stat(digest)).toEqual({ digest, kind: "file", size: content.length });
+    await workspace.blobs.materialize(digest, join(dir, "out", "weights.bin"));
+    expect(readFileSync(join(dir, "out", "weights.bin")).equals(content)).toBe(true);
+    expect(await workspace.blobs.putFile(join(dir, "weights.bin"))).toBe(digest);
+    await workspace.close();
+  });
+
+  it("says the bucket is missing and names the setting", async () => {
+    await expect(open({ bucket: "no-such-bucket" })).rejects.toMatchObject({
+      code: "CANAL_STORE_BUCKET_MISSING",
+      message: expect.stringMatching(
+        /bucket no-such-bucket does not exist at .*set `artifacts.bucket` in .*canal.config.json/,
+      ),
+    });
+  });
+
+  it("says access is denied for a wrong secret, naming the variables, without the secret", async () => {
+    const wrong = `wrong-${randomUUID()}`;
+    process.env.CANAL_TEST_S3_WRONG_SECRET = wrong;
+    try {
+      const error = await open({ secretAccessKeyEnv: "CANAL_TEST_S3_WRONG_SECRET" }).catch((e: Error) => e);
+      expect(error).toMatchObject({
+        code: "CANAL_STORE_ACCESS_DENIED",
+        message: expect.stringContaining("CANAL_TEST_S3_WRONG_SECRET"),
+      });
+      expect((error as Error).message).toContain("artifacts.secretAccessKeyEnv");
+      expect((error as Error).message).not.toContain(wrong);
+      expect((error as Error).stack ?? "").not.toContain(wrong);
+    } finally {
+      delete process.env.CANAL_TEST_S3_WRONG_SECRET;
+    }
+  });
+
+  it("says a variable the config names is not set", async () => {
+    await expect(open({ accessKeyIdEnv: "CANAL_TEST_S3_UNSET" })).rejects.toMatchObject({
+      code: "CANAL_STORE_CONFIG_INVALID",
+      message: expect.stringContaining(
+        "`artifacts.accessKeyIdEnv` names the environment variable CANAL_TEST_S3_UNSET, which is not set",
+      ),
+    });
+  });
+
+  it("says an endpoint cannot be reached and names the setting", async () => {
+    // A port nothing listens on: the gateway's own, plus one below the monitor's block.
+    const url = new URL(rgw.endpoint);
+    const closed = `http://127.0.0.1:${Number(url.port) + 7}`;
+    await expect(open({ endpoint: closed })).rejects.toMatchObject({
+      code: "CANAL_STORE_UNREACHABLE",
+      message: expect.stringContaining(`cannot reach the artifact store at ${closed}`),
+    });
+  });
+
+  it("takes the keys from the standard AWS variables when the config names none", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = rgw.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = rgw.credentials.secretAccessKey;
+    try {
+      const workspace = await open({
+        accessKeyIdEnv: undefined,
+        secretAccessKeyEnv: undefined,
+        prefix: "std",
+      });
+      const digest = await workspace.blobs.put("from the standard chain");
+      expect((await workspace.blobs.get(digest)).toString()).toBe("from the standard chain");
+      await workspace.close();
+    } finally {
+      for (const [name, value] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it("refuses settings it does not know, or a key variable without its pair", async () => {
+    await expect(open({ secret: "x" })).rejects.toMatchObject({ code: "CANAL_STORE_CONFIG_INVALID" });
+    await expect(open({ secretAccessKeyEnv: undefined })).rejects.toMatchObject({
+      code: "CANAL_STORE_CONFIG_INVALID",
+      message: expect.stringContaining("artifacts.secretAccessKeyEnv"),
+    });
+  });
+});
