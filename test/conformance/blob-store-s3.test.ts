@@ -11,6 +11,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -231,6 +232,42 @@ describe("s3 blob store: beyond the suite", () => {
         else process.env[name] = value;
       }
     }
+  });
+
+  it("fails a put clearly when the server stops during the upload; the same handle stores it once the server is back", async () => {
+    const prefix = `fault/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-fault-"));
+    opened.push(dir);
+    const content = randomBytes(64 * 1024 * 1024);
+    writeFileSync(join(dir, "big.bin"), content);
+    const digest = createHash("sha256").update(content).digest("hex");
+    const put = workspace.blobs.putFile(join(dir, "big.bin"));
+    const outcome = put.then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    // Stopped once the multipart upload is under way (the server lists it), not after a guess.
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0) break;
+      if ((await Promise.race([outcome, Promise.resolve("pending")])) !== "pending") break;
+    }
+    await rgw.stopGateway();
+    try {
+      expect(await outcome).toMatchObject({
+        code: "CANAL_STORE_UNREACHABLE",
+        message: expect.stringContaining(`cannot reach the artifact store at ${rgw.endpoint}`),
+      });
+    } finally {
+      await rgw.startGateway();
+    }
+    expect(await workspace.blobs.putFile(join(dir, "big.bin"))).toBe(digest);
+    expect(await workspace.blobs.verify(digest)).toBe("ok");
+    const later = await open({ prefix });
+    expect(await later.blobs.verify(digest)).toBe("ok");
+    await later.close();
+    await workspace.close();
   });
 
   it("refuses settings it does not know, or a key variable without its pair", async () => {

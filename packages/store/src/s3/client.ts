@@ -71,6 +71,9 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
     ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
     ...(credentials !== undefined ? { credentials } : {}),
     forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    // A server that stops answering fails the request (which is retried) instead of hanging the
+    // run: 10 s to connect, 2 min without a byte either way.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
     // Canal checks every byte by its sha256; the SDK's own CRC32 trailers are what S3-compatible
     // servers (Ceph RGW, older MinIO) refuse or store as data, so they are sent only where S3
     // requires one.
