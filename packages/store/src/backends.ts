@@ -24,6 +24,11 @@ export interface StoreContext {
   root: string;
   /** The config file its settings come from (or would, when there is none): errors name it. */
   configFile: string;
+  /**
+   * The workspace's cache folder on this machine (`folders.cache`): what a backend learned and
+   * can learn again (which remote blobs it found intact) may be kept there.
+   */
+  cacheFolder?: string;
 }
 
 /** One kind of store, as the registry knows it. */

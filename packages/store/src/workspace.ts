@@ -69,6 +69,7 @@ export async function openWorkspace(
     workspace: config.workspace,
     root: found.root,
     configFile: found.configPath ?? join(found.root, CONFIG_FILE),
+    cacheFolder: config.folders.cache,
   };
   const metadataBackend = registry.get("store", config.store.kind, context.configFile);
   const blobBackend = registry.get("artifacts", config.artifacts.kind, context.configFile);

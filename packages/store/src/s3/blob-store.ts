@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import {
+  appendFileSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -37,7 +45,16 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
     client.destroy();
     throw s3Failure(error, "opening the artifact store", place);
   }
-  return new S3BlobStore(client, place);
+  // What this machine found intact in this bucket and prefix, kept across processes.
+  const journal =
+    context.cacheFolder === undefined
+      ? undefined
+      : join(
+          context.cacheFolder,
+          "s3-verified",
+          sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32),
+        );
+  return new S3BlobStore(client, place, journal);
 }
 
 /**
@@ -54,14 +71,26 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
 export class S3BlobStore implements BlobStore {
   /** `s3://bucket/prefix`: what messages name. */
   readonly location: string;
-  /** Digest -> the ETag of the object last found intact: re-checking it then costs a HEAD. */
-  private readonly known = new Map<string, string>();
+  /**
+   * Digest -> the ETag of the object last found intact (hashed, or written from bytes just hashed):
+   * re-checking it then costs a HEAD, since any write of other bytes changes the ETag. Seeded from
+   * the journal on first use, so a later process need not download a blob again to trust it.
+   */
+  private knownEtags: Map<string, string> | undefined;
+  private journalLines: string[] = [];
 
   constructor(
     private readonly client: S3Client,
     private readonly place: S3Place,
+    /** A file of "digest etag" lines this machine found intact; absent: kept in memory only. */
+    private readonly journalPath?: string,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;
+  }
+
+  private get known(): Map<string, string> {
+    this.knownEtags ??= this.journalPath ? readJournal(this.journalPath) : new Map();
+    return this.knownEtags;
   }
 
   private key(digest: string): string {
@@ -83,8 +112,29 @@ export class S3BlobStore implements BlobStore {
   }
 
   private remember(digest: string, etag: string | undefined): void {
-    if (etag) this.known.set(digest, etag);
-    else this.known.delete(digest);
+    if (!etag) {
+      this.known.delete(digest);
+      return;
+    }
+    if (this.known.get(digest) === etag) return;
+    this.known.set(digest, etag);
+    this.journal(`${digest} ${etag}\n`);
+  }
+
+  /** Appends to the journal, one write per turn of the event loop however many blobs it learns. */
+  private journal(line: string): void {
+    const path = this.journalPath;
+    if (!path || this.journalLines.push(line) > 1) return;
+    setImmediate(() => {
+      const lines = this.journalLines.join("");
+      this.journalLines = [];
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        appendFileSync(path, lines);
+      } catch {
+        // Only a later download to check a blob is lost.
+      }
+    });
   }
 
   async put(bytes: Uint8Array | string): Promise<string> {
@@ -410,6 +460,30 @@ export class S3BlobStore implements BlobStore {
       throw error;
     }
   }
+}
+
+// A journal past this size is started afresh rather than read: it is a cache of checks, no more.
+const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
+const JOURNAL_LINE = /^([0-9a-f]{64}) (\S{1,200})$/;
+
+/** The ETags the journal vouches for; the last line for a digest wins. */
+function readJournal(path: string): Map<string, string> {
+  const known = new Map<string, string>();
+  let text: string;
+  try {
+    if (statSync(path).size > JOURNAL_MAX_BYTES) {
+      rmSync(path, { force: true });
+      return known;
+    }
+    text = readFileSync(path, "utf8");
+  } catch {
+    return known;
+  }
+  for (const line of text.split("\n")) {
+    const match = JOURNAL_LINE.exec(line);
+    if (match) known.set(match[1] as string, match[2] as string);
+  }
+  return known;
 }
 
 /** A pass-through stream that feeds what flows through it to `hash`. */

@@ -1,0 +1,121 @@
+// `canal run` with the artifacts in an S3 bucket (a real server: Ceph's RADOS Gateway, started
+// here): outputs land in the bucket, a re-run reuses them, an output deleted from the bucket is a
+// cache miss that the re-run repairs, and the keys show nowhere in what canal prints.
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canal } from "../canal.js";
+import { makeProject } from "../helpers.js";
+import { type Rgw, startRgw } from "../services/rgw.mjs";
+
+const BUCKET = "canal-runs";
+const KEY_ENV = "CANAL_TEST_RUN_S3_KEY";
+const SECRET_ENV = "CANAL_TEST_RUN_S3_SECRET";
+const fixture = join(import.meta.dirname, "fixtures/slow");
+
+let rgw: Rgw;
+let admin: S3Client;
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  rgw = await startRgw();
+  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
+  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
+  admin = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: rgw.credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+}, 900_000);
+
+afterAll(async () => {
+  admin?.destroy();
+  delete process.env[KEY_ENV];
+  delete process.env[SECRET_ENV];
+  await rgw?.stop();
+});
+
+const runIdOf = (output: string) => /^run (run-\S+): /m.exec(output)?.[1] ?? "";
+
+async function states(dir: string, runId: string): Promise<Record<string, string>> {
+  const shown = await canal(["runs", "show", runId, "--json"], dir);
+  const steps = JSON.parse(shown.stdout).steps as Array<{ stepId: string; status: string }>;
+  return Object.fromEntries(steps.map((s) => [s.stepId, s.status]));
+}
+
+describe("canal run with an s3 blob store", () => {
+  it("keeps the outputs in the bucket, reuses them, and re-runs a step whose output was deleted there", async () => {
+    const dir = makeProject({ from: fixture });
+    const prefix = `team/${randomUUID()}`;
+    writeFileSync(
+      join(dir, "canal.config.json"),
+      JSON.stringify({
+        workspace: "team",
+        artifacts: {
+          kind: "s3",
+          bucket: BUCKET,
+          prefix,
+          endpoint: rgw.endpoint,
+          accessKeyIdEnv: KEY_ENV,
+          secretAccessKeyEnv: SECRET_ENV,
+        },
+      }),
+    );
+    const first = await canal(["run", "pipeline.ts"], dir);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    const firstId = runIdOf(first.stdout);
+    const listed = await admin.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/sha256/` }),
+    );
+    expect((listed.Contents ?? []).length).toBeGreaterThan(3);
+
+    const again = await canal(["run", "pipeline.ts"], dir);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(await states(dir, runIdOf(again.stdout))).toEqual({
+      first: "cached",
+      quick: "cached",
+      slow: "cached",
+      last: "cached",
+    });
+
+    // The output of `first` deleted from the bucket: `first` runs again and stores it again; the
+    // steps after it get the same bytes, so they stay cached.
+    const shown = JSON.parse((await canal(["runs", "show", firstId, "--json"], dir)).stdout);
+    const firstStep = (
+      shown.steps as Array<{ stepId: string; outputs?: Record<string, { digest: string }> }>
+    ).find((s) => s.stepId === "first");
+    const digest = Object.values(firstStep?.outputs ?? {})[0]?.digest ?? "";
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    const Key = `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
+
+    const repaired = await canal(["run", "pipeline.ts"], dir);
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(await states(dir, runIdOf(repaired.stdout))).toEqual({
+      first: "succeeded",
+      quick: "cached",
+      slow: "cached",
+      last: "cached",
+    });
+    expect((await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key }))).ContentLength).toBeGreaterThan(
+      0,
+    );
+
+    for (const output of [first, again, repaired, await canal(["runs", "show", firstId, "--json"], dir)]) {
+      expect(output.stdout + output.stderr).not.toContain(rgw.credentials.secretAccessKey);
+      expect(output.stdout + output.stderr).not.toContain(rgw.credentials.accessKeyId);
+    }
+  }, 180_000);
+});
