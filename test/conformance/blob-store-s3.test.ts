@@ -3,7 +3,16 @@
 // `artifacts.kind`, with the keys in environment variables the config names. Each test gets a
 // prefix of its own in one bucket: a fresh, empty store.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -164,6 +173,44 @@ describe("s3 blob store: beyond the suite", () => {
     expect(await workspace.blobs.putFile(join(dir, "weights.bin"))).toBe(digest);
     await workspace.close();
   });
+
+  it("streams a 256 MiB file both ways holding under 128 MiB", async () => {
+    const workspace = await open({ prefix: `memory/${randomUUID()}` });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-memory-"));
+    opened.push(dir);
+    const source = join(dir, "big.bin");
+    const hash = createHash("sha256");
+    const fd = openSync(source, "w");
+    const chunk = randomBytes(1 << 20);
+    for (let i = 0; i < 256; i++) {
+      chunk[0] = i;
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    closeSync(fd);
+    const digest = hash.digest("hex");
+    // What the process holds in JavaScript and buffers, sampled while the bytes move.
+    const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const peakWhile = async <T>(work: Promise<T>) => {
+      const base = held();
+      let peak = base;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, held());
+      }, 10);
+      try {
+        await work;
+      } finally {
+        clearInterval(timer);
+      }
+      return (peak - base) / 2 ** 20;
+    };
+    expect(await peakWhile(workspace.blobs.putFile(source))).toBeLessThan(128);
+    expect(await peakWhile(workspace.blobs.materialize(digest, join(dir, "out.bin")))).toBeLessThan(128);
+    const back = createHash("sha256");
+    for await (const part of createReadStream(join(dir, "out.bin"))) back.update(part as Buffer);
+    expect(back.digest("hex")).toBe(digest);
+    await workspace.close();
+  }, 120_000);
 
   it("says the bucket is missing and names the setting", async () => {
     await expect(open({ bucket: "no-such-bucket" })).rejects.toMatchObject({

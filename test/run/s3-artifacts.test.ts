@@ -118,4 +118,39 @@ describe("canal run with an s3 blob store", () => {
       expect(output.stdout + output.stderr).not.toContain(rgw.credentials.accessKeyId);
     }
   }, 180_000);
+
+  it("says once, naming the setting and without the secret, that the bucket refused the keys", async () => {
+    const dir = makeProject({ from: fixture });
+    const wrong = `wrong-${randomUUID()}`;
+    process.env.CANAL_TEST_RUN_S3_WRONG = wrong;
+    try {
+      writeFileSync(
+        join(dir, "canal.config.json"),
+        JSON.stringify({
+          workspace: "team",
+          artifacts: {
+            kind: "s3",
+            bucket: BUCKET,
+            endpoint: rgw.endpoint,
+            accessKeyIdEnv: KEY_ENV,
+            secretAccessKeyEnv: "CANAL_TEST_RUN_S3_WRONG",
+          },
+        }),
+      );
+      for (const args of [
+        ["run", "pipeline.ts"],
+        ["runs", "--json"],
+      ]) {
+        const result = await canal(args, dir);
+        expect(result.status).not.toBe(0);
+        const printed = result.stdout + result.stderr;
+        expect(printed).toContain("CANAL_TEST_RUN_S3_WRONG");
+        expect(printed).toContain("artifacts.secretAccessKeyEnv");
+        expect(printed).not.toContain(wrong);
+        expect(printed.match(/was denied/g)).toHaveLength(1);
+      }
+    } finally {
+      delete process.env.CANAL_TEST_RUN_S3_WRONG;
+    }
+  });
 });
