@@ -317,6 +317,70 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("takes the keys from the profile the config names", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
+    opened.push(dir);
+    writeFileSync(
+      join(dir, "credentials"),
+      `[team]\naws_access_key_id = ${rgw.credentials.accessKeyId}\naws_secret_access_key = ${rgw.credentials.secretAccessKey}\n`,
+    );
+    writeFileSync(join(dir, "config"), "[profile team]\nregion = us-east-1\n");
+    const saved = {
+      credentials: process.env.AWS_SHARED_CREDENTIALS_FILE,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, "credentials");
+    process.env.AWS_CONFIG_FILE = join(dir, "config");
+    try {
+      const workspace = await open({
+        accessKeyIdEnv: undefined,
+        secretAccessKeyEnv: undefined,
+        profile: "team",
+        prefix: "profile",
+      });
+      const digest = await workspace.blobs.put("from a profile");
+      expect((await workspace.blobs.get(digest)).toString()).toBe("from a profile");
+      await workspace.close();
+      await expect(
+        open({ accessKeyIdEnv: undefined, secretAccessKeyEnv: undefined, profile: "nobody" }),
+      ).rejects.toMatchObject({
+        code: "CANAL_STORE_ACCESS_DENIED",
+        message: expect.stringContaining('the AWS profile "nobody" (`artifacts.profile`)'),
+      });
+    } finally {
+      for (const [name, value] of [
+        ["AWS_SHARED_CREDENTIALS_FILE", saved.credentials],
+        ["AWS_CONFIG_FILE", saved.config],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it("asks for the region when neither the config nor the environment gives one for AWS", async () => {
+    const saved = {
+      region: process.env.AWS_REGION,
+      fallback: process.env.AWS_DEFAULT_REGION,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    // Not this machine's ~/.aws/config either, whose default region would send the request to AWS.
+    process.env.AWS_CONFIG_FILE = join(tmpdir(), `canal-no-aws-config-${randomUUID()}`);
+    try {
+      await expect(open({ endpoint: undefined })).rejects.toMatchObject({
+        code: "CANAL_STORE_CONFIG_INVALID",
+        message: expect.stringContaining("set `artifacts.region`"),
+      });
+    } finally {
+      if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+      if (saved.fallback !== undefined) process.env.AWS_DEFAULT_REGION = saved.fallback;
+      if (saved.config !== undefined) process.env.AWS_CONFIG_FILE = saved.config;
+      else delete process.env.AWS_CONFIG_FILE;
+    }
+  });
+
   it("refuses settings it does not know, or a key variable without its pair", async () => {
     await expect(open({ secret: "x" })).rejects.toMatchObject({ code: "CANAL_STORE_CONFIG_INVALID" });
     await expect(open({ secretAccessKeyEnv: undefined })).rejects.toMatchObject({
