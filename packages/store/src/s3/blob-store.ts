@@ -259,6 +259,11 @@ export class S3BlobStore implements BlobStore {
     return digest;
   }
 
+  /** Closes the client's connections; a request after this fails. */
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
   /** An object is durable once S3 acknowledged it: there is nothing to wait for. */
   async flush(): Promise<void> {}
 
