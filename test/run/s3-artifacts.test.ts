@@ -7,8 +7,11 @@ import { join } from "node:path";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,7 +59,7 @@ async function states(dir: string, runId: string): Promise<Record<string, string
 }
 
 describe("canal run with an s3 blob store", () => {
-  it("keeps the outputs in the bucket, reuses them, and re-runs a step whose output was deleted there", async () => {
+  it("keeps the outputs in the bucket, reuses them, and re-runs a step whose output was deleted or changed there", async () => {
     const dir = makeProject({ from: fixture });
     const prefix = `team/${randomUUID()}`;
     writeFileSync(
@@ -113,10 +116,100 @@ describe("canal run with an s3 blob store", () => {
       0,
     );
 
-    for (const output of [first, again, repaired, await canal(["runs", "show", firstId, "--json"], dir)]) {
+    // The output of `quick` changed in the bucket (other bytes): never a cache hit.
+    const quickStep = (
+      shown.steps as Array<{ stepId: string; outputs?: Record<string, { digest: string }> }>
+    ).find((s) => s.stepId === "quick");
+    const quickDigest = Object.values(quickStep?.outputs ?? {})[0]?.digest ?? "";
+    const quickKey = `${prefix}/sha256/${quickDigest.slice(0, 2)}/${quickDigest.slice(2)}`;
+    await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: quickKey, Body: "QUICK\n" }));
+    const rerun = await canal(["run", "pipeline.ts"], dir);
+    expect(rerun.status, rerun.stdout + rerun.stderr).toBe(0);
+    expect(await states(dir, runIdOf(rerun.stdout))).toEqual({
+      first: "cached",
+      quick: "succeeded",
+      slow: "cached",
+      last: "cached",
+    });
+    const restored = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key: quickKey }));
+    expect(await restored.Body?.transformToString()).toBe("quick\n");
+
+    for (const output of [
+      first,
+      again,
+      repaired,
+      rerun,
+      await canal(["runs", "show", firstId, "--json"], dir),
+    ]) {
       expect(output.stdout + output.stderr).not.toContain(rgw.credentials.secretAccessKey);
       expect(output.stdout + output.stderr).not.toContain(rgw.credentials.accessKeyId);
     }
+  }, 180_000);
+
+  it("fails the step clearly when the server stops while its output uploads, and runs it once the server is back", async () => {
+    const prefix = `fault/${randomUUID()}`;
+    const dir = makeProject({
+      files: {
+        "pipeline.ts": `import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { context, File, pipeline, step } from "@canal/sdk";
+
+export class Big {
+  @step
+  async big(): Promise<{ out: File }> {
+    const out = context().outputPath("out");
+    await writeFile(out, randomBytes(64 * 1024 * 1024));
+    return { out: new File(out) };
+  }
+
+  @pipeline({ name: "big" })
+  async run() {
+    const big = await this.big();
+    return { out: big.out };
+  }
+}
+`,
+      },
+    });
+    writeFileSync(
+      join(dir, "canal.config.json"),
+      JSON.stringify({
+        workspace: "team",
+        artifacts: {
+          kind: "s3",
+          bucket: BUCKET,
+          prefix,
+          endpoint: rgw.endpoint,
+          accessKeyIdEnv: KEY_ENV,
+          secretAccessKeyEnv: SECRET_ENV,
+        },
+      }),
+    );
+    const running = canal(["run", "pipeline.ts"], dir);
+    let settled = false;
+    void running.finally(() => {
+      settled = true;
+    });
+    // Stopped once the step's output is being uploaded (the server lists the upload).
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0 || settled) break;
+    }
+    expect(settled).toBe(false);
+    await rgw.stopGateway();
+    let failed: Awaited<typeof running>;
+    try {
+      failed = await running;
+    } finally {
+      await rgw.startGateway();
+    }
+    expect(failed.status).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toContain(`cannot reach the artifact store at ${rgw.endpoint}`);
+    expect(await states(dir, runIdOf(failed.stdout))).toEqual({ big: "failed" });
+
+    const again = await canal(["run", "pipeline.ts"], dir);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(await states(dir, runIdOf(again.stdout))).toEqual({ big: "succeeded" });
   }, 180_000);
 
   it("says once, naming the setting and without the secret, that the bucket refused the keys", async () => {
