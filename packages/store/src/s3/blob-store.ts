@@ -213,7 +213,11 @@ export class S3BlobStore implements BlobStore {
    */
   private async upload(path: string, digest: string): Promise<string | undefined> {
     const hash = createHash("sha256");
-    const body = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(hashing(hash));
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const body = hashing(hash);
+    // A read that fails ends the upload with its error (pipe() alone would leave it waiting).
+    file.on("error", (error) => body.destroy(error));
+    file.pipe(body);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.place.bucket, Key: this.key(digest), Body: body },
