@@ -4,3 +4,4 @@ await (await import("./compile-bench.mjs")).main();
 await (await import("./run-bench.mjs")).main();
 await (await import("./docker-bench.mjs")).main();
 await (await import("./slurm-bench.mjs")).main();
+await (await import("./s3-bench.mjs")).main();

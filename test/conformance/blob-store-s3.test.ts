@@ -4,6 +4,7 @@
 // prefix of its own in one bucket: a fresh, empty store.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import {
+  appendFileSync,
   closeSync,
   createReadStream,
   mkdtempSync,
@@ -211,6 +212,32 @@ describe("s3 blob store: beyond the suite", () => {
     expect(back.digest("hex")).toBe(digest);
     await workspace.close();
   }, 120_000);
+
+  it("refuses a large file that changes while it is sent, and leaves no object under its old digest", async () => {
+    const prefix = `changing/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-changing-"));
+    opened.push(dir);
+    const source = join(dir, "growing.bin");
+    const content = randomBytes(48 * 1024 * 1024);
+    writeFileSync(source, content);
+    const digest = createHash("sha256").update(content).digest("hex");
+    const put = workspace.blobs.putFile(source).then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0) break;
+    }
+    appendFileSync(source, "more");
+    expect(await put).toMatchObject({
+      code: "CANAL_STORE_UNSUPPORTED_FILE",
+      message: expect.stringContaining(`cannot store ${source}: it changed while it was being stored`),
+    });
+    expect(await workspace.blobs.has(digest)).toBe(false);
+    await workspace.close();
+  });
 
   it("says the bucket is missing and names the setting", async () => {
     await expect(open({ bucket: "no-such-bucket" })).rejects.toMatchObject({

@@ -21,4 +21,7 @@ export interface Rgw {
  * Installs Ceph's packages if missing and starts a RADOS Gateway in a scratch directory, on
  * loopback ports of its own, with one S3 user. Fails loudly, with the reason, when it cannot.
  */
-export function startRgw(): Promise<Rgw>;
+export function startRgw(options?: {
+  /** How many bytes of objects the in-memory OSD may hold (a hard cap); default 4 GiB. */
+  memoryBytes?: number;
+}): Promise<Rgw>;

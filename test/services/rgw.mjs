@@ -64,7 +64,7 @@ async function portBlock() {
   throw new RgwSetupError("no free block of ports on 127.0.0.1");
 }
 
-function config(root, ports) {
+function config(root, ports, memoryBytes) {
   return `[global]
 fsid = ${randomUUID()}
 mon host = v2:127.0.0.1:${ports.mon}
@@ -107,7 +107,7 @@ mon cluster log file = ${root}/log/cluster.log
 [osd]
 osd data = ${root}/osd.$id
 osd objectstore = memstore
-memstore device bytes = 4294967296
+memstore device bytes = ${memoryBytes}
 osd memory target = 939524096
 [client.rgw]
 rgw data = ${root}/rgw
@@ -150,7 +150,7 @@ async function killAndWait(pids) {
  * Installs Ceph's packages if missing and starts a RADOS Gateway in a scratch directory, on
  * loopback ports of its own, with one S3 user. Fails loudly, with the reason, when it cannot.
  */
-export async function startRgw() {
+export async function startRgw(options = {}) {
   const installStarted = Date.now();
   const installed = installDebianPackages(PACKAGES, COMMANDS);
   const installMs = Date.now() - installStarted;
@@ -160,7 +160,8 @@ export async function startRgw() {
     mkdirSync(join(root, dir), { recursive: true });
   const ports = await portBlock();
   const conf = join(root, "ceph.conf");
-  writeFileSync(conf, config(root, ports));
+  // The OSD keeps objects in memory, up to this much (a hard cap: beyond it writes fail).
+  writeFileSync(conf, config(root, ports, options.memoryBytes ?? 4 * 1024 ** 3));
   const c = ["-c", conf];
   const logs = () => {
     const dir = join(root, "log");
