@@ -29,7 +29,18 @@ export function installDebianPackages(packages, commands, timeoutMs = 600_000) {
       throw new Error(`apt-get ${args.join(" ")} failed: ${tail || result.error?.message}`);
     }
   };
-  apt(["update", "-qq"]);
-  apt(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
+  // A failed refresh (another apt holding the lists' lock, a mirror away) is not the end: the
+  // lists there are may do; the install says so if they do not.
+  let refresh;
+  try {
+    apt(["update", "-qq"]);
+  } catch (error) {
+    refresh = error;
+  }
+  try {
+    apt(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
+  } catch (error) {
+    throw refresh ? new Error(`${error.message} (before it, ${refresh.message})`) : error;
+  }
   return true;
 }
