@@ -32,8 +32,9 @@ const integration = [
   // Real services.
   "test/docker/**/*.test.ts",
   "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
+  "test/conformance/*-{s3,postgres}.test.ts",
   // `canal run` and its kin, which run steps as processes; packing and installing the packages.
-  "test/cli/{cli,compile-check,download,experiments,startup,usage,why}.test.ts",
+  "test/cli/{cancel,cli,compile-check,download,experiments,rerun-stored-artifact,startup,usage,why}.test.ts",
   "test/conformance/local.test.ts",
   "test/contract/**/*.test.ts",
   "test/export/exec-jobs.test.ts",

@@ -8,4 +8,5 @@ if (process.argv.includes("--large")) {
   await (await import("./run-bench.mjs")).main();
   await (await import("./docker-bench.mjs")).main();
   await (await import("./slurm-bench.mjs")).main();
+  await (await import("./s3-bench.mjs")).main();
 }

@@ -21,6 +21,7 @@ const heavy: Record<string, RegExp> = {
   dockerode: /\/node_modules\/(dockerode|docker-modem)\//,
   ssh2: /\/node_modules\/ssh2\//,
   grpc: /\/node_modules\/@grpc\//,
+  "the AWS SDK": /\/node_modules\/(@aws-sdk|@smithy)\//,
   kubernetes: /\/node_modules\/(yaml|kubernetes-models|@kubernetes-models)\//,
   "the compiler": /\/compiler\/dist\/(compile\.js|analyze\/|bundle\.js|code-hash\.js|read-log\.js)/,
 };

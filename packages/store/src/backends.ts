@@ -1,11 +1,12 @@
 // The metadata stores and blob stores a workspace can be configured with, by their `kind`: the
-// embedded ones (`sqlite`, `local`) are registered here; another backend (PostgreSQL, S3) plugs in
+// embedded ones (`sqlite`, `local`) and the team ones (`s3`) are registered here; another backend plugs in
 // by registering itself, and canal.config.json accepts its kind and its settings from then on.
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { StoreError } from "./errors.js";
 import { ensureFolder } from "./folders.js";
 import { LocalBlobStore } from "./local-blobs.js";
+import { s3Backend } from "./s3/backend.js";
 import { SqliteMetadataStore } from "./sqlite.js";
 import type { BlobStore, MetadataStore } from "./types.js";
 
@@ -23,6 +24,11 @@ export interface StoreContext {
   root: string;
   /** The config file its settings come from (or would, when there is none): errors name it. */
   configFile: string;
+  /**
+   * The workspace's cache folder on this machine (`folders.cache`): what a backend learned and
+   * can learn again (which remote blobs it found intact) may be kept there.
+   */
+  cacheFolder?: string;
 }
 
 /** One kind of store, as the registry knows it. */
@@ -162,7 +168,8 @@ export const localBackend: BlobStoreBackend<LocalSettings> = {
   },
 };
 
-/** The registry `openWorkspace` and the config parser use unless given another: sqlite and local. */
+/** The registry `openWorkspace` and the config parser use unless given another: sqlite, local and s3. */
 export const storeRegistry = new StoreRegistry();
 storeRegistry.registerMetadataStore(sqliteBackend);
 storeRegistry.registerBlobStore(localBackend);
+storeRegistry.registerBlobStore(s3Backend);

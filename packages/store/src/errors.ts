@@ -17,7 +17,13 @@ export type StoreErrorCode =
   | "CANAL_STORE_UNSUPPORTED_FILE"
   | "CANAL_STORE_DESTINATION_EXISTS"
   | "CANAL_STORE_CONFIG_INVALID"
-  | "CANAL_STORE_WORKSPACE_EXISTS";
+  | "CANAL_STORE_WORKSPACE_EXISTS"
+  // A remote blob store (S3): the endpoint cannot be reached, the bucket is not there, the
+  // credentials are refused, or another failure it reported.
+  | "CANAL_STORE_UNREACHABLE"
+  | "CANAL_STORE_BUCKET_MISSING"
+  | "CANAL_STORE_ACCESS_DENIED"
+  | "CANAL_STORE_REMOTE_FAILED";
 
 /** What the metadata store, the blob store and the workspace config refuse. */
 export class StoreError extends CanalError<StoreErrorCode> {

@@ -47,6 +47,8 @@ export {
 } from "./errors.js";
 export { newRunId } from "./ids.js";
 export { LocalBlobStore } from "./local-blobs.js";
+export type { S3Settings } from "./s3/backend.js";
+export { s3Backend } from "./s3/backend.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { SqliteMetadataStore } from "./sqlite.js";
 export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";

@@ -563,4 +563,6 @@ export interface BlobStore {
   materialize(digest: string, destination: string): Promise<void>;
   /** A directory is ok only when its manifest and every file in it are. */
   verify(digest: string): Promise<BlobStatus>;
+  /** Lets go of what the store holds open (a remote store's connections); optional. */
+  close?(): Promise<void>;
 }

@@ -146,11 +146,11 @@ describe("workspaces", () => {
 
 describe("store kinds", () => {
   it("says which kinds there are when the config names one no backend provides", async () => {
-    writeConfig({ artifacts: { kind: "s3", bucket: "b" } });
+    writeConfig({ artifacts: { kind: "gcs", bucket: "b" } });
     const error = configError(() => findWorkspace(dir));
     expect(error.problems.map(problemText)).toEqual([
-      '`artifacts.kind`: "s3" is not a blob store kind this installation knows (the kinds are "local"); ' +
-        'set `artifacts.kind` to one of them, or install and register the package that provides "s3"',
+      '`artifacts.kind`: "gcs" is not a blob store kind this installation knows (the kinds are "local", "s3"); ' +
+        'set `artifacts.kind` to one of them, or install and register the package that provides "gcs"',
     ]);
     expect(error.message).toContain(join(dir, "canal.config.json"));
     writeConfig({ store: { kind: "postgres", url: "postgres://db/canal" } });

@@ -69,13 +69,21 @@ export async function openWorkspace(
     workspace: config.workspace,
     root: found.root,
     configFile: found.configPath ?? join(found.root, CONFIG_FILE),
+    cacheFolder: config.folders.cache,
   };
   const metadataBackend = registry.get("store", config.store.kind, context.configFile);
   const blobBackend = registry.get("artifacts", config.artifacts.kind, context.configFile);
   ensureFolder(config.folders.state, "folders.state", context.configFile);
   const blobs = await blobBackend.open(config.artifacts, context);
-  const metadata = await metadataBackend.open(config.store, context);
-  return { ...found, metadata, blobs, close: () => metadata.close() };
+  const metadata = await metadataBackend.open(config.store, context).catch(async (error: unknown) => {
+    await blobs.close?.();
+    throw error;
+  });
+  const close = async () => {
+    await metadata.close();
+    await blobs.close?.();
+  };
+  return { ...found, metadata, blobs, close };
 }
 
 /**

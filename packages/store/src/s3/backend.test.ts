@@ -1,0 +1,95 @@
+import { problemText } from "@canal/ir";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { s3Backend } from "./backend.js";
+import { s3Failure } from "./client.js";
+
+const problems = (artifacts: Record<string, unknown>): string[] => {
+  try {
+    parseConfig({ artifacts: { kind: "s3", ...artifacts } }, "/w/canal.config.json");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map(problemText);
+    throw error;
+  }
+  return [];
+};
+
+describe("s3 settings", () => {
+  it("accepts a bucket with a prefix and ends the prefix with /", () => {
+    expect(problems({ bucket: "team-artifacts", prefix: "canal/iris" })).toEqual([]);
+    const parsed = s3Backend.schema.parse({ kind: "s3", bucket: "team-artifacts", prefix: "canal/iris" });
+    expect(s3Backend.resolve(parsed, "/w")).toMatchObject({ prefix: "canal/iris/" });
+    expect(s3Backend.resolve(s3Backend.schema.parse({ kind: "s3", bucket: "b-1" }), "/w")).toMatchObject({
+      prefix: "",
+    });
+  });
+
+  it("names a misspelt key and the keys there are", () => {
+    expect(problems({ bucket: "b-1", secretKey: "x" })).toEqual([
+      expect.stringMatching(
+        /^`artifacts.secretKey`: unknown key; remove it \(the keys of `artifacts` are kind, bucket, prefix, endpoint/,
+      ),
+    ]);
+  });
+
+  it("refuses a bucket name, a prefix or a variable name S3 or a shell would not take", () => {
+    expect(problems({ bucket: "Team_Bucket" })).toEqual([
+      expect.stringContaining("`artifacts.bucket`: must be an S3 bucket name"),
+    ]);
+    expect(problems({ bucket: "b-1", prefix: "/abs" })).toEqual([
+      expect.stringContaining("`artifacts.prefix`"),
+    ]);
+    expect(problems({ bucket: "b-1", prefix: "a/../b" })).toEqual([
+      expect.stringContaining("`artifacts.prefix`"),
+    ]);
+    expect(problems({ bucket: "b-1", endpoint: "ftp://x" })).toEqual([
+      expect.stringContaining("`artifacts.endpoint`"),
+    ]);
+    expect(problems({ bucket: "b-1", accessKeyIdEnv: "$(rm -rf /)", secretAccessKeyEnv: "S" })).toEqual([
+      expect.stringContaining("`artifacts.accessKeyIdEnv`: must be the name of an environment variable"),
+    ]);
+    expect(problems({ bucket: "b-1" })).toEqual([]);
+    expect(problems({})).toEqual(["`artifacts.bucket`: is required; add it"]);
+  });
+
+  it("wants the two key variables together", () => {
+    expect(problems({ bucket: "b-1", accessKeyIdEnv: "K" })).toEqual([
+      expect.stringMatching(/^`artifacts.secretAccessKeyEnv`: is required with its pair/),
+    ]);
+    expect(problems({ bucket: "b-1", accessKeyIdEnv: "K", secretAccessKeyEnv: "S" })).toEqual([]);
+  });
+});
+
+describe("s3 failures", () => {
+  const place = {
+    bucket: "b-1",
+    prefix: "",
+    endpoint: "http://127.0.0.1:9",
+    configFile: "/w/canal.config.json",
+    credentialSource: "the variables K and S",
+    secrets: ["sekret-value"],
+  };
+
+  it("never carries a secret, whatever the server said", () => {
+    const answer = Object.assign(new Error("The request signature sekret-value does not match"), {
+      name: "SomethingOdd",
+      $metadata: { httpStatusCode: 500 },
+    });
+    const error = s3Failure(answer, "reading sha256:ab", place);
+    expect(error.code).toBe("CANAL_STORE_REMOTE_FAILED");
+    expect(error.message).not.toContain("sekret-value");
+    expect(error.message).toContain("***");
+  });
+
+  it("says access is denied and where the credentials came from", () => {
+    const answer = Object.assign(new Error("denied"), {
+      name: "InvalidAccessKeyId",
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(s3Failure(answer, "opening the artifact store", place)).toMatchObject({
+      code: "CANAL_STORE_ACCESS_DENIED",
+      message: expect.stringContaining("the credentials come from the variables K and S"),
+    });
+  });
+});

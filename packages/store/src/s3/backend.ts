@@ -1,0 +1,98 @@
+// The `s3` blob store kind: its settings in canal.config.json and how it is opened. The AWS SDK is
+// loaded only when a workspace opens an s3 blob store, so a local workspace never loads it.
+import { z } from "zod";
+import type { BlobStoreBackend, StoreSettings } from "../backends.js";
+
+/** `artifacts: { kind: "s3", … }`: where the blobs live and whose credentials reach them. */
+export interface S3Settings extends StoreSettings {
+  kind: "s3";
+  bucket: string;
+  /** Keys start with this ("team/canal/"); "" for the bucket's root. Always ends in "/" once resolved. */
+  prefix: string;
+  /** An S3-compatible server's URL (Ceph RGW, MinIO…); absent for AWS itself. */
+  endpoint?: string;
+  region?: string;
+  /** A profile of ~/.aws/config and ~/.aws/credentials. */
+  profile?: string;
+  /** The names of the environment variables that hold the keys (never the keys themselves). */
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
+  sessionTokenEnv?: string;
+  /** Path-style addressing (`endpoint/bucket/key`): default true with an endpoint, false without. */
+  forcePathStyle?: boolean;
+}
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the name of an environment variable (letters, digits, _)");
+
+// A bucket name as S3 allows it (3-63 lowercase letters, digits, dots, hyphens).
+const bucket = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    "must be an S3 bucket name (3-63 lowercase letters, digits, . and -)",
+  );
+
+// Keys are built from the prefix: no empty, "." or ".." segment, no leading "/".
+const prefix = z.string().refine(
+  (p) =>
+    p === "" ||
+    p
+      .replace(/\/$/, "")
+      .split("/")
+      .every((s) => s !== "" && s !== "." && s !== ".."),
+  'must be a key prefix like "team/canal" (no leading /, no empty, . or .. parts)',
+);
+
+const schema = z
+  .strictObject({
+    kind: z.literal("s3"),
+    bucket,
+    prefix: prefix.default(""),
+    endpoint: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+    region: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+    accessKeyIdEnv: envName.optional(),
+    secretAccessKeyEnv: envName.optional(),
+    sessionTokenEnv: envName.optional(),
+    forcePathStyle: z.boolean().optional(),
+  })
+  .superRefine((settings, context) => {
+    const pair = [settings.accessKeyIdEnv, settings.secretAccessKeyEnv];
+    if (pair.filter((name) => name !== undefined).length === 1) {
+      const missing = settings.accessKeyIdEnv === undefined ? "accessKeyIdEnv" : "secretAccessKeyEnv";
+      context.addIssue({
+        code: "custom",
+        path: [missing],
+        message:
+          "is required with its pair: `accessKeyIdEnv` and `secretAccessKeyEnv` name the two variables together; set both, or neither to use the standard AWS sources",
+      });
+    }
+    if (settings.sessionTokenEnv !== undefined && settings.accessKeyIdEnv === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["sessionTokenEnv"],
+        message: "goes with `accessKeyIdEnv` and `secretAccessKeyEnv`; set them too, or remove it",
+      });
+    }
+  });
+
+/** An S3 (or S3-compatible) bucket: blobs under `prefix`, credentials from the environment. */
+export const s3Backend: BlobStoreBackend<S3Settings> = {
+  kind: "s3",
+  schema: schema as z.ZodType<S3Settings>,
+  defaults: {
+    prefix: '"" (the bucket\'s root)',
+    region: "AWS_REGION, the profile's region, or us-east-1 with an endpoint",
+    forcePathStyle: "true with an endpoint",
+  },
+  resolve: (settings) => ({
+    ...settings,
+    prefix: settings.prefix === "" || settings.prefix.endsWith("/") ? settings.prefix : `${settings.prefix}/`,
+  }),
+  async open(settings, context) {
+    const { openS3BlobStore } = await import("./blob-store.js");
+    return openS3BlobStore(settings, context);
+  },
+};

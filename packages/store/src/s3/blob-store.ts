@@ -1,0 +1,545 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  appendFileSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { StoreContext } from "../backends.js";
+import { copyHashing, errorCode, mapLimit, sha256 } from "../blob-io.js";
+import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
+import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
+import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "../types.js";
+import type { S3Settings } from "./backend.js";
+import { connect, isNotFound, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
+
+// Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
+const PARALLEL_FILES = 8;
+// A file up to this size is sent in one PutObject from memory; a larger one in parts of this size,
+// a few at a time: memory stays under PART_SIZE * (QUEUE + 1) per file whatever its size.
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE = 4;
+
+/** Opens the bucket `settings` name, checking at once that it can be reached and read. */
+export async function openS3BlobStore(settings: S3Settings, context: StoreContext): Promise<S3BlobStore> {
+  const { client, place } = connect(settings, context);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: place.bucket }));
+  } catch (error) {
+    client.destroy();
+    throw s3Failure(error, "opening the artifact store", place);
+  }
+  // What this machine found intact in this bucket and prefix, kept across processes.
+  const journal =
+    context.cacheFolder === undefined
+      ? undefined
+      : join(
+          context.cacheFolder,
+          "s3-verified",
+          sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32),
+        );
+  return new S3BlobStore(client, place, journal);
+}
+
+/**
+ * Artifact bytes in an S3 bucket, addressed by sha256, laid out as the local store is:
+ *
+ *   PREFIX sha256/ab/cdef…        the bytes of every blob (files, and directory manifests)
+ *   PREFIX directories/ab/cdef…   an empty marker: this digest is a directory's manifest
+ *
+ * A blob is created only if absent (`IfNoneMatch: "*"`), so concurrent writers of one content,
+ * on any machine, store it once. Every read is verified while it streams; an object that does not
+ * match its name (changed, cut) is reported corrupt, and storing the content again overwrites it.
+ * Credentials stay in the client: nothing here records or prints them.
+ */
+export class S3BlobStore implements BlobStore {
+  /** `s3://bucket/prefix`: what messages name. */
+  readonly location: string;
+  /**
+   * Digest -> the ETag of the object last found intact (hashed, or written from bytes just hashed):
+   * re-checking it then costs a HEAD, since any write of other bytes changes the ETag. Seeded from
+   * the journal on first use, so a later process need not download a blob again to trust it.
+   */
+  private knownEtags: Map<string, string> | undefined;
+  private journalLines: string[] = [];
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly place: S3Place,
+    /** A file of "digest etag" lines this machine found intact; absent: kept in memory only. */
+    private readonly journalPath?: string,
+  ) {
+    this.location = `s3://${place.bucket}/${place.prefix}`;
+  }
+
+  private get known(): Map<string, string> {
+    this.knownEtags ??= this.journalPath ? readJournal(this.journalPath) : new Map();
+    return this.knownEtags;
+  }
+
+  private key(digest: string): string {
+    return `${this.place.prefix}sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  }
+
+  private markerKey(digest: string): string {
+    return `${this.place.prefix}directories/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  }
+
+  /** Runs one request; a 404 or a failed precondition is thrown as it is (callers decide), any other failure in Canal's words. */
+  private async send<T>(request: () => Promise<T>, doing: string): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isNotFound(error) || isPreconditionFailed(error)) throw error;
+      throw s3Failure(error, doing, this.place);
+    }
+  }
+
+  private remember(digest: string, etag: string | undefined): void {
+    if (!etag) {
+      this.known.delete(digest);
+      return;
+    }
+    if (this.known.get(digest) === etag) return;
+    this.known.set(digest, etag);
+    this.journal(`${digest} ${etag}\n`);
+  }
+
+  /** Appends to the journal, one write per turn of the event loop however many blobs it learns. */
+  private journal(line: string): void {
+    const path = this.journalPath;
+    if (!path || this.journalLines.push(line) > 1) return;
+    setImmediate(() => {
+      const lines = this.journalLines.join("");
+      this.journalLines = [];
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        appendFileSync(path, lines);
+      } catch {
+        // Only a later download to check a blob is lost.
+      }
+    });
+  }
+
+  async put(bytes: Uint8Array | string): Promise<string> {
+    const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+    const digest = sha256(data);
+    await this.store(digest, (conditional) => this.putObject(digest, data, conditional));
+    return digest;
+  }
+
+  /**
+   * Creates the blob `digest` with `upload` unless it is there: when the conditional create finds
+   * an object, that object is checked, and replaced (unconditionally) only if it is not intact.
+   */
+  private async store(digest: string, upload: (conditional: boolean) => Promise<string | undefined>) {
+    try {
+      this.remember(digest, await upload(true));
+      return;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw s3Failure(error, `storing sha256:${digest}`, this.place);
+    }
+    if ((await this.check(digest)) === "ok") return;
+    try {
+      this.remember(digest, await upload(false));
+    } catch (error) {
+      throw s3Failure(error, `storing sha256:${digest}`, this.place);
+    }
+  }
+
+  private async putObject(
+    digest: string,
+    data: Uint8Array,
+    conditional: boolean,
+  ): Promise<string | undefined> {
+    const response = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.place.bucket,
+        Key: this.key(digest),
+        Body: data,
+        ContentLength: data.byteLength,
+        ...(conditional ? { IfNoneMatch: "*" } : {}),
+      }),
+    );
+    return response.ETag;
+  }
+
+  async putFile(path: string): Promise<string> {
+    return (await this.storeFile(path)).digest;
+  }
+
+  private async storeFile(path: string): Promise<{ digest: string; size: number }> {
+    const { size } = await stat(path);
+    if (size <= PART_SIZE) {
+      // Read once, hashed and sent from memory: the digest names exactly the bytes sent.
+      const data = await readFile(path);
+      const digest = sha256(data);
+      await this.store(digest, (conditional) => this.putObject(digest, data, conditional));
+      return { digest, size: data.byteLength };
+    }
+    const before = identity(await stat(path, { bigint: true }));
+    const { digest } = await copyHashing(path);
+    // A large blob that is there already is checked rather than sent again (a multipart upload
+    // cannot be made conditional on every server).
+    if (await this.has(digest)) {
+      if ((await this.check(digest)) === "ok") return { digest, size };
+    }
+    try {
+      this.remember(digest, await this.upload(path, digest, before));
+    } catch (error) {
+      throw s3Failure(error, `storing ${path} as sha256:${digest}`, this.place);
+    }
+    return { digest, size };
+  }
+
+  /**
+   * Sends a large file in parts. It was hashed just before; if it changed since (its size, times
+   * or inode differ once it is sent), the object may not match its name, so it is removed again
+   * and the put fails. (Hashing what is sent as well would cost a second sha256 pass over the
+   * file, a third of the time of a put on a fast network.)
+   */
+  private async upload(path: string, digest: string, before: Identity): Promise<string | undefined> {
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.place.bucket, Key: this.key(digest), Body: file },
+      partSize: PART_SIZE,
+      queueSize: QUEUE,
+      leavePartsOnError: false,
+    });
+    const changed = async () =>
+      identity(
+        await stat(path, { bigint: true }).catch(() => ({ ino: 0n, size: 0n, mtimeNs: 0n, ctimeNs: 0n })),
+      ) !== before;
+    const refused = new StoreError(
+      "CANAL_STORE_UNSUPPORTED_FILE",
+      `cannot store ${path}: it changed while it was being stored (it hashed to sha256:${digest} before); ` +
+        "store it once nothing writes to it any more",
+    );
+    let result: Awaited<ReturnType<Upload["done"]>>;
+    try {
+      result = await upload.done();
+    } catch (error) {
+      // A file that grew or shrank fails the upload itself (more or fewer parts than its size says).
+      if (await changed()) throw refused;
+      throw error;
+    }
+    if (await changed()) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.place.bucket, Key: this.key(digest) }));
+      throw refused;
+    }
+    // Some servers (Ceph RGW) answer a multipart upload with an empty ETag: then it is not remembered.
+    return result.ETag || undefined;
+  }
+
+  async putDirectory(path: string): Promise<string> {
+    const files = await listFiles(path);
+    const entries = await mapLimit(files, PARALLEL_FILES, async (file): Promise<ManifestEntry> => {
+      const { digest, size } = await this.storeFile(file.absolute);
+      return { path: file.path, sha256: digest, size, executable: file.executable };
+    });
+    const digest = await this.put(encodeManifest(entries));
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.place.bucket,
+          Key: this.markerKey(digest),
+          Body: new Uint8Array(0),
+          ContentLength: 0,
+          IfNoneMatch: "*",
+        }),
+      );
+    } catch (error) {
+      if (!isPreconditionFailed(error))
+        throw s3Failure(error, `marking sha256:${digest} a directory`, this.place);
+    }
+    return digest;
+  }
+
+  /** Closes the client's connections; a request after this fails. */
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  /** An object is durable once S3 acknowledged it: there is nothing to wait for. */
+  async flush(): Promise<void> {}
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.head(this.key(checkDigest(digest)), `looking up sha256:${digest}`)) !== undefined;
+  }
+
+  /** The object's size and ETag, or undefined when there is none. */
+  private async head(key: string, doing: string): Promise<{ size: number; etag?: string } | undefined> {
+    try {
+      const response = await this.send(
+        () => this.client.send(new HeadObjectCommand({ Bucket: this.place.bucket, Key: key })),
+        doing,
+      );
+      return { size: response.ContentLength ?? 0, ...(response.ETag ? { etag: response.ETag } : {}) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw s3Failure(error, doing, this.place);
+    }
+  }
+
+  private async isDirectory(digest: string): Promise<boolean> {
+    return (await this.head(this.markerKey(digest), `looking up sha256:${digest}`)) !== undefined;
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const [blob, directory] = await Promise.all([
+      this.head(this.key(checkDigest(digest)), `looking up sha256:${digest}`),
+      this.isDirectory(digest),
+    ]);
+    if (!blob) return undefined;
+    if (!directory) return { digest, kind: "file", size: blob.size };
+    const entries = await this.readManifest(digest);
+    return { digest, kind: "directory", size: entries.reduce((sum, e) => sum + e.size, 0) };
+  }
+
+  /** The object's body as a stream with its ETag, or undefined when there is none. */
+  private async open(digest: string): Promise<{ body: Readable; etag?: string } | undefined> {
+    const doing = `reading sha256:${digest}`;
+    try {
+      const response = await this.send(
+        () => this.client.send(new GetObjectCommand({ Bucket: this.place.bucket, Key: this.key(digest) })),
+        doing,
+      );
+      const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
+      return { body, ...(response.ETag ? { etag: response.ETag } : {}) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw s3Failure(error, doing, this.place);
+    }
+  }
+
+  private corrupt(digest: string, actual: string): BlobCorruptError {
+    return new BlobCorruptError(
+      digest,
+      `${this.location}${this.key(digest).slice(this.place.prefix.length)}`,
+      actual,
+    );
+  }
+
+  async get(digest: string): Promise<Buffer> {
+    const object = await this.open(checkDigest(digest));
+    if (!object) throw new BlobMissingError(digest, this.location);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of object.body) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw s3Failure(error, `reading sha256:${digest}`, this.place);
+    }
+    const bytes = Buffer.concat(chunks);
+    const actual = sha256(bytes);
+    if (actual !== digest) {
+      this.known.delete(digest);
+      throw this.corrupt(digest, actual);
+    }
+    this.remember(digest, object.etag);
+    return bytes;
+  }
+
+  async readManifest(digest: string): Promise<ManifestEntry[]> {
+    const [bytes, directory] = await Promise.all([this.get(digest), this.isDirectory(digest)]);
+    if (!directory) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_DIGEST",
+        `sha256:${digest} is a file artifact, not a directory; read it with get or materialize it`,
+      );
+    }
+    return parseManifest(bytes, digest);
+  }
+
+  async verify(digest: string): Promise<BlobStatus> {
+    const own = await this.check(checkDigest(digest));
+    if (own !== "ok" || !(await this.isDirectory(digest))) return own;
+    let entries: ManifestEntry[];
+    try {
+      entries = await this.readManifest(digest);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === "CANAL_STORE_BLOB_CORRUPT") return "corrupt";
+      throw error;
+    }
+    const members = await mapLimit(entries, PARALLEL_FILES, (entry) => this.check(entry.sha256));
+    if (members.includes("corrupt")) return "corrupt";
+    return members.includes("missing") ? "missing" : "ok";
+  }
+
+  /**
+   * Whether the object is there and hashes to its name: a HEAD when its ETag is the one last found
+   * intact by this handle, otherwise its bytes streamed through sha256.
+   */
+  private async check(digest: string): Promise<BlobStatus> {
+    const known = this.known.get(digest);
+    if (known) {
+      const head = await this.head(this.key(digest), `checking sha256:${digest}`);
+      if (!head) {
+        this.known.delete(digest);
+        return "missing";
+      }
+      if (head.etag === known) return "ok";
+    }
+    const object = await this.open(digest);
+    if (!object) return "missing";
+    let actual: string;
+    try {
+      actual = (await hashStream(object.body)).digest;
+    } catch (error) {
+      throw s3Failure(error, `checking sha256:${digest}`, this.place);
+    }
+    if (actual !== digest) {
+      this.known.delete(digest);
+      return "corrupt";
+    }
+    this.remember(digest, object.etag);
+    return "ok";
+  }
+
+  async materialize(digest: string, destination: string): Promise<void> {
+    const target = resolve(destination);
+    checkDigest(digest);
+    if (!(await this.isDirectory(digest))) {
+      await mkdir(dirname(target), { recursive: true });
+      await this.download(digest, target, false);
+      return;
+    }
+    const entries = await this.readManifest(digest);
+    await refuseNonEmpty(target);
+    // Built beside the destination and renamed into place: a failure (a corrupt member) leaves no
+    // half-built directory where a step would read it.
+    const staging = `${target}.canal-${randomBytes(4).toString("hex")}`;
+    await mkdir(staging, { recursive: true });
+    try {
+      await mapLimit(entries, PARALLEL_FILES, async (entry) => {
+        const file = join(staging, ...entry.path.split("/"));
+        await mkdir(dirname(file), { recursive: true });
+        await this.download(entry.sha256, file, entry.executable);
+      });
+      await rename(staging, target).catch((error) => {
+        if (errorCode(error) === "ENOTEMPTY" || errorCode(error) === "EEXIST")
+          throw destinationExists(target);
+        throw error;
+      });
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Streams one blob to `target`, hashing it on the way, into a file beside it that is renamed
+   * into place only once it matched its digest: a damaged object never appears at `target`.
+   */
+  private async download(digest: string, target: string, executable: boolean): Promise<void> {
+    const object = await this.open(digest);
+    if (!object) throw new BlobMissingError(digest, this.location);
+    const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
+    const hash = createHash("sha256");
+    try {
+      try {
+        await pipeline(object.body, hashing(hash), createWriteStream(temp, { flags: "wx" }));
+      } catch (error) {
+        if (errorCode(error) === "EISDIR") throw destinationExists(target);
+        // A failure of the local file (it names its path) is the disk's; any other is the download's.
+        if ((error as { path?: string }).path !== undefined) throw error;
+        throw s3Failure(error, `reading sha256:${digest}`, this.place);
+      }
+      const actual = hash.digest("hex");
+      if (actual !== digest) {
+        this.known.delete(digest);
+        throw this.corrupt(digest, actual);
+      }
+      this.remember(digest, object.etag);
+      await chmod(temp, executable ? 0o755 : 0o644);
+      await rename(temp, target).catch((error) => {
+        if (["EISDIR", "ENOTEMPTY", "EEXIST"].includes(errorCode(error) ?? ""))
+          throw destinationExists(target);
+        throw error;
+      });
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
+// A journal past this size is started afresh rather than read: it is a cache of checks, no more.
+const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
+const JOURNAL_LINE = /^([0-9a-f]{64}) (\S{1,200})$/;
+
+/** The ETags the journal vouches for; the last line for a digest wins. */
+function readJournal(path: string): Map<string, string> {
+  const known = new Map<string, string>();
+  let text: string;
+  try {
+    if (statSync(path).size > JOURNAL_MAX_BYTES) {
+      rmSync(path, { force: true });
+      return known;
+    }
+    text = readFileSync(path, "utf8");
+  } catch {
+    return known;
+  }
+  for (const line of text.split("\n")) {
+    const match = JOURNAL_LINE.exec(line);
+    if (match) known.set(match[1] as string, match[2] as string);
+  }
+  return known;
+}
+
+type Identity = string;
+
+/** What a file is, for knowing it unchanged: any write changes its times. */
+function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): Identity {
+  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/** A pass-through stream that feeds what flows through it to `hash`. */
+function hashing(hash: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+async function hashStream(stream: Readable): Promise<{ digest: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest("hex"), size };
+}
+
+async function refuseNonEmpty(target: string): Promise<void> {
+  const info = await stat(target).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory() || (await readdir(target)).length > 0) throw destinationExists(target);
+}
+
+function destinationExists(target: string): StoreError {
+  return new StoreError(
+    "CANAL_STORE_DESTINATION_EXISTS",
+    `cannot materialize into ${target}: something is already there; remove it or choose an empty path`,
+  );
+}

@@ -1,0 +1,193 @@
+// The S3 client a blob store talks through, and S3's failures in Canal's words. Credentials are read
+// here, from the variables the config names or the standard AWS sources, and go nowhere else: not
+// into the settings, not into a message (every message is scrubbed of them).
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import type { StoreContext } from "../backends.js";
+import { StoreError } from "../errors.js";
+import type { S3Settings } from "./backend.js";
+
+/** Where the store is and what messages need to name it: the bucket, the endpoint, the config. */
+export interface S3Place {
+  bucket: string;
+  prefix: string;
+  endpoint: string;
+  configFile: string;
+  /** Where the credentials came from, in words: for the fix in an access-denied message. */
+  credentialSource: string;
+  /** Values that must never appear in a message. */
+  secrets: string[];
+}
+
+export interface S3Connection {
+  client: S3Client;
+  place: S3Place;
+}
+
+/** The client for `settings`: path-style and on-demand checksums for S3-compatible servers. */
+export function connect(settings: S3Settings, context: StoreContext): S3Connection {
+  const secrets: string[] = [];
+  let credentials: S3ClientConfig["credentials"];
+  let credentialSource: string;
+  if (settings.accessKeyIdEnv !== undefined && settings.secretAccessKeyEnv !== undefined) {
+    const read = (field: string, name: string) => {
+      const value = process.env[name];
+      if (!value) {
+        throw new StoreError(
+          "CANAL_STORE_CONFIG_INVALID",
+          `${context.configFile}: \`artifacts.${field}\` names the environment variable ${name}, which is not set; ` +
+            `export ${name} before running canal, or remove \`artifacts.${field}\` to use the standard AWS sources`,
+        );
+      }
+      secrets.push(value);
+      return value;
+    };
+    const accessKeyId = read("accessKeyIdEnv", settings.accessKeyIdEnv);
+    const secretAccessKey = read("secretAccessKeyEnv", settings.secretAccessKeyEnv);
+    const sessionToken =
+      settings.sessionTokenEnv === undefined ? undefined : read("sessionTokenEnv", settings.sessionTokenEnv);
+    credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+    credentialSource =
+      `the variables ${settings.accessKeyIdEnv} and ${settings.secretAccessKeyEnv} ` +
+      "(named by `artifacts.accessKeyIdEnv` and `artifacts.secretAccessKeyEnv`)";
+  } else if (settings.profile !== undefined) {
+    credentialSource = `the AWS profile ${JSON.stringify(settings.profile)} (\`artifacts.profile\`)`;
+  } else {
+    for (const name of ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
+      const value = process.env[name];
+      if (value) secrets.push(value);
+    }
+    credentialSource =
+      "the standard AWS sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws); " +
+      "or name the variables with `artifacts.accessKeyIdEnv` and `artifacts.secretAccessKeyEnv`";
+  }
+  const region =
+    settings.region ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    (settings.endpoint !== undefined ? "us-east-1" : undefined);
+  const config: S3ClientConfig = {
+    ...(region !== undefined ? { region } : {}),
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    // A server that stops answering fails the request (which is retried) instead of hanging the
+    // run: 10 s to connect, 2 min without a byte either way.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+    // Canal checks every byte by its sha256; the SDK's own CRC32 trailers are what S3-compatible
+    // servers (Ceph RGW, older MinIO) refuse or store as data, so they are sent only where S3
+    // requires one.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  };
+  return {
+    client: quietly(() => new S3Client(config)),
+    place: {
+      bucket: settings.bucket,
+      prefix: settings.prefix,
+      endpoint: settings.endpoint ?? `AWS S3${region ? ` (${region})` : ""}`,
+      configFile: context.configFile,
+      credentialSource,
+      secrets,
+    },
+  };
+}
+
+// The SDK warns on Node 20 that its later releases will need Node 22: Canal pins a release that
+// runs on 20, so the warning says nothing a user can act on.
+function quietly<T>(make: () => T): T {
+  const name = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+  if (process.env[name] !== undefined) return make();
+  process.env[name] = "true";
+  try {
+    return make();
+  } finally {
+    delete process.env[name];
+  }
+}
+
+/** The HTTP status and S3 error code of a failed request, when it got an answer. */
+export function s3Status(error: unknown): { status?: number; code?: string } {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return { status: e?.$metadata?.httpStatusCode, code: e?.Code ?? e?.name };
+}
+
+export function isNotFound(error: unknown): boolean {
+  const { status, code } = s3Status(error);
+  return (status === 404 && code !== "NoSuchBucket") || code === "NoSuchKey";
+}
+
+export function isPreconditionFailed(error: unknown): boolean {
+  const { status, code } = s3Status(error);
+  return status === 412 || code === "PreconditionFailed";
+}
+
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNRESET",
+  "EPIPE",
+  "TimeoutError",
+]);
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join("***");
+  return out;
+}
+
+/**
+ * `error` (from S3 or the network, on `doing` e.g. "reading sha256:ab…") as a StoreError naming the
+ * setting to fix: the endpoint when it cannot be reached, the bucket when it does not exist, the
+ * credentials when access is denied. Never holds a secret.
+ */
+export function s3Failure(error: unknown, doing: string, place: S3Place): StoreError {
+  if (error instanceof StoreError) return error;
+  const { status, code } = s3Status(error);
+  const cause = error as { code?: string; name?: string; message?: string; errors?: { code?: string }[] };
+  const network = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.name;
+  const where = `bucket ${place.bucket} at ${place.endpoint}`;
+  const config = place.configFile;
+  let text: string;
+  let storeCode: ConstructorParameters<typeof StoreError>[0];
+  if (code === "NoSuchBucket" || (status === 404 && doing.startsWith("opening"))) {
+    storeCode = "CANAL_STORE_BUCKET_MISSING";
+    text =
+      `the artifact store's bucket ${place.bucket} does not exist at ${place.endpoint} (${doing}); ` +
+      `create it, or set \`artifacts.bucket\` in ${config} to a bucket that exists`;
+  } else if (
+    status === 403 ||
+    code === "AccessDenied" ||
+    code === "InvalidAccessKeyId" ||
+    code === "SignatureDoesNotMatch" ||
+    code === "CredentialsProviderError"
+  ) {
+    storeCode = "CANAL_STORE_ACCESS_DENIED";
+    const what =
+      code === "CredentialsProviderError"
+        ? "no S3 credentials were found"
+        : `access to ${where} was denied (${code ?? `HTTP ${status}`})`;
+    text =
+      `${what} while ${doing}; the credentials come from ${place.credentialSource}: ` +
+      `set credentials that may read and write the bucket (\`artifacts.accessKeyIdEnv\`/\`artifacts.secretAccessKeyEnv\` or \`artifacts.profile\` in ${config})`;
+  } else if (network !== undefined && UNREACHABLE.has(network) && status === undefined) {
+    storeCode = "CANAL_STORE_UNREACHABLE";
+    text =
+      `cannot reach the artifact store at ${place.endpoint} while ${doing} (${network}); ` +
+      `check that the server is running and that \`artifacts.endpoint\` in ${config} is its address`;
+  } else if (/region is missing/i.test(cause?.message ?? "")) {
+    storeCode = "CANAL_STORE_CONFIG_INVALID";
+    text = `${config}: the artifact store's region is not known; set \`artifacts.region\` (or AWS_REGION)`;
+  } else {
+    storeCode = "CANAL_STORE_REMOTE_FAILED";
+    const detail = code ?? network ?? "error";
+    text =
+      `the artifact store (${where}) failed while ${doing}: ${detail}${status ? ` (HTTP ${status})` : ""}` +
+      `${cause?.message && cause.message !== detail ? `: ${cause.message}` : ""}`;
+  }
+  return new StoreError(storeCode, scrub(text, place.secrets));
+}

@@ -1,0 +1,418 @@
+// The blob store conformance suite on S3: a bucket of a real S3 server (Ceph's RADOS Gateway,
+// installed and started here on loopback), opened as a workspace opens it: by the config's
+// `artifacts.kind`, with the keys in environment variables the config names. Each test gets a
+// prefix of its own in one bucket: a fresh, empty store.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { openWorkspace, type Workspace } from "@canal/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { blobStoreConformance } from "./blob-store.js";
+
+const BUCKET = "canal-conformance";
+const KEY_ENV = "CANAL_TEST_S3_ACCESS_KEY";
+const SECRET_ENV = "CANAL_TEST_S3_SECRET_KEY";
+
+let rgw: Rgw;
+let admin: S3Client;
+
+beforeAll(async () => {
+  // The SDK's notice that its later releases need Node 22 (Canal pins one that runs on 20).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  rgw = await startRgw();
+  console.info(
+    `RGW: ${rgw.timings.installed ? `installed in ${rgw.timings.installMs} ms, ` : ""}started in ${rgw.timings.startMs} ms`,
+  );
+  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
+  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
+  admin = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: rgw.credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+}, 900_000);
+
+afterAll(async () => {
+  admin?.destroy();
+  delete process.env[KEY_ENV];
+  delete process.env[SECRET_ENV];
+  await rgw?.stop();
+});
+
+/** A workspace folder whose canal.config.json puts the artifacts in the bucket, under `prefix`. */
+function workspaceDir(artifacts: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "canal-s3-"));
+  writeFileSync(
+    join(dir, "canal.config.json"),
+    JSON.stringify({
+      workspace: "w",
+      artifacts: {
+        kind: "s3",
+        bucket: BUCKET,
+        endpoint: rgw.endpoint,
+        accessKeyIdEnv: KEY_ENV,
+        secretAccessKeyEnv: SECRET_ENV,
+        ...artifacts,
+      },
+    }),
+  );
+  return dir;
+}
+
+blobStoreConformance("s3", () => {
+  const prefix = `runs/${randomUUID()}`;
+  const dir = workspaceDir({ prefix });
+  const key = (digest: string) => `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  const opened: Workspace[] = [];
+  return {
+    async open() {
+      const workspace = await openWorkspace(dir);
+      opened.push(workspace);
+      return workspace.blobs;
+    },
+    async damage(digest, how) {
+      const Key = key(digest);
+      if (how === "delete") {
+        await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
+        return;
+      }
+      const object = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+      const bytes = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+      const damaged = how === "truncate" ? bytes.subarray(0, 2) : bytes;
+      if (how === "flip") damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: damaged }));
+    },
+    async close() {
+      for (const workspace of opened) await workspace.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("s3 blob store: beyond the suite", () => {
+  const opened: string[] = [];
+  const open = async (artifacts: Record<string, unknown>) => {
+    const dir = workspaceDir(artifacts);
+    opened.push(dir);
+    return openWorkspace(dir);
+  };
+  afterAll(() => {
+    for (const dir of opened) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the keys out of the config it resolved", async () => {
+    const workspace = await open({ prefix: "team/canal" });
+    const digest = await workspace.blobs.put("shared bytes");
+    const object = await admin.send(
+      new GetObjectCommand({
+        Bucket: BUCKET,
+        Key: `team/canal/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    expect(await object.Body?.transformToString()).toBe("shared bytes");
+    const settings = JSON.stringify(workspace.config.artifacts);
+    expect(settings).not.toContain(rgw.credentials.secretAccessKey);
+    expect(settings).not.toContain(rgw.credentials.accessKeyId);
+    expect(workspace.config.artifacts).toMatchObject({ kind: "s3", prefix: "team/canal/" });
+    await workspace.close();
+  });
+
+  it("creates a blob only if it is absent: an intact object is never rewritten", async () => {
+    const prefix = `once/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const digest = await workspace.blobs.put("written once");
+    const Key = `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    // The same bytes with a mark of their own: a second put that wrote the object would drop it.
+    await admin.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key, Body: "written once", Metadata: { mark: "1" } }),
+    );
+    const other = await open({ prefix });
+    expect(await other.blobs.put("written once")).toBe(digest);
+    expect(await workspace.blobs.put("written once")).toBe(digest);
+    const head = await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key }));
+    expect(head.Metadata).toEqual({ mark: "1" });
+    await workspace.close();
+    await other.close();
+  });
+
+  it("sends a large file in parts and streams it back verified", async () => {
+    const workspace = await open({ prefix: `large/${randomUUID()}` });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-large-"));
+    opened.push(dir);
+    const content = randomBytes(20 * 1024 * 1024 + 123);
+    writeFileSync(join(dir, "weights.bin"), content);
+    const digest = await workspace.blobs.putFile(join(dir, "weights.bin"));
+    expect(digest).toBe(createHash("sha256").update(content).digest("hex"));
+    expect(await workspace.blobs.stat(digest)).toEqual({ digest, kind: "file", size: content.length });
+    await workspace.blobs.materialize(digest, join(dir, "out", "weights.bin"));
+    expect(readFileSync(join(dir, "out", "weights.bin")).equals(content)).toBe(true);
+    expect(await workspace.blobs.putFile(join(dir, "weights.bin"))).toBe(digest);
+    await workspace.close();
+  });
+
+  it("streams a 256 MiB file both ways holding under 128 MiB", async () => {
+    const workspace = await open({ prefix: `memory/${randomUUID()}` });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-memory-"));
+    opened.push(dir);
+    const source = join(dir, "big.bin");
+    const hash = createHash("sha256");
+    const fd = openSync(source, "w");
+    const chunk = randomBytes(1 << 20);
+    for (let i = 0; i < 256; i++) {
+      chunk[0] = i;
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    closeSync(fd);
+    const digest = hash.digest("hex");
+    // What the process holds in JavaScript and buffers, sampled while the bytes move.
+    const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const peakWhile = async <T>(work: Promise<T>) => {
+      const base = held();
+      let peak = base;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, held());
+      }, 10);
+      try {
+        await work;
+      } finally {
+        clearInterval(timer);
+      }
+      return (peak - base) / 2 ** 20;
+    };
+    expect(await peakWhile(workspace.blobs.putFile(source))).toBeLessThan(128);
+    expect(await peakWhile(workspace.blobs.materialize(digest, join(dir, "out.bin")))).toBeLessThan(128);
+    const back = createHash("sha256");
+    for await (const part of createReadStream(join(dir, "out.bin"))) back.update(part as Buffer);
+    expect(back.digest("hex")).toBe(digest);
+    await workspace.close();
+  }, 120_000);
+
+  it("refuses a large file that changes while it is sent, and leaves no object under its old digest", async () => {
+    const prefix = `changing/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-changing-"));
+    opened.push(dir);
+    const source = join(dir, "growing.bin");
+    const content = randomBytes(48 * 1024 * 1024);
+    writeFileSync(source, content);
+    const digest = createHash("sha256").update(content).digest("hex");
+    const put = workspace.blobs.putFile(source).then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0) break;
+    }
+    appendFileSync(source, "more");
+    expect(await put).toMatchObject({
+      code: "CANAL_STORE_UNSUPPORTED_FILE",
+      message: expect.stringContaining(`cannot store ${source}: it changed while it was being stored`),
+    });
+    expect(await workspace.blobs.has(digest)).toBe(false);
+    await workspace.close();
+  });
+
+  it("says the bucket is missing and names the setting", async () => {
+    await expect(open({ bucket: "no-such-bucket" })).rejects.toMatchObject({
+      code: "CANAL_STORE_BUCKET_MISSING",
+      message: expect.stringMatching(
+        /bucket no-such-bucket does not exist at .*set `artifacts.bucket` in .*canal.config.json/,
+      ),
+    });
+  });
+
+  it("says access is denied for a wrong secret, naming the variables, without the secret", async () => {
+    const wrong = `wrong-${randomUUID()}`;
+    process.env.CANAL_TEST_S3_WRONG_SECRET = wrong;
+    try {
+      const error = await open({ secretAccessKeyEnv: "CANAL_TEST_S3_WRONG_SECRET" }).catch((e: Error) => e);
+      expect(error).toMatchObject({
+        code: "CANAL_STORE_ACCESS_DENIED",
+        message: expect.stringContaining("CANAL_TEST_S3_WRONG_SECRET"),
+      });
+      expect((error as Error).message).toContain("artifacts.secretAccessKeyEnv");
+      expect((error as Error).message).not.toContain(wrong);
+      expect((error as Error).stack ?? "").not.toContain(wrong);
+    } finally {
+      delete process.env.CANAL_TEST_S3_WRONG_SECRET;
+    }
+  });
+
+  it("says a variable the config names is not set", async () => {
+    await expect(open({ accessKeyIdEnv: "CANAL_TEST_S3_UNSET" })).rejects.toMatchObject({
+      code: "CANAL_STORE_CONFIG_INVALID",
+      message: expect.stringContaining(
+        "`artifacts.accessKeyIdEnv` names the environment variable CANAL_TEST_S3_UNSET, which is not set",
+      ),
+    });
+  });
+
+  it("says an endpoint cannot be reached and names the setting", async () => {
+    // A port nothing listens on: the gateway's own, plus one below the monitor's block.
+    const url = new URL(rgw.endpoint);
+    const closed = `http://127.0.0.1:${Number(url.port) + 7}`;
+    await expect(open({ endpoint: closed })).rejects.toMatchObject({
+      code: "CANAL_STORE_UNREACHABLE",
+      message: expect.stringContaining(`cannot reach the artifact store at ${closed}`),
+    });
+  });
+
+  it("takes the keys from the standard AWS variables when the config names none", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = rgw.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = rgw.credentials.secretAccessKey;
+    try {
+      const workspace = await open({
+        accessKeyIdEnv: undefined,
+        secretAccessKeyEnv: undefined,
+        prefix: "std",
+      });
+      const digest = await workspace.blobs.put("from the standard chain");
+      expect((await workspace.blobs.get(digest)).toString()).toBe("from the standard chain");
+      await workspace.close();
+    } finally {
+      for (const [name, value] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it("fails a put clearly when the server stops during the upload; the same handle stores it once the server is back", async () => {
+    const prefix = `fault/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-fault-"));
+    opened.push(dir);
+    const content = randomBytes(64 * 1024 * 1024);
+    writeFileSync(join(dir, "big.bin"), content);
+    const digest = createHash("sha256").update(content).digest("hex");
+    const put = workspace.blobs.putFile(join(dir, "big.bin"));
+    const outcome = put.then(
+      () => "stored",
+      (error: unknown) => error,
+    );
+    // Stopped once the multipart upload is under way (the server lists it), not after a guess.
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0) break;
+      if ((await Promise.race([outcome, Promise.resolve("pending")])) !== "pending") break;
+    }
+    await rgw.stopGateway();
+    try {
+      expect(await outcome).toMatchObject({
+        code: "CANAL_STORE_UNREACHABLE",
+        message: expect.stringContaining(`cannot reach the artifact store at ${rgw.endpoint}`),
+      });
+    } finally {
+      await rgw.startGateway();
+    }
+    expect(await workspace.blobs.putFile(join(dir, "big.bin"))).toBe(digest);
+    expect(await workspace.blobs.verify(digest)).toBe("ok");
+    const later = await open({ prefix });
+    expect(await later.blobs.verify(digest)).toBe("ok");
+    await later.close();
+    await workspace.close();
+  });
+
+  it("takes the keys from the profile the config names", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
+    opened.push(dir);
+    writeFileSync(
+      join(dir, "credentials"),
+      `[team]\naws_access_key_id = ${rgw.credentials.accessKeyId}\naws_secret_access_key = ${rgw.credentials.secretAccessKey}\n`,
+    );
+    writeFileSync(join(dir, "config"), "[profile team]\nregion = us-east-1\n");
+    const saved = {
+      credentials: process.env.AWS_SHARED_CREDENTIALS_FILE,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, "credentials");
+    process.env.AWS_CONFIG_FILE = join(dir, "config");
+    try {
+      const workspace = await open({
+        accessKeyIdEnv: undefined,
+        secretAccessKeyEnv: undefined,
+        profile: "team",
+        prefix: "profile",
+      });
+      const digest = await workspace.blobs.put("from a profile");
+      expect((await workspace.blobs.get(digest)).toString()).toBe("from a profile");
+      await workspace.close();
+      await expect(
+        open({ accessKeyIdEnv: undefined, secretAccessKeyEnv: undefined, profile: "nobody" }),
+      ).rejects.toMatchObject({
+        code: "CANAL_STORE_ACCESS_DENIED",
+        message: expect.stringContaining('the AWS profile "nobody" (`artifacts.profile`)'),
+      });
+    } finally {
+      for (const [name, value] of [
+        ["AWS_SHARED_CREDENTIALS_FILE", saved.credentials],
+        ["AWS_CONFIG_FILE", saved.config],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it("asks for the region when neither the config nor the environment gives one for AWS", async () => {
+    const saved = {
+      region: process.env.AWS_REGION,
+      fallback: process.env.AWS_DEFAULT_REGION,
+      config: process.env.AWS_CONFIG_FILE,
+    };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    // Not this machine's ~/.aws/config either, whose default region would send the request to AWS.
+    process.env.AWS_CONFIG_FILE = join(tmpdir(), `canal-no-aws-config-${randomUUID()}`);
+    try {
+      await expect(open({ endpoint: undefined })).rejects.toMatchObject({
+        code: "CANAL_STORE_CONFIG_INVALID",
+        message: expect.stringContaining("set `artifacts.region`"),
+      });
+    } finally {
+      if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+      if (saved.fallback !== undefined) process.env.AWS_DEFAULT_REGION = saved.fallback;
+      if (saved.config !== undefined) process.env.AWS_CONFIG_FILE = saved.config;
+      else delete process.env.AWS_CONFIG_FILE;
+    }
+  });
+
+  it("refuses settings it does not know, or a key variable without its pair", async () => {
+    await expect(open({ secret: "x" })).rejects.toMatchObject({ code: "CANAL_STORE_CONFIG_INVALID" });
+    await expect(open({ secretAccessKeyEnv: undefined })).rejects.toMatchObject({
+      code: "CANAL_STORE_CONFIG_INVALID",
+      message: expect.stringContaining("artifacts.secretAccessKeyEnv"),
+    });
+  });
+});
