@@ -3,53 +3,20 @@
 // by registering itself, and canal.config.json accepts its kind and its settings from then on.
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import type { BlobStoreBackend, MetadataStoreBackend, StoreField, StoreSettings } from "./backend-types.js";
 import { StoreError } from "./errors.js";
 import { ensureFolder } from "./folders.js";
 import { LocalBlobStore } from "./local-blobs.js";
 import { s3Backend } from "./s3/backend.js";
 import { SqliteMetadataStore } from "./sqlite.js";
-import type { BlobStore, MetadataStore } from "./types.js";
 
-/** A store's settings in canal.config.json (`store` or `artifacts`): its kind and what it takes. */
-export interface StoreSettings {
-  kind: string;
-  [setting: string]: unknown;
-}
-
-/** What a backend is opened with besides its settings. */
-export interface StoreContext {
-  /** The workspace's name: every record is scoped to it. */
-  workspace: string;
-  /** The workspace's root directory: relative paths are taken from it, errors name it. */
-  root: string;
-  /** The config file its settings come from (or would, when there is none): errors name it. */
-  configFile: string;
-  /**
-   * The workspace's cache folder on this machine (`folders.cache`): what a backend learned and
-   * can learn again (which remote blobs it found intact) may be kept there.
-   */
-  cacheFolder?: string;
-}
-
-/** One kind of store, as the registry knows it. */
-interface Backend<S extends StoreSettings, T> {
-  readonly kind: string;
-  /** Its settings as written (`kind` included): a strict object, so a misspelt key is an error. */
-  readonly schema: z.ZodType<S>;
-  /** What each setting (by key) falls back to when left out, in words: for the fix in a message. */
-  readonly defaults?: Record<string, string>;
-  /** Applies the defaults and makes paths absolute (from `root`). */
-  resolve(settings: S, root: string): S;
-  open(settings: S, context: StoreContext): Promise<T>;
-}
-
-/** A metadata store kind: `store: { kind, … }` in canal.config.json. */
-export type MetadataStoreBackend<S extends StoreSettings = StoreSettings> = Backend<S, MetadataStore>;
-/** A blob store kind: `artifacts: { kind, … }` in canal.config.json. */
-export type BlobStoreBackend<S extends StoreSettings = StoreSettings> = Backend<S, BlobStore>;
-
-/** Which config object a backend is configured by. */
-export type StoreField = "store" | "artifacts";
+export type {
+  BlobStoreBackend,
+  MetadataStoreBackend,
+  StoreContext,
+  StoreField,
+  StoreSettings,
+} from "./backend-types.js";
 
 /**
  * Metadata and blob store backends by kind, as runtimes are picked by target kind. `openWorkspace`

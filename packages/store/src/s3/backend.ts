@@ -1,7 +1,7 @@
 // The `s3` blob store kind: its settings in canal.config.json and how it is opened. The AWS SDK is
 // loaded only when a workspace opens an s3 blob store, so a local workspace never loads it.
 import { z } from "zod";
-import type { BlobStoreBackend, StoreSettings } from "../backends.js";
+import type { BlobStoreBackend, StoreSettings } from "../backend-types.js";
 
 /** `artifacts: { kind: "s3", … }`: where the blobs live and whose credentials reach them. */
 export interface S3Settings extends StoreSettings {
