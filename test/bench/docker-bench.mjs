@@ -59,7 +59,7 @@ export async function main() {
     const ws = join(root, "workspace");
     mkdirSync(ws);
     initWorkspace(ws);
-    const workspace = openWorkspace(ws);
+    const workspace = await openWorkspace(ws);
     const runtime = new DockerRuntime({ socket: engine.socket, image: HOST_IMAGE, binds: HOST_BINDS });
     const canal = async (regenerate) => {
       const t0 = performance.now();

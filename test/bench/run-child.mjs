@@ -16,7 +16,7 @@ const { openWorkspace } = await import(join(repo, "packages/store/dist/index.js"
 const options = JSON.parse(process.argv[2]);
 
 async function runOnce() {
-  const workspace = openWorkspace(options.workspace);
+  const workspace = await openWorkspace(options.workspace);
   const runtime = new LocalRuntime({ cacheDir: join(options.workspace, ".canal/cache"), maxParallel: 2 });
   const t0 = performance.now();
   try {

@@ -104,7 +104,7 @@ export async function main() {
       const dir = join(root, `ws-${round}`);
       mkdirSync(dir);
       initWorkspace(dir);
-      const workspace = openWorkspace(dir);
+      const workspace = await openWorkspace(dir);
       // One shared directory for every round, as a target's is: the artifact is staged there once.
       const runtime = new SlurmRuntime({ sharedDir: join(root, "shared"), env: cluster.env });
       try {
