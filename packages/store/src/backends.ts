@@ -6,6 +6,7 @@ import { z } from "zod";
 import { StoreError } from "./errors.js";
 import { ensureFolder } from "./folders.js";
 import { LocalBlobStore } from "./local-blobs.js";
+import { postgresBackend } from "./postgres/backend.js";
 import { SqliteMetadataStore } from "./sqlite.js";
 import type { BlobStore, MetadataStore } from "./types.js";
 
@@ -162,7 +163,8 @@ export const localBackend: BlobStoreBackend<LocalSettings> = {
   },
 };
 
-/** The registry `openWorkspace` and the config parser use unless given another: sqlite and local. */
+/** The registry `openWorkspace` and the config parser use unless given another: sqlite, postgres and local. */
 export const storeRegistry = new StoreRegistry();
 storeRegistry.registerMetadataStore(sqliteBackend);
+storeRegistry.registerMetadataStore(postgresBackend);
 storeRegistry.registerBlobStore(localBackend);
