@@ -109,6 +109,26 @@ export function postgresOpenFailure(
   );
 }
 
+/**
+ * The URL as `pg` settings. Not as `connectionString`: `pg` lets what that parses to override a
+ * password given beside it. `?host=/path` names a unix socket folder; `?sslmode=` is libpq's.
+ */
+export function connectionFromUrl(url: string): Record<string, unknown> {
+  const parsed = new URL(url);
+  const settings: Record<string, unknown> = {};
+  const host =
+    parsed.searchParams.get("host") ?? decodeURIComponent(parsed.hostname).replace(/^\[(.*)\]$/, "$1");
+  if (host) settings.host = host;
+  if (parsed.port) settings.port = Number(parsed.port);
+  if (parsed.username) settings.user = decodeURIComponent(parsed.username);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  if (database) settings.database = database;
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode === "require" || sslmode === "prefer") settings.ssl = { rejectUnauthorized: false };
+  else if (sslmode === "verify-ca" || sslmode === "verify-full") settings.ssl = true;
+  return settings;
+}
+
 /** Connects, migrates the schema, and records the workspace: the store is ready when this resolves. */
 async function openPostgresStore(
   settings: PostgresSettings,
@@ -132,7 +152,7 @@ async function openPostgresStore(
       oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) as never,
   };
   const connection = {
-    connectionString: settings.url,
+    ...connectionFromUrl(settings.url),
     ...(password !== undefined ? { password } : {}),
     connectionTimeoutMillis: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     application_name: "canal",

@@ -41,7 +41,8 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
   private listening: { client: Client; ready: Promise<void> } | undefined;
-  private readonly watchers = new Map<string, Set<(request: CancelRequest) => void>>();
+  /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
+  private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
   private closed = false;
 
   constructor(private readonly parts: PostgresStoreParts) {
@@ -197,17 +198,20 @@ export class PostgresMetadataStore implements MetadataStore {
 
   /**
    * LISTEN on one connection of this handle's own (outside the pool) for every run it watches.
-   * When that connection drops (a server restart), it connects again and reads the watched runs'
-   * control records, so that a request made while it was away is not missed.
+   * Once LISTEN is in effect it reads the run's control record, and when that connection drops (a
+   * server restart) it connects again and reads every watched run's, so that a request made before
+   * it listened, or while it was away, is not missed. Each listener is called once.
    */
   watchCancelRequests(runId: string, listener: (request: CancelRequest) => void): () => void {
-    let set = this.watchers.get(runId);
-    if (!set) {
-      set = new Set();
-      this.watchers.set(runId, set);
+    let listeners = this.watchers.get(runId);
+    if (!listeners) {
+      listeners = new Map();
+      this.watchers.set(runId, listeners);
     }
-    set.add(listener);
+    listeners.set(listener, { heard: false });
     this.listen();
+    // A request recorded before LISTEN took effect is read instead of heard.
+    this.catchUp([runId]);
     return () => {
       const watching = this.watchers.get(runId);
       watching?.delete(listener);
@@ -217,7 +221,11 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   private deliver(runId: string, request: CancelRequest): void {
-    for (const listener of [...(this.watchers.get(runId) ?? [])]) listener(request);
+    for (const [listener, state] of [...(this.watchers.get(runId) ?? [])]) {
+      if (state.heard) continue;
+      state.heard = true;
+      listener(request);
+    }
   }
 
   private listen(): void {
@@ -253,15 +261,20 @@ export class PostgresMetadataStore implements MetadataStore {
       if (this.closed || this.watchers.size === 0 || this.listening) return;
       this.listen();
       // What was recorded while no one listened.
-      const ids = [...this.watchers.keys()];
-      const again = this.listening as { ready: Promise<void> } | undefined;
-      again?.ready
-        .then(() => this.reads.readRunControl(ids))
-        .then((controls) => {
-          for (const control of controls) if (control.cancel) this.deliver(control.runId, control.cancel);
-        })
-        .catch(() => {});
+      this.catchUp([...this.watchers.keys()]);
     }, 500).unref();
+  }
+
+  /** Once LISTEN is in effect: delivers the cancel requests already recorded for `runIds`. */
+  private catchUp(runIds: string[]): void {
+    const listening = this.listening;
+    if (!listening) return;
+    listening.ready
+      .then(() => this.reads.readRunControl(runIds))
+      .then((controls) => {
+        for (const control of controls) if (control.cancel) this.deliver(control.runId, control.cancel);
+      })
+      .catch(() => {});
   }
 
   private unlisten(): void {
