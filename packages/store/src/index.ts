@@ -46,6 +46,9 @@ export {
 } from "./errors.js";
 export { newRunId } from "./ids.js";
 export { LocalBlobStore } from "./local-blobs.js";
+export type { PostgresSettings } from "./postgres/backend.js";
+export { postgresBackend } from "./postgres/backend.js";
+export { maskUrl } from "./postgres/query.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { SqliteMetadataStore } from "./sqlite.js";
 export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";
