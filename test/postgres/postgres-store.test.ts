@@ -2,6 +2,7 @@
 // from (and that it never shows), the errors for a server that is not there, a database that is
 // not there and a schema newer than this Canal, many writers at once, a unit that loses a
 // deadlock run again, and cancel requests heard by LISTEN, across a server restart.
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -206,6 +207,35 @@ describe("PostgreSQL metadata store: many writers", () => {
     const winner = results.findIndex((r) => r.won);
     expect(await first.getCachedOutputs("shared-key")).toEqual({ who: { json: String(winner) } });
     expect((await first.readLog(step.id, 1)).chunks).toHaveLength(40);
+  });
+
+  it("keeps numbering and the first cache entry right with 4 processes writing at once", async () => {
+    const store = await open({}, "procs");
+    const run = await newRun(store, "procs");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    await store.startAttempt(step.id, 1);
+    const { root } = workspaceWith(
+      { kind: "postgres", url: server.url("canal"), passwordEnv: VARIABLE },
+      "procs",
+    );
+    const writer = join(import.meta.dirname, "writer.mjs");
+    const results = await Promise.all(
+      ["p0", "p1", "p2", "p3"].map(
+        (who) =>
+          new Promise<{ versions: number[]; seqs: number[]; won: boolean }>((resolve, reject) => {
+            execFile(process.execPath, [writer, root, String(step.id), who], (error, stdout, stderr) =>
+              error ? reject(new Error(`${who}: ${stderr || error.message}`)) : resolve(JSON.parse(stdout)),
+            );
+          }),
+      ),
+    );
+    expect(results.flatMap((r) => r.versions).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 2),
+    );
+    expect(results.flatMap((r) => r.seqs).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    expect(results.filter((r) => r.won)).toHaveLength(1);
   });
 
   it("runs a unit that lost a deadlock again, so both units commit", async () => {
