@@ -1,6 +1,6 @@
-// One writer process for the many-processes case: opens the workspace at argv[2] (the built store:
-// `npm test` builds it first),
-// writes versions, log chunks and a cache entry, and prints what it got as JSON.
+// One writer process for the many-processes case: opens the workspace at argv[2] with the built
+// store (`npm test` builds it first), writes versions, log chunks and a cache entry, and prints
+// what it got as JSON.
 const [root, stepRunId, who] = process.argv.slice(2);
 const { openWorkspace } = await import(new URL("../../packages/store/dist/index.js", import.meta.url).href);
 const ws = await openWorkspace(root);
