@@ -7,6 +7,7 @@ import type { BlobStoreBackend, MetadataStoreBackend, StoreField, StoreSettings 
 import { StoreError } from "./errors.js";
 import { ensureFolder } from "./folders.js";
 import { LocalBlobStore } from "./local-blobs.js";
+import { postgresBackend } from "./postgres/backend.js";
 import { s3Backend } from "./s3/backend.js";
 import { SqliteMetadataStore } from "./sqlite.js";
 
@@ -135,8 +136,9 @@ export const localBackend: BlobStoreBackend<LocalSettings> = {
   },
 };
 
-/** The registry `openWorkspace` and the config parser use unless given another: sqlite, local and s3. */
+/** The registry `openWorkspace` and the config parser use unless given another: sqlite, postgres, local and s3. */
 export const storeRegistry = new StoreRegistry();
 storeRegistry.registerMetadataStore(sqliteBackend);
+storeRegistry.registerMetadataStore(postgresBackend);
 storeRegistry.registerBlobStore(localBackend);
 storeRegistry.registerBlobStore(s3Backend);

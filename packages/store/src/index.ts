@@ -47,6 +47,9 @@ export {
 } from "./errors.js";
 export { newRunId } from "./ids.js";
 export { LocalBlobStore } from "./local-blobs.js";
+export type { PostgresSettings } from "./postgres/backend.js";
+export { postgresBackend } from "./postgres/backend.js";
+export { maskUrl } from "./postgres/query.js";
 export type { S3Settings } from "./s3/backend.js";
 export { s3Backend } from "./s3/backend.js";
 export type { SqliteStoreOptions } from "./sqlite.js";

@@ -153,10 +153,10 @@ describe("store kinds", () => {
         'set `artifacts.kind` to one of them, or install and register the package that provides "gcs"',
     ]);
     expect(error.message).toContain(join(dir, "canal.config.json"));
-    writeConfig({ store: { kind: "postgres", url: "postgres://db/canal" } });
+    writeConfig({ store: { kind: "mysql", url: "mysql://db/canal" } });
     await expect(openWorkspace(dir)).rejects.toMatchObject({
       code: "CANAL_STORE_CONFIG_INVALID",
-      message: expect.stringContaining('`store.kind`: "postgres" is not a metadata store kind'),
+      message: expect.stringContaining('`store.kind`: "mysql" is not a metadata store kind'),
     });
   });
 

@@ -1,0 +1,299 @@
+// The PostgreSQL metadata store: a pool of connections to one database that many processes on
+// many machines share. A unit is one pooled client, BEGIN … COMMIT (READ COMMITTED, with the row
+// locks the writes take); a unit that loses a race (serialization failure, deadlock) or whose
+// connection drops before COMMIT is undone by the server and run again, never surfaced as a crash.
+// Cancel requests are announced with NOTIFY and heard with LISTEN.
+import type { Client, Pool, PoolClient } from "pg";
+import { StoreError } from "../errors.js";
+import type {
+  CancelRequest,
+  MetadataStore,
+  MetadataTransaction,
+  NewCancelRequest,
+  NewHeartbeat,
+  RunControl,
+} from "../types.js";
+import { isConnectionLoss, isSerializationFailure } from "./query.js";
+import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
+
+/** How long a unit keeps trying while the server is away (a restart) before it fails. */
+const RECONNECT_WINDOW_MS = 60_000;
+/** How many times a unit that lost a race is run again. */
+const MAX_RACE_RETRIES = 50;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface PostgresStoreParts {
+  pool: Pool;
+  /** Makes a client outside the pool, for LISTEN. */
+  listener: () => Client;
+  workspace: string;
+  workspaceId: number;
+  /** How errors name the workspace (its root directory). */
+  location: string;
+  /** The store as messages name it: the masked URL and the config file. */
+  where: string;
+}
+
+type Delegate<K extends keyof MetadataTransaction> = MetadataTransaction[K];
+
+export class PostgresMetadataStore implements MetadataStore {
+  readonly workspace: string;
+  private readonly reads: PostgresUnit;
+  private listening: { client: Client; ready: Promise<void> } | undefined;
+  /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
+  private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
+  private closed = false;
+
+  constructor(private readonly parts: PostgresStoreParts) {
+    this.workspace = parts.workspace;
+    // Reads outside a unit: one statement each on any pooled connection, committed data only.
+    this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
+      open: true,
+      tracked: false,
+    });
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled client. Run again (with a pause that grows) when
+   * it lost a race with another writer, or when the connection was lost before COMMIT was sent.
+   */
+  async transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let round = 1; ; round++) {
+      let client: PoolClient | undefined;
+      let committing = false;
+      const state: PgUnitState = { open: true, tracked: true };
+      try {
+        client = await this.parts.pool.connect();
+        await client.query("BEGIN");
+        const tx = new PostgresUnit(
+          client,
+          this.workspace,
+          this.parts.workspaceId,
+          this.parts.location,
+          state,
+        );
+        const result = await work(tx);
+        if (state.failure !== undefined) throw state.failure;
+        committing = true;
+        const done = await client.query("COMMIT");
+        // COMMIT of a transaction a failed statement aborted answers ROLLBACK instead of failing.
+        if ((done as { command?: string }).command === "ROLLBACK") {
+          throw new StoreError(
+            "CANAL_STORE_INVALID_RECORD",
+            `a unit on ${this.parts.where} was rolled back by the server: one of its statements failed`,
+          );
+        }
+        return result;
+      } catch (caught) {
+        const error = state.failure ?? caught;
+        state.open = false;
+        if (client) {
+          const broken = isConnectionLoss(error);
+          if (!broken) await client.query("ROLLBACK").catch(() => {});
+          client.release(broken ? (error as Error) : undefined);
+          client = undefined;
+        }
+        if (this.closed) throw error;
+        if (isSerializationFailure(error) && round < MAX_RACE_RETRIES) {
+          await pause(Math.random() * Math.min(200, 5 * round));
+          continue;
+        }
+        if (isConnectionLoss(error) && !committing && Date.now() - started < RECONNECT_WINDOW_MS) {
+          await pause(Math.min(1000, 50 * round));
+          continue;
+        }
+        throw this.named(error);
+      } finally {
+        state.open = false;
+        client?.release();
+      }
+    }
+  }
+
+  /** A lost server becomes a message naming the store and the fix; the store's own errors pass. */
+  private named(error: unknown): unknown {
+    if (error instanceof StoreError || !isConnectionLoss(error)) return error;
+    return new StoreError(
+      "CANAL_STORE_OPEN_FAILED",
+      `lost the connection to the metadata store ${this.parts.where} (${(error as Error).message}) and it did not ` +
+        `come back within ${RECONNECT_WINDOW_MS / 1000} s; check that the PostgreSQL server is running and reachable`,
+    );
+  }
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let round = 1; ; round++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (this.closed || !isConnectionLoss(error) || Date.now() - started >= RECONNECT_WINDOW_MS)
+          throw this.named(error);
+        await pause(Math.min(1000, 50 * round));
+      }
+    }
+  }
+
+  // ---- writes: one unit each -----------------------------------------------------------------
+  registerPipelineVersion: Delegate<"registerPipelineVersion"> = (v) =>
+    this.transaction((tx) => tx.registerPipelineVersion(v));
+  createRun: Delegate<"createRun"> = (run) => this.transaction((tx) => tx.createRun(run));
+  updateRun: Delegate<"updateRun"> = (id, update) => this.transaction((tx) => tx.updateRun(id, update));
+  createStepRun: Delegate<"createStepRun"> = (s) => this.transaction((tx) => tx.createStepRun(s));
+  startAttempt: Delegate<"startAttempt"> = (id, n, at) =>
+    this.transaction((tx) => tx.startAttempt(id, n, at));
+  finishAttempt: Delegate<"finishAttempt"> = (id, end) => this.transaction((tx) => tx.finishAttempt(id, end));
+  finishStepRun: Delegate<"finishStepRun"> = (id, end) => this.transaction((tx) => tx.finishStepRun(id, end));
+  appendLog: Delegate<"appendLog"> = (id, attempt, stream, text, at) =>
+    this.transaction((tx) => tx.appendLog(id, attempt, stream, text, at));
+  appendRunLog: Delegate<"appendRunLog"> = (id, stream, text, at) =>
+    this.transaction((tx) => tx.appendRunLog(id, stream, text, at));
+  logMetrics: Delegate<"logMetrics"> = (id, points) => this.transaction((tx) => tx.logMetrics(id, points));
+  recordArtifacts: Delegate<"recordArtifacts"> = (a) => this.transaction((tx) => tx.recordArtifacts(a));
+  putCacheEntry: Delegate<"putCacheEntry"> = (e) => this.transaction((tx) => tx.putCacheEntry(e));
+  deleteCacheEntry: Delegate<"deleteCacheEntry"> = (k) => this.transaction((tx) => tx.deleteCacheEntry(k));
+  deleteRuns: Delegate<"deleteRuns"> = (ids) => this.transaction((tx) => tx.deleteRuns(ids));
+
+  // ---- reads: committed data, one statement at a time ----------------------------------------
+  getPipelineVersion: Delegate<"getPipelineVersion"> = (id) =>
+    this.read(() => this.reads.getPipelineVersion(id));
+  listPipelines: Delegate<"listPipelines"> = () => this.read(() => this.reads.listPipelines());
+  listPipelineVersions: Delegate<"listPipelineVersions"> = (p) =>
+    this.read(() => this.reads.listPipelineVersions(p));
+  getRun: Delegate<"getRun"> = (id) => this.read(() => this.reads.getRun(id));
+  listRuns: Delegate<"listRuns"> = (filter) => this.read(() => this.reads.listRuns(filter));
+  listExperiments: Delegate<"listExperiments"> = () => this.read(() => this.reads.listExperiments());
+  getStepRun: Delegate<"getStepRun"> = (run, step, i) => this.read(() => this.reads.getStepRun(run, step, i));
+  listStepRuns: Delegate<"listStepRuns"> = (run) => this.read(() => this.reads.listStepRuns(run));
+  listAttempts: Delegate<"listAttempts"> = (id) => this.read(() => this.reads.listAttempts(id));
+  readLog: Delegate<"readLog"> = (id, attempt, from, limit) =>
+    this.read(() => this.reads.readLog(id, attempt, from, limit));
+  readRunLog: Delegate<"readRunLog"> = (id, from, limit) =>
+    this.read(() => this.reads.readRunLog(id, from, limit));
+  getMetrics: Delegate<"getMetrics"> = (filter) => this.read(() => this.reads.getMetrics(filter));
+  getInputs: Delegate<"getInputs"> = (id) => this.read(() => this.reads.getInputs(id));
+  getOutputs: Delegate<"getOutputs"> = (id) => this.read(() => this.reads.getOutputs(id));
+  getArtifact: Delegate<"getArtifact"> = (d) => this.read(() => this.reads.getArtifact(d));
+  lineage: Delegate<"lineage"> = (d) => this.read(() => this.reads.lineage(d));
+  getCacheEntry: Delegate<"getCacheEntry"> = (k) => this.read(() => this.reads.getCacheEntry(k));
+  getCachedOutputs: Delegate<"getCachedOutputs"> = (k) => this.read(() => this.reads.getCachedOutputs(k));
+  listCacheEntries: Delegate<"listCacheEntries"> = (f) => this.read(() => this.reads.listCacheEntries(f));
+  references: Delegate<"references"> = () => this.read(() => this.reads.references());
+  lastCacheEntryForStep: Delegate<"lastCacheEntryForStep"> = (p, s, o) =>
+    this.read(() => this.reads.lastCacheEntryForStep(p, s, o));
+
+  // ---- run control ---------------------------------------------------------------------------
+  async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
+    await this.transaction((tx) => (tx as PostgresUnit).saveHeartbeat(runId, beat));
+  }
+
+  requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {
+    return this.transaction((tx) => (tx as PostgresUnit).saveCancelRequest(runId, request));
+  }
+
+  readRunControl(runIds: string[]): Promise<RunControl[]> {
+    return this.read(() => this.reads.readRunControl(runIds));
+  }
+
+  /**
+   * LISTEN on one connection of this handle's own (outside the pool) for every run it watches.
+   * Once LISTEN is in effect it reads the run's control record, and when that connection drops (a
+   * server restart) it connects again and reads every watched run's, so that a request made before
+   * it listened, or while it was away, is not missed. Each listener is called once.
+   */
+  watchCancelRequests(runId: string, listener: (request: CancelRequest) => void): () => void {
+    let listeners = this.watchers.get(runId);
+    if (!listeners) {
+      listeners = new Map();
+      this.watchers.set(runId, listeners);
+    }
+    listeners.set(listener, { heard: false });
+    this.listen();
+    // A request recorded before LISTEN took effect is read instead of heard.
+    this.catchUp([runId]);
+    return () => {
+      const watching = this.watchers.get(runId);
+      watching?.delete(listener);
+      if (watching?.size === 0) this.watchers.delete(runId);
+      if (this.watchers.size === 0) this.unlisten();
+    };
+  }
+
+  private deliver(runId: string, request: CancelRequest): void {
+    for (const [listener, state] of [...(this.watchers.get(runId) ?? [])]) {
+      if (state.heard) continue;
+      state.heard = true;
+      listener(request);
+    }
+  }
+
+  private listen(): void {
+    if (this.listening || this.closed) return;
+    const client = this.parts.listener();
+    const ready = (async () => {
+      client.on("notification", (message) => {
+        if (message.channel !== CANCEL_CHANNEL || !message.payload) return;
+        let note: { workspace?: number; runId?: string; request?: CancelRequest };
+        try {
+          note = JSON.parse(message.payload);
+        } catch {
+          return;
+        }
+        if (note.workspace !== this.parts.workspaceId || !note.runId || !note.request) return;
+        this.deliver(note.runId, note.request);
+      });
+      client.on("error", () => this.relisten(client));
+      client.on("end", () => this.relisten(client));
+      await client.connect();
+      await client.query(`LISTEN ${CANCEL_CHANNEL}`);
+    })();
+    ready.catch(() => this.relisten(client));
+    this.listening = { client, ready };
+  }
+
+  private relisten(client: Client): void {
+    if (this.listening?.client !== client) return;
+    this.listening = undefined;
+    client.end().catch(() => {});
+    if (this.closed || this.watchers.size === 0) return;
+    setTimeout(() => {
+      if (this.closed || this.watchers.size === 0 || this.listening) return;
+      this.listen();
+      // What was recorded while no one listened.
+      this.catchUp([...this.watchers.keys()]);
+    }, 500).unref();
+  }
+
+  /** Once LISTEN is in effect: delivers the cancel requests already recorded for `runIds`. */
+  private catchUp(runIds: string[]): void {
+    const listening = this.listening;
+    if (!listening) return;
+    listening.ready
+      .then(() => this.reads.readRunControl(runIds))
+      .then((controls) => {
+        for (const control of controls) if (control.cancel) this.deliver(control.runId, control.cancel);
+      })
+      .catch(() => {});
+  }
+
+  private unlisten(): void {
+    const listening = this.listening;
+    this.listening = undefined;
+    if (listening) void listening.ready.finally(() => listening.client.end()).catch(() => {});
+  }
+
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      this.watchers.clear();
+      const listening = this.listening;
+      this.listening = undefined;
+      if (listening) await listening.client.end().catch(() => {});
+      await this.parts.pool.end();
+    })();
+    return this.closing;
+  }
+}

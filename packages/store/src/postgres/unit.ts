@@ -1,0 +1,1038 @@
+// The records of one workspace on PostgreSQL: every MetadataTransaction method as SQL on one
+// connection. Inside a unit that connection is the unit's pooled client (BEGIN … COMMIT); for the
+// store's own reads it is the pool. Writes that number things (versions, log chunks, metric
+// sequences) first lock the row they number under, so concurrent writers from any process queue
+// there instead of colliding; shared rows (cache entries, artifacts) are first-writer-wins upserts.
+import { checkDigest, RunNotFoundError, StepRunNotFoundError, StoreError } from "../errors.js";
+import { newRunId } from "../ids.js";
+import {
+  type ArtifactRow,
+  type AttemptRow,
+  artifactRefs,
+  type CacheEntryRow,
+  type LineageRow,
+  type MetricRow,
+  metricColumns,
+  type PipelineVersionRow,
+  type RunRow,
+  type StepRunRow,
+  stepLabel,
+  toArtifact,
+  toAttempt,
+  toCacheEntry,
+  toLineageEdge,
+  toMetric,
+  toPipelineVersion,
+  toRun,
+  toStepRun,
+} from "../sqlite-rows.js";
+import type {
+  ArtifactInfo,
+  Attempt,
+  AttemptEnd,
+  CacheEntry,
+  CacheEntryFilter,
+  CancelRequest,
+  ExperimentInfo,
+  Lineage,
+  LogChunk,
+  LogPage,
+  LogStream,
+  MetadataTransaction,
+  Metric,
+  MetricFilter,
+  MetricPoint,
+  NewCacheEntry,
+  NewCancelRequest,
+  NewHeartbeat,
+  NewPipelineVersion,
+  NewRun,
+  NewStepRun,
+  PipelineInfo,
+  PipelineVersion,
+  Run,
+  RunControl,
+  RunFilter,
+  RunUpdate,
+  StepRun,
+  StepRunEnd,
+  StoredValue,
+  StoreReferences,
+} from "../types.js";
+import type { Queryable } from "./query.js";
+
+/** What one unit knows about itself: whether it is still open, and the first query or write that failed. */
+export interface PgUnitState {
+  open: boolean;
+  /** Record failures (a unit's): PostgreSQL aborts the transaction on any failed statement anyway. */
+  tracked: boolean;
+  failure?: unknown;
+}
+
+/** The channel cancel requests are announced on, with `{ workspace, runId, request }` as payload. */
+export const CANCEL_CHANNEL = "canal_cancel";
+
+// The server's clock, in epoch milliseconds.
+const SERVER_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+const PIPELINE_VERSION_SELECT = `
+SELECT pv.id, p.name AS pipeline, pv.version, pv.hash, pv.ir, pv.artifact_location, pv.artifact_digest,
+  pv.created_at
+FROM pipeline_versions pv JOIN pipelines p ON p.id = pv.pipeline_id
+WHERE p.workspace_id = $1`;
+
+const RUN_SELECT = `
+SELECT r.id, r.pipeline_version_id, r.status, r.parameters, r.git_commit, r.git_branch, r.git_dirty, r.runtime,
+  r.regenerate, r.pid, r.error, r.created_at, r.started_at, r.ended_at, coalesce(r.experiment, p.name) AS experiment,
+  p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
+FROM runs r
+JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+JOIN pipelines p ON p.id = pv.pipeline_id
+WHERE p.workspace_id = $1`;
+
+const STEP_RUN_SELECT = `
+SELECT s.*, src.run_id AS reused_run_id
+FROM step_runs s LEFT JOIN step_runs src ON src.id = s.reused_from`;
+
+// A step run joined to its workspace: `$1` is the workspace id.
+const IN_WORKSPACE = `JOIN runs r ON r.id = s.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+  JOIN pipelines p ON p.id = pv.pipeline_id`;
+
+const CACHE_ENTRY_SELECT = `
+SELECT ce.key, ce.outputs, ce.components, ce.step_run_id, ce.created_at, s.run_id, s.step_id, s.instance
+FROM cache_entries ce JOIN step_runs s ON s.id = ce.step_run_id
+WHERE ce.workspace_id = $1`;
+
+interface ControlRow {
+  run_id: string;
+  driver_host: string | null;
+  driver_pid: number | null;
+  heartbeat_at: number | null;
+  heartbeat_interval_ms: number | null;
+  age_ms: number | null;
+  cancel_requested_at: number | null;
+  cancel_requested_by: string | null;
+  cancel_reason: string | null;
+}
+
+export function toCancel(row: Omit<ControlRow, "age_ms">): CancelRequest | undefined {
+  if (row.cancel_requested_at === null) return undefined;
+  return {
+    at: row.cancel_requested_at,
+    ...(row.cancel_requested_by !== null ? { by: row.cancel_requested_by } : {}),
+    ...(row.cancel_reason !== null ? { reason: row.cancel_reason } : {}),
+  };
+}
+
+export class PostgresUnit implements MetadataTransaction {
+  constructor(
+    private readonly db: Queryable,
+    readonly workspace: string,
+    private readonly workspaceId: number,
+    private readonly location: string,
+    private readonly state: PgUnitState,
+  ) {}
+
+  private check(): void {
+    if (!this.state.open) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `a unit's handle of workspace ${this.location} was used after its transaction ended; ` +
+          "make every call of the unit inside its `transaction(async (tx) => …)` and await it there",
+      );
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.state.tracked) this.state.failure ??= error;
+  }
+
+  private async q<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.check();
+    try {
+      return (await this.db.query(sql, params)).rows as T[];
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  private async one<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.q<T>(sql, params))[0];
+  }
+
+  private async count(sql: string, params: unknown[] = []): Promise<number> {
+    this.check();
+    try {
+      return (await this.db.query(sql, params)).rowCount ?? 0;
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** A write that fails fails the unit, even where the caller catches it. */
+  private async write<T>(fn: () => Promise<T>): Promise<T> {
+    this.check();
+    try {
+      return await fn();
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  // ---- lookups -------------------------------------------------------------------------------
+
+  private async runById(id: string, lock = false): Promise<Run> {
+    const row = await this.one<RunRow>(
+      `${RUN_SELECT} AND r.id = $2${lock ? " FOR NO KEY UPDATE OF r" : ""}`,
+      [this.workspaceId, id],
+    );
+    if (!row) throw new RunNotFoundError(id, this.location);
+    return toRun(row);
+  }
+
+  private async requireRun(id: string, lock = false): Promise<void> {
+    const found = await this.one(
+      `SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1${lock ? " FOR NO KEY UPDATE OF r" : ""}`,
+      [this.workspaceId, id],
+    );
+    if (!found) throw new RunNotFoundError(id, this.location);
+  }
+
+  private async stepRunById(id: number, lock = false): Promise<StepRun> {
+    const row = await this.one<StepRunRow>(
+      `${STEP_RUN_SELECT} ${IN_WORKSPACE} WHERE s.id = $2 AND p.workspace_id = $1${lock ? " FOR NO KEY UPDATE OF s" : ""}`,
+      [this.workspaceId, id],
+    );
+    if (!row) throw new StepRunNotFoundError(undefined, `#${id}`, this.location);
+    return toStepRun(row);
+  }
+
+  private versionNotFound(id: number): StoreError {
+    return new StoreError(
+      "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND",
+      `no pipeline version #${id} in workspace ${this.location}; register it with registerPipelineVersion first`,
+    );
+  }
+
+  private async attempt(stepRunId: number, number: number): Promise<Attempt> {
+    const row = await this.one<AttemptRow>("SELECT * FROM attempts WHERE step_run_id = $1 AND number = $2", [
+      stepRunId,
+      number,
+    ]);
+    return toAttempt(row as AttemptRow);
+  }
+
+  private async attemptNotStarted(stepRunId: number, number: number): Promise<StoreError> {
+    const stepRun = await this.stepRunById(stepRunId);
+    return new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `attempt ${number} of step \`${stepLabel(stepRun.stepId, stepRun.instance)}\` in run \`${stepRun.runId}\` ` +
+        "was never started; record it with startAttempt first",
+    );
+  }
+
+  // ---- pipelines -----------------------------------------------------------------------------
+
+  registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion> {
+    return this.write(async () => {
+      const at = version.createdAt ?? Date.now();
+      await this.q(
+        "INSERT INTO pipelines (workspace_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [this.workspaceId, version.pipeline, at],
+      );
+      // Versions are numbered under the pipeline's row lock: one writer at a time, from any process.
+      const pipeline = (await this.one<{ id: number }>(
+        "SELECT id FROM pipelines WHERE workspace_id = $1 AND name = $2 FOR UPDATE",
+        [this.workspaceId, version.pipeline],
+      )) as { id: number };
+      const select = `${PIPELINE_VERSION_SELECT} AND pv.pipeline_id = $2 AND pv.hash = $3`;
+      const key = [this.workspaceId, pipeline.id, version.hash];
+      const known = await this.one<PipelineVersionRow>(select, key);
+      if (known && (!version.artifactDigest || known.artifact_digest === version.artifactDigest))
+        return toPipelineVersion(known);
+      if (known) {
+        await this.q("UPDATE pipeline_versions SET artifact_digest = $1 WHERE id = $2", [
+          checkDigest(version.artifactDigest as string),
+          known.id,
+        ]);
+      } else {
+        await this.q(
+          `INSERT INTO pipeline_versions (pipeline_id, version, hash, ir, artifact_location, artifact_digest, created_at)
+           SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM pipeline_versions WHERE pipeline_id = $1`,
+          [
+            pipeline.id,
+            version.hash,
+            typeof version.ir === "function" ? version.ir() : version.ir,
+            version.artifactLocation ?? null,
+            version.artifactDigest === undefined ? null : checkDigest(version.artifactDigest),
+            at,
+          ],
+        );
+      }
+      return toPipelineVersion((await this.one<PipelineVersionRow>(select, key)) as PipelineVersionRow);
+    });
+  }
+
+  async getPipelineVersion(id: number): Promise<PipelineVersion> {
+    const row = await this.one<PipelineVersionRow>(`${PIPELINE_VERSION_SELECT} AND pv.id = $2`, [
+      this.workspaceId,
+      id,
+    ]);
+    if (!row) throw this.versionNotFound(id);
+    return toPipelineVersion(row);
+  }
+
+  async listPipelines(): Promise<PipelineInfo[]> {
+    const rows = await this.q<{
+      name: string;
+      created_at: number;
+      versions: number;
+      latest_hash: string | null;
+    }>(
+      `SELECT p.name, p.created_at, count(pv.id) AS versions,
+         (SELECT hash FROM pipeline_versions WHERE pipeline_id = p.id ORDER BY version DESC LIMIT 1) AS latest_hash
+       FROM pipelines p LEFT JOIN pipeline_versions pv ON pv.pipeline_id = p.id
+       WHERE p.workspace_id = $1 GROUP BY p.id ORDER BY p.name`,
+      [this.workspaceId],
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      createdAt: row.created_at,
+      versions: row.versions,
+      ...(row.latest_hash !== null ? { latestHash: row.latest_hash } : {}),
+    }));
+  }
+
+  async listPipelineVersions(pipeline: string): Promise<PipelineVersion[]> {
+    const rows = await this.q<PipelineVersionRow>(
+      `${PIPELINE_VERSION_SELECT} AND p.name = $2 ORDER BY pv.version`,
+      [this.workspaceId, pipeline],
+    );
+    return rows.map(toPipelineVersion);
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------
+
+  createRun(run: NewRun): Promise<Run> {
+    const createdAt = run.createdAt ?? Date.now();
+    return this.write(async () => {
+      const version = await this.one(`${PIPELINE_VERSION_SELECT} AND pv.id = $2`, [
+        this.workspaceId,
+        run.pipelineVersionId,
+      ]);
+      if (!version) throw this.versionNotFound(run.pipelineVersionId);
+      const values = [
+        run.pipelineVersionId,
+        run.status ?? "queued",
+        JSON.stringify(run.parameters ?? {}),
+        run.git?.commit ?? null,
+        run.git?.branch ?? null,
+        run.git?.dirty === undefined ? null : run.git.dirty ? 1 : 0,
+        run.runtime,
+        run.regenerate ? 1 : 0,
+        run.pid ?? null,
+        createdAt,
+        run.startedAt ?? null,
+        run.experiment ?? null,
+      ];
+      // A generated id collides only when two runs start in the same second and draw the same
+      // suffix (on any machine): the first writer keeps it, the other draws again.
+      for (let tries = 0; tries < 16; tries++) {
+        const id = run.id ?? newRunId(createdAt);
+        const inserted = await this.count(
+          `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
+             regenerate, pid, created_at, started_at, experiment)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, (SELECT p.name FROM pipeline_versions pv
+             JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = $2)))
+           ON CONFLICT (id) DO NOTHING`,
+          [id, ...values],
+        );
+        if (inserted === 1) return this.runById(id);
+        if (run.id) break;
+      }
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `run id \`${run.id ?? "(generated)"}\` is already taken in workspace ${this.location}; use a new id`,
+      );
+    });
+  }
+
+  updateRun(id: string, update: RunUpdate): Promise<Run> {
+    return this.write(async () => {
+      const run = await this.runById(id, true);
+      await this.q(
+        "UPDATE runs SET status = $2, started_at = $3, ended_at = $4, error = $5, pid = $6 WHERE id = $1",
+        [
+          id,
+          update.status ?? run.status,
+          update.startedAt ?? run.startedAt ?? null,
+          update.endedAt ?? run.endedAt ?? null,
+          update.error ?? run.error ?? null,
+          update.pid ?? run.pid ?? null,
+        ],
+      );
+      return this.runById(id);
+    });
+  }
+
+  getRun(id: string): Promise<Run> {
+    return this.runById(id);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    const statuses = filter.status === undefined ? [] : ([] as string[]).concat(filter.status);
+    const params: unknown[] = [this.workspaceId];
+    const clauses: string[] = [];
+    if (filter.pipeline !== undefined) {
+      params.push(filter.pipeline);
+      clauses.push(`AND p.name = $${params.length}`);
+    }
+    if (filter.experiment !== undefined) {
+      params.push(filter.experiment);
+      clauses.push(`AND coalesce(r.experiment, p.name) = $${params.length}`);
+    }
+    if (statuses.length > 0) {
+      params.push(statuses);
+      clauses.push(`AND r.status = ANY($${params.length}::text[])`);
+    }
+    params.push(filter.limit ?? 100);
+    // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
+    const rows = await this.q<RunRow>(
+      `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRun);
+  }
+
+  async listExperiments(): Promise<ExperimentInfo[]> {
+    const rows = await this.q<{ name: string; runs: number; last_run_at: number }>(
+      `SELECT coalesce(r.experiment, p.name) AS name, count(*) AS runs, max(r.created_at) AS last_run_at
+       FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE p.workspace_id = $1 GROUP BY 1 ORDER BY last_run_at DESC, name`,
+      [this.workspaceId],
+    );
+    return rows.map((row) => ({ name: row.name, runs: row.runs, lastRunAt: row.last_run_at }));
+  }
+
+  // ---- step runs and attempts ----------------------------------------------------------------
+
+  createStepRun(stepRun: NewStepRun): Promise<StepRun> {
+    const instance = stepRun.instance ?? -1;
+    return this.write(async () => {
+      await this.requireRun(stepRun.runId);
+      const created = await this.one<Omit<StepRunRow, "reused_run_id">>(
+        `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
+        [
+          stepRun.runId,
+          stepRun.stepId,
+          instance,
+          stepRun.status ?? "queued",
+          stepRun.error ?? null,
+          stepRun.createdAt ?? Date.now(),
+          stepRun.endedAt ?? null,
+        ],
+      );
+      if (created) return toStepRun({ ...created, reused_run_id: null });
+      const row = await this.one<StepRunRow>(
+        `${STEP_RUN_SELECT} WHERE s.run_id = $1 AND s.step_id = $2 AND s.instance = $3`,
+        [stepRun.runId, stepRun.stepId, instance],
+      );
+      return toStepRun(row as StepRunRow);
+    });
+  }
+
+  async getStepRun(runId: string, stepId: string, instance = -1): Promise<StepRun> {
+    await this.runById(runId);
+    const row = await this.one<StepRunRow>(
+      `${STEP_RUN_SELECT} WHERE s.run_id = $1 AND s.step_id = $2 AND s.instance = $3`,
+      [runId, stepId, instance],
+    );
+    if (!row) throw new StepRunNotFoundError(runId, stepLabel(stepId, instance), this.location);
+    return toStepRun(row);
+  }
+
+  async listStepRuns(runId: string): Promise<StepRun[]> {
+    await this.runById(runId);
+    const rows = await this.q<StepRunRow>(`${STEP_RUN_SELECT} WHERE s.run_id = $1 ORDER BY s.id`, [runId]);
+    return rows.map(toStepRun);
+  }
+
+  startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
+    return this.write(async () => {
+      await this.stepRunById(stepRunId, true);
+      await this.q(
+        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES ($1, $2, 'running', $3)
+         ON CONFLICT (step_run_id, number) DO NOTHING`,
+        [stepRunId, number, startedAt],
+      );
+      await this.q(
+        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, $1), error = NULL WHERE id = $2",
+        [startedAt, stepRunId],
+      );
+      return this.attempt(stepRunId, number);
+    });
+  }
+
+  private async endAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
+    const changed = await this.count(
+      `UPDATE attempts SET status = $3, exit_code = $4, error = $5, ended_at = $6, stdout_digest = $7, stderr_digest = $8
+       WHERE step_run_id = $1 AND number = $2`,
+      [
+        stepRunId,
+        end.number,
+        end.status,
+        end.exitCode ?? null,
+        end.error ?? null,
+        end.endedAt ?? Date.now(),
+        end.stdoutDigest ?? null,
+        end.stderrDigest ?? null,
+      ],
+    );
+    if (changed === 0) throw await this.attemptNotStarted(stepRunId, end.number);
+    return this.attempt(stepRunId, end.number);
+  }
+
+  finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
+    return this.write(async () => {
+      await this.stepRunById(stepRunId);
+      return this.endAttempt(stepRunId, end);
+    });
+  }
+
+  async listAttempts(stepRunId: number): Promise<Attempt[]> {
+    await this.stepRunById(stepRunId);
+    const rows = await this.q<AttemptRow>("SELECT * FROM attempts WHERE step_run_id = $1 ORDER BY number", [
+      stepRunId,
+    ]);
+    return rows.map(toAttempt);
+  }
+
+  finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun> {
+    if (end.status === "cached" && !end.cacheKey) {
+      return Promise.reject(
+        new StoreError(
+          "CANAL_STORE_INVALID_RECORD",
+          `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
+        ),
+      );
+    }
+    return this.write(async () => {
+      await this.stepRunById(stepRunId, true);
+      const endedAt = end.endedAt ?? Date.now();
+      if (end.attempt) await this.endAttempt(stepRunId, { endedAt, ...end.attempt });
+      await this.saveArtifacts(end.artifacts ?? []);
+      if (end.inputs) await this.saveValues(stepRunId, "input", end.inputs);
+      if (end.outputs) await this.saveValues(stepRunId, "output", end.outputs);
+      if (end.metrics) await this.saveMetrics(stepRunId, end.metrics, endedAt);
+      const reusedFrom =
+        end.status === "cached"
+          ? await this.one<{ step_run_id: number }>(
+              "SELECT step_run_id FROM cache_entries WHERE workspace_id = $1 AND key = $2",
+              [this.workspaceId, end.cacheKey],
+            )
+          : undefined;
+      await this.q(
+        `UPDATE step_runs SET status = $2, ended_at = $3, error = $4, cache_key = coalesce($5, cache_key),
+           cache_components = coalesce($6, cache_components), reused_from = $7
+         WHERE id = $1`,
+        [
+          stepRunId,
+          end.status,
+          endedAt,
+          end.error ?? null,
+          end.cacheKey ?? null,
+          end.components ? JSON.stringify(end.components) : null,
+          reusedFrom?.step_run_id ?? null,
+        ],
+      );
+      if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
+        await this.insertCacheEntry(
+          {
+            key: end.cacheKey,
+            outputs: end.outputs,
+            components: end.components,
+            stepRunId,
+            createdAt: endedAt,
+          },
+          Boolean(end.replaceCacheEntry),
+        );
+      }
+      return toStepRun(
+        (await this.one<StepRunRow>(`${STEP_RUN_SELECT} WHERE s.id = $1`, [stepRunId])) as StepRunRow,
+      );
+    });
+  }
+
+  // ---- logs ----------------------------------------------------------------------------------
+
+  appendLog(
+    stepRunId: number,
+    attempt: number,
+    stream: LogStream,
+    text: string,
+    at: number = Date.now(),
+  ): Promise<number> {
+    return this.write(async () => {
+      // The attempt's row lock numbers its chunks: concurrent appenders queue, never collide.
+      const exists = await this.one(
+        "SELECT 1 FROM attempts WHERE step_run_id = $1 AND number = $2 FOR NO KEY UPDATE",
+        [stepRunId, attempt],
+      );
+      if (!exists) throw await this.attemptNotStarted(stepRunId, attempt);
+      const row = await this.one<{ seq: number }>(
+        `INSERT INTO log_chunks (step_run_id, attempt, seq, stream, text, at)
+         SELECT $1, $2, coalesce(max(seq), -1) + 1, $3, $4, $5 FROM log_chunks WHERE step_run_id = $1 AND attempt = $2
+         RETURNING seq`,
+        [stepRunId, attempt, stream, text, at],
+      );
+      return (row as { seq: number }).seq;
+    });
+  }
+
+  async readLog(stepRunId: number, attempt: number, from = 0, limit = 1000): Promise<LogPage> {
+    const chunks = await this.q<LogChunk>(
+      `SELECT seq, stream, text, at FROM log_chunks WHERE step_run_id = $1 AND attempt = $2 AND seq >= $3
+       ORDER BY seq LIMIT $4`,
+      [stepRunId, attempt, from, limit],
+    );
+    const last = chunks.at(-1);
+    return { chunks, next: last ? last.seq + 1 : from };
+  }
+
+  appendRunLog(runId: string, stream: LogStream, text: string, at: number = Date.now()): Promise<number> {
+    return this.write(async () => {
+      await this.requireRun(runId, true);
+      const row = await this.one<{ seq: number }>(
+        `INSERT INTO run_logs (run_id, seq, stream, text, at)
+         SELECT $1, coalesce(max(seq), -1) + 1, $2, $3, $4 FROM run_logs WHERE run_id = $1 RETURNING seq`,
+        [runId, stream, text, at],
+      );
+      return (row as { seq: number }).seq;
+    });
+  }
+
+  async readRunLog(runId: string, from = 0, limit = 1000): Promise<LogPage> {
+    await this.requireRun(runId);
+    const chunks = await this.q<LogChunk>(
+      "SELECT seq, stream, text, at FROM run_logs WHERE run_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+      [runId, from, limit],
+    );
+    const last = chunks.at(-1);
+    return { chunks, next: last ? last.seq + 1 : from };
+  }
+
+  // ---- metrics, values, artifacts ------------------------------------------------------------
+
+  private async saveMetrics(stepRunId: number, points: MetricPoint[], at: number): Promise<void> {
+    for (const point of points) {
+      const columns = metricColumns(point.value);
+      const values = [point.name, columns.kind, columns.number, columns.text, point.at ?? at];
+      if (point.sequence === undefined) {
+        // Numbered under the step run's row lock, taken by the caller.
+        await this.q(
+          `INSERT INTO metrics (step_run_id, name, sequence, kind, number, text, at)
+           SELECT $1, $2, coalesce(max(sequence), -1) + 1, $3, $4, $5, $6 FROM metrics WHERE step_run_id = $1 AND name = $2`,
+          [stepRunId, ...values],
+        );
+      } else {
+        await this.q(
+          `INSERT INTO metrics (step_run_id, name, sequence, kind, number, text, at) VALUES ($1, $2, $7, $3, $4, $5, $6)
+           ON CONFLICT (step_run_id, name, sequence) DO UPDATE SET kind = excluded.kind, number = excluded.number,
+             text = excluded.text, at = excluded.at`,
+          [stepRunId, ...values, point.sequence],
+        );
+      }
+    }
+  }
+
+  logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void> {
+    return this.write(async () => {
+      await this.stepRunById(stepRunId, true);
+      await this.saveMetrics(stepRunId, points, Date.now());
+    });
+  }
+
+  async getMetrics(filter: MetricFilter): Promise<Metric[]> {
+    const rows = await this.q<MetricRow>(
+      `SELECT m.*, s.step_id, s.instance FROM metrics m
+       JOIN step_runs s ON s.id = m.step_run_id ${IN_WORKSPACE}
+       WHERE p.workspace_id = $1 AND ($2::text IS NULL OR s.run_id = $2)
+         AND ($3::bigint IS NULL OR m.step_run_id = $3) AND ($4::text IS NULL OR m.name = $4)
+       ORDER BY m.step_run_id, m.name, m.sequence`,
+      [this.workspaceId, filter.runId ?? null, filter.stepRunId ?? null, filter.name ?? null],
+    );
+    return rows.map(toMetric);
+  }
+
+  private async values(
+    table: "step_inputs" | "step_outputs",
+    stepRunId: number,
+  ): Promise<Record<string, StoredValue>> {
+    await this.stepRunById(stepRunId);
+    const rows = await this.q<{ name: string; value: string }>(
+      `SELECT name, value FROM ${table} WHERE step_run_id = $1 ORDER BY name`,
+      [stepRunId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, JSON.parse(row.value) as StoredValue]));
+  }
+
+  getInputs(stepRunId: number): Promise<Record<string, StoredValue>> {
+    return this.values("step_inputs", stepRunId);
+  }
+
+  getOutputs(stepRunId: number): Promise<Record<string, StoredValue>> {
+    return this.values("step_outputs", stepRunId);
+  }
+
+  private async saveArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
+    // In digest order, so two writers upserting the same artifacts take their row locks alike.
+    const sorted = [...artifacts].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    for (const a of sorted) {
+      await this.q(
+        `INSERT INTO artifacts (digest, kind, size, media_type, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
+           size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
+         WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
+           OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
+           OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
+        [
+          checkDigest(a.digest),
+          a.kind ?? null,
+          a.size ?? null,
+          a.mediaType ?? null,
+          a.createdAt ?? Date.now(),
+        ],
+      );
+    }
+  }
+
+  private async saveArtifactRefs(value: StoredValue): Promise<string[]> {
+    const refs = artifactRefs(value);
+    await this.saveArtifacts(refs);
+    return refs.map((r) => r.digest);
+  }
+
+  private async saveValues(
+    stepRunId: number,
+    direction: "input" | "output",
+    values: Record<string, StoredValue>,
+  ): Promise<void> {
+    const table = direction === "input" ? "step_inputs" : "step_outputs";
+    for (const [name, value] of Object.entries(values)) {
+      await this.q(
+        `INSERT INTO ${table} (step_run_id, name, value) VALUES ($1, $2, $3)
+         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
+        [stepRunId, name, JSON.stringify(value)],
+      );
+      for (const digest of await this.saveArtifactRefs(value)) {
+        await this.q(
+          "INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+          [digest, stepRunId, direction, name],
+        );
+      }
+    }
+  }
+
+  recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
+    return this.write(() => this.saveArtifacts(artifacts));
+  }
+
+  async getArtifact(digest: string): Promise<ArtifactInfo | undefined> {
+    const row = await this.one<ArtifactRow>("SELECT * FROM artifacts WHERE digest = $1", [digest]);
+    return row ? toArtifact(row) : undefined;
+  }
+
+  async lineage(digest: string): Promise<Lineage> {
+    const rows = await this.q<LineageRow>(
+      `SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
+         p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
+       FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id ${IN_WORKSPACE}
+       WHERE u.digest = $2 AND p.workspace_id = $1 ORDER BY at, s.id, u.name`,
+      [this.workspaceId, digest],
+    );
+    const lineage: Lineage = {
+      producedBy: rows.filter((r) => r.direction === "output").map(toLineageEdge),
+      consumedBy: rows.filter((r) => r.direction === "input").map(toLineageEdge),
+    };
+    const artifact = await this.getArtifact(digest);
+    if (artifact) lineage.artifact = artifact;
+    return lineage;
+  }
+
+  // ---- the cache -----------------------------------------------------------------------------
+
+  /** First writer wins (ON CONFLICT), unless `replace`: then the entry becomes this one. */
+  private async insertCacheEntry(entry: NewCacheEntry, replace = false): Promise<boolean> {
+    for (const value of Object.values(entry.outputs)) await this.saveArtifactRefs(value);
+    const conflict = replace
+      ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
+           step_run_id = excluded.step_run_id, created_at = excluded.created_at`
+      : "DO NOTHING";
+    const inserted = await this.count(
+      `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, key) ${conflict}`,
+      [
+        this.workspaceId,
+        entry.key,
+        JSON.stringify(entry.outputs),
+        JSON.stringify(entry.components),
+        entry.stepRunId,
+        entry.createdAt ?? Date.now(),
+      ],
+    );
+    return inserted === 1;
+  }
+
+  putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
+    return this.write(async () => {
+      await this.stepRunById(entry.stepRunId);
+      return this.insertCacheEntry(entry);
+    });
+  }
+
+  async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
+    const row = await this.one<CacheEntryRow>(`${CACHE_ENTRY_SELECT} AND ce.key = $2`, [
+      this.workspaceId,
+      key,
+    ]);
+    return row ? toCacheEntry(row) : undefined;
+  }
+
+  async getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined> {
+    const row = await this.one<{ outputs: string }>(
+      "SELECT outputs FROM cache_entries WHERE workspace_id = $1 AND key = $2",
+      [this.workspaceId, key],
+    );
+    return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
+  }
+
+  deleteCacheEntry(key: string): Promise<boolean> {
+    return this.write(
+      async () =>
+        (await this.count("DELETE FROM cache_entries WHERE workspace_id = $1 AND key = $2", [
+          this.workspaceId,
+          key,
+        ])) > 0,
+    );
+  }
+
+  async listCacheEntries(filter: CacheEntryFilter = {}): Promise<CacheEntry[]> {
+    const prefix = filter.keyPrefix?.toLowerCase();
+    if (prefix !== undefined && !/^[0-9a-f]{6,64}$/.test(prefix)) {
+      throw new StoreError(
+        "CANAL_STORE_INVALID_RECORD",
+        `\`${filter.keyPrefix}\` is not a cache key: give a key or its first 6 or more hex characters, as \`canal cache ls\` shows them`,
+      );
+    }
+    if (filter.runId !== undefined) await this.requireRun(filter.runId);
+    const rows = await this.q<CacheEntryRow>(
+      `${CACHE_ENTRY_SELECT} AND ($2::text IS NULL OR s.step_id = $2)
+         AND ($3::integer IS NULL OR s.instance = $3)
+         AND ($4::text IS NULL OR substr(ce.key, 1, length($4)) = $4)
+         AND ($5::text IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = $5))
+       ORDER BY ce.created_at DESC, ce.key`,
+      [
+        this.workspaceId,
+        filter.stepId ?? null,
+        filter.instance ?? null,
+        prefix ?? null,
+        filter.runId ?? null,
+      ],
+    );
+    return rows.map(toCacheEntry);
+  }
+
+  async lastCacheEntryForStep(
+    pipeline: string,
+    stepId: string,
+    options: { instance?: number; before?: number } = {},
+  ): Promise<CacheEntry | undefined> {
+    const row = await this.one<CacheEntryRow>(
+      `${CACHE_ENTRY_SELECT} AND s.step_id = $3 AND ($4::integer IS NULL OR s.instance = $4)
+         AND ($5::bigint IS NULL OR ce.created_at < $5)
+         AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+           JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = $2)
+       ORDER BY ce.created_at DESC, ce.seq DESC LIMIT 1`,
+      [this.workspaceId, pipeline, stepId, options.instance ?? null, options.before ?? null],
+    );
+    return row ? toCacheEntry(row) : undefined;
+  }
+
+  // ---- forgetting, and what gc must keep -----------------------------------------------------
+
+  deleteRuns(ids: string[]): Promise<string[]> {
+    return this.write(async () => {
+      const deleted: string[] = [];
+      for (const id of ids) {
+        const found = await this.one<{ status: string }>(`${RUN_SELECT} AND r.id = $2 FOR UPDATE OF r`, [
+          this.workspaceId,
+          id,
+        ]);
+        if (!found || found.status === "running" || found.status === "queued") continue;
+        await this.q(
+          "DELETE FROM cache_entries WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = $1)",
+          [id],
+        );
+        await this.q(
+          "DELETE FROM log_chunks WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = $1)",
+          [id],
+        );
+        await this.q("DELETE FROM runs WHERE id = $1", [id]);
+        deleted.push(id);
+      }
+      // Artifact rows that nothing names any more: their sizes and kinds describe nothing kept.
+      if (deleted.length > 0) {
+        const named = await this.referencedDigests();
+        const rows = await this.q<{ digest: string }>("SELECT digest FROM artifacts");
+        const gone = rows.map((r) => r.digest).filter((digest) => !named.has(digest));
+        if (gone.length > 0) {
+          await this.q(
+            `DELETE FROM artifacts a WHERE a.digest = ANY($1::text[])
+               AND NOT EXISTS (SELECT 1 FROM artifact_uses u WHERE u.digest = a.digest)`,
+            [gone],
+          );
+        }
+      }
+      return deleted;
+    });
+  }
+
+  async references(): Promise<StoreReferences> {
+    const digests = await this.referencedDigests();
+    const versions = await this.q<{
+      hash: string;
+      artifact_location: string | null;
+      artifact_digest: string | null;
+      ir: string;
+      has_runs: boolean;
+    }>(
+      `SELECT hash, artifact_location, artifact_digest, ir,
+         EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+       FROM pipeline_versions pv`,
+    );
+    for (const v of versions) if (v.has_runs && v.artifact_digest) digests.add(v.artifact_digest);
+    return {
+      digests: [...digests].sort(),
+      pipelineVersions: versions.map((v) => ({
+        hash: v.hash,
+        ir: v.ir,
+        hasRuns: v.has_runs,
+        ...(v.artifact_location ? { artifactLocation: v.artifact_location } : {}),
+        ...(v.artifact_digest ? { artifactDigest: v.artifact_digest } : {}),
+      })),
+    };
+  }
+
+  /** Every digest a record names: step inputs and outputs, cache entries, run parameters, logs. */
+  private async referencedDigests(): Promise<Set<string>> {
+    const digests = new Set<string>();
+    const rows = await this.q<{ value: string }>(
+      `SELECT value FROM step_inputs UNION ALL SELECT value FROM step_outputs
+       UNION ALL SELECT outputs FROM cache_entries UNION ALL SELECT parameters FROM runs`,
+    );
+    for (const row of rows) collectDigests(JSON.parse(row.value) as unknown, digests);
+    const logs = await this.q<{ digest: string }>(
+      `SELECT stdout_digest AS digest FROM attempts WHERE stdout_digest IS NOT NULL
+       UNION SELECT stderr_digest FROM attempts WHERE stderr_digest IS NOT NULL`,
+    );
+    for (const row of logs) digests.add(row.digest);
+    return digests;
+  }
+
+  // ---- run control ---------------------------------------------------------------------------
+
+  /** Part of a unit: the heartbeat's time is also kept by the server's clock, for `ageMs`. */
+  async saveHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
+    return this.write(async () => {
+      await this.requireRun(runId);
+      const at = beat.at ?? Date.now();
+      await this.q(
+        `INSERT INTO run_control (run_id, driver_host, driver_pid, heartbeat_at, heartbeat_server_at, heartbeat_interval_ms)
+         VALUES ($1, $2, $3, $4, ${SERVER_NOW} - $5::bigint, $6)
+         ON CONFLICT (run_id) DO UPDATE SET driver_host = excluded.driver_host, driver_pid = excluded.driver_pid,
+           heartbeat_at = excluded.heartbeat_at, heartbeat_server_at = excluded.heartbeat_server_at,
+           heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
+        [runId, beat.host, beat.pid, at, Math.max(0, Date.now() - at), beat.intervalMs],
+      );
+    });
+  }
+
+  /**
+   * Part of a unit: the first request stays. A new one is announced on CANCEL_CHANNEL, which the
+   * server delivers to every listener once the unit commits.
+   */
+  async saveCancelRequest(runId: string, request: NewCancelRequest): Promise<CancelRequest> {
+    return this.write(async () => {
+      await this.requireRun(runId, true);
+      const before = await this.one<ControlRow>("SELECT * FROM run_control WHERE run_id = $1 FOR UPDATE", [
+        runId,
+      ]);
+      const kept = before ? toCancel(before) : undefined;
+      if (kept) return kept;
+      const row = await this.one<ControlRow>(
+        `INSERT INTO run_control (run_id, cancel_requested_at, cancel_requested_by, cancel_reason)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (run_id) DO UPDATE SET cancel_requested_at = excluded.cancel_requested_at,
+           cancel_requested_by = excluded.cancel_requested_by, cancel_reason = excluded.cancel_reason
+         RETURNING *`,
+        [runId, request.at ?? Date.now(), request.by ?? null, request.reason ?? null],
+      );
+      const cancel = toCancel(row as ControlRow) as CancelRequest;
+      await this.q("SELECT pg_notify($1, $2)", [
+        CANCEL_CHANNEL,
+        JSON.stringify({ workspace: this.workspaceId, runId, request: cancel }),
+      ]);
+      return cancel;
+    });
+  }
+
+  async readRunControl(runIds: string[]): Promise<RunControl[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.q<ControlRow>(
+      `SELECT c.*, greatest(0, ${SERVER_NOW} - c.heartbeat_server_at) AS age_ms FROM run_control c
+       JOIN runs r ON r.id = c.run_id
+       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE p.workspace_id = $1 AND c.run_id = ANY($2::text[])`,
+      [this.workspaceId, runIds],
+    );
+    return rows.map((row) => {
+      const cancel = toCancel(row);
+      return {
+        runId: row.run_id,
+        ...(row.heartbeat_at !== null
+          ? {
+              heartbeat: {
+                host: row.driver_host ?? "",
+                pid: row.driver_pid ?? 0,
+                at: row.heartbeat_at,
+                intervalMs: row.heartbeat_interval_ms ?? 0,
+                ageMs: row.age_ms ?? 0,
+              },
+            }
+          : {}),
+        ...(cancel ? { cancel } : {}),
+      };
+    });
+  }
+}
+
+/** The digests inside a stored value, or a run's parameters (which hold stored values). */
+function collectDigests(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectDigests(item, into);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const record = value as Record<string, unknown>;
+  if (typeof record.digest === "string" && /^[0-9a-f]{64}$/.test(record.digest)) into.add(record.digest);
+  if (Array.isArray(record.digests))
+    for (const digest of record.digests) if (typeof digest === "string") into.add(digest);
+  for (const [name, inner] of Object.entries(record))
+    if (name !== "digest" && name !== "digests") collectDigests(inner, into);
+}

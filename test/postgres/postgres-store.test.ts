@@ -1,0 +1,323 @@
+// What the PostgreSQL metadata store does beyond the conformance suite: where its password comes
+// from (and that it never shows), the errors for a server that is not there, a database that is
+// not there and a schema newer than this Canal, many writers at once, a unit that loses a
+// deadlock run again, and cancel requests heard by LISTEN, across a server restart.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type MetadataStore, openWorkspace } from "@canal/store";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type PostgresServer, startPostgres } from "./server.js";
+
+const PASSWORD = "pg-s3cret-Word";
+const VARIABLE = "CANAL_TEST_PG_PASSWORD";
+let server: PostgresServer;
+let dir: string;
+let folders = 0;
+const opened: MetadataStore[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres({ password: PASSWORD });
+  server.psql("CREATE DATABASE canal");
+  dir = mkdtempSync(join(tmpdir(), "canal-pg-test-"));
+  process.env[VARIABLE] = PASSWORD;
+  delete process.env.PGPASSWORD;
+});
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+afterAll(async () => {
+  delete process.env[VARIABLE];
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A workspace folder with this `store` config; returns its root and config file. */
+function workspaceWith(store: Record<string, unknown>, workspace = "team") {
+  const root = join(dir, `ws-${++folders}`);
+  mkdirSync(root, { recursive: true });
+  const configFile = join(root, "canal.config.json");
+  writeFileSync(configFile, JSON.stringify({ workspace, store }));
+  return { root, configFile };
+}
+
+async function open(store: Record<string, unknown> = {}, workspace = "team"): Promise<MetadataStore> {
+  const { root } = workspaceWith(
+    { kind: "postgres", url: server.url("canal"), passwordEnv: VARIABLE, ...store },
+    workspace,
+  );
+  const metadata = (await openWorkspace(root)).metadata;
+  opened.push(metadata);
+  return metadata;
+}
+
+async function openFails(store: Record<string, unknown>): Promise<{ code: string; message: string }> {
+  const { root } = workspaceWith(store);
+  try {
+    const workspace = await openWorkspace(root);
+    await workspace.close();
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error("opening the workspace should have failed");
+}
+
+async function newRun(store: MetadataStore, pipeline = "iris") {
+  const version = await store.registerPipelineVersion({ pipeline, hash: `${pipeline}-hash`, ir: "{}" });
+  return store.createRun({ pipelineVersionId: version.id, runtime: "local" });
+}
+
+describe("PostgreSQL metadata store: credentials", () => {
+  it("takes the password from the variable `passwordEnv` names, or from PGPASSWORD", async () => {
+    const store = await open();
+    const run = await newRun(store);
+    expect((await store.getRun(run.id)).pipeline).toBe("iris");
+    process.env.PGPASSWORD = PASSWORD;
+    try {
+      const { root } = workspaceWith({ kind: "postgres", url: server.url("canal") });
+      const viaLibpq = (await openWorkspace(root)).metadata;
+      opened.push(viaLibpq);
+      expect((await viaLibpq.getRun(run.id)).id).toBe(run.id);
+    } finally {
+      delete process.env.PGPASSWORD;
+    }
+  });
+
+  it("refuses a password written in the URL, without repeating it", async () => {
+    const error = await openFails({
+      kind: "postgres",
+      url: `postgres://postgres:${PASSWORD}@127.0.0.1:${server.port}/canal`,
+    });
+    expect(error.code).toBe("CANAL_STORE_CONFIG_INVALID");
+    expect(error.message).toContain("`store.url`");
+    expect(error.message).toContain("store.passwordEnv");
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it("says which setting holds a wrong password, without the password", async () => {
+    process.env.CANAL_TEST_PG_WRONG = "not-the-Password";
+    try {
+      const error = await openFails({
+        kind: "postgres",
+        url: server.url("canal"),
+        passwordEnv: "CANAL_TEST_PG_WRONG",
+      });
+      expect(error.code).toBe("CANAL_STORE_OPEN_FAILED");
+      expect(error.message).toContain("refused the login");
+      expect(error.message).toContain("CANAL_TEST_PG_WRONG (`store.passwordEnv`)");
+      expect(error.message).toContain(server.url("canal"));
+      expect(error.message).not.toContain("not-the-Password");
+      expect(error.message).not.toContain(PASSWORD);
+    } finally {
+      delete process.env.CANAL_TEST_PG_WRONG;
+    }
+  });
+
+  it("says when the variable `passwordEnv` names is not set", async () => {
+    const error = await openFails({
+      kind: "postgres",
+      url: server.url("canal"),
+      passwordEnv: "CANAL_TEST_PG_UNSET",
+    });
+    expect(error.code).toBe("CANAL_STORE_CONFIG_INVALID");
+    expect(error.message).toContain("CANAL_TEST_PG_UNSET");
+    expect(error.message).toContain("is not set");
+  });
+});
+
+describe("PostgreSQL metadata store: what cannot be opened", () => {
+  it("names the URL and the fix when no server answers", async () => {
+    const { createServer } = await import("node:net");
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === "object" && address ? address.port : 1));
+      });
+    });
+    const url = `postgres://postgres@127.0.0.1:${port}/canal`;
+    const { root, configFile } = workspaceWith({ kind: "postgres", url, passwordEnv: VARIABLE });
+    const error = await openWorkspace(root).then(
+      () => undefined,
+      (e: { code: string; message: string }) => e,
+    );
+    expect(error?.code).toBe("CANAL_STORE_OPEN_FAILED");
+    expect(error?.message).toContain(`${url} (\`store.url\` in ${configFile})`);
+    expect(error?.message).toContain("no PostgreSQL server answered");
+    expect(error?.message).toContain("fix the host and port in `store.url`");
+  });
+
+  it("names a database that is not there and how to create it", async () => {
+    const error = await openFails({ kind: "postgres", url: server.url("nowhere"), passwordEnv: VARIABLE });
+    expect(error.code).toBe("CANAL_STORE_OPEN_FAILED");
+    expect(error.message).toContain('no database "nowhere"');
+    expect(error.message).toContain("createdb nowhere");
+  });
+
+  it("refuses a schema newer than this Canal, and says to upgrade", async () => {
+    server.psql("CREATE DATABASE future");
+    const url = server.url("future");
+    const first = (await openWorkspace(workspaceWith({ kind: "postgres", url, passwordEnv: VARIABLE }).root))
+      .metadata;
+    await first.close();
+    server.psql("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)", "future");
+    const error = await openFails({ kind: "postgres", url, passwordEnv: VARIABLE });
+    expect(error.code).toBe("CANAL_STORE_SCHEMA_TOO_NEW");
+    expect(error.message).toContain("schema version 999");
+    expect(error.message).toContain("upgrade Canal");
+    expect(error.message).toContain(url);
+  });
+});
+
+describe("PostgreSQL metadata store: many writers", () => {
+  it("numbers versions, log chunks and runs once, and keeps the first cache entry, with 8 connections writing at once", async () => {
+    const handles = await Promise.all(Array.from({ length: 8 }, () => open({}, "crowd")));
+    const [first] = handles as [MetadataStore];
+    const run = await newRun(first, "crowd");
+    const step = await first.createStepRun({ runId: run.id, stepId: "train" });
+    await first.startAttempt(step.id, 1);
+    const components = { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} };
+    const results = await Promise.all(
+      handles.map(async (handle, h) => {
+        const versions: number[] = [];
+        const seqs: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          versions.push(
+            (await handle.registerPipelineVersion({ pipeline: "crowd", hash: `h${h}-${i}`, ir: "{}" }))
+              .version,
+          );
+          seqs.push(await handle.appendLog(step.id, 1, "stdout", `${h}.${i}\n`));
+        }
+        const won = await handle.putCacheEntry({
+          key: "shared-key",
+          outputs: { who: { json: String(h) } },
+          components,
+          stepRunId: step.id,
+        });
+        return { versions, seqs, won };
+      }),
+    );
+    const versions = results.flatMap((r) => r.versions).sort((a, b) => a - b);
+    // The run's own version is 1; the 40 others got 2..41, each once.
+    expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+    expect(results.flatMap((r) => r.seqs).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    expect(results.filter((r) => r.won)).toHaveLength(1);
+    const winner = results.findIndex((r) => r.won);
+    expect(await first.getCachedOutputs("shared-key")).toEqual({ who: { json: String(winner) } });
+    expect((await first.readLog(step.id, 1)).chunks).toHaveLength(40);
+  });
+
+  it("keeps numbering and the first cache entry right with 4 processes writing at once", async () => {
+    const store = await open({}, "procs");
+    const run = await newRun(store, "procs");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    await store.startAttempt(step.id, 1);
+    const { root } = workspaceWith(
+      { kind: "postgres", url: server.url("canal"), passwordEnv: VARIABLE },
+      "procs",
+    );
+    const writer = join(import.meta.dirname, "writer.mjs");
+    const results = await Promise.all(
+      ["p0", "p1", "p2", "p3"].map(
+        (who) =>
+          new Promise<{ versions: number[]; seqs: number[]; won: boolean }>((resolve, reject) => {
+            execFile(process.execPath, [writer, root, String(step.id), who], (error, stdout, stderr) =>
+              error ? reject(new Error(`${who}: ${stderr || error.message}`)) : resolve(JSON.parse(stdout)),
+            );
+          }),
+      ),
+    );
+    expect(results.flatMap((r) => r.versions).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 2),
+    );
+    expect(results.flatMap((r) => r.seqs).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    expect(results.filter((r) => r.won)).toHaveLength(1);
+  });
+
+  it("runs a unit that lost a deadlock again, so both units commit", async () => {
+    const a = await open();
+    const b = await open();
+    const r1 = await newRun(a);
+    const r2 = await a.createRun({ pipelineVersionId: r1.pipelineVersionId, runtime: "local" });
+    let calls = 0;
+    let markA = () => {};
+    let markB = () => {};
+    const both = Promise.all([new Promise<void>((r) => (markA = r)), new Promise<void>((r) => (markB = r))]);
+    const unit = (handle: MetadataStore, first: string, second: string, mark: () => void, by: string) =>
+      handle.transaction(async (tx) => {
+        calls++;
+        await tx.updateRun(first, { error: `first ${by}` });
+        mark();
+        await both;
+        await tx.updateRun(second, { error: `second ${by}` });
+        return by;
+      });
+    // Each holds one run's row and wants the other's: the server ends one unit (40P01); it runs again.
+    expect(await Promise.all([unit(a, r1.id, r2.id, markA, "a"), unit(b, r2.id, r1.id, markB, "b")])).toEqual(
+      ["a", "b"],
+    );
+    // At least one unit ran again (a retry may lose the next round too).
+    expect(calls).toBeGreaterThanOrEqual(3);
+    const errors = [(await a.getRun(r1.id)).error, (await a.getRun(r2.id)).error];
+    // The unit that ran again wrote last, whole: both runs carry its writes, none of the undone ones'.
+    expect([
+      ["first a", "second a"],
+      ["second b", "first b"],
+    ]).toContainEqual(errors);
+  });
+});
+
+describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server restart", () => {
+  it("hears a cancel request from another connection at once, and after the server restarts", async () => {
+    const driver = await open();
+    const other = await open();
+    const run = await newRun(driver);
+    const later = await driver.createRun({ pipelineVersionId: run.pipelineVersionId, runtime: "local" });
+    const heard: Array<{ runId: string; by?: string }> = [];
+    let wake = () => {};
+    const next = () => new Promise<void>((resolve) => (wake = resolve));
+    const watch = (runId: string) =>
+      driver.watchCancelRequests?.(runId, (request) => {
+        heard.push({ runId, ...(request.by ? { by: request.by } : {}) });
+        wake();
+      });
+    const stops = [watch(run.id), watch(later.id)];
+    expect(stops.every((stop) => typeof stop === "function")).toBe(true);
+    // Heard by LISTEN, or (when it comes before LISTEN took effect) read once it did.
+    let got = next();
+    await other.requestCancel(run.id, { by: "bo@server" });
+    await got;
+    expect(heard).toEqual([{ runId: run.id, by: "bo@server" }]);
+    // Now listening: a notification alone (no record behind it) reaches the watcher of its run.
+    const third = await driver.createRun({ pipelineVersionId: run.pipelineVersionId, runtime: "local" });
+    stops.push(watch(third.id));
+    const workspaceId = server.psql("SELECT id FROM workspaces WHERE name = 'team'", "canal").trim();
+    got = next();
+    server.psql(
+      `SELECT pg_notify('canal_cancel', '{"workspace":${workspaceId},"runId":"${third.id}","request":{"at":1,"by":"notify-only"}}')`,
+      "canal",
+    );
+    await got;
+    expect(heard.at(-1)).toEqual({ runId: third.id, by: "notify-only" });
+
+    // The server restarts: a write made while it is down waits and lands, and the watcher
+    // listens again (or reads what it missed).
+    await server.stopServer();
+    const pending = driver.appendRunLog(run.id, "stdout", "written across a restart\n");
+    server.startServer();
+    expect(await pending).toBe(0);
+    got = next();
+    await other.requestCancel(later.id, { by: "ana@laptop" });
+    await got;
+    expect(heard).toEqual([
+      { runId: run.id, by: "bo@server" },
+      { runId: third.id, by: "notify-only" },
+      { runId: later.id, by: "ana@laptop" },
+    ]);
+    for (const stop of stops) stop?.();
+  });
+});
