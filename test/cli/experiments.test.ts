@@ -53,6 +53,45 @@ describe("experiments", () => {
     expect(JSON.parse(rerun.stdout).experiment).toBe("tuning");
   });
 
+  it("records who started each run and from which host; runs lists them and filters by them", async () => {
+    const team = makeProject({ from: fixture });
+    expect((await canal(["compile", "pipeline.ts"], team)).status).toBe(0);
+    const runAs = async (user: string, host: string) => {
+      writeFileSync(join(team, "canal.config.json"), JSON.stringify({ workspace: "team", user }));
+      const before = process.env.CANAL_HOSTNAME;
+      process.env.CANAL_HOSTNAME = host;
+      try {
+        const result = await canal(["run", "canal-out/slow"], team);
+        expect(result.status).toBe(0);
+        return runIdOf(result.stdout);
+      } finally {
+        if (before === undefined) delete process.env.CANAL_HOSTNAME;
+        else process.env.CANAL_HOSTNAME = before;
+      }
+    };
+    const anas = await runAs("ana", "laptop-a");
+    const bos = await runAs("bo", "gpu-b");
+
+    const listedBy = async (...filter: string[]) =>
+      (JSON.parse((await canal(["runs", ...filter, "--json"], team)).stdout) as RunRecord[]).map((r) => r.id);
+    expect(await listedBy("--user", "ana")).toEqual([anas]);
+    expect(await listedBy("--host", "gpu-b")).toEqual([bos]);
+    expect(await listedBy("--user", "ana", "--host", "gpu-b")).toEqual([]);
+    const all = JSON.parse((await canal(["runs", "--json"], team)).stdout);
+    expect(all.find((r: RunRecord) => r.id === anas)).toMatchObject({ startedBy: "ana", host: "laptop-a" });
+
+    const table = (await canal(["runs"], team)).stdout;
+    expect(table).toMatch(/^RUN .* BY +EXPERIMENT$/m);
+    expect(table).toMatch(new RegExp(`^${anas} .* ana@laptop-a +slow$`, "m"));
+    expect((await canal(["runs", "show", bos], team)).stdout).toContain("\n  started by bo@gpu-b\n");
+
+    writeFileSync(join(team, "canal.config.json"), JSON.stringify({ user: "ana; rm -rf /" }));
+    const refused = await canal(["runs"], team);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("`user`: must be a name of letters, digits");
+    rmSync(team, { recursive: true, force: true });
+  });
+
   it("names the experiments there are for an unknown one, and refuses a name that is not one", async () => {
     const unknown = await canal(["runs", "--experiment", "tunnig"], dir);
     expect(unknown.status).toBe(1);

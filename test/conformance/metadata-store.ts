@@ -408,6 +408,34 @@ export function metadataStoreConformance(
       expect((await store.getRun(a1.id)).error).toBe("boom");
     });
 
+    it("records who started a run and from which host, and lists runs by them", async () => {
+      const first = await newRun("a", 100);
+      const ana = await store.createRun({
+        pipelineVersionId: first.pipelineVersionId,
+        runtime: "local",
+        startedBy: "ana",
+        host: "laptop-a",
+        createdAt: 200,
+      });
+      const bo = await store.createRun({
+        pipelineVersionId: first.pipelineVersionId,
+        runtime: "local",
+        startedBy: "bo",
+        host: "gpu-b",
+        createdAt: 300,
+      });
+      const ids = (runs: Array<{ id: string }>) => runs.map((r) => r.id);
+      expect(await store.getRun(ana.id)).toMatchObject({ startedBy: "ana", host: "laptop-a" });
+      // A run recorded without them (as before they existed) has neither.
+      const older = await store.getRun(first.id);
+      expect(older.startedBy).toBeUndefined();
+      expect(older.host).toBeUndefined();
+      expect(ids(await store.listRuns({ startedBy: "ana" }))).toEqual([ana.id]);
+      expect(ids(await store.listRuns({ host: "gpu-b" }))).toEqual([bo.id]);
+      expect(ids(await store.listRuns({ startedBy: "ana", host: "gpu-b" }))).toEqual([]);
+      expect(ids(await store.listRuns({ startedBy: "cy" }))).toEqual([]);
+    });
+
     it("reads live log chunks from an offset while they are appended", async () => {
       const run = await newRun();
       const step = await store.createStepRun({ runId: run.id, stepId: "train" });

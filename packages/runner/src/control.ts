@@ -59,15 +59,20 @@ export function controlSettings(
   };
 }
 
-/** Who asks, as a cancel request records it: `user@host`. */
-export function requester(settings: ControlSettings = controlSettings()): string {
-  let user = "unknown";
+/** Who starts a run or asks for a cancel: the workspace config's `user`, else the OS user. */
+export function userName(configured?: string): string {
+  if (configured) return configured;
   try {
-    user = userInfo().username;
+    return userInfo().username;
   } catch {
     // A user with no entry in the password database (some containers).
+    return "unknown";
   }
-  return `${user}@${settings.host}`;
+}
+
+/** Who asks, as a cancel request records it: `user@host`. */
+export function requester(settings: ControlSettings = controlSettings(), user?: string): string {
+  return `${userName(user)}@${settings.host}`;
 }
 
 /**
@@ -348,7 +353,7 @@ export async function cancelRun(
   const run = await metadata.getRun(runId);
   if (!marked(run)) return { kind: "already-ended", run };
   const request = await metadata.requestCancel(runId, {
-    by: options.by ?? requester(settings),
+    by: options.by ?? requester(settings, workspace.config.user),
     ...(options.reason ? { reason: options.reason } : {}),
   });
   if (options.wait === false) return { kind: "requested", run, request };

@@ -43,6 +43,7 @@ export {
   requester,
   runState,
   startDriverControl,
+  userName,
 } from "./control.js";
 export type { RerunErrorCode, TargetErrorCode } from "./errors.js";
 export { ExecError, ExperimentNameError, GcBusyError, RerunError, TargetError } from "./errors.js";

@@ -23,7 +23,13 @@ import {
 } from "@canal/runtime-core";
 import type { CancelRequest, Run, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
-import { type ControlSettings, type DriverControl, startDriverControl } from "./control.js";
+import {
+  type ControlSettings,
+  controlSettings,
+  type DriverControl,
+  startDriverControl,
+  userName,
+} from "./control.js";
 import { ExperimentNameError } from "./errors.js";
 import { holdRunLease } from "./gc-lock.js";
 import { keepArtifact, registerVersion } from "./kept-artifacts.js";
@@ -183,6 +189,8 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     runtime: runtime.name,
     regenerate: Boolean(options.regenerate),
     pid: process.pid,
+    startedBy: userName(workspace.config.user),
+    host: (options.control ?? controlSettings()).host,
     status: "running",
     startedAt: Date.now(),
   });

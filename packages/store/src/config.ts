@@ -27,6 +27,10 @@ const StoreSettingsSchema = z.looseObject({ kind: z.string().min(1).optional() }
 // Strict objects: a misspelt key ("stor") is an error, not a setting silently ignored.
 const ConfigSchema = z.strictObject({
   workspace: z.string().min(1).optional(),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,64}$/, "must be a name of letters, digits, '.', '_', '@' or '-' (at most 64)")
+    .optional(),
   store: StoreSettingsSchema.optional(),
   artifacts: StoreSettingsSchema.optional(),
   folders: z
@@ -65,6 +69,8 @@ export interface WorkspaceFolders {
 /** The configuration with defaults applied and paths made absolute. */
 export interface WorkspaceConfig {
   workspace: string;
+  /** Who this machine's runs are recorded as started by; absent: the OS user. */
+  user?: string;
   /** The metadata store's settings, as its backend resolved them (`kind` picks the backend). */
   store: StoreSettings;
   /** The blob store's settings, as its backend resolved them. */
@@ -93,7 +99,7 @@ const DEFAULT_TEXT: Record<string, string> = {
   ),
 };
 const KEYS: Record<string, string[]> = {
-  "": ["workspace", "store", "artifacts", "folders", "targets", "profiles"],
+  "": ["workspace", "user", "store", "artifacts", "folders", "targets", "profiles"],
   folders: Object.keys(DEFAULTS.folders),
 };
 
@@ -257,6 +263,7 @@ export function resolveConfig(
   const folders = config.folders ?? {};
   return {
     workspace: config.workspace ?? defaultWorkspaceName(root),
+    ...(config.user ? { user: config.user } : {}),
     store: settings("store"),
     artifacts: settings("artifacts"),
     folders: {

@@ -196,6 +196,16 @@ CREATE TABLE run_control (
     version: 4,
     sql: "ALTER TABLE pipeline_versions ADD COLUMN artifact_digest TEXT;",
   },
+  {
+    // Who started a run and from which host, so that a team sharing one store can tell its runs
+    // apart (`canal runs --user`, `--host`). Older runs have neither.
+    version: 5,
+    sql: `
+ALTER TABLE runs ADD COLUMN started_by TEXT;
+ALTER TABLE runs ADD COLUMN host TEXT;
+CREATE INDEX runs_by_started_by ON runs (started_by, created_at DESC);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

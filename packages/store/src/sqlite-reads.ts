@@ -166,11 +166,15 @@ export class SqliteReads {
       const clauses = [
         filter.pipeline === undefined ? "" : "AND p.name = @pipeline",
         filter.experiment === undefined ? "" : "AND coalesce(r.experiment, p.name) = @experiment",
+        filter.startedBy === undefined ? "" : "AND r.started_by = @startedBy",
+        filter.host === undefined ? "" : "AND r.host = @host",
         statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
       ];
       const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
       if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
       if (filter.experiment !== undefined) params.experiment = filter.experiment;
+      if (filter.startedBy !== undefined) params.startedBy = filter.startedBy;
+      if (filter.host !== undefined) params.host = filter.host;
       statuses.forEach((status, i) => {
         params[`status${i}`] = status;
       });

@@ -76,6 +76,8 @@ export interface RunRow {
   started_at: Nullable<number>;
   ended_at: Nullable<number>;
   experiment: string;
+  started_by: Nullable<string>;
+  host: Nullable<string>;
 }
 
 // A run recorded before experiments existed belongs to its pipeline's experiment, as a new run
@@ -83,7 +85,7 @@ export interface RunRow {
 export const RUN_SELECT = `
 SELECT r.id, r.pipeline_version_id, r.status, r.parameters, r.git_commit, r.git_branch, r.git_dirty, r.runtime,
   r.regenerate, r.pid, r.error, r.created_at, r.started_at, r.ended_at, coalesce(r.experiment, p.name) AS experiment,
-  p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
+  r.started_by, r.host, p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
 FROM runs r
 JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
 JOIN pipelines p ON p.id = pv.pipeline_id
@@ -108,6 +110,8 @@ export function toRun(row: RunRow): Run {
     runtime: row.runtime,
     regenerate: row.regenerate === 1,
     pid: opt(row.pid),
+    startedBy: opt(row.started_by),
+    host: opt(row.host),
     error: opt(row.error),
     createdAt: row.created_at,
     startedAt: opt(row.started_at),

@@ -84,9 +84,9 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
       if (!version) throw this.versionNotFound(run.pipelineVersionId);
       const insert = this.stmt(
         `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
-           regenerate, pid, created_at, started_at, experiment)
-         VALUES (@id, @version, @status, @parameters, @commit, @branch, @dirty, @runtime, @regenerate, @pid, @at,
-           @startedAt, coalesce(@experiment, (SELECT p.name FROM pipeline_versions pv
+           regenerate, pid, started_by, host, created_at, started_at, experiment)
+         VALUES (@id, @version, @status, @parameters, @commit, @branch, @dirty, @runtime, @regenerate, @pid,
+           @startedBy, @host, @at, @startedAt, coalesce(@experiment, (SELECT p.name FROM pipeline_versions pv
              JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = @version)))
          ON CONFLICT (id) DO NOTHING`,
       );
@@ -100,6 +100,8 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
         runtime: run.runtime,
         regenerate: run.regenerate ? 1 : 0,
         pid: run.pid ?? null,
+        startedBy: run.startedBy ?? null,
+        host: run.host ?? null,
         experiment: run.experiment ?? null,
         at: createdAt,
         startedAt: run.startedAt ?? null,

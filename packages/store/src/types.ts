@@ -87,6 +87,10 @@ export interface Run {
    * heartbeats has only this.
    */
   pid?: number;
+  /** Who started the run (`user` in canal.config.json, else the OS user); absent on older records. */
+  startedBy?: string;
+  /** The host the run was started from; absent on older records. */
+  host?: string;
   error?: string;
   createdAt: number;
   startedAt?: number;
@@ -104,6 +108,10 @@ export interface NewRun {
   runtime: string;
   regenerate?: boolean;
   pid?: number;
+  /** Who starts it: a name as the config's `user` or the OS gives it. */
+  startedBy?: string;
+  /** The host it is started from. */
+  host?: string;
   status?: RunStatus;
   createdAt?: number;
   startedAt?: number;
@@ -121,6 +129,10 @@ export interface RunUpdate {
 export interface RunFilter {
   pipeline?: string;
   experiment?: string;
+  /** Runs started by this user. */
+  startedBy?: string;
+  /** Runs started from this host. */
+  host?: string;
   status?: RunStatus | RunStatus[];
   /** At most this many, newest first. Default 100. */
   limit?: number;

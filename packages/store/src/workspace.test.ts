@@ -94,7 +94,7 @@ describe("workspaces", () => {
     expect(unknown.code).toBe("CANAL_STORE_CONFIG_INVALID");
     expect(unknown.message).toContain(join(dir, "canal.config.json"));
     expect(unknown.message).toContain(
-      "`stor`: unknown key; remove it (the keys here are workspace, store, artifacts, folders, targets, profiles)",
+      "`stor`: unknown key; remove it (the keys here are workspace, user, store, artifacts, folders, targets, profiles)",
     );
 
     writeConfig({ store: { path: 42 } });

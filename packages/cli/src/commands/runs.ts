@@ -5,13 +5,16 @@ import { closest } from "../closest.js";
 import { type Io, UsageError } from "../io.js";
 import { withWorkspace } from "../workspace.js";
 
-export const runsHelp = `Usage: canal runs [--experiment NAME] [--pipeline NAME] [--status STATUS] [--limit N] [--json]
+export const runsHelp = `Usage: canal runs [--experiment NAME] [--pipeline NAME] [--status STATUS] [--user NAME] [--host NAME]
+                  [--limit N] [--json]
        canal runs show RUN [--json]
 
 Lists the workspace's runs, newest first, with the experiment each belongs to, or shows one run:
 its parameters, git state, and each step with its status, attempts, timings, outputs and metrics.
 
   --experiment NAME   only the runs of this experiment (\`canal run --experiment\`; default: the pipeline's name)
+  --user NAME         only the runs this user started (the config's "user", else the OS user)
+  --host NAME         only the runs started from this host
 
 A run still marked running whose driver stopped writing its heartbeat (30 s by default,
 $CANAL_HEARTBEAT_STALE_MS; at once on the driver's own machine once its process is gone) shows as
@@ -57,6 +60,8 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     options: {
       pipeline: { type: "string" },
       experiment: { type: "string" },
+      user: { type: "string" },
+      host: { type: "string" },
       status: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
@@ -73,6 +78,8 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     const runs = await workspace.metadata.listRuns({
       ...(values.pipeline ? { pipeline: values.pipeline } : {}),
       ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
+      ...(values.user !== undefined ? { startedBy: values.user } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values.status ? { status: values.status as RunStatus } : {}),
       limit,
     });
@@ -96,16 +103,22 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
       return 0;
     }
     io.stdout(
-      `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  ${"STARTED".padEnd(19)}  EXPERIMENT\n`,
+      `${"RUN".padEnd(28)} ${"PIPELINE".padEnd(16)} ${"STATUS".padEnd(12)} ${"TIME".padStart(8)}  ${"STARTED".padEnd(19)}  ${"BY".padEnd(24)}  EXPERIMENT\n`,
     );
     for (const { run, status } of live) {
       const started = new Date(run.startedAt ?? run.createdAt).toISOString().replace("T", " ").slice(0, 19);
       io.stdout(
-        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${status.padEnd(12)} ${duration(run).padStart(8)}  ${started}  ${run.experiment}\n`,
+        `${run.id.padEnd(28)} ${`${run.pipeline} v${run.pipelineVersion}`.padEnd(16)} ${status.padEnd(12)} ${duration(run).padStart(8)}  ${started}  ${startedBy(run).padEnd(24)}  ${run.experiment}\n`,
       );
     }
     return 0;
   });
+}
+
+/** Who started a run, and from where: `user@host`, or what of it a record has ("-" for neither). */
+function startedBy(run: Run): string {
+  if (run.startedBy && run.host) return `${run.startedBy}@${run.host}`;
+  return run.startedBy ?? (run.host ? `@${run.host}` : "-");
 }
 
 async function show(workspace: Workspace, id: string, io: Io, json: boolean): Promise<number> {
@@ -134,6 +147,7 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
     `  pipeline ${run.pipeline} v${run.pipelineVersion} (${run.pipelineHash.slice(0, 12)}) on ${run.runtime}${run.regenerate ? ", regenerate" : ""}`,
   );
   out.push(`  experiment ${run.experiment}`);
+  if (run.startedBy || run.host) out.push(`  started by ${startedBy(run)}`);
   if (run.git?.commit)
     out.push(`  git ${run.git.branch} ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}`);
   out.push(`  parameters ${JSON.stringify(run.parameters)}`);

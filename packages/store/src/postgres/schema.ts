@@ -179,6 +179,15 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_by_step_run ON cache_entries (step_run_id);
 `,
   },
+  {
+    // Who started a run and from which host (`canal runs --user`, `--host`). Older runs have neither.
+    version: 2,
+    sql: `
+ALTER TABLE runs ADD COLUMN started_by TEXT;
+ALTER TABLE runs ADD COLUMN host TEXT;
+CREATE INDEX runs_by_started_by ON runs (started_by, created_at DESC);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

@@ -84,7 +84,7 @@ WHERE p.workspace_id = $1`;
 const RUN_SELECT = `
 SELECT r.id, r.pipeline_version_id, r.status, r.parameters, r.git_commit, r.git_branch, r.git_dirty, r.runtime,
   r.regenerate, r.pid, r.error, r.created_at, r.started_at, r.ended_at, coalesce(r.experiment, p.name) AS experiment,
-  p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
+  r.started_by, r.host, p.name AS pipeline, pv.version AS pipeline_version, pv.hash AS pipeline_hash
 FROM runs r
 JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
 JOIN pipelines p ON p.id = pv.pipeline_id
@@ -338,6 +338,8 @@ export class PostgresUnit implements MetadataTransaction {
         createdAt,
         run.startedAt ?? null,
         run.experiment ?? null,
+        run.startedBy ?? null,
+        run.host ?? null,
       ];
       // A generated id collides only when two runs start in the same second and draw the same
       // suffix (on any machine): the first writer keeps it, the other draws again.
@@ -345,9 +347,9 @@ export class PostgresUnit implements MetadataTransaction {
         const id = run.id ?? newRunId(createdAt);
         const inserted = await this.count(
           `INSERT INTO runs (id, pipeline_version_id, status, parameters, git_commit, git_branch, git_dirty, runtime,
-             regenerate, pid, created_at, started_at, experiment)
+             regenerate, pid, created_at, started_at, experiment, started_by, host)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, (SELECT p.name FROM pipeline_versions pv
-             JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = $2)))
+             JOIN pipelines p ON p.id = pv.pipeline_id WHERE pv.id = $2)), $14, $15)
            ON CONFLICT (id) DO NOTHING`,
           [id, ...values],
         );
@@ -394,6 +396,14 @@ export class PostgresUnit implements MetadataTransaction {
     if (filter.experiment !== undefined) {
       params.push(filter.experiment);
       clauses.push(`AND coalesce(r.experiment, p.name) = $${params.length}`);
+    }
+    if (filter.startedBy !== undefined) {
+      params.push(filter.startedBy);
+      clauses.push(`AND r.started_by = $${params.length}`);
+    }
+    if (filter.host !== undefined) {
+      params.push(filter.host);
+      clauses.push(`AND r.host = $${params.length}`);
     }
     if (statuses.length > 0) {
       params.push(statuses);
