@@ -2,46 +2,8 @@
 // `run_control` (migration 3). The driver polls for a cancel request (SQLite cannot notify);
 // every statement here is a primary-key lookup or upsert, so a poll costs microseconds.
 import { SqliteRecords } from "./sqlite-records.js";
+import { type ControlRow, toCancel, toControl } from "./sqlite-rows.js";
 import type { CancelRequest, NewCancelRequest, NewHeartbeat, RunControl } from "./types.js";
-
-interface ControlRow {
-  run_id: string;
-  driver_host: string | null;
-  driver_pid: number | null;
-  heartbeat_at: number | null;
-  heartbeat_interval_ms: number | null;
-  cancel_requested_at: number | null;
-  cancel_requested_by: string | null;
-  cancel_reason: string | null;
-}
-
-function toCancel(row: ControlRow): CancelRequest | undefined {
-  if (row.cancel_requested_at === null) return undefined;
-  return {
-    at: row.cancel_requested_at,
-    ...(row.cancel_requested_by !== null ? { by: row.cancel_requested_by } : {}),
-    ...(row.cancel_reason !== null ? { reason: row.cancel_reason } : {}),
-  };
-}
-
-function toControl(row: ControlRow, now: number): RunControl {
-  const cancel = toCancel(row);
-  return {
-    runId: row.run_id,
-    ...(row.heartbeat_at !== null
-      ? {
-          heartbeat: {
-            host: row.driver_host ?? "",
-            pid: row.driver_pid ?? 0,
-            at: row.heartbeat_at,
-            intervalMs: row.heartbeat_interval_ms ?? 0,
-            ageMs: Math.max(0, now - row.heartbeat_at),
-          },
-        }
-      : {}),
-    ...(cancel ? { cancel } : {}),
-  };
-}
 
 export abstract class SqliteControl extends SqliteRecords {
   /** Inside the caller's write transaction. */
@@ -80,6 +42,8 @@ export abstract class SqliteControl extends SqliteRecords {
        WHERE p.workspace_id = ? AND c.run_id IN (SELECT value FROM json_each(?))`,
     ).all(this.workspaceId, JSON.stringify(runIds)) as ControlRow[];
     const now = Date.now();
-    return rows.map((row) => toControl(row, now));
+    return rows.map((row) =>
+      toControl(row, row.heartbeat_at === null ? 0 : Math.max(0, now - row.heartbeat_at)),
+    );
   }
 }

@@ -5,6 +5,7 @@ import {
   type AttemptRow,
   CACHE_ENTRY_SELECT,
   type CacheEntryRow,
+  collectDigests,
   type LineageRow,
   type MetricRow,
   PIPELINE_VERSION_SELECT,
@@ -438,19 +439,4 @@ export class SqliteReads {
     }
     return digests;
   }
-}
-
-/** The digests inside a stored value, or a run's parameters (which hold stored values). */
-function collectDigests(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const item of value) collectDigests(item, into);
-    return;
-  }
-  if (value === null || typeof value !== "object") return;
-  const record = value as Record<string, unknown>;
-  if (typeof record.digest === "string" && /^[0-9a-f]{64}$/.test(record.digest)) into.add(record.digest);
-  if (Array.isArray(record.digests))
-    for (const digest of record.digests) if (typeof digest === "string") into.add(digest);
-  for (const [name, inner] of Object.entries(record))
-    if (name !== "digest" && name !== "digests") collectDigests(inner, into);
 }

@@ -7,10 +7,12 @@ import type {
   Attempt,
   AttemptStatus,
   CacheEntry,
+  CancelRequest,
   LineageEdge,
   Metric,
   PipelineVersion,
   Run,
+  RunControl,
   RunStatus,
   StepRun,
   StepRunStatus,
@@ -307,4 +309,60 @@ export function artifactRefs(value: StoredValue): Array<{ digest: string; kind?:
     return [{ digest: checkDigest(value.digest), kind: value.directory ? "directory" : "file" }];
   if ("digests" in value) return value.digests.map((digest) => ({ digest: checkDigest(digest) }));
   return [];
+}
+
+/** A `run_control` row, in either store (PostgreSQL computes the heartbeat's age itself). */
+export interface ControlRow {
+  run_id: string;
+  driver_host: string | null;
+  driver_pid: number | null;
+  heartbeat_at: number | null;
+  heartbeat_interval_ms: number | null;
+  cancel_requested_at: number | null;
+  cancel_requested_by: string | null;
+  cancel_reason: string | null;
+}
+
+export function toCancel(row: ControlRow): CancelRequest | undefined {
+  if (row.cancel_requested_at === null) return undefined;
+  return {
+    at: row.cancel_requested_at,
+    ...(row.cancel_requested_by !== null ? { by: row.cancel_requested_by } : {}),
+    ...(row.cancel_reason !== null ? { reason: row.cancel_reason } : {}),
+  };
+}
+
+/** A run's control record; `ageMs` is its heartbeat's age, by whichever clock the store trusts. */
+export function toControl(row: ControlRow, ageMs: number): RunControl {
+  const cancel = toCancel(row);
+  return {
+    runId: row.run_id,
+    ...(row.heartbeat_at !== null
+      ? {
+          heartbeat: {
+            host: row.driver_host ?? "",
+            pid: row.driver_pid ?? 0,
+            at: row.heartbeat_at,
+            intervalMs: row.heartbeat_interval_ms ?? 0,
+            ageMs,
+          },
+        }
+      : {}),
+    ...(cancel ? { cancel } : {}),
+  };
+}
+
+/** The digests inside a stored value, or a run's parameters (which hold stored values). */
+export function collectDigests(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectDigests(item, into);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const record = value as Record<string, unknown>;
+  if (typeof record.digest === "string" && /^[0-9a-f]{64}$/.test(record.digest)) into.add(record.digest);
+  if (Array.isArray(record.digests))
+    for (const digest of record.digests) if (typeof digest === "string") into.add(digest);
+  for (const [name, inner] of Object.entries(record))
+    if (name !== "digest" && name !== "digests") collectDigests(inner, into);
 }

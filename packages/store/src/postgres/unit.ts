@@ -10,16 +10,20 @@ import {
   type AttemptRow,
   artifactRefs,
   type CacheEntryRow,
+  collectDigests,
   type LineageRow,
   type MetricRow,
   metricColumns,
   type PipelineVersionRow,
   type RunRow,
+  type ControlRow as SharedControlRow,
   type StepRunRow,
   stepLabel,
   toArtifact,
   toAttempt,
   toCacheEntry,
+  toCancel,
+  toControl,
   toLineageEdge,
   toMetric,
   toPipelineVersion,
@@ -103,25 +107,9 @@ SELECT ce.key, ce.outputs, ce.components, ce.step_run_id, ce.created_at, s.run_i
 FROM cache_entries ce JOIN step_runs s ON s.id = ce.step_run_id
 WHERE ce.workspace_id = $1`;
 
-interface ControlRow {
-  run_id: string;
-  driver_host: string | null;
-  driver_pid: number | null;
-  heartbeat_at: number | null;
-  heartbeat_interval_ms: number | null;
+/** A `run_control` row with its heartbeat's age by the server's clock. */
+interface ControlRow extends SharedControlRow {
   age_ms: number | null;
-  cancel_requested_at: number | null;
-  cancel_requested_by: string | null;
-  cancel_reason: string | null;
-}
-
-export function toCancel(row: Omit<ControlRow, "age_ms">): CancelRequest | undefined {
-  if (row.cancel_requested_at === null) return undefined;
-  return {
-    at: row.cancel_requested_at,
-    ...(row.cancel_requested_by !== null ? { by: row.cancel_requested_by } : {}),
-    ...(row.cancel_reason !== null ? { reason: row.cancel_reason } : {}),
-  };
 }
 
 export class PostgresUnit implements MetadataTransaction {
@@ -1011,38 +999,6 @@ export class PostgresUnit implements MetadataTransaction {
        WHERE p.workspace_id = $1 AND c.run_id = ANY($2::text[])`,
       [this.workspaceId, runIds],
     );
-    return rows.map((row) => {
-      const cancel = toCancel(row);
-      return {
-        runId: row.run_id,
-        ...(row.heartbeat_at !== null
-          ? {
-              heartbeat: {
-                host: row.driver_host ?? "",
-                pid: row.driver_pid ?? 0,
-                at: row.heartbeat_at,
-                intervalMs: row.heartbeat_interval_ms ?? 0,
-                ageMs: row.age_ms ?? 0,
-              },
-            }
-          : {}),
-        ...(cancel ? { cancel } : {}),
-      };
-    });
+    return rows.map((row) => toControl(row, row.age_ms ?? 0));
   }
-}
-
-/** The digests inside a stored value, or a run's parameters (which hold stored values). */
-function collectDigests(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const item of value) collectDigests(item, into);
-    return;
-  }
-  if (value === null || typeof value !== "object") return;
-  const record = value as Record<string, unknown>;
-  if (typeof record.digest === "string" && /^[0-9a-f]{64}$/.test(record.digest)) into.add(record.digest);
-  if (Array.isArray(record.digests))
-    for (const digest of record.digests) if (typeof digest === "string") into.add(digest);
-  for (const [name, inner] of Object.entries(record))
-    if (name !== "digest" && name !== "digests") collectDigests(inner, into);
 }
