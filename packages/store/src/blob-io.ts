@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
+import { StoreError } from "./errors.js";
+import type { BlobStatus, ManifestEntry } from "./types.js";
 
 // One buffer per copy: memory stays at this size whatever the file's.
 const CHUNK = 1 << 20;
@@ -117,4 +119,35 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** What `verifyBlob` asks of a blob store: one stored object's state, and how to read a directory's manifest. */
+export interface VerifiableBlobs {
+  check(digest: string): Promise<BlobStatus>;
+  isDirectory(digest: string): Promise<boolean>;
+  readManifest(digest: string): Promise<ManifestEntry[]>;
+}
+
+/**
+ * A blob's state, for any blob store: the object itself and, for a directory, every member its
+ * manifest names (`parallel` checked at a time). A damaged member makes the directory corrupt, a
+ * missing one (and none damaged) missing.
+ */
+export async function verifyBlob(
+  store: VerifiableBlobs,
+  digest: string,
+  parallel: number,
+): Promise<BlobStatus> {
+  const own = await store.check(digest);
+  if (own !== "ok" || !(await store.isDirectory(digest))) return own;
+  let entries: ManifestEntry[];
+  try {
+    entries = await store.readManifest(digest);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === "CANAL_STORE_BLOB_CORRUPT") return "corrupt";
+    throw error;
+  }
+  const members = await mapLimit(entries, parallel, (entry) => store.check(entry.sha256));
+  if (members.includes("corrupt")) return "corrupt";
+  return members.includes("missing") ? "missing" : "ok";
 }

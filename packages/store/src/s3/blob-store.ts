@@ -22,7 +22,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { StoreContext } from "../backends.js";
-import { copyHashing, errorCode, mapLimit, sha256 } from "../blob-io.js";
+import { copyHashing, errorCode, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "../types.js";
@@ -368,18 +368,16 @@ export class S3BlobStore implements BlobStore {
   }
 
   async verify(digest: string): Promise<BlobStatus> {
-    const own = await this.check(checkDigest(digest));
-    if (own !== "ok" || !(await this.isDirectory(digest))) return own;
-    let entries: ManifestEntry[];
-    try {
-      entries = await this.readManifest(digest);
-    } catch (error) {
-      if (error instanceof StoreError && error.code === "CANAL_STORE_BLOB_CORRUPT") return "corrupt";
-      throw error;
-    }
-    const members = await mapLimit(entries, PARALLEL_FILES, (entry) => this.check(entry.sha256));
-    if (members.includes("corrupt")) return "corrupt";
-    return members.includes("missing") ? "missing" : "ok";
+    checkDigest(digest);
+    return verifyBlob(
+      {
+        check: (d) => this.check(d),
+        isDirectory: (d) => this.isDirectory(d),
+        readManifest: (d) => this.readManifest(d),
+      },
+      digest,
+      PARALLEL_FILES,
+    );
   }
 
   /**
