@@ -58,24 +58,29 @@ async function states(dir: string, runId: string): Promise<Record<string, string
   return Object.fromEntries(steps.map((s) => [s.stepId, s.status]));
 }
 
+/** The workspace config of `dir`: its artifacts in the test bucket, keys from the test's variables. */
+function writeS3Config(dir: string, artifacts: Record<string, string>): void {
+  writeFileSync(
+    join(dir, "canal.config.json"),
+    JSON.stringify({
+      workspace: "team",
+      artifacts: {
+        kind: "s3",
+        bucket: BUCKET,
+        endpoint: rgw.endpoint,
+        accessKeyIdEnv: KEY_ENV,
+        secretAccessKeyEnv: SECRET_ENV,
+        ...artifacts,
+      },
+    }),
+  );
+}
+
 describe("canal run with an s3 blob store", () => {
   it("keeps the outputs in the bucket, reuses them, and re-runs a step whose output was deleted or changed there", async () => {
     const dir = makeProject({ from: fixture });
     const prefix = `team/${randomUUID()}`;
-    writeFileSync(
-      join(dir, "canal.config.json"),
-      JSON.stringify({
-        workspace: "team",
-        artifacts: {
-          kind: "s3",
-          bucket: BUCKET,
-          prefix,
-          endpoint: rgw.endpoint,
-          accessKeyIdEnv: KEY_ENV,
-          secretAccessKeyEnv: SECRET_ENV,
-        },
-      }),
-    );
+    writeS3Config(dir, { prefix });
     const first = await canal(["run", "pipeline.ts"], dir);
     expect(first.status, first.stdout + first.stderr).toBe(0);
     const firstId = runIdOf(first.stdout);
@@ -171,20 +176,7 @@ export class Big {
 `,
       },
     });
-    writeFileSync(
-      join(dir, "canal.config.json"),
-      JSON.stringify({
-        workspace: "team",
-        artifacts: {
-          kind: "s3",
-          bucket: BUCKET,
-          prefix,
-          endpoint: rgw.endpoint,
-          accessKeyIdEnv: KEY_ENV,
-          secretAccessKeyEnv: SECRET_ENV,
-        },
-      }),
-    );
+    writeS3Config(dir, { prefix });
     const running = canal(["run", "pipeline.ts"], dir);
     let settled = false;
     void running.finally(() => {
@@ -217,19 +209,7 @@ export class Big {
     const wrong = `wrong-${randomUUID()}`;
     process.env.CANAL_TEST_RUN_S3_WRONG = wrong;
     try {
-      writeFileSync(
-        join(dir, "canal.config.json"),
-        JSON.stringify({
-          workspace: "team",
-          artifacts: {
-            kind: "s3",
-            bucket: BUCKET,
-            endpoint: rgw.endpoint,
-            accessKeyIdEnv: KEY_ENV,
-            secretAccessKeyEnv: "CANAL_TEST_RUN_S3_WRONG",
-          },
-        }),
-      );
+      writeS3Config(dir, { secretAccessKeyEnv: "CANAL_TEST_RUN_S3_WRONG" });
       for (const args of [
         ["run", "pipeline.ts"],
         ["runs", "--json"],
