@@ -132,7 +132,7 @@ describe("pushWorkspace", () => {
     expect(again.runs).toEqual({ copied: 0, present: 2, skipped: [] });
     expect(again.versions).toEqual({ copied: 0, present: 1 });
     expect(again.blobs).toMatchObject({ copied: 0, bytesCopied: 0 });
-    expect(again.cacheEntries.copied).toBe(0);
+    expect(again.cacheEntries).toEqual({ copied: 0, present: 1 });
     expect(pushSummary(again)).toContain(
       "nothing to copy: the team workspace already has everything this one holds",
     );
@@ -151,6 +151,21 @@ describe("pushWorkspace", () => {
     expect(later.cacheEntries.copied).toBe(1);
     expect(later.blobs.copied).toBe(dry.blobs.copied);
     expect((await team.metadata.getRun(third.id)).pipelineVersion).toBe(2);
+  });
+
+  it("pushes each run once when two pushes go at once", async () => {
+    const v = await version();
+    for (let i = 0; i < 4; i++) await recordRun(v.id, `k${i}`, `weights-${i}`, 1_000 + i * 10);
+    const other = await openWorkspace(join(root, "team"));
+    try {
+      const reports = await Promise.all([pushWorkspace(local, team), pushWorkspace(local, other)]);
+      expect(reports.map((r) => r.runs.copied + r.runs.present)).toEqual([4, 4]);
+      expect(reports[0].runs.copied + reports[1].runs.copied).toBe(4);
+      expect(await team.metadata.listRuns()).toHaveLength(4);
+      expect(await team.metadata.listCacheEntries()).toHaveLength(4);
+    } finally {
+      await other.close();
+    }
   });
 
   it("skips a run still going, with why, and pushes it once it has ended", async () => {

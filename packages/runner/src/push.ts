@@ -113,6 +113,8 @@ export async function pushWorkspace(
 
     const runs = (await source.metadata.listRuns({ limit: ALL })).reverse();
     const pushed = new Set<string>();
+    // Cache keys this push has dealt with along with their runs.
+    const counted = new Set<string>();
     for (const live of await liveRuns(source.metadata, runs, options)) {
       const { run } = live;
       if (run.status === "running" || run.status === "queued") {
@@ -136,6 +138,7 @@ export async function pushWorkspace(
       const records = await readRun(source.metadata, run);
       for (const digest of records.digests) await blobs.copy(digest);
       const entries = records.entries.filter((entry) => blobs.intact(entry.outputs));
+      for (const entry of records.entries) counted.add(entry.key);
       report.runs.copied++;
       pushed.add(run.id);
       if (dryRun) {
@@ -145,28 +148,43 @@ export async function pushWorkspace(
         say(`would push run ${run.id} (${records.steps.length} steps)`);
         continue;
       }
-      const written = await target.metadata.transaction((tx) => writeRun(tx, records, versionId, entries));
+      let written: number;
+      try {
+        written = await target.metadata.transaction((tx) => writeRun(tx, records, versionId, entries));
+      } catch (error) {
+        // Another push of the same run got there first: it is there, whole (one unit per run).
+        if (!(await hasRun(target.metadata, run.id))) throw error;
+        report.runs.copied--;
+        report.runs.present++;
+        continue;
+      }
       report.cacheEntries.copied += written;
       report.cacheEntries.present += entries.length - written;
       if (records.cancel) await target.metadata.requestCancel(run.id, records.cancel);
       say(`pushed run ${run.id} (${records.steps.length} steps, ${written} cache entries)`);
     }
 
-    // Entries of runs that an earlier push copied without them (it was stopped between the two).
-    if (!dryRun) {
-      for (const entry of await source.metadata.listCacheEntries()) {
-        if (entry.producedBy.runId && !pushed.has(entry.producedBy.runId)) continue;
-        if (await target.metadata.getCachedOutputs(entry.key)) continue;
-        const digests = new Set<string>();
-        collectDigests(entry.outputs, digests);
-        for (const digest of digests) await blobs.copy(digest);
-        if (!blobs.intact(entry.outputs)) continue;
-        const { runId, stepId, instance } = entry.producedBy;
-        const step = await target.metadata.getStepRun(runId, stepId, instance);
-        const { key, outputs, components, createdAt } = entry;
-        if (await target.metadata.putCacheEntry({ key, outputs, components, stepRunId: step.id, createdAt }))
-          report.cacheEntries.copied++;
+    // The entries of runs pushed before (or by a push stopped between a run and its entries).
+    for (const entry of await source.metadata.listCacheEntries()) {
+      if (counted.has(entry.key) || !pushed.has(entry.producedBy.runId)) continue;
+      if (await target.metadata.getCachedOutputs(entry.key)) {
+        report.cacheEntries.present++;
+        continue;
       }
+      const digests = new Set<string>();
+      collectDigests(entry.outputs, digests);
+      for (const digest of digests) await blobs.copy(digest);
+      if (!blobs.intact(entry.outputs)) continue;
+      if (dryRun) {
+        report.cacheEntries.copied++;
+        continue;
+      }
+      const { runId, stepId, instance } = entry.producedBy;
+      const step = await target.metadata.getStepRun(runId, stepId, instance);
+      const { key, outputs, components, createdAt } = entry;
+      if (await target.metadata.putCacheEntry({ key, outputs, components, stepRunId: step.id, createdAt }))
+        report.cacheEntries.copied++;
+      else report.cacheEntries.present++;
     }
     return report;
   } finally {
