@@ -69,7 +69,7 @@ async function states(dir: string, runId: string): Promise<Record<string, string
 /** A workspace of its own in the shared database and bucket; returns its bucket prefix. */
 function writeTeamConfig(
   dir: string,
-  store: Record<string, string> = {},
+  store: Record<string, unknown> = {},
   artifacts: Record<string, string> = {},
 ): string {
   const prefix = `faults/${randomUUID()}`;
@@ -145,6 +145,52 @@ describe("faults of a PostgreSQL + S3 workspace", () => {
       delete process.env.SLOW_TEST_HOLD;
       delete process.env.SLOW_TEST_PIDS;
       delete process.env.CANAL_HEARTBEAT_MS;
+      if (down) pg.startServer();
+      await running.catch(() => undefined);
+      rmSync(pids, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it("fails the run within one reconnect window, naming the store, when PostgreSQL stays away", async () => {
+    const dir = makeProject({ from: fixture });
+    const windowMs = 4000;
+    writeTeamConfig(dir, { reconnectWindowMs: windowMs });
+    const pids = mkdtempSync(join(tmpdir(), "canal-fault-pids-"));
+    process.env.SLOW_TEST_HOLD = "300";
+    process.env.SLOW_TEST_PIDS = pids;
+    let settled = false;
+    let down = false;
+    const running = canal(["run", "pipeline.ts"], dir).finally(() => {
+      settled = true;
+    });
+    try {
+      const pidOf = (suffix: string) => {
+        const name = readdirSync(pids).find((n) => n.endsWith(suffix));
+        return name ? Number(readFileSync(join(pids, name), "utf8").trim()) : 0;
+      };
+      await waitFor("the slow step to start", () => pidOf("-sleep.pid") > 0 || settled, 120_000);
+      expect(settled).toBe(false);
+      await pg.stopServer();
+      down = true;
+      const gone = Date.now();
+      process.kill(pidOf("-sleep.pid"), "SIGTERM");
+      const result = await running;
+      // Every write the driver still had to make waits for the one window, not a window each.
+      expect(Date.now() - gone).toBeLessThan(3 * windowMs);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain("CANAL_STORE_OPEN_FAILED: lost the connection to the metadata store");
+      expect(result.stderr).toContain(`did not come back within ${windowMs / 1000} s`);
+      expect(result.stderr).not.toContain(PASSWORD);
+      pg.startServer();
+      down = false;
+      // The step whose end could not be written is not served from the cache: it runs again.
+      delete process.env.SLOW_TEST_HOLD;
+      const again = await canal(["run", "pipeline.ts"], dir);
+      expect(again.status, again.stdout + again.stderr).toBe(0);
+      expect((await states(dir, runIdOf(again.stdout))).slow).toBe("succeeded");
+    } finally {
+      delete process.env.SLOW_TEST_HOLD;
+      delete process.env.SLOW_TEST_PIDS;
       if (down) pg.startServer();
       await running.catch(() => undefined);
       rmSync(pids, { recursive: true, force: true });
