@@ -195,9 +195,8 @@ describe("pushWorkspace", () => {
     const run = await recordRun(v.id, "k1", "weights-1", 1_000);
     const outputs = await local.metadata.getCachedOutputs("k1");
     const digest = (outputs?.model as { digest: string } | undefined)?.digest ?? "";
-    const artifacts = local.config.artifacts as { path: string };
     // Damage the output's bytes where the local blob store keeps them.
-    const file = join(artifacts.path, "sha256", digest.slice(0, 2), digest.slice(2));
+    const file = join(root, "alone", ".canal", "blobs", "sha256", digest.slice(0, 2), digest.slice(2));
     unlinkSync(file);
     writeFileSync(file, "tampered");
     const report = await pushWorkspace(local, team);
