@@ -121,6 +121,30 @@ describe("canal workspace push", () => {
     expect(all.map((r) => r.id)).toContain(runIdOf(third.stdout));
   }, 300_000);
 
+  it("fails clearly when the S3 server is away, and a push once it is back copies everything", async () => {
+    const alone = makeProject({ from: fixture });
+    const team = makeProject({ from: fixture });
+    const teamConfig = writeTeamConfig(team);
+    const run = await canal(["run", "pipeline.ts"], alone);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    await rgw.stopGateway();
+    let failed: Awaited<ReturnType<typeof canal>>;
+    try {
+      failed = await canal(["workspace", "push", "--to", teamConfig], alone);
+    } finally {
+      await rgw.startGateway();
+    }
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain(`cannot reach the artifact store at ${rgw.endpoint}`);
+    expect(failed.stdout + failed.stderr).not.toContain(rgw.credentials.secretAccessKey);
+    const pushed = await canal(["workspace", "push", "--to", teamConfig, "--json"], alone);
+    expect(pushed.status, pushed.stdout + pushed.stderr).toBe(0);
+    expect(JSON.parse(pushed.stdout).runs).toEqual({ copied: 1, present: 0, skipped: [] });
+    const there = await canal(["run", "pipeline.ts"], team);
+    const shown = JSON.parse((await canal(["runs", "show", runIdOf(there.stdout), "--json"], team)).stdout);
+    expect((shown.steps as Array<{ status: string }>).every((s) => s.status === "cached")).toBe(true);
+  }, 300_000);
+
   it("says which setting holds a wrong password for the team store, without the password", async () => {
     const alone = makeProject({ from: fixture });
     const team = makeProject({ from: fixture });

@@ -58,6 +58,9 @@ export interface PushReport {
   };
 }
 
+// A blob this large gets a progress line of its own.
+const LARGE_BLOB = 16 * 1024 * 1024;
+
 // Every run of the workspace: listRuns is newest-first and bounded.
 const ALL = 1_000_000_000;
 
@@ -107,7 +110,7 @@ export async function pushWorkspace(
   const scratchRoot = options.scratch ?? source.config.folders.cache;
   mkdirSync(scratchRoot, { recursive: true });
   const scratch = mkdtempSync(join(scratchRoot, "push-"));
-  const blobs = new BlobCopier(source, target, scratch, report, dryRun);
+  const blobs = new BlobCopier(source, target, scratch, report, dryRun, say);
   try {
     const versionIds = await pushVersions(source.metadata, target.metadata, blobs, report, dryRun, say);
 
@@ -420,6 +423,7 @@ class BlobCopier {
     private readonly scratch: string,
     private readonly report: PushReport,
     private readonly dryRun: boolean,
+    private readonly say: (line: string) => void,
   ) {}
 
   /** Whether `digest` is in the team store (or would be, in a dry run) after `copy`. */
@@ -464,6 +468,8 @@ class BlobCopier {
     }
     this.report.blobs.copied++;
     this.report.blobs.bytesCopied += info.size;
+    if (info.size >= LARGE_BLOB)
+      this.say(`${this.dryRun ? "would copy" : "copied"} blob ${digest.slice(0, 12)} (${bytes(info.size)})`);
     this.done.set(digest, true);
   }
 }
