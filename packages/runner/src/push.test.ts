@@ -153,6 +153,20 @@ describe("pushWorkspace", () => {
     expect((await team.metadata.getRun(third.id)).pipelineVersion).toBe(2);
   });
 
+  it("copies the cache entries of runs already there when the team lacks them", async () => {
+    const v = await version();
+    await recordRun(v.id, "k1", "weights-1", 1_000);
+    await pushWorkspace(local, team);
+    // As if a push had stopped after the run's unit: the run is there, its entry is not.
+    await team.metadata.deleteCacheEntry("k1");
+    const dry = await pushWorkspace(local, team, { dryRun: true });
+    expect(dry.cacheEntries).toEqual({ copied: 1, present: 0 });
+    const report = await pushWorkspace(local, team);
+    expect(report.runs).toEqual({ copied: 0, present: 1, skipped: [] });
+    expect(report.cacheEntries).toEqual({ copied: 1, present: 0 });
+    expect(await team.metadata.getCachedOutputs("k1")).toBeDefined();
+  });
+
   it("pushes each run once when two pushes go at once", async () => {
     const v = await version();
     for (let i = 0; i < 4; i++) await recordRun(v.id, `k${i}`, `weights-${i}`, 1_000 + i * 10);
