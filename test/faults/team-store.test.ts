@@ -25,6 +25,26 @@ const PG_ENV = "CANAL_TEST_FAULT_PG_PASSWORD";
 const KEY_ENV = "CANAL_TEST_FAULT_S3_KEY";
 const SECRET_ENV = "CANAL_TEST_FAULT_S3_SECRET";
 const fixture = join(import.meta.dirname, "../run/fixtures/slow");
+// One step whose 64 MiB output goes up in a multipart upload.
+const BIG_PIPELINE = `import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { context, File, pipeline, step } from "@canal/sdk";
+
+export class Big {
+  @step
+  async big(): Promise<{ out: File }> {
+    const out = context().outputPath("out");
+    await writeFile(out, randomBytes(64 * 1024 * 1024));
+    return { out: new File(out) };
+  }
+
+  @pipeline({ name: "big" })
+  async run() {
+    const big = await this.big();
+    return { out: big.out };
+  }
+}
+`;
 
 let pg: PostgresServer;
 let rgw: Rgw;
@@ -200,25 +220,7 @@ describe("faults of a PostgreSQL + S3 workspace", () => {
   it("fails the step clearly when the S3 server stops while its output uploads, and runs it once the server is back", async () => {
     const dir = makeProject({
       files: {
-        "pipeline.ts": `import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
-import { context, File, pipeline, step } from "@canal/sdk";
-
-export class Big {
-  @step
-  async big(): Promise<{ out: File }> {
-    const out = context().outputPath("out");
-    await writeFile(out, randomBytes(64 * 1024 * 1024));
-    return { out: new File(out) };
-  }
-
-  @pipeline({ name: "big" })
-  async run() {
-    const big = await this.big();
-    return { out: big.out };
-  }
-}
-`,
+        "pipeline.ts": BIG_PIPELINE,
       },
     });
     const prefix = writeTeamConfig(dir);
@@ -247,6 +249,37 @@ export class Big {
     expect(await states(dir, runIdOf(again.stdout))).toEqual({ big: "succeeded" });
     const third = await canal(["run", "pipeline.ts"], dir);
     expect(await states(dir, runIdOf(third.stdout))).toEqual({ big: "cached" });
+  }, 300_000);
+
+  it("ends a run clearly, retried or failed, when the S3 server restarts during an upload, and never serves a half upload", async () => {
+    const dir = makeProject({ files: { "pipeline.ts": BIG_PIPELINE } });
+    const prefix = writeTeamConfig(dir);
+    let settled = false;
+    const running = canal(["run", "pipeline.ts"], dir).finally(() => {
+      settled = true;
+    });
+    for (;;) {
+      const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+      if ((uploads.Uploads ?? []).length > 0 || settled) break;
+    }
+    expect(settled).toBe(false);
+    await rgw.stopGateway();
+    await rgw.startGateway();
+    const result = await running;
+    const printed = result.stdout + result.stderr;
+    const state = await states(dir, runIdOf(result.stdout));
+    if (result.status === 0) expect(state).toEqual({ big: "succeeded" });
+    else {
+      expect(state).toEqual({ big: "failed" });
+      expect(printed).toMatch(/artifact store at/);
+    }
+    // Whatever happened, the next run serves only whole, verified bytes: a cache hit on what was
+    // stored, or the step run again.
+    const again = await canal(["run", "pipeline.ts"], dir);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect((await states(dir, runIdOf(again.stdout))).big).toBe(result.status === 0 ? "cached" : "succeeded");
+    const entries = JSON.parse((await canal(["cache", "ls", "--json"], dir)).stdout) as unknown[];
+    expect(entries).toHaveLength(1);
   }, 300_000);
 
   it("runs a step again whose output was deleted from the bucket, and stores it again", async () => {
