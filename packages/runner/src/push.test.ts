@@ -202,6 +202,18 @@ describe("pushWorkspace", () => {
     expect(after.runs.copied).toBe(1);
     const [control] = await team.metadata.readRunControl([run.id]);
     expect(control?.cancel).toMatchObject({ by: "ada@laptop", reason: "wrong data" });
+    // A run pushed without its cancel request (a push stopped between the two) gets it next time.
+    const other = await local.metadata.createRun({
+      pipelineVersionId: v.id,
+      runtime: "local",
+      status: "canceled",
+    });
+    await pushWorkspace(local, team);
+    await local.metadata.requestCancel(other.id, { by: "ada@laptop" });
+    expect(await team.metadata.readRunControl([other.id])).toEqual([]);
+    await pushWorkspace(local, team);
+    const [late] = await team.metadata.readRunControl([other.id]);
+    expect(late?.cancel).toMatchObject({ by: "ada@laptop" });
   });
 
   it("copies no blob that fails verification here, nor the cache entry naming it", async () => {

@@ -118,6 +118,8 @@ export async function pushWorkspace(
     const pushed = new Set<string>();
     // Cache keys this push has dealt with along with their runs.
     const counted = new Set<string>();
+    // Runs already there whose cancel request this workspace holds: written if the team lacks it.
+    const cancels = new Map<string, CancelRequest>();
     for (const live of await liveRuns(source.metadata, runs, options)) {
       const { run } = live;
       if (run.status === "running" || run.status === "queued") {
@@ -131,6 +133,7 @@ export async function pushWorkspace(
       if (await hasRun(target.metadata, run.id)) {
         report.runs.present++;
         pushed.add(run.id);
+        if (live.cancel) cancels.set(run.id, live.cancel);
         continue;
       }
       const versionId = versionIds.get(run.pipelineVersionId);
@@ -165,6 +168,16 @@ export async function pushWorkspace(
       report.cacheEntries.present += entries.length - written;
       if (records.cancel) await target.metadata.requestCancel(run.id, records.cancel);
       say(`pushed run ${run.id} (${records.steps.length} steps, ${written} cache entries)`);
+    }
+
+    if (!dryRun && cancels.size > 0) {
+      const there = new Set(
+        (await target.metadata.readRunControl([...cancels.keys()])).flatMap((c) =>
+          c.cancel ? [c.runId] : [],
+        ),
+      );
+      for (const [id, request] of cancels)
+        if (!there.has(id)) await target.metadata.requestCancel(id, request);
     }
 
     // The entries of runs pushed before (or by a push stopped between a run and its entries).
