@@ -117,6 +117,7 @@ describe("--json on every command that prints data", () => {
       "gc",
       "export",
       "targets",
+      "workspace",
     ]) {
       const help = await canal([command, "--help"], repoRoot);
       expect(help.stdout, command).toContain("--json");

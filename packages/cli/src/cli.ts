@@ -32,6 +32,8 @@ const commands: Record<string, () => Promise<Command>> = {
   gc: () => import("./commands/gc.js").then((m) => ({ run: m.gcCommand, help: m.gcHelp })),
   export: () => import("./commands/export.js").then((m) => ({ run: m.exportCommand, help: m.exportHelp })),
   exec: () => import("./commands/exec.js").then((m) => ({ run: m.execCommand, help: m.execHelp })),
+  workspace: () =>
+    import("./commands/workspace.js").then((m) => ({ run: m.workspaceCommand, help: m.workspaceHelp })),
   targets: () =>
     import("./commands/targets.js").then((m) => ({ run: m.targetsCommand, help: m.targetsHelp })),
 };
@@ -55,6 +57,7 @@ Commands:
   export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
   targets [NAME]       list the compute targets; --check connects and reports what each offers
+  workspace push --to CONFIG  copy runs, versions, cache and blobs into a team workspace
 
 Run \`canal <command> --help\` for a command's options.
 `;

@@ -50,3 +50,10 @@ export class TargetError extends CanalError<TargetErrorCode> {
     super(code, problemsMessage(problems, heading), { problems });
   }
 }
+
+export type PushErrorCode = "CANAL_PUSH_TARGET_INVALID" | "CANAL_PUSH_SAME_WORKSPACE";
+
+/** `canal workspace push --to CONFIG` names no team workspace, or the workspace it pushes from. */
+export class PushError extends CanalError<PushErrorCode> {
+  override name = "PushError";
+}

@@ -45,8 +45,8 @@ export {
   startDriverControl,
   userName,
 } from "./control.js";
-export type { RerunErrorCode, TargetErrorCode } from "./errors.js";
-export { ExecError, ExperimentNameError, GcBusyError, RerunError, TargetError } from "./errors.js";
+export type { PushErrorCode, RerunErrorCode, TargetErrorCode } from "./errors.js";
+export { ExecError, ExperimentNameError, GcBusyError, PushError, RerunError, TargetError } from "./errors.js";
 export type { ExecStepOptions } from "./exec-step.js";
 export { execStep } from "./exec-step.js";
 export type { GcItem, GcItemKind, GcOptions, GcReport } from "./gc.js";
@@ -56,6 +56,8 @@ export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
+export type { PushCount, PushOptions, PushReport } from "./push.js";
+export { pushSummary, pushWorkspace } from "./push.js";
 export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
 export type { RerunOptions, RerunPlan } from "./rerun.js";

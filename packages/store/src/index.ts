@@ -54,6 +54,7 @@ export type { S3Settings } from "./s3/backend.js";
 export { s3Backend } from "./s3/backend.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { SqliteMetadataStore } from "./sqlite.js";
+export { collectDigests } from "./sqlite-rows.js";
 export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.js";
 export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes, TARGET_KEYS } from "./targets-config.js";
 export type * from "./types.js";

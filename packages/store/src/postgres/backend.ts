@@ -17,6 +17,11 @@ export interface PostgresSettings extends StoreSettings {
   connectTimeoutMs?: number;
   /** The most connections this process keeps to the server. Default 10. */
   poolSize?: number;
+  /**
+   * How long a write or read keeps trying while the server is away (a restart, a failover) before
+   * it fails, naming the store. Default 60 s.
+   */
+  reconnectWindowMs?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -42,8 +47,14 @@ export const postgresBackend: MetadataStoreBackend<PostgresSettings> = {
       .optional(),
     connectTimeoutMs: z.int().min(1).optional(),
     poolSize: z.int().min(1).max(1000).optional(),
+    reconnectWindowMs: z.int().min(0).optional(),
   }),
-  defaults: { passwordEnv: "PGPASSWORD or ~/.pgpass", connectTimeoutMs: "10000", poolSize: "10" },
+  defaults: {
+    passwordEnv: "PGPASSWORD or ~/.pgpass",
+    connectTimeoutMs: "10000",
+    poolSize: "10",
+    reconnectWindowMs: "60000",
+  },
   resolve: (settings) => settings,
   open: openPostgresStore,
 };
@@ -183,6 +194,7 @@ async function openPostgresStore(
       workspaceId,
       location: context.root,
       where,
+      ...(settings.reconnectWindowMs !== undefined ? { reconnectWindowMs: settings.reconnectWindowMs } : {}),
     });
   } catch (error) {
     await pool.end().catch(() => {});

@@ -16,7 +16,7 @@ import type {
 import { isConnectionLoss, isSerializationFailure } from "./query.js";
 import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
 
-/** How long a unit keeps trying while the server is away (a restart) before it fails. */
+/** How long a unit keeps trying while the server is away (a restart) before it fails, by default. */
 const RECONNECT_WINDOW_MS = 60_000;
 /** How many times a unit that lost a race is run again. */
 const MAX_RACE_RETRIES = 50;
@@ -33,6 +33,8 @@ export interface PostgresStoreParts {
   location: string;
   /** The store as messages name it: the masked URL and the config file. */
   where: string;
+  /** `store.reconnectWindowMs`: default RECONNECT_WINDOW_MS. */
+  reconnectWindowMs?: number;
 }
 
 type Delegate<K extends keyof MetadataTransaction> = MetadataTransaction[K];
@@ -44,9 +46,17 @@ export class PostgresMetadataStore implements MetadataStore {
   /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
   private closed = false;
+  private readonly reconnectWindowMs: number;
+  /**
+   * When the server was first found gone, until a call gets through again. The reconnect window
+   * counts from then for every call, not per call: a driver whose store stays away fails within
+   * one window, instead of waiting a window for each of the writes it still has to make.
+   */
+  private lostSince: number | undefined;
 
   constructor(private readonly parts: PostgresStoreParts) {
     this.workspace = parts.workspace;
+    this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -59,7 +69,6 @@ export class PostgresMetadataStore implements MetadataStore {
    * it lost a race with another writer, or when the connection was lost before COMMIT was sent.
    */
   async transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T> {
-    const started = Date.now();
     for (let round = 1; ; round++) {
       let client: PoolClient | undefined;
       let committing = false;
@@ -85,6 +94,7 @@ export class PostgresMetadataStore implements MetadataStore {
             `a unit on ${this.parts.where} was rolled back by the server: one of its statements failed`,
           );
         }
+        this.lostSince = undefined;
         return result;
       } catch (caught) {
         const error = state.failure ?? caught;
@@ -96,11 +106,13 @@ export class PostgresMetadataStore implements MetadataStore {
           client = undefined;
         }
         if (this.closed) throw error;
+        // The server answered: it is not away.
+        if (!isConnectionLoss(error)) this.lostSince = undefined;
         if (isSerializationFailure(error) && round < MAX_RACE_RETRIES) {
           await pause(Math.random() * Math.min(200, 5 * round));
           continue;
         }
-        if (isConnectionLoss(error) && !committing && Date.now() - started < RECONNECT_WINDOW_MS) {
+        if (isConnectionLoss(error) && !committing && this.stillWaiting()) {
           await pause(Math.min(1000, 50 * round));
           continue;
         }
@@ -118,18 +130,25 @@ export class PostgresMetadataStore implements MetadataStore {
     return new StoreError(
       "CANAL_STORE_OPEN_FAILED",
       `lost the connection to the metadata store ${this.parts.where} (${(error as Error).message}) and it did not ` +
-        `come back within ${RECONNECT_WINDOW_MS / 1000} s; check that the PostgreSQL server is running and reachable`,
+        `come back within ${this.reconnectWindowMs / 1000} s (\`store.reconnectWindowMs\`); check that the PostgreSQL server is running and reachable`,
     );
   }
 
+  /** After a lost connection: whether the server has been away for less than the reconnect window. */
+  private stillWaiting(): boolean {
+    this.lostSince ??= Date.now();
+    return Date.now() - this.lostSince < this.reconnectWindowMs;
+  }
+
   private async read<T>(fn: () => Promise<T>): Promise<T> {
-    const started = Date.now();
     for (let round = 1; ; round++) {
       try {
-        return await fn();
+        const result = await fn();
+        this.lostSince = undefined;
+        return result;
       } catch (error) {
-        if (this.closed || !isConnectionLoss(error) || Date.now() - started >= RECONNECT_WINDOW_MS)
-          throw this.named(error);
+        if (!isConnectionLoss(error)) this.lostSince = undefined;
+        if (this.closed || !isConnectionLoss(error) || !this.stillWaiting()) throw this.named(error);
         await pause(Math.min(1000, 50 * round));
       }
     }
