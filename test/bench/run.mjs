@@ -9,4 +9,5 @@ if (process.argv.includes("--large")) {
   await (await import("./docker-bench.mjs")).main();
   await (await import("./slurm-bench.mjs")).main();
   await (await import("./s3-bench.mjs")).main();
+  await (await import("./team-bench.mjs")).main();
 }
