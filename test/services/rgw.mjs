@@ -111,7 +111,7 @@ memstore device bytes = ${memoryBytes}
 osd memory target = 939524096
 [client.rgw]
 rgw data = ${root}/rgw
-rgw frontends = beast endpoint=127.0.0.1:${ports.rgw}
+rgw frontends = beast endpoint=127.0.0.1:${ports.rgw} tcp_nodelay=1
 rgw gc obj min wait = 0
 rgw gc processor period = 10
 `;
