@@ -138,8 +138,9 @@ export async function verifyBlob(
   digest: string,
   parallel: number,
 ): Promise<BlobStatus> {
-  const own = await store.check(digest);
-  if (own !== "ok" || !(await store.isDirectory(digest))) return own;
+  // Both at once: on an object store each is a round trip.
+  const [own, directory] = await Promise.all([store.check(digest), store.isDirectory(digest)]);
+  if (own !== "ok" || !directory) return own;
   let entries: ManifestEntry[];
   try {
     entries = await store.readManifest(digest);

@@ -421,10 +421,14 @@ export class PostgresUnit implements MetadataTransaction {
   createStepRun(stepRun: NewStepRun): Promise<StepRun> {
     const instance = stepRun.instance ?? -1;
     return this.write(async () => {
-      await this.requireRun(stepRun.runId);
+      // One round trip when the run is there and the step run is new; a run of another
+      // workspace (or none) inserts nothing and is told apart below.
       const created = await this.one<Omit<StepRunRow, "reused_run_id">>(
         `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
+         SELECT $1::text, $2::text, $3::integer, $4::text, $5::text, $6::bigint, $7::bigint WHERE EXISTS (
+           SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+           JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $1 AND p.workspace_id = $8)
+         ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
         [
           stepRun.runId,
           stepRun.stepId,
@@ -433,9 +437,11 @@ export class PostgresUnit implements MetadataTransaction {
           stepRun.error ?? null,
           stepRun.createdAt ?? Date.now(),
           stepRun.endedAt ?? null,
+          this.workspaceId,
         ],
       );
       if (created) return toStepRun({ ...created, reused_run_id: null });
+      await this.requireRun(stepRun.runId);
       const row = await this.one<StepRunRow>(
         `${STEP_RUN_SELECT} WHERE s.run_id = $1 AND s.step_id = $2 AND s.instance = $3`,
         [stepRun.runId, stepRun.stepId, instance],
@@ -523,21 +529,21 @@ export class PostgresUnit implements MetadataTransaction {
       await this.stepRunById(stepRunId, true);
       const endedAt = end.endedAt ?? Date.now();
       if (end.attempt) await this.endAttempt(stepRunId, { endedAt, ...end.attempt });
-      await this.saveArtifacts(end.artifacts ?? []);
-      if (end.inputs) await this.saveValues(stepRunId, "input", end.inputs);
-      if (end.outputs) await this.saveValues(stepRunId, "output", end.outputs);
+      await this.saveValues(
+        stepRunId,
+        { ...(end.inputs ? { input: end.inputs } : {}), ...(end.outputs ? { output: end.outputs } : {}) },
+        end.artifacts ?? [],
+      );
       if (end.metrics) await this.saveMetrics(stepRunId, end.metrics, endedAt);
-      const reusedFrom =
-        end.status === "cached"
-          ? await this.one<{ step_run_id: number }>(
-              "SELECT step_run_id FROM cache_entries WHERE workspace_id = $1 AND key = $2",
-              [this.workspaceId, end.cacheKey],
-            )
-          : undefined;
-      await this.q(
-        `UPDATE step_runs SET status = $2, ended_at = $3, error = $4, cache_key = coalesce($5, cache_key),
-           cache_components = coalesce($6, cache_components), reused_from = $7
-         WHERE id = $1`,
+      // A cached step run names the one whose outputs it reused: the cache entry's.
+      const updated = await this.one<StepRunRow>(
+        `WITH u AS (
+           UPDATE step_runs SET status = $2, ended_at = $3, error = $4, cache_key = coalesce($5, cache_key),
+             cache_components = coalesce($6, cache_components),
+             reused_from = CASE WHEN $2 = 'cached'
+               THEN (SELECT step_run_id FROM cache_entries WHERE workspace_id = $7 AND key = $5) END
+           WHERE id = $1 RETURNING *)
+         SELECT u.*, src.run_id AS reused_run_id FROM u LEFT JOIN step_runs src ON src.id = u.reused_from`,
         [
           stepRunId,
           end.status,
@@ -545,7 +551,7 @@ export class PostgresUnit implements MetadataTransaction {
           end.error ?? null,
           end.cacheKey ?? null,
           end.components ? JSON.stringify(end.components) : null,
-          reusedFrom?.step_run_id ?? null,
+          this.workspaceId,
         ],
       );
       if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
@@ -558,11 +564,11 @@ export class PostgresUnit implements MetadataTransaction {
             createdAt: endedAt,
           },
           Boolean(end.replaceCacheEntry),
+          // Its outputs' artifacts are the step run's, saved above.
+          true,
         );
       }
-      return toStepRun(
-        (await this.one<StepRunRow>(`${STEP_RUN_SELECT} WHERE s.id = $1`, [stepRunId])) as StepRunRow,
-      );
+      return toStepRun(updated as StepRunRow);
     });
   }
 
@@ -687,53 +693,98 @@ export class PostgresUnit implements MetadataTransaction {
     return this.values("step_outputs", stepRunId);
   }
 
+  /**
+   * Upserts artifacts in one statement. What one call knows of a digest is merged first (each
+   * field's first known value, as upserting them one by one would keep), and what the table holds
+   * is kept: a field is only filled where it was unknown.
+   */
   private async saveArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
-    // In digest order, so two writers upserting the same artifacts take their row locks alike.
-    const sorted = [...artifacts].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-    for (const a of sorted) {
-      await this.q(
-        `INSERT INTO artifacts (digest, kind, size, media_type, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
-           size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
-         WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
-           OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
-           OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
-        [
-          checkDigest(a.digest),
-          a.kind ?? null,
-          a.size ?? null,
-          a.mediaType ?? null,
-          a.createdAt ?? Date.now(),
-        ],
-      );
+    if (artifacts.length === 0) return;
+    const merged = new Map<
+      string,
+      { kind: string | null; size: number | null; media: string | null; at: number }
+    >();
+    for (const a of artifacts) {
+      const digest = checkDigest(a.digest);
+      const known = merged.get(digest);
+      if (!known) {
+        merged.set(digest, {
+          kind: a.kind ?? null,
+          size: a.size ?? null,
+          media: a.mediaType ?? null,
+          at: a.createdAt ?? Date.now(),
+        });
+        continue;
+      }
+      known.kind ??= a.kind ?? null;
+      known.size ??= a.size ?? null;
+      known.media ??= a.mediaType ?? null;
     }
+    // In digest order, so two writers upserting the same artifacts take their row locks alike.
+    const digests = [...merged.keys()].sort();
+    const rows = digests.map((digest) => merged.get(digest) as NonNullable<ReturnType<typeof merged.get>>);
+    await this.q(
+      `INSERT INTO artifacts (digest, kind, size, media_type, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) ORDER BY 1
+       ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
+         size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
+       WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
+         OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
+         OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
+      [
+        digests,
+        rows.map((r) => r.kind),
+        rows.map((r) => r.size),
+        rows.map((r) => r.media),
+        rows.map((r) => r.at),
+      ],
+    );
   }
 
-  private async saveArtifactRefs(value: StoredValue): Promise<string[]> {
-    const refs = artifactRefs(value);
-    await this.saveArtifacts(refs);
-    return refs.map((r) => r.digest);
-  }
-
+  /**
+   * A step run's input and output values, the artifacts they name (after `artifacts`, whose
+   * sizes and media types they do not know) and which of its values use which: one statement per
+   * table, however many values there are.
+   */
   private async saveValues(
     stepRunId: number,
-    direction: "input" | "output",
-    values: Record<string, StoredValue>,
+    values: { input?: Record<string, StoredValue>; output?: Record<string, StoredValue> },
+    artifacts: ArtifactInfo[],
   ): Promise<void> {
-    const table = direction === "input" ? "step_inputs" : "step_outputs";
-    for (const [name, value] of Object.entries(values)) {
-      await this.q(
-        `INSERT INTO ${table} (step_run_id, name, value) VALUES ($1, $2, $3)
-         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
-        [stepRunId, name, JSON.stringify(value)],
-      );
-      for (const digest of await this.saveArtifactRefs(value)) {
-        await this.q(
-          "INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-          [digest, stepRunId, direction, name],
-        );
+    const all = [...artifacts];
+    const uses: { digest: string[]; direction: string[]; name: string[] } = {
+      digest: [],
+      direction: [],
+      name: [],
+    };
+    for (const direction of ["input", "output"] as const) {
+      for (const [name, value] of Object.entries(values[direction] ?? {})) {
+        for (const ref of artifactRefs(value)) {
+          all.push(ref);
+          uses.digest.push(ref.digest);
+          uses.direction.push(direction);
+          uses.name.push(name);
+        }
       }
     }
+    await this.saveArtifacts(all);
+    for (const direction of ["input", "output"] as const) {
+      const entries = Object.entries(values[direction] ?? {});
+      if (entries.length === 0) continue;
+      const table = direction === "input" ? "step_inputs" : "step_outputs";
+      await this.q(
+        `INSERT INTO ${table} (step_run_id, name, value) SELECT $1, * FROM unnest($2::text[], $3::text[])
+         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
+        [stepRunId, entries.map(([name]) => name), entries.map(([, value]) => JSON.stringify(value))],
+      );
+    }
+    if (uses.digest.length > 0)
+      await this.q(
+        `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
+         SELECT u.digest, $1, u.direction, u.name FROM unnest($2::text[], $3::text[], $4::text[]) AS u(digest, direction, name)
+         ON CONFLICT DO NOTHING`,
+        [stepRunId, uses.digest, uses.direction, uses.name],
+      );
   }
 
   recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
@@ -765,8 +816,12 @@ export class PostgresUnit implements MetadataTransaction {
   // ---- the cache -----------------------------------------------------------------------------
 
   /** First writer wins (ON CONFLICT), unless `replace`: then the entry becomes this one. */
-  private async insertCacheEntry(entry: NewCacheEntry, replace = false): Promise<boolean> {
-    for (const value of Object.values(entry.outputs)) await this.saveArtifactRefs(value);
+  private async insertCacheEntry(
+    entry: NewCacheEntry,
+    replace = false,
+    artifactsSaved = false,
+  ): Promise<boolean> {
+    if (!artifactsSaved) await this.saveArtifacts(Object.values(entry.outputs).flatMap(artifactRefs));
     const conflict = replace
       ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
            step_run_id = excluded.step_run_id, created_at = excluded.created_at`
