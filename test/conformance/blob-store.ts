@@ -108,6 +108,9 @@ export function blobStoreConformance(
         expect(await store.verify(a)).toBe("corrupt");
         expect(await store.verify(b)).toBe("corrupt");
         expect(await store.verify(c)).toBe("missing");
+        // Told it is a file, as a stored value tells the cache: the same judgement.
+        expect(await store.verify(a, "file")).toBe("corrupt");
+        expect(await store.verify(c, "file")).toBe("missing");
       }
       await expect(later.get(a)).rejects.toMatchObject({ code: "CANAL_STORE_BLOB_CORRUPT" });
       const target = join(dir, "out", "weights.bin");
@@ -168,6 +171,8 @@ export function blobStoreConformance(
       const digest = await blobs.putDirectory(src);
       await fixture.damage(sha("gamma"), "flip");
       expect(await blobs.verify(digest)).toBe("corrupt");
+      expect(await blobs.verify(digest, "directory")).toBe("corrupt");
+      expect(await (await fixture.open()).verify(digest, "directory")).toBe("corrupt");
       const dest = join(dir, "dest");
       await expect(blobs.materialize(digest, dest)).rejects.toMatchObject({
         code: "CANAL_STORE_BLOB_CORRUPT",
@@ -175,8 +180,10 @@ export function blobStoreConformance(
       expect(existsSync(dest)).toBe(false);
       await fixture.damage(sha("gamma"), "delete");
       expect(await blobs.verify(digest)).toBe("missing");
+      expect(await blobs.verify(digest, "directory")).toBe("missing");
       expect(await blobs.putDirectory(src)).toBe(digest);
       expect(await blobs.verify(digest)).toBe("ok");
+      expect(await blobs.verify(digest, "directory")).toBe("ok");
     });
 
     it("stores links to files as their content, and refuses links to directories or outside", async () => {

@@ -247,7 +247,7 @@ async function driven(
   const stepBlobs: Blobs = {
     putFile: (path, put) => blobs.putFile(path, { ...put, deferSync: true }),
     putDirectory: (path, put) => blobs.putDirectory(path, { ...put, deferSync: true }),
-    verify: (digest) => blobs.verify(digest),
+    verify: (digest, kind) => blobs.verify(digest, kind),
     materialize: (digest, destination) => blobs.materialize(digest, destination),
   };
   const cache: CacheIndex = {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, fsync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { StoreError } from "./errors.js";
-import type { BlobStatus, ManifestEntry } from "./types.js";
+import type { ArtifactKind, BlobStatus, ManifestEntry } from "./types.js";
 
 // One buffer per copy: memory stays at this size whatever the file's.
 const CHUNK = 1 << 20;
@@ -137,9 +137,14 @@ export async function verifyBlob(
   store: VerifiableBlobs,
   digest: string,
   parallel: number,
+  kind?: ArtifactKind,
 ): Promise<BlobStatus> {
+  if (kind === "file") return store.check(digest);
   // Both at once: on an object store each is a round trip.
-  const [own, directory] = await Promise.all([store.check(digest), store.isDirectory(digest)]);
+  const [own, directory] = await Promise.all([
+    store.check(digest),
+    kind === "directory" ? true : store.isDirectory(digest),
+  ]);
   if (own !== "ok" || !directory) return own;
   let entries: ManifestEntry[];
   try {

@@ -39,7 +39,7 @@ import {
 } from "./blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "./errors.js";
 import { encodeManifest, listFiles, parseManifest } from "./manifest.js";
-import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "./types.js";
+import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "./types.js";
 
 // Files of a directory are stored and rebuilt this many at a time: enough to hide per-file latency,
 // few enough to stay well under the open-file limit.
@@ -304,7 +304,7 @@ export class LocalBlobStore implements BlobStore {
     return parseManifest(bytes, digest);
   }
 
-  async verify(digest: string): Promise<BlobStatus> {
+  async verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus> {
     checkDigest(digest);
     return verifyBlob(
       {
@@ -314,6 +314,7 @@ export class LocalBlobStore implements BlobStore {
       },
       digest,
       PARALLEL_FILES,
+      kind,
     );
   }
 

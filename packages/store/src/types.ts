@@ -573,8 +573,11 @@ export interface BlobStore {
    * store already verified, and unchanged since, are not hashed again).
    */
   materialize(digest: string, destination: string): Promise<void>;
-  /** A directory is ok only when its manifest and every file in it are. */
-  verify(digest: string): Promise<BlobStatus>;
+  /**
+   * A directory is ok only when its manifest and every file in it are. `kind`, where the caller
+   * knows it (a stored value says which it is), spares looking the other kind up.
+   */
+  verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus>;
   /** Lets go of what the store holds open (a remote store's connections); optional. */
   close?(): Promise<void>;
 }

@@ -16,7 +16,8 @@ export interface Blobs {
   /** `move`: the file is the caller's to give up; the store may rename it in rather than copy it. */
   putFile(path: string, options?: { move?: boolean }): Promise<string>;
   putDirectory(path: string, options?: { move?: boolean }): Promise<string>;
-  verify(digest: string): Promise<"ok" | "missing" | "corrupt">;
+  /** `kind`, where a stored value says which the blob is, spares looking the other kind up. */
+  verify(digest: string, kind?: "file" | "directory"): Promise<"ok" | "missing" | "corrupt">;
   materialize(digest: string, destination: string): Promise<void>;
 }
 
@@ -297,8 +298,12 @@ async function allPresent(
   for (const output of declared) {
     const value = outputs[output.name];
     if (!value) return false;
-    const digests = "digest" in value ? [value.digest] : "digests" in value ? value.digests : [];
-    for (const digest of digests) if ((await blobs.verify(digest)) !== "ok") return false;
+    if ("digest" in value) {
+      if ((await blobs.verify(value.digest, value.directory ? "directory" : "file")) !== "ok") return false;
+      continue;
+    }
+    for (const digest of "digests" in value ? value.digests : [])
+      if ((await blobs.verify(digest)) !== "ok") return false;
   }
   return true;
 }

@@ -25,7 +25,7 @@ import type { StoreContext } from "../backends.js";
 import { copyHashing, errorCode, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
-import type { BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "../types.js";
+import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "../types.js";
 import type { S3Settings } from "./backend.js";
 import { connect, isNotFound, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
 
@@ -367,7 +367,7 @@ export class S3BlobStore implements BlobStore {
     return parseManifest(bytes, digest);
   }
 
-  async verify(digest: string): Promise<BlobStatus> {
+  async verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus> {
     checkDigest(digest);
     return verifyBlob(
       {
@@ -377,6 +377,7 @@ export class S3BlobStore implements BlobStore {
       },
       digest,
       PARALLEL_FILES,
+      kind,
     );
   }
 
