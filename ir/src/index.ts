@@ -51,10 +51,12 @@ export {
 } from "./names.js";
 export type {
   AttemptStatus,
+  BlobPlace,
   CacheKeyComponents,
   Metric,
   RunOutcome,
   RunStatus,
+  SharedBlobs,
   StepOutcome,
   StepRunStatus,
   StoredValue,

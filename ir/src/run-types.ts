@@ -54,3 +54,38 @@ export type StepRunStatus = "queued" | "running" | "cached" | "succeeded" | "fai
 export type StepOutcome = Exclude<StepRunStatus, "queued" | "running">;
 /** One attempt's state. */
 export type AttemptStatus = "running" | "succeeded" | "failed" | "canceled";
+
+/**
+ * Where a shared blob store is, as a step that moves its own bytes reaches it: an S3 bucket and
+ * the key prefix its blobs are under (`PREFIX sha256/ab/cdef…`, `PREFIX directories/ab/cdef…`).
+ * Never credentials: those come from the step's own environment (the standard AWS variables).
+ */
+export interface BlobPlace {
+  kind: "s3";
+  bucket: string;
+  /** "" or ending in "/". */
+  prefix: string;
+  /** An S3-compatible server's URL; absent for AWS itself. */
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+}
+
+/**
+ * A blob store that steps reach themselves (an S3 bucket): where it is, their access to it, and
+ * the driver's check of what they stored in it.
+ */
+export interface SharedBlobs {
+  place: BlobPlace;
+  /**
+   * The variables that let a step reach it (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_SESSION_TOKEN): secrets, for the step's environment only, never a file or a record.
+   */
+  credentials(): Promise<Record<string, string>>;
+  /**
+   * Whether the blob a step reported storing is there, found without reading its bytes (a HEAD;
+   * for a directory its marker, its manifest and a HEAD of each file in it): its size, or
+   * undefined when it is not. From then on the store trusts it as it trusts what it stored itself.
+   */
+  adopt(digest: string, kind: "file" | "directory"): Promise<{ size: number } | undefined>;
+}

@@ -249,6 +249,8 @@ async function driven(
     putDirectory: (path, put) => blobs.putDirectory(path, { ...put, deferSync: true }),
     verify: (digest, kind) => blobs.verify(digest, kind),
     materialize: (digest, destination) => blobs.materialize(digest, destination),
+    // A bucket steps reach themselves: on a runtime that moves blobs, no step's bytes pass here.
+    ...(blobs.shared ? { shared: blobs.shared } : {}),
   };
   const cache: CacheIndex = {
     async lookup(key) {

@@ -10,6 +10,7 @@ import type {
   CacheKeyComponents,
   Metric as MetricValue,
   RunStatus,
+  SharedBlobs,
   StepOutcome,
   StepRunStatus,
   StoredValue,
@@ -580,4 +581,9 @@ export interface BlobStore {
   verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus>;
   /** Lets go of what the store holds open (a remote store's connections); optional. */
   close?(): Promise<void>;
+  /**
+   * Present when steps can reach the store themselves (an S3 bucket): a runtime that moves blobs
+   * then has its steps fetch and store their own bytes.
+   */
+  readonly shared?: SharedBlobs | undefined;
 }

@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type Environment, pathInside, type RetryPolicy, type Step } from "@canal/ir";
+import { type Environment, pathInside, type RetryPolicy, type SharedBlobs, type Step } from "@canal/ir";
 import type { StoredValue } from "./cache-key.js";
-import { collectOutputs, type OutputStore, readMetrics } from "./collect.js";
-import type { AttemptResult, Runtime, StepTask } from "./contract.js";
+import { adoptOutputs, collectOutputs, type OutputStore, readMetrics } from "./collect.js";
+import type { AttemptResult, Runtime, StepTask, TaskBlobs } from "./contract.js";
 import type { Metric } from "./events.js";
 import type { StepInstance } from "./plan.js";
 import { type Materializer, outputTargets, stageInputs } from "./staging.js";
@@ -22,7 +22,7 @@ export interface AttemptContext {
   /** Attempts' scratch folders are made under `<workRoot>/<runId>/`. */
   workRoot: string;
   runtime: Runtime;
-  blobs: Materializer & OutputStore;
+  blobs: Materializer & OutputStore & { shared?: SharedBlobs };
   environment(step: Step): Environment | undefined;
   /** Where the variables a step declares are read from. */
   variables: Record<string, string | undefined>;
@@ -83,8 +83,18 @@ export async function runAttempt(
   // The folder first, then out/: a recursive mkdir of out/ would fail once on the missing parent.
   mkdirSync(workDir, { recursive: true });
   mkdirSync(outDir);
+  // A runtime whose steps reach the shared store move their own bytes: the inputs are only
+  // planned here (each digest and its path), never read, and the outputs come back as reports.
+  const shared = context.blobs.shared;
+  const moving = shared && runtime.movesBlobs?.(shared.place) ? shared : undefined;
+  const fetch: TaskBlobs["fetch"] = [];
+  const planned = {
+    materialize: async (digest: string, path: string) => {
+      fetch.push({ digest, path });
+    },
+  };
   try {
-    const staged = await stageInputs(instance.key, step, inputs, inDir, context.blobs);
+    const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs);
     const targets = outputTargets(step, (name) => pathInside(outDir, name));
     const task: StepTask = {
       runId: context.runId,
@@ -98,8 +108,13 @@ export async function runAttempt(
       workDir,
       metricsFile: join(workDir, "metrics.jsonl"),
     };
-    const declared = declaredValues(step, context.variables);
+    // The store's credentials first: a step's own variable of the same name is what it reads.
+    const declared = {
+      ...(moving ? await moving.credentials() : {}),
+      ...declaredValues(step, context.variables),
+    };
     if (Object.keys(declared).length) task.variables = declared;
+    if (moving) task.blobs = { place: moving.place, fetch };
     const attemptAbort = new AbortController();
     const onCancel = () => attemptAbort.abort("canceled");
     cancel.addEventListener("abort", onCancel);
@@ -132,18 +147,20 @@ export async function runAttempt(
     if (result.status === "canceled" || cancel.aborted) return { status: "canceled" };
     if (result.status === "timed-out") return { status: "failed", error: result.error, retryable: true };
     if (result.status === "failed") return result;
-    const collected = await collectOutputs(
-      {
-        stepKey: instance.key,
-        step,
-        targets,
-        outDir,
-        inputPaths: staged.paths,
-        values: result.values,
-        returned: result.returned,
-      },
-      context.blobs,
-    );
+    const collected = moving
+      ? await adoptOutputs(instance.key, step, result, moving)
+      : await collectOutputs(
+          {
+            stepKey: instance.key,
+            step,
+            targets,
+            outDir,
+            inputPaths: staged.paths,
+            values: result.values,
+            returned: result.returned,
+          },
+          context.blobs,
+        );
     if (collected.status === "failed") return collected;
     return { status: "succeeded", outputs: collected.outputs, metrics: readMetrics(task.metricsFile) };
   } finally {

@@ -12,9 +12,15 @@ export interface OutputStore {
   putDirectory(path: string, options?: { move?: boolean }): Promise<string>;
 }
 
+/** Where a step stored its outputs itself: their objects are looked up, never read. */
+export interface OutputAdopter {
+  /** The blob's size when it is there (a HEAD, no bytes read), undefined when not. */
+  adopt(digest: string, kind: "file" | "directory"): Promise<{ size: number } | undefined>;
+}
+
 export type Collected =
   | { status: "succeeded"; outputs: Record<string, StoredValue> }
-  | { status: "failed"; error: string; retryable: false };
+  | { status: "failed"; error: string; retryable: boolean };
 
 /** What a succeeded attempt left, for {@link collectOutputs}. */
 export interface AttemptOutputs {
@@ -103,6 +109,59 @@ export async function collectOutputs(attempt: AttemptOutputs, store: OutputStore
         };
     outputs[output.name] = value;
     stored.set(path, value);
+  }
+  return { status: "succeeded", outputs };
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/**
+ * The outputs a step that moved its own bytes reported (`stored`, `sizes`), each artifact found
+ * in the shared store (and a file of the size reported) before it is trusted: a report that names
+ * no object, or one of another size, fails the attempt (retryable: the step can store it again).
+ */
+export async function adoptOutputs(
+  stepKey: string,
+  step: Step,
+  reported: { stored?: Record<string, StoredValue>; sizes?: Record<string, number> },
+  store: OutputAdopter,
+): Promise<Collected> {
+  const outputs: Record<string, StoredValue> = {};
+  const fail = (error: string, retryable: boolean) =>
+    ({ status: "failed", error: `step ${stepKey}: ${error}`, retryable }) as Collected;
+  for (const output of step.outputs) {
+    const value = reported.stored?.[output.name];
+    if (!value) return fail(`its container did not report its output \`${output.name}\``, false);
+    if ("json" in value && typeof value.json === "string") {
+      try {
+        outputs[output.name] = valueJson(JSON.parse(value.json));
+      } catch {
+        return fail(`its output \`${output.name}\` was reported as a value that is not JSON`, false);
+      }
+      continue;
+    }
+    if (!("digest" in value) || typeof value.digest !== "string" || !DIGEST.test(value.digest))
+      return fail(`its output \`${output.name}\` was reported without a sha256 digest`, false);
+    const kind = value.directory === true ? "directory" : "file";
+    const found = await store.adopt(value.digest, kind);
+    if (!found) {
+      return fail(
+        `its output \`${output.name}\` was reported stored as sha256:${value.digest}, but the artifact store has no such ${kind}; the attempt is retried`,
+        true,
+      );
+    }
+    const size = reported.sizes?.[output.name];
+    if (kind === "file" && size !== undefined && size !== found.size) {
+      return fail(
+        `its output \`${output.name}\` (sha256:${value.digest}) is ${found.size} bytes in the artifact store, not the ${size} bytes the step wrote; the attempt is retried`,
+        true,
+      );
+    }
+    const name = typeof value.name === "string" && !fileNameProblem(value.name) ? value.name : undefined;
+    outputs[output.name] =
+      kind === "directory"
+        ? { digest: value.digest, directory: true }
+        : { digest: value.digest, directory: false, ...(name ? { name } : {}) };
   }
   return { status: "succeeded", outputs };
 }

@@ -1,4 +1,4 @@
-import type { Environment, Step } from "@canal/ir";
+import type { BlobPlace, Environment, Step, StoredValue } from "@canal/ir";
 
 /**
  * The runtime contract. A runtime executes one attempt of one step instance at a time, from the
@@ -45,6 +45,13 @@ export interface Runtime {
    * the target's name in canal.config.json, for the settings a problem names.
    */
   check?(target: string): Promise<TargetCheck>;
+  /**
+   * Optional. Whether this runtime's steps can reach the shared blob store `place` and move their
+   * own bytes: fetch their inputs from it and store their outputs in it (see {@link TaskBlobs}).
+   * Then the process that drives the run reads none of a step's bytes; otherwise it stages the
+   * inputs into the step's folder and collects the outputs from there.
+   */
+  movesBlobs?(place: BlobPlace): boolean;
 }
 
 /** What {@link Runtime.check} found on a target. */
@@ -80,6 +87,17 @@ export interface TaskOutput {
   directory: boolean;
 }
 
+/**
+ * For a runtime that moves blobs itself: the blobs a step fetches before it runs, each to the path
+ * its input names (a fan-in item's kind is found in the store), verified against its digest. Once
+ * it succeeded, its artifact outputs are stored there too, and reported in
+ * {@link AttemptResult}'s `stored` (the step's folder is `workDir/out`, as everywhere).
+ */
+export interface TaskBlobs {
+  place: BlobPlace;
+  fetch: Array<{ digest: string; path: string }>;
+}
+
 /** Everything one attempt needs, in plain JSON, so a remote worker can receive it as a file. */
 export interface StepTask {
   runId: string;
@@ -99,9 +117,13 @@ export interface StepTask {
   /**
    * The values of the variables the step declares (`passEnv`) that are set in the run's
    * environment. They may be secrets: a runtime passes them to the step's processes only, and
-   * never writes them into a file (a task file it writes leaves them out).
+   * never writes them into a file (a task file it writes leaves them out). With `blobs`, they
+   * hold the blob store's credentials too (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_SESSION_TOKEN), which reach the step's environment the same way.
    */
   variables?: Record<string, string>;
+  /** Present when the runtime moves the step's bytes itself ({@link Runtime.movesBlobs}). */
+  blobs?: TaskBlobs;
 }
 
 export interface AttemptHooks {
@@ -116,9 +138,17 @@ export interface AttemptHooks {
 export type AttemptResult =
   /**
    * `values`: value outputs. `returned`: for TypeScript steps, the path each artifact output was
-   * returned with (it may be an input's path, or a file in the output folder).
+   * returned with (it may be an input's path, or a file in the output folder). `stored`: for a
+   * task with `blobs`, every output as the step stored it (artifacts in the blob store, values as
+   * JSON), and `sizes` the bytes of each file output, for the orchestrator to check.
    */
-  | { status: "succeeded"; values: Record<string, unknown>; returned: Record<string, string> }
+  | {
+      status: "succeeded";
+      values: Record<string, unknown>;
+      returned: Record<string, string>;
+      stored?: Record<string, StoredValue>;
+      sizes?: Record<string, number>;
+    }
   | { status: "failed"; error: string; exitCode?: number; retryable: boolean }
   | { status: "timed-out"; error: string }
   | { status: "canceled" };

@@ -29,6 +29,7 @@ export type {
   Runtime,
   StepTask,
   TargetCheck,
+  TaskBlobs,
   TaskInput,
   TaskOutput,
   UpcomingStep,
@@ -37,7 +38,7 @@ export { EnvironmentError, ParameterError, PlanError } from "./errors.js";
 export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
-export type { Blobs, CacheIndex, OrchestrateOptions } from "./orchestrator.js";
+export type { Blobs, CacheIndex, OrchestrateOptions, SharedBlobs } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
@@ -45,6 +46,8 @@ export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-mod
 export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export { outputTargets } from "./staging.js";
+export type { StepBlobStore } from "./step-blobs.js";
+export { fetchInputs, storeOutputs, withStepBlobs } from "./step-blobs.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
 export {
@@ -57,6 +60,7 @@ export {
   variableDigest,
 } from "./step-variables.js";
 export type { WorkerReply, WorkerRequest } from "./worker-main.js";
+export { runWorkerTask } from "./worker-task.js";
 
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import type { Output, Pipeline } from "@canal/ir";
+import type { Output, Pipeline, SharedBlobs } from "@canal/ir";
 import { type AttemptContext, runAttempt, withRetries } from "./attempt.js";
 import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, storedValue } from "./bindings.js";
 import { cacheKey, type StoredValue } from "./cache-key.js";
@@ -9,6 +9,9 @@ import type { RunEvent, RunSummary } from "./events.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { Schedule } from "./schedule.js";
+
+export type { SharedBlobs } from "@canal/ir";
+
 import { processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 /** The artifact bytes the orchestrator needs: content-addressed, verified. */
@@ -19,6 +22,11 @@ export interface Blobs {
   /** `kind`, where a stored value says which the blob is, spares looking the other kind up. */
   verify(digest: string, kind?: "file" | "directory"): Promise<"ok" | "missing" | "corrupt">;
   materialize(digest: string, destination: string): Promise<void>;
+  /**
+   * The store as a step reaches it itself, when it is shared (an S3 bucket): on a runtime that
+   * {@link Runtime.movesBlobs moves blobs}, steps then fetch and store their bytes themselves.
+   */
+  shared?: SharedBlobs;
 }
 
 /** The cache index: outputs of an earlier successful step instance with the same key. */

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileNameProblem, pathInside, type Step } from "@canal/ir";
 import { isArtifactType, isDirectoryType } from "./bindings.js";
@@ -14,8 +14,8 @@ export interface Materializer {
 /** A step's inputs as it receives them, and which stored value each staged path holds. */
 export interface StagedInputs {
   inputs: Record<string, TaskInput>;
-  /** Path -> the stored value materialised there: an input handed back as an output is no escape. */
-  paths: Map<string, StoredValue>;
+  /** Path -> the digest materialised there: an input handed back as an output is no escape. */
+  paths: Map<string, string>;
 }
 
 /**
@@ -33,7 +33,7 @@ export async function stageInputs(
   if (step.inputs.some((input) => values[input.name] && !("json" in (values[input.name] as StoredValue))))
     mkdirSync(inDir);
   const inputs: Record<string, TaskInput> = {};
-  const paths = new Map<string, StoredValue>();
+  const paths = new Map<string, string>();
   for (const input of step.inputs) {
     const value = values[input.name];
     if (!value) continue;
@@ -44,7 +44,7 @@ export async function stageInputs(
         ? pathInside(inDir, input.name)
         : pathInside(inDir, input.name, fileName(stepKey, input.name, value.name));
       await blobs.materialize(value.digest, path);
-      paths.set(path, value);
+      paths.set(path, value.digest);
       inputs[input.name] = { kind: "artifact", path, directory: value.directory };
     } else {
       const list: string[] = [];
@@ -56,7 +56,7 @@ export async function stageInputs(
             : pathInside(inDir, input.name, String(i));
         mkdirSync(join(inDir, input.name), { recursive: true });
         await blobs.materialize(digest, path);
-        paths.set(path, { digest, directory: statSync(path).isDirectory() });
+        paths.set(path, digest);
         list.push(path);
       }
       inputs[input.name] = { kind: "artifacts", paths: list };

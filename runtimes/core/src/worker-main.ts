@@ -8,9 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AttemptResult, StepTask } from "./contract.js";
-import { bundleModulePath } from "./materialize.js";
-import { stepEnvironment } from "./script-command.js";
-import { runTypescriptStep } from "./step-runner.js";
+import { runWorkerTask } from "./worker-task.js";
 
 export interface WorkerRequest {
   task: StepTask;
@@ -33,37 +31,6 @@ export interface WorkerReply {
 const writeMarker = (stream: NodeJS.WriteStream, marker: string) =>
   new Promise<boolean>((resolve) => stream.write(marker, (error) => resolve(!error)));
 
-/**
- * Gives the step the environment a script step gets (CANAL_RUN_ID, CANAL_STEP, CANAL_INPUT_*…),
- * for the step itself and every process it starts; returns what puts the worker's own back.
- */
-function enterStepEnvironment(task: StepTask): () => void {
-  const saved = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(stepEnvironment(task))) {
-    saved.set(name, process.env[name]);
-    process.env[name] = value;
-  }
-  return () => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
-
-async function handle(request: WorkerRequest): Promise<AttemptResult> {
-  const leave = enterStepEnvironment(request.task);
-  try {
-    const digest = request.task.step.code?.bundle ?? "";
-    const path = bundleModulePath(request.task.artifactDir, digest, request.moduleCache);
-    return await runTypescriptStep(request.task, path);
-  } catch (error) {
-    return { status: "failed", error: (error as Error).message, retryable: false };
-  } finally {
-    leave();
-  }
-}
-
 const [mode, resultPath] = process.argv.slice(2);
 if (mode === "--ipc") {
   // The process that sent the task is gone (killed): nobody will record the step's end, so it
@@ -75,7 +42,7 @@ if (mode === "--ipc") {
     process.exit(1);
   });
   process.on("message", async (request: WorkerRequest) => {
-    const result = await handle(request);
+    const result = await runWorkerTask(request.task, request.moduleCache);
     const marker = request.endMarker;
     const marked = marker
       ? (await Promise.all([writeMarker(process.stdout, marker), writeMarker(process.stderr, marker)])).every(
@@ -87,7 +54,7 @@ if (mode === "--ipc") {
   });
 } else if (mode && resultPath) {
   const task = JSON.parse(readFileSync(mode, "utf8")) as StepTask;
-  const result = await handle({ task, moduleCache: join(task.workDir, "modules") });
+  const result = await runWorkerTask(task, join(task.workDir, "modules"));
   writeFileSync(resultPath, JSON.stringify(result));
   process.exitCode = result.status === "succeeded" ? 0 : 1;
 } else {

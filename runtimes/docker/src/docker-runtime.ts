@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import type { BlobPlace } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
   type AttemptHooks,
@@ -23,6 +24,10 @@ import { cannotConnect, checkEngine, connectFailure, defaultSocket } from "./eng
 import { DockerImageError } from "./errors.js";
 import { stepImage } from "./images.js";
 import { mapTask, PathMap } from "./path-map.js";
+import type { StepFile, StepFileResult } from "./step-main.js";
+
+/** The container entrypoint of a step that moves its own bytes (run with node). */
+const stepEntrypoint = new URL("../dist/step-main.js", import.meta.url).pathname;
 
 export interface DockerRuntimeOptions {
   /** The Docker Engine API socket; default DOCKER_HOST's (`unix://PATH`), else /var/run/docker.sock. */
@@ -116,6 +121,15 @@ export class DockerRuntime implements Runtime {
     this.user = options.user ?? `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
   }
 
+  /**
+   * A step reaches an S3 bucket from its container when the target gives it a network: then it
+   * fetches its inputs and stores its outputs there itself. With network "none" (the default) it
+   * reaches nothing, and the driver stages its bytes.
+   */
+  movesBlobs(place: BlobPlace): boolean {
+    return place.kind === "s3" && this.network !== "none";
+  }
+
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
     try {
       return await this.attempt(task, hooks);
@@ -164,8 +178,12 @@ export class DockerRuntime implements Runtime {
       { host: pythonHelperDir.replace(/\/$/, ""), container: PYTHON_HELPER, readOnly: true },
     ]);
     const inDir = join(workDir, "in");
-    if (existsSync(inDir)) paths.add({ host: inDir, container: `${WORK}/in`, readOnly: true });
+    // Inputs the driver staged are mounted read-only; a step that fetches its own writes them.
+    if (existsSync(inDir) && !task.blobs) paths.add({ host: inDir, container: `${WORK}/in`, readOnly: true });
     const inner = mapTask(task, paths, { artifactDir: ARTIFACT, workDir: WORK });
+    // Declared variables' values (and the bucket's credentials) reach the container's environment
+    // only, never a file.
+    const { variables: _values, ...written } = inner;
     let cmd: string[];
     let cwd = WORK;
     let command = "";
@@ -176,13 +194,33 @@ export class DockerRuntime implements Runtime {
       command = renderCommand(inner);
       cmd = ["/bin/sh", "-c", shellCommand(command, workDir, WORK)];
       cwd = `${WORK}/src`;
+      if (task.blobs) {
+        paths.add({ host: this.root, container: RUNTIME, readOnly: true });
+        const file: StepFile = { task: written, script: { argv: cmd, cwd } };
+        writeFileSync(join(workDir, "step.json"), JSON.stringify(file));
+        cmd = [
+          "node",
+          `${RUNTIME}/${relative(this.root, stepEntrypoint)}`,
+          `${WORK}/step.json`,
+          `${WORK}/result.json`,
+        ];
+      }
     } else {
       paths.add({ host: this.root, container: RUNTIME, readOnly: true });
-      // Declared variables' values reach the container's environment only, never a file.
-      const { variables: _values, ...written } = inner;
-      writeFileSync(join(workDir, "task.json"), JSON.stringify(written));
-      const entry = `${RUNTIME}/${relative(this.root, workerEntrypoint)}`;
-      cmd = ["node", entry, `${WORK}/task.json`, `${WORK}/result.json`];
+      if (task.blobs) {
+        const file: StepFile = { task: written };
+        writeFileSync(join(workDir, "step.json"), JSON.stringify(file));
+        cmd = [
+          "node",
+          `${RUNTIME}/${relative(this.root, stepEntrypoint)}`,
+          `${WORK}/step.json`,
+          `${WORK}/result.json`,
+        ];
+      } else {
+        writeFileSync(join(workDir, "task.json"), JSON.stringify(written));
+        const entry = `${RUNTIME}/${relative(this.root, workerEntrypoint)}`;
+        cmd = ["node", entry, `${WORK}/task.json`, `${WORK}/result.json`];
+      }
     }
     // The environment rule: nothing of this process's environment, only the fixed locale, the
     // target's `env`, the step's own variables and what Canal sets.
@@ -243,8 +281,26 @@ export class DockerRuntime implements Runtime {
       };
     }
     if (task.step.kind !== "SCRIPT") return this.workerResult(task, paths, end, stderrTail);
-    if (end.exitCode === 0) return { status: "succeeded", values: {}, returned: {} };
-    if (end.exitCode === 127) {
+    let exitCode = end.exitCode;
+    if (task.blobs) {
+      // The script ran under the entrypoint that moved its bytes: its own status is in the result.
+      const result = this.workerResult(task, paths, end, stderrTail);
+      if (result.status !== "failed" || result.scriptExit === undefined) return result;
+      exitCode = result.scriptExit;
+    }
+    return this.scriptEnd(task, image, command, exitCode, stderrTail);
+  }
+
+  /** How a script step's shell ended, in Canal's words. */
+  private scriptEnd(
+    task: StepTask,
+    image: string,
+    command: string,
+    exitCode: number,
+    stderrTail: string,
+  ): AttemptResult {
+    if (exitCode === 0) return { status: "succeeded", values: {}, returned: {} };
+    if (exitCode === 127) {
       const word = command.trim().split(/\s+/)[0];
       return {
         status: "failed",
@@ -257,30 +313,35 @@ export class DockerRuntime implements Runtime {
     // 137 without an OOM kill or a cancel: something outside the step killed its container, most
     // often an engine that was restarted (it kills the containers it finds running).
     const how =
-      end.exitCode === 137
+      exitCode === 137
         ? "was killed from outside (status 137: SIGKILL, e.g. the Docker engine restarting)"
-        : `exited with status ${end.exitCode}`;
+        : `exited with status ${exitCode}`;
     return {
       status: "failed",
-      exitCode: end.exitCode,
+      exitCode: exitCode,
       error: `step ${task.stepKey}: \`${shownCommand(command)}\` ${how}${last ? `:\n${last}` : ""}`,
       retryable: true,
     };
   }
 
   /** A TypeScript step's result, as the worker wrote it, with its paths back on the host. */
-  private workerResult(task: StepTask, paths: PathMap, end: ContainerEnd, stderrTail: string): AttemptResult {
+  private workerResult(
+    task: StepTask,
+    paths: PathMap,
+    end: ContainerEnd,
+    stderrTail: string,
+  ): StepFileResult {
     const file = join(task.workDir, "result.json");
     if (!existsSync(file)) {
       const last = stderrTail.trim().split("\n").slice(-3).join("\n");
       return {
         status: "failed",
         exitCode: end.exitCode,
-        error: `step ${task.stepKey}: the worker in its container exited with status ${end.exitCode} without a result${last ? `:\n${last}` : ""}${end.exitCode === 127 ? "; the image needs node on PATH" : ""}`,
+        error: `step ${task.stepKey}: the worker in its container exited with status ${end.exitCode} without a result${last ? `:\n${last}` : ""}${end.exitCode === 127 ? `; the image needs node on PATH${task.blobs ? " (a step on a docker target with a network fetches its inputs from the bucket with it)" : ""}` : ""}`,
         retryable: true,
       };
     }
-    const result = JSON.parse(readFileSync(file, "utf8")) as AttemptResult;
+    const result = JSON.parse(readFileSync(file, "utf8")) as StepFileResult;
     if (result.status !== "succeeded") return result;
     const returned: Record<string, string> = {};
     for (const [name, path] of Object.entries(result.returned)) {

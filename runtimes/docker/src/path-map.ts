@@ -87,5 +87,11 @@ export function mapTask(task: StepTask, paths: PathMap, container: { artifactDir
     outputs,
     metricsFile: reach(task.metricsFile, false),
   };
+  // Fetched in the container, to where its inputs name them (under the work folder, writable).
+  if (task.blobs)
+    mapped.blobs = {
+      ...task.blobs,
+      fetch: task.blobs.fetch.map((entry) => ({ ...entry, path: reach(entry.path, false) })),
+    };
   return mapped;
 }

@@ -21,6 +21,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import type { BlobPlace, SharedBlobs } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { copyHashing, errorCode, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
@@ -38,7 +39,7 @@ const QUEUE = 4;
 
 /** Opens the bucket `settings` name, checking at once that it can be reached and read. */
 export async function openS3BlobStore(settings: S3Settings, context: StoreContext): Promise<S3BlobStore> {
-  const { client, place } = connect(settings, context);
+  const { client, place, shared } = connect(settings, context);
   try {
     await client.send(new HeadBucketCommand({ Bucket: place.bucket }));
   } catch (error) {
@@ -54,7 +55,26 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
           "s3-verified",
           sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32),
         );
-  return new S3BlobStore(client, place, journal);
+  return new S3BlobStore(client, place, journal, shared);
+}
+
+/**
+ * The bucket `place` names, opened where a step runs (its container, its job) with the step's own
+ * credentials: the standard AWS variables of its environment. Nothing is kept across processes.
+ */
+export function openStepBlobStore(place: BlobPlace): S3BlobStore {
+  const { client, place: where } = connect(
+    {
+      kind: "s3",
+      bucket: place.bucket,
+      prefix: place.prefix,
+      ...(place.endpoint !== undefined ? { endpoint: place.endpoint } : {}),
+      ...(place.region !== undefined ? { region: place.region } : {}),
+      ...(place.forcePathStyle !== undefined ? { forcePathStyle: place.forcePathStyle } : {}),
+    },
+    { workspace: "", root: "/", configFile: "the workspace's canal.config.json" },
+  );
+  return new S3BlobStore(client, where);
 }
 
 /**
@@ -79,13 +99,71 @@ export class S3BlobStore implements BlobStore {
   private knownEtags: Map<string, string> | undefined;
   private journalLines: string[] = [];
 
+  /** The bucket as steps reach it themselves; absent for a store opened where a step runs. */
+  readonly shared: SharedBlobs | undefined;
+
   constructor(
     private readonly client: S3Client,
     private readonly place: S3Place,
     /** A file of "digest etag" lines this machine found intact; absent: kept in memory only. */
     private readonly journalPath?: string,
+    sharedPlace?: BlobPlace,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;
+    this.shared = sharedPlace && {
+      place: sharedPlace,
+      credentials: () => this.credentials(),
+      adopt: (digest, kind) => this.adopt(digest, kind),
+    };
+  }
+
+  /**
+   * The credentials this store's client uses (from the config's variables, a profile or the
+   * standard sources), as the standard AWS variables: for a step's environment, nowhere else.
+   */
+  private async credentials(): Promise<Record<string, string>> {
+    let found: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    try {
+      found = await this.client.config.credentials();
+    } catch (error) {
+      throw s3Failure(error, "reading the credentials steps reach the bucket with", this.place);
+    }
+    for (const secret of [found.secretAccessKey, found.sessionToken])
+      if (secret && !this.place.secrets.includes(secret)) this.place.secrets.push(secret);
+    return {
+      AWS_ACCESS_KEY_ID: found.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: found.secretAccessKey,
+      ...(found.sessionToken ? { AWS_SESSION_TOKEN: found.sessionToken } : {}),
+    };
+  }
+
+  /**
+   * Whether a blob that a step stored is there, without reading its bytes: a HEAD of the object
+   * (and, for a directory, of its marker and of each file its manifest names, the manifest itself
+   * read and verified). What it finds is remembered as intact, as what this store stores is: the
+   * step hashed the bytes as it stored them.
+   */
+  private async adopt(digest: string, kind: ArtifactKind): Promise<{ size: number } | undefined> {
+    checkDigest(digest);
+    const doing = `looking up sha256:${digest}`;
+    const [object, directory] = await Promise.all([
+      this.head(this.key(digest), doing),
+      kind === "directory" ? this.isDirectory(digest) : false,
+    ]);
+    if (!object || (kind === "directory") !== directory) return undefined;
+    if (kind === "file") {
+      this.remember(digest, object.etag);
+      return { size: object.size };
+    }
+    const entries = await this.readManifest(digest);
+    const found = await mapLimit(entries, PARALLEL_FILES, async (entry) => {
+      const member = await this.head(this.key(entry.sha256), `looking up sha256:${entry.sha256}`);
+      if (!member || member.size !== entry.size) return false;
+      this.remember(entry.sha256, member.etag);
+      return true;
+    });
+    if (found.includes(false)) return undefined;
+    return { size: entries.reduce((sum, entry) => sum + entry.size, 0) };
   }
 
   private get known(): Map<string, string> {

@@ -2,6 +2,7 @@
 // here, from the variables the config names or the standard AWS sources, and go nowhere else: not
 // into the settings, not into a message (every message is scrubbed of them).
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import type { BlobPlace } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { StoreError } from "../errors.js";
 import type { S3Settings } from "./backend.js";
@@ -21,6 +22,8 @@ export interface S3Place {
 export interface S3Connection {
   client: S3Client;
   place: S3Place;
+  /** Where the bucket is, as a step reaches it with credentials of its own (no secret in it). */
+  shared: BlobPlace;
 }
 
 /** The client for `settings`: path-style and on-demand checksums for S3-compatible servers. */
@@ -65,12 +68,13 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
     process.env.AWS_REGION ??
     process.env.AWS_DEFAULT_REGION ??
     (settings.endpoint !== undefined ? "us-east-1" : undefined);
+  const forcePathStyle = settings.forcePathStyle ?? settings.endpoint !== undefined;
   const config: S3ClientConfig = {
     ...(region !== undefined ? { region } : {}),
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
     ...(credentials !== undefined ? { credentials } : {}),
-    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    forcePathStyle,
     // A server that stops answering fails the request (which is retried) instead of hanging the
     // run: 10 s to connect, 2 min without a byte either way.
     requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
@@ -89,6 +93,14 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
       configFile: context.configFile,
       credentialSource,
       secrets,
+    },
+    shared: {
+      kind: "s3",
+      bucket: settings.bucket,
+      prefix: settings.prefix,
+      ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+      ...(region !== undefined ? { region } : {}),
+      forcePathStyle,
     },
   };
 }
