@@ -30,6 +30,7 @@ const ignored = ["**/node_modules/**", "**/dist/**", "**/fixtures/**"];
  */
 const integration = [
   // Real services.
+  "test/bytes/**/*.test.ts",
   "test/docker/**/*.test.ts",
   "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
   "test/conformance/*-{s3,postgres}.test.ts",
