@@ -39,6 +39,11 @@ export interface ConformanceOptions {
    * environment, which the host sees in a container too); with host pids, each recorded one too.
    */
   hostPids?: boolean;
+  /**
+   * The workspaces' `artifacts` setting (an S3 bucket, a fresh prefix per call); default the
+   * local content-addressed folder.
+   */
+  artifacts?: () => Record<string, unknown>;
 }
 
 const fixture = join(import.meta.dirname, "fixtures/project");
@@ -148,6 +153,11 @@ export function runtimeConformance(
     async function open(): Promise<Harness> {
       const dir = mkdtempSync(join(tmpdir(), `canal-conformance-${name}-`));
       initWorkspace(dir);
+      if (options.artifacts) {
+        const file = join(dir, "canal.config.json");
+        const config = JSON.parse(readFileSync(file, "utf8"));
+        writeFileSync(file, JSON.stringify({ ...config, artifacts: options.artifacts() }));
+      }
       const workspace = await openWorkspace(dir);
       const runtime = makeRuntime(join(dir, "runtime-cache"));
       cleanups.push(async () => {

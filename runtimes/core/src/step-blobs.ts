@@ -44,9 +44,14 @@ export async function fetchInputs(task: StepTask, store: Materializer): Promise<
         await store.materialize(next.digest, next.path);
       } catch (error) {
         const code = (error as { code?: string }).code ?? "";
+        // The step reaches the store from where it runs, which is not where the driver does.
+        const where =
+          code === "CANAL_STORE_UNREACHABLE"
+            ? " (the step reaches the store from where it runs: on docker, the target's `network` must reach the endpoint)"
+            : "";
         failure ??= {
           status: "failed",
-          error: `step ${task.stepKey}: input \`${inputAt(task, next.path)}\` (sha256:${next.digest}) could not be fetched from the artifact store: ${(error as Error).message}`,
+          error: `step ${task.stepKey}: input \`${inputAt(task, next.path)}\` (sha256:${next.digest}) could not be fetched from the artifact store: ${(error as Error).message}${where}`,
           retryable: !FOR_GOOD.has(code),
         };
       }

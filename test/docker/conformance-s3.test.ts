@@ -1,0 +1,65 @@
+// The runtime conformance suite on docker with the artifacts in an S3 bucket and a network that
+// reaches it: every step fetches its own inputs from the bucket and stores its own outputs there
+// (the driver stages no byte), and must still give the same outputs, events and cache decisions.
+import { randomUUID } from "node:crypto";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { DockerRuntime } from "@canal/runtime-docker";
+import { afterAll, beforeAll } from "vitest";
+import { runtimeConformance } from "../conformance/suite.js";
+import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
+
+const BUCKET = "canal-conformance";
+const KEY_ENV = "CANAL_TEST_CONFORMANCE_S3_KEY";
+const SECRET_ENV = "CANAL_TEST_CONFORMANCE_S3_SECRET";
+
+let engine: Engine;
+let rgw: Rgw;
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  [engine, rgw] = await Promise.all([startEngine(), startRgw()]);
+  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
+  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
+  const admin = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: rgw.credentials,
+  });
+  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  admin.destroy();
+}, 900_000);
+afterAll(async () => {
+  delete process.env[KEY_ENV];
+  delete process.env[SECRET_ENV];
+  await Promise.all([engine?.stop(), rgw?.stop()]);
+});
+
+runtimeConformance(
+  "docker with an S3 store",
+  // Network "host": the containers reach the test's gateway on loopback.
+  () =>
+    new DockerRuntime({
+      socket: engine.socket,
+      image: HOST_IMAGE,
+      binds: [...HOST_BINDS, "/tmp:/tmp"],
+      network: "host",
+    }),
+  {
+    hostPids: false,
+    artifacts: () => ({
+      kind: "s3",
+      bucket: BUCKET,
+      prefix: `conformance/${randomUUID()}`,
+      endpoint: rgw.endpoint,
+      accessKeyIdEnv: KEY_ENV,
+      secretAccessKeyEnv: SECRET_ENV,
+    }),
+    skip: {
+      "corrupt-cache":
+        "it damages a blob in the local store's folder; test/run/s3-artifacts.test.ts changes one in the bucket",
+      "large-output":
+        "1 GiB through the test's in-memory gateway twice; test/bytes/driver-bytes.test.ts counts the driver's reads instead",
+    },
+  },
+);
