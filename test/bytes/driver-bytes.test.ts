@@ -370,6 +370,14 @@ describe("steps on docker with an S3 blob store", () => {
     // driver's back, and the steps after `hold` fetch them.
     await waitFor("step hold to start", () => existsSync(join(gate, "held")) || settled, 120_000);
     expect(settled).toBe(false);
+    // The running step's task file names the bucket and the inputs, never the keys.
+    const files = everyFile(dir);
+    const stepFile = files.find((file) => file.path.endsWith("/step.json"));
+    expect(stepFile?.text, files.map((file) => file.path).join("\n")).toContain(`"bucket":"${BUCKET}"`);
+    for (const file of files) {
+      expect(file.text.includes(rgw.credentials.secretAccessKey), file.path).toBe(false);
+      expect(file.text.includes(rgw.credentials.accessKeyId), file.path).toBe(false);
+    }
     const data = sha256(bytes("gated-data", MiB));
     const other = sha256(bytes("gated-other", MiB));
     await admin.send(

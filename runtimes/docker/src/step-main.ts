@@ -59,8 +59,10 @@ if (!stepPath || !resultPath) {
       retryable: false,
     };
   } else {
-    const store = openStepBlobStore(task.blobs.place);
+    const { place } = task.blobs;
+    let store: ReturnType<typeof openStepBlobStore> | undefined;
     try {
+      store = openStepBlobStore(place);
       result = await withStepBlobs(task, store, () =>
         script ? runScript(script) : runWorkerTask(task, join(task.workDir, "modules")),
       );
@@ -71,7 +73,7 @@ if (!stepPath || !resultPath) {
         retryable: true,
       };
     } finally {
-      await store.close();
+      await store?.close();
     }
   }
   const written: StepFileResult =
