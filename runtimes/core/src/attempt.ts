@@ -86,7 +86,8 @@ export async function runAttempt(
   // A runtime whose steps reach the shared store move their own bytes: the inputs are only
   // planned here (each digest and its path), never read, and the outputs come back as reports.
   const shared = context.blobs.shared;
-  const moving = shared && runtime.movesBlobs?.(shared.place) ? shared : undefined;
+  const environment = context.environment(step);
+  const moving = shared && runtime.movesBlobs?.(shared.place, step, environment) ? shared : undefined;
   const fetch: TaskBlobs["fetch"] = [];
   const planned = {
     materialize: async (digest: string, path: string) => {
@@ -102,7 +103,7 @@ export async function runAttempt(
       attempt,
       artifactDir: context.artifactDir,
       step,
-      environment: context.environment(step),
+      environment,
       inputs: staged.inputs,
       outputs: targets,
       workDir,

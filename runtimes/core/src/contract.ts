@@ -46,12 +46,12 @@ export interface Runtime {
    */
   check?(target: string): Promise<TargetCheck>;
   /**
-   * Optional. Whether this runtime's steps can reach the shared blob store `place` and move their
-   * own bytes: fetch their inputs from it and store their outputs in it (see {@link TaskBlobs}).
-   * Then the process that drives the run reads none of a step's bytes; otherwise it stages the
-   * inputs into the step's folder and collects the outputs from there.
+   * Optional. Whether `step`, run here in `environment`, can reach the shared blob store `place`
+   * and move its own bytes: fetch its inputs from it and store its outputs in it (see
+   * {@link TaskBlobs}). Then the process that drives the run reads none of its bytes; otherwise
+   * it stages the inputs into the step's folder and collects the outputs from there.
    */
-  movesBlobs?(place: BlobPlace): boolean;
+  movesBlobs?(place: BlobPlace, step: Step, environment: Environment | undefined): boolean;
 }
 
 /** What {@link Runtime.check} found on a target. */

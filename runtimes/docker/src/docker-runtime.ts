@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import type { BlobPlace } from "@canal/ir";
+import type { BlobPlace, Environment, Step } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
   type AttemptHooks,
@@ -123,11 +123,13 @@ export class DockerRuntime implements Runtime {
 
   /**
    * A step reaches an S3 bucket from its container when the target gives it a network: then it
-   * fetches its inputs and stores its outputs there itself. With network "none" (the default) it
-   * reaches nothing, and the driver stages its bytes.
+   * fetches its inputs and stores its outputs there itself, with the `node` of its image. With
+   * network "none" (the default) it reaches nothing, and the driver stages its bytes; so it does
+   * for a script step in an image of its own (`env.image`), which may have no `node`.
    */
-  movesBlobs(place: BlobPlace): boolean {
-    return place.kind === "s3" && this.network !== "none";
+  movesBlobs(place: BlobPlace, step: Step, environment: Environment | undefined): boolean {
+    if (place.kind !== "s3" || this.network === "none") return false;
+    return step.kind !== "SCRIPT" || environment?.kind !== "IMAGE";
   }
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
