@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LocalBlobStore } from "@canal/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AttemptOutputs, collectOutputs, readMetrics, within } from "./collect.js";
+import { type AttemptOutputs, adoptOutputs, collectOutputs, readMetrics, within } from "./collect.js";
 import { outputTargets } from "./staging.js";
 import { TestBed, testStep, types } from "./testing/pipelines.js";
 
@@ -105,5 +106,56 @@ describe("collecting outputs", () => {
       { name: "acc", value: "high" },
     ]);
     expect(readMetrics(join(bed.dir, "none"))).toEqual([]);
+  });
+});
+
+describe("adopting the outputs a step stored itself", () => {
+  const step = testStep("s", {}, { model: types.file, tree: types.directory, score: types.number });
+  const adopter = (store: LocalBlobStore) => ({
+    adopt: async (digest: string, kind: "file" | "directory") => {
+      const info = await store.stat(digest);
+      return info?.kind === kind ? { size: info.size } : undefined;
+    },
+  });
+
+  it("trusts a report only for objects the store has, of the size the step wrote", async () => {
+    const store = new LocalBlobStore(join(bed.dir, "blobs"));
+    const model = await store.put("weights");
+    mkdirSync(join(bed.dir, "tree"));
+    writeFileSync(join(bed.dir, "tree", "x"), "x");
+    const tree = await store.putDirectory(join(bed.dir, "tree"));
+    const stored = {
+      model: { digest: model, directory: false, name: "model.bin" },
+      tree: { digest: tree, directory: true },
+      score: { json: "0.50" },
+    };
+    expect(await adoptOutputs("s", step, { stored, sizes: { model: 7 } }, adopter(store))).toEqual({
+      status: "succeeded",
+      outputs: { ...stored, score: { json: "0.5" } },
+    });
+
+    const gone = { ...stored, model: { digest: "0".repeat(64), directory: false } };
+    expect(await adoptOutputs("s", step, { stored: gone }, adopter(store))).toMatchObject({
+      status: "failed",
+      retryable: true,
+      error: expect.stringMatching(
+        /^step s: its output `model` was reported stored as sha256:0{64}, but the artifact store has no such file/,
+      ),
+    });
+    expect(await adoptOutputs("s", step, { stored, sizes: { model: 8 } }, adopter(store))).toMatchObject({
+      status: "failed",
+      retryable: true,
+      error: expect.stringMatching(/is 7 bytes in the artifact store, not the 8 bytes the step wrote/),
+    });
+    const mixed = { ...stored, model: { json: "1" } };
+    expect(await adoptOutputs("s", step, { stored: mixed }, adopter(store))).toMatchObject({
+      status: "failed",
+      retryable: false,
+      error: "step s: its output `model` was reported without a sha256 digest",
+    });
+    expect(await adoptOutputs("s", step, { stored: { model: stored.model } }, adopter(store))).toMatchObject({
+      status: "failed",
+      error: "step s: it did not report its output `tree`",
+    });
   });
 });

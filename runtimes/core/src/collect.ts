@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, join, sep } from "node:path";
 import { fileNameProblem, type Step } from "@canal/ir";
+import { isArtifactType } from "./bindings.js";
 import { type StoredValue, valueJson } from "./cache-key.js";
 import type { TaskOutput } from "./contract.js";
 import type { Metric } from "./events.js";
@@ -131,8 +132,10 @@ export async function adoptOutputs(
     ({ status: "failed", error: `step ${stepKey}: ${error}`, retryable }) as Collected;
   for (const output of step.outputs) {
     const value = reported.stored?.[output.name];
-    if (!value) return fail(`its container did not report its output \`${output.name}\``, false);
-    if ("json" in value && typeof value.json === "string") {
+    if (!value) return fail(`it did not report its output \`${output.name}\``, false);
+    if (!isArtifactType(output.type)) {
+      if (!("json" in value) || typeof value.json !== "string")
+        return fail(`its value output \`${output.name}\` was reported without its JSON`, false);
       try {
         outputs[output.name] = valueJson(JSON.parse(value.json));
       } catch {

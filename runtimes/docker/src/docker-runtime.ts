@@ -186,6 +186,12 @@ export class DockerRuntime implements Runtime {
     // Declared variables' values (and the bucket's credentials) reach the container's environment
     // only, never a file.
     const { variables: _values, ...written } = inner;
+    // A step that moves its own bytes runs under the entrypoint that fetches and stores them.
+    const underStepMain = (file: StepFile): string[] => {
+      writeFileSync(join(workDir, "step.json"), JSON.stringify(file));
+      const entry = `${RUNTIME}/${relative(this.root, stepEntrypoint)}`;
+      return ["node", entry, `${WORK}/step.json`, `${WORK}/result.json`];
+    };
     let cmd: string[];
     let cwd = WORK;
     let command = "";
@@ -198,26 +204,12 @@ export class DockerRuntime implements Runtime {
       cwd = `${WORK}/src`;
       if (task.blobs) {
         paths.add({ host: this.root, container: RUNTIME, readOnly: true });
-        const file: StepFile = { task: written, script: { argv: cmd, cwd } };
-        writeFileSync(join(workDir, "step.json"), JSON.stringify(file));
-        cmd = [
-          "node",
-          `${RUNTIME}/${relative(this.root, stepEntrypoint)}`,
-          `${WORK}/step.json`,
-          `${WORK}/result.json`,
-        ];
+        cmd = underStepMain({ task: written, script: { argv: cmd, cwd } });
       }
     } else {
       paths.add({ host: this.root, container: RUNTIME, readOnly: true });
       if (task.blobs) {
-        const file: StepFile = { task: written };
-        writeFileSync(join(workDir, "step.json"), JSON.stringify(file));
-        cmd = [
-          "node",
-          `${RUNTIME}/${relative(this.root, stepEntrypoint)}`,
-          `${WORK}/step.json`,
-          `${WORK}/result.json`,
-        ];
+        cmd = underStepMain({ task: written });
       } else {
         writeFileSync(join(workDir, "task.json"), JSON.stringify(written));
         const entry = `${RUNTIME}/${relative(this.root, workerEntrypoint)}`;
