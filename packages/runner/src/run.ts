@@ -13,6 +13,7 @@ import {
   artifactBlobPath,
   type Blobs,
   type CacheIndex,
+  checkTableParameters,
   materializeSnapshot,
   orchestrate,
   type RunEvent,
@@ -158,6 +159,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     if (stale) options.onStaleSources(stale);
   }
   const { values, artifacts } = resolveParameters(pipeline, options.parameters ?? {});
+  await checkTableParameters(pipeline, artifacts);
   const experiment = options.experiment ?? pipeline.name;
   const problem = nameProblem(experiment);
   if (problem)

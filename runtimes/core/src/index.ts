@@ -64,3 +64,4 @@ export type { ArtifactParameter } from "./parameters.js";
 export { parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
 /** Python environments a script step runs in: a checked virtualenv per environment id. */
 export { pythonEnvironment, systemPython } from "./python-env.js";
+export { checkTableParameters, tableInputProblem, tableProblem } from "./table-check.js";
