@@ -60,7 +60,9 @@ export class Progress {
             this.line(`  ${event.key} | ${text.replace(/\n$/, "")}`);
         return;
       case "step-waiting":
-        this.line(`${event.key}: waiting for ${event.holder.runId} on ${event.holder.host}, which is executing it`);
+        this.line(
+          `${event.key}: waiting for ${event.holder.runId} on ${event.holder.host}, which is executing it`,
+        );
         return;
       case "step-cached":
         this.done++;
