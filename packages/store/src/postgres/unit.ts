@@ -1030,7 +1030,7 @@ export class PostgresUnit implements MetadataTransaction {
    * then the statement found neither, and it is made again.
    */
   async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
-    for (;;) {
+    for (let round = 1; ; round++) {
       const rows = await this.q<ClaimRow & { won: boolean }>(
         `WITH taken AS (
            INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
@@ -1048,7 +1048,12 @@ export class PostgresUnit implements MetadataTransaction {
         [this.workspaceId, key, claim.runId, claim.host, claim.pid, Math.max(1, Math.round(claim.ttlMs))],
       );
       const row = rows[0];
-      if (!row) continue;
+      if (!row && round < 10) continue;
+      if (!row)
+        throw new StoreError(
+          "CANAL_STORE_INVALID_RECORD",
+          `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
+        );
       return row.won ? { won: true } : { won: false, holder: toClaimHolder(row) };
     }
   }
