@@ -288,8 +288,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     try {
       await execute(instance, inputs, key, components, reusable);
     } finally {
-      // After the step's end was emitted: its result is recorded before the claim goes.
-      if (claimed) await Promise.resolve(options.claims?.release(key)).catch(() => {});
+      // After the step's end was emitted, so its result is recorded before the claim goes. Not
+      // waited for: what depends on the step starts now, not once the release is written.
+      if (claimed) void Promise.resolve(options.claims?.release(key)).catch(() => {});
     }
   }
 
