@@ -3,7 +3,7 @@ import type { RunEvent } from "./events.js";
 import { singleFlight } from "./single-flight.js";
 import { StepFailure } from "./testing/memory-runtime.js";
 import { MemoryClaims } from "./testing/memory-store.js";
-import { fromOutput, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
 let bed: TestBed;
 let claims: MemoryClaims;
@@ -167,6 +167,37 @@ describe("single-flight on the memory runtime", () => {
     const second = await bed.run(chain, { steps }, runOptions("run-2", []));
     expect(second.summary.steps).toEqual({ prepare: "cached", train: "cached" });
     expect(claims.calls).toEqual([]);
+  });
+
+  it("runs equal iterations of a fan-out once: the others wait for the first", async () => {
+    const pipeline = testPipeline(
+      [testStep("square", { x: [types.number, item("xs")] }, { y: types.number }, { fanOut: "xs" })],
+      { fanOuts: [{ id: "xs", itemName: "x", parameter: "xs" }] },
+    );
+    const events: RunEvent[] = [];
+    const held = gate();
+    const run = bed.run(
+      pipeline,
+      {
+        steps: {
+          square: async ({ inputs }) => {
+            await held.opened;
+            return { values: { y: (inputs.x as number) ** 2 } };
+          },
+        },
+      },
+      runOptions("run-f", events, { parameters: { xs: [3, 3, 3] }, maxParallel: 3 }),
+    );
+    await seen(events, () => events.filter((e) => e.type === "step-waiting").length === 2);
+    held.open();
+    const { summary, runtime } = await run;
+    expect(summary.status).toBe("succeeded");
+    expect(runtime.tasks).toHaveLength(1);
+    const cached = events.filter((e) => e.type === "step-cached");
+    expect(cached).toHaveLength(2);
+    for (const event of cached)
+      expect(event).toMatchObject({ waitedFor: { runId: "run-f" }, outputs: { y: { json: "9" } } });
+    expect(claims.keys).toEqual([]);
   });
 
   it("releases the claim of a step that was canceled while it ran", async () => {
