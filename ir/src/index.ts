@@ -55,6 +55,8 @@ export type {
   Metric,
   RunOutcome,
   RunStatus,
+  StepClaimHolder,
+  StepClaimResult,
   StepOutcome,
   StepRunStatus,
   StoredValue,

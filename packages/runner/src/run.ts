@@ -20,6 +20,7 @@ import {
   type RunSummary,
   type Runtime,
   resolveParameters,
+  type StepClaims,
   type StoredValue,
 } from "@canal/runtime-core";
 import type { CancelRequest, Run, Workspace } from "@canal/store";
@@ -263,6 +264,19 @@ async function driven(
       await metadata.deleteCacheEntry(key);
     },
   };
+  // Single-flight: a claim lasts as long as a heartbeat may be missed before the run counts as
+  // interrupted, and each heartbeat renews it; so a claim dies with its driver, no sooner.
+  const settings = options.control ?? controlSettings();
+  const claims: StepClaims = {
+    claim: (key) =>
+      metadata.claimStep(key, {
+        runId: run.id,
+        host: settings.host,
+        pid: process.pid,
+        ttlMs: Math.max(settings.staleMs, 3 * settings.heartbeatMs),
+      }),
+    release: (key) => recorder.release(key),
+  };
   let summary: RunSummary;
   const signal = options.signal ? AbortSignal.any([options.signal, requested]) : requested;
   try {
@@ -278,6 +292,7 @@ async function driven(
         runtime,
         blobs: stepBlobs,
         cache,
+        claims,
         workRoot: workspace.config.folders.work,
         ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
         regenerate: Boolean(options.regenerate),

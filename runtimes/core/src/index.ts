@@ -44,6 +44,8 @@ export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
 export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
 export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export type { Flight, FlightOptions, FlightTiming, StepClaims } from "./single-flight.js";
+export { FLIGHT_TIMING, singleFlight } from "./single-flight.js";
 export { outputTargets } from "./staging.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
