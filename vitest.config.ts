@@ -36,6 +36,7 @@ const integration = [
   "test/conformance/*-{s3,postgres}.test.ts",
   "test/postgres/**/*.test.ts",
   "test/faults/**/*.test.ts",
+  "test/team/**/*.test.ts",
   // `canal run` and its kin, which run steps as processes; packing and installing the packages.
   "test/cli/{cancel,cli,compile-check,download,experiments,rerun-stored-artifact,startup,usage,why}.test.ts",
   "test/conformance/local.test.ts",

@@ -185,6 +185,24 @@ const cases: Expected[] = [
       "step `train` option `run` has the placeholder {note} inside backquotes, where a value could become shell syntax",
     hint: 'move {note} out of it, or read the value from the environment: "$CANAL_PARAM_NOTE"',
   },
+  {
+    fixture: "CANAL1021-column-type",
+    code: "CANAL1021",
+    line: 17,
+    column: 23,
+    message:
+      "step `train` input `rows` reads column `quality` as integer, declared in `Training` (compiler/src/fixtures/diagnostics/CANAL1021-column-type/schemas.ts:8), but gets step `label` output `output`, whose schema `Labels` (compiler/src/fixtures/diagnostics/CANAL1021-column-type/schemas.ts:3) has it as string",
+    hint: "declare `quality` with one type in `Training` and `Labels`",
+  },
+  {
+    fixture: "CANAL1021-missing-column",
+    code: "CANAL1021",
+    line: 18,
+    column: 23,
+    message:
+      "step `train` input `features` reads a table with column `alcohol` (number), declared in `Features` (compiler/src/fixtures/diagnostics/CANAL1021-missing-column/schemas.ts:8), but gets step `load` output `output`, whose schema `RawWine` (compiler/src/fixtures/diagnostics/CANAL1021-missing-column/schemas.ts:3) has no column `alcohol`",
+    hint: "add `alcohol` to `RawWine`, or remove it from `Features`",
+  },
 ];
 
 describe("one fixture per diagnostic code", () => {

@@ -26,7 +26,8 @@ export type DiagnosticCode =
   | "CANAL1017" // a path that escapes the project root
   | "CANAL1018" // the lockfile cannot be read (damaged, or a format Canal does not know)
   | "CANAL1019" // a placeholder where a value could become shell syntax, or a command the shell cannot parse
-  | "CANAL1020"; // the entry imports @canal/sdk but it is not installed where the entry can resolve it
+  | "CANAL1020" // the entry imports @canal/sdk but it is not installed where the entry can resolve it
+  | "CANAL1021"; // a table bound to a step input lacks a column the input's schema declares, or has it with another type
 
 export interface Diagnostic {
   code: DiagnosticCode;

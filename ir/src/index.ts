@@ -57,6 +57,8 @@ export type {
   RunOutcome,
   RunStatus,
   SharedBlobs,
+  StepClaimHolder,
+  StepClaimResult,
   StepOutcome,
   StepRunStatus,
   StoredValue,

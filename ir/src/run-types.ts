@@ -89,3 +89,22 @@ export interface SharedBlobs {
    */
   adopt(digest: string, kind: "file" | "directory"): Promise<{ size: number } | undefined>;
 }
+
+/**
+ * Who holds the claim on a cache key: the run whose driver is executing that step instance now,
+ * so that another run needing the same key waits for its result instead of executing it again
+ * (single-flight, docs/run-control.md).
+ */
+export interface StepClaimHolder {
+  runId: string;
+  /** The host and pid of the run's driver. */
+  host: string;
+  pid: number;
+  /** When it was claimed, by the store's clock. */
+  claimedAt: number;
+  /** How long the claim has left unless its driver's heartbeat renews it, by the store's clock. */
+  expiresInMs: number;
+}
+
+/** What claiming a cache key gave: the claim, or who holds it. */
+export type StepClaimResult = { won: true } | { won: false; holder: StepClaimHolder };

@@ -13,6 +13,14 @@ export type Type =
 export interface ArtifactType {
   /** The class name first, then its bases: ["Checkpoint", "Model"]. */
   lineage: string[];
+  /** A Table declared with a schema: the columns it has (an output) or must have (an input). */
+  table?: TableSchemaType;
+}
+
+/** A declared table schema in the IR: its columns and the zod schema's name. */
+export interface TableSchemaType {
+  columns: Array<{ name: string; type: string; nullable?: boolean }>;
+  schemaName?: string;
 }
 
 export interface ObjectType {

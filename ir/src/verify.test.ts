@@ -182,6 +182,30 @@ describe("verifyPipeline", () => {
     });
     expect(() => verifyPipeline(p)).toThrow(/source snapshot .* is not among the artifact's blobs/);
   });
+
+  it("refuses a table schema with a column type, name or repeat the compiler never writes", () => {
+    const table = (columns: Array<{ name: string; type: string }>) =>
+      forged((q) => {
+        const step = q.steps[0];
+        if (step)
+          step.outputs = [
+            { name: "out", type: { artifact: { lineage: ["Table", "Artifact"], table: { columns } } } },
+          ];
+      });
+    expect(() => verifyPipeline(table([{ name: "ph", type: "number" }]))).not.toThrow();
+    expect(() => verifyPipeline(table([{ name: "ph", type: "float" }]))).toThrow(
+      /step `prep` output `out` table column "ph" has type "float"/,
+    );
+    expect(() => verifyPipeline(table([{ name: "p\nh", type: "number" }]))).toThrow(/table column named/);
+    expect(() =>
+      verifyPipeline(
+        table([
+          { name: "ph", type: "number" },
+          { name: "ph", type: "string" },
+        ]),
+      ),
+    ).toThrow(/table column "ph" twice/);
+  });
 });
 
 describe("readArtifact", () => {

@@ -8,7 +8,8 @@ import {
   relativePathProblem,
   shownName,
 } from "./names.js";
-import type { Binding, Pipeline } from "./types.js";
+import { COLUMN_TYPES } from "./table-schema.js";
+import type { Binding, Pipeline, Type } from "./types.js";
 
 /**
  * Checks a decoded pipeline before anything trusts it: every name against the compiler's rules,
@@ -103,6 +104,9 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
     name(`${subject} name`, step.name);
     unique(step.inputs, (i) => i.name, `${subject} input`, name, broken);
     for (const input of step.inputs) binding(`${subject} input \`${input.name}\``, input.binding);
+    for (const input of step.inputs) tableColumns(`${subject} input \`${input.name}\``, input.type, broken);
+    for (const output of step.outputs)
+      tableColumns(`${subject} output \`${output.name}\``, output.type, broken);
     if (step.environment && !environments.has(step.environment))
       broken(`${subject} names environment ${shownName(step.environment)}, which the pipeline lacks`);
     if (step.fanOut && !fanOuts.has(step.fanOut))
@@ -136,6 +140,27 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
       invalid(`source file ${shownName(file.path)} digest`, file.sha256, "is not a sha256 digest");
   }
   if (pipelineHash(pipeline) !== pipeline.hash) broken("the pipeline does not match its recorded hash");
+}
+
+/** A declared table schema's columns: named once each, non-empty and printable, of a known type. */
+function tableColumns(where: string, type: Type | undefined, broken: (problem: string) => never): void {
+  if (!type) return;
+  if ("list" in type) {
+    tableColumns(where, type.list.element, broken);
+    return;
+  }
+  if (!("artifact" in type) || !type.artifact.table) return;
+  const seen = new Set<string>();
+  for (const column of type.artifact.table.columns) {
+    const name: unknown = column.name;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    if (typeof name !== "string" || name === "" || name.length > 1024 || /[\u0000-\u001f\u007f]/.test(name))
+      broken(`${where} has a table column named ${shownName(name)}`);
+    if (seen.has(name as string)) broken(`${where} has table column ${shownName(name)} twice`);
+    seen.add(name as string);
+    if (!(COLUMN_TYPES as readonly string[]).includes(column.type))
+      broken(`${where} table column ${shownName(name)} has type ${shownName(column.type)}`);
+  }
 }
 
 function unique<T>(

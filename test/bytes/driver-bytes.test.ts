@@ -13,6 +13,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -152,6 +153,34 @@ export class Gated {
 }
 `;
 
+/** A Table with a declared schema, fetched by the step itself: checked where it lands. */
+const TABLED = `import { writeFile } from "node:fs/promises";
+import { context, File, pipeline, step, Table } from "@canal/sdk";
+import type { WineRow } from "./schemas.js";
+
+export class Tabled {
+  @step
+  async export(): Promise<{ table: Table }> {
+    const out = context().outputPath("table");
+    await writeFile(out, "ph,grape\\n3.5,merlot\\n");
+    return { table: new Table(out) };
+  }
+
+  @step
+  async summarise(wine: Table<typeof WineRow>): Promise<{ out: File }> {
+    const out = context().outputPath("out");
+    await writeFile(out, "summarised\\n");
+    return { out: new File(out) };
+  }
+
+  @pipeline({ name: "tabled" })
+  async run() {
+    const { table } = await this.export();
+    return this.summarise(table);
+  }
+}
+`;
+
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 let rgw: Rgw;
@@ -190,8 +219,10 @@ afterAll(async () => {
 });
 
 /** A project running `source` on a docker target that reaches the bucket (network "host"). */
-function project(source: string, prefix: string): string {
-  const dir = makeProject({ files: { "pipeline.ts": source, "scripts/README": "script steps' source\n" } });
+function project(source: string, prefix: string, files: Record<string, string> = {}): string {
+  const dir = makeProject({
+    files: { "pipeline.ts": source, "scripts/README": "script steps' source\n", ...files },
+  });
   const box = {
     kind: "docker",
     socket: engine.socket,
@@ -407,5 +438,24 @@ describe("steps on docker with an S3 blob store", () => {
     );
     expect(ended.output).toContain("could not be fetched from the artifact store");
     expect(ended.output).not.toContain(rgw.credentials.secretAccessKey);
+  }, 300_000);
+
+  it("check a Table input against its declared schema once fetched, before the step's body starts", async () => {
+    const prefix = `tabled/${randomUUID()}`;
+    const dir = project(TABLED, prefix, {
+      "schemas.ts":
+        'import { z } from "zod";\nexport const WineRow = z.object({ ph: z.number(), quality: z.int() });\n',
+    });
+    // The compiler reads the schema's types; the steps' code only names it as a type.
+    symlinkSync(join(repoRoot, "node_modules/zod"), join(dir, "node_modules/zod"));
+    const compiled = await run(["compile", "pipeline.ts", "--out", "artifact"], dir);
+    expect(compiled.status, compiled.output).toBe(0);
+    const ended = await run(["run", join(dir, "artifact", "tabled"), "--target", "box"], dir);
+    expect(ended.status, ended.output).not.toBe(0);
+    const steps = await shown(dir, runIdOf(ended.output));
+    expect(states(steps)).toEqual({ export: "succeeded", summarise: "failed" });
+    expect(steps.find((s) => s.stepId === "summarise")?.error).toBe(
+      "step summarise: input `wine` does not fit schema `WineRow`: table has no column `quality` (integer); its columns are `ph`, `grape`; fix the data, or change the schema the step declares",
+    );
   }, 300_000);
 });

@@ -537,6 +537,104 @@ export function metadataStoreConformance(
       expect(await store.readRunControl([run.id])).toEqual([]);
     });
 
+    it("lets one run claim a cache key: another loses and is told who holds it, until it is released", async () => {
+      const a = await newRun();
+      const b = await newRun();
+      const key = d("c");
+      const claimA = { runId: a.id, host: "gpu-01", pid: 4242, ttlMs: 60_000 };
+      const claimB = { runId: b.id, host: "laptop", pid: 77, ttlMs: 60_000 };
+      expect(await store.claimStep(key, claimA)).toEqual({ won: true });
+      // A second machine's connection loses, and learns whose driver executes the step.
+      const elsewhere = await fixture.open("team");
+      const lost = await elsewhere.claimStep(key, claimB);
+      expect(lost).toEqual({
+        won: false,
+        holder: {
+          runId: a.id,
+          host: "gpu-01",
+          pid: 4242,
+          claimedAt: expect.any(Number),
+          expiresInMs: expect.any(Number),
+        },
+      });
+      if (lost.won) throw new Error("unreachable");
+      expect(lost.holder.expiresInMs).toBeGreaterThan(50_000);
+      expect(lost.holder.expiresInMs).toBeLessThanOrEqual(60_000);
+      // The holder's own second instance under the key loses too: it waits for the first.
+      expect(await store.claimStep(key, claimA)).toMatchObject({ won: false, holder: { runId: a.id } });
+      // Another key is free; another workspace's key of the same name is its own.
+      expect(await elsewhere.claimStep(d("e"), claimB)).toEqual({ won: true });
+      const other = await fixture.open("other");
+      const theirs = await other.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
+      const run = await other.createRun({ pipelineVersionId: theirs.id, runtime: "local" });
+      expect(await other.claimStep(key, { ...claimB, runId: run.id })).toEqual({ won: true });
+      await other.close();
+      // Releasing by a run that does not hold it changes nothing.
+      expect(await elsewhere.releaseStep(key, b.id)).toBe(false);
+      expect(await elsewhere.claimStep(key, claimB)).toMatchObject({ won: false, holder: { runId: a.id } });
+      // Released by its holder (in a unit, as a step's end is recorded): the next claim wins.
+      expect(await store.transaction((tx) => tx.releaseStep(key, a.id))).toBe(true);
+      expect(await store.releaseStep(key, a.id)).toBe(false);
+      expect(await elsewhere.claimStep(key, claimB)).toEqual({ won: true });
+      expect(await store.claimStep(key, claimA)).toMatchObject({
+        won: false,
+        holder: { runId: b.id, host: "laptop", pid: 77 },
+      });
+      await elsewhere.close();
+    });
+
+    it("hands an expired claim to the next claimer, and keeps a claim its driver's heartbeat renews", async () => {
+      const a = await newRun();
+      const b = await newRun();
+      const key = d("f");
+      // A claim that expires almost at once: its driver died, say.
+      expect(await store.claimStep(key, { runId: a.id, host: "gpu-01", pid: 1, ttlMs: 1 })).toEqual({
+        won: true,
+      });
+      let taken = await store.claimStep(key, { runId: b.id, host: "laptop", pid: 2, ttlMs: 60_000 });
+      while (!taken.won)
+        taken = await store.claimStep(key, { runId: b.id, host: "laptop", pid: 2, ttlMs: 60_000 });
+      expect(await store.claimStep(key, { runId: a.id, host: "gpu-01", pid: 1, ttlMs: 1 })).toMatchObject({
+        won: false,
+        holder: { runId: b.id },
+      });
+      // The old holder's release is a no-op now: the claim is b's.
+      expect(await store.releaseStep(key, a.id)).toBe(false);
+      // Time passes; b's driver beats, and its claim has its whole time to live again.
+      const left = async () => {
+        const seen = await store.claimStep(key, { runId: a.id, host: "gpu-01", pid: 1, ttlMs: 1 });
+        if (seen.won) throw new Error("b's claim expired");
+        return seen.holder.expiresInMs;
+      };
+      const before = await left();
+      while ((await left()) > before - 50) {
+        // Wait for the store's clock to move on.
+      }
+      await store.recordHeartbeat(b.id, { host: "laptop", pid: 2, intervalMs: 5000 });
+      expect(await left()).toBeGreaterThan(before - 50);
+      // Forgotten with its run.
+      await store.updateRun(b.id, { status: "canceled", endedAt: Date.now() });
+      expect(await store.deleteRuns([b.id])).toEqual([b.id]);
+      expect(await store.claimStep(key, { runId: a.id, host: "gpu-01", pid: 1, ttlMs: 60_000 })).toEqual({
+        won: true,
+      });
+    });
+
+    it("gives a contended key to exactly one of many concurrent claimers", async () => {
+      const runs = await Promise.all([1, 2, 3, 4, 5, 6].map(() => newRun()));
+      const elsewhere = await fixture.open("team");
+      const key = d("9");
+      const results = await Promise.all(
+        runs.map((run, i) =>
+          (i % 2 ? elsewhere : store).claimStep(key, { runId: run.id, host: `h${i}`, pid: i, ttlMs: 60_000 }),
+        ),
+      );
+      const winners = runs.filter((_, i) => results[i]?.won);
+      expect(winners).toHaveLength(1);
+      for (const result of results) if (!result.won) expect(result.holder.runId).toBe(winners[0]?.id);
+      await elsewhere.close();
+    });
+
     it("keeps workspaces sharing one database apart", async () => {
       const run = await newRun();
       const other = await fixture.open("other");

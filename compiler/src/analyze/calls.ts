@@ -1,11 +1,19 @@
 import { basename } from "node:path";
-import type { Input, Step } from "@canal/ir";
+import type { Input, Type as IrType, Step, TableSchemaType } from "@canal/ir";
 import { type CallExpression, Node } from "ts-morph";
-import { accepts, acceptsValue, describeType } from "./compat.js";
+import {
+  accepts,
+  acceptsValue,
+  describeType,
+  type TableMismatch,
+  tableMismatch,
+  tableSchemaOf,
+} from "./compat.js";
 import type { StepReference } from "./find.js";
-import { locationOf, type Reporter } from "./report.js";
+import { locationOf, type Reporter, relativePath } from "./report.js";
 import type { Frame } from "./scope.js";
 import type { StepCatalog, StepInfo } from "./steps.js";
+import { schemaOrigin } from "./table-schema.js";
 import { bindingOf, type Value } from "./values.js";
 
 /** One call of a step in the pipeline body: one IR step. */
@@ -164,6 +172,15 @@ export class StepCalls {
         return;
       }
       if (!input.type) return;
+      if (value.kind !== "literal" && bound.type) {
+        const [want, have] = [tableSchemaOf(input.type), tableSchemaOf(bound.type)];
+        const mismatch = want && have ? tableMismatch(want, have) : undefined;
+        if (want && have && mismatch && accepts(withoutTables(input.type), withoutTables(bound.type))) {
+          const { message, hint } = this.tableMessage(name, input.name, bound.from, want, have, mismatch);
+          this.reporter.error("CANAL1021", argument, message, hint);
+          return;
+        }
+      }
       const fits =
         value.kind === "literal"
           ? acceptsValue(input.type, value.value)
@@ -188,6 +205,49 @@ export class StepCalls {
     });
     return inputs;
   }
+
+  /** The message for a table bound where a schema it does not satisfy is declared. */
+  private tableMessage(
+    step: string,
+    input: string,
+    from: string,
+    want: TableSchemaType,
+    have: TableSchemaType,
+    mismatch: TableMismatch,
+  ): { message: string; hint: string } {
+    const named = (schema: TableSchemaType): string => {
+      const origin = schemaOrigin(schema);
+      const where = origin ? ` (${relativePath(this.reporter.projectRoot, origin.file)}:${origin.line})` : "";
+      return `\`${schema.schemaName ?? "its schema"}\`${where}`;
+    };
+    const column = mismatch.expected;
+    const subject = `step \`${step}\` input \`${input}\``;
+    const wantName = `\`${want.schemaName ?? "the input's schema"}\``;
+    const haveName = `\`${have.schemaName ?? "the output's schema"}\``;
+    if (mismatch.problem === "missing") {
+      return {
+        message: `${subject} reads a table with column \`${column.name}\` (${column.type}), declared in ${named(want)}, but gets ${from}, whose schema ${named(have)} has no column \`${column.name}\``,
+        hint: `add \`${column.name}\` to ${haveName}, or remove it from ${wantName}`,
+      };
+    }
+    if (mismatch.problem === "type") {
+      return {
+        message: `${subject} reads column \`${column.name}\` as ${column.type}, declared in ${named(want)}, but gets ${from}, whose schema ${named(have)} has it as ${mismatch.actual.type}`,
+        hint: `declare \`${column.name}\` with one type in ${wantName} and ${haveName}, or convert it in a step between them`,
+      };
+    }
+    return {
+      message: `${subject} reads column \`${column.name}\` as never empty, declared in ${named(want)}, but gets ${from}, whose schema ${named(have)} lets its cells be empty`,
+      hint: `make \`${column.name}\` nullable in ${wantName} (\`.nullable()\`), or declare it without \`.nullable()\`/\`.optional()\` in ${haveName}`,
+    };
+  }
+}
+
+/** A type with its table schemas left out: what is compared once the columns have been. */
+function withoutTables(type: IrType): IrType {
+  if ("list" in type) return { list: { element: withoutTables(type.list.element) } };
+  if ("artifact" in type) return { artifact: { lineage: type.artifact.lineage } };
+  return type;
 }
 
 /** "`Iris.train` (pipeline.ts)" or "`train` (steps.ts)". */

@@ -1,4 +1,4 @@
-import type { Type as IrType } from "@canal/ir";
+import type { Type as IrType, TableSchemaType } from "@canal/ir";
 
 /** How a type reads in a message: `Table`, `number[]`, `"a" | "b"`, `{ lr: number }`. */
 export function describeType(type: IrType): string {
@@ -26,7 +26,10 @@ function enumPrimitive(valuesJson: string[]): "STRING" | "NUMBER" {
 export function accepts(expected: IrType, actual: IrType): boolean {
   if ("artifact" in expected) {
     const wanted = expected.artifact.lineage[0];
-    return "artifact" in actual && wanted !== undefined && actual.artifact.lineage.includes(wanted);
+    if (!("artifact" in actual) || wanted === undefined || !actual.artifact.lineage.includes(wanted))
+      return false;
+    const [want, have] = [expected.artifact.table, actual.artifact.table];
+    return !want || !have || tableMismatch(want, have) === undefined;
   }
   if ("primitive" in expected) {
     if ("primitive" in actual) return actual.primitive === expected.primitive;
@@ -106,4 +109,35 @@ export function acceptsValue(expected: IrType, value: unknown): boolean {
   return expected.object.fields.every((field) =>
     field.name in record ? acceptsValue(field.type, record[field.name]) : field.optional === true,
   );
+}
+
+type Column = TableSchemaType["columns"][number];
+
+/** Why a table with columns `actual` cannot be read where columns `expected` are declared. */
+export type TableMismatch =
+  | { problem: "missing"; expected: Column }
+  | { problem: "type" | "nullable"; expected: Column; actual: Column };
+
+/**
+ * The first declared column that a table of schema `actual` does not provide as `expected`
+ * declares it: missing, of another type (an integer column is a number column too), or one that
+ * may be empty where the reader declares it never is. Extra columns are allowed.
+ */
+export function tableMismatch(expected: TableSchemaType, actual: TableSchemaType): TableMismatch | undefined {
+  const byName = new Map(actual.columns.map((c) => [c.name, c]));
+  for (const column of expected.columns) {
+    const given = byName.get(column.name);
+    if (!given) return { problem: "missing", expected: column };
+    const typeFits = given.type === column.type || (column.type === "number" && given.type === "integer");
+    if (!typeFits) return { problem: "type", expected: column, actual: given };
+    if (given.nullable && !column.nullable) return { problem: "nullable", expected: column, actual: given };
+  }
+  return undefined;
+}
+
+/** The artifact table schema a type declares, directly or as a list's element. */
+export function tableSchemaOf(type: IrType | undefined): TableSchemaType | undefined {
+  if (!type) return undefined;
+  if ("list" in type) return tableSchemaOf(type.list.element);
+  return "artifact" in type ? type.artifact.table : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Type as IrType } from "@canal/ir";
 import { Node, SymbolFlags, type Type, TypeFlags, type TypeNode } from "ts-morph";
 import { isSdkSymbol } from "./sdk.js";
+import { readTableSchema } from "./table-schema.js";
 
 /** The IR type of a checker type, or why it has none (and how to fix that). */
 export type Conversion = { type: IrType } | { reason: string; fix: string; path: string[] };
@@ -27,7 +28,8 @@ export function artifactLineage(type: Type): string[] | undefined {
     if (!symbol || !(symbol.getFlags() & SymbolFlags.Class)) return undefined;
     lineage.push(symbol.getName());
     if (symbol.getName() === "Artifact" && isSdkSymbol(symbol)) return lineage;
-    current = current.getBaseTypes()[0];
+    // A generic class's instance (`Table<typeof Row>`) has its bases on its target.
+    current = (current.getTargetType() ?? current).getBaseTypes()[0];
   }
   return undefined;
 }
@@ -172,7 +174,12 @@ class Converter {
       );
     }
     const lineage = artifactLineage(type);
-    if (lineage) return { type: { artifact: { lineage } } };
+    if (lineage) {
+      if (!lineage.includes("Table")) return { type: { artifact: { lineage } } };
+      const reading = readTableSchema(type, this.at, options.typeNode);
+      if (!("table" in reading)) return fail(reading.reason, reading.fix, path);
+      return { type: { artifact: reading.table ? { lineage, table: reading.table } : { lineage } } };
+    }
     const symbol = type.getSymbol();
     const name = symbol?.getName() ?? "";
     if (type.getStringIndexType() || type.getNumberIndexType()) {

@@ -59,10 +59,17 @@ export class Progress {
           for (const text of event.text.split(/(?<=\n)/))
             this.line(`  ${event.key} | ${text.replace(/\n$/, "")}`);
         return;
+      case "step-waiting":
+        this.line(
+          `${event.key}: waiting for ${event.holder.runId} on ${event.holder.host}, which is executing it`,
+        );
+        return;
       case "step-cached":
         this.done++;
         this.cached++;
-        this.line(`${event.key}: cached`);
+        this.line(
+          `${event.key}: cached${event.waitedFor ? ` (waited for ${event.waitedFor.runId} on ${event.waitedFor.host})` : ""}`,
+        );
         return;
       case "step-succeeded":
         this.done++;

@@ -34,6 +34,7 @@ import {
   type StepTask,
   type TaskInput,
   type TaskOutput,
+  tableInputProblem,
 } from "@canal/runtime-core";
 import { ExecError } from "./errors.js";
 
@@ -232,6 +233,9 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
     variables: declaredValues(step, process.env),
   };
   mkdirSync(task.workDir, { recursive: true });
+  // As under `canal run`: a table without a declared column fails before the command starts.
+  const tableProblem = await tableInputProblem(instance.key, step, inputs);
+  if (tableProblem) return { status: "failed", error: tableProblem, retryable: false };
   const result = await options.runtime.execute(task, options.hooks);
   if (result.status !== "succeeded") return result;
   for (const output of step.outputs) {

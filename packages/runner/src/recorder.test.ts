@@ -54,6 +54,36 @@ describe("RunRecorder", () => {
     expect(steps[0]).toMatchObject({ stepId: "s0", status: "running" });
   });
 
+  it("releases a step's claim in the unit that records its end and cache entry, not before", async () => {
+    const key = "c".repeat(64);
+    const claim = { runId, host: "gpu-01", pid: 1, ttlMs: 60_000 };
+    expect(await workspace.metadata.claimStep(key, claim)).toEqual({ won: true });
+    const batches = countBatches();
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    const digest = await workspace.blobs.put("out");
+    void recorder.record({ type: "step-queued", ...at("train") });
+    void recorder.record({ type: "step-started", ...at("train"), attempt: 1 });
+    void recorder.record({
+      type: "step-succeeded",
+      ...at("train"),
+      attempt: 1,
+      cacheKey: key,
+      components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+      reusable: true,
+      inputs: {},
+      outputs: { out: { digest, directory: false } },
+      metrics: [],
+    });
+    const released = recorder.release(key);
+    // Nothing written yet: the claim still holds.
+    expect(await workspace.metadata.claimStep(key, { ...claim, pid: 2 })).toMatchObject({ won: false });
+    await released;
+    expect(batches.count).toBe(1);
+    expect(await workspace.metadata.getCachedOutputs(key)).toEqual({ out: { digest, directory: false } });
+    expect(await workspace.metadata.releaseStep(key, runId)).toBe(false);
+    await recorder.flush();
+  });
+
   it("writes a batch right when the store undoes a unit and runs it again", async () => {
     // As a store that retries a unit after a lost serialization race does: the first try is undone.
     const transaction = workspace.metadata.transaction.bind(workspace.metadata);

@@ -5,13 +5,21 @@ import type { MetadataStore, MetadataTransaction, StepRunEnd } from "@canal/stor
 // and checkpoints the log as it grows), so events are written at most this often, in batches.
 const BATCH_INTERVAL_MS = 50;
 
+/** The end of a run's claim on a cache key (single-flight), written in order with the events. */
+interface ClaimRelease {
+  type: "release-claim";
+  key: string;
+}
+
+type Entry = RunEvent | ClaimRelease;
+
 /**
  * Writes a run's events into the metadata store, in the order they happened, in batches: the events
  * that arrive within a short interval (a run's queued steps, steps finishing meanwhile) share one
  * commit. Another process sees an event at most a few tens of milliseconds after it happened.
  */
 export class RunRecorder {
-  private pending: RunEvent[] = [];
+  private pending: Entry[] = [];
   /** Cache keys that unwritten events will enter into the store, with how many events each. */
   private readonly unwrittenKeys = new Map<string, number>();
   private writing: Promise<void> | undefined;
@@ -35,6 +43,19 @@ export class RunRecorder {
 
   /** Records an event; resolves (never rejects) when it and everything before it are written. */
   record(event: RunEvent): Promise<void> {
+    return this.enqueue(event);
+  }
+
+  /**
+   * Releases the run's claim on cache key `key` once everything recorded before is written: in
+   * the same unit as the step's end where they share a batch, so that a run waiting on the claim
+   * finds the cache entry no later than it finds the claim gone. Resolves (never rejects) then.
+   */
+  release(key: string): Promise<void> {
+    return this.enqueue({ type: "release-claim", key });
+  }
+
+  private enqueue(event: Entry): Promise<void> {
     this.pending.push(event);
     const key = cacheEntryKey(event);
     if (key) this.unwrittenKeys.set(key, (this.unwrittenKeys.get(key) ?? 0) + 1);
@@ -96,7 +117,8 @@ export class RunRecorder {
           }
           written?.resolve();
           try {
-            if (this.hooks.written) for (const event of batch) this.hooks.written(event);
+            if (this.hooks.written)
+              for (const event of batch) if (event.type !== "release-claim") this.hooks.written(event);
           } catch (error) {
             this.failure ??= error;
           }
@@ -117,7 +139,7 @@ export class RunRecorder {
    * One transaction for the batch; if one event's write fails, the batch is undone and its events
    * written one at a time, so that only the failing one is lost.
    */
-  private async writeBatch(batch: RunEvent[]): Promise<void> {
+  private async writeBatch(batch: Entry[]): Promise<void> {
     const created: string[] = [];
     this.created = created;
     try {
@@ -161,8 +183,14 @@ export class RunRecorder {
   }
 
   /** Writes one event through `store`: the store itself, or the unit of the batch it is part of. */
-  private async write(store: MetadataTransaction, event: RunEvent): Promise<void> {
+  private async write(store: MetadataTransaction, event: Entry): Promise<void> {
     switch (event.type) {
+      case "release-claim":
+        await store.releaseStep(event.key, this.runId);
+        return;
+      case "step-waiting":
+        // Shown, not recorded: the step run stays queued while its run waits.
+        return;
       case "step-queued":
         await this.stepRun(store, event);
         return;
@@ -257,7 +285,7 @@ export class RunRecorder {
 }
 
 /** The cache key under which writing this event enters a cache entry, if it does. */
-function cacheEntryKey(event: RunEvent): string | undefined {
+function cacheEntryKey(event: Entry): string | undefined {
   return event.type === "step-succeeded" && event.reusable ? event.cacheKey : undefined;
 }
 

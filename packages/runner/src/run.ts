@@ -13,12 +13,14 @@ import {
   artifactBlobPath,
   type Blobs,
   type CacheIndex,
+  checkTableParameters,
   materializeSnapshot,
   orchestrate,
   type RunEvent,
   type RunSummary,
   type Runtime,
   resolveParameters,
+  type StepClaims,
   type StoredValue,
 } from "@canal/runtime-core";
 import type { CancelRequest, Run, Workspace } from "@canal/store";
@@ -158,6 +160,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     if (stale) options.onStaleSources(stale);
   }
   const { values, artifacts } = resolveParameters(pipeline, options.parameters ?? {});
+  await checkTableParameters(pipeline, artifacts);
   const experiment = options.experiment ?? pipeline.name;
   const problem = nameProblem(experiment);
   if (problem)
@@ -263,6 +266,19 @@ async function driven(
       await metadata.deleteCacheEntry(key);
     },
   };
+  // Single-flight: a claim lasts as long as a heartbeat may be missed before the run counts as
+  // interrupted, and each heartbeat renews it; so a claim dies with its driver, no sooner.
+  const settings = options.control ?? controlSettings();
+  const claims: StepClaims = {
+    claim: (key) =>
+      metadata.claimStep(key, {
+        runId: run.id,
+        host: settings.host,
+        pid: process.pid,
+        ttlMs: Math.max(settings.staleMs, 3 * settings.heartbeatMs),
+      }),
+    release: (key) => recorder.release(key),
+  };
   let summary: RunSummary;
   const signal = options.signal ? AbortSignal.any([options.signal, requested]) : requested;
   try {
@@ -278,6 +294,7 @@ async function driven(
         runtime,
         blobs: stepBlobs,
         cache,
+        claims,
         workRoot: workspace.config.folders.work,
         ...(options.maxParallel ? { maxParallel: options.maxParallel } : {}),
         regenerate: Boolean(options.regenerate),

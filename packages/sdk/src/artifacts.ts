@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /**
  * Typed artifacts: what flows between steps. Each class is nominal (a private brand), so passing
  * a Model where a Table is expected is a type error in the editor and in `canal compile`. Extend
@@ -38,9 +40,25 @@ export class Dataset extends Artifact {
   declare private readonly datasetBrand: "Dataset";
 }
 
-/** Tabular data (CSV, Parquet, …) (AzureML TabularDataset). */
-export class Table extends Artifact {
+/** A table's row schema: a zod object whose fields are the columns (`z.object({ ph: z.number() })`). */
+export type RowSchema = z.ZodObject;
+
+/** The row type of a Table: its schema's output type, or any row where no schema is declared. */
+export type RowOf<Schema> = Schema extends RowSchema ? z.output<Schema> : any;
+
+/**
+ * Tabular data (CSV, TSV, Parquet) (AzureML TabularDataset). `Table<typeof WineRow>` declares
+ * its columns with a zod object: `canal compile` checks that a table a step produces has the
+ * columns (and types) the step consuming it declares, and a table that arrives without a
+ * declared column fails the step before its command starts, naming the column. A column's type
+ * is `z.string()`, `z.number()`, `z.int()` (or `z.number().int()`), `z.boolean()`, `z.date()` or
+ * `z.iso.datetime()`; `.nullable()` or `.optional()` lets its cells be empty. A Table without a
+ * schema is not checked, and is accepted wherever one with a schema is declared.
+ */
+export class Table<Schema extends RowSchema = any> extends Artifact {
   declare private readonly tableBrand: "Table";
+  /** The type of one row, for the type checker only (never set). */
+  declare readonly row?: RowOf<Schema>;
 }
 
 /** A trained model: a file or directory in the framework's own format. */

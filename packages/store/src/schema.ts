@@ -206,6 +206,26 @@ ALTER TABLE runs ADD COLUMN host TEXT;
 CREATE INDEX runs_by_started_by ON runs (started_by, created_at DESC);
 `,
   },
+  {
+    // Single-flight (docs/run-control.md): the claim of the run whose driver executes the step
+    // instance under a cache key, so that another run needing the key waits for its result. A
+    // claim expires at expires_at unless its driver's heartbeat extends it by ttl_ms again.
+    version: 6,
+    sql: `
+CREATE TABLE step_claims (
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  key TEXT NOT NULL,
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  ttl_ms INTEGER NOT NULL,
+  claimed_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, key)
+);
+CREATE INDEX step_claims_by_run ON step_claims (run_id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,9 +1,17 @@
 // Run control as data, on SQLite: the driver's heartbeat and cancel requests, one row per run in
-// `run_control` (migration 3). The driver polls for a cancel request (SQLite cannot notify);
-// every statement here is a primary-key lookup or upsert, so a poll costs microseconds.
+// `run_control` (migration 3), and the runs' claims on cache keys in `step_claims` (migration 6).
+// The driver polls for a cancel request (SQLite cannot notify); every statement here is a
+// primary-key lookup or upsert, so a poll costs microseconds.
 import { SqliteRecords } from "./sqlite-records.js";
-import { type ControlRow, toCancel, toControl } from "./sqlite-rows.js";
-import type { CancelRequest, NewCancelRequest, NewHeartbeat, RunControl } from "./types.js";
+import { type ClaimRow, type ControlRow, toCancel, toClaimHolder, toControl } from "./sqlite-rows.js";
+import type {
+  CancelRequest,
+  NewCancelRequest,
+  NewHeartbeat,
+  NewStepClaim,
+  RunControl,
+  StepClaimResult,
+} from "./types.js";
 
 export abstract class SqliteControl extends SqliteRecords {
   /** Inside the caller's write transaction. */
@@ -15,6 +23,51 @@ export abstract class SqliteControl extends SqliteRecords {
        ON CONFLICT (run_id) DO UPDATE SET driver_host = excluded.driver_host, driver_pid = excluded.driver_pid,
          heartbeat_at = excluded.heartbeat_at, heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
     ).run({ runId, host: beat.host, pid: beat.pid, at: beat.at ?? Date.now(), interval: beat.intervalMs });
+    // The driver is alive: so are the claims of the steps it executes.
+    this.stmt("UPDATE step_claims SET expires_at = ? + ttl_ms WHERE run_id = ?").run(Date.now(), runId);
+  }
+
+  /**
+   * Inside the caller's write transaction: one upsert that takes the key when it is free or its
+   * claim expired, and the holder read only when it lost. Times are this machine's: every
+   * process on one SQLite file shares its clock.
+   */
+  protected saveStepClaim(key: string, claim: NewStepClaim): StepClaimResult {
+    const now = Date.now();
+    const won = this.stmt(
+      `INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+       VALUES (@workspace, @key, @runId, @host, @pid, @ttl, @now, @now + @ttl)
+       ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
+         pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
+         expires_at = excluded.expires_at
+       WHERE step_claims.expires_at <= excluded.claimed_at
+       RETURNING run_id`,
+    ).get({
+      workspace: this.workspaceId,
+      key,
+      runId: claim.runId,
+      host: claim.host,
+      pid: claim.pid,
+      ttl: Math.max(1, Math.round(claim.ttlMs)),
+      now,
+    });
+    if (won) return { won: true };
+    const holder = this.stmt(
+      `SELECT run_id, host, pid, claimed_at, expires_at - ? AS expires_in_ms FROM step_claims
+       WHERE workspace_id = ? AND key = ?`,
+    ).get(now, this.workspaceId, key) as ClaimRow;
+    return { won: false, holder: toClaimHolder(holder) };
+  }
+
+  /** Inside the caller's write transaction. */
+  protected dropStepClaim(key: string, runId: string): boolean {
+    return (
+      this.stmt("DELETE FROM step_claims WHERE workspace_id = ? AND key = ? AND run_id = ?").run(
+        this.workspaceId,
+        key,
+        runId,
+      ).changes > 0
+    );
   }
 
   /** Inside the caller's write transaction: the first request stays. */

@@ -14,6 +14,7 @@ import type {
   Run,
   RunControl,
   RunStatus,
+  StepClaimHolder,
   StepRun,
   StepRunStatus,
   StoredValue,
@@ -349,6 +350,25 @@ export function toControl(row: ControlRow, ageMs: number): RunControl {
         }
       : {}),
     ...(cancel ? { cancel } : {}),
+  };
+}
+
+/** A `step_claims` row with how long it has left, in either store. */
+export interface ClaimRow {
+  run_id: string;
+  host: string;
+  pid: number;
+  claimed_at: number | string;
+  expires_in_ms: number | string;
+}
+
+export function toClaimHolder(row: ClaimRow): StepClaimHolder {
+  return {
+    runId: row.run_id,
+    host: row.host,
+    pid: Number(row.pid),
+    claimedAt: Number(row.claimed_at),
+    expiresInMs: Math.max(0, Number(row.expires_in_ms)),
   };
 }
 

@@ -299,6 +299,10 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
     });
   }
 
+  async releaseStep(key: string, runId: string): Promise<boolean> {
+    return this.write(() => this.dropStepClaim(key, runId));
+  }
+
   async deleteCacheEntry(key: string): Promise<boolean> {
     return this.write(
       () =>

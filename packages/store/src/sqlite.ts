@@ -10,6 +10,8 @@ import type {
   MetadataTransaction,
   NewCancelRequest,
   NewHeartbeat,
+  NewStepClaim,
+  StepClaimResult,
 } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -112,6 +114,10 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
 
   async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
     await this.write(() => this.saveHeartbeat(runId, beat));
+  }
+
+  async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
+    return this.write(() => this.saveStepClaim(key, claim));
   }
 
   async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {

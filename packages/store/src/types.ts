@@ -11,6 +11,8 @@ import type {
   Metric as MetricValue,
   RunStatus,
   SharedBlobs,
+  StepClaimHolder,
+  StepClaimResult,
   StepOutcome,
   StepRunStatus,
   StoredValue,
@@ -18,7 +20,16 @@ import type {
 
 // The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
 // report in it and the store keeps it, one shape on both sides.
-export type { AttemptStatus, CacheKeyComponents, RunStatus, StepOutcome, StepRunStatus, StoredValue };
+export type {
+  AttemptStatus,
+  CacheKeyComponents,
+  RunStatus,
+  StepClaimHolder,
+  StepClaimResult,
+  StepOutcome,
+  StepRunStatus,
+  StoredValue,
+};
 export type LogStream = "stdout" | "stderr";
 export type ArtifactKind = "file" | "directory";
 
@@ -398,6 +409,12 @@ export interface MetadataTransaction {
   getArtifact(digest: string): Promise<ArtifactInfo | undefined>;
   lineage(digest: string): Promise<Lineage>;
 
+  /**
+   * Lets go of run `runId`'s claim on cache key `key` (`claimStep`); a claim another run holds, or
+   * none, is left as it is. Returns whether it released one. In the unit that records the step's
+   * end, so that a run waiting on the claim finds the cache entry as soon as the claim is gone.
+   */
+  releaseStep(key: string, runId: string): Promise<boolean>;
   /** Returns false when an entry for the key was already there: the first writer wins. */
   putCacheEntry(entry: NewCacheEntry): Promise<boolean>;
   getCacheEntry(key: string): Promise<CacheEntry | undefined>;
@@ -429,8 +446,9 @@ export interface MetadataTransaction {
 /** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
 export interface MetadataStore extends MetadataTransaction {
   /**
-   * Records that the driver of run `runId` is alive (host, pid, when). Written every few seconds
-   * by the driving process, never per step.
+   * Records that the driver of run `runId` is alive (host, pid, when), and extends the run's step
+   * claims (`claimStep`) by their time to live. Written every few seconds by the driving process,
+   * never per step.
    */
   recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void>;
   /**
@@ -449,6 +467,16 @@ export interface MetadataStore extends MetadataTransaction {
    * Returns what stops listening.
    */
   watchCancelRequests?(runId: string, listener: (request: CancelRequest) => void): () => void;
+
+  /**
+   * Claims cache key `key` for run `claim.runId`, which is about to execute the step instance
+   * under it (single-flight): one statement, atomic against every other writer. Won when no one
+   * holds it, or the claim held expired (its driver stopped renewing it); lost otherwise, with
+   * who holds it — another run, or this run itself for a second instance with the same key. A
+   * claim lasts `ttlMs` from now, and every heartbeat of its run's driver (`recordHeartbeat`)
+   * extends it by its `ttlMs` again, so a claim outlives its driver by at most `ttlMs`.
+   */
+  claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult>;
 
   /**
    * Runs `work` as one unit: every read and write it makes through `tx` is one transaction, so that
@@ -492,6 +520,15 @@ export interface DriverHeartbeat {
    * store: the server's), so that readers on machines whose clocks differ judge alike.
    */
   ageMs: number;
+}
+
+/** A claim on a cache key: which run's driver is about to execute the step instance under it. */
+export interface NewStepClaim {
+  runId: string;
+  host: string;
+  pid: number;
+  /** How long the claim lasts without a heartbeat of its run's driver renewing it. */
+  ttlMs: number;
 }
 
 export interface NewHeartbeat {

@@ -8,6 +8,7 @@ import type { Metric } from "./events.js";
 import type { StepInstance } from "./plan.js";
 import { type Materializer, outputTargets, stageInputs } from "./staging.js";
 import { declaredValues } from "./step-variables.js";
+import { tableInputProblem } from "./table-check.js";
 
 /** How one attempt ended. */
 export type AttemptOutcome =
@@ -96,6 +97,10 @@ export async function runAttempt(
   };
   try {
     const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs);
+    // A table without a declared column fails here, before the command starts: the data is wrong,
+    // so running again cannot help. A step that fetches its own inputs checks them once fetched.
+    const tableProblem = moving ? undefined : await tableInputProblem(instance.key, step, staged.inputs);
+    if (tableProblem) return { status: "failed", error: tableProblem, retryable: false };
     const targets = outputTargets(step, (name) => pathInside(outDir, name));
     const task: StepTask = {
       runId: context.runId,

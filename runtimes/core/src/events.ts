@@ -1,4 +1,11 @@
-import type { CacheKeyComponents, Metric, RunOutcome, StepOutcome, StoredValue } from "@canal/ir";
+import type {
+  CacheKeyComponents,
+  Metric,
+  RunOutcome,
+  StepClaimHolder,
+  StepOutcome,
+  StoredValue,
+} from "@canal/ir";
 
 export type { Metric, RunOutcome, RunStatus, StepOutcome } from "@canal/ir";
 
@@ -15,11 +22,18 @@ export type RunEvent =
   | ({ type: "step-queued" } & Base)
   | ({ type: "step-started"; attempt: number } & Base)
   | ({ type: "step-log"; attempt: number; stream: "stdout" | "stderr"; text: string } & Base)
+  /**
+   * Another run (or another instance of this one) is executing the step under the same cache key:
+   * this one waits for its result (single-flight, see single-flight.ts).
+   */
+  | ({ type: "step-waiting"; cacheKey: string; holder: StepClaimHolder } & Base)
   | ({
       type: "step-cached";
       cacheKey: string;
       inputs: Record<string, StoredValue>;
       outputs: Record<string, StoredValue>;
+      /** The run whose result this waited for, when it was still executing the step. */
+      waitedFor?: StepClaimHolder;
     } & Base)
   | ({
       type: "step-succeeded";

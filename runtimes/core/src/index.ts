@@ -45,6 +45,8 @@ export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
 export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
 export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export type { Flight, FlightOptions, FlightTiming, StepClaims } from "./single-flight.js";
+export { FLIGHT_TIMING, singleFlight } from "./single-flight.js";
 export { outputTargets } from "./staging.js";
 export type { StepBlobStore } from "./step-blobs.js";
 export { fetchInputs, storeOutputs, withStepBlobs } from "./step-blobs.js";
@@ -68,3 +70,4 @@ export type { ArtifactParameter } from "./parameters.js";
 export { parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
 /** Python environments a script step runs in: a checked virtualenv per environment id. */
 export { pythonEnvironment, systemPython } from "./python-env.js";
+export { checkTableParameters, tableInputProblem, tableProblem } from "./table-check.js";

@@ -3,16 +3,16 @@ import { cpus } from "node:os";
 import type { Output, Pipeline, SharedBlobs } from "@canal/ir";
 import { type AttemptContext, runAttempt, withRetries } from "./attempt.js";
 import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, storedValue } from "./bindings.js";
-import { cacheKey, type StoredValue } from "./cache-key.js";
+import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key.js";
 import type { Runtime } from "./contract.js";
 import type { RunEvent, RunSummary } from "./events.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { Schedule } from "./schedule.js";
+import { type FlightTiming, type StepClaims, singleFlight } from "./single-flight.js";
+import { processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 export type { SharedBlobs } from "@canal/ir";
-
-import { processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 /** The artifact bytes the orchestrator needs: content-addressed, verified. */
 export interface Blobs {
@@ -54,6 +54,14 @@ export interface OrchestrateOptions {
   /** Step ids to run regardless of the cache (`canal rerun --from`). */
   force?: Set<string>;
   signal?: AbortSignal;
+  /**
+   * Single-flight: claims on cache keys shared with every run on the same store. A reusable step
+   * that misses the cache is claimed before it is executed; when another run holds the claim,
+   * this one waits for that run's result instead of executing the step too. Absent: no claims.
+   */
+  claims?: StepClaims;
+  /** How a run waiting for another's result polls the cache (default FLIGHT_TIMING). */
+  flightTiming?: FlightTiming;
   /**
    * Where the variables steps declare (`passEnv`) are read from, and their keyed digest; default
    * this process's environment under a secret of this process (its keys then match no other run's).
@@ -245,19 +253,72 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       variableComponents(step, variables, runtime.variables),
     );
     const reusable = !step.cache?.noReuse;
+    let claimed = false;
     if (reusable && !options.regenerate && !options.force?.has(step.id)) {
-      const cached = await options.cache.lookup(key);
-      if (cached && (await allPresent(blobs, cached, step.outputs))) {
+      const cached = await lookup(key, step.outputs);
+      if (cached) {
         results.set(instance.key, cached);
         summary.steps[instance.key] = "cached";
         await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs: cached });
         return;
       }
-      // An entry whose bytes are gone or damaged is a miss, never a failure: drop it so that this
-      // run's outputs take its place.
-      if (cached) await options.cache.invalidate(key);
+      if (options.claims) {
+        const flight = await singleFlight({
+          claims: options.claims,
+          key,
+          lookup: () => lookup(key, step.outputs),
+          signal: cancel.signal,
+          waiting: (holder) => emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
+          ...(options.flightTiming ? { timing: options.flightTiming } : {}),
+        });
+        if (flight.kind === "cached") {
+          results.set(instance.key, flight.outputs);
+          summary.steps[instance.key] = "cached";
+          await emit({
+            type: "step-cached",
+            ...base(instance),
+            cacheKey: key,
+            inputs,
+            outputs: flight.outputs,
+            waitedFor: flight.waitedFor,
+          });
+          return;
+        }
+        if (flight.kind === "canceled") {
+          summary.steps[instance.key] = "canceled";
+          await emit({ type: "step-canceled", ...base(instance) });
+          return;
+        }
+        claimed = flight.claimed;
+      }
     }
+    try {
+      await execute(instance, inputs, key, components, reusable);
+    } finally {
+      // After the step's end was emitted, so its result is recorded before the claim goes. Not
+      // waited for: what depends on the step starts now, not once the release is written.
+      if (claimed) void Promise.resolve(options.claims?.release(key)).catch(() => {});
+    }
+  }
 
+  /** The outputs cached under `key` when all their blobs are intact; a damaged entry is dropped. */
+  async function lookup(key: string, declared: Output[]): Promise<Record<string, StoredValue> | undefined> {
+    const cached = await options.cache.lookup(key);
+    if (cached && (await allPresent(blobs, cached, declared))) return cached;
+    // An entry whose bytes are gone or damaged is a miss, never a failure: drop it so that this
+    // run's outputs take its place.
+    if (cached) await options.cache.invalidate(key);
+    return undefined;
+  }
+
+  async function execute(
+    instance: StepInstance,
+    inputs: Record<string, StoredValue>,
+    key: string,
+    components: CacheKeyComponents,
+    reusable: boolean,
+  ): Promise<void> {
+    const { step } = instance;
     const ended = await withRetries(step.retry, cancel.signal, {
       attempt: (attempt) => runAttempt(attempts, instance, inputs, attempt),
       started: (attempt) => emit({ type: "step-started", ...base(instance), attempt }),

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { collectOutputs, type OutputStore } from "./collect.js";
 import type { AttemptResult, StepTask } from "./contract.js";
 import type { Materializer } from "./staging.js";
+import { tableInputProblem } from "./table-check.js";
 
 /** The blob store as a step uses it: fetch (verified) and store. */
 export type StepBlobStore = Materializer & OutputStore;
@@ -119,6 +120,9 @@ export async function withStepBlobs(
 ): Promise<AttemptResult> {
   const failed = await fetchInputs(task, store);
   if (failed) return failed;
+  // As where the driver stages the inputs: a table without a declared column fails before the command.
+  const tableProblem = await tableInputProblem(task.stepKey, task.step, task.inputs);
+  if (tableProblem) return { status: "failed", error: tableProblem, retryable: false };
   const result = await run();
   if (result.status !== "succeeded") return result;
   return storeOutputs(task, result, store);

@@ -188,6 +188,26 @@ ALTER TABLE runs ADD COLUMN host TEXT;
 CREATE INDEX runs_by_started_by ON runs (started_by, created_at DESC);
 `,
   },
+  {
+    // Single-flight (docs/run-control.md): the claim of the run whose driver executes the step
+    // instance under a cache key. Times are the server's clock, so drivers whose clocks differ
+    // agree on when a claim expired.
+    version: 3,
+    sql: `
+CREATE TABLE step_claims (
+  workspace_id BIGINT NOT NULL REFERENCES workspaces(id),
+  key TEXT NOT NULL,
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  ttl_ms BIGINT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, key)
+);
+CREATE INDEX step_claims_by_run ON step_claims (run_id);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

@@ -11,7 +11,9 @@ import type {
   MetadataTransaction,
   NewCancelRequest,
   NewHeartbeat,
+  NewStepClaim,
   RunControl,
+  StepClaimResult,
 } from "../types.js";
 import { isConnectionLoss, isSerializationFailure } from "./query.js";
 import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
@@ -172,6 +174,8 @@ export class PostgresMetadataStore implements MetadataStore {
   recordArtifacts: Delegate<"recordArtifacts"> = (a) => this.transaction((tx) => tx.recordArtifacts(a));
   putCacheEntry: Delegate<"putCacheEntry"> = (e) => this.transaction((tx) => tx.putCacheEntry(e));
   deleteCacheEntry: Delegate<"deleteCacheEntry"> = (k) => this.transaction((tx) => tx.deleteCacheEntry(k));
+  // One statement each, committed on its own: no unit around it (a claim is made per executed step).
+  releaseStep: Delegate<"releaseStep"> = (k, run) => this.read(() => this.reads.releaseStep(k, run));
   deleteRuns: Delegate<"deleteRuns"> = (ids) => this.transaction((tx) => tx.deleteRuns(ids));
 
   // ---- reads: committed data, one statement at a time ----------------------------------------
@@ -209,6 +213,15 @@ export class PostgresMetadataStore implements MetadataStore {
 
   requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {
     return this.transaction((tx) => (tx as PostgresUnit).saveCancelRequest(runId, request));
+  }
+
+  /**
+   * Outside a unit: the claim's one statement commits by itself. Not made again after a lost
+   * connection (the claim may have been taken before the answer was lost): the caller sees the
+   * failure and runs the step itself, as without single-flight.
+   */
+  claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
+    return this.reads.claimStep(key, claim);
   }
 
   readRunControl(runIds: string[]): Promise<RunControl[]> {

@@ -10,6 +10,7 @@ import {
   type AttemptRow,
   artifactRefs,
   type CacheEntryRow,
+  type ClaimRow,
   collectDigests,
   type LineageRow,
   type MetricRow,
@@ -23,6 +24,7 @@ import {
   toAttempt,
   toCacheEntry,
   toCancel,
+  toClaimHolder,
   toControl,
   toLineageEdge,
   toMetric,
@@ -51,6 +53,7 @@ import type {
   NewHeartbeat,
   NewPipelineVersion,
   NewRun,
+  NewStepClaim,
   NewStepRun,
   PipelineInfo,
   PipelineVersion,
@@ -58,6 +61,7 @@ import type {
   RunControl,
   RunFilter,
   RunUpdate,
+  StepClaimResult,
   StepRun,
   StepRunEnd,
   StoredValue,
@@ -1012,7 +1016,57 @@ export class PostgresUnit implements MetadataTransaction {
            heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
         [runId, beat.host, beat.pid, at, Math.max(0, Date.now() - at), beat.intervalMs],
       );
+      // The driver is alive: so are the claims of the steps it executes.
+      await this.q(`UPDATE step_claims SET expires_at = ${SERVER_NOW} + ttl_ms WHERE run_id = $1`, [runId]);
     });
+  }
+
+  /**
+   * One statement, safe under concurrent writers: the INSERT takes a free key; on a conflict it
+   * takes the key only when the claim there expired (PostgreSQL locks the row and judges the
+   * WHERE on its newest version, so two drivers taking over one expired claim cannot both win).
+   * When it did not win, the same statement reads the holder. That read sees the statement's
+   * snapshot, which misses a claim made by a writer that committed after the statement began:
+   * then the statement found neither, and it is made again.
+   */
+  async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
+    for (let round = 1; ; round++) {
+      const rows = await this.q<ClaimRow & { won: boolean }>(
+        `WITH taken AS (
+           INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)
+           ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
+             pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
+             expires_at = excluded.expires_at
+           WHERE step_claims.expires_at <= excluded.claimed_at
+           RETURNING run_id
+         )
+         SELECT true AS won, run_id, '' AS host, 0 AS pid, 0 AS claimed_at, 0 AS expires_in_ms FROM taken
+         UNION ALL
+         SELECT false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
+         WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM taken)`,
+        [this.workspaceId, key, claim.runId, claim.host, claim.pid, Math.max(1, Math.round(claim.ttlMs))],
+      );
+      const row = rows[0];
+      if (!row && round < 10) continue;
+      if (!row)
+        throw new StoreError(
+          "CANAL_STORE_INVALID_RECORD",
+          `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
+        );
+      return row.won ? { won: true } : { won: false, holder: toClaimHolder(row) };
+    }
+  }
+
+  async releaseStep(key: string, runId: string): Promise<boolean> {
+    return this.write(
+      async () =>
+        (await this.count("DELETE FROM step_claims WHERE workspace_id = $1 AND key = $2 AND run_id = $3", [
+          this.workspaceId,
+          key,
+          runId,
+        ])) > 0,
+    );
   }
 
   /**

@@ -13,7 +13,7 @@
  */
 export type { MemoryRuntimeOptions, StepCall, StepFunction, StepReturn } from "./memory-runtime.js";
 export { MemoryRuntime, StepFailure, StepTimedOut } from "./memory-runtime.js";
-export { MemoryBlobs, MemoryCache } from "./memory-store.js";
+export { MemoryBlobs, MemoryCache, MemoryClaims } from "./memory-store.js";
 export {
   collect,
   fromOutput,

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { StepClaimHolder } from "@canal/ir";
 import type { StoredValue } from "../cache-key.js";
 import type { RunEvent } from "../events.js";
 import type { Blobs, CacheIndex } from "../orchestrator.js";
+import type { StepClaims } from "../single-flight.js";
 
 type Blob = { kind: "file"; bytes: Buffer } | { kind: "directory"; files: Map<string, Buffer> };
 
@@ -109,5 +111,54 @@ export class MemoryCache implements CacheIndex {
   async invalidate(key: string): Promise<void> {
     this.invalidated.push(key);
     this.entries.delete(key);
+  }
+}
+
+/**
+ * Claims on cache keys in memory, shared by the runs of a test as a store shares them between
+ * drivers (single-flight): `for(runId)` is one run's {@link StepClaims}. A claim lasts until it is
+ * released or `expire`d (its driver died): time plays no part, so tests are deterministic.
+ */
+export class MemoryClaims {
+  private readonly held = new Map<string, { holder: StepClaimHolder; expired: boolean }>();
+  /** Every claim and release, in order: `claim run-1 KEY won`, `release run-1 KEY`. */
+  readonly calls: string[] = [];
+
+  for(runId: string, host = "test-host", pid = 1): StepClaims {
+    return {
+      claim: async (key) => {
+        const now = this.held.get(key);
+        if (now && !now.expired) {
+          this.calls.push(`claim ${runId} ${key} lost`);
+          return { won: false, holder: { ...now.holder } };
+        }
+        this.held.set(key, {
+          holder: { runId, host, pid, claimedAt: Date.now(), expiresInMs: 60_000 },
+          expired: false,
+        });
+        this.calls.push(`claim ${runId} ${key} won`);
+        return { won: true };
+      },
+      release: async (key) => {
+        this.calls.push(`release ${runId} ${key}`);
+        if (this.held.get(key)?.holder.runId === runId) this.held.delete(key);
+      },
+    };
+  }
+
+  /** The holder's driver stopped renewing the claim: the next claimer takes it over. */
+  expire(key: string): void {
+    const now = this.held.get(key);
+    if (now) now.expired = true;
+  }
+
+  /** Who holds `key`, if anyone (expired or not). */
+  holder(key: string): StepClaimHolder | undefined {
+    return this.held.get(key)?.holder;
+  }
+
+  /** The keys claimed and not released. */
+  get keys(): string[] {
+    return [...this.held.keys()];
   }
 }

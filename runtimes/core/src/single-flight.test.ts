@@ -1,0 +1,260 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunEvent } from "./events.js";
+import { singleFlight } from "./single-flight.js";
+import { StepFailure } from "./testing/memory-runtime.js";
+import { MemoryClaims } from "./testing/memory-store.js";
+import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+
+let bed: TestBed;
+let claims: MemoryClaims;
+beforeEach(() => {
+  bed = new TestBed();
+  claims = new MemoryClaims();
+});
+afterEach(() => bed.remove());
+
+const chain = testPipeline([
+  testStep("prepare", { text: [types.string, literal("a,b")] }, { n: types.number }),
+  testStep("train", { n: [types.number, fromOutput("prepare", "n")] }, { score: types.number }),
+]);
+
+/** A promise and what settles it: a step that runs until the test lets it end. */
+function gate() {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** Resolves once `events` holds one that `match` accepts. */
+function seen(events: RunEvent[], match: (e: RunEvent) => boolean): Promise<RunEvent> {
+  return new Promise((resolve) => {
+    const look = () => {
+      const found = events.find(match);
+      if (found) resolve(found);
+      else setImmediate(look);
+    };
+    look();
+  });
+}
+
+const fast = { timing: { firstMs: 1, maxMs: 4 } };
+const runOptions = (runId: string, events: RunEvent[], extra = {}) => ({
+  runId,
+  claims: claims.for(runId, `${runId}-host`),
+  flightTiming: fast.timing,
+  onEvent: (e: RunEvent) => void events.push(e),
+  ...extra,
+});
+
+describe("single-flight on the memory runtime", () => {
+  it("runs a step two runs need at once one time: the second waits and reuses the first's result", async () => {
+    const calls: string[] = [];
+    const prepareRuns = gate();
+    const steps = {
+      prepare: async ({ task }: { task: { runId: string } }) => {
+        calls.push(`prepare ${task.runId}`);
+        await prepareRuns.opened;
+        return { values: { n: 2 } };
+      },
+      train: ({ task, inputs }: { task: { runId: string }; inputs: Record<string, unknown> }) => {
+        calls.push(`train ${task.runId}`);
+        return { values: { score: (inputs.n as number) * 10 } };
+      },
+    };
+    const aEvents: RunEvent[] = [];
+    const bEvents: RunEvent[] = [];
+    const a = bed.run(chain, { steps }, runOptions("run-a", aEvents));
+    await seen(aEvents, (e) => e.type === "step-started" && e.key === "prepare");
+    const b = bed.run(chain, { steps }, runOptions("run-b", bEvents));
+    const waiting = await seen(bEvents, (e) => e.type === "step-waiting");
+    expect(waiting).toMatchObject({ key: "prepare", holder: { runId: "run-a", host: "run-a-host" } });
+    prepareRuns.open();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.summary.status).toBe("succeeded");
+    expect(rb.summary).toMatchObject({ status: "succeeded", steps: { prepare: "cached" } });
+    expect(calls.filter((c) => c.startsWith("prepare"))).toEqual(["prepare run-a"]);
+    const cached = bEvents.find((e) => e.type === "step-cached" && e.key === "prepare");
+    expect(cached).toMatchObject({
+      waitedFor: { runId: "run-a", host: "run-a-host" },
+      outputs: { n: { json: "2" } },
+    });
+    // Every claim was let go once its step ended.
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("executes the step itself when the run it waited for failed, instead of waiting forever", async () => {
+    const calls: string[] = [];
+    const failing = gate();
+    const steps = (fail: boolean) => ({
+      prepare: async ({ task }: { task: { runId: string } }) => {
+        calls.push(`prepare ${task.runId}`);
+        if (!fail) return { values: { n: 3 } };
+        await failing.opened;
+        throw new StepFailure("out of memory", false);
+      },
+      train: () => ({ values: { score: 1 } }),
+    });
+    const aEvents: RunEvent[] = [];
+    const bEvents: RunEvent[] = [];
+    const a = bed.run(chain, { steps: steps(true) }, runOptions("run-a", aEvents));
+    await seen(aEvents, (e) => e.type === "step-started" && e.key === "prepare");
+    const b = bed.run(chain, { steps: steps(false) }, runOptions("run-b", bEvents));
+    await seen(bEvents, (e) => e.type === "step-waiting");
+    failing.open();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.summary.steps.prepare).toBe("failed");
+    expect(rb.summary).toMatchObject({
+      status: "succeeded",
+      steps: { prepare: "succeeded", train: "succeeded" },
+    });
+    expect(calls).toEqual(["prepare run-a", "prepare run-b"]);
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("takes a step over when the claim it waits on expires: the holder's driver died", async () => {
+    const events: RunEvent[] = [];
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    // A driver that claimed the key and then died: it never releases.
+    const probe = await bed.run(chain, { steps }, { runId: "probe" });
+    const key = (
+      probe.events.find((e) => e.type === "step-succeeded" && e.key === "prepare") as { cacheKey: string }
+    ).cacheKey;
+    bed.cache.entries.clear();
+    expect(await claims.for("run-dead", "gone-host").claim(key)).toEqual({ won: true });
+    const b = bed.run(chain, { steps }, runOptions("run-b", events));
+    await seen(events, (e) => e.type === "step-waiting");
+    expect(claims.holder(key)?.runId).toBe("run-dead");
+    claims.expire(key);
+    const { summary } = await b;
+    expect(summary).toMatchObject({ status: "succeeded", steps: { prepare: "succeeded" } });
+    expect(claims.calls).toContain(`claim run-b ${key} won`);
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("stops waiting when its run is canceled, and leaves the other run's claim alone", async () => {
+    const events: RunEvent[] = [];
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    const probe = await bed.run(chain, { steps }, { runId: "probe" });
+    const key = (
+      probe.events.find((e) => e.type === "step-succeeded" && e.key === "prepare") as { cacheKey: string }
+    ).cacheKey;
+    bed.cache.entries.clear();
+    await claims.for("run-slow").claim(key);
+    const cancel = new AbortController();
+    const b = bed.run(chain, { steps }, runOptions("run-b", events, { signal: cancel.signal }));
+    await seen(events, (e) => e.type === "step-waiting");
+    cancel.abort();
+    const { summary, runtime } = await b;
+    expect(summary).toMatchObject({ status: "canceled", steps: { prepare: "canceled", train: "canceled" } });
+    expect(runtime.tasks).toEqual([]);
+    expect(claims.holder(key)?.runId).toBe("run-slow");
+    expect(claims.calls.filter((c) => c.startsWith("release"))).toEqual([]);
+  });
+
+  it("costs a run alone one claim per executed step and none per cached one, and releases each", async () => {
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    const first = await bed.run(chain, { steps }, runOptions("run-1", []));
+    expect(first.summary.steps).toEqual({ prepare: "succeeded", train: "succeeded" });
+    expect(claims.calls.map((c) => c.replace(/ [0-9a-f]{64}/, ""))).toEqual([
+      "claim run-1 won",
+      "release run-1",
+      "claim run-1 won",
+      "release run-1",
+    ]);
+    claims.calls.length = 0;
+    const second = await bed.run(chain, { steps }, runOptions("run-2", []));
+    expect(second.summary.steps).toEqual({ prepare: "cached", train: "cached" });
+    expect(claims.calls).toEqual([]);
+  });
+
+  it("runs equal iterations of a fan-out once: the others wait for the first", async () => {
+    const pipeline = testPipeline(
+      [testStep("square", { x: [types.number, item("xs")] }, { y: types.number }, { fanOut: "xs" })],
+      { fanOuts: [{ id: "xs", itemName: "x", parameter: "xs" }] },
+    );
+    const events: RunEvent[] = [];
+    const held = gate();
+    const run = bed.run(
+      pipeline,
+      {
+        steps: {
+          square: async ({ inputs }) => {
+            await held.opened;
+            return { values: { y: (inputs.x as number) ** 2 } };
+          },
+        },
+      },
+      runOptions("run-f", events, { parameters: { xs: [3, 3, 3] }, maxParallel: 3 }),
+    );
+    await seen(events, () => events.filter((e) => e.type === "step-waiting").length === 2);
+    held.open();
+    const { summary, runtime } = await run;
+    expect(summary.status).toBe("succeeded");
+    expect(runtime.tasks).toHaveLength(1);
+    const cached = events.filter((e) => e.type === "step-cached");
+    expect(cached).toHaveLength(2);
+    for (const event of cached)
+      expect(event).toMatchObject({ waitedFor: { runId: "run-f" }, outputs: { y: { json: "9" } } });
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("releases the claim of a step that was canceled while it ran", async () => {
+    const cancel = new AbortController();
+    const events: RunEvent[] = [];
+    const steps = {
+      prepare: ({ signal }: { signal: AbortSignal }) =>
+        new Promise<{ values: { n: number } }>((_, reject) => {
+          signal.addEventListener("abort", () => reject(new Error("stopped")));
+        }),
+      train: () => ({ values: { score: 2 } }),
+    };
+    const run = bed.run(chain, { steps }, runOptions("run-c", events, { signal: cancel.signal }));
+    await seen(events, (e) => e.type === "step-started");
+    expect(claims.keys).toHaveLength(1);
+    cancel.abort();
+    expect((await run).summary.status).toBe("canceled");
+    expect(claims.keys).toEqual([]);
+  });
+});
+
+describe("singleFlight", () => {
+  it("finds the holder's result recorded between its last look and its claim, and lets the claim go", async () => {
+    const claims = new MemoryClaims();
+    const holder = claims.for("run-a");
+    await holder.claim("k");
+    let looks = 0;
+    const outputs = { n: { json: "1" } };
+    const flight = await singleFlight({
+      claims: claims.for("run-b"),
+      key: "k",
+      signal: new AbortController().signal,
+      ...fast,
+      // The holder ends (records, releases) right after the waiter's first look.
+      lookup: async () => {
+        looks++;
+        if (looks === 1) {
+          await holder.release("k");
+          return undefined;
+        }
+        return outputs;
+      },
+    });
+    expect(flight).toMatchObject({ kind: "cached", outputs, waitedFor: { runId: "run-a" } });
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("runs the step as without single-flight when the claim cannot be made", async () => {
+    const flight = await singleFlight({
+      claims: {
+        claim: () => Promise.reject(new Error("store away")),
+        release: () => {},
+      },
+      key: "k",
+      signal: new AbortController().signal,
+      lookup: async () => undefined,
+    });
+    expect(flight).toEqual({ kind: "execute", claimed: false });
+  });
+});

@@ -1,0 +1,105 @@
+// Single-flight (docs/run-control.md): runs that share a store and need the same step instance
+// (the same cache key) at the same time execute it once. Before executing a step on a cache miss,
+// a run claims the key; a run that loses waits for the holder's result, polling the cache with a
+// growing pause, and executes the step itself when the claim goes without a result (the holder
+// failed or was canceled, or its driver died and the claim expired).
+import type { StepClaimHolder, StepClaimResult } from "@canal/ir";
+import type { StoredValue } from "./cache-key.js";
+
+/** Claims on cache keys, shared by every run on one store; bound to one run. */
+export interface StepClaims {
+  /** One store statement: the claim, or who holds it (maybe this run, for another instance). */
+  claim(key: string): Promise<StepClaimResult>;
+  /**
+   * Lets go of this run's claim once what the step ended with is recorded: a waiter then finds its
+   * cache entry, or no entry and no claim.
+   */
+  release(key: string): Promise<void> | void;
+}
+
+/** How a waiting run polls: the first pause, and the longest one (each doubles the last). */
+export interface FlightTiming {
+  firstMs: number;
+  maxMs: number;
+}
+
+export const FLIGHT_TIMING: FlightTiming = { firstMs: 50, maxMs: 1000 };
+
+export interface FlightOptions {
+  claims: StepClaims;
+  key: string;
+  /** The cache's outputs under the key, when every blob they name is there. */
+  lookup(): Promise<Record<string, StoredValue> | undefined>;
+  /** The run's cancel signal: a waiting run stops waiting. */
+  signal: AbortSignal;
+  /** Called when the run starts waiting for a holder, and again for each new one. */
+  waiting?(holder: StepClaimHolder): void | Promise<void>;
+  timing?: FlightTiming;
+}
+
+export type Flight =
+  /** Execute the step. `claimed`: this run holds the claim (release it at the end). */
+  | { kind: "execute"; claimed: boolean; after?: StepClaimHolder }
+  /** The holder's result arrived: reuse it. */
+  | { kind: "cached"; outputs: Record<string, StoredValue>; waitedFor: StepClaimHolder }
+  | { kind: "canceled" };
+
+/** Resolves after `ms`, or false at once when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", aborted);
+      resolve(ok);
+    };
+    const aborted = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal.addEventListener("abort", aborted);
+  });
+}
+
+/**
+ * After a cache miss: claims the key, or waits for whoever holds it. One store statement when the
+ * claim is won at once (the single-user case). A store that cannot be asked (the claim failed)
+ * does not stop the run: it executes the step as it would without single-flight.
+ */
+export async function singleFlight(options: FlightOptions): Promise<Flight> {
+  const { claims, key, signal } = options;
+  const timing = options.timing ?? FLIGHT_TIMING;
+  const claim = async (): Promise<StepClaimResult | undefined> => {
+    try {
+      return await claims.claim(key);
+    } catch {
+      return undefined;
+    }
+  };
+  const first = await claim();
+  if (!first) return { kind: "execute", claimed: false };
+  if (first.won) return { kind: "execute", claimed: true };
+  let holder = first.holder;
+  await options.waiting?.(holder);
+  let delay = timing.firstMs;
+  for (;;) {
+    // Never past the claim's expiry by much: a dead holder's step is taken over soon after.
+    const wait = Math.min(delay, Math.max(timing.firstMs, holder.expiresInMs));
+    if (!(await pause(wait, signal))) return { kind: "canceled" };
+    delay = Math.min(timing.maxMs, delay * 2);
+    const outputs = await options.lookup();
+    if (outputs) return { kind: "cached", outputs, waitedFor: holder };
+    const next = await claim();
+    if (!next) return { kind: "execute", claimed: false, after: holder };
+    if (next.won) {
+      // The holder may have recorded its result and let go between the lookup and the claim.
+      const late = await options.lookup();
+      if (late) {
+        await claims.release(key);
+        return { kind: "cached", outputs: late, waitedFor: holder };
+      }
+      return { kind: "execute", claimed: true, after: holder };
+    }
+    const changed = next.holder.runId !== holder.runId;
+    holder = next.holder;
+    if (changed) await options.waiting?.(holder);
+  }
+}
