@@ -30,6 +30,8 @@ export function copyIris(): string {
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repoRoot, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
   symlinkSync(join(repoRoot, "node_modules/@types"), join(dir, "node_modules/@types"));
+  // Its table schemas are zod objects.
+  symlinkSync(join(repoRoot, "node_modules/zod"), join(dir, "node_modules/zod"));
   // A standalone project: the example's own tsconfig extends the repository's base.
   const base = JSON.parse(readFileSync(join(repoRoot, "tsconfig.base.json"), "utf8"));
   const options = {

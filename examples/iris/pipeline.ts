@@ -1,16 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  context,
-  Dataset,
-  type Directory,
-  env,
-  Metrics,
-  type Model,
-  pipeline,
-  step,
-  type Table,
-} from "@canal/sdk";
+import { context, type Directory, env, Metrics, type Model, pipeline, step, Table } from "@canal/sdk";
+import type { IrisRow, Prediction } from "./src/schemas.js";
 import { countBy, mean, readCsv } from "./src/stats.js";
 
 const sklearn = env.python({ requirements: "requirements.txt" });
@@ -26,7 +17,7 @@ export class Iris {
     run: "python prepare.py --raw {raw} --out {prepped} --test-fraction {testFraction} --seed {seed}",
     env: sklearn,
   })
-  prepare(raw: Dataset, testFraction: number, seed: number): { prepped: Directory } {
+  prepare(raw: Table<typeof IrisRow>, testFraction: number, seed: number): { prepped: Directory } {
     return step.declared();
   }
 
@@ -80,13 +71,13 @@ export class Iris {
     run: "python score.py --model {model} --table {prepped}/test.csv --out {predictions}",
     env: sklearn,
   })
-  score(model: Model, prepped: Directory): { predictions: Table } {
+  score(model: Model, prepped: Directory): { predictions: Table<typeof Prediction> } {
     return step.declared();
   }
 
   @pipeline({ name: "iris", description: "Iris classification: prepare, profile, train ×N, compare, score" })
   async run(
-    raw: Dataset = Dataset.from("data/iris.csv"),
+    raw: Table<typeof IrisRow> = Table.from("data/iris.csv"),
     regularization: number[] = [0.01, 0.1, 1, 10],
     testFraction = 0.3,
     seed = 7,

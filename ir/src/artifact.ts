@@ -129,6 +129,20 @@ const learnt = new FileDigests();
  */
 const verifiedIr = new Set<string>();
 
+/**
+ * The pipeline.pb this process decoded last, by the digest of its bytes: `canal run` reads its
+ * artifact to choose a target and again to run it, and decoding a large IR costs more than a copy.
+ * Each reader gets its own copy, so none sees what another changed.
+ */
+let lastDecoded: { digest: string; pipeline: Pipeline } | undefined;
+
+function decodedOnce(digest: string, decode: () => Pipeline): Pipeline {
+  if (lastDecoded?.digest === digest) return structuredClone(lastDecoded.pipeline);
+  const pipeline = decode();
+  lastDecoded = { digest, pipeline: structuredClone(pipeline) };
+  return pipeline;
+}
+
 // Bumped whenever verifyPipeline checks more: bytes a build with fewer checks passed are checked again.
 const IR_CHECKS = "checks-1";
 let irJournal: string | undefined;
@@ -200,8 +214,8 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
       `cannot read ${irPath} (${errorCode(error) ?? (error as Error).message}); make it readable, or recompile the artifact with \`canal compile\``,
     );
   }
-  const pipeline = decodePipeline(bytes, irPath);
   const irDigest = sha256(bytes);
+  const pipeline = decodedOnce(irDigest, () => decodePipeline(bytes, irPath));
   try {
     if (!verifiedIr.has(irDigest)) {
       verifyPipeline(pipeline, irPath);

@@ -43,7 +43,12 @@ export function pipelineEdges(pipeline: Pipeline): Edge[] {
 /** A type as a person writes it: `Model`, `number[]`, `"a" | "b"`, `{ lr: number }`. */
 export function typeText(type: Type): string {
   if ("primitive" in type) return type.primitive.toLowerCase();
-  if ("artifact" in type) return type.artifact.lineage[0] ?? "Artifact";
+  if ("artifact" in type) {
+    const name = type.artifact.lineage[0] ?? "Artifact";
+    // A Table declared with a schema, as it was written: `Table<typeof WineRow>`.
+    const schema = type.artifact.table?.schemaName;
+    return schema && name === "Table" ? `Table<typeof ${schema}>` : name;
+  }
   if ("list" in type) {
     const element = typeText(type.list.element);
     return /[ |]/.test(element) ? `Array<${element}>` : `${element}[]`;

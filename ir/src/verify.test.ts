@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  decodePipeline,
   encodePipeline,
   environmentId,
   type IrError,
@@ -237,6 +238,28 @@ describe("readArtifact", () => {
     }
     writeFileSync(join(dir, "pipeline.pb"), encodePipeline(pipeline()));
     expect(readArtifact(dir).pipeline.steps[0]?.id).toBe("prep");
+  });
+
+  it("gives each reader of the same bytes its own pipeline, decoded once", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "canal-decoded-")), "demo");
+    // Bytes no other test reads: the first read here decodes them.
+    const own = forged((q) => {
+      q.name = "decoded-once";
+    });
+    writeArtifact(
+      dir,
+      own,
+      new Map([[sha256(manifest), { bytes: manifest, mediaType: MediaType.snapshotManifest }]]),
+    );
+    const expected = decodePipeline(readFileSync(join(dir, "pipeline.pb")));
+    expect(expected.steps[0]?.id).toBe("prep");
+    const first = readArtifact(dir).pipeline;
+    (first.steps[0] as { id: string }).id = "changed";
+    first.steps.push(first.steps[0] as (typeof first.steps)[number]);
+    const second = readArtifact(dir).pipeline;
+    expect(second).toEqual(expected);
+    (second.steps[0] as { id: string }).id = "changed again";
+    expect(readArtifact(dir).pipeline).toEqual(expected);
   });
 });
 

@@ -46,6 +46,7 @@ function flagship() {
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
   symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
+  symlinkSync(join(repo, "node_modules/zod"), join(dir, "node_modules/zod"));
   const base = JSON.parse(readFileSync(join(repo, "tsconfig.base.json"), "utf8"));
   const compilerOptions = {
     ...base.compilerOptions,

@@ -3,7 +3,12 @@ import type { Type as IrType, TableSchemaType } from "@canal/ir";
 /** How a type reads in a message: `Table`, `number[]`, `"a" | "b"`, `{ lr: number }`. */
 export function describeType(type: IrType): string {
   if ("primitive" in type) return type.primitive.toLowerCase();
-  if ("artifact" in type) return type.artifact.lineage[0] ?? "Artifact";
+  if ("artifact" in type) {
+    const name = type.artifact.lineage[0] ?? "Artifact";
+    // A Table declared with a schema, as it was written: `Table<typeof WineRow>`.
+    const schema = type.artifact.table?.schemaName;
+    return schema && name === "Table" ? `Table<typeof ${schema}>` : name;
+  }
   if ("list" in type) {
     const element = describeType(type.list.element);
     return element.includes(" ") ? `(${element})[]` : `${element}[]`;

@@ -7,8 +7,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
 import type { Pipeline, Step, TableSchemaType, Type } from "@canal/ir";
 import type { Problem } from "@canal/ir/errors";
-import { parse } from "csv-parse/sync";
-import { asyncBufferFromFile, parquetMetadataAsync, type SchemaElement } from "hyparquet";
+import type { SchemaElement } from "hyparquet";
 import type { TaskInput } from "./contract.js";
 import { ParameterError } from "./errors.js";
 import type { ArtifactParameter } from "./parameters.js";
@@ -88,7 +87,9 @@ export async function tableProblem(path: string, schema: TableSchemaType): Promi
   if (files.length === 0) return `${basename(path)} holds no .csv, .tsv or .parquet file`;
   for (const file of files) {
     const shown = file === path ? basename(path) : relative(path, file);
-    const problem = isParquet(file) ? await parquetProblem(file, schema) : delimitedProblem(file, schema);
+    const problem = isParquet(file)
+      ? await parquetProblem(file, schema)
+      : await delimitedProblem(file, schema);
     if (problem) return `${shown} ${problem}`;
   }
   return undefined;
@@ -142,7 +143,9 @@ function missing(column: Column, names: string[]): string {
 }
 
 /** CSV or TSV with a header row: the header has every declared column, the sampled cells fit. */
-function delimitedProblem(file: string, schema: TableSchemaType): string | undefined {
+async function delimitedProblem(file: string, schema: TableSchemaType): Promise<string | undefined> {
+  // Loaded when a table is checked: a run without one never pays for the parsers.
+  const { parse } = await import("csv-parse/sync");
   const { head, whole } = readHead(file, SAMPLE_BYTES);
   let text = head.toString("utf8");
   // A cut-off last line is not sampled.
@@ -235,6 +238,7 @@ async function parquetProblem(file: string, schema: TableSchemaType): Promise<st
   let elements: SchemaElement[];
   let nullCounts: Map<string, bigint>;
   try {
+    const { asyncBufferFromFile, parquetMetadataAsync } = await import("hyparquet");
     const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
     elements = metadata.schema.slice(1).filter((e) => !e.num_children);
     nullCounts = new Map();
