@@ -267,7 +267,7 @@ describe("s3 blob store: beyond the suite", () => {
 
   it("says a variable the config names is not set", async () => {
     await expect(open({ accessKeyIdEnv: "CANAL_TEST_S3_UNSET" })).rejects.toMatchObject({
-      code: "CANAL_STORE_CONFIG_INVALID",
+      code: "CANAL_STORE_CREDENTIALS_MISSING",
       message: expect.stringContaining(
         "`artifacts.accessKeyIdEnv` names the environment variable CANAL_TEST_S3_UNSET, which is not set",
       ),

@@ -1,15 +1,21 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { migrate } from "./schema.js";
+import { SqliteDatasets } from "./sqlite-datasets.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import type {
   CancelRequest,
+  DatasetFile,
+  DatasetSummary,
+  DatasetVersion,
   MetadataStore,
   MetadataTransaction,
   NewCancelRequest,
+  NewDatasetVersion,
   NewHeartbeat,
+  RegisteredDatasetVersion,
 } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -37,7 +43,10 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     private readonly gate: UnitGate,
   ) {
     super(db, workspace, workspaceId, location, new Map());
+    this.datasets = new SqliteDatasets((sql) => this.stmt(sql), workspaceId, location);
   }
+
+  private readonly datasets: SqliteDatasets;
 
   static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
     const location = options.location ?? path;
@@ -112,6 +121,26 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
 
   async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {
     await this.write(() => this.saveHeartbeat(runId, beat));
+  }
+
+  async registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {
+    return this.write(() => this.datasets.register(version));
+  }
+
+  async getDatasetVersion(name: string, version?: number): Promise<DatasetVersion> {
+    return this.read(() => this.datasets.get(name, version));
+  }
+
+  async listDatasetVersions(name: string): Promise<DatasetVersion[]> {
+    return this.read(() => this.datasets.versions(name));
+  }
+
+  async listDatasets(): Promise<DatasetSummary[]> {
+    return this.read(() => this.datasets.list());
+  }
+
+  async getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
+    return this.read(() => this.datasets.files(versionId));
   }
 
   async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {
