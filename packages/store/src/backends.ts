@@ -130,7 +130,8 @@ export const localBackend: BlobStoreBackend<LocalSettings> = {
   }),
   defaults: { path: `"${DEFAULT_STORE_PATHS.artifacts}"` },
   resolve: (settings, root) => ({ ...settings, path: resolve(root, settings.path) }),
-  datastore: (settings) => ({ kind: "local", path: join(settings.path, "datastore") }),
+  // The `workspace` datastore: a folder of the blob store's own, made on first use.
+  datastore: (settings) => ({ kind: "local", path: join(settings.path, "datastore"), create: true }),
   async open(settings, context) {
     ensureFolder(settings.path, "artifacts.path", context.configFile);
     return new LocalBlobStore(settings.path);

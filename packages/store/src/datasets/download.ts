@@ -102,7 +102,7 @@ export async function downloadDataset(
     const listed = differing.slice(0, 5).map((f) => join(to, f.path));
     throw new StoreError(
       "CANAL_STORE_DESTINATION_EXISTS",
-      `${differing.length} file${differing.length === 1 ? "" : "s"} in ${to} differ from ${name} version ${version.version}: ` +
+      `${differing.length} file${differing.length === 1 ? "" : "s"} in ${to} ${differing.length === 1 ? "differs" : "differ"} from ${name} version ${version.version}: ` +
         `${listed.join(", ")}${differing.length > 5 ? ", …" : ""}; pass --force to overwrite them, or download into another folder`,
     );
   }

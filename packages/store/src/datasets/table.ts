@@ -14,6 +14,7 @@ import { z } from "zod";
 import { mapLimit } from "../blob-io.js";
 import type { Datastore, DatastoreEntry } from "../datastores/types.js";
 import { StoreError } from "../errors.js";
+import { jsonErrorOffset } from "./json-offset.js";
 
 /** Rows of each CSV/TSV file read to infer or check its columns' types; the header is always read. */
 export const SAMPLE_ROWS = 1000;
@@ -364,15 +365,9 @@ export function readSchemaFile(file: string): TableSchema {
   try {
     input = JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message)?.[1];
-    let where = "";
-    if (position !== undefined) {
-      const before = text.slice(0, Number(position));
-      const line = before.split("\n").length;
-      const column = Number(position) - before.lastIndexOf("\n");
-      where = ` at line ${line}, column ${column}`;
-    }
+    const message = (error as Error).message.replace(/\s+/g, " ");
+    const { line, column } = lineAndColumn(text, jsonErrorOffset(text));
+    const where = ` at line ${line}, column ${column}`;
     throw new StoreError(
       "CANAL_STORE_TABLE_SCHEMA_INVALID",
       `the schema file ${file} is not valid JSON${where} (${message}); fix the syntax`,
@@ -394,4 +389,9 @@ export function readSchemaFile(file: string): TableSchema {
     );
   }
   return parsed.data;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split("\n").length, column: offset - before.lastIndexOf("\n") };
 }

@@ -21,7 +21,7 @@ export const datastoreKinds: Record<string, DatastoreKind> = {
     schema: z.strictObject({ kind: z.literal("local"), path: z.string().min(1) }),
     resolve: (settings, root) => ({ ...settings, path: resolve(root, settings.path as string) }),
     open: async (name, settings, _context, field) =>
-      new LocalDatastore(name, settings.path as string, `${field}.path`),
+      new LocalDatastore(name, settings.path as string, `${field}.path`, settings.create === true),
   },
   s3: {
     schema: s3SettingsSchema,

@@ -19,7 +19,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { errorCode } from "../blob-io.js";
 import { StoreError } from "../errors.js";
-import { datastorePath, globBase, matcher, pathEscape } from "./paths.js";
+import { datastorePath, globBase, LINK_FIX, matcher, pathEscape } from "./paths.js";
 import type { Datastore, DatastoreEntry, FileDigest } from "./types.js";
 
 /** A file up to this size is read whole to be hashed: one read instead of a stream's many. */
@@ -45,6 +45,8 @@ export class LocalDatastore implements Datastore {
     private readonly root: string,
     /** The config key that sets the folder, for the fix in a message. */
     private readonly setting: string,
+    /** Make the folder when it is missing (the workspace's own datastore), instead of failing. */
+    private readonly create = false,
   ) {
     this.location = root;
   }
@@ -62,6 +64,7 @@ export class LocalDatastore implements Datastore {
   private base(): Promise<string> {
     this.realRoot ??= (async () => {
       try {
+        if (this.create) await mkdir(this.root, { recursive: true });
         const real = await realpath(this.root);
         if (!(await stat(real)).isDirectory()) {
           throw new StoreError(
@@ -95,7 +98,8 @@ export class LocalDatastore implements Datastore {
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
       throw error;
     }
-    if (!this.inside(real, base)) throw pathEscape(this.name, path, `it is a symbolic link to ${real}`);
+    if (!this.inside(real, base))
+      throw pathEscape(this.name, path, `it is a symbolic link to ${real}`, LINK_FIX);
     return { rel, real };
   }
 
@@ -151,7 +155,7 @@ export class LocalDatastore implements Datastore {
               return; // a dangling link is no file
             }
             if (!this.inside(childReal, base))
-              throw pathEscape(this.name, childRel, `it is a symbolic link to ${childReal}`);
+              throw pathEscape(this.name, childRel, `it is a symbolic link to ${childReal}`, LINK_FIX);
             const target = await stat(childReal);
             if (target.isDirectory()) {
               if (!seen.has(childReal)) folders.push([childReal, childRel]);
@@ -235,7 +239,7 @@ export class LocalDatastore implements Datastore {
     await mkdir(folder, { recursive: true });
     const realFolder = await realpath(folder);
     if (!this.inside(realFolder, base))
-      throw pathEscape(this.name, path, `its folder is a symbolic link to ${realFolder}`);
+      throw pathEscape(this.name, path, `its folder is a symbolic link to ${realFolder}`, LINK_FIX);
     const target = join(realFolder, rel.split("/").pop() as string);
     const temp = join(realFolder, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
     try {

@@ -4,13 +4,21 @@
 import { StoreError } from "../errors.js";
 
 /** A path that would leave datastore `datastore`'s root: an absolute path or a `..` part. */
-export function pathEscape(datastore: string, path: string, why: string): StoreError {
+export function pathEscape(
+  datastore: string,
+  path: string,
+  why: string,
+  fix = "name a path inside it, relative to its root, with no `..` part",
+): StoreError {
   return new StoreError(
     "CANAL_STORE_DATASTORE_PATH_ESCAPE",
-    `the path ${JSON.stringify(path)} leaves datastore ${datastore} (${why}); ` +
-      "name a path inside it, relative to its root, with no `..` part",
+    `the path ${JSON.stringify(path)} leaves datastore ${datastore} (${why}); ${fix}`,
   );
 }
+
+/** What to do about a symbolic link that points out of a local datastore. */
+export const LINK_FIX =
+  "a datastore's files stay inside its folder: remove the link, copy the file in, or define a datastore where it lies";
 
 /**
  * `path` as a datastore path ("a/b.csv", or "" for the root): backslashes refused, "." parts and
@@ -44,7 +52,7 @@ export function globBase(pattern: string): string {
   return fixed.join("/");
 }
 
-const escape = (text: string) => text.replace(/[.+^$()|\\\]}]/g, "\\$&");
+const escapeRegExp = (text: string) => text.replace(/[.+^$()|\\\]}]/g, "\\$&");
 
 /**
  * A glob as a regular expression over a whole path: `*` any run of characters but "/", `?` one,
@@ -89,7 +97,7 @@ export function globRegExp(pattern: string): RegExp {
       braces--;
       out += ")";
     } else if (c === "," && braces > 0) out += "|";
-    else out += escape(c);
+    else out += escapeRegExp(c);
     i++;
   }
   return new RegExp(`^${out}$`);
