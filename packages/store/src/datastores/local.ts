@@ -1,19 +1,18 @@
 // The `local` datastore kind: a folder on this machine. Every path is resolved through its real
 // path, so a symbolic link that points out of the folder is an error, never a way out of it.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, type Dirent } from "node:fs";
 import {
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  type Dirent,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
+import { mkdir, open, readdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -86,13 +85,16 @@ export class LocalDatastore implements Datastore {
     return real === base || real.startsWith(base + sep);
   }
 
-  /** The real path of an existing `path`, checked to lie under the root; undefined when it does not exist. */
-  private async resolveExisting(path: string): Promise<{ rel: string; real: string } | undefined> {
+  /**
+   * The real path of an existing `path`, checked to lie under the root; undefined when it does not
+   * exist. Synchronous, as are the listing and the hashing of small files: for thousands of small
+   * files a thread-pool round trip per call costs several times the call itself.
+   */
+  private resolveExisting(base: string, path: string): { rel: string; real: string } | undefined {
     const rel = datastorePath(this.name, path);
-    const base = await this.base();
     let real: string;
     try {
-      real = await realpath(join(base, rel));
+      real = realpathSync.native(join(base, rel));
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -122,72 +124,62 @@ export class LocalDatastore implements Datastore {
   async list(pattern = ""): Promise<DatastoreEntry[]> {
     const clean = datastorePath(this.name, pattern);
     const base = await this.base();
-    const start = globBase(clean);
     const matches = matcher(clean);
     const found: DatastoreEntry[] = [];
-    const top = await this.resolveExisting(start);
+    const top = this.resolveExisting(base, globBase(clean));
     if (!top) return [];
-    const topStat = await stat(top.real);
+    const topStat = statSync(top.real);
     if (topStat.isFile()) {
       if (matches(top.rel)) found.push({ path: top.rel, size: topStat.size });
       return found;
     }
     const seen = new Set<string>([top.real]);
-    const walk = async (real: string, rel: string): Promise<void> => {
+    const walk = (real: string, rel: string): void => {
       let entries: Dirent[];
       try {
-        entries = await readdir(real, { withFileTypes: true });
+        entries = readdirSync(real, { withFileTypes: true });
       } catch (error) {
         if (errorCode(error) === "ENOENT") return;
         throw error;
       }
-      const folders: Array<[string, string]> = [];
-      await Promise.all(
-        entries.map(async (entry) => {
-          if (entry.name.startsWith(TEMP_PREFIX)) return;
-          const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-          let childReal = join(real, entry.name);
-          let size: number | undefined;
-          if (entry.isSymbolicLink()) {
-            try {
-              childReal = await realpath(childReal);
-            } catch {
-              return; // a dangling link is no file
-            }
-            if (!this.inside(childReal, base))
-              throw pathEscape(this.name, childRel, `it is a symbolic link to ${childReal}`, LINK_FIX);
-            const target = await stat(childReal);
-            if (target.isDirectory()) {
-              if (!seen.has(childReal)) folders.push([childReal, childRel]);
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue;
+        const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+        let childReal = join(real, entry.name);
+        if (entry.isSymbolicLink()) {
+          try {
+            childReal = realpathSync.native(childReal);
+          } catch {
+            continue; // a dangling link is no file
+          }
+          if (!this.inside(childReal, base))
+            throw pathEscape(this.name, childRel, `it is a symbolic link to ${childReal}`, LINK_FIX);
+          const target = statSync(childReal);
+          if (target.isDirectory()) {
+            if (!seen.has(childReal)) {
               seen.add(childReal);
-              return;
+              walk(childReal, childRel);
             }
-            if (!target.isFile()) return;
-            size = target.size;
-          } else if (entry.isDirectory()) {
-            folders.push([childReal, childRel]);
-            return;
-          } else if (!entry.isFile()) return;
-          if (!matches(childRel)) return;
-          found.push({ path: childRel, size: size ?? (await lstat(childReal)).size });
-        }),
-      );
-      for (const [folderReal, folderRel] of folders) await walk(folderReal, folderRel);
+          } else if (target.isFile() && matches(childRel)) found.push({ path: childRel, size: target.size });
+        } else if (entry.isDirectory()) walk(childReal, childRel);
+        else if (entry.isFile() && matches(childRel))
+          found.push({ path: childRel, size: statSync(childReal).size });
+      }
     };
-    await walk(top.real, top.rel);
+    walk(top.real, top.rel);
     return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async stat(path: string): Promise<DatastoreEntry | undefined> {
-    const found = await this.resolveExisting(path);
+    const found = this.resolveExisting(await this.base(), path);
     if (!found) return undefined;
-    const info = await stat(found.real);
+    const info = statSync(found.real);
     return info.isFile() ? { path: found.rel, size: info.size } : undefined;
   }
 
   private async file(path: string): Promise<string> {
-    const found = await this.resolveExisting(path);
-    if (!found || !(await stat(found.real)).isFile()) throw this.missingFile(path);
+    const found = this.resolveExisting(await this.base(), path);
+    if (!found || !statSync(found.real).isFile()) throw this.missingFile(path);
     return found.real;
   }
 
@@ -208,15 +200,23 @@ export class LocalDatastore implements Datastore {
 
   async digest(path: string): Promise<FileDigest> {
     const real = await this.file(path);
+    // A small file in one read into a buffer kept for it; nothing awaits between the read and
+    // the hash, so concurrent digests never share the buffer.
+    const fd = openSync(real, "r");
+    let length: number;
+    try {
+      length = readSync(fd, this.small, 0, this.small.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (length <= SMALL_FILE)
+      return {
+        digest: createHash("sha256").update(this.small.subarray(0, length)).digest("hex"),
+        size: length,
+      };
     const handle = await open(real, "r");
     try {
-      const { size } = await handle.stat();
       const hash = createHash("sha256");
-      if (size <= SMALL_FILE) {
-        const bytes = await readFile(handle);
-        hash.update(bytes);
-        return { digest: hash.digest("hex"), size: bytes.length };
-      }
       const buffer = Buffer.allocUnsafe(CHUNK);
       let total = 0;
       for (;;) {
@@ -230,6 +230,9 @@ export class LocalDatastore implements Datastore {
       await handle.close();
     }
   }
+
+  /** One byte more than a small file: a file that fills it is read as a large one. */
+  private readonly small = Buffer.allocUnsafe(SMALL_FILE + 1);
 
   async write(path: string, bytes: Readable | Uint8Array | string): Promise<void> {
     const rel = datastorePath(this.name, path);
