@@ -169,7 +169,9 @@ export function issueProblems(
       // A target's `kind` that is none of the known ones: zod reports the union by its discriminator.
       if ("discriminator" in issue && "options" in issue) {
         const options = (issue.options as unknown[]).map((o) => JSON.stringify(o)).join(", ");
-        return [`\`${key}\`: must be one of ${options}, got ${got}; set the target's kind`];
+        return [
+          `\`${key}\`: must be one of ${options}, got ${got}; set the ${key.startsWith("datastores.") ? "datastore" : "target"}'s kind`,
+        ];
       }
       return [`\`${key}\`: ${issue.message}, got ${got}; fix the value`];
     }
