@@ -4,12 +4,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { errorCode, hashFile, mapLimit } from "../blob-io.js";
 import { type DatastoreHost, openDatastore } from "../datastores/open.js";
-import { datastorePath } from "../datastores/paths.js";
+import { datastorePath, globBase, isGlob } from "../datastores/paths.js";
 import type { Datastore } from "../datastores/types.js";
 import { StoreError } from "../errors.js";
 import type { DatasetFile, DatasetVersion, MetadataStore } from "../types.js";
@@ -78,6 +78,20 @@ async function copyVerified(
 }
 
 /**
+ * What a downloaded file's path leaves out: the folder the pattern named its files under
+ * ("images/**\/*.png" and "images" download images/a.png as a.png), so DIR holds the dataset
+ * itself. A pattern naming one file leaves that file's folder out. With a trailing "/".
+ */
+export function downloadBase(pattern: string, files: DatasetFile[]): string {
+  const base = isGlob(pattern)
+    ? globBase(pattern)
+    : files.length === 1 && files[0]?.path === pattern
+      ? posix.dirname(pattern).replace(/^\.$/, "")
+      : pattern;
+  return base === "" ? "" : `${base}/`;
+}
+
+/**
  * Writes version `version` (default: latest) of dataset `name` into `to`. Every file is checked
  * before anything is written: files there with other content are an error listing them, unless `force`.
  */
@@ -91,7 +105,10 @@ export async function downloadDataset(
   const version = await metadata.getDatasetVersion(name, options.version);
   const files = await metadata.getDatasetFiles(version.id);
   // Paths come from the store: checked again before they become paths on this machine.
-  const targets = files.map((file) => join(to, datastorePath(version.datastore, file.path)));
+  const base = downloadBase(version.pattern, files);
+  const targets = files.map((file) =>
+    join(to, datastorePath(version.datastore, file.path).slice(base.length)),
+  );
   const states = await mapLimit(
     files.map((file, i) => ({ file, target: targets[i] as string })),
     PARALLEL,
@@ -99,7 +116,7 @@ export async function downloadDataset(
   );
   const differing = files.filter((_, i) => states[i] === "different");
   if (differing.length && !options.force) {
-    const listed = differing.slice(0, 5).map((f) => join(to, f.path));
+    const listed = differing.slice(0, 5).map((f) => join(to, f.path.slice(base.length)));
     throw new StoreError(
       "CANAL_STORE_DESTINATION_EXISTS",
       `${differing.length} file${differing.length === 1 ? "" : "s"} in ${to} ${differing.length === 1 ? "differs" : "differ"} from ${name} version ${version.version}: ` +
