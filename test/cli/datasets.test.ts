@@ -77,8 +77,8 @@ describe("canal datastores", () => {
     expect(unknown.stderr).toContain(
       'CANAL_STORE_DATASTORE_UNKNOWN: no datastore "lake" in this workspace; the datastores are workspace, gone, raw',
     );
-    const escape = await canal(["datastores", "ls", "raw:../..", "--json"], dir);
-    expect(JSON.parse(escape.stdout).error.code).toBe("CANAL_STORE_DATASTORE_PATH_ESCAPE");
+    const leaving = await canal(["datastores", "ls", "raw:../..", "--json"], dir);
+    expect(JSON.parse(leaving.stdout).error.code).toBe("CANAL_STORE_DATASTORE_PATH_ESCAPE");
   });
 });
 
