@@ -371,7 +371,7 @@ describe("s3 blob store: beyond the suite", () => {
       await expect(
         open({ accessKeyIdEnv: undefined, secretAccessKeyEnv: undefined, profile: "nobody" }),
       ).rejects.toMatchObject({
-        code: "CANAL_STORE_ACCESS_DENIED",
+        code: "CANAL_STORE_CREDENTIALS_MISSING",
         message: expect.stringContaining('the AWS profile "nobody" (`artifacts.profile`)'),
       });
     } finally {
