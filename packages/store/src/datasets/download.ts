@@ -106,9 +106,10 @@ export async function downloadDataset(
   const files = await metadata.getDatasetFiles(version.id);
   // Paths come from the store: checked again before they become paths on this machine.
   const base = downloadBase(version.pattern, files);
-  const targets = files.map((file) =>
-    join(to, datastorePath(version.datastore, file.path).slice(base.length)),
-  );
+  const targets = files.map((file) => {
+    const path = datastorePath(version.datastore, file.path);
+    return join(to, path.startsWith(base) && path.length > base.length ? path.slice(base.length) : path);
+  });
   const states = await mapLimit(
     files.map((file, i) => ({ file, target: targets[i] as string })),
     PARALLEL,
@@ -116,7 +117,7 @@ export async function downloadDataset(
   );
   const differing = files.filter((_, i) => states[i] === "different");
   if (differing.length && !options.force) {
-    const listed = differing.slice(0, 5).map((f) => join(to, f.path.slice(base.length)));
+    const listed = differing.slice(0, 5).map((f) => targets[files.indexOf(f)] as string);
     throw new StoreError(
       "CANAL_STORE_DESTINATION_EXISTS",
       `${differing.length} file${differing.length === 1 ? "" : "s"} in ${to} ${differing.length === 1 ? "differs" : "differ"} from ${name} version ${version.version}: ` +
