@@ -146,6 +146,17 @@ describe("canal datasets", () => {
       "  table: csv, schema inferred\n    sepal: number\n    species: string (nullable)\n    measured: datetime\n",
     );
     expect(shown.stdout).toMatch(/ {4} +61 B {2}iris\/part-1.csv {2}[0-9a-f]{12}\n/);
+    const json = JSON.parse((await canal(["datasets", "show", "iris:1", "--json"], dir)).stdout);
+    expect(json).toMatchObject({ name: "iris", version: 1, datastore: "raw", pattern: "iris/*.csv" });
+    expect(json.files).toEqual([
+      { path: "iris/part-1.csv", digest: expect.stringMatching(/^[0-9a-f]{64}$/), size: 61 },
+      { path: "iris/part-2.csv", digest: expect.stringMatching(/^[0-9a-f]{64}$/), size: 46 },
+    ]);
+    const explicit = await canal(
+      ["datasets", "register", "iris", "--from", "raw:iris", "--table", "--infer"],
+      dir,
+    );
+    expect(explicit.stdout).toContain("iris version 1 already has this content");
   });
 
   it("lists each dataset with its latest version, kind, files and size", async () => {

@@ -88,7 +88,7 @@ export async function datastoresCommand(args: string[], io: Io): Promise<number>
     const total = files.reduce((sum, f) => sum + f.size, 0);
     for (const file of files) io.stdout(`${formatBytes(file.size).padStart(10)}  ${file.path}\n`);
     io.stdout(
-      `${files.length} file${files.length === 1 ? "" : "s"}, ${formatBytes(total)} in ${name}:${path}\n`,
+      `${files.length} file${files.length === 1 ? "" : "s"}, ${formatBytes(total)} in ${path ? `${name}:${path}` : name}\n`,
     );
     return 0;
   } finally {
