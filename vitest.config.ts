@@ -33,6 +33,8 @@ const integration = [
   "test/bytes/**/*.test.ts",
   "test/docker/**/*.test.ts",
   "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
+  // The blob store's, the metadata store's and the datastores' suites on S3 and PostgreSQL
+  // (datastore-s3.test.ts: the RADOS Gateway).
   "test/conformance/*-{s3,postgres}.test.ts",
   "test/postgres/**/*.test.ts",
   "test/faults/**/*.test.ts",

@@ -10,4 +10,5 @@ if (process.argv.includes("--large")) {
   await (await import("./slurm-bench.mjs")).main();
   await (await import("./s3-bench.mjs")).main();
   await (await import("./team-bench.mjs")).main();
+  await (await import("./data-bench.mjs")).main();
 }

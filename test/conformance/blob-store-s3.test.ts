@@ -267,7 +267,7 @@ describe("s3 blob store: beyond the suite", () => {
 
   it("says a variable the config names is not set", async () => {
     await expect(open({ accessKeyIdEnv: "CANAL_TEST_S3_UNSET" })).rejects.toMatchObject({
-      code: "CANAL_STORE_CONFIG_INVALID",
+      code: "CANAL_STORE_CREDENTIALS_MISSING",
       message: expect.stringContaining(
         "`artifacts.accessKeyIdEnv` names the environment variable CANAL_TEST_S3_UNSET, which is not set",
       ),
@@ -371,7 +371,7 @@ describe("s3 blob store: beyond the suite", () => {
       await expect(
         open({ accessKeyIdEnv: undefined, secretAccessKeyEnv: undefined, profile: "nobody" }),
       ).rejects.toMatchObject({
-        code: "CANAL_STORE_ACCESS_DENIED",
+        code: "CANAL_STORE_CREDENTIALS_MISSING",
         message: expect.stringContaining('the AWS profile "nobody" (`artifacts.profile`)'),
       });
     } finally {

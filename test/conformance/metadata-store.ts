@@ -780,5 +780,166 @@ export function metadataStoreConformance(
       ).rejects.toThrow(/after its transaction ended/);
       expect(await store.listStepRuns(run.id)).toEqual([]);
     });
+
+    describe("datasets", () => {
+      const file = (path: string, c: string, size = 10) => ({ path, digest: d(c), size });
+      const version = (
+        name: string,
+        digest: string,
+        files = [file("a.csv", "a"), file("b/c.csv", "c", 5)],
+      ) => ({
+        name,
+        kind: "file" as const,
+        digest: d(digest),
+        datastore: "raw",
+        pattern: "**/*.csv",
+        files,
+      });
+
+      it("numbers versions by content: the same digest is the version that has it, a new one the next", async () => {
+        const first = await store.registerDatasetVersion({
+          ...version("iris", "1"),
+          description: "the flowers",
+          registeredBy: "ada",
+          host: "lab-1",
+          createdAt: 1000,
+        });
+        expect(first.created).toBe(true);
+        expect(first.version).toMatchObject({
+          name: "iris",
+          version: 1,
+          kind: "file",
+          digest: d("1"),
+          datastore: "raw",
+          pattern: "**/*.csv",
+          fileCount: 2,
+          size: 15,
+          description: "the flowers",
+          registeredBy: "ada",
+          host: "lab-1",
+          createdAt: 1000,
+        });
+        const again = await store.registerDatasetVersion({
+          ...version("iris", "1"),
+          description: "other words",
+        });
+        expect(again).toEqual({ created: false, version: first.version });
+        const second = await store.registerDatasetVersion(version("iris", "2", [file("a.csv", "e", 11)]));
+        expect(second.created).toBe(true);
+        expect(second.version).toMatchObject({ version: 2, fileCount: 1, size: 11 });
+        expect(second.version).not.toHaveProperty("description");
+        expect(await store.getDatasetVersion("iris")).toEqual(second.version);
+        expect(await store.getDatasetVersion("iris", 1)).toEqual(first.version);
+        expect((await store.listDatasetVersions("iris")).map((v) => v.version)).toEqual([2, 1]);
+        expect(await store.getDatasetFiles(first.version.id)).toEqual([
+          file("a.csv", "a"),
+          file("b/c.csv", "c", 5),
+        ]);
+        expect(await store.getDatasetFiles(second.version.id)).toEqual([file("a.csv", "e", 11)]);
+      });
+
+      it("keeps a table's format and schema, and lists each dataset with its latest version", async () => {
+        const table = {
+          format: "csv" as const,
+          schema: {
+            columns: [
+              { name: "id", type: "integer" as const, nullable: false },
+              { name: "score", type: "number" as const, nullable: true },
+            ],
+          },
+          schemaSource: "inferred" as const,
+        };
+        await store.registerDatasetVersion(version("zeta", "3"));
+        const registered = await store.registerDatasetVersion({
+          ...version("alpha", "4"),
+          kind: "table",
+          table,
+        });
+        expect(registered.version.table).toEqual(table);
+        await store.registerDatasetVersion(version("zeta", "5"));
+        const listed = await store.listDatasets();
+        expect(listed.map((s) => [s.name, s.versions, s.latest.version, s.latest.kind])).toEqual([
+          ["alpha", 1, 1, "table"],
+          ["zeta", 2, 2, "file"],
+        ]);
+        expect(listed[0]?.latest).toEqual(registered.version);
+      });
+
+      it("names what exists when a dataset or a version is not there", async () => {
+        await expect(store.getDatasetVersion("iris")).rejects.toMatchObject({
+          code: "CANAL_STORE_DATASET_NOT_FOUND",
+          message: expect.stringContaining("it has no datasets yet"),
+        });
+        await store.registerDatasetVersion(version("iris", "1"));
+        await store.registerDatasetVersion(version("mnist", "2"));
+        await expect(store.getDatasetVersion("irs")).rejects.toMatchObject({
+          code: "CANAL_STORE_DATASET_NOT_FOUND",
+          message: expect.stringContaining("the datasets are iris, mnist"),
+        });
+        await expect(store.listDatasetVersions("irs")).rejects.toMatchObject({
+          code: "CANAL_STORE_DATASET_NOT_FOUND",
+        });
+        await expect(store.getDatasetVersion("iris", 3)).rejects.toMatchObject({
+          code: "CANAL_STORE_DATASET_VERSION_NOT_FOUND",
+          message: expect.stringContaining("dataset iris has no version 3; its versions are 1"),
+        });
+      });
+
+      it("refuses a record that is not one: a bad name, digest or unsorted files", async () => {
+        await expect(store.registerDatasetVersion(version("../x", "1"))).rejects.toMatchObject({
+          code: "CANAL_STORE_INVALID_RECORD",
+        });
+        await expect(
+          store.registerDatasetVersion({ ...version("iris", "1"), digest: "abc" }),
+        ).rejects.toMatchObject({
+          code: "CANAL_STORE_INVALID_RECORD",
+        });
+        await expect(
+          store.registerDatasetVersion(version("iris", "1", [file("b", "1"), file("a", "2")])),
+        ).rejects.toMatchObject({
+          code: "CANAL_STORE_INVALID_RECORD",
+          message: expect.stringContaining("sorted"),
+        });
+        expect(await store.listDatasets()).toEqual([]);
+      });
+
+      it("keeps each workspace's datasets apart", async () => {
+        const other = await fixture.open("other");
+        try {
+          await store.registerDatasetVersion(version("iris", "1"));
+          const theirs = await other.registerDatasetVersion(version("iris", "1"));
+          expect(theirs).toMatchObject({ created: true, version: { version: 1 } });
+          await other.registerDatasetVersion(version("iris", "2"));
+          expect((await store.listDatasets()).map((s) => s.versions)).toEqual([1]);
+          expect(await store.getDatasetFiles(theirs.version.id)).toEqual([]);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it("gives two registrations of one dataset at once different numbers, and the same content one", async () => {
+        const other = await fixture.open("team");
+        try {
+          const many = Array.from({ length: 2000 }, (_, i) =>
+            file(`part-${String(i).padStart(5, "0")}.csv`, "a"),
+          );
+          const results = await Promise.all([
+            store.registerDatasetVersion(version("big", "1", many)),
+            other.registerDatasetVersion(version("big", "2", many.slice(1))),
+            other.registerDatasetVersion(version("big", "1", many)),
+          ]);
+          const [first, second, same] = results.map((r) => r.version.version);
+          expect(same).toBe(first);
+          expect([first, second].sort()).toEqual([1, 2]);
+          expect(results.filter((r) => r.created)).toHaveLength(2);
+          expect((await store.listDatasetVersions("big")).map((v) => v.fileCount).sort()).toEqual([
+            1999, 2000,
+          ]);
+          expect(await other.getDatasetFiles(results[0]?.version.id as number)).toHaveLength(2000);
+        } finally {
+          await other.close();
+        }
+      });
+    });
   });
 }

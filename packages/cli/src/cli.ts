@@ -36,6 +36,10 @@ const commands: Record<string, () => Promise<Command>> = {
     import("./commands/workspace.js").then((m) => ({ run: m.workspaceCommand, help: m.workspaceHelp })),
   targets: () =>
     import("./commands/targets.js").then((m) => ({ run: m.targetsCommand, help: m.targetsHelp })),
+  datastores: () =>
+    import("./commands/datastores.js").then((m) => ({ run: m.datastoresCommand, help: m.datastoresHelp })),
+  datasets: () =>
+    import("./commands/datasets.js").then((m) => ({ run: m.datasetsCommand, help: m.datasetsHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -58,6 +62,8 @@ Commands:
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
   targets [NAME]       list the compute targets; --check connects and reports what each offers
   workspace push --to CONFIG  copy runs, versions, cache and blobs into a team workspace
+  datastores [ls NAME[:PATH]]  list the datastores and check each is reachable, or list files of one
+  datasets [register|show|download]  register versioned datasets from a datastore, list, show, download them
 
 Run \`canal <command> --help\` for a command's options.
 `;

@@ -34,6 +34,11 @@ export interface Backend<S extends StoreSettings, T> {
   /** Applies the defaults and makes paths absolute (from `root`). */
   resolve(settings: S, root: string): S;
   open(settings: S, context: StoreContext): Promise<T>;
+  /**
+   * For a blob store: the settings of the `workspace` datastore, a folder (or key prefix) of its own
+   * location that registered datasets may live in; absent for a kind that has none.
+   */
+  datastore?(settings: S): StoreSettings;
 }
 
 /** A metadata store kind: `store: { kind, … }` in canal.config.json. */

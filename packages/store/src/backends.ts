@@ -1,7 +1,7 @@
 // The metadata stores and blob stores a workspace can be configured with, by their `kind`: the
 // embedded ones (`sqlite`, `local`) and the team ones (`s3`) are registered here; another backend plugs in
 // by registering itself, and canal.config.json accepts its kind and its settings from then on.
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import type { BlobStoreBackend, MetadataStoreBackend, StoreField, StoreSettings } from "./backend-types.js";
 import { StoreError } from "./errors.js";
@@ -130,6 +130,8 @@ export const localBackend: BlobStoreBackend<LocalSettings> = {
   }),
   defaults: { path: `"${DEFAULT_STORE_PATHS.artifacts}"` },
   resolve: (settings, root) => ({ ...settings, path: resolve(root, settings.path) }),
+  // The `workspace` datastore: a folder of the blob store's own, made on first use.
+  datastore: (settings) => ({ kind: "local", path: join(settings.path, "datastore"), create: true }),
   async open(settings, context) {
     ensureFolder(settings.path, "artifacts.path", context.configFile);
     return new LocalBlobStore(settings.path);

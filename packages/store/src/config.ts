@@ -8,6 +8,8 @@ import {
   type StoreSettings,
   storeRegistry,
 } from "./backends.js";
+import { type DatastoreConfig, DatastoresSchema, resolveDatastores } from "./datastores/config.js";
+import type { DatastoreSettings } from "./datastores/types.js";
 import { ConfigError } from "./errors.js";
 import {
   type ProfileConfig,
@@ -43,12 +45,14 @@ const ConfigSchema = z.strictObject({
     .optional(),
   targets: TargetsSchema.optional(),
   profiles: ProfilesSchema.optional(),
+  datastores: DatastoresSchema.optional(),
 });
 
 /** canal.config.json as written: every field optional. */
-export type WorkspaceConfigFile = Omit<z.infer<typeof ConfigSchema>, "store" | "artifacts"> & {
+export type WorkspaceConfigFile = Omit<z.infer<typeof ConfigSchema>, "store" | "artifacts" | "datastores"> & {
   store?: Partial<StoreSettings>;
   artifacts?: Partial<StoreSettings>;
+  datastores?: Record<string, DatastoreSettings>;
 };
 
 /**
@@ -80,6 +84,8 @@ export interface WorkspaceConfig {
   targets?: Record<string, TargetConfig>;
   /** Profiles by name, as written; absent when the file defines none. */
   profiles?: Record<string, ProfileConfig>;
+  /** Datastores by name, resolved: those the file defines and `workspace`, the artifact location's own. */
+  datastores: Record<string, DatastoreConfig>;
 }
 
 export const DEFAULTS = {
@@ -99,7 +105,7 @@ const DEFAULT_TEXT: Record<string, string> = {
   ),
 };
 const KEYS: Record<string, string[]> = {
-  "": ["workspace", "user", "store", "artifacts", "folders", "targets", "profiles"],
+  "": ["workspace", "user", "store", "artifacts", "folders", "targets", "profiles", "datastores"],
   folders: Object.keys(DEFAULTS.folders),
 };
 
@@ -163,7 +169,9 @@ export function issueProblems(
       // A target's `kind` that is none of the known ones: zod reports the union by its discriminator.
       if ("discriminator" in issue && "options" in issue) {
         const options = (issue.options as unknown[]).map((o) => JSON.stringify(o)).join(", ");
-        return [`\`${key}\`: must be one of ${options}, got ${got}; set the target's kind`];
+        return [
+          `\`${key}\`: must be one of ${options}, got ${got}; set the ${key.startsWith("datastores.") ? "datastore" : "target"}'s kind`,
+        ];
       }
       return [`\`${key}\`: ${issue.message}, got ${got}; fix the value`];
     }
@@ -207,7 +215,7 @@ export function parseConfig(
     );
   }
   const found: string[] = [];
-  const config: WorkspaceConfigFile = result.data;
+  const config = result.data as WorkspaceConfigFile;
   for (const field of ["store", "artifacts"] as const) {
     const written = result.data[field];
     if (!written) continue;
@@ -261,11 +269,13 @@ export function resolveConfig(
     throw parsed.error;
   };
   const folders = config.folders ?? {};
+  const artifacts = settings("artifacts");
+  const own = registry.get("artifacts", artifacts.kind, file).datastore?.(artifacts);
   return {
     workspace: config.workspace ?? defaultWorkspaceName(root),
     ...(config.user ? { user: config.user } : {}),
     store: settings("store"),
-    artifacts: settings("artifacts"),
+    artifacts,
     folders: {
       state: resolve(root, folders.state ?? DEFAULTS.folders.state),
       work: resolve(root, folders.work ?? DEFAULTS.folders.work),
@@ -274,6 +284,7 @@ export function resolveConfig(
     },
     ...(config.targets ? { targets: config.targets } : {}),
     ...(config.profiles ? { profiles: config.profiles } : {}),
+    datastores: resolveDatastores(config.datastores, own, root),
   };
 }
 

@@ -23,7 +23,20 @@ export type StoreErrorCode =
   | "CANAL_STORE_UNREACHABLE"
   | "CANAL_STORE_BUCKET_MISSING"
   | "CANAL_STORE_ACCESS_DENIED"
-  | "CANAL_STORE_REMOTE_FAILED";
+  | "CANAL_STORE_REMOTE_FAILED"
+  // A remote store's credentials: a variable the config names is not set, or none were found.
+  | "CANAL_STORE_CREDENTIALS_MISSING"
+  // Datastores and datasets (docs/data.md).
+  | "CANAL_STORE_DATASTORE_UNKNOWN"
+  | "CANAL_STORE_DATASTORE_PATH_ESCAPE"
+  | "CANAL_STORE_DATASTORE_NO_MATCH"
+  | "CANAL_STORE_DATASTORE_FILE_MISSING"
+  | "CANAL_STORE_DATASET_NOT_FOUND"
+  | "CANAL_STORE_DATASET_VERSION_NOT_FOUND"
+  | "CANAL_STORE_DATASET_FILE_CHANGED"
+  | "CANAL_STORE_TABLE_FORMAT_UNKNOWN"
+  | "CANAL_STORE_TABLE_SCHEMA_INVALID"
+  | "CANAL_STORE_TABLE_SCHEMA_MISMATCH";
 
 /** What the metadata store, the blob store and the workspace config refuse. */
 export class StoreError extends CanalError<StoreErrorCode> {

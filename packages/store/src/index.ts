@@ -36,6 +36,22 @@ export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
 export { CONFIG_FILE, issueProblems } from "./config.js";
+export type { DownloadDatasetResult } from "./datasets/download.js";
+export { downloadDataset } from "./datasets/download.js";
+export { HASH_CONCURRENCY, hashFiles } from "./datasets/hash.js";
+export { datasetDigest } from "./datasets/manifest.js";
+export type { RegisterDatasetOptions, RegisterDatasetResult } from "./datasets/register.js";
+export { parseDatastoreRef, registerDataset } from "./datasets/register.js";
+export { checkSchema, inferSchema, readSchemaFile, tableFormat } from "./datasets/table.js";
+export type { DatastoreConfig } from "./datastores/config.js";
+export { WORKSPACE_DATASTORE } from "./datastores/config.js";
+export type { DatastoreKind } from "./datastores/kinds.js";
+export { datastoreKinds } from "./datastores/kinds.js";
+export { LocalDatastore } from "./datastores/local.js";
+export type { DatastoreHost } from "./datastores/open.js";
+export { datastoreNames, openDatastore } from "./datastores/open.js";
+export { datastorePath, globRegExp } from "./datastores/paths.js";
+export type { Datastore, DatastoreEntry, DatastoreSettings, FileDigest } from "./datastores/types.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
   BlobCorruptError,

@@ -2,6 +2,51 @@ import type Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 
 /**
+ * The dataset tables, in the SQL both backends speak: `id` is each one's key column type, `ref`
+ * the type of a reference to it, `big` of sizes and times.
+ */
+export function DATASETS_SQL(id: string, ref: string, big: string): string {
+  return `
+CREATE TABLE datasets (
+  id ${id},
+  workspace_id ${ref} NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  created_at ${big} NOT NULL,
+  UNIQUE (workspace_id, name)
+);
+
+CREATE TABLE dataset_versions (
+  id ${id},
+  dataset_id ${ref} NOT NULL REFERENCES datasets(id),
+  version INTEGER NOT NULL,
+  digest TEXT NOT NULL CHECK (length(digest) = 64),
+  kind TEXT NOT NULL CHECK (kind IN ('file', 'table')),
+  datastore TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  file_count INTEGER NOT NULL,
+  size ${big} NOT NULL,
+  table_format TEXT CHECK (table_format IN ('csv', 'tsv', 'parquet')),
+  table_schema TEXT,
+  schema_source TEXT CHECK (schema_source IN ('inferred', 'declared')),
+  description TEXT,
+  registered_by TEXT,
+  host TEXT,
+  created_at ${big} NOT NULL,
+  UNIQUE (dataset_id, digest),
+  UNIQUE (dataset_id, version)
+);
+
+CREATE TABLE dataset_files (
+  version_id ${ref} NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  digest TEXT NOT NULL CHECK (length(digest) = 64),
+  size ${big} NOT NULL,
+  PRIMARY KEY (version_id, path)
+);
+`;
+}
+
+/**
  * Forward-only migrations, applied in order inside one immediate transaction at open. A released
  * migration is never edited: a schema change is a new entry, so every existing database reaches
  * the same schema by the same steps.
@@ -225,6 +270,12 @@ CREATE TABLE step_claims (
 );
 CREATE INDEX step_claims_by_run ON step_claims (run_id);
 `,
+  },
+  {
+    // Registered datasets (docs/data.md): a name per workspace, numbered versions each identified
+    // by its content's digest, and each version's files.
+    version: 7,
+    sql: DATASETS_SQL("INTEGER PRIMARY KEY", "INTEGER", "INTEGER"),
   },
 ];
 

@@ -1,16 +1,22 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { migrate } from "./schema.js";
+import { SqliteDatasets } from "./sqlite-datasets.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import type {
   CancelRequest,
+  DatasetFile,
+  DatasetSummary,
+  DatasetVersion,
   MetadataStore,
   MetadataTransaction,
   NewCancelRequest,
+  NewDatasetVersion,
   NewHeartbeat,
   NewStepClaim,
+  RegisteredDatasetVersion,
   StepClaimResult,
 } from "./types.js";
 
@@ -39,7 +45,10 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     private readonly gate: UnitGate,
   ) {
     super(db, workspace, workspaceId, location, new Map());
+    this.datasets = new SqliteDatasets((sql) => this.stmt(sql), workspaceId, location);
   }
+
+  private readonly datasets: SqliteDatasets;
 
   static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
     const location = options.location ?? path;
@@ -118,6 +127,26 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
 
   async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     return this.write(() => this.saveStepClaim(key, claim));
+  }
+
+  async registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {
+    return this.write(() => this.datasets.register(version));
+  }
+
+  async getDatasetVersion(name: string, version?: number): Promise<DatasetVersion> {
+    return this.read(() => this.datasets.get(name, version));
+  }
+
+  async listDatasetVersions(name: string): Promise<DatasetVersion[]> {
+    return this.read(() => this.datasets.versions(name));
+  }
+
+  async listDatasets(): Promise<DatasetSummary[]> {
+    return this.read(() => this.datasets.list());
+  }
+
+  async getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
+    return this.read(() => this.datasets.files(versionId));
   }
 
   async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {

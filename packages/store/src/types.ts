@@ -17,6 +17,7 @@ import type {
   StepRunStatus,
   StoredValue,
 } from "@canal/ir/run-types";
+import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
 
 // The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
 // report in it and the store keeps it, one shape on both sides.
@@ -29,6 +30,8 @@ export type {
   StepOutcome,
   StepRunStatus,
   StoredValue,
+  TableFormat,
+  TableSchema,
 };
 export type LogStream = "stdout" | "stderr";
 export type ArtifactKind = "file" | "directory";
@@ -500,7 +503,90 @@ export interface MetadataStore extends MetadataTransaction {
    */
   transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T>;
 
+  /**
+   * Records a version of dataset `version.name`: the next number when its content (the digest)
+   * is new to the dataset, else the version that has it, unchanged (`created: false`).
+   */
+  registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion>;
+  /**
+   * Version `version` of dataset `name` (default: its latest). An unknown dataset is an error
+   * naming those there are; an unknown version one naming its versions.
+   */
+  getDatasetVersion(name: string, version?: number): Promise<DatasetVersion>;
+  /** Every version of dataset `name`, newest first; an unknown dataset is an error naming those there are. */
+  listDatasetVersions(name: string): Promise<DatasetVersion[]>;
+  /** Each dataset of the workspace with its latest version, by name. */
+  listDatasets(): Promise<DatasetSummary[]>;
+  /** The files of a dataset version (by its id), sorted by path. */
+  getDatasetFiles(versionId: number): Promise<DatasetFile[]>;
+
   close(): Promise<void>;
+}
+
+/** A dataset is files (a FileDataset) or one table spread over files of one format (a TabularDataset). */
+export type DatasetKind = "file" | "table";
+
+/** One file of a dataset version: its path from the pattern's datastore root, its sha256, its size. */
+export interface DatasetFile {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+/** A table dataset's format and columns, and whether the columns were inferred or declared. */
+export interface DatasetTable {
+  format: TableFormat;
+  schema: TableSchema;
+  schemaSource: "inferred" | "declared";
+}
+
+export interface NewDatasetVersion {
+  name: string;
+  kind: DatasetKind;
+  /** The content's identity (see datasets/manifest.ts): the same digest is the same version. */
+  digest: string;
+  /** Where the files were found: the datastore's name and the pattern given. */
+  datastore: string;
+  pattern: string;
+  /** Sorted by path, each path once. */
+  files: DatasetFile[];
+  table?: DatasetTable;
+  description?: string;
+  /** Who registered it and from which machine, as runs record it. */
+  registeredBy?: string;
+  host?: string;
+  createdAt?: number;
+}
+
+export interface DatasetVersion {
+  id: number;
+  name: string;
+  version: number;
+  kind: DatasetKind;
+  digest: string;
+  datastore: string;
+  pattern: string;
+  fileCount: number;
+  /** Bytes of all its files. */
+  size: number;
+  table?: DatasetTable;
+  description?: string;
+  registeredBy?: string;
+  host?: string;
+  createdAt: number;
+}
+
+export interface RegisteredDatasetVersion {
+  version: DatasetVersion;
+  /** False when the content was registered before: `version` is the version that has it. */
+  created: boolean;
+}
+
+export interface DatasetSummary {
+  name: string;
+  /** How many versions it has. */
+  versions: number;
+  latest: DatasetVersion;
 }
 
 /**

@@ -45,6 +45,12 @@ describe("workspaces", () => {
         cache: join(dir, ".canal", "cache"),
         artifacts: join(dir, ".canal", "artifacts"),
       },
+      datastores: {
+        workspace: {
+          field: "artifacts",
+          settings: { kind: "local", path: join(dir, ".canal", "blobs", "datastore"), create: true },
+        },
+      },
     });
   });
 
@@ -61,6 +67,12 @@ describe("workspaces", () => {
           work: join(dir, ".canal", "work"),
           cache: join(dir, ".canal", "cache"),
           artifacts: join(dir, ".canal", "artifacts"),
+        },
+        datastores: {
+          workspace: {
+            field: "artifacts",
+            settings: { kind: "local", path: join(dir, ".canal", "blobs", "datastore"), create: true },
+          },
         },
       },
     });
@@ -94,7 +106,7 @@ describe("workspaces", () => {
     expect(unknown.code).toBe("CANAL_STORE_CONFIG_INVALID");
     expect(unknown.message).toContain(join(dir, "canal.config.json"));
     expect(unknown.message).toContain(
-      "`stor`: unknown key; remove it (the keys here are workspace, user, store, artifacts, folders, targets, profiles)",
+      "`stor`: unknown key; remove it (the keys here are workspace, user, store, artifacts, folders, targets, profiles, datastores)",
     );
 
     writeConfig({ store: { path: 42 } });

@@ -7,14 +7,20 @@ import type { Client, Pool, PoolClient } from "pg";
 import { StoreError } from "../errors.js";
 import type {
   CancelRequest,
+  DatasetFile,
+  DatasetSummary,
+  DatasetVersion,
   MetadataStore,
   MetadataTransaction,
   NewCancelRequest,
+  NewDatasetVersion,
   NewHeartbeat,
   NewStepClaim,
+  RegisteredDatasetVersion,
   RunControl,
   StepClaimResult,
 } from "../types.js";
+import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure } from "./query.js";
 import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
 
@@ -44,6 +50,7 @@ type Delegate<K extends keyof MetadataTransaction> = MetadataTransaction[K];
 export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
+  private readonly datasets: PgDatasets;
   private listening: { client: Client; ready: Promise<void> } | undefined;
   /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
@@ -59,6 +66,7 @@ export class PostgresMetadataStore implements MetadataStore {
   constructor(private readonly parts: PostgresStoreParts) {
     this.workspace = parts.workspace;
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
+    this.datasets = new PgDatasets(parts.workspaceId, parts.location);
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -205,6 +213,27 @@ export class PostgresMetadataStore implements MetadataStore {
   references: Delegate<"references"> = () => this.read(() => this.reads.references());
   lastCacheEntryForStep: Delegate<"lastCacheEntryForStep"> = (p, s, o) =>
     this.read(() => this.reads.lastCacheEntryForStep(p, s, o));
+
+  // ---- datasets -------------------------------------------------------------------------------
+  registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {
+    return this.transaction((tx) => this.datasets.register((tx as PostgresUnit).connection(), version));
+  }
+
+  getDatasetVersion(name: string, version?: number): Promise<DatasetVersion> {
+    return this.read(() => this.datasets.get(this.parts.pool, name, version));
+  }
+
+  listDatasetVersions(name: string): Promise<DatasetVersion[]> {
+    return this.read(() => this.datasets.versions(this.parts.pool, name));
+  }
+
+  listDatasets(): Promise<DatasetSummary[]> {
+    return this.read(() => this.datasets.list(this.parts.pool));
+  }
+
+  getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
+    return this.read(() => this.datasets.files(this.parts.pool, versionId));
+  }
 
   // ---- run control ---------------------------------------------------------------------------
   async recordHeartbeat(runId: string, beat: NewHeartbeat): Promise<void> {

@@ -135,6 +135,12 @@ export class PostgresUnit implements MetadataTransaction {
     }
   }
 
+  /** The unit's connection, for the records kept outside MetadataTransaction (datasets). */
+  connection(): Queryable {
+    this.check();
+    return this.db;
+  }
+
   private fail(error: unknown): void {
     if (this.state.tracked) this.state.failure ??= error;
   }

@@ -69,6 +69,8 @@ describe("s3 failures", () => {
     configFile: "/w/canal.config.json",
     credentialSource: "the variables K and S",
     secrets: ["sekret-value"],
+    field: "artifacts",
+    what: "the artifact store",
   };
 
   it("never carries a secret, whatever the server said", () => {

@@ -45,7 +45,7 @@ const prefix = z.string().refine(
   'must be a key prefix like "team/canal" (no leading /, no empty, . or .. parts)',
 );
 
-const schema = z
+export const s3SettingsSchema = z
   .strictObject({
     kind: z.literal("s3"),
     bucket,
@@ -81,7 +81,7 @@ const schema = z
 /** An S3 (or S3-compatible) bucket: blobs under `prefix`, credentials from the environment. */
 export const s3Backend: BlobStoreBackend<S3Settings> = {
   kind: "s3",
-  schema: schema as z.ZodType<S3Settings>,
+  schema: s3SettingsSchema as z.ZodType<S3Settings>,
   defaults: {
     prefix: '"" (the bucket\'s root)',
     region: "AWS_REGION, the profile's region, or us-east-1 with an endpoint",
@@ -91,6 +91,8 @@ export const s3Backend: BlobStoreBackend<S3Settings> = {
     ...settings,
     prefix: settings.prefix === "" || settings.prefix.endsWith("/") ? settings.prefix : `${settings.prefix}/`,
   }),
+  // The `workspace` datastore: the keys under "datastore/" of the blob store's prefix.
+  datastore: (settings) => ({ ...settings, prefix: `${settings.prefix}datastore/` }),
   async open(settings, context) {
     const { openS3BlobStore } = await import("./blob-store.js");
     return openS3BlobStore(settings, context);

@@ -17,7 +17,19 @@ export interface S3Place {
   credentialSource: string;
   /** Values that must never appear in a message. */
   secrets: string[];
+  /** The config object its settings are under (`artifacts`, `datastores.lake`): messages name its keys. */
+  field: string;
+  /** What it is, in words ("the artifact store", "datastore lake"). */
+  what: string;
 }
+
+/** Which config object a connection's settings come from, for the messages: default the blob store's. */
+export interface S3Naming {
+  field: string;
+  what: string;
+}
+
+const BLOB_STORE: S3Naming = { field: "artifacts", what: "the artifact store" };
 
 export interface S3Connection {
   client: S3Client;
@@ -27,7 +39,12 @@ export interface S3Connection {
 }
 
 /** The client for `settings`: path-style and on-demand checksums for S3-compatible servers. */
-export function connect(settings: S3Settings, context: StoreContext): S3Connection {
+export function connect(
+  settings: S3Settings,
+  context: StoreContext,
+  naming: S3Naming = BLOB_STORE,
+): S3Connection {
+  const { field: f, what } = naming;
   const secrets: string[] = [];
   let credentials: S3ClientConfig["credentials"];
   let credentialSource: string;
@@ -36,9 +53,9 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
       const value = process.env[name];
       if (!value) {
         throw new StoreError(
-          "CANAL_STORE_CONFIG_INVALID",
-          `${context.configFile}: \`artifacts.${field}\` names the environment variable ${name}, which is not set; ` +
-            `export ${name} before running canal, or remove \`artifacts.${field}\` to use the standard AWS sources`,
+          "CANAL_STORE_CREDENTIALS_MISSING",
+          `${context.configFile}: \`${f}.${field}\` names the environment variable ${name}, which is not set; ` +
+            `export ${name} before running canal, or remove \`${f}.${field}\` to use the standard AWS sources`,
         );
       }
       secrets.push(value);
@@ -51,9 +68,9 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
     credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
     credentialSource =
       `the variables ${settings.accessKeyIdEnv} and ${settings.secretAccessKeyEnv} ` +
-      "(named by `artifacts.accessKeyIdEnv` and `artifacts.secretAccessKeyEnv`)";
+      `(named by \`${f}.accessKeyIdEnv\` and \`${f}.secretAccessKeyEnv\`)`;
   } else if (settings.profile !== undefined) {
-    credentialSource = `the AWS profile ${JSON.stringify(settings.profile)} (\`artifacts.profile\`)`;
+    credentialSource = `the AWS profile ${JSON.stringify(settings.profile)} (\`${f}.profile\`)`;
   } else {
     for (const name of ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
       const value = process.env[name];
@@ -61,7 +78,7 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
     }
     credentialSource =
       "the standard AWS sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws); " +
-      "or name the variables with `artifacts.accessKeyIdEnv` and `artifacts.secretAccessKeyEnv`";
+      `or name the variables with \`${f}.accessKeyIdEnv\` and \`${f}.secretAccessKeyEnv\``;
   }
   const region =
     settings.region ??
@@ -93,6 +110,8 @@ export function connect(settings: S3Settings, context: StoreContext): S3Connecti
       configFile: context.configFile,
       credentialSource,
       secrets,
+      field: f,
+      what,
     },
     shared: {
       kind: "s3",
@@ -164,41 +183,42 @@ export function s3Failure(error: unknown, doing: string, place: S3Place): StoreE
   const network = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.name;
   const where = `bucket ${place.bucket} at ${place.endpoint}`;
   const config = place.configFile;
+  const { field: f, what } = place;
   let text: string;
   let storeCode: ConstructorParameters<typeof StoreError>[0];
   if (code === "NoSuchBucket" || (status === 404 && doing.startsWith("opening"))) {
     storeCode = "CANAL_STORE_BUCKET_MISSING";
     text =
-      `the artifact store's bucket ${place.bucket} does not exist at ${place.endpoint} (${doing}); ` +
-      `create it, or set \`artifacts.bucket\` in ${config} to a bucket that exists`;
+      `${what}'s bucket ${place.bucket} does not exist at ${place.endpoint} (${doing}); ` +
+      `create it, or set \`${f}.bucket\` in ${config} to a bucket that exists`;
+  } else if (code === "CredentialsProviderError") {
+    storeCode = "CANAL_STORE_CREDENTIALS_MISSING";
+    text =
+      `no S3 credentials were found for ${where} while ${doing}; they come from ${place.credentialSource}: ` +
+      `set them (\`${f}.accessKeyIdEnv\`/\`${f}.secretAccessKeyEnv\` naming two variables, or \`${f}.profile\` in ${config})`;
   } else if (
     status === 403 ||
     code === "AccessDenied" ||
     code === "InvalidAccessKeyId" ||
-    code === "SignatureDoesNotMatch" ||
-    code === "CredentialsProviderError"
+    code === "SignatureDoesNotMatch"
   ) {
     storeCode = "CANAL_STORE_ACCESS_DENIED";
-    const what =
-      code === "CredentialsProviderError"
-        ? "no S3 credentials were found"
-        : `access to ${where} was denied (${code ?? `HTTP ${status}`})`;
     text =
-      `${what} while ${doing}; the credentials come from ${place.credentialSource}: ` +
-      `set credentials that may read and write the bucket (\`artifacts.accessKeyIdEnv\`/\`artifacts.secretAccessKeyEnv\` or \`artifacts.profile\` in ${config})`;
+      `access to ${where} was denied (${code ?? `HTTP ${status}`}) while ${doing}; the credentials come from ${place.credentialSource}: ` +
+      `set credentials that may read and write the bucket (\`${f}.accessKeyIdEnv\`/\`${f}.secretAccessKeyEnv\` or \`${f}.profile\` in ${config})`;
   } else if (network !== undefined && UNREACHABLE.has(network) && status === undefined) {
     storeCode = "CANAL_STORE_UNREACHABLE";
     text =
-      `cannot reach the artifact store at ${place.endpoint} while ${doing} (${network}); ` +
-      `check that the server is running and that \`artifacts.endpoint\` in ${config} is its address`;
+      `cannot reach ${what} at ${place.endpoint} while ${doing} (${network}); ` +
+      `check that the server is running and that \`${f}.endpoint\` in ${config} is its address`;
   } else if (/region is missing/i.test(cause?.message ?? "")) {
     storeCode = "CANAL_STORE_CONFIG_INVALID";
-    text = `${config}: the artifact store's region is not known; set \`artifacts.region\` (or AWS_REGION)`;
+    text = `${config}: ${what}'s region is not known; set \`${f}.region\` (or AWS_REGION)`;
   } else {
     storeCode = "CANAL_STORE_REMOTE_FAILED";
     const detail = code ?? network ?? "error";
     text =
-      `the artifact store (${where}) failed while ${doing}: ${detail}${status ? ` (HTTP ${status})` : ""}` +
+      `${what} (${where}) failed while ${doing}: ${detail}${status ? ` (HTTP ${status})` : ""}` +
       `${cause?.message && cause.message !== detail ? `: ${cause.message}` : ""}`;
   }
   return new StoreError(storeCode, scrub(text, place.secrets));

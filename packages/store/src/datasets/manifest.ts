@@ -1,0 +1,45 @@
+// A dataset version's identity: one sha256 over its manifest (each file's path, digest and size,
+// sorted by path) and, for a table, its format and columns. Fields are framed (a length before
+// each), never joined with a separator a path could contain, so two manifests hash alike only
+// when they are the same. Where the files were found (datastore, pattern), who registered them and
+// the description are not content: the same files found again are the same version.
+import { createHash } from "node:crypto";
+import type { DatasetFile, DatasetKind, DatasetTable } from "../types.js";
+
+const MAGIC = "canal-dataset-v1";
+
+function frame(hash: ReturnType<typeof createHash>, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  hash.update(length);
+  hash.update(bytes);
+}
+
+/** `files` sorted by path (byte order of UTF-16 code units, as both stores sort), each path once. */
+export function sortFiles(files: DatasetFile[]): DatasetFile[] {
+  return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The digest that identifies a version with these files (sorted) and, for a table, this table. */
+export function datasetDigest(kind: DatasetKind, files: DatasetFile[], table?: DatasetTable): string {
+  const hash = createHash("sha256");
+  frame(hash, MAGIC);
+  frame(hash, kind);
+  frame(hash, String(files.length));
+  for (const file of files) {
+    frame(hash, file.path);
+    frame(hash, file.digest);
+    frame(hash, String(file.size));
+  }
+  if (table) {
+    frame(hash, table.format);
+    frame(hash, String(table.schema.columns.length));
+    for (const column of table.schema.columns) {
+      frame(hash, column.name);
+      frame(hash, column.type);
+      frame(hash, column.nullable ? "nullable" : "required");
+    }
+  }
+  return hash.digest("hex");
+}

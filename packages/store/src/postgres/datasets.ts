@@ -1,0 +1,154 @@
+// The dataset records on PostgreSQL. Registering runs in one unit that first locks the dataset's
+// row, so that two registrations of one dataset from any machines number their versions in turn
+// and the second of two with the same content finds the first's version.
+import {
+  DATASET_VERSION_COLUMNS,
+  type DatasetVersionRow,
+  datasetNotFound,
+  datasetVersionNotFound,
+  datasetVersionValues,
+  toDatasetFile,
+  toDatasetVersion,
+} from "../dataset-rows.js";
+import type {
+  DatasetFile,
+  DatasetSummary,
+  DatasetVersion,
+  NewDatasetVersion,
+  RegisteredDatasetVersion,
+} from "../types.js";
+import type { Queryable } from "./query.js";
+
+const VERSION_SELECT = `SELECT ${DATASET_VERSION_COLUMNS}
+FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
+WHERE d.workspace_id = $1`;
+
+/** Files are inserted this many per statement: one round trip for a typical dataset. */
+const FILES_PER_INSERT = 5000;
+
+export class PgDatasets {
+  constructor(
+    private readonly workspaceId: number,
+    private readonly location: string,
+  ) {}
+
+  private async rows<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+    return (await db.query(sql, params)).rows as T[];
+  }
+
+  /** On a unit's connection, inside its transaction. */
+  async register(db: Queryable, version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {
+    const values = datasetVersionValues(version);
+    await db.query(
+      "INSERT INTO datasets (workspace_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, name) DO NOTHING",
+      [this.workspaceId, version.name, values.createdAt],
+    );
+    const [dataset] = await this.rows<{ id: string }>(
+      db,
+      "SELECT id FROM datasets WHERE workspace_id = $1 AND name = $2 FOR UPDATE",
+      [this.workspaceId, version.name],
+    );
+    const datasetId = (dataset as { id: string }).id;
+    const [existing] = await this.rows<DatasetVersionRow>(
+      db,
+      `${VERSION_SELECT} AND v.dataset_id = $2 AND v.digest = $3`,
+      [this.workspaceId, datasetId, values.digest],
+    );
+    if (existing) return { version: toDatasetVersion(existing), created: false };
+    const [inserted] = await this.rows<{ id: string }>(
+      db,
+      `INSERT INTO dataset_versions (dataset_id, version, digest, kind, datastore, pattern, file_count, size,
+         table_format, table_schema, schema_source, description, registered_by, host, created_at)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+       FROM dataset_versions WHERE dataset_id = $1
+       RETURNING id`,
+      [
+        datasetId,
+        values.digest,
+        values.kind,
+        values.datastore,
+        values.pattern,
+        values.fileCount,
+        values.size,
+        values.tableFormat,
+        values.tableSchema,
+        values.schemaSource,
+        values.description,
+        values.registeredBy,
+        values.host,
+        values.createdAt,
+      ],
+    );
+    const versionId = (inserted as { id: string }).id;
+    for (let start = 0; start < version.files.length; start += FILES_PER_INSERT) {
+      const files = version.files.slice(start, start + FILES_PER_INSERT);
+      await db.query(
+        `INSERT INTO dataset_files (version_id, path, digest, size)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])`,
+        [versionId, files.map((f) => f.path), files.map((f) => f.digest), files.map((f) => f.size)],
+      );
+    }
+    const [row] = await this.rows<DatasetVersionRow>(db, `${VERSION_SELECT} AND v.id = $2`, [
+      this.workspaceId,
+      versionId,
+    ]);
+    return { version: toDatasetVersion(row as DatasetVersionRow), created: true };
+  }
+
+  async versions(db: Queryable, name: string): Promise<DatasetVersion[]> {
+    const rows = await this.rows<DatasetVersionRow>(
+      db,
+      `${VERSION_SELECT} AND d.name = $2 ORDER BY v.version DESC`,
+      [this.workspaceId, name],
+    );
+    if (rows.length === 0) {
+      const names = await this.rows<{ name: string }>(
+        db,
+        `SELECT name FROM datasets WHERE workspace_id = $1 ORDER BY name COLLATE "C"`,
+        [this.workspaceId],
+      );
+      throw datasetNotFound(
+        name,
+        names.map((r) => r.name),
+        this.location,
+      );
+    }
+    return rows.map(toDatasetVersion);
+  }
+
+  async get(db: Queryable, name: string, version?: number): Promise<DatasetVersion> {
+    const all = await this.versions(db, name);
+    if (version === undefined) return all[0] as DatasetVersion;
+    const found = all.find((v) => v.version === version);
+    if (!found) throw datasetVersionNotFound(name, version, all.map((v) => v.version).reverse());
+    return found;
+  }
+
+  async list(db: Queryable): Promise<DatasetSummary[]> {
+    const rows = await this.rows<DatasetVersionRow & { versions: string }>(
+      db,
+      `SELECT ${DATASET_VERSION_COLUMNS}, counts.versions
+       FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
+       JOIN (SELECT dataset_id, max(version) AS latest, count(*) AS versions FROM dataset_versions GROUP BY dataset_id) counts
+         ON counts.dataset_id = v.dataset_id AND counts.latest = v.version
+       WHERE d.workspace_id = $1 ORDER BY d.name COLLATE "C"`,
+      [this.workspaceId],
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      versions: Number(row.versions),
+      latest: toDatasetVersion(row),
+    }));
+  }
+
+  async files(db: Queryable, versionId: number): Promise<DatasetFile[]> {
+    const rows = await this.rows<{ path: string; digest: string; size: string }>(
+      db,
+      `SELECT f.path, f.digest, f.size FROM dataset_files f
+       JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
+       WHERE f.version_id = $1 AND d.workspace_id = $2 ORDER BY f.path COLLATE "C"`,
+      [versionId, this.workspaceId],
+    );
+    return rows.map(toDatasetFile);
+  }
+}
