@@ -48,12 +48,22 @@ export interface DatasetRef {
   name?: string;
 }
 
+/** A registered dataset (`dataset`, `version`: 0 or absent for the newest) or a datastore's files. */
+export interface DataRef {
+  dataset?: string;
+  version?: number;
+  datastore?: string;
+  path?: string;
+}
+
 export interface Parameter {
   name: string;
   type: Type;
   hasDefault?: boolean;
   defaultJson?: string;
   defaultArtifact?: DatasetRef;
+  /** A default read from the workspace when a run is submitted: a registered dataset or a datastore path. */
+  defaultData?: DataRef;
   description?: string;
   location?: SourceLocation;
 }

@@ -184,6 +184,32 @@ describe("verifyPipeline", () => {
     expect(() => verifyPipeline(p)).toThrow(/source snapshot .* is not among the artifact's blobs/);
   });
 
+  it("refuses a data default that names no dataset or datastore, both, or a path out of its datastore", () => {
+    const withDefault = (defaultData: Record<string, unknown>) =>
+      forged((q) => {
+        q.parameters = [
+          {
+            name: "raw",
+            type: { artifact: { lineage: ["File", "Artifact"] } },
+            hasDefault: true,
+            defaultData,
+          },
+        ];
+      });
+    expect(() => verifyPipeline(withDefault({ dataset: "wine", version: 2 }))).not.toThrow();
+    expect(() => verifyPipeline(withDefault({ datastore: "raw", path: "wine/" }))).not.toThrow();
+    expect(() => verifyPipeline(withDefault({}))).toThrow(/names neither a dataset nor a datastore/);
+    expect(() => verifyPipeline(withDefault({ dataset: "wine", datastore: "raw" }))).toThrow(
+      /names both a dataset and a datastore/,
+    );
+    expect(() => verifyPipeline(withDefault({ datastore: "raw", path: "../etc/passwd" }))).toThrow(
+      /parameter `raw` default datastore path "..\/etc\/passwd"/,
+    );
+    expect(() => verifyPipeline(withDefault({ dataset: "../wine" }))).toThrow(
+      /parameter `raw` default dataset/,
+    );
+  });
+
   it("refuses a table schema with a column type, name or repeat the compiler never writes", () => {
     const table = (columns: Array<{ name: string; type: string }>) =>
       forged((q) => {

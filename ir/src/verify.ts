@@ -54,6 +54,20 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
     if (parameter.defaultArtifact?.blob)
       blobRef(`parameter \`${parameter.name}\` default`, parameter.defaultArtifact.blob);
     // The name becomes the file a step reads (`in/raw/wine.csv`): it must be one plain file name.
+    const data = parameter.defaultData;
+    if (data) {
+      const where = `parameter \`${parameter.name}\` default`;
+      if (data.dataset !== undefined) name(`${where} dataset`, data.dataset);
+      if (data.datastore !== undefined) name(`${where} datastore`, data.datastore);
+      if ((data.dataset === undefined) === (data.datastore === undefined))
+        broken(
+          `${where} names ${data.dataset === undefined ? "neither a dataset nor a datastore" : "both a dataset and a datastore"}`,
+        );
+      if (data.path) {
+        const problem = relativePathProblem(data.path.replace(/\/$/, ""));
+        if (problem) invalid(`${where} datastore path`, data.path, problem);
+      }
+    }
     const fileName = parameter.defaultArtifact?.name;
     if (fileName !== undefined) {
       const problem = fileNameProblem(fileName);

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { Type as IrType, Parameter } from "@canal/ir";
-import { canonicalJson, fileNameProblem } from "@canal/ir";
+import { canonicalJson, fileNameProblem, nameProblem, relativePathProblem } from "@canal/ir";
 import { type MethodDeclaration, Node, type ParameterDeclaration } from "ts-morph";
 import { acceptsValue, describeType } from "./compat.js";
 import { evaluateLiteral, unwrap } from "./literal.js";
@@ -97,20 +97,42 @@ function readDefault(
   if ("artifact" in type) {
     const call = unwrap(initializer);
     const callee = Node.isCallExpression(call) ? unwrap(call.getExpression()) : undefined;
-    const argument = Node.isCallExpression(call) ? call.getArguments()[0] : undefined;
+    const args = Node.isCallExpression(call) ? call.getArguments() : [];
+    const argument = args[0];
     const path = argument ? evaluateLiteral(argument) : undefined;
-    const isFrom =
-      Node.isPropertyAccessExpression(callee) &&
-      callee.getName() === "from" &&
-      artifactLineage(call.getType()) !== undefined;
-    if (!isFrom || !argument || !path?.ok || typeof path.value !== "string") {
-      const shown = describeType(type);
+    const method =
+      Node.isPropertyAccessExpression(callee) && artifactLineage(call.getType()) !== undefined
+        ? callee.getName()
+        : undefined;
+    const shown = describeType(type).replace(/<.*>$/, "");
+    if ((method !== "from" && method !== "get") || !argument || !path?.ok || typeof path.value !== "string") {
       reporter.error(
         "CANAL1011",
         initializer,
-        `${subject} has the default \`${initializer.getText()}\`; an artifact parameter's default must be \`${shown}.from("path")\` with a literal path`,
-        `write ${declaration.getName()}: ${shown} = ${shown}.from("data/file.csv"), the path relative to this file`,
+        `${subject} has the default \`${initializer.getText()}\`; an artifact parameter's default must be \`${shown}.from("path")\` with a literal path, or \`${shown}.get("dataset")\``,
+        `write ${declaration.getName()}: ${shown} = ${shown}.from("data/file.csv"), the path relative to this file, or ${shown}.get("name") for a registered dataset`,
       );
+      return;
+    }
+    if (method === "get") {
+      readDatasetDefault(reporter, subject, parameter, path.value, argument, args[1]);
+      return;
+    }
+    const datastore = DATASTORE_PATH.exec(path.value);
+    if (datastore) {
+      const [, store, inside] = datastore as unknown as [string, string, string];
+      const problem = inside === "" ? undefined : relativePathProblem(inside.replace(/\/$/, ""));
+      if (problem) {
+        reporter.error(
+          "CANAL1017",
+          argument,
+          `${subject} default names \`${path.value}\`, a path of datastore \`${store}\` that ${problem}`,
+          `name a path inside the datastore, relative to its root: ${store}:data/file.csv`,
+        );
+        return;
+      }
+      parameter.hasDefault = true;
+      parameter.defaultData = { datastore: store, path: inside };
       return;
     }
     const checked = checkPath(reporter, path.value, argument, `${subject} default`);
@@ -156,4 +178,51 @@ function readDefault(
   }
   parameter.hasDefault = true;
   parameter.defaultJson = canonicalJson(value.value);
+}
+
+/** `raw:wine.csv`, `lake:images/`: a datastore's name (two characters or more, so never a drive letter) and a path in it. */
+const DATASTORE_PATH = /^([A-Za-z][A-Za-z0-9_-]+):(.*)$/s;
+
+/** `Table.get("wine")`, `Table.get("wine", { version: 3 })`: a registered dataset, resolved when a run is submitted. */
+function readDatasetDefault(
+  reporter: Reporter,
+  subject: string,
+  parameter: Parameter,
+  name: string,
+  argument: Node,
+  options: Node | undefined,
+): void {
+  const problem = nameProblem(name);
+  if (problem) {
+    reporter.error(
+      "CANAL1011",
+      argument,
+      `${subject} default names the dataset ${JSON.stringify(name)}, which ${problem}`,
+      "name a registered dataset (`canal datasets` lists them)",
+    );
+    return;
+  }
+  let version: number | undefined;
+  if (options) {
+    const value = evaluateLiteral(options);
+    const given = value.ok ? (value.value as { version?: unknown }) : undefined;
+    const keys = given && typeof given === "object" && !Array.isArray(given) ? Object.keys(given) : undefined;
+    const fits =
+      keys !== undefined &&
+      keys.every((k) => k === "version") &&
+      (given?.version === undefined ||
+        (typeof given.version === "number" && Number.isInteger(given.version) && given.version >= 1));
+    if (!fits) {
+      reporter.error(
+        "CANAL1011",
+        options,
+        `${subject} default \`${options.getText()}\` is not \`{ version: N }\` with a literal version number of 1 or more`,
+        `write Table.get("${name}", { version: 3 }), or leave the options out for the newest version when a run is submitted`,
+      );
+      return;
+    }
+    version = given?.version as number | undefined;
+  }
+  parameter.hasDefault = true;
+  parameter.defaultData = version === undefined ? { dataset: name } : { dataset: name, version };
 }

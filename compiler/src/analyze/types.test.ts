@@ -137,6 +137,46 @@ export class Names {
     expect(model.datasetDefaults.get("images")?.endsWith("/data/images")).toBe(true);
   });
 
+  test("defaults read from the workspace's data: a registered dataset, newest or pinned, and a datastore path", () => {
+    const model = parameters(
+      `wine: Dataset = Dataset.get("wine"), pinned: File = File.get("wine", { version: 3 }), lake: Directory = Directory.from("lake:images/"), raw: File = File.from("raw:wine.csv")`,
+    );
+    expect(
+      model.pipeline.parameters.map((p) => [p.name, p.hasDefault, p.defaultData, p.defaultArtifact]),
+    ).toEqual([
+      ["wine", true, { dataset: "wine" }, undefined],
+      ["pinned", true, { dataset: "wine", version: 3 }, undefined],
+      ["lake", true, { datastore: "lake", path: "images/" }, undefined],
+      ["raw", true, { datastore: "raw", path: "wine.csv" }, undefined],
+    ]);
+    // Nothing is shipped: the data is the workspace's, read when a run is submitted.
+    expect(model.datasetDefaults.size).toBe(0);
+    const refused = (signature: string) =>
+      analyzeFiles({
+        "pipeline.ts": `import { Dataset, pipeline } from "@canal/sdk";
+export class Data {
+  @pipeline run(${signature}) {}
+}
+`,
+      }).diagnostics.map((d) => [d.code, d.message]);
+    expect(refused(`raw: Dataset = Dataset.get("wine", { version: 0 })`)).toEqual([
+      [
+        "CANAL1011",
+        "pipeline `data` parameter `raw` default `{ version: 0 }` is not `{ version: N }` with a literal version number of 1 or more",
+      ],
+    ]);
+    expect(refused(`raw: Dataset = Dataset.get("wine", { latest: true })`)[0]?.[0]).toBe("CANAL1011");
+    expect(refused(`raw: Dataset = Dataset.get("../wine")`)).toEqual([
+      ["CANAL1011", expect.stringContaining('default names the dataset "../wine", which')],
+    ]);
+    expect(refused(`raw: Dataset = Dataset.from("lake:../../etc/passwd")`)).toEqual([
+      [
+        "CANAL1017",
+        expect.stringContaining("default names `lake:../../etc/passwd`, a path of datastore `lake` that"),
+      ],
+    ]);
+  });
+
   test("TSDoc @param text becomes the parameter's description", () => {
     const model = analyzeOne({
       "pipeline.ts": `import { pipeline } from "@canal/sdk";

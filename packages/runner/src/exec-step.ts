@@ -157,7 +157,7 @@ export async function execStep(options: ExecStepOptions): Promise<AttemptResult>
   };
   const artifactParameter = (name: string): TaskInput => {
     const given = artifacts[name];
-    if (!given || "digest" in given)
+    if (!given || "digest" in given || "data" in given)
       throw new ExecError(`parameter \`${name}\` needs a path: pass -p ${name}=PATH`);
     if ("path" in given) {
       const path = resolve(given.path);

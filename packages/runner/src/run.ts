@@ -1,9 +1,11 @@
-import { mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import {
   ArtifactError,
+  type DataRef,
   fileNameProblem,
   nameProblem,
+  type Parameter,
   type Pipeline,
   readArtifact,
   shownName,
@@ -38,6 +40,7 @@ import { keepArtifact, registerVersion } from "./kept-artifacts.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
+import { type DataOrigin, parseDataText, storeWorkspaceData } from "./workspace-data.js";
 
 export { canalDir };
 
@@ -84,6 +87,17 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
+/**
+ * The workspace data an artifact parameter names: a default such as `Table.get("wine")`, or a
+ * `-p` value that is no path on this machine but a dataset (`wine`, `wine:3`) or a datastore path
+ * (`raw:data/wine.csv`). A path that exists is always the path.
+ */
+function workspaceData(given: ArtifactParameter): DataRef | undefined {
+  if ("data" in given) return given.data;
+  if ("path" in given && !existsSync(resolve(given.path))) return parseDataText(given.path);
+  return undefined;
+}
+
 async function storeArtifactParameter(
   workspace: Workspace,
   artifactDir: string,
@@ -119,6 +133,8 @@ async function storeArtifactParameter(
       ...(fileNameProblem(fileName) ? {} : { name: fileName }),
     };
   }
+  if ("data" in given)
+    throw new Error(`parameter \`${name}\`: workspace data is stored by storeWorkspaceData`);
   if (!given.directory)
     return {
       digest: await workspace.blobs.putFile(artifactBlobPath(artifactDir, given.blob)),
@@ -170,12 +186,21 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
   const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
   const { metadata } = workspace;
   const artifactParameters: Record<string, StoredValue> = {};
+  const origins: Record<string, DataOrigin> = {};
   for (const [name, given] of Object.entries(artifacts)) {
-    artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
+    const parameter = pipeline.parameters.find((p) => p.name === name) as Parameter;
+    const data = workspaceData(given);
+    if (data) {
+      const stored = await storeWorkspaceData(workspace, parameter, data);
+      artifactParameters[name] = stored.value;
+      origins[name] = stored.origin;
+    } else artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
   }
   const version = await registerVersion(workspace, pipeline, artifactDir);
   const recorded: Record<string, unknown> = { ...values };
-  for (const [name, value] of Object.entries(artifactParameters)) recorded[name] = value;
+  // A parameter read from a dataset or datastore is recorded with where it came from.
+  for (const [name, value] of Object.entries(artifactParameters))
+    recorded[name] = { ...value, ...origins[name] };
   const git = pipeline.source?.gitCommit
     ? {
         commit: pipeline.source.gitCommit,

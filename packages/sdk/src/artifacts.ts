@@ -18,10 +18,28 @@ export class Artifact {
 
   /**
    * An artifact from a path, relative to the pipeline's source file. As a pipeline parameter's
-   * default, `canal compile` ships the file or directory inside the artifact.
+   * default, `canal compile` ships the file or directory inside the artifact. `DATASTORE:PATH`
+   * names files of a workspace datastore instead (`File.from("raw:wine.csv")`,
+   * `Dataset.from("lake:images/")`): read when a run is submitted, not shipped.
    */
   static from<T extends Artifact>(this: new (path: string) => T, path: string): T {
     return new this(path);
+  }
+
+  /**
+   * A registered dataset (AzureML `Dataset.get_by_name`), as a pipeline parameter's default:
+   * `raw: Table<typeof WineRow> = Table.get("wine")` reads the newest version when a run is
+   * submitted (recorded with the run), `Table.get("wine", { version: 3 })` that version. On the
+   * command line, `-p raw=wine:3`. See docs/data.md.
+   */
+  static get<T extends Artifact>(
+    this: new (
+      path: string,
+    ) => T,
+    name: string,
+    options: { version?: number } = {},
+  ): T {
+    return new this(options.version === undefined ? name : `${name}:${options.version}`);
   }
 }
 

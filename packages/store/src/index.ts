@@ -37,7 +37,7 @@ export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
 export { CONFIG_FILE, issueProblems } from "./config.js";
 export type { DownloadDatasetResult } from "./datasets/download.js";
-export { downloadDataset } from "./datasets/download.js";
+export { downloadBase, downloadDataset } from "./datasets/download.js";
 export { HASH_CONCURRENCY, hashFiles } from "./datasets/hash.js";
 export { datasetDigest } from "./datasets/manifest.js";
 export type { RegisterDatasetOptions, RegisterDatasetResult } from "./datasets/register.js";

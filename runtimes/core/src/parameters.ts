@@ -1,4 +1,5 @@
 import {
+  type DataRef,
   didYouMean,
   fileNameProblem,
   type Parameter,
@@ -97,7 +98,9 @@ export type ArtifactParameter =
   | { path: string }
   /** A dataset shipped in the artifact; `name`: a file's name, recorded at compile time. */
   | { blob: string; directory: boolean; name?: string }
-  | { digest: string; directory: boolean; name?: string };
+  | { digest: string; directory: boolean; name?: string }
+  /** Data the workspace holds, read when the run is submitted: a registered dataset, a datastore path. */
+  | { data: DataRef };
 
 /**
  * Checks given parameter values against the pipeline's parameters and fills in defaults. Unknown,
@@ -134,6 +137,8 @@ export function resolveParameters(
     } else if (parameter.defaultArtifact) {
       const { blob, directory, name } = parameter.defaultArtifact;
       artifacts[parameter.name] = { blob, directory: Boolean(directory), ...(name ? { name } : {}) };
+    } else if (parameter.defaultData) {
+      artifacts[parameter.name] = { data: parameter.defaultData };
     } else if (parameter.hasDefault) {
       values[parameter.name] = JSON.parse(parameter.defaultJson ?? "null");
     } else {

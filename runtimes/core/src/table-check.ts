@@ -3,7 +3,7 @@
 // as the declared types (Parquet: the file's own schema says so). A table that fails gets a failed
 // step naming the input, the file and the column, never a command that dies on a KeyError later.
 
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
 import type { Pipeline, Step, TableSchemaType, Type } from "@canal/ir";
 import type { Problem } from "@canal/ir/errors";
@@ -64,7 +64,8 @@ export async function checkTableParameters(
   for (const parameter of pipeline.parameters) {
     const schema = declaredSchema(parameter.type);
     const given = artifacts[parameter.name];
-    if (!schema || !given || !("path" in given)) continue;
+    // A path that is not there is the workspace's data (a dataset, a datastore path), checked as it is read.
+    if (!schema || !given || !("path" in given) || !existsSync(given.path)) continue;
     const problem = await tableProblem(given.path, schema);
     if (problem) {
       problems.push({
