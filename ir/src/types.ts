@@ -174,6 +174,15 @@ export interface PipelineOutput {
   name: string;
   type: Type;
   binding: Binding;
+  /** Written to a datastore once produced, and registered as a dataset version. */
+  destination?: OutputDestination;
+}
+
+/** A datastore path (`{run}`: the run's id; a trailing "/": a folder) and the dataset to register. */
+export interface OutputDestination {
+  datastore: string;
+  path: string;
+  register?: string;
 }
 
 export type EnvironmentKind = "PYTHON" | "NODE" | "IMAGE";

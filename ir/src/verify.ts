@@ -145,6 +145,15 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
   }
   for (const output of pipeline.outputs ?? []) {
     name("pipeline output", output.name);
+    const destination = output.destination;
+    if (destination) {
+      const where = `pipeline output \`${output.name}\` destination`;
+      name(`${where} datastore`, destination.datastore);
+      if (destination.register) name(`${where} dataset`, destination.register);
+      const problem = relativePathProblem(destination.path.replaceAll("{run}", "run").replace(/\/$/, ""));
+      if (destination.path === "" || problem)
+        invalid(`${where} path`, destination.path, problem ?? "is empty");
+    }
     binding(`pipeline output \`${output.name}\``, output.binding);
   }
   for (const file of pipeline.source?.files ?? []) {

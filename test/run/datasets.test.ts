@@ -1,6 +1,6 @@
 // A pipeline fed from the workspace's data: a registered dataset's newest or pinned version, a
 // `-p` that names a dataset, and a datastore path; each recorded with the run, and cached by content.
-import { appendFileSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
@@ -141,5 +141,55 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     );
     expect(ran()).toBe(before);
     expect((await canal(["runs", "--json"], dir)).stdout).toBe(runs);
+  });
+});
+
+describe("pipeline outputs written back to a datastore and registered", () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = makeProject({ from: join(import.meta.dirname, "fixtures/datasets") });
+    symlinkSync(join(repoRoot, "node_modules/zod"), join(dir, "node_modules/zod"));
+    const compiled = await canal(["compile", "pipeline.ts", "--out", "build"], dir);
+    expect(compiled.stderr).toBe("");
+    const registered = await canal(
+      ["datasets", "register", "wine", "--from", "raw:wine/*.csv", "--table"],
+      dir,
+    );
+    expect(registered.status, registered.stderr).toBe(0);
+  });
+
+  it("writes a produced output under the run's folder and registers it as a table version", async () => {
+    const result = await canal(["run", "build/publish"], dir);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const runId = runIdOf(result.stdout);
+    expect(result.stdout).toContain(
+      `  scored -> raw:scored/${runId}/ (1 file, registered as wine-scored version 1)\n`,
+    );
+    expect(readFileSync(join(dir, "lake/scored", runId, "scored.csv"), "utf8")).toBe(
+      readFileSync(join(dir, "lake/wine/part-1.csv"), "utf8"),
+    );
+    const shown = JSON.parse((await canal(["datasets", "show", "wine-scored", "--json"], dir)).stdout) as {
+      version: number;
+      kind: string;
+      pattern: string;
+      description: string;
+      table?: { schema: { columns: Array<{ name: string }> }; schemaSource: string };
+    };
+    expect(shown).toMatchObject({ version: 1, kind: "table", pattern: `scored/${runId}` });
+    expect(shown.description).toContain(runId);
+    // Registered with the columns the pipeline declares for it, checked against the file written.
+    expect(shown.table?.schemaSource).toBe("declared");
+    expect(shown.table?.schema.columns.map((c) => c.name)).toEqual(["ph", "quality"]);
+  });
+
+  it("writes and registers nothing for an output whose step failed after writing it", async () => {
+    const before = (await canal(["datasets", "show", "wine-scored", "--json"], dir)).stdout;
+    const result = await canal(["run", "build/publish", "-p", "fail=true"], dir);
+    expect(result.status).toBe(1);
+    const runId = runIdOf(result.stdout);
+    expect(result.stdout).not.toContain("scored ->");
+    expect(existsSync(join(dir, "lake/scored", runId))).toBe(false);
+    expect((await canal(["datasets", "show", "wine-scored", "--json"], dir)).stdout).toBe(before);
   });
 });

@@ -209,3 +209,49 @@ export class Paths {
     ]);
   });
 });
+
+describe("pipeline option outputs", () => {
+  const project = (outputs: string) => ({
+    "pipeline.ts": `import { Model, Table, pipeline, step } from "@canal/sdk";
+export class Publish {
+  @step train(t: Table): { model: Model } { return null as never; }
+  @pipeline({ name: "publish", outputs: ${outputs} })
+  run(t: Table) {
+    const { model } = this.train(t);
+    return { model };
+  }
+}
+`,
+  });
+
+  test("names where an output is written and the dataset it is registered as", () => {
+    const model = analyzeOne(project(`{ model: { to: "lake:models/{run}/", register: "wine-model" } }`));
+    expect(model.pipeline.outputs?.[0]?.destination).toEqual({
+      datastore: "lake",
+      path: "models/{run}/",
+      register: "wine-model",
+    });
+  });
+
+  test.each([
+    [
+      `{ best: { to: "lake:models/" } }`,
+      "option `outputs` names `best`, which the pipeline does not return; its outputs are model",
+    ],
+    [`{ model: { to: "models/" } }`, 'option `outputs.model` needs `to: "DATASTORE:PATH"`'],
+    [`{ model: { to: "lake:../models/" } }`, "option `outputs.model` names the path `../models/`, which"],
+    [
+      `{ model: { to: "lake:models/{user}/" } }`,
+      "option `outputs.model` has the placeholder {user}; the only one is {run}",
+    ],
+    [
+      `{ model: { to: "lake:m/", register: "../x" } }`,
+      'option `outputs.model` registers the dataset "../x", which',
+    ],
+    [`{ model: { to: "lake:m/", when: "always" } }`, "option `outputs.model` has an unknown key `when`"],
+  ])("refuses %s", (outputs, message) => {
+    const { diagnostics } = analyzeFiles(project(outputs));
+    expect(diagnostics.map((d) => d.code)).toEqual(["CANAL1011"]);
+    expect(diagnostics[0]?.message).toContain(message);
+  });
+});

@@ -2,10 +2,13 @@ import {
   DURATION_FORM,
   type Environment,
   MEMORY_FORM,
+  nameProblem,
+  type OutputDestination,
   parseDuration,
   parseMemory,
   type Resources,
   type RetryPolicy,
+  relativePathProblem,
 } from "@canal/ir";
 import { Node } from "ts-morph";
 import { readEnvironment } from "./env.js";
@@ -39,6 +42,8 @@ export interface StepOptionValues {
 export interface PipelineOptionValues {
   name?: string;
   description?: string;
+  /** Output destinations by pipeline output name, with the node each was written at. */
+  outputs?: Map<string, { destination: OutputDestination; node: Node }>;
 }
 
 const stepKeys = [
@@ -55,7 +60,7 @@ const stepKeys = [
   "passEnv",
 ];
 const scriptKeys = [...stepKeys, "source", "run"];
-const pipelineKeys = ["name", "description"];
+const pipelineKeys = ["name", "description", "outputs"];
 const resourceKeys = ["cpu", "memory", "gpu", "gpuType"];
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -121,6 +126,10 @@ export function readPipelineOptions(
   const values: PipelineOptionValues = {};
   if (!node) return values;
   for (const { name, value } of properties(reporter, node, subject, pipelineKeys) ?? []) {
+    if (name === "outputs") {
+      values.outputs = readOutputDestinations(reporter, value, subject);
+      continue;
+    }
     const evaluated = evaluateLiteral(value);
     const text = evaluated.ok ? evaluated.value : undefined;
     const valid = typeof text === "string" && (name !== "name" || NAME.test(text));
@@ -136,6 +145,75 @@ export function readPipelineOptions(
     else values.description = text;
   }
   return values;
+}
+
+const DESTINATION = /^([A-Za-z][A-Za-z0-9_-]+):(.+)$/s;
+
+/** `outputs: { best: { to: "lake:models/{run}/", register: "wine-model" } }`, each entry checked. */
+function readOutputDestinations(
+  reporter: Reporter,
+  node: Node,
+  subject: string,
+): Map<string, { destination: OutputDestination; node: Node }> {
+  const found = new Map<string, { destination: OutputDestination; node: Node }>();
+  const evaluated = evaluateLiteral(node);
+  const entries =
+    evaluated.ok &&
+    evaluated.value !== null &&
+    typeof evaluated.value === "object" &&
+    !Array.isArray(evaluated.value)
+      ? Object.entries(evaluated.value as Record<string, unknown>)
+      : undefined;
+  const form = '{ best: { to: "lake:models/{run}/", register: "wine-model" } }';
+  if (!entries) {
+    reporter.error(
+      "CANAL1011",
+      node,
+      `${subject} option \`outputs\` must be an object literal`,
+      `write outputs: ${form}`,
+    );
+    return found;
+  }
+  for (const [output, entry] of entries) {
+    const given = entry as { to?: unknown; register?: unknown } | null;
+    const keys = given && typeof given === "object" ? Object.keys(given) : [];
+    const to = typeof given?.to === "string" ? DESTINATION.exec(given.to) : null;
+    const path = to?.[2] ?? "";
+    const problem = to ? relativePathProblem(path.replaceAll("{run}", "run").replace(/\/$/, "")) : undefined;
+    const placeholder = /\{(?!run\})[^}]*\}/.exec(path)?.[0];
+    const register = given?.register;
+    const registerProblem =
+      register === undefined
+        ? undefined
+        : typeof register === "string"
+          ? nameProblem(register)
+          : "is not a string";
+    const unknown = keys.find((k) => k !== "to" && k !== "register");
+    const message = unknown
+      ? `has an unknown key \`${unknown}\`; the keys are to, register`
+      : !to
+        ? `needs \`to: "DATASTORE:PATH"\`, a datastore and a path in it`
+        : problem
+          ? `names the path \`${path}\`, which ${problem}`
+          : placeholder
+            ? `has the placeholder ${placeholder}; the only one is {run}, the run's id`
+            : registerProblem
+              ? `registers the dataset ${JSON.stringify(register)}, which ${registerProblem}`
+              : undefined;
+    if (message) {
+      reporter.error(
+        "CANAL1011",
+        node,
+        `${subject} option \`outputs.${output}\` ${message}`,
+        `write outputs: ${form}`,
+      );
+      continue;
+    }
+    const destination: OutputDestination = { datastore: to?.[1] as string, path };
+    if (typeof register === "string") destination.register = register;
+    found.set(output, { destination, node });
+  }
+  return found;
 }
 
 /**

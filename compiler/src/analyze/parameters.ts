@@ -208,8 +208,7 @@ function readDatasetDefault(
     const given = value.ok ? (value.value as { version?: unknown }) : undefined;
     const keys = given && typeof given === "object" && !Array.isArray(given) ? Object.keys(given) : undefined;
     const fits =
-      keys !== undefined &&
-      keys.every((k) => k === "version") &&
+      keys?.every((k) => k === "version") === true &&
       (given?.version === undefined ||
         (typeof given.version === "number" && Number.isInteger(given.version) && given.version >= 1));
     if (!fits) {

@@ -112,6 +112,20 @@ export function readPipeline(
   if (description) pipeline.description = description;
   if (body.fanOuts.length > 0) pipeline.fanOuts = body.fanOuts;
   if (body.outputs.length > 0) pipeline.outputs = body.outputs;
+  for (const [output, { destination, node }] of options.outputs ?? []) {
+    const target = pipeline.outputs?.find((o) => o.name === output);
+    if (!target) {
+      const names = (pipeline.outputs ?? []).map((o) => o.name);
+      reporter.error(
+        "CANAL1011",
+        node,
+        `pipeline \`${name}\` option \`outputs\` names \`${output}\`, which the pipeline does not return; its outputs are ${names.join(", ") || "none"}`,
+        "name one of the outputs the pipeline method returns",
+      );
+      return undefined;
+    }
+    target.destination = destination;
+  }
   return {
     pipeline,
     stepDefinitions,

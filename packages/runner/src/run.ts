@@ -41,6 +41,7 @@ import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
 import { type DataOrigin, parseDataText, storeWorkspaceData } from "./workspace-data.js";
+import { type WrittenOutput, writeBackOutputs } from "./write-back.js";
 
 export { canalDir };
 
@@ -68,6 +69,8 @@ export interface RunPipelineOptions {
   onStaleSources?(stale: StaleSources): void;
   /** Called with the run as soon as it is recorded, before any step starts. */
   onStart?(run: Run, pipeline: Pipeline): void;
+  /** A pipeline output written to its datastore (and registered) once the steps were done. */
+  onWrittenOutput?(written: WrittenOutput): void;
   onEvent?(event: RunEvent): void;
   /**
    * Called once when a cancel request for the run is recorded in the store (`cancelRun`, from
@@ -335,6 +338,22 @@ async function driven(
   // The steps are done: a cancel request from now on has nothing left to cancel.
   control.stopWatching();
   await recorder.flush();
+  // Outputs that name a datastore are written there and registered once their steps are done;
+  // a canceled run writes none.
+  if (summary.status !== "canceled" && pipeline.outputs?.some((o) => o.destination)) {
+    try {
+      await writeBackOutputs(
+        workspace,
+        pipeline,
+        run.id,
+        summary,
+        { registeredBy: run.startedBy ?? userName(workspace.config.user), host: run.host ?? settings.host },
+        options.onWrittenOutput,
+      );
+    } catch (error) {
+      summary = { ...summary, status: "failed", error: (error as Error).message };
+    }
+  }
   removeIfEmpty(join(workspace.config.folders.work, run.id));
   const failed = Object.entries(summary.steps)
     .filter(([, state]) => state === "failed")

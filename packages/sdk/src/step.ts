@@ -55,6 +55,14 @@ export interface StepMetadata {
 export interface PipelineOptions {
   name?: string;
   description?: string;
+  /**
+   * Pipeline outputs written to a datastore once produced, and registered as a dataset version
+   * (AzureML `OutputFileDatasetConfig(destination=(datastore, path)).register_on_complete(name)`):
+   * `{ best: { to: "workspace:models/{run}/", register: "iris-model" } }`. `{run}` is the run's id;
+   * a path ending in "/" is a folder the output is written into. Nothing is written or registered
+   * for an output whose step failed or was canceled.
+   */
+  outputs?: Record<string, { to: string; register?: string }>;
 }
 
 type AnyFunction = (...args: any[]) => any;

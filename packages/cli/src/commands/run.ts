@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nameProblem, readArtifact, rememberVerifiedIr, shownName } from "@canal/ir";
-import { canalDir, changedSources, placementText, runPipeline } from "@canal/runner";
+import { canalDir, changedSources, placementText, runPipeline, type WrittenOutput } from "@canal/runner";
 import { parseParameterArgs } from "@canal/runtime-core";
 import { cancellation } from "../cancel-signals.js";
 import type { Io } from "../io.js";
@@ -93,6 +93,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const canceled = cancellation("run", io, progress, runId);
+    const writtenOutputs: WrittenOutput[] = [];
     try {
       const { run, summary } = await runPipeline({
         workspace,
@@ -114,6 +115,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
         },
         onEvent: (event) => progress.on(event),
         onCancelRequest: canceled.onCancelRequest,
+        onWrittenOutput: (written) => writtenOutputs.push(written),
       });
       progress.finish();
       const listed = await summarizeOutputs(
@@ -123,7 +125,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
       const download = listed.length > 0 ? `canal download ${run.id}` : undefined;
       if (values.json) {
         io.stdout(
-          `${JSON.stringify({ run, steps: summary.steps, outputs: summary.outputs, outputList: listed, download }, null, 2)}\n`,
+          `${JSON.stringify({ run, steps: summary.steps, outputs: summary.outputs, outputList: listed, download, written: writtenOutputs }, null, 2)}\n`,
         );
       } else {
         const counts = Object.values(summary.steps).reduce<Record<string, number>>((acc, s) => {
@@ -138,6 +140,16 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
           `run ${run.id} ${run.status}${run.status === "canceled" && canceled.from ? ` ${canceled.from}` : ""} in ${seconds}s (${parts})${run.error ? `: ${run.error}` : ""}\n`,
         );
         io.stdout(outputsText(run.id, listed));
+        for (const w of writtenOutputs) {
+          const registered = w.registered
+            ? w.registered.created
+              ? `, registered as ${w.registered.name} version ${w.registered.version}`
+              : `, already ${w.registered.name} version ${w.registered.version}`
+            : "";
+          io.stdout(
+            `  ${w.output} -> ${w.location} (${w.files} file${w.files === 1 ? "" : "s"}${registered})\n`,
+          );
+        }
       }
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
