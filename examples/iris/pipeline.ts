@@ -75,7 +75,12 @@ export class Iris {
     return step.declared();
   }
 
-  @pipeline({ name: "iris", description: "Iris classification: prepare, profile, train ×N, compare, score" })
+  @pipeline({
+    name: "iris",
+    description: "Iris classification: prepare, profile, train ×N, compare, score",
+    // The chosen model, kept in the workspace's datastore and registered as a version of iris-model.
+    outputs: { best: { to: "workspace:models/{run}/", register: "iris-model" } },
+  })
   async run(
     raw: Table<typeof IrisRow> = Table.from("data/iris.csv"),
     regularization: number[] = [0.01, 0.1, 1, 10],

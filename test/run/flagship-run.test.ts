@@ -69,9 +69,23 @@ describe.skipIf(missing)(
         const [header, ...rows] = table.trim().split("\n");
         expect(header).toContain("predicted");
         expect(rows).toHaveLength(45);
+        // The chosen model, written to the workspace's datastore and registered as iris-model.
+        const compare = await workspace.metadata.getStepRun(firstRun, "compare");
+        const { best } = await workspace.metadata.getOutputs(compare.id);
+        const model = await workspace.metadata.getDatasetVersion("iris-model");
+        expect(model).toMatchObject({ version: 1, kind: "file", datastore: "workspace", fileCount: 1 });
+        expect(model.pattern).toBe(`models/${firstRun}`);
+        const [file] = await workspace.metadata.getDatasetFiles(model.id);
+        expect(file?.digest).toBe((best as { digest: string }).digest);
       } finally {
         await workspace.close();
       }
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^  best -> workspace:models/${firstRun}/ \\(1 file, registered as iris-model version 1\\)$`,
+          "m",
+        ),
+      );
     }, 180_000);
 
     it("lists the run, shows its metrics, and prints what its steps printed", async () => {
