@@ -903,6 +903,62 @@ export function metadataStoreConformance(
         expect(await store.listDatasets()).toEqual([]);
       });
 
+      it("keeps lineage: the runs that read a version and the run that registered one, both ways", async () => {
+        const raw = (await store.registerDatasetVersion(version("wine", "1"))).version;
+        const model = (await store.registerDatasetVersion(version("wine-model", "2"))).version;
+        const reader = await newRun("train");
+        const other = await newRun("report");
+        await store.recordDatasetUse({
+          runId: reader.id,
+          versionId: raw.id,
+          direction: "input",
+          name: "raw",
+          createdAt: 1,
+        });
+        await store.recordDatasetUse({
+          runId: reader.id,
+          versionId: model.id,
+          direction: "output",
+          name: "best",
+          createdAt: 2,
+        });
+        await store.recordDatasetUse({
+          runId: other.id,
+          versionId: raw.id,
+          direction: "input",
+          name: "data",
+          createdAt: 3,
+        });
+        // Recording a use again changes nothing.
+        await store.recordDatasetUse({
+          runId: reader.id,
+          versionId: raw.id,
+          direction: "input",
+          name: "raw",
+          createdAt: 9,
+        });
+        const readers = await store.listDatasetUses({ versionId: raw.id });
+        expect(readers.map((u) => [u.runId, u.direction, u.name, u.pipeline, u.createdAt])).toEqual([
+          [reader.id, "input", "raw", "train", 1],
+          [other.id, "input", "data", "report", 3],
+        ]);
+        expect(readers[0]).toMatchObject({
+          dataset: "wine",
+          version: 1,
+          versionId: raw.id,
+          runStatus: reader.status,
+        });
+        const made = await store.listDatasetUses({ runId: reader.id });
+        expect(made.map((u) => [u.direction, u.dataset, u.version])).toEqual([
+          ["input", "wine", 1],
+          ["output", "wine-model", 1],
+        ]);
+        // A run's lineage goes with it.
+        await store.updateRun(other.id, { status: "succeeded", endedAt: Date.now() });
+        expect(await store.deleteRuns([other.id])).toEqual([other.id]);
+        expect((await store.listDatasetUses({ versionId: raw.id })).map((u) => u.runId)).toEqual([reader.id]);
+      });
+
       it("keeps each workspace's datasets apart", async () => {
         const other = await fixture.open("other");
         try {

@@ -18,6 +18,8 @@ interface Shown {
 
 describe("a pipeline fed from the workspace's datasets and datastores", () => {
   let dir: string;
+  let firstRun = "";
+  let secondRun = "";
   let marker: string;
   const ran = () => readFileSync(marker, "utf8").split("\n").filter(Boolean).length;
   const run = (args: string[]) => canal(["run", ...args, "-p", `marker=${marker}`], dir);
@@ -44,6 +46,7 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     );
     const first = await run(["build/latest"]);
     expect(first.status, first.stdout + first.stderr).toBe(0);
+    firstRun = runIdOf(first.stdout);
     const shown = await show(first.stdout);
     expect(shown.run.parameters.wine?.dataset).toMatchObject({ name: "wine", version: 1 });
     expect(ran()).toBe(1);
@@ -55,6 +58,7 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     );
     const second = await run(["build/latest"]);
     expect(second.status, second.stdout).toBe(0);
+    secondRun = runIdOf(second.stdout);
     expect((await show(second.stdout)).run.parameters.wine?.dataset).toMatchObject({
       name: "wine",
       version: 2,
@@ -95,6 +99,27 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
       version: 3,
     });
     expect(ran()).toBe(2);
+  });
+
+  it("keeps the lineage: which runs read each version, listed by canal datasets show and canal runs --dataset", async () => {
+    const shown = JSON.parse((await canal(["datasets", "show", "wine:2", "--json"], dir)).stdout) as {
+      lineage: { readBy: Array<{ runId: string; parameter: string; pipeline: string }> };
+    };
+    expect(shown.lineage.readBy).toEqual([
+      expect.objectContaining({ runId: secondRun, parameter: "wine", pipeline: "latest" }),
+    ]);
+    const text = (await canal(["datasets", "show", "wine:2"], dir)).stdout;
+    expect(text).toContain(`  read by: run ${secondRun} (latest, succeeded) as \`wine\``);
+    const listed = JSON.parse((await canal(["runs", "--dataset", "wine:2", "--json"], dir)).stdout) as Array<{
+      id: string;
+    }>;
+    expect(listed.map((r) => r.id)).toEqual([secondRun]);
+    // Every version: the runs of version 1 too (the first, and the pinned ones, newest first).
+    const all = JSON.parse((await canal(["runs", "--dataset", "wine", "--json"], dir)).stdout) as Array<{
+      id: string;
+    }>;
+    expect(all.map((r) => r.id)).toContain(firstRun);
+    expect(all.length).toBeGreaterThan(3);
   });
 
   it("reads a datastore path named by the pipeline or by -p, without registering it", async () => {
@@ -178,6 +203,15 @@ describe("pipeline outputs written back to a datastore and registered", () => {
     };
     expect(shown).toMatchObject({ version: 1, kind: "table", pattern: `scored/${runId}` });
     expect(shown.description).toContain(runId);
+    // Lineage both ways: the run that read wine version 1 registered wine-scored version 1.
+    const made = JSON.parse((await canal(["datasets", "show", "wine-scored", "--json"], dir)).stdout) as {
+      lineage: { registeredBy: Array<{ runId: string; output: string }> };
+    };
+    expect(made.lineage.registeredBy).toEqual([expect.objectContaining({ runId, output: "scored" })]);
+    const read = JSON.parse((await canal(["datasets", "show", "wine:1", "--json"], dir)).stdout) as {
+      lineage: { readBy: Array<{ runId: string; registered: string[] }> };
+    };
+    expect(read.lineage.readBy).toEqual([expect.objectContaining({ runId, registered: ["wine-scored:1"] })]);
     // Registered with the columns the pipeline declares for it, checked against the file written.
     expect(shown.table?.schemaSource).toBe("declared");
     expect(shown.table?.schema.columns.map((c) => c.name)).toEqual(["ph", "quality"]);

@@ -190,6 +190,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
   const { metadata } = workspace;
   const artifactParameters: Record<string, StoredValue> = {};
   const origins: Record<string, DataOrigin> = {};
+  const readVersions: Array<{ name: string; versionId: number }> = [];
   for (const [name, given] of Object.entries(artifacts)) {
     const parameter = pipeline.parameters.find((p) => p.name === name) as Parameter;
     const data = workspaceData(given);
@@ -197,6 +198,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
       const stored = await storeWorkspaceData(workspace, parameter, data);
       artifactParameters[name] = stored.value;
       origins[name] = stored.origin;
+      if (stored.versionId !== undefined) readVersions.push({ name, versionId: stored.versionId });
     } else artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);
   }
   const version = await registerVersion(workspace, pipeline, artifactDir);
@@ -225,6 +227,9 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     status: "running",
     startedAt: Date.now(),
   });
+  // Lineage: the dataset versions the run reads, by the parameter that reads each.
+  for (const { name, versionId } of readVersions)
+    await metadata.recordDatasetUse({ runId: run.id, versionId, direction: "input", name });
   // From here the run is this process's to drive: it says so by its heartbeat, and ends the run
   // as canceled once a cancel request is recorded (see control.ts).
   const requested = new AbortController();

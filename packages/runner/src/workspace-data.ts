@@ -152,7 +152,7 @@ async function datasetValue(
   name: string,
   pinned: number | undefined,
   journal: DataJournal,
-): Promise<{ value: StoredValue; origin: DataOrigin }> {
+): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
   const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
   const what = `dataset ${name} version ${version.version}`;
   const origin: DataOrigin = { dataset: { name, version: version.version, digest: version.digest } };
@@ -177,7 +177,7 @@ async function datasetValue(
     "digest" in known &&
     (await workspace.blobs.verify(known.digest, known.directory ? "directory" : "file")) === "ok"
   )
-    return { value: known, origin };
+    return { value: known, origin, versionId: version.id };
   const dir = scratch(workspace);
   try {
     await downloadDataset(workspace, workspace.metadata, name, dir, { version: version.version });
@@ -190,7 +190,7 @@ async function datasetValue(
       await checkTable(parameter, files.length === 1 ? join(dir, files[0] as string) : dir, what);
     const value = await storeFolder(workspace, dir, files, parameter.type);
     journal.set(version.digest, shape, value);
-    return { value, origin };
+    return { value, origin, versionId: version.id };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -253,7 +253,7 @@ export async function storeWorkspaceData(
   workspace: Workspace,
   parameter: Parameter,
   ref: DataRef,
-): Promise<{ value: StoredValue; origin: DataOrigin }> {
+): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
   if (ref.dataset !== undefined)
     return datasetValue(workspace, parameter, ref.dataset, ref.version, new DataJournal(workspace));
   return datastoreValue(workspace, parameter, ref.datastore ?? "", ref.path ?? "");

@@ -110,6 +110,13 @@ export async function writeBackOutputs(
           version: registered.version.version,
           created: registered.created,
         };
+        // Lineage: this run made that version.
+        await workspace.metadata.recordDatasetUse({
+          runId,
+          versionId: registered.version.id,
+          direction: "output",
+          name: output.name,
+        });
       }
       written.push(result);
       onWritten?.(result);

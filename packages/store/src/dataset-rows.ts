@@ -1,7 +1,14 @@
 // Dataset records as both backends store them: one row shape, one mapper, one set of errors.
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
 import { StoreError } from "./errors.js";
-import type { DatasetFile, DatasetKind, DatasetVersion, NewDatasetVersion } from "./types.js";
+import type {
+  DatasetFile,
+  DatasetKind,
+  DatasetUse,
+  DatasetVersion,
+  NewDatasetVersion,
+  RunStatus,
+} from "./types.js";
 
 export interface DatasetVersionRow {
   id: number | string;
@@ -127,4 +134,31 @@ export function datasetVersionNotFound(name: string, version: number, known: num
     `dataset ${name} has no version ${version}; its versions are ${known.join(", ")} ` +
       `(\`canal datasets show ${name}\` shows the latest)`,
   );
+}
+
+/** A `dataset_uses` row joined with its version, dataset, run and pipeline, in either store. */
+export interface DatasetUseRow {
+  run_id: string;
+  direction: "input" | "output";
+  name: string;
+  dataset: string;
+  version: number | string;
+  version_id: number | string;
+  pipeline: string;
+  run_status: RunStatus;
+  created_at: number | string;
+}
+
+export function toDatasetUse(row: DatasetUseRow): DatasetUse {
+  return {
+    runId: row.run_id,
+    direction: row.direction,
+    name: row.name,
+    dataset: row.dataset,
+    version: Number(row.version),
+    versionId: Number(row.version_id),
+    pipeline: row.pipeline,
+    runStatus: row.run_status,
+    createdAt: Number(row.created_at),
+  };
 }

@@ -5,6 +5,21 @@ import { StoreError } from "./errors.js";
  * The dataset tables, in the SQL both backends speak: `id` is each one's key column type, `ref`
  * the type of a reference to it, `big` of sizes and times.
  */
+/** Which runs read a dataset version (a parameter) and which registered one (an output): its lineage. */
+export function DATASET_USES_SQL(ref: string, big: string): string {
+  return `
+CREATE TABLE dataset_uses (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  version_id ${ref} NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+  direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+  name TEXT NOT NULL,
+  created_at ${big} NOT NULL,
+  PRIMARY KEY (run_id, direction, name)
+);
+CREATE INDEX dataset_uses_by_version ON dataset_uses (version_id);
+`;
+}
+
 export function DATASETS_SQL(id: string, ref: string, big: string): string {
   return `
 CREATE TABLE datasets (
@@ -276,6 +291,11 @@ CREATE INDEX step_claims_by_run ON step_claims (run_id);
     // by its content's digest, and each version's files.
     version: 7,
     sql: DATASETS_SQL("INTEGER PRIMARY KEY", "INTEGER", "INTEGER"),
+  },
+  {
+    // Dataset lineage (docs/data.md): the runs that read each version and the runs that registered one.
+    version: 8,
+    sql: DATASET_USES_SQL("INTEGER", "INTEGER"),
   },
 ];
 

@@ -4,17 +4,21 @@
 import type Database from "better-sqlite3";
 import {
   DATASET_VERSION_COLUMNS,
+  type DatasetUseRow,
   type DatasetVersionRow,
   datasetNotFound,
   datasetVersionNotFound,
   datasetVersionValues,
   toDatasetFile,
+  toDatasetUse,
   toDatasetVersion,
 } from "./dataset-rows.js";
 import type {
   DatasetFile,
   DatasetSummary,
+  DatasetUse,
   DatasetVersion,
+  NewDatasetUse,
   NewDatasetVersion,
   RegisteredDatasetVersion,
 } from "./types.js";
@@ -106,6 +110,28 @@ export class SqliteDatasets {
       versions: Number(row.versions),
       latest: toDatasetVersion(row),
     }));
+  }
+
+  /** Inside a write transaction. */
+  recordUse(use: NewDatasetUse): void {
+    this.stmt(
+      `INSERT INTO dataset_uses (run_id, version_id, direction, name, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, direction, name) DO NOTHING`,
+    ).run(use.runId, use.versionId, use.direction, use.name, use.createdAt ?? Date.now());
+  }
+
+  uses(filter: { versionId: number } | { runId: string }): DatasetUse[] {
+    const where = "versionId" in filter ? "u.version_id = ?" : "u.run_id = ?";
+    const rows = this.stmt(
+      `SELECT u.run_id, u.direction, u.name, d.name AS dataset, v.version, u.version_id, p.name AS pipeline,
+  r.status AS run_status, u.created_at
+FROM dataset_uses u
+JOIN dataset_versions v ON v.id = u.version_id JOIN datasets d ON d.id = v.dataset_id
+JOIN runs r ON r.id = u.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE d.workspace_id = ? AND ${where} ORDER BY u.created_at, u.run_id, u.direction, u.name`,
+    ).all(this.workspaceId, "versionId" in filter ? filter.versionId : filter.runId) as DatasetUseRow[];
+    return rows.map(toDatasetUse);
   }
 
   files(versionId: number): DatasetFile[] {

@@ -9,10 +9,12 @@ import type {
   CancelRequest,
   DatasetFile,
   DatasetSummary,
+  DatasetUse,
   DatasetVersion,
   MetadataStore,
   MetadataTransaction,
   NewCancelRequest,
+  NewDatasetUse,
   NewDatasetVersion,
   NewHeartbeat,
   NewStepClaim,
@@ -143,6 +145,14 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
 
   async listDatasets(): Promise<DatasetSummary[]> {
     return this.read(() => this.datasets.list());
+  }
+
+  async recordDatasetUse(use: NewDatasetUse): Promise<void> {
+    await this.write(() => this.datasets.recordUse(use));
+  }
+
+  async listDatasetUses(filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]> {
+    return this.read(() => this.datasets.uses(filter));
   }
 
   async getDatasetFiles(versionId: number): Promise<DatasetFile[]> {

@@ -519,6 +519,14 @@ export interface MetadataStore extends MetadataTransaction {
   listDatasets(): Promise<DatasetSummary[]>;
   /** The files of a dataset version (by its id), sorted by path. */
   getDatasetFiles(versionId: number): Promise<DatasetFile[]>;
+  /**
+   * Records that run `use.runId` read dataset version `use.versionId` as parameter `use.name`
+   * (`input`), or registered it from output `use.name` (`output`): its lineage. Recording the
+   * same use again changes nothing.
+   */
+  recordDatasetUse(use: NewDatasetUse): Promise<void>;
+  /** The uses of one dataset version, or of one run, oldest first. */
+  listDatasetUses(filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]>;
 
   close(): Promise<void>;
 }
@@ -573,6 +581,28 @@ export interface DatasetVersion {
   description?: string;
   registeredBy?: string;
   host?: string;
+  createdAt: number;
+}
+
+export interface NewDatasetUse {
+  runId: string;
+  versionId: number;
+  direction: "input" | "output";
+  /** The parameter that read it, or the output registered as it. */
+  name: string;
+  createdAt?: number;
+}
+
+/** A run's use of a dataset version, with what a lineage view shows of both. */
+export interface DatasetUse {
+  runId: string;
+  direction: "input" | "output";
+  name: string;
+  dataset: string;
+  version: number;
+  versionId: number;
+  pipeline: string;
+  runStatus: RunStatus;
   createdAt: number;
 }
 

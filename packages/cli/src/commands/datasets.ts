@@ -166,8 +166,32 @@ async function show(
 ): Promise<number> {
   const version = await ws.metadata.getDatasetVersion(ref.name, ref.version);
   const files = await ws.metadata.getDatasetFiles(version.id);
+  const uses = await ws.metadata.listDatasetUses({ versionId: version.id });
+  const madeBy = uses.filter((u) => u.direction === "output");
+  const readBy = uses.filter((u) => u.direction === "input");
+  // What the runs that read it went on to register: the next step of its lineage.
+  const registeredFrom = new Map<string, string[]>();
+  for (const use of readBy) {
+    const made = (await ws.metadata.listDatasetUses({ runId: use.runId })).filter(
+      (u) => u.direction === "output",
+    );
+    registeredFrom.set(
+      use.runId,
+      made.map((u) => `${u.dataset}:${u.version}`),
+    );
+  }
   if (options.json) {
-    io.stdout(`${JSON.stringify({ ...version, files }, null, 2)}\n`);
+    const lineage = {
+      registeredBy: madeBy.map((u) => ({ runId: u.runId, pipeline: u.pipeline, output: u.name })),
+      readBy: readBy.map((u) => ({
+        runId: u.runId,
+        pipeline: u.pipeline,
+        parameter: u.name,
+        status: u.runStatus,
+        registered: registeredFrom.get(u.runId) ?? [],
+      })),
+    };
+    io.stdout(`${JSON.stringify({ ...version, files, lineage }, null, 2)}\n`);
     return 0;
   }
   const out = [
@@ -182,6 +206,13 @@ async function show(
     out.push(`  table: ${version.table.format}, schema ${version.table.schemaSource}`);
     for (const column of version.table.schema.columns)
       out.push(`    ${column.name}: ${column.type}${column.nullable ? " (nullable)" : ""}`);
+  }
+  for (const use of madeBy) out.push(`  made by: run ${use.runId} (${use.pipeline}), output \`${use.name}\``);
+  for (const use of readBy) {
+    const made = registeredFrom.get(use.runId) ?? [];
+    out.push(
+      `  read by: run ${use.runId} (${use.pipeline}, ${use.runStatus}) as \`${use.name}\`${made.length ? `, which registered ${made.join(", ")}` : ""}`,
+    );
   }
   const shown = options.files ? files : files.slice(0, 20);
   for (const file of shown)

@@ -15,6 +15,7 @@ its parameters, git state, and each step with its status, attempts, timings, out
   --experiment NAME   only the runs of this experiment (\`canal run --experiment\`; default: the pipeline's name)
   --user NAME         only the runs this user started (the config's "user", else the OS user)
   --host NAME         only the runs started from this host
+  --dataset NAME[:V]  only the runs that read a version of dataset NAME (or version V), or registered one
 
 A run still marked running whose driver stopped writing its heartbeat (30 s by default,
 $CANAL_HEARTBEAT_STALE_MS; at once on the driver's own machine once its process is gone) shows as
@@ -62,6 +63,7 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
       experiment: { type: "string" },
       user: { type: "string" },
       host: { type: "string" },
+      dataset: { type: "string" },
       status: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
@@ -75,14 +77,20 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument \`${positionals[0]}\``);
     const limit = values.limit ? Number(values.limit) : 20;
-    const runs = await workspace.metadata.listRuns({
-      ...(values.pipeline ? { pipeline: values.pipeline } : {}),
-      ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
-      ...(values.user !== undefined ? { startedBy: values.user } : {}),
-      ...(values.host !== undefined ? { host: values.host } : {}),
-      ...(values.status ? { status: values.status as RunStatus } : {}),
-      limit,
-    });
+    const byDataset = values.dataset === undefined ? undefined : await datasetRuns(workspace, values.dataset);
+    const runs = (
+      await workspace.metadata.listRuns({
+        ...(values.pipeline ? { pipeline: values.pipeline } : {}),
+        ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
+        ...(values.user !== undefined ? { startedBy: values.user } : {}),
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values.status ? { status: values.status as RunStatus } : {}),
+        // A run that read or registered the dataset may be older than the newest `limit` runs.
+        limit: byDataset ? Number.MAX_SAFE_INTEGER : limit,
+      })
+    )
+      .filter((run) => !byDataset || byDataset.has(run.id))
+      .slice(0, limit);
     if (runs.length === 0 && values.experiment !== undefined) {
       const known = (await workspace.metadata.listExperiments()).map((e) => e.name);
       if (!known.includes(values.experiment)) {
@@ -113,6 +121,19 @@ export async function runsCommand(args: string[], io: Io): Promise<number> {
     }
     return 0;
   });
+}
+
+/** The ids of the runs that read a version of dataset `text` (`NAME` or `NAME:VERSION`), or registered one. */
+async function datasetRuns(workspace: Workspace, text: string): Promise<Set<string>> {
+  const match = /^(.*?)(?::(\d+))?$/s.exec(text) as RegExpExecArray;
+  const name = match[1] as string;
+  const versions = match[2]
+    ? [await workspace.metadata.getDatasetVersion(name, Number(match[2]))]
+    : await workspace.metadata.listDatasetVersions(name);
+  const ids = new Set<string>();
+  for (const version of versions)
+    for (const use of await workspace.metadata.listDatasetUses({ versionId: version.id })) ids.add(use.runId);
+  return ids;
 }
 
 /** Who started a run, and from where: `user@host`, or what of it a record has ("-" for neither). */

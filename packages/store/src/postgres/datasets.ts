@@ -3,17 +3,21 @@
 // and the second of two with the same content finds the first's version.
 import {
   DATASET_VERSION_COLUMNS,
+  type DatasetUseRow,
   type DatasetVersionRow,
   datasetNotFound,
   datasetVersionNotFound,
   datasetVersionValues,
   toDatasetFile,
+  toDatasetUse,
   toDatasetVersion,
 } from "../dataset-rows.js";
 import type {
   DatasetFile,
   DatasetSummary,
+  DatasetUse,
   DatasetVersion,
+  NewDatasetUse,
   NewDatasetVersion,
   RegisteredDatasetVersion,
 } from "../types.js";
@@ -139,6 +143,30 @@ export class PgDatasets {
       versions: Number(row.versions),
       latest: toDatasetVersion(row),
     }));
+  }
+
+  async recordUse(db: Queryable, use: NewDatasetUse): Promise<void> {
+    await db.query(
+      `INSERT INTO dataset_uses (run_id, version_id, direction, name, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, direction, name) DO NOTHING`,
+      [use.runId, use.versionId, use.direction, use.name, use.createdAt ?? Date.now()],
+    );
+  }
+
+  async uses(db: Queryable, filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]> {
+    const where = "versionId" in filter ? "u.version_id = $2" : "u.run_id = $2";
+    const rows = await this.rows<DatasetUseRow>(
+      db,
+      `SELECT u.run_id, u.direction, u.name, d.name AS dataset, v.version, u.version_id, p.name AS pipeline,
+  r.status AS run_status, u.created_at
+FROM dataset_uses u
+JOIN dataset_versions v ON v.id = u.version_id JOIN datasets d ON d.id = v.dataset_id
+JOIN runs r ON r.id = u.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE d.workspace_id = $1 AND ${where} ORDER BY u.created_at, u.run_id, u.direction, u.name`,
+      [this.workspaceId, "versionId" in filter ? filter.versionId : filter.runId],
+    );
+    return rows.map(toDatasetUse);
   }
 
   async files(db: Queryable, versionId: number): Promise<DatasetFile[]> {

@@ -9,10 +9,12 @@ import type {
   CancelRequest,
   DatasetFile,
   DatasetSummary,
+  DatasetUse,
   DatasetVersion,
   MetadataStore,
   MetadataTransaction,
   NewCancelRequest,
+  NewDatasetUse,
   NewDatasetVersion,
   NewHeartbeat,
   NewStepClaim,
@@ -229,6 +231,14 @@ export class PostgresMetadataStore implements MetadataStore {
 
   listDatasets(): Promise<DatasetSummary[]> {
     return this.read(() => this.datasets.list(this.parts.pool));
+  }
+
+  recordDatasetUse(use: NewDatasetUse): Promise<void> {
+    return this.transaction((tx) => this.datasets.recordUse((tx as PostgresUnit).connection(), use));
+  }
+
+  listDatasetUses(filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]> {
+    return this.read(() => this.datasets.uses(this.parts.pool, filter));
   }
 
   getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
