@@ -53,6 +53,7 @@ export type {
   AttemptStatus,
   BlobPlace,
   CacheKeyComponents,
+  DatasetOrigin,
   Metric,
   RunOutcome,
   RunStatus,

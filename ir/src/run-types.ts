@@ -8,8 +8,20 @@
  * names of its files (in order; null for a directory). A name is data from the record, checked
  * (`fileNameProblem`) before it becomes a path.
  */
+/** A registered dataset's version, as a step that reads it is told (AzureML `Run.input_datasets`). */
+export interface DatasetOrigin {
+  name: string;
+  version: number;
+}
+
 export type StoredValue =
-  | { digest: string; directory: boolean; name?: string }
+  | {
+      digest: string;
+      directory: boolean;
+      name?: string;
+      /** The registered dataset version it is (a parameter read from one): what the step is told, not part of its key. */
+      dataset?: DatasetOrigin;
+    }
   | { digests: string[]; names?: Array<string | null> }
   | { json: string };
 

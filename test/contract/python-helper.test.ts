@@ -27,6 +27,33 @@ function helperSees(env: Record<string, string>, calls: Array<[string, string]>)
 }
 
 describe("the step environment, as the Python helper reads it", () => {
+  it("reads a table input into pandas: one CSV, a TSV, or a folder of parts in name order", () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-read-table-"));
+    writeFileSync(join(dir, "one.csv"), "ph,quality\n3.5,6\n");
+    writeFileSync(join(dir, "one.tsv"), "ph\tquality\n3.1\t5\n");
+    mkdirSync(join(dir, "parts"));
+    writeFileSync(join(dir, "parts", "part-1.csv"), "ph,quality\n3.0,7\n");
+    writeFileSync(join(dir, "parts", "part-0.csv"), "ph,quality\n2.9,4\n3.3,5\n");
+    writeFileSync(join(dir, "parts", "_SUCCESS"), "");
+    const script =
+      "import json, canal_step\nprint(json.dumps([canal_step.read_table(n).to_dict('list') for n in ('a', 'b', 'c')]))";
+    const out = execFileSync(python, ["-c", script], {
+      env: {
+        PATH: "/usr/bin:/bin",
+        PYTHONPATH: pythonHelperDir,
+        CANAL_INPUT_A: join(dir, "one.csv"),
+        CANAL_INPUT_B: join(dir, "one.tsv"),
+        CANAL_INPUT_C: join(dir, "parts"),
+      },
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toEqual([
+      { ph: [3.5], quality: [6] },
+      { ph: [3.1], quality: [5] },
+      { ph: [2.9, 3.3, 3.0], quality: [4, 5, 7] },
+    ]);
+  });
+
   const names = ["raw", "testFraction", "test_fraction2", "raw-data", "a.b", "_hidden", "X"];
 
   it("names every input, output and value the same way in both languages", () => {
@@ -52,9 +79,15 @@ describe("the step environment, as the Python helper reads it", () => {
       step: { id: "train" } as Step,
       environment: undefined,
       inputs: {
-        "raw-data": { kind: "artifact", path: "/data/raw.csv", directory: false },
+        "raw-data": {
+          kind: "artifact",
+          path: "/data/raw.csv",
+          directory: false,
+          dataset: { name: "wine", version: 3 },
+        },
         models: { kind: "artifacts", paths: ["/m/0", "/m/1"] },
         many: { kind: "artifacts", paths: ["/a/0", "/a/1"], listFile: join(dir, "in", "many.list") },
+        other: { kind: "artifact", path: "/data/other.csv", directory: false },
         testFraction: { kind: "value", value: 0.25 },
         label: { kind: "value", value: "plain text" },
         big: { kind: "value", value: { rows: [1, 2, 3] }, file: join(dir, "in", "big.json") },
@@ -68,6 +101,8 @@ describe("the step environment, as the Python helper reads it", () => {
     expect(
       helperSees(env, [
         ["input_path", "raw-data"],
+        ["input_dataset", "raw-data"],
+        ["input_dataset", "other"],
         ["input_paths", "models"],
         ["input_paths", "many"],
         ["param", "testFraction"],
@@ -80,6 +115,8 @@ describe("the step environment, as the Python helper reads it", () => {
       ]),
     ).toEqual([
       "/data/raw.csv",
+      { path: "/data/raw.csv", name: "wine", version: 3 },
+      null,
       ["/m/0", "/m/1"],
       [`${dir}/in/../a/0`, `${dir}/in/../a/1`],
       0.25,

@@ -2,6 +2,7 @@
 // `-p` that names a dataset, and a datastore path; each recorded with the run, and cached by content.
 import { appendFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { openWorkspace } from "@canal/store";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject, repoRoot } from "../helpers.js";
@@ -49,6 +50,18 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     firstRun = runIdOf(first.stdout);
     const shown = await show(first.stdout);
     expect(shown.run.parameters.wine?.dataset).toMatchObject({ name: "wine", version: 1 });
+    // The step knows which dataset version its input is (AzureML's Run.input_datasets).
+    const summary = shown.steps[0]?.outputs?.summary?.digest as string;
+    const workspace = await openWorkspace(dir);
+    try {
+      expect(JSON.parse((await workspace.blobs.get(summary)).toString())).toEqual({
+        rows: 2,
+        files: 1,
+        dataset: "wine:1",
+      });
+    } finally {
+      await workspace.close();
+    }
     expect(ran()).toBe(1);
 
     // A second file: version 2, new content, so the step runs again, over both parts.

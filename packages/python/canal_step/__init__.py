@@ -8,12 +8,25 @@ Dependency-free. Every Canal runtime puts this package on ``PYTHONPATH`` for scr
     data = input_path("prepped")          # where the input artifact was materialised
     out = output_path("model")            # where to write the output artifact
     c = param("c")                        # a value input, decoded from JSON
+    raw = input_dataset("raw")            # {"path", "name", "version"} of a registered dataset input
+    frame = read_table("raw")             # a table input as a pandas DataFrame (pandas installed)
 """
 import json
 import os
 import re
 
-__all__ = ["log", "input_path", "input_paths", "output_path", "param", "run_id", "step", "attempt"]
+__all__ = [
+    "log",
+    "input_path",
+    "input_paths",
+    "input_dataset",
+    "read_table",
+    "output_path",
+    "param",
+    "run_id",
+    "step",
+    "attempt",
+]
 
 
 def _env_name(name):
@@ -59,6 +72,55 @@ def input_paths(name):
             return [os.path.join(folder, line) for line in lines.read().splitlines() if line]
     value = _require(variable, f"input {name!r}")
     return json.loads(value) if value.startswith("[") else [value]
+
+
+def input_dataset(name):
+    """The registered dataset version an input was read from (AzureML ``Run.input_datasets``):
+    ``{"path": ..., "name": ..., "version": ...}``, or None for an input not read from a dataset."""
+    path = input_path(name)
+    described = os.environ.get(f"CANAL_INPUT_{_env_name(name)}_DATASET")
+    if described is None:
+        return None
+    origin = json.loads(described)
+    return {"path": path, "name": origin["name"], "version": origin["version"]}
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
+
+
+def _read_one(pandas, path):
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        return pandas.read_parquet(path)
+    if lower.endswith((".tsv", ".tab")):
+        return pandas.read_csv(path, sep="\t")
+    with open(path, "rb") as head:
+        if head.read(4) == b"PAR1":
+            return pandas.read_parquet(path)
+    return pandas.read_csv(path)
+
+
+def read_table(name):
+    """A Table input as a pandas DataFrame: one file (CSV, TSV or Parquet), or a folder of parts
+    (read in name order and concatenated). Needs pandas (and pyarrow for Parquet)."""
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError(
+            "canal_step.read_table needs pandas: add it to the step's requirements, or read input_path(name) yourself"
+        ) from error
+    path = input_path(name)
+    if not os.path.isdir(path):
+        return _read_one(pandas, path)
+    parts = []
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for file in sorted(files):
+            if not file.startswith((".", "_")) and file.lower().endswith(_TABLE_SUFFIXES):
+                parts.append(os.path.join(folder, file))
+    if not parts:
+        raise FileNotFoundError(f"input {name!r}: {path} holds no .csv, .tsv or .parquet file")
+    return pandas.concat([_read_one(pandas, part) for part in parts], ignore_index=True)
 
 
 def output_path(name):

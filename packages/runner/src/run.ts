@@ -196,7 +196,14 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     const data = workspaceData(given);
     if (data) {
       const stored = await storeWorkspaceData(workspace, parameter, data);
-      artifactParameters[name] = stored.value;
+      // A step that reads it is told which dataset version it is (not part of its cache key).
+      artifactParameters[name] =
+        "dataset" in stored.origin && "digest" in stored.value
+          ? {
+              ...stored.value,
+              dataset: { name: stored.origin.dataset.name, version: stored.origin.dataset.version },
+            }
+          : stored.value;
       origins[name] = stored.origin;
       if (stored.versionId !== undefined) readVersions.push({ name, versionId: stored.versionId });
     } else artifactParameters[name] = await storeArtifactParameter(workspace, artifactDir, name, given);

@@ -15,6 +15,11 @@ export interface StepContext {
   outputPath(name: string): string;
   /** Records a metric of the step (a number, or a string for tags). */
   log(name: string, value: number | string): void;
+  /**
+   * The registered dataset version that input `name` is (AzureML `Run.input_datasets["raw"]`): its
+   * local path, the dataset's name and the version; undefined for an input not read from one.
+   */
+  dataset(name: string): { path: string; name: string; version: number } | undefined;
 }
 
 const slot = Symbol.for("canal.step-context");

@@ -56,6 +56,7 @@ describe("step context", () => {
       attempt: 1,
       outputPath: (name) => `/out/${name}`,
       log: (name, value) => logged.push([name, value]),
+      dataset: (name) => (name === "raw" ? { path: "/in/raw", name: "wine", version: 2 } : undefined),
     });
     try {
       context().log("accuracy", 0.9);

@@ -1,4 +1,4 @@
-import type { BlobPlace, Environment, Step, StoredValue } from "@canal/ir";
+import type { BlobPlace, DatasetOrigin, Environment, Step, StoredValue } from "@canal/ir";
 
 /**
  * The runtime contract. A runtime executes one attempt of one step instance at a time, from the
@@ -74,7 +74,13 @@ export interface UpcomingStep {
 
 /** An input as a step receives it: a local path (or paths, for a fan-in) or a JSON value. */
 export type TaskInput =
-  | { kind: "artifact"; path: string; directory: boolean }
+  | {
+      kind: "artifact";
+      path: string;
+      directory: boolean;
+      /** The registered dataset version it is, when it was read from one. */
+      dataset?: DatasetOrigin;
+    }
   /** `listFile`: the paths, one per line, relative to the list's folder (CANAL_INPUT_<NAME>_FILE). */
   | { kind: "artifacts"; paths: string[]; listFile?: string }
   /** `file`: the value's JSON, for a value too large for the environment (CANAL_PARAM_<NAME>_FILE). */

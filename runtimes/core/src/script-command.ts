@@ -76,8 +76,10 @@ export function stepEnvironment(task: StepTask): Record<string, string> {
   };
   for (const [name, input] of Object.entries(task.inputs)) {
     const key = envName(name);
-    if (input.kind === "artifact") env[`CANAL_INPUT_${key}`] = input.path;
-    else if (input.kind === "artifacts") {
+    if (input.kind === "artifact") {
+      env[`CANAL_INPUT_${key}`] = input.path;
+      if (input.dataset) env[`CANAL_INPUT_${key}_DATASET`] = JSON.stringify(input.dataset);
+    } else if (input.kind === "artifacts") {
       const json = JSON.stringify(input.paths);
       // A long list is only in its file: the environment could not hold it.
       if (!input.listFile || Buffer.byteLength(json) <= LARGE_VALUE_BYTES) env[`CANAL_INPUT_${key}`] = json;

@@ -45,7 +45,12 @@ export async function stageInputs(
         : pathInside(inDir, input.name, fileName(stepKey, input.name, value.name));
       await blobs.materialize(value.digest, path);
       paths.set(path, value.digest);
-      inputs[input.name] = { kind: "artifact", path, directory: value.directory };
+      inputs[input.name] = {
+        kind: "artifact",
+        path,
+        directory: value.directory,
+        ...(value.dataset ? { dataset: value.dataset } : {}),
+      };
     } else {
       const list: string[] = [];
       for (const [i, digest] of value.digests.entries()) {

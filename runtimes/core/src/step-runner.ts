@@ -86,6 +86,11 @@ export async function runTypescriptStep(task: StepTask, bundlePath: string): Pro
     log(name: string, value: number | string): void {
       appendFileSync(task.metricsFile, `${JSON.stringify({ name, value })}\n`);
     },
+    dataset(name: string) {
+      const input = task.inputs[name];
+      if (input?.kind !== "artifact" || !input.dataset) return undefined;
+      return { path: input.path, name: input.dataset.name, version: input.dataset.version };
+    },
   };
   let returned: unknown;
   try {
