@@ -169,7 +169,7 @@ export class Bad {
     expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
       [
         "CANAL1011",
-        "@pipeline of `Bad.run` has an unknown option `owner`; the options are name, description",
+        "@pipeline of `Bad.run` has an unknown option `owner`; the options are name, description, outputs",
       ],
     ]);
   });
