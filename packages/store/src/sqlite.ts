@@ -1,14 +1,19 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { migrate } from "./schema.js";
+import { ServiceStore, type Sql } from "./service-records.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import type {
+  ApiToken,
   CancelRequest,
+  Endpoint,
   MetadataStore,
   MetadataTransaction,
+  NewApiToken,
   NewCancelRequest,
+  NewEndpointVersion,
   NewHeartbeat,
   NewStepClaim,
   StepClaimResult,
@@ -39,7 +44,27 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     private readonly gate: UnitGate,
   ) {
     super(db, workspace, workspaceId, location, new Map());
+    // Statements that are not inside a unit read committed rows; a unit is `transaction`'s.
+    const statement: Sql = async <T>(sql: string, params: unknown[] = []) => {
+      const prepared = this.stmt(sql);
+      return (prepared.reader ? prepared.all(...params) : (prepared.run(...params), [])) as T[];
+    };
+    this.service = new ServiceStore({
+      workspaceId,
+      location,
+      read: (sql, params) => this.read(() => statement(sql, params)) as never,
+      unit: (work) => this.transaction(() => work(statement)),
+    });
   }
+
+  private readonly service: ServiceStore;
+  publishEndpoint = (version: NewEndpointVersion): Promise<Endpoint> => this.service.publishEndpoint(version);
+  listEndpoints = (): Promise<Endpoint[]> => this.service.listEndpoints();
+  getEndpoint = (name: string): Promise<Endpoint | undefined> => this.service.getEndpoint(name);
+  createToken = (token: NewApiToken): Promise<ApiToken> => this.service.createToken(token);
+  listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
+  findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
+  revokeToken = (id: string): Promise<ApiToken | undefined> => this.service.revokeToken(id);
 
   static open(path: string, options: SqliteStoreOptions): SqliteMetadataStore {
     const location = options.location ?? path;
