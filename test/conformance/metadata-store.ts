@@ -451,6 +451,9 @@ export function metadataStoreConformance(
         makeDefault: true,
       });
       expect(third.defaultVersion).toBe(3);
+      expect((await store.setDefaultVersion("score", 2))?.defaultVersion).toBe(2);
+      expect(await store.setDefaultVersion("score", 9)).toBeUndefined();
+      expect((await store.getEndpoint("score"))?.defaultVersion).toBe(2);
       await store.publishEndpoint({ endpoint: "other", pipelineVersionId: v1.id });
       expect((await store.listEndpoints()).map((e) => [e.name, e.versions.length])).toEqual([
         ["other", 1],

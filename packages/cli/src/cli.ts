@@ -36,6 +36,12 @@ const commands: Record<string, () => Promise<Command>> = {
     import("./commands/workspace.js").then((m) => ({ run: m.workspaceCommand, help: m.workspaceHelp })),
   targets: () =>
     import("./commands/targets.js").then((m) => ({ run: m.targetsCommand, help: m.targetsHelp })),
+  publish: () =>
+    import("./commands/publish.js").then((m) => ({ run: m.publishCommand, help: m.publishHelp })),
+  endpoints: () =>
+    import("./commands/publish.js").then((m) => ({ run: m.endpointsCommand, help: m.endpointsHelp })),
+  serve: () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
+  tokens: () => import("./commands/tokens.js").then((m) => ({ run: m.tokensCommand, help: m.tokensHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -58,6 +64,10 @@ Commands:
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
   targets [NAME]       list the compute targets; --check connects and reports what each offers
   workspace push --to CONFIG  copy runs, versions, cache and blobs into a team workspace
+  publish <artifact> --name N  publish a pipeline as a new version of endpoint N (--default)
+  endpoints            list the published endpoints and their versions
+  serve [--port N]     serve the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
+  tokens [create|revoke]  make (--role viewer|launcher|admin), list and revoke API tokens
 
 Run \`canal <command> --help\` for a command's options.
 `;

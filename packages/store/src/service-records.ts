@@ -160,6 +160,19 @@ export class ServiceStore implements ServiceRecords {
     return toEndpoints(rows)[0];
   }
 
+  async setDefaultVersion(name: string, version: number): Promise<Endpoint | undefined> {
+    const endpoint = await this.getEndpoint(name);
+    if (!endpoint?.versions.some((v) => v.version === version)) return undefined;
+    await this.backend.unit((sql) =>
+      sql("UPDATE endpoints SET default_version = ? WHERE workspace_id = ? AND name = ?", [
+        version,
+        this.backend.workspaceId,
+        name,
+      ]),
+    );
+    return this.getEndpoint(name);
+  }
+
   async createToken(token: NewApiToken): Promise<ApiToken> {
     await this.backend.unit((sql) =>
       sql(

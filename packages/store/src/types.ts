@@ -512,6 +512,8 @@ export interface ServiceRecords {
   /** Every endpoint with its versions, by name: one read. */
   listEndpoints(): Promise<Endpoint[]>;
   getEndpoint(name: string): Promise<Endpoint | undefined>;
+  /** Makes `version` the default of endpoint `name`; undefined when it has no such version. */
+  setDefaultVersion(name: string, version: number): Promise<Endpoint | undefined>;
   createToken(token: NewApiToken): Promise<ApiToken>;
   /** Every token, revoked ones too, oldest first. */
   listTokens(): Promise<ApiToken[]>;

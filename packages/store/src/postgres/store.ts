@@ -82,6 +82,8 @@ export class PostgresMetadataStore implements MetadataStore {
   publishEndpoint = (version: NewEndpointVersion): Promise<Endpoint> => this.service.publishEndpoint(version);
   listEndpoints = (): Promise<Endpoint[]> => this.service.listEndpoints();
   getEndpoint = (name: string): Promise<Endpoint | undefined> => this.service.getEndpoint(name);
+  setDefaultVersion = (name: string, version: number): Promise<Endpoint | undefined> =>
+    this.service.setDefaultVersion(name, version);
   createToken = (token: NewApiToken): Promise<ApiToken> => this.service.createToken(token);
   listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
   findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
