@@ -43,6 +43,7 @@ const integration = [
   "test/export/exec-jobs.test.ts",
   "test/install/**/*.test.ts",
   "test/run/**/*.test.ts",
+  "test/server/**/*.test.ts",
   "test/soundness/**/*.test.ts",
   "test/targets/**/*.test.ts",
   // Unit folders whose tests spawn processes: a shell, Python, a process holding a lock, workers.

@@ -47,7 +47,9 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     // Statements that are not inside a unit read committed rows; a unit is `transaction`'s.
     const statement: Sql = async <T>(sql: string, params: unknown[] = []) => {
       const prepared = this.stmt(sql);
-      return (prepared.reader ? prepared.all(...params) : (prepared.run(...params), [])) as T[];
+      if (prepared.reader) return prepared.all(...params) as T[];
+      prepared.run(...params);
+      return [];
     };
     this.service = new ServiceStore({
       workspaceId,

@@ -10,7 +10,6 @@ import {
   type Run,
   RunNotFoundError,
   type StepRun,
-  type StoredValue,
   StoreError,
   type Workspace,
 } from "@canal/store";
