@@ -323,6 +323,38 @@ describe("canal serve", () => {
   });
 });
 
+describe("canal tokens, publish and endpoints", () => {
+  it("refuse what they cannot do, naming the fix", async () => {
+    const scopedViewer = await canal(["tokens", "create", "--role", "viewer", "--endpoint", "score"], dir);
+    expect(scopedViewer.status).toBe(2);
+    expect(scopedViewer.stderr).toContain("--endpoint scopes a launcher token");
+    const noRole = await canal(["tokens", "create"], dir);
+    expect(noRole.status).toBe(2);
+    expect(noRole.stderr).toContain("--role is needed: one of viewer, launcher, admin");
+    const unknownEndpoint = await canal(
+      ["tokens", "create", "--role", "launcher", "--endpoint", "nope"],
+      dir,
+    );
+    expect(unknownEndpoint.stderr).toContain("no endpoint nope; the endpoints are other, score");
+    expect((await canal(["tokens", "revoke", "tok-000000000000"], dir)).status).toBe(2);
+    const badName = await canal(["publish", "canal-out/served", "--name", "no spaces"], dir);
+    expect(badName.status).toBe(2);
+    const listed = await canal(["endpoints"], dir);
+    expect(listed.stdout).toMatch(/^other {2}default v1\n {2}\* v1 {2}served v1 /);
+  });
+
+  it("publish a new version, made the default only when asked", async () => {
+    const second = await canal(["publish", "canal-out/served", "--name", "other", "--json"], dir);
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      defaultVersion: 1,
+      versions: [{ version: 1 }, { version: 2 }],
+    });
+    const third = await canal(["publish", "canal-out/served", "--name", "other", "--default"], dir);
+    expect(third.stdout).toContain("endpoint other v3: pipeline served v1");
+    expect(third.stdout).toContain("the default");
+  });
+});
+
 describe("canal serve's address", () => {
   it("warns before serving beyond this machine without TLS", async () => {
     // A documentation address (RFC 5737) no machine has: the warning comes, then binding fails.
