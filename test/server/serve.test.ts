@@ -245,6 +245,8 @@ describe("canal serve", () => {
     });
     expect([200, 202]).toContain(canceled.status);
     await until("the run to be canceled", async () => (await runOf(body.runId)).run.status === "canceled");
+    const shown = await json<{ state: { cancel?: { by?: string; reason?: string } } }>(`/runs/${body.runId}`);
+    expect(shown.state.cancel).toMatchObject({ by: "token:launcher", reason: "from the API" });
     const again = await call(`/runs/${body.runId}/cancel`, "launcher", { method: "POST", body: "{}" });
     expect(again.status).toBe(409);
 

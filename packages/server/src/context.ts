@@ -1,4 +1,4 @@
-import type { RuntimeRegistry } from "@canal/runner";
+import type { LiveStateOptions, RuntimeRegistry } from "@canal/runner";
 import type { Workspace } from "@canal/store";
 
 /** A run to start in the background: the artifact, checked parameters and experiment. */
@@ -27,6 +27,8 @@ export interface ServerOptions {
   launcher: Launcher;
   /** The runtimes `cancelRun` ends a gone driver's leftovers with. */
   runtimes: RuntimeRegistry;
+  /** How a driver's liveness is judged (`processStartedAt` spots a driver gone on this machine at once). */
+  liveState?: LiveStateOptions;
   /** Largest request body accepted (413 beyond). Default 1 MiB. */
   bodyLimitBytes?: number;
   /** One line per request (method, path, status, token id, ms): never a token or a header. */

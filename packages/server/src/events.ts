@@ -57,7 +57,7 @@ export function runEvents(c: Context, options: ServerOptions, first: Run): Respo
       }
       if (round % CONTROL_EVERY === CONTROL_EVERY - 1) {
         const [control] = await metadata.readRunControl([run.id]);
-        const live = judgeRun(run, control);
+        const live = judgeRun(run, control, options.liveState);
         if (live.interrupted) {
           await send("end", {
             runId: run.id,

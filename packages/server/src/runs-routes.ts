@@ -1,6 +1,6 @@
 // Runs: listed a page at a time, read with their steps, logs and metrics; canceled and rerun
 // through the runner's own functions, as `canal cancel` and `canal rerun` do.
-import { cancelRun, planRerun } from "@canal/runner";
+import { cancelRun, judgeRun, planRerun } from "@canal/runner";
 import type { ServerOptions } from "./context.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { ApiError } from "./errors.js";
@@ -59,14 +59,26 @@ export function runsRoutes(options: ServerOptions): Route[] {
       method: "get",
       path: "/runs/{id}",
       role: "viewer",
-      summary: "A run with its step runs",
+      summary:
+        "A run with its step runs, and its live state: interrupted when its driver is gone, a cancel request",
       params: RunParams,
       errors: ["CANAL_API_NOT_FOUND"],
       answers: { 200: { description: "The run and its steps", schema: RunDetail } },
       async handle({ params, c }) {
         const run = await metadata.getRun(params.id);
         const steps = await metadata.listStepRuns(run.id);
-        return c.json({ run: shownRun(run), steps: steps.map(({ cacheComponents: _, ...step }) => step) });
+        const [control] = await metadata.readRunControl([run.id]);
+        const live = judgeRun(run, control, options.liveState);
+        return c.json({
+          run: shownRun(run),
+          state: {
+            status: live.status,
+            interrupted: live.interrupted,
+            ...(live.reason ? { reason: live.reason } : {}),
+            ...(live.cancel ? { cancel: live.cancel } : {}),
+          },
+          steps: steps.map(({ cacheComponents: _, ...step }) => step),
+        });
       },
     }),
     route({
@@ -156,6 +168,7 @@ export function runsRoutes(options: ServerOptions): Route[] {
       async handle({ params, body, token, c }) {
         scopedOut(token);
         const outcome = await cancelRun(workspace, params.id, options.runtimes, {
+          ...options.liveState,
           by: startedBy(token),
           ...(body.reason ? { reason: body.reason } : {}),
           // The answer does not wait long: a caller follows the run's events to its end.

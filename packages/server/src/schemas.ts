@@ -72,7 +72,16 @@ export const RunPage = z
   })
   .meta({ id: "RunPage" });
 
-export const RunDetail = z.object({ run: Run, steps: z.array(StepRun) }).meta({ id: "RunDetail" });
+export const RunState = z.object({
+  status: z.enum([...RUN_STATUSES, "interrupted"]),
+  interrupted: z.boolean().meta({ description: "Marked running, but its driver process is gone" }),
+  reason: z.string().optional(),
+  cancel: z.object({ at: z.number(), by: z.string().optional(), reason: z.string().optional() }).optional(),
+});
+
+export const RunDetail = z
+  .object({ run: Run, state: RunState, steps: z.array(StepRun) })
+  .meta({ id: "RunDetail" });
 
 export const RunsQuery = z.object({
   cursor: z.string().optional(),

@@ -8,6 +8,7 @@ import { openWorkspace, type Workspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { runtimes } from "../runtimes.js";
 import { DriverStartError, startDriver } from "./detach.js";
+import { driverCheck } from "./runs.js";
 
 export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
 
@@ -100,6 +101,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       workspace,
       launcher: driverLauncher(workspace, io.cwd),
       runtimes,
+      liveState: await driverCheck(),
       host,
       port,
       ...(tls ? { tls } : {}),
