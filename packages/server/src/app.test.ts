@@ -211,6 +211,18 @@ describe("tokens", () => {
       body: JSON.stringify({ role: "viewer", endpoint: "score" }),
     });
     expect(scopedViewer.status).toBe(400);
+    const unknownEndpoint = await call("/tokens", {
+      as: "admin",
+      method: "POST",
+      body: JSON.stringify({ role: "launcher", endpoint: "nope" }),
+    });
+    expect(unknownEndpoint.status).toBe(404);
+    const scoped = await call("/tokens", {
+      as: "admin",
+      method: "POST",
+      body: JSON.stringify({ role: "launcher", endpoint: "score" }),
+    });
+    expect(scoped.status).toBe(201);
   });
 
   it("are kept only as their hash: no secret in the store's files or the server's log", async () => {

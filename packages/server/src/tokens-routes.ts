@@ -26,13 +26,18 @@ export function tokensRoutes(options: ServerOptions): Route[] {
       role: "admin",
       summary: "Create a token; the answer is the only place its secret is shown",
       body: NewTokenBody,
-      errors: ["CANAL_API_INVALID_REQUEST"],
+      errors: ["CANAL_API_INVALID_REQUEST", "CANAL_API_NOT_FOUND"],
       answers: { 201: { description: "The token and its secret", schema: CreatedToken } },
       async handle({ body, token, c }) {
         if (body.endpoint !== undefined && body.role !== "launcher")
           throw new ApiError(
             "CANAL_API_INVALID_REQUEST",
             `\`endpoint\` scopes a launcher token to one endpoint; a ${body.role} token cannot be scoped`,
+          );
+        if (body.endpoint !== undefined && !(await metadata.getEndpoint(body.endpoint)))
+          throw new ApiError(
+            "CANAL_API_NOT_FOUND",
+            `no endpoint ${body.endpoint}; GET /api/v1/endpoints lists them, \`canal publish\` makes one`,
           );
         const created = await createToken(metadata, { ...body, createdBy: startedBy(token) });
         return c.json(created, 201);
