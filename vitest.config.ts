@@ -46,11 +46,13 @@ const integration = [
   "test/export/exec-jobs.test.ts",
   "test/install/**/*.test.ts",
   "test/run/**/*.test.ts",
+  "test/server/**/*.test.ts",
   "test/soundness/**/*.test.ts",
   "test/targets/**/*.test.ts",
   // Unit folders whose tests spawn processes: a shell, Python, a process holding a lock, workers.
   "ir/src/command-template.test.ts",
   "packages/runner/src/gc-lock.test.ts",
+  "packages/server/src/listen.test.ts",
   "packages/store/src/processes.test.ts",
   "runtimes/core/src/python-env.test.ts",
   "runtimes/local/src/{launcher,leftovers}.test.ts",

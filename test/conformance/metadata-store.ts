@@ -408,6 +408,106 @@ export function metadataStoreConformance(
       expect((await store.getRun(a1.id)).error).toBe("boom");
     });
 
+    it("pages runs by keyset: each page starts after the last run of the one before, ties by id", async () => {
+      const made = [
+        await newRun("a", 100),
+        await newRun("a", 200),
+        await newRun("a", 200),
+        await newRun("a", 300),
+      ];
+      const expected = [...made]
+        .sort((x, y) => y.createdAt - x.createdAt || (x.id < y.id ? 1 : -1))
+        .map((r) => r.id);
+      const seen: string[] = [];
+      let before: { createdAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.listRuns({ pipeline: "a", limit: 2, ...(before ? { before } : {}) });
+        if (page.length === 0) break;
+        seen.push(...page.map((r) => r.id));
+        const last = page[page.length - 1] as { createdAt: number; id: string };
+        before = { createdAt: last.createdAt, id: last.id };
+      }
+      expect(seen).toEqual(expected);
+    });
+
+    it("publishes endpoint versions, numbered per endpoint, and keeps their pipeline versions referenced", async () => {
+      const v1 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{}" });
+      const v2 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h2", ir: "{}" });
+      const first = await store.publishEndpoint({
+        endpoint: "score",
+        pipelineVersionId: v1.id,
+        publishedBy: "ana",
+      });
+      expect(first).toMatchObject({ name: "score", defaultVersion: 1 });
+      expect(first.versions).toMatchObject([
+        { version: 1, pipeline: "iris", pipelineHash: "h1", publishedBy: "ana" },
+      ]);
+      const second = await store.publishEndpoint({ endpoint: "score", pipelineVersionId: v2.id });
+      expect(second.defaultVersion).toBe(1);
+      expect(second.versions.map((v) => v.version)).toEqual([1, 2]);
+      const third = await store.publishEndpoint({
+        endpoint: "score",
+        pipelineVersionId: v2.id,
+        makeDefault: true,
+      });
+      expect(third.defaultVersion).toBe(3);
+      expect((await store.setDefaultVersion("score", 2))?.defaultVersion).toBe(2);
+      expect(await store.setDefaultVersion("score", 9)).toBeUndefined();
+      expect((await store.getEndpoint("score"))?.defaultVersion).toBe(2);
+      await store.publishEndpoint({ endpoint: "other", pipelineVersionId: v1.id });
+      expect((await store.listEndpoints()).map((e) => [e.name, e.versions.length])).toEqual([
+        ["other", 1],
+        ["score", 3],
+      ]);
+      expect(await store.getEndpoint("nope")).toBeUndefined();
+      await expect(store.publishEndpoint({ endpoint: "x", pipelineVersionId: 987654 })).rejects.toMatchObject(
+        {
+          code: "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND",
+        },
+      );
+      // No run ran these versions, yet `canal gc` must keep their artifacts: an endpoint publishes them.
+      const refs = await store.references();
+      expect(
+        refs.pipelineVersions
+          .filter((v) => v.hasRuns)
+          .map((v) => v.hash)
+          .sort(),
+      ).toEqual(["h1", "h2"]);
+      const other = await fixture.open("elsewhere");
+      expect(await other.listEndpoints()).toEqual([]);
+      await other.close();
+    });
+
+    it("keeps API tokens by hash: found until revoked, listed without secrets, per workspace", async () => {
+      const token = await store.createToken({
+        id: "tok-000000000001",
+        hash: d("a"),
+        role: "launcher",
+        endpoint: "score",
+        name: "ci",
+        createdBy: "ana",
+      });
+      expect(token).toMatchObject({
+        id: "tok-000000000001",
+        role: "launcher",
+        endpoint: "score",
+        name: "ci",
+      });
+      expect(JSON.stringify(token)).not.toContain(d("a"));
+      expect(await store.findToken(d("a"))).toMatchObject({ id: token.id, role: "launcher" });
+      expect(await store.findToken(d("b"))).toBeUndefined();
+      const other = await fixture.open("elsewhere");
+      expect(await other.findToken(d("a"))).toBeUndefined();
+      await other.close();
+      const revoked = await store.revokeToken(token.id);
+      expect(revoked?.revokedAt).toBeGreaterThan(0);
+      expect(await store.findToken(d("a"))).toBeUndefined();
+      expect(await store.revokeToken("tok-ffffffffffff")).toBeUndefined();
+      expect((await store.listTokens()).map((t) => [t.id, t.revokedAt !== undefined])).toEqual([
+        [token.id, true],
+      ]);
+    });
+
     it("records who started a run and from which host, and lists runs by them", async () => {
       const first = await newRun("a", 100);
       const ana = await store.createRun({

@@ -1,7 +1,7 @@
 // Canal as a user gets it: the packages packed into tarballs (`npm run pack`), installed into a new
 // project outside the repository (dependencies from the npm registry), then `npx canal init` and
 // `npx canal run`. Packing and installing happen once, in beforeAll; each test uses the project.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -115,7 +115,12 @@ function contents(tarball: string): string[] {
 describe("installed from the packed tarballs, outside the repository", () => {
   test("the tarballs hold built JavaScript and type declarations, no TypeScript sources", () => {
     expect(tarballs.map((t) => basename(t)).sort()).toEqual(
-      expect.arrayContaining(["canal-cli-0.1.0.tgz", "canal-sdk-0.1.0.tgz", "canal-store-0.1.0.tgz"]),
+      expect.arrayContaining([
+        "canal-cli-0.1.0.tgz",
+        "canal-sdk-0.1.0.tgz",
+        "canal-store-0.1.0.tgz",
+        "canal-server-0.1.0.tgz",
+      ]),
     );
     for (const tarball of tarballs) {
       const files = contents(tarball);
@@ -134,7 +139,9 @@ describe("installed from the packed tarballs, outside the repository", () => {
 
   test("the packages are real folders in the project, not links into the repository", () => {
     const installed = readdirSync(join(project, "node_modules/@canal"));
-    expect(installed).toEqual(expect.arrayContaining(["cli", "sdk", "compiler", "store", "runtime-local"]));
+    expect(installed).toEqual(
+      expect.arrayContaining(["cli", "sdk", "compiler", "store", "runtime-local", "server"]),
+    );
     for (const name of installed)
       expect(lstatSync(join(project, "node_modules/@canal", name)).isSymbolicLink()).toBe(false);
     const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
@@ -204,6 +211,48 @@ describe("installed from the packed tarballs, outside the repository", () => {
     expect(downloaded.stdout).toContain("report");
     expect(readdirSync(join(project, "out"))).toEqual(["report"]);
     expect(readFileSync(join(project, "out", "report"), "utf8")).toBe("alcohol,quality");
+  });
+});
+
+describe("canal serve, installed", () => {
+  test("npx canal serve answers with a token of `npx canal tokens create`, and stops on SIGTERM", async () => {
+    const { secret } = JSON.parse(
+      sh("npx", ["canal", "tokens", "create", "--role", "viewer", "--json"], project).stdout,
+    ) as { secret: string };
+    // Its own process group: npx and the canal it starts are stopped together, by the group's id.
+    const child = spawn("npx", ["canal", "serve", "--port", "0"], {
+      cwd: project,
+      env: userEnv(),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/listening on (http:\/\/\S+) /.test(output)) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`canal serve did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const url = (/listening on (http:\/\/\S+) /.exec(output) as RegExpExecArray)[1] as string;
+      expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
+      expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
+      const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${secret}` } });
+      expect(runs.status).toBe(200);
+      expect(((await runs.json()) as { runs: unknown[] }).runs.length).toBeGreaterThan(0);
+    } finally {
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+    }
+    await exited;
+    expect(output).toContain("canal serve: stopping");
+    expect(output).not.toContain(secret);
   });
 });
 

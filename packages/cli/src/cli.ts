@@ -40,6 +40,12 @@ const commands: Record<string, () => Promise<Command>> = {
     import("./commands/datastores.js").then((m) => ({ run: m.datastoresCommand, help: m.datastoresHelp })),
   datasets: () =>
     import("./commands/datasets.js").then((m) => ({ run: m.datasetsCommand, help: m.datasetsHelp })),
+  publish: () =>
+    import("./commands/publish.js").then((m) => ({ run: m.publishCommand, help: m.publishHelp })),
+  endpoints: () =>
+    import("./commands/publish.js").then((m) => ({ run: m.endpointsCommand, help: m.endpointsHelp })),
+  serve: () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
+  tokens: () => import("./commands/tokens.js").then((m) => ({ run: m.tokensCommand, help: m.tokensHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -64,6 +70,10 @@ Commands:
   workspace push --to CONFIG  copy runs, versions, cache and blobs into a team workspace
   datastores [ls NAME[:PATH]]  list the datastores and check each is reachable, or list files of one
   datasets [register|show|download]  register versioned datasets from a datastore, list, show, download them
+  publish <artifact> --name N  publish a pipeline as a new version of endpoint N (--default)
+  endpoints            list the published endpoints and their versions
+  serve [--port N]     serve the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
+  tokens [create|revoke]  make (--role viewer|launcher|admin), list and revoke API tokens
 
 Run \`canal <command> --help\` for a command's options.
 `;

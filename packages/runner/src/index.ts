@@ -64,6 +64,8 @@ export type { RerunOptions, RerunPlan } from "./rerun.js";
 export { downstreamOf, planRerun, rerunFrom } from "./rerun.js";
 export type { RunPipelineOptions } from "./run.js";
 export { canalDir, runPipeline } from "./run.js";
+export type { RunOutput } from "./run-outputs.js";
+export { pipelineOutputs } from "./run-outputs.js";
 export { RuntimeRegistry } from "./runtimes.js";
 export type { SourceChange, StaleSources } from "./sources.js";
 export { changedSources } from "./sources.js";

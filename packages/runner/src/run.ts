@@ -57,6 +57,8 @@ export interface RunPipelineOptions {
   /** Step ids to run regardless of the cache. */
   force?: Set<string>;
   maxParallel?: number;
+  /** Who starts it (default the config's `user`, else the OS user): a server names its token. */
+  startedBy?: string;
   signal?: AbortSignal;
   /** The experiment the run is grouped under (AzureML's Experiment); default the pipeline's name. */
   experiment?: string;
@@ -229,7 +231,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     runtime: runtime.name,
     regenerate: Boolean(options.regenerate),
     pid: process.pid,
-    startedBy: userName(workspace.config.user),
+    startedBy: options.startedBy ?? userName(workspace.config.user),
     host: (options.control ?? controlSettings()).host,
     status: "running",
     startedAt: Date.now(),

@@ -297,6 +297,41 @@ CREATE INDEX step_claims_by_run ON step_claims (run_id);
     version: 8,
     sql: DATASET_USES_SQL("INTEGER", "INTEGER"),
   },
+  {
+    // Published pipelines (docs/server.md): an endpoint is a name with numbered versions, each a
+    // pipeline version; and the tokens of `canal serve`, kept as the sha256 of their secret only.
+    version: 9,
+    sql: `
+CREATE TABLE endpoints (
+  id INTEGER PRIMARY KEY,
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  default_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (workspace_id, name)
+);
+CREATE TABLE endpoint_versions (
+  endpoint_id INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  pipeline_version_id INTEGER NOT NULL REFERENCES pipeline_versions(id),
+  published_by TEXT,
+  published_at INTEGER NOT NULL,
+  PRIMARY KEY (endpoint_id, version)
+);
+CREATE INDEX endpoint_versions_by_pipeline_version ON endpoint_versions (pipeline_version_id);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'launcher', 'admin')),
+  endpoint TEXT,
+  name TEXT,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

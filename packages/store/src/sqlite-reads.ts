@@ -170,12 +170,19 @@ export class SqliteReads {
         filter.startedBy === undefined ? "" : "AND r.started_by = @startedBy",
         filter.host === undefined ? "" : "AND r.host = @host",
         statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
+        filter.before === undefined
+          ? ""
+          : "AND (r.created_at < @beforeAt OR (r.created_at = @beforeAt AND r.id < @beforeId))",
       ];
       const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
       if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
       if (filter.experiment !== undefined) params.experiment = filter.experiment;
       if (filter.startedBy !== undefined) params.startedBy = filter.startedBy;
       if (filter.host !== undefined) params.host = filter.host;
+      if (filter.before !== undefined) {
+        params.beforeAt = filter.before.createdAt;
+        params.beforeId = filter.before.id;
+      }
       statuses.forEach((status, i) => {
         params[`status${i}`] = status;
       });
@@ -393,7 +400,8 @@ export class SqliteReads {
       const digests = this.referencedDigests();
       const versions = this.stmt(
         `SELECT hash, artifact_location, artifact_digest, ir,
-           EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+           (EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id)
+           OR EXISTS (SELECT 1 FROM endpoint_versions ev WHERE ev.pipeline_version_id = pv.id)) AS has_runs
          FROM pipeline_versions pv`,
       ).all() as Array<{
         hash: string;

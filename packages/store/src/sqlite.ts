@@ -1,21 +1,26 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { migrate } from "./schema.js";
+import { ServiceStore, type Sql } from "./service-records.js";
 import { SqliteDatasets } from "./sqlite-datasets.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import type {
+  ApiToken,
   CancelRequest,
   DatasetFile,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
+  Endpoint,
   MetadataStore,
   MetadataTransaction,
+  NewApiToken,
   NewCancelRequest,
   NewDatasetUse,
   NewDatasetVersion,
+  NewEndpointVersion,
   NewHeartbeat,
   NewStepClaim,
   RegisteredDatasetVersion,
@@ -48,7 +53,31 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
   ) {
     super(db, workspace, workspaceId, location, new Map());
     this.datasets = new SqliteDatasets((sql) => this.stmt(sql), workspaceId, location);
+    // Statements that are not inside a unit read committed rows; a unit is `transaction`'s.
+    const statement: Sql = async <T>(sql: string, params: unknown[] = []) => {
+      const prepared = this.stmt(sql);
+      if (prepared.reader) return prepared.all(...params) as T[];
+      prepared.run(...params);
+      return [];
+    };
+    this.service = new ServiceStore({
+      workspaceId,
+      location,
+      read: (sql, params) => this.read(() => statement(sql, params)) as never,
+      unit: (work) => this.transaction(() => work(statement)),
+    });
   }
+
+  private readonly service: ServiceStore;
+  publishEndpoint = (version: NewEndpointVersion): Promise<Endpoint> => this.service.publishEndpoint(version);
+  listEndpoints = (): Promise<Endpoint[]> => this.service.listEndpoints();
+  getEndpoint = (name: string): Promise<Endpoint | undefined> => this.service.getEndpoint(name);
+  setDefaultVersion = (name: string, version: number): Promise<Endpoint | undefined> =>
+    this.service.setDefaultVersion(name, version);
+  createToken = (token: NewApiToken): Promise<ApiToken> => this.service.createToken(token);
+  listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
+  findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
+  revokeToken = (id: string): Promise<ApiToken | undefined> => this.service.revokeToken(id);
 
   private readonly datasets: SqliteDatasets;
 

@@ -58,11 +58,80 @@ async function recorded(workspace: Workspace, runId: string): Promise<Run | unde
   }
 }
 
+/** Set in a driver's environment to who starts the run, when not the user (a server's token). */
+const STARTED_BY_ENV = "CANAL_DRIVER_STARTED_BY";
+
+/** Who the driver of a detached run records as having started it, when its starter said. */
+export function detachedStartedBy(): string | undefined {
+  const by = process.env[STARTED_BY_ENV];
+  delete process.env[STARTED_BY_ENV];
+  return by || undefined;
+}
+
+/** A driver that ended before it recorded its run: what it printed says why. */
+export class DriverStartError extends Error {
+  constructor(
+    readonly output: string,
+    readonly status: number,
+  ) {
+    super(output.trim() || `the driver process ended (status ${status}) before it recorded the run`);
+  }
+}
+
 /**
- * Starts a driver process for the artifact and returns once it has recorded the run (so that
- * `canal wait`, `canal logs` and `canal cancel` find it), printing the run id. The driver is in a
- * session of its own: it outlives this process and the terminal, and a Ctrl-C here never reaches it.
+ * Starts a driver process (`canal COMMAND ARGS…` with the id chosen for its run) and returns once
+ * it has recorded the run, so that `canal wait`, `canal logs` and `canal cancel` find it. The driver
+ * is in a session of its own: it outlives this process and the terminal, and a Ctrl-C here never
+ * reaches it. Throws DriverStartError when it ends first.
  */
+export async function startDriver(options: {
+  workspace: Workspace;
+  command: "run" | "rerun";
+  args: string[];
+  cwd: string;
+  startedBy?: string;
+}): Promise<{ run: Run; pid: number | undefined }> {
+  const { workspace } = options;
+  const runId = newRunId();
+  const outputPath = driverOutputPath(workspace, runId);
+  mkdirSync(dirname(outputPath), { recursive: true });
+  const fd = openSync(outputPath, "a");
+  const child = spawn(process.execPath, [cliMain(), options.command, ...options.args], {
+    cwd: options.cwd,
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: {
+      ...process.env,
+      [DRIVER_ENV]: runId,
+      ...(options.startedBy ? { [STARTED_BY_ENV]: options.startedBy } : {}),
+    },
+  });
+  closeSync(fd);
+  let ended: number | undefined;
+  let failure = "";
+  child.on("exit", (code) => {
+    ended = code ?? 1;
+  });
+  child.on("error", (error) => {
+    failure = `canal ${options.command}: could not start the driver process (${error.message})\n`;
+    ended = 1;
+  });
+  for (;;) {
+    const run = await recorded(workspace, runId);
+    if (run) {
+      child.unref();
+      return { run, pid: child.pid };
+    }
+    if (ended !== undefined) {
+      const said = existsSync(outputPath) ? readFileSync(outputPath, "utf8") : "";
+      rmSync(dirname(outputPath), { recursive: true, force: true });
+      throw new DriverStartError(said || failure, ended === 0 ? 1 : ended);
+    }
+    await sleep(50);
+  }
+}
+
+/** `canal run --detach`: starts the driver and prints the run id (or, when it failed, why). */
 export async function detach(options: {
   workspace: Workspace;
   artifactDir: string;
@@ -72,53 +141,30 @@ export async function detach(options: {
   warning?: string;
 }): Promise<number> {
   const { workspace, io } = options;
-  const runId = newRunId();
-  const outputPath = driverOutputPath(workspace, runId);
-  mkdirSync(dirname(outputPath), { recursive: true });
-  const fd = openSync(outputPath, "a");
-  const child = spawn(
-    process.execPath,
-    [cliMain(), "run", options.artifactDir, ...driverArgs(options.values)],
-    {
+  let started: { run: Run; pid: number | undefined };
+  try {
+    started = await startDriver({
+      workspace,
+      command: "run",
+      args: [options.artifactDir, ...driverArgs(options.values)],
       cwd: io.cwd,
-      detached: true,
-      stdio: ["ignore", fd, fd],
-      env: { ...process.env, [DRIVER_ENV]: runId },
-    },
-  );
-  closeSync(fd);
-  let ended: number | undefined;
-  child.on("exit", (code) => {
-    ended = code ?? 1;
-  });
-  child.on("error", (error) => {
-    io.stderr(`canal run: could not start the driver process (${error.message})\n`);
-    ended = 1;
-  });
-  for (;;) {
-    const run = await recorded(workspace, runId);
-    if (run) {
-      child.unref();
-      if (options.warning) io.stderr(options.warning);
-      if (options.values.json) {
-        io.stdout(`${JSON.stringify({ run, driverPid: child.pid }, null, 2)}\n`);
-      } else {
-        io.stdout(
-          `run ${runId}: pipeline ${run.pipeline} (${run.pipelineHash.slice(0, 12)}), experiment ${run.experiment}, started in the background (driver process ${child.pid})\n` +
-            `  follow it: canal wait ${runId}   its output: canal logs ${runId}   stop it: canal cancel ${runId}\n`,
-        );
-      }
-      return 0;
-    }
-    if (ended !== undefined) {
-      // It ended before it recorded the run: what it printed says why.
-      const said = existsSync(outputPath) ? readFileSync(outputPath, "utf8") : "";
-      rmSync(dirname(outputPath), { recursive: true, force: true });
-      io.stderr(said || `canal run: the driver process ended (status ${ended}) before it recorded the run\n`);
-      throw new Reported(ended === 0 ? 1 : ended);
-    }
-    await sleep(50);
+    });
+  } catch (error) {
+    if (!(error instanceof DriverStartError)) throw error;
+    io.stderr(error.output || `canal run: ${error.message}\n`);
+    throw new Reported(error.status);
   }
+  const { run, pid } = started;
+  if (options.warning) io.stderr(options.warning);
+  if (options.values.json) {
+    io.stdout(`${JSON.stringify({ run, driverPid: pid }, null, 2)}\n`);
+  } else {
+    io.stdout(
+      `run ${run.id}: pipeline ${run.pipeline} (${run.pipelineHash.slice(0, 12)}), experiment ${run.experiment}, started in the background (driver process ${pid})\n` +
+        `  follow it: canal wait ${run.id}   its output: canal logs ${run.id}   stop it: canal cancel ${run.id}\n`,
+    );
+  }
+  return 0;
 }
 
 interface Chunk {

@@ -17,6 +17,7 @@ import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
 import { withWorkspace } from "../workspace.js";
+import { detachedRunId, detachedStartedBy, driveDetached } from "./detach.js";
 import { driverCheck } from "./runs.js";
 
 export { initCommand, initHelp } from "./init.js";
@@ -294,6 +295,16 @@ const notRerunOptions: Record<string, string> = {
 };
 
 export async function rerunCommand(args: string[], io: Io): Promise<number> {
+  // The driver of a rerun a server started in the background (as `canal run --detach` starts one).
+  const driven = detachedRunId();
+  if (driven) {
+    const startedBy = detachedStartedBy();
+    return driveDetached(driven, io, (log) => rerunHere(args, log, driven, startedBy));
+  }
+  return rerunHere(args, io);
+}
+
+async function rerunHere(args: string[], io: Io, driven?: string, startedBy?: string): Promise<number> {
   for (const arg of args) {
     const hint = notRerunOptions[arg.split("=")[0] as string];
     if (hint) throw new UsageError(`\`${arg}\` is not an option of canal rerun: ${hint}`);
@@ -319,11 +330,13 @@ export async function rerunCommand(args: string[], io: Io): Promise<number> {
     const prepared = await targetsFor(workspace, plan.artifactDir, values);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty));
-    const canceled = cancellation("rerun", io, progress);
+    const canceled = cancellation("rerun", io, progress, driven);
     try {
       const { run } = await rerunFrom(plan, {
         workspace,
         runtime,
+        ...(driven ? { runId: driven } : {}),
+        ...(startedBy ? { startedBy } : {}),
         signal: canceled.signal,
         onStart: (started) => {
           canceled.started(started.id);

@@ -9,7 +9,7 @@ import { UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
 import { artifactFor, withWorkspace } from "../workspace.js";
-import { detach, detachedRunId, driveDetached } from "./detach.js";
+import { detach, detachedRunId, detachedStartedBy, driveDetached } from "./detach.js";
 import { outputsText, summarizeOutputs } from "./download.js";
 import { staleWarning } from "./stale.js";
 
@@ -37,12 +37,15 @@ the run is recorded and going, 1 when it could not start (\`canal wait RUN\` giv
 
 export async function runCommand(args: string[], io: Io): Promise<number> {
   const driven = detachedRunId();
-  if (driven) return driveDetached(driven, io, (log) => runHere(args, log, driven));
+  if (driven) {
+    const startedBy = detachedStartedBy();
+    return driveDetached(driven, io, (log) => runHere(args, log, driven, startedBy));
+  }
   return runHere(args, io);
 }
 
 /** Runs the pipeline in this process (as the run's driver when `runId`, the id chosen for a detached run, is given). */
-async function runHere(args: string[], io: Io, runId?: string): Promise<number> {
+async function runHere(args: string[], io: Io, runId?: string, startedBy?: string): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -104,6 +107,7 @@ async function runHere(args: string[], io: Io, runId?: string): Promise<number> 
         ...(parallel ? { maxParallel: parallel } : {}),
         ...(values.experiment !== undefined ? { experiment: values.experiment } : {}),
         ...(runId ? { runId } : {}),
+        ...(startedBy ? { startedBy } : {}),
         ...(asCompiled ? { onStaleSources: (stale) => io.stderr(staleWarning(stale, io.cwd)) } : {}),
         signal: canceled.signal,
         onStart: (started, pipeline) => {

@@ -5,17 +5,22 @@
 // Cancel requests are announced with NOTIFY and heard with LISTEN.
 import type { Client, Pool, PoolClient } from "pg";
 import { StoreError } from "../errors.js";
+import { ServiceStore } from "../service-records.js";
 import type {
+  ApiToken,
   CancelRequest,
   DatasetFile,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
+  Endpoint,
   MetadataStore,
   MetadataTransaction,
+  NewApiToken,
   NewCancelRequest,
   NewDatasetUse,
   NewDatasetVersion,
+  NewEndpointVersion,
   NewHeartbeat,
   NewStepClaim,
   RegisteredDatasetVersion,
@@ -74,7 +79,25 @@ export class PostgresMetadataStore implements MetadataStore {
       open: true,
       tracked: false,
     });
+    this.service = new ServiceStore({
+      workspaceId: parts.workspaceId,
+      location: parts.location,
+      lockRow: " FOR UPDATE",
+      read: (sql, params) => this.read(() => this.reads.sql(sql, params)),
+      unit: (work) => this.transaction((tx) => work((sql, params) => (tx as PostgresUnit).sql(sql, params))),
+    });
   }
+
+  private readonly service: ServiceStore;
+  publishEndpoint = (version: NewEndpointVersion): Promise<Endpoint> => this.service.publishEndpoint(version);
+  listEndpoints = (): Promise<Endpoint[]> => this.service.listEndpoints();
+  getEndpoint = (name: string): Promise<Endpoint | undefined> => this.service.getEndpoint(name);
+  setDefaultVersion = (name: string, version: number): Promise<Endpoint | undefined> =>
+    this.service.setDefaultVersion(name, version);
+  createToken = (token: NewApiToken): Promise<ApiToken> => this.service.createToken(token);
+  listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
+  findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
+  revokeToken = (id: string): Promise<ApiToken | undefined> => this.service.revokeToken(id);
 
   /**
    * Runs `work` in one transaction on one pooled client. Run again (with a pause that grows) when

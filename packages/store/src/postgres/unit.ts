@@ -145,6 +145,15 @@ export class PostgresUnit implements MetadataTransaction {
     if (this.state.tracked) this.state.failure ??= error;
   }
 
+  /** One statement written with `?` placeholders (numbered here): for the records of service-records.ts. */
+  sql<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    let n = 0;
+    return this.q<T>(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+  }
+
   private async q<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.check();
     try {
@@ -406,6 +415,11 @@ export class PostgresUnit implements MetadataTransaction {
     if (statuses.length > 0) {
       params.push(statuses);
       clauses.push(`AND r.status = ANY($${params.length}::text[])`);
+    }
+    if (filter.before !== undefined) {
+      params.push(filter.before.createdAt, filter.before.id);
+      const at = params.length - 1;
+      clauses.push(`AND (r.created_at < $${at} OR (r.created_at = $${at} AND r.id < $${at + 1}))`);
     }
     params.push(filter.limit ?? 100);
     // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
@@ -975,7 +989,8 @@ export class PostgresUnit implements MetadataTransaction {
       has_runs: boolean;
     }>(
       `SELECT hash, artifact_location, artifact_digest, ir,
-         EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id) AS has_runs
+         (EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_version_id = pv.id)
+           OR EXISTS (SELECT 1 FROM endpoint_versions ev WHERE ev.pipeline_version_id = pv.id)) AS has_runs
        FROM pipeline_versions pv`,
     );
     for (const v of versions) if (v.has_runs && v.artifact_digest) digests.add(v.artifact_digest);

@@ -1,0 +1,23 @@
+/**
+ * Canal's HTTP API (`canal serve`): runs with their steps, logs, metrics and outputs, run events
+ * as Server-Sent Events, pipelines, experiments, and published pipeline endpoints that start runs,
+ * every route but `/api/v1/health` behind a bearer token of a role. The OpenAPI document is at
+ * `/api/v1/openapi.json`. See docs/server.md.
+ *
+ * @example
+ * ```ts
+ * import { startServer, createToken } from "@canal/server";
+ * const { secret } = await createToken(workspace.metadata, { role: "viewer" });
+ * const server = await startServer({ workspace, launcher, runtimes, port: 0 });
+ * await fetch(`${server.url}/api/v1/runs`, { headers: { authorization: `Bearer ${secret}` } });
+ * await server.close();
+ * ```
+ */
+export { createApp } from "./app.js";
+export type { Launcher, ServerOptions, StartRequest } from "./context.js";
+export { endpointBodySchema, parametersOf } from "./endpoints-routes.js";
+export type { ApiErrorCode, ErrorBody } from "./errors.js";
+export { API_STATUS, ApiError } from "./errors.js";
+export type { ListenOptions, RunningServer } from "./listen.js";
+export { DEFAULT_HOST, DEFAULT_PORT, isLoopback, startServer } from "./listen.js";
+export { allows, createToken, hashToken, TOKEN_ROLES } from "./tokens.js";
