@@ -121,6 +121,9 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     expect(shown.lineage.readBy).toEqual([
       expect.objectContaining({ runId: secondRun, parameter: "wine", pipeline: "latest" }),
     ]);
+    expect((await canal(["runs", "show", secondRun], dir)).stdout).toContain(
+      "  wine <- dataset wine version 2\n",
+    );
     const text = (await canal(["datasets", "show", "wine:2"], dir)).stdout;
     expect(text).toContain(`  read by: run ${secondRun} (latest, succeeded) as \`wine\``);
     const listed = JSON.parse((await canal(["runs", "--dataset", "wine:2", "--json"], dir)).stdout) as Array<{

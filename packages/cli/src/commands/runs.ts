@@ -172,6 +172,16 @@ async function show(workspace: Workspace, id: string, io: Io, json: boolean): Pr
   if (run.git?.commit)
     out.push(`  git ${run.git.branch} ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}`);
   out.push(`  parameters ${JSON.stringify(run.parameters)}`);
+  // Where a parameter read from the workspace's data came from: which dataset version, or datastore path.
+  for (const [name, value] of Object.entries(run.parameters)) {
+    const origin = value as {
+      dataset?: { name: string; version: number };
+      datastore?: { name: string; path: string };
+    };
+    if (origin?.dataset)
+      out.push(`  ${name} <- dataset ${origin.dataset.name} version ${origin.dataset.version}`);
+    else if (origin?.datastore) out.push(`  ${name} <- ${origin.datastore.name}:${origin.datastore.path}`);
+  }
   const { driver, cancel } = live;
   if (driver?.host)
     out.push(
