@@ -272,6 +272,27 @@ describe("PostgreSQL metadata store: many writers", () => {
 });
 
 describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server restart", () => {
+  it("survives the server going away while a unit holds its connection, and runs the unit again", async () => {
+    const store = await open();
+    const run = await newRun(store);
+    let rounds = 0;
+    const created = await store.transaction(async (tx) => {
+      rounds++;
+      const step = await tx.createStepRun({ runId: run.id, stepId: `held-${rounds}` });
+      if (rounds === 1) {
+        // The server ends every connection while this unit's is checked out and idle: the client
+        // hears it between statements, which must neither end the process nor lose the unit.
+        await server.stopServer();
+        server.startServer();
+      }
+      await tx.startAttempt(step.id, 1);
+      return step;
+    });
+    expect(rounds).toBe(2);
+    expect(created.stepId).toBe("held-2");
+    expect((await store.listStepRuns(run.id)).map((s) => s.stepId)).toEqual(["held-2"]);
+  });
+
   it("hears a cancel request from another connection at once, and after the server restarts", async () => {
     const driver = await open();
     const other = await open();

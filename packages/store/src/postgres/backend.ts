@@ -172,6 +172,11 @@ async function openPostgresStore(
   const pool = new pg.Pool({ ...connection, max: settings.poolSize ?? 10 });
   // An idle pooled client whose server went away emits here; the next query gets a new one.
   pool.on("error", () => {});
+  // A client in use whose server goes away (a restart while a unit is open) emits on itself, which
+  // with no listener would end the process: its next query fails instead, and the unit is retried.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const where = describe(settings, context);
   try {
     const client = await pool.connect();
