@@ -10,6 +10,7 @@ import {
   type MetricRow,
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
+  RUN_PAGE_SELECT,
   RUN_SELECT,
   type RunRow,
   STEP_RUN_SELECT,
@@ -170,9 +171,7 @@ export class SqliteReads {
         filter.startedBy === undefined ? "" : "AND r.started_by = @startedBy",
         filter.host === undefined ? "" : "AND r.host = @host",
         statuses.length === 0 ? "" : `AND r.status IN (${statuses.map((_, i) => `@status${i}`).join(", ")})`,
-        filter.before === undefined
-          ? ""
-          : "AND (r.created_at < @beforeAt OR (r.created_at = @beforeAt AND r.id < @beforeId))",
+        filter.before === undefined ? "" : "AND (r.created_at, r.id) < (@beforeAt, @beforeId)",
       ];
       const params: Record<string, unknown> = { workspace: this.workspaceId, limit: filter.limit ?? 100 };
       if (filter.pipeline !== undefined) params.pipeline = filter.pipeline;
@@ -188,7 +187,7 @@ export class SqliteReads {
       });
       // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
       const rows = this.stmt(
-        `${RUN_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
+        `${RUN_PAGE_SELECT} ${clauses.join(" ")} ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
       ).all(params) as RunRow[];
       return rows.map(toRun);
     });
