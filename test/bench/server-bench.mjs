@@ -11,8 +11,9 @@
 // 2. A run followed by 1 and then 50 event-stream clients (`GET /runs/ID/events`, each its own HTTP
 //    connection, parsing the stream as EventSource does): this process writes step state changes
 //    into the store one at a time (a synthetic run whose driver heartbeat it records, at random
-//    offsets from the server's 250 ms reads), and times each from its write to each client
-//    receiving it (p50/p99), with the server process's CPU while the clients follow.
+//    offsets from the server's 250 ms reads; the run has 100 finished steps already), and times
+//    each from its write to each client receiving it (p50/p99), with the server process's CPU
+//    while the clients follow.
 //
 // The store is filled through its own API: `createRun` for every run inside one
 // `metadata.transaction` (one SQLite transaction; about 100,000 runs in 10–20 s here).
@@ -28,7 +29,9 @@ import { repo } from "./generate.mjs";
 const RUNS = Number(process.env.CANAL_BENCH_SERVER_RUNS ?? 100_000);
 const REPEATS = Number(process.env.CANAL_BENCH_SERVER_REPEATS ?? 30);
 const CLIENTS = Number(process.env.CANAL_BENCH_SERVER_CLIENTS ?? 50);
-const CHANGES = Number(process.env.CANAL_BENCH_SERVER_CHANGES ?? 40);
+const CHANGES = Number(process.env.CANAL_BENCH_SERVER_CHANGES ?? 60);
+/** Steps the followed run has finished before its clients connect: what each read of it returns. */
+const DONE_STEPS = Number(process.env.CANAL_BENCH_SERVER_DONE_STEPS ?? 100);
 const PAGE = 50;
 const LIST_BAR_MS = 50;
 const PIPELINES = 4;
@@ -85,7 +88,10 @@ function startChild(root) {
   };
 }
 
-/** 100,000 runs over 4 pipelines (2 versions each), 10 experiments, mostly succeeded, 10 running. */
+/**
+ * 100,000 runs over 4 pipelines (2 versions each), 10 experiments, mostly succeeded; 10 running,
+ * and 10 of a fifth pipeline.
+ */
 async function fill(metadata) {
   const versions = [];
   for (let p = 0; p < PIPELINES; p++)
@@ -97,6 +103,11 @@ async function fill(metadata) {
           ir: JSON.stringify({ name: `pipe-${p}`, steps: [] }),
         }),
       );
+  const rare = await metadata.registerPipelineVersion({
+    pipeline: "rare",
+    hash: "r".repeat(64),
+    ir: JSON.stringify({ name: "rare", steps: [] }),
+  });
   // A run a minute, two to a minute every tenth (ties on the time order by id).
   const start = Date.now() - RUNS * 60_000;
   const t0 = performance.now();
@@ -106,7 +117,7 @@ async function fill(metadata) {
       const status =
         i % 10_007 === 5 ? "running" : i % 19 === 0 ? "failed" : i % 47 === 0 ? "canceled" : "succeeded";
       await tx.createRun({
-        pipelineVersionId: versions[(i % PIPELINES) * 2 + ((i >> 3) % 2)].id,
+        pipelineVersionId: i % 10_007 === 9 ? rare.id : versions[(i % PIPELINES) * 2 + ((i >> 3) % 2)].id,
         experiment: `exp-${i % EXPERIMENTS}`,
         parameters: { lr: 0.01 * (i % 7), epochs: 10, data: "datasets/iris:3" },
         runtime: "local",
@@ -152,6 +163,21 @@ function query(filter, cursor) {
   return `/api/v1/runs?${search}`;
 }
 
+/**
+ * GET as a client does. The server closes a kept-alive connection idle for 5 s, and a request sent
+ * on it as it closes fails; such a request is sent again, on a new connection.
+ */
+async function fetchJson(url, headers, again = true) {
+  try {
+    const answer = await fetch(url, { headers });
+    if (answer.status !== 200) throw new Error(`${url}: ${answer.status}`);
+    return await answer.json();
+  } catch (error) {
+    if (!again || error?.cause?.code !== "UND_ERR_SOCKET") throw error;
+    return fetchJson(url, headers, false);
+  }
+}
+
 /** Times `fn` REPEATS times (after two warm-ups): median and p95 in ms. */
 async function time(fn) {
   const times = [];
@@ -185,6 +211,7 @@ async function listBench(root, workspace, child, secret) {
     { name: "pipeline + status", filter: { pipeline: "pipe-2", status: "succeeded" }, deep: 400 },
     // A value few runs have (10 of 100,000): the page is the whole walk of the time index.
     { name: "status (10 running)", filter: { status: "running" } },
+    { name: "pipeline (10 runs)", filter: { pipeline: "rare" } },
   ];
   const rows = [];
   for (const { name, filter, deep: deepest } of cases) {
@@ -214,11 +241,7 @@ async function listBench(root, workspace, child, secret) {
           throw new Error(`${name} page ${page}: the bare query answers other runs than the API`);
       }
       const server = await time(() => get(path));
-      const http = await time(async () => {
-        const answer = await fetch(`${url}${path}`, { headers });
-        if (answer.status !== 200) throw new Error(`${path}: ${answer.status}`);
-        await answer.json();
-      });
+      const http = await time(() => fetchJson(`${url}${path}`, headers));
       const sql = await time(() => bare());
       const plainSql = await time(() => plain());
       const row = {
@@ -307,6 +330,16 @@ async function eventsBench(workspace, child, secret) {
     const beat = () =>
       metadata.recordHeartbeat(run.id, { host: hostname(), pid: process.pid, intervalMs: 1000 });
     await beat();
+    await metadata.transaction(async (tx) => {
+      for (let i = 0; i < DONE_STEPS; i++) {
+        const step = await tx.createStepRun({ runId: run.id, stepId: `done${i}` });
+        await tx.startAttempt(step.id, 1);
+        await tx.finishStepRun(step.id, {
+          status: "succeeded",
+          attempt: { number: 1, status: "succeeded", exitCode: 0 },
+        });
+      }
+    });
     const heart = setInterval(beat, 1000);
     const seen = Array.from({ length: clients }, () => new Map());
     const stops = seen.map((map) =>

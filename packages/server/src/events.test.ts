@@ -134,4 +134,22 @@ describe("run events", () => {
     await Promise.all([...clients, late].map((c) => c.done));
     for (const c of [...clients, late]) expect(c.events.at(-1)).toBe("end");
   });
+
+  it("ends every stream of a run with `interrupted` once its driver is judged gone", async () => {
+    const { metadata } = workspace;
+    const version = await metadata.registerPipelineVersion({ pipeline: "g", hash: "g".repeat(64), ir: "{}" });
+    // Marked running an hour ago, and no heartbeat since: its driver is gone.
+    const run = await metadata.createRun({
+      pipelineVersionId: version.id,
+      runtime: "local",
+      status: "running",
+      startedAt: Date.now() - 3_600_000,
+    });
+    const clients = Array.from({ length: 3 }, () => follow(run.id));
+    await Promise.all(clients.map((c) => c.done));
+    for (const c of clients) {
+      expect(c.events.at(-1)).toBe("end");
+      expect(c.seen.has("end:interrupted")).toBe(true);
+    }
+  });
 });
