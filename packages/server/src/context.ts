@@ -33,7 +33,7 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** One line per request (method, path, status, token id, ms): never a token or a header. */
   log?: (line: string) => void;
-  /** How often a run's events stream reads the store. Default 250 ms. */
+  /** How often the store is read for a run's event streams (once per run, for all of them). Default 250 ms. */
   pollMs?: number;
   /** Canal's version, as `/health` answers. */
   version?: string;

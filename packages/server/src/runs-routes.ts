@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 import { ApiError } from "./errors.js";
 import { runEvents } from "./events.js";
 import { type Route, route } from "./route.js";
+import { RunWatchers } from "./run-watch.js";
 import {
   CancelAnswer,
   CancelBody,
@@ -27,6 +28,12 @@ import { shownRun, started, startedBy } from "./shown.js";
 export function runsRoutes(options: ServerOptions): Route[] {
   const { workspace } = options;
   const { metadata } = workspace;
+  // One poller per followed run, whatever the number of its event streams.
+  const watchers = new RunWatchers({
+    metadata,
+    pollMs: options.pollMs ?? 250,
+    ...(options.liveState ? { liveState: options.liveState } : {}),
+  });
   return [
     route({
       method: "get",
@@ -150,7 +157,7 @@ export function runsRoutes(options: ServerOptions): Route[] {
       answers: { 200: { description: "An event stream", contentType: "text/event-stream" } },
       async handle({ params, c }) {
         const run = await metadata.getRun(params.id);
-        return runEvents(c, options, run);
+        return runEvents(c, watchers, run);
       },
     }),
     route({

@@ -254,6 +254,14 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    // Runs of one status newest first (`GET /runs?status=running`, `canal runs --status`), as
+    // SQLite migration 12.
+    version: 9,
+    sql: `
+CREATE INDEX runs_by_status ON runs (status, created_at DESC, id DESC);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

@@ -419,7 +419,7 @@ export class PostgresUnit implements MetadataTransaction {
     if (filter.before !== undefined) {
       params.push(filter.before.createdAt, filter.before.id);
       const at = params.length - 1;
-      clauses.push(`AND (r.created_at < $${at} OR (r.created_at = $${at} AND r.id < $${at + 1}))`);
+      clauses.push(`AND (r.created_at, r.id) < ($${at}, $${at + 1})`);
     }
     params.push(filter.limit ?? 100);
     // Ties on the millisecond fall back to the id, which starts with the same time: a stable order.
