@@ -11,4 +11,5 @@ if (process.argv.includes("--large")) {
   await (await import("./s3-bench.mjs")).main();
   await (await import("./team-bench.mjs")).main();
   await (await import("./data-bench.mjs")).main();
+  await (await import("./ui-bench.mjs")).main();
 }

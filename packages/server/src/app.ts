@@ -12,8 +12,12 @@ import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
 import { runsRoutes } from "./runs-routes.js";
 import { Health } from "./schemas.js";
+import { SignIns, sessionIdOf, sessionToken } from "./signin.js";
+import { signInRoutes } from "./signin-routes.js";
+import { stepsRoutes } from "./steps-routes.js";
 import { allows, hashToken, looksLikeToken } from "./tokens.js";
 import { tokensRoutes } from "./tokens-routes.js";
+import { defaultUiDir, uiRoutes } from "./ui-routes.js";
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -58,9 +62,29 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
   return result.data;
 }
 
-/** The bearer token of the request, checked against the store's hashes; never logged or echoed. */
-async function authenticate(c: Context<Env>, options: ServerOptions): Promise<ApiToken> {
+/**
+ * The bearer token of the request, checked against the store's hashes; never logged or echoed.
+ * Without one, the web UI's session cookie: a code's session, or a token's (looked up again, so a
+ * revoked token's sessions end with it).
+ */
+async function authenticate(c: Context<Env>, options: ServerOptions, signIns: SignIns): Promise<ApiToken> {
   const header = c.req.header("authorization");
+  const sessionId = header ? undefined : sessionIdOf(c.req.header("cookie"));
+  if (sessionId !== undefined) {
+    const grant = signIns.grant(sessionId);
+    const token =
+      grant?.kind === "code"
+        ? sessionToken(grant)
+        : grant?.kind === "token"
+          ? await options.workspace.metadata.findToken(grant.tokenHash)
+          : undefined;
+    if (!token)
+      throw new ApiError(
+        "CANAL_API_UNAUTHORIZED",
+        "this browser's session has ended (expired, signed out, its token revoked or the server restarted); sign in again",
+      );
+    return token;
+  }
   if (!header)
     throw new ApiError(
       "CANAL_API_UNAUTHORIZED",
@@ -86,6 +110,7 @@ async function authenticate(c: Context<Env>, options: ServerOptions): Promise<Ap
  */
 export function createApp(options: ServerOptions): Hono<Env> {
   const version = options.version ?? "0.0.0";
+  const signIns = options.signIns ?? new SignIns();
   const routes: Route[] = [
     route({
       method: "get",
@@ -99,6 +124,8 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...outputsRoutes(options),
     ...endpointsRoutes(options),
     ...tokensRoutes(options),
+    ...stepsRoutes(options),
+    ...signInRoutes(options, signIns),
   ];
   const registry = baseRegistry(routes);
   routes.push(
@@ -129,7 +156,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
   // Which routes exist is for token holders to learn, too.
   app.notFound(async (c) => {
     try {
-      await authenticate(c, options);
+      await authenticate(c, options, signIns);
     } catch (error) {
       return errorAnswer(c, error as ApiError);
     }
@@ -167,7 +194,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     app.on(r.method.toUpperCase(), honoPath(r.path), async (c) => {
       let token: ApiToken | undefined;
       if (r.role !== "public") {
-        token = await authenticate(c, options);
+        token = await authenticate(c, options, signIns);
         c.set("token", token);
         if (!allows(token.role, r.role))
           throw new ApiError(
@@ -196,5 +223,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
       return r.handle({ params, query, body, token: token as ApiToken, c });
     });
   }
+  // The web UI: its files, and its page for every other path outside the API.
+  if (options.uiDir !== false) uiRoutes(app, options.uiDir ?? defaultUiDir());
   return app;
 }
