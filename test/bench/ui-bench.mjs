@@ -1,7 +1,8 @@
 // Web UI benchmark: the run page of a 1,000-step pipeline (ten layers of a hundred steps, each fed
 // by one or two steps of the layer before), loaded in headless Chromium from `@canal/server` over
 // a SQLite workspace, laid out by ELK in its Web Worker and interactive: from navigation until a
-// click on a step has opened its panel. Bar: under 2 s. Median of CANAL_BENCH_UI_ROUNDS (3).
+// click on a step has opened its panel. Bar: under 2 s on a first visit (nothing in the browser's
+// cache); a second visit is measured too. Median of CANAL_BENCH_UI_ROUNDS (3).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { RuntimeRegistry } from "@canal/runner";
 import { SignIns, startServer } from "@canal/server";
 import { initWorkspace, openWorkspace } from "@canal/store";
-import { launchChromium } from "../browser/chromium.mjs";
+import { launchChromium, screenshotDir } from "../browser/chromium.mjs";
 import { repo } from "./generate.mjs";
 
 const STEPS = Number(process.env.CANAL_BENCH_UI_STEPS ?? 1000);
@@ -71,6 +72,7 @@ export async function main() {
   });
   const browser = await launchChromium();
   const samples = [];
+  const warm = [];
   const layouts = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -78,13 +80,18 @@ export async function main() {
       const page = await context.newPage();
       await page.goto(`${server.url}/signin#${signIns.issueCode("viewer")}`);
       await page.waitForSelector("body[data-page=runs]");
-      const t0 = performance.now();
-      await page.goto(`${server.url}/runs/${run.id}`);
-      await page.waitForSelector(`svg.dag[data-laid-out="${STEPS}"]`, { timeout: 60_000 });
-      await page.click(`g.node[data-node="s${STEPS - 1}"]`);
-      await page.waitForSelector("#step-log");
-      samples.push(performance.now() - t0);
-      layouts.push(Number(await page.evaluate("document.body.dataset.layoutMs")));
+      // A first visit (nothing cached), then the page again (its files revalidated, not fetched).
+      for (const into of [samples, warm]) {
+        const t0 = performance.now();
+        await page.goto(`${server.url}/runs/${run.id}`);
+        await page.waitForSelector(`svg.dag[data-laid-out="${STEPS}"]`, { timeout: 60_000 });
+        await page.click(`g.node[data-node="s${STEPS - 1}"]`);
+        await page.waitForSelector("#step-log");
+        into.push(performance.now() - t0);
+        if (into === samples) layouts.push(Number(await page.evaluate("document.body.dataset.layoutMs")));
+        if (round === 0 && into === warm)
+          await page.screenshot({ path: join(screenshotDir(), "ui-bench-run-page.png") });
+      }
       await context.close();
     }
   } finally {
@@ -99,6 +106,7 @@ export async function main() {
     steps: STEPS,
     ms,
     layoutMs: Math.round(median(layouts)),
+    warmMs: Math.round(median(warm)),
     minMs: Math.round(Math.min(...samples)),
     limitMs: BAR_MS,
     met: ms < BAR_MS,
@@ -106,7 +114,7 @@ export async function main() {
   };
   console.log(`BENCH ${JSON.stringify(row)}`);
   console.log(
-    `\nui: run page of ${STEPS} steps loaded, laid out (ELK in a worker) and interactive in Chromium: median ${ms} ms of ${ROUNDS} (layout ${row.layoutMs} ms) ${row.met ? "PASS" : "MISS"} < ${BAR_MS} ms`,
+    `\nui: run page of ${STEPS} steps loaded, laid out (ELK in a worker) and interactive in Chromium: median ${ms} ms of ${ROUNDS} first visits (layout ${row.layoutMs} ms; visited again ${row.warmMs} ms) ${row.met ? "PASS" : "MISS"} < ${BAR_MS} ms`,
   );
 }
 

@@ -240,6 +240,12 @@ describe("the UI's files", () => {
     const script = await page("/ui/app.js");
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
     expect(await script.text()).toContain("canal");
+    // Revalidated by its ETag: a browser that has it gets 304 and no bytes.
+    const etag = script.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    const again = await fetch(`${server.url}/ui/app.js`, { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
     expect((await page("/ui/..%2Fsecret.txt")).status).not.toBe(200);
     expect((await page("/ui/missing.js")).status).toBe(401);
   });

@@ -39,12 +39,34 @@ export class RunGraph {
   readonly expanded = new Set<string>();
   /** Step runs by instance key (`train[2]`). */
   readonly steps = new Map<string, StepRun>();
-  readonly #irSteps: IrStep[];
+  /** The same, by step id: a node's instances without a look at every step run. */
+  readonly #byStep = new Map<string, Map<number, StepRun>>();
+  /** The drawn nodes of each step id. */
+  #groups = new Map<string, SVGGElement[]>();
+  #irSteps: IrStep[] = [];
   readonly #elk: InstanceType<typeof ELK>;
 
-  constructor(irSteps: IrStep[], workerUrl = "/ui/elk-worker.min.js") {
-    this.#irSteps = irSteps;
+  /** Starts the layout worker at once: it loads while the page reads the run. */
+  constructor(workerUrl = "/ui/elk-worker.min.js") {
     this.#elk = new ELK({ workerUrl });
+  }
+
+  setSteps(irSteps: IrStep[]): void {
+    this.#irSteps = irSteps;
+  }
+
+  /** Records a step run's state; whether it is an instance not seen before. */
+  setStep(step: StepRun): boolean {
+    const key = stepKey(step);
+    const known = this.steps.has(key);
+    this.steps.set(key, step);
+    let instances = this.#byStep.get(step.stepId);
+    if (!instances) {
+      instances = new Map();
+      this.#byStep.set(step.stepId, instances);
+    }
+    instances.set(step.instance, step);
+    return !known;
   }
 
   close(): void {
@@ -158,6 +180,7 @@ export class RunGraph {
       }
     root.append(edgeLayer);
     const byId = new Map(nodes.map((n) => [n.id, n]));
+    this.#groups = new Map();
     for (const child of layout.children ?? []) {
       const node = byId.get(child.id) as GraphNode;
       const group = svg("g", {
@@ -174,6 +197,9 @@ export class RunGraph {
       const label = svg("text", { x: 10, y: 27 });
       label.textContent = this.labelOf(node);
       group.append(title, svg("rect", { width: WIDTH, height: HEIGHT, rx: 6 }), label);
+      const drawn = this.#groups.get(node.stepId) ?? [];
+      drawn.push(group as SVGGElement);
+      this.#groups.set(node.stepId, drawn);
       group.addEventListener("click", () => onSelect(node));
       group.addEventListener("keydown", (event) => {
         if ((event as KeyboardEvent).key === "Enter") onSelect(node);
@@ -184,16 +210,18 @@ export class RunGraph {
     return root;
   }
 
-  /** Brings the drawn nodes' states and labels up to date, without laying the graph out again. */
-  refresh(root: SVGSVGElement): void {
-    const { nodes } = this.shape();
-    const byId = new Map(nodes.map((n) => [n.id, n]));
-    for (const group of root.querySelectorAll<SVGGElement>("g.node")) {
-      const node = byId.get(group.dataset.node ?? "");
-      if (!node) continue;
-      group.dataset.status = this.statusOf(node);
-      const label = group.querySelector("text");
-      if (label) label.textContent = this.labelOf(node);
-    }
+  /** Brings the drawn nodes of the given steps up to date (states, labels), without a new layout. */
+  refresh(stepIds: Iterable<string>): void {
+    for (const stepId of stepIds)
+      for (const group of this.#groups.get(stepId) ?? []) {
+        const id = group.dataset.node ?? "";
+        const node: GraphNode =
+          id === stepId && this.isFanOut(stepId) && !this.expanded.has(stepId)
+            ? { id, stepId, fanOut: true }
+            : { id, stepId, instance: this.steps.get(id)?.instance ?? -1, fanOut: this.isFanOut(stepId) };
+        group.dataset.status = this.statusOf(node);
+        const label = group.querySelector("text");
+        if (label) label.textContent = this.labelOf(node);
+      }
   }
 }

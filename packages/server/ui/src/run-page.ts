@@ -34,6 +34,7 @@ interface StepDetail {
 
 export async function runPage(main: HTMLElement, runId: string, session: Session) {
   document.body.dataset.page = "run";
+  const graph = new RunGraph();
   const detail = await api<{ run: Run; state: { status: string; reason?: string }; steps: StepRun[] }>(
     `/runs/${encodeURIComponent(runId)}`,
   );
@@ -41,8 +42,9 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
   const version = await api<{ ir: { steps?: IrStep[] } }>(
     `/pipelines/${encodeURIComponent(run.pipeline)}/versions/${run.pipelineVersion}`,
   );
-  const graph = new RunGraph(version.ir.steps ?? []);
-  for (const step of detail.steps) graph.steps.set(stepKey(step), step);
+  document.body.dataset.fetchedAt = String(Math.round(performance.now()));
+  graph.setSteps(version.ir.steps ?? []);
+  for (const step of detail.steps) graph.setStep(step);
 
   const header = h("section", { class: "run-header" });
   const outputs = h("section", { class: "outputs" });
@@ -182,11 +184,26 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
   );
   await layout();
   void drawOutputs();
+  document.body.dataset.readyAt = String(Math.round(performance.now()));
   document.body.dataset.ready = "run";
 
-  // The run's events: every step's state first, then each change as the store records it.
+  // The run's events: every step's state first, then each change as the store records it. The
+  // graph is brought up to date once a frame, however many events came in it.
   const events = new EventSource(`/api/v1/runs/${encodeURIComponent(run.id)}/events`);
   let relayout = false;
+  const dirty = new Set<string>();
+  let frame: number | undefined;
+  const flush = () => {
+    frame = undefined;
+    if (relayout) {
+      relayout = false;
+      dirty.clear();
+      void layout();
+      return;
+    }
+    graph.refresh(dirty);
+    dirty.clear();
+  };
   events.addEventListener("step", (event) => {
     const data = JSON.parse((event as MessageEvent).data) as {
       stepRunId: number;
@@ -197,18 +214,17 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
     };
     const key = stepKey(data);
     const known = graph.steps.get(key);
-    if (!known && graph.expanded.has(data.stepId)) relayout = true;
-    graph.steps.set(key, {
+    if (known?.status === data.status) return;
+    const added = graph.setStep({
       ...(known ?? { id: data.stepRunId, runId: run.id, createdAt: Date.now() }),
       stepId: data.stepId,
       instance: data.instance,
       status: data.status,
       ...(data.error ? { error: data.error } : {}),
     } as StepRun);
-    if (relayout) {
-      relayout = false;
-      void layout();
-    } else if (svgRoot) graph.refresh(svgRoot);
+    if (added && graph.expanded.has(data.stepId)) relayout = true;
+    dirty.add(data.stepId);
+    frame ??= requestAnimationFrame(flush);
     if (selected && selected.stepId === data.stepId)
       document.dispatchEvent(new CustomEvent("canal-step", { detail: key }));
   });
@@ -223,6 +239,7 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
   });
   return () => {
     events.close();
+    if (frame !== undefined) cancelAnimationFrame(frame);
     stopPanel?.();
     graph.close();
   };
