@@ -192,4 +192,17 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     expect(await page.getAttribute('g.node[data-node="prepare"]', "data-status")).toBe("cached");
     expect(await page.getAttribute('g.node[data-node="score"]', "data-status")).toBe("succeeded");
   });
+
+  it("cancels a running run from its page", async () => {
+    await page.goto(`${base}/endpoints/iris`);
+    await page.waitForSelector("form.start");
+    await page.fill("#experiment", "canceled-in-the-ui");
+    await page.click("#start");
+    await page.waitForSelector("body[data-ready=run]");
+    await page.click("#cancel");
+    await ended();
+    await page.locator(".run-header .badge", { hasText: "canceled" }).waitFor();
+    expect(await page.locator("#cancel").count()).toBe(0);
+    await page.screenshot({ path: join(shots, "run-canceled.png"), fullPage: true });
+  });
 });
