@@ -196,6 +196,8 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
   it("cancels a running run from its page", async () => {
     await page.goto(`${base}/endpoints/iris`);
     await page.waitForSelector("form.start");
+    // Parameters no run had: nothing is cached, the run is still going when its page is up.
+    await page.fill("#p-seed", "23");
     await page.fill("#experiment", "canceled-in-the-ui");
     await page.click("#start");
     await page.waitForSelector("body[data-ready=run]");

@@ -107,6 +107,7 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
     const { outputs: list } = await api<{ outputs: Shown[] }>(`/runs/${run.id}/outputs`).catch(() => ({
       outputs: [] as Shown[],
     }));
+    if (list.length === 0) return outputs.replaceChildren();
     outputs.replaceChildren(
       h("h2", {}, "Outputs"),
       h(
