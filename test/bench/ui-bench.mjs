@@ -1,8 +1,9 @@
 // Web UI benchmark: the run page of a 1,000-step pipeline (ten layers of a hundred steps, each fed
 // by one or two steps of the layer before), loaded in headless Chromium from `@canal/server` over
 // a SQLite workspace, laid out by ELK in its Web Worker and interactive: from navigation until a
-// click on a step has opened its panel. Bar: under 2 s on a first visit (nothing in the browser's
-// cache); a second visit is measured too. Median of CANAL_BENCH_UI_ROUNDS (3).
+// click on a step has opened its panel. Bar: under 2 s, going straight to the run's address with
+// nothing in the browser's cache; opening it from the runs list (whose page starts the layout
+// worker) is measured too. Median of CANAL_BENCH_UI_ROUNDS (3).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -72,7 +73,7 @@ export async function main() {
   });
   const browser = await launchChromium();
   const samples = [];
-  const warm = [];
+  const fromList = [];
   const layouts = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -80,18 +81,24 @@ export async function main() {
       const page = await context.newPage();
       await page.goto(`${server.url}/signin#${signIns.issueCode("viewer")}`);
       await page.waitForSelector("body[data-page=runs]");
-      // A first visit (nothing cached), then the page again (its files revalidated, not fetched).
-      for (const into of [samples, warm]) {
-        const t0 = performance.now();
-        await page.goto(`${server.url}/runs/${run.id}`);
+      const interactive = async (t0) => {
         await page.waitForSelector(`svg.dag[data-laid-out="${STEPS}"]`, { timeout: 60_000 });
         await page.click(`g.node[data-node="s${STEPS - 1}"]`);
         await page.waitForSelector("#step-log");
-        into.push(performance.now() - t0);
-        if (into === samples) layouts.push(Number(await page.evaluate("document.body.dataset.layoutMs")));
-        if (round === 0 && into === warm)
-          await page.screenshot({ path: join(screenshotDir(), "ui-bench-run-page.png") });
-      }
+        return performance.now() - t0;
+      };
+      // Straight to the run's address, nothing in the browser's cache, the layout worker cold.
+      let t0 = performance.now();
+      await page.goto(`${server.url}/runs/${run.id}`);
+      samples.push(await interactive(t0));
+      layouts.push(Number(await page.evaluate("document.body.dataset.layoutMs")));
+      // As people open it: from the runs list, whose page has started the layout worker.
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("body[data-layout-warm=true]", { timeout: 60_000 });
+      t0 = performance.now();
+      await page.click(`a[href="/runs/${run.id}"]`);
+      fromList.push(await interactive(t0));
+      if (round === 0) await page.screenshot({ path: join(screenshotDir(), "ui-bench-run-page.png") });
       await context.close();
     }
   } finally {
@@ -106,7 +113,7 @@ export async function main() {
     steps: STEPS,
     ms,
     layoutMs: Math.round(median(layouts)),
-    warmMs: Math.round(median(warm)),
+    fromListMs: Math.round(median(fromList)),
     minMs: Math.round(Math.min(...samples)),
     limitMs: BAR_MS,
     met: ms < BAR_MS,
@@ -114,7 +121,7 @@ export async function main() {
   };
   console.log(`BENCH ${JSON.stringify(row)}`);
   console.log(
-    `\nui: run page of ${STEPS} steps loaded, laid out (ELK in a worker) and interactive in Chromium: median ${ms} ms of ${ROUNDS} first visits (layout ${row.layoutMs} ms; visited again ${row.warmMs} ms) ${row.met ? "PASS" : "MISS"} < ${BAR_MS} ms`,
+    `\nui: run page of ${STEPS} steps loaded, laid out (ELK in a worker) and interactive in Chromium: median ${ms} ms of ${ROUNDS} straight to its address (layout ${row.layoutMs} ms); ${row.fromListMs} ms opened from the runs list ${row.met ? "PASS" : "MISS"} < ${BAR_MS} ms`,
   );
 }
 

@@ -5,6 +5,20 @@ import ELK, { type ElkNode } from "elkjs/lib/elk-api.js";
 import { type StepRun, stepKey } from "./api.js";
 import { svg } from "./dom.js";
 
+const WIDTH = 170;
+const HEIGHT = 44;
+
+/** A large graph is laid out with less effort: seconds saved, crossings a little worse. */
+const LARGE = {
+  "elk.algorithm": "layered",
+  "elk.direction": "RIGHT",
+  "elk.edgeRouting": "POLYLINE",
+  "elk.layered.thoroughness": "1",
+  "elk.layered.crossingMinimization.greedySwitch.type": "OFF",
+  "elk.layered.nodePlacement.strategy": "SIMPLE",
+  "elk.layered.layering.strategy": "LONGEST_PATH",
+};
+
 /** What the graph reads of a step of the readable IR. */
 export interface IrStep {
   id: string;
@@ -23,8 +37,33 @@ export interface GraphNode {
   fanOut: boolean;
 }
 
-const WIDTH = 170;
-const HEIGHT = 44;
+let engine: InstanceType<typeof ELK> | undefined;
+
+/**
+ * The one layout worker of the page, started on first use and kept across pages: ELK's code is
+ * large, and a worker that has laid a graph out before lays the next one out several times faster.
+ */
+export function layoutEngine(): InstanceType<typeof ELK> {
+  engine ??= new ELK({ workerUrl: "/ui/elk-worker.min.js" });
+  return engine;
+}
+
+/**
+ * Lays out a made-up graph of a few hundred steps in the worker while nothing else is asked of it
+ * (the runs list is shown): the run page opened next finds ELK's code compiled.
+ */
+export function warmUpLayout(): void {
+  if (engine) return;
+  const n = 300;
+  const children = Array.from({ length: n }, (_, i) => ({ id: `w${i}`, width: WIDTH, height: HEIGHT }));
+  const edges = children.slice(30).map((c, i) => ({ id: `e${i}`, sources: [`w${i}`], targets: [c.id] }));
+  void layoutEngine()
+    .layout({ id: "warm-up", layoutOptions: LARGE, children, edges })
+    .then(() => {
+      document.body.dataset.layoutWarm = "true";
+    })
+    .catch(() => undefined);
+}
 
 /** The statuses of a node's instances, as one: the least advanced wins, failures first. */
 export function overall(statuses: string[]): string {
@@ -44,12 +83,9 @@ export class RunGraph {
   /** The drawn nodes of each step id. */
   #groups = new Map<string, SVGGElement[]>();
   #irSteps: IrStep[] = [];
-  readonly #elk: InstanceType<typeof ELK>;
-
-  /** Starts the layout worker at once: it loads while the page reads the run. */
-  constructor(workerUrl = "/ui/elk-worker.min.js") {
-    this.#elk = new ELK({ workerUrl });
-  }
+  readonly #elk: InstanceType<typeof ELK> = layoutEngine();
+  /** How long the last layout took in the worker (with the worker's start, the first time). */
+  elkMs = 0;
 
   setSteps(irSteps: IrStep[]): void {
     this.#irSteps = irSteps;
@@ -67,10 +103,6 @@ export class RunGraph {
     }
     instances.set(step.instance, step);
     return !known;
-  }
-
-  close(): void {
-    this.#elk.terminateWorker();
   }
 
   isFanOut(stepId: string): boolean {
@@ -148,7 +180,7 @@ export class RunGraph {
       layoutOptions: {
         "elk.algorithm": "layered",
         "elk.direction": "RIGHT",
-        "elk.edgeRouting": big ? "POLYLINE" : "SPLINES",
+        "elk.edgeRouting": "SPLINES",
         "elk.layered.spacing.nodeNodeBetweenLayers": "40",
         "elk.spacing.nodeNode": "16",
         // A large graph is laid out with less effort: seconds saved, crossings a little worse.
@@ -159,7 +191,9 @@ export class RunGraph {
       children: nodes.map((n) => ({ id: n.id, width: WIDTH, height: HEIGHT })),
       edges: edges.map(([from, to], i) => ({ id: `e${i}`, sources: [from], targets: [to] })),
     };
+    const started = performance.now();
     const layout = await this.#elk.layout(graph);
+    this.elkMs = Math.round(performance.now() - started);
     const width = (layout.width ?? 0) + 20;
     const height = (layout.height ?? 0) + 20;
     const root = svg("svg", {

@@ -126,6 +126,7 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
     svgRoot = await graph.draw(select);
     canvas.replaceChildren(svgRoot);
     document.body.dataset.layoutMs = String(Math.round(performance.now() - started));
+    document.body.dataset.elkMs = String(graph.elkMs);
   };
   const select = (node: GraphNode) => {
     selected = node;
@@ -242,7 +243,6 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
     events.close();
     if (frame !== undefined) cancelAnimationFrame(frame);
     stopPanel?.();
-    graph.close();
   };
 }
 

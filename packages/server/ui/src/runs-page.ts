@@ -1,6 +1,7 @@
 // The runs, newest first, a page at a time: one API call a page (the API's keyset cursor), with
 // filters by pipeline, status, experiment and who started them. Two ticked runs can be compared.
 import { api, query, type Run } from "./api.js";
+import { warmUpLayout } from "./dag.js";
 import { append, h, statusBadge, took, when } from "./dom.js";
 import { go } from "./nav.js";
 
@@ -126,5 +127,7 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
       page.next ? pageLink("Older", page.next, [...back, cursor ?? ""]) : null,
     ),
   ]);
-  return undefined;
+  // The run page opened from here finds the layout worker ready.
+  const idle = setTimeout(warmUpLayout, 300);
+  return () => clearTimeout(idle);
 }
