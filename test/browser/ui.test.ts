@@ -193,6 +193,19 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     expect(await page.getAttribute('g.node[data-node="score"]', "data-status")).toBe("succeeded");
   });
 
+  it("shows the dataset the flagship registers, with the runs that registered it", async () => {
+    await page.goto(`${base}/datasets`);
+    await page.click('tr[data-dataset="iris-model"] a');
+    await page.waitForSelector("body[data-page=dataset]");
+    await page.click('a[href="/datasets/iris-model/1"]');
+    await page.waitForSelector("body[data-page=dataset-version]");
+    const uses = (await page.textContent(".uses")) ?? "";
+    expect(uses).toContain(firstRun);
+    expect(uses).toContain("registered it from output `best`");
+    expect(await page.locator("table.files tr").count()).toBe(2);
+    await page.screenshot({ path: join(shots, "dataset-version.png"), fullPage: true });
+  });
+
   it("cancels a running run from its page", async () => {
     await page.goto(`${base}/endpoints/iris`);
     await page.waitForSelector("form.start");

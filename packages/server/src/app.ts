@@ -5,6 +5,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ZodType } from "zod";
 import type { ServerOptions } from "./context.js";
+import { datasetsRoutes } from "./datasets-routes.js";
 import { endpointsRoutes } from "./endpoints-routes.js";
 import { ApiError, type ErrorBody } from "./errors.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
@@ -38,7 +39,11 @@ function asApiError(error: unknown): ApiError | undefined {
   if (isCanalError(error)) {
     if (error.code === "CANAL_RERUN_STEP_UNKNOWN")
       return new ApiError("CANAL_API_INVALID_REQUEST", error.message);
-    if (error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND")
+    if (
+      error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND" ||
+      error.code === "CANAL_STORE_DATASET_NOT_FOUND" ||
+      error.code === "CANAL_STORE_DATASET_VERSION_NOT_FOUND"
+    )
       return new ApiError("CANAL_API_NOT_FOUND", error.message);
   }
   return undefined;
@@ -125,6 +130,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...endpointsRoutes(options),
     ...tokensRoutes(options),
     ...stepsRoutes(options),
+    ...datasetsRoutes(options),
     ...signInRoutes(options, signIns),
   ];
   const registry = baseRegistry(routes);

@@ -94,6 +94,24 @@ beforeAll(async () => {
       reusable: true,
     });
   }
+  const registered = await metadata.registerDatasetVersion({
+    name: "images",
+    kind: "file",
+    digest: "d".repeat(64),
+    datastore: "workspace",
+    pattern: "images/*.png",
+    files: ["a.png", "b.png", "c.png"].map((path, i) => ({
+      path,
+      digest: String(i).repeat(64),
+      size: 10 + i,
+    })),
+  });
+  await metadata.recordDatasetUse({
+    runId: runs[0] as string,
+    versionId: registered.version.id,
+    direction: "input",
+    name: "images",
+  });
   const ui = join(dir, "ui-dist");
   mkdirSync(ui);
   writeFileSync(join(ui, "index.html"), "<!doctype html><title>Canal</title><main></main>");
@@ -225,6 +243,36 @@ describe("the routes the UI reads", () => {
       404,
     );
     expect((await call(`/compare?a=${runs[0]}`, { as: "viewer" })).status).toBe(400);
+  });
+});
+
+describe("datasets", () => {
+  it("lists the datasets, a dataset's versions, and a version's files a page at a time with its runs", async () => {
+    expect((await call("/datasets")).status).toBe(401);
+    const list = (await (await call("/datasets", { as: "viewer" })).json()) as Record<string, any>;
+    expect(list.datasets).toMatchObject([
+      { name: "images", versions: 1, latest: { version: 1, fileCount: 3 } },
+    ]);
+    const versions = (await (await call("/datasets/images/versions", { as: "viewer" })).json()) as any;
+    expect(versions.versions).toMatchObject([{ name: "images", version: 1, size: 33 }]);
+    const first = (await (await call("/datasets/images/versions/1?limit=2", { as: "viewer" })).json()) as any;
+    expect(first.files.map((f: { path: string }) => f.path)).toEqual(["a.png", "b.png"]);
+    expect(first.next).toBe("b.png");
+    expect(first.uses).toMatchObject([{ runId: runs[0], direction: "input", name: "images", pipeline: "p" }]);
+    const rest = (await (
+      await call(`/datasets/images/versions/1?limit=2&after=${first.next}`, { as: "viewer" })
+    ).json()) as any;
+    expect(rest.files.map((f: { path: string }) => f.path)).toEqual(["c.png"]);
+    expect(rest.next).toBeUndefined();
+  });
+
+  it("answers 404 for a dataset or version that is not there, naming what is", async () => {
+    const none = await call("/datasets/nope/versions", { as: "viewer" });
+    expect(none.status).toBe(404);
+    expect(await code(none)).toBe("CANAL_API_NOT_FOUND");
+    const version = await call("/datasets/images/versions/7", { as: "viewer" });
+    expect(version.status).toBe(404);
+    expect(((await version.json()) as { error: { message: string } }).error.message).toContain("1");
   });
 });
 

@@ -2,6 +2,7 @@
 // <main> from the API. Links are followed without reloading the page.
 import { api, forgetSession, whoAmI } from "./api.js";
 import { comparePage } from "./compare-page.js";
+import { datasetPage, datasetsPage, datasetVersionPage } from "./datasets-page.js";
 import { h } from "./dom.js";
 import { endpointPage, endpointsPage } from "./endpoint-page.js";
 import { go } from "./nav.js";
@@ -29,11 +30,16 @@ async function draw(): Promise<void> {
     document.getElementById("who")?.replaceChildren(`${session.name ?? "signed in"} (${session.role})`);
     const run = /^\/runs\/([^/]+)$/.exec(path);
     const endpoint = /^\/endpoints\/([^/]+)$/.exec(path);
+    const dataset = /^\/datasets\/([^/]+)(?:\/(\d+))?$/.exec(path);
     if (path === "/" || path === "/runs") cleanup = await runsPage(main, params);
     else if (run?.[1]) cleanup = await runPage(main, decodeURIComponent(run[1]), session);
     else if (path === "/compare") await comparePage(main, params.get("a") ?? "", params.get("b") ?? "");
     else if (path === "/endpoints") await endpointsPage(main);
     else if (endpoint?.[1]) await endpointPage(main, decodeURIComponent(endpoint[1]), session);
+    else if (path === "/datasets") await datasetsPage(main);
+    else if (dataset?.[1] && dataset[2])
+      await datasetVersionPage(main, decodeURIComponent(dataset[1]), Number(dataset[2]), params);
+    else if (dataset?.[1]) await datasetPage(main, decodeURIComponent(dataset[1]));
     else main.append(h("p", {}, `No page ${path} here. `, h("a", { href: "/" }, "The runs")));
   } catch (error) {
     if (location.pathname === "/signin") return;
