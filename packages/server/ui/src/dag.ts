@@ -48,19 +48,24 @@ export function layoutEngine(): InstanceType<typeof ELK> {
   return engine;
 }
 
+let warmed = 0;
+
 /**
- * Lays out a made-up graph of a few hundred steps in the worker while nothing else is asked of it
- * (the runs list is shown): the run page opened next finds ELK's code compiled.
+ * Lays out a made-up graph of `n` steps in the worker while nothing else is asked of it: a small
+ * one as the app starts (done before the first page has read the API), a few hundred steps while
+ * the runs list is shown, so that the run page opened next finds ELK's code compiled.
  */
-export function warmUpLayout(): void {
-  if (engine) return;
-  const n = 300;
+export function warmUpLayout(n = 300): void {
+  if (warmed >= n) return;
+  warmed = n;
   const children = Array.from({ length: n }, (_, i) => ({ id: `w${i}`, width: WIDTH, height: HEIGHT }));
-  const edges = children.slice(30).map((c, i) => ({ id: `e${i}`, sources: [`w${i}`], targets: [c.id] }));
+  const edges = children
+    .slice(Math.ceil(n / 10))
+    .map((c, i) => ({ id: `e${i}`, sources: [`w${i}`], targets: [c.id] }));
   void layoutEngine()
     .layout({ id: "warm-up", layoutOptions: LARGE, children, edges })
     .then(() => {
-      document.body.dataset.layoutWarm = "true";
+      document.body.dataset.layoutWarm = String(n);
     })
     .catch(() => undefined);
 }

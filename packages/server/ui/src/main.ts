@@ -2,6 +2,7 @@
 // <main> from the API. Links are followed without reloading the page.
 import { api, forgetSession, whoAmI } from "./api.js";
 import { comparePage } from "./compare-page.js";
+import { warmUpLayout } from "./dag.js";
 import { datasetPage, datasetsPage, datasetVersionPage } from "./datasets-page.js";
 import { h } from "./dom.js";
 import { endpointPage, endpointsPage } from "./endpoint-page.js";
@@ -56,6 +57,8 @@ async function signInPage(params: URLSearchParams): Promise<void> {
   const done = () => {
     forgetSession();
     history.replaceState(null, "", next.startsWith("/") ? next : "/");
+    // The layout worker starts with the app: it compiles ELK's code while the first page reads the API.
+    if (location.pathname !== "/signin") warmUpLayout(60);
     void draw();
   };
   if (code) {
@@ -113,4 +116,6 @@ document.getElementById("signout")?.addEventListener("click", async () => {
   forgetSession();
   go("/signin");
 });
+// The layout worker starts with the app: it compiles ELK's code while the first page reads the API.
+if (location.pathname !== "/signin") warmUpLayout(60);
 void draw();
