@@ -3,7 +3,7 @@
 // why, inputs and outputs to download, metrics, and stdout/stderr followed while it runs.
 import { api, mayLaunch, query, type Run, type Session, type StepRun, stepKey } from "./api.js";
 import { type GraphNode, type IrStep, RunGraph } from "./dag.js";
-import { h, shown, statusBadge, took, when } from "./dom.js";
+import { h, shown, statusBadge, svg, took, when } from "./dom.js";
 import { go } from "./nav.js";
 
 const ENDED = new Set(["succeeded", "failed", "canceled"]);
@@ -246,6 +246,32 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
   };
 }
 
+/** A step's metric points by name, each in the order logged. */
+function byName(metrics: Array<{ name: string; value: unknown; sequence: number }>) {
+  const names = new Map<string, Array<{ value: unknown; sequence: number }>>();
+  for (const m of metrics) names.set(m.name, [...(names.get(m.name) ?? []), m]);
+  for (const points of names.values()) points.sort((a, b) => a.sequence - b.sequence);
+  return [...names];
+}
+
+/** A metric logged more than once, as a small line chart of its numeric values. */
+function chart(points: Array<{ value: unknown }>): SVGElement | string {
+  const values = points.map((p) => p.value).filter((v): v is number => typeof v === "number");
+  if (values.length < 2) return "";
+  const [width, height] = [160, 36];
+  const low = Math.min(...values);
+  const span = Math.max(...values) - low || 1;
+  const xy = values.map(
+    (v, i) =>
+      `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - low) / span) * (height - 4)).toFixed(1)}`,
+  );
+  const root = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}` });
+  const title = svg("title");
+  title.textContent = `${values.length} values, ${low} to ${low + span}`;
+  root.append(title, svg("polyline", { points: xy.join(" ") }));
+  return root;
+}
+
 function fact(name: string, value: string) {
   return [h("dt", {}, name), h("dd", {}, value)];
 }
@@ -385,8 +411,14 @@ function stepPanel(
               "table",
               { class: "metrics-table" },
               h("caption", {}, "Metrics"),
-              ...mine.map((m) =>
-                h("tr", {}, h("th", {}, m.name), h("td", {}, h("code", {}, shown(m.value)))),
+              ...byName(mine).map(([name, points]) =>
+                h(
+                  "tr",
+                  { "data-metric": name },
+                  h("th", {}, name),
+                  h("td", {}, h("code", {}, shown(points[points.length - 1]?.value))),
+                  h("td", {}, points.length > 1 ? chart(points) : ""),
+                ),
               ),
             ),
       );
