@@ -31,6 +31,8 @@ const ignored = ["**/node_modules/**", "**/dist/**", "**/fixtures/**"];
 const integration = [
   // Real services.
   "test/bytes/**/*.test.ts",
+  // Chromium driving the web UI of `canal ui`.
+  "test/browser/**/*.test.ts",
   "test/docker/**/*.test.ts",
   "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
   // The blob store's, the metadata store's and the datastores' suites on S3 and PostgreSQL

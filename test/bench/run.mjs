@@ -12,4 +12,5 @@ if (process.argv.includes("--large")) {
   await (await import("./team-bench.mjs")).main();
   await (await import("./data-bench.mjs")).main();
   await (await import("./server-bench.mjs")).main();
+  await (await import("./ui-bench.mjs")).main();
 }

@@ -135,6 +135,15 @@ describe("installed from the packed tarballs, outside the repository", () => {
     expect(contents(tarballs.find((t) => basename(t).startsWith("canal-cli-")) as string)).toContain(
       "package/bin/canal.js",
     );
+    // The web UI, built by the server package's prepack.
+    expect(contents(tarballs.find((t) => basename(t).startsWith("canal-server-")) as string)).toEqual(
+      expect.arrayContaining([
+        "package/ui-dist/index.html",
+        "package/ui-dist/app.js",
+        "package/ui-dist/app.css",
+        "package/ui-dist/elk-worker.min.js",
+      ]),
+    );
   });
 
   test("the packages are real folders in the project, not links into the repository", () => {
@@ -247,6 +256,12 @@ describe("canal serve, installed", () => {
       const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${secret}` } });
       expect(runs.status).toBe(200);
       expect(((await runs.json()) as { runs: unknown[] }).runs.length).toBeGreaterThan(0);
+      // The web UI, from the installed package's files.
+      const page = await fetch(`${url}/runs`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("/ui/app.js");
+      for (const file of ["app.js", "app.css", "elk-worker.min.js"])
+        expect((await fetch(`${url}/ui/${file}`)).status, file).toBe(200);
     } finally {
       if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
     }

@@ -45,6 +45,7 @@ const commands: Record<string, () => Promise<Command>> = {
   endpoints: () =>
     import("./commands/publish.js").then((m) => ({ run: m.endpointsCommand, help: m.endpointsHelp })),
   serve: () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
+  ui: () => import("./commands/serve.js").then((m) => ({ run: m.uiCommand, help: m.uiHelp })),
   tokens: () => import("./commands/tokens.js").then((m) => ({ run: m.tokensCommand, help: m.tokensHelp })),
 };
 
@@ -72,7 +73,8 @@ Commands:
   datasets [register|show|download]  register versioned datasets from a datastore, list, show, download them
   publish <artifact> --name N  publish a pipeline as a new version of endpoint N (--default)
   endpoints            list the published endpoints and their versions
-  serve [--port N]     serve the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
+  serve [--port N]     serve the web UI and the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
+  ui [--port N]        serve as \`serve\` does and print (and open) a one-time sign-in link to the UI
   tokens [create|revoke]  make (--role viewer|launcher|admin), list and revoke API tokens
 
 Run \`canal <command> --help\` for a command's options.

@@ -5,6 +5,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ZodType } from "zod";
 import type { ServerOptions } from "./context.js";
+import { datasetsRoutes } from "./datasets-routes.js";
 import { endpointsRoutes } from "./endpoints-routes.js";
 import { ApiError, type ErrorBody } from "./errors.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
@@ -12,8 +13,12 @@ import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
 import { runsRoutes } from "./runs-routes.js";
 import { Health } from "./schemas.js";
+import { SignIns, sessionIdOf, sessionToken } from "./signin.js";
+import { signInRoutes } from "./signin-routes.js";
+import { stepsRoutes } from "./steps-routes.js";
 import { allows, hashToken, looksLikeToken } from "./tokens.js";
 import { tokensRoutes } from "./tokens-routes.js";
+import { defaultUiDir, uiRoutes } from "./ui-routes.js";
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -34,7 +39,11 @@ function asApiError(error: unknown): ApiError | undefined {
   if (isCanalError(error)) {
     if (error.code === "CANAL_RERUN_STEP_UNKNOWN")
       return new ApiError("CANAL_API_INVALID_REQUEST", error.message);
-    if (error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND")
+    if (
+      error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND" ||
+      error.code === "CANAL_STORE_DATASET_NOT_FOUND" ||
+      error.code === "CANAL_STORE_DATASET_VERSION_NOT_FOUND"
+    )
       return new ApiError("CANAL_API_NOT_FOUND", error.message);
   }
   return undefined;
@@ -58,9 +67,29 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
   return result.data;
 }
 
-/** The bearer token of the request, checked against the store's hashes; never logged or echoed. */
-async function authenticate(c: Context<Env>, options: ServerOptions): Promise<ApiToken> {
+/**
+ * The bearer token of the request, checked against the store's hashes; never logged or echoed.
+ * Without one, the web UI's session cookie: a code's session, or a token's (looked up again, so a
+ * revoked token's sessions end with it).
+ */
+async function authenticate(c: Context<Env>, options: ServerOptions, signIns: SignIns): Promise<ApiToken> {
   const header = c.req.header("authorization");
+  const sessionId = header ? undefined : sessionIdOf(c.req.header("cookie"));
+  if (sessionId !== undefined) {
+    const grant = signIns.grant(sessionId);
+    const token =
+      grant?.kind === "code"
+        ? sessionToken(grant)
+        : grant?.kind === "token"
+          ? await options.workspace.metadata.findToken(grant.tokenHash)
+          : undefined;
+    if (!token)
+      throw new ApiError(
+        "CANAL_API_UNAUTHORIZED",
+        "this browser's session has ended (expired, signed out, its token revoked or the server restarted); sign in again",
+      );
+    return token;
+  }
   if (!header)
     throw new ApiError(
       "CANAL_API_UNAUTHORIZED",
@@ -86,6 +115,7 @@ async function authenticate(c: Context<Env>, options: ServerOptions): Promise<Ap
  */
 export function createApp(options: ServerOptions): Hono<Env> {
   const version = options.version ?? "0.0.0";
+  const signIns = options.signIns ?? new SignIns();
   const routes: Route[] = [
     route({
       method: "get",
@@ -99,6 +129,9 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...outputsRoutes(options),
     ...endpointsRoutes(options),
     ...tokensRoutes(options),
+    ...stepsRoutes(options),
+    ...datasetsRoutes(options),
+    ...signInRoutes(options, signIns),
   ];
   const registry = baseRegistry(routes);
   routes.push(
@@ -129,7 +162,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
   // Which routes exist is for token holders to learn, too.
   app.notFound(async (c) => {
     try {
-      await authenticate(c, options);
+      await authenticate(c, options, signIns);
     } catch (error) {
       return errorAnswer(c, error as ApiError);
     }
@@ -167,7 +200,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     app.on(r.method.toUpperCase(), honoPath(r.path), async (c) => {
       let token: ApiToken | undefined;
       if (r.role !== "public") {
-        token = await authenticate(c, options);
+        token = await authenticate(c, options, signIns);
         c.set("token", token);
         if (!allows(token.role, r.role))
           throw new ApiError(
@@ -196,5 +229,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
       return r.handle({ params, query, body, token: token as ApiToken, c });
     });
   }
+  // The web UI: its files, and its page for every other path outside the API.
+  if (options.uiDir !== false) uiRoutes(app, options.uiDir ?? defaultUiDir());
   return app;
 }

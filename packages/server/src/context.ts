@@ -1,5 +1,6 @@
 import type { LiveStateOptions, RuntimeRegistry } from "@canal/runner";
 import type { Workspace } from "@canal/store";
+import type { SignIns } from "./signin.js";
 
 /** A run to start in the background: the artifact, checked parameters and experiment. */
 export interface StartRequest {
@@ -37,4 +38,10 @@ export interface ServerOptions {
   pollMs?: number;
   /** Canal's version, as `/health` answers. */
   version?: string;
+  /** The web UI's one-time codes and sessions (`canal ui` issues a code). Default: a new, empty one. */
+  signIns?: SignIns;
+  /** Session cookies marked `Secure` (the server speaks HTTPS). */
+  secureCookies?: boolean;
+  /** The built web UI's folder (index.html, app.js…); false serves none. Default: the package's ui-dist/. */
+  uiDir?: string | false;
 }

@@ -20,4 +20,5 @@ export type { ApiErrorCode, ErrorBody } from "./errors.js";
 export { API_STATUS, ApiError } from "./errors.js";
 export type { ListenOptions, RunningServer } from "./listen.js";
 export { DEFAULT_HOST, DEFAULT_PORT, isLoopback, startServer } from "./listen.js";
+export { SESSION_COOKIE, SignIns } from "./signin.js";
 export { allows, createToken, hashToken, TOKEN_ROLES } from "./tokens.js";

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipelineOutputs, type RunOutput } from "@canal/runner";
-import type { BlobStore, ManifestEntry } from "@canal/store";
+import type { BlobStore, ManifestEntry, StoredValue } from "@canal/store";
+import type { Context } from "hono";
 import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
 import { type Route, route } from "./route.js";
@@ -105,59 +106,65 @@ export function outputsRoutes(options: ServerOptions): Route[] {
             `run ${params.id} has no output \`${params.name}\`; its outputs are ${outputs.map((o) => o.name).join(", ") || "none"}`,
           );
         const names = query.path === undefined ? undefined : insidePath(query.path);
-        const { value } = output;
-        if ("json" in value) {
-          if (names)
-            throw new ApiError(
-              "CANAL_API_PATH_INVALID",
-              `output \`${output.name}\` is a value; it has no paths`,
-            );
-          return c.json({ name: output.name, value: JSON.parse(value.json) as unknown });
-        }
-        let digest: string;
-        let directory: boolean;
-        let rest = names;
-        if ("digests" in value) {
-          // A list of artifacts (fan-in): `path` starts with the index, as `canal download` writes it.
-          const index = rest?.[0];
-          const at = index === undefined || !/^\d+$/.test(index) ? undefined : value.digests[Number(index)];
-          if (at === undefined)
-            throw new ApiError(
-              "CANAL_API_NOT_FOUND",
-              `output \`${output.name}\` is a list of ${value.digests.length} artifacts; pass \`path\` as an index 0…${value.digests.length - 1}, then a path inside a directory`,
-            );
-          digest = at;
-          rest = rest?.slice(1);
-          directory = (await blobs.stat(digest))?.kind === "directory";
-        } else {
-          digest = value.digest;
-          directory = value.directory;
-        }
-        if (!directory) {
-          if (rest && rest.length > 0)
-            throw new ApiError(
-              "CANAL_API_PATH_INVALID",
-              `output \`${output.name}\` is a file; it has no paths inside`,
-            );
-          const fileName = "digest" in value && value.name ? value.name : output.name;
-          return stream(blobs, digest, fileName);
-        }
-        const manifest = await blobs.readManifest(digest);
-        if (!rest || rest.length === 0) return c.json(listing(output.name, manifest));
-        const wanted = rest.join("/");
-        const entry = manifest.find((e) => e.path === wanted);
-        if (!entry) {
-          const under = manifest.filter((e) => e.path.startsWith(`${wanted}/`));
-          if (under.length > 0) return c.json(listing(`${output.name}/${wanted}`, under));
-          throw new ApiError(
-            "CANAL_API_NOT_FOUND",
-            `output \`${output.name}\` has no file ${wanted}; leave out \`path\` to list its files`,
-          );
-        }
-        return stream(blobs, entry.sha256, rest[rest.length - 1] as string);
+        return downloadValue(c, blobs, output.name, output.value, names);
       },
     }),
   ];
+}
+
+/**
+ * A stored value as a download: a file's bytes; a directory's listing, or with `names` a file in
+ * it; a list of artifacts by index first; a value as JSON.
+ */
+export async function downloadValue(
+  c: Context,
+  blobs: BlobStore,
+  name: string,
+  value: StoredValue,
+  names: string[] | undefined,
+): Promise<Response> {
+  if ("json" in value) {
+    if (names) throw new ApiError("CANAL_API_PATH_INVALID", `output \`${name}\` is a value; it has no paths`);
+    return c.json({ name: name, value: JSON.parse(value.json) as unknown });
+  }
+  let digest: string;
+  let directory: boolean;
+  let rest = names;
+  if ("digests" in value) {
+    // A list of artifacts (fan-in): `path` starts with the index, as `canal download` writes it.
+    const index = rest?.[0];
+    const at = index === undefined || !/^\d+$/.test(index) ? undefined : value.digests[Number(index)];
+    if (at === undefined)
+      throw new ApiError(
+        "CANAL_API_NOT_FOUND",
+        `output \`${name}\` is a list of ${value.digests.length} artifacts; pass \`path\` as an index 0…${value.digests.length - 1}, then a path inside a directory`,
+      );
+    digest = at;
+    rest = rest?.slice(1);
+    directory = (await blobs.stat(digest))?.kind === "directory";
+  } else {
+    digest = value.digest;
+    directory = value.directory;
+  }
+  if (!directory) {
+    if (rest && rest.length > 0)
+      throw new ApiError("CANAL_API_PATH_INVALID", `output \`${name}\` is a file; it has no paths inside`);
+    const fileName = "digest" in value && value.name ? value.name : name;
+    return stream(blobs, digest, fileName);
+  }
+  const manifest = await blobs.readManifest(digest);
+  if (!rest || rest.length === 0) return c.json(listing(name, manifest));
+  const wanted = rest.join("/");
+  const entry = manifest.find((e) => e.path === wanted);
+  if (!entry) {
+    const under = manifest.filter((e) => e.path.startsWith(`${wanted}/`));
+    if (under.length > 0) return c.json(listing(`${name}/${wanted}`, under));
+    throw new ApiError(
+      "CANAL_API_NOT_FOUND",
+      `output \`${name}\` has no file ${wanted}; leave out \`path\` to list its files`,
+    );
+  }
+  return stream(blobs, entry.sha256, rest[rest.length - 1] as string);
 }
 
 function listing(name: string, entries: ManifestEntry[]) {

@@ -237,3 +237,129 @@ export const CreatedToken = z
 export const TokenParams = z.object({ id: z.string() });
 
 export const Health = z.object({ ok: z.boolean(), version: z.string() }).meta({ id: "Health" });
+
+export const SignInBody = z
+  .object({
+    code: z.string().max(200).optional().meta({ description: "The code of `canal ui`'s link" }),
+    token: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: "An API token, for a browser of `canal serve`" }),
+  })
+  .strict();
+export const SessionAnswer = z
+  .object({ role: z.enum(["viewer", "launcher", "admin"]), name: z.string().optional() })
+  .meta({ id: "Session" });
+
+export const StepParams = z.object({ id: z.string(), step: z.string() });
+export const StepFileParams = z.object({ id: z.string(), step: z.string(), name: z.string() });
+export const StepQuery = z.object({
+  instance: z.coerce.number().int().min(-1).default(-1).meta({ description: "The fan-out iteration" }),
+});
+const Attempt = z.object({
+  stepRunId: z.number().int(),
+  number: z.number().int(),
+  status: z.string(),
+  exitCode: z.number().int().optional(),
+  error: z.string().optional(),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
+});
+export const StepDetail = z
+  .object({
+    step: StepRun,
+    attempts: z.array(Attempt),
+    inputs: z.array(Output),
+    outputs: z.array(Output),
+    cache: z.object({
+      decision: z.enum(["reused", "ran", "no-key", "pending"]),
+      why: z.array(z.string()),
+      run: z
+        .string()
+        .optional()
+        .meta({ description: "The run whose cache entry it was compared with or reused" }),
+    }),
+  })
+  .meta({ id: "StepDetail" });
+export const CompareQuery = z.object({ a: z.string(), b: z.string() });
+const CompareSide = z.object({
+  status: z.enum(STEP_STATUSES),
+  cacheKey: z.string().optional(),
+  reusedFrom: z.string().optional(),
+});
+export const Comparison = z
+  .object({
+    runs: z.array(Run),
+    parameters: z.array(z.object({ name: z.string(), a: z.unknown(), b: z.unknown(), same: z.boolean() })),
+    metrics: z.array(
+      z.object({
+        stepId: z.string(),
+        instance: z.number().int(),
+        name: z.string(),
+        a: z.unknown().optional(),
+        b: z.unknown().optional(),
+      }),
+    ),
+    steps: z.array(
+      z.object({
+        stepId: z.string(),
+        instance: z.number().int(),
+        a: CompareSide.optional(),
+        b: CompareSide.optional(),
+        sameKey: z.boolean(),
+        codeFiles: z.array(z.object({ path: z.string(), change: z.enum(["added", "removed", "changed"]) })),
+      }),
+    ),
+  })
+  .meta({ id: "Comparison" });
+
+const DatasetVersion = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    version: z.number().int(),
+    kind: z.enum(["file", "table"]),
+    digest: z.string(),
+    datastore: z.string(),
+    pattern: z.string(),
+    fileCount: z.number().int(),
+    size: z.number(),
+    table: z.unknown().optional(),
+    description: z.string().optional(),
+    registeredBy: z.string().optional(),
+    host: z.string().optional(),
+    createdAt: z.number(),
+  })
+  .meta({ id: "DatasetVersion" });
+export const Datasets = z
+  .object({
+    datasets: z.array(z.object({ name: z.string(), versions: z.number().int(), latest: DatasetVersion })),
+  })
+  .meta({ id: "Datasets" });
+export const DatasetVersions = z
+  .object({ versions: z.array(DatasetVersion) })
+  .meta({ id: "DatasetVersions" });
+export const DatasetParams = z.object({ name: z.string() });
+export const DatasetVersionParams = z.object({ name: z.string(), version: z.coerce.number().int().min(1) });
+export const DatasetFilesQuery = z.object({
+  after: z.string().optional().meta({ description: "The `next` of the page before: files after this path" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+export const DatasetDetail = z
+  .object({
+    version: DatasetVersion,
+    files: z.array(z.object({ path: z.string(), digest: z.string(), size: z.number() })),
+    next: z.string().optional().meta({ description: "Pass as `after` for the next page of files" }),
+    uses: z.array(
+      z.object({
+        runId: z.string(),
+        direction: z.enum(["input", "output"]),
+        name: z.string(),
+        pipeline: z.string(),
+        runStatus: z.string(),
+        createdAt: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: "DatasetDetail" });

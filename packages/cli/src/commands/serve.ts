@@ -1,10 +1,21 @@
 // `canal serve`: the workspace's HTTP API (@canal/server), its runs started by driver processes
 // as `canal run --detach` starts them, canceled and rerun through the runner's functions.
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import { readArtifact } from "@canal/ir";
-import { ApiError, DEFAULT_PORT, isLoopback, type Launcher, startServer } from "@canal/server";
-import { openWorkspace, type Workspace } from "@canal/store";
+import {
+  ApiError,
+  DEFAULT_PORT,
+  isLoopback,
+  type Launcher,
+  SignIns,
+  startServer,
+  TOKEN_ROLES,
+} from "@canal/server";
+import { openWorkspace, type TokenRole, type Workspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
 import { runtimes } from "../runtimes.js";
 import { DriverStartError, startDriver } from "./detach.js";
@@ -12,7 +23,7 @@ import { driverCheck } from "./runs.js";
 
 export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
 
-Serves the workspace's HTTP API under /api/v1 (docs/server.md): runs, their steps, logs, metrics and
+Serves the workspace's web UI at / and its HTTP API under /api/v1 (docs/server.md): runs, their steps, logs, metrics and
 outputs, run events (Server-Sent Events), pipelines, experiments and published endpoints. Every
 route but GET /api/v1/health needs a token: \`canal tokens create --role viewer\` makes one. The
 OpenAPI document is at /api/v1/openapi.json. Stops on Ctrl-C or SIGTERM; runs it started go on.
@@ -68,18 +79,86 @@ function driverLauncher(workspace: Workspace, cwd: string): Launcher {
   };
 }
 
+export const uiHelp = `Usage: canal ui [--port N] [--role viewer|launcher|admin] [--no-open] [--host ADDR] [--tls-cert FILE --tls-key FILE]
+
+Serves the workspace as \`canal serve\` does, with its web UI at /, and prints a sign-in link
+(http://127.0.0.1:PORT/signin#CODE) that it also opens in a browser when xdg-open is there. The
+link signs one browser in, once, within five minutes; run \`canal ui\` again for another. Stops on
+Ctrl-C or SIGTERM; runs it started go on.
+
+  --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --role ROLE       what the signed-in browser may do (default launcher: read, start, cancel, rerun)
+  --no-open         print the link only
+  --host ADDR       the address to listen on (default 127.0.0.1: this machine only)
+  --tls-cert FILE   serve HTTPS with this certificate (PEM), with --tls-key
+  --tls-key FILE    the certificate's private key (PEM)
+`;
+
+const serveOptions = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+} as const;
+
 export async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: serveOptions });
+  if (positionals.length) throw new UsageError(`unexpected argument \`${positionals[0]}\``);
+  return serve(values, io);
+}
+
+export async function uiCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-    },
+    options: { ...serveOptions, role: { type: "string" }, "no-open": { type: "boolean" } },
   });
   if (positionals.length) throw new UsageError(`unexpected argument \`${positionals[0]}\``);
+  const role = (values.role ?? "launcher") as TokenRole;
+  if (!TOKEN_ROLES.includes(role))
+    throw new UsageError(`--role takes one of ${TOKEN_ROLES.join(", ")}, not ${values.role}`);
+  const signIns = new SignIns();
+  return serve(
+    values,
+    io,
+    (url) => {
+      const link = `${url}/signin#${signIns.issueCode(role, `ui:${userName()}`)}`;
+      io.stdout(`canal ui: sign in (once, within 5 minutes) at ${link}\n`);
+      if (!values["no-open"]) openInBrowser(link);
+    },
+    signIns,
+  );
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "user";
+  }
+}
+
+/** Opens `link` with xdg-open when it is on PATH; never fails (the link is printed anyway). */
+function openInBrowser(link: string): void {
+  const found = (process.env.PATH ?? "")
+    .split(delimiter)
+    .some((dir) => dir !== "" && existsSync(join(dir, "xdg-open")));
+  if (!found) return;
+  try {
+    const child = spawn("xdg-open", [link], { stdio: "ignore", detached: true });
+    child.on("error", () => undefined);
+    child.unref();
+  } catch {
+    // The link is printed: a browser that cannot be opened is no failure.
+  }
+}
+
+async function serve(
+  values: { port?: string; host?: string; "tls-cert"?: string; "tls-key"?: string },
+  io: Io,
+  listening?: (url: string) => void,
+  signIns?: SignIns,
+): Promise<number> {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port takes a port number 0…65535, not ${values.port}`);
@@ -106,6 +185,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       port,
       ...(tls ? { tls } : {}),
       version: packageVersion(),
+      ...(signIns ? { signIns } : {}),
+      secureCookies: Boolean(tls),
       log: (line) => io.stderr(`canal serve: ${line}\n`),
     });
   } catch (error) {
@@ -118,8 +199,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     throw error;
   }
   io.stdout(
-    `canal serve: listening on ${server.url} (API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)\n`,
+    `canal serve: listening on ${server.url} (UI ${server.url}/, API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)\n`,
   );
+  listening?.(server.url);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

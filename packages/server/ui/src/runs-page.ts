@@ -1,0 +1,133 @@
+// The runs, newest first, a page at a time: one API call a page (the API's keyset cursor), with
+// filters by pipeline, status, experiment and who started them. Two ticked runs can be compared.
+import { api, query, type Run } from "./api.js";
+import { warmUpLayout } from "./dag.js";
+import { append, h, statusBadge, took, when } from "./dom.js";
+import { go } from "./nav.js";
+
+const STATUSES = ["", "queued", "running", "succeeded", "failed", "canceled"];
+
+export async function runsPage(main: HTMLElement, params: URLSearchParams) {
+  document.body.dataset.page = "runs";
+  const filters = {
+    pipeline: params.get("pipeline") ?? "",
+    status: params.get("status") ?? "",
+    experiment: params.get("experiment") ?? "",
+    user: params.get("user") ?? "",
+  };
+  const cursor = params.get("cursor") ?? undefined;
+  const limit = params.get("limit") ?? undefined;
+  // The cursors of the pages before this one, so "Newer" goes back without the API paging backwards.
+  const back = params.getAll("back");
+  const [page, pipelines, experiments] = await Promise.all([
+    api<{ runs: Run[]; next?: string }>(`/runs${query({ ...filters, cursor, limit: limit ?? 50 })}`),
+    api<{ pipelines: Array<{ name: string }> }>("/pipelines"),
+    api<{ experiments: Array<{ name: string }> }>("/experiments"),
+  ]);
+  const select = (name: keyof typeof filters, options: string[]) =>
+    h(
+      "select",
+      { name, "aria-label": name },
+      ...["", ...options.filter((o) => o !== "")].map((o) =>
+        h("option", { value: o, selected: o === filters[name] }, o === "" ? `any ${name}` : o),
+      ),
+    );
+  const form = h(
+    "form",
+    {
+      class: "filters",
+      onchange: () => apply(),
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        apply();
+      },
+    },
+    select(
+      "pipeline",
+      pipelines.pipelines.map((p) => p.name),
+    ),
+    select("status", STATUSES),
+    select(
+      "experiment",
+      experiments.experiments.map((e) => e.name),
+    ),
+    h("input", { name: "user", placeholder: "started by", value: filters.user, "aria-label": "user" }),
+  );
+  function apply() {
+    const data = new FormData(form);
+    go(`/${query({ ...Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])), limit })}`);
+  }
+  const compare = h("button", { type: "button", disabled: true, id: "compare" }, "Compare two runs");
+  const ticked = new Set<string>();
+  compare.addEventListener("click", () => {
+    const [a, b] = [...ticked];
+    go(`/compare${query({ a, b })}`);
+  });
+  const rows = page.runs.map((run) =>
+    h(
+      "tr",
+      { "data-run": run.id },
+      h(
+        "td",
+        {},
+        h("input", {
+          type: "checkbox",
+          "aria-label": `compare ${run.id}`,
+          onchange: (event: Event) => {
+            const box = event.target as HTMLInputElement;
+            if (box.checked) ticked.add(run.id);
+            else ticked.delete(run.id);
+            compare.disabled = ticked.size !== 2;
+          },
+        }),
+      ),
+      h("td", {}, h("a", { href: `/runs/${run.id}` }, run.id)),
+      h("td", {}, `${run.pipeline} v${run.pipelineVersion}`),
+      h("td", {}, statusBadge(run.status)),
+      h("td", {}, run.experiment),
+      h("td", {}, run.startedBy ?? ""),
+      h("td", {}, when(run.createdAt)),
+      h("td", {}, took(run.startedAt, run.endedAt)),
+    ),
+  );
+  const pageLink = (label: string, c: string | undefined, b: string[]) => {
+    const search = new URLSearchParams(query({ ...filters, limit, cursor: c }));
+    for (const x of b) search.append("back", x);
+    const text = search.toString();
+    return h("a", { href: `/${text ? `?${text}` : ""}`, class: "button" }, label);
+  };
+  const previous = back.length > 0 ? back[back.length - 1] : undefined;
+  append(main, [
+    h("h1", {}, "Runs"),
+    form,
+    h(
+      "table",
+      { class: "runs" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["", "Run", "Pipeline", "Status", "Experiment", "Started by", "Created", "Took"].map((t) =>
+            h("th", {}, t),
+          ),
+        ),
+      ),
+      h("tbody", {}, ...rows),
+    ),
+    page.runs.length === 0 ? h("p", {}, "No runs match.") : null,
+    h(
+      "nav",
+      { class: "pager" },
+      compare,
+      cursor !== undefined
+        ? pageLink("Newer", previous === "" ? undefined : previous, back.slice(0, -1))
+        : null,
+      page.next ? pageLink("Older", page.next, [...back, cursor ?? ""]) : null,
+    ),
+  ]);
+  // The run page opened from here finds the layout worker ready.
+  const idle = setTimeout(warmUpLayout, 300);
+  return () => clearTimeout(idle);
+}
