@@ -1,14 +1,8 @@
 // One step run as the UI's step panel shows it (attempts, inputs, outputs, the cache decision and
 // why), its inputs and outputs as downloads, and two runs side by side. Each answer is a fixed
 // number of store reads, whatever the number of steps.
-import {
-  describeCacheKeyChange,
-  explainCacheMiss,
-  type MetadataStore,
-  type Run,
-  type StepRun,
-  type StoredValue,
-} from "@canal/store";
+import { explainStepRuns, type WhyReport, whyLines } from "@canal/runner";
+import type { MetadataStore, Run, StepRun, StoredValue } from "@canal/store";
 import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
 import { downloadValue, insidePath } from "./outputs-routes.js";
@@ -38,49 +32,23 @@ function shownValue(name: string, value: StoredValue): Shown {
   return { name, kind: value.directory ? "directory" : "file", digest: value.digest };
 }
 
-/** Whether the step reused the cache, and why it did or did not, as `canal why` says it. */
+/** Whether the step reused the cache, and why it did or did not: what `canal why` says of it. */
 async function cacheDecision(
   metadata: MetadataStore,
   run: Run,
   step: StepRun,
-): Promise<{ decision: string; why: string[]; run?: string }> {
-  if (step.status === "cached")
-    return {
-      decision: "reused",
-      why: [`reused the outputs of ${step.reusedFrom ? `run ${step.reusedFrom.runId}` : "an earlier run"}`],
-      ...(step.reusedFrom ? { run: step.reusedFrom.runId } : {}),
-    };
-  if (!step.cacheComponents) {
-    if (step.status === "queued" || step.status === "running")
-      return { decision: "pending", why: ["not decided yet: the step has not computed its cache key"] };
-    return {
-      decision: "no-key",
-      why: [
-        `${step.status}${step.error ? ` (${step.error.split("\n")[0]})` : ""}; it never computed a cache key`,
-      ],
-    };
-  }
-  if (run.regenerate) return { decision: "ran", why: ["the run was started with --regenerate"] };
-  const previous = await metadata.lastCacheEntryForStep(run.pipeline, step.stepId, {
-    ...(step.instance >= 0 ? { instance: step.instance } : {}),
-    before: step.startedAt ?? step.createdAt,
-  });
-  if (!previous)
-    return {
-      decision: "ran",
-      why: [`it never ran before in pipeline ${run.pipeline} (no earlier cache entry)`],
-    };
-  const changes = explainCacheMiss(previous.components, step.cacheComponents);
-  const since = previous.producedBy.runId;
-  if (changes.length === 0)
-    return {
-      decision: "ran",
-      run: since,
-      why: [
-        `its cache key matches run ${since}'s; it ran because reuse was off (reuse: false or a rerun from it) or the cached outputs were missing or damaged`,
-      ],
-    };
-  return { decision: "ran", run: since, why: changes.map(describeCacheKeyChange) };
+): Promise<{ decision: "reused" | "ran" | "no-key" | "pending"; why: string[]; run?: string }> {
+  const [report] = (await explainStepRuns(metadata, run, [step])) as [WhyReport];
+  const waiting = step.status === "queued" || step.status === "running";
+  const decision =
+    report.reason === "cached"
+      ? "reused"
+      : report.reason === "no-key"
+        ? waiting
+          ? "pending"
+          : "no-key"
+        : "ran";
+  return { decision, why: whyLines(report, run), ...(report.run ? { run: report.run } : {}) };
 }
 
 /** The last value of each metric of each step instance. */

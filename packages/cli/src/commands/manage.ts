@@ -1,21 +1,23 @@
 import { parseArgs } from "node:util";
-import { cancelRun, placementText, planRerun, RerunError, type RerunPlan, rerunFrom } from "@canal/runner";
-import { parseInstanceKey } from "@canal/runtime-core";
 import {
-  type CacheKeyChange,
-  describeCacheKeyChange,
-  explainCacheMiss,
-  type MetadataStore,
-  type Run,
-  type StepRun,
-} from "@canal/store";
+  cancelRun,
+  explainStepRuns,
+  placementText,
+  planRerun,
+  RerunError,
+  type RerunPlan,
+  rerunFrom,
+  type WhyReport,
+  whyLines,
+} from "@canal/runner";
+import { parseInstanceKey } from "@canal/runtime-core";
+import type { Run } from "@canal/store";
 import { cancellation } from "../cancel-signals.js";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
 import { runtimes } from "../runtimes.js";
 import { suggestion } from "../suggest.js";
 import { targetHelp, targetOptions, targetsFor } from "../targets.js";
-import { describeInputChange, Producers, type UpstreamChange, upstreamOf } from "../upstream.js";
 import { withWorkspace } from "../workspace.js";
 import { detachedRunId, detachedStartedBy, driveDetached } from "./detach.js";
 import { driverCheck } from "./runs.js";
@@ -94,25 +96,6 @@ changed; for a fan-in, which elements), a parameter, the environment. STEP is a 
   --json   the explanation of each step instance as JSON
 `;
 
-/** Why one step instance ran or was reused, as `canal why --json` prints it. */
-interface WhyReport {
-  step: string;
-  status: string;
-  /**
-   * cached: reused; no-key: ended before it computed a cache key; regenerate: the run ran every
-   * step; same-key: an earlier run cached the same key (made to run, or the outputs were gone);
-   * first: no earlier entry for the step; reuse-off: the key matches the last entry's; changed.
-   */
-  reason: "cached" | "no-key" | "regenerate" | "same-key" | "first" | "reuse-off" | "changed";
-  /** The run it was reused from, that had the same key, or that made the last entry. */
-  run?: string;
-  error?: string;
-  /** The changes of its cache key, most specific first, each with its line of text. */
-  changes?: Array<CacheKeyChange & { text: string; upstream?: UpstreamChange }>;
-  /** The step's outputs replaced the cache entry (same-key). */
-  replacedEntry?: boolean;
-}
-
 export async function whyCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -137,143 +120,18 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
       );
       return 1;
     }
-    let producers: Producers | undefined;
-    let bindings: Map<string, string> | undefined;
-    const reports: WhyReport[] = [];
-    for (const stepRun of stepRuns) {
-      const key = stepRun.instance >= 0 ? `${stepRun.stepId}[${stepRun.instance}]` : stepRun.stepId;
-      const base = { step: key, status: stepRun.status };
-      if (stepRun.status === "cached") {
-        reports.push({
-          ...base,
-          reason: "cached",
-          ...(stepRun.reusedFrom ? { run: stepRun.reusedFrom.runId } : {}),
-        });
-        continue;
-      }
-      if (!stepRun.cacheComponents) {
-        reports.push({
-          ...base,
-          reason: "no-key",
-          ...(stepRun.error ? { error: stepRun.error.split("\n")[0] as string } : {}),
-        });
-        continue;
-      }
-      if (run.regenerate) {
-        reports.push({ ...base, reason: "regenerate" });
-        continue;
-      }
-      // A step made to run under a key an earlier run had already cached replaced that entry, so
-      // the entry is its own now: the earlier step run with the same key is what explains it.
-      const sameKey = await earlierStepRunWithKey(metadata, run, stepRun);
-      if (sameKey) {
-        const own =
-          (await metadata.getCacheEntry(stepRun.cacheKey ?? ""))?.producedBy.stepRunId === stepRun.id;
-        reports.push({ ...base, reason: "same-key", run: sameKey, replacedEntry: own });
-        continue;
-      }
-      const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
-        ...(stepRun.instance >= 0 ? { instance: stepRun.instance } : {}),
-        before: stepRun.startedAt ?? stepRun.createdAt,
-      });
-      if (!previous) {
-        reports.push({ ...base, reason: "first" });
-        continue;
-      }
-      const changes = explainCacheMiss(previous.components, stepRun.cacheComponents);
-      const since = previous.producedBy.runId;
-      if (changes.length === 0) {
-        reports.push({ ...base, reason: "reuse-off", run: since });
-        continue;
-      }
-      producers ??= await producersOf(metadata, run, all);
-      bindings ??= await upstreamSteps(metadata, run);
-      const explained = changes.map((change) => {
-        if (change.field !== "input") return { ...change, text: describeCacheKeyChange(change) };
-        const boundTo = bindings?.get(`${stepRun.stepId}\u0000${change.name}`);
-        const upstream = upstreamOf(change, producers as Producers, boundTo);
-        const text = describeInputChange(change, upstream) ?? describeCacheKeyChange(change);
-        return { ...change, text, ...(upstream ? { upstream } : {}) };
-      });
-      reports.push({ ...base, reason: "changed", run: since, changes: explained });
-    }
+    const reports = await explainStepRuns(metadata, run, stepRuns, all);
     if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
     else for (const report of reports) io.stdout(whyText(report, run));
     return 0;
   });
 }
 
-/** Where each artifact of the run came from: its steps' outputs and its artifact parameters. */
-async function producersOf(metadata: MetadataStore, run: Run, stepRuns: StepRun[]): Promise<Producers> {
-  const producers = new Producers();
-  for (const stepRun of stepRuns) {
-    const key = stepRun.instance >= 0 ? `${stepRun.stepId}[${stepRun.instance}]` : stepRun.stepId;
-    producers.addOutputs(key, await metadata.getOutputs(stepRun.id));
-  }
-  producers.addParameters(run.parameters);
-  return producers;
-}
-
-/** The upstream step each step input is bound to in the run's pipeline version, by "step\0input". */
-async function upstreamSteps(metadata: MetadataStore, run: Run): Promise<Map<string, string>> {
-  const bound = new Map<string, string>();
-  try {
-    const ir = JSON.parse((await metadata.getPipelineVersion(run.pipelineVersionId)).ir) as {
-      steps?: Array<{
-        id: string;
-        inputs?: Array<{ name: string; binding?: Record<string, { step?: string }> }>;
-      }>;
-    };
-    for (const step of ir.steps ?? [])
-      for (const input of step.inputs ?? []) {
-        const from = input.binding?.output?.step ?? input.binding?.collect?.step;
-        if (from) bound.set(`${step.id}\u0000${input.name}`, from);
-      }
-  } catch {
-    // A version recorded without a readable IR: the outputs are named by digest alone.
-  }
-  return bound;
-}
-
 function whyText(report: WhyReport, run: Run): string {
-  const key = report.step;
-  switch (report.reason) {
-    case "cached":
-      return `${key}: reused from the cache${report.run ? ` (run ${report.run})` : ""}\n`;
-    case "no-key":
-      return `${key}: ${report.status}${report.error ? ` (${report.error})` : ""}; it never computed a cache key\n`;
-    case "regenerate":
-      return `${key}: ran because the run was started with --regenerate\n`;
-    case "same-key":
-      return `${key}: its cache key matches run ${report.run}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${report.replacedEntry ? "; what it produced replaced the cache entry" : ""}\n`;
-    case "first":
-      return `${key}: ran because it never ran before in pipeline ${run.pipeline} (no earlier cache entry)\n`;
-    case "reuse-off":
-      return `${key}: its cache key matches run ${report.run}'s; it ran because reuse was off (reuse: false or --from) or the cached outputs were missing or damaged\n`;
-    case "changed":
-      return `${key}: ran because, since run ${report.run}:\n${(report.changes ?? []).map((c) => `  - ${c.text}\n`).join("")}`;
-  }
-}
-
-/** The newest earlier run of the pipeline (of the last 100) whose same step finished under the same cache key. */
-async function earlierStepRunWithKey(
-  metadata: MetadataStore,
-  run: Run,
-  stepRun: StepRun,
-): Promise<string | undefined> {
-  if (!stepRun.cacheKey) return undefined;
-  for (const earlier of await metadata.listRuns({ pipeline: run.pipeline, limit: 100 })) {
-    if (earlier.id === run.id || earlier.createdAt > run.createdAt) continue;
-    const same = (await metadata.listStepRuns(earlier.id)).find(
-      (s) =>
-        s.stepId === stepRun.stepId &&
-        s.instance === stepRun.instance &&
-        s.cacheKey === stepRun.cacheKey &&
-        (s.status === "succeeded" || s.status === "cached"),
-    );
-    if (same) return earlier.id;
-  }
-  return undefined;
+  const lines = whyLines(report, run);
+  if (report.reason === "changed")
+    return `${report.step}: ran because, since run ${report.run}:\n${lines.map((line) => `  - ${line}\n`).join("")}`;
+  return `${report.step}: ${lines[0]}\n`;
 }
 
 export const rerunHelp = `Usage: canal rerun RUN [--from STEP] [--target NAME | --profile NAME] [--json]
