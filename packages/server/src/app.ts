@@ -6,11 +6,12 @@ import { bodyLimit } from "hono/body-limit";
 import type { ZodType } from "zod";
 import type { ServerOptions } from "./context.js";
 import { endpointsRoutes } from "./endpoints-routes.js";
-import { ApiError, type ErrorBody } from "./errors.js";
+import { ApiError, type ErrorBody, ScheduleError } from "./errors.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
 import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
 import { runsRoutes } from "./runs-routes.js";
+import { schedulesRoutes } from "./schedules-routes.js";
 import { Health } from "./schemas.js";
 import { allows, hashToken, looksLikeToken } from "./tokens.js";
 import { tokensRoutes } from "./tokens-routes.js";
@@ -31,7 +32,12 @@ function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof RunNotFoundError || error instanceof StepRunNotFoundError)
     return new ApiError("CANAL_API_NOT_FOUND", error.message);
+  if (error instanceof ScheduleError)
+    return error.code === "CANAL_SCHEDULE_NOT_FOUND"
+      ? new ApiError("CANAL_API_NOT_FOUND", error.message)
+      : new ApiError("CANAL_API_SCHEDULE_INVALID", `${error.code}: ${error.message}`, [...error.problems]);
   if (isCanalError(error)) {
+    if (error.code === "CANAL_STORE_SCHEDULE_EXISTS") return new ApiError("CANAL_API_CONFLICT", error.message);
     if (error.code === "CANAL_RERUN_STEP_UNKNOWN")
       return new ApiError("CANAL_API_INVALID_REQUEST", error.message);
     if (error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND")
@@ -98,6 +104,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...runsRoutes(options),
     ...outputsRoutes(options),
     ...endpointsRoutes(options),
+    ...schedulesRoutes(options),
     ...tokensRoutes(options),
   ];
   const registry = baseRegistry(routes);

@@ -1,7 +1,7 @@
 // Making and editing a schedule: what the API's routes and `canal schedules` both call, so a
 // schedule is checked the same way whichever made it. Everything that can be wrong is found when
 // it is made (the cron, the zone, the endpoint, the parameters, the datastore), not at 3 a.m.
-import { DURATION_FORM, nameProblem, type Parameter, type Pipeline, parseDuration, type Type } from "@canal/ir";
+import { DURATION_FORM, isCanalError, nameProblem, type Parameter, type Pipeline, parseDuration, type Type } from "@canal/ir";
 import {
   type CatchUp,
   type NewSchedule,
@@ -187,7 +187,15 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
   const pathsParam = input.pathsParam ?? DEFAULT_PATHS_PARAM;
   const { pipeline } = await endpointPipeline(workspace, input.endpoint);
   checkRunParameters(pipeline, base.parameters, input.experiment, pathsParam);
-  const state = await baselineState(workspace, datastore, path);
+  let state: string;
+  try {
+    state = await baselineState(workspace, datastore, path);
+  } catch (error) {
+    if (!isCanalError(error) || !error.code.startsWith("CANAL_STORE_")) throw error;
+    throw new ScheduleError("CANAL_SCHEDULE_INVALID", `--on-change ${input.onChange}: ${error.message}`, [
+      { path: "onChange", message: error.message, hint: "`canal datastores` lists the datastores and checks each" },
+    ]);
+  }
   return { ...base, kind: "data", datastore, path, debounceMs, pathsParam, catchUp: "none", state };
 }
 
