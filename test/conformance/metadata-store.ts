@@ -549,13 +549,21 @@ export function metadataStoreConformance(
           pathsParam: "changed",
           state: "{}",
         });
-        expect(data).toMatchObject({ kind: "data", datastore: "raw", path: "in/**", debounceMs: 60_000, catchUp: "none" });
+        expect(data).toMatchObject({
+          kind: "data",
+          datastore: "raw",
+          path: "in/**",
+          debounceMs: 60_000,
+          catchUp: "none",
+        });
         expect((await store.listSchedules()).map((s) => s.name)).toEqual(["nightly", "on-drop"]);
         const other = await fixture.open("elsewhere");
         expect(await other.listSchedules()).toEqual([]);
         expect(await other.getSchedule("nightly")).toBeUndefined();
         // Another workspace cannot claim a tick of this one's schedule.
-        expect(await other.claimTick({ scheduleId: made.id, scheduledAt: 5, status: "claimed" })).toBeUndefined();
+        expect(
+          await other.claimTick({ scheduleId: made.id, scheduledAt: 5, status: "claimed" }),
+        ).toBeUndefined();
         await other.close();
 
         const edited = await store.updateSchedule("nightly", {
@@ -565,7 +573,13 @@ export function metadataStoreConformance(
           reanchorAt: 9_000,
           at: 9_000,
         });
-        expect(edited).toMatchObject({ cron: "0 4 * * *", paused: true, anchorAt: 9_000, cursorAt: 9_000, revision: 2 });
+        expect(edited).toMatchObject({
+          cron: "0 4 * * *",
+          paused: true,
+          anchorAt: 9_000,
+          cursorAt: 9_000,
+          revision: 2,
+        });
         expect(edited?.experiment).toBeUndefined();
         expect(await store.updateSchedule("nope", { paused: true })).toBeUndefined();
 
@@ -586,14 +600,31 @@ export function metadataStoreConformance(
           pid: 1,
           at: 3_600_010,
         });
-        expect(claimed).toMatchObject({ scheduledAt: 3_600_000, status: "claimed", host: "a", pid: 1, claimedAt: 3_600_010 });
+        expect(claimed).toMatchObject({
+          scheduledAt: 3_600_000,
+          status: "claimed",
+          host: "a",
+          pid: 1,
+          claimedAt: 3_600_010,
+        });
         expect(claimed?.endedAt).toBeUndefined();
         const elsewhere = await fixture.open("team");
-        expect(await elsewhere.claimTick({ scheduleId: schedule.id, scheduledAt: 3_600_000, status: "claimed" })).toBeUndefined();
-        const fired = await elsewhere.finishTick((claimed as { id: number }).id, { status: "fired", runId: "run-x", at: 3_600_020 });
+        expect(
+          await elsewhere.claimTick({ scheduleId: schedule.id, scheduledAt: 3_600_000, status: "claimed" }),
+        ).toBeUndefined();
+        const fired = await elsewhere.finishTick((claimed as { id: number }).id, {
+          status: "fired",
+          runId: "run-x",
+          at: 3_600_020,
+        });
         expect(fired).toMatchObject({ status: "fired", runId: "run-x", endedAt: 3_600_020 });
         await elsewhere.close();
-        await store.claimTick({ scheduleId: schedule.id, scheduledAt: 7_200_000, status: "missed", reason: "no scheduler ran" });
+        await store.claimTick({
+          scheduleId: schedule.id,
+          scheduledAt: 7_200_000,
+          status: "missed",
+          reason: "no scheduler ran",
+        });
         await store.claimTick({
           scheduleId: schedule.id,
           scheduledAt: 10_800_000,
@@ -632,7 +663,9 @@ export function metadataStoreConformance(
 
       it("moves a schedule's cursor by compare-and-set: never back, and not past someone's change", async () => {
         const schedule = await store.createSchedule({ ...cron, name: "nightly", createdAt: 100 });
-        expect(await store.advanceSchedule(schedule.id, schedule.revision, { cursorAt: 500, state: "s1" })).toBe(true);
+        expect(
+          await store.advanceSchedule(schedule.id, schedule.revision, { cursorAt: 500, state: "s1" }),
+        ).toBe(true);
         const moved = (await store.getSchedule("nightly")) as typeof schedule;
         expect(moved).toMatchObject({ cursorAt: 500, state: "s1", revision: 2, anchorAt: 100 });
         // A stale revision changes nothing.
@@ -640,7 +673,9 @@ export function metadataStoreConformance(
         expect(await store.advanceSchedule(schedule.id, moved.revision, { cursorAt: 300 })).toBe(true);
         expect((await store.getSchedule("nightly"))?.cursorAt).toBe(500);
         const paused = await store.updateSchedule("nightly", { paused: true });
-        expect(await store.advanceSchedule(schedule.id, moved.revision + 1 - 1, { cursorAt: 800 })).toBe(false);
+        expect(await store.advanceSchedule(schedule.id, moved.revision + 1 - 1, { cursorAt: 800 })).toBe(
+          false,
+        );
         expect(paused?.revision).toBe(4);
       });
     });

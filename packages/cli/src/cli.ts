@@ -46,6 +46,8 @@ const commands: Record<string, () => Promise<Command>> = {
     import("./commands/publish.js").then((m) => ({ run: m.endpointsCommand, help: m.endpointsHelp })),
   serve: () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
   tokens: () => import("./commands/tokens.js").then((m) => ({ run: m.tokensCommand, help: m.tokensHelp })),
+  schedules: () =>
+    import("./commands/schedules.js").then((m) => ({ run: m.schedulesCommand, help: m.schedulesHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -74,6 +76,7 @@ Commands:
   endpoints            list the published endpoints and their versions
   serve [--port N]     serve the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
   tokens [create|revoke]  make (--role viewer|launcher|admin), list and revoke API tokens
+  schedules [create|show|edit|pause|resume|delete]  run an endpoint on a cron (--cron, --tz) or on data changes (--on-change)
 
 Run \`canal <command> --help\` for a command's options.
 `;

@@ -203,11 +203,20 @@ describe("schedules", () => {
 
   it("are described in the OpenAPI document from their schemas", async () => {
     const doc = (await (await call("/openapi.json", { as: "viewer" })).json()) as {
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
     };
     expect(Object.keys(doc.paths["/api/v1/schedules"] ?? {}).sort()).toEqual(["get", "post"]);
-    expect(Object.keys(doc.paths["/api/v1/schedules/{name}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
-    expect(doc.paths["/api/v1/schedules"]?.post?.requestBody?.content["application/json"]?.schema).toMatchObject({
+    expect(Object.keys(doc.paths["/api/v1/schedules/{name}"] ?? {}).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+    ]);
+    expect(
+      doc.paths["/api/v1/schedules"]?.post?.requestBody?.content["application/json"]?.schema,
+    ).toMatchObject({
       properties: { cron: { type: "string" }, catchUp: { enum: ["none", "latest", "all"] } },
     });
   });
@@ -223,7 +232,9 @@ describe("schedules", () => {
     ).secret;
     const elsewhere = await send("/schedules", "scored", "POST", body);
     expect(elsewhere.status).toBe(403);
-    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toContain("endpoint other");
+    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toContain(
+      "endpoint other",
+    );
     const unknown = await send("/schedules", "launcher", "POST", { ...body, endpoint: "nope" });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("score");
@@ -238,8 +249,9 @@ describe("schedules", () => {
   it("refuse a cron or a zone that is not one: 422 naming the field and the fix, nothing made", async () => {
     const cron = await send("/schedules", "launcher", "POST", { endpoint: "score", cron: "0 25 * * *" });
     expect(cron.status).toBe(422);
-    const cronError = ((await cron.json()) as { error: { code: string; message: string; problems: unknown[] } })
-      .error;
+    const cronError = (
+      (await cron.json()) as { error: { code: string; message: string; problems: unknown[] } }
+    ).error;
     expect(cronError.code).toBe("CANAL_API_SCHEDULE_INVALID");
     expect(cronError.message).toContain("CANAL_SCHEDULE_CRON_INVALID");
     expect(cronError.message).toContain('"0 3 * * *"');
@@ -267,7 +279,12 @@ describe("schedules", () => {
       timezone: "Europe/Madrid",
       parameters: { n: 1 },
     });
-    await workspace.metadata.claimTick({ scheduleId: made.id, scheduledAt: 1000, status: "missed", reason: "down" });
+    await workspace.metadata.claimTick({
+      scheduleId: made.id,
+      scheduledAt: 1000,
+      status: "missed",
+      reason: "down",
+    });
     const shown = (await (await call("/schedules/nightly", { as: "viewer" })).json()) as {
       schedule: Record<string, unknown>;
       ticks: Array<Record<string, unknown>>;
@@ -283,7 +300,10 @@ describe("schedules", () => {
     expect(await paused.json()).toMatchObject({ paused: true });
     const bad = await send("/schedules/nightly", "launcher", "PATCH", { cron: "every day" });
     expect(bad.status).toBe(422);
-    const edited = await send("/schedules/nightly", "launcher", "PATCH", { cron: "0 4 * * *", paused: false });
+    const edited = await send("/schedules/nightly", "launcher", "PATCH", {
+      cron: "0 4 * * *",
+      paused: false,
+    });
     const after = (await edited.json()) as { cron: string; anchorAt: number };
     expect(after.cron).toBe("0 4 * * *");
     expect(after.anchorAt).toBeGreaterThan(made.anchorAt - 1);

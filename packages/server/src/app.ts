@@ -37,7 +37,8 @@ function asApiError(error: unknown): ApiError | undefined {
       ? new ApiError("CANAL_API_NOT_FOUND", error.message)
       : new ApiError("CANAL_API_SCHEDULE_INVALID", `${error.code}: ${error.message}`, [...error.problems]);
   if (isCanalError(error)) {
-    if (error.code === "CANAL_STORE_SCHEDULE_EXISTS") return new ApiError("CANAL_API_CONFLICT", error.message);
+    if (error.code === "CANAL_STORE_SCHEDULE_EXISTS")
+      return new ApiError("CANAL_API_CONFLICT", error.message);
     if (error.code === "CANAL_RERUN_STEP_UNKNOWN")
       return new ApiError("CANAL_API_INVALID_REQUEST", error.message);
     if (error.code === "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND")

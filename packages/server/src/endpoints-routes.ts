@@ -114,7 +114,11 @@ export async function startEndpointRun(
   options: Pick<ServerOptions, "workspace" | "launcher">,
   request: EndpointRunRequest,
 ): Promise<string> {
-  const { pipeline, artifactDir } = await endpointPipeline(options.workspace, request.endpoint, request.version);
+  const { pipeline, artifactDir } = await endpointPipeline(
+    options.workspace,
+    request.endpoint,
+    request.version,
+  );
   const parameters =
     typeof request.parameters === "function" ? request.parameters(pipeline) : request.parameters;
   checkParameters(pipeline, parameters, request.experiment);
@@ -278,7 +282,11 @@ export function endpointsRoutes(options: ServerOptions): Route[] {
 }
 
 /** Every problem of the request at once: artifact parameters, the experiment's name, each parameter. */
-export function checkParameters(pipeline: Pipeline, given: Record<string, unknown>, experiment?: string): void {
+export function checkParameters(
+  pipeline: Pipeline,
+  given: Record<string, unknown>,
+  experiment?: string,
+): void {
   const problems: Problem[] = [];
   for (const parameter of pipeline.parameters) {
     if (isArtifact(parameter) && parameter.name in given)

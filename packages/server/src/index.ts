@@ -16,13 +16,11 @@
 export { createApp } from "./app.js";
 export type { Launcher, ServerOptions, StartRequest } from "./context.js";
 export type { EndpointRunRequest } from "./endpoints-routes.js";
-export { endpointBodySchema, parametersOf, startEndpointRun } from "./endpoints-routes.js";
-export type { ApiErrorCode, ErrorBody } from "./errors.js";
-export type { ScheduleErrorCode } from "./errors.js";
+export { endpointBodySchema, endpointPipeline, parametersOf, startEndpointRun } from "./endpoints-routes.js";
+export type { ApiErrorCode, ErrorBody, ScheduleErrorCode } from "./errors.js";
 export { API_STATUS, ApiError, ScheduleError } from "./errors.js";
 export type { ListenOptions, RunningServer } from "./listen.js";
 export { DEFAULT_HOST, DEFAULT_PORT, isLoopback, startServer } from "./listen.js";
-export { allows, createToken, hashToken, TOKEN_ROLES } from "./tokens.js";
 export { checkCron, nextSlot } from "./schedule-cron.js";
 export type { ScheduleChange, ScheduleInput } from "./schedule-define.js";
 export {
@@ -35,5 +33,13 @@ export {
   SCHEDULED_TIME_PARAM,
 } from "./schedule-define.js";
 export type { Clock, Fire, FireRequest, SchedulerOptions } from "./scheduler.js";
-export { CATCH_UP_LIMIT, endpointFire, PATHS_LIMIT, Scheduler, systemClock, tickParameters } from "./scheduler.js";
+export {
+  CATCH_UP_LIMIT,
+  endpointFire,
+  PATHS_LIMIT,
+  Scheduler,
+  systemClock,
+  tickParameters,
+} from "./scheduler.js";
 export { shownSchedule, shownTick } from "./schedules-routes.js";
+export { allows, createToken, hashToken, TOKEN_ROLES } from "./tokens.js";

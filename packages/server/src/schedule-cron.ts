@@ -13,7 +13,13 @@ export function checkCron(cron: string, timezone: string): Cron {
     throw new ScheduleError(
       "CANAL_SCHEDULE_TIMEZONE_INVALID",
       `--tz ${JSON.stringify(timezone)} is not a time zone; give an IANA name such as Europe/Madrid, America/New_York or UTC`,
-      [{ path: "timezone", message: `${JSON.stringify(timezone)} is not an IANA time zone`, hint: "e.g. Europe/Madrid or UTC" }],
+      [
+        {
+          path: "timezone",
+          message: `${JSON.stringify(timezone)} is not an IANA time zone`,
+          hint: "e.g. Europe/Madrid or UTC",
+        },
+      ],
     );
   }
   const fields = cron.trim().split(/\s+/).length;

@@ -1,7 +1,15 @@
 // Making and editing a schedule: what the API's routes and `canal schedules` both call, so a
 // schedule is checked the same way whichever made it. Everything that can be wrong is found when
 // it is made (the cron, the zone, the endpoint, the parameters, the datastore), not at 3 a.m.
-import { DURATION_FORM, isCanalError, nameProblem, type Parameter, type Pipeline, parseDuration, type Type } from "@canal/ir";
+import {
+  DURATION_FORM,
+  isCanalError,
+  nameProblem,
+  type Parameter,
+  type Pipeline,
+  parseDuration,
+  type Type,
+} from "@canal/ir";
 import {
   type CatchUp,
   type NewSchedule,
@@ -74,14 +82,22 @@ function parseDebounce(value: string | number | undefined): number {
   if (value === undefined) return DEFAULT_DEBOUNCE_MS;
   const ms = parseDuration(value);
   if (ms === undefined)
-    throw invalid("debounce", `--debounce ${JSON.stringify(value)} is not a duration`, `give ${DURATION_FORM}`);
+    throw invalid(
+      "debounce",
+      `--debounce ${JSON.stringify(value)} is not a duration`,
+      `give ${DURATION_FORM}`,
+    );
   return ms;
 }
 
 function checkCatchUp(value: string | undefined): CatchUp | undefined {
   if (value === undefined) return undefined;
   if (!(CATCH_UP as readonly string[]).includes(value))
-    throw invalid("catchUp", `--catch-up ${JSON.stringify(value)} is not a catch-up policy`, "give none, latest or all");
+    throw invalid(
+      "catchUp",
+      `--catch-up ${JSON.stringify(value)} is not a catch-up policy`,
+      "give none, latest or all",
+    );
   return value as CatchUp;
 }
 
@@ -145,11 +161,17 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
   const name = input.name ?? input.endpoint;
   const nameIssue = nameProblem(name);
   if (nameIssue)
-    throw invalid("name", `schedule name ${JSON.stringify(name)} ${nameIssue}`, "use letters, digits, '.', '_' and '-' (--name N)");
+    throw invalid(
+      "name",
+      `schedule name ${JSON.stringify(name)} ${nameIssue}`,
+      "use letters, digits, '.', '_' and '-' (--name N)",
+    );
   if ((input.cron === undefined) === (input.onChange === undefined))
     throw invalid(
       input.cron === undefined ? "cron" : "onChange",
-      input.cron === undefined ? "a schedule needs a cron or a datastore to watch" : "--cron and --on-change do not go together",
+      input.cron === undefined
+        ? "a schedule needs a cron or a datastore to watch"
+        : "--cron and --on-change do not go together",
       'give --cron "0 3 * * *" [--tz ZONE] for a schedule, or --on-change DATASTORE:PATH for a data trigger',
     );
   const catchUp = checkCatchUp(input.catchUp);
@@ -182,7 +204,11 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
     );
   const { datastore, path } = parseDatastoreRef(input.onChange as string);
   if (!datastore)
-    throw invalid("onChange", `--on-change ${JSON.stringify(input.onChange)} names no datastore`, "write it as DATASTORE:PATH, e.g. raw:incoming/**");
+    throw invalid(
+      "onChange",
+      `--on-change ${JSON.stringify(input.onChange)} names no datastore`,
+      "write it as DATASTORE:PATH, e.g. raw:incoming/**",
+    );
   const debounceMs = parseDebounce(input.debounce);
   const pathsParam = input.pathsParam ?? DEFAULT_PATHS_PARAM;
   const { pipeline } = await endpointPipeline(workspace, input.endpoint);
@@ -193,7 +219,11 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
   } catch (error) {
     if (!isCanalError(error) || !error.code.startsWith("CANAL_STORE_")) throw error;
     throw new ScheduleError("CANAL_SCHEDULE_INVALID", `--on-change ${input.onChange}: ${error.message}`, [
-      { path: "onChange", message: error.message, hint: "`canal datastores` lists the datastores and checks each" },
+      {
+        path: "onChange",
+        message: error.message,
+        hint: "`canal datastores` lists the datastores and checks each",
+      },
     ]);
   }
   return { ...base, kind: "data", datastore, path, debounceMs, pathsParam, catchUp: "none", state };
@@ -232,7 +262,8 @@ export async function changeSchedule(
   }
   if (change.parameters !== undefined || change.experiment !== undefined) {
     const { pipeline } = await endpointPipeline(workspace, schedule.endpoint);
-    const experiment = change.experiment === undefined ? schedule.experiment : (change.experiment ?? undefined);
+    const experiment =
+      change.experiment === undefined ? schedule.experiment : (change.experiment ?? undefined);
     checkRunParameters(pipeline, change.parameters ?? schedule.parameters, experiment, schedule.pathsParam);
     if (change.parameters !== undefined) update.parameters = change.parameters;
     if (change.experiment !== undefined) update.experiment = change.experiment;

@@ -128,7 +128,11 @@ describe("the scheduler", () => {
     await schedule({ catchUp: "all" });
     clock.t = at("2026-03-01T03:05:00Z");
     await scheduler().evaluate();
-    expect(firedAt()).toEqual(["2026-03-01T01:00:00.000Z", "2026-03-01T02:00:00.000Z", "2026-03-01T03:00:00.000Z"]);
+    expect(firedAt()).toEqual([
+      "2026-03-01T01:00:00.000Z",
+      "2026-03-01T02:00:00.000Z",
+      "2026-03-01T03:00:00.000Z",
+    ]);
 
     await schedule({ name: "minutely", cron: "* * * * *", catchUp: "all", createdAt: clock.t });
     fired = [];
@@ -138,10 +142,12 @@ describe("the scheduler", () => {
     const minutely = await ticks("minutely");
     expect(minutely).toHaveLength(CATCH_UP_LIMIT + 1);
     expect(minutely[0]?.[1]).toBe("missed");
-    const summary = (await workspace.metadata.listTicks(
-      ((await workspace.metadata.getSchedule("minutely")) as Schedule).id,
-      { limit: 1000 },
-    )).at(-1);
+    const summary = (
+      await workspace.metadata.listTicks(
+        ((await workspace.metadata.getSchedule("minutely")) as Schedule).id,
+        { limit: 1000 },
+      )
+    ).at(-1);
     expect(summary?.reason).toContain("149 earlier slots");
   });
 
@@ -181,7 +187,10 @@ describe("the scheduler", () => {
     // Paused on, with no server from 02:10 to 04:20; resumed at 04:20 before one starts.
     clock.t = at("2026-03-01T04:20:00Z");
     const paused = (await workspace.metadata.getSchedule("hourly")) as Schedule;
-    await workspace.metadata.updateSchedule("hourly", await changeSchedule(workspace, paused, { paused: false }, clock.t));
+    await workspace.metadata.updateSchedule(
+      "hourly",
+      await changeSchedule(workspace, paused, { paused: false }, clock.t),
+    );
     const restarted = scheduler();
     await restarted.evaluate();
     expect(fired).toEqual([]);
@@ -199,7 +208,11 @@ describe("the scheduler", () => {
     await running.evaluate();
     // 02:30 CET is 01:30Z; on 29 March 02:30 does not exist in Madrid (02:00 -> 03:00): it fires
     // at 03:00 CEST, 01:00Z; from then 02:30 CEST is 00:30Z.
-    expect(firedAt()).toEqual(["2026-03-28T01:30:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"]);
+    expect(firedAt()).toEqual([
+      "2026-03-28T01:30:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
     fired = [];
     await workspace.metadata.createSchedule({
       name: "autumn",
@@ -212,7 +225,11 @@ describe("the scheduler", () => {
     clock.t = at("2026-10-27T00:00:00Z");
     await running.evaluate();
     // On 25 October 02:30 happens twice (03:00 CEST -> 02:00 CET): it fires once, at the first.
-    expect(fired.filter((f) => f.schedule.name === "autumn").map((f) => iso(f.scheduledAt))).toEqual(["2026-10-24T00:30:00.000Z", "2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"]);
+    expect(fired.filter((f) => f.schedule.name === "autumn").map((f) => iso(f.scheduledAt))).toEqual([
+      "2026-10-24T00:30:00.000Z",
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-26T01:30:00.000Z",
+    ]);
   });
 
   it("fires a slot once across schedulers racing on one store, and across a restart", async () => {
@@ -233,7 +250,11 @@ describe("the scheduler", () => {
     // A server claimed the slot of 01:20 and stopped before its run started: a server started
     // after it does not fire that slot again (at most once), and catches up the next.
     const made = (await workspace.metadata.getSchedule("hourly")) as Schedule;
-    await workspace.metadata.claimTick({ scheduleId: made.id, scheduledAt: at("2026-03-01T01:20:00Z"), status: "claimed" });
+    await workspace.metadata.claimTick({
+      scheduleId: made.id,
+      scheduledAt: at("2026-03-01T01:20:00Z"),
+      status: "claimed",
+    });
     clock.t = at("2026-03-01T01:35:00Z");
     await scheduler().evaluate();
     expect(firedAt().slice(4)).toEqual(["2026-03-01T01:30:00.000Z"]);
@@ -248,16 +269,28 @@ describe("the scheduler", () => {
     clock.t = at("2026-03-01T01:00:00Z");
     failNext = "endpoint score has no version 3";
     await running.evaluate();
-    const [tick] = await workspace.metadata.listTicks(((await workspace.metadata.getSchedule("hourly")) as Schedule).id);
+    const [tick] = await workspace.metadata.listTicks(
+      ((await workspace.metadata.getSchedule("hourly")) as Schedule).id,
+    );
     expect(tick).toMatchObject({ status: "failed", error: "endpoint score has no version 3" });
   });
 
   it("checks a cron and its zone, naming the field and the fix", () => {
     expect(() => checkCron("61 * * * *", "UTC")).toThrow(/CANAL|cron/);
-    expect(() => checkCron("61 * * * *", "UTC")).toThrowError(expect.objectContaining({ code: "CANAL_SCHEDULE_CRON_INVALID" }));
-    expect(() => checkCron("0 3 * *", "UTC")).toThrowError(expect.objectContaining({ code: "CANAL_SCHEDULE_CRON_INVALID", message: expect.stringContaining("4 fields") }));
+    expect(() => checkCron("61 * * * *", "UTC")).toThrowError(
+      expect.objectContaining({ code: "CANAL_SCHEDULE_CRON_INVALID" }),
+    );
+    expect(() => checkCron("0 3 * *", "UTC")).toThrowError(
+      expect.objectContaining({
+        code: "CANAL_SCHEDULE_CRON_INVALID",
+        message: expect.stringContaining("4 fields"),
+      }),
+    );
     expect(() => checkCron("0 3 * * *", "Europe/Madridd")).toThrowError(
-      expect.objectContaining({ code: "CANAL_SCHEDULE_TIMEZONE_INVALID", message: expect.stringContaining("--tz") }),
+      expect.objectContaining({
+        code: "CANAL_SCHEDULE_TIMEZONE_INVALID",
+        message: expect.stringContaining("--tz"),
+      }),
     );
     expect(checkCron("*/5 * * * * *", "Europe/Madrid")).toBeDefined();
   });

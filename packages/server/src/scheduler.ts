@@ -4,7 +4,7 @@
 // and only the scheduler whose insert wrote it starts the run. Time comes from a clock, so tests
 // drive it without waiting.
 import { hostname } from "node:os";
-import { type Pipeline, type Type } from "@canal/ir";
+import type { Pipeline, Type } from "@canal/ir";
 import { openDatastore, type Schedule, type ScheduleTick, type Workspace } from "@canal/store";
 import type { Cron } from "croner";
 import type { Launcher } from "./context.js";
@@ -209,26 +209,35 @@ export class Scheduler {
 
   /** What becomes of each slot: paused ones are skipped; those from before this scheduler ran follow the catch-up policy. */
   private plan(schedule: Schedule, slots: number[]): Plan[] {
-    if (schedule.paused) return slots.map((at) => ({ at, status: "skipped", reason: "the schedule is paused" }));
+    if (schedule.paused)
+      return slots.map((at) => ({ at, status: "skipped", reason: "the schedule is paused" }));
     const late = slots.filter((at) => at <= this.startedAt);
     const onTime = slots.filter((at) => at > this.startedAt);
     const plans: Plan[] = [];
     const missedReason = "no scheduler was running when it came due";
     if (schedule.catchUp === "all") for (const at of late) plans.push({ at, status: "fire" });
     else if (schedule.catchUp === "latest")
-      late.forEach((at, i) =>
+      for (const [i, at] of late.entries())
         plans.push(
           i === late.length - 1
             ? { at, status: "fire" }
-            : { at, status: "skipped", reason: `${missedReason}; catch-up latest fires only the latest such slot` },
-        ),
-      );
-    else for (const at of late) plans.push({ at, status: "missed", reason: `${missedReason} (catch-up none)` });
+            : {
+                at,
+                status: "skipped",
+                reason: `${missedReason}; catch-up latest fires only the latest such slot`,
+              },
+        );
+    else
+      for (const at of late) plans.push({ at, status: "missed", reason: `${missedReason} (catch-up none)` });
     for (const at of onTime) plans.push({ at, status: "fire" });
     return plans;
   }
 
-  private async carryOut(schedule: Schedule, plan: Plan, paths?: string[]): Promise<ScheduleTick | undefined> {
+  private async carryOut(
+    schedule: Schedule,
+    plan: Plan,
+    paths?: string[],
+  ): Promise<ScheduleTick | undefined> {
     const { metadata } = this.options.workspace;
     const tick = await metadata.claimTick({
       scheduleId: schedule.id,
@@ -247,7 +256,9 @@ export class Scheduler {
       return await metadata.finishTick(tick.id, { status: "fired", runId, at: this.clock.now() });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.log?.(`scheduler: schedule ${schedule.name}: the run of ${new Date(plan.at).toISOString()} failed to start: ${message}`);
+      this.options.log?.(
+        `scheduler: schedule ${schedule.name}: the run of ${new Date(plan.at).toISOString()} failed to start: ${message}`,
+      );
       return metadata.finishTick(tick.id, { status: "failed", error: message, at: this.clock.now() });
     }
   }
@@ -289,11 +300,15 @@ export class Scheduler {
         paths: [...new Set([...(pending?.paths ?? []), ...changed])].sort(),
       };
     const settled =
-      pending && changed.length === 0 && now - pending.last >= (schedule.debounceMs ?? 0) ? pending : undefined;
+      pending && changed.length === 0 && now - pending.last >= (schedule.debounceMs ?? 0)
+        ? pending
+        : undefined;
     const removed = Object.keys(known).some((path) => !(path in files));
     if (!changed.length && !settled && !removed) return this.dataPollMs;
     const next: DataState = { files, ...(pending && !settled ? { pending } : {}) };
-    const won = await metadata.advanceSchedule(schedule.id, schedule.revision, { state: JSON.stringify(next) });
+    const won = await metadata.advanceSchedule(schedule.id, schedule.revision, {
+      state: JSON.stringify(next),
+    });
     if (won && settled) await this.carryOut(schedule, { at: settled.since, status: "fire" }, settled.paths);
     return this.dataPollMs;
   }

@@ -25,7 +25,10 @@ export function shownSchedule(schedule: Schedule, now = Date.now()) {
   let next: number | undefined;
   if (schedule.kind === "cron" && !schedule.paused) {
     try {
-      next = nextSlot(checkCron(schedule.cron as string, schedule.timezone as string), Math.max(now, schedule.cursorAt));
+      next = nextSlot(
+        checkCron(schedule.cron as string, schedule.timezone as string),
+        Math.max(now, schedule.cursorAt),
+      );
     } catch {}
   }
   return { ...shown, ...(next !== undefined ? { next } : {}) };
@@ -73,7 +76,12 @@ export function schedulesRoutes(options: ServerOptions): Route[] {
       role: "launcher",
       summary: "Make a schedule (cron in a time zone) or a data trigger (onChange) of an endpoint",
       body: NewScheduleBody,
-      errors: ["CANAL_API_NOT_FOUND", "CANAL_API_SCHEDULE_INVALID", "CANAL_API_CONFLICT", "CANAL_API_INVALID_REQUEST"],
+      errors: [
+        "CANAL_API_NOT_FOUND",
+        "CANAL_API_SCHEDULE_INVALID",
+        "CANAL_API_CONFLICT",
+        "CANAL_API_INVALID_REQUEST",
+      ],
       answers: { 201: { description: "The schedule", schema: ScheduleSchema } },
       async handle({ body, token, c }) {
         scoped(token, body.endpoint);

@@ -187,11 +187,10 @@ export class ScheduleStore implements ScheduleRecords {
     }
     set("updated_at", update.at ?? Date.now());
     await this.backend.unit((sql) =>
-      sql(`UPDATE schedules SET ${sets.join(", ")}, revision = revision + 1 WHERE workspace_id = ? AND name = ?`, [
-        ...params,
-        this.backend.workspaceId,
-        name,
-      ]),
+      sql(
+        `UPDATE schedules SET ${sets.join(", ")}, revision = revision + 1 WHERE workspace_id = ? AND name = ?`,
+        [...params, this.backend.workspaceId, name],
+      ),
     );
     return this.getSchedule(name);
   }
@@ -223,10 +222,10 @@ export class ScheduleStore implements ScheduleRecords {
 
   async deleteSchedule(name: string): Promise<boolean> {
     return this.backend.unit(async (sql) => {
-      const [row] = await sql<{ id: number }>("SELECT id FROM schedules WHERE workspace_id = ? AND name = ?", [
-        this.backend.workspaceId,
-        name,
-      ]);
+      const [row] = await sql<{ id: number }>(
+        "SELECT id FROM schedules WHERE workspace_id = ? AND name = ?",
+        [this.backend.workspaceId, name],
+      );
       if (!row) return false;
       await sql("DELETE FROM schedule_ticks WHERE schedule_id = ?", [row.id]);
       await sql("DELETE FROM schedules WHERE id = ?", [row.id]);
@@ -268,7 +267,14 @@ export class ScheduleStore implements ScheduleRecords {
       sql<TickRow>(
         `UPDATE schedule_ticks SET status = ?, run_id = ?, error = ?, ended_at = ?
          WHERE id = ? AND schedule_id IN (SELECT id FROM schedules WHERE workspace_id = ?) RETURNING ${TICK_COLUMNS}`,
-        [end.status, end.runId ?? null, end.error ?? null, end.at ?? Date.now(), id, this.backend.workspaceId],
+        [
+          end.status,
+          end.runId ?? null,
+          end.error ?? null,
+          end.at ?? Date.now(),
+          id,
+          this.backend.workspaceId,
+        ],
       ),
     );
     if (!row)

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
-import { migrate } from "./schema.js";
 import { ScheduleStore } from "./schedule-records.js";
+import { migrate } from "./schema.js";
 import { type ServiceBackend, ServiceStore, type Sql } from "./service-records.js";
 import { SqliteDatasets } from "./sqlite-datasets.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";

@@ -2,7 +2,7 @@
 // as `canal run --detach` starts them, canceled and rerun through the runner's functions.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { readArtifact } from "@canal/ir";
+import { DURATION_FORM, parseDuration, readArtifact } from "@canal/ir";
 import { ApiError, DEFAULT_PORT, isLoopback, type Launcher, startServer } from "@canal/server";
 import { openWorkspace, type Workspace } from "@canal/store";
 import { type Io, UsageError } from "../io.js";
@@ -10,7 +10,7 @@ import { runtimes } from "../runtimes.js";
 import { DriverStartError, startDriver } from "./detach.js";
 import { driverCheck } from "./runs.js";
 
-export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
+export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE] [--no-scheduler] [--data-poll D]
 
 Serves the workspace's HTTP API under /api/v1 (docs/server.md): runs, their steps, logs, metrics and
 outputs, run events (Server-Sent Events), pipelines, experiments and published endpoints. Every
@@ -22,6 +22,8 @@ OpenAPI document is at /api/v1/openapi.json. Stops on Ctrl-C or SIGTERM; runs it
                     address serves the network: use TLS there (tokens travel with each request)
   --tls-cert FILE   serve HTTPS with this certificate (PEM), with --tls-key
   --tls-key FILE    the certificate's private key (PEM)
+  --no-scheduler    do not run the workspace's schedules and data triggers (\`canal schedules\`) here
+  --data-poll D     how often a data trigger lists its datastore path (default 10s)
 `;
 
 function packageVersion(): string {
@@ -77,6 +79,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       host: { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "no-scheduler": { type: "boolean" },
+      "data-poll": { type: "string" },
     },
   });
   if (positionals.length) throw new UsageError(`unexpected argument \`${positionals[0]}\``);
@@ -85,6 +89,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--port takes a port number 0…65535, not ${values.port}`);
   if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"]))
     throw new UsageError("--tls-cert and --tls-key go together: give both to serve HTTPS");
+  const dataPollMs = values["data-poll"] === undefined ? undefined : parseDuration(values["data-poll"]);
+  if (dataPollMs === undefined && values["data-poll"] !== undefined)
+    throw new UsageError(`--data-poll takes ${DURATION_FORM}, not ${values["data-poll"]}`);
   const host = values.host ?? "127.0.0.1";
   const tls =
     values["tls-cert"] && values["tls-key"]
@@ -106,6 +113,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       port,
       ...(tls ? { tls } : {}),
       version: packageVersion(),
+      scheduler: values["no-scheduler"] ? false : { ...(dataPollMs !== undefined ? { dataPollMs } : {}) },
       log: (line) => io.stderr(`canal serve: ${line}\n`),
     });
   } catch (error) {
@@ -118,7 +126,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     throw error;
   }
   io.stdout(
-    `canal serve: listening on ${server.url} (API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)\n`,
+    `canal serve: listening on ${server.url} (API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)${values["no-scheduler"] ? "; schedules are not run here (--no-scheduler)" : ""}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

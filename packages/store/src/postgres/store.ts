@@ -27,10 +27,10 @@ import type {
   NewStepClaim,
   NewTick,
   RegisteredDatasetVersion,
+  RunControl,
   Schedule,
   ScheduleTick,
   ScheduleUpdate,
-  RunControl,
   StepClaimResult,
   TickEnd,
 } from "../types.js";
