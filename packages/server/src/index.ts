@@ -21,10 +21,9 @@ export type { ApiErrorCode, ErrorBody, ScheduleErrorCode } from "./errors.js";
 export { API_STATUS, ApiError, ScheduleError } from "./errors.js";
 export type { ListenOptions, RunningServer } from "./listen.js";
 export { DEFAULT_HOST, DEFAULT_PORT, isLoopback, startServer } from "./listen.js";
-export { checkCron, nextSlot } from "./schedule-cron.js";
+export { CATCH_UP, checkCron, nextSlot } from "./schedule-cron.js";
 export type { ScheduleChange, ScheduleInput } from "./schedule-define.js";
 export {
-  CATCH_UP,
   changeSchedule,
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_PATHS_PARAM,

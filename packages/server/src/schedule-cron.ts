@@ -5,6 +5,9 @@
 import { Cron } from "croner";
 import { ScheduleError } from "./errors.js";
 
+/** The catch-up policies of a cron schedule (docs/server.md): what becomes of the slots of a downtime. */
+export const CATCH_UP = ["none", "latest", "all"] as const;
+
 /** A schedule's cron and zone, checked: a clear error naming the field and the fix otherwise. */
 export function checkCron(cron: string, timezone: string): Cron {
   try {

@@ -21,7 +21,7 @@ import {
 } from "@canal/store";
 import { checkParameters, endpointPipeline } from "./endpoints-routes.js";
 import { ApiError, ScheduleError } from "./errors.js";
-import { checkCron } from "./schedule-cron.js";
+import { CATCH_UP, checkCron } from "./schedule-cron.js";
 
 /** The parameter a run gets its slot's time in, when its pipeline declares it (a string: ISO 8601 UTC). */
 export const SCHEDULED_TIME_PARAM = "scheduled_time";
@@ -29,7 +29,6 @@ export const SCHEDULED_TIME_PARAM = "scheduled_time";
 export const DEFAULT_PATHS_PARAM = "changed";
 export const DEFAULT_DEBOUNCE_MS = 60_000;
 export const DEFAULT_TIMEZONE = "UTC";
-export const CATCH_UP = ["none", "latest", "all"] as const;
 
 /** A schedule as a person asks for it: a cron with a zone, or a datastore path to watch. */
 export interface ScheduleInput {
@@ -64,7 +63,8 @@ export interface ScheduleChange {
 const invalid = (path: string, message: string, hint: string) =>
   new ScheduleError("CANAL_SCHEDULE_INVALID", `${message}; ${hint}`, [{ path, message, hint }]);
 
-function isText(type: Type): boolean {
+/** Whether a parameter of this type takes text: a `string`. */
+export function isText(type: Type): boolean {
   return "primitive" in type && type.primitive === "STRING";
 }
 function isTextList(type: Type): boolean {

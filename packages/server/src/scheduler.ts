@@ -4,13 +4,13 @@
 // and only the scheduler whose insert wrote it starts the run. Time comes from a clock, so tests
 // drive it without waiting.
 import { hostname } from "node:os";
-import type { Pipeline, Type } from "@canal/ir";
+import type { Pipeline } from "@canal/ir";
 import { openDatastore, type Schedule, type ScheduleTick, type Workspace } from "@canal/store";
 import type { Cron } from "croner";
 import type { Launcher } from "./context.js";
 import { startEndpointRun } from "./endpoints-routes.js";
 import { checkCron, nextSlot, slotsBetween } from "./schedule-cron.js";
-import { SCHEDULED_TIME_PARAM } from "./schedule-define.js";
+import { isText, SCHEDULED_TIME_PARAM } from "./schedule-define.js";
 
 /** The slots one pass fires or records at most per schedule; older ones are counted in one missed tick. */
 export const CATCH_UP_LIMIT = 100;
@@ -63,10 +63,6 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
 }
 
-function takesText(type: Type): boolean {
-  return "primitive" in type && type.primitive === "STRING";
-}
-
 /**
  * The parameters of a tick's run: the schedule's own, the slot's time as `scheduled_time` when the
  * pipeline declares it (a string: ISO 8601 in UTC; a number: milliseconds since the epoch), and a
@@ -76,14 +72,14 @@ export function tickParameters(pipeline: Pipeline, request: FireRequest): Record
   const parameters: Record<string, unknown> = { ...request.schedule.parameters };
   const time = pipeline.parameters.find((p) => p.name === SCHEDULED_TIME_PARAM);
   if (time)
-    parameters[time.name] = takesText(time.type)
+    parameters[time.name] = isText(time.type)
       ? new Date(request.scheduledAt).toISOString()
       : request.scheduledAt;
   const pathsParam = request.schedule.pathsParam;
   const paths = pathsParam ? pipeline.parameters.find((p) => p.name === pathsParam) : undefined;
   if (paths && request.paths) {
     const given = request.paths.slice(0, PATHS_LIMIT);
-    parameters[paths.name] = takesText(paths.type) ? given.join("\n") : given;
+    parameters[paths.name] = isText(paths.type) ? given.join("\n") : given;
   }
   return parameters;
 }

@@ -1,6 +1,7 @@
 // The request and answer shapes of the API, as zod schemas: requests are validated with them and
 // the OpenAPI document (openapi.ts) is generated from the same schemas, so the two never disagree.
 import { z } from "zod";
+import { CATCH_UP } from "./schedule-cron.js";
 
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
 export const STEP_STATUSES = [
@@ -235,8 +236,6 @@ export const CreatedToken = z
   .object({ token: Token, secret: z.string().meta({ description: "Shown once; only its hash is kept" }) })
   .meta({ id: "CreatedToken" });
 export const TokenParams = z.object({ id: z.string() });
-
-const CATCH_UP = ["none", "latest", "all"] as const;
 
 export const Schedule = z
   .object({
