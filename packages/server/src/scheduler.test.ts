@@ -86,7 +86,9 @@ describe("the scheduler", () => {
     const wait = await running.evaluate();
     expect(fired).toEqual([]);
     expect(wait).toBeLessThanOrEqual(1000);
-    clock.t = at("2026-03-01T02:00:00Z");
+    clock.t = at("2026-03-01T01:00:00.250Z");
+    await running.evaluate();
+    clock.t = at("2026-03-01T02:00:01Z");
     await running.evaluate();
     await running.evaluate();
     expect(firedAt()).toEqual(["2026-03-01T01:00:00.000Z", "2026-03-01T02:00:00.000Z"]);
@@ -109,6 +111,21 @@ describe("the scheduler", () => {
       ["2026-03-01T02:00:00.000Z", "missed"],
       ["2026-03-01T03:00:00.000Z", "missed"],
       ["2026-03-01T04:00:00.000Z", "fired", "run-1"],
+    ]);
+  });
+
+  it("treats slots reached long after they came due (the machine slept) as a downtime", async () => {
+    await schedule({ catchUp: "none" });
+    const running = scheduler();
+    clock.t = at("2026-03-01T01:00:30Z");
+    await running.evaluate();
+    clock.t = at("2026-03-01T04:00:20Z");
+    await running.evaluate();
+    expect(await ticks()).toEqual([
+      ["2026-03-01T01:00:00.000Z", "fired", "run-1"],
+      ["2026-03-01T02:00:00.000Z", "missed"],
+      ["2026-03-01T03:00:00.000Z", "missed"],
+      ["2026-03-01T04:00:00.000Z", "fired", "run-2"],
     ]);
   });
 
@@ -202,7 +219,8 @@ describe("the scheduler", () => {
 
   it("reads the cron in its zone across daylight saving changes", async () => {
     clock.t = at("2026-03-27T12:00:00Z");
-    await schedule({ cron: "30 2 * * *", timezone: "Europe/Madrid" });
+    // Catch-up all: the days pass in one step of the clock, and every slot fires.
+    await schedule({ cron: "30 2 * * *", timezone: "Europe/Madrid", catchUp: "all" });
     const running = scheduler();
     clock.t = at("2026-03-31T00:00:00Z");
     await running.evaluate();
@@ -220,6 +238,7 @@ describe("the scheduler", () => {
       kind: "cron",
       cron: "30 2 * * *",
       timezone: "Europe/Madrid",
+      catchUp: "all",
       createdAt: at("2026-10-23T12:00:00Z"),
     });
     clock.t = at("2026-10-27T00:00:00Z");

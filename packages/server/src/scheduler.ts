@@ -58,6 +58,11 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** How often a data trigger lists its datastore. Default 10 s. */
   dataPollMs?: number;
+  /**
+   * A slot reached later than this after it came due (the machine slept, the store was away)
+   * follows the catch-up policy, as one from before the scheduler started does. Default 60 s.
+   */
+  lateAfterMs?: number;
   host?: string;
   pid?: number;
   log?: (line: string) => void;
@@ -111,6 +116,7 @@ export class Scheduler {
   private readonly fire: Fire;
   private readonly pollMs: number;
   private readonly dataPollMs: number;
+  private readonly lateAfterMs: number;
   private readonly host: string;
   private readonly pid: number;
   /** Slots up to this time came due before this scheduler ran: the catch-up policy decides them. */
@@ -127,6 +133,7 @@ export class Scheduler {
     this.fire = options.fire ?? endpointFire(options.workspace, launcher as Launcher);
     this.pollMs = options.pollMs ?? 1000;
     this.dataPollMs = options.dataPollMs ?? 10_000;
+    this.lateAfterMs = options.lateAfterMs ?? 60_000;
     this.host = options.host ?? hostname();
     this.pid = options.pid ?? process.pid;
     this.startedAt = this.clock.now();
@@ -187,7 +194,7 @@ export class Scheduler {
     const cron = this.cron(schedule);
     const slots = slotsBetween(cron, Math.max(schedule.cursorAt, schedule.anchorAt), now, CATCH_UP_LIMIT);
     if (slots.total > 0) {
-      const plans = this.plan(schedule, slots.latest);
+      const plans = this.plan(schedule, slots.latest, now);
       if (slots.dropped !== undefined)
         plans.unshift({
           at: slots.dropped,
@@ -203,14 +210,19 @@ export class Scheduler {
     return next === undefined ? undefined : next - now;
   }
 
-  /** What becomes of each slot: paused ones are skipped; those from before this scheduler ran follow the catch-up policy. */
-  private plan(schedule: Schedule, slots: number[]): Plan[] {
+  /**
+   * What becomes of each slot: paused ones are skipped; those from before this scheduler ran, or
+   * reached long after they came due, follow the catch-up policy; the others fire.
+   */
+  private plan(schedule: Schedule, slots: number[], now: number): Plan[] {
     if (schedule.paused)
       return slots.map((at) => ({ at, status: "skipped", reason: "the schedule is paused" }));
-    const late = slots.filter((at) => at <= this.startedAt);
-    const onTime = slots.filter((at) => at > this.startedAt);
+    const isLate = (at: number) => at <= this.startedAt || now - at > this.lateAfterMs;
+    const late = slots.filter(isLate);
+    const onTime = slots.filter((at) => !isLate(at));
     const plans: Plan[] = [];
-    const missedReason = "no scheduler was running when it came due";
+    const missedReason =
+      "no scheduler was running when it came due (or it reached the slot over a minute late)";
     if (schedule.catchUp === "all") for (const at of late) plans.push({ at, status: "fire" });
     else if (schedule.catchUp === "latest")
       for (const [i, at] of late.entries())
