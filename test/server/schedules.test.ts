@@ -16,6 +16,7 @@ let dir: string;
 const servers: ChildProcess[] = [];
 let base = "";
 let secret = "";
+let launcherSecret = "";
 
 interface Tick {
   scheduledAt: number;
@@ -90,6 +91,8 @@ beforeAll(async () => {
   expect(published.status, published.stderr).toBe(0);
   const made = await canal(["tokens", "create", "--role", "viewer", "--json"], dir);
   secret = (JSON.parse(made.stdout) as { secret: string }).secret;
+  const launcher = await canal(["tokens", "create", "--role", "launcher", "--json"], dir);
+  launcherSecret = (JSON.parse(launcher.stdout) as { secret: string }).secret;
 }, 120_000);
 
 afterAll(async () => {
@@ -193,4 +196,51 @@ describe("canal schedules", () => {
     // Many polls have passed since: still one tick, one run.
     expect(await ticks("on-drop")).toHaveLength(1);
   }, 180_000);
+
+  it("makes a schedule over HTTP, and edits, pauses, resumes and deletes one with the CLI", async () => {
+    if (servers.length === 0) await startServer();
+    const post = await fetch(`${base}/api/v1/schedules`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${launcherSecret}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        endpoint: "stamp",
+        name: "nightly",
+        cron: "0 3 * * *",
+        timezone: "Europe/Madrid",
+        catchUp: "latest",
+        parameters: { label: "night" },
+      }),
+    });
+    expect(post.status, await post.clone().text()).toBe(201);
+    const made = (await post.json()) as { anchorAt: number; next: number; createdBy: string };
+    expect(made.createdBy).toMatch(/^token:/);
+    // 03:00 in Madrid is 01:00 or 02:00 UTC, by the season.
+    expect([1, 2]).toContain(new Date(made.next).getUTCHours());
+    const again = await fetch(`${base}/api/v1/schedules`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${launcherSecret}`, "content-type": "application/json" },
+      body: JSON.stringify({ endpoint: "stamp", name: "nightly", cron: "0 3 * * *" }),
+    });
+    expect(again.status).toBe(409);
+
+    const edited = await canal(
+      ["schedules", "edit", "nightly", "--cron", "0 4 * * *", "-p", "label=later"],
+      dir,
+    );
+    expect(edited.status, edited.stderr).toBe(0);
+    const shown = JSON.parse((await canal(["schedules", "show", "nightly", "--json"], dir)).stdout) as {
+      schedule: { cron: string; anchorAt: number; parameters: Record<string, unknown> };
+    };
+    expect(shown.schedule).toMatchObject({ cron: "0 4 * * *", parameters: { label: "later" } });
+    expect(shown.schedule.anchorAt).toBeGreaterThan(made.anchorAt);
+    expect((await canal(["schedules", "pause", "nightly"], dir)).stdout).toContain("paused");
+    expect((await canal(["schedules", "resume", "nightly"], dir)).stdout).toContain("next ");
+    const listed = await canal(["schedules"], dir);
+    expect(listed.stdout).toContain('nightly  -> stamp  cron "0 4 * * *" Europe/Madrid, catch-up latest');
+    expect((await canal(["schedules", "delete", "nightly"], dir)).status).toBe(0);
+    const gone = await canal(["schedules", "show", "nightly"], dir);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toContain("CANAL_SCHEDULE_NOT_FOUND");
+    expect(gone.stderr).toContain("every-second");
+  });
 });
