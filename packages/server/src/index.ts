@@ -2,7 +2,8 @@
  * Canal's HTTP API (`canal serve`): runs with their steps, logs, metrics and outputs, run events
  * as Server-Sent Events, pipelines, experiments, and published pipeline endpoints that start runs,
  * every route but `/api/v1/health` behind a bearer token of a role. The OpenAPI document is at
- * `/api/v1/openapi.json`. See docs/server.md.
+ * `/api/v1/openapi.json`. The server runs the workspace's schedules and data triggers
+ * (`Scheduler`): each slot fires at most once across servers sharing the store. See docs/server.md.
  *
  * @example
  * ```ts
