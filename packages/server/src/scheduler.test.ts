@@ -8,7 +8,7 @@ import { initWorkspace, type NewSchedule, openWorkspace, type Schedule, type Wor
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCron } from "./schedule-cron.js";
 import { baselineState, changeSchedule } from "./schedule-define.js";
-import { CATCH_UP_LIMIT, type Clock, type FireRequest, Scheduler } from "./scheduler.js";
+import { CATCH_UP_LIMIT, type Clock, type FireRequest, Scheduler, STALE_CLAIM_MS } from "./scheduler.js";
 
 let dir: string;
 let workspace: Workspace;
@@ -273,6 +273,7 @@ describe("the scheduler", () => {
       scheduleId: made.id,
       scheduledAt: at("2026-03-01T01:20:00Z"),
       status: "claimed",
+      at: at("2026-03-01T01:25:00Z"),
     });
     clock.t = at("2026-03-01T01:35:00Z");
     await scheduler().evaluate();
@@ -280,6 +281,18 @@ describe("the scheduler", () => {
     const all = await ticks();
     expect(new Set(all.map((t) => t[0])).size).toBe(all.length);
     expect(all.filter((t) => t[1] === "fired")).toHaveLength(fired.length);
+    expect(all.find((t) => t[0] === "2026-03-01T01:20:00.000Z")?.[1]).toBe("claimed");
+    // Long after, the stale claim is recorded as failed, and still not fired.
+    clock.t += STALE_CLAIM_MS + 60_000;
+    await scheduler().evaluate();
+    const [stale] = (await workspace.metadata.listTicks(made.id, { limit: 100 })).filter(
+      (t) => t.scheduledAt === at("2026-03-01T01:20:00Z"),
+    );
+    expect(stale).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("stopped before its run started"),
+    });
+    expect(firedAt()).not.toContain("2026-03-01T01:20:00.000Z");
   });
 
   it("records a run that failed to start as a failed tick with the error", async () => {

@@ -14,6 +14,11 @@ import { isText, SCHEDULED_TIME_PARAM } from "./schedule-define.js";
 
 /** The slots one pass fires or records at most per schedule; older ones are counted in one missed tick. */
 export const CATCH_UP_LIMIT = 100;
+/**
+ * A tick claimed this long ago whose run never started belongs to a server that stopped in
+ * between: it is recorded as failed (and never fired again: at most once).
+ */
+export const STALE_CLAIM_MS = 10 * 60_000;
 /** The most changed paths one data trigger run is given; the tick records them all the same. */
 export const PATHS_LIMIT = 1000;
 
@@ -122,6 +127,7 @@ export class Scheduler {
   /** Slots up to this time came due before this scheduler ran: the catch-up policy decides them. */
   readonly startedAt: number;
   private readonly listedAt = new Map<number, number>();
+  private readonly sweptAt = new Map<number, number>();
   private readonly crons = new Map<string, Cron>();
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -166,6 +172,7 @@ export class Scheduler {
     let wait = this.pollMs;
     for (const schedule of await this.options.workspace.metadata.listSchedules()) {
       try {
+        await this.sweep(schedule);
         const next =
           schedule.kind === "cron" ? await this.evaluateCron(schedule) : await this.evaluateData(schedule);
         if (next !== undefined) wait = Math.min(wait, next);
@@ -176,6 +183,22 @@ export class Scheduler {
       }
     }
     return Math.max(0, wait);
+  }
+
+  /** Records the stale claims of a schedule as failed: once at start, then every STALE_CLAIM_MS. */
+  private async sweep(schedule: Schedule): Promise<void> {
+    const now = this.clock.now();
+    const last = this.sweptAt.get(schedule.id);
+    if (last !== undefined && now - last < STALE_CLAIM_MS) return;
+    this.sweptAt.set(schedule.id, now);
+    const { metadata } = this.options.workspace;
+    for (const tick of await metadata.listTicks(schedule.id, { limit: 100 }))
+      if (tick.status === "claimed" && now - tick.claimedAt > STALE_CLAIM_MS)
+        await metadata.finishTick(tick.id, {
+          status: "failed",
+          error: `the scheduler that claimed this slot (${tick.host ?? "?"} pid ${tick.pid ?? "?"}) stopped before its run started; the slot is not fired again`,
+          at: now,
+        });
   }
 
   private cron(schedule: Schedule): Cron {
