@@ -124,6 +124,10 @@ describe("canal schedules", () => {
     );
     expect(paths.status).toBe(1);
     expect(paths.stderr).toContain("declares no parameter `label2`");
+    const endpoint = await canal(["schedules", "create", "nope", "--cron", "0 3 * * *"], dir);
+    expect(endpoint.status).toBe(1);
+    expect(endpoint.stderr).toContain("CANAL_SCHEDULE_INVALID: no endpoint nope");
+    expect(endpoint.stderr).toContain("stamp");
     const listed = await canal(["schedules"], dir);
     expect(listed.stdout).toContain("no schedules");
   });

@@ -17,7 +17,7 @@
 export { createApp } from "./app.js";
 export type { Launcher, ServerOptions, StartRequest } from "./context.js";
 export type { EndpointRunRequest } from "./endpoints-routes.js";
-export { endpointBodySchema, endpointPipeline, parametersOf, startEndpointRun } from "./endpoints-routes.js";
+export { endpointBodySchema, parametersOf, startEndpointRun } from "./endpoints-routes.js";
 export type { ApiErrorCode, ErrorBody, ScheduleErrorCode } from "./errors.js";
 export { API_STATUS, ApiError, ScheduleError } from "./errors.js";
 export type { ListenOptions, RunningServer } from "./listen.js";
@@ -31,6 +31,7 @@ export {
   DEFAULT_TIMEZONE,
   defineSchedule,
   SCHEDULED_TIME_PARAM,
+  schedulePipeline,
 } from "./schedule-define.js";
 export type { Clock, Fire, FireRequest, SchedulerOptions } from "./scheduler.js";
 export {

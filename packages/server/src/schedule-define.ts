@@ -143,6 +143,18 @@ function checkRunParameters(
   }
 }
 
+/** The pipeline an endpoint's schedule runs; an unknown endpoint (or version) is a problem of the schedule's `endpoint`. */
+export async function schedulePipeline(workspace: Workspace, endpoint: string): Promise<Pipeline> {
+  try {
+    return (await endpointPipeline(workspace, endpoint)).pipeline;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "CANAL_API_NOT_FOUND")) throw error;
+    throw new ScheduleError("CANAL_SCHEDULE_INVALID", error.message, [
+      { path: "endpoint", message: error.message, hint: "`canal endpoints` lists the endpoints" },
+    ]);
+  }
+}
+
 /** The datastore's files under `path` now, as a data trigger's first state: what is there never fires. */
 export async function baselineState(workspace: Workspace, datastore: string, path: string): Promise<string> {
   const store = await openDatastore(workspace, datastore);
@@ -192,8 +204,12 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
       );
     const timezone = input.timezone ?? DEFAULT_TIMEZONE;
     checkCron(input.cron, timezone);
-    const { pipeline } = await endpointPipeline(workspace, input.endpoint);
-    checkRunParameters(pipeline, base.parameters, input.experiment, undefined);
+    checkRunParameters(
+      await schedulePipeline(workspace, input.endpoint),
+      base.parameters,
+      input.experiment,
+      undefined,
+    );
     return { ...base, kind: "cron", cron: input.cron, timezone, catchUp: catchUp ?? "none" };
   }
   if (input.timezone !== undefined || catchUp !== undefined)
@@ -211,8 +227,12 @@ export async function defineSchedule(workspace: Workspace, input: ScheduleInput)
     );
   const debounceMs = parseDebounce(input.debounce);
   const pathsParam = input.pathsParam ?? DEFAULT_PATHS_PARAM;
-  const { pipeline } = await endpointPipeline(workspace, input.endpoint);
-  checkRunParameters(pipeline, base.parameters, input.experiment, pathsParam);
+  checkRunParameters(
+    await schedulePipeline(workspace, input.endpoint),
+    base.parameters,
+    input.experiment,
+    pathsParam,
+  );
   let state: string;
   try {
     state = await baselineState(workspace, datastore, path);
@@ -261,7 +281,7 @@ export async function changeSchedule(
     if (change.debounce !== undefined) update.debounceMs = parseDebounce(change.debounce);
   }
   if (change.parameters !== undefined || change.experiment !== undefined) {
-    const { pipeline } = await endpointPipeline(workspace, schedule.endpoint);
+    const pipeline = await schedulePipeline(workspace, schedule.endpoint);
     const experiment =
       change.experiment === undefined ? schedule.experiment : (change.experiment ?? undefined);
     checkRunParameters(pipeline, change.parameters ?? schedule.parameters, experiment, schedule.pathsParam);

@@ -10,9 +10,9 @@ import {
   DEFAULT_PATHS_PARAM,
   DEFAULT_TIMEZONE,
   defineSchedule,
-  endpointPipeline,
   SCHEDULED_TIME_PARAM,
   ScheduleError,
+  schedulePipeline,
   shownSchedule,
   shownTick,
 } from "@canal/server";
@@ -92,8 +92,7 @@ function catchUp(value: string | undefined): CatchUp | undefined {
 /** `-p` pairs read by the types of the endpoint's pipeline, as `canal run -p` reads them. */
 async function parameters(workspace: Workspace, endpoint: string, pairs: string[] | undefined) {
   if (!pairs?.length) return undefined;
-  const { pipeline } = await endpointPipeline(workspace, endpoint);
-  return parseParameterArgs(pairs, pipeline);
+  return parseParameterArgs(pairs, await schedulePipeline(workspace, endpoint));
 }
 
 export async function schedulesCommand(args: string[], io: Io): Promise<number> {
