@@ -116,6 +116,20 @@ export function datastoreConformance(
       expect(await text(await store.openRead("out/two.txt"))).toBe("streamed");
     });
 
+    it("lists each file with a version that changes when the file is written again, and only then", async () => {
+      const store = await make({});
+      await store.write("in/a.csv", "1\n");
+      await store.write("in/b.csv", "2\n");
+      const first = await store.listVersions("in/**");
+      expect(first.map(({ path, size }) => ({ path, size }))).toEqual(await store.list("in/**"));
+      expect(await store.listVersions("in/**")).toEqual(first);
+      // The same size, other bytes: a rewrite is seen without reading the file.
+      await store.write("in/a.csv", "3\n");
+      const second = await store.listVersions("in/**");
+      expect(second[0]?.version).not.toBe(first[0]?.version);
+      expect(second[1]).toEqual(first[1]);
+    });
+
     it("refuses a path that leaves it, naming the path and the datastore", async () => {
       const store = await make();
       for (const path of ["../secret", "sub/../../secret", "/etc/passwd", "sub\\..\\x"]) {

@@ -47,6 +47,8 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, help: m.serveHelp })),
   ui: () => import("./commands/serve.js").then((m) => ({ run: m.uiCommand, help: m.uiHelp })),
   tokens: () => import("./commands/tokens.js").then((m) => ({ run: m.tokensCommand, help: m.tokensHelp })),
+  schedules: () =>
+    import("./commands/schedules.js").then((m) => ({ run: m.schedulesCommand, help: m.schedulesHelp })),
 };
 
 export const mainHelp = `Usage: canal <command> [options]
@@ -76,6 +78,7 @@ Commands:
   serve [--port N]     serve the web UI and the HTTP API (runs, logs, outputs, endpoints) on 127.0.0.1
   ui [--port N]        serve as \`serve\` does and print (and open) a one-time sign-in link to the UI
   tokens [create|revoke]  make (--role viewer|launcher|admin), list and revoke API tokens
+  schedules [create|show|edit|pause|resume|delete]  run an endpoint on a cron (--cron, --tz) or on data changes (--on-change)
 
 Run \`canal <command> --help\` for a command's options.
 `;

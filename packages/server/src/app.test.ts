@@ -192,6 +192,127 @@ describe("the OpenAPI document", () => {
   });
 });
 
+describe("schedules", () => {
+  const send = (path: string, as: string | undefined, method: string, body?: unknown) =>
+    call(path, {
+      method,
+      ...(as ? { as } : {}),
+      headers: { "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+
+  it("are described in the OpenAPI document from their schemas", async () => {
+    const doc = (await (await call("/openapi.json", { as: "viewer" })).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+    };
+    expect(Object.keys(doc.paths["/api/v1/schedules"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/api/v1/schedules/{name}"] ?? {}).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+    ]);
+    expect(
+      doc.paths["/api/v1/schedules"]?.post?.requestBody?.content["application/json"]?.schema,
+    ).toMatchObject({
+      properties: { cron: { type: "string" }, catchUp: { enum: ["none", "latest", "all"] } },
+    });
+  });
+
+  it("refuse without a token (401), to a viewer (403), a scoped token elsewhere (403), and name what is unknown (404)", async () => {
+    expect(await code(await call("/schedules"))).toBe("CANAL_API_UNAUTHORIZED");
+    const body = { endpoint: "score", cron: "0 3 * * *", timezone: "Europe/Madrid" };
+    const viewer = await send("/schedules", "viewer", "POST", body);
+    expect(viewer.status).toBe(403);
+    expect(await code(viewer)).toBe("CANAL_API_FORBIDDEN");
+    secrets.scored = (
+      await createToken(workspace.metadata, { role: "launcher", endpoint: "other", name: "scored" })
+    ).secret;
+    const elsewhere = await send("/schedules", "scored", "POST", body);
+    expect(elsewhere.status).toBe(403);
+    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toContain(
+      "endpoint other",
+    );
+    const unknown = await send("/schedules", "launcher", "POST", { ...body, endpoint: "nope" });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("score");
+    const missing = await call("/schedules/nope", { as: "viewer" });
+    expect(missing.status).toBe(404);
+    expect(await code(missing)).toBe("CANAL_API_NOT_FOUND");
+    expect((await send("/schedules/nope", "launcher", "PATCH", { paused: true })).status).toBe(404);
+    expect((await send("/schedules/nope", "launcher", "DELETE")).status).toBe(404);
+    expect((await send("/schedules", "launcher", "POST", { ...body, every: "day" })).status).toBe(400);
+  });
+
+  it("refuse a cron or a zone that is not one: 422 naming the field and the fix, nothing made", async () => {
+    const cron = await send("/schedules", "launcher", "POST", { endpoint: "score", cron: "0 25 * * *" });
+    expect(cron.status).toBe(422);
+    const cronError = (
+      (await cron.json()) as { error: { code: string; message: string; problems: unknown[] } }
+    ).error;
+    expect(cronError.code).toBe("CANAL_API_SCHEDULE_INVALID");
+    expect(cronError.message).toContain("CANAL_SCHEDULE_CRON_INVALID");
+    expect(cronError.message).toContain('"0 3 * * *"');
+    expect(cronError.problems).toMatchObject([{ path: "cron" }]);
+    const zone = await send("/schedules", "launcher", "POST", {
+      endpoint: "score",
+      cron: "0 3 * * *",
+      timezone: "Mars/Olympus",
+    });
+    expect(zone.status).toBe(422);
+    const zoneError = ((await zone.json()) as { error: { message: string; problems: unknown[] } }).error;
+    expect(zoneError.message).toContain("CANAL_SCHEDULE_TIMEZONE_INVALID");
+    expect(zoneError.problems).toMatchObject([{ path: "timezone" }]);
+    const both = await send("/schedules", "launcher", "POST", { endpoint: "score" });
+    expect(both.status).toBe(422);
+    expect((await (await call("/schedules", { as: "viewer" })).json()) as unknown).toEqual({ schedules: [] });
+  });
+
+  it("are shown with their ticks, paused, edited and deleted", async () => {
+    const made = await workspace.metadata.createSchedule({
+      name: "nightly",
+      endpoint: "score",
+      kind: "cron",
+      cron: "0 3 * * *",
+      timezone: "Europe/Madrid",
+      parameters: { n: 1 },
+    });
+    await workspace.metadata.claimTick({
+      scheduleId: made.id,
+      scheduledAt: 1000,
+      status: "missed",
+      reason: "down",
+    });
+    const shown = (await (await call("/schedules/nightly", { as: "viewer" })).json()) as {
+      schedule: Record<string, unknown>;
+      ticks: Array<Record<string, unknown>>;
+    };
+    expect(shown.schedule).toMatchObject({ name: "nightly", cron: "0 3 * * *", paused: false });
+    expect(shown.schedule.next).toBeGreaterThan(Date.now());
+    expect(shown.schedule).not.toHaveProperty("state");
+    expect(shown.ticks).toMatchObject([{ scheduledAt: 1000, status: "missed", reason: "down" }]);
+    const viewerEdit = await send("/schedules/nightly", "viewer", "PATCH", { paused: true });
+    expect(viewerEdit.status).toBe(403);
+    const paused = await send("/schedules/nightly", "launcher", "PATCH", { paused: true });
+    expect(paused.status).toBe(200);
+    expect(await paused.json()).toMatchObject({ paused: true });
+    const bad = await send("/schedules/nightly", "launcher", "PATCH", { cron: "every day" });
+    expect(bad.status).toBe(422);
+    const edited = await send("/schedules/nightly", "launcher", "PATCH", {
+      cron: "0 4 * * *",
+      paused: false,
+    });
+    const after = (await edited.json()) as { cron: string; anchorAt: number };
+    expect(after.cron).toBe("0 4 * * *");
+    expect(after.anchorAt).toBeGreaterThan(made.anchorAt - 1);
+    expect((await send("/schedules/nightly", "scored", "DELETE")).status).toBe(403);
+    expect((await send("/schedules/nightly", "admin", "DELETE")).status).toBe(200);
+    expect((await call("/schedules/nightly", { as: "viewer" })).status).toBe(404);
+  });
+});
+
 describe("tokens", () => {
   it("are created and revoked by an admin; a revoked token is refused", async () => {
     const made = await call("/tokens", {

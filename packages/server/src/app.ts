@@ -7,11 +7,12 @@ import type { ZodType } from "zod";
 import type { ServerOptions } from "./context.js";
 import { datasetsRoutes } from "./datasets-routes.js";
 import { endpointsRoutes } from "./endpoints-routes.js";
-import { ApiError, type ErrorBody } from "./errors.js";
+import { ApiError, type ErrorBody, ScheduleError } from "./errors.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
 import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
 import { runsRoutes } from "./runs-routes.js";
+import { schedulesRoutes } from "./schedules-routes.js";
 import { Health } from "./schemas.js";
 import { SignIns, sessionIdOf, sessionToken } from "./signin.js";
 import { signInRoutes } from "./signin-routes.js";
@@ -36,7 +37,13 @@ function asApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof RunNotFoundError || error instanceof StepRunNotFoundError)
     return new ApiError("CANAL_API_NOT_FOUND", error.message);
+  if (error instanceof ScheduleError)
+    return error.code === "CANAL_SCHEDULE_NOT_FOUND"
+      ? new ApiError("CANAL_API_NOT_FOUND", error.message)
+      : new ApiError("CANAL_API_SCHEDULE_INVALID", `${error.code}: ${error.message}`, [...error.problems]);
   if (isCanalError(error)) {
+    if (error.code === "CANAL_STORE_SCHEDULE_EXISTS")
+      return new ApiError("CANAL_API_CONFLICT", error.message);
     if (error.code === "CANAL_RERUN_STEP_UNKNOWN")
       return new ApiError("CANAL_API_INVALID_REQUEST", error.message);
     if (
@@ -128,6 +135,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...runsRoutes(options),
     ...outputsRoutes(options),
     ...endpointsRoutes(options),
+    ...schedulesRoutes(options),
     ...tokensRoutes(options),
     ...stepsRoutes(options),
     ...datasetsRoutes(options),

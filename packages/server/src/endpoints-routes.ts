@@ -4,7 +4,7 @@
 import { irType, nameProblem, type Parameter, type Pipeline, type Problem, readArtifact } from "@canal/ir";
 import { versionArtifact } from "@canal/runner";
 import { ParameterError, resolveParameters, schemaFor } from "@canal/runtime-core";
-import type { Endpoint } from "@canal/store";
+import type { Endpoint, MetadataStore, Workspace } from "@canal/store";
 import { z } from "zod";
 import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -66,6 +66,70 @@ export function endpointBodySchema(parameters: Parameter[]): z.ZodType {
     .strict();
 }
 
+/** A run of an endpoint to start: what `POST /endpoints/NAME/runs` and a schedule's tick ask for. */
+export interface EndpointRunRequest {
+  endpoint: string;
+  /** Default: the endpoint's default version. */
+  version?: number;
+  /** Or what makes them from the pipeline: a schedule fills in what its pipeline declares. */
+  parameters: Record<string, unknown> | ((pipeline: Pipeline) => Record<string, unknown>);
+  experiment?: string;
+  startedBy: string;
+}
+
+/** The endpoint, or a 404 naming those there are. */
+export async function findEndpoint(metadata: MetadataStore, name: string): Promise<Endpoint> {
+  const found = await metadata.getEndpoint(name);
+  if (found) return found;
+  throw noSuchEndpoint(
+    name,
+    (await metadata.listEndpoints()).map((e) => e.name),
+  );
+}
+
+/** The pipeline a version of an endpoint runs, and where its artifact is (fetched from the blob store). */
+export async function endpointPipeline(
+  workspace: Workspace,
+  name: string,
+  version?: number,
+): Promise<{ endpoint: Endpoint; pipeline: Pipeline; artifactDir: string }> {
+  const found = await findEndpoint(workspace.metadata, name);
+  const number = version ?? found.defaultVersion;
+  const chosen = found.versions.find((v) => v.version === number);
+  if (!chosen)
+    throw new ApiError(
+      "CANAL_API_NOT_FOUND",
+      `endpoint ${name} has no version ${number}; its versions are ${found.versions.map((v) => v.version).join(", ")}`,
+    );
+  const pipelineVersion = await workspace.metadata.getPipelineVersion(chosen.pipelineVersionId);
+  const artifactDir = await versionArtifact(workspace, pipelineVersion);
+  return { endpoint: found, pipeline: readArtifact(artifactDir).pipeline, artifactDir };
+}
+
+/**
+ * Starts a run of an endpoint: its parameters checked against the pipeline's (every problem at
+ * once, 422), then a driver process started by the server's launcher. Resolves with the run id.
+ */
+export async function startEndpointRun(
+  options: Pick<ServerOptions, "workspace" | "launcher">,
+  request: EndpointRunRequest,
+): Promise<string> {
+  const { pipeline, artifactDir } = await endpointPipeline(
+    options.workspace,
+    request.endpoint,
+    request.version,
+  );
+  const parameters =
+    typeof request.parameters === "function" ? request.parameters(pipeline) : request.parameters;
+  checkParameters(pipeline, parameters, request.experiment);
+  return options.launcher.start({
+    artifactDir,
+    parameters,
+    ...(request.experiment !== undefined ? { experiment: request.experiment } : {}),
+    startedBy: request.startedBy,
+  });
+}
+
 function noSuchEndpoint(name: string, known: string[]): ApiError {
   return new ApiError(
     "CANAL_API_NOT_FOUND",
@@ -76,14 +140,7 @@ function noSuchEndpoint(name: string, known: string[]): ApiError {
 export function endpointsRoutes(options: ServerOptions): Route[] {
   const { workspace } = options;
   const { metadata } = workspace;
-  const endpoint = async (name: string): Promise<Endpoint> => {
-    const found = await metadata.getEndpoint(name);
-    if (found) return found;
-    throw noSuchEndpoint(
-      name,
-      (await metadata.listEndpoints()).map((e) => e.name),
-    );
-  };
+  const endpoint = (name: string): Promise<Endpoint> => findEndpoint(metadata, name);
   return [
     route({
       method: "get",
@@ -211,21 +268,10 @@ export function endpointsRoutes(options: ServerOptions): Route[] {
             "CANAL_API_FORBIDDEN",
             `this token only starts runs of endpoint ${token.endpoint}, not ${params.name}`,
           );
-        const found = await endpoint(params.name);
-        const number = body.version ?? found.defaultVersion;
-        const chosen = found.versions.find((v) => v.version === number);
-        if (!chosen)
-          throw new ApiError(
-            "CANAL_API_NOT_FOUND",
-            `endpoint ${params.name} has no version ${number}; its versions are ${found.versions.map((v) => v.version).join(", ")}`,
-          );
-        const version = await metadata.getPipelineVersion(chosen.pipelineVersionId);
-        const artifactDir = await versionArtifact(workspace, version);
-        const { pipeline } = readArtifact(artifactDir);
-        checkParameters(pipeline, body.parameters, body.experiment);
-        const runId = await options.launcher.start({
-          artifactDir,
+        const runId = await startEndpointRun(options, {
+          endpoint: params.name,
           parameters: body.parameters,
+          ...(body.version !== undefined ? { version: body.version } : {}),
           ...(body.experiment !== undefined ? { experiment: body.experiment } : {}),
           startedBy: startedBy(token),
         });
@@ -236,7 +282,11 @@ export function endpointsRoutes(options: ServerOptions): Route[] {
 }
 
 /** Every problem of the request at once: artifact parameters, the experiment's name, each parameter. */
-function checkParameters(pipeline: Pipeline, given: Record<string, unknown>, experiment?: string): void {
+export function checkParameters(
+  pipeline: Pipeline,
+  given: Record<string, unknown>,
+  experiment?: string,
+): void {
   const problems: Problem[] = [];
   for (const parameter of pipeline.parameters) {
     if (isArtifact(parameter) && parameter.name in given)

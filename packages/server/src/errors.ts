@@ -10,6 +10,7 @@ export const API_STATUS = {
   CANAL_API_BODY_TOO_LARGE: 413,
   CANAL_API_CONFLICT: 409,
   CANAL_API_PARAMETERS_INVALID: 422,
+  CANAL_API_SCHEDULE_INVALID: 422,
   CANAL_API_RUN_NOT_STARTED: 500,
   CANAL_API_INTERNAL: 500,
 } as const;
@@ -33,4 +34,23 @@ export class ApiError extends CanalError<ApiErrorCode> {
 /** The body of every error answer: `{"error": {"code", "message", "problems"}}`. */
 export interface ErrorBody {
   error: { code: string; message: string; problems: Problem[] };
+}
+
+/** The codes of a schedule that cannot be made as given (docs/server.md, docs/errors.md). */
+export type ScheduleErrorCode =
+  | "CANAL_SCHEDULE_CRON_INVALID"
+  | "CANAL_SCHEDULE_TIMEZONE_INVALID"
+  | "CANAL_SCHEDULE_INVALID"
+  | "CANAL_SCHEDULE_NOT_FOUND";
+
+/**
+ * A schedule refused when it is made or edited: its message names the field (`cron`, `timezone`,
+ * `debounce`…) and the fix; each problem has its path. The API answers it as 422
+ * CANAL_API_SCHEDULE_INVALID (404 for CANAL_SCHEDULE_NOT_FOUND), the CLI by its own code.
+ */
+export class ScheduleError extends CanalError<ScheduleErrorCode> {
+  override name = "ScheduleError";
+  constructor(code: ScheduleErrorCode, message: string, problems: Problem[] = []) {
+    super(code, message, { problems });
+  }
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import type { ServerOptions } from "./context.js";
+import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
 export interface ListenOptions extends ServerOptions {
   /** Default 127.0.0.1: only this machine can connect. */
@@ -14,6 +15,11 @@ export interface ListenOptions extends ServerOptions {
   /** Default 8790; 0 picks a free port. */
   port?: number;
   tls?: { certFile: string; keyFile: string };
+  /**
+   * The scheduler of the workspace's schedules and data triggers, run with the server (its
+   * settings), or false for none (`canal serve --no-scheduler`). Default: run it.
+   */
+  scheduler?: Pick<SchedulerOptions, "pollMs" | "dataPollMs" | "clock"> | false;
 }
 
 export interface RunningServer {
@@ -49,15 +55,28 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
     made.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
+  const scheduler =
+    options.scheduler === false
+      ? undefined
+      : new Scheduler({
+          workspace: options.workspace,
+          launcher: options.launcher,
+          ...(options.scheduler ?? {}),
+          ...(options.log ? { log: options.log } : {}),
+        });
+  scheduler?.start();
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `${tls ? "https" : "http"}://${shownHost}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // A run being started for a tick is started (and its tick recorded) before the store closes.
+      await scheduler?.stop();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Event streams stay open until their run ends: they are ended now.
         server.closeAllConnections?.();
-      }),
+      });
+    },
   };
 }

@@ -7,7 +7,7 @@ import { type ZodObject, type ZodType, z } from "zod";
 import { ApiError, type ApiErrorCode } from "./errors.js";
 import { ErrorBody } from "./schemas.js";
 
-export type Method = "get" | "post" | "put" | "delete";
+export type Method = "get" | "post" | "put" | "patch" | "delete";
 
 /** What an answer of a route is, for the document: JSON of a schema, or other content. */
 export interface Answer {
@@ -67,6 +67,7 @@ const STATUS_TEXT: Record<string, string> = {
   CANAL_API_PATH_INVALID: "The path is outside the output",
   CANAL_API_CONFLICT: "The run is not in a state that allows it",
   CANAL_API_PARAMETERS_INVALID: "The parameters do not fit the pipeline (every problem listed)",
+  CANAL_API_SCHEDULE_INVALID: "The schedule cannot be made as given (every problem listed)",
 };
 
 /** Registers the route as a path of the document. */

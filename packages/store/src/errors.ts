@@ -36,7 +36,9 @@ export type StoreErrorCode =
   | "CANAL_STORE_DATASET_FILE_CHANGED"
   | "CANAL_STORE_TABLE_FORMAT_UNKNOWN"
   | "CANAL_STORE_TABLE_SCHEMA_INVALID"
-  | "CANAL_STORE_TABLE_SCHEMA_MISMATCH";
+  | "CANAL_STORE_TABLE_SCHEMA_MISMATCH"
+  // Schedules of `canal serve` (docs/server.md).
+  | "CANAL_STORE_SCHEDULE_EXISTS";
 
 /** What the metadata store, the blob store and the workspace config refuse. */
 export class StoreError extends CanalError<StoreErrorCode> {

@@ -51,7 +51,13 @@ export { LocalDatastore } from "./datastores/local.js";
 export type { DatastoreHost } from "./datastores/open.js";
 export { datastoreNames, openDatastore } from "./datastores/open.js";
 export { datastorePath, globRegExp } from "./datastores/paths.js";
-export type { Datastore, DatastoreEntry, DatastoreSettings, FileDigest } from "./datastores/types.js";
+export type {
+  Datastore,
+  DatastoreEntry,
+  DatastoreSettings,
+  FileDigest,
+  VersionedEntry,
+} from "./datastores/types.js";
 export type { StoreErrorCode } from "./errors.js";
 export {
   BlobCorruptError,

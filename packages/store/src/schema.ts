@@ -62,6 +62,57 @@ CREATE TABLE dataset_files (
 }
 
 /**
+ * Schedules and data triggers of published endpoints (docs/server.md), and their ticks: one row
+ * per slot, unique per (schedule, slot), so that of several schedulers racing on a slot exactly
+ * one inserts it and fires it. `paused` is 0 or 1 in both backends.
+ */
+export function SCHEDULES_SQL(id: string, ref: string, big: string): string {
+  return `
+CREATE TABLE schedules (
+  id ${id},
+  workspace_id ${ref} NOT NULL REFERENCES workspaces(id),
+  name TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('cron', 'data')),
+  cron TEXT,
+  timezone TEXT,
+  catch_up TEXT NOT NULL CHECK (catch_up IN ('none', 'latest', 'all')),
+  datastore TEXT,
+  path TEXT,
+  debounce_ms ${big},
+  paths_param TEXT,
+  parameters TEXT NOT NULL,
+  experiment TEXT,
+  paused INTEGER NOT NULL CHECK (paused IN (0, 1)),
+  anchor_at ${big} NOT NULL,
+  cursor_at ${big} NOT NULL,
+  state TEXT,
+  revision INTEGER NOT NULL,
+  created_by TEXT,
+  created_at ${big} NOT NULL,
+  updated_at ${big} NOT NULL,
+  UNIQUE (workspace_id, name)
+);
+
+CREATE TABLE schedule_ticks (
+  id ${id},
+  schedule_id ${ref} NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+  scheduled_at ${big} NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('claimed', 'fired', 'skipped', 'missed', 'failed')),
+  run_id TEXT,
+  reason TEXT,
+  error TEXT,
+  paths TEXT,
+  host TEXT,
+  pid INTEGER,
+  claimed_at ${big} NOT NULL,
+  ended_at ${big},
+  UNIQUE (schedule_id, scheduled_at)
+);
+`;
+}
+
+/**
  * Forward-only migrations, applied in order inside one immediate transaction at open. A released
  * migration is never edited: a schema change is a new entry, so every existing database reaches
  * the same schema by the same steps.
@@ -331,6 +382,11 @@ CREATE TABLE api_tokens (
   revoked_at INTEGER
 );
 `,
+  },
+  {
+    // Schedules and data triggers of endpoints (docs/server.md), with one tick row per slot.
+    version: 10,
+    sql: SCHEDULES_SQL("INTEGER PRIMARY KEY", "INTEGER", "INTEGER"),
   },
   {
     // Runs of one status newest first (`GET /runs?status=running`, `canal runs --status`): a page

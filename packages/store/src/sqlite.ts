@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
+import { ScheduleStore } from "./schedule-records.js";
 import { migrate } from "./schema.js";
-import { ServiceStore, type Sql } from "./service-records.js";
+import { type ServiceBackend, ServiceStore, type Sql } from "./service-records.js";
 import { SqliteDatasets } from "./sqlite-datasets.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
@@ -22,9 +23,15 @@ import type {
   NewDatasetVersion,
   NewEndpointVersion,
   NewHeartbeat,
+  NewSchedule,
   NewStepClaim,
+  NewTick,
   RegisteredDatasetVersion,
+  Schedule,
+  ScheduleTick,
+  ScheduleUpdate,
   StepClaimResult,
+  TickEnd,
 } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -60,12 +67,14 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
       prepared.run(...params);
       return [];
     };
-    this.service = new ServiceStore({
+    const records: ServiceBackend = {
       workspaceId,
       location,
       read: (sql, params) => this.read(() => statement(sql, params)) as never,
       unit: (work) => this.transaction(() => work(statement)),
-    });
+    };
+    this.service = new ServiceStore(records);
+    this.schedules = new ScheduleStore(records);
   }
 
   private readonly service: ServiceStore;
@@ -78,6 +87,19 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
   listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
   findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
   revokeToken = (id: string): Promise<ApiToken | undefined> => this.service.revokeToken(id);
+  private readonly schedules: ScheduleStore;
+  createSchedule = (schedule: NewSchedule): Promise<Schedule> => this.schedules.createSchedule(schedule);
+  listSchedules = (): Promise<Schedule[]> => this.schedules.listSchedules();
+  getSchedule = (name: string): Promise<Schedule | undefined> => this.schedules.getSchedule(name);
+  updateSchedule = (name: string, update: ScheduleUpdate): Promise<Schedule | undefined> =>
+    this.schedules.updateSchedule(name, update);
+  advanceSchedule = (id: number, revision: number, changes: { cursorAt?: number; state?: string }) =>
+    this.schedules.advanceSchedule(id, revision, changes);
+  deleteSchedule = (name: string): Promise<boolean> => this.schedules.deleteSchedule(name);
+  claimTick = (tick: NewTick): Promise<ScheduleTick | undefined> => this.schedules.claimTick(tick);
+  finishTick = (id: number, end: TickEnd): Promise<ScheduleTick> => this.schedules.finishTick(id, end);
+  listTicks = (scheduleId: number, options?: { limit?: number }): Promise<ScheduleTick[]> =>
+    this.schedules.listTicks(scheduleId, options);
 
   private readonly datasets: SqliteDatasets;
 

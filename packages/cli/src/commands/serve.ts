@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
-import { readArtifact } from "@canal/ir";
+import { DURATION_FORM, parseDuration, readArtifact } from "@canal/ir";
 import {
   ApiError,
   DEFAULT_PORT,
@@ -21,7 +21,7 @@ import { runtimes } from "../runtimes.js";
 import { DriverStartError, startDriver } from "./detach.js";
 import { driverCheck } from "./runs.js";
 
-export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
+export const serveHelp = `Usage: canal serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE] [--no-scheduler] [--data-poll D]
 
 Serves the workspace's web UI at / and its HTTP API under /api/v1 (docs/server.md): runs, their steps, logs, metrics and
 outputs, run events (Server-Sent Events), pipelines, experiments and published endpoints. Every
@@ -33,6 +33,8 @@ OpenAPI document is at /api/v1/openapi.json. Stops on Ctrl-C or SIGTERM; runs it
                     address serves the network: use TLS there (tokens travel with each request)
   --tls-cert FILE   serve HTTPS with this certificate (PEM), with --tls-key
   --tls-key FILE    the certificate's private key (PEM)
+  --no-scheduler    do not run the workspace's schedules and data triggers (\`canal schedules\`) here
+  --data-poll D     how often a data trigger lists its datastore path (default 10s)
 `;
 
 function packageVersion(): string {
@@ -99,6 +101,8 @@ const serveOptions = {
   host: { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
+  "no-scheduler": { type: "boolean" },
+  "data-poll": { type: "string" },
 } as const;
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
@@ -154,7 +158,14 @@ function openInBrowser(link: string): void {
 }
 
 async function serve(
-  values: { port?: string; host?: string; "tls-cert"?: string; "tls-key"?: string },
+  values: {
+    port?: string;
+    host?: string;
+    "tls-cert"?: string;
+    "tls-key"?: string;
+    "no-scheduler"?: boolean;
+    "data-poll"?: string;
+  },
   io: Io,
   listening?: (url: string) => void,
   signIns?: SignIns,
@@ -164,6 +175,9 @@ async function serve(
     throw new UsageError(`--port takes a port number 0…65535, not ${values.port}`);
   if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"]))
     throw new UsageError("--tls-cert and --tls-key go together: give both to serve HTTPS");
+  const dataPollMs = values["data-poll"] === undefined ? undefined : parseDuration(values["data-poll"]);
+  if (dataPollMs === undefined && values["data-poll"] !== undefined)
+    throw new UsageError(`--data-poll takes ${DURATION_FORM}, not ${values["data-poll"]}`);
   const host = values.host ?? "127.0.0.1";
   const tls =
     values["tls-cert"] && values["tls-key"]
@@ -187,6 +201,7 @@ async function serve(
       version: packageVersion(),
       ...(signIns ? { signIns } : {}),
       secureCookies: Boolean(tls),
+      scheduler: values["no-scheduler"] ? false : { ...(dataPollMs !== undefined ? { dataPollMs } : {}) },
       log: (line) => io.stderr(`canal serve: ${line}\n`),
     });
   } catch (error) {
@@ -199,7 +214,7 @@ async function serve(
     throw error;
   }
   io.stdout(
-    `canal serve: listening on ${server.url} (UI ${server.url}/, API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)\n`,
+    `canal serve: listening on ${server.url} (UI ${server.url}/, API ${server.url}/api/v1, OpenAPI ${server.url}/api/v1/openapi.json)${values["no-scheduler"] ? "; schedules are not run here (--no-scheduler)" : ""}\n`,
   );
   listening?.(server.url);
   await new Promise<void>((resolve) => {

@@ -19,7 +19,7 @@ import { pipeline } from "node:stream/promises";
 import { errorCode } from "../blob-io.js";
 import { StoreError } from "../errors.js";
 import { datastorePath, globBase, LINK_FIX, matcher, pathEscape } from "./paths.js";
-import type { Datastore, DatastoreEntry, FileDigest } from "./types.js";
+import type { Datastore, DatastoreEntry, FileDigest, VersionedEntry } from "./types.js";
 
 /** A file up to this size is read whole to be hashed: one read instead of a stream's many. */
 const SMALL_FILE = 1024 * 1024;
@@ -168,6 +168,22 @@ export class LocalDatastore implements Datastore {
     };
     walk(top.real, top.rel);
     return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async listVersions(pattern = ""): Promise<VersionedEntry[]> {
+    const base = await this.base();
+    const found: VersionedEntry[] = [];
+    for (const entry of await this.list(pattern)) {
+      const file = this.resolveExisting(base, entry.path);
+      if (!file) continue; // gone between the listing and now: the next poll says so
+      try {
+        const info = statSync(file.real, { bigint: true });
+        found.push({ path: entry.path, size: Number(info.size), version: String(info.mtimeNs) });
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") throw error;
+      }
+    }
+    return found;
   }
 
   async stat(path: string): Promise<DatastoreEntry | undefined> {

@@ -20,7 +20,7 @@ import { StoreError } from "../errors.js";
 import type { S3Settings } from "../s3/backend.js";
 import { connect, isNotFound, type S3Place, s3Failure } from "../s3/client.js";
 import { datastorePath, globBase, isGlob, matcher, pathEscape } from "./paths.js";
-import type { Datastore, DatastoreEntry, FileDigest } from "./types.js";
+import type { Datastore, DatastoreEntry, FileDigest, VersionedEntry } from "./types.js";
 
 const PART_SIZE = 8 * 1024 * 1024;
 const TEMP_FOLDER = ".canal-tmp/";
@@ -64,12 +64,16 @@ export class S3Datastore implements Datastore {
   }
 
   async list(pattern = ""): Promise<DatastoreEntry[]> {
+    return (await this.listVersions(pattern)).map(({ path, size }) => ({ path, size }));
+  }
+
+  async listVersions(pattern = ""): Promise<VersionedEntry[]> {
     const clean = datastorePath(this.name, pattern);
     const base = globBase(clean);
     // A glob's matches lie in its base folder; a plain path is a file or a folder of that name.
     const prefix = this.key(isGlob(clean) && base !== "" ? `${base}/` : base);
     const matches = matcher(clean);
-    const found: DatastoreEntry[] = [];
+    const found: VersionedEntry[] = [];
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
@@ -97,7 +101,11 @@ export class S3Datastore implements Datastore {
           continue;
         }
         if (normal !== rel || !matches(rel)) continue;
-        found.push({ path: rel, size: object.Size ?? 0 });
+        found.push({
+          path: rel,
+          size: object.Size ?? 0,
+          version: object.ETag ?? String(object.LastModified?.getTime() ?? ""),
+        });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

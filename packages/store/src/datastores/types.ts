@@ -9,6 +9,14 @@ export interface DatastoreEntry {
   size: number;
 }
 
+/**
+ * A file of a listing with what changes when the file does, without reading it: a local file's
+ * modification time (ns), an object's ETag. What a data trigger compares between two listings.
+ */
+export interface VersionedEntry extends DatastoreEntry {
+  version: string;
+}
+
 /** A file's content digest, streamed: sha256 (hex) and the bytes hashed. */
 export interface FileDigest {
   digest: string;
@@ -31,6 +39,8 @@ export interface Datastore {
    * file's path, or a folder's path (everything under it). No pattern (or "") lists every file.
    */
   list(pattern?: string): Promise<DatastoreEntry[]>;
+  /** As `list`, each file with its version (`VersionedEntry`): what a data trigger polls. */
+  listVersions(pattern?: string): Promise<VersionedEntry[]>;
   /** The file at `path`, or undefined when there is none. */
   stat(path: string): Promise<DatastoreEntry | undefined>;
   /** The bytes of `path`, streamed. */

@@ -5,7 +5,8 @@
 // Cancel requests are announced with NOTIFY and heard with LISTEN.
 import type { Client, Pool, PoolClient } from "pg";
 import { StoreError } from "../errors.js";
-import { ServiceStore } from "../service-records.js";
+import { ScheduleStore } from "../schedule-records.js";
+import { type ServiceBackend, ServiceStore } from "../service-records.js";
 import type {
   ApiToken,
   CancelRequest,
@@ -22,10 +23,16 @@ import type {
   NewDatasetVersion,
   NewEndpointVersion,
   NewHeartbeat,
+  NewSchedule,
   NewStepClaim,
+  NewTick,
   RegisteredDatasetVersion,
   RunControl,
+  Schedule,
+  ScheduleTick,
+  ScheduleUpdate,
   StepClaimResult,
+  TickEnd,
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure } from "./query.js";
@@ -79,13 +86,15 @@ export class PostgresMetadataStore implements MetadataStore {
       open: true,
       tracked: false,
     });
-    this.service = new ServiceStore({
+    const records: ServiceBackend = {
       workspaceId: parts.workspaceId,
       location: parts.location,
       lockRow: " FOR UPDATE",
       read: (sql, params) => this.read(() => this.reads.sql(sql, params)),
       unit: (work) => this.transaction((tx) => work((sql, params) => (tx as PostgresUnit).sql(sql, params))),
-    });
+    };
+    this.service = new ServiceStore(records);
+    this.schedules = new ScheduleStore(records);
   }
 
   private readonly service: ServiceStore;
@@ -98,6 +107,19 @@ export class PostgresMetadataStore implements MetadataStore {
   listTokens = (): Promise<ApiToken[]> => this.service.listTokens();
   findToken = (hash: string): Promise<ApiToken | undefined> => this.service.findToken(hash);
   revokeToken = (id: string): Promise<ApiToken | undefined> => this.service.revokeToken(id);
+  private readonly schedules: ScheduleStore;
+  createSchedule = (schedule: NewSchedule): Promise<Schedule> => this.schedules.createSchedule(schedule);
+  listSchedules = (): Promise<Schedule[]> => this.schedules.listSchedules();
+  getSchedule = (name: string): Promise<Schedule | undefined> => this.schedules.getSchedule(name);
+  updateSchedule = (name: string, update: ScheduleUpdate): Promise<Schedule | undefined> =>
+    this.schedules.updateSchedule(name, update);
+  advanceSchedule = (id: number, revision: number, changes: { cursorAt?: number; state?: string }) =>
+    this.schedules.advanceSchedule(id, revision, changes);
+  deleteSchedule = (name: string): Promise<boolean> => this.schedules.deleteSchedule(name);
+  claimTick = (tick: NewTick): Promise<ScheduleTick | undefined> => this.schedules.claimTick(tick);
+  finishTick = (id: number, end: TickEnd): Promise<ScheduleTick> => this.schedules.finishTick(id, end);
+  listTicks = (scheduleId: number, options?: { limit?: number }): Promise<ScheduleTick[]> =>
+    this.schedules.listTicks(scheduleId, options);
 
   /**
    * Runs `work` in one transaction on one pooled client. Run again (with a pause that grows) when
