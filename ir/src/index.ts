@@ -66,8 +66,22 @@ export type {
 } from "./run-types.js";
 export { decodePipeline, encodePipeline, IR_VERSION, irType, pipelineToJson } from "./schema.js";
 export { closestNames, didYouMean, editDistance } from "./suggest.js";
-export type { ColumnType, TableColumn, TableFormat, TableSchema } from "./table-schema.js";
-export { COLUMN_TYPES, TABLE_FORMATS } from "./table-schema.js";
+export type {
+  ColumnShape,
+  ColumnType,
+  SchemaMismatch,
+  TableColumn,
+  TableFormat,
+  TableSchema,
+} from "./table-schema.js";
+export {
+  COLUMN_TYPES,
+  columnFits,
+  columnMisfit,
+  schemaMismatch,
+  TABLE_FORMATS,
+  typeFits,
+} from "./table-schema.js";
 export type * from "./types.js";
 export { MediaType } from "./types.js";
 export {

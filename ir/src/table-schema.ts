@@ -24,3 +24,61 @@ export interface TableColumn {
 export interface TableSchema {
   columns: TableColumn[];
 }
+
+// One rule for whether a column fits, used wherever a table meets a declared schema: the compiler
+// (a step's output where another step's input is declared), the run (a registered dataset version
+// where a parameter is declared) and the step start (a Parquet file's own schema).
+
+/** A column as any schema speaks of it; the IR's declared columns write the type as text and leave `nullable` out when false. */
+export interface ColumnShape {
+  name: string;
+  type: string;
+  nullable?: boolean | undefined;
+}
+
+/** Whether values of type `given` read as type `declared`: the same type, or integers where numbers are declared. */
+export function typeFits(declared: string, given: string): boolean {
+  return given === declared || (declared === "number" && given === "integer");
+}
+
+/**
+ * Why a column `given` cannot be read where `declared` is declared: of another type, or one that
+ * may be empty where the reader declares it never is; undefined when it fits.
+ */
+export function columnMisfit(
+  declared: Omit<ColumnShape, "name">,
+  given: Omit<ColumnShape, "name">,
+): "type" | "nullable" | undefined {
+  if (!typeFits(declared.type, given.type)) return "type";
+  if (given.nullable && !declared.nullable) return "nullable";
+  return undefined;
+}
+
+/** Whether a column `given` may be read where `declared` is declared (see {@link columnMisfit}). */
+export function columnFits(declared: Omit<ColumnShape, "name">, given: Omit<ColumnShape, "name">): boolean {
+  return columnMisfit(declared, given) === undefined;
+}
+
+/** Why a table with columns `given` cannot be read where columns `declared` are declared. */
+export type SchemaMismatch<C extends ColumnShape = ColumnShape> =
+  | { problem: "missing"; expected: C }
+  | { problem: "type" | "nullable"; expected: C; actual: C };
+
+/**
+ * The first declared column that a table of columns `given` does not provide as `declared`
+ * declares it, matched by name: missing, of another type, or nullable where it must not be.
+ * Extra columns are allowed.
+ */
+export function schemaMismatch<C extends ColumnShape>(
+  declared: { columns: readonly C[] },
+  given: { columns: readonly C[] },
+): SchemaMismatch<C> | undefined {
+  const byName = new Map(given.columns.map((c) => [c.name, c]));
+  for (const column of declared.columns) {
+    const found = byName.get(column.name);
+    if (!found) return { problem: "missing", expected: column };
+    const misfit = columnMisfit(column, found);
+    if (misfit) return { problem: misfit, expected: column, actual: found };
+  }
+  return undefined;
+}

@@ -15,6 +15,7 @@ import {
   fileNameProblem,
   type Parameter,
   pathInside,
+  schemaMismatch,
   type TableSchemaType,
   type Type,
 } from "@canal/ir";
@@ -54,16 +55,13 @@ function schemaGap(
   declared: TableSchemaType,
   registered: { columns: TableSchemaType["columns"] },
 ): string | undefined {
-  const byName = new Map(registered.columns.map((c) => [c.name, c]));
-  for (const column of declared.columns) {
-    const given = byName.get(column.name);
-    if (!given) return `has no column \`${column.name}\` (${column.type})`;
-    const fits = given.type === column.type || (column.type === "number" && given.type === "integer");
-    if (!fits) return `has column \`${column.name}\` as ${given.type}, not ${column.type}`;
-    if (given.nullable && !column.nullable)
-      return `lets column \`${column.name}\` be empty, which the pipeline declares never empty`;
-  }
-  return undefined;
+  const mismatch = schemaMismatch(declared, registered);
+  if (!mismatch) return undefined;
+  const column = mismatch.expected;
+  if (mismatch.problem === "missing") return `has no column \`${column.name}\` (${column.type})`;
+  if (mismatch.problem === "type")
+    return `has column \`${column.name}\` as ${mismatch.actual.type}, not ${column.type}`;
+  return `lets column \`${column.name}\` be empty, which the pipeline declares never empty`;
 }
 
 /** The versions of datasets already in the blob store, by their content digest (one line each). */

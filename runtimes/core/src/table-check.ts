@@ -5,7 +5,7 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
-import type { Pipeline, Step, TableSchemaType, Type } from "@canal/ir";
+import { columnMisfit, type Pipeline, type Step, type TableSchemaType, type Type } from "@canal/ir";
 import type { Problem } from "@canal/ir/errors";
 import type { SchemaElement } from "hyparquet";
 import type { TaskInput } from "./contract.js";
@@ -262,9 +262,10 @@ async function parquetProblem(file: string, schema: TableSchemaType): Promise<st
         elements.map((e) => e.name),
       );
     const has = parquetType(element);
-    const fits = has === column.type || (column.type === "number" && has === "integer");
-    if (!fits) return `has column \`${column.name}\` as ${has}, but the schema declares it ${column.type}`;
-    if (!column.nullable && (nullCounts.get(column.name) ?? 0n) > 0n)
+    const misfit = columnMisfit(column, { type: has, nullable: (nullCounts.get(column.name) ?? 0n) > 0n });
+    if (misfit === "type")
+      return `has column \`${column.name}\` as ${has}, but the schema declares it ${column.type}`;
+    if (misfit === "nullable")
       return `has empty cells in column \`${column.name}\`, which is declared never empty (make it \`.nullable()\`)`;
   }
   return undefined;
