@@ -76,6 +76,10 @@ export type {
 } from "./table-schema.js";
 export {
   COLUMN_TYPES,
+  cellIsEmpty,
+  cellMisfit,
+  cellReadsAs,
+  cellType,
   columnFits,
   columnMisfit,
   schemaMismatch,
