@@ -87,7 +87,7 @@ export {
   typeFits,
 } from "./table-schema.js";
 export type * from "./types.js";
-export { MediaType } from "./types.js";
+export { DATA_ACCESS, MediaType } from "./types.js";
 export {
   DURATION_FORM,
   formatMemory,
