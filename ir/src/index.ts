@@ -55,6 +55,7 @@ export type {
   CacheKeyComponents,
   DatasetOrigin,
   Metric,
+  MountSource,
   RunOutcome,
   RunStatus,
   SharedBlobs,
