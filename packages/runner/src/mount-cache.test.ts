@@ -73,6 +73,15 @@ describe("the mount cache", () => {
     expect(held()).toEqual([a.sha256, c.sha256].sort());
   });
 
+  it("holds a bound lowered since it was filled from its first use on", async () => {
+    const [a, b] = [file("a", 1000), file("b", 1000)];
+    await new MountCache(cacheDir, 10_000).get(source, a);
+    lastUsed(a.sha256, 3600_000);
+    await new MountCache(cacheDir, 10_000).get(source, b);
+    await new MountCache(cacheDir, 1500).get(source, b);
+    expect(held()).toEqual([b.sha256]);
+  });
+
   it("leaves the disk its reserve, and refuses a file that cannot fit without filling it", async () => {
     // A disk of 20,000 bytes with 2,500 free before the cache holds anything: 1,000 stay free.
     const used = () =>

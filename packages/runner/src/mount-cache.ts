@@ -54,6 +54,7 @@ export async function hashLocal(path: string): Promise<{ sha256: string; size: n
 export class MountCache {
   /** One fetch per content at a time in this process: two steps reading one file wait for one copy. */
   private readonly pending = new Map<string, Promise<string>>();
+  private trimmed: Promise<boolean> | undefined;
 
   constructor(
     readonly dir: string,
@@ -78,6 +79,9 @@ export class MountCache {
     datastore: Datastore,
     file: { path: string; sha256?: string; size: number },
   ): Promise<{ path: string; sha256: string; size: number }> {
+    // A bound lowered since the cache was filled holds from the first use on.
+    this.trimmed ??= this.evict(0);
+    await this.trimmed;
     if (file.sha256 !== undefined) {
       const cached = await this.hit(file.sha256, file.size);
       if (cached) return { path: cached, sha256: file.sha256, size: file.size };
@@ -191,21 +195,28 @@ export class MountCache {
         "CANAL_MOUNT_CACHE_FULL",
         `${what} (${shownSize(size)}) is larger than the mount cache (mountCache.maxSize ${shownSize(this.maxBytes)}); raise mountCache.maxSize in canal.config.json, or read it with access "download"`,
       );
+    if (await this.evict(size)) return;
+    const disk = await this.disk(this.dir);
+    throw new MountError(
+      "CANAL_MOUNT_CACHE_FULL",
+      `${what} (${shownSize(size)}) does not fit on the disk of the mount cache ${this.dir}: ${shownSize(disk.free)} free, and ${shownSize(diskReserve(disk.total))} stays free; free some space, or read it with access "download"`,
+    );
+  }
+
+  /** Evicts least recently used entries until `size` more bytes fit; false if they cannot. */
+  private async evict(size: number): Promise<boolean> {
     const entries = await this.entries();
+    if (entries.length === 0 && size === 0) return true;
     let used = entries.reduce((sum, e) => sum + e.size, 0);
     let disk = await this.disk(this.dir);
     const reserve = diskReserve(disk.total);
     while (used + size > this.maxBytes || disk.free - size < reserve) {
       const oldest = entries.shift();
-      if (!oldest) {
-        throw new MountError(
-          "CANAL_MOUNT_CACHE_FULL",
-          `${what} (${shownSize(size)}) does not fit on the disk of the mount cache ${this.dir}: ${shownSize(disk.free)} free, and ${shownSize(reserve)} stays free; free some space, or read it with access "download"`,
-        );
-      }
+      if (!oldest) return false;
       await rm(oldest.path, { force: true });
       used -= oldest.size;
       disk = await this.disk(this.dir);
     }
+    return true;
   }
 }
