@@ -65,7 +65,7 @@ export type MountErrorCode =
 
 /**
  * Data read in place (access `mount`) that cannot be: a file whose bytes are not those recorded,
- * a file the mount cache cannot hold, or a runtime whose steps do not run on this machine.
+ * or a file the mount cache cannot hold.
  */
 export class MountError extends CanalError<MountErrorCode> {
   override name = "MountError";
