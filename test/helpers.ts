@@ -98,10 +98,14 @@ export function processesWithEnv(name: string, value: string): number[] {
   return found;
 }
 
-/** Polls until `ready()` holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
+/** Polls until `ready()` holds (a condition, never a fixed sleep); throws naming `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
+  while (!(await ready())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -55,6 +55,7 @@ export type {
   CacheKeyComponents,
   DatasetOrigin,
   Metric,
+  MountSource,
   RunOutcome,
   RunStatus,
   SharedBlobs,
@@ -66,10 +67,28 @@ export type {
 } from "./run-types.js";
 export { decodePipeline, encodePipeline, IR_VERSION, irType, pipelineToJson } from "./schema.js";
 export { closestNames, didYouMean, editDistance } from "./suggest.js";
-export type { ColumnType, TableColumn, TableFormat, TableSchema } from "./table-schema.js";
-export { COLUMN_TYPES, TABLE_FORMATS } from "./table-schema.js";
+export type {
+  ColumnShape,
+  ColumnType,
+  SchemaMismatch,
+  TableColumn,
+  TableFormat,
+  TableSchema,
+} from "./table-schema.js";
+export {
+  COLUMN_TYPES,
+  cellIsEmpty,
+  cellMisfit,
+  cellReadsAs,
+  cellType,
+  columnFits,
+  columnMisfit,
+  schemaMismatch,
+  TABLE_FORMATS,
+  typeFits,
+} from "./table-schema.js";
 export type * from "./types.js";
-export { MediaType } from "./types.js";
+export { DATA_ACCESS, MediaType } from "./types.js";
 export {
   DURATION_FORM,
   formatMemory,

@@ -8,6 +8,16 @@
  * names of its files (in order; null for a directory). A name is data from the record, checked
  * (`fileNameProblem`) before it becomes a path.
  */
+/** The files a step reads in place from a datastore (access `mount`), each with the content it must have. */
+export interface MountSource {
+  datastore: string;
+  /**
+   * Each file: its path in the datastore, where the step finds it (below the input's folder, or
+   * "" for an input that is one file), and its sha256 and size.
+   */
+  files: Array<{ path: string; at: string; sha256: string; size: number }>;
+}
+
 /** A registered dataset's version, as a step that reads it is told (AzureML `Run.input_datasets`). */
 export interface DatasetOrigin {
   name: string;
@@ -21,6 +31,12 @@ export type StoredValue =
       name?: string;
       /** The registered dataset version it is (a parameter read from one): what the step is told, not part of its key. */
       dataset?: DatasetOrigin;
+      /**
+       * Read in place (access `mount`): the files are not in the blob store but in their datastore,
+       * each verified against its digest before a step reads it. `digest` is still the content's
+       * (what a download would have stored), so the cache key is the same either way.
+       */
+      mount?: MountSource;
     }
   | { digests: string[]; names?: Array<string | null> }
   | { json: string };

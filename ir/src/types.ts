@@ -54,7 +54,14 @@ export interface DataRef {
   version?: number;
   datastore?: string;
   path?: string;
+  /** How a step reads it: a copy of its own (`download`, the default, left out) or in place (`mount`). */
+  access?: DataAccess;
 }
+
+/** How a step reads a dataset or datastore input: see docs/data.md. */
+export type DataAccess = "download" | "mount";
+
+export const DATA_ACCESS: readonly DataAccess[] = ["download", "mount"];
 
 export interface Parameter {
   name: string;

@@ -202,6 +202,10 @@ describe("verifyPipeline", () => {
     expect(() => verifyPipeline(withDefault({ dataset: "wine", datastore: "raw" }))).toThrow(
       /names both a dataset and a datastore/,
     );
+    expect(() => verifyPipeline(withDefault({ dataset: "wine", access: "mount" }))).not.toThrow();
+    expect(() => verifyPipeline(withDefault({ dataset: "wine", access: "stream" }))).toThrow(
+      /parameter `raw` default access "stream" is not one of download, mount/,
+    );
     expect(() => verifyPipeline(withDefault({ datastore: "raw", path: "../etc/passwd" }))).toThrow(
       /parameter `raw` default datastore path "..\/etc\/passwd"/,
     );

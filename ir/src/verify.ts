@@ -9,7 +9,7 @@ import {
   shownName,
 } from "./names.js";
 import { COLUMN_TYPES } from "./table-schema.js";
-import type { Binding, Pipeline, Type } from "./types.js";
+import { type Binding, DATA_ACCESS, type Pipeline, type Type } from "./types.js";
 
 /**
  * Checks a decoded pipeline before anything trusts it: every name against the compiler's rules,
@@ -63,6 +63,8 @@ export function verifyPipeline(pipeline: Pipeline, origin = "pipeline.pb"): void
         broken(
           `${where} names ${data.dataset === undefined ? "neither a dataset nor a datastore" : "both a dataset and a datastore"}`,
         );
+      if (data.access !== undefined && !DATA_ACCESS.includes(data.access))
+        invalid(`${where} access`, data.access, `is not one of ${DATA_ACCESS.join(", ")}`);
       if (data.path) {
         const problem = relativePathProblem(data.path.replace(/\/$/, ""));
         if (problem) invalid(`${where} datastore path`, data.path, problem);

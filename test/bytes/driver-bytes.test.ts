@@ -18,17 +18,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "../docker/engine.mjs";
 import { makeProject, repoRoot, waitFor } from "../helpers.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 
 const BUCKET = "canal-bytes";
 const KEY_ENV = "CANAL_TEST_BYTES_S3_KEY";
@@ -184,25 +179,18 @@ export class Tabled {
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 let rgw: Rgw;
+let bucket: TestBucket;
 let engine: Engine;
-let admin: S3Client;
+let admin: TestBucket["admin"];
 const scratch = mkdtempSync(join(tmpdir(), "canal-bytes-"));
 const gate = join(scratch, "gate");
 // Counts the bytes this process read, as the kernel does, into the file CANAL_TEST_IO_FILE names.
 const ioHook = join(scratch, "io-hook.mjs");
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   [rgw, engine] = await Promise.all([startRgw(), startEngine()]);
-  admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
+  admin = bucket.admin;
   mkdirSync(gate);
   writeFileSync(
     ioHook,
@@ -213,7 +201,7 @@ process.on("exit", () => writeFileSync(process.env.CANAL_TEST_IO_FILE, readFileS
 }, 900_000);
 
 afterAll(async () => {
-  admin?.destroy();
+  bucket?.release();
   await Promise.all([rgw?.stop(), engine?.stop()]);
   rmSync(scratch, { recursive: true, force: true });
 });

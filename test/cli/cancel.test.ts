@@ -2,49 +2,26 @@
 // from another ("machine B", another host name on the same store) through the store alone, and a
 // driver killed with SIGKILL shows as interrupted once its heartbeat is stale. Host names are set
 // with CANAL_HOSTNAME, so two processes here stand for two machines sharing a workspace.
-import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { isRunning, makeProject, processesWithEnv, repoRoot, waitFor } from "../helpers.js";
+import { CanalProcesses } from "../cli-processes.js";
+import { isRunning, makeProject, processesWithEnv, waitFor } from "../helpers.js";
 
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 const fixture = join(import.meta.dirname, "../run/fixtures/gated");
 
-interface Started {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-const started: Started[] = [];
+const processes = new CanalProcesses();
 const gates: string[] = [];
 
 /** The built `canal` as its own process, on "machine" `host`. */
-function start(args: string[], host: string, env: Record<string, string> = {}): Started {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: dir,
-    env: { ...process.env, CANAL_HOSTNAME: host, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let text = "";
-  const collect = (chunk: Buffer) => {
-    text += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const process_ = { child, output: () => text, exited };
-  started.push(process_);
-  return process_;
+function start(args: string[], host: string, env: Record<string, string> = {}) {
+  return processes.start(args, { cwd: dir, env: { CANAL_HOSTNAME: host, ...env } });
 }
 
-async function exec(args: string[], host: string, env: Record<string, string> = {}) {
-  const run = start(args, host, env);
-  const status = await run.exited;
-  return { status, output: run.output() };
+function exec(args: string[], host: string, env: Record<string, string> = {}) {
+  return processes.exec(args, { cwd: dir, env: { CANAL_HOSTNAME: host, ...env } });
 }
 
 /** `canal runs show RUN --json` from `host`: the run as that machine sees it, and its steps' states. */
@@ -63,14 +40,9 @@ async function seen(runId: string, host: string, env: Record<string, string> = {
   return { ...parsed, states: Object.fromEntries(parsed.steps.map((s) => [s.stepId, s.status])) };
 }
 
-/** Polls an async condition until it holds (a condition, never a fixed sleep). */
-async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls a condition until it holds, for 30 seconds. */
+const until = (what: string, ready: () => Promise<boolean>, timeoutMs = 30_000) =>
+  waitFor(what, ready, timeoutMs);
 
 /** A detached run on machine A whose first step waits at a gate that never opens: its id and driver pid. */
 async function detachedOnA(name: string, env: Record<string, string> = {}) {
@@ -98,10 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const gate of gates) writeFileSync(gate, "");
-  for (const { child, exited } of started.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  }
+  await processes.stopAll();
   for (const gate of gates)
     for (const pid of processesWithEnv("GATE_FILE", gate)) process.kill(pid, "SIGKILL");
 });

@@ -17,17 +17,16 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 import { blobStoreConformance } from "./blob-store.js";
 
 const BUCKET = "canal-conformance";
@@ -35,32 +34,21 @@ const KEY_ENV = "CANAL_TEST_S3_ACCESS_KEY";
 const SECRET_ENV = "CANAL_TEST_S3_SECRET_KEY";
 
 let rgw: Rgw;
-let admin: S3Client;
+let bucket: TestBucket;
+let admin: TestBucket["admin"];
 
 beforeAll(async () => {
   // The SDK's notice that its later releases need Node 22 (Canal pins one that runs on 20).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   rgw = await startRgw();
   console.info(
     `RGW: ${rgw.timings.installed ? `installed in ${rgw.timings.installMs} ms, ` : ""}started in ${rgw.timings.startMs} ms`,
   );
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
-  admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
+  admin = bucket.admin;
 }, 900_000);
 
 afterAll(async () => {
-  admin?.destroy();
-  delete process.env[KEY_ENV];
-  delete process.env[SECRET_ENV];
+  bucket?.release();
   await rgw?.stop();
 });
 

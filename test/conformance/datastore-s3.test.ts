@@ -6,11 +6,12 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { findWorkspace, openDatastore } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 import { datastoreConformance } from "./datastore.js";
 
 const BUCKET = "canal-datastores";
@@ -18,28 +19,17 @@ const KEY_ENV = "CANAL_TEST_DS_S3_KEY";
 const SECRET_ENV = "CANAL_TEST_DS_S3_SECRET";
 
 let rgw: Rgw;
-let admin: S3Client;
+let bucket: TestBucket;
+let admin: TestBucket["admin"];
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   rgw = await startRgw();
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
-  admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
+  admin = bucket.admin;
 }, 900_000);
 
 afterAll(async () => {
-  admin?.destroy();
-  delete process.env[KEY_ENV];
-  delete process.env[SECRET_ENV];
+  bucket?.release();
   await rgw?.stop();
 });
 

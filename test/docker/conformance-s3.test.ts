@@ -2,11 +2,11 @@
 // reaches it: every step fetches its own inputs from the bucket and stores its own outputs there
 // (the driver stages no byte), and must still give the same outputs, events and cache decisions.
 import { randomUUID } from "node:crypto";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { DockerRuntime } from "@canal/runtime-docker";
 import { afterAll, beforeAll } from "vitest";
 import { runtimeConformance } from "../conformance/suite.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
 
 const BUCKET = "canal-conformance";
@@ -15,23 +15,13 @@ const SECRET_ENV = "CANAL_TEST_CONFORMANCE_S3_SECRET";
 
 let engine: Engine;
 let rgw: Rgw;
+let bucket: TestBucket;
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   [engine, rgw] = await Promise.all([startEngine(), startRgw()]);
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
-  const admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  admin.destroy();
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
 }, 900_000);
 afterAll(async () => {
-  delete process.env[KEY_ENV];
-  delete process.env[SECRET_ENV];
+  bucket?.release();
   await Promise.all([engine?.stop(), rgw?.stop()]);
 });
 

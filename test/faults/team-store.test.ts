@@ -6,18 +6,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { isRunning, makeProject, waitFor } from "../helpers.js";
 import { type PostgresServer, startPostgres } from "../postgres/server.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 
 const BUCKET = "canal-faults";
 const PASSWORD = "pg-fault-Pass";
@@ -48,11 +43,11 @@ export class Big {
 
 let pg: PostgresServer;
 let rgw: Rgw;
-let admin: S3Client;
+let bucket: TestBucket;
+let admin: TestBucket["admin"];
 let workspaces = 0;
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   pg = await startPostgres({ password: PASSWORD });
   pg.psql("CREATE DATABASE canal");
   rgw = await startRgw();
@@ -60,20 +55,13 @@ beforeAll(async () => {
   process.env[KEY_ENV] = rgw.credentials.accessKeyId;
   process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
   delete process.env.PGPASSWORD;
-  admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
+  admin = bucket.admin;
 }, 900_000);
 
 afterAll(async () => {
-  admin?.destroy();
-  for (const name of [PG_ENV, KEY_ENV, SECRET_ENV]) delete process.env[name];
+  bucket?.release();
+  delete process.env[PG_ENV];
   await rgw?.stop();
   await pg?.stop();
 });

@@ -5,12 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject } from "../helpers.js";
 import { type PostgresServer, startPostgres } from "../postgres/server.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 
 const BUCKET = "canal-push";
 const PASSWORD = "pg-push-Pass";
@@ -21,28 +21,20 @@ const fixture = join(import.meta.dirname, "fixtures/slow");
 
 let pg: PostgresServer;
 let rgw: Rgw;
+let bucket: TestBucket;
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   pg = await startPostgres({ password: PASSWORD });
   pg.psql("CREATE DATABASE canal");
   rgw = await startRgw();
   process.env[PG_ENV] = PASSWORD;
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
   delete process.env.PGPASSWORD;
-  const admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  admin.destroy();
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
 }, 900_000);
 
 afterAll(async () => {
-  for (const name of [PG_ENV, KEY_ENV, SECRET_ENV]) delete process.env[name];
+  bucket?.release();
+  delete process.env[PG_ENV];
   await rgw?.stop();
   await pg?.stop();
 });

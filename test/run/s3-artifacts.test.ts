@@ -5,19 +5,18 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject } from "../helpers.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 
 const BUCKET = "canal-runs";
 const KEY_ENV = "CANAL_TEST_RUN_S3_KEY";
@@ -25,28 +24,17 @@ const SECRET_ENV = "CANAL_TEST_RUN_S3_SECRET";
 const fixture = join(import.meta.dirname, "fixtures/slow");
 
 let rgw: Rgw;
-let admin: S3Client;
+let bucket: TestBucket;
+let admin: TestBucket["admin"];
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   rgw = await startRgw();
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
-  admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
+  admin = bucket.admin;
 }, 900_000);
 
 afterAll(async () => {
-  admin?.destroy();
-  delete process.env[KEY_ENV];
-  delete process.env[SECRET_ENV];
+  bucket?.release();
   await rgw?.stop();
 });
 

@@ -3,21 +3,20 @@
 // B reuses A's results, lists A's runs, cancels a run A drives, sees A's killed driver as
 // interrupted and takes its step over, and when both start the same pipeline at once every step
 // executes once in all (single-flight): the other run waits and reuses the result.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject, processesWithEnv, repoRoot } from "../helpers.js";
+import { CanalProcesses } from "../cli-processes.js";
+import { makeProject, processesWithEnv, waitFor } from "../helpers.js";
 import { type PostgresServer, startPostgres } from "../postgres/server.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
+import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 
 const BUCKET = "canal-team";
 const KEY_ENV = "CANAL_TEST_TEAM_S3_KEY";
 const SECRET_ENV = "CANAL_TEST_TEAM_S3_SECRET";
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 const fixture = join(import.meta.dirname, "fixtures/flight");
 // Every process this file starts carries it: what is left over is found by it and ended by PID.
 const MARK = `team-${randomUUID()}`;
@@ -26,6 +25,7 @@ const CONTROL = { CANAL_HEARTBEAT_MS: "200", CANAL_HEARTBEAT_STALE_MS: "1000", C
 
 let pg: PostgresServer;
 let rgw: Rgw;
+let bucket: TestBucket;
 let scratch: string;
 
 interface User {
@@ -36,51 +36,27 @@ interface User {
 let ana: User;
 let bo: User;
 
-interface Started {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-const started: Started[] = [];
+const processes = new CanalProcesses();
 const gates: string[] = [];
 
 /** `canal ARGS` as its own process, as `user` on their machine, in their workspace. */
-function start(user: User, args: string[]): Started {
-  const child = spawn(process.execPath, [cli, ...args], {
+function start(user: User, args: string[]) {
+  return processes.start(args, {
     cwd: user.dir,
-    env: { ...process.env, ...CONTROL, CANAL_HOSTNAME: user.host, TEAM_TEST_MARK: MARK },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...CONTROL, CANAL_HOSTNAME: user.host, TEAM_TEST_MARK: MARK },
   });
-  let text = "";
-  const collect = (chunk: Buffer) => {
-    text += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const run = { child, output: () => text, exited };
-  started.push(run);
-  return run;
 }
 
-async function exec(user: User, args: string[]) {
-  const run = start(user, args);
-  const status = await run.exited;
-  return { status, output: run.output() };
+function exec(user: User, args: string[]) {
+  return processes.exec(args, {
+    cwd: user.dir,
+    env: { ...CONTROL, CANAL_HOSTNAME: user.host, TEAM_TEST_MARK: MARK },
+  });
 }
 
-/** Polls an async condition until it holds (a condition, never a fixed sleep). */
-async function until(
-  what: string,
-  ready: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Polls a condition until it holds, for a minute: a run across two machines takes its time. */
+const until = (what: string, ready: () => boolean | Promise<boolean>, timeoutMs = 60_000) =>
+  waitFor(what, ready, timeoutMs);
 
 const runIdOf = (output: string) => /^run (run-\S+): /m.exec(output)?.[1] ?? "";
 
@@ -129,21 +105,11 @@ function workspace(name: string, host: string): User {
 }
 
 beforeAll(async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   scratch = mkdtempSync(join(tmpdir(), "canal-team-"));
   pg = await startPostgres();
   pg.psql("CREATE DATABASE canal");
   rgw = await startRgw();
-  process.env[KEY_ENV] = rgw.credentials.accessKeyId;
-  process.env[SECRET_ENV] = rgw.credentials.secretAccessKey;
-  const admin = new S3Client({
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    forcePathStyle: true,
-    credentials: rgw.credentials,
-  });
-  await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  admin.destroy();
+  bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
   ana = workspace("ana", "host-a");
   bo = workspace("bo", "host-b");
   for (const user of [ana, bo]) {
@@ -154,12 +120,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const gate of gates) writeFileSync(gate, "");
-  for (const { child, exited } of started.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  }
+  await processes.stopAll();
   for (const pid of processesWithEnv("TEAM_TEST_MARK", MARK)) process.kill(pid, "SIGKILL");
-  for (const name of [KEY_ENV, SECRET_ENV]) delete process.env[name];
+  bucket?.release();
   await rgw?.stop();
   await pg?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });

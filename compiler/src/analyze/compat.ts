@@ -1,4 +1,4 @@
-import type { Type as IrType, TableSchemaType } from "@canal/ir";
+import { type Type as IrType, type SchemaMismatch, schemaMismatch, type TableSchemaType } from "@canal/ir";
 
 /** How a type reads in a message: `Table`, `number[]`, `"a" | "b"`, `{ lr: number }`. */
 export function describeType(type: IrType): string {
@@ -116,28 +116,15 @@ export function acceptsValue(expected: IrType, value: unknown): boolean {
   );
 }
 
-type Column = TableSchemaType["columns"][number];
-
 /** Why a table with columns `actual` cannot be read where columns `expected` are declared. */
-export type TableMismatch =
-  | { problem: "missing"; expected: Column }
-  | { problem: "type" | "nullable"; expected: Column; actual: Column };
+export type TableMismatch = SchemaMismatch<TableSchemaType["columns"][number]>;
 
 /**
  * The first declared column that a table of schema `actual` does not provide as `expected`
- * declares it: missing, of another type (an integer column is a number column too), or one that
- * may be empty where the reader declares it never is. Extra columns are allowed.
+ * declares it (the one rule of `@canal/ir`'s `columnFits`). Extra columns are allowed.
  */
 export function tableMismatch(expected: TableSchemaType, actual: TableSchemaType): TableMismatch | undefined {
-  const byName = new Map(actual.columns.map((c) => [c.name, c]));
-  for (const column of expected.columns) {
-    const given = byName.get(column.name);
-    if (!given) return { problem: "missing", expected: column };
-    const typeFits = given.type === column.type || (column.type === "number" && given.type === "integer");
-    if (!typeFits) return { problem: "type", expected: column, actual: given };
-    if (given.nullable && !column.nullable) return { problem: "nullable", expected: column, actual: given };
-  }
-  return undefined;
+  return schemaMismatch(expected, actual);
 }
 
 /** The artifact table schema a type declares, directly or as a list's element. */

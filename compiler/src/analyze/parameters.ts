@@ -1,6 +1,13 @@
 import { basename } from "node:path";
-import type { Type as IrType, Parameter } from "@canal/ir";
-import { canonicalJson, fileNameProblem, nameProblem, relativePathProblem } from "@canal/ir";
+import type { DataAccess, Type as IrType, Parameter } from "@canal/ir";
+import {
+  canonicalJson,
+  DATA_ACCESS,
+  didYouMean,
+  fileNameProblem,
+  nameProblem,
+  relativePathProblem,
+} from "@canal/ir";
 import { type MethodDeclaration, Node, type ParameterDeclaration } from "ts-morph";
 import { acceptsValue, describeType } from "./compat.js";
 import { evaluateLiteral, unwrap } from "./literal.js";
@@ -119,6 +126,8 @@ function readDefault(
       return;
     }
     const datastore = DATASTORE_PATH.exec(path.value);
+    const options = args[1] ? readDataOptions(reporter, subject, args[1], [], datastore !== null) : {};
+    if (!options) return;
     if (datastore) {
       const [, store, inside] = datastore as unknown as [string, string, string];
       const problem = inside === "" ? undefined : relativePathProblem(inside.replace(/\/$/, ""));
@@ -132,7 +141,7 @@ function readDefault(
         return;
       }
       parameter.hasDefault = true;
-      parameter.defaultData = { datastore: store, path: inside };
+      parameter.defaultData = { datastore: store, path: inside, ...mountOf(options) };
       return;
     }
     const checked = checkPath(reporter, path.value, argument, `${subject} default`);
@@ -202,26 +211,89 @@ function readDatasetDefault(
     );
     return;
   }
-  let version: number | undefined;
-  if (options) {
-    const value = evaluateLiteral(options);
-    const given = value.ok ? (value.value as { version?: unknown }) : undefined;
-    const keys = given && typeof given === "object" && !Array.isArray(given) ? Object.keys(given) : undefined;
-    const fits =
-      keys?.every((k) => k === "version") === true &&
-      (given?.version === undefined ||
-        (typeof given.version === "number" && Number.isInteger(given.version) && given.version >= 1));
-    if (!fits) {
-      reporter.error(
-        "CANAL1011",
-        options,
-        `${subject} default \`${options.getText()}\` is not \`{ version: N }\` with a literal version number of 1 or more`,
-        `write Table.get("${name}", { version: 3 }), or leave the options out for the newest version when a run is submitted`,
-      );
-      return;
-    }
-    version = given?.version as number | undefined;
+  const given = options ? readDataOptions(reporter, subject, options, ["version"], true) : {};
+  if (!given) return;
+  const version = given.version;
+  if (
+    version !== undefined &&
+    (typeof version !== "number" || !Number.isInteger(version) || version < 1) &&
+    options
+  ) {
+    reporter.error(
+      "CANAL1011",
+      options,
+      `${subject} default \`${options.getText()}\` is not \`{ version: N }\` with a literal version number of 1 or more`,
+      `write Table.get("${name}", { version: 3 }), or leave the version out for the newest version when a run is submitted`,
+    );
+    return;
   }
   parameter.hasDefault = true;
-  parameter.defaultData = version === undefined ? { dataset: name } : { dataset: name, version };
+  parameter.defaultData = {
+    dataset: name,
+    ...(version === undefined ? {} : { version: version as number }),
+    ...mountOf(given),
+  };
+}
+
+/** `access: "mount"` is recorded; `download`, the default, is left out (so artifacts without it stay byte-identical). */
+function mountOf(options: { access?: DataAccess }): { access?: DataAccess } {
+  return options.access === "mount" ? { access: "mount" } : {};
+}
+
+/**
+ * The literal options object of `X.get(name, { … })` or `X.from("store:path", { … })`: `access`
+ * (one of DATA_ACCESS, and only for workspace data) and the keys in `keys`. Reports what is
+ * wrong and returns undefined.
+ */
+function readDataOptions(
+  reporter: Reporter,
+  subject: string,
+  options: Node,
+  keys: string[],
+  workspaceData: boolean,
+): ({ access?: DataAccess } & Record<string, unknown>) | undefined {
+  const value = evaluateLiteral(options);
+  const given = value.ok ? value.value : undefined;
+  const allowed = [...keys, "access"];
+  const shown = allowed.map((k) => (k === "access" ? 'access: "download" | "mount"' : `${k}: N`)).join(", ");
+  if (!given || typeof given !== "object" || Array.isArray(given)) {
+    reporter.error(
+      "CANAL1011",
+      options,
+      `${subject} default options \`${options.getText()}\` are not a literal object \`{ ${shown} }\``,
+      `write the options as a literal object: { ${shown} }`,
+    );
+    return undefined;
+  }
+  const record = given as Record<string, unknown>;
+  const unknown = Object.keys(record).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) {
+    reporter.error(
+      "CANAL1011",
+      options,
+      `${subject} default options have \`${unknown}\`, which is not an option here${didYouMean(unknown, allowed)}`,
+      `the options are { ${shown} }`,
+    );
+    return undefined;
+  }
+  const access = record.access;
+  if (access !== undefined && !DATA_ACCESS.includes(access as DataAccess)) {
+    reporter.error(
+      "CANAL1011",
+      options,
+      `${subject} default asks for access ${JSON.stringify(access)}, which is not one of ${DATA_ACCESS.map((a) => `"${a}"`).join(", ")}${typeof access === "string" ? didYouMean(access, DATA_ACCESS) : ""}`,
+      'write access: "mount" to read the data in place, or access: "download" (the default) for a copy of its own',
+    );
+    return undefined;
+  }
+  if (access === "mount" && !workspaceData) {
+    reporter.error(
+      "CANAL1011",
+      options,
+      `${subject} default asks for access "mount", but names a file shipped in the artifact, which a step always gets a copy of`,
+      'mount workspace data: a registered dataset (X.get("name", { access: "mount" })) or a datastore path (X.from("raw:data/", { access: "mount" }))',
+    );
+    return undefined;
+  }
+  return record as { access?: DataAccess } & Record<string, unknown>;
 }

@@ -139,7 +139,7 @@ export class Names {
 
   test("defaults read from the workspace's data: a registered dataset, newest or pinned, and a datastore path", () => {
     const model = parameters(
-      `wine: Dataset = Dataset.get("wine"), pinned: File = File.get("wine", { version: 3 }), lake: Directory = Directory.from("lake:images/"), raw: File = File.from("raw:wine.csv")`,
+      `wine: Dataset = Dataset.get("wine"), pinned: File = File.get("wine", { version: 3 }), lake: Directory = Directory.from("lake:images/"), raw: File = File.from("raw:wine.csv"), read: Dataset = Dataset.get("wine", { version: 2, access: "mount" }), near: Directory = Directory.from("lake:images/", { access: "mount" }), copied: File = File.get("wine", { access: "download" })`,
     );
     expect(
       model.pipeline.parameters.map((p) => [p.name, p.hasDefault, p.defaultData, p.defaultArtifact]),
@@ -148,6 +148,10 @@ export class Names {
       ["pinned", true, { dataset: "wine", version: 3 }, undefined],
       ["lake", true, { datastore: "lake", path: "images/" }, undefined],
       ["raw", true, { datastore: "raw", path: "wine.csv" }, undefined],
+      ["read", true, { dataset: "wine", version: 2, access: "mount" }, undefined],
+      ["near", true, { datastore: "lake", path: "images/", access: "mount" }, undefined],
+      // `download` is the default: left out, so the artifact is what it was without it.
+      ["copied", true, { dataset: "wine" }, undefined],
     ]);
     // Nothing is shipped: the data is the workspace's, read when a run is submitted.
     expect(model.datasetDefaults.size).toBe(0);
@@ -166,6 +170,21 @@ export class Data {
       ],
     ]);
     expect(refused(`raw: Dataset = Dataset.get("wine", { latest: true })`)[0]?.[0]).toBe("CANAL1011");
+    expect(refused(`raw: Dataset = Dataset.get("wine", { access: "mont" })`)).toEqual([
+      [
+        "CANAL1011",
+        'pipeline `data` parameter `raw` default asks for access "mont", which is not one of "download", "mount"; did you mean `mount`?',
+      ],
+    ]);
+    expect(refused(`raw: Dataset = Dataset.from("data/train.csv", { access: "mount" })`)).toEqual([
+      [
+        "CANAL1011",
+        expect.stringContaining('asks for access "mount", but names a file shipped in the artifact'),
+      ],
+    ]);
+    expect(refused(`raw: Dataset = Dataset.from("raw:wine.csv", { acess: "mount" })`)).toEqual([
+      ["CANAL1011", expect.stringContaining("default options have `acess`, which is not an option here")],
+    ]);
     expect(refused(`raw: Dataset = Dataset.get("../wine")`)).toEqual([
       ["CANAL1011", expect.stringContaining('default names the dataset "../wine", which')],
     ]);

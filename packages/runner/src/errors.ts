@@ -57,3 +57,16 @@ export type PushErrorCode = "CANAL_PUSH_TARGET_INVALID" | "CANAL_PUSH_SAME_WORKS
 export class PushError extends CanalError<PushErrorCode> {
   override name = "PushError";
 }
+
+export type MountErrorCode =
+  | "CANAL_MOUNT_FILE_CHANGED"
+  | "CANAL_MOUNT_CACHE_FULL"
+  | "CANAL_MOUNT_UNSUPPORTED";
+
+/**
+ * Data read in place (access `mount`) that cannot be: a file whose bytes are not those recorded,
+ * or a file the mount cache cannot hold.
+ */
+export class MountError extends CanalError<MountErrorCode> {
+  override name = "MountError";
+}

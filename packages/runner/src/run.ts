@@ -37,6 +37,7 @@ import {
 import { ExperimentNameError } from "./errors.js";
 import { holdRunLease } from "./gc-lock.js";
 import { keepArtifact, registerVersion } from "./kept-artifacts.js";
+import { DataMounts } from "./mount.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
@@ -195,7 +196,10 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
   const readVersions: Array<{ name: string; versionId: number }> = [];
   for (const [name, given] of Object.entries(artifacts)) {
     const parameter = pipeline.parameters.find((p) => p.name === name) as Parameter;
-    const data = workspaceData(given);
+    const named = workspaceData(given);
+    // Data given with -p is read as the parameter's default asks: in place where it mounts.
+    const access = parameter.defaultData?.access;
+    const data = named && !named.access && access ? { ...named, access } : named;
     if (data) {
       const stored = await storeWorkspaceData(workspace, parameter, data);
       // A step that reads it is told which dataset version it is (not part of its cache key).
@@ -289,11 +293,14 @@ async function driven(
     written: (event) => options.onEvent?.(event),
     replacesCacheEntry: (stepId) => Boolean(options.regenerate) || Boolean(options.force?.has(stepId)),
   });
+  // Data read in place (access `mount`): the datastores it lies in stay open for the run.
+  const mounts = new DataMounts(workspace);
   const stepBlobs: Blobs = {
     putFile: (path, put) => blobs.putFile(path, { ...put, deferSync: true }),
     putDirectory: (path, put) => blobs.putDirectory(path, { ...put, deferSync: true }),
     verify: (digest, kind) => blobs.verify(digest, kind),
     materialize: (digest, destination) => blobs.materialize(digest, destination),
+    mount: (source, destination, directory) => mounts.mount(source, destination, directory),
     // A bucket steps reach themselves: on a runtime that moves blobs, no step's bytes pass here.
     ...(blobs.shared ? { shared: blobs.shared } : {}),
   };
@@ -349,6 +356,7 @@ async function driven(
   } catch (error) {
     summary = { status: "failed", steps: {}, outputs: {}, error: (error as Error).message };
   }
+  await mounts.close();
   // The steps are done: a cancel request from now on has nothing left to cancel.
   control.stopWatching();
   await recorder.flush();

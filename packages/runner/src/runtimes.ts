@@ -1,3 +1,4 @@
+import type { Step } from "@canal/ir";
 import {
   type AttemptHooks,
   type AttemptResult,
@@ -197,6 +198,12 @@ class TargetRouter implements Runtime {
     if (!runtime.anticipate(upcoming)) return false;
     this.anticipatedOn.set(`${upcoming.runId}\u0000${upcoming.stepKey}`, runtime);
     return true;
+  }
+
+  readsInPlace(step: Step): boolean {
+    const name = this.byStep.get(step.id);
+    const runtime = name === undefined ? undefined : this.runtimes.get(name);
+    return runtime?.readsInPlace?.(step) === true;
   }
 
   dismiss(runId: string, stepKey: string): void {

@@ -5,7 +5,7 @@
 // version with the same files, finds them there), checked against the schema the pipeline declares
 // before anything runs, and recorded with the run: which dataset, which version, which content.
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
@@ -13,20 +13,26 @@ import { pipeline as streamPipeline } from "node:stream/promises";
 import {
   type DataRef,
   fileNameProblem,
+  type MountSource,
   type Parameter,
   pathInside,
+  schemaMismatch,
   type TableSchemaType,
   type Type,
 } from "@canal/ir";
 import { ParameterError, type StoredValue, tableProblem } from "@canal/runtime-core";
 import {
   type DatasetVersion,
+  type Datastore,
   datastorePath,
   downloadBase,
   downloadDataset,
+  encodeManifest,
   openDatastore,
   type Workspace,
 } from "@canal/store";
+import { workspaceMountCache } from "./mount.js";
+import { hashLocal } from "./mount-cache.js";
 
 /** What a run records for a parameter read from the workspace's data, beside its content. */
 export type DataOrigin =
@@ -54,16 +60,13 @@ function schemaGap(
   declared: TableSchemaType,
   registered: { columns: TableSchemaType["columns"] },
 ): string | undefined {
-  const byName = new Map(registered.columns.map((c) => [c.name, c]));
-  for (const column of declared.columns) {
-    const given = byName.get(column.name);
-    if (!given) return `has no column \`${column.name}\` (${column.type})`;
-    const fits = given.type === column.type || (column.type === "number" && given.type === "integer");
-    if (!fits) return `has column \`${column.name}\` as ${given.type}, not ${column.type}`;
-    if (given.nullable && !column.nullable)
-      return `lets column \`${column.name}\` be empty, which the pipeline declares never empty`;
-  }
-  return undefined;
+  const mismatch = schemaMismatch(declared, registered);
+  if (!mismatch) return undefined;
+  const column = mismatch.expected;
+  if (mismatch.problem === "missing") return `has no column \`${column.name}\` (${column.type})`;
+  if (mismatch.problem === "type")
+    return `has column \`${column.name}\` as ${mismatch.actual.type}, not ${column.type}`;
+  return `lets column \`${column.name}\` be empty, which the pipeline declares never empty`;
 }
 
 /** The versions of datasets already in the blob store, by their content digest (one line each). */
@@ -146,16 +149,13 @@ async function checkTable(parameter: Parameter, path: string, what: string): Pro
   }
 }
 
-async function datasetValue(
-  workspace: Workspace,
+/** A registered table's schema compared with the declared one, without reading a byte. */
+function checkRegisteredSchema(
   parameter: Parameter,
+  version: DatasetVersion,
   name: string,
-  pinned: number | undefined,
-  journal: DataJournal,
-): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
-  const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
-  const what = `dataset ${name} version ${version.version}`;
-  const origin: DataOrigin = { dataset: { name, version: version.version, digest: version.digest } };
+  what: string,
+): void {
   const declared = declaredSchema(parameter.type);
   // A registered table's schema is compared with the declared one without reading a byte.
   if (declared && version.table) {
@@ -170,6 +170,20 @@ async function datasetValue(
       ]);
     }
   }
+}
+
+async function datasetValue(
+  workspace: Workspace,
+  parameter: Parameter,
+  name: string,
+  pinned: number | undefined,
+  journal: DataJournal,
+): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
+  const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
+  const what = `dataset ${name} version ${version.version}`;
+  const origin: DataOrigin = { dataset: { name, version: version.version, digest: version.digest } };
+  const declared = declaredSchema(parameter.type);
+  checkRegisteredSchema(parameter, version, name, what);
   const shape = isDirectoryType(parameter.type) ? "directory" : "auto";
   const known = journal.get(version.digest, shape);
   if (
@@ -196,6 +210,26 @@ async function datasetValue(
   }
 }
 
+/** The files a datastore path names; none is an error naming the parameter. */
+async function listDatastorePath(
+  datastore: Datastore,
+  parameter: Parameter,
+  store: string,
+  path: string,
+): Promise<Array<{ path: string; size: number }>> {
+  const entries = await datastore.list(path);
+  if (entries.length === 0) {
+    throw new ParameterError([
+      {
+        path: parameter.name,
+        message: `parameter \`${parameter.name}\`: ${store}:${path} names no file of datastore ${store} (${datastore.location})`,
+        hint: `\`canal datastores ls ${store}\` lists its files`,
+      },
+    ]);
+  }
+  return entries;
+}
+
 async function datastoreValue(
   workspace: Workspace,
   parameter: Parameter,
@@ -205,16 +239,7 @@ async function datastoreValue(
   const datastore = await openDatastore(workspace, store);
   const dir = scratch(workspace);
   try {
-    const entries = await datastore.list(path);
-    if (entries.length === 0) {
-      throw new ParameterError([
-        {
-          path: parameter.name,
-          message: `parameter \`${parameter.name}\`: ${store}:${path} names no file of datastore ${store} (${datastore.location})`,
-          hint: `\`canal datastores ls ${store}\` lists its files`,
-        },
-      ]);
-    }
+    const entries = await listDatastorePath(datastore, parameter, store, path);
     const base = downloadBase(
       path,
       entries.map((e) => ({ path: e.path, digest: "", size: e.size })),
@@ -245,15 +270,112 @@ async function datastoreValue(
 }
 
 /**
- * The content of a parameter read from the workspace's data, in the blob store, and where it came
- * from. Unknown datasets, versions and datastores, a path that leaves its datastore or names
- * nothing, and a schema that does not fit are errors naming the parameter; nothing has run.
+ * The value of data read in place: its files as the step finds them, and the digest a download
+ * would have stored (the file's own, or the manifest of the folder), so that its cache key is the
+ * same either way.
+ */
+function mountedValue(parameter: Parameter, datastore: string, files: MountSource["files"]): StoredValue {
+  const only = files.length === 1 && !isDirectoryType(parameter.type) ? files[0] : undefined;
+  if (only) {
+    const name = posix.basename(only.path);
+    return {
+      digest: only.sha256,
+      directory: false,
+      ...(fileNameProblem(name) ? {} : { name }),
+      mount: { datastore, files: [{ ...only, at: "" }] },
+    };
+  }
+  const manifest = encodeManifest(
+    files.map((f) => ({ path: f.at, sha256: f.sha256, size: f.size, executable: false })),
+  );
+  return {
+    digest: createHash("sha256").update(manifest).digest("hex"),
+    directory: true,
+    mount: { datastore, files },
+  };
+}
+
+/** Where a file of a datastore path or dataset lands below the input's folder (as a download puts it). */
+function below(path: string, base: string): string {
+  return path.startsWith(base) && path.length > base.length ? path.slice(base.length) : path;
+}
+
+/** A dataset version read in place: its registered files and digests, nothing read now. */
+async function mountedDataset(
+  workspace: Workspace,
+  parameter: Parameter,
+  name: string,
+  pinned: number | undefined,
+): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
+  const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
+  const what = `dataset ${name} version ${version.version}`;
+  checkRegisteredSchema(parameter, version, name, what);
+  const files = (await workspace.metadata.getDatasetFiles(version.id)).map((file) => {
+    const path = datastorePath(version.datastore, file.path);
+    return {
+      path,
+      at: below(path, downloadBase(version.pattern, [file])),
+      sha256: file.digest,
+      size: file.size,
+    };
+  });
+  return {
+    value: mountedValue(parameter, version.datastore, files),
+    origin: { dataset: { name, version: version.version, digest: version.digest } },
+    versionId: version.id,
+  };
+}
+
+/**
+ * A datastore path read in place: its files hashed now, where they lie (a local datastore) or as
+ * they come into the mount cache (S3), so the run records the content it reads.
+ */
+async function mountedDatastorePath(
+  workspace: Workspace,
+  parameter: Parameter,
+  store: string,
+  path: string,
+): Promise<{ value: StoredValue; origin: DataOrigin }> {
+  const datastore = await openDatastore(workspace, store);
+  try {
+    const entries = await listDatastorePath(datastore, parameter, store, path);
+    const base = downloadBase(
+      path,
+      entries.map((e) => ({ path: e.path, digest: "", size: e.size })),
+    );
+    const cache = workspaceMountCache(workspace);
+    const files: MountSource["files"] = [];
+    for (const entry of entries) {
+      const local = await datastore.localPath?.(entry.path);
+      const content = local !== undefined ? await hashLocal(local) : await cache.get(datastore, entry);
+      files.push({
+        path: entry.path,
+        at: below(entry.path, base),
+        sha256: content.sha256,
+        size: content.size,
+      });
+    }
+    return { value: mountedValue(parameter, store, files), origin: { datastore: { name: store, path } } };
+  } finally {
+    await datastore.close();
+  }
+}
+
+/**
+ * The content of a parameter read from the workspace's data, in the blob store (or, with access
+ * `mount`, where it lies), and where it came from. Unknown datasets, versions and datastores, a
+ * path that leaves its datastore or names nothing, and a schema that does not fit are errors
+ * naming the parameter; nothing has run.
  */
 export async function storeWorkspaceData(
   workspace: Workspace,
   parameter: Parameter,
   ref: DataRef,
 ): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
+  if (ref.access === "mount") {
+    if (ref.dataset !== undefined) return mountedDataset(workspace, parameter, ref.dataset, ref.version);
+    return mountedDatastorePath(workspace, parameter, ref.datastore ?? "", ref.path ?? "");
+  }
   if (ref.dataset !== undefined)
     return datasetValue(workspace, parameter, ref.dataset, ref.version, new DataJournal(workspace));
   return datastoreValue(workspace, parameter, ref.datastore ?? "", ref.path ?? "");

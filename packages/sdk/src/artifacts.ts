@@ -20,9 +20,16 @@ export class Artifact {
    * An artifact from a path, relative to the pipeline's source file. As a pipeline parameter's
    * default, `canal compile` ships the file or directory inside the artifact. `DATASTORE:PATH`
    * names files of a workspace datastore instead (`File.from("raw:wine.csv")`,
-   * `Dataset.from("lake:images/")`): read when a run is submitted, not shipped.
+   * `Dataset.from("lake:images/")`): read when a run is submitted, not shipped; with
+   * `{ access: "mount" }` a step reads those files in place instead of a copy of its own.
    */
-  static from<T extends Artifact>(this: new (path: string) => T, path: string): T {
+  static from<T extends Artifact>(
+    this: new (
+      path: string,
+    ) => T,
+    path: string,
+    _options: DataOptions = {},
+  ): T {
     return new this(path);
   }
 
@@ -30,17 +37,27 @@ export class Artifact {
    * A registered dataset (AzureML `Dataset.get_by_name`), as a pipeline parameter's default:
    * `raw: Table<typeof WineRow> = Table.get("wine")` reads the newest version when a run is
    * submitted (recorded with the run), `Table.get("wine", { version: 3 })` that version. On the
-   * command line, `-p raw=wine:3`. See docs/data.md.
+   * command line, `-p raw=wine:3`. `{ access: "mount" }`: a step reads the version's files in
+   * place (a local datastore's own files, an S3 datastore's through a bounded cache) rather than a
+   * copy. See docs/data.md.
    */
   static get<T extends Artifact>(
     this: new (
       path: string,
     ) => T,
     name: string,
-    options: { version?: number } = {},
+    options: { version?: number } & DataOptions = {},
   ): T {
     return new this(options.version === undefined ? name : `${name}:${options.version}`);
   }
+}
+
+/**
+ * How a step reads workspace data: `download` (the default) copies it into the step's folder,
+ * `mount` reads it in place. See docs/data.md.
+ */
+export interface DataOptions {
+  access?: "download" | "mount";
 }
 
 /** A single file. */

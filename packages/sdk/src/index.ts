@@ -21,6 +21,7 @@
  * }
  * ```
  */
+export type { DataOptions } from "./artifacts.js";
 export { Artifact, Dataset, Directory, File, Metrics, Model, Table } from "./artifacts.js";
 export type { StepContext } from "./context.js";
 export { context, installStepContext } from "./context.js";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
 import {
   DEFAULT_STORE_PATHS,
@@ -46,6 +47,17 @@ const ConfigSchema = z.strictObject({
   targets: TargetsSchema.optional(),
   profiles: ProfilesSchema.optional(),
   datastores: DatastoresSchema.optional(),
+  // The on-disk cache of S3 datastore files that steps read in place (access `mount`).
+  mountCache: z
+    .strictObject({
+      maxSize: z
+        .union([
+          z.number().positive(),
+          z.string().regex(MEMORY_PATTERN, { error: `expected a size: ${MEMORY_FORM}` }),
+        ])
+        .optional(),
+    })
+    .optional(),
 });
 
 /** canal.config.json as written: every field optional. */
@@ -86,10 +98,13 @@ export interface WorkspaceConfig {
   profiles?: Record<string, ProfileConfig>;
   /** Datastores by name, resolved: those the file defines and `workspace`, the artifact location's own. */
   datastores: Record<string, DatastoreConfig>;
+  /** The most bytes the mount cache (`folders.cache`/mount) keeps of S3 datastore files read in place. */
+  mountCache: { maxBytes: number };
 }
 
 export const DEFAULTS = {
   ...DEFAULT_STORE_PATHS,
+  mountCacheSize: "10Gi",
   /** The kinds a workspace has when its config names none: the embedded stores. */
   kinds: { store: "sqlite", artifacts: "local" },
   folders: { state: ".canal", work: ".canal/work", cache: ".canal/cache", artifacts: ".canal/artifacts" },
@@ -105,8 +120,19 @@ const DEFAULT_TEXT: Record<string, string> = {
   ),
 };
 const KEYS: Record<string, string[]> = {
-  "": ["workspace", "user", "store", "artifacts", "folders", "targets", "profiles", "datastores"],
+  "": [
+    "workspace",
+    "user",
+    "store",
+    "artifacts",
+    "folders",
+    "targets",
+    "profiles",
+    "datastores",
+    "mountCache",
+  ],
   folders: Object.keys(DEFAULTS.folders),
+  mountCache: ["maxSize"],
 };
 
 /** What messages say about settings beyond the fixed ones: the keys and defaults of the backends. */
@@ -285,6 +311,7 @@ export function resolveConfig(
     ...(config.targets ? { targets: config.targets } : {}),
     ...(config.profiles ? { profiles: config.profiles } : {}),
     datastores: resolveDatastores(config.datastores, own, root),
+    mountCache: { maxBytes: parseMemory(config.mountCache?.maxSize ?? DEFAULTS.mountCacheSize) as number },
   };
 }
 

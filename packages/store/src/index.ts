@@ -69,6 +69,7 @@ export {
 } from "./errors.js";
 export { newRunId } from "./ids.js";
 export { LocalBlobStore } from "./local-blobs.js";
+export { encodeManifest } from "./manifest.js";
 export type { PostgresSettings } from "./postgres/backend.js";
 export { postgresBackend } from "./postgres/backend.js";
 export { maskUrl } from "./postgres/query.js";

@@ -51,6 +51,7 @@ describe("workspaces", () => {
           settings: { kind: "local", path: join(dir, ".canal", "blobs", "datastore"), create: true },
         },
       },
+      mountCache: { maxBytes: 10 * 1024 ** 3 },
     });
   });
 
@@ -74,6 +75,7 @@ describe("workspaces", () => {
             settings: { kind: "local", path: join(dir, ".canal", "blobs", "datastore"), create: true },
           },
         },
+        mountCache: { maxBytes: 10 * 1024 ** 3 },
       },
     });
   });
@@ -106,7 +108,7 @@ describe("workspaces", () => {
     expect(unknown.code).toBe("CANAL_STORE_CONFIG_INVALID");
     expect(unknown.message).toContain(join(dir, "canal.config.json"));
     expect(unknown.message).toContain(
-      "`stor`: unknown key; remove it (the keys here are workspace, user, store, artifacts, folders, targets, profiles, datastores)",
+      "`stor`: unknown key; remove it (the keys here are workspace, user, store, artifacts, folders, targets, profiles, datastores, mountCache)",
     );
 
     writeConfig({ store: { path: 42 } });

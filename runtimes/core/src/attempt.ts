@@ -96,6 +96,16 @@ export async function runAttempt(
     },
   };
   try {
+    const mounted = step.inputs.find((input) => {
+      const value = inputs[input.name];
+      return value && "digest" in value && value.mount;
+    });
+    if (mounted && (moving || !runtime.readsInPlace?.(step)))
+      return {
+        status: "failed",
+        error: `step ${instance.key}: input \`${mounted.name}\` is read in place (access "mount"), which runtime ${runtime.name} cannot do: its steps do not read this machine's files where they lie; read it with access "download", or run the step on the local runtime`,
+        retryable: false,
+      };
     const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs);
     // A table without a declared column fails here, before the command starts: the data is wrong,
     // so running again cannot help. A step that fetches its own inputs checks them once fetched.
@@ -153,6 +163,17 @@ export async function runAttempt(
     if (result.status === "canceled" || cancel.aborted) return { status: "canceled" };
     if (result.status === "timed-out") return { status: "failed", error: result.error, retryable: true };
     if (result.status === "failed") return result;
+    // Data read in place must be what was verified when the step started, or its outputs are of
+    // other bytes than its cache key says.
+    for (const [name, input] of staged.mounted) {
+      const changed = await input.changed();
+      if (changed)
+        return {
+          status: "failed",
+          error: `step ${instance.key}: input \`${name}\`, read in place, changed while the step ran: ${changed}; a step must not write its mounted inputs, and their datastore must not change under a run`,
+          retryable: false,
+        };
+    }
     const collected = moving
       ? await adoptOutputs(instance.key, step, result, moving)
       : await collectOutputs(

@@ -52,6 +52,11 @@ export interface Runtime {
    * it stages the inputs into the step's folder and collects the outputs from there.
    */
   movesBlobs?(place: BlobPlace, step: Step, environment: Environment | undefined): boolean;
+  /**
+   * Optional. Whether `step`, run here, reads this machine's files at their paths, as they are
+   * (symbolic and hard links included): only then may it read data in place (access `mount`).
+   */
+  readsInPlace?(step: Step): boolean;
 }
 
 /** What {@link Runtime.check} found on a target. */

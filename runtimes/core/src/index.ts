@@ -47,6 +47,7 @@ export { askRuntime } from "./runtime-module.js";
 export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
 export type { Flight, FlightOptions, FlightTiming, StepClaims } from "./single-flight.js";
 export { FLIGHT_TIMING, singleFlight } from "./single-flight.js";
+export type { Materializer, MountedInput } from "./staging.js";
 export { outputTargets } from "./staging.js";
 export type { StepBlobStore } from "./step-blobs.js";
 export { fetchInputs, storeOutputs, withStepBlobs } from "./step-blobs.js";

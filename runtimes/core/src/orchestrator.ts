@@ -10,6 +10,7 @@ import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { Schedule } from "./schedule.js";
 import { type FlightTiming, type StepClaims, singleFlight } from "./single-flight.js";
+import type { Materializer } from "./staging.js";
 import { processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
 export type { SharedBlobs } from "@canal/ir";
@@ -22,6 +23,8 @@ export interface Blobs {
   /** `kind`, where a stored value says which the blob is, spares looking the other kind up. */
   verify(digest: string, kind?: "file" | "directory"): Promise<"ok" | "missing" | "corrupt">;
   materialize(digest: string, destination: string): Promise<void>;
+  /** Puts data read in place (access `mount`) where a step reads it; see {@link Materializer.mount}. */
+  mount?: Materializer["mount"];
   /**
    * The store as a step reaches it itself, when it is shared (an S3 bucket): on a runtime that
    * {@link Runtime.movesBlobs moves blobs}, steps then fetch and store their bytes themselves.

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileNameProblem, pathInside, type Step } from "@canal/ir";
+import { fileNameProblem, type MountSource, pathInside, type Step } from "@canal/ir";
 import { isArtifactType, isDirectoryType } from "./bindings.js";
 import type { StoredValue } from "./cache-key.js";
 import type { TaskInput, TaskOutput } from "./contract.js";
@@ -9,6 +9,17 @@ import { writeInputFiles } from "./large-values.js";
 /** The bytes staging reads: a digest materialised at a path (a verified copy the step may change). */
 export interface Materializer {
   materialize(digest: string, destination: string): Promise<void>;
+  /**
+   * Data read in place (access `mount`): its files put at `destination` (a folder of them, or the
+   * one file) without copying their bytes, each verified against its digest first. Absent: this
+   * store cannot, and a mounted input fails the step.
+   */
+  mount?(source: MountSource, destination: string, directory: boolean): Promise<MountedInput>;
+}
+
+/** A mounted input: once the step ended, `changed` says what of it changed meanwhile, if anything. */
+export interface MountedInput {
+  changed(): Promise<string | undefined>;
 }
 
 /** A step's inputs as it receives them, and which stored value each staged path holds. */
@@ -16,6 +27,8 @@ export interface StagedInputs {
   inputs: Record<string, TaskInput>;
   /** Path -> the digest materialised there: an input handed back as an output is no escape. */
   paths: Map<string, string>;
+  /** The inputs read in place, by name: checked once the step ended. */
+  mounted: Map<string, MountedInput>;
 }
 
 /**
@@ -34,6 +47,7 @@ export async function stageInputs(
     mkdirSync(inDir);
   const inputs: Record<string, TaskInput> = {};
   const paths = new Map<string, string>();
+  const mounted = new Map<string, MountedInput>();
   for (const input of step.inputs) {
     const value = values[input.name];
     if (!value) continue;
@@ -43,8 +57,16 @@ export async function stageInputs(
       const path = value.directory
         ? pathInside(inDir, input.name)
         : pathInside(inDir, input.name, fileName(stepKey, input.name, value.name));
-      await blobs.materialize(value.digest, path);
-      paths.set(path, value.digest);
+      if (value.mount) {
+        if (!blobs.mount)
+          throw new Error(
+            `step ${stepKey}: input \`${input.name}\` is read in place (access "mount"), which this runtime cannot do; read it with access "download"`,
+          );
+        mounted.set(input.name, await blobs.mount(value.mount, path, value.directory));
+      } else {
+        await blobs.materialize(value.digest, path);
+        paths.set(path, value.digest);
+      }
       inputs[input.name] = {
         kind: "artifact",
         path,
@@ -68,7 +90,7 @@ export async function stageInputs(
     }
   }
   Object.assign(inputs, writeInputFiles(inputs, inDir));
-  return { inputs, paths };
+  return { inputs, paths, mounted };
 }
 
 /**

@@ -5,7 +5,14 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, extname, join, relative } from "node:path";
-import type { Pipeline, Step, TableSchemaType, Type } from "@canal/ir";
+import {
+  cellMisfit,
+  columnMisfit,
+  type Pipeline,
+  type Step,
+  type TableSchemaType,
+  type Type,
+} from "@canal/ir";
 import type { Problem } from "@canal/ir/errors";
 import type { SchemaElement } from "hyparquet";
 import type { TaskInput } from "./contract.js";
@@ -182,26 +189,14 @@ async function delimitedProblem(file: string, schema: TableSchemaType): Promise<
   return undefined;
 }
 
-const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$/i;
-const BOOLEAN = /^(true|false|t|f|yes|no|y|n|0|1)$/i;
-const DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const EMPTY = /^(|na|n\/a|nan|null|none)$/i;
-
-/** Why a sampled cell does not read as its column's declared type. */
+/** Why a sampled cell does not read as its column's declared type (the grammar is `@canal/ir`'s). */
 function cellProblem(cell: string, column: Column): string | undefined {
-  if (EMPTY.test(cell) && !(column.type === "number" && /^nan$/i.test(cell))) {
-    if (column.nullable || column.type === "string") return undefined;
+  const misfit = cellMisfit(cell, column);
+  if (misfit === "empty")
     return `the cell is empty (${JSON.stringify(cell)}), but the column is declared never empty (make it \`.nullable()\`)`;
-  }
-  const fits =
-    column.type === "string" ||
-    (column.type === "integer" && INTEGER.test(cell)) ||
-    (column.type === "number" && NUMBER.test(cell)) ||
-    (column.type === "boolean" && BOOLEAN.test(cell)) ||
-    (column.type === "datetime" && DATETIME.test(cell) && !Number.isNaN(Date.parse(cell.replace(" ", "T"))));
-  if (fits) return undefined;
-  return `${JSON.stringify(cell.slice(0, 40))} is not ${column.type === "integer" ? "an integer" : `a ${column.type}`}`;
+  if (misfit === "type")
+    return `${JSON.stringify(cell.slice(0, 40))} is not ${column.type === "integer" ? "an integer" : `a ${column.type}`}`;
+  return undefined;
 }
 
 /** The column type a Parquet leaf holds, in the words of a table schema. */
@@ -262,9 +257,10 @@ async function parquetProblem(file: string, schema: TableSchemaType): Promise<st
         elements.map((e) => e.name),
       );
     const has = parquetType(element);
-    const fits = has === column.type || (column.type === "number" && has === "integer");
-    if (!fits) return `has column \`${column.name}\` as ${has}, but the schema declares it ${column.type}`;
-    if (!column.nullable && (nullCounts.get(column.name) ?? 0n) > 0n)
+    const misfit = columnMisfit(column, { type: has, nullable: (nullCounts.get(column.name) ?? 0n) > 0n });
+    if (misfit === "type")
+      return `has column \`${column.name}\` as ${has}, but the schema declares it ${column.type}`;
+    if (misfit === "nullable")
       return `has empty cells in column \`${column.name}\`, which is declared never empty (make it \`.nullable()\`)`;
   }
   return undefined;

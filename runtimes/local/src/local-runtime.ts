@@ -30,6 +30,11 @@ export class LocalRuntime implements Runtime {
     this.shells = new ResidentShells(join(options.cacheDir, "shells"));
   }
 
+  /** Its steps are processes of this machine: data read in place is read where it lies. */
+  readsInPlace(): boolean {
+    return true;
+  }
+
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
     if (task.step.kind === "SCRIPT") return runScript(task, hooks, this.options.cacheDir, this.shells);
     hooks.started();

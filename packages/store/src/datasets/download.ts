@@ -83,11 +83,13 @@ async function copyVerified(
  * itself. A pattern naming one file leaves that file's folder out. With a trailing "/".
  */
 export function downloadBase(pattern: string, files: DatasetFile[]): string {
-  const base = isGlob(pattern)
-    ? globBase(pattern)
-    : files.length === 1 && files[0]?.path === pattern
-      ? posix.dirname(pattern).replace(/^\.$/, "")
-      : pattern;
+  // A folder named with its slash (`raw:wine/`) is the folder: its files go below it, not in a `wine/` of their own.
+  const named = isGlob(pattern) ? pattern : pattern.replace(/\/+$/, "");
+  const base = isGlob(named)
+    ? globBase(named)
+    : files.length === 1 && files[0]?.path === named
+      ? posix.dirname(named).replace(/^\.$/, "")
+      : named;
   return base === "" ? "" : `${base}/`;
 }
 

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalDatastore } from "../datastores/local.js";
 import { jsonErrorOffset } from "./json-offset.js";
-import { cellType, checkSchema, inferSchema, readSchemaFile, tableFormat } from "./table.js";
+import { checkSchema, inferSchema, readSchemaFile, tableFormat } from "./table.js";
 
 let dir: string;
 let store: LocalDatastore;
@@ -21,38 +21,6 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("table inference", () => {
-  it("types a cell by what it holds", () => {
-    expect(
-      [
-        "12",
-        "-3",
-        "1.5",
-        "1e3",
-        ".5",
-        "true",
-        "FALSE",
-        "2024-01-02",
-        "2024-01-02T10:00:00Z",
-        "2024-13-45",
-        "x",
-        "1,5",
-      ].map(cellType),
-    ).toEqual([
-      "integer",
-      "integer",
-      "number",
-      "number",
-      "number",
-      "boolean",
-      "boolean",
-      "datetime",
-      "datetime",
-      "string",
-      "string",
-      "string",
-    ]);
-  });
-
   it("reads the header and sampled rows of every CSV file: widest type, nullable where a cell is empty", async () => {
     write({
       "a.csv": "id,score,label,when,flag,blank\n1,2,x,2024-01-01,true,\n2,,y,2024-01-02,false,\n",

@@ -5,9 +5,13 @@ import { readFileSync } from "node:fs";
 import {
   COLUMN_TYPES,
   type ColumnType,
+  cellIsEmpty,
+  cellMisfit,
+  cellType,
   type TableColumn,
   type TableFormat,
   type TableSchema,
+  typeFits,
 } from "@canal/ir/table-schema";
 import { parse } from "csv-parse";
 import { z } from "zod";
@@ -53,25 +57,6 @@ export function tableFormat(datastore: string, files: DatastoreEntry[]): TableFo
     );
   }
   return [...formats.keys()][0] ?? "csv";
-}
-
-const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const BOOLEAN = /^(?:true|false)$/i;
-const DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** The narrowest type a non-empty cell's text is. */
-export function cellType(text: string): ColumnType {
-  if (INTEGER.test(text)) return "integer";
-  if (NUMBER.test(text)) return "number";
-  if (BOOLEAN.test(text)) return "boolean";
-  if (DATETIME.test(text) && !Number.isNaN(Date.parse(text))) return "datetime";
-  return "string";
-}
-
-/** Whether a cell of type `found` may stand in a column of type `declared`. */
-function fits(found: ColumnType, declared: ColumnType): boolean {
-  return found === declared || declared === "string" || (declared === "number" && found === "integer");
 }
 
 /** Two columns' types as one: integer and number make number; any other two different, string. */
@@ -133,7 +118,7 @@ async function readDelimited(
     let nullable = false;
     for (const row of rows) {
       const cell = row[index] ?? "";
-      if (cell === "") nullable = true;
+      if (cellIsEmpty(cell)) nullable = true;
       else type = widen(type, cellType(cell));
     }
     return { name, ...(type ? { type } : {}), nullable };
@@ -304,7 +289,8 @@ export async function checkSchema(
       }
       const found = file.columns[index] as FileColumns["columns"][number];
       if (file.rows === undefined) {
-        if (found.type !== undefined && !fits(found.type, declared.type))
+        // Any Parquet column may be registered as a string column (the reader renders it as text).
+        if (found.type !== undefined && declared.type !== "string" && !typeFits(declared.type, found.type))
           throw mismatch(
             `${where}: column ${JSON.stringify(declared.name)} is ${found.type} in the file, not ${declared.type}`,
           );
@@ -317,15 +303,12 @@ export async function checkSchema(
       file.rows.forEach((row, r) => {
         const cell = row[index] ?? "";
         const line = r + 2;
-        if (cell === "") {
-          if (!declared.nullable)
-            throw mismatch(
-              `${where} row ${line}: column ${JSON.stringify(declared.name)} is empty, and the schema says it is not nullable`,
-            );
-          return;
-        }
-        const type = cellType(cell);
-        if (!fits(type, declared.type))
+        const misfit = cellMisfit(cell, declared);
+        if (misfit === "empty")
+          throw mismatch(
+            `${where} row ${line}: column ${JSON.stringify(declared.name)} is empty, and the schema says it is not nullable`,
+          );
+        if (misfit === "type")
           throw mismatch(
             `${where} row ${line}: column ${JSON.stringify(declared.name)} holds ${JSON.stringify(cell)}, which is not ${declared.type === "integer" ? "an" : "a"} ${declared.type}`,
           );

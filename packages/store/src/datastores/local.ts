@@ -112,6 +112,11 @@ export class LocalDatastore implements Datastore {
     );
   }
 
+  async localPath(path: string): Promise<string | undefined> {
+    const found = this.resolveExisting(await this.base(), path);
+    return found && statSync(found.real).isFile() ? found.real : undefined;
+  }
+
   async check(): Promise<void> {
     const base = await this.base();
     try {

@@ -47,6 +47,12 @@ export interface Datastore {
   openRead(path: string): Promise<Readable>;
   /** Bytes `start` up to `end` (exclusive) of `path`: a Parquet file's footer, without the rest. */
   readRange(path: string, start: number, end: number): Promise<Buffer>;
+  /**
+   * The real path of file `path` on this machine, for a datastore that is a folder here (checked
+   * to lie inside it, as every path is); undefined for a kind whose files are elsewhere (S3), or
+   * no such file. A step that reads data in place (access `mount`) is given it.
+   */
+  localPath?(path: string): Promise<string | undefined>;
   /** The sha256 of `path`'s bytes, streamed. */
   digest(path: string): Promise<FileDigest>;
   /**
