@@ -179,7 +179,9 @@ describe("installed from the packed tarballs, outside the repository", () => {
       const modules = readFileSync(trace, "utf8").split("\n");
       expect(modules).toContain(join(realpathSync(project), "node_modules/@canal/cli/dist/bundle/start.js"));
       expect(
-        modules.filter((m) => /node_modules\/@canal\/(store|runner|runtime-core|runtime-local)\/dist\//.test(m)),
+        modules.filter((m) =>
+          /node_modules\/@canal\/(store|runner|runtime-core|runtime-local)\/dist\//.test(m),
+        ),
       ).toEqual([]);
     }
   });
