@@ -1,19 +1,21 @@
 // Bundles the built CLI (packages/cli/dist/start.js and the Canal packages it imports, with their
-// small pure-JavaScript dependencies) into packages/cli/dist/bundle/: one module to load at start
-// instead of ~300, which is most of what a `canal` command that has little to do costs. Each
-// command stays a chunk of its own, loaded when it is named (esbuild splits at every dynamic
-// import), so a new command in cli.ts's table is bundled with no change here.
+// small pure-JavaScript dependencies) into one script, packages/cli/dist/bundle/canal.cjs: one file
+// to load at start instead of ~300 modules, which is most of what a `canal` command that has
+// little to do costs. dist/main.js runs it with V8's code cache (see packages/cli/src/main.ts), so
+// a later start neither parses nor compiles what an earlier run of the same command compiled.
+// Commands stay loaded when named (cli.ts's table of dynamic imports, kept as lazily run parts of
+// the script), so a new command in that table is bundled with no change here.
 //
 // Run after `tsc -b` (`npm run build` does both; so does the CLI package's `prepack`). It bundles
 // what tsc wrote to dist/, with dist's source maps composed into the bundle's, so a stack
 // traced with `node --enable-source-maps` names the TypeScript sources. dist/main.js uses the
-// bundle only while every project it was built from is as tsc last left it (see
-// packages/cli/src/bundled.ts); otherwise it loads the modules themselves.
+// bundle only while every project it was built from is as tsc last left it; otherwise it loads
+// the modules themselves.
 //
 // Left out, and imported at run time as before: native and large packages (better-sqlite3, the
 // compiler with TypeScript and esbuild, the Docker, AWS, PostgreSQL and Kubernetes clients) and
 // everything not named in `inlined` below.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -92,15 +94,12 @@ const selfUrl = {
       const rel = relative(dirname(mainOf(pkg)), args.path)
         .split(sep)
         .join("/");
-      const url = `new URL(${JSON.stringify(rel)}, import.meta.resolve(${JSON.stringify(pkg.manifest.name)})).href`;
+      const file = `require("node:path").join(require("node:path").dirname(require.resolve(${JSON.stringify(pkg.manifest.name)})), ${JSON.stringify(rel)})`;
       const contents = source
-        .replaceAll("import.meta.url", `(${url})`)
-        .replaceAll(
-          "import.meta.dirname",
-          `(require("node:path").dirname(require("node:url").fileURLToPath(${url})))`,
-        )
-        .replaceAll("import.meta.filename", `(require("node:url").fileURLToPath(${url}))`);
-      const left = /import\.meta\b(?!\.resolve\()(\.\w+)?/.exec(contents.replaceAll(url, ""));
+        .replaceAll("import.meta.url", `require("node:url").pathToFileURL(${file}).href`)
+        .replaceAll("import.meta.dirname", `require("node:path").dirname(${file})`)
+        .replaceAll("import.meta.filename", `(${file})`);
+      const left = /import\.meta\b(\.\w+)?/.exec(contents);
       if (left)
         throw new Error(
           `bundle-cli: ${relative(root, args.path)} uses \`${left[0]}\`, which the bundle does not rewrite`,
@@ -112,23 +111,20 @@ const selfUrl = {
 
 const staging = `${out}.${process.pid}.${randomBytes(4).toString("hex")}`;
 const result = await build({
-  entryPoints: { start: join(dist, "start.js") },
+  entryPoints: { canal: join(dist, "start.js") },
   outdir: staging,
+  outExtension: { ".js": ".cjs" },
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  chunkNames: "chunks/[name]-[hash]",
   sourcemap: "linked",
   sourcesContent: false,
   metafile: true,
   logLevel: "warning",
+  // The rewritten `import.meta.url`s find Canal's packages with require.resolve on purpose.
+  logOverride: { "require-resolve-not-external": "silent" },
   plugins: [external, selfUrl],
-  // CommonJS packages in the bundle (protobufjs) call `require` for what they load lazily.
-  banner: {
-    js: 'import { createRequire as __canalRequire } from "node:module"; const require = __canalRequire(import.meta.url);',
-  },
 });
 
 // What the bundle was built from: each Canal project's tsbuildinfo, which `tsc -b` rewrites
@@ -145,21 +141,32 @@ const builds = [...projects].sort().map((dir) => {
   const stat = statSync(info);
   return { path: relative(cli, info).split(sep).join("/"), mtimeMs: stat.mtimeMs, size: stat.size };
 });
-writeFileSync(join(staging, "stamp.json"), `${JSON.stringify({ entry: "start.js", builds }, null, 2)}\n`);
+// A script run by node:vm imports nothing itself (Node 20 would need an experimental loader for
+// it): what the bundle imports at run time (the compiler, pg, hyparquet) goes through the
+// `__canalImport` that dist/main.js hands it, which imports from beside the bundle.
+const script = join(staging, "canal.cjs");
+writeFileSync(script, readFileSync(script, "utf8").replace(/\bimport\(("[^"\n]+")\)/g, "__canalImport($1)"));
 
-// Into place without a moment of no bundle or half of one, for a `canal` starting meanwhile:
-// chunks are named by their contents, so new ones go in beside the old; then the entry, and the
-// stamp last. A chunk no build names any more goes after an hour (a process started from the
-// old entry may still import it).
-mkdirSync(join(out, "chunks"), { recursive: true });
-const fresh = new Set(readdirSync(join(staging, "chunks")));
-for (const name of fresh) renameSync(join(staging, "chunks", name), join(out, "chunks", name));
-for (const name of ["start.js.map", "start.js", "stamp.json"])
+// The code cache of a build is named by its bytes: V8 checks a cache against the length of the
+// source it was made from, not its contents.
+const id = createHash("sha256")
+  .update(readFileSync(join(staging, "canal.cjs")))
+  .digest("hex")
+  .slice(0, 16);
+writeFileSync(
+  join(staging, "stamp.json"),
+  `${JSON.stringify({ entry: "canal.cjs", id, builds }, null, 2)}\n`,
+);
+
+// Into place file by file (each rename whole), the stamp last, for a `canal` starting meanwhile;
+// what older builds left (their code caches, chunks of an earlier layout) goes.
+mkdirSync(out, { recursive: true });
+for (const name of ["canal.cjs.map", "canal.cjs", "stamp.json"])
   renameSync(join(staging, name), join(out, name));
 rmSync(staging, { recursive: true, force: true });
-for (const name of readdirSync(join(out, "chunks"))) {
-  const path = join(out, "chunks", name);
-  if (!fresh.has(name) && Date.now() - statSync(path).mtimeMs > 3600_000) rmSync(path, { force: true });
+for (const name of readdirSync(out)) {
+  if (["canal.cjs.map", "canal.cjs", "stamp.json"].includes(name) || name.startsWith(`${id}.`)) continue;
+  rmSync(join(out, name), { recursive: true, force: true });
 }
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + (o.bytes ?? 0), 0);
 // On stderr: npm pack --json, which runs this as the package's prepack, takes stdout for its JSON.

@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeProject, repoRoot } from "../helpers.js";
 
-// `canal` loads the CLI's bundle (scripts/bundle-cli.mjs, packages/cli/dist/bundle/) instead of
-// ~300 modules, and only a bundle built from what dist/ holds now: a project built again since
-// makes it load the modules themselves, so a stale bundle never runs older code.
+// `canal` runs the CLI's bundle (scripts/bundle-cli.mjs, packages/cli/dist/bundle/canal.cjs)
+// instead of loading ~300 modules, with V8's code cache of each command, and only a bundle built
+// from what dist/ holds now: a project built again since makes it load the modules themselves, so
+// a stale bundle never runs older code.
 const cliDir = join(repoRoot, "packages/cli");
 const tracer = join(import.meta.dirname, "module-trace.mjs");
 const temps: string[] = [];
@@ -42,7 +43,7 @@ function traced(main: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 const ours = /\/(ir|compiler|packages\/\w+|runtimes\/\w+)\/dist\/(?!bundle\/)/;
 
 describe("the CLI's bundle", () => {
-  it("runs the commands from one bundle, its chunks loaded as they are named", () => {
+  it("runs the commands from one bundle, and keeps each command's code cache", () => {
     // Built here as `npm run build` builds it: a canal that starts meanwhile sees the old bundle
     // or the new one, whole.
     execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-cli.mjs")], { encoding: "utf8" });
@@ -75,8 +76,9 @@ describe("the CLI's bundle", () => {
     expect(first.stdout).toMatch(/succeeded in [\d.]+s \(1 succeeded\)/);
     const again = traced(main, ["run", "build/hello"], dir);
     expect(again.stdout).toMatch(/succeeded in [\d.]+s \(1 cached\)/);
-    const fromBundle = again.modules.filter((m) => m.includes("/packages/cli/dist/bundle/"));
-    expect(fromBundle).toContain(join(cliDir, "dist/bundle/start.js"));
+    // The first run of a command leaves its code cache, named by the bundle's id.
+    const { id } = JSON.parse(readFileSync(join(cliDir, "dist/bundle/stamp.json"), "utf8")) as { id: string };
+    expect(statSync(join(cliDir, `dist/bundle/${id}.run.cache`)).size).toBeGreaterThan(100_000);
     // The IR, the store, the runner and the local runtime all come from the bundle; only main.js
     // of the CLI's own dist/ loads.
     expect(again.modules.filter((m) => ours.test(m))).toEqual([main]);
@@ -101,11 +103,15 @@ describe("the CLI's bundle", () => {
     mkdirSync(join(pkg, "src"));
     writeFileSync(join(pkg, "tsconfig.tsbuildinfo"), "{}");
     mkdirSync(join(pkg, "dist/bundle"));
-    writeFileSync(join(pkg, "dist/bundle/start.js"), 'process.stdout.write("the bundle\\n");\n');
+    writeFileSync(join(pkg, "dist/bundle/canal.cjs"), 'process.stdout.write("the bundle\\n");\n');
     const stamp = (info: { mtimeMs: number; size: number }) =>
       writeFileSync(
         join(pkg, "dist/bundle/stamp.json"),
-        JSON.stringify({ entry: "start.js", builds: [{ path: "tsconfig.tsbuildinfo", ...info }] }),
+        JSON.stringify({
+          entry: "canal.cjs",
+          id: "0123456789abcdef",
+          builds: [{ path: "tsconfig.tsbuildinfo", ...info }],
+        }),
       );
     const built = statSync(join(pkg, "tsconfig.tsbuildinfo"));
     stamp(built);

@@ -135,7 +135,7 @@ describe("installed from the packed tarballs, outside the repository", () => {
     expect(contents(tarballs.find((t) => basename(t).startsWith("canal-cli-")) as string)).toEqual(
       expect.arrayContaining([
         "package/bin/canal.js",
-        "package/dist/bundle/start.js",
+        "package/dist/bundle/canal.cjs",
         "package/dist/bundle/stamp.json",
       ]),
     );
@@ -177,13 +177,17 @@ describe("installed from the packed tarballs, outside the repository", () => {
       const { stdout } = sh("npx", ["canal", ...args], project, { ...env, CANAL_MODULE_TRACE: trace });
       expect(stdout).toMatch(/run run-\S+ succeeded in [\d.]+s \(2 (cached|succeeded)\)/);
       const modules = readFileSync(trace, "utf8").split("\n");
-      expect(modules).toContain(join(realpathSync(project), "node_modules/@canal/cli/dist/bundle/start.js"));
+      expect(modules).toContain(join(realpathSync(project), "node_modules/@canal/cli/dist/main.js"));
       expect(
         modules.filter((m) =>
           /node_modules\/@canal\/(store|runner|runtime-core|runtime-local)\/dist\//.test(m),
         ),
       ).toEqual([]);
     }
+    // The bundle ran, and left the code cache of its `run` beside itself.
+    const bundle = join(project, "node_modules/@canal/cli/dist/bundle");
+    const { id } = JSON.parse(readFileSync(join(bundle, "stamp.json"), "utf8")) as { id: string };
+    expect(readdirSync(bundle)).toContain(`${id}.run.cache`);
   });
 
   test("a Python script step gets its input file and reads it", () => {
