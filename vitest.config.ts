@@ -42,7 +42,7 @@ const integration = [
   "test/faults/**/*.test.ts",
   "test/team/**/*.test.ts",
   // `canal run` and its kin, which run steps as processes; packing and installing the packages.
-  "test/cli/{cancel,cli,compile-check,download,experiments,rerun-stored-artifact,startup,usage,why}.test.ts",
+  "test/cli/{bundle,cancel,cli,compile-check,download,experiments,rerun-stored-artifact,startup,usage,why}.test.ts",
   "test/conformance/local.test.ts",
   "test/contract/**/*.test.ts",
   "test/export/exec-jobs.test.ts",

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 node scripts/ensure-deps.mjs
 npx tsc -b
+node scripts/bundle-cli.mjs
 # The bin link npm made at install (packages/cli/bin/canal.js), as a user runs it.
 canal() { npx --no-install canal "$@"; }
 canal compile examples/iris/pipeline.ts --out canal-out

@@ -301,6 +301,99 @@ export function metadataStoreConformance(
       expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
     });
 
+    it("makes and ends many step runs at once, as one at a time would, or none of them", async () => {
+      const first = await newRun();
+      const made = await store.createStepRun({ runId: first.id, stepId: "prepare" });
+      const end = { status: "succeeded" as const, components: components(), reusable: true };
+      const prepared = { data: { digest: d("a"), directory: true } };
+      await store.finishStepRun(made.id, { ...end, cacheKey: "k-prepare", outputs: prepared });
+      const trained = { model: { digest: d("b"), directory: false, name: "model.pt" } };
+      const train = await store.createStepRun({ runId: first.id, stepId: "train", instance: 1 });
+      await store.finishStepRun(train.id, {
+        ...end,
+        cacheKey: "k-train",
+        inputs: prepared,
+        outputs: trained,
+      });
+
+      // A run the cache answers: one existing step run among the new ones keeps its id.
+      const second = await store.createRun({ pipelineVersionId: first.pipelineVersionId, runtime: "local" });
+      const existing = await store.createStepRun({ runId: second.id, stepId: "prepare" });
+      const ids = await store.createStepRuns([
+        { runId: second.id, stepId: "prepare" },
+        { runId: second.id, stepId: "train", instance: 0 },
+        { runId: second.id, stepId: "train", instance: 1 },
+        { runId: second.id, stepId: "train", instance: 0 },
+      ]);
+      expect(ids[0]).toBe(existing.id);
+      expect(ids[3]).toBe(ids[1]);
+      expect(new Set(ids).size).toBe(3);
+      await store.finishStepRuns([
+        {
+          stepRunId: ids[0] as number,
+          status: "cached",
+          cacheKey: "k-prepare",
+          outputs: prepared,
+          endedAt: 50,
+        },
+        {
+          stepRunId: ids[2] as number,
+          status: "cached",
+          cacheKey: "k-train",
+          inputs: { data: prepared.data },
+          outputs: trained,
+          endedAt: 60,
+        },
+      ]);
+      // Ends of other kinds, written as finishStepRun writes them.
+      await store.finishStepRuns([
+        { stepRunId: ids[1] as number, status: "skipped", error: "not needed", endedAt: 70 },
+      ]);
+      const steps = await store.listStepRuns(second.id);
+      expect(steps.map((s) => [s.id, s.stepId, s.instance, s.status])).toEqual([
+        [ids[0], "prepare", -1, "cached"],
+        [ids[1], "train", 0, "skipped"],
+        [ids[2], "train", 1, "cached"],
+      ]);
+      const cachedTrain = await store.getStepRun(second.id, "train", 1);
+      expect(cachedTrain).toMatchObject({
+        cacheKey: "k-train",
+        endedAt: 60,
+        reusedFrom: { runId: first.id, stepRunId: train.id },
+      });
+      expect((await store.getStepRun(second.id, "train", 0)).error).toBe("not needed");
+      expect(await store.getInputs(ids[2] as number)).toEqual({ data: prepared.data });
+      expect(await store.getOutputs(ids[2] as number)).toEqual(trained);
+      const lineage = await store.lineage(d("b"));
+      expect(lineage.producedBy.map((e) => e.stepRunId).sort()).toEqual([train.id, ids[2]].sort());
+
+      // One end that cannot be written: none of them is.
+      const third = await store.createRun({ pipelineVersionId: first.pipelineVersionId, runtime: "local" });
+      const [p3, t3] = await store.createStepRuns([
+        { runId: third.id, stepId: "prepare" },
+        { runId: third.id, stepId: "train" },
+      ]);
+      await expect(
+        store.finishStepRuns([
+          { stepRunId: p3 as number, status: "cached", cacheKey: "k-prepare", outputs: prepared },
+          { stepRunId: 999_999, status: "cached", cacheKey: "k-train", outputs: trained },
+        ]),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_STEP_RUN_NOT_FOUND" });
+      await expect(
+        store.finishStepRuns([
+          { stepRunId: p3 as number, status: "cached", cacheKey: "k-prepare", outputs: prepared },
+          { stepRunId: t3 as number, status: "cached", outputs: trained },
+        ]),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_INVALID_RECORD" });
+      expect((await store.listStepRuns(third.id)).map((s) => s.status)).toEqual(["queued", "queued"]);
+      expect(await store.getOutputs(p3 as number)).toEqual({});
+      await expect(store.createStepRuns([{ runId: "run-nope", stepId: "x" }])).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+      });
+      expect(await store.createStepRuns([])).toEqual([]);
+      await store.finishStepRuns([]);
+    });
+
     it("finds the last cache entry of a step, by pipeline, instance and time", async () => {
       const iris = await newRun("iris");
       const other = await newRun("other");

@@ -132,8 +132,12 @@ describe("installed from the packed tarballs, outside the repository", () => {
       );
       expect(sources, tarball).toEqual([]);
     }
-    expect(contents(tarballs.find((t) => basename(t).startsWith("canal-cli-")) as string)).toContain(
-      "package/bin/canal.js",
+    expect(contents(tarballs.find((t) => basename(t).startsWith("canal-cli-")) as string)).toEqual(
+      expect.arrayContaining([
+        "package/bin/canal.js",
+        "package/dist/bundle/canal.cjs",
+        "package/dist/bundle/stamp.json",
+      ]),
     );
     // The web UI, built by the server package's prepack.
     expect(contents(tarballs.find((t) => basename(t).startsWith("canal-server-")) as string)).toEqual(
@@ -166,6 +170,33 @@ describe("installed from the packed tarballs, outside the repository", () => {
     expect(stdout).toMatch(/run run-\S+ succeeded in [\d.]+s \(2 succeeded\)/);
     const compiled = sh("npm", ["run", "--silent", "compile"], project);
     expect(compiled.stdout).toContain("compiled starter: 2 steps");
+  });
+
+  test("`npx canal` runs from the CLI's bundle, which finds the files of the packages it bundles", () => {
+    // A run that the cache answers, then one that runs its steps again (the TypeScript step's
+    // worker and the IR's schema are files of the bundled packages, found where npm put them).
+    // The compiler is not bundled: the compile cache loads it, and the IR it uses, as modules.
+    const trace = join(root, "bundle-trace");
+    const env = { ...userEnv(), NODE_OPTIONS: `--import ${join(repoRoot, "test/cli/module-trace.mjs")}` };
+    for (const args of [
+      ["run", "pipeline.ts"],
+      ["run", "pipeline.ts", "--regenerate"],
+    ]) {
+      rmSync(trace, { force: true });
+      const { stdout } = sh("npx", ["canal", ...args], project, { ...env, CANAL_MODULE_TRACE: trace });
+      expect(stdout).toMatch(/run run-\S+ succeeded in [\d.]+s \(2 (cached|succeeded)\)/);
+      const modules = readFileSync(trace, "utf8").split("\n");
+      expect(modules).toContain(join(realpathSync(project), "node_modules/@canal/cli/dist/main.js"));
+      expect(
+        modules.filter((m) =>
+          /node_modules\/@canal\/(store|runner|runtime-core|runtime-local)\/dist\//.test(m),
+        ),
+      ).toEqual([]);
+    }
+    // The bundle ran, and left the code cache of its `run` beside itself.
+    const bundle = join(project, "node_modules/@canal/cli/dist/bundle");
+    const { id } = JSON.parse(readFileSync(join(bundle, "stamp.json"), "utf8")) as { id: string };
+    expect(readdirSync(bundle)).toContain(`${id}.run.cache`);
   });
 
   test("a Python script step gets its input file and reads it", () => {

@@ -1,5 +1,84 @@
 #!/usr/bin/env node
-import { runCli } from "./cli.js";
-import { processIo } from "./io.js";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
 
-process.exitCode = await runCli(process.argv.slice(2), processIo());
+// The `canal` command. It runs the CLI's bundle (dist/bundle/canal.cjs, made by
+// scripts/bundle-cli.mjs) when there is one built from what dist/ holds now: one script instead of
+// ~300 modules, which is most of what a command that has little to do costs. Otherwise it loads
+// the modules themselves.
+
+/** What scripts/bundle-cli.mjs writes beside the bundle: its file, its id, what it was built from. */
+interface Stamp {
+  entry: string;
+  id: string;
+  builds: Array<{ path: string; mtimeMs: number; size: number }>;
+}
+
+/**
+ * The bundle's stamp, or undefined when the modules themselves are to be loaded: there is no
+ * bundle, `CANAL_BUNDLE=0` asks for the modules, or, in a checkout of the repository (the
+ * package's src/ is there), a project the bundle was built from was built again since (its
+ * tsbuildinfo is not the one the stamp names). An installed package has no src/: its bundle was
+ * built when it was packed, from the dist/ it ships.
+ */
+function bundleStamp(bundle: URL): Stamp | undefined {
+  if (process.env.CANAL_BUNDLE === "0") return undefined;
+  let stamp: Stamp;
+  try {
+    stamp = JSON.parse(readFileSync(new URL("stamp.json", bundle), "utf8")) as Stamp;
+  } catch {
+    return undefined;
+  }
+  const pkg = new URL("../", import.meta.url);
+  if (existsSync(new URL("src/", pkg))) {
+    for (const build of stamp.builds) {
+      const stat = statSync(new URL(build.path, pkg), { throwIfNoEntry: false });
+      if (stat?.mtimeMs !== build.mtimeMs || stat.size !== build.size) return undefined;
+    }
+  }
+  return stamp;
+}
+
+/**
+ * Runs the bundle as Node runs a CommonJS file, with V8's code cache of the command: what an
+ * earlier run of the same command compiled is neither parsed nor compiled again. A run that found
+ * no cache for its command (or one V8 refused: another Node) leaves its own when it exits; where
+ * the package's folder cannot be written there is none, and the bundle is compiled as it runs.
+ */
+function runBundle(bundle: URL, stamp: Stamp): void {
+  const file = fileURLToPath(new URL(stamp.entry, bundle));
+  const command = /^[a-z]+$/.test(process.argv[2] ?? "") ? process.argv[2] : "other";
+  const cacheFile = join(dirname(file), `${stamp.id}.${command}.cache`);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {}
+  // As Node wraps a CommonJS module, and with the import the bundle's own `import()`s were
+  // turned into (bare package names: resolved from here as from the bundle's folder).
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __canalImport) {${readFileSync(file, "utf8")}\n})`;
+  const script = new Script(wrapped, { filename: file, cachedData });
+  if (!cachedData || script.cachedDataRejected) {
+    process.once("exit", () => {
+      const written = `${cacheFile}.${process.pid}`;
+      try {
+        writeFileSync(written, script.createCachedData());
+        renameSync(written, cacheFile);
+      } catch {}
+    });
+  }
+  const module = { exports: {} };
+  const load = (specifier: string) => import(specifier);
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), load);
+}
+
+const bundle = new URL("bundle/", import.meta.url);
+const stamp = bundleStamp(bundle);
+if (stamp) {
+  runBundle(bundle, stamp);
+} else {
+  const [{ runCli }, { processIo }] = await Promise.all([import("./cli.js"), import("./io.js")]);
+  process.exitCode = await runCli(process.argv.slice(2), processIo());
+}

@@ -147,7 +147,7 @@ export class RunRecorder {
         // A store may run a unit again after undoing it (a lost serialization race): what an
         // undone try created is gone.
         for (const key of created.splice(0)) this.stepRuns.delete(key);
-        for (const event of batch) await this.write(tx, event);
+        await this.writeAll(tx, batch);
       });
       return;
     } catch {
@@ -163,6 +163,53 @@ export class RunRecorder {
         this.failure ??= error;
       }
     }
+  }
+
+  /**
+   * Writes the events of a batch in order. A stretch of queued steps is one createStepRuns, and a
+   * stretch of steps the cache answered one finishStepRuns: a run that the cache answers whole
+   * costs a few statements for all of its steps instead of a dozen for each.
+   */
+  private async writeAll(tx: MetadataTransaction, batch: Entry[]): Promise<void> {
+    for (let at = 0; at < batch.length; ) {
+      const type = batch[at]?.type;
+      let end = at;
+      while (batch[end]?.type === type) end++;
+      if (type === "step-queued" || type === "step-cached") {
+        const events = batch.slice(at, end) as RunEvent[];
+        await this.makeStepRuns(tx, events);
+        if (type === "step-cached") {
+          await tx.finishStepRuns(
+            (events as Array<Extract<RunEvent, { type: "step-cached" }>>).map((event) => ({
+              stepRunId: this.stepRuns.get(event.key) as number,
+              endedAt: event.time,
+              status: "cached",
+              cacheKey: event.cacheKey,
+              inputs: event.inputs,
+              outputs: event.outputs,
+            })),
+          );
+        }
+      } else {
+        for (const event of batch.slice(at, end)) await this.write(tx, event);
+      }
+      at = end;
+    }
+  }
+
+  /** Makes the step runs of `events` that are not made yet, at once. */
+  private async makeStepRuns(store: MetadataTransaction, events: RunEvent[]): Promise<void> {
+    const unknown = [
+      ...new Map(events.filter((e) => !this.stepRuns.has(e.key)).map((e) => [e.key, e])).values(),
+    ];
+    if (unknown.length === 0) return;
+    const ids = await store.createStepRuns(
+      unknown.map((event) => ({ runId: this.runId, stepId: event.step, instance: event.index })),
+    );
+    unknown.forEach((event, i) => {
+      this.stepRuns.set(event.key, ids[i] as number);
+      this.created?.push(event.key);
+    });
   }
 
   private async stepRun(store: MetadataTransaction, event: RunEvent): Promise<number> {

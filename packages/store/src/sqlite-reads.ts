@@ -107,6 +107,21 @@ export class SqliteReads {
     if (!found) throw new StepRunNotFoundError(undefined, `#${id}`, this.location);
   }
 
+  /** Throws StepRunNotFoundError for the first of `ids` that is not a step run in this workspace. */
+  protected requireStepRuns(ids: number[]): void {
+    const found = new Set(
+      (
+        this.stmt(
+          `SELECT s.id FROM json_each(?) j JOIN step_runs s ON s.id = j.value JOIN runs r ON r.id = s.run_id
+           JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+           WHERE p.workspace_id = ?`,
+        ).all(JSON.stringify(ids), this.workspaceId) as Array<{ id: number }>
+      ).map((row) => row.id),
+    );
+    const missing = ids.find((id) => !found.has(id));
+    if (missing !== undefined) throw new StepRunNotFoundError(undefined, `#${missing}`, this.location);
+  }
+
   protected stepRunById(id: number): StepRun {
     const row = this.stmt(
       `${STEP_RUN_SELECT} JOIN runs r ON r.id = s.run_id JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id

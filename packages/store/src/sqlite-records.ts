@@ -4,6 +4,9 @@ import { SqliteReads } from "./sqlite-reads.js";
 import { type AttemptRow, artifactRefs, metricColumns, stepLabel, toAttempt } from "./sqlite-rows.js";
 import type { ArtifactInfo, Attempt, AttemptEnd, MetricPoint, NewCacheEntry, StoredValue } from "./types.js";
 
+/** Rows of one multi-row statement: 7 columns of 100 rows stay far below SQLite's 32,766 parameters. */
+const ROWS_PER_STATEMENT = 100;
+
 export class SqliteRecords extends SqliteReads {
   protected endAttempt(stepRunId: number, end: AttemptEnd): Attempt {
     const changes = this.stmt(
@@ -47,6 +50,24 @@ export class SqliteRecords extends SqliteReads {
         entry.createdAt ?? Date.now(),
       ).changes === 1
     );
+  }
+
+  /**
+   * `head VALUES (…), (…) tail` for `rows`, many rows a statement (a statement and the crossing
+   * into SQLite per row are most of what a small row costs); what RETURNING gives, of all.
+   */
+  protected manyRows<T = unknown>(head: string, tail: string, rows: unknown[][]): T[] {
+    const returned: T[] = [];
+    const width = rows[0]?.length ?? 0;
+    for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
+      const row = `(${Array(width).fill("?").join(", ")})`;
+      const statement = this.stmt(`${head} ${Array(chunk.length).fill(row).join(", ")} ${tail}`);
+      const params = chunk.flat();
+      if (statement.reader) returned.push(...(statement.all(...params) as T[]));
+      else statement.run(...params);
+    }
+    return returned;
   }
 
   protected saveArtifacts(artifacts: ArtifactInfo[]): void {

@@ -4,6 +4,7 @@ import { checkDigest, StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { SqliteControl } from "./sqlite-control.js";
 import {
+  artifactRefs,
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
   RUN_SELECT,
@@ -27,6 +28,8 @@ import type {
   RunUpdate,
   StepRun,
   StepRunEnd,
+  StepRunEnding,
+  StoredValue,
 } from "./types.js";
 
 export abstract class SqliteWrites extends SqliteControl implements MetadataTransaction {
@@ -165,6 +168,37 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
     });
   }
 
+  async createStepRuns(stepRuns: NewStepRun[]): Promise<number[]> {
+    if (stepRuns.length === 0) return [];
+    return this.write(() => {
+      for (const runId of new Set(stepRuns.map((s) => s.runId))) this.requireRun(runId);
+      const now = Date.now();
+      const rows = stepRuns.map((s) => [
+        s.runId,
+        s.stepId,
+        s.instance ?? -1,
+        s.status ?? "queued",
+        s.error ?? null,
+        s.createdAt ?? now,
+        s.endedAt ?? null,
+      ]);
+      const ids = new Map<string, number>();
+      const key = (runId: unknown, stepId: unknown, instance: unknown) => `${runId}\0${stepId}\0${instance}`;
+      const created = this.manyRows<{ id: number; run_id: string; step_id: string; instance: number }>(
+        "INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at) VALUES",
+        "ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING id, run_id, step_id, instance",
+        rows,
+      );
+      for (const row of created) ids.set(key(row.run_id, row.step_id, row.instance), row.id);
+      // Those that were there already are left as they are.
+      const find = this.stmt("SELECT id FROM step_runs WHERE run_id = ? AND step_id = ? AND instance = ?");
+      return rows.map(([runId, stepId, instance]) => {
+        const known = ids.get(key(runId, stepId, instance));
+        return known ?? (find.get(runId, stepId, instance) as { id: number }).id;
+      });
+    });
+  }
+
   async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
     return this.write(() => {
       this.requireStepRun(stepRunId);
@@ -184,56 +218,99 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
   }
 
   async finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun> {
-    if (end.status === "cached" && !end.cacheKey) {
-      throw new StoreError(
-        "CANAL_STORE_INVALID_RECORD",
-        `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
-      );
-    }
+    checkEnd(stepRunId, end);
     return this.write(() => {
       this.requireStepRun(stepRunId);
-      const endedAt = end.endedAt ?? Date.now();
-      if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
-      this.saveArtifacts(end.artifacts ?? []);
-      if (end.inputs) this.saveValues(stepRunId, "input", end.inputs);
-      if (end.outputs) this.saveValues(stepRunId, "output", end.outputs);
-      if (end.metrics) this.saveMetrics(stepRunId, end.metrics, endedAt);
-      const reusedFrom =
-        end.status === "cached"
-          ? (this.stmt("SELECT step_run_id FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
-              this.workspaceId,
-              end.cacheKey,
-            ) as { step_run_id: number } | undefined)
-          : undefined;
-      this.stmt(
-        `UPDATE step_runs SET status = @status, ended_at = @endedAt, error = @error,
-           cache_key = coalesce(@cacheKey, cache_key), cache_components = coalesce(@components, cache_components),
-           reused_from = @reusedFrom
-         WHERE id = @id`,
-      ).run({
-        id: stepRunId,
-        status: end.status,
-        endedAt,
-        error: end.error ?? null,
-        cacheKey: end.cacheKey ?? null,
-        components: end.components ? JSON.stringify(end.components) : null,
-        reusedFrom: reusedFrom?.step_run_id ?? null,
-      });
-      if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
-        this.insertCacheEntry(
-          {
-            key: end.cacheKey,
-            outputs: end.outputs,
-            components: end.components,
-            stepRunId,
-            createdAt: endedAt,
-          },
-          Boolean(end.replaceCacheEntry),
-        );
-      }
+      this.endStepRun(stepRunId, end, end.endedAt ?? Date.now());
       // In this workspace: checked above, in this same transaction.
       return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(stepRunId) as StepRunRow);
     });
+  }
+
+  async finishStepRuns(ends: StepRunEnding[]): Promise<void> {
+    for (const end of ends) checkEnd(end.stepRunId, end);
+    if (ends.length === 0) return;
+    return this.write(() => {
+      this.requireStepRuns(ends.map((end) => end.stepRunId));
+      const now = Date.now();
+      // What a step run's end writes besides its own row, for all of them at once: the
+      // artifacts first (the uses name them), the values and uses, then each row in order (a
+      // cached step names the entry an earlier one in the list may have made).
+      const artifacts: ArtifactInfo[] = [];
+      const values: Record<"input" | "output", unknown[][]> = { input: [], output: [] };
+      const uses: unknown[][] = [];
+      for (const end of ends) {
+        artifacts.push(...(end.artifacts ?? []));
+        for (const direction of ["input", "output"] as const) {
+          for (const [name, value] of Object.entries(
+            (direction === "input" ? end.inputs : end.outputs) ?? {},
+          )) {
+            values[direction].push([end.stepRunId, name, JSON.stringify(value)]);
+            for (const ref of artifactRefs(value)) {
+              artifacts.push(ref);
+              uses.push([ref.digest, end.stepRunId, direction, name]);
+            }
+          }
+        }
+      }
+      this.saveArtifacts(artifacts);
+      for (const direction of ["input", "output"] as const) {
+        this.manyRows(
+          `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value) VALUES`,
+          "ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value",
+          values[direction],
+        );
+      }
+      this.manyRows(
+        "INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES",
+        "ON CONFLICT DO NOTHING",
+        uses,
+      );
+      for (const end of ends) {
+        const { artifacts: _saved, inputs: _in, outputs: _out, ...rest } = end;
+        this.endStepRun(end.stepRunId, rest, end.endedAt ?? now, end.outputs);
+      }
+    });
+  }
+
+  /**
+   * A step run's end, inside the caller's transaction, the step run checked. `outputs` saved
+   * already (finishStepRuns saves every end's values at once) still make its cache entry.
+   */
+  private endStepRun(
+    stepRunId: number,
+    end: StepRunEnd,
+    endedAt: number,
+    savedOutputs?: Record<string, StoredValue>,
+  ): void {
+    if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
+    this.saveArtifacts(end.artifacts ?? []);
+    if (end.inputs) this.saveValues(stepRunId, "input", end.inputs);
+    if (end.outputs) this.saveValues(stepRunId, "output", end.outputs);
+    if (end.metrics) this.saveMetrics(stepRunId, end.metrics, endedAt);
+    // A cached step run names the one whose outputs it reused: the cache entry's.
+    this.stmt(
+      `UPDATE step_runs SET status = @status, ended_at = @endedAt, error = @error,
+         cache_key = coalesce(@cacheKey, cache_key), cache_components = coalesce(@components, cache_components),
+         reused_from = CASE WHEN @status = 'cached'
+           THEN (SELECT step_run_id FROM cache_entries WHERE workspace_id = @workspace AND key = @cacheKey) END
+       WHERE id = @id`,
+    ).run({
+      id: stepRunId,
+      status: end.status,
+      endedAt,
+      error: end.error ?? null,
+      cacheKey: end.cacheKey ?? null,
+      components: end.components ? JSON.stringify(end.components) : null,
+      workspace: this.workspaceId,
+    });
+    const outputs = end.outputs ?? savedOutputs;
+    if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && outputs) {
+      this.insertCacheEntry(
+        { key: end.cacheKey, outputs, components: end.components, stepRunId, createdAt: endedAt },
+        Boolean(end.replaceCacheEntry),
+      );
+    }
   }
 
   async appendLog(
@@ -336,5 +413,15 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
       }
       return deleted;
     });
+  }
+}
+
+/** A cached end names the key it was found under: the step run it reused is found by it. */
+function checkEnd(stepRunId: number, end: StepRunEnd): void {
+  if (end.status === "cached" && !end.cacheKey) {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
+    );
   }
 }

@@ -290,6 +290,11 @@ export interface StepRunEnd {
   replaceCacheEntry?: boolean;
 }
 
+/** One step run's end, for finishStepRuns. */
+export interface StepRunEnding extends StepRunEnd {
+  stepRunId: number;
+}
+
 export interface CacheEntry {
   key: string;
   outputs: Record<string, StoredValue>;
@@ -383,6 +388,12 @@ export interface MetadataTransaction {
 
   /** Idempotent per (run, step, instance): a step run that exists is returned unchanged. */
   createStepRun(stepRun: NewStepRun): Promise<StepRun>;
+  /**
+   * Many step runs at once, each as createStepRun makes it (one that exists stays as it is):
+   * their ids, in the order given. Atomic: all are made or none. What a run records when it
+   * queues its steps: a few statements for all of them instead of a few for each.
+   */
+  createStepRuns(stepRuns: NewStepRun[]): Promise<number[]>;
   getStepRun(runId: string, stepId: string, instance?: number): Promise<StepRun>;
   listStepRuns(runId: string): Promise<StepRun[]>;
   /** Records the attempt and marks the step run running. */
@@ -391,6 +402,11 @@ export interface MetadataTransaction {
   listAttempts(stepRunId: number): Promise<Attempt[]>;
   /** Ends a step run with its attempt, inputs, outputs, metrics and cache entry, atomically. */
   finishStepRun(stepRunId: number, end: StepRunEnd): Promise<StepRun>;
+  /**
+   * Ends many step runs, in the order given, each as finishStepRun ends it; atomic: all end or
+   * none. What a run records when the cache answers a stretch of its steps at once.
+   */
+  finishStepRuns(ends: StepRunEnding[]): Promise<void>;
 
   /** Appends live output of a running attempt; returns the chunk's seq. */
   appendLog(

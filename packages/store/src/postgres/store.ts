@@ -217,10 +217,12 @@ export class PostgresMetadataStore implements MetadataStore {
   createRun: Delegate<"createRun"> = (run) => this.transaction((tx) => tx.createRun(run));
   updateRun: Delegate<"updateRun"> = (id, update) => this.transaction((tx) => tx.updateRun(id, update));
   createStepRun: Delegate<"createStepRun"> = (s) => this.transaction((tx) => tx.createStepRun(s));
+  createStepRuns: Delegate<"createStepRuns"> = (s) => this.transaction((tx) => tx.createStepRuns(s));
   startAttempt: Delegate<"startAttempt"> = (id, n, at) =>
     this.transaction((tx) => tx.startAttempt(id, n, at));
   finishAttempt: Delegate<"finishAttempt"> = (id, end) => this.transaction((tx) => tx.finishAttempt(id, end));
   finishStepRun: Delegate<"finishStepRun"> = (id, end) => this.transaction((tx) => tx.finishStepRun(id, end));
+  finishStepRuns: Delegate<"finishStepRuns"> = (ends) => this.transaction((tx) => tx.finishStepRuns(ends));
   appendLog: Delegate<"appendLog"> = (id, attempt, stream, text, at) =>
     this.transaction((tx) => tx.appendLog(id, attempt, stream, text, at));
   appendRunLog: Delegate<"appendRunLog"> = (id, stream, text, at) =>

@@ -64,6 +64,7 @@ import type {
   StepClaimResult,
   StepRun,
   StepRunEnd,
+  StepRunEnding,
   StoredValue,
   StoreReferences,
 } from "../types.js";
@@ -474,6 +475,40 @@ export class PostgresUnit implements MetadataTransaction {
     });
   }
 
+  createStepRuns(stepRuns: NewStepRun[]): Promise<number[]> {
+    if (stepRuns.length === 0) return Promise.resolve([]);
+    return this.write(async () => {
+      for (const runId of new Set(stepRuns.map((s) => s.runId))) await this.requireRun(runId);
+      const key = (s: NewStepRun) => JSON.stringify([s.runId, s.stepId, s.instance ?? -1]);
+      const unique = [...new Map(stepRuns.map((s) => [key(s), s])).values()];
+      const now = Date.now();
+      // One statement for all: those that are new are inserted, those that were there are read.
+      const rows = await this.q<{ n: number; id: number }>(
+        `WITH given AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+             WITH ORDINALITY AS g(run_id, step_id, instance, status, error, created_at, ended_at, n)),
+         made AS (
+           INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
+           SELECT run_id, step_id, instance, status, error, created_at, ended_at FROM given ORDER BY n
+           ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING id, run_id, step_id, instance)
+         SELECT g.n, coalesce(m.id, s.id) AS id FROM given g
+           LEFT JOIN made m ON m.run_id = g.run_id AND m.step_id = g.step_id AND m.instance = g.instance
+           LEFT JOIN step_runs s ON s.run_id = g.run_id AND s.step_id = g.step_id AND s.instance = g.instance`,
+        [
+          unique.map((s) => s.runId),
+          unique.map((s) => s.stepId),
+          unique.map((s) => s.instance ?? -1),
+          unique.map((s) => s.status ?? "queued"),
+          unique.map((s) => s.error ?? null),
+          unique.map((s) => s.createdAt ?? now),
+          unique.map((s) => s.endedAt ?? null),
+        ],
+      );
+      const ids = new Map(rows.map((row) => [key(unique[row.n - 1] as NewStepRun), row.id]));
+      return stepRuns.map((s) => ids.get(key(s)) as number);
+    });
+  }
+
   async getStepRun(runId: string, stepId: string, instance = -1): Promise<StepRun> {
     await this.runById(runId);
     const row = await this.one<StepRunRow>(
@@ -593,6 +628,89 @@ export class PostgresUnit implements MetadataTransaction {
         );
       }
       return toStepRun(updated as StepRunRow);
+    });
+  }
+
+  finishStepRuns(ends: StepRunEnding[]): Promise<void> {
+    const uncached = ends.find((end) => end.status === "cached" && !end.cacheKey);
+    if (uncached) return this.finishStepRun(uncached.stepRunId, uncached).then(() => undefined);
+    if (ends.length === 0) return Promise.resolve();
+    return this.write(async () => {
+      const ids = ends.map((end) => end.stepRunId);
+      const found = new Set(
+        (
+          await this.q<{ id: number }>(
+            `SELECT s.id FROM step_runs s ${IN_WORKSPACE} WHERE s.id = ANY($2::bigint[]) AND p.workspace_id = $1
+             ORDER BY s.id FOR NO KEY UPDATE OF s`,
+            [this.workspaceId, ids],
+          )
+        ).map((row) => row.id),
+      );
+      const missing = ids.find((id) => !found.has(id));
+      if (missing !== undefined) throw new StepRunNotFoundError(undefined, `#${missing}`, this.location);
+      // The ends the cache answered, with nothing but their values: a few statements for all of
+      // them. Any other end is written as finishStepRun writes it, in order.
+      const plain = (end: StepRunEnding) =>
+        end.status === "cached" &&
+        !end.attempt &&
+        !end.components &&
+        !end.metrics?.length &&
+        !end.artifacts?.length;
+      if (!ends.every(plain)) {
+        for (const end of ends) await this.finishStepRun(end.stepRunId, end);
+        return;
+      }
+      const artifacts: ArtifactInfo[] = [];
+      const values = { input: [[], [], []] as unknown[][], output: [[], [], []] as unknown[][] };
+      const uses: unknown[][] = [[], [], [], []];
+      for (const end of ends) {
+        for (const direction of ["input", "output"] as const) {
+          for (const [name, value] of Object.entries(
+            (direction === "input" ? end.inputs : end.outputs) ?? {},
+          )) {
+            values[direction][0]?.push(end.stepRunId);
+            values[direction][1]?.push(name);
+            values[direction][2]?.push(JSON.stringify(value));
+            for (const ref of artifactRefs(value)) {
+              artifacts.push(ref);
+              uses[0]?.push(ref.digest);
+              uses[1]?.push(end.stepRunId);
+              uses[2]?.push(direction);
+              uses[3]?.push(name);
+            }
+          }
+        }
+      }
+      await this.saveArtifacts(artifacts);
+      for (const direction of ["input", "output"] as const) {
+        if (values[direction][0]?.length === 0) continue;
+        await this.q(
+          `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+           ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
+          values[direction],
+        );
+      }
+      if (uses[0]?.length)
+        await this.q(
+          `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+          uses,
+        );
+      const now = Date.now();
+      await this.q(
+        `UPDATE step_runs s SET status = 'cached', ended_at = e.ended_at, error = e.error, cache_key = e.cache_key,
+           reused_from = (SELECT step_run_id FROM cache_entries WHERE workspace_id = $5 AND key = e.cache_key)
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS e(id, ended_at, error, cache_key)
+         WHERE s.id = e.id`,
+        [
+          ids,
+          ends.map((end) => end.endedAt ?? now),
+          ends.map((end) => end.error ?? null),
+          ends.map((end) => end.cacheKey),
+          this.workspaceId,
+        ],
+      );
     });
   }
 
