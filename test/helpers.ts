@@ -18,14 +18,32 @@ export { isRunning };
 export const repoRoot = resolve(import.meta.dirname, "..");
 
 /**
+ * How a user registers the flagship's raw data before its first run (`canal ARGS` in the example's
+ * folder, as scripts/setup.sh and the README do): the table dataset `iris`, from the example's
+ * datastore `raw` (its data/ folder), with the schema file beside the pipeline.
+ */
+export const IRIS_REGISTER = [
+  "datasets",
+  "register",
+  "iris",
+  "--from",
+  "raw:iris.csv",
+  "--table",
+  "--schema",
+  "iris.schema.json",
+];
+
+/**
  * A copy of the flagship example as its own project in a temp directory (with @canal/sdk linked
- * in), so tests can edit sources freely and compare against a pristine copy.
+ * in), so tests can edit sources freely and compare against a pristine copy. It is a workspace of
+ * its own (its canal.config.json) with no dataset registered yet: a test that runs it registers
+ * `iris` first with IRIS_REGISTER, as a user does.
  */
 export function copyIris(): string {
   const dir = mkdtempSync(join(tmpdir(), "canal-iris-"));
   cpSync(join(repoRoot, "examples/iris"), dir, {
     recursive: true,
-    filter: (src) => !/\/(node_modules|dist|canal-out)(\/|$)/.test(src),
+    filter: (src) => !/\/(node_modules|dist|canal-out|\.canal)(\/|$)/.test(src),
   });
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repoRoot, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));

@@ -10,6 +10,13 @@ const sklearn = env.python({ requirements: "requirements.txt" });
  * The flagship pipeline: prepare the iris data in Python, profile it in TypeScript, train one
  * logistic regression per regularisation strength (fan-out), pick the best by test accuracy
  * (fan-in), and score the test table with it.
+ *
+ * Its raw data is the registered table dataset `iris` (newest version when a run is submitted).
+ * In this folder, register it once from the datastore `raw` (canal.config.json: `data/`) before
+ * the first run; registering the same file again gives back the same version:
+ *
+ *     canal datasets register iris --from raw:iris.csv --table --schema iris.schema.json
+ *     canal run pipeline.ts
  */
 export class Iris {
   @step.script({
@@ -82,7 +89,7 @@ export class Iris {
     outputs: { best: { to: "workspace:models/{run}/", register: "iris-model" } },
   })
   async run(
-    raw: Table<typeof IrisRow> = Table.from("data/iris.csv"),
+    raw: Table<typeof IrisRow> = Table.get("iris"),
     regularization: number[] = [0.01, 0.1, 1, 10],
     testFraction = 0.3,
     seed = 7,

@@ -11,6 +11,7 @@ if (process.argv.includes("--large")) {
   await (await import("./s3-bench.mjs")).main();
   await (await import("./team-bench.mjs")).main();
   await (await import("./data-bench.mjs")).main();
+  await (await import("./mount-bench.mjs")).main();
   await (await import("./server-bench.mjs")).main();
   await (await import("./ui-bench.mjs")).main();
 }

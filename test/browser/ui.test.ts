@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canal } from "../canal.js";
+import { canal, registerIris } from "../canal.js";
 import { copyIris, repoRoot, waitFor } from "../helpers.js";
 import { launchChromium, screenshotDir } from "./chromium.mjs";
 
@@ -40,6 +40,7 @@ beforeAll(async () => {
   // The UI as the package builds it (the same script `prepack` runs).
   execFileSync(process.execPath, [join(repoRoot, "packages/server/ui/build.mjs")], { stdio: "inherit" });
   dir = copyIris();
+  await registerIris(dir);
   const compiled = await canal(["compile", "pipeline.ts"], dir);
   expect(compiled.status, compiled.stderr).toBe(0);
   const published = await canal(["publish", "canal-out/iris", "--name", "iris"], dir);

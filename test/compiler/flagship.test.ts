@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { compile, hasErrors } from "@canal/compiler";
 import { type Pipeline, pipelineEdges, readArtifact } from "@canal/ir";
 import { beforeAll, describe, expect, it } from "vitest";
-import { copyIris, treeBytes } from "../helpers.js";
+import { copyIris, IRIS_REGISTER, repoRoot, treeBytes } from "../helpers.js";
 
 async function compileIris(dir: string, out = "out", cwd = dir): Promise<Pipeline> {
   const result = await compile({ entries: [join(dir, "pipeline.ts")], outDir: join(dir, out), cwd });
@@ -52,16 +52,25 @@ describe("the flagship example", () => {
     expect(pipeline.parameters[1]).toMatchObject({ hasDefault: true, defaultJson: "[0.01,0.1,1,10]" });
   });
 
-  it("ships everything a runtime needs: bundle, snapshots, dataset, each verified", () => {
+  it("ships everything a runtime needs: bundle, snapshots, each verified; the raw data is a dataset by name", () => {
     const artifact = readArtifact(join(dir, "out/iris"));
     expect(artifact.verify()).toEqual([]);
     const profile = artifact.pipeline.steps.find((s) => s.id === "profile");
     const bundle = artifact.blob(profile?.code?.bundle ?? "").toString();
     expect(bundle).toMatch(/export \{[^}]*\bIris\b/);
     expect(bundle).not.toContain(dir);
+    // The raw data is not shipped: the default names the registered dataset, read when a run is
+    // submitted, and the schema file it is registered with declares what IrisRow declares.
     const raw = artifact.pipeline.parameters.find((p) => p.name === "raw");
-    expect(artifact.blob(raw?.defaultArtifact?.blob ?? "").toString()).toBe(
-      readFileSync(join(dir, "data/iris.csv"), "utf8"),
+    expect(raw?.defaultArtifact).toBeUndefined();
+    expect(raw?.defaultData).toEqual({ dataset: "iris" });
+    const declared = raw && "artifact" in raw.type ? raw.type.artifact.table : undefined;
+    expect(declared?.schemaName).toBe("IrisRow");
+    const registered = JSON.parse(readFileSync(join(dir, "iris.schema.json"), "utf8")) as {
+      columns: Array<{ name: string; type: string; nullable?: boolean }>;
+    };
+    expect(declared?.columns.map((c) => [c.name, c.type, c.nullable ?? false])).toEqual(
+      registered.columns.map((c) => [c.name, c.type, c.nullable ?? false]),
     );
     const prepare = artifact.pipeline.steps.find((s) => s.id === "prepare");
     const manifest = JSON.parse(artifact.blob(prepare?.script?.snapshot ?? "").toString()) as Array<{
@@ -111,5 +120,15 @@ describe("the flagship example", () => {
     writeFileSync(trainPy, readFileSync(trainPy, "utf8").replace("max_iter=1000", "max_iter=2000"));
     const scriptEdit = hashes(await compileIris(edited));
     expect(Object.keys(scriptEdit).filter((id) => scriptEdit[id] !== helperEdit[id])).toEqual(["train"]);
+  });
+
+  it("is set up as a user sets it up: scripts/setup.sh registers its raw data before the run, as the tests do", () => {
+    const setup = readFileSync(join(repoRoot, "scripts/setup.sh"), "utf8");
+    const register = setup.indexOf(`\ncanal ${IRIS_REGISTER.join(" ")}\n`);
+    expect(register).toBeGreaterThan(setup.indexOf("\ncd examples/iris\n"));
+    expect(register).toBeLessThan(setup.indexOf("\ncanal run "));
+    expect(readFileSync(join(repoRoot, "examples/iris/pipeline.ts"), "utf8")).toContain(
+      ` canal ${IRIS_REGISTER.join(" ")}\n`,
+    );
   });
 });

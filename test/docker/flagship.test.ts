@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
 import { readArtifact } from "@canal/ir";
@@ -8,8 +7,9 @@ import { runPipeline } from "@canal/runner";
 import type { RunEvent, Runtime } from "@canal/runtime-core";
 import { DockerRuntime } from "@canal/runtime-docker";
 import { LocalRuntime } from "@canal/runtime-local";
-import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
+import { openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerIris } from "../canal.js";
 import { copyIris } from "../helpers.js";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "./engine.mjs";
 
@@ -46,9 +46,10 @@ describe.skipIf(missing)(
       rmSync(project, { recursive: true, force: true });
     });
 
+    /** A copy of the flagship, a workspace of its own, with its raw data registered as a user does. */
     async function workspace(): Promise<Workspace> {
-      const dir = mkdtempSync(join(tmpdir(), "canal-flagship-docker-"));
-      initWorkspace(dir);
+      const dir = copyIris();
+      await registerIris(dir);
       const opened = await openWorkspace(dir);
       cleanups.push(async () => {
         await opened.close();

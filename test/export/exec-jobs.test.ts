@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile, hasErrors } from "@canal/compiler";
 import { exportPipeline } from "@canal/runtime-kubernetes";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { canal } from "../canal.js";
+import { canal, registerIris } from "../canal.js";
 import { copyIris } from "../helpers.js";
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -23,8 +23,14 @@ describe("the exported Jobs' containers", () => {
 
     // What the cluster would do, wave after wave: each Job's command, with the volume's paths
     // standing for directories of this machine.
+    // A Job has no workspace to read the dataset `iris` from: its raw table is a file on the volume.
     const volume = mkdtempSync(join(tmpdir(), "canal-volume-"));
-    const jobs = parseAllDocuments(exportPipeline(pipeline, "kubernetes", { run: "iris-1" })).map(
+    copyFileSync(join(dir, "data/iris.csv"), join(volume, "iris.csv"));
+    const exported = exportPipeline(pipeline, "kubernetes", {
+      run: "iris-1",
+      parameters: { raw: "/canal/runs/iris.csv" },
+    });
+    const jobs = parseAllDocuments(exported).map(
       (d) => d.toJSON() as { spec: { template: { spec: { containers: { command: string[] }[] } } } },
     );
     for (const job of jobs) {
@@ -40,6 +46,8 @@ describe("the exported Jobs' containers", () => {
     const run = join(volume, "iris-1");
     expect(existsSync(join(run, "train[3]", "done"))).toBe(true);
 
+    // canal run reads the registered dataset: the same bytes, the same outputs.
+    await registerIris(dir);
     const reference = await canal(["run", artifact, "--json"], dir);
     expect(reference.status).toBe(0);
     const outputs = JSON.parse(reference.stdout).outputs as Record<string, { digest: string }>;

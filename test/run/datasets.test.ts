@@ -159,7 +159,10 @@ describe("a pipeline fed from the workspace's datasets and datastores", () => {
     const before = ran();
     const runs = (await canal(["runs", "--json"], dir)).stdout;
     const cases: Array<[string, RegExp]> = [
-      ["wine=nosuch", /CANAL_STORE_DATASET_NOT_FOUND: .*nosuch.*wine/],
+      [
+        "wine=nosuch",
+        /CANAL_STORE_DATASET_NOT_FOUND: parameter `wine` reads dataset nosuch, which is not registered: .*the datasets are .*wine.*; register it before the run with `canal datasets register nosuch --from DATASTORE:GLOB --table`/,
+      ],
       ["wine=wine:9", /CANAL_STORE_DATASET_VERSION_NOT_FOUND: .*wine.*9/],
       [
         "wine=lake:wine.csv",

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openWorkspace } from "@canal/store";
 import { beforeAll, describe, expect, it } from "vitest";
-import { canal } from "../canal.js";
+import { canal, registerIris } from "../canal.js";
 import { copyIris } from "../helpers.js";
 
 /** Why the flagship cannot run here, if it cannot: its Python steps need scikit-learn and pandas. */
@@ -53,6 +53,40 @@ describe.skipIf(missing)(
       dir = copyIris();
     });
 
+    it("refuses to run before its raw data is registered, naming the dataset and the command that registers it", async () => {
+      const result = await canal(["run", "pipeline.ts"], dir);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        "CANAL_STORE_DATASET_NOT_FOUND: parameter `raw` reads dataset iris, which is not registered: ",
+      );
+      expect(result.stderr).toContain(
+        "register it before the run with `canal datasets register iris --from DATASTORE:GLOB --table`",
+      );
+      expect((await canal(["runs", "--json"], dir)).stdout.trim()).toBe("[]");
+    });
+
+    it("registers its raw data as a table with a schema, once for the same content", async () => {
+      expect(await registerIris(dir)).toMatch(
+        /^registered iris version 1: 1 file, [\d.]+ KiB, a csv table of 5 columns \(sha256:[0-9a-f]{12}\)$/m,
+      );
+      expect(await registerIris(dir)).toMatch(
+        /^iris version 1 already has this content .*nothing new was registered$/m,
+      );
+      const workspace = await openWorkspace(dir);
+      try {
+        const iris = await workspace.metadata.getDatasetVersion("iris");
+        expect(iris.table?.schema.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
+          "sepal_length:number",
+          "sepal_width:number",
+          "petal_length:number",
+          "petal_width:number",
+          "species:string",
+        ]);
+      } finally {
+        await workspace.close();
+      }
+    });
+
     it("runs end to end: Python data prep, training fanned out, TypeScript compare, scoring", async () => {
       const result = await canal(["run", "pipeline.ts"], dir);
       expect(result.stderr).toBe("");
@@ -60,6 +94,9 @@ describe.skipIf(missing)(
       expect(result.stdout).toMatch(/^run run-\S+ succeeded in [\d.]+s \(8 succeeded\)$/m);
       firstRun = runIdOf(result.stdout);
       expect(await states(dir, firstRun)).toEqual(every("succeeded"));
+      // The raw table is the registered dataset's newest version, recorded with the run.
+      const shown = JSON.parse((await canal(["runs", "show", firstRun, "--json"], dir)).stdout);
+      expect(shown.run.parameters.raw.dataset).toMatchObject({ name: "iris", version: 1 });
 
       const workspace = await openWorkspace(dir);
       try {

@@ -9,7 +9,7 @@ import { LocalRuntime } from "@canal/runtime-local";
 import { SlurmRuntime } from "@canal/runtime-slurm";
 import { initWorkspace, openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { canal } from "../canal.js";
+import { canal, registerIris } from "../canal.js";
 import { runtimeConformance } from "../conformance/suite.js";
 import { copyIris, isRunning, makeProject, processesWithEnv, repoRoot, waitFor } from "../helpers.js";
 import { jobsNamed, type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
@@ -33,9 +33,10 @@ describe("the Slurm runtime on a one-node cluster", () => {
   runtimeConformance("slurm", slurmRuntime);
 
   /** A workspace and a runtime in it; `close` frees both. */
-  async function open(make: (dir: string) => Runtime) {
-    const dir = mkdtempSync(join(tmpdir(), "canal-slurm-ws-"));
-    initWorkspace(dir);
+  /** A workspace with a runtime: a new one, or the project `existing` (a workspace of its own). */
+  async function open(make: (dir: string) => Runtime, existing?: string) {
+    const dir = existing ?? mkdtempSync(join(tmpdir(), "canal-slurm-ws-"));
+    if (!existing) initWorkspace(dir);
     const workspace = await openWorkspace(dir);
     const runtime = make(join(dir, "runtime"));
     return {
@@ -235,18 +236,18 @@ describe("the Slurm runtime on a one-node cluster", () => {
   it.skipIf(sklearn)(
     `runs the flagship example with the same output digests as on local, from one compiled artifact, and reuses local's cache${sklearn ? ` [skipped: ${sklearn}]` : ""}`,
     async () => {
+      // Two copies of the flagship, each a workspace where its raw data is registered as a user does.
       const dir = copyIris();
-      const local = await open((cacheDir) => new LocalRuntime({ cacheDir }));
-      const slurm = await open(slurmRuntime);
+      const other = copyIris();
+      await registerIris(dir);
+      await registerIris(other);
+      const local = await open((cacheDir) => new LocalRuntime({ cacheDir }), dir);
+      const slurm = await open(slurmRuntime, other);
       try {
         const result = await compile({ entries: [join(dir, "pipeline.ts")], outDir: join(dir, "out") });
         expect(result.diagnostics).toEqual([]);
         const artifactDir = result.pipelines[0]?.dir as string;
-        const parameters = { raw: join(dir, "data/iris.csv") };
-        const [onLocal, onSlurm] = await Promise.all([
-          local.run(artifactDir, parameters),
-          slurm.run(artifactDir, parameters),
-        ]);
+        const [onLocal, onSlurm] = await Promise.all([local.run(artifactDir), slurm.run(artifactDir)]);
         expect(onLocal.run.status, errors(onLocal.events, "step-failed").join("\n")).toBe("succeeded");
         expect(onSlurm.run.status, errors(onSlurm.events, "step-failed").join("\n")).toBe("succeeded");
         expect(Object.values(onSlurm.summary.steps).every((s) => s === "succeeded")).toBe(true);
@@ -257,7 +258,6 @@ describe("the Slurm runtime on a one-node cluster", () => {
           workspace: local.workspace,
           artifactDir,
           runtime: again,
-          parameters,
         });
         await again.close();
         expect(Object.values(onSlurmAgain.summary.steps).every((s) => s === "cached")).toBe(true);
@@ -266,6 +266,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
         await local.close();
         await slurm.close();
         rmSync(dir, { recursive: true, force: true });
+        rmSync(other, { recursive: true, force: true });
       }
     },
     120_000,

@@ -29,6 +29,7 @@ import {
   downloadDataset,
   encodeManifest,
   openDatastore,
+  StoreError,
   type Workspace,
 } from "@canal/store";
 import { workspaceMountCache } from "./mount.js";
@@ -149,6 +150,30 @@ async function checkTable(parameter: Parameter, path: string, what: string): Pro
   }
 }
 
+/**
+ * The version a parameter reads. A dataset the workspace does not have is named with the parameter
+ * and the command that registers it: a pipeline whose default is `Table.get("iris")` runs in a new
+ * workspace only once someone registered iris there.
+ */
+async function versionFor(
+  workspace: Workspace,
+  parameter: Parameter,
+  name: string,
+  pinned: number | undefined,
+): Promise<DatasetVersion> {
+  try {
+    return await workspace.metadata.getDatasetVersion(name, pinned || undefined);
+  } catch (error) {
+    if (!(error instanceof StoreError) || error.code !== "CANAL_STORE_DATASET_NOT_FOUND") throw error;
+    const table = "artifact" in parameter.type && parameter.type.artifact.lineage.includes("Table");
+    throw new StoreError(
+      "CANAL_STORE_DATASET_NOT_FOUND",
+      `parameter \`${parameter.name}\` reads dataset ${name}, which is not registered: ${error.message}; ` +
+        `register it before the run with \`canal datasets register ${name} --from DATASTORE:GLOB${table ? " --table" : ""}\``,
+    );
+  }
+}
+
 /** A registered table's schema compared with the declared one, without reading a byte. */
 function checkRegisteredSchema(
   parameter: Parameter,
@@ -179,7 +204,7 @@ async function datasetValue(
   pinned: number | undefined,
   journal: DataJournal,
 ): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
-  const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
+  const version = await versionFor(workspace, parameter, name, pinned);
   const what = `dataset ${name} version ${version.version}`;
   const origin: DataOrigin = { dataset: { name, version: version.version, digest: version.digest } };
   const declared = declaredSchema(parameter.type);
@@ -307,7 +332,7 @@ async function mountedDataset(
   name: string,
   pinned: number | undefined,
 ): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
-  const version: DatasetVersion = await workspace.metadata.getDatasetVersion(name, pinned || undefined);
+  const version = await versionFor(workspace, parameter, name, pinned);
   const what = `dataset ${name} version ${version.version}`;
   checkRegisteredSchema(parameter, version, name, what);
   const files = (await workspace.metadata.getDatasetFiles(version.id)).map((file) => {
