@@ -26,6 +26,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { isBuiltin } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { build } from "esbuild";
 
@@ -66,14 +67,20 @@ function mainOf({ dir, manifest }) {
   return join(dir, entry);
 }
 
+/** Each package required by name at run time, with the Canal packages whose code requires it. */
+const externals = new Map();
 const external = {
   name: "canal-external",
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith("node:")) return { path: args.path, external: true };
+      if (args.path.startsWith("node:") || isBuiltin(args.path)) return { path: args.path, external: true };
       const name = packageName(args.path);
-      if (name.startsWith("@canal/") ? outside.has(name) : !inlined.has(name) && !inlined.has(args.path))
+      if (name.startsWith("@canal/") ? outside.has(name) : !inlined.has(name) && !inlined.has(args.path)) {
+        const from = args.importer ? packageOf(args.importer).manifest.name : "@canal/cli";
+        if (!externals.has(name)) externals.set(name, new Set());
+        externals.get(name).add(from);
         return { path: args.path, external: true };
+      }
       return undefined;
     });
   },
@@ -147,6 +154,13 @@ const builds = [...projects].sort().map((dir) => {
 const script = join(staging, "canal.cjs");
 writeFileSync(script, readFileSync(script, "utf8").replace(/\bimport\(("[^"\n]+")\)/g, "__canalImport($1)"));
 
+// dist/main.js checks at start that each of these is the copy its Canal package would load.
+function externalList() {
+  return [...externals]
+    .flatMap(([name, froms]) => [...froms].map((from) => ({ name, from })))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.from.localeCompare(b.from));
+}
+
 // The code cache of a build is named by its bytes: V8 checks a cache against the length of the
 // source it was made from, not its contents.
 const id = createHash("sha256")
@@ -155,7 +169,7 @@ const id = createHash("sha256")
   .slice(0, 16);
 writeFileSync(
   join(staging, "stamp.json"),
-  `${JSON.stringify({ entry: "canal.cjs", id, builds }, null, 2)}\n`,
+  `${JSON.stringify({ entry: "canal.cjs", id, builds, externals: externalList() }, null, 2)}\n`,
 );
 
 // Into place file by file (each rename whole), the stamp last, for a `canal` starting meanwhile;

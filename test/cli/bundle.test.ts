@@ -77,11 +77,17 @@ describe("the CLI's bundle", () => {
     const again = traced(main, ["run", "build/hello"], dir);
     expect(again.stdout).toMatch(/succeeded in [\d.]+s \(1 cached\)/);
     // The first run of a command leaves its code cache, named by the bundle's id.
-    const { id } = JSON.parse(readFileSync(join(cliDir, "dist/bundle/stamp.json"), "utf8")) as { id: string };
+    const { id, externals } = JSON.parse(readFileSync(join(cliDir, "dist/bundle/stamp.json"), "utf8")) as {
+      id: string;
+      externals: Array<{ name: string; from: string }>;
+    };
+    // What it requires by name at run time is listed with the package that requires it.
+    expect(externals).toContainEqual({ name: "pg", from: "@canal/store" });
+    expect(externals).toContainEqual({ name: "hono", from: "@canal/server" });
     expect(statSync(join(cliDir, `dist/bundle/${id}.run.cache`)).size).toBeGreaterThan(100_000);
-    // The IR, the store, the runner and the local runtime all come from the bundle; only main.js
-    // of the CLI's own dist/ loads.
-    expect(again.modules.filter((m) => ours.test(m))).toEqual([main]);
+    // The IR, the store, the runner and the local runtime all come from the bundle; of the CLI's
+    // own dist/, only main.js and its check of the bundle's dependencies load.
+    expect(again.modules.filter((m) => ours.test(m))).toEqual([main, join(cliDir, "dist/bundle-deps.js")]);
     // Far fewer modules than the modules themselves: the control.
     const modules = traced(main, ["run", "build/hello"], dir, { CANAL_BUNDLE: "0" });
     expect(modules.stdout).toMatch(/\(1 cached\)/);
@@ -96,7 +102,7 @@ describe("the CLI's bundle", () => {
     const pkg = join(root, "cli");
     cpSync(join(cliDir, "dist"), join(pkg, "dist"), {
       recursive: true,
-      filter: (src) => !src.includes("/dist/bundle"),
+      filter: (src) => !/\/dist\/bundle(\/|$)/.test(src),
     });
     cpSync(join(cliDir, "package.json"), join(pkg, "package.json"));
     symlinkSync(join(repoRoot, "node_modules"), join(root, "node_modules"));
@@ -104,13 +110,14 @@ describe("the CLI's bundle", () => {
     writeFileSync(join(pkg, "tsconfig.tsbuildinfo"), "{}");
     mkdirSync(join(pkg, "dist/bundle"));
     writeFileSync(join(pkg, "dist/bundle/canal.cjs"), 'process.stdout.write("the bundle\\n");\n');
-    const stamp = (info: { mtimeMs: number; size: number }) =>
+    const stamp = (info: { mtimeMs: number; size: number }, externals: object[] = []) =>
       writeFileSync(
         join(pkg, "dist/bundle/stamp.json"),
         JSON.stringify({
           entry: "canal.cjs",
           id: "0123456789abcdef",
           builds: [{ path: "tsconfig.tsbuildinfo", ...info }],
+          externals,
         }),
       );
     const built = statSync(join(pkg, "tsconfig.tsbuildinfo"));
@@ -128,6 +135,12 @@ describe("the CLI's bundle", () => {
     // An installed package (no src/) trusts the bundle it was packed with.
     rmSync(join(pkg, "src"), { recursive: true });
     expect(run()).toBe("the bundle\n");
+    // A package the bundle requires is found from beside the Canal package that needs it: one
+    // found there as from the bundle lets the bundle run, one that is not makes the modules run.
+    stamp(built, [{ name: "croner", from: "@canal/server" }]);
+    expect(run()).toBe("the bundle\n");
+    stamp(built, [{ name: "croner", from: "@canal/not-installed" }]);
+    expect(run()).toMatch(/^Usage: canal/);
     // No stamp, no bundle.
     rmSync(join(pkg, "dist/bundle/stamp.json"));
     expect(run()).toMatch(/^Usage: canal/);

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
+import { type BundleExternal, strayExternal } from "./bundle-deps.js";
 
 // The `canal` command. It runs the CLI's bundle (dist/bundle/canal.cjs, made by
 // scripts/bundle-cli.mjs) when there is one built from what dist/ holds now: one script instead of
@@ -15,14 +16,17 @@ interface Stamp {
   entry: string;
   id: string;
   builds: Array<{ path: string; mtimeMs: number; size: number }>;
+  /** What the bundle requires by name at run time, and which Canal package requires it. */
+  externals?: BundleExternal[];
 }
 
 /**
  * The bundle's stamp, or undefined when the modules themselves are to be loaded: there is no
  * bundle, `CANAL_BUNDLE=0` asks for the modules, or, in a checkout of the repository (the
  * package's src/ is there), a project the bundle was built from was built again since (its
- * tsbuildinfo is not the one the stamp names). An installed package has no src/: its bundle was
- * built when it was packed, from the dist/ it ships.
+ * tsbuildinfo is not the one the stamp names), or a package the bundle requires by name is not the
+ * copy its Canal package would load (npm nested another version of it under that package). An
+ * installed package has no src/: its bundle was built when it was packed, from the dist/ it ships.
  */
 function bundleStamp(bundle: URL): Stamp | undefined {
   if (process.env.CANAL_BUNDLE === "0") return undefined;
@@ -39,6 +43,7 @@ function bundleStamp(bundle: URL): Stamp | undefined {
       if (stat?.mtimeMs !== build.mtimeMs || stat.size !== build.size) return undefined;
     }
   }
+  if (strayExternal(stamp.externals ?? [], fileURLToPath(bundle), fileURLToPath(pkg))) return undefined;
   return stamp;
 }
 
