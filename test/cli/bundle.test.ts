@@ -141,6 +141,19 @@ describe("the CLI's bundle", () => {
     expect(run()).toBe("the bundle\n");
     stamp(built, [{ name: "croner", from: "@canal/not-installed" }]);
     expect(run()).toMatch(/^Usage: canal/);
+    // Where the code cache cannot be left beside the bundle (here a folder is in its way, as a
+    // read-only install would refuse it), it goes to the user's cache folder, and is read there.
+    stamp(built);
+    const beside = join(pkg, "dist/bundle/0123456789abcdef.other.cache");
+    rmSync(beside, { force: true });
+    mkdirSync(join(beside, "taken"), { recursive: true });
+    const cacheHome = join(root, "cache-home");
+    expect(run({ XDG_CACHE_HOME: cacheHome })).toBe("the bundle\n");
+    const elsewhere = join(cacheHome, "canal/bundle/0123456789abcdef.other.cache");
+    const made = statSync(elsewhere);
+    expect(run({ XDG_CACHE_HOME: cacheHome })).toBe("the bundle\n");
+    // Accepted, so not written again.
+    expect(statSync(elsewhere).mtimeMs).toBe(made.mtimeMs);
     // No stamp, no bundle.
     rmSync(join(pkg, "dist/bundle/stamp.json"));
     expect(run()).toMatch(/^Usage: canal/);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
@@ -50,33 +51,52 @@ function bundleStamp(bundle: URL): Stamp | undefined {
 /**
  * Runs the bundle as Node runs a CommonJS file, with V8's code cache of the command: what an
  * earlier run of the same command compiled is neither parsed nor compiled again. A run that found
- * no cache for its command (or one V8 refused: another Node) leaves its own when it exits; where
- * the package's folder cannot be written there is none, and the bundle is compiled as it runs.
+ * no cache for its command (or one V8 refused: another Node) leaves its own when it exits, beside
+ * the bundle or, where the package's folder cannot be written, in the user's cache folder.
  */
 function runBundle(bundle: URL, stamp: Stamp): void {
   const file = fileURLToPath(new URL(stamp.entry, bundle));
   const command = /^[a-z]+$/.test(process.argv[2] ?? "") ? process.argv[2] : "other";
-  const cacheFile = join(dirname(file), `${stamp.id}.${command}.cache`);
+  const name = `${stamp.id}.${command}.cache`;
+  // Beside the bundle, or, where the package's folder cannot be written (a system-wide install),
+  // in the user's cache folder.
+  const places = [join(dirname(file), name), join(userCacheDir(), "canal", "bundle", name)];
   let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {}
+  for (const place of places) {
+    try {
+      cachedData = readFileSync(place);
+      break;
+    } catch {}
+  }
   // As Node wraps a CommonJS module, and with the import the bundle's own `import()`s were
   // turned into (bare package names: resolved from here as from the bundle's folder).
   const wrapped = `(function (exports, require, module, __filename, __dirname, __canalImport) {${readFileSync(file, "utf8")}\n})`;
   const script = new Script(wrapped, { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     process.once("exit", () => {
-      const written = `${cacheFile}.${process.pid}`;
-      try {
-        writeFileSync(written, script.createCachedData());
-        renameSync(written, cacheFile);
-      } catch {}
+      const data = script.createCachedData();
+      for (const place of places) {
+        const written = `${place}.${process.pid}`;
+        try {
+          mkdirSync(dirname(place), { recursive: true });
+          writeFileSync(written, data);
+          renameSync(written, place);
+          return;
+        } catch {
+          rmSync(written, { force: true });
+        }
+      }
     });
   }
   const module = { exports: {} };
   const load = (specifier: string) => import(specifier);
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), load);
+}
+
+/** Where a user's caches go: $XDG_CACHE_HOME, else ~/.cache. */
+function userCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return xdg?.startsWith("/") ? xdg : join(homedir(), ".cache");
 }
 
 const bundle = new URL("bundle/", import.meta.url);
