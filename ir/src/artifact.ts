@@ -130,16 +130,22 @@ const learnt = new FileDigests();
 const verifiedIr = new Set<string>();
 
 /**
- * The pipeline.pb this process decoded last, by the digest of its bytes: `canal run` reads its
- * artifact to choose a target and again to run it, and decoding a large IR costs more than a copy.
- * Each reader gets its own copy, so none sees what another changed.
+ * The pipeline.pb this process decoded last, by the digest of its bytes: a process that reads the
+ * same artifact again and again (a server starting runs of one endpoint) decodes it twice, then
+ * copies the second decoding, which costs less than decoding a large IR. A process that reads it
+ * once (`canal run` reads its artifact once) copies nothing. Each reader gets its own copy, so
+ * none sees what another changed.
  */
-let lastDecoded: { digest: string; pipeline: Pipeline } | undefined;
+let lastDecoded: { digest: string; pipeline?: Pipeline } | undefined;
 
 function decodedOnce(digest: string, decode: () => Pipeline): Pipeline {
-  if (lastDecoded?.digest === digest) return structuredClone(lastDecoded.pipeline);
+  if (lastDecoded?.digest !== digest) {
+    lastDecoded = { digest };
+    return decode();
+  }
+  if (lastDecoded.pipeline) return structuredClone(lastDecoded.pipeline);
   const pipeline = decode();
-  lastDecoded = { digest, pipeline: structuredClone(pipeline) };
+  lastDecoded.pipeline = structuredClone(pipeline);
   return pipeline;
 }
 

@@ -270,7 +270,7 @@ describe("readArtifact", () => {
     expect(readArtifact(dir).pipeline.steps[0]?.id).toBe("prep");
   });
 
-  it("gives each reader of the same bytes its own pipeline, decoded once", () => {
+  it("gives each reader of the same bytes its own pipeline, however often they are read", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "canal-decoded-")), "demo");
     // Bytes no other test reads: the first read here decodes them.
     const own = forged((q) => {

@@ -1,4 +1,4 @@
-import { readArtifact } from "@canal/ir";
+import { type Pipeline, readArtifact } from "@canal/ir";
 import { type PreparedTargets, prepareTargets } from "@canal/runner";
 import type { Workspace } from "@canal/store";
 import { UsageError } from "./io.js";
@@ -15,12 +15,12 @@ export const targetHelp = `  --target NAME            run every step on this tar
 `;
 
 /**
- * Chooses the targets for a run of the artifact in `artifactDir` and checks every step against
- * them, before anything is recorded or started.
+ * Chooses the targets for a run of the artifact in a directory (or of its pipeline, read already)
+ * and checks every step against them, before anything is recorded or started.
  */
 export async function targetsFor(
   workspace: Workspace,
-  artifactDir: string,
+  pipelineOrArtifact: string | Pipeline,
   values: { target?: string | undefined; profile?: string | undefined },
   maxParallel?: number,
 ): Promise<PreparedTargets> {
@@ -29,7 +29,8 @@ export async function targetsFor(
       "--target and --profile both choose where steps run; pass one (--target sends every step to one target)",
     );
   }
-  const pipeline = readArtifact(artifactDir).pipeline;
+  const pipeline =
+    typeof pipelineOrArtifact === "string" ? readArtifact(pipelineOrArtifact).pipeline : pipelineOrArtifact;
   return prepareTargets(workspace, pipeline, runtimes, {
     ...(values.target !== undefined ? { target: values.target } : {}),
     ...(values.profile !== undefined ? { profile: values.profile } : {}),

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import {
+  type Artifact,
   ArtifactError,
   type DataRef,
   fileNameProblem,
@@ -50,6 +51,11 @@ export interface RunPipelineOptions {
   workspace: Workspace;
   /** A compiled artifact directory. */
   artifactDir: string;
+  /**
+   * What `readArtifact(artifactDir)` gave the caller, when it read the artifact already (to parse
+   * parameters or place steps): it is not read, decoded and verified again.
+   */
+  artifact?: Artifact;
   /** Parameter values as given (validated here); artifact parameters as paths. */
   parameters?: Record<string, unknown>;
   runtime: Runtime;
@@ -175,7 +181,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<{ run: R
 async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summary: RunSummary }> {
   const { workspace, runtime } = options;
   // readArtifact verifies the IR and every blob (memoised per file state), or throws.
-  const source = readArtifact(options.artifactDir);
+  const source = options.artifact ?? readArtifact(options.artifactDir);
   const pipeline = source.pipeline;
   if (options.onStaleSources) {
     const stale = changedSources(pipeline, source.dir, workspace);

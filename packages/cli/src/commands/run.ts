@@ -79,11 +79,13 @@ async function runHere(args: string[], io: Io, runId?: string, startedBy?: strin
     rememberVerifiedIr(join(canalDir(workspace), "cache", "ir.verified"));
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
     // Read by each parameter's type, as canal exec and canal export read them.
-    const parameters = parseParameterArgs(values.param ?? [], readArtifact(artifactDir).pipeline);
+    // Read once, here: the parameters, the placement and the run all take it from this read.
+    const artifact = readArtifact(artifactDir);
+    const parameters = parseParameterArgs(values.param ?? [], artifact.pipeline);
     // An artifact given as it is (not compiled just now from its entry file) may be older than its sources.
     const asCompiled = [artifactDir, resolve(artifactDir, "pipeline.pb")].includes(resolve(io.cwd, target));
     if (values.detach) {
-      const stale = asCompiled && changedSources(readArtifact(artifactDir).pipeline, artifactDir, workspace);
+      const stale = asCompiled && changedSources(artifact.pipeline, artifactDir, workspace);
       return detach({
         workspace,
         artifactDir,
@@ -92,7 +94,7 @@ async function runHere(args: string[], io: Io, runId?: string, startedBy?: strin
         ...(stale ? { warning: staleWarning(stale, io.cwd) } : {}),
       });
     }
-    const prepared = await targetsFor(workspace, artifactDir, values, parallel);
+    const prepared = await targetsFor(workspace, artifact.pipeline, values, parallel);
     const { runtime } = prepared;
     const progress = new Progress(values.json ? () => {} : io.stdout, Boolean(io.tty), values.logs ?? false);
     const canceled = cancellation("run", io, progress, runId);
@@ -101,6 +103,7 @@ async function runHere(args: string[], io: Io, runId?: string, startedBy?: strin
       const { run, summary } = await runPipeline({
         workspace,
         artifactDir,
+        artifact,
         parameters,
         runtime,
         regenerate: values.regenerate ?? false,
