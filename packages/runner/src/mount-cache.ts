@@ -12,7 +12,7 @@ import { chmod, mkdir, readdir, rename, rm, stat, statfs, utimes } from "node:fs
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Datastore } from "@canal/store";
+import { copyHashed, type Datastore } from "@canal/store";
 import { MountError } from "./errors.js";
 
 /** What the disk keeps free however full the cache may get: 5% of it, at most 2 GiB. */
@@ -122,21 +122,8 @@ export class MountCache {
     await mkdir(this.dir, { recursive: true });
     await this.makeRoom(file.size, `${datastore.name}:${file.path}`);
     const temp = join(this.dir, `.tmp-${randomBytes(8).toString("hex")}`);
-    const hash = createHash("sha256");
-    let size = 0;
     try {
-      await pipeline(
-        await datastore.openRead(file.path),
-        new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          },
-        }),
-        createWriteStream(temp, { flags: "wx", mode: 0o600 }),
-      );
-      const sha256 = hash.digest("hex");
+      const { sha256, size } = await copyHashed(datastore, file.path, temp, 0o600);
       if ((file.sha256 !== undefined && sha256 !== file.sha256) || size !== file.size) {
         throw new MountError(
           "CANAL_MOUNT_FILE_CHANGED",

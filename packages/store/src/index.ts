@@ -45,6 +45,7 @@ export { parseDatastoreRef, registerDataset } from "./datasets/register.js";
 export { checkSchema, inferSchema, readSchemaFile, tableFormat } from "./datasets/table.js";
 export type { DatastoreConfig } from "./datastores/config.js";
 export { WORKSPACE_DATASTORE } from "./datastores/config.js";
+export { copyHashed } from "./datastores/copy.js";
 export type { DatastoreKind } from "./datastores/kinds.js";
 export { datastoreKinds } from "./datastores/kinds.js";
 export { LocalDatastore } from "./datastores/local.js";

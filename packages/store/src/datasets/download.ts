@@ -1,13 +1,11 @@
 // Downloading a dataset version: each file copied from its datastore into a folder, hashed while it
 // is copied and given its name only when its digest is the one registered. A file already there
 // with the registered content is left as it is; one with other content is refused unless forced.
-import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { errorCode, hashFile, mapLimit } from "../blob-io.js";
+import { copyHashed } from "../datastores/copy.js";
 import { type DatastoreHost, openDatastore } from "../datastores/open.js";
 import { datastorePath, globBase, isGlob } from "../datastores/paths.js";
 import type { Datastore } from "../datastores/types.js";
@@ -47,21 +45,8 @@ async function copyVerified(
 ) {
   await mkdir(dirname(target), { recursive: true });
   const temp = join(dirname(target), `.canal-download-${randomBytes(6).toString("hex")}`);
-  const hash = createHash("sha256");
-  let size = 0;
   try {
-    await pipeline(
-      await datastore.openRead(file.path),
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      }),
-      createWriteStream(temp, { flags: "wx" }),
-    );
-    const digest = hash.digest("hex");
+    const { sha256: digest, size } = await copyHashed(datastore, file.path, temp);
     if (digest !== file.digest || size !== file.size) {
       throw new StoreError(
         "CANAL_STORE_DATASET_FILE_CHANGED",
