@@ -1,8 +1,9 @@
 // The web UI in a real browser (Debian's Chromium), served by `canal ui` as its own process over
 // a workspace of the flagship example: the one-time sign-in link, the runs list with its pages, a
 // run started from an endpoint's form followed live on its page (graph, step log), a comparison of
-// two runs, and a rerun from a step.
+// two runs, a rerun from a step, and the schedules with their ticks.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -220,5 +221,52 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     await page.locator(".run-header .badge", { hasText: "canceled" }).waitFor();
     expect(await page.locator("#cancel").count()).toBe(0);
     await page.screenshot({ path: join(shots, "run-canceled.png"), fullPage: true });
+  });
+
+  it("lists the schedules, shows a per-second one's ticks with the runs they started, pauses it; charts a step's metric", async () => {
+    cpSync(join(import.meta.dirname, "fixtures/stamp.ts"), join(dir, "stamp.ts"));
+    const compiled = await canal(["compile", "stamp.ts"], dir);
+    expect(compiled.status, compiled.stderr).toBe(0);
+    const published = await canal(["publish", "canal-out/stamp", "--name", "stamp"], dir);
+    expect(published.status, published.stderr).toBe(0);
+    const made = await canal(
+      ["schedules", "create", "stamp", "--cron", "* * * * * *", "--name", "every-second", "-p", "label=sec"],
+      dir,
+    );
+    expect(made.status, made.stderr).toBe(0);
+    try {
+      await page.goto(`${base}/schedules`);
+      const row = page.locator('tr[data-schedule="every-second"]');
+      await row.waitFor();
+      expect(await row.textContent()).toContain("* * * * * * (UTC)");
+      expect(await row.locator("[data-state]").getAttribute("data-state")).toBe("active");
+      await page.screenshot({ path: join(shots, "schedules.png"), fullPage: true });
+
+      await row.locator('a[href="/schedules/every-second"]').click();
+      await page.waitForSelector("body[data-page=schedule][data-ready]");
+      // The page follows the ticks as the scheduler records them: one fired, with its run.
+      const fired = page.locator('table.ticks tr:has([data-tick="fired"]) a[href^="/runs/"]').first();
+      await fired.waitFor({ timeout: 60_000 });
+      const runHref = (await fired.getAttribute("href")) as string;
+      await page.screenshot({ path: join(shots, "schedule-ticks.png"), fullPage: true });
+
+      await page.click("#pause");
+      await page.waitForSelector("#resume");
+      const shown = await page.request.get(`${base}/api/v1/schedules/every-second`);
+      expect(((await shown.json()) as { schedule: { paused: boolean } }).schedule.paused).toBe(true);
+      expect(await page.locator("[data-state]").getAttribute("data-state")).toBe("paused");
+
+      // The run that tick started: its step logged `loss` four times, charted point for point.
+      await page.goto(`${base}${runHref}`);
+      await ended();
+      await page.click('g.node[data-node="note"]');
+      const line = page.locator('tr[data-metric="loss"] svg.chart polyline');
+      await line.waitFor();
+      expect(((await line.getAttribute("points")) ?? "").trim().split(" ")).toHaveLength(4);
+      expect(await page.textContent('tr[data-metric="loss"] code')).toBe("0.2");
+      await page.screenshot({ path: join(shots, "step-metric-chart.png"), fullPage: true });
+    } finally {
+      await canal(["schedules", "delete", "every-second"], dir);
+    }
   });
 });

@@ -1,4 +1,4 @@
-// Canal's web UI: a page per path (runs, a run, a comparison, endpoints, sign-in), each drawn into
+// Canal's web UI: a page per path (runs, a run, a comparison, endpoints, datasets, schedules, sign-in), each drawn into
 // <main> from the API. Links are followed without reloading the page.
 import { api, forgetSession, whoAmI } from "./api.js";
 import { comparePage } from "./compare-page.js";
@@ -9,6 +9,7 @@ import { endpointPage, endpointsPage } from "./endpoint-page.js";
 import { go } from "./nav.js";
 import { runPage } from "./run-page.js";
 import { runsPage } from "./runs-page.js";
+import { schedulePage, schedulesPage } from "./schedules-page.js";
 
 /** What a page leaves running (an event stream, a timer), stopped when another page is drawn. */
 export type Cleanup = () => void;
@@ -32,6 +33,7 @@ async function draw(): Promise<void> {
     const run = /^\/runs\/([^/]+)$/.exec(path);
     const endpoint = /^\/endpoints\/([^/]+)$/.exec(path);
     const dataset = /^\/datasets\/([^/]+)(?:\/(\d+))?$/.exec(path);
+    const schedule = /^\/schedules\/([^/]+)$/.exec(path);
     if (path === "/" || path === "/runs") cleanup = await runsPage(main, params);
     else if (run?.[1]) cleanup = await runPage(main, decodeURIComponent(run[1]), session);
     else if (path === "/compare") await comparePage(main, params.get("a") ?? "", params.get("b") ?? "");
@@ -41,6 +43,8 @@ async function draw(): Promise<void> {
     else if (dataset?.[1] && dataset[2])
       await datasetVersionPage(main, decodeURIComponent(dataset[1]), Number(dataset[2]), params);
     else if (dataset?.[1]) await datasetPage(main, decodeURIComponent(dataset[1]));
+    else if (path === "/schedules") await schedulesPage(main);
+    else if (schedule?.[1]) cleanup = await schedulePage(main, decodeURIComponent(schedule[1]), session);
     else main.append(h("p", {}, `No page ${path} here. `, h("a", { href: "/" }, "The runs")));
   } catch (error) {
     if (location.pathname === "/signin") return;
