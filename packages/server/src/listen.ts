@@ -58,6 +58,10 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
       () => resolve(made as Server),
     ) as Server;
     made.once("error", reject);
+  }).catch(async (error: unknown) => {
+    // A port taken leaves no layout worker behind.
+    if (warming) await layouts.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const scheduler =
