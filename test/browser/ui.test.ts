@@ -127,6 +127,26 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     await page.waitForSelector("body[data-ready=run]");
     formRun = /\/runs\/(run-[^/?#]+)/.exec(page.url())?.[1] ?? "";
     expect(formRun).toMatch(/^run-/);
+    // The graph drawn is the server's layout of the run's version: each node where it places it.
+    expect(await page.getAttribute("svg.dag", "data-layout")).toBe("server");
+    const { run } = (await (await page.request.get(`${base}/api/v1/runs/${formRun}`)).json()) as {
+      run: { pipeline: string; pipelineVersion: number };
+    };
+    const served = (await (
+      await page.request.get(
+        `${base}/api/v1/pipelines/${run.pipeline}/versions/${run.pipelineVersion}/layout`,
+      )
+    ).json()) as { nodes: Array<{ id: string; x: number; y: number }> };
+    expect(served.nodes.map((n) => n.id)).toContain("train");
+    for (const node of served.nodes)
+      expect(await page.getAttribute(`g.node[data-node="${node.id}"]`, "transform")).toBe(
+        `translate(${node.x},${node.y})`,
+      );
+    const unknown = await page.request.get(
+      `${base}/api/v1/pipelines/${run.pipeline}/versions/${run.pipelineVersion + 100}/layout`,
+    );
+    expect(unknown.status()).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("CANAL_API_NOT_FOUND");
     await watchNode("score");
     // The last step's panel, opened before it has run: its log arrives without a reload.
     await page.click('g.node[data-node="score"]');
@@ -144,6 +164,8 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     await page.click('g.node[data-node="train"]');
     await page.click("#expand");
     await page.waitForSelector('g.node[data-node="train[1]"]');
+    // The server lays out the graph with its fan-outs collapsed; an expanded one is laid out here.
+    expect(await page.getAttribute("svg.dag", "data-layout")).toBe("browser");
     await page.click('g.node[data-node="train[1]"]');
     await logHas("C=2");
     expect(await page.textContent(".metrics-table")).toContain("accuracy");

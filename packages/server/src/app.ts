@@ -8,6 +8,8 @@ import type { ServerOptions } from "./context.js";
 import { datasetsRoutes } from "./datasets-routes.js";
 import { endpointsRoutes } from "./endpoints-routes.js";
 import { ApiError, type ErrorBody, ScheduleError } from "./errors.js";
+import { layoutRoutes } from "./layout-routes.js";
+import { Layouts } from "./layouts.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
 import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
@@ -123,6 +125,7 @@ async function authenticate(c: Context<Env>, options: ServerOptions, signIns: Si
 export function createApp(options: ServerOptions): Hono<Env> {
   const version = options.version ?? "0.0.0";
   const signIns = options.signIns ?? new SignIns();
+  const layouts = options.layouts ?? new Layouts();
   const routes: Route[] = [
     route({
       method: "get",
@@ -135,6 +138,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...runsRoutes(options),
     ...outputsRoutes(options),
     ...endpointsRoutes(options),
+    ...layoutRoutes(options, layouts),
     ...schedulesRoutes(options),
     ...tokensRoutes(options),
     ...stepsRoutes(options),

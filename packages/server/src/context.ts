@@ -1,5 +1,6 @@
 import type { LiveStateOptions, RuntimeRegistry } from "@canal/runner";
 import type { Workspace } from "@canal/store";
+import type { Layouts } from "./layouts.js";
 import type { SignIns } from "./signin.js";
 
 /** A run to start in the background: the artifact, checked parameters and experiment. */
@@ -42,6 +43,12 @@ export interface ServerOptions {
   signIns?: SignIns;
   /** Session cookies marked `Secure` (the server speaks HTTPS). */
   secureCookies?: boolean;
+  /**
+   * Where pipeline versions' graphs are laid out for the web UI (a worker thread, its layouts kept).
+   * Default: a new one, its worker started at the first layout asked for; `startServer` starts and
+   * warms one as the server starts.
+   */
+  layouts?: Layouts;
   /** The built web UI's folder (index.html, app.js…); false serves none. Default: the package's ui-dist/. */
   uiDir?: string | false;
 }

@@ -4,7 +4,12 @@
 import { irType, nameProblem, type Parameter, type Pipeline, type Problem, readArtifact } from "@canal/ir";
 import { versionArtifact } from "@canal/runner";
 import { ParameterError, resolveParameters, schemaFor } from "@canal/runtime-core";
-import type { Endpoint, MetadataStore, Workspace } from "@canal/store";
+import type {
+  Endpoint,
+  MetadataStore,
+  PipelineVersion as PipelineVersionRecord,
+  Workspace,
+} from "@canal/store";
 import { z } from "zod";
 import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -34,6 +39,24 @@ export function parametersOf(ir: string): Parameter[] {
     arrays: true,
   }) as { parameters?: Parameter[] };
   return plain.parameters ?? [];
+}
+
+/** A pipeline's version by its number, or the API's 404 naming the versions there are. */
+export async function findPipelineVersion(
+  metadata: MetadataStore,
+  name: string,
+  version: number,
+): Promise<PipelineVersionRecord> {
+  const versions = await metadata.listPipelineVersions(name);
+  const v = versions.find((x) => x.version === version);
+  if (!v)
+    throw new ApiError(
+      "CANAL_API_NOT_FOUND",
+      versions.length
+        ? `pipeline ${name} has no version ${version}; its versions are 1…${versions.length}`
+        : `no pipeline ${name} in this workspace; GET /api/v1/pipelines lists them`,
+    );
+  return v;
 }
 
 const isArtifact = (parameter: Parameter) => "artifact" in parameter.type;
@@ -186,15 +209,7 @@ export function endpointsRoutes(options: ServerOptions): Route[] {
       errors: ["CANAL_API_NOT_FOUND"],
       answers: { 200: { description: "The version", schema: PipelineVersion } },
       async handle({ params, c }) {
-        const versions = await metadata.listPipelineVersions(params.name);
-        const v = versions.find((x) => x.version === params.version);
-        if (!v)
-          throw new ApiError(
-            "CANAL_API_NOT_FOUND",
-            versions.length
-              ? `pipeline ${params.name} has no version ${params.version}; its versions are 1…${versions.length}`
-              : `no pipeline ${params.name} in this workspace; GET /api/v1/pipelines lists them`,
-          );
+        const v = await findPipelineVersion(metadata, params.name, params.version);
         return c.json({
           pipeline: v.pipeline,
           version: v.version,

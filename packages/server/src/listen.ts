@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import type { ServerOptions } from "./context.js";
+import { Layouts } from "./layouts.js";
 import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
 export interface ListenOptions extends ServerOptions {
@@ -37,7 +38,11 @@ export function isLoopback(host: string): boolean {
 }
 
 export async function startServer(options: ListenOptions): Promise<RunningServer> {
-  const app = createApp(options);
+  // ELK's code is compiled in the layout worker while nobody waits: the first run page opened
+  // finds it ready.
+  const layouts = options.layouts ?? new Layouts();
+  const warming = options.layouts ? undefined : layouts.warm().catch(() => undefined);
+  const app = createApp({ ...options, layouts });
   const host = options.host ?? DEFAULT_HOST;
   const tls = options.tls
     ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }
@@ -53,6 +58,10 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
       () => resolve(made as Server),
     ) as Server;
     made.once("error", reject);
+  }).catch(async (error: unknown) => {
+    // A port taken leaves no layout worker behind.
+    if (warming) await layouts.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const scheduler =
@@ -72,6 +81,7 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
     close: async () => {
       // A run being started for a tick is started (and its tick recorded) before the store closes.
       await scheduler?.stop();
+      if (warming) await layouts.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Event streams stay open until their run ends: they are ended now.

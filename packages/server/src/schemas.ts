@@ -175,6 +175,21 @@ export const PipelineVersion = z
 export const PipelineVersions = z
   .object({ versions: z.array(PipelineVersion) })
   .meta({ id: "PipelineVersions" });
+export const GraphLayout = z
+  .object({
+    revision: z
+      .string()
+      .meta({ description: "What the layout was made by; the UI lays out itself when it knows another" }),
+    width: z.number(),
+    height: z.number(),
+    nodes: z.array(z.object({ id: z.string(), x: z.number(), y: z.number() })).meta({
+      description: "Each step's node (a fan-out one node) by its top-left corner; every node 170 by 44",
+    }),
+    edges: z.array(z.object({ from: z.string(), to: z.string(), points: z.array(z.number()) })).meta({
+      description: "Each edge's path: x, y of its start, its bend points and its end, one after another",
+    }),
+  })
+  .meta({ id: "GraphLayout" });
 export const PipelineParams = z.object({ name: z.string() });
 export const PipelineVersionParams = z.object({ name: z.string(), version: z.coerce.number().int().min(1) });
 

@@ -1,41 +1,24 @@
 // A run's graph: the pipeline version's steps as nodes, laid out by ELK (elkjs, in a Web Worker so
 // a large graph never blocks the page) and drawn as SVG. A fanned-out step is one node with its
 // count of instances until it is expanded into one node per instance.
-import ELK, { type ElkNode } from "elkjs/lib/elk-api.js";
+import ELK from "elkjs/lib/elk-api.js";
+import {
+  compactLayout,
+  elkGraph,
+  type GraphLayout,
+  type GraphNode,
+  type GraphShape,
+  graphShape,
+  NODE_HEIGHT as HEIGHT,
+  type IrStep,
+  layoutFits,
+  NODE_WIDTH as WIDTH,
+  warmUpSteps,
+} from "../../src/graph-shape.js";
 import { type StepRun, stepKey } from "./api.js";
 import { svg } from "./dom.js";
 
-const WIDTH = 170;
-const HEIGHT = 44;
-
-/** A large graph is laid out with less effort: seconds saved, crossings a little worse. */
-const LARGE = {
-  "elk.algorithm": "layered",
-  "elk.direction": "RIGHT",
-  "elk.edgeRouting": "POLYLINE",
-  "elk.layered.thoroughness": "1",
-  "elk.layered.crossingMinimization.greedySwitch.type": "OFF",
-  "elk.layered.nodePlacement.strategy": "SIMPLE",
-  "elk.layered.layering.strategy": "LONGEST_PATH",
-};
-
-/** What the graph reads of a step of the readable IR. */
-export interface IrStep {
-  id: string;
-  name?: string;
-  fanOut?: string;
-  after?: string[];
-  inputs?: Array<{ name: string; binding?: { output?: { step?: string }; collect?: { step?: string } } }>;
-}
-
-export interface GraphNode {
-  /** The node's id: a step id, or `step[i]` for an instance of an expanded fan-out. */
-  id: string;
-  stepId: string;
-  /** -1 for a step that is not fanned out; undefined for a collapsed fan-out. */
-  instance?: number;
-  fanOut: boolean;
-}
+export type { GraphLayout, GraphNode, IrStep };
 
 let engine: InstanceType<typeof ELK> | undefined;
 
@@ -49,25 +32,38 @@ export function layoutEngine(): InstanceType<typeof ELK> {
 }
 
 let warmed = 0;
+/** Warm-ups waiting for a run page's first drawing. */
+let afterDraw: Array<() => void> = [];
 
 /**
- * Lays out a made-up graph of `n` steps in the worker while nothing else is asked of it: a small
- * one as the app starts (done before the first page has read the API), a few hundred steps while
- * the runs list is shown, so that the run page opened next finds ELK's code compiled.
+ * Lays out a made-up graph of `n` steps in the worker while nothing else is asked of it, so that a
+ * graph laid out here next (a fan-out expanded; a run page whose server sent no layout) finds ELK's
+ * code compiled: a small one as the app starts, a few hundred steps while the runs list is shown.
+ * Never while a run page waits for its graph: it draws the server's layout, and ELK compiling
+ * meanwhile would only take the processor from it. So the warm-up starts once the page says which
+ * it is (`data-page`), on a run page once its graph is drawn.
  */
 export function warmUpLayout(n = 300): void {
   if (warmed >= n) return;
   warmed = n;
-  const children = Array.from({ length: n }, (_, i) => ({ id: `w${i}`, width: WIDTH, height: HEIGHT }));
-  const edges = children
-    .slice(Math.ceil(n / 10))
-    .map((c, i) => ({ id: `e${i}`, sources: [`w${i}`], targets: [c.id] }));
-  void layoutEngine()
-    .layout({ id: "warm-up", layoutOptions: LARGE, children, edges })
-    .then(() => {
-      document.body.dataset.layoutWarm = String(n);
-    })
-    .catch(() => undefined);
+  const start = () => {
+    void layoutEngine()
+      .layout(elkGraph(graphShape(warmUpSteps(n, Math.max(6, Math.round(n / 10))))))
+      .then(() => {
+        document.body.dataset.layoutWarm = String(n);
+      })
+      .catch(() => undefined);
+  };
+  const placed = () => {
+    const page = document.body.dataset.page;
+    if (!page) return false;
+    if (page === "run") afterDraw.push(start);
+    else start();
+    return true;
+  };
+  if (placed()) return;
+  const watch = new MutationObserver(() => placed() && watch.disconnect());
+  watch.observe(document.body, { attributes: true, attributeFilter: ["data-page"] });
 }
 
 /** The statuses of a node's instances, as one: the least advanced wins, failures first. */
@@ -88,7 +84,6 @@ export class RunGraph {
   /** The drawn nodes of each step id. */
   #groups = new Map<string, SVGGElement[]>();
   #irSteps: IrStep[] = [];
-  readonly #elk: InstanceType<typeof ELK> = layoutEngine();
   /** How long the last layout took in the worker (with the worker's start, the first time). */
   elkMs = 0;
 
@@ -121,47 +116,10 @@ export class RunGraph {
   }
 
   /** The nodes and edges of the graph as it is shown now (fan-outs collapsed unless expanded). */
-  shape(): { nodes: GraphNode[]; edges: Array<[string, string]> } {
-    const nodesOf = new Map<string, GraphNode[]>();
-    const byId = new Map(this.#irSteps.map((s) => [s.id, s]));
-    for (const step of this.#irSteps) {
-      if (!step.fanOut) nodesOf.set(step.id, [{ id: step.id, stepId: step.id, instance: -1, fanOut: false }]);
-      else if (!this.expanded.has(step.id))
-        nodesOf.set(step.id, [{ id: step.id, stepId: step.id, fanOut: true }]);
-      else
-        nodesOf.set(
-          step.id,
-          this.instancesOf(step.id).map((s) => ({
-            id: stepKey(s),
-            stepId: step.id,
-            instance: s.instance,
-            fanOut: true,
-          })),
-        );
-    }
-    const edges = new Set<string>();
-    const link = (from: string, to: string) => {
-      const a = nodesOf.get(from) ?? [];
-      const b = nodesOf.get(to) ?? [];
-      const sameFanOut = byId.get(from)?.fanOut && byId.get(from)?.fanOut === byId.get(to)?.fanOut;
-      if (sameFanOut && this.expanded.has(from) && this.expanded.has(to)) {
-        for (const x of a) for (const y of b) if (x.instance === y.instance) edges.add(`${x.id}\n${y.id}`);
-        return;
-      }
-      for (const x of a) for (const y of b) edges.add(`${x.id}\n${y.id}`);
-    };
-    for (const step of this.#irSteps) {
-      const from = new Set<string>(step.after ?? []);
-      for (const input of step.inputs ?? []) {
-        const source = input.binding?.output?.step ?? input.binding?.collect?.step;
-        if (source) from.add(source);
-      }
-      for (const source of from) if (byId.has(source)) link(source, step.id);
-    }
-    return {
-      nodes: [...nodesOf.values()].flat(),
-      edges: [...edges].map((e) => e.split("\n") as [string, string]),
-    };
+  shape(): GraphShape {
+    return graphShape(this.#irSteps, this.expanded, (stepId) =>
+      this.instancesOf(stepId).map((s) => s.instance),
+    );
   }
 
   statusOf(node: GraphNode): string {
@@ -176,31 +134,20 @@ export class RunGraph {
     return `${node.stepId} ×${all.length || "?"} (${done}/${all.length} done)`;
   }
 
-  /** Lays the graph out (in the worker) and draws it as an <svg> with one <g class="node"> a node. */
-  async draw(onSelect: (node: GraphNode) => void): Promise<SVGSVGElement> {
-    const { nodes, edges } = this.shape();
-    const big = nodes.length > 300;
-    const graph: ElkNode = {
-      id: "root",
-      layoutOptions: {
-        "elk.algorithm": "layered",
-        "elk.direction": "RIGHT",
-        "elk.edgeRouting": "SPLINES",
-        "elk.layered.spacing.nodeNodeBetweenLayers": "40",
-        "elk.spacing.nodeNode": "16",
-        // A large graph is laid out with less effort: seconds saved, crossings a little worse.
-        ...(big
-          ? { "elk.layered.thoroughness": "1", "elk.layered.compaction.postCompaction.strategy": "NONE" }
-          : {}),
-      },
-      children: nodes.map((n) => ({ id: n.id, width: WIDTH, height: HEIGHT })),
-      edges: edges.map(([from, to], i) => ({ id: `e${i}`, sources: [from], targets: [to] })),
-    };
+  /**
+   * Draws the graph as an <svg> with one <g class="node"> a node: with the server's layout when it
+   * is of the graph shown now (it is of the graph with every fan-out collapsed), else laid out here
+   * (in the worker).
+   */
+  async draw(onSelect: (node: GraphNode) => void, served?: GraphLayout): Promise<SVGSVGElement> {
+    const shape = this.shape();
+    const { nodes } = shape;
     const started = performance.now();
-    const layout = await this.#elk.layout(graph);
-    this.elkMs = Math.round(performance.now() - started);
-    const width = (layout.width ?? 0) + 20;
-    const height = (layout.height ?? 0) + 20;
+    const fits = served !== undefined && this.expanded.size === 0 && layoutFits(served, shape);
+    const layout = fits ? served : compactLayout(await layoutEngine().layout(elkGraph(shape)));
+    this.elkMs = fits ? 0 : Math.round(performance.now() - started);
+    const width = layout.width + 20;
+    const height = layout.height + 20;
     const root = svg("svg", {
       class: "dag",
       width,
@@ -210,21 +157,20 @@ export class RunGraph {
       "aria-label": "the run's steps",
     }) as SVGSVGElement;
     const edgeLayer = svg("g", { class: "edges" });
-    for (const edge of layout.edges ?? [])
-      for (const section of edge.sections ?? []) {
-        const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
-        edgeLayer.append(
-          svg("path", { d: `M${points.map((p) => `${p.x},${p.y}`).join(" L")}`, class: "edge" }),
-        );
-      }
+    for (const { points } of layout.edges) {
+      if (points.length < 4) continue;
+      let d = `M${points[0]},${points[1]}`;
+      for (let i = 2; i < points.length; i += 2) d += ` L${points[i]},${points[i + 1]}`;
+      edgeLayer.append(svg("path", { d, class: "edge" }));
+    }
     root.append(edgeLayer);
     const byId = new Map(nodes.map((n) => [n.id, n]));
     this.#groups = new Map();
-    for (const child of layout.children ?? []) {
+    for (const child of layout.nodes) {
       const node = byId.get(child.id) as GraphNode;
       const group = svg("g", {
         class: `node${node.fanOut && node.instance === undefined ? " fan-out" : ""}`,
-        transform: `translate(${child.x ?? 0},${child.y ?? 0})`,
+        transform: `translate(${child.x},${child.y})`,
         "data-node": node.id,
         "data-step": node.stepId,
         "data-status": this.statusOf(node),
@@ -245,7 +191,17 @@ export class RunGraph {
       });
       root.append(group);
     }
+    // Once the page has been drawn and painted, and nothing else is asked of it.
+    if (afterDraw.length > 0) {
+      const waiting = afterDraw;
+      afterDraw = [];
+      const later = window.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 200));
+      later(() => {
+        for (const start of waiting) start();
+      });
+    }
     root.dataset.laidOut = String(nodes.length);
+    root.dataset.layout = fits ? "server" : "browser";
     return root;
   }
 

@@ -2,7 +2,7 @@
 // run's event stream, and the panel of the step picked: attempts, timings, the cache decision and
 // why, inputs and outputs to download, metrics, and stdout/stderr followed while it runs.
 import { api, mayLaunch, query, type Run, type Session, type StepRun, stepKey } from "./api.js";
-import { type GraphNode, type IrStep, RunGraph } from "./dag.js";
+import { type GraphLayout, type GraphNode, type IrStep, RunGraph } from "./dag.js";
 import { h, shown, statusBadge, svg, took, when } from "./dom.js";
 import { go } from "./nav.js";
 
@@ -39,9 +39,11 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
     `/runs/${encodeURIComponent(runId)}`,
   );
   let run = detail.run;
-  const version = await api<{ ir: { steps?: IrStep[] } }>(
-    `/pipelines/${encodeURIComponent(run.pipeline)}/versions/${run.pipelineVersion}`,
-  );
+  const versionPath = `/pipelines/${encodeURIComponent(run.pipeline)}/versions/${run.pipelineVersion}`;
+  // The server's layout of the graph as first drawn, asked for beside the version: a page that draws
+  // it has no ELK code to compile first. Without it (an older server, a failure) the page lays out.
+  const served = api<GraphLayout>(`${versionPath}/layout`).catch(() => undefined);
+  const version = await api<{ ir: { steps?: IrStep[] } }>(versionPath);
   document.body.dataset.fetchedAt = String(Math.round(performance.now()));
   graph.setSteps(version.ir.steps ?? []);
   for (const step of detail.steps) graph.setStep(step);
@@ -123,7 +125,7 @@ export async function runPage(main: HTMLElement, runId: string, session: Session
   let svgRoot: SVGSVGElement | undefined;
   const layout = async () => {
     const started = performance.now();
-    svgRoot = await graph.draw(select);
+    svgRoot = await graph.draw(select, await served);
     canvas.replaceChildren(svgRoot);
     document.body.dataset.layoutMs = String(Math.round(performance.now() - started));
     document.body.dataset.elkMs = String(graph.elkMs);
