@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** A standalone project: package.json, a Node tsconfig, @canal/sdk and the Node types linked in. */
-function project(dir) {
+export function benchProject(dir) {
   mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
   symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
   symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
@@ -23,6 +23,10 @@ function project(dir) {
     types: ["node"],
   };
   writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify({ compilerOptions })}\n`);
+}
+
+function project(dir) {
+  benchProject(dir);
   writeFileSync(join(dir, "seed.txt"), "0\n");
 }
 

@@ -19,7 +19,6 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -28,7 +27,7 @@ import { join } from "node:path";
 import { pipeline as streamPipeline } from "node:stream/promises";
 import { startRgw } from "../services/rgw.mjs";
 import { testBucket } from "../services/s3-bucket.mjs";
-import { repo } from "./generate.mjs";
+import { benchProject, repo } from "./generate.mjs";
 
 const MIB = Number(process.env.CANAL_BENCH_MOUNT_MIB ?? 1024);
 const ROUNDS = Number(process.env.CANAL_BENCH_MOUNT_ROUNDS ?? 3);
@@ -92,23 +91,11 @@ function cli(args, cwd, env) {
   return { ms, stdout: result.stdout };
 }
 
-/** The project the pipeline is compiled in: @canal/sdk and the node types linked from this checkout. */
+/** The project the pipeline is compiled in, as the other benches make theirs. */
 function project(root) {
   const dir = join(root, "project");
-  mkdirSync(join(dir, "node_modules/@canal"), { recursive: true });
-  symlinkSync(join(repo, "packages/sdk"), join(dir, "node_modules/@canal/sdk"));
-  symlinkSync(join(repo, "node_modules/@types"), join(dir, "node_modules/@types"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "mount-bench", type: "module" }));
-  const base = JSON.parse(readFileSync(join(repo, "tsconfig.base.json"), "utf8"));
-  const compilerOptions = {
-    ...base.compilerOptions,
-    composite: false,
-    declaration: false,
-    declarationMap: false,
-    noEmit: true,
-    types: ["node"],
-  };
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["pipeline.ts"] }));
+  mkdirSync(dir);
+  benchProject(dir);
   writeFileSync(join(dir, "pipeline.ts"), PIPELINE);
   return dir;
 }
