@@ -4,7 +4,7 @@
 // it (in one unit per run, so a run lands whole or not at all), after the blobs it names are in
 // place, so a pushed record never names bytes the team store does not hold. Idempotent: what is
 // there already (a run by id, a version by hash, a cache entry by key, a blob by digest) is counted
-// and left alone.
+// and left alone. Datasets (their versions, files and lineage) go last: push-datasets.ts.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -26,6 +26,7 @@ import {
   type Workspace,
 } from "@canal/store";
 import { type LiveStateOptions, liveRuns } from "./control.js";
+import { type DatasetPushReport, emptyDatasetReport, pushDatasets } from "./push-datasets.js";
 
 export interface PushOptions extends LiveStateOptions {
   /** Copy nothing; count what would be copied. */
@@ -56,6 +57,8 @@ export interface PushReport {
     /** Blobs that failed verification here (missing or damaged): not copied, nor the cache entries naming them. */
     damaged: string[];
   };
+  /** Dataset versions with their files (on the team's datastores) and lineage. */
+  datasets: DatasetPushReport;
 }
 
 // A blob this large gets a progress line of its own.
@@ -85,7 +88,8 @@ interface RunRecords {
 
 /**
  * Copies `source`'s runs (steps, attempts, logs, metrics, values, cancel requests), pipeline
- * versions with their kept artifacts, cache entries and blobs into `target`.
+ * versions with their kept artifacts, cache entries and blobs into `target`, then its dataset
+ * versions (their files put on the team's datastores of the same names) and their lineage.
  *
  * @example
  * ```ts
@@ -106,6 +110,7 @@ export async function pushWorkspace(
     versions: { copied: 0, present: 0 },
     cacheEntries: { copied: 0, present: 0 },
     blobs: { copied: 0, present: 0, bytesCopied: 0, bytesPresent: 0, damaged: [] },
+    datasets: emptyDatasetReport(),
   };
   const scratchRoot = options.scratch ?? source.config.folders.cache;
   mkdirSync(scratchRoot, { recursive: true });
@@ -202,6 +207,9 @@ export async function pushWorkspace(
         report.cacheEntries.copied++;
       else report.cacheEntries.present++;
     }
+
+    // After the runs, so that each use's run is there (a run still going: its uses wait with it).
+    await pushDatasets(source, target, report.datasets, { dryRun, say, scratch, runs: pushed });
     return report;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -211,7 +219,7 @@ export async function pushWorkspace(
 /** The summary lines of a push, as the CLI prints them. */
 export function pushSummary(report: PushReport): string[] {
   const verb = report.dryRun ? "would copy" : "copied";
-  const { runs, versions, cacheEntries, blobs } = report;
+  const { runs, versions, cacheEntries, blobs, datasets } = report;
   const lines = [
     `runs:              ${verb} ${runs.copied}, already there ${runs.present}, skipped ${runs.skipped.length}`,
     `pipeline versions: ${verb} ${versions.copied}, already there ${versions.present}`,
@@ -222,7 +230,22 @@ export function pushSummary(report: PushReport): string[] {
     lines.push(
       `not copied, missing or damaged here: ${blobs.damaged.join(", ")} (the cache entries naming them stay behind)`,
     );
-  const nothing = runs.copied + versions.copied + cacheEntries.copied + blobs.copied === 0;
+  lines.push(
+    `dataset versions:  ${verb} ${datasets.versions.copied}, already there ${datasets.versions.present}, skipped ${datasets.versions.skipped.length}`,
+    `dataset files:     ${verb} ${datasets.files.copied} (${bytes(datasets.files.bytesCopied)}), already there ${datasets.files.present}`,
+    `dataset uses:      ${verb} ${datasets.uses.copied}, already there ${datasets.uses.present}, left for a later push ${datasets.uses.left}`,
+  );
+  for (const { dataset, version, reason } of datasets.versions.skipped)
+    lines.push(`skipped dataset ${dataset} version ${version}: ${reason}`);
+  const nothing =
+    runs.copied +
+      versions.copied +
+      cacheEntries.copied +
+      blobs.copied +
+      datasets.versions.copied +
+      datasets.files.copied +
+      datasets.uses.copied ===
+    0;
   if (nothing) lines.push("nothing to copy: the team workspace already has everything this one holds");
   return lines;
 }

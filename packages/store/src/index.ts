@@ -32,6 +32,7 @@ export type {
   StoreSettings,
 } from "./backends.js";
 export { localBackend, StoreRegistry, sqliteBackend, storeRegistry } from "./backends.js";
+export { mapLimit } from "./blob-io.js";
 export type { CacheKeyChange } from "./cache-diff.js";
 export { describeCacheKeyChange, explainCacheMiss } from "./cache-diff.js";
 export type { WorkspaceConfig, WorkspaceConfigFile, WorkspaceFolders } from "./config.js";
