@@ -70,7 +70,7 @@ Commands:
   export <artifact>    write an artifact as Kubernetes Jobs or an Argo Workflow (--to)
   exec <artifact>      run one step on its own in a shared run directory (what exports run)
   targets [NAME]       list the compute targets; --check connects and reports what each offers
-  workspace push --to CONFIG  copy runs, versions, cache and blobs into a team workspace
+  workspace push --to CONFIG  copy runs, versions, cache, blobs and datasets into a team workspace
   datastores [ls NAME[:PATH]]  list the datastores and check each is reachable, or list files of one
   datasets [register|show|download]  register versioned datasets from a datastore, list, show, download them
   publish <artifact> --name N  publish a pipeline as a new version of endpoint N (--default)

@@ -238,7 +238,9 @@ export function pushSummary(report: PushReport): string[] {
   for (const { dataset, version, reason } of datasets.versions.skipped)
     lines.push(`skipped dataset ${dataset} version ${version}: ${reason}`);
   const nothing =
-    runs.copied +
+    runs.skipped.length +
+      datasets.versions.skipped.length +
+      runs.copied +
       versions.copied +
       cacheEntries.copied +
       blobs.copied +

@@ -9,8 +9,10 @@ export const workspaceHelp = `Usage: canal workspace push --to CONFIG [--dry-run
 
 Copies this workspace's history and cache into another workspace, typically a team's (PostgreSQL +
 S3): every ended run with its steps, attempts, logs, metrics and values, the pipeline versions with
-their kept artifacts, the cache entries and the blobs they name. Run ids stay as they are, so
-\`canal runs\` there lists the runs pushed, and a \`canal run\` there reuses every step that ran here.
+their kept artifacts, the cache entries and the blobs they name, and the datasets: each version
+(files, digests, table schema, who registered it) with its lineage (which run read or registered
+it). Run ids stay as they are, so \`canal runs\` there lists the runs pushed, and a \`canal run\`
+there reuses every step that ran here.
   --to CONFIG   the other workspace's canal.config.json (or the directory holding it)
   --dry-run     copy nothing; count what would be copied
   --json        print the summary as JSON
@@ -19,6 +21,13 @@ Pushing again copies only what is new: runs (by id), versions (by hash), cache e
 and blobs (by digest) already there are left alone. Each blob is verified before it is copied; one
 missing or damaged here is not copied, nor the cache entries naming it. A run still going here is
 skipped: push again once it has ended.
+
+A dataset version's files must be on the team's datastore of the same name (\`workspace\`: the
+team's own): those missing there are copied from here, each checked against its registered sha256;
+then the version is registered, after the team's own versions of that name (its number there may
+differ: the push says so). A version is skipped, with why, when the team has no datastore of that
+name (define it in the team's canal.config.json, push again), when the team holds one of its files
+with other bytes (never overwritten), or when a file here is not the one registered.
 `;
 
 export async function workspaceCommand(args: string[], io: Io): Promise<number> {
