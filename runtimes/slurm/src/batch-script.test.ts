@@ -45,6 +45,7 @@ describe("sbatch arguments", () => {
       `--output=${files.stdout}`,
       `--error=${files.stderr}`,
       "--no-requeue",
+      "--export=ALL",
       "--partition=gpu",
       "--account=ml",
       "--cpus-per-task=2",
@@ -67,7 +68,7 @@ describe("sbatch arguments", () => {
   });
 
   it("asks for nothing a step does not", () => {
-    expect(sbatchArgs(stepWith({}), { runId: "r", stepKey: "s" }, files, {})).toHaveLength(8);
+    expect(sbatchArgs(stepWith({}), { runId: "r", stepKey: "s" }, files, {})).toHaveLength(9);
     expect(timeLimit(0)).toBeUndefined();
     expect(timeLimit(1000)).toBe("2");
   });

@@ -85,6 +85,10 @@ export function sbatchArgs(
     // Canal retries failed attempts itself (with its events and backoff); a job Slurm requeued
     // after a node failure would run the attempt twice behind the orchestrator's back.
     "--no-requeue",
+    // The job gets the environment sbatch runs with, which the runtime already cut down to Slurm's
+    // settings and where things are (slurmEnvironment), whatever an SBATCH_EXPORT says: the batch
+    // script finds its commands on that PATH and sets the step's environment itself.
+    "--export=ALL",
     ...(settings.partition ? [`--partition=${settings.partition}`] : []),
     ...(settings.account ? [`--account=${settings.account}`] : []),
     ...resourceArgs(step, settings, after.length ? SLOT_WAIT_MAX_MS : 0),

@@ -21,6 +21,7 @@ import {
 import { checkCluster } from "./cluster-check.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
+import { slurmEnvironment } from "./slurm-environment.js";
 import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
 
 export interface SlurmRuntimeOptions extends SubmitSettings {
@@ -36,7 +37,11 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   pollIntervalMs?: number;
   /** How long slurmctld may be unreachable (a restart) before the attempt fails; default 60 s. */
   controllerGraceMs?: number;
-  /** The environment of the Slurm commands and so of the jobs (SLURM_CONF, PATH); default this process's. */
+  /**
+   * Where the Slurm commands' environment (SLURM_CONF, PATH) is taken from; default this process's.
+   * Only Slurm's own settings and the variables that say where things are are kept (see
+   * `slurmEnvironment`): sbatch hands its environment to the job, and slurmctld saves it.
+   */
   env?: NodeJS.ProcessEnv;
   /** Node on the compute nodes, for TypeScript steps; default the one running Canal (same path everywhere). */
   nodePath?: string;
@@ -124,7 +129,8 @@ export class SlurmRuntime implements Runtime {
   constructor(private readonly options: SlurmRuntimeOptions) {
     this.sharedDir = resolve(options.sharedDir);
     this.maxParallel = options.maxParallel ?? 32;
-    this.env = options.env ?? process.env;
+    // Filtered once: every Slurm command, and so every job, gets this and nothing else.
+    this.env = slurmEnvironment(options.env ?? process.env);
     this.graceMs = options.controllerGraceMs ?? 60_000;
     this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
     this.watch = {
