@@ -12,6 +12,7 @@ import type {
 import {
   type JobFiles,
   LINGER_MAX_MS,
+  launchScript,
   resourceArgs,
   runComment,
   type SubmitSettings,
@@ -176,6 +177,8 @@ export class SlurmRuntime implements Runtime {
       let prepared: Prepared;
       try {
         prepared = await this.scripts.write(task, files);
+        // Submitted in its place: slurmctld saves the script it is sent, which must hold no value.
+        writeFileSync(files.script, launchScript(files), { mode: 0o755 });
       } catch (error) {
         return {
           status: "failed",
@@ -216,7 +219,7 @@ export class SlurmRuntime implements Runtime {
     const jobId = await this.usableSlot(slot);
     if (!jobId) return undefined;
     const { files } = slot;
-    const ready = `${files.assign}.ready`;
+    const ready = `${files.attempt}.ready`;
     let prepared: Prepared;
     try {
       prepared = await this.scripts.write(task, files, ready);
@@ -240,7 +243,7 @@ export class SlurmRuntime implements Runtime {
       setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
       return undefined;
     }
-    renameSync(ready, files.assign);
+    renameSync(ready, files.attempt);
     this.running.set(jobId, files);
     if (this.awaited.has(jobId)) this.release(files);
     this.stats.usedAhead++;
@@ -379,8 +382,8 @@ export class SlurmRuntime implements Runtime {
       return;
     }
     try {
-      writeFileSync(`${files.assign}.tmp`, "exit 1\n");
-      renameSync(`${files.assign}.tmp`, files.assign);
+      writeFileSync(`${files.attempt}.tmp`, "exit 1\n");
+      renameSync(`${files.attempt}.tmp`, files.attempt);
     } catch {
       // Its folder is gone: scancel alone.
     }
