@@ -34,7 +34,7 @@ const integration = [
   // Chromium driving the web UI of `canal ui`.
   "test/browser/**/*.test.ts",
   "test/docker/**/*.test.ts",
-  "test/slurm/{env-rule,script-steps,slurm,targets-check}.test.ts",
+  "test/slurm/{env-rule,script-steps,secrets,slurm,targets-check}.test.ts",
   // The blob store's, the metadata store's and the datastores' suites on S3 and PostgreSQL
   // (datastore-s3.test.ts: the RADOS Gateway).
   "test/conformance/*-{s3,postgres}.test.ts",

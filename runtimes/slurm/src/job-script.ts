@@ -48,7 +48,7 @@ export function jobFilesIn(sharedDir: string, runId: string, label: string): Job
     exit: join(dir, "exit-status"),
     release: join(dir, "release"),
     started: join(dir, "started"),
-    assign: join(dir, "attempt.sh"),
+    attempt: join(dir, "attempt.sh"),
     claim: join(dir, "claimed"),
   };
 }
@@ -118,8 +118,11 @@ export class JobScripts {
     }
   }
 
-  /** Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be looking for it). */
-  async write(task: StepTask, files: JobFiles, scriptPath = files.script): Promise<Prepared> {
+  /**
+   * Writes the attempt's batch script to `scriptPath` (renamed into place: a job queued ahead may be
+   * looking for it), never to the script submitted to sbatch: it holds the step's declared values.
+   */
+  async write(task: StepTask, files: JobFiles, scriptPath = files.attempt): Promise<Prepared> {
     const artifactDir = this.stage(task.artifactDir);
     // The environment rule: the base (the Slurm commands' PATH, HOME …), the step's own variables
     // and what Canal sets; nothing else of the submitter's environment reaches the job's step.

@@ -12,6 +12,7 @@ import type {
 import {
   type JobFiles,
   LINGER_MAX_MS,
+  launchScript,
   resourceArgs,
   runComment,
   type SubmitSettings,
@@ -21,6 +22,7 @@ import {
 import { checkCluster } from "./cluster-check.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
+import { slurmEnvironment } from "./slurm-environment.js";
 import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
 
 export interface SlurmRuntimeOptions extends SubmitSettings {
@@ -36,7 +38,11 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   pollIntervalMs?: number;
   /** How long slurmctld may be unreachable (a restart) before the attempt fails; default 60 s. */
   controllerGraceMs?: number;
-  /** The environment of the Slurm commands and so of the jobs (SLURM_CONF, PATH); default this process's. */
+  /**
+   * Where the Slurm commands' environment (SLURM_CONF, PATH) is taken from; default this process's.
+   * Only Slurm's own settings and the variables that say where things are are kept (see
+   * `slurmEnvironment`): sbatch hands its environment to the job, and slurmctld saves it.
+   */
   env?: NodeJS.ProcessEnv;
   /** Node on the compute nodes, for TypeScript steps; default the one running Canal (same path everywhere). */
   nodePath?: string;
@@ -124,7 +130,8 @@ export class SlurmRuntime implements Runtime {
   constructor(private readonly options: SlurmRuntimeOptions) {
     this.sharedDir = resolve(options.sharedDir);
     this.maxParallel = options.maxParallel ?? 32;
-    this.env = options.env ?? process.env;
+    // Filtered once: every Slurm command, and so every job, gets this and nothing else.
+    this.env = slurmEnvironment(options.env ?? process.env);
     this.graceMs = options.controllerGraceMs ?? 60_000;
     this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
     this.watch = {
@@ -170,6 +177,8 @@ export class SlurmRuntime implements Runtime {
       let prepared: Prepared;
       try {
         prepared = await this.scripts.write(task, files);
+        // Submitted in its place: slurmctld saves the script it is sent, which must hold no value.
+        writeFileSync(files.script, launchScript(files), { mode: 0o755 });
       } catch (error) {
         return {
           status: "failed",
@@ -210,7 +219,7 @@ export class SlurmRuntime implements Runtime {
     const jobId = await this.usableSlot(slot);
     if (!jobId) return undefined;
     const { files } = slot;
-    const ready = `${files.assign}.ready`;
+    const ready = `${files.attempt}.ready`;
     let prepared: Prepared;
     try {
       prepared = await this.scripts.write(task, files, ready);
@@ -234,7 +243,7 @@ export class SlurmRuntime implements Runtime {
       setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
       return undefined;
     }
-    renameSync(ready, files.assign);
+    renameSync(ready, files.attempt);
     this.running.set(jobId, files);
     if (this.awaited.has(jobId)) this.release(files);
     this.stats.usedAhead++;
@@ -373,8 +382,8 @@ export class SlurmRuntime implements Runtime {
       return;
     }
     try {
-      writeFileSync(`${files.assign}.tmp`, "exit 1\n");
-      renameSync(`${files.assign}.tmp`, files.assign);
+      writeFileSync(`${files.attempt}.tmp`, "exit 1\n");
+      renameSync(`${files.attempt}.tmp`, files.attempt);
     } catch {
       // Its folder is gone: scancel alone.
     }
