@@ -1,7 +1,14 @@
 // The metadata store's conformance suite: what any backend (SQLite today; PostgreSQL next) must
 // do, written against the MetadataStore interface alone. A backend proves itself by passing it
 // unchanged: `metadataStoreConformance("sqlite", () => ({ open, location, close }))`.
-import type { CacheKeyComponents, MetadataStore, MetadataTransaction, StoredValue } from "@canal/store";
+import type {
+  CacheKeyComponents,
+  MetadataStore,
+  MetadataTransaction,
+  Run,
+  RunMetrics,
+  StoredValue,
+} from "@canal/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 /** One fresh, empty store backend for a test. */
@@ -213,6 +220,111 @@ export function metadataStoreConformance(
       expect(await store.listPipelines()).toEqual([
         { name: "iris", createdAt: 1000, versions: 1, latestHash: "abc123" },
       ]);
+    });
+
+    it("reads the last value of each metric of each step across runs: a pipeline's newest, or runs by id", async () => {
+      // Three runs of iris, oldest first, each logging accuracy several times; another pipeline's
+      // run in between, and a run of iris that logged nothing.
+      const runs = [];
+      for (const [i, at] of [1000, 2000, 3000].entries()) {
+        const run = await newRun("iris", at);
+        const train0 = await store.createStepRun({ runId: run.id, stepId: "train", instance: 0 });
+        const train1 = await store.createStepRun({ runId: run.id, stepId: "train", instance: 1 });
+        const evaluate = await store.createStepRun({ runId: run.id, stepId: "evaluate" });
+        await store.createStepRun({ runId: run.id, stepId: "prepare" });
+        await store.logMetrics(train0.id, [
+          { name: "accuracy", value: 0.1, at: at + 1 },
+          { name: "accuracy", value: [0.5, 0.6, 0.7][i] as number, at: at + 2 },
+          { name: "loss", value: [1, 0.9, 0.8][i] as number, at: at + 3 },
+          { name: "optimizer", value: "adam", at: at + 4 },
+        ]);
+        await store.logMetrics(train1.id, [
+          { name: "accuracy", value: [0.4, 0.5, 0.6][i] as number, at: at + 5 },
+        ]);
+        // Sequences out of the order they were logged in: the highest sequence is the last value.
+        await store.logMetrics(evaluate.id, [
+          { name: "accuracy", value: [0.8, 0.9, 1][i] as number, sequence: 7, at: at + 6 },
+          { name: "accuracy", value: Number.NaN, sequence: 3, at: at + 7 },
+        ]);
+        runs.push(run);
+      }
+      const other = await newRun("other", 2500);
+      const otherStep = await store.createStepRun({ runId: other.id, stepId: "train" });
+      await store.logMetrics(otherStep.id, [{ name: "accuracy", value: 0.01 }]);
+      const silent = await newRun("iris", 500);
+      const [first, second, third] = runs as [Run, Run, Run];
+
+      const shown = (answer: RunMetrics[]) =>
+        answer.map(({ run, metrics }) => [
+          run.id,
+          metrics.map((m) => [m.stepId, m.instance, m.name, m.sequence, m.value]),
+        ]);
+      const all = await store.lastMetrics({ pipeline: "iris" });
+      expect(all.map((r) => r.run.id)).toEqual([third.id, second.id, first.id, silent.id]);
+      expect(all[0]?.run).toEqual(await store.getRun(third.id));
+      expect(shown(all)[0]).toEqual([
+        third.id,
+        [
+          ["evaluate", -1, "accuracy", 7, 1.0],
+          ["train", 0, "accuracy", 1, 0.7],
+          ["train", 0, "loss", 0, 0.8],
+          ["train", 0, "optimizer", 0, "adam"],
+          ["train", 1, "accuracy", 0, 0.6],
+        ],
+      ]);
+      expect(all[0]?.metrics[0]).toMatchObject({ at: 3006 });
+      expect(all[3]).toEqual({ run: await store.getRun(silent.id), metrics: [] });
+
+      const accuracy = await store.lastMetrics({
+        pipeline: "iris",
+        name: "accuracy",
+        stepId: "train",
+        limit: 2,
+      });
+      expect(shown(accuracy)).toEqual([
+        [
+          third.id,
+          [
+            ["train", 0, "accuracy", 1, 0.7],
+            ["train", 1, "accuracy", 0, 0.6],
+          ],
+        ],
+        [
+          second.id,
+          [
+            ["train", 0, "accuracy", 1, 0.6],
+            ["train", 1, "accuracy", 0, 0.5],
+          ],
+        ],
+      ]);
+
+      // By id, across pipelines, newest first; an id not in the workspace is left out.
+      const named = await store.lastMetrics({
+        runIds: [first.id, other.id, "run-20000101-000000-0000"],
+        name: "accuracy",
+        stepId: "train",
+      });
+      expect(shown(named)).toEqual([
+        [other.id, [["train", -1, "accuracy", 0, 0.01]]],
+        [
+          first.id,
+          [
+            ["train", 0, "accuracy", 1, 0.5],
+            ["train", 1, "accuracy", 0, 0.4],
+          ],
+        ],
+      ]);
+      expect(await store.lastMetrics({ runIds: [] })).toEqual([]);
+      expect(await store.lastMetrics({ pipeline: "no-such-pipeline" })).toEqual([]);
+      const elsewhere = await fixture.open("elsewhere");
+      expect(await elsewhere.lastMetrics({ runIds: [first.id] })).toEqual([]);
+      expect(await elsewhere.lastMetrics({ pipeline: "iris" })).toEqual([]);
+      await elsewhere.close();
+
+      await expect(store.lastMetrics({ pipeline: "iris", limit: 501 })).rejects.toThrow(/outside 1\.\.500/);
+      await expect(
+        store.lastMetrics({ runIds: Array.from({ length: 501 }, (_, i) => `run-${i}`) }),
+      ).rejects.toThrow(/501 run ids, more than 500/);
     });
 
     it("writes no cache entry for a step that is not reusable or did not succeed", async () => {

@@ -10,6 +10,7 @@ import { endpointsRoutes } from "./endpoints-routes.js";
 import { ApiError, type ErrorBody, ScheduleError } from "./errors.js";
 import { layoutRoutes } from "./layout-routes.js";
 import { Layouts } from "./layouts.js";
+import { metricsRoutes } from "./metrics-routes.js";
 import { baseRegistry, openApiDocument } from "./openapi.js";
 import { outputsRoutes } from "./outputs-routes.js";
 import { honoPath, type Route, registerRoute, route } from "./route.js";
@@ -142,6 +143,7 @@ export function createApp(options: ServerOptions): Hono<Env> {
     ...schedulesRoutes(options),
     ...tokensRoutes(options),
     ...stepsRoutes(options),
+    ...metricsRoutes(options),
     ...datasetsRoutes(options),
     ...signInRoutes(options, signIns),
   ];

@@ -1,5 +1,6 @@
 // The request and answer shapes of the API, as zod schemas: requests are validated with them and
 // the OpenAPI document (openapi.ts) is generated from the same schemas, so the two never disagree.
+import { MAX_METRIC_RUNS } from "@canal/store";
 import { z } from "zod";
 import { CATCH_UP } from "./schedule-cron.js";
 
@@ -129,6 +130,65 @@ export const Metric = z.object({
   at: z.number(),
 });
 export const Metrics = z.object({ metrics: z.array(Metric) }).meta({ id: "Metrics" });
+
+export const RunsMetricsQuery = z
+  .object({
+    pipeline: z.string().min(1).optional().meta({ description: "The newest runs of this pipeline" }),
+    runs: z
+      .string()
+      .optional()
+      .meta({ description: `Or these runs: ids separated by commas, at most ${MAX_METRIC_RUNS}` }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_METRIC_RUNS)
+      .default(50)
+      .meta({ description: "With `pipeline`: how many of its newest runs" }),
+    name: z.string().min(1).optional().meta({ description: "Only this metric" }),
+    step: z.string().min(1).optional().meta({ description: "Only this step's metrics" }),
+  })
+  .superRefine((query, issues) => {
+    if (query.pipeline !== undefined && query.runs !== undefined)
+      issues.addIssue({
+        code: "custom",
+        path: ["runs"],
+        message: "give `pipeline` or `runs`, not both",
+      });
+    if (query.pipeline === undefined && query.runs === undefined)
+      issues.addIssue({
+        code: "custom",
+        path: ["pipeline"],
+        message: "give `pipeline=NAME` (its newest runs) or `runs=ID,ID,…`",
+      });
+    const ids = query.runs === undefined ? [] : runIdList(query.runs);
+    if (query.runs !== undefined && ids.length === 0)
+      issues.addIssue({ code: "custom", path: ["runs"], message: "name at least one run id" });
+    if (ids.length > MAX_METRIC_RUNS)
+      issues.addIssue({
+        code: "custom",
+        path: ["runs"],
+        message: `${ids.length} run ids, more than ${MAX_METRIC_RUNS}; ask for them in parts`,
+      });
+  });
+
+/** The ids of a `runs=` list: comma-separated, blanks and repeats left out. */
+export function runIdList(text: string): string[] {
+  return [...new Set(text.split(",").map((id) => id.trim()))].filter((id) => id !== "");
+}
+
+export const RunsMetrics = z
+  .object({
+    runs: z.array(
+      z.object({
+        run: Run,
+        metrics: z
+          .array(Metric)
+          .meta({ description: "The last value of each metric of each step instance, by step then name" }),
+      }),
+    ),
+  })
+  .meta({ id: "RunsMetrics", description: "Newest run first" });
 
 export const Output = z.object({
   name: z.string(),

@@ -75,6 +75,7 @@ export { encodeManifest } from "./manifest.js";
 export type { PostgresSettings } from "./postgres/backend.js";
 export { postgresBackend } from "./postgres/backend.js";
 export { maskUrl } from "./postgres/query.js";
+export { MAX_METRIC_RUNS } from "./run-metrics.js";
 export type { S3Settings } from "./s3/backend.js";
 export { s3Backend } from "./s3/backend.js";
 export type { SqliteStoreOptions } from "./sqlite.js";

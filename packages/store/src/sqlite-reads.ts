@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { RunNotFoundError, StepRunNotFoundError, StoreError } from "./errors.js";
+import { LAST_METRICS_COLUMNS, metricRunsLimit, type RunMetricRow, toRunMetrics } from "./run-metrics.js";
 import {
   type ArtifactRow,
   type AttemptRow,
@@ -40,6 +41,8 @@ import type {
   PipelineVersion,
   Run,
   RunFilter,
+  RunMetrics,
+  RunMetricsFilter,
   StepRun,
   StoredValue,
   StoreReferences,
@@ -320,6 +323,35 @@ export class SqliteReads {
         name: filter.name ?? null,
       }) as MetricRow[];
       return rows.map(toMetric);
+    });
+  }
+
+  async lastMetrics(filter: RunMetricsFilter): Promise<RunMetrics[]> {
+    const limit = metricRunsLimit(filter);
+    return this.read(() => {
+      // The runs first (a pipeline's newest along the time index, as a page of listRuns walks
+      // it; named ones by id), then each one's metrics at their highest sequence, read along the
+      // metrics' primary key: one statement, whatever the number of runs.
+      const picked =
+        filter.pipeline !== undefined
+          ? `${RUN_PAGE_SELECT} AND p.name = @pipeline ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`
+          : `${RUN_SELECT} AND r.id IN (SELECT value FROM json_each(@ids))`;
+      const rows = this.stmt(
+        `WITH picked AS (${picked})
+         SELECT picked.*, ${LAST_METRICS_COLUMNS}
+         FROM picked LEFT JOIN step_runs s ON s.run_id = picked.id AND (@stepId IS NULL OR s.step_id = @stepId)
+         LEFT JOIN metrics m ON m.step_run_id = s.id AND (@name IS NULL OR m.name = @name)
+           AND m.sequence = (SELECT max(l.sequence) FROM metrics l WHERE l.step_run_id = s.id AND l.name = m.name)
+         ORDER BY picked.created_at DESC, picked.id DESC, s.step_id, s.instance, m.name`,
+      ).all({
+        workspace: this.workspaceId,
+        ...(filter.pipeline !== undefined
+          ? { pipeline: filter.pipeline, limit }
+          : { ids: JSON.stringify(filter.runIds ?? []) }),
+        name: filter.name ?? null,
+        stepId: filter.stepId ?? null,
+      }) as RunMetricRow[];
+      return toRunMetrics(rows);
     });
   }
 

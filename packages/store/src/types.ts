@@ -264,6 +264,27 @@ export interface MetricFilter {
   name?: string;
 }
 
+/**
+ * Which runs `lastMetrics` reads: the runs `runIds` names, or the newest `limit` runs of
+ * `pipeline` (one of the two); optionally only metric `name`, only step `stepId`.
+ */
+export type RunMetricsFilter = (
+  | { runIds: string[]; pipeline?: never }
+  | { pipeline: string; runIds?: never }
+) & {
+  /** With `pipeline`: at most this many runs, newest first. Default 50, at most MAX_METRIC_RUNS (500). */
+  limit?: number;
+  name?: string;
+  stepId?: string;
+};
+
+/** A run and the last value of each metric each of its step runs logged. */
+export interface RunMetrics {
+  run: Run;
+  /** By step, instance, then name; a step run that logged nothing has none here. */
+  metrics: Metric[];
+}
+
 /** How a step run ended, and everything it produced: written in one transaction. */
 export interface StepRunEnd {
   status: StepOutcome;
@@ -425,6 +446,15 @@ export interface MetadataTransaction {
 
   logMetrics(stepRunId: number, points: MetricPoint[]): Promise<void>;
   getMetrics(filter: MetricFilter): Promise<Metric[]>;
+  /**
+   * The last value of each metric of each step run of many runs, newest run first, in one query
+   * whatever the number of runs: what charts a metric across runs. Ids of runs not in this
+   * workspace are left out; a run that logged nothing is there with no metrics.
+   *
+   * @example
+   * const runs = await store.lastMetrics({ pipeline: "iris", limit: 20, name: "accuracy" });
+   */
+  lastMetrics(filter: RunMetricsFilter): Promise<RunMetrics[]>;
   getInputs(stepRunId: number): Promise<Record<string, StoredValue>>;
   getOutputs(stepRunId: number): Promise<Record<string, StoredValue>>;
 

@@ -252,6 +252,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readRunLog: Delegate<"readRunLog"> = (id, from, limit) =>
     this.read(() => this.reads.readRunLog(id, from, limit));
   getMetrics: Delegate<"getMetrics"> = (filter) => this.read(() => this.reads.getMetrics(filter));
+  lastMetrics: Delegate<"lastMetrics"> = (filter) => this.read(() => this.reads.lastMetrics(filter));
   getInputs: Delegate<"getInputs"> = (id) => this.read(() => this.reads.getInputs(id));
   getOutputs: Delegate<"getOutputs"> = (id) => this.read(() => this.reads.getOutputs(id));
   getArtifact: Delegate<"getArtifact"> = (d) => this.read(() => this.reads.getArtifact(d));

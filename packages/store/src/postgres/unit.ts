@@ -5,6 +5,7 @@
 // there instead of colliding; shared rows (cache entries, artifacts) are first-writer-wins upserts.
 import { checkDigest, RunNotFoundError, StepRunNotFoundError, StoreError } from "../errors.js";
 import { newRunId } from "../ids.js";
+import { LAST_METRICS_COLUMNS, metricRunsLimit, type RunMetricRow, toRunMetrics } from "../run-metrics.js";
 import {
   type ArtifactRow,
   type AttemptRow,
@@ -60,6 +61,8 @@ import type {
   Run,
   RunControl,
   RunFilter,
+  RunMetrics,
+  RunMetricsFilter,
   RunUpdate,
   StepClaimResult,
   StepRun,
@@ -813,6 +816,31 @@ export class PostgresUnit implements MetadataTransaction {
       [this.workspaceId, filter.runId ?? null, filter.stepRunId ?? null, filter.name ?? null],
     );
     return rows.map(toMetric);
+  }
+
+  async lastMetrics(filter: RunMetricsFilter): Promise<RunMetrics[]> {
+    const limit = metricRunsLimit(filter);
+    // The runs first (a pipeline's newest, or the named ones), then each one's metrics at their
+    // highest sequence, read along the metrics' primary key: one statement, whatever the number of runs.
+    const params: unknown[] = [this.workspaceId, filter.name ?? null, filter.stepId ?? null];
+    let picked: string;
+    if (filter.pipeline !== undefined) {
+      params.push(filter.pipeline, limit);
+      picked = `${RUN_SELECT} AND p.name = $4 ORDER BY r.created_at DESC, r.id DESC LIMIT $5`;
+    } else {
+      params.push(filter.runIds ?? []);
+      picked = `${RUN_SELECT} AND r.id = ANY($4::text[])`;
+    }
+    const rows = await this.q<RunMetricRow>(
+      `WITH picked AS (${picked})
+       SELECT picked.*, ${LAST_METRICS_COLUMNS}
+       FROM picked LEFT JOIN step_runs s ON s.run_id = picked.id AND ($3::text IS NULL OR s.step_id = $3)
+       LEFT JOIN metrics m ON m.step_run_id = s.id AND ($2::text IS NULL OR m.name = $2)
+         AND m.sequence = (SELECT max(l.sequence) FROM metrics l WHERE l.step_run_id = s.id AND l.name = m.name)
+       ORDER BY picked.created_at DESC, picked.id DESC, s.step_id COLLATE "C", s.instance, m.name COLLATE "C"`,
+      params,
+    );
+    return toRunMetrics(rows);
   }
 
   private async values(
