@@ -106,6 +106,8 @@ export function blobRef(bytes: Uint8Array, mediaType: string): BlobRef {
 export interface Artifact {
   dir: string;
   pipeline: Pipeline;
+  /** The sha256 of the pipeline.pb bytes that were read and verified. */
+  irDigest: string;
   /** A blob's bytes, checked against its sha256. */
   blob(digest: string): Buffer;
   /** Checks again that every blob the IR lists is present and intact; returns the problems found. */
@@ -286,7 +288,27 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
     });
   const problems = verify();
   if (problems.length > 0) throw problems[0];
-  return { dir, pipeline, blob, verify };
+  return { dir, pipeline, irDigest, blob, verify };
+}
+
+/**
+ * Whether `dir` holds a whole copy of `artifact`, which was read and verified: its pipeline.pb is
+ * byte for byte the one verified (so it decodes to the same pipeline, and is not decoded again)
+ * and every blob the pipeline lists is there, intact (hashed once per change, as `readArtifact`
+ * does). Anything missing, unreadable or different answers false.
+ */
+export function holdsCopyOf(dir: string, artifact: Artifact, options: ReadArtifactOptions = {}): boolean {
+  const digests = options.digests ?? learnt;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(dir, ARTIFACT_FILES.ir));
+  } catch {
+    return false;
+  }
+  if (sha256(bytes) !== artifact.irDigest) return false;
+  return (artifact.pipeline.blobs ?? []).every(
+    (ref) => isDigest(ref.sha256) && digests.matches(join(dir, ARTIFACT_FILES.blobs, ref.sha256), ref.sha256),
+  );
 }
 
 /** For each blob the IR names directly, what it is, as an error shows it. */

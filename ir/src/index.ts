@@ -14,6 +14,7 @@ export type { Artifact, BlobSource, ReadArtifactOptions } from "./artifact.js";
 export {
   ARTIFACT_FILES,
   blobRef,
+  holdsCopyOf,
   readArtifact,
   rememberVerifiedIr,
   sha256,

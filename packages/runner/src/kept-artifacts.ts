@@ -4,8 +4,10 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
+  type Artifact,
   ArtifactError,
   FileDigests,
+  holdsCopyOf,
   type Pipeline,
   pathInside,
   pipelineToJson,
@@ -18,21 +20,22 @@ import { BlobCorruptError, BlobMissingError, type PipelineVersion, type Workspac
  * Keeps an immutable copy of the artifact in the workspace, named by the pipeline hash, so a run
  * (and a later `canal rerun`) never depends on a build directory that a recompile overwrites.
  */
-export function keepArtifact(workspace: Workspace, artifactDir: string, hash: string): string {
+export function keepArtifact(workspace: Workspace, artifact: Artifact): string {
   const root = workspace.config.folders.artifacts;
-  const target = pathInside(root, hash);
+  const target = pathInside(root, artifact.pipeline.hash);
   const digests = keptDigests(root);
   // A kept copy is verified like any artifact (blobs hashed once per change): a damaged one is
-  // replaced from the artifact being run instead of failing every later run.
-  if (existsSync(target) && intact(target, hash, digests)) return target;
+  // replaced from the artifact being run instead of failing every later run. The artifact being run
+  // was verified already, so a copy holding the same IR bytes and intact blobs is the same artifact.
+  if (holdsCopyOf(target, artifact, { digests })) return target;
   mkdirSync(root, { recursive: true });
   const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  cpSync(artifactDir, temp, { recursive: true });
+  cpSync(artifact.dir, temp, { recursive: true });
   try {
-    if (!intact(temp, hash, digests))
+    if (!holdsCopyOf(temp, artifact, { digests }))
       throw new ArtifactError(
         "CANAL_ARTIFACT_UNREADABLE",
-        `artifact ${artifactDir} changed while it was copied to ${target}; run again`,
+        `artifact ${artifact.dir} changed while it was copied to ${target}; run again`,
       );
     swapInto(temp, target);
   } finally {
@@ -50,14 +53,6 @@ function keptDigests(root: string): FileDigests {
     keptJournals.set(root, digests);
   }
   return digests;
-}
-
-function intact(dir: string, hash: string, digests: FileDigests): boolean {
-  try {
-    return readArtifact(dir, { digests }).pipeline.hash === hash;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -129,4 +124,12 @@ export async function versionArtifact(workspace: Workspace, version: PipelineVer
     `the compiled artifact of ${label} is not kept${old ? ` (${old} is gone or damaged)` : ""}; ` +
       "compile the pipeline and run it again with `canal run`",
   );
+}
+
+function intact(dir: string, hash: string, digests: FileDigests): boolean {
+  try {
+    return readArtifact(dir, { digests }).pipeline.hash === hash;
+  } catch {
+    return false;
+  }
 }

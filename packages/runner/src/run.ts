@@ -195,7 +195,7 @@ async function runLeased(options: RunPipelineOptions): Promise<{ run: Run; summa
     throw new ExperimentNameError(
       `experiment name ${shownName(experiment)} ${problem}; pick another with --experiment NAME`,
     );
-  const artifactDir = keepArtifact(workspace, source.dir, pipeline.hash);
+  const artifactDir = keepArtifact(workspace, source);
   const { metadata } = workspace;
   const artifactParameters: Record<string, StoredValue> = {};
   const origins: Record<string, DataOrigin> = {};

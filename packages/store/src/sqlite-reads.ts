@@ -387,8 +387,9 @@ export class SqliteReads {
            p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
          FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id JOIN runs r ON r.id = s.run_id
          JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-         WHERE u.digest = ? AND p.workspace_id = ? ORDER BY at, s.id, u.name`,
-      ).all(digest, this.workspaceId) as LineageRow[];
+         WHERE substr(u.digest, 1, 8) = substr(?, 1, 8) AND u.digest = ? AND p.workspace_id = ?
+         ORDER BY at, s.id, u.name`,
+      ).all(digest, digest, this.workspaceId) as LineageRow[];
       const lineage: Lineage = {
         producedBy: rows.filter((r) => r.direction === "output").map(toLineageEdge),
         consumedBy: rows.filter((r) => r.direction === "input").map(toLineageEdge),

@@ -57,9 +57,10 @@ export async function publishCommand(args: string[], io: Io): Promise<number> {
   const name = values.name;
   return withWorkspace(io, async (workspace) => {
     const artifactDir = await artifactFor(target, io, workspace, values.pipeline);
-    const { pipeline } = readArtifact(artifactDir);
+    const artifact = readArtifact(artifactDir);
+    const { pipeline } = artifact;
     // Kept by hash like a run's artifact, and stored as a directory blob with its version.
-    const kept = keepArtifact(workspace, artifactDir, pipeline.hash);
+    const kept = keepArtifact(workspace, artifact);
     const version = await registerVersion(workspace, pipeline, kept);
     const endpoint = await workspace.metadata.publishEndpoint({
       endpoint: name,
