@@ -7,11 +7,9 @@
 // reads are exactly those its cache key names.
 
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { chmod, mkdir, readdir, rename, rm, stat, statfs, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { copyHashed, type Datastore } from "@canal/store";
 import { MountError } from "./errors.js";
 
