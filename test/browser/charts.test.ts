@@ -126,6 +126,12 @@ describe("metric charts across runs in Chromium", () => {
     await loss.locator(`circle[data-series="fit"][data-run="${runs[1]}"]`).click();
     await page.waitForURL(`${base}/runs/${runs[1]}`);
     await page.waitForSelector("body[data-ready=run]");
+    // From the keyboard: a point focused, Enter opens its run.
+    await page.goBack();
+    await page.waitForSelector("#metric-charts[data-state=loaded]");
+    await page.focus(`#metric-charts figure[data-metric="accuracy"] circle[data-run="${runs[2]}"]`);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${base}/runs/${runs[2]}`);
   });
 
   it("draws no chart for a pipeline that logged no metric, and shows why the metrics could not be read", async () => {

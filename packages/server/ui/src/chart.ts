@@ -11,7 +11,7 @@ export interface ChartOptions {
   axes?: boolean;
   /** What the chart is of, for its `<title>` and `aria-label`. */
   label?: string;
-  /** Called with the point whose dot was clicked. */
+  /** Called with the point whose dot was clicked (or focused and Enter pressed). */
   onPick?: (point: ChartPoint) => void;
 }
 
@@ -71,7 +71,16 @@ export function lineChart(points: ChartPoint[], options: ChartOptions = {}): SVG
       tip.textContent = p.title;
       dot.append(tip);
       const pick = options.onPick;
-      if (pick) dot.addEventListener("click", () => pick(p));
+      if (pick) {
+        // Reached with the keyboard too: Tab to a point, Enter opens it.
+        dot.setAttribute("tabindex", "0");
+        dot.setAttribute("role", "link");
+        dot.setAttribute("aria-label", p.title);
+        dot.addEventListener("click", () => pick(p));
+        dot.addEventListener("keydown", (event) => {
+          if ((event as KeyboardEvent).key === "Enter") pick(p);
+        });
+      }
       g.append(dot);
     }
     root.append(g);
