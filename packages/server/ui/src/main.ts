@@ -1,7 +1,7 @@
 // Canal's web UI: a page per path (runs, a run, a comparison, endpoints, datasets, schedules, sign-in), each drawn into
 // <main> from the API. Links are followed without reloading the page.
 import { api, forgetSession, whoAmI } from "./api.js";
-import { comparePage } from "./compare-page.js";
+import { comparedRuns, comparePage } from "./compare-page.js";
 import { warmUpLayout } from "./dag.js";
 import { datasetPage, datasetsPage, datasetVersionPage } from "./datasets-page.js";
 import { h } from "./dom.js";
@@ -36,7 +36,7 @@ async function draw(): Promise<void> {
     const schedule = /^\/schedules\/([^/]+)$/.exec(path);
     if (path === "/" || path === "/runs") cleanup = await runsPage(main, params);
     else if (run?.[1]) cleanup = await runPage(main, decodeURIComponent(run[1]), session);
-    else if (path === "/compare") await comparePage(main, params.get("a") ?? "", params.get("b") ?? "");
+    else if (path === "/compare") await comparePage(main, comparedRuns(params));
     else if (path === "/endpoints") await endpointsPage(main);
     else if (endpoint?.[1]) await endpointPage(main, decodeURIComponent(endpoint[1]), session);
     else if (path === "/datasets") await datasetsPage(main);

@@ -2,8 +2,9 @@
 // run's event stream, and the panel of the step picked: attempts, timings, the cache decision and
 // why, inputs and outputs to download, metrics, and stdout/stderr followed while it runs.
 import { api, mayLaunch, query, type Run, type Session, type StepRun, stepKey } from "./api.js";
+import { lineChart } from "./chart.js";
 import { type GraphLayout, type GraphNode, type IrStep, RunGraph } from "./dag.js";
-import { h, shown, statusBadge, svg, took, when } from "./dom.js";
+import { h, shown, statusBadge, took, when } from "./dom.js";
 import { go } from "./nav.js";
 
 const ENDED = new Set(["succeeded", "failed", "canceled"]);
@@ -256,22 +257,14 @@ function byName(metrics: Array<{ name: string; value: unknown; sequence: number 
   return [...names];
 }
 
-/** A metric logged more than once, as a small line chart of its numeric values. */
-function chart(points: Array<{ value: unknown }>): SVGElement | string {
+/** A metric logged more than once, as a small line chart of its numeric values in the order logged. */
+function chart(name: string, points: Array<{ value: unknown }>): SVGElement | string {
   const values = points.map((p) => p.value).filter((v): v is number => typeof v === "number");
   if (values.length < 2) return "";
-  const [width, height] = [160, 36];
-  const low = Math.min(...values);
-  const span = Math.max(...values) - low || 1;
-  const xy = values.map(
-    (v, i) =>
-      `${((i / (values.length - 1)) * width).toFixed(1)},${(height - 2 - ((v - low) / span) * (height - 4)).toFixed(1)}`,
+  return lineChart(
+    values.map((value, i) => ({ series: name, x: i, y: value, title: `${name} #${i + 1} = ${value}` })),
+    { label: name },
   );
-  const root = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}` });
-  const title = svg("title");
-  title.textContent = `${values.length} values, ${low} to ${low + span}`;
-  root.append(title, svg("polyline", { points: xy.join(" ") }));
-  return root;
 }
 
 function fact(name: string, value: string) {
@@ -419,7 +412,7 @@ function stepPanel(
                   { "data-metric": name },
                   h("th", {}, name),
                   h("td", {}, h("code", {}, shown(points[points.length - 1]?.value))),
-                  h("td", {}, points.length > 1 ? chart(points) : ""),
+                  h("td", {}, points.length > 1 ? chart(name, points) : ""),
                 ),
               ),
             ),

@@ -1,6 +1,10 @@
 // The runs, newest first, a page at a time: one API call a page (the API's keyset cursor), with
-// filters by pipeline, status, experiment and who started them. Two ticked runs can be compared.
+// filters by pipeline, status, experiment and who started them. Runs ticked (two or more) can be
+// compared. Filtered by pipeline, the page charts the last value of each metric across the
+// pipeline's newest runs (`GET /metrics`), a point per run that opens it.
 import { api, query, type Run } from "./api.js";
+import { chartFigure } from "./chart.js";
+import { metricCharts, type RunMetric } from "./chart-data.js";
 import { warmUpLayout } from "./dag.js";
 import { append, h, statusBadge, took, when } from "./dom.js";
 import { go } from "./nav.js";
@@ -57,12 +61,9 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
     const data = new FormData(form);
     go(`/${query({ ...Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])), limit })}`);
   }
-  const compare = h("button", { type: "button", disabled: true, id: "compare" }, "Compare two runs");
+  const compare = h("button", { type: "button", disabled: true, id: "compare" }, "Compare ticked runs");
   const ticked = new Set<string>();
-  compare.addEventListener("click", () => {
-    const [a, b] = [...ticked];
-    go(`/compare${query({ a, b })}`);
-  });
+  compare.addEventListener("click", () => go(`/compare${query({ runs: [...ticked].join(",") })}`));
   const rows = page.runs.map((run) =>
     h(
       "tr",
@@ -77,7 +78,7 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
             const box = event.target as HTMLInputElement;
             if (box.checked) ticked.add(run.id);
             else ticked.delete(run.id);
-            compare.disabled = ticked.size !== 2;
+            compare.disabled = ticked.size < 2;
           },
         }),
       ),
@@ -97,9 +98,11 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
     return h("a", { href: `/${text ? `?${text}` : ""}`, class: "button" }, label);
   };
   const previous = back.length > 0 ? back[back.length - 1] : undefined;
+  const charts = filters.pipeline ? metricsAcrossRuns(filters.pipeline) : null;
   append(main, [
     h("h1", {}, "Runs"),
     form,
+    charts,
     h(
       "table",
       { class: "runs" },
@@ -130,4 +133,54 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
   // The run page opened from here finds the layout worker ready.
   const idle = setTimeout(warmUpLayout, 300);
   return () => clearTimeout(idle);
+}
+
+/** How many of a pipeline's newest runs its charts cover. */
+const CHARTED_RUNS = 50;
+
+/**
+ * The charts of a pipeline's metrics across its newest runs, drawn into the section returned when
+ * the API answers (`data-state` says when: `loaded`, or `failed` with the API's message shown).
+ * No metric, no chart.
+ */
+function metricsAcrossRuns(pipeline: string): HTMLElement {
+  const section = h("section", { class: "metric-charts", id: "metric-charts", "data-state": "loading" });
+  api<{ runs: Array<{ run: Run; metrics: RunMetric[] }> }>(
+    `/metrics${query({ pipeline, limit: CHARTED_RUNS })}`,
+  ).then(
+    ({ runs }) => {
+      // Oldest first, left to right.
+      const charts = metricCharts([...runs].reverse());
+      section.replaceChildren(
+        ...(charts.length === 0
+          ? []
+          : [
+              h("h2", {}, `Metrics across the last ${runs.length} runs of ${pipeline}`),
+              h(
+                "div",
+                { class: "charts" },
+                ...charts.map((c) =>
+                  chartFigure(c.name, c.points, {
+                    onPick: (point) => {
+                      if (point.run) go(`/runs/${point.run}`);
+                    },
+                  }),
+                ),
+              ),
+            ]),
+      );
+      section.dataset.state = "loaded";
+    },
+    (error: Error) => {
+      section.replaceChildren(
+        h(
+          "p",
+          { class: "error", role: "alert" },
+          `The metrics of ${pipeline} could not be read: ${error.message}`,
+        ),
+      );
+      section.dataset.state = "failed";
+    },
+  );
+  return section;
 }
