@@ -114,6 +114,8 @@ export class SlurmRuntime implements Runtime {
   private readonly live = new Set<string>();
   /** Jobs whose step ended but which wait for their release (see batchScript). */
   private readonly lingering = new Set<JobFiles>();
+  /** Jobs that ended or were cancelled, whose files are removed shortly (see removeLater). */
+  private readonly ending = new Set<JobFiles>();
   /** Jobs queued ahead (see anticipate), by run and step key. */
   private readonly slots = new Map<string, Slot>();
   private readonly jobsOf = new Map<string, JobOf>();
@@ -240,7 +242,7 @@ export class SlurmRuntime implements Runtime {
     } catch {
       // It gave up waiting meanwhile (and failed, so nothing queued behind it starts).
       this.live.delete(jobId);
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
       return undefined;
     }
     renameSync(ready, files.attempt);
@@ -262,7 +264,7 @@ export class SlurmRuntime implements Runtime {
       this.awaited.delete(jobId);
     }
     if (exitStatus(files) !== undefined && !existsSync(files.release)) this.lingering.add(files);
-    else setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+    else this.removeLater(files);
   }
 
   /**
@@ -378,7 +380,7 @@ export class SlurmRuntime implements Runtime {
     } catch {
       // It gave up and failed by itself.
       this.live.delete(jobId);
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
       return;
     }
     try {
@@ -392,7 +394,7 @@ export class SlurmRuntime implements Runtime {
     // files and its place in close()'s scancel stay.
     if (answer.code !== 0) return;
     this.live.delete(jobId);
-    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+    this.removeLater(files);
   }
 
   /** Cancels the run's jobs still queued or running: they carry its id in their comment. */
@@ -440,6 +442,10 @@ export class SlurmRuntime implements Runtime {
     if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
     this.live.clear();
     for (const slot of slots) this.remove(slot.files);
+    // Now, not on a timer this process may not live to see (`canal run` exits once closed): a job's
+    // attempt script holds the values of the variables its step declares. Every job was released or
+    // cancelled above; one still lingering only waits a little longer for a release now gone.
+    for (const files of this.ending) this.remove(files);
   }
 
   private release(files: JobFiles | undefined): void {
@@ -461,12 +467,19 @@ export class SlurmRuntime implements Runtime {
         // Its directory is gone: nothing is waiting.
       }
       // The job looks for its release every 10 ms; its files go once it has surely seen it.
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
     }
     this.lingering.clear();
   }
 
+  /** Removes a job's files once it has surely seen its release (or at close, whichever comes first). */
+  private removeLater(files: JobFiles): void {
+    this.ending.add(files);
+    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+  }
+
   private remove(files: JobFiles): void {
+    this.ending.delete(files);
     if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
   }
 
