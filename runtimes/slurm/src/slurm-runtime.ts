@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { BlobPlace, Environment, Step } from "@canal/ir";
 import type {
   AttemptHooks,
   AttemptResult,
@@ -50,6 +51,13 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   keepJobFiles?: boolean;
   /** GPUs one step may ask for, as the target declares: what {@link SlurmRuntime.check} looks for in the GRES. */
   gpus?: number;
+  /**
+   * Whether the compute nodes reach the workspace's S3 endpoint; default true. Then each job
+   * fetches its step's inputs from the bucket and stores its outputs there itself, and the driver
+   * moves none of their bytes (see {@link SlurmRuntime.movesBlobs}); false: the driver stages them
+   * through the shared directory, and the bucket's credentials never reach the nodes.
+   */
+  nodesReachStore?: boolean;
 }
 
 type Submitted = { jobId: string } | { result: AttemptResult };
@@ -142,6 +150,17 @@ export class SlurmRuntime implements Runtime {
       graceMs: this.graceMs,
       onSucceeded: (jobId) => this.succeeded.add(jobId),
     };
+  }
+
+  /**
+   * A job reaches an S3 bucket from its node (unless the target says `nodesReachStore: false`):
+   * it fetches its inputs and stores its outputs there itself, with the node's `node`. The bucket's
+   * credentials reach it as the declared variables' values do: in the owner-only attempt script,
+   * never in what is submitted to slurmctld (see the README). A step in an image of its own cannot
+   * run here at all.
+   */
+  movesBlobs(place: BlobPlace, _step: Step, environment: Environment | undefined): boolean {
+    return place.kind === "s3" && this.options.nodesReachStore !== false && environment?.kind !== "IMAGE";
   }
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
@@ -443,8 +462,9 @@ export class SlurmRuntime implements Runtime {
     this.live.clear();
     for (const slot of slots) this.remove(slot.files);
     // Now, not on a timer this process may not live to see (`canal run` exits once closed): a job's
-    // attempt script holds the values of the variables its step declares. Every job was released or
-    // cancelled above; one still lingering only waits a little longer for a release now gone.
+    // attempt script holds the values of the variables its step declares and the bucket's
+    // credentials. Every job was released or cancelled above; one still lingering only waits a
+    // little longer for a release now gone.
     for (const files of this.ending) this.remove(files);
   }
 
