@@ -134,7 +134,7 @@ describe("a target's own settings, read by its kind's runtime", () => {
       }),
     ).toEqual([
       "`targets.gpu.sharedDir`: is required; add it",
-      "`targets.gpu.partiton`: unknown key; remove it (the keys of `targets.gpu` are kind, cpus, memory, gpus, gpuTypes, maxParallel, partition, account, gres, sharedDir, slurmConf)",
+      "`targets.gpu.partiton`: unknown key; remove it (the keys of `targets.gpu` are kind, cpus, memory, gpus, gpuTypes, maxParallel, partition, account, gres, sharedDir, slurmConf, nodesReachStore)",
       '`targets.cloud.kind`: must be one of "docker", "local", "slurm", got "k8s"; set the target\'s kind',
       "`targets.box.socket`: unknown key; remove it (the keys of `targets.box` are kind, cpus, memory, gpus, gpuTypes, maxParallel)",
     ]);

@@ -67,6 +67,9 @@ export { runWorkerTask } from "./worker-task.js";
 
 /** Path of the worker entrypoint script (run with node). */
 export const workerEntrypoint = new URL("../dist/worker-main.js", import.meta.url).pathname;
+export type { StepFile, StepFileResult } from "./step-main.js";
+/** Path of the entrypoint of a step that moves its own bytes (run with node; see {@link TaskBlobs}). */
+export const stepEntrypoint = new URL("../dist/step-main.js", import.meta.url).pathname;
 export type { ArtifactParameter } from "./parameters.js";
 export { parseParameterArgs, resolveParameters, schemaFor } from "./parameters.js";
 /** Python environments a script step runs in: a checked virtualenv per environment id. */

@@ -10,9 +10,12 @@ import {
   materializeSnapshot,
   type Runtime,
   renderCommand,
+  type StepFile,
+  type StepFileResult,
   type StepTask,
   shellCommand,
   shownCommand,
+  stepEntrypoint,
   stepEnvironment,
   type TargetCheck,
   workerEntrypoint,
@@ -24,10 +27,6 @@ import { cannotConnect, checkEngine, connectFailure, defaultSocket } from "./eng
 import { DockerImageError } from "./errors.js";
 import { stepImage } from "./images.js";
 import { mapTask, PathMap } from "./path-map.js";
-import type { StepFile, StepFileResult } from "./step-main.js";
-
-/** The container entrypoint of a step that moves its own bytes (run with node). */
-const stepEntrypoint = new URL("../dist/step-main.js", import.meta.url).pathname;
 
 export interface DockerRuntimeOptions {
   /** The Docker Engine API socket; default DOCKER_HOST's (`unix://PATH`), else /var/run/docker.sock. */

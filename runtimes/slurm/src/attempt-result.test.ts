@@ -68,4 +68,26 @@ describe("how a job's end maps to the attempt", () => {
       error: expect.stringContaining("was killed by signal 9"),
     });
   });
+
+  it("says how a script step ended when it ran under the entrypoint that moved its bytes", () => {
+    const resultFile = join(dir, "moved.json");
+    const failed = { status: "failed", exitCode: 3, error: "exited with status 3", retryable: true };
+    writeFileSync(resultFile, JSON.stringify({ ...failed, scriptExit: 3 }));
+    expect(attemptResult("s", end("FAILED", { exitCode: 1, resultFile, stderrTail: "oops\n" }))).toEqual({
+      status: "failed",
+      exitCode: 3,
+      error: "step s: `python3 train.py` exited with status 3 (Slurm job 7):\noops",
+      retryable: true,
+    });
+    writeFileSync(resultFile, JSON.stringify({ ...failed, exitCode: 127, scriptExit: 127 }));
+    expect(attemptResult("s", end("FAILED", { exitCode: 1, resultFile }))).toMatchObject({
+      exitCode: 127,
+      retryable: false,
+      error: expect.stringContaining("install `python3`"),
+    });
+    // A fetch or a store that failed is the entrypoint's own result, as it wrote it.
+    const fetch = { status: "failed", error: "step s: input `x` could not be fetched", retryable: false };
+    writeFileSync(resultFile, JSON.stringify(fetch));
+    expect(attemptResult("s", end("FAILED", { exitCode: 1, resultFile }))).toEqual(fetch);
+  });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { type AttemptResult, shownCommand } from "@canal/runtime-core";
+import { type AttemptResult, type StepFileResult, shownCommand } from "@canal/runtime-core";
 import { type JobInfo, SCHEDULER_ENDED } from "./job-state.js";
 
 /** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
@@ -11,7 +11,10 @@ export interface JobEnd {
   info: JobInfo;
   /** The step's command as the user wrote it, rendered (for messages). */
   shown: string;
-  /** A TypeScript step's result file, written by the worker entrypoint. */
+  /**
+   * The result file of a TypeScript step (written by the worker entrypoint) or of a step that moved
+   * its own bytes (by the step entrypoint: a script's failure with its status, `scriptExit`).
+   */
   resultFile?: string | undefined;
   /** The end of the job's stderr. */
   stderrTail: string;
@@ -59,9 +62,13 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
       retryable: false,
     };
   }
+  let exitCode = info.exitCode;
+  let signal = info.signal;
+  let script = !resultFile;
   if (resultFile && existsSync(resultFile)) {
+    let result: StepFileResult;
     try {
-      return JSON.parse(readFileSync(resultFile, "utf8")) as AttemptResult;
+      result = JSON.parse(readFileSync(resultFile, "utf8")) as StepFileResult;
     } catch (error) {
       return {
         status: "failed",
@@ -69,12 +76,17 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
         retryable: true,
       };
     }
+    if (result.scriptExit === undefined) return result;
+    // A script step under the entrypoint that moved its bytes: its shell's own status says how it ended.
+    exitCode = result.scriptExit;
+    signal = 0;
+    script = true;
   }
   const last = end.stderrTail.trim().split("\n").slice(-3).join("\n");
-  if (info.state === "COMPLETED" && info.exitCode === 0 && !resultFile) {
+  if (info.state === "COMPLETED" && exitCode === 0 && script) {
     return { status: "succeeded", values: {}, returned: {} };
   }
-  if (info.exitCode === 127 && !resultFile) {
+  if (exitCode === 127 && script) {
     const word = shown.trim().split(/\s+/)[0];
     return {
       status: "failed",
@@ -83,11 +95,10 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
       retryable: false,
     };
   }
-  const ended =
-    info.signal !== 0 ? `was killed by signal ${info.signal}` : `exited with status ${info.exitCode}`;
+  const ended = signal !== 0 ? `was killed by signal ${signal}` : `exited with status ${exitCode}`;
   return {
     status: "failed",
-    exitCode: info.exitCode,
+    exitCode,
     error: `step ${key}: \`${shownCommand(shown)}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
     retryable: true,
   };

@@ -9,9 +9,11 @@ import {
   materializeSnapshot,
   pythonEnvironment,
   renderCommand,
+  type StepFile,
   type StepTask,
   shellCommand,
   shellQuote,
+  stepEntrypoint,
   stepEnvironment,
   workerEntrypoint,
 } from "@canal/runtime-core";
@@ -135,8 +137,8 @@ export class JobScripts {
       PYTHONPATH: pythonHelperDir,
       PYTHONUNBUFFERED: "1",
     };
-    let command: string;
-    let shown: string;
+    let command = "";
+    let shown = "";
     let cwd = files.dir;
     let resultFile: string | undefined;
     if (task.step.kind === "SCRIPT") {
@@ -157,11 +159,28 @@ export class JobScripts {
       materializeSnapshot(artifactDir, script.snapshot, cwd);
       shown = renderCommand(task);
       command = `/bin/sh -c ${shellQuote(shellCommand(shown, files.dir))}`;
-    } else {
+    }
+    // Declared variables' values (and the bucket's credentials) reach the job through its
+    // script's environment, never a task file.
+    const { variables: _values, ...written } = task;
+    if (task.blobs) {
+      // The job moves its own bytes: the entrypoint fetches the inputs from the bucket, runs the
+      // step (a script step's shell as its child) and stores the outputs there.
+      const stepFile = join(files.dir, "step.json");
+      resultFile = join(files.dir, "result.json");
+      const file: StepFile = {
+        task: { ...written, artifactDir },
+        ...(task.step.kind === "SCRIPT"
+          ? { script: { argv: ["/bin/sh", "-c", shellCommand(shown, files.dir)], cwd } }
+          : {}),
+      };
+      writeFileSync(stepFile, JSON.stringify(file));
+      if (task.step.kind !== "SCRIPT") shown = `node step-main.js ${stepFile}`;
+      command = [this.nodePath, stepEntrypoint, stepFile, resultFile].map(shellQuote).join(" ");
+      cwd = files.dir;
+    } else if (task.step.kind !== "SCRIPT") {
       const taskFile = join(files.dir, "task.json");
       resultFile = join(files.dir, "result.json");
-      // Declared variables' values reach the job through its script's environment, not this file.
-      const { variables: _values, ...written } = task;
       writeFileSync(taskFile, JSON.stringify({ ...written, artifactDir }));
       shown = `node worker-main.js ${taskFile}`;
       command = [this.nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");

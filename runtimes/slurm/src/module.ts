@@ -10,6 +10,8 @@ const settings = z.strictObject({
   sharedDir: z.string().min(1),
   /** The cluster's slurm.conf, for Slurm's commands run from here; default SLURM_CONF, else Slurm's own. */
   slurmConf: z.string().min(1).optional(),
+  /** Whether the nodes reach the workspace's S3 endpoint (then jobs move their own bytes); default true. */
+  nodesReachStore: z.boolean().optional(),
 });
 
 /** A slurm target's own settings in canal.config.json. */
@@ -17,7 +19,7 @@ export type SlurmSettings = z.infer<typeof settings>;
 
 const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParallel }) => {
   const { SlurmRuntime } = await import("./slurm-runtime.js");
-  const { sharedDir, partition, account, gres, slurmConf } = target.settings;
+  const { sharedDir, partition, account, gres, slurmConf, nodesReachStore } = target.settings;
   const bound = target.maxParallel ?? maxParallel;
   return new SlurmRuntime({
     sharedDir,
@@ -25,6 +27,7 @@ const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParal
     account,
     gres,
     gpus: target.gpus,
+    ...(nodesReachStore !== undefined ? { nodesReachStore } : {}),
     ...(slurmConf !== undefined ? { env: { ...process.env, SLURM_CONF: slurmConf } } : {}),
     ...(bound !== undefined ? { maxParallel: bound } : {}),
   });

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { BlobPlace, Environment, Step } from "@canal/ir";
 import type {
   AttemptHooks,
   AttemptResult,
@@ -50,6 +51,13 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   keepJobFiles?: boolean;
   /** GPUs one step may ask for, as the target declares: what {@link SlurmRuntime.check} looks for in the GRES. */
   gpus?: number;
+  /**
+   * Whether the compute nodes reach the workspace's S3 endpoint; default true. Then each job
+   * fetches its step's inputs from the bucket and stores its outputs there itself, and the driver
+   * moves none of their bytes (see {@link SlurmRuntime.movesBlobs}); false: the driver stages them
+   * through the shared directory, and the bucket's credentials never reach the nodes.
+   */
+  nodesReachStore?: boolean;
 }
 
 type Submitted = { jobId: string } | { result: AttemptResult };
@@ -114,6 +122,8 @@ export class SlurmRuntime implements Runtime {
   private readonly live = new Set<string>();
   /** Jobs whose step ended but which wait for their release (see batchScript). */
   private readonly lingering = new Set<JobFiles>();
+  /** Jobs that ended or were cancelled, whose files are removed shortly (see removeLater). */
+  private readonly ending = new Set<JobFiles>();
   /** Jobs queued ahead (see anticipate), by run and step key. */
   private readonly slots = new Map<string, Slot>();
   private readonly jobsOf = new Map<string, JobOf>();
@@ -140,6 +150,17 @@ export class SlurmRuntime implements Runtime {
       graceMs: this.graceMs,
       onSucceeded: (jobId) => this.succeeded.add(jobId),
     };
+  }
+
+  /**
+   * A job reaches an S3 bucket from its node (unless the target says `nodesReachStore: false`):
+   * it fetches its inputs and stores its outputs there itself, with the node's `node`. The bucket's
+   * credentials reach it as the declared variables' values do: in the owner-only attempt script,
+   * never in what is submitted to slurmctld (see the README). A step in an image of its own cannot
+   * run here at all.
+   */
+  movesBlobs(place: BlobPlace, _step: Step, environment: Environment | undefined): boolean {
+    return place.kind === "s3" && this.options.nodesReachStore !== false && environment?.kind !== "IMAGE";
   }
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
@@ -240,7 +261,7 @@ export class SlurmRuntime implements Runtime {
     } catch {
       // It gave up waiting meanwhile (and failed, so nothing queued behind it starts).
       this.live.delete(jobId);
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
       return undefined;
     }
     renameSync(ready, files.attempt);
@@ -262,7 +283,7 @@ export class SlurmRuntime implements Runtime {
       this.awaited.delete(jobId);
     }
     if (exitStatus(files) !== undefined && !existsSync(files.release)) this.lingering.add(files);
-    else setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+    else this.removeLater(files);
   }
 
   /**
@@ -378,7 +399,7 @@ export class SlurmRuntime implements Runtime {
     } catch {
       // It gave up and failed by itself.
       this.live.delete(jobId);
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
       return;
     }
     try {
@@ -392,7 +413,7 @@ export class SlurmRuntime implements Runtime {
     // files and its place in close()'s scancel stay.
     if (answer.code !== 0) return;
     this.live.delete(jobId);
-    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+    this.removeLater(files);
   }
 
   /** Cancels the run's jobs still queued or running: they carry its id in their comment. */
@@ -440,6 +461,11 @@ export class SlurmRuntime implements Runtime {
     if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
     this.live.clear();
     for (const slot of slots) this.remove(slot.files);
+    // Now, not on a timer this process may not live to see (`canal run` exits once closed): a job's
+    // attempt script holds the values of the variables its step declares and the bucket's
+    // credentials. Every job was released or cancelled above; one still lingering only waits a
+    // little longer for a release now gone.
+    for (const files of this.ending) this.remove(files);
   }
 
   private release(files: JobFiles | undefined): void {
@@ -461,12 +487,19 @@ export class SlurmRuntime implements Runtime {
         // Its directory is gone: nothing is waiting.
       }
       // The job looks for its release every 10 ms; its files go once it has surely seen it.
-      setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+      this.removeLater(files);
     }
     this.lingering.clear();
   }
 
+  /** Removes a job's files once it has surely seen its release (or at close, whichever comes first). */
+  private removeLater(files: JobFiles): void {
+    this.ending.add(files);
+    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
+  }
+
   private remove(files: JobFiles): void {
+    this.ending.delete(files);
     if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
   }
 

@@ -1,20 +1,22 @@
 #!/usr/bin/env node
-// The entrypoint of a step's container when the step moves its own bytes (a task with `blobs`):
-// fetches the inputs from the bucket, runs the step (a TypeScript step in this process, a script
-// step's shell as a child), stores the outputs in the bucket and writes the result.
+// The entrypoint of a step that moves its own bytes (a task with `blobs`), in its container (docker)
+// or its job (Slurm): fetches the inputs from the bucket, runs the step (a TypeScript step in this
+// process, a script step's shell as a child), stores the outputs in the bucket and writes the result.
 //
 //   node step-main.js STEP.json RESULT.json
 //
-// The bucket's credentials are the standard AWS variables of the container's environment; the
+// The bucket's credentials are the standard AWS variables of this process's environment; the
 // files name none.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { type AttemptResult, runWorkerTask, type StepTask, withStepBlobs } from "@canal/runtime-core";
 import { openStepBlobStore } from "@canal/store/step-blobs";
+import type { AttemptResult, StepTask } from "./contract.js";
+import { withStepBlobs } from "./step-blobs.js";
+import { runWorkerTask } from "./worker-task.js";
 
-/** What the runtime writes for the container: the task, and for a script step its shell command. */
+/** What the runtime writes for the step: the task (no variable's value), and for a script step its shell command. */
 export interface StepFile {
   task: StepTask;
   script?: { argv: string[]; cwd: string };
