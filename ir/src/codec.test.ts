@@ -1,9 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { decodePipeline, encodePipeline, type Pipeline, pipelineHash, pipelineToJson } from "@canal/ir";
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
+import { generatedPath, generateIrCodec } from "../../scripts/generate-ir-codec.mjs";
 import { compactPipeline, expandPipeline } from "./compact.js";
 
 // encodePipeline and decodePipeline use the static code generated from pipeline.proto
@@ -71,8 +70,12 @@ describe("the IR's static code", () => {
     expect(() => decodePipeline(bytes)).toThrow(/CANAL_IR_CORRUPT|is not a Canal pipeline/);
   });
 
-  it("is what pipeline.proto generates now (regenerate with `npm run generate -w @canal/ir`)", () => {
-    const script = fileURLToPath(new URL("../../scripts/generate-ir-codec.mjs", import.meta.url));
-    expect(() => execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" })).not.toThrow();
+  it("is what pipeline.proto generates now (regenerate with `npm run generate -w @canal/ir`)", async () => {
+    const committed = readFileSync(generatedPath, "utf8");
+    // Compared as a whole, not shown as a diff of 380 kB.
+    expect(
+      (await generateIrCodec()) === committed,
+      "pipeline.generated.ts differs from what pipeline.proto generates",
+    ).toBe(true);
   });
 });
