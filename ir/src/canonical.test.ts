@@ -33,6 +33,17 @@ describe("canonical encoding", () => {
   });
   it("frames fields so that moving bytes between them changes the hash", () => {
     expect(framedHash("d", ["ab", "c"])).not.toBe(framedHash("d", ["a", "bc"]));
+    // Golden values: cache keys and code hashes are framed hashes, so these bytes never move.
+    expect(framedHash("canal-cache-v1", ["ab".repeat(32), "", '{"x":"é☃𝄞"}'])).toBe(
+      "48e59ba5a3ae283cb114bf95db2df79f7fb3a7dc8c302e84271e3efcb503067e",
+    );
+    expect(framedHash("d", [new Uint8Array([0, 1, 2, 255]), "tail", "x".repeat(300)])).toBe(
+      "bb8727ad9c9def968aaa078993df92b31910a097c17278febf0fb21f75ffa2bc",
+    );
+    expect(framedHash("", [])).toBe("af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc");
+    expect(framedHash("lone \ud800", ["\udfff", ""])).toBe(
+      "44730173519aed0e1d5b5aa7408ac1a766bf45e29fc5afe6deb1d8086e44cd10",
+    );
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import protobuf from "protobufjs";
 import { compactPipeline, expandPipeline } from "./compact.js";
 import { IrError } from "./errors.js";
+import { PipelineMessage } from "./pipeline.generated.js";
 import type { Pipeline } from "./types.js";
 
 /** The IR format version this package reads and writes. */
@@ -11,7 +12,11 @@ const protoPath = new URL("../pipeline.proto", import.meta.url);
 
 let root: protobuf.Root | undefined;
 
-/** The parsed pipeline.proto, loaded once. */
+/**
+ * The parsed pipeline.proto, loaded once: its reflection, for what reads the schema itself (the
+ * canonical encoding's field order). Encoding and decoding use the static code generated from the
+ * same file (pipeline.generated.ts), which the parse would otherwise generate again at run time.
+ */
 export function irRoot(): protobuf.Root {
   root ??= protobuf.parse(readFileSync(protoPath, "utf8"), { keepCase: false }).root;
   return root;
@@ -26,23 +31,21 @@ const toObjectOptions: protobuf.IConversionOptions = { enums: String, longs: Num
 
 /** Encodes a pipeline as protobuf bytes, checking it against the schema first. */
 export function encodePipeline(pipeline: Pipeline): Uint8Array {
-  const type = irType("Pipeline");
-  const message = type.fromObject(compactPipeline(pipeline));
-  const problem = type.verify(message);
+  const message = PipelineMessage.fromObject(compactPipeline(pipeline));
+  const problem = PipelineMessage.verify(message);
   if (problem)
     throw new IrError(
       "CANAL_IR_INVALID",
       `pipeline "${pipeline.name}" does not fit pipeline.proto: ${problem}`,
     );
-  return type.encode(message).finish();
+  return PipelineMessage.encode(message).finish();
 }
 
 /** Decodes protobuf bytes into a pipeline; names the file in the error when the bytes are damaged. */
 export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipeline {
-  const type = irType("Pipeline");
-  let message: protobuf.Message;
+  let message: object;
   try {
-    message = type.decode(bytes);
+    message = PipelineMessage.decode(bytes);
   } catch (error) {
     throw new IrError(
       "CANAL_IR_CORRUPT",
@@ -51,7 +54,9 @@ export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipel
   }
   let pipeline: Pipeline;
   try {
-    pipeline = expandPipeline(type.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline);
+    pipeline = expandPipeline(
+      PipelineMessage.toObject(message, { ...toObjectOptions, arrays: true }) as Pipeline,
+    );
   } catch (error) {
     throw new IrError(
       "CANAL_IR_CORRUPT",
@@ -72,7 +77,9 @@ export function decodePipeline(bytes: Uint8Array, origin = "pipeline.pb"): Pipel
  * step as calls of a template), schema field order, two-space indent.
  */
 export function pipelineToJson(pipeline: Pipeline): string {
-  const type = irType("Pipeline");
-  const plain = type.toObject(type.fromObject(compactPipeline(pipeline)), toObjectOptions);
+  const plain = PipelineMessage.toObject(
+    PipelineMessage.fromObject(compactPipeline(pipeline)),
+    toObjectOptions,
+  );
   return `${JSON.stringify(plain, null, 2)}\n`;
 }

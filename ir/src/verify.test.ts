@@ -4,7 +4,6 @@ import { join } from "node:path";
 import {
   decodePipeline,
   encodePipeline,
-  environmentId,
   type IrError,
   MediaType,
   PathEscapeError,
@@ -19,39 +18,7 @@ import {
   writeArtifact,
 } from "@canal/ir";
 import { describe, expect, it } from "vitest";
-
-const file = { artifact: { lineage: ["File", "Artifact"] } };
-const python = { kind: "PYTHON" as const, pythonVersion: "3.12" };
-const manifest = Buffer.from("[]");
-
-function pipeline(): Pipeline {
-  const environment = { id: environmentId(python), ...python };
-  const step = {
-    id: "prep",
-    name: "prep",
-    kind: "SCRIPT" as const,
-    script: { command: "echo hi > {out}", snapshot: sha256(manifest), source: "src" },
-    inputs: [],
-    outputs: [{ name: "out", type: file }],
-    environment: environment.id,
-    codeHash: "c".repeat(64),
-    hash: "",
-  };
-  step.hash = stepHash(step);
-  const p: Pipeline = {
-    irVersion: 1,
-    minRuntimeVersion: "0.1.0",
-    name: "demo",
-    parameters: [],
-    steps: [step],
-    environments: [environment],
-    blobs: [{ sha256: sha256(manifest), size: manifest.length, mediaType: MediaType.snapshotManifest }],
-    compilerVersion: "0.1.0",
-    hash: "",
-  };
-  p.hash = pipelineHash(p);
-  return p;
-}
+import { manifest, pipeline } from "./test-pipeline.js";
 
 /** `edit` applied to a genuine pipeline whose hashes are then recomputed, as a careful forger would. */
 function forged(edit: (p: Pipeline) => void): Pipeline {
