@@ -317,6 +317,10 @@ async function driven(
       await recorder.settledFor(key);
       return metadata.getCachedOutputs(key);
     },
+    async lookupMany(keys) {
+      for (const key of keys) await recorder.settledFor(key);
+      return metadata.getCachedOutputsMany(keys);
+    },
     async invalidate(key) {
       await metadata.deleteCacheEntry(key);
     },

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { StoredValue } from "./cache-key.js";
 import type { Blobs, CacheIndex } from "./orchestrator.js";
 import { fromOutput, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
@@ -9,9 +10,12 @@ beforeEach(() => {
 });
 afterEach(() => bed.remove());
 
-/** The bed's blobs and cache with every check and lookup taking `ms`, counting what runs at once. */
-function slow(ms: number) {
-  const seen = { verifies: 0, lookups: 0, mostVerifies: 0, mostAtOnce: 0 };
+/**
+ * The bed's blobs and cache with every check and lookup taking `ms`, counting what runs at once;
+ * `many`: the cache also reads many entries at once, as the stores do.
+ */
+function slow(ms: number, many = false) {
+  const seen = { verifies: 0, lookups: 0, mostVerifies: 0, mostAtOnce: 0, reads: [] as number[] };
   let verifying = 0;
   let busy = 0;
   const pause = () => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,6 +42,20 @@ function slow(ms: number) {
       return bed.cache.lookup(key);
     },
     invalidate: (key) => bed.cache.invalidate(key),
+    ...(many
+      ? {
+          async lookupMany(keys: string[]) {
+            seen.reads.push(keys.length);
+            await pause();
+            const found = new Map<string, Record<string, StoredValue>>();
+            for (const key of keys) {
+              const outputs = await bed.cache.lookup(key);
+              if (outputs) found.set(key, outputs);
+            }
+            return found;
+          },
+        }
+      : {}),
   };
   return { blobs, cache, seen };
 }
@@ -84,6 +102,25 @@ describe("cache probes: the steps ahead are looked up while these are decided", 
     // Each entry read and checked once: no probe is repeated by its step's own lookup.
     expect(seen.lookups).toBe(12);
     expect(seen.verifies).toBe(12);
+  });
+
+  it("reads the entries of the steps ahead a batch at a time where the cache can", async () => {
+    const steps = Array.from({ length: 40 }, (_, i) => testStep(`f${i}`, {}, { out: types.file }));
+    const fns = Object.fromEntries(
+      steps.map((s) => [
+        s.id,
+        ({ outputPath }: { outputPath(o: string): string }) => writeFileSync(outputPath("out"), s.id),
+      ]),
+    );
+    await bed.run(testPipeline(steps), { steps: fns });
+    const { blobs, cache, seen } = slow(5, true);
+    const again = await bed.run(testPipeline(steps), { steps: fns }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(40).fill("cached"));
+    // The first step is looked up alone; the 39 after it in a few reads.
+    expect(seen.lookups).toBe(1);
+    expect(seen.reads.reduce((a, b) => a + b, 0)).toBe(39);
+    expect(seen.reads.length).toBeLessThan(6);
+    expect(seen.verifies).toBe(40);
   });
 
   it("overlaps the checks along a chain, each step's key from its upstream's entry", async () => {

@@ -18,8 +18,8 @@ export interface ProbeGraph {
    * undefined when it does not look the cache up (not reusable, forced) or its inputs have no value.
    */
   keyOf(instance: StepInstance, upstream: (key: string) => Outputs | undefined): string | undefined;
-  /** The entry stored under `key` (one store read), its blobs not checked yet. */
-  entry(key: string): Promise<Outputs | undefined>;
+  /** The entries stored under `keys` (one store read for all), their blobs not checked yet. */
+  entries(keys: string[]): Promise<Map<string, Outputs>>;
   /** Whether every declared output of `instance` in `outputs` is there, its bytes intact. */
   intact(instance: StepInstance, outputs: Outputs): Promise<boolean>;
 }
@@ -31,8 +31,9 @@ interface Probe {
 }
 
 // Probes in flight at once: enough to hide the round trips of an object store and a database
-// server, few enough that a run whose cache misses wastes little.
-const PROBES = 16;
+// server, few enough that a run whose cache misses wastes little. New ones start once half are
+// done, so that their entries are read a batch at a time.
+const PROBES = 32;
 // How far past the first undecided instance the probes look, in plan order.
 const WINDOW = 64;
 
@@ -96,9 +97,11 @@ export class CacheProbes {
     const { instances, waitsFor } = this.graph;
     while (this.cursor < instances.length && this.graph.decided(instances[this.cursor]?.key as string))
       this.cursor++;
+    if (!this.active || this.inFlight.size > PROBES / 2) return;
     const upstream = (key: string) => this.graph.result(key) ?? this.entries.get(key);
     const end = Math.min(instances.length, this.cursor + WINDOW);
-    for (let i = this.cursor; i < end && this.active && this.inFlight.size < PROBES; i++) {
+    const batch: [StepInstance, string][] = [];
+    for (let i = this.cursor; i < end && this.inFlight.size + batch.length < PROBES; i++) {
       const instance = instances[i] as StepInstance;
       if (this.probes.has(instance.key) || this.graph.decided(instance.key)) continue;
       if (!(waitsFor.get(instance.key) ?? []).every((key) => upstream(key) !== undefined)) continue;
@@ -108,16 +111,21 @@ export class CacheProbes {
       } catch {
         key = undefined;
       }
-      if (key !== undefined) this.start(instance, key);
+      if (key !== undefined) batch.push([instance, key]);
     }
+    if (batch.length === 0) return;
+    const read = this.graph.entries(batch.map(([, key]) => key));
+    // One rejection for all the probes of the batch, each of which handles it.
+    read.catch(() => {});
+    for (const [instance, key] of batch) this.start(instance, key, read);
   }
 
-  private start(instance: StepInstance, key: string): void {
+  private start(instance: StepInstance, key: string, read: Promise<Map<string, Outputs>>): void {
     const probe: Probe = {
       key,
-      outcome: this.graph
-        .entry(key)
-        .then(async (found) => {
+      outcome: read
+        .then(async (entries) => {
+          const found = entries.get(key);
           if (!found) return undefined;
           // Dependents may be probed under the key these outputs give while they are checked
           // (also once the probe was taken: its step is then waiting for the check).

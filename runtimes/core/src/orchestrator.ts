@@ -36,6 +36,8 @@ export interface Blobs {
 /** The cache index: outputs of an earlier successful step instance with the same key. */
 export interface CacheIndex {
   lookup(key: string): Promise<Record<string, StoredValue> | undefined>;
+  /** The entries under `keys` in one read, each as `lookup` finds it; a key with none is left out. */
+  lookupMany?(keys: string[]): Promise<Map<string, Record<string, StoredValue>>>;
   /** Forgets an entry whose blobs are missing or corrupt. */
   invalidate(key: string): Promise<void>;
 }
@@ -185,7 +187,13 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
             variableComponents(instance.step, variables, runtime.variables),
           ).key
         : undefined,
-    entry: (key) => options.cache.lookup(key),
+    entries: async (keys) => {
+      if (options.cache.lookupMany) return options.cache.lookupMany(keys);
+      const found = new Map<string, Record<string, StoredValue>>();
+      for (const [i, outputs] of (await Promise.all(keys.map((key) => options.cache.lookup(key)))).entries())
+        if (outputs) found.set(keys[i] as string, outputs);
+      return found;
+    },
     intact: (instance, outputs) => allPresent(blobs, outputs, instance.step.outputs),
   });
 
