@@ -332,6 +332,37 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("sends a small put with deferSync in the background: flush waits for it, and one that failed fails every later flush", async () => {
+    const prefix = `deferred/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-deferred-"));
+    opened.push(dir);
+    writeFileSync(join(dir, "a.txt"), "sent later");
+    const digest = await workspace.blobs.putFile(join(dir, "a.txt"), { deferSync: true });
+    await workspace.blobs.flush();
+    const object = await admin.send(
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    expect(object.ContentLength).toBe("sent later".length);
+
+    // With the gateway gone the put still returns (its bytes are hashed and held), and the flush
+    // that a run's records wait for fails: no record names a blob that is not in the bucket.
+    await rgw.stopGateway();
+    try {
+      writeFileSync(join(dir, "b.txt"), "never sent");
+      const lost = await workspace.blobs.putFile(join(dir, "b.txt"), { deferSync: true });
+      expect(lost).toBe(createHash("sha256").update("never sent").digest("hex"));
+      await expect(workspace.blobs.flush()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
+    } finally {
+      await rgw.startGateway();
+    }
+    await expect(workspace.blobs.flush()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
+    await workspace.close();
+  });
+
   it("takes the keys from the profile the config names", async () => {
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
     opened.push(dir);
