@@ -363,6 +363,29 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("materializes a small blob it fetched and verified again from the bytes it holds", async () => {
+    const prefix = `held/${randomUUID()}`;
+    const writer = await open({ prefix });
+    const digest = await writer.blobs.put("read by every step of a fan-out");
+    await writer.close();
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-held-"));
+    opened.push(dir);
+    await workspace.blobs.materialize(digest, join(dir, "first.txt"));
+    await admin.send(
+      new DeleteObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    // No request: the bytes hashed to the digest on the way in, and are those bytes still.
+    await workspace.blobs.materialize(digest, join(dir, "second.txt"));
+    expect(readFileSync(join(dir, "second.txt"), "utf8")).toBe("read by every step of a fan-out");
+    // Whether the bucket still holds it is always asked of the bucket.
+    expect(await workspace.blobs.verify(digest)).toBe("missing");
+    await workspace.close();
+  });
+
   it("takes the keys from the profile the config names", async () => {
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
     opened.push(dir);

@@ -41,7 +41,8 @@ const QUEUE = 4;
 // waits for its own request.
 const DEFER_MAX = 1024 * 1024;
 const DEFERRED_BYTES = 64 * 1024 * 1024;
-// The bytes of recent puts kept to materialize from (a chain's next step reads what the last wrote).
+// The bytes of recent small puts and downloads, each hashed to its digest, kept to materialize
+// from: a chain's next step reads what the last wrote, a fan-out's every step the same input.
 const RECENT_BYTES = 16 * 1024 * 1024;
 
 /** Opens the bucket `settings` name, checking at once that it can be reached and read. */
@@ -117,7 +118,7 @@ export class S3BlobStore implements BlobStore {
    * blob may be waiting for one to pass.
    */
   private deferredFailure: unknown;
-  /** The bytes of the latest puts, oldest first, each hashed to its digest as it was put. */
+  /** The bytes of the latest small puts and downloads, oldest first, each hashed to its digest. */
   private readonly recent = new Map<string, Buffer>();
   private recentBytes = 0;
 
@@ -470,7 +471,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** The object's body as a stream with its ETag, or undefined when there is none. */
-  private async open(digest: string): Promise<{ body: Readable; etag?: string } | undefined> {
+  private async open(digest: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
     const doing = `reading sha256:${digest}`;
     try {
       const response = await this.send(
@@ -478,7 +479,11 @@ export class S3BlobStore implements BlobStore {
         doing,
       );
       const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
-      return { body, ...(response.ETag ? { etag: response.ETag } : {}) };
+      return {
+        body,
+        ...(response.ETag ? { etag: response.ETag } : {}),
+        ...(response.ContentLength !== undefined ? { size: response.ContentLength } : {}),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw s3Failure(error, doing, this.place);
@@ -616,9 +621,11 @@ export class S3BlobStore implements BlobStore {
     if (!object) throw new BlobMissingError(digest, this.location);
     const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
     const hash = createHash("sha256");
+    // A small blob is kept once it matched, for the next step that reads it (a fan-out's input).
+    const keep = object.size !== undefined && object.size <= DEFER_MAX ? [] : undefined;
     try {
       try {
-        await pipeline(object.body, hashing(hash), createWriteStream(temp, { flags: "wx" }));
+        await pipeline(object.body, hashing(hash, keep), createWriteStream(temp, { flags: "wx" }));
       } catch (error) {
         if (errorCode(error) === "EISDIR") throw destinationExists(target);
         // A failure of the local file (it names its path) is the disk's; any other is the download's.
@@ -631,6 +638,7 @@ export class S3BlobStore implements BlobStore {
         throw this.corrupt(digest, actual);
       }
       this.remember(digest, object.etag);
+      if (keep) this.keepRecent(digest, Buffer.concat(keep));
       await chmod(temp, executable ? 0o755 : 0o644);
       await rename(temp, target).catch((error) => {
         if (["EISDIR", "ENOTEMPTY", "EEXIST"].includes(errorCode(error) ?? ""))
@@ -676,10 +684,11 @@ function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: b
 }
 
 /** A pass-through stream that feeds what flows through it to `hash`. */
-function hashing(hash: ReturnType<typeof createHash>): Transform {
+function hashing(hash: ReturnType<typeof createHash>, keep?: Buffer[]): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      keep?.push(chunk);
       callback(null, chunk);
     },
   });
