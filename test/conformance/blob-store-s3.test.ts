@@ -332,6 +332,60 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("sends a small put with deferSync in the background: flush waits for it, and one that failed fails every later flush", async () => {
+    const prefix = `deferred/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-deferred-"));
+    opened.push(dir);
+    writeFileSync(join(dir, "a.txt"), "sent later");
+    const digest = await workspace.blobs.putFile(join(dir, "a.txt"), { deferSync: true });
+    await workspace.blobs.flush();
+    const object = await admin.send(
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    expect(object.ContentLength).toBe("sent later".length);
+
+    // With the gateway gone the put still returns (its bytes are hashed and held), and the flush
+    // that a run's records wait for fails: no record names a blob that is not in the bucket.
+    await rgw.stopGateway();
+    try {
+      writeFileSync(join(dir, "b.txt"), "never sent");
+      const lost = await workspace.blobs.putFile(join(dir, "b.txt"), { deferSync: true });
+      expect(lost).toBe(createHash("sha256").update("never sent").digest("hex"));
+      await expect(workspace.blobs.flush()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
+    } finally {
+      await rgw.startGateway();
+    }
+    await expect(workspace.blobs.flush()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
+    await workspace.close();
+  });
+
+  it("materializes a small blob it fetched and verified again from the bytes it holds", async () => {
+    const prefix = `held/${randomUUID()}`;
+    const writer = await open({ prefix });
+    const digest = await writer.blobs.put("read by every step of a fan-out");
+    await writer.close();
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-held-"));
+    opened.push(dir);
+    await workspace.blobs.materialize(digest, join(dir, "first.txt"));
+    await admin.send(
+      new DeleteObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    // No request: the bytes hashed to the digest on the way in, and are those bytes still.
+    await workspace.blobs.materialize(digest, join(dir, "second.txt"));
+    expect(readFileSync(join(dir, "second.txt"), "utf8")).toBe("read by every step of a fan-out");
+    // Whether the bucket still holds it is always asked of the bucket.
+    expect(await workspace.blobs.verify(digest)).toBe("missing");
+    await workspace.close();
+  });
+
   it("takes the keys from the profile the config names", async () => {
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
     opened.push(dir);

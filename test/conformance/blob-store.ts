@@ -95,6 +95,20 @@ export function blobStoreConformance(
       });
     });
 
+    it("puts a file with deferSync: materialized at once, in the store for every handle once flushed", async () => {
+      const source = join(dir, "small.txt");
+      writeFileSync(source, "deferred bytes");
+      const digest = await blobs.putFile(source, { move: true, deferSync: true });
+      expect(digest).toBe(sha("deferred bytes"));
+      const target = join(dir, "read", "small.txt");
+      await blobs.materialize(digest, target);
+      expect(readFileSync(target, "utf8")).toBe("deferred bytes");
+      await blobs.flush();
+      const other = await fixture.open();
+      expect(await other.verify(digest, "file")).toBe("ok");
+      expect((await other.get(digest)).toString()).toBe("deferred bytes");
+    });
+
     it("reports a changed or cut blob as corrupt and a deleted one as missing; storing it again repairs it", async () => {
       const a = await blobs.put("some model weights");
       const b = await blobs.put("other model weights");

@@ -413,6 +413,36 @@ export function metadataStoreConformance(
       expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
     });
 
+    it("reads the outputs of many cache entries at once, leaving out keys with none", async () => {
+      const run = await newRun();
+      const keys = Array.from({ length: 600 }, (_, i) => `many-${i}`);
+      const made = await store.createStepRuns(keys.map((_, i) => ({ runId: run.id, stepId: `s${i}` })));
+      await store.transaction(async (tx) => {
+        for (const [i, key] of keys.entries()) {
+          // Every other key gets an entry; the rest stay misses.
+          if (i % 2) continue;
+          await tx.finishStepRun(made[i] as number, {
+            status: "succeeded",
+            cacheKey: key,
+            components: components(),
+            reusable: true,
+            outputs: { out: { digest: i.toString(16).padStart(64, "0"), directory: false } },
+          });
+        }
+      });
+      // More keys than SQLite binds in one statement's worth, a repeated one, one nowhere.
+      const found = await store.getCachedOutputsMany([...keys, "many-0", "many-nowhere"]);
+      expect(found.size).toBe(300);
+      for (const [i, key] of keys.entries()) {
+        if (i % 2) expect(found.has(key)).toBe(false);
+        else expect(found.get(key)).toEqual(await store.getCachedOutputs(key));
+      }
+      expect(found.get("many-598")).toEqual({
+        out: { digest: (598).toString(16).padStart(64, "0"), directory: false },
+      });
+      expect(await store.getCachedOutputsMany([])).toEqual(new Map());
+    });
+
     it("makes and ends many step runs at once, as one at a time would, or none of them", async () => {
       const first = await newRun();
       const made = await store.createStepRun({ runId: first.id, stepId: "prepare" });

@@ -9,6 +9,7 @@ import {
   type Parameter,
   type Pipeline,
   readArtifact,
+  type SharedBlobs,
   shownName,
 } from "@canal/ir";
 import {
@@ -308,7 +309,9 @@ async function driven(
     materialize: (digest, destination) => blobs.materialize(digest, destination),
     mount: (source, destination, directory) => mounts.mount(source, destination, directory),
     // A bucket steps reach themselves: on a runtime that moves blobs, no step's bytes pass here.
-    ...(blobs.shared ? { shared: blobs.shared } : {}),
+    // Such a step is handed the credentials just before it starts; what it fetches from the
+    // bucket (an output a step here put with deferSync) is there by then.
+    ...(blobs.shared ? { shared: reachedOnceFlushed(blobs.shared, () => blobs.flush()) } : {}),
   };
   const cache: CacheIndex = {
     async lookup(key) {
@@ -316,6 +319,10 @@ async function driven(
       // the same key must find it.
       await recorder.settledFor(key);
       return metadata.getCachedOutputs(key);
+    },
+    async lookupMany(keys) {
+      for (const key of keys) await recorder.settledFor(key);
+      return metadata.getCachedOutputsMany(keys);
     },
     async invalidate(key) {
       await metadata.deleteCacheEntry(key);
@@ -395,4 +402,16 @@ async function driven(
     ...(error ? { error } : {}),
   });
   return { run, summary };
+}
+
+/** `shared`, whose credentials are given only once the store's deferred puts are done. */
+function reachedOnceFlushed(shared: SharedBlobs, flush: () => Promise<void>): SharedBlobs {
+  return {
+    place: shared.place,
+    adopt: (digest, kind) => shared.adopt(digest, kind),
+    credentials: async () => {
+      await flush();
+      return shared.credentials();
+    },
+  };
 }

@@ -54,6 +54,8 @@ import type {
  * walk that meets one of the pipeline's runs at least every 50 at 100,000 runs).
  */
 const FEW_RUNS = 2000;
+// Keys bound in one read of cache entries (SQLite binds at most 32,766 parameters a statement).
+const KEYS_PER_READ = 500;
 
 /** The read side of the SQLite store: plain SELECTs. */
 export class SqliteReads {
@@ -409,6 +411,23 @@ export class SqliteReads {
         key,
       ) as { outputs: string } | undefined;
       return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
+    });
+  }
+
+  async getCachedOutputsMany(keys: string[]): Promise<Map<string, Record<string, StoredValue>>> {
+    return this.read(() => {
+      const found = new Map<string, Record<string, StoredValue>>();
+      const unique = [...new Set(keys)];
+      for (let i = 0; i < unique.length; i += KEYS_PER_READ) {
+        const some = unique.slice(i, i + KEYS_PER_READ);
+        const rows = this.db
+          .prepare(
+            `SELECT key, outputs FROM cache_entries WHERE workspace_id = ? AND key IN (${some.map(() => "?").join(", ")})`,
+          )
+          .all(this.workspaceId, ...some) as { key: string; outputs: string }[];
+        for (const row of rows) found.set(row.key, JSON.parse(row.outputs) as Record<string, StoredValue>);
+      }
+      return found;
     });
   }
 

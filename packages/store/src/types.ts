@@ -475,6 +475,11 @@ export interface MetadataTransaction {
   /** Only the outputs of the entry under `key`: what a run looks up for every step it starts. */
   getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined>;
   /**
+   * The outputs of the entries under `keys`, each as getCachedOutputs answers it, in one read:
+   * a run asks for the steps ahead at once (issue #11). A key with no entry is left out.
+   */
+  getCachedOutputsMany(keys: string[]): Promise<Map<string, Record<string, StoredValue>>>;
+  /**
    * Drops an entry whose blobs turned out missing or corrupt, so that the re-run's outputs can
    * take its place.
    */

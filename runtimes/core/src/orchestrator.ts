@@ -4,6 +4,7 @@ import type { Output, Pipeline, SharedBlobs } from "@canal/ir";
 import { type AttemptContext, runAttempt, withRetries } from "./attempt.js";
 import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, storedValue } from "./bindings.js";
 import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key.js";
+import { CacheProbes } from "./cache-probes.js";
 import type { Runtime } from "./contract.js";
 import type { RunEvent, RunSummary } from "./events.js";
 import { Lookahead } from "./lookahead.js";
@@ -35,6 +36,8 @@ export interface Blobs {
 /** The cache index: outputs of an earlier successful step instance with the same key. */
 export interface CacheIndex {
   lookup(key: string): Promise<Record<string, StoredValue> | undefined>;
+  /** The entries under `keys` in one read, each as `lookup` finds it; a key with none is left out. */
+  lookupMany?(keys: string[]): Promise<Map<string, Record<string, StoredValue>>>;
   /** Forgets an entry whose blobs are missing or corrupt. */
   invalidate(key: string): Promise<void>;
 }
@@ -168,6 +171,32 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     release: removeLater,
   };
 
+  // The cache is asked about the instances ahead while these are decided (see CacheProbes).
+  const looksUp = (instance: StepInstance) =>
+    !instance.step.cache?.noReuse && !options.regenerate && !options.force?.has(instance.step.id);
+  const probes = new CacheProbes({
+    instances,
+    waitsFor: schedule.waitsFor,
+    decided: (key) => finished(key) || running.has(key) || cancel.signal.aborted,
+    result: (key) => (good(key) ? results.get(key) : undefined),
+    keyOf: (instance, upstream) =>
+      looksUp(instance)
+        ? cacheKey(
+            instance.step,
+            resolveInputs(instance, plan, upstream, options.artifactParameters),
+            variableComponents(instance.step, variables, runtime.variables),
+          ).key
+        : undefined,
+    entries: async (keys) => {
+      if (options.cache.lookupMany) return options.cache.lookupMany(keys);
+      const found = new Map<string, Record<string, StoredValue>>();
+      for (const [i, outputs] of (await Promise.all(keys.map((key) => options.cache.lookup(key)))).entries())
+        if (outputs) found.set(keys[i] as string, outputs);
+      return found;
+    },
+    intact: (instance, outputs) => allPresent(blobs, outputs, instance.step.outputs),
+  });
+
   let notStarted = instances.length;
   let woken = false;
   let wake: (() => void) | undefined;
@@ -228,6 +257,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     wake = undefined;
   }
   lookahead.forgetAll();
+  await probes.settle();
   while (removals.size > 0) await Promise.all(removals);
 
   const states = Object.values(summary.steps);
@@ -257,14 +287,18 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     );
     const reusable = !step.cache?.noReuse;
     let claimed = false;
-    if (reusable && !options.regenerate && !options.force?.has(step.id)) {
-      const cached = await lookup(key, step.outputs);
+    if (looksUp(instance)) {
+      // A probe's hit is of this very key, its blobs checked; a miss is looked up again (an entry
+      // this run is writing may have come since).
+      const cached = (await probes.take(instance.key, key)) ?? (await lookup(key, step.outputs));
       if (cached) {
         results.set(instance.key, cached);
         summary.steps[instance.key] = "cached";
+        probes.resume();
         await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs: cached });
         return;
       }
+      probes.pause();
       if (options.claims) {
         const flight = await singleFlight({
           claims: options.claims,

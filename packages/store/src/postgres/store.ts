@@ -259,6 +259,8 @@ export class PostgresMetadataStore implements MetadataStore {
   lineage: Delegate<"lineage"> = (d) => this.read(() => this.reads.lineage(d));
   getCacheEntry: Delegate<"getCacheEntry"> = (k) => this.read(() => this.reads.getCacheEntry(k));
   getCachedOutputs: Delegate<"getCachedOutputs"> = (k) => this.read(() => this.reads.getCachedOutputs(k));
+  getCachedOutputsMany: Delegate<"getCachedOutputsMany"> = (k) =>
+    this.read(() => this.reads.getCachedOutputsMany(k));
   listCacheEntries: Delegate<"listCacheEntries"> = (f) => this.read(() => this.reads.listCacheEntries(f));
   references: Delegate<"references"> = () => this.read(() => this.reads.references());
   lastCacheEntryForStep: Delegate<"lastCacheEntryForStep"> = (p, s, o) =>

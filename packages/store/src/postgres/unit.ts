@@ -1034,6 +1034,17 @@ export class PostgresUnit implements MetadataTransaction {
     return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
   }
 
+  async getCachedOutputsMany(keys: string[]): Promise<Map<string, Record<string, StoredValue>>> {
+    const found = new Map<string, Record<string, StoredValue>>();
+    if (keys.length === 0) return found;
+    const rows = await this.q<{ key: string; outputs: string }>(
+      "SELECT key, outputs FROM cache_entries WHERE workspace_id = $1 AND key = ANY($2::text[])",
+      [this.workspaceId, [...new Set(keys)]],
+    );
+    for (const row of rows) found.set(row.key, JSON.parse(row.outputs) as Record<string, StoredValue>);
+    return found;
+  }
+
   deleteCacheEntry(key: string): Promise<boolean> {
     return this.write(
       async () =>

@@ -8,7 +8,7 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -26,7 +26,7 @@ import type { StoreContext } from "../backends.js";
 import { copyHashing, errorCode, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
-import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry } from "../types.js";
+import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
 import type { S3Settings } from "./backend.js";
 import { connect, isNotFound, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
 
@@ -36,6 +36,14 @@ const PARALLEL_FILES = 8;
 // a few at a time: memory stays under PART_SIZE * (QUEUE + 1) per file whatever its size.
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE = 4;
+// A file up to this size put with `deferSync` is sent in the background (see S3BlobStore.deferred),
+// while the bytes of all such puts not acknowledged yet stay under DEFERRED_BYTES; beyond it a put
+// waits for its own request.
+const DEFER_MAX = 1024 * 1024;
+const DEFERRED_BYTES = 64 * 1024 * 1024;
+// The bytes of recent small puts and downloads, each hashed to its digest, kept to materialize
+// from: a chain's next step reads what the last wrote, a fan-out's every step the same input.
+const RECENT_BYTES = 16 * 1024 * 1024;
 
 /** Opens the bucket `settings` name, checking at once that it can be reached and read. */
 export async function openS3BlobStore(settings: S3Settings, context: StoreContext): Promise<S3BlobStore> {
@@ -98,6 +106,21 @@ export class S3BlobStore implements BlobStore {
    */
   private knownEtags: Map<string, string> | undefined;
   private journalLines: string[] = [];
+  /**
+   * Puts made with `deferSync` whose request is still on its way, by digest: durable once flush()
+   * returns, which the recorder waits for before it writes a record that names them. Their bytes
+   * are hashed and held here, so a step materializes them without waiting for the request.
+   */
+  private readonly deferred = new Map<string, { bytes: Buffer; sent: Promise<void> }>();
+  private deferredBytes = 0;
+  /**
+   * The first deferred put that failed: every later flush throws it, since a record naming that
+   * blob may be waiting for one to pass.
+   */
+  private deferredFailure: unknown;
+  /** The bytes of the latest small puts and downloads, oldest first, each hashed to its digest. */
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
 
   /** The bucket as steps reach it themselves; absent for a store opened where a step runs. */
   readonly shared: SharedBlobs | undefined;
@@ -258,8 +281,55 @@ export class S3BlobStore implements BlobStore {
     return response.ETag;
   }
 
-  async putFile(path: string): Promise<string> {
+  async putFile(path: string, options: PutOptions = {}): Promise<string> {
+    if (options.deferSync) {
+      const { size } = await stat(path);
+      if (size <= DEFER_MAX && this.deferredBytes + size <= DEFERRED_BYTES) {
+        const bytes = await readFile(path);
+        const digest = sha256(bytes);
+        this.keepRecent(digest, bytes);
+        if (!this.deferred.has(digest)) this.defer(digest, bytes);
+        return digest;
+      }
+    }
     return (await this.storeFile(path)).digest;
+  }
+
+  /** Sends `bytes` as blob `digest` in the background; flush() waits for it. */
+  private defer(digest: string, bytes: Buffer): void {
+    this.deferredBytes += bytes.byteLength;
+    const sent = this.store(digest, (conditional) => this.putObject(digest, bytes, conditional)).then(
+      () => {},
+      (error) => {
+        this.deferredFailure ??= error;
+      },
+    );
+    this.deferred.set(digest, { bytes, sent });
+    void sent.finally(() => {
+      this.deferred.delete(digest);
+      this.deferredBytes -= bytes.byteLength;
+    });
+  }
+
+  /** Waits for a deferred put of `digest`, if any, so that what follows finds the object. */
+  private async sent(digest: string): Promise<void> {
+    await this.deferred.get(digest)?.sent;
+  }
+
+  private keepRecent(digest: string, bytes: Buffer): void {
+    if (bytes.byteLength > RECENT_BYTES) return;
+    const old = this.recent.get(digest);
+    if (old) {
+      this.recent.delete(digest);
+      this.recentBytes -= old.byteLength;
+    }
+    this.recent.set(digest, bytes);
+    this.recentBytes += bytes.byteLength;
+    for (const [oldest, kept] of this.recent) {
+      if (this.recentBytes <= RECENT_BYTES) break;
+      this.recent.delete(oldest);
+      this.recentBytes -= kept.byteLength;
+    }
   }
 
   private async storeFile(path: string): Promise<{ digest: string; size: number }> {
@@ -350,16 +420,24 @@ export class S3BlobStore implements BlobStore {
     return digest;
   }
 
-  /** Closes the client's connections; a request after this fails. */
+  /** Closes the client's connections, once the deferred puts are sent; a request after this fails. */
   async close(): Promise<void> {
+    await Promise.all([...this.deferred.values()].map((put) => put.sent));
     this.client.destroy();
   }
 
-  /** An object is durable once S3 acknowledged it: there is nothing to wait for. */
-  async flush(): Promise<void> {}
+  /**
+   * An object is durable once S3 acknowledged it: waits for the puts made with `deferSync` so far,
+   * and throws the first of them that failed.
+   */
+  async flush(): Promise<void> {
+    await Promise.all([...this.deferred.values()].map((put) => put.sent));
+    if (this.deferredFailure) throw this.deferredFailure;
+  }
 
   async has(digest: string): Promise<boolean> {
-    return (await this.head(this.key(checkDigest(digest)), `looking up sha256:${digest}`)) !== undefined;
+    await this.sent(checkDigest(digest));
+    return (await this.head(this.key(digest), `looking up sha256:${digest}`)) !== undefined;
   }
 
   /** The object's size and ETag, or undefined when there is none. */
@@ -381,6 +459,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
+    await this.sent(checkDigest(digest));
     const [blob, directory] = await Promise.all([
       this.head(this.key(checkDigest(digest)), `looking up sha256:${digest}`),
       this.isDirectory(digest),
@@ -392,7 +471,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** The object's body as a stream with its ETag, or undefined when there is none. */
-  private async open(digest: string): Promise<{ body: Readable; etag?: string } | undefined> {
+  private async open(digest: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
     const doing = `reading sha256:${digest}`;
     try {
       const response = await this.send(
@@ -400,7 +479,11 @@ export class S3BlobStore implements BlobStore {
         doing,
       );
       const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
-      return { body, ...(response.ETag ? { etag: response.ETag } : {}) };
+      return {
+        body,
+        ...(response.ETag ? { etag: response.ETag } : {}),
+        ...(response.ContentLength !== undefined ? { size: response.ContentLength } : {}),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw s3Failure(error, doing, this.place);
@@ -416,7 +499,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(digest: string): Promise<Buffer> {
-    const object = await this.open(checkDigest(digest));
+    await this.sent(checkDigest(digest));
+    const object = await this.open(digest);
     if (!object) throw new BlobMissingError(digest, this.location);
     const chunks: Buffer[] = [];
     try {
@@ -446,7 +530,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus> {
-    checkDigest(digest);
+    await this.sent(checkDigest(digest));
     return verifyBlob(
       {
         check: (d) => this.check(d),
@@ -492,6 +576,14 @@ export class S3BlobStore implements BlobStore {
   async materialize(digest: string, destination: string): Promise<void> {
     const target = resolve(destination);
     checkDigest(digest);
+    // The bytes of a recent put were hashed to this digest as they were put: written out as they are.
+    const bytes = this.recent.get(digest);
+    if (bytes) {
+      await mkdir(dirname(target), { recursive: true });
+      await writeVerified(target, bytes);
+      return;
+    }
+    await this.sent(digest);
     if (!(await this.isDirectory(digest))) {
       await mkdir(dirname(target), { recursive: true });
       await this.download(digest, target, false);
@@ -529,9 +621,11 @@ export class S3BlobStore implements BlobStore {
     if (!object) throw new BlobMissingError(digest, this.location);
     const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
     const hash = createHash("sha256");
+    // A small blob is kept once it matched, for the next step that reads it (a fan-out's input).
+    const keep = object.size !== undefined && object.size <= DEFER_MAX ? [] : undefined;
     try {
       try {
-        await pipeline(object.body, hashing(hash), createWriteStream(temp, { flags: "wx" }));
+        await pipeline(object.body, hashing(hash, keep), createWriteStream(temp, { flags: "wx" }));
       } catch (error) {
         if (errorCode(error) === "EISDIR") throw destinationExists(target);
         // A failure of the local file (it names its path) is the disk's; any other is the download's.
@@ -544,6 +638,7 @@ export class S3BlobStore implements BlobStore {
         throw this.corrupt(digest, actual);
       }
       this.remember(digest, object.etag);
+      if (keep) this.keepRecent(digest, Buffer.concat(keep));
       await chmod(temp, executable ? 0o755 : 0o644);
       await rename(temp, target).catch((error) => {
         if (["EISDIR", "ENOTEMPTY", "EEXIST"].includes(errorCode(error) ?? ""))
@@ -589,10 +684,11 @@ function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: b
 }
 
 /** A pass-through stream that feeds what flows through it to `hash`. */
-function hashing(hash: ReturnType<typeof createHash>): Transform {
+function hashing(hash: ReturnType<typeof createHash>, keep?: Buffer[]): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      keep?.push(chunk);
       callback(null, chunk);
     },
   });
@@ -606,6 +702,23 @@ async function hashStream(stream: Readable): Promise<{ digest: string; size: num
     size += (chunk as Buffer).length;
   }
   return { digest: hash.digest("hex"), size };
+}
+
+/** Writes `bytes` to a file beside `target`, renamed into place: a file's blob, as download leaves it. */
+async function writeVerified(target: string, bytes: Buffer): Promise<void> {
+  const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
+  try {
+    await writeFile(temp, bytes, { flag: "wx", mode: 0o644 });
+    await chmod(temp, 0o644);
+    await rename(temp, target).catch((error) => {
+      if (["EISDIR", "ENOTEMPTY", "EEXIST"].includes(errorCode(error) ?? "")) throw destinationExists(target);
+      throw error;
+    });
+  } catch (error) {
+    await rm(temp, { force: true });
+    if (errorCode(error) === "EISDIR") throw destinationExists(target);
+    throw error;
+  }
 }
 
 async function refuseNonEmpty(target: string): Promise<void> {

@@ -1,0 +1,173 @@
+import { writeFileSync } from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { StoredValue } from "./cache-key.js";
+import type { Blobs, CacheIndex } from "./orchestrator.js";
+import { fromOutput, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+
+let bed: TestBed;
+beforeEach(() => {
+  bed = new TestBed();
+});
+afterEach(() => bed.remove());
+
+/**
+ * The bed's blobs and cache with every check and lookup taking `ms`, counting what runs at once;
+ * `many`: the cache also reads many entries at once, as the stores do.
+ */
+function slow(ms: number, many = false) {
+  const seen = { verifies: 0, lookups: 0, mostVerifies: 0, mostAtOnce: 0, reads: [] as number[] };
+  let verifying = 0;
+  let busy = 0;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, ms));
+  const blobs: Blobs = {
+    putFile: (path, options) => bed.blobs.putFile(path, options),
+    putDirectory: (path, options) => bed.blobs.putDirectory(path, options),
+    materialize: (digest, destination) => bed.blobs.materialize(digest, destination),
+    async verify(digest) {
+      seen.verifies++;
+      seen.mostVerifies = Math.max(seen.mostVerifies, ++verifying);
+      seen.mostAtOnce = Math.max(seen.mostAtOnce, ++busy);
+      await pause();
+      verifying--;
+      busy--;
+      return bed.blobs.verify(digest);
+    },
+  };
+  const cache: CacheIndex = {
+    async lookup(key) {
+      seen.lookups++;
+      seen.mostAtOnce = Math.max(seen.mostAtOnce, ++busy);
+      await pause();
+      busy--;
+      return bed.cache.lookup(key);
+    },
+    invalidate: (key) => bed.cache.invalidate(key),
+    ...(many
+      ? {
+          async lookupMany(keys: string[]) {
+            seen.reads.push(keys.length);
+            await pause();
+            const found = new Map<string, Record<string, StoredValue>>();
+            for (const key of keys) {
+              const outputs = await bed.cache.lookup(key);
+              if (outputs) found.set(key, outputs);
+            }
+            return found;
+          },
+        }
+      : {}),
+  };
+  return { blobs, cache, seen };
+}
+
+// n steps, each reading the one before's file (the first a literal) and writing its own.
+function chainOf(n: number) {
+  return testPipeline(
+    Array.from({ length: n }, (_, i) =>
+      testStep(
+        `s${i}`,
+        { x: i === 0 ? [types.string, literal("seed")] : [types.file, fromOutput(`s${i - 1}`, "out")] },
+        { out: types.file },
+      ),
+    ),
+  );
+}
+const writes =
+  (n: number, text: (i: number) => string = (i) => `out ${i}`) =>
+  () =>
+    Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        `s${i}`,
+        ({ outputPath }: { outputPath(o: string): string }) => writeFileSync(outputPath("out"), text(i)),
+      ]),
+    );
+
+const digestOf = (value: unknown) => (value as { digest: string }).digest;
+
+describe("cache probes: the steps ahead are looked up while these are decided", () => {
+  it("checks the cached outputs of a fan-out several at once, one step decided at a time", async () => {
+    const steps = Array.from({ length: 12 }, (_, i) => testStep(`f${i}`, {}, { out: types.file }));
+    const fns = Object.fromEntries(
+      steps.map((s) => [
+        s.id,
+        ({ outputPath }: { outputPath(o: string): string }) => writeFileSync(outputPath("out"), s.id),
+      ]),
+    );
+    await bed.run(testPipeline(steps), { steps: fns });
+    const { blobs, cache, seen } = slow(5);
+    const again = await bed.run(testPipeline(steps), { steps: fns }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(12).fill("cached"));
+    expect(again.runtime.tasks).toHaveLength(0);
+    expect(seen.mostVerifies).toBeGreaterThan(1);
+    // Each entry read and checked once: no probe is repeated by its step's own lookup.
+    expect(seen.lookups).toBe(12);
+    expect(seen.verifies).toBe(12);
+  });
+
+  it("reads the entries of the steps ahead a batch at a time where the cache can", async () => {
+    const steps = Array.from({ length: 40 }, (_, i) => testStep(`f${i}`, {}, { out: types.file }));
+    const fns = Object.fromEntries(
+      steps.map((s) => [
+        s.id,
+        ({ outputPath }: { outputPath(o: string): string }) => writeFileSync(outputPath("out"), s.id),
+      ]),
+    );
+    await bed.run(testPipeline(steps), { steps: fns });
+    const { blobs, cache, seen } = slow(5, true);
+    const again = await bed.run(testPipeline(steps), { steps: fns }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(40).fill("cached"));
+    // The first step is looked up alone; the 39 after it in a few reads.
+    expect(seen.lookups).toBe(1);
+    expect(seen.reads.reduce((a, b) => a + b, 0)).toBe(39);
+    expect(seen.reads.length).toBeLessThan(6);
+    expect(seen.verifies).toBe(40);
+  });
+
+  it("overlaps the checks along a chain, each step's key from its upstream's entry", async () => {
+    await bed.run(chainOf(8), { steps: writes(8)() });
+    const { blobs, cache, seen } = slow(5);
+    const again = await bed.run(chainOf(8), { steps: writes(8)() }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(8).fill("cached"));
+    expect(seen.mostAtOnce).toBeGreaterThan(1);
+    expect(seen.lookups).toBe(8);
+  });
+
+  it("serves no probe keyed by an upstream entry whose blob is damaged: the upstream runs, and what reads it is keyed by what it made", async () => {
+    const first = await bed.run(chainOf(4), { steps: writes(4)() });
+    const s1 = first.events.find((e) => e.type === "step-succeeded" && e.key === "s1");
+    if (s1?.type !== "step-succeeded") throw new Error("s1 did not succeed");
+    bed.blobs.damage(digestOf(s1.outputs.out));
+    const { blobs, cache } = slow(2);
+    // s1 and what follows it now write other bytes: their old entries are not for what they read.
+    const again = await bed.run(
+      chainOf(4),
+      { steps: writes(4, (i) => (i === 0 ? "out 0" : `changed ${i}`))() },
+      { blobs, cache, maxParallel: 1 },
+    );
+    expect(again.summary.steps).toEqual({ s0: "cached", s1: "succeeded", s2: "succeeded", s3: "succeeded" });
+    const ended = (key: string) => again.events.find((e) => e.type === "step-succeeded" && e.key === key);
+    const [made, read] = [ended("s1"), ended("s2")];
+    if (made?.type !== "step-succeeded" || read?.type !== "step-succeeded") throw new Error("s1, s2 ran");
+    expect(digestOf(read.inputs.x)).toBe(digestOf(made.outputs.out));
+    expect(digestOf(made.outputs.out)).not.toBe(digestOf(s1.outputs.out));
+    expect(bed.cache.invalidated).toEqual([s1.cacheKey]);
+  });
+
+  it("takes a hit only once the step's own outputs are found intact", async () => {
+    const first = await bed.run(chainOf(3), { steps: writes(3)() });
+    const s2 = first.events.find((e) => e.type === "step-succeeded" && e.key === "s2");
+    if (s2?.type !== "step-succeeded") throw new Error("s2 did not succeed");
+    bed.blobs.lose(digestOf(s2.outputs.out));
+    const { blobs, cache } = slow(2);
+    const again = await bed.run(chainOf(3), { steps: writes(3)() }, { blobs, cache, maxParallel: 1 });
+    expect(again.summary.steps).toEqual({ s0: "cached", s1: "cached", s2: "succeeded" });
+    expect(bed.cache.invalidated).toEqual([s2.cacheKey]);
+  });
+
+  it("probes nothing on a run whose steps miss: each is looked up once", async () => {
+    const { blobs, cache, seen } = slow(1);
+    const { summary } = await bed.run(chainOf(5), { steps: writes(5)() }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(summary.steps)).toEqual(Array(5).fill("succeeded"));
+    expect(seen.lookups).toBe(5);
+  });
+});

@@ -1,0 +1,148 @@
+import type { StoredValue } from "./cache-key.js";
+import type { StepInstance } from "./plan.js";
+
+type Outputs = Record<string, StoredValue>;
+
+/** What the probes read of the orchestrator's state, and how one cache key is probed. */
+export interface ProbeGraph {
+  /** The run's instances in plan order: probed in that order. */
+  instances: StepInstance[];
+  /** Instance key -> the keys it waits on (a skipped step by its id). */
+  waitsFor: Map<string, string[]>;
+  /** Whether the instance needs no probe: it finished, is being run, or the run was canceled. */
+  decided(key: string): boolean;
+  /** The outputs an instance ended with, when it ended well. */
+  result(key: string): Outputs | undefined;
+  /**
+   * The cache key `instance` would look up were its upstreams' outputs those `upstream` gives;
+   * undefined when it does not look the cache up (not reusable, forced) or its inputs have no value.
+   */
+  keyOf(instance: StepInstance, upstream: (key: string) => Outputs | undefined): string | undefined;
+  /** The entries stored under `keys` (one store read for all), their blobs not checked yet. */
+  entries(keys: string[]): Promise<Map<string, Outputs>>;
+  /** Whether every declared output of `instance` in `outputs` is there, its bytes intact. */
+  intact(instance: StepInstance, outputs: Outputs): Promise<boolean>;
+}
+
+interface Probe {
+  key: string;
+  /** The entry under `key` when its blobs were found intact; undefined for a miss. */
+  outcome: Promise<Outputs | undefined>;
+}
+
+// Probes in flight at once: enough to hide the round trips of an object store and a database
+// server, few enough that a run whose cache misses wastes little. New ones start once half are
+// done, so that their entries are read a batch at a time.
+const PROBES = 32;
+// How far past the first undecided instance the probes look, in plan order.
+const WINDOW = 64;
+
+/**
+ * Looks up the cache for the instances ahead of the ones being decided, several at once (issue
+ * #11): on a team workspace each lookup is a database read and a `HEAD` per output, and one at a
+ * time along a chain they are the whole of a cached run's time.
+ *
+ * A probe is only advice. The orchestrator still decides every instance in order, with the cache
+ * key computed from its upstreams' actual results, and takes a probe's hit only when the probe was
+ * of that very key and found the entry's blobs intact; anything else is looked up as before. So an
+ * instance whose upstream's entry is read but not yet checked may be probed under the key those
+ * outputs would give (this is what lets the checks along a chain overlap): if the upstream's
+ * blobs turn out damaged it runs again, and its dependent's key is computed from what it produced.
+ *
+ * Probing starts with the first instance the cache answers and pauses at the first it does not,
+ * so a run that executes its steps does not look each one up twice.
+ */
+export class CacheProbes {
+  private readonly probes = new Map<string, Probe>();
+  /** Entries found by probes (read, maybe not checked yet), by instance key: what dependents are keyed with. */
+  private readonly entries = new Map<string, Outputs>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private cursor = 0;
+  private active = false;
+
+  constructor(private readonly graph: ProbeGraph) {}
+
+  /** An instance was answered by the cache: probe what comes after it. */
+  resume(): void {
+    this.active = true;
+    this.fill();
+  }
+
+  /** An instance missed the cache: start no more probes until one is answered again. */
+  pause(): void {
+    this.active = false;
+  }
+
+  /**
+   * The probe of `instanceKey` if it was of cache key `key`: resolves to the entry, its blobs found
+   * intact, or undefined (a miss, or a probe that failed), which the caller looks up itself. The
+   * probe is forgotten either way. Undefined when no such probe was started.
+   */
+  take(instanceKey: string, key: string): Promise<Outputs | undefined> | undefined {
+    const probe = this.probes.get(instanceKey);
+    this.probes.delete(instanceKey);
+    this.entries.delete(instanceKey);
+    return probe?.key === key ? probe.outcome : undefined;
+  }
+
+  /** Waits for every probe in flight (their outcomes are no one's any more). */
+  async settle(): Promise<void> {
+    this.active = false;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.probes.clear();
+    this.entries.clear();
+  }
+
+  private fill(): void {
+    const { instances, waitsFor } = this.graph;
+    while (this.cursor < instances.length && this.graph.decided(instances[this.cursor]?.key as string))
+      this.cursor++;
+    if (!this.active || this.inFlight.size > PROBES / 2) return;
+    const upstream = (key: string) => this.graph.result(key) ?? this.entries.get(key);
+    const end = Math.min(instances.length, this.cursor + WINDOW);
+    const batch: [StepInstance, string][] = [];
+    for (let i = this.cursor; i < end && this.inFlight.size + batch.length < PROBES; i++) {
+      const instance = instances[i] as StepInstance;
+      if (this.probes.has(instance.key) || this.graph.decided(instance.key)) continue;
+      if (!(waitsFor.get(instance.key) ?? []).every((key) => upstream(key) !== undefined)) continue;
+      let key: string | undefined;
+      try {
+        key = this.graph.keyOf(instance, upstream);
+      } catch {
+        key = undefined;
+      }
+      if (key !== undefined) batch.push([instance, key]);
+    }
+    if (batch.length === 0) return;
+    const read = this.graph.entries(batch.map(([, key]) => key));
+    // One rejection for all the probes of the batch, each of which handles it.
+    read.catch(() => {});
+    for (const [instance, key] of batch) this.start(instance, key, read);
+  }
+
+  private start(instance: StepInstance, key: string, read: Promise<Map<string, Outputs>>): void {
+    const probe: Probe = {
+      key,
+      outcome: read
+        .then(async (entries) => {
+          const found = entries.get(key);
+          if (!found) return undefined;
+          // Dependents may be probed under the key these outputs give while they are checked
+          // (also once the probe was taken: its step is then waiting for the check).
+          if (this.active) {
+            this.entries.set(instance.key, found);
+            this.fill();
+          }
+          return (await this.graph.intact(instance, found)) ? found : undefined;
+        })
+        .catch(() => undefined),
+    };
+    this.probes.set(instance.key, probe);
+    const done = probe.outcome.then((found) => {
+      this.inFlight.delete(done);
+      if (!found) this.entries.delete(instance.key);
+      this.fill();
+    });
+    this.inFlight.add(done);
+  }
+}
