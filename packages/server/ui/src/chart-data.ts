@@ -21,8 +21,12 @@ export interface Series {
 /** The points as series, in the order each series first appears, each series's points by `x`. */
 export function groupSeries(points: ChartPoint[]): Series[] {
   const series = new Map<string, ChartPoint[]>();
-  for (const point of points) series.set(point.series, [...(series.get(point.series) ?? []), point]);
-  return [...series].map(([name, list]) => ({ name, points: [...list].sort((a, b) => a.x - b.x) }));
+  for (const point of points) {
+    const list = series.get(point.series);
+    if (list) list.push(point);
+    else series.set(point.series, [point]);
+  }
+  return [...series].map(([name, list]) => ({ name, points: list.sort((a, b) => a.x - b.x) }));
 }
 
 /**
@@ -63,6 +67,7 @@ export interface MetricChart {
   runs: string[];
 }
 
+// api.ts's stepKey, which this module cannot import: api.ts reads the browser's globals.
 const stepKey = (m: { stepId: string; instance: number }) =>
   m.instance >= 0 ? `${m.stepId}[${m.instance}]` : m.stepId;
 
@@ -78,10 +83,16 @@ export function metricCharts(ordered: Array<{ run: { id: string }; metrics: RunM
     for (const m of metrics) {
       if (typeof m.value !== "number" || !Number.isFinite(m.value)) continue;
       const series = stepKey(m);
-      charts.set(m.name, [
-        ...(charts.get(m.name) ?? []),
-        { series, x, y: m.value, run: run.id, title: `${run.id} ${series}: ${m.name} = ${m.value}` },
-      ]);
+      const point = {
+        series,
+        x,
+        y: m.value,
+        run: run.id,
+        title: `${run.id} ${series}: ${m.name} = ${m.value}`,
+      };
+      const list = charts.get(m.name);
+      if (list) list.push(point);
+      else charts.set(m.name, [point]);
     }
   });
   return [...charts]

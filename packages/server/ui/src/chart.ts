@@ -3,6 +3,7 @@
 // The run page draws a step's metric with it, the runs and compare pages a metric across runs.
 import { type ChartPoint, extent, groupSeries, linearScale } from "./chart-data.js";
 import { h, svg } from "./dom.js";
+import { go } from "./nav.js";
 
 export interface ChartOptions {
   width?: number;
@@ -50,6 +51,7 @@ export function lineChart(points: ChartPoint[], options: ChartOptions = {}): SVG
     root.append(svg("line", { class: "axis", x1: left, y1: top, x2: left, y2: height - bottom }));
   }
   const series = groupSeries(points);
+  const pick = options.onPick;
   series.forEach((s, index) => {
     const colour = `series-${index % COLOURS}`;
     const g = svg("g", { class: `series ${colour}`, "data-series": s.name });
@@ -70,7 +72,6 @@ export function lineChart(points: ChartPoint[], options: ChartOptions = {}): SVG
       const tip = svg("title");
       tip.textContent = p.title;
       dot.append(tip);
-      const pick = options.onPick;
       if (pick) {
         // Reached with the keyboard too: Tab to a point, Enter opens it.
         dot.setAttribute("tabindex", "0");
@@ -78,7 +79,7 @@ export function lineChart(points: ChartPoint[], options: ChartOptions = {}): SVG
         dot.setAttribute("aria-label", p.title);
         dot.addEventListener("click", () => pick(p));
         dot.addEventListener("keydown", (event) => {
-          if ((event as KeyboardEvent).key === "Enter") pick(p);
+          if (event.key === "Enter") pick(p);
         });
       }
       g.append(dot);
@@ -90,19 +91,35 @@ export function lineChart(points: ChartPoint[], options: ChartOptions = {}): SVG
 
 /** A chart with its heading and, for several series, a legend of which colour is which. */
 export function chartFigure(name: string, points: ChartPoint[], options: ChartOptions = {}): HTMLElement {
-  const series = groupSeries(points);
+  // The series in the order lineChart colours them: each name where it first appears.
+  const names = [...new Set(points.map((p) => p.series))];
   return h(
     "figure",
     { class: "metric-chart", "data-metric": name },
     h("figcaption", {}, name),
     lineChart(points, { width: 360, height: 140, axes: true, label: name, ...options }),
-    series.length > 1
+    names.length > 1
       ? h(
           "ul",
           { class: "legend" },
-          ...series.map((s, index) => h("li", { class: `series-${index % COLOURS}` }, s.name)),
+          ...names.map((name, index) => h("li", { class: `series-${index % COLOURS}` }, name)),
         )
       : null,
+  );
+}
+
+/** The charts of metrics across runs, each point opening its run. */
+export function runCharts(charts: Array<{ name: string; points: ChartPoint[] }>): HTMLElement {
+  return h(
+    "div",
+    { class: "charts" },
+    ...charts.map((c) =>
+      chartFigure(c.name, c.points, {
+        onPick: (point) => {
+          if (point.run) go(`/runs/${point.run}`);
+        },
+      }),
+    ),
   );
 }
 

@@ -3,10 +3,9 @@
 // whether its cache key was the same in all of them and, for two runs, which of its code files
 // changed.
 import { ApiFailure, api, query, type Run, type StepRun, stepKey } from "./api.js";
-import { chartFigure } from "./chart.js";
+import { runCharts } from "./chart.js";
 import { metricCharts, type RunMetric } from "./chart-data.js";
 import { append, h, shown, statusBadge } from "./dom.js";
-import { go } from "./nav.js";
 
 /** What `GET /compare` says of a step of two runs; read only for its changed code files. */
 interface TwoRunSteps {
@@ -126,17 +125,7 @@ export async function comparePage(main: HTMLElement, ids: string[]): Promise<voi
           "section",
           { class: "metric-charts", id: "compare-charts" },
           h("p", { class: "hint" }, `Left to right: ${runs.map((r) => r.id).join(", ")}`),
-          h(
-            "div",
-            { class: "charts" },
-            ...charts.map((c) =>
-              chartFigure(c.name, c.points, {
-                onPick: (point) => {
-                  if (point.run) go(`/runs/${point.run}`);
-                },
-              }),
-            ),
-          ),
+          runCharts(charts),
         ),
     h("h2", {}, "Steps and the cache"),
     h(

@@ -3,7 +3,7 @@
 // compared. Filtered by pipeline, the page charts the last value of each metric across the
 // pipeline's newest runs (`GET /metrics`), a point per run that opens it.
 import { api, query, type Run } from "./api.js";
-import { chartFigure } from "./chart.js";
+import { runCharts } from "./chart.js";
 import { metricCharts, type RunMetric } from "./chart-data.js";
 import { warmUpLayout } from "./dag.js";
 import { append, h, statusBadge, took, when } from "./dom.js";
@@ -151,24 +151,11 @@ function metricsAcrossRuns(pipeline: string): HTMLElement {
     ({ runs }) => {
       // Oldest first, left to right.
       const charts = metricCharts([...runs].reverse());
-      section.replaceChildren(
-        ...(charts.length === 0
-          ? []
-          : [
-              h("h2", {}, `Metrics across the last ${runs.length} runs of ${pipeline}`),
-              h(
-                "div",
-                { class: "charts" },
-                ...charts.map((c) =>
-                  chartFigure(c.name, c.points, {
-                    onPick: (point) => {
-                      if (point.run) go(`/runs/${point.run}`);
-                    },
-                  }),
-                ),
-              ),
-            ]),
-      );
+      if (charts.length > 0)
+        section.replaceChildren(
+          h("h2", {}, `Metrics across the last ${runs.length} runs of ${pipeline}`),
+          runCharts(charts),
+        );
       section.dataset.state = "loaded";
     },
     (error: Error) => {

@@ -461,7 +461,7 @@ export class S3BlobStore implements BlobStore {
   async stat(digest: string): Promise<BlobInfo | undefined> {
     await this.sent(checkDigest(digest));
     const [blob, directory] = await Promise.all([
-      this.head(this.key(checkDigest(digest)), `looking up sha256:${digest}`),
+      this.head(this.key(digest), `looking up sha256:${digest}`),
       this.isDirectory(digest),
     ]);
     if (!blob) return undefined;
@@ -580,7 +580,7 @@ export class S3BlobStore implements BlobStore {
     const bytes = this.recent.get(digest);
     if (bytes) {
       await mkdir(dirname(target), { recursive: true });
-      await writeVerified(target, bytes);
+      await writeHeld(target, bytes);
       return;
     }
     await this.sent(digest);
@@ -704,8 +704,11 @@ async function hashStream(stream: Readable): Promise<{ digest: string; size: num
   return { digest: hash.digest("hex"), size };
 }
 
-/** Writes `bytes` to a file beside `target`, renamed into place: a file's blob, as download leaves it. */
-async function writeVerified(target: string, bytes: Buffer): Promise<void> {
+/**
+ * Writes held bytes, already hashed to their digest, to a file beside `target` renamed into place,
+ * as download leaves a file's blob.
+ */
+async function writeHeld(target: string, bytes: Buffer): Promise<void> {
   const temp = `${target}.canal-${randomBytes(4).toString("hex")}`;
   try {
     await writeFile(temp, bytes, { flag: "wx", mode: 0o644 });
