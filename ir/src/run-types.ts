@@ -107,7 +107,9 @@ export interface SharedBlobs {
   place: BlobPlace;
   /**
    * The variables that let a step reach it (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-   * AWS_SESSION_TOKEN): secrets, for the step's environment only, never a file or a record.
+   * AWS_SESSION_TOKEN): secrets, for the step's environment only, never a record (a runtime that
+   * must pass them through a file keeps it owner-only and removes it). Resolves once every blob
+   * the driver put so far is in the bucket, so the step finds what it fetches.
    */
   credentials(): Promise<Record<string, string>>;
   /**

@@ -9,7 +9,6 @@ import {
   type Parameter,
   type Pipeline,
   readArtifact,
-  type SharedBlobs,
   shownName,
 } from "@canal/ir";
 import {
@@ -309,9 +308,7 @@ async function driven(
     materialize: (digest, destination) => blobs.materialize(digest, destination),
     mount: (source, destination, directory) => mounts.mount(source, destination, directory),
     // A bucket steps reach themselves: on a runtime that moves blobs, no step's bytes pass here.
-    // Such a step is handed the credentials just before it starts; what it fetches from the
-    // bucket (an output a step here put with deferSync) is there by then.
-    ...(blobs.shared ? { shared: reachedOnceFlushed(blobs.shared, () => blobs.flush()) } : {}),
+    ...(blobs.shared ? { shared: blobs.shared } : {}),
   };
   const cache: CacheIndex = {
     async lookup(key) {
@@ -402,16 +399,4 @@ async function driven(
     ...(error ? { error } : {}),
   });
   return { run, summary };
-}
-
-/** `shared`, whose credentials are given only once the store's deferred puts are done. */
-function reachedOnceFlushed(shared: SharedBlobs, flush: () => Promise<void>): SharedBlobs {
-  return {
-    place: shared.place,
-    adopt: (digest, kind) => shared.adopt(digest, kind),
-    credentials: async () => {
-      await flush();
-      return shared.credentials();
-    },
-  };
 }

@@ -494,6 +494,11 @@ export class SlurmRuntime implements Runtime {
 
   /** Removes a job's files once it has surely seen its release (or at close, whichever comes first). */
   private removeLater(files: JobFiles): void {
+    // Once closed, now: this process may exit before any timer fires, leaving the attempt script.
+    if (this.closed) {
+      this.remove(files);
+      return;
+    }
     this.ending.add(files);
     setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
   }

@@ -135,7 +135,12 @@ export class S3BlobStore implements BlobStore {
     this.location = `s3://${place.bucket}/${place.prefix}`;
     this.shared = sharedPlace && {
       place: sharedPlace,
-      credentials: () => this.credentials(),
+      // Given just before a step that reaches the bucket itself starts: what it fetches (an output
+      // a step here put with deferSync) is in the bucket by then.
+      credentials: async () => {
+        await this.flush();
+        return this.credentials();
+      },
       adopt: (digest, kind) => this.adopt(digest, kind),
     };
   }
