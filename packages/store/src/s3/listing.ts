@@ -36,7 +36,11 @@ const PAGE_COST = 25;
 // write acknowledged before the request is in it). An object another machine deletes or replaces
 // later is seen by a check for up to this long as it was: the same kind of race as a HEAD followed
 // by a read, whose bytes are verified against their digest all the same. A cached run of 1,000
-// steps asks its checks within about a second.
+// steps asks its checks within about a second. A server whose listings lag its writes (Ceph's RGW
+// lists from a bucket index that a write updates beside the object; a multi-site zone trails the
+// others) costs a HEAD for an object written but not listed yet, since only "there, with the ETag
+// the journal expects" is taken from a listing; one that still lists a removed or replaced object
+// as it was is the race above.
 const FRESH_MS = 5000;
 
 interface Range {
