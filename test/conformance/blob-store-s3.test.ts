@@ -22,7 +22,9 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
+  type S3Client,
 } from "@aws-sdk/client-s3";
+import type { BlobStore } from "@canal/store";
 import { openWorkspace, type Workspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
@@ -101,6 +103,21 @@ blobStoreConformance("s3", () => {
     },
   };
 });
+
+/** Counts the requests `blobs` (an S3 blob store) sends, by command, through its client's middleware. */
+function countRequests(blobs: BlobStore): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const { client } = blobs as unknown as { client: S3Client };
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = context.commandName ?? "unknown";
+      counts[name] = (counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name: "canalTestCountRequests" },
+  );
+  return counts;
+}
 
 describe("s3 blob store: beyond the suite", () => {
   const opened: string[] = [];
@@ -386,6 +403,67 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("checks many known blobs with a listing or two, not a HEAD each, each as a HEAD would find it", async () => {
+    const prefix = `listed/${randomUUID()}`;
+    // One workspace folder: the later process reads the ETags the writer's journal vouches for.
+    const dir = workspaceDir({ prefix });
+    opened.push(dir);
+    const writer = await openWorkspace(dir);
+    const contents = Array.from({ length: 300 }, (_, i) => `cached output ${i}`);
+    const digests = await Promise.all(contents.map((content) => writer.blobs.put(content)));
+    await writer.close();
+    const keyOf = (digest: string) => `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    // Before the listing: one removed, one replaced by other bytes (another ETag) under its name.
+    const [gone, replaced] = digests as [string, string];
+    await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: keyOf(gone) }));
+    await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: keyOf(replaced), Body: "other bytes" }));
+
+    // A later process (the journal vouches for every ETag the writer got), checking all at once
+    // as a cached run's probes do.
+    const workspace = await openWorkspace(dir);
+    const requests = countRequests(workspace.blobs);
+    const found = await Promise.all(digests.map((digest) => workspace.blobs.verify(digest, "file")));
+    expect(found[0]).toBe("missing");
+    expect(found[1]).toBe("corrupt");
+    expect(found.slice(2).every((status) => status === "ok")).toBe(true);
+    // One page lists the 300 objects; the missing one is confirmed by a HEAD, the replaced one read.
+    expect(requests).toEqual({ ListObjectsV2Command: 1, HeadObjectCommand: 1, GetObjectCommand: 1 });
+
+    // Checked again at once: answered by the same page (the replaced object's new ETag is known now).
+    const again = await Promise.all(digests.slice(2).map((digest) => workspace.blobs.verify(digest, "file")));
+    expect(again.every((status) => status === "ok")).toBe(true);
+    expect(requests).toEqual({ ListObjectsV2Command: 1, HeadObjectCommand: 1, GetObjectCommand: 1 });
+    await workspace.close();
+  });
+
+  it("checks a few blobs in a prefix of many objects with HEADs once a page has not paid for itself", async () => {
+    const prefix = `crowded/${randomUUID()}`;
+    // A full page of other objects before every blob's key: the first page answers none of the checks.
+    await mapInTurns(1000, 32, (i) =>
+      admin.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `${prefix}/sha256/00/000000${String(i).padStart(6, "0")}`,
+          Body: new Uint8Array(0),
+        }),
+      ),
+    );
+    const dir = workspaceDir({ prefix });
+    opened.push(dir);
+    const writer = await openWorkspace(dir);
+    const digests = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => writer.blobs.put(`among many ${i}`)),
+    );
+    await writer.close();
+    const workspace = await openWorkspace(dir);
+    const requests = countRequests(workspace.blobs);
+    const found = await Promise.all(digests.map((digest) => workspace.blobs.verify(digest, "file")));
+    expect(found.every((status) => status === "ok")).toBe(true);
+    // Thirty checks pay for one page (about 25 HEADs' worth); the rest is one HEAD each.
+    expect(requests).toEqual({ ListObjectsV2Command: 1, HeadObjectCommand: 30 });
+    await workspace.close();
+  });
+
   it("takes the keys from the profile the config names", async () => {
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-profile-"));
     opened.push(dir);
@@ -458,3 +536,9 @@ describe("s3 blob store: beyond the suite", () => {
     });
   });
 });
+
+/** Runs `work(0..count-1)`, `parallel` at a time. */
+async function mapInTurns(count: number, parallel: number, work: (i: number) => Promise<unknown>) {
+  for (let i = 0; i < count; i += parallel)
+    await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, (_, j) => work(i + j)));
+}

@@ -17,6 +17,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -29,6 +30,7 @@ import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
 import type { S3Settings } from "./backend.js";
 import { connect, isNotFound, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
+import { type ListPage, ObjectListing } from "./listing.js";
 
 // Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
 const PARALLEL_FILES = 8;
@@ -124,6 +126,8 @@ export class S3BlobStore implements BlobStore {
 
   /** The bucket as steps reach it themselves; absent for a store opened where a step runs. */
   readonly shared: SharedBlobs | undefined;
+  /** Answers many checks of known blobs from a few listings of `sha256/` instead of a HEAD each. */
+  private readonly listing: ObjectListing;
 
   constructor(
     private readonly client: S3Client,
@@ -133,6 +137,7 @@ export class S3BlobStore implements BlobStore {
     sharedPlace?: BlobPlace,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;
+    this.listing = new ObjectListing((startAfter, maxKeys) => this.listPage(startAfter, maxKeys));
     this.shared = sharedPlace && {
       place: sharedPlace,
       // Given just before a step that reaches the bucket itself starts: what it fetches (an output
@@ -201,6 +206,28 @@ export class S3BlobStore implements BlobStore {
 
   private key(digest: string): string {
     return `${this.place.prefix}sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  }
+
+  /** One page of the blobs' keys after `startAfter`; a failure is the listing's to handle (a HEAD follows). */
+  private async listPage(startAfter: string, maxKeys: number): Promise<ListPage> {
+    const response = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.place.bucket,
+        Prefix: `${this.place.prefix}sha256/`,
+        ...(startAfter ? { StartAfter: startAfter } : {}),
+        MaxKeys: maxKeys,
+      }),
+    );
+    const objects: ListPage["objects"] = [];
+    for (const object of response.Contents ?? []) {
+      if (object.Key === undefined) continue;
+      objects.push({
+        key: object.Key,
+        size: object.Size ?? 0,
+        ...(object.ETag ? { etag: object.ETag } : {}),
+      });
+    }
+    return { objects, truncated: response.IsTruncated === true };
   }
 
   private markerKey(digest: string): string {
@@ -274,6 +301,7 @@ export class S3BlobStore implements BlobStore {
     data: Uint8Array,
     conditional: boolean,
   ): Promise<string | undefined> {
+    this.listing.forget(this.key(digest));
     const response = await this.client.send(
       new PutObjectCommand({
         Bucket: this.place.bucket,
@@ -368,6 +396,7 @@ export class S3BlobStore implements BlobStore {
    * file, a third of the time of a put on a fast network.)
    */
   private async upload(path: string, digest: string, before: Identity): Promise<string | undefined> {
+    this.listing.forget(this.key(digest));
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
     const upload = new Upload({
       client: this.client,
@@ -538,7 +567,7 @@ export class S3BlobStore implements BlobStore {
     await this.sent(checkDigest(digest));
     return verifyBlob(
       {
-        check: (d) => this.check(d),
+        check: (d) => this.check(d, true),
         isDirectory: (d) => this.isDirectory(d),
         readManifest: (d) => this.readManifest(d),
       },
@@ -550,12 +579,17 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Whether the object is there and hashes to its name: a HEAD when its ETag is the one last found
-   * intact by this handle, otherwise its bytes streamed through sha256.
+   * intact by this handle, otherwise its bytes streamed through sha256. With `listed`, a fresh
+   * listing of many objects may stand in for the HEAD (see ObjectListing); a put's check, which
+   * decides whether to send the bytes, always asks the object itself.
    */
-  private async check(digest: string): Promise<BlobStatus> {
+  private async check(digest: string, listed = false): Promise<BlobStatus> {
     const known = this.known.get(digest);
     if (known) {
-      const head = await this.head(this.key(digest), `checking sha256:${digest}`);
+      const key = this.key(digest);
+      const head =
+        (listed ? await this.listing.lookup(key) : undefined) ??
+        (await this.head(key, `checking sha256:${digest}`));
       if (!head) {
         this.known.delete(digest);
         return "missing";
