@@ -54,6 +54,7 @@ describe("the files of a job that moves its own bytes", () => {
         .join(" "),
     );
     expect(prepared.resultFile).toBe(join(files.dir, "result.json"));
+    expect(prepared.entrypoint).toEqual({ node: "/usr/bin/node", movesBytes: true });
     const stepFile = readFileSync(join(files.dir, "step.json"), "utf8");
     const { task: written } = JSON.parse(stepFile) as StepFile;
     expect(written.blobs).toEqual(task.blobs);

@@ -35,6 +35,15 @@ export interface Prepared {
   /** For messages: the step's command as the user wrote it, rendered. */
   shown: string;
   resultFile?: string;
+  /** Set when the job runs Canal's entrypoint, not the user's command directly: what it needs to start. */
+  entrypoint?: Entrypoint;
+}
+
+/** Canal's entrypoint in a job: the `node` it runs with, and whether it moves the step's bytes. */
+export interface Entrypoint {
+  node: string;
+  /** The step entrypoint, which fetches the inputs from the bucket and stores the outputs there. */
+  movesBytes: boolean;
 }
 
 /** A new job's folder, `<sharedDir>/jobs/<run id>/<label>.<random>`, and the paths of its files. */
@@ -141,6 +150,7 @@ export class JobScripts {
     let shown = "";
     let cwd = files.dir;
     let resultFile: string | undefined;
+    let entrypoint: Entrypoint | undefined;
     if (task.step.kind === "SCRIPT") {
       const script = task.step.script;
       if (!script) throw new Error("the step has no script; recompile the artifact");
@@ -177,6 +187,7 @@ export class JobScripts {
       writeFileSync(stepFile, JSON.stringify(file));
       if (task.step.kind !== "SCRIPT") shown = `node step-main.js ${stepFile}`;
       command = [this.nodePath, stepEntrypoint, stepFile, resultFile].map(shellQuote).join(" ");
+      entrypoint = { node: this.nodePath, movesBytes: true };
       cwd = files.dir;
     } else if (task.step.kind !== "SCRIPT") {
       const taskFile = join(files.dir, "task.json");
@@ -184,6 +195,7 @@ export class JobScripts {
       writeFileSync(taskFile, JSON.stringify({ ...written, artifactDir }));
       shown = `node worker-main.js ${taskFile}`;
       command = [this.nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
+      entrypoint = { node: this.nodePath, movesBytes: false };
     }
     const temp = `${scriptPath}.tmp`;
     const text = batchScript({
@@ -198,6 +210,6 @@ export class JobScripts {
     // Owner only: it holds the values of the variables the step declares, which may be secrets.
     writeFileSync(temp, text, { mode: 0o700 });
     renameSync(temp, scriptPath);
-    return { command, shown, ...(resultFile ? { resultFile } : {}) };
+    return { command, shown, ...(resultFile ? { resultFile } : {}), ...(entrypoint ? { entrypoint } : {}) };
   }
 }
