@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BlobPlace, Environment } from "@canal/ir";
@@ -20,6 +20,42 @@ describe("which slurm jobs move their own bytes", () => {
     expect(runtime.movesBlobs(bucket, step, image)).toBe(false);
     const closed = new SlurmRuntime({ sharedDir: "/nonexistent", nodesReachStore: false });
     expect(closed.movesBlobs(bucket, step, undefined)).toBe(false);
+  });
+});
+
+describe("a step in an image of its own", () => {
+  it("is refused before anything is staged, and an attempt of it writes no job's files", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "canal-slurm-image-"));
+    try {
+      const runtime = new SlurmRuntime({ sharedDir: shared });
+      const step = testStep("t");
+      const refusal =
+        "it runs in the image python:3.12, which the Slurm runtime cannot start; use a container target (--target docker)";
+      expect(runtime.cannotRun(step, image)).toBe(refusal);
+      expect(runtime.cannotRun(step, undefined)).toBeUndefined();
+      const task: StepTask = {
+        runId: "run-1",
+        stepKey: "t",
+        attempt: 1,
+        artifactDir: join(shared, "nowhere"),
+        step,
+        environment: image,
+        inputs: {},
+        outputs: {},
+        workDir: join(shared, "work"),
+        metricsFile: join(shared, "work", "metrics.jsonl"),
+      };
+      const hooks = { signal: new AbortController().signal, log: () => {}, started: () => {} };
+      expect(await runtime.execute(task, hooks)).toEqual({
+        status: "failed",
+        error: `step t: ${refusal}`,
+        retryable: false,
+      });
+      expect(readdirSync(shared)).toEqual([]);
+      await runtime.close();
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 });
 

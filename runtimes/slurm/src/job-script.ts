@@ -156,11 +156,6 @@ export class JobScripts {
       if (!script) throw new Error("the step has no script; recompile the artifact");
       const environment = task.environment;
       let binDir: string | undefined;
-      if (environment?.kind === "IMAGE") {
-        throw new Error(
-          `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`,
-        );
-      }
       // The virtualenv is built in the shared directory, so every node runs the same interpreter.
       if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
       else if (environment?.kind === "NODE") binDir = dirname(this.nodePath);
