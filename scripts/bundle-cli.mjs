@@ -31,7 +31,9 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
-const cli = join(root, "packages/cli");
+// The CLI package whose dist/ is bundled: this repository's, or a copy of it named as the first
+// argument (a test builds its own bundle there, leaving the one every `canal` here runs alone).
+const cli = process.argv[2] ? resolve(process.argv[2]) : join(root, "packages/cli");
 const dist = join(cli, "dist");
 const out = join(dist, "bundle");
 

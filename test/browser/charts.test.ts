@@ -121,6 +121,22 @@ describe("metric charts across runs in Chromium", () => {
     expect(await loss.locator(".legend li").allTextContents()).toEqual(
       expect.arrayContaining(["fit", "check"]),
     );
+    // Each series in its colour: its line, its dots and its mark in the legend alike.
+    const colours = await loss.evaluate((figure) => {
+      // The page's window (the tests' types have no DOM globals).
+      const view = figure.ownerDocument.defaultView;
+      if (!view) throw new Error("the chart is in no window");
+      const style = (selector: string, property: "stroke" | "fill" | "color") =>
+        [...figure.querySelectorAll(selector)].map((node) => view.getComputedStyle(node)[property]);
+      return {
+        lines: style("g.series polyline", "stroke"),
+        dots: style("g.series circle.point:first-of-type", "fill"),
+        legend: style(".legend li", "color"),
+      };
+    });
+    expect(colours.lines).toEqual(["rgb(47, 111, 222)", "rgb(208, 52, 44)"]);
+    expect(colours.dots).toEqual(colours.lines);
+    expect(colours.legend).toEqual(colours.lines);
     await page.screenshot({ path: join(shots, "runs-metric-charts.png"), fullPage: true });
 
     await loss.locator(`circle[data-series="fit"][data-run="${runs[1]}"]`).click();
@@ -132,6 +148,33 @@ describe("metric charts across runs in Chromium", () => {
     await page.focus(`#metric-charts figure[data-metric="accuracy"] circle[data-run="${runs[2]}"]`);
     await page.keyboard.press("Enter");
     await page.waitForURL(`${base}/runs/${runs[2]}`);
+  });
+
+  it("reads a pipeline's metrics once while its runs are paged or filtered, and again for another pipeline", async () => {
+    const asked: string[] = [];
+    const count = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname === "/api/v1/metrics") asked.push(request.url());
+    };
+    page.on("request", count);
+    try {
+      await page.goto(`${base}/?pipeline=scores&limit=2`);
+      await page.waitForSelector("#metric-charts[data-state=loaded]");
+      expect(asked).toHaveLength(1);
+      // The next page of runs, then another status: the same charts, from what was read.
+      await page.click("nav.pager a:has-text('Older')");
+      await page.waitForURL(/cursor=/);
+      await page.waitForSelector("#metric-charts[data-state=loaded] figure");
+      await page.selectOption("select[name=status]", "succeeded");
+      await page.waitForURL(/status=succeeded/);
+      await page.waitForSelector("#metric-charts[data-state=loaded] figure");
+      expect(asked).toHaveLength(1);
+      await page.selectOption("select[name=pipeline]", "quiet");
+      await page.waitForURL(/pipeline=quiet/);
+      await page.waitForSelector("#metric-charts[data-state=loaded]", { state: "attached" });
+      expect(asked).toHaveLength(2);
+    } finally {
+      page.off("request", count);
+    }
   });
 
   it("draws no chart for a pipeline that logged no metric, and shows why the metrics could not be read", async () => {

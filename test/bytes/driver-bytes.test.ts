@@ -3,7 +3,6 @@
 // /proc/PID/io), the outputs are in the bucket under their digests, a re-run is cached without
 // reading them either, and an input damaged or gone from the bucket fails the step that needs it,
 // saying which input and why. The bucket's keys show nowhere in what Canal writes.
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import {
   existsSync,
@@ -20,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countedCanal } from "../counted-canal.js";
 import { type Engine, HOST_BINDS, HOST_IMAGE, startEngine } from "../docker/engine.mjs";
 import { makeProject, repoRoot, waitFor } from "../helpers.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
@@ -29,7 +29,6 @@ const BUCKET = "canal-bytes";
 const KEY_ENV = "CANAL_TEST_BYTES_S3_KEY";
 const SECRET_ENV = "CANAL_TEST_BYTES_S3_SECRET";
 const MiB = 1024 * 1024;
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 
 // Bytes that a step makes and the test can make too: `size` of them from `seed`, so that a re-run
 // stores the same outputs and the test knows their digests.
@@ -184,20 +183,17 @@ let engine: Engine;
 let admin: TestBucket["admin"];
 const scratch = mkdtempSync(join(tmpdir(), "canal-bytes-"));
 const gate = join(scratch, "gate");
-// Counts the bytes this process read, as the kernel does, into the file CANAL_TEST_IO_FILE names.
-const ioHook = join(scratch, "io-hook.mjs");
+// The driver's reads, as the kernel counted them.
+const counted = countedCanal(scratch, () => ({
+  [KEY_ENV]: rgw.credentials.accessKeyId,
+  [SECRET_ENV]: rgw.credentials.secretAccessKey,
+}));
 
 beforeAll(async () => {
   [rgw, engine] = await Promise.all([startRgw(), startEngine()]);
   bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
   admin = bucket.admin;
   mkdirSync(gate);
-  writeFileSync(
-    ioHook,
-    `import { readFileSync, writeFileSync } from "node:fs";
-process.on("exit", () => writeFileSync(process.env.CANAL_TEST_IO_FILE, readFileSync("/proc/self/io")));
-`,
-  );
 }, 900_000);
 
 afterAll(async () => {
@@ -236,42 +232,8 @@ function project(source: string, prefix: string, files: Record<string, string> =
   return dir;
 }
 
-interface Ended {
-  status: number | null;
-  output: string;
-  /** What the kernel counted for the canal process: bytes read from storage, and by read calls. */
-  io: { readBytes: number; rchar: number };
-}
-
-/** `canal ARGS` as a process of its own, its reads counted. */
-function canal(args: string[], cwd: string): { child: ChildProcess; ended: Promise<Ended> } {
-  const ioFile = join(scratch, `io-${randomUUID()}`);
-  const child = spawn(process.execPath, ["--import", ioHook, cli, ...args], {
-    cwd,
-    env: {
-      ...process.env,
-      [KEY_ENV]: rgw.credentials.accessKeyId,
-      [SECRET_ENV]: rgw.credentials.secretAccessKey,
-      CANAL_TEST_IO_FILE: ioFile,
-      NO_COLOR: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
-  const ended = new Promise<Ended>((resolve) =>
-    child.on("close", (status) => {
-      const text = existsSync(ioFile) ? readFileSync(ioFile, "utf8") : "";
-      const field = (name: string) =>
-        Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1] ?? Number.NaN);
-      resolve({ status, output, io: { readBytes: field("read_bytes"), rchar: field("rchar") } });
-    }),
-  );
-  return { child, ended };
-}
-
-const run = (args: string[], cwd: string) => canal(args, cwd).ended;
+const canal = counted.start;
+const run = counted.run;
 const runIdOf = (output: string) => /^run (run-\S+): /m.exec(output)?.[1] ?? "";
 
 interface ShownStep {

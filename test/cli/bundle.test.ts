@@ -40,14 +40,23 @@ function traced(main: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 /** A module of a Canal package's dist/ itself, not of the bundle. */
-const ours = /\/(ir|compiler|packages\/\w+|runtimes\/\w+)\/dist\/(?!bundle\/)/;
+const ours = /\/(ir|compiler|packages\/\w+|runtimes\/\w+|cli)\/dist\/(?!bundle\/)/;
 
 describe("the CLI's bundle", () => {
   it("runs the commands from one bundle, and keeps each command's code cache", () => {
-    // Built here as `npm run build` builds it: a canal that starts meanwhile sees the old bundle
-    // or the new one, whole.
-    execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-cli.mjs")], { encoding: "utf8" });
-    const main = join(cliDir, "dist/main.js");
+    // Built as `npm run build` builds it, into a copy of the CLI package beside the repository's
+    // node_modules: the bundle every other test's `canal` runs (or, stale, does not) stays as it was.
+    const root = mkdtempSync(join(tmpdir(), "canal-bundle-built-"));
+    temps.push(root);
+    const pkg = join(root, "cli");
+    cpSync(join(cliDir, "dist"), join(pkg, "dist"), {
+      recursive: true,
+      filter: (src) => !/\/dist\/bundle(\/|$)/.test(src),
+    });
+    for (const file of ["package.json", "tsconfig.tsbuildinfo"]) cpSync(join(cliDir, file), join(pkg, file));
+    symlinkSync(join(repoRoot, "node_modules"), join(root, "node_modules"));
+    execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-cli.mjs"), pkg], { encoding: "utf8" });
+    const main = join(pkg, "dist/main.js");
     const dir = makeProject({ files: { "src/README": "the script's folder\n" } });
     writeFileSync(
       join(dir, "pipeline.ts"),
@@ -77,17 +86,17 @@ describe("the CLI's bundle", () => {
     const again = traced(main, ["run", "build/hello"], dir);
     expect(again.stdout).toMatch(/succeeded in [\d.]+s \(1 cached\)/);
     // The first run of a command leaves its code cache, named by the bundle's id.
-    const { id, externals } = JSON.parse(readFileSync(join(cliDir, "dist/bundle/stamp.json"), "utf8")) as {
+    const { id, externals } = JSON.parse(readFileSync(join(pkg, "dist/bundle/stamp.json"), "utf8")) as {
       id: string;
       externals: Array<{ name: string; from: string }>;
     };
     // What it requires by name at run time is listed with the package that requires it.
     expect(externals).toContainEqual({ name: "pg", from: "@canal/store" });
     expect(externals).toContainEqual({ name: "hono", from: "@canal/server" });
-    expect(statSync(join(cliDir, `dist/bundle/${id}.run.cache`)).size).toBeGreaterThan(100_000);
+    expect(statSync(join(pkg, `dist/bundle/${id}.run.cache`)).size).toBeGreaterThan(100_000);
     // The IR, the store, the runner and the local runtime all come from the bundle; of the CLI's
     // own dist/, only main.js and its check of the bundle's dependencies load.
-    expect(again.modules.filter((m) => ours.test(m))).toEqual([main, join(cliDir, "dist/bundle-deps.js")]);
+    expect(again.modules.filter((m) => ours.test(m))).toEqual([main, join(pkg, "dist/bundle-deps.js")]);
     // Far fewer modules than the modules themselves: the control.
     const modules = traced(main, ["run", "build/hello"], dir, { CANAL_BUNDLE: "0" });
     expect(modules.stdout).toMatch(/\(1 cached\)/);

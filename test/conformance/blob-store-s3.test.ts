@@ -101,6 +101,10 @@ blobStoreConformance("s3", () => {
       for (const workspace of opened) await workspace.close();
       rmSync(dir, { recursive: true, force: true });
     },
+    async hold() {
+      rgw.pauseGateway();
+      return async () => rgw.resumeGateway();
+    },
   };
 });
 
@@ -378,6 +382,38 @@ describe("s3 blob store: beyond the suite", () => {
     }
     await expect(workspace.blobs.flush()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
     await workspace.close();
+  });
+
+  it("hands a step the bucket's credentials only once the deferred puts are in: never while one failed", async () => {
+    const prefix = `handed/${randomUUID()}`;
+    const workspace = await open({ prefix });
+    const shared = workspace.blobs.shared;
+    if (!shared) throw new Error("an S3 store is shared with the steps that reach it");
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-handed-"));
+    opened.push(dir);
+    writeFileSync(join(dir, "a.txt"), "fetched by the next step");
+    const digest = await workspace.blobs.putFile(join(dir, "a.txt"), { deferSync: true });
+    const credentials = await shared.credentials();
+    expect(credentials.AWS_ACCESS_KEY_ID).toBe(rgw.credentials.accessKeyId);
+    // A step handed them now fetches the output at once: it is in the bucket.
+    const object = await admin.send(
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${digest.slice(0, 2)}/${digest.slice(2)}`,
+      }),
+    );
+    expect(object.ContentLength).toBe("fetched by the next step".length);
+
+    // A deferred put that failed: the step would fetch a blob that is not there, so none is handed them.
+    await rgw.stopGateway();
+    try {
+      writeFileSync(join(dir, "b.txt"), "never sent");
+      await workspace.blobs.putFile(join(dir, "b.txt"), { deferSync: true });
+      await expect(shared.credentials()).rejects.toMatchObject({ code: "CANAL_STORE_UNREACHABLE" });
+    } finally {
+      await rgw.startGateway();
+    }
+    await workspace.close().catch(() => {});
   });
 
   it("materializes a small blob it fetched and verified again from the bytes it holds", async () => {

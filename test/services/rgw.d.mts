@@ -13,6 +13,10 @@ export interface Rgw {
   stopGateway(): Promise<void>;
   /** Starts the gateway again after `stopGateway`; resolves once it answers. */
   startGateway(): Promise<void>;
+  /** Stops the gateway's process (SIGSTOP): requests wait unanswered until {@link resumeGateway}. */
+  pauseGateway(): void;
+  /** Lets a paused gateway go on (SIGCONT): the requests it held are answered. */
+  resumeGateway(): void;
   /** Stops every daemon by its PID and removes the scratch directory. */
   stop(): Promise<void>;
 }

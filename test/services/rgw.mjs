@@ -233,6 +233,17 @@ export async function startRgw(options = {}) {
       rmSync(gatewayPidFile, { force: true });
     },
     startGateway,
+    /** Stops the gateway's process (SIGSTOP, by its PID): requests wait unanswered until resumeGateway. */
+    pauseGateway() {
+      const pid = pidIn(gatewayPidFile);
+      if (pid === undefined) throw new Error("the gateway is not running: there is nothing to pause");
+      process.kill(pid, "SIGSTOP");
+    },
+    /** Lets a paused gateway go on (SIGCONT): the requests it held are answered. */
+    resumeGateway() {
+      const pid = pidIn(gatewayPidFile);
+      if (pid !== undefined) process.kill(pid, "SIGCONT");
+    },
     async stop() {
       await killAndWait(pids());
       rmSync(root, { recursive: true, force: true });

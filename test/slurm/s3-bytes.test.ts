@@ -3,25 +3,26 @@
 // reads none of those bytes (counted by the kernel, in /proc/PID/io). The same run with the bytes
 // staged through the driver (`nodesReachStore: false`) is the control: it reads them all. The
 // bucket's keys reach neither slurmctld nor anything Canal leaves behind.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject, repoRoot } from "../helpers.js";
+import { countedCanal } from "../counted-canal.js";
+import { makeProject } from "../helpers.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
 import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 import { filesHolding } from "../soundness/env-rule.js";
 import { type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
+import { slurmLeaks } from "./leaks.js";
 
 const BUCKET = "canal-slurm-bytes";
 const KEY_ENV = "CANAL_TEST_SLURM_S3_KEY";
 const SECRET_ENV = "CANAL_TEST_SLURM_S3_SECRET";
 const MiB = 1024 * 1024;
 const SIZE = 48 * MiB;
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 
 // A TypeScript step makes SIZE bytes from a seed (the test makes them too, to know their digest);
 // a script step reads them all and writes their SHA-256.
@@ -72,18 +73,12 @@ let cluster: SlurmCluster;
 let rgw: Rgw;
 let bucket: TestBucket;
 const scratch = mkdtempSync(join(tmpdir(), "canal-slurm-bytes-"));
-// Writes what the kernel counted for the process (/proc/self/io) to CANAL_TEST_IO_FILE on exit.
-const ioHook = join(scratch, "io-hook.mjs");
+// The driver's reads, as the kernel counted them.
+const counted = countedCanal(scratch, () => bucket.env());
 
 beforeAll(async () => {
   [cluster, rgw] = await Promise.all([startSlurmCluster(), startRgw()]);
   bucket = await testBucket(rgw, { bucket: BUCKET, keyEnv: KEY_ENV, secretEnv: SECRET_ENV });
-  writeFileSync(
-    ioHook,
-    `import { readFileSync, writeFileSync } from "node:fs";
-process.on("exit", () => writeFileSync(process.env.CANAL_TEST_IO_FILE, readFileSync("/proc/self/io")));
-`,
-  );
 }, 900_000);
 afterAll(async () => {
   bucket?.release();
@@ -91,32 +86,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Ended {
-  status: number | null;
-  output: string;
-  /** Bytes the process read by read calls (files, sockets, pipes), as the kernel counted them. */
-  rchar: number;
-}
-
-/** `canal ARGS` in `cwd` as a process of its own, its reads counted. */
-function canal(args: string[], cwd: string): Promise<Ended> {
-  const ioFile = join(scratch, `io-${randomUUID()}`);
-  const child = spawn(process.execPath, ["--import", ioHook, cli, ...args], {
-    cwd,
-    env: { ...process.env, ...bucket.env(), CANAL_TEST_IO_FILE: ioFile, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  return new Promise((resolve) =>
-    child.on("close", (status) => {
-      const io = existsSync(ioFile) ? readFileSync(ioFile, "utf8") : "";
-      const rchar = Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? Number.NaN);
-      resolve({ status, output, rchar });
-    }),
-  );
-}
+const canal = (args: string[], cwd: string) => counted.run(args, cwd);
 
 /** A project whose artifacts are in the bucket under `prefix`, run on a slurm target `cluster`. */
 function project(prefix: string, target: Record<string, unknown> = {}) {
@@ -176,14 +146,14 @@ describe("slurm jobs with an S3 blob store", () => {
 
     // Moving their own bytes, the jobs leave the driver what Node's and Canal's code and the small
     // records take: under a quarter of the one output it would otherwise have read twice.
-    expect(ran.rchar, ran.output).toBeLessThan(SIZE / 4);
+    expect(ran.io.rchar, ran.output).toBeLessThan(SIZE / 4);
 
     // The control: the same pipeline with the bytes staged through the driver, which reads the
     // output to store it and the input from the bucket to stage it.
     const staged = project(`staged/${randomUUID()}`, { nodesReachStore: false });
     const control = await compileAndRun(staged.dir);
     expect(control.steps.make?.outputs?.data?.digest).toBe(digest);
-    expect(control.ran.rchar, control.ran.output).toBeGreaterThan(2 * SIZE);
+    expect(control.ran.io.rchar, control.ran.output).toBeGreaterThan(2 * SIZE);
 
     // slurmctld still knows the jobs (MinJobAge): neither key in what it shows or keeps of them.
     const { accessKeyId, secretAccessKey } = rgw.credentials;
@@ -193,18 +163,7 @@ describe("slurm jobs with an S3 blob store", () => {
       .filter(([, comment]) => comment === `canal-run=${runId}`)
       .map(([id]) => id as string);
     expect(jobs).toHaveLength(2);
-    const leaks: string[] = [];
-    for (const job of jobs) {
-      const shown = slurm(["scontrol", "show", "job", "-dd", job]);
-      expect(shown).toContain(`JobId=${job}`);
-      const script = slurm(["scontrol", "write", "batch_script", job, "-"]);
-      for (const secret of [accessKeyId, secretAccessKey]) {
-        if (shown.includes(secret)) leaks.push(`scontrol show job -dd ${job}`);
-        if (script.includes(secret)) leaks.push(`the submitted script of job ${job}`);
-      }
-    }
-    // slurmctld's saved state, slurmd's spool and both daemons' logs.
-    for (const secret of [accessKeyId, secretAccessKey]) leaks.push(...filesHolding(cluster.root, secret));
+    const leaks = slurmLeaks(cluster, jobs, { accessKeyId, secretAccessKey });
     // Nor the run's output, the workspace or (once the jobs' files are gone) the shared directory.
     for (const secret of [accessKeyId, secretAccessKey]) {
       if (ran.output.includes(secret)) leaks.push("canal run's output");

@@ -4,7 +4,7 @@
 // and slurmd spools the script on the node.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProject } from "../helpers.js";
 import { filesHolding, runRule } from "../soundness/env-rule.js";
 import { type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
+import { slurmLeaks } from "./leaks.js";
 
 const DECLARED = "SECRETS_TEST_DEPLOY_TOKEN";
 const UNDECLARED = "SECRETS_TEST_SHELL_PASSWORD";
@@ -106,29 +107,9 @@ describe("secrets on slurm", () => {
     }
 
     // Where each secret was found, named: every place is looked at before the test says so.
-    const leaks: string[] = [];
-    const secrets = { declared, undeclared };
-    // slurmctld still knows the jobs (MinJobAge): what it shows of them, and their submitted scripts.
     const jobs = slurm(["squeue", "-h", "-t", "all", "-o", "%i"]).split("\n").filter(Boolean);
     expect(jobs.length).toBeGreaterThanOrEqual(2);
-    for (const job of jobs) {
-      const shown = slurm(["scontrol", "show", "job", "-dd", job]);
-      const script = slurm(["scontrol", "write", "batch_script", job, "-"]);
-      expect(script).toContain("#!/bin/sh");
-      for (const [which, secret] of Object.entries(secrets)) {
-        if (shown.includes(secret)) leaks.push(`${which}: scontrol show job ${job}`);
-        if (script.includes(secret)) leaks.push(`${which}: the submitted script of job ${job}`);
-      }
-    }
-    // The saved state holds every job's script and environment: what is searched below is there.
-    const state = join(cluster.root, "slurm", "state");
-    const stateFiles = readdirSync(state, { recursive: true, encoding: "utf8" });
-    expect(stateFiles.filter((path) => /job\.\d+\/environment$/.test(path)).length).toBe(jobs.length);
-    expect(stateFiles.filter((path) => /job\.\d+\/script$/.test(path)).length).toBe(jobs.length);
-    // The cluster's whole root: slurmctld's state, slurmd's spool, both logs, the job completions.
-    for (const [which, secret] of Object.entries(secrets))
-      for (const path of filesHolding(cluster.root, secret)) leaks.push(`${which}: ${path}`);
-    expect(leaks).toEqual([]);
+    expect(slurmLeaks(cluster, jobs, { declared, undeclared })).toEqual([]);
 
     // The workspace never holds either.
     for (const secret of [declared, undeclared])

@@ -118,6 +118,24 @@ describe("the Slurm runtime on a one-node cluster", () => {
       expect(processesWithEnv("CANAL_RUN_ID", run.id)).toEqual([]);
     });
 
+    it("says Canal's entrypoint could not start when the node lacks the driver's node, naming the node and the path", async () => {
+      const wrong = await open(
+        (sharedDir) => new SlurmRuntime({ sharedDir, env: slurmEnv(), nodePath: "/nonexistent/bin/node" }),
+      );
+      try {
+        const dir = mkdtempSync(join(wrong.dir, "no-node-"));
+        const { run, events } = await wrong.run(artifact("overrun"), { dir });
+        expect(run.status).toBe("failed");
+        const [error] = errors(events, "step-failed");
+        expect(error).toContain("step overrun: Canal's worker entrypoint could not start on node localhost");
+        expect(error).toContain("`/nonexistent/bin/node` is not there (status 127");
+        expect(error).toContain("install Node at /nonexistent/bin/node on the nodes");
+        expect(existsSync(join(dir, "worker.pid"))).toBe(false);
+      } finally {
+        await wrong.close();
+      }
+    });
+
     it("counts a step's timeout from its job's start, not while the job waits in the queue", async () => {
       // Another job holds both GPUs for 4 s; the step asks for one with a 2 s timeout.
       const blocker = execFileSync(

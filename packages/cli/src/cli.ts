@@ -1,6 +1,9 @@
 import { errorJson, errorText, UsageError } from "./errors.js";
 import { type Io, Reported } from "./io.js";
-import { suggestion } from "./suggest.js";
+import type { suggestion as Suggestion } from "./suggest.js";
+
+/** "; did you mean …?": its module is loaded only once a name was not found (`canal --help` never loads it). */
+const suggestion: typeof Suggestion = async (...args) => (await import("./suggest.js")).suggestion(...args);
 
 /** What a command module gives: the command and its help text. */
 interface Command {

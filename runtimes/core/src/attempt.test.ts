@@ -1,4 +1,6 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Environment, Step } from "@canal/ir";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AttemptClock,
@@ -10,7 +12,7 @@ import {
 } from "./attempt.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { MemoryRuntime, type MemoryRuntimeOptions, StepTimedOut } from "./testing/memory-runtime.js";
-import { TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+import { parameter, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
 let bed: TestBed;
 beforeEach(() => {
@@ -142,6 +144,34 @@ describe("one attempt", () => {
     });
     expect(ctx.released).toEqual([join(bed.dir, "work", "r", "s-1")]);
     expect(runtime.tasks[0]?.workDir).toBe(join(bed.dir, "work", "r", "s-1"));
+  });
+
+  it("refuses a step the runtime can never run before it makes a folder or fetches an input", async () => {
+    const source = join(bed.dir, "data.txt");
+    mkdirSync(bed.dir, { recursive: true });
+    writeFileSync(source, "bytes");
+    const digest = await bed.blobs.putFile(source);
+    const runtime = Object.assign(run({ s: () => ({ values: {} }) }), {
+      cannotRun: (_step: Step, environment: Environment | undefined) =>
+        environment?.kind === "IMAGE"
+          ? `it runs in the image ${environment.image}, which is not here`
+          : undefined,
+    });
+    const image = { id: "img", kind: "IMAGE", image: "python:3.12" } as Environment;
+    const ctx = { ...context(runtime), environment: () => image };
+    const instance = planInstances(
+      testPipeline([testStep("s", { data: [types.file, parameter("data")] })]),
+      {},
+    ).instances[0] as StepInstance;
+    const outcome = await runAttempt(ctx, instance, { data: { digest, directory: false } }, 1);
+    expect(outcome).toEqual({
+      status: "failed",
+      error: "step s: it runs in the image python:3.12, which is not here",
+      retryable: false,
+    });
+    expect(bed.blobs.materialized).toEqual([]);
+    expect(existsSync(join(bed.dir, "work"))).toBe(false);
+    expect(runtime.tasks).toEqual([]);
   });
 
   it("counts a queued runtime's timeout from its start, not from the submission", async () => {

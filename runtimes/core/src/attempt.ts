@@ -71,6 +71,9 @@ export async function runAttempt(
 ): Promise<AttemptOutcome> {
   const { step } = instance;
   const { runtime, cancel } = context;
+  const environment = context.environment(step);
+  const refused = runtime.cannotRun?.(step, environment);
+  if (refused) return { status: "failed", error: `step ${instance.key}: ${refused}`, retryable: false };
   // Built with pathInside: a step id that names a place outside the work folder is refused,
   // never cleaned up (the loader already refuses such an id; this is the second line).
   const workDir = pathInside(
@@ -87,7 +90,6 @@ export async function runAttempt(
   // A runtime whose steps reach the shared store move their own bytes: the inputs are only
   // planned here (each digest and its path), never read, and the outputs come back as reports.
   const shared = context.blobs.shared;
-  const environment = context.environment(step);
   const moving = shared && runtime.movesBlobs?.(shared.place, step, environment) ? shared : undefined;
   const fetch: TaskBlobs["fetch"] = [];
   const planned = {

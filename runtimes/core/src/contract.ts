@@ -53,6 +53,12 @@ export interface Runtime {
    */
   movesBlobs?(place: BlobPlace, step: Step, environment: Environment | undefined): boolean;
   /**
+   * Optional. Why `step`, in `environment`, can never run here (a batch scheduler that cannot start
+   * a container image), in words that follow "step <key>: " and name the fix; undefined when it
+   * can. Asked before anything of the attempt is staged: no folder made, no input fetched.
+   */
+  cannotRun?(step: Step, environment: Environment | undefined): string | undefined;
+  /**
    * Optional. Whether `step`, run here, reads this machine's files at their paths, as they are
    * (symbolic and hard links included): only then may it read data in place (access `mount`).
    */

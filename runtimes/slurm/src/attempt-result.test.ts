@@ -57,6 +57,40 @@ describe("how a job's end maps to the attempt", () => {
     ).toMatchObject({ exitCode: 127, retryable: false, error: expect.stringContaining("install `python3`") });
   });
 
+  it("says the entrypoint could not start on the node, not that the step's command failed", () => {
+    const resultFile = join(dir, "never-written.json");
+    const stderrTail = "setsid: failed to execute /opt/node/bin/node: No such file or directory\n";
+    const moving = end("FAILED", {
+      exitCode: 127,
+      resultFile,
+      stderrTail,
+      node: "c7",
+      entrypoint: { node: "/opt/node/bin/node", movesBytes: true },
+    });
+    expect(attemptResult("s", moving)).toEqual({
+      status: "failed",
+      exitCode: 127,
+      error:
+        "step s: Canal's step entrypoint could not start on node c7 of Slurm job 7: `/opt/node/bin/node` is not there " +
+        "(status 127: setsid: failed to execute /opt/node/bin/node: No such file or directory), so the step did not run; " +
+        "install Node at /opt/node/bin/node on the nodes, or set the target's \"nodesReachStore\": false so that the driver stages the step's bytes through the shared directory",
+      retryable: false,
+    });
+    // A TypeScript step's worker: the node path is the fix, there are no bytes to stage instead.
+    const worker = end("FAILED", {
+      exitCode: 126,
+      resultFile,
+      entrypoint: { node: "/opt/node/bin/node", movesBytes: false },
+    });
+    expect(attemptResult("s", worker)).toMatchObject({
+      retryable: false,
+      error: expect.stringMatching(
+        /^step s: Canal's worker entrypoint could not start on its node of Slurm job 7: `\/opt\/node\/bin\/node` cannot be executed there \(status 126\), so the step did not run; install Node at \/opt\/node\/bin\/node on the nodes/,
+      ),
+    });
+    expect(JSON.stringify(attemptResult("s", worker))).not.toContain("nodesReachStore");
+  });
+
   it("quotes the command, its status or signal and the end of stderr for a step's own failure", () => {
     expect(attemptResult("s", end("FAILED", { exitCode: 3, stderrTail: "a\nb\nc\nd\n" }))).toEqual({
       status: "failed",

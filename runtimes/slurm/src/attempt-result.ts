@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type AttemptResult, type StepFileResult, shownCommand } from "@canal/runtime-core";
+import type { Entrypoint } from "./job-script.js";
 import { type JobInfo, SCHEDULER_ENDED } from "./job-state.js";
 
 /** The reason Slurm gives a job whose `afterok` dependency can no longer be met. */
@@ -18,6 +19,10 @@ export interface JobEnd {
   resultFile?: string | undefined;
   /** The end of the job's stderr. */
   stderrTail: string;
+  /** Set when the job ran Canal's entrypoint (see {@link Entrypoint}). */
+  entrypoint?: Entrypoint | undefined;
+  /** The job's node, as Slurm told the job; undefined or empty when unknown. */
+  node?: string | undefined;
 }
 
 /**
@@ -83,6 +88,10 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
     script = true;
   }
   const last = end.stderrTail.trim().split("\n").slice(-3).join("\n");
+  // 127 (not found) or 126 (not executable) without a result: the entrypoint never ran, so neither
+  // did the step's own command; the node lacks the `node` the driver runs with.
+  if (end.entrypoint && !script && (exitCode === 127 || exitCode === 126))
+    return unstarted(key, end, exitCode);
   if (info.state === "COMPLETED" && exitCode === 0 && script) {
     return { status: "succeeded", values: {}, returned: {} };
   }
@@ -101,5 +110,21 @@ export function attemptResult(key: string, end: JobEnd): AttemptResult {
     exitCode,
     error: `step ${key}: \`${shownCommand(shown)}\` ${ended} (Slurm job ${jobId})${last ? `:\n${last}` : ""}`,
     retryable: true,
+  };
+}
+
+/** Canal's entrypoint could not start on the job's node: which node, which `node`, and the fix. */
+function unstarted(key: string, end: JobEnd, exitCode: number): AttemptResult {
+  const { node, movesBytes } = end.entrypoint as Entrypoint;
+  const where = end.node ? `node ${end.node}` : "its node";
+  const said = end.stderrTail.trim().split("\n").pop();
+  const fix = movesBytes
+    ? `install Node at ${node} on the nodes, or set the target's "nodesReachStore": false so that the driver stages the step's bytes through the shared directory`
+    : `install Node at ${node} on the nodes (the path of the driver's own node)`;
+  return {
+    status: "failed",
+    exitCode,
+    error: `step ${key}: Canal's ${movesBytes ? "step" : "worker"} entrypoint could not start on ${where} of Slurm job ${end.jobId}: \`${node}\` ${exitCode === 127 ? "is not there" : "cannot be executed there"} (status ${exitCode}${said ? `: ${said}` : ""}), so the step did not run; ${fix}`,
+    retryable: false,
   };
 }

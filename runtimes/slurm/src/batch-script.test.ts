@@ -163,6 +163,20 @@ describe("the scripts, run by /bin/sh", () => {
     expect(readFileSync(join(dir, "out"), "utf8")).toBe("it's");
   });
 
+  it("records the node Slurm names, and status 127 when the command is not on that node", async () => {
+    const job = jobIn();
+    writeFileSync(job.release, "");
+    writeFileSync(job.script, attempt(job, "/nonexistent/bin/node entry.js"));
+    const child = spawn("/bin/sh", [job.script], {
+      stdio: "ignore",
+      env: { PATH: process.env.PATH, SLURMD_NODENAME: "c7" },
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(127);
+    expect(readFileSync(job.exit, "utf8")).toBe("127\n");
+    expect(readFileSync(job.started, "utf8")).toBe("c7\n");
+  });
+
   it("runs the attempt's script through the submitted one, its environment, status and files as its own", async () => {
     const job = jobIn();
     writeFileSync(job.release, "");

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { ARTIFACT_FILES, FileDigests, readArtifact } from "@canal/ir";
 import { pythonHelperDir } from "@canal/python";
 import {
@@ -35,6 +35,15 @@ export interface Prepared {
   /** For messages: the step's command as the user wrote it, rendered. */
   shown: string;
   resultFile?: string;
+  /** Set when the job runs Canal's entrypoint, not the user's command directly: what it needs to start. */
+  entrypoint?: Entrypoint;
+}
+
+/** Canal's entrypoint in a job: the `node` it runs with, and whether it moves the step's bytes. */
+export interface Entrypoint {
+  node: string;
+  /** The step entrypoint, which fetches the inputs from the bucket and stores the outputs there. */
+  movesBytes: boolean;
 }
 
 /** A new job's folder, `<sharedDir>/jobs/<run id>/<label>.<random>`, and the paths of its files. */
@@ -141,16 +150,12 @@ export class JobScripts {
     let shown = "";
     let cwd = files.dir;
     let resultFile: string | undefined;
+    let entrypoint: Entrypoint | undefined;
     if (task.step.kind === "SCRIPT") {
       const script = task.step.script;
       if (!script) throw new Error("the step has no script; recompile the artifact");
       const environment = task.environment;
       let binDir: string | undefined;
-      if (environment?.kind === "IMAGE") {
-        throw new Error(
-          `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`,
-        );
-      }
       // The virtualenv is built in the shared directory, so every node runs the same interpreter.
       if (environment?.kind === "PYTHON") binDir = await pythonEnvironment(environment, this.sharedDir);
       else if (environment?.kind === "NODE") binDir = dirname(this.nodePath);
@@ -163,27 +168,27 @@ export class JobScripts {
     // Declared variables' values (and the bucket's credentials) reach the job through its
     // script's environment, never a task file.
     const { variables: _values, ...written } = task;
-    if (task.blobs) {
-      // The job moves its own bytes: the entrypoint fetches the inputs from the bucket, runs the
-      // step (a script step's shell as its child) and stores the outputs there.
-      const stepFile = join(files.dir, "step.json");
+    if (task.blobs || task.step.kind !== "SCRIPT") {
+      // Canal's entrypoint runs in the job, with its task as a file. The step entrypoint when the
+      // job moves its own bytes: it fetches the inputs from the bucket, runs the step (a script
+      // step's shell as its child) and stores the outputs there; else the worker, for a TypeScript step.
+      const movesBytes = task.blobs !== undefined;
+      const taskFile = join(files.dir, movesBytes ? "step.json" : "task.json");
       resultFile = join(files.dir, "result.json");
-      const file: StepFile = {
-        task: { ...written, artifactDir },
-        ...(task.step.kind === "SCRIPT"
-          ? { script: { argv: ["/bin/sh", "-c", shellCommand(shown, files.dir)], cwd } }
-          : {}),
-      };
-      writeFileSync(stepFile, JSON.stringify(file));
-      if (task.step.kind !== "SCRIPT") shown = `node step-main.js ${stepFile}`;
-      command = [this.nodePath, stepEntrypoint, stepFile, resultFile].map(shellQuote).join(" ");
+      const file: StepFile | StepTask = movesBytes
+        ? {
+            task: { ...written, artifactDir },
+            ...(task.step.kind === "SCRIPT"
+              ? { script: { argv: ["/bin/sh", "-c", shellCommand(shown, files.dir)], cwd } }
+              : {}),
+          }
+        : { ...written, artifactDir };
+      writeFileSync(taskFile, JSON.stringify(file));
+      const main = movesBytes ? stepEntrypoint : workerEntrypoint;
+      if (task.step.kind !== "SCRIPT") shown = `node ${basename(main)} ${taskFile}`;
+      command = [this.nodePath, main, taskFile, resultFile].map(shellQuote).join(" ");
+      entrypoint = { node: this.nodePath, movesBytes };
       cwd = files.dir;
-    } else if (task.step.kind !== "SCRIPT") {
-      const taskFile = join(files.dir, "task.json");
-      resultFile = join(files.dir, "result.json");
-      writeFileSync(taskFile, JSON.stringify({ ...written, artifactDir }));
-      shown = `node worker-main.js ${taskFile}`;
-      command = [this.nodePath, workerEntrypoint, taskFile, resultFile].map(shellQuote).join(" ");
     }
     const temp = `${scriptPath}.tmp`;
     const text = batchScript({
@@ -198,6 +203,6 @@ export class JobScripts {
     // Owner only: it holds the values of the variables the step declares, which may be secrets.
     writeFileSync(temp, text, { mode: 0o700 });
     renameSync(temp, scriptPath);
-    return { command, shown, ...(resultFile ? { resultFile } : {}) };
+    return { command, shown, ...(resultFile ? { resultFile } : {}), ...(entrypoint ? { entrypoint } : {}) };
   }
 }

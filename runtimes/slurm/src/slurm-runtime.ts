@@ -163,10 +163,22 @@ export class SlurmRuntime implements Runtime {
     return place.kind === "s3" && this.options.nodesReachStore !== false && environment?.kind !== "IMAGE";
   }
 
+  /** A step in an image of its own: Slurm starts no container here. */
+  cannotRun(_step: Step, environment: Environment | undefined): string | undefined {
+    if (environment?.kind !== "IMAGE") return undefined;
+    return `it runs in the image ${environment.image}, which the Slurm runtime cannot start; use a container target (--target docker)`;
+  }
+
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
     // Registered before the first await: the orchestrator anticipates what comes next right after
     // calling execute, and a job queued ahead waits on this attempt's job.
     const id = slotId(task.runId, task.stepKey);
+    // The orchestrator asks cannotRun before it stages anything; this is for a caller that did not.
+    const refused = this.cannotRun(task.step, task.environment);
+    if (refused) {
+      this.jobsOf.get(id)?.resolve(undefined);
+      return { status: "failed", error: `step ${task.stepKey}: ${refused}`, retryable: false };
+    }
     const slot = this.slots.get(id);
     this.slots.delete(id);
     // With a job queued ahead, what waits on this step already waits on that job (anticipate()

@@ -67,6 +67,7 @@ export async function watchJob(
       return result(
         task,
         hooks,
+        files,
         jobId,
         { state, exitCode: status, signal: 0, reason: "" },
         prepared,
@@ -107,7 +108,7 @@ export async function watchJob(
         // The batch script may have written its exit file just before the job ended.
         if (!hooks.signal.aborted && exitStatus(files) !== undefined) continue;
         drain();
-        return result(task, hooks, jobId, info, prepared, stderr.last);
+        return result(task, hooks, files, jobId, info, prepared, stderr.last);
       }
     }
     if (cancelledAt !== undefined && Date.now() - cancelledAt > CANCEL_WAIT_MS) {
@@ -140,6 +141,7 @@ async function jobState(
 function result(
   task: StepTask,
   hooks: AttemptHooks,
+  files: JobFiles,
   jobId: string,
   info: JobInfo,
   prepared: Prepared,
@@ -152,7 +154,18 @@ function result(
     shown: prepared.shown,
     resultFile: prepared.resultFile,
     stderrTail,
+    entrypoint: prepared.entrypoint,
+    node: nodeName(files),
   });
+}
+
+/** The job's node, as the batch script wrote it in its started file; undefined when it did not. */
+function nodeName(files: JobFiles): string | undefined {
+  try {
+    return readFileSync(files.started, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The exit status the batch script wrote; undefined before it did (or while it writes). */

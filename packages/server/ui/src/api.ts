@@ -95,6 +95,4 @@ export function forgetSession(): void {
 
 export const mayLaunch = (s: Session) => s.role === "launcher" || s.role === "admin";
 
-/** The key of a step instance, as the CLI writes it: `train[2]`, or `prepare`. */
-export const stepKey = (s: { stepId: string; instance: number }) =>
-  s.instance >= 0 ? `${s.stepId}[${s.instance}]` : s.stepId;
+export { stepKey } from "./step-key.js";

@@ -2,6 +2,8 @@
 // scales from values to pixels, and the metrics across runs turned into one chart per metric name
 // with a line per step. Kept apart from chart.ts so it is tested without a browser.
 
+import { stepKey } from "./step-key.js";
+
 /** One point of a chart: `x` and `y` are values, not pixels; `run` is the run it opens, if any. */
 export interface ChartPoint {
   series: string;
@@ -66,10 +68,6 @@ export interface MetricChart {
   /** The runs along x: run `i` is at x = i. */
   runs: string[];
 }
-
-// api.ts's stepKey, which this module cannot import: api.ts reads the browser's globals.
-const stepKey = (m: { stepId: string; instance: number }) =>
-  m.instance >= 0 ? `${m.stepId}[${m.instance}]` : m.stepId;
 
 /**
  * One chart per metric name across `runs`, run `i` at x = i (the API answers newest first: the

@@ -1,7 +1,8 @@
 // The runs, newest first, a page at a time: one API call a page (the API's keyset cursor), with
 // filters by pipeline, status, experiment and who started them. Runs ticked (two or more) can be
 // compared. Filtered by pipeline, the page charts the last value of each metric across the
-// pipeline's newest runs (`GET /metrics`), a point per run that opens it.
+// pipeline's newest runs (`GET /metrics`, read once per pipeline while the page stays open), a
+// point per run that opens it.
 import { api, query, type Run } from "./api.js";
 import { runCharts } from "./chart.js";
 import { metricCharts, type RunMetric } from "./chart-data.js";
@@ -132,7 +133,32 @@ export async function runsPage(main: HTMLElement, params: URLSearchParams) {
   ]);
   // The run page opened from here finds the layout worker ready.
   const idle = setTimeout(warmUpLayout, 300);
-  return () => clearTimeout(idle);
+  return () => {
+    clearTimeout(idle);
+    // Leaving the runs page (the address is the next page's already): back on it, the metrics are read again.
+    if (location.pathname !== "/" && location.pathname !== "/runs") charted = undefined;
+  };
+}
+
+interface PipelineMetrics {
+  runs: Array<{ run: Run; metrics: RunMetric[] }>;
+}
+
+/**
+ * The metrics of the pipeline charted last: read once while the runs page stays open, since they
+ * depend on the pipeline alone, not on the page of runs or the other filters shown.
+ */
+let charted: { pipeline: string; answer: Promise<PipelineMetrics> } | undefined;
+
+function metricsOf(pipeline: string): Promise<PipelineMetrics> {
+  if (charted?.pipeline === pipeline) return charted.answer;
+  const answer = api<PipelineMetrics>(`/metrics${query({ pipeline, limit: CHARTED_RUNS })}`);
+  charted = { pipeline, answer };
+  // A failure is not kept: the next draw asks again.
+  answer.catch(() => {
+    if (charted?.answer === answer) charted = undefined;
+  });
+  return answer;
 }
 
 /** How many of a pipeline's newest runs its charts cover. */
@@ -145,9 +171,7 @@ const CHARTED_RUNS = 50;
  */
 function metricsAcrossRuns(pipeline: string): HTMLElement {
   const section = h("section", { class: "metric-charts", id: "metric-charts", "data-state": "loading" });
-  api<{ runs: Array<{ run: Run; metrics: RunMetric[] }> }>(
-    `/metrics${query({ pipeline, limit: CHARTED_RUNS })}`,
-  ).then(
+  metricsOf(pipeline).then(
     ({ runs }) => {
       // Oldest first, left to right.
       const charts = metricCharts([...runs].reverse());
