@@ -443,6 +443,59 @@ export function metadataStoreConformance(
       expect(await store.getCachedOutputsMany([])).toEqual(new Map());
     });
 
+    it("reads the entries under the keys of a pipeline's newest ended run in one go, from the entries themselves", async () => {
+      const out = (c: string) => ({ out: { digest: d(c), directory: false } });
+      const end = { status: "succeeded" as const, components: components(), reusable: true };
+      // `stepId` of `run` ends under `key`: a succeeded step writes its entry, a cached one reuses it.
+      async function step(run: Run, stepId: string, key: string, outputs?: Record<string, StoredValue>) {
+        const made = await store.createStepRun({ runId: run.id, stepId });
+        if (outputs) await store.finishStepRun(made.id, { ...end, cacheKey: key, outputs });
+        else await store.finishStepRun(made.id, { status: "cached", cacheKey: key });
+      }
+      const older = await newRun("iris", 1000);
+      await step(older, "prepare", "k-prepare", out("a"));
+      await step(older, "gone", "k-older-only", out("b"));
+      await store.updateRun(older.id, { status: "succeeded", endedAt: 1100 });
+      expect(await store.getCachedOutputsOfLastRun(older.id)).toEqual(new Map());
+
+      const last = await newRun("iris", 2000);
+      await step(last, "prepare", "k-prepare");
+      await step(last, "train", "k-train", out("c"));
+      // Failed: recorded under its key, no entry.
+      const failed = await store.createStepRun({ runId: last.id, stepId: "eval" });
+      await store.finishStepRun(failed.id, { status: "failed", cacheKey: "k-eval", error: "boom" });
+      await store.updateRun(last.id, { status: "failed", endedAt: 2100 });
+      // Newer, but still going; and another pipeline's, newer and ended.
+      const going = await newRun("iris", 3000);
+      await step(going, "prepare", "k-going", out("d"));
+      const other = await newRun("other", 3500);
+      await step(other, "prepare", "k-other", out("e"));
+      await store.updateRun(other.id, { status: "succeeded", endedAt: 3600 });
+
+      // A run of another version of the pipeline reads what the newest ended run of it used.
+      const v2 = await store.registerPipelineVersion({ pipeline: "iris", hash: "iris-v2", ir: "{}" });
+      const now = await store.createRun({ pipelineVersionId: v2.id, runtime: "local", createdAt: 4000 });
+      const found = await store.getCachedOutputsOfLastRun(now.id);
+      expect([...found.keys()].sort()).toEqual(["k-prepare", "k-train"]);
+      expect(found.get("k-prepare")).toEqual(await store.getCachedOutputs("k-prepare"));
+      expect(found.get("k-train")).toEqual(out("c"));
+      // The run itself is left out: it is no earlier run even once it ended.
+      await store.updateRun(going.id, { status: "canceled", endedAt: 4100 });
+      expect([...(await store.getCachedOutputsOfLastRun(going.id)).keys()].sort()).toEqual([
+        "k-prepare",
+        "k-train",
+      ]);
+      expect([...(await store.getCachedOutputsOfLastRun(now.id)).keys()]).toEqual(["k-going"]);
+
+      // An entry dropped since is not read, though the step run still names its key.
+      expect(await store.deleteCacheEntry("k-going")).toBe(true);
+      expect(await store.getCachedOutputsOfLastRun(now.id)).toEqual(new Map());
+      expect(await store.getCachedOutputsOfLastRun("run-nowhere")).toEqual(new Map());
+      const elsewhere = await fixture.open("elsewhere");
+      expect(await elsewhere.getCachedOutputsOfLastRun(going.id)).toEqual(new Map());
+      await elsewhere.close();
+    });
+
     it("makes and ends many step runs at once, as one at a time would, or none of them", async () => {
       const first = await newRun();
       const made = await store.createStepRun({ runId: first.id, stepId: "prepare" });

@@ -324,6 +324,8 @@ async function driven(
     async invalidate(key) {
       await metadata.deleteCacheEntry(key);
     },
+    // Read before this run records anything: none of its own entries are among them.
+    prefetch: () => metadata.getCachedOutputsOfLastRun(run.id),
   };
   // Single-flight: a claim lasts as long as a heartbeat may be missed before the run counts as
   // interrupted, and each heartbeat renews it; so a claim dies with its driver, no sooner.

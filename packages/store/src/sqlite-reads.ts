@@ -431,6 +431,23 @@ export class SqliteReads {
     });
   }
 
+  async getCachedOutputsOfLastRun(runId: string): Promise<Map<string, Record<string, StoredValue>>> {
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT ce.key, ce.outputs FROM cache_entries ce
+         WHERE ce.workspace_id = @workspace AND ce.key IN (
+           SELECT s.cache_key FROM step_runs s WHERE s.cache_key IS NOT NULL AND s.run_id = (
+             SELECT r.id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+             WHERE pv.pipeline_id = (
+                 SELECT pv.pipeline_id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+                 JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = @runId AND p.workspace_id = @workspace)
+               AND r.id <> @runId AND r.status IN ('succeeded', 'failed', 'canceled')
+             ORDER BY r.created_at DESC, r.id DESC LIMIT 1))`,
+      ).all({ workspace: this.workspaceId, runId }) as { key: string; outputs: string }[];
+      return new Map(rows.map((row) => [row.key, JSON.parse(row.outputs) as Record<string, StoredValue>]));
+    });
+  }
+
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
     return this.read(() => {
       const row = this.stmt(`${CACHE_ENTRY_SELECT} AND ce.key = @key`).get({

@@ -480,6 +480,14 @@ export interface MetadataTransaction {
    */
   getCachedOutputsMany(keys: string[]): Promise<Map<string, Record<string, StoredValue>>>;
   /**
+   * The outputs of the entries under the keys that the newest ended run of `runId`'s pipeline
+   * (any version, `runId` left out) recorded its step runs under, in one read: what a run of the
+   * pipeline most likely looks up, read before it can compute the keys along a chain (issue #11).
+   * Each as getCachedOutputs answers it at the time of the read: read from the cache entries
+   * themselves, so a key whose entry is gone is left out. Empty when there is no such run.
+   */
+  getCachedOutputsOfLastRun(runId: string): Promise<Map<string, Record<string, StoredValue>>>;
+  /**
    * Drops an entry whose blobs turned out missing or corrupt, so that the re-run's outputs can
    * take its place.
    */

@@ -1,8 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoredValue } from "./cache-key.js";
+import { CacheProbes } from "./cache-probes.js";
 import type { Blobs, CacheIndex } from "./orchestrator.js";
-import { fromOutput, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+import type { StepInstance } from "./plan.js";
+import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
 let bed: TestBed;
 beforeEach(() => {
@@ -10,12 +12,22 @@ beforeEach(() => {
 });
 afterEach(() => bed.remove());
 
+type Outputs = Record<string, StoredValue>;
+
 /**
  * The bed's blobs and cache with every check and lookup taking `ms`, counting what runs at once;
- * `many`: the cache also reads many entries at once, as the stores do.
+ * `many`: the cache also reads many entries at once, as the stores do; `ahead`: it reads these
+ * entries ahead when the run starts (a copy of them as they are then).
  */
-function slow(ms: number, many = false) {
-  const seen = { verifies: 0, lookups: 0, mostVerifies: 0, mostAtOnce: 0, reads: [] as number[] };
+function slow(ms: number, many = false, ahead?: () => Map<string, Outputs>) {
+  const seen = {
+    verifies: 0,
+    lookups: 0,
+    mostVerifies: 0,
+    mostAtOnce: 0,
+    reads: [] as number[],
+    prefetches: 0,
+  };
   let verifying = 0;
   let busy = 0;
   const pause = () => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,6 +65,16 @@ function slow(ms: number, many = false) {
               if (outputs) found.set(key, outputs);
             }
             return found;
+          },
+        }
+      : {}),
+    ...(ahead
+      ? {
+          async prefetch() {
+            seen.prefetches++;
+            const entries = new Map(ahead());
+            await pause();
+            return entries;
           },
         }
       : {}),
@@ -169,5 +191,129 @@ describe("cache probes: the steps ahead are looked up while these are decided", 
     const { summary } = await bed.run(chainOf(5), { steps: writes(5)() }, { blobs, cache, maxParallel: 1 });
     expect(Object.values(summary.steps)).toEqual(Array(5).fill("succeeded"));
     expect(seen.lookups).toBe(5);
+  });
+});
+
+describe("cache probes: the entries read ahead", () => {
+  it("answers a chain from the entries read ahead: one store read in all", async () => {
+    await bed.run(chainOf(8), { steps: writes(8)() });
+    const { blobs, cache, seen } = slow(5, true, () => bed.cache.entries);
+    const again = await bed.run(chainOf(8), { steps: writes(8)() }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(8).fill("cached"));
+    expect(seen.prefetches).toBe(1);
+    expect(seen.lookups).toBe(0);
+    expect(seen.reads).toEqual([]);
+    expect(seen.verifies).toBe(8);
+  });
+
+  it("reads a key that was not read ahead from the store", async () => {
+    const first = await bed.run(chainOf(6), { steps: writes(6)() });
+    const keyOf = (step: string) => {
+      const ended = first.events.find((e) => e.type === "step-succeeded" && e.key === step);
+      if (ended?.type !== "step-succeeded") throw new Error(`${step} did not succeed`);
+      return ended.cacheKey;
+    };
+    // The last run's entries of the first three steps only.
+    const some = () =>
+      new Map(["s0", "s1", "s2"].map((step) => [keyOf(step), bed.cache.entries.get(keyOf(step)) as Outputs]));
+    const { blobs, cache, seen } = slow(5, true, some);
+    const again = await bed.run(chainOf(6), { steps: writes(6)() }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(6).fill("cached"));
+    expect(seen.prefetches).toBe(1);
+    expect(seen.lookups).toBe(0);
+    expect(seen.reads.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
+  it("keys what follows a damaged upstream read ahead by what the upstream made", async () => {
+    const first = await bed.run(chainOf(4), { steps: writes(4)() });
+    const s1 = first.events.find((e) => e.type === "step-succeeded" && e.key === "s1");
+    if (s1?.type !== "step-succeeded") throw new Error("s1 did not succeed");
+    bed.blobs.damage(digestOf(s1.outputs.out));
+    const { blobs, cache, seen } = slow(2, true, () => bed.cache.entries);
+    const again = await bed.run(
+      chainOf(4),
+      { steps: writes(4, (i) => (i === 0 ? "out 0" : `changed ${i}`))() },
+      { blobs, cache, maxParallel: 1 },
+    );
+    expect(seen.prefetches).toBe(1);
+    expect(again.summary.steps).toEqual({ s0: "cached", s1: "succeeded", s2: "succeeded", s3: "succeeded" });
+    const made = again.events.find((e) => e.type === "step-succeeded" && e.key === "s1");
+    const read = again.events.find((e) => e.type === "step-succeeded" && e.key === "s2");
+    if (made?.type !== "step-succeeded" || read?.type !== "step-succeeded") throw new Error("s1, s2 ran");
+    expect(digestOf(read.inputs.x)).toBe(digestOf(made.outputs.out));
+    expect(bed.cache.invalidated).toEqual([s1.cacheKey]);
+  });
+
+  it("serves an entry dropped during the run from the store, not from what was read ahead", async () => {
+    // Instances 0 and 69 of a fan-out read the same item: one key. 69 is probed only once 0 is
+    // decided (it lies past the probes' window until then).
+    const items = [7, ...Array.from({ length: 68 }, (_, i) => 100 + i), 7];
+    const pipeline = testPipeline(
+      [testStep("make", { x: [types.number, item("xs")] }, { out: types.file }, { fanOut: "xs" })],
+      { fanOuts: [{ id: "xs", itemName: "x", parameter: "xs" }] },
+    );
+    let made = 0;
+    const steps = {
+      make: ({ inputs, outputPath }: { inputs: Record<string, unknown>; outputPath(o: string): string }) =>
+        writeFileSync(outputPath("out"), `${inputs.x} made ${++made}`),
+    };
+    const first = await bed.run(pipeline, { steps }, { parameters: { xs: items.slice(0, 69) } });
+    const make0 = first.events.find((e) => e.type === "step-succeeded" && e.key === "make[0]");
+    if (make0?.type !== "step-succeeded") throw new Error("make[0] did not succeed");
+    bed.blobs.damage(digestOf(make0.outputs.out));
+    const { blobs, cache, seen } = slow(2, true, () => bed.cache.entries);
+    const again = await bed.run(
+      pipeline,
+      { steps },
+      { blobs, cache, maxParallel: 1, parameters: { xs: items } },
+    );
+    expect(again.summary.steps["make[0]"]).toBe("succeeded");
+    expect(again.summary.steps["make[69]"]).toBe("cached");
+    expect(bed.cache.invalidated).toEqual([make0.cacheKey]);
+    // make[0]'s own lookup after its probe missed; make[69]'s probe read the key from the store
+    // and found make[0]'s new entry.
+    expect(seen.lookups).toBe(1);
+    expect(seen.reads).toEqual([1]);
+    const cached = again.events.find((e) => e.type === "step-cached" && e.key === "make[69]");
+    const remade = again.events.find((e) => e.type === "step-succeeded" && e.key === "make[0]");
+    if (cached?.type !== "step-cached" || remade?.type !== "step-succeeded")
+      throw new Error("make[0], make[69]");
+    expect(cached.outputs).toEqual(remade.outputs);
+  });
+
+  it("probes a key dropped since it was read ahead with a store read", async () => {
+    const instance = (key: string) => ({ key, step: testStep(key), index: -1 }) as unknown as StepInstance;
+    const [a, b] = [instance("a"), instance("b")];
+    const old: Outputs = { out: { digest: "0".repeat(64), directory: false } };
+    const fresh: Outputs = { out: { digest: "1".repeat(64), directory: false } };
+    // Taken instances count as decided, as the orchestrator's running ones do.
+    const decided = new Set<string>();
+    let aDone = false;
+    const reads: string[][] = [];
+    const probes = new CacheProbes({
+      instances: [a, b],
+      waitsFor: new Map([["b", ["a"]]]),
+      decided: (key) => decided.has(key),
+      result: (key) => (key === "a" && aDone ? fresh : undefined),
+      // b is keyed once a is done: after its entry was dropped.
+      keyOf: (instance) => (instance.key === "a" || aDone ? "k" : undefined),
+      entries: async (keys) => {
+        reads.push(keys);
+        return new Map(keys.map((key) => [key, fresh]));
+      },
+      intact: async (_, outputs) => outputs === fresh,
+      prefetch: async () => new Map([["k", old]]),
+    });
+    await probes.readAhead();
+    decided.add("a");
+    expect(await probes.take("a", "k")).toBeUndefined();
+    expect(reads).toEqual([]);
+    probes.forget("k");
+    aDone = true;
+    probes.resume();
+    decided.add("b");
+    expect(await probes.take("b", "k")).toBe(fresh);
+    expect(reads).toEqual([["k"]]);
+    await probes.settle();
   });
 });

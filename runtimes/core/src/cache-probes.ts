@@ -20,6 +20,12 @@ export interface ProbeGraph {
   keyOf(instance: StepInstance, upstream: (key: string) => Outputs | undefined): string | undefined;
   /** The entries stored under `keys` (one store read for all), their blobs not checked yet. */
   entries(keys: string[]): Promise<Map<string, Outputs>>;
+  /**
+   * The entries the run most likely looks up, read in one go before any is decided (the ones its
+   * pipeline's last run used), each as `entries` would have found it then; absent where the
+   * cache cannot tell.
+   */
+  prefetch?(): Promise<Map<string, Outputs>>;
   /** Whether every declared output of `instance` in `outputs` is there, its bytes intact. */
   intact(instance: StepInstance, outputs: Outputs): Promise<boolean>;
 }
@@ -50,17 +56,41 @@ const WINDOW = 64;
  * blobs turn out damaged it runs again, and its dependent's key is computed from what it produced.
  *
  * Probing starts with the first instance the cache answers and pauses at the first it does not,
- * so a run that executes its steps does not look each one up twice.
+ * so a run that executes its steps does not look each one up twice. Keys among the entries read
+ * ahead (`prefetch`) are probed from the start and while paused: they cost no store read, and a
+ * chain's keys, each from the entry before, are found without one round trip per step.
  */
 export class CacheProbes {
   private readonly probes = new Map<string, Probe>();
   /** Entries found by probes (read, maybe not checked yet), by instance key: what dependents are keyed with. */
   private readonly entries = new Map<string, Outputs>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The entries read ahead (`prefetch`), less any dropped since. */
+  private ahead: Map<string, Outputs> | undefined;
   private cursor = 0;
   private active = false;
+  private settled = false;
 
   constructor(private readonly graph: ProbeGraph) {}
+
+  /**
+   * Reads the entries ahead (`prefetch`) and probes the first instances among them: awaited
+   * before any instance is decided. A failed read is no entry read ahead.
+   */
+  async readAhead(): Promise<void> {
+    if (!this.graph.prefetch) return;
+    try {
+      this.ahead = await this.graph.prefetch();
+    } catch {
+      return;
+    }
+    this.fill();
+  }
+
+  /** The entry under `key` was dropped (its blobs are damaged): it is read from the store from now on. */
+  forget(key: string): void {
+    this.ahead?.delete(key);
+  }
 
   /** An instance was answered by the cache: probe what comes after it. */
   resume(): void {
@@ -88,6 +118,7 @@ export class CacheProbes {
   /** Waits for every probe in flight (their outcomes are no one's any more). */
   async settle(): Promise<void> {
     this.active = false;
+    this.settled = true;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     this.probes.clear();
     this.entries.clear();
@@ -97,7 +128,7 @@ export class CacheProbes {
     const { instances, waitsFor } = this.graph;
     while (this.cursor < instances.length && this.graph.decided(instances[this.cursor]?.key as string))
       this.cursor++;
-    if (!this.active || this.inFlight.size > PROBES / 2) return;
+    if (this.settled || (!this.active && !this.ahead) || this.inFlight.size > PROBES / 2) return;
     const upstream = (key: string) => this.graph.result(key) ?? this.entries.get(key);
     const end = Math.min(instances.length, this.cursor + WINDOW);
     const batch: [StepInstance, string][] = [];
@@ -111,13 +142,26 @@ export class CacheProbes {
       } catch {
         key = undefined;
       }
-      if (key !== undefined) batch.push([instance, key]);
+      if (key !== undefined && (this.active || this.ahead?.has(key))) batch.push([instance, key]);
     }
     if (batch.length === 0) return;
-    const read = this.graph.entries(batch.map(([, key]) => key));
+    const read = this.read(batch.map(([, key]) => key));
     // One rejection for all the probes of the batch, each of which handles it.
     read.catch(() => {});
     for (const [instance, key] of batch) this.start(instance, key, read);
+  }
+
+  /** The entries under `keys`: those read ahead from there, the rest in one store read. */
+  private async read(keys: string[]): Promise<Map<string, Outputs>> {
+    const found = new Map<string, Outputs>();
+    const rest: string[] = [];
+    for (const key of keys) {
+      const outputs = this.ahead?.get(key);
+      if (outputs) found.set(key, outputs);
+      else rest.push(key);
+    }
+    if (rest.length > 0) for (const [key, outputs] of await this.graph.entries(rest)) found.set(key, outputs);
+    return found;
   }
 
   private start(instance: StepInstance, key: string, read: Promise<Map<string, Outputs>>): void {
@@ -129,7 +173,7 @@ export class CacheProbes {
           if (!found) return undefined;
           // Dependents may be probed under the key these outputs give while they are checked
           // (also once the probe was taken: its step is then waiting for the check).
-          if (this.active) {
+          if (!this.settled) {
             this.entries.set(instance.key, found);
             this.fill();
           }

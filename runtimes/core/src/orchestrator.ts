@@ -40,6 +40,12 @@ export interface CacheIndex {
   lookupMany?(keys: string[]): Promise<Map<string, Record<string, StoredValue>>>;
   /** Forgets an entry whose blobs are missing or corrupt. */
   invalidate(key: string): Promise<void>;
+  /**
+   * The entries the run most likely looks up (those its pipeline's last run used), in one read
+   * when it starts, each as `lookup` would find it then (issue #11): along a chain, each key is
+   * only known once the entry before it is read.
+   */
+  prefetch?(): Promise<Map<string, Record<string, StoredValue>>>;
 }
 
 export interface OrchestrateOptions {
@@ -174,6 +180,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   // The cache is asked about the instances ahead while these are decided (see CacheProbes).
   const looksUp = (instance: StepInstance) =>
     !instance.step.cache?.noReuse && !options.regenerate && !options.force?.has(instance.step.id);
+  // No instance looks up the cache on a regenerating run: nothing to read ahead.
+  const prefetch = options.regenerate ? undefined : options.cache.prefetch?.bind(options.cache);
   const probes = new CacheProbes({
     instances,
     waitsFor: schedule.waitsFor,
@@ -195,6 +203,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       return found;
     },
     intact: (instance, outputs) => allPresent(blobs, outputs, instance.step.outputs),
+    ...(prefetch ? { prefetch } : {}),
   });
 
   let notStarted = instances.length;
@@ -208,6 +217,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     wake?.();
   };
 
+  await probes.readAhead();
   for (;;) {
     woken = false;
     if (cancel.signal.aborted && notStarted > 0) {
@@ -344,7 +354,10 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     if (cached && (await allPresent(blobs, cached, declared))) return cached;
     // An entry whose bytes are gone or damaged is a miss, never a failure: drop it so that this
     // run's outputs take its place.
-    if (cached) await options.cache.invalidate(key);
+    if (cached) {
+      probes.forget(key);
+      await options.cache.invalidate(key);
+    }
     return undefined;
   }
 

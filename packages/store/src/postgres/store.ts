@@ -261,6 +261,8 @@ export class PostgresMetadataStore implements MetadataStore {
   getCachedOutputs: Delegate<"getCachedOutputs"> = (k) => this.read(() => this.reads.getCachedOutputs(k));
   getCachedOutputsMany: Delegate<"getCachedOutputsMany"> = (k) =>
     this.read(() => this.reads.getCachedOutputsMany(k));
+  getCachedOutputsOfLastRun: Delegate<"getCachedOutputsOfLastRun"> = (r) =>
+    this.read(() => this.reads.getCachedOutputsOfLastRun(r));
   listCacheEntries: Delegate<"listCacheEntries"> = (f) => this.read(() => this.reads.listCacheEntries(f));
   references: Delegate<"references"> = () => this.read(() => this.reads.references());
   lastCacheEntryForStep: Delegate<"lastCacheEntryForStep"> = (p, s, o) =>

@@ -1045,6 +1045,22 @@ export class PostgresUnit implements MetadataTransaction {
     return found;
   }
 
+  async getCachedOutputsOfLastRun(runId: string): Promise<Map<string, Record<string, StoredValue>>> {
+    const rows = await this.q<{ key: string; outputs: string }>(
+      `SELECT ce.key, ce.outputs FROM cache_entries ce
+       WHERE ce.workspace_id = $1 AND ce.key IN (
+         SELECT s.cache_key FROM step_runs s WHERE s.cache_key IS NOT NULL AND s.run_id = (
+           SELECT r.id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+           WHERE pv.pipeline_id = (
+               SELECT pv.pipeline_id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+               JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1)
+             AND r.id <> $2 AND r.status IN ('succeeded', 'failed', 'canceled')
+           ORDER BY r.created_at DESC, r.id DESC LIMIT 1))`,
+      [this.workspaceId, runId],
+    );
+    return new Map(rows.map((row) => [row.key, JSON.parse(row.outputs) as Record<string, StoredValue>]));
+  }
+
   deleteCacheEntry(key: string): Promise<boolean> {
     return this.write(
       async () =>
