@@ -47,6 +47,9 @@ describe("the CLI's bundle", () => {
     // Built here as `npm run build` builds it: a canal that starts meanwhile sees the old bundle
     // or the new one, whole.
     execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-cli.mjs")], { encoding: "utf8" });
+    // ASCII only: V8 holds the bundle's source while it runs, at two bytes a character once one
+    // character is beyond Latin-1.
+    expect(readFileSync(join(cliDir, "dist/bundle/canal.cjs"), "latin1").search(/[^\0-\x7f]/)).toBe(-1);
     const main = join(cliDir, "dist/main.js");
     const dir = makeProject({ files: { "src/README": "the script's folder\n" } });
     writeFileSync(
