@@ -56,6 +56,9 @@ describe("the CLI's bundle", () => {
     for (const file of ["package.json", "tsconfig.tsbuildinfo"]) cpSync(join(cliDir, file), join(pkg, file));
     symlinkSync(join(repoRoot, "node_modules"), join(root, "node_modules"));
     execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-cli.mjs"), pkg], { encoding: "utf8" });
+    // ASCII only: V8 holds the bundle's source while it runs, at two bytes a character once one
+    // character is beyond Latin-1.
+    expect(readFileSync(join(pkg, "dist/bundle/canal.cjs"), "latin1").search(/[^\0-\x7f]/)).toBe(-1);
     const main = join(pkg, "dist/main.js");
     const dir = makeProject({ files: { "src/README": "the script's folder\n" } });
     writeFileSync(

@@ -589,6 +589,58 @@ export function metadataStoreConformance(
       await store.finishStepRuns([]);
     });
 
+    it("writes a list of ends of every kind in order, as one at a time would", async () => {
+      const run = await newRun();
+      const [early, made, reused, twice] = (await store.createStepRuns([
+        { runId: run.id, stepId: "early" },
+        { runId: run.id, stepId: "prepare" },
+        { runId: run.id, stepId: "train" },
+        { runId: run.id, stepId: "eval" },
+      ])) as [number, number, number, number];
+      const prepared = { data: { digest: d("c"), directory: false } };
+      await store.finishStepRuns([
+        { stepRunId: twice, status: "skipped", error: "ended twice", endedAt: 10 },
+        // Before the entry is made: it names no step run.
+        { stepRunId: early, status: "cached", cacheKey: "k-made", outputs: prepared, endedAt: 15 },
+        {
+          stepRunId: made,
+          status: "succeeded",
+          cacheKey: "k-made",
+          components: components(),
+          reusable: true,
+          outputs: prepared,
+          // Named twice: what the first leaves unknown, the second gives.
+          artifacts: [{ digest: d("c") }, { digest: d("c"), kind: "file", size: 5 }],
+          endedAt: 20,
+        },
+        // After it: the end before it made the entry.
+        {
+          stepRunId: reused,
+          status: "cached",
+          cacheKey: "k-made",
+          inputs: prepared,
+          outputs: prepared,
+          endedAt: 30,
+        },
+        { stepRunId: twice, status: "cached", cacheKey: "k-made", outputs: prepared, endedAt: 40 },
+      ]);
+      const step = (id: string) => store.getStepRun(run.id, id);
+      expect((await step("early")).reusedFrom).toBeUndefined();
+      expect(await step("early")).toMatchObject({ status: "cached", cacheKey: "k-made", endedAt: 15 });
+      for (const [id, endedAt] of [
+        ["train", 30],
+        ["eval", 40],
+      ] as const)
+        expect(await step(id)).toMatchObject({
+          status: "cached",
+          cacheKey: "k-made",
+          endedAt,
+          reusedFrom: { runId: run.id, stepRunId: made },
+        });
+      expect(await store.getArtifact(d("c"))).toMatchObject({ digest: d("c"), kind: "file", size: 5 });
+      expect(await store.getOutputs(reused)).toEqual(prepared);
+    });
+
     it("finds the last cache entry of a step, by pipeline, instance and time", async () => {
       const iris = await newRun("iris");
       const other = await newRun("other");

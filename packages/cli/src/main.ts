@@ -69,8 +69,10 @@ function runBundle(bundle: URL, stamp: Stamp): void {
     } catch {}
   }
   // As Node wraps a CommonJS module, and with the import the bundle's own `import()`s were
-  // turned into (bare package names: resolved from here as from the bundle's folder).
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __canalImport) {${readFileSync(file, "utf8")}\n})`;
+  // turned into (bare package names: resolved from here as from the bundle's folder). The bundle
+  // is ASCII (scripts/bundle-cli.mjs keeps it so), which Latin-1 reads byte for byte, without the
+  // checks of UTF-8.
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __canalImport) {${readFileSync(file, "latin1")}\n})`;
   const script = new Script(wrapped, { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     process.once("exit", () => {

@@ -82,7 +82,20 @@ export class SqliteRecords extends SqliteReads {
          OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
          OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
     );
+    // A digest named again in one list (an output, then the input of the step after it) adds to
+    // its first row as the upsert would: each field keeps the first value given.
+    const rows = new Map<string, ArtifactInfo>();
     for (const a of artifacts) {
+      const seen = rows.get(a.digest);
+      if (!seen) rows.set(a.digest, a);
+      else if (
+        (seen.kind == null && a.kind != null) ||
+        (seen.size == null && a.size != null) ||
+        (seen.mediaType == null && a.mediaType != null)
+      )
+        rows.set(a.digest, { ...seen, ...firstOf(seen, a) });
+    }
+    for (const a of rows.values()) {
       upsert.run(
         checkDigest(a.digest),
         a.kind ?? null,
@@ -151,4 +164,13 @@ export class SqliteRecords extends SqliteReads {
         "was never started; record it with startAttempt first",
     );
   }
+}
+
+/** The fields of an artifact's row that `first` leaves empty and `then` gives. */
+function firstOf(first: ArtifactInfo, then: ArtifactInfo): Partial<ArtifactInfo> {
+  const filled: Partial<ArtifactInfo> = {};
+  if (first.kind == null && then.kind != null) filled.kind = then.kind;
+  if (first.size == null && then.size != null) filled.size = then.size;
+  if (first.mediaType == null && then.mediaType != null) filled.mediaType = then.mediaType;
+  return filled;
 }

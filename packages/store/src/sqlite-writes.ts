@@ -266,11 +266,56 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
         "ON CONFLICT DO NOTHING",
         uses,
       );
+      // The rows of ends that write nothing else (no attempt, metrics or cache entry: a cached
+      // step's) are updated many a statement; any other end is written alone, in its place, so
+      // that a later cached step finds the cache entry it made.
+      let rows: unknown[][] = [];
+      let ids = new Set<number>();
+      const flush = () => {
+        if (rows.length > 0) this.endStepRunRows(rows);
+        rows = [];
+        ids = new Set();
+      };
       for (const end of ends) {
         const { artifacts: _saved, inputs: _in, outputs: _out, ...rest } = end;
-        this.endStepRun(end.stepRunId, rest, end.endedAt ?? now, end.outputs);
+        const endedAt = end.endedAt ?? now;
+        if (rest.attempt || rest.metrics || makesCacheEntry(rest, end.outputs)) {
+          flush();
+          this.endStepRun(end.stepRunId, rest, endedAt, end.outputs);
+          continue;
+        }
+        // A step run ended twice in one list ends as the last end says, as when written in turn.
+        if (ids.has(end.stepRunId)) flush();
+        ids.add(end.stepRunId);
+        rows.push([
+          end.stepRunId,
+          rest.status,
+          endedAt,
+          rest.error ?? null,
+          rest.cacheKey ?? null,
+          rest.components ? JSON.stringify(rest.components) : null,
+          this.workspaceId,
+        ]);
       }
+      flush();
     });
+  }
+
+  /**
+   * What {@link endStepRun} writes to the step run's own row, for many rows of `[id, status,
+   * endedAt, error, cacheKey, components, workspace]` at once.
+   */
+  private endStepRunRows(rows: unknown[][]): void {
+    this.manyRows(
+      "WITH ends (id, status, ended_at, error, cache_key, components, workspace) AS (VALUES",
+      `) UPDATE step_runs SET status = ends.status, ended_at = ends.ended_at, error = ends.error,
+           cache_key = coalesce(ends.cache_key, step_runs.cache_key),
+           cache_components = coalesce(ends.components, step_runs.cache_components),
+           reused_from = CASE WHEN ends.status = 'cached'
+             THEN (SELECT step_run_id FROM cache_entries WHERE workspace_id = ends.workspace AND key = ends.cache_key) END
+         FROM ends WHERE step_runs.id = ends.id`,
+      rows,
+    );
   }
 
   /**
@@ -305,7 +350,7 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
       workspace: this.workspaceId,
     });
     const outputs = end.outputs ?? savedOutputs;
-    if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && outputs) {
+    if (makesCacheEntry(end, outputs) && end.cacheKey && end.components && outputs) {
       this.insertCacheEntry(
         { key: end.cacheKey, outputs, components: end.components, stepRunId, createdAt: endedAt },
         Boolean(end.replaceCacheEntry),
@@ -424,4 +469,9 @@ function checkEnd(stepRunId: number, end: StepRunEnd): void {
       `step run ${stepRunId} is recorded as cached without the cache key it was found under; pass \`cacheKey\``,
     );
   }
+}
+
+/** Whether a step run's end stores its outputs as a cache entry. */
+function makesCacheEntry(end: StepRunEnd, outputs: Record<string, StoredValue> | undefined): boolean {
+  return end.status === "succeeded" && Boolean(end.reusable && end.cacheKey && end.components && outputs);
 }

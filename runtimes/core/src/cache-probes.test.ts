@@ -1,14 +1,28 @@
 import { writeFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StoredValue } from "./cache-key.js";
 import { CacheProbes } from "./cache-probes.js";
 import type { Blobs, CacheIndex } from "./orchestrator.js";
 import type { StepInstance } from "./plan.js";
 import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
+// The step of every cache key computed, in order: what the orchestrator and its probes cost.
+const computed = vi.hoisted(() => [] as string[]);
+vi.mock("./cache-key.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("./cache-key.js")>();
+  return {
+    ...actual,
+    cacheKey: (...args: Parameters<typeof actual.cacheKey>) => {
+      computed.push(args[0].id);
+      return actual.cacheKey(...args);
+    },
+  };
+});
+
 let bed: TestBed;
 beforeEach(() => {
   bed = new TestBed();
+  computed.length = 0;
 });
 afterEach(() => bed.remove());
 
@@ -173,6 +187,40 @@ describe("cache probes: the steps ahead are looked up while these are decided", 
     expect(digestOf(read.inputs.x)).toBe(digestOf(made.outputs.out));
     expect(digestOf(made.outputs.out)).not.toBe(digestOf(s1.outputs.out));
     expect(bed.cache.invalidated).toEqual([s1.cacheKey]);
+  });
+
+  it("computes each instance's cache key once on a run the cache answers: the decision takes its probe's", async () => {
+    await bed.run(chainOf(8), { steps: writes(8)() });
+    computed.length = 0;
+    const { blobs, cache } = slow(2);
+    const again = await bed.run(chainOf(8), { steps: writes(8)() }, { blobs, cache, maxParallel: 1 });
+    expect(Object.values(again.summary.steps)).toEqual(Array(8).fill("cached"));
+    expect(computed).toHaveLength(8);
+    expect(new Set(computed).size).toBe(8);
+  });
+
+  it("computes the key again, and takes no probe's hit, when an upstream's result is not the entry its probe was keyed with", async () => {
+    const first = await bed.run(chainOf(3), { steps: writes(3)() });
+    const [s1, s2] = ["s1", "s2"].map((key) =>
+      first.events.find((e) => e.type === "step-succeeded" && e.key === key),
+    );
+    if (s1?.type !== "step-succeeded" || s2?.type !== "step-succeeded") throw new Error("s1, s2 ran");
+    bed.blobs.damage(digestOf(s1.outputs.out));
+    computed.length = 0;
+    const { blobs, cache } = slow(2);
+    // s1 runs again and writes other bytes; s2's probe was keyed with s1's old entry, whose own
+    // entry is intact and would be a hit.
+    const again = await bed.run(
+      chainOf(3),
+      { steps: writes(3, (i) => (i === 0 ? "out 0" : `changed ${i}`))() },
+      { blobs, cache, maxParallel: 1 },
+    );
+    expect(again.summary.steps).toEqual({ s0: "cached", s1: "succeeded", s2: "succeeded" });
+    // Once by its probe (from s1's old entry), once by its decision (from what s1 made).
+    expect(computed.filter((step) => step === "s2")).toHaveLength(2);
+    const ran = again.events.find((e) => e.type === "step-succeeded" && e.key === "s2");
+    if (ran?.type !== "step-succeeded") throw new Error("s2 did not run");
+    expect(ran.cacheKey).not.toBe(s2.cacheKey);
   });
 
   it("takes a hit only once the step's own outputs are found intact", async () => {

@@ -182,19 +182,44 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     !instance.step.cache?.noReuse && !options.regenerate && !options.force?.has(instance.step.id);
   // No instance looks up the cache on a regenerating run: nothing to read ahead.
   const prefetch = options.regenerate ? undefined : options.cache.prefetch?.bind(options.cache);
+  // The key each probe computed, with what it was computed from: the instance's decision uses it
+  // in place of computing it again only while every upstream result it read is still that very
+  // object (issue #10); an upstream that ended otherwise (its entry was damaged and it ran) has a
+  // result of its own, and the key is computed from that.
+  const probedKeys = new Map<string, ProbedKey>();
+  const keyed = (
+    instance: StepInstance,
+    upstream: (key: string) => Record<string, StoredValue> | undefined,
+  ) => {
+    const read: ProbedKey["read"] = [];
+    const inputs = resolveInputs(
+      instance,
+      plan,
+      (key) => {
+        const outputs = upstream(key);
+        read.push([key, outputs]);
+        return outputs;
+      },
+      options.artifactParameters,
+    );
+    const { key, components } = cacheKey(
+      instance.step,
+      inputs,
+      variableComponents(instance.step, variables, runtime.variables),
+    );
+    return { key, components, inputs, read };
+  };
   const probes = new CacheProbes({
     instances,
     waitsFor: schedule.waitsFor,
     decided: (key) => finished(key) || running.has(key) || cancel.signal.aborted,
     result: (key) => (good(key) ? results.get(key) : undefined),
-    keyOf: (instance, upstream) =>
-      looksUp(instance)
-        ? cacheKey(
-            instance.step,
-            resolveInputs(instance, plan, upstream, options.artifactParameters),
-            variableComponents(instance.step, variables, runtime.variables),
-          ).key
-        : undefined,
+    keyOf: (instance, upstream) => {
+      if (!looksUp(instance)) return undefined;
+      const probed = keyed(instance, upstream);
+      probedKeys.set(instance.key, probed);
+      return probed.key;
+    },
     entries: async (keys) => {
       if (options.cache.lookupMany) return options.cache.lookupMany(keys);
       const found = new Map<string, Record<string, StoredValue>>();
@@ -289,12 +314,12 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
 
   async function runInstance(instance: StepInstance): Promise<void> {
     const { step } = instance;
-    const inputs = resolveInputs(instance, plan, resultOf, options.artifactParameters);
-    const { key, components } = cacheKey(
-      step,
-      inputs,
-      variableComponents(step, variables, runtime.variables),
-    );
+    const probed = probedKeys.get(instance.key);
+    probedKeys.delete(instance.key);
+    const { key, components, inputs } =
+      probed?.read.every(([upstream, outputs]) => resultOf(upstream) === outputs) === true
+        ? probed
+        : keyed(instance, resultOf);
     const reusable = !step.cache?.noReuse;
     let claimed = false;
     if (looksUp(instance)) {
@@ -406,6 +431,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       });
     }
   }
+}
+
+/** A cache key a probe computed, and the upstream results (by instance key) it was computed from. */
+interface ProbedKey {
+  key: string;
+  components: CacheKeyComponents;
+  inputs: Record<string, StoredValue>;
+  read: [string, Record<string, StoredValue> | undefined][];
 }
 
 /** Whether every declared output of a cache entry is there, its bytes intact. */
