@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
 import {
@@ -112,7 +112,8 @@ export const DEFAULTS = {
 
 // What each key falls back to when removed, and which keys an object takes: for the fix in a message.
 const DEFAULT_TEXT: Record<string, string> = {
-  workspace: "the project directory's name",
+  workspace:
+    "the name the state folder was first used under (`.canal/workspace-name`), else the project directory's name",
   "store.kind": `"${DEFAULTS.kinds.store}"`,
   "artifacts.kind": `"${DEFAULTS.kinds.artifacts}"`,
   ...Object.fromEntries(
@@ -295,15 +296,16 @@ export function resolveConfig(
     throw parsed.error;
   };
   const folders = config.folders ?? {};
+  const state = resolve(root, folders.state ?? DEFAULTS.folders.state);
   const artifacts = settings("artifacts");
   const own = registry.get("artifacts", artifacts.kind, file).datastore?.(artifacts);
   return {
-    workspace: config.workspace ?? defaultWorkspaceName(root),
+    workspace: config.workspace ?? pinnedWorkspaceName(state) ?? defaultWorkspaceName(root),
     ...(config.user ? { user: config.user } : {}),
     store: settings("store"),
     artifacts,
     folders: {
-      state: resolve(root, folders.state ?? DEFAULTS.folders.state),
+      state,
       work: resolve(root, folders.work ?? DEFAULTS.folders.work),
       cache: resolve(root, folders.cache ?? DEFAULTS.folders.cache),
       artifacts: resolve(root, folders.artifacts ?? DEFAULTS.folders.artifacts),
@@ -317,4 +319,20 @@ export function resolveConfig(
 
 export function defaultWorkspaceName(root: string): string {
   return basename(resolve(root)) || "default";
+}
+
+/**
+ * The file in the state folder that keeps the workspace name the folder was first used under, so
+ * a project moved or copied (`cp -a`) with its `.canal/` keeps its runs and cache entries instead
+ * of becoming a new, empty workspace named after its new directory. A name in the config wins.
+ */
+export const WORKSPACE_NAME_FILE = "workspace-name";
+
+/** The name kept in `state`/workspace-name; absent when there is none (or it is blank). */
+export function pinnedWorkspaceName(state: string): string | undefined {
+  try {
+    return readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

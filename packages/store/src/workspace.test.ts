@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { problemText } from "@canal/ir";
@@ -155,6 +155,27 @@ describe("workspaces", () => {
     expect((await again.metadata.getRun(run.id)).pipeline).toBe("iris");
     await expect(again.metadata.getRun("run-x")).rejects.toThrow(`no run \`run-x\` in workspace ${dir}`);
     await again.close();
+  });
+});
+
+describe("the workspace's name", () => {
+  it("is kept in the state folder at first open, so a copy in a folder of another name keeps it", async () => {
+    const first = await openWorkspace(dir);
+    await first.close();
+    expect(readFileSync(join(dir, ".canal", "workspace-name"), "utf8")).toBe(`${basename(dir)}\n`);
+    const copy = mkdtempSync(join(tmpdir(), "canal-ws-copy-"));
+    try {
+      cpSync(join(dir, ".canal"), join(copy, ".canal"), { recursive: true });
+      expect(findWorkspace(copy).config.workspace).toBe(basename(dir));
+      // A name in the config wins over the kept one, and does not overwrite it.
+      writeFileSync(join(copy, "canal.config.json"), JSON.stringify({ workspace: "team" }));
+      const named = await openWorkspace(copy);
+      expect(named.metadata.workspace).toBe("team");
+      await named.close();
+      expect(readFileSync(join(copy, ".canal", "workspace-name"), "utf8")).toBe(`${basename(dir)}\n`);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type StoreContext, type StoreRegistry, storeRegistry } from "./backends.js";
 import { errorCode } from "./blob-io.js";
@@ -9,6 +9,7 @@ import {
   parseConfig,
   readConfigFile,
   resolveConfig,
+  WORKSPACE_NAME_FILE,
   type WorkspaceConfig,
 } from "./config.js";
 import { StoreError } from "./errors.js";
@@ -79,11 +80,33 @@ export async function openWorkspace(
     await blobs.close?.();
     throw error;
   });
+  pinWorkspaceName(config.folders.state, config.workspace);
   const close = async () => {
     await metadata.close();
     await blobs.close?.();
   };
   return { ...found, metadata, blobs, close };
+}
+
+/**
+ * Keeps the name a state folder is first used under in it (config.ts WORKSPACE_NAME_FILE), so the
+ * name travels with a copied or moved `.canal/`. Written whole or not at all (a link of a complete
+ * file), so a reader never sees half a name; a state folder that cannot be written (read-only) is
+ * used as before, named by the config or the directory.
+ */
+function pinWorkspaceName(state: string, name: string): void {
+  const file = join(state, WORKSPACE_NAME_FILE);
+  if (existsSync(file)) return;
+  const staged = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(staged, `${name}\n`);
+    linkSync(staged, file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== "EEXIST" && code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw error;
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /**
