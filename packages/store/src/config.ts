@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
 import {
@@ -300,7 +300,10 @@ export function resolveConfig(
   const artifacts = settings("artifacts");
   const own = registry.get("artifacts", artifacts.kind, file).datastore?.(artifacts);
   return {
-    workspace: config.workspace ?? pinnedWorkspaceName(state) ?? defaultWorkspaceName(root),
+    workspace:
+      config.workspace ??
+      (ownsStateFolder(root, state) ? pinnedWorkspaceName(state) : undefined) ??
+      defaultWorkspaceName(root),
     ...(config.user ? { user: config.user } : {}),
     store: settings("store"),
     artifacts,
@@ -327,6 +330,16 @@ export function defaultWorkspaceName(root: string): string {
  * of becoming a new, empty workspace named after its new directory. A name in the config wins.
  */
 export const WORKSPACE_NAME_FILE = "workspace-name";
+
+/**
+ * Whether the state folder lies inside the project, as `.canal/` does: only such a folder moves
+ * with its project and so keeps its name. One outside (several projects may point at it) is named
+ * by each project's config or directory, as before.
+ */
+export function ownsStateFolder(root: string, state: string): boolean {
+  const path = relative(resolve(root), state);
+  return path !== "" && !path.startsWith("..") && !isAbsolute(path);
+}
 
 /** The name kept in `state`/workspace-name; absent when there is none (or it is blank). */
 export function pinnedWorkspaceName(state: string): string | undefined {

@@ -177,6 +177,22 @@ describe("the workspace's name", () => {
       rmSync(copy, { recursive: true, force: true });
     }
   });
+  it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "canal-ws-shared-state-"));
+    const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
+    try {
+      for (const project of [dir, other]) {
+        writeFileSync(join(project, "canal.config.json"), JSON.stringify({ folders: { state: shared } }));
+        const opened = await openWorkspace(project);
+        expect(opened.metadata.workspace).toBe(basename(project));
+        await opened.close();
+      }
+      expect(existsSync(join(shared, "workspace-name"))).toBe(false);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("store kinds", () => {

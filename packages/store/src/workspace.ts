@@ -6,6 +6,7 @@ import {
   CONFIG_FILE,
   DEFAULTS,
   defaultWorkspaceName,
+  ownsStateFolder,
   parseConfig,
   readConfigFile,
   resolveConfig,
@@ -80,7 +81,8 @@ export async function openWorkspace(
     await blobs.close?.();
     throw error;
   });
-  pinWorkspaceName(config.folders.state, config.workspace);
+  if (ownsStateFolder(found.root, config.folders.state))
+    pinWorkspaceName(config.folders.state, config.workspace);
   const close = async () => {
     await metadata.close();
     await blobs.close?.();
