@@ -417,6 +417,16 @@ ALTER TABLE artifact_uses_by_step RENAME TO artifact_uses;
 CREATE INDEX artifact_uses_by_digest ON artifact_uses (substr(digest, 1, 8));
 `,
   },
+  {
+    // The ended runs of each version newest first: a run's look-ahead reads the entries its
+    // pipeline's newest ended run used (getCachedOutputsOfLastRun), found from here in a few rows
+    // however many runs the pipeline or the workspace's other pipelines have (docs/performance.md).
+    version: 14,
+    sql: `
+CREATE INDEX runs_ended_by_version ON runs (pipeline_version_id, created_at DESC, id DESC)
+  WHERE status IN ('succeeded', 'failed', 'canceled');
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

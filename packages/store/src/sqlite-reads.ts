@@ -432,16 +432,21 @@ export class SqliteReads {
   }
 
   async getCachedOutputsOfLastRun(runId: string): Promise<Map<string, Record<string, StoredValue>>> {
+    // The newest ended run of each version of the pipeline, the first row of `runs_ended_by_version`
+    // for it, then the newest of those: not every run of the pipeline read and sorted, nor the
+    // runs of other pipelines walked newest first.
     return this.read(() => {
       const rows = this.stmt(
         `SELECT ce.key, ce.outputs FROM cache_entries ce
          WHERE ce.workspace_id = @workspace AND ce.key IN (
            SELECT s.cache_key FROM step_runs s WHERE s.cache_key IS NOT NULL AND s.run_id = (
-             SELECT r.id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-             WHERE pv.pipeline_id = (
+             SELECT r.id FROM runs r WHERE r.id IN (
+               SELECT (SELECT r.id FROM runs r WHERE r.pipeline_version_id = pv.id AND r.id <> @runId
+                   AND r.status IN ('succeeded', 'failed', 'canceled')
+                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+               FROM pipeline_versions pv WHERE pv.pipeline_id = (
                  SELECT pv.pipeline_id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-                 JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = @runId AND p.workspace_id = @workspace)
-               AND r.id <> @runId AND r.status IN ('succeeded', 'failed', 'canceled')
+                 JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = @runId AND p.workspace_id = @workspace))
              ORDER BY r.created_at DESC, r.id DESC LIMIT 1))`,
       ).all({ workspace: this.workspaceId, runId }) as { key: string; outputs: string }[];
       return new Map(rows.map((row) => [row.key, JSON.parse(row.outputs) as Record<string, StoredValue>]));

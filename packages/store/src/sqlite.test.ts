@@ -155,3 +155,39 @@ describe("schema migrations", () => {
     db.close();
   });
 });
+
+describe("reading ahead the entries of the last run", () => {
+  it("finds the pipeline's newest ended run from its versions' ended runs, not by walking or sorting runs", async () => {
+    for (const [pipeline, at] of [
+      ["iris", 1000],
+      ["other", 2000],
+      ["iris", 3000],
+    ] as const) {
+      const run = await newRun(pipeline, at);
+      await store.updateRun(run.id, { status: "succeeded", endedAt: at + 1 });
+    }
+    const now = await newRun("iris", 4000);
+    const prepared: string[] = [];
+    const spied = store as unknown as { stmt(sql: string): Database.Statement };
+    const stmt = spied.stmt.bind(store);
+    spied.stmt = (sql) => {
+      prepared.push(sql);
+      return stmt(sql);
+    };
+    await store.getCachedOutputsOfLastRun(now.id);
+    expect(prepared).toHaveLength(1);
+    const db = new Database(join(dir, "canal.db"), { readonly: true });
+    const workspace = (db.prepare("SELECT id FROM workspaces WHERE name = 'team'").get() as { id: number })
+      .id;
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${prepared[0]}`).all({ workspace, runId: now.id }) as {
+        detail: string;
+      }[]
+    ).map((row) => row.detail);
+    db.close();
+    const ofRuns = plan.filter((line) => / r USING| r\b/.test(line) && /^(SEARCH|SCAN)/.test(line));
+    expect(ofRuns.some((line) => line.includes("runs_ended_by_version"))).toBe(true);
+    expect(ofRuns.filter((line) => /^SCAN|runs_by_created|runs_by_version/.test(line))).toEqual([]);
+    expect(plan.filter((line) => line.includes("LAST TERM"))).toEqual([]);
+  });
+});

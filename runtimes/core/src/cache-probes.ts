@@ -68,10 +68,27 @@ export class CacheProbes {
   /** The entries read ahead (`prefetch`), less any dropped since. */
   private ahead: Map<string, Outputs> | undefined;
   private cursor = 0;
+  /** Every instance from the cursor up to this one is probed or decided: the scan starts here. */
+  private open = 0;
+  /**
+   * Instances the last scans found they could not probe (an upstream has no outputs yet, or no
+   * key to look up, or a key not read ahead while paused), until what they were judged on
+   * changes: an upstream's entry is found or its result set, or probing resumes.
+   */
+  private readonly waiting = new Set<string>();
+  /** Instance key -> the instances that wait on it. */
+  private readonly dependents = new Map<string, string[]>();
   private active = false;
   private settled = false;
 
-  constructor(private readonly graph: ProbeGraph) {}
+  constructor(private readonly graph: ProbeGraph) {
+    for (const [key, upstreams] of graph.waitsFor)
+      for (const upstream of upstreams) {
+        const list = this.dependents.get(upstream);
+        if (list) list.push(key);
+        else this.dependents.set(upstream, [key]);
+      }
+  }
 
   /**
    * Reads the entries ahead (`prefetch`) and probes the first instances among them: awaited
@@ -84,7 +101,16 @@ export class CacheProbes {
     } catch {
       return;
     }
+    this.waiting.clear();
     this.fill();
+  }
+
+  /**
+   * The result of instance `key` was set (it ended well): what waits on it is looked at again.
+   * Called as the result is set, before anything else is decided.
+   */
+  ended(key: string): void {
+    this.reconsider(key);
   }
 
   /** The entry under `key` was dropped (its blobs are damaged): it is read from the store from now on. */
@@ -94,6 +120,8 @@ export class CacheProbes {
 
   /** An instance was answered by the cache: probe what comes after it. */
   resume(): void {
+    // Keys that were not read ahead can be probed again.
+    if (!this.active) this.waiting.clear();
     this.active = true;
     this.fill();
   }
@@ -122,6 +150,7 @@ export class CacheProbes {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     this.probes.clear();
     this.entries.clear();
+    this.waiting.clear();
   }
 
   private fill(): void {
@@ -131,10 +160,15 @@ export class CacheProbes {
     if (this.settled || (!this.active && !this.ahead) || this.inFlight.size > PROBES / 2) return;
     const upstream = (key: string) => this.graph.result(key) ?? this.entries.get(key);
     const end = Math.min(instances.length, this.cursor + WINDOW);
+    // Probed and decided instances stay so: the scan skips those it already passed.
+    if (this.open < this.cursor) this.open = this.cursor;
+    while (this.open < end && this.closed(instances[this.open] as StepInstance)) this.open++;
     const batch: [StepInstance, string][] = [];
-    for (let i = this.cursor; i < end && this.inFlight.size + batch.length < PROBES; i++) {
+    for (let i = this.open; i < end && this.inFlight.size + batch.length < PROBES; i++) {
       const instance = instances[i] as StepInstance;
-      if (this.probes.has(instance.key) || this.graph.decided(instance.key)) continue;
+      if (this.waiting.has(instance.key) || this.closed(instance)) continue;
+      // Looked at again only once what it is judged on changes (see `waiting`).
+      this.waiting.add(instance.key);
       if (!(waitsFor.get(instance.key) ?? []).every((key) => upstream(key) !== undefined)) continue;
       let key: string | undefined;
       try {
@@ -142,13 +176,25 @@ export class CacheProbes {
       } catch {
         key = undefined;
       }
-      if (key !== undefined && (this.active || this.ahead?.has(key))) batch.push([instance, key]);
+      if (key !== undefined && (this.active || this.ahead?.has(key))) {
+        this.waiting.delete(instance.key);
+        batch.push([instance, key]);
+      }
     }
     if (batch.length === 0) return;
     const read = this.read(batch.map(([, key]) => key));
     // One rejection for all the probes of the batch, each of which handles it.
     read.catch(() => {});
     for (const [instance, key] of batch) this.start(instance, key, read);
+  }
+
+  private closed(instance: StepInstance): boolean {
+    return this.probes.has(instance.key) || this.graph.decided(instance.key);
+  }
+
+  /** What waits on `key` may be probed now (or under another key): it is looked at again. */
+  private reconsider(key: string): void {
+    for (const dependent of this.dependents.get(key) ?? []) this.waiting.delete(dependent);
   }
 
   /** The entries under `keys`: those read ahead from there, the rest in one store read. */
@@ -175,6 +221,7 @@ export class CacheProbes {
           // (also once the probe was taken: its step is then waiting for the check).
           if (!this.settled) {
             this.entries.set(instance.key, found);
+            this.reconsider(instance.key);
             this.fill();
           }
           return (await this.graph.intact(instance, found)) ? found : undefined;

@@ -329,6 +329,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (cached) {
         results.set(instance.key, cached);
         summary.steps[instance.key] = "cached";
+        probes.ended(instance.key);
         probes.resume();
         await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs: cached });
         return;
@@ -346,6 +347,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         if (flight.kind === "cached") {
           results.set(instance.key, flight.outputs);
           summary.steps[instance.key] = "cached";
+          probes.ended(instance.key);
           await emit({
             type: "step-cached",
             ...base(instance),
@@ -403,6 +405,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     summary.steps[instance.key] = ended.status;
     if (ended.status === "succeeded") {
       results.set(instance.key, ended.outputs);
+      probes.ended(instance.key);
       await emit({
         type: "step-succeeded",
         ...base(instance),

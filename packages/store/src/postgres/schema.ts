@@ -267,6 +267,14 @@ CREATE TABLE api_tokens (
 CREATE INDEX runs_by_status ON runs (status, created_at DESC, id DESC);
 `,
   },
+  {
+    // The ended runs of each version newest first (getCachedOutputsOfLastRun), as SQLite migration 14.
+    version: 10,
+    sql: `
+CREATE INDEX runs_ended_by_version ON runs (pipeline_version_id, created_at DESC, id DESC)
+  WHERE status IN ('succeeded', 'failed', 'canceled');
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

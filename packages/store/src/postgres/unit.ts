@@ -1046,15 +1046,18 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   async getCachedOutputsOfLastRun(runId: string): Promise<Map<string, Record<string, StoredValue>>> {
+    // As on SQLite: the newest ended run of each version from `runs_ended_by_version`, then the newest.
     const rows = await this.q<{ key: string; outputs: string }>(
       `SELECT ce.key, ce.outputs FROM cache_entries ce
        WHERE ce.workspace_id = $1 AND ce.key IN (
          SELECT s.cache_key FROM step_runs s WHERE s.cache_key IS NOT NULL AND s.run_id = (
-           SELECT r.id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-           WHERE pv.pipeline_id = (
+           SELECT r.id FROM runs r WHERE r.id IN (
+             SELECT (SELECT r.id FROM runs r WHERE r.pipeline_version_id = pv.id AND r.id <> $2
+                 AND r.status IN ('succeeded', 'failed', 'canceled')
+               ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+             FROM pipeline_versions pv WHERE pv.pipeline_id = (
                SELECT pv.pipeline_id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-               JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1)
-             AND r.id <> $2 AND r.status IN ('succeeded', 'failed', 'canceled')
+               JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1))
            ORDER BY r.created_at DESC, r.id DESC LIMIT 1))`,
       [this.workspaceId, runId],
     );
