@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MetadataStore, openWorkspace } from "@canal/store";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type PostgresServer, startPostgres } from "./server.js";
 
@@ -268,6 +269,58 @@ describe("PostgreSQL metadata store: many writers", () => {
       ["first a", "second a"],
       ["second b", "first b"],
     ]).toContainEqual(errors);
+  });
+});
+
+/** The statements `work` sends to the server, BEGIN and COMMIT left out. */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text && !/^(BEGIN|COMMIT)$/.test(text.trim())) sent.push(text);
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await work();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  return sent;
+}
+
+describe("PostgreSQL metadata store: round trips of a step that runs", () => {
+  it("starts an attempt in one statement and ends it in one, reading back what it wrote", async () => {
+    const store = await open({}, "trips");
+    const run = await newRun(store, "trips");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    let started: Awaited<ReturnType<MetadataStore["startAttempt"]>> | undefined;
+    expect(
+      await statementsOf(async () => {
+        started = await store.startAttempt(step.id, 1, 1000);
+      }),
+    ).toHaveLength(1);
+    expect(started).toMatchObject({ stepRunId: step.id, number: 1, status: "running", startedAt: 1000 });
+    expect((await store.getStepRun(run.id, "train")).status).toBe("running");
+    // Started again: the attempt that is there, unchanged.
+    expect(await store.startAttempt(step.id, 1, 2000)).toMatchObject({ number: 1, startedAt: 1000 });
+    let ended: Awaited<ReturnType<MetadataStore["finishAttempt"]>> | undefined;
+    const ending = await statementsOf(async () => {
+      ended = await store.finishAttempt(step.id, {
+        number: 1,
+        status: "failed",
+        error: "oom",
+        endedAt: 3000,
+      });
+    });
+    // The step run's lookup, then the attempt's update that returns the row.
+    expect(ending).toHaveLength(2);
+    expect(ended).toMatchObject({ number: 1, status: "failed", error: "oom", endedAt: 3000 });
+    const other = await open({}, "elsewhere");
+    await expect(other.startAttempt(step.id, 2)).rejects.toMatchObject({
+      code: "CANAL_STORE_STEP_RUN_NOT_FOUND",
+    });
+    expect(await store.listAttempts(step.id)).toHaveLength(1);
   });
 });
 

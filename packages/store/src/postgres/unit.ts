@@ -229,14 +229,6 @@ export class PostgresUnit implements MetadataTransaction {
     );
   }
 
-  private async attempt(stepRunId: number, number: number): Promise<Attempt> {
-    const row = await this.one<AttemptRow>("SELECT * FROM attempts WHERE step_run_id = $1 AND number = $2", [
-      stepRunId,
-      number,
-    ]);
-    return toAttempt(row as AttemptRow);
-  }
-
   private async attemptNotStarted(stepRunId: number, number: number): Promise<StoreError> {
     const stepRun = await this.stepRunById(stepRunId);
     return new StoreError(
@@ -530,24 +522,36 @@ export class PostgresUnit implements MetadataTransaction {
 
   startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
     return this.write(async () => {
-      await this.stepRunById(stepRunId, true);
-      await this.q(
-        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES ($1, $2, 'running', $3)
-         ON CONFLICT (step_run_id, number) DO NOTHING`,
-        [stepRunId, number, startedAt],
+      // One round trip: the step run is marked running (its UPDATE takes the row lock, and finds it
+      // only in this workspace), its attempt inserted unless already there, and the attempt read
+      // back as it now stands, the inserted row or the one that was there.
+      const row = await this.one<AttemptRow>(
+        `WITH s AS (
+           UPDATE step_runs s SET status = 'running', started_at = coalesce(s.started_at, $3), error = NULL
+           FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+           WHERE s.id = $2 AND r.id = s.run_id AND p.workspace_id = $1
+           RETURNING s.id),
+         a AS (
+           INSERT INTO attempts (step_run_id, number, status, started_at) SELECT id, $4, 'running', $3 FROM s
+           ON CONFLICT (step_run_id, number) DO NOTHING
+           RETURNING *)
+         SELECT * FROM a
+         UNION ALL
+         SELECT t.* FROM attempts t JOIN s ON t.step_run_id = s.id WHERE t.number = $4 AND NOT EXISTS (SELECT 1 FROM a)`,
+        [this.workspaceId, stepRunId, startedAt, number],
       );
-      await this.q(
-        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, $1), error = NULL WHERE id = $2",
-        [startedAt, stepRunId],
-      );
-      return this.attempt(stepRunId, number);
+      if (row) return toAttempt(row);
+      // Nothing updated: the step run is not in this workspace, and this names it so.
+      await this.stepRunById(stepRunId);
+      throw await this.attemptNotStarted(stepRunId, number);
     });
   }
 
   private async endAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
-    const changed = await this.count(
+    const row = await this.one<AttemptRow>(
       `UPDATE attempts SET status = $3, exit_code = $4, error = $5, ended_at = $6, stdout_digest = $7, stderr_digest = $8
-       WHERE step_run_id = $1 AND number = $2`,
+       WHERE step_run_id = $1 AND number = $2
+       RETURNING *`,
       [
         stepRunId,
         end.number,
@@ -559,8 +563,8 @@ export class PostgresUnit implements MetadataTransaction {
         end.stderrDigest ?? null,
       ],
     );
-    if (changed === 0) throw await this.attemptNotStarted(stepRunId, end.number);
-    return this.attempt(stepRunId, end.number);
+    if (!row) throw await this.attemptNotStarted(stepRunId, end.number);
+    return toAttempt(row);
   }
 
   finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
