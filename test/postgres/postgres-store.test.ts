@@ -322,6 +322,48 @@ describe("PostgreSQL metadata store: round trips of a step that runs", () => {
     });
     expect(await store.listAttempts(step.id)).toHaveLength(1);
   });
+
+  it("records the end of a step that ran, its values, artifacts and uses in five statements", async () => {
+    const store = await open({}, "trips");
+    const run = await newRun(store, "ends");
+    const step = await store.createStepRun({ runId: run.id, stepId: "prepare" });
+    await store.startAttempt(step.id, 1, 1000);
+    const raw = "b".repeat(64);
+    const prepped = "a".repeat(64);
+    const components = {
+      stepHash: "s",
+      codeHash: "c",
+      codeFiles: [],
+      environment: "e",
+      inputs: { raw: `sha256:${raw}` },
+    };
+    const outputs = { prepped: { digest: prepped, directory: true } };
+    const sent = await statementsOf(() =>
+      store.finishStepRun(step.id, {
+        status: "succeeded",
+        endedAt: 2000,
+        attempt: { number: 1, status: "succeeded", exitCode: 0 },
+        cacheKey: "key-ends",
+        components,
+        reusable: true,
+        inputs: { raw: { digest: raw, directory: false }, lr: { json: "0.1" } },
+        outputs,
+        artifacts: [{ digest: prepped, kind: "directory", size: 1234 }],
+      }),
+    );
+    // The step run's lookup, the attempt's end, the values with their artifacts and uses, the
+    // step run's end, the cache entry.
+    expect(sent).toHaveLength(5);
+    expect(await store.getInputs(step.id)).toEqual({
+      raw: { digest: raw, directory: false },
+      lr: { json: "0.1" },
+    });
+    expect(await store.getOutputs(step.id)).toEqual(outputs);
+    expect(await store.getArtifact(prepped)).toMatchObject({ kind: "directory", size: 1234 });
+    expect((await store.lineage(prepped)).producedBy.map((edge) => edge.name)).toEqual(["prepped"]);
+    expect((await store.lineage(raw)).consumedBy.map((edge) => edge.name)).toEqual(["raw"]);
+    expect(await store.getCachedOutputs("key-ends")).toEqual(outputs);
+  });
 });
 
 describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server restart", () => {
