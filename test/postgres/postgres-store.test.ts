@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MetadataStore, openWorkspace } from "@canal/store";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type PostgresServer, startPostgres } from "./server.js";
 
@@ -268,6 +269,100 @@ describe("PostgreSQL metadata store: many writers", () => {
       ["first a", "second a"],
       ["second b", "first b"],
     ]).toContainEqual(errors);
+  });
+});
+
+/** The statements `work` sends to the server, BEGIN and COMMIT left out. */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text && !/^(BEGIN|COMMIT)$/.test(text.trim())) sent.push(text);
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await work();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  return sent;
+}
+
+describe("PostgreSQL metadata store: round trips of a step that runs", () => {
+  it("starts an attempt in one statement and ends it in one, reading back what it wrote", async () => {
+    const store = await open({}, "trips");
+    const run = await newRun(store, "trips");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    let started: Awaited<ReturnType<MetadataStore["startAttempt"]>> | undefined;
+    expect(
+      await statementsOf(async () => {
+        started = await store.startAttempt(step.id, 1, 1000);
+      }),
+    ).toHaveLength(1);
+    expect(started).toMatchObject({ stepRunId: step.id, number: 1, status: "running", startedAt: 1000 });
+    expect((await store.getStepRun(run.id, "train")).status).toBe("running");
+    // Started again: the attempt that is there, unchanged.
+    expect(await store.startAttempt(step.id, 1, 2000)).toMatchObject({ number: 1, startedAt: 1000 });
+    let ended: Awaited<ReturnType<MetadataStore["finishAttempt"]>> | undefined;
+    const ending = await statementsOf(async () => {
+      ended = await store.finishAttempt(step.id, {
+        number: 1,
+        status: "failed",
+        error: "oom",
+        endedAt: 3000,
+      });
+    });
+    // The step run's lookup, then the attempt's update that returns the row.
+    expect(ending).toHaveLength(2);
+    expect(ended).toMatchObject({ number: 1, status: "failed", error: "oom", endedAt: 3000 });
+    const other = await open({}, "elsewhere");
+    await expect(other.startAttempt(step.id, 2)).rejects.toMatchObject({
+      code: "CANAL_STORE_STEP_RUN_NOT_FOUND",
+    });
+    expect(await store.listAttempts(step.id)).toHaveLength(1);
+  });
+
+  it("records the end of a step that ran, its values, artifacts and uses in five statements", async () => {
+    const store = await open({}, "trips");
+    const run = await newRun(store, "ends");
+    const step = await store.createStepRun({ runId: run.id, stepId: "prepare" });
+    await store.startAttempt(step.id, 1, 1000);
+    const raw = "b".repeat(64);
+    const prepped = "a".repeat(64);
+    const components = {
+      stepHash: "s",
+      codeHash: "c",
+      codeFiles: [],
+      environment: "e",
+      inputs: { raw: `sha256:${raw}` },
+    };
+    const outputs = { prepped: { digest: prepped, directory: true } };
+    const sent = await statementsOf(() =>
+      store.finishStepRun(step.id, {
+        status: "succeeded",
+        endedAt: 2000,
+        attempt: { number: 1, status: "succeeded", exitCode: 0 },
+        cacheKey: "key-ends",
+        components,
+        reusable: true,
+        inputs: { raw: { digest: raw, directory: false }, lr: { json: "0.1" } },
+        outputs,
+        artifacts: [{ digest: prepped, kind: "directory", size: 1234 }],
+      }),
+    );
+    // The step run's lookup, the attempt's end, the values with their artifacts and uses, the
+    // step run's end, the cache entry.
+    expect(sent).toHaveLength(5);
+    expect(await store.getInputs(step.id)).toEqual({
+      raw: { digest: raw, directory: false },
+      lr: { json: "0.1" },
+    });
+    expect(await store.getOutputs(step.id)).toEqual(outputs);
+    expect(await store.getArtifact(prepped)).toMatchObject({ kind: "directory", size: 1234 });
+    expect((await store.lineage(prepped)).producedBy.map((edge) => edge.name)).toEqual(["prepped"]);
+    expect((await store.lineage(raw)).consumedBy.map((edge) => edge.name)).toEqual(["raw"]);
+    expect(await store.getCachedOutputs("key-ends")).toEqual(outputs);
   });
 });
 

@@ -115,6 +115,53 @@ SELECT ce.key, ce.outputs, ce.components, ce.step_run_id, ce.created_at, s.run_i
 FROM cache_entries ce JOIN step_runs s ON s.id = ce.step_run_id
 WHERE ce.workspace_id = $1`;
 
+/**
+ * The upsert of `artifacts` (merged by digest), its parameters appended to `params`; undefined
+ * when there are none. In digest order, so two writers upserting the same artifacts take their
+ * row locks alike.
+ */
+function artifactsInsert(artifacts: ArtifactInfo[], params: unknown[]): string | undefined {
+  if (artifacts.length === 0) return undefined;
+  const merged = new Map<
+    string,
+    { kind: string | null; size: number | null; media: string | null; at: number }
+  >();
+  for (const a of artifacts) {
+    const digest = checkDigest(a.digest);
+    const known = merged.get(digest);
+    if (!known) {
+      merged.set(digest, {
+        kind: a.kind ?? null,
+        size: a.size ?? null,
+        media: a.mediaType ?? null,
+        at: a.createdAt ?? Date.now(),
+      });
+      continue;
+    }
+    known.kind ??= a.kind ?? null;
+    known.size ??= a.size ?? null;
+    known.media ??= a.mediaType ?? null;
+  }
+  const digests = [...merged.keys()].sort();
+  const rows = digests.map((digest) => merged.get(digest) as NonNullable<ReturnType<typeof merged.get>>);
+  const first = params.length + 1;
+  params.push(
+    digests,
+    rows.map((r) => r.kind),
+    rows.map((r) => r.size),
+    rows.map((r) => r.media),
+    rows.map((r) => r.at),
+  );
+  const [d, k, z, m, t] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `INSERT INTO artifacts (digest, kind, size, media_type, created_at)
+     SELECT * FROM unnest(${d}::text[], ${k}::text[], ${z}::bigint[], ${m}::text[], ${t}::bigint[]) ORDER BY 1
+     ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
+       size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
+     WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
+       OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
+       OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`;
+}
+
 /** A `run_control` row with its heartbeat's age by the server's clock. */
 interface ControlRow extends SharedControlRow {
   age_ms: number | null;
@@ -227,14 +274,6 @@ export class PostgresUnit implements MetadataTransaction {
       "CANAL_STORE_PIPELINE_VERSION_NOT_FOUND",
       `no pipeline version #${id} in workspace ${this.location}; register it with registerPipelineVersion first`,
     );
-  }
-
-  private async attempt(stepRunId: number, number: number): Promise<Attempt> {
-    const row = await this.one<AttemptRow>("SELECT * FROM attempts WHERE step_run_id = $1 AND number = $2", [
-      stepRunId,
-      number,
-    ]);
-    return toAttempt(row as AttemptRow);
   }
 
   private async attemptNotStarted(stepRunId: number, number: number): Promise<StoreError> {
@@ -530,24 +569,36 @@ export class PostgresUnit implements MetadataTransaction {
 
   startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
     return this.write(async () => {
-      await this.stepRunById(stepRunId, true);
-      await this.q(
-        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES ($1, $2, 'running', $3)
-         ON CONFLICT (step_run_id, number) DO NOTHING`,
-        [stepRunId, number, startedAt],
+      // One round trip: the step run is marked running (its UPDATE takes the row lock, and finds it
+      // only in this workspace), its attempt inserted unless already there, and the attempt read
+      // back as it now stands, the inserted row or the one that was there.
+      const row = await this.one<AttemptRow>(
+        `WITH s AS (
+           UPDATE step_runs s SET status = 'running', started_at = coalesce(s.started_at, $3), error = NULL
+           FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+           WHERE s.id = $2 AND r.id = s.run_id AND p.workspace_id = $1
+           RETURNING s.id),
+         a AS (
+           INSERT INTO attempts (step_run_id, number, status, started_at) SELECT id, $4, 'running', $3 FROM s
+           ON CONFLICT (step_run_id, number) DO NOTHING
+           RETURNING *)
+         SELECT * FROM a
+         UNION ALL
+         SELECT t.* FROM attempts t JOIN s ON t.step_run_id = s.id WHERE t.number = $4 AND NOT EXISTS (SELECT 1 FROM a)`,
+        [this.workspaceId, stepRunId, startedAt, number],
       );
-      await this.q(
-        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, $1), error = NULL WHERE id = $2",
-        [startedAt, stepRunId],
-      );
-      return this.attempt(stepRunId, number);
+      if (row) return toAttempt(row);
+      // Nothing updated: the step run is not in this workspace, and this names it so.
+      await this.stepRunById(stepRunId);
+      throw await this.attemptNotStarted(stepRunId, number);
     });
   }
 
   private async endAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
-    const changed = await this.count(
+    const row = await this.one<AttemptRow>(
       `UPDATE attempts SET status = $3, exit_code = $4, error = $5, ended_at = $6, stdout_digest = $7, stderr_digest = $8
-       WHERE step_run_id = $1 AND number = $2`,
+       WHERE step_run_id = $1 AND number = $2
+       RETURNING *`,
       [
         stepRunId,
         end.number,
@@ -559,8 +610,8 @@ export class PostgresUnit implements MetadataTransaction {
         end.stderrDigest ?? null,
       ],
     );
-    if (changed === 0) throw await this.attemptNotStarted(stepRunId, end.number);
-    return this.attempt(stepRunId, end.number);
+    if (!row) throw await this.attemptNotStarted(stepRunId, end.number);
+    return toAttempt(row);
   }
 
   finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
@@ -869,52 +920,14 @@ export class PostgresUnit implements MetadataTransaction {
    * is kept: a field is only filled where it was unknown.
    */
   private async saveArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
-    if (artifacts.length === 0) return;
-    const merged = new Map<
-      string,
-      { kind: string | null; size: number | null; media: string | null; at: number }
-    >();
-    for (const a of artifacts) {
-      const digest = checkDigest(a.digest);
-      const known = merged.get(digest);
-      if (!known) {
-        merged.set(digest, {
-          kind: a.kind ?? null,
-          size: a.size ?? null,
-          media: a.mediaType ?? null,
-          at: a.createdAt ?? Date.now(),
-        });
-        continue;
-      }
-      known.kind ??= a.kind ?? null;
-      known.size ??= a.size ?? null;
-      known.media ??= a.mediaType ?? null;
-    }
-    // In digest order, so two writers upserting the same artifacts take their row locks alike.
-    const digests = [...merged.keys()].sort();
-    const rows = digests.map((digest) => merged.get(digest) as NonNullable<ReturnType<typeof merged.get>>);
-    await this.q(
-      `INSERT INTO artifacts (digest, kind, size, media_type, created_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) ORDER BY 1
-       ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
-         size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
-       WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
-         OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
-         OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`,
-      [
-        digests,
-        rows.map((r) => r.kind),
-        rows.map((r) => r.size),
-        rows.map((r) => r.media),
-        rows.map((r) => r.at),
-      ],
-    );
+    const params: unknown[] = [];
+    const sql = artifactsInsert(artifacts, params);
+    if (sql) await this.q(sql, params);
   }
 
   /**
-   * A step run's input and output values, the artifacts they name (after `artifacts`, whose
-   * sizes and media types they do not know) and which of its values use which: one statement per
-   * table, however many values there are.
+   * A step run's values, the artifacts they name and their uses: one statement, each table's rows
+   * inserted by one part of it (a step that ran wrote four statements here before).
    */
   private async saveValues(
     stepRunId: number,
@@ -937,24 +950,37 @@ export class PostgresUnit implements MetadataTransaction {
         }
       }
     }
-    await this.saveArtifacts(all);
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const parts: string[] = [];
+    const saved = artifactsInsert(all, params);
+    if (saved) parts.push(saved);
     for (const direction of ["input", "output"] as const) {
       const entries = Object.entries(values[direction] ?? {});
       if (entries.length === 0) continue;
       const table = direction === "input" ? "step_inputs" : "step_outputs";
-      await this.q(
-        `INSERT INTO ${table} (step_run_id, name, value) SELECT $1, * FROM unnest($2::text[], $3::text[])
+      parts.push(
+        `INSERT INTO ${table} (step_run_id, name, value)
+         SELECT ${p(stepRunId)}::bigint, * FROM unnest(${p(entries.map(([name]) => name))}::text[], ${p(entries.map(([, value]) => JSON.stringify(value)))}::text[])
          ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
-        [stepRunId, entries.map(([name]) => name), entries.map(([, value]) => JSON.stringify(value))],
       );
     }
+    // The uses' references to the artifacts are checked at the statement's end, once its
+    // artifacts part has inserted them.
     if (uses.digest.length > 0)
-      await this.q(
+      parts.push(
         `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
-         SELECT u.digest, $1, u.direction, u.name FROM unnest($2::text[], $3::text[], $4::text[]) AS u(digest, direction, name)
+         SELECT u.digest, ${p(stepRunId)}::bigint, u.direction, u.name
+         FROM unnest(${p(uses.digest)}::text[], ${p(uses.direction)}::text[], ${p(uses.name)}::text[]) AS u(digest, direction, name)
          ON CONFLICT DO NOTHING`,
-        [stepRunId, uses.digest, uses.direction, uses.name],
       );
+    const last = parts.pop();
+    if (last === undefined) return;
+    const before = parts.map((part, i) => `w${i} AS (${part})`);
+    await this.q(before.length > 0 ? `WITH ${before.join(",\n")}\n${last}` : last, params);
   }
 
   recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
