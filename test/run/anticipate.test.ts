@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile } from "@canal/compiler";
 import { runPipeline } from "@canal/runner";
 import type { AttemptHooks, AttemptResult, Runtime, StepTask, UpcomingStep } from "@canal/runtime-core";
 import { LocalRuntime } from "@canal/runtime-local";
-import { initWorkspace, openWorkspace } from "@canal/store";
+import { openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject } from "../helpers.js";
+import { type LookaheadFixture, lookaheadFixture } from "./lookahead-fixture.js";
 
 /**
  * The local runtime, plus the record of what the orchestrator told it ahead of time (a batch
@@ -40,22 +37,15 @@ class Listening implements Runtime {
 }
 
 describe("what the orchestrator tells a runtime ahead of time", () => {
-  let project: string;
+  let fixture: LookaheadFixture;
   let artifactDir: string;
   let dir: string;
 
   beforeAll(async () => {
-    project = makeProject({ from: join(import.meta.dirname, "fixtures/lookahead") });
-    const result = await compile({ entries: [join(project, "pipeline.ts")], outDir: join(project, "out") });
-    expect(result.diagnostics).toEqual([]);
-    artifactDir = result.pipelines[0]?.dir as string;
-    dir = mkdtempSync(join(tmpdir(), "canal-lookahead-"));
-    initWorkspace(dir);
+    fixture = await lookaheadFixture("canal-lookahead-");
+    ({ artifactDir, dir } = fixture);
   });
-  afterAll(() => {
-    rmSync(project, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fixture.remove());
 
   async function run(parameters: Record<string, unknown>, maxParallel = 8) {
     const workspace = await openWorkspace(dir);

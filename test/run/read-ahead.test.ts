@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile } from "@canal/compiler";
 import { runPipeline } from "@canal/runner";
 import { LocalRuntime } from "@canal/runtime-local";
-import { initWorkspace, type MetadataStore, openWorkspace } from "@canal/store";
+import { type MetadataStore, openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject } from "../helpers.js";
+import { type LookaheadFixture, lookaheadFixture } from "./lookahead-fixture.js";
 
 /** `metadata`, counting the calls of each of its methods. */
 function counting(metadata: MetadataStore): { metadata: MetadataStore; calls: Map<string, number> } {
@@ -25,23 +22,16 @@ function counting(metadata: MetadataStore): { metadata: MetadataStore; calls: Ma
 }
 
 describe("canal run reads the cache entries of the pipeline's last run ahead", () => {
-  let project: string;
+  let fixture: LookaheadFixture;
   let artifactDir: string;
   let dir: string;
 
   beforeAll(async () => {
     // A step that always runs, then a chain of two and a join the cache answers.
-    project = makeProject({ from: join(import.meta.dirname, "fixtures/lookahead") });
-    const result = await compile({ entries: [join(project, "pipeline.ts")], outDir: join(project, "out") });
-    expect(result.diagnostics).toEqual([]);
-    artifactDir = result.pipelines[0]?.dir as string;
-    dir = mkdtempSync(join(tmpdir(), "canal-read-ahead-"));
-    initWorkspace(dir);
+    fixture = await lookaheadFixture("canal-read-ahead-");
+    ({ artifactDir, dir } = fixture);
   });
-  afterAll(() => {
-    rmSync(project, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fixture.remove());
 
   async function run() {
     const workspace = await openWorkspace(dir);
