@@ -2,22 +2,21 @@
 // own process: the runs page filtered by a pipeline charts the last value of each metric of its
 // runs (a line per step), a point opens its run; the compare page puts three runs side by side
 // with a chart across them, and names a run that is not there.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { makeProject, repoRoot, waitFor } from "../helpers.js";
+import { makeProject, repoRoot } from "../helpers.js";
 import { launchChromium, screenshotDir } from "./chromium.mjs";
+import { startUi, stopServer, type UiServer } from "./ui-server.js";
 
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 const fixtures = join(import.meta.dirname, "fixtures");
 const LEVELS = [1, 2, 3];
 
 let dir: string;
-let server: ChildProcess;
-let output = "";
+let server: UiServer | undefined;
 let base = "";
 let browser: Browser;
 let page: Page;
@@ -61,31 +60,17 @@ beforeAll(async () => {
   for (const level of LEVELS) runs.push(await run("scores.ts", "-p", `level=${level}`));
   expect(runs.every((id) => id.startsWith("run-"))).toBe(true);
   await run("quiet.ts");
-  server = spawn(process.execPath, [cli, "ui", "--port", "0", "--no-open"], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  server.stdout?.on("data", collect);
-  server.stderr?.on("data", collect);
-  await waitFor("canal ui to print its link", () => /sign in .* at (http:\/\/\S+)/.test(output));
-  const link = (/sign in .* at (http:\/\/\S+)/.exec(output) as RegExpExecArray)[1] as string;
-  base = new URL(link).origin;
+  server = await startUi(dir);
+  base = server.base;
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-  await page.goto(link);
+  await page.goto(server.link);
   await page.waitForSelector("body[data-page=runs]");
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("close", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await stopServer(server?.process);
 });
 
 describe("metric charts across runs in Chromium", () => {

@@ -2,16 +2,15 @@
 // a workspace of the flagship example: the one-time sign-in link, the runs list with its pages, a
 // run started from an endpoint's form followed live on its page (graph, step log), a comparison of
 // two runs, a rerun from a step, and the schedules with their ticks.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal, registerIris } from "../canal.js";
-import { copyIris, repoRoot, waitFor } from "../helpers.js";
+import { copyIris, repoRoot } from "../helpers.js";
 import { launchChromium, screenshotDir } from "./chromium.mjs";
-
-const cli = join(repoRoot, "packages/cli/dist/main.js");
+import { startUi, stopServer, type UiServer } from "./ui-server.js";
 
 function missingPython(): string | undefined {
   try {
@@ -24,10 +23,7 @@ function missingPython(): string | undefined {
 const missing = missingPython();
 
 let dir: string;
-let server: ChildProcess;
-let output = "";
-/** What the server wrote to stderr: its request log. */
-let log = "";
+let server: UiServer | undefined;
 let base = "";
 let link = "";
 let browser: Browser;
@@ -49,32 +45,15 @@ beforeAll(async () => {
   const ran = await canal(["run", "pipeline.ts"], dir);
   expect(ran.status, ran.stdout + ran.stderr).toBe(0);
   firstRun = /^run (run-\S+): /m.exec(ran.stdout)?.[1] ?? "";
-  server = spawn(process.execPath, [cli, "ui", "--port", "0", "--no-open"], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  server.stdout?.on("data", collect);
-  server.stderr?.on("data", (chunk: Buffer) => {
-    collect(chunk);
-    log += chunk.toString();
-  });
-  await waitFor("canal ui to print its link", () => /sign in .* at (http:\/\/\S+)/.test(output));
-  link = (/sign in .* at (http:\/\/\S+)/.exec(output) as RegExpExecArray)[1] as string;
-  base = new URL(link).origin;
+  server = await startUi(dir);
+  ({ link, base } = server);
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("close", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await stopServer(server?.process);
 });
 
 /** The statuses a node of the run page's graph has shown, in order, as the page changed them. */
@@ -103,8 +82,8 @@ describe.skipIf(missing)(`the web UI in Chromium${missing ? ` [skipped: ${missin
     await page.waitForSelector("body[data-page=runs]");
     // The code has left the address bar, and the server's log never had it.
     expect(page.url()).toBe(`${base}/`);
-    expect(log).toContain("POST /api/v1/signin 200");
-    expect(log).not.toContain(new URL(link).hash.slice(1));
+    expect(server?.log()).toContain("POST /api/v1/signin 200");
+    expect(server?.log()).not.toContain(new URL(link).hash.slice(1));
     await page.getByText("launcher", { exact: false }).first().waitFor();
 
     const other = await browser.newContext();
