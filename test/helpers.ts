@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -141,4 +142,12 @@ export function treeBytes(dir: string): Map<string, Buffer> {
   };
   walk(dir);
   return files;
+}
+
+/** Stops a server a test started, with SIGTERM to its PID, and waits for it to exit. */
+export async function stopServer(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("close", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { makeProject, repoRoot } from "../helpers.js";
+import { makeProject, repoRoot, stopServer } from "../helpers.js";
 import { launchChromium, screenshotDir } from "./chromium.mjs";
-import { startUi, stopServer, type UiServer } from "./ui-server.js";
+import { startUi, type UiServer } from "./ui-server.js";
 
 const fixtures = join(import.meta.dirname, "fixtures");
 const LEVELS = [1, 2, 3];

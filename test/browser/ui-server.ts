@@ -35,11 +35,3 @@ export async function startUi(dir: string): Promise<UiServer> {
   const link = (signIn.exec(output) as RegExpExecArray)[1] as string;
   return { process: child, link, base: new URL(link).origin, log: () => log };
 }
-
-/** Stops a server started by a test with SIGTERM, by its PID, and waits for it to exit. */
-export async function stopServer(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("close", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}

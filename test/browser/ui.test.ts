@@ -8,9 +8,9 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal, registerIris } from "../canal.js";
-import { copyIris, repoRoot } from "../helpers.js";
+import { copyIris, repoRoot, stopServer } from "../helpers.js";
 import { launchChromium, screenshotDir } from "./chromium.mjs";
-import { startUi, stopServer, type UiServer } from "./ui-server.js";
+import { startUi, type UiServer } from "./ui-server.js";
 
 function missingPython(): string | undefined {
   try {

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
-import { makeProject, repoRoot, waitFor } from "../helpers.js";
+import { makeProject, repoRoot, stopServer, waitFor } from "../helpers.js";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
 const fixture = join(import.meta.dirname, "fixtures/served");
@@ -121,11 +121,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const gate of gates) writeFileSync(gate, "");
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("close", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await stopServer(server);
 });
 
 describe("canal serve", () => {
