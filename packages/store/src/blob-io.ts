@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash as hashOnce } from "node:crypto";
 import { closeSync, fsync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { StoreError } from "./errors.js";
@@ -62,7 +62,7 @@ export async function hashFile(path: string, size: number): Promise<Hashed> {
 }
 
 export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hashOnce("sha256", bytes, "hex");
 }
 
 /** fsync(2) of an open file, off the main thread: the one slow call in storing a small file. */
