@@ -341,11 +341,18 @@ export function ownsStateFolder(root: string, state: string): boolean {
   return path !== "" && !path.startsWith("..") && !isAbsolute(path);
 }
 
-/** The name kept in `state`/workspace-name; absent when there is none (or it is blank). */
+/**
+ * The name kept in `state`/workspace-name; absent when there is none (or it is blank). Only the
+ * line end it was written with is taken off: a name is data, and one with spaces at its ends (a
+ * directory's) must read back as it was kept, or its runs would be under another workspace.
+ */
 export function pinnedWorkspaceName(state: string): string | undefined {
+  let text: string;
   try {
-    return readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8").trim() || undefined;
+    text = readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8");
   } catch {
     return undefined;
   }
+  const name = text.replace(/\r?\n$/, "");
+  return name.trim() === "" ? undefined : name;
 }

@@ -177,6 +177,20 @@ describe("the workspace's name", () => {
       rmSync(copy, { recursive: true, force: true });
     }
   });
+  it("is read back exactly as it was kept: a directory named with spaces at its ends keeps its runs", async () => {
+    const project = join(dir, " spaced project\t");
+    mkdirSync(project);
+    for (let open = 0; open < 2; open++) {
+      const opened = await openWorkspace(project);
+      expect(opened.metadata.workspace).toBe(" spaced project\t");
+      await opened.close();
+    }
+    // What the file holds is the name, data as it is; a blank file names no workspace.
+    writeFileSync(join(project, ".canal", "workspace-name"), "../other\r\n");
+    expect(findWorkspace(project).config.workspace).toBe("../other");
+    writeFileSync(join(project, ".canal", "workspace-name"), "\n");
+    expect(findWorkspace(project).config.workspace).toBe(" spaced project\t");
+  });
   it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {
     const shared = mkdtempSync(join(tmpdir(), "canal-ws-shared-state-"));
     const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
