@@ -191,6 +191,14 @@ describe("the workspace's name", () => {
     writeFileSync(join(project, ".canal", "workspace-name"), "\n");
     expect(findWorkspace(project).config.workspace).toBe(" spaced project\t");
   });
+  it("that cannot be kept (the disk full, a file system without links) leaves the workspace usable, named as before", async () => {
+    // Any failure to write the name, here the staged file's place taken by a folder.
+    mkdirSync(join(dir, ".canal", `workspace-name.${process.pid}.tmp`), { recursive: true });
+    const opened = await openWorkspace(dir);
+    expect(opened.metadata.workspace).toBe(basename(dir));
+    await opened.close();
+    expect(existsSync(join(dir, ".canal", "workspace-name"))).toBe(false);
+  });
   it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {
     const shared = mkdtempSync(join(tmpdir(), "canal-ws-shared-state-"));
     const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
