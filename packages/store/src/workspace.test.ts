@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { problemText } from "@canal/ir";
@@ -198,6 +207,22 @@ describe("the workspace's name", () => {
     expect(opened.metadata.workspace).toBe(basename(dir));
     await opened.close();
     expect(existsSync(join(dir, ".canal", "workspace-name"))).toBe(false);
+  });
+  it("is not kept in a .canal/ that links to a folder outside the project, which several projects may share", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "canal-ws-linked-state-"));
+    const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
+    try {
+      for (const project of [dir, other]) {
+        symlinkSync(shared, join(project, ".canal"));
+        const opened = await openWorkspace(project);
+        expect(opened.metadata.workspace).toBe(basename(project));
+        await opened.close();
+      }
+      expect(existsSync(join(shared, "workspace-name"))).toBe(false);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
+    }
   });
   it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {
     const shared = mkdtempSync(join(tmpdir(), "canal-ws-shared-state-"));
