@@ -818,6 +818,23 @@ export function metadataStoreConformance(
       await other.close();
     });
 
+    it("starts an attempt that two connections start at once: each gets the one attempt", async () => {
+      const run = await newRun();
+      const twin = await fixture.open("team");
+      const ids = (await store.createStepRuns(
+        Array.from({ length: 20 }, (_, i) => ({ runId: run.id, stepId: `step${i}` })),
+      )) as number[];
+      try {
+        const started = await Promise.all(
+          ids.map((id) => Promise.all([store.startAttempt(id, 1, 5), twin.startAttempt(id, 1, 9)])),
+        );
+        for (const [one, other] of started) expect(other).toEqual(one);
+      } finally {
+        await twin.close();
+      }
+      for (const id of ids) expect(await store.listAttempts(id)).toHaveLength(1);
+    });
+
     it("keeps API tokens by hash: found until revoked, listed without secrets, per workspace", async () => {
       const token = await store.createToken({
         id: "tok-000000000001",

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
@@ -337,15 +337,31 @@ export const WORKSPACE_NAME_FILE = "workspace-name";
  * by each project's config or directory, as before.
  */
 export function ownsStateFolder(root: string, state: string): boolean {
-  const path = relative(resolve(root), state);
+  // Where the folders really are: a `.canal` that is a link to a folder elsewhere (which other
+  // projects' links may name too) is outside the project.
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const path = relative(real(resolve(root)), real(state));
   return path !== "" && !path.startsWith("..") && !isAbsolute(path);
 }
 
-/** The name kept in `state`/workspace-name; absent when there is none (or it is blank). */
+/**
+ * The name kept in `state`/workspace-name; absent when there is none (or it is blank). Only the
+ * line end it was written with is taken off: a name is data, and one with spaces at its ends (a
+ * directory's) must read back as it was kept, or its runs would be under another workspace.
+ */
 export function pinnedWorkspaceName(state: string): string | undefined {
+  let text: string;
   try {
-    return readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8").trim() || undefined;
+    text = readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8");
   } catch {
     return undefined;
   }
+  const name = text.replace(/\r?\n$/, "");
+  return name.trim() === "" ? undefined : name;
 }

@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { problemText } from "@canal/ir";
@@ -175,6 +184,44 @@ describe("the workspace's name", () => {
       expect(readFileSync(join(copy, ".canal", "workspace-name"), "utf8")).toBe(`${basename(dir)}\n`);
     } finally {
       rmSync(copy, { recursive: true, force: true });
+    }
+  });
+  it("is read back exactly as it was kept: a directory named with spaces at its ends keeps its runs", async () => {
+    const project = join(dir, " spaced project\t");
+    mkdirSync(project);
+    for (let open = 0; open < 2; open++) {
+      const opened = await openWorkspace(project);
+      expect(opened.metadata.workspace).toBe(" spaced project\t");
+      await opened.close();
+    }
+    // What the file holds is the name, data as it is; a blank file names no workspace.
+    writeFileSync(join(project, ".canal", "workspace-name"), "../other\r\n");
+    expect(findWorkspace(project).config.workspace).toBe("../other");
+    writeFileSync(join(project, ".canal", "workspace-name"), "\n");
+    expect(findWorkspace(project).config.workspace).toBe(" spaced project\t");
+  });
+  it("that cannot be kept (the disk full, a file system without links) leaves the workspace usable, named as before", async () => {
+    // Any failure to write the name, here the staged file's place taken by a folder.
+    mkdirSync(join(dir, ".canal", `workspace-name.${process.pid}.tmp`), { recursive: true });
+    const opened = await openWorkspace(dir);
+    expect(opened.metadata.workspace).toBe(basename(dir));
+    await opened.close();
+    expect(existsSync(join(dir, ".canal", "workspace-name"))).toBe(false);
+  });
+  it("is not kept in a .canal/ that links to a folder outside the project, which several projects may share", async () => {
+    const shared = mkdtempSync(join(tmpdir(), "canal-ws-linked-state-"));
+    const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
+    try {
+      for (const project of [dir, other]) {
+        symlinkSync(shared, join(project, ".canal"));
+        const opened = await openWorkspace(project);
+        expect(opened.metadata.workspace).toBe(basename(project));
+        await opened.close();
+      }
+      expect(existsSync(join(shared, "workspace-name"))).toBe(false);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
     }
   });
   it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {

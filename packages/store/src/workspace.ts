@@ -93,8 +93,9 @@ export async function openWorkspace(
 /**
  * Keeps the name a state folder is first used under in it (config.ts WORKSPACE_NAME_FILE), so the
  * name travels with a copied or moved `.canal/`. Written whole or not at all (a link of a complete
- * file), so a reader never sees half a name; a state folder that cannot be written (read-only) is
- * used as before, named by the config or the directory.
+ * file), so a reader never sees half a name. A name that cannot be kept (a read-only folder, a full
+ * disk, a file system without hard links) leaves the workspace named by its config or directory, as
+ * before: the stores are open by now, and a command that only reads them must not fail for it.
  */
 function pinWorkspaceName(state: string, name: string): void {
   const file = join(state, WORKSPACE_NAME_FILE);
@@ -103,11 +104,12 @@ function pinWorkspaceName(state: string, name: string): void {
   try {
     writeFileSync(staged, `${name}\n`);
     linkSync(staged, file);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== "EEXIST" && code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw error;
+  } catch {
+    // EEXIST: another process kept its name first; anything else: not kept this time (see above).
   } finally {
-    rmSync(staged, { force: true });
+    try {
+      rmSync(staged, { force: true });
+    } catch {}
   }
 }
 

@@ -588,8 +588,15 @@ export class PostgresUnit implements MetadataTransaction {
         [this.workspaceId, stepRunId, startedAt, number],
       );
       if (row) return toAttempt(row);
-      // Nothing updated: the step run is not in this workspace, and this names it so.
+      // Nothing read back: the step run is not in this workspace (this names it so), or another
+      // connection inserted the attempt while this statement waited for the step run's lock, after
+      // the statement's snapshot was taken; a new statement sees it.
       await this.stepRunById(stepRunId);
+      const there = await this.one<AttemptRow>(
+        "SELECT * FROM attempts WHERE step_run_id = $1 AND number = $2",
+        [stepRunId, number],
+      );
+      if (there) return toAttempt(there);
       throw await this.attemptNotStarted(stepRunId, number);
     });
   }
