@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
@@ -13,6 +14,7 @@ describe("canal why names the upstream output whose content changed", () => {
 
   beforeAll(async () => {
     dir = makeProject({ from: join(import.meta.dirname, "fixtures/why") });
+    writeFileSync(join(dir, "canal.config.json"), JSON.stringify({ workspace: "alice" }));
     expect((await canal(["compile", "pipeline.ts", "--out", "build"], dir)).stderr).toBe("");
     const a = await canal(["run", "build/upstream"], dir);
     expect(a.status, a.stdout + a.stderr).toBe(0);
@@ -66,6 +68,49 @@ describe("canal why names the upstream output whose content changed", () => {
     expect(report.changes[0].upstream.elements[0].after).toMatch(/^sha256:[0-9a-f]{64}$/);
     const cached = JSON.parse((await canal(["why", second, "train[0]", "--json"], dir)).stdout);
     expect(cached).toEqual([{ step: "train[0]", status: "cached", reason: "cached", run: first }]);
+  });
+
+  it("names the cache it looked in when a step never ran before", async () => {
+    const why = await canal(["why", first, "prepare"], dir);
+    expect(why.stderr).toBe("");
+    expect(why.stdout).toBe(
+      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace \`alice\`, in the SQLite file ${join(dir, ".canal", "canal.db")})\n`,
+    );
+    const [report] = JSON.parse((await canal(["why", first, "prepare", "--json"], dir)).stdout);
+    expect(report).toEqual({
+      step: "prepare",
+      status: "succeeded",
+      reason: "first",
+      workspace: { name: "alice", store: `the SQLite file ${join(dir, ".canal", "canal.db")}` },
+      elsewhere: [],
+    });
+  });
+
+  it("names another workspace of the same store that has the step's entry, and how to join it", async () => {
+    // Another project whose config names the same SQLite file under another workspace name: its
+    // cache is its own, so everything runs, though alice's cache holds every key.
+    const other = makeProject({ from: join(import.meta.dirname, "fixtures/why") });
+    const store = join(dir, ".canal", "canal.db");
+    writeFileSync(
+      join(other, "canal.config.json"),
+      JSON.stringify({ workspace: "bob", store: { kind: "sqlite", path: store } }),
+    );
+    expect((await canal(["compile", "pipeline.ts", "--out", "build"], other)).stderr).toBe("");
+    const ran = await canal(["run", "build/upstream"], other);
+    expect(ran.status, ran.stdout + ran.stderr).toBe(0);
+    expect(ran.stdout).not.toContain("cached");
+    const why = await canal(["why", runIdOf(ran.stdout), "prepare"], other);
+    expect(why.stdout).toBe(
+      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace \`bob\`, in the SQLite file ${store}); workspace \`alice\` has an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": "alice") and use its artifact store\n`,
+    );
+    const [report] = JSON.parse(
+      (await canal(["why", runIdOf(ran.stdout), "prepare", "--json"], other)).stdout,
+    );
+    expect(report).toMatchObject({
+      reason: "first",
+      workspace: { name: "bob", store: `the SQLite file ${store}` },
+      elsewhere: ["alice"],
+    });
   });
 
   it("suggests the step meant", async () => {

@@ -669,6 +669,45 @@ export function metadataStoreConformance(
       expect(await store.lastCacheEntryForStep("iris", "prepare")).toBeUndefined();
     });
 
+    it("names the other workspaces of the store that hold a cache entry for a key, by time", async () => {
+      const put = async (on: MetadataStore, key: string, createdAt: number) => {
+        const version = await on.registerPipelineVersion({ pipeline: "iris", hash: "iris-hash", ir: "{}" });
+        const run = await on.createRun({ pipelineVersionId: version.id, runtime: "local" });
+        const stepRun = await on.createStepRun({ runId: run.id, stepId: "train" });
+        await on.putCacheEntry({
+          key,
+          outputs: {},
+          components: components(),
+          stepRunId: stepRun.id,
+          createdAt,
+        });
+      };
+      const ci = await fixture.open("ci");
+      const alice = await fixture.open("alice");
+      try {
+        await put(ci, "k-shared", 200);
+        await put(alice, "k-shared", 100);
+        await put(alice, "k-alice", 100);
+        // This workspace's own entry is not another's.
+        await put(store, "k-shared", 50);
+        expect(await store.workspacesWithCacheEntry("k-shared")).toEqual(["alice", "ci"]);
+        expect(await store.workspacesWithCacheEntry("k-shared", { before: 200 })).toEqual(["alice"]);
+        expect(await store.workspacesWithCacheEntry("k-shared", { before: 100 })).toEqual([]);
+        expect(await store.workspacesWithCacheEntry("k-alice")).toEqual(["alice"]);
+        expect(await ci.workspacesWithCacheEntry("k-shared")).toEqual(["alice", "team"]);
+        expect(await alice.workspacesWithCacheEntry("k-alice")).toEqual([]);
+        expect(await store.workspacesWithCacheEntry("k-none")).toEqual([]);
+        // Inside a unit too.
+        expect(await store.transaction((tx) => tx.workspacesWithCacheEntry("k-shared"))).toEqual([
+          "alice",
+          "ci",
+        ]);
+      } finally {
+        await ci.close();
+        await alice.close();
+      }
+    });
+
     it("traces an artifact to the step runs that produced, reused and consumed it", async () => {
       const run1 = await newRun("iris", 1000);
       const prep = await store.createStepRun({ runId: run1.id, stepId: "prepare" });

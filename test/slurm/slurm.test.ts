@@ -1,5 +1,14 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "@canal/compiler";
@@ -12,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { canal, registerIris } from "../canal.js";
 import { runtimeConformance } from "../conformance/suite.js";
 import { copyIris, isRunning, makeProject, processesWithEnv, repoRoot, waitFor } from "../helpers.js";
+import { filesHolding } from "../soundness/env-rule.js";
 import { jobsNamed, type SlurmCluster, startSlurmCluster } from "./cluster.mjs";
 
 const cli = join(repoRoot, "packages/cli/dist/main.js");
@@ -197,15 +207,17 @@ describe("the Slurm runtime on a one-node cluster", () => {
       await waitFor("the jobs queued ahead to be cancelled", () => queued(keys).length === 0, 10_000);
     });
 
-    it("`canal cancel` of a run whose driver was killed cancels the Slurm jobs it left", async () => {
+    it("`canal cancel` of a run whose driver was killed cancels the Slurm jobs it left and removes their files; its secret never sits in the shared directory", async () => {
       const dir = mkdtempSync(join(h.dir, "cli-"));
-      const config = { targets: { cluster: { kind: "slurm", sharedDir: join(dir, "shared") } } };
+      const shared = join(dir, "shared");
+      const config = { targets: { cluster: { kind: "slurm", sharedDir: shared } } };
       writeFileSync(join(dir, "canal.config.json"), JSON.stringify(config));
       const marker = join(dir, "hold.marker");
+      const secret = `hold-${randomBytes(12).toString("hex")}`;
       const driver = spawn(
         process.execPath,
-        [cli, "run", artifact("hold"), "--target", "cluster", "-p", `marker=${marker}`],
-        { cwd: dir, env: slurmEnv(), stdio: "ignore" },
+        [cli, "run", artifact("hold-secret"), "--target", "cluster", "-p", `marker=${marker}`],
+        { cwd: dir, env: { ...slurmEnv(), HOLD_TEST_SECRET: secret }, stdio: "ignore" },
       );
       const exited = new Promise((resolve) => driver.on("exit", resolve));
       await waitFor("the job to start", () => existsSync(marker));
@@ -219,6 +231,10 @@ describe("the Slurm runtime on a one-node cluster", () => {
       const workspace = await openWorkspace(dir);
       const [run] = await workspace.metadata.listRuns({});
       await workspace.close();
+      // The job's folder is there, but not the attempt's script, which held the secret.
+      const runJobs = join(shared, "jobs", run?.id as string);
+      expect(readdirSync(runJobs)).toHaveLength(1);
+      expect(filesHolding(shared, secret)).toEqual([]);
       vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
       try {
         const canceled = await canal(["cancel", run?.id as string], dir);
@@ -232,6 +248,20 @@ describe("the Slurm runtime on a one-node cluster", () => {
         () => jobsNamed(slurmEnv(), "canal:hold").length === 0,
         10_000,
       );
+      expect(existsSync(runJobs)).toBe(false);
+      expect(existsSync(join(shared, "jobs"))).toBe(true);
+    });
+
+    it("ends nothing and removes nothing for a run id that is not one folder name", async () => {
+      const shared = mkdtempSync(join(h.dir, "ids-"));
+      writeFileSync(join(shared, "kept"), "");
+      const runtime = new SlurmRuntime({ sharedDir: join(shared, "inner"), env: slurmEnv() });
+      mkdirSync(join(shared, "inner", "jobs"), { recursive: true });
+      for (const id of ["..", "../..", "a/b", ".hidden", ""])
+        await expect(runtime.endRun(id)).rejects.toThrow(`run id \`${id}\` is not a run id`);
+      expect(existsSync(join(shared, "kept"))).toBe(true);
+      expect(existsSync(join(shared, "inner", "jobs"))).toBe(true);
+      await runtime.close();
     });
 
     it("finishes a run whose job outlives a slurmctld restart", async () => {

@@ -72,7 +72,7 @@ export { changedSources } from "./sources.js";
 export type { RuntimeKinds, SelectOptions, Target, TargetSelection } from "./targets.js";
 export { placeSteps, selectTargets, workspaceTargets } from "./targets.js";
 export type { UpstreamChange } from "./upstream.js";
-export type { WhyReport } from "./why.js";
+export type { WhyCache, WhyReport } from "./why.js";
 export { explainStepRuns, whyLines } from "./why.js";
 export type { DataOrigin } from "./workspace-data.js";
 export type { WrittenOutput } from "./write-back.js";

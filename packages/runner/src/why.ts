@@ -1,7 +1,7 @@
 // Why a step ran or was reused: `canal why` prints it and the server's step panel shows it. Each
 // step run is judged against the cache as it stood when the step started: reused, ran before a
 // key was computed, the whole run regenerated, the same key cached by an earlier run, no earlier
-// entry, or the changes of its cache key since the last entry, most specific first.
+// entry (in which workspace's cache, and which others of the store had the key), or the changes of its cache key since the last entry, most specific first.
 import {
   type CacheKeyChange,
   describeCacheKeyChange,
@@ -30,6 +30,17 @@ export interface WhyReport {
   changes?: Array<CacheKeyChange & { text: string; upstream?: UpstreamChange }>;
   /** The step's outputs replaced the cache entry (same-key). */
   replacedEntry?: boolean;
+  /** For `first`: the cache that was looked in, when the caller named it (see {@link WhyCache}). */
+  workspace?: WhyCache;
+  /** For `first`: the other workspaces of the same store that held an entry under its key then. */
+  elsewhere?: string[];
+}
+
+/** The cache a step was looked up in: its workspace's name and where its store is (no secret). */
+export interface WhyCache {
+  name: string;
+  /** As `metadataStorePlace` says it: "the SQLite file /p/.canal/canal.db". */
+  store: string;
 }
 
 /**
@@ -41,6 +52,7 @@ export async function explainStepRuns(
   run: Run,
   stepRuns: StepRun[],
   all?: StepRun[],
+  cache?: WhyCache,
 ): Promise<WhyReport[]> {
   let producers: Producers | undefined;
   let bindings: Map<string, string> | undefined;
@@ -76,12 +88,18 @@ export async function explainStepRuns(
       reports.push({ ...base, reason: "same-key", run: sameKey, replacedEntry: own });
       continue;
     }
+    const before = stepRun.startedAt ?? stepRun.createdAt;
     const previous = await metadata.lastCacheEntryForStep(run.pipeline, stepRun.stepId, {
       ...(stepRun.instance >= 0 ? { instance: stepRun.instance } : {}),
-      before: stepRun.startedAt ?? stepRun.createdAt,
+      before,
     });
     if (!previous) {
-      reports.push({ ...base, reason: "first" });
+      // The step may have run under this key in another workspace of the same store (a
+      // teammate's, CI's): a project that names that workspace shares its cache.
+      const elsewhere = stepRun.cacheKey
+        ? await metadata.workspacesWithCacheEntry(stepRun.cacheKey, { before })
+        : [];
+      reports.push({ ...base, reason: "first", ...(cache ? { workspace: cache } : {}), elsewhere });
       continue;
     }
     const changes = explainCacheMiss(previous.components, stepRun.cacheComponents);
@@ -125,7 +143,7 @@ export function whyLines(report: WhyReport, run: Run): string[] {
         `its cache key matches run ${report.run}'s; it ran because it was made to (\`canal rerun --from\`, reuse: false) or the cached outputs were missing or damaged${report.replacedEntry ? "; what it produced replaced the cache entry" : ""}`,
       ];
     case "first":
-      return [`ran because it never ran before in pipeline ${run.pipeline} (no earlier cache entry)`];
+      return [`ran because it never ran before in pipeline ${run.pipeline}: ${firstText(report)}`];
     case "reuse-off":
       return [
         `its cache key matches run ${report.run}'s; it ran because reuse was off (reuse: false or --from) or the cached outputs were missing or damaged`,
@@ -133,6 +151,18 @@ export function whyLines(report: WhyReport, run: Run): string[] {
     case "changed":
       return (report.changes ?? []).map((c) => c.text);
   }
+}
+
+/** A first run's cache: which one was looked in, and which other workspaces of its store had the key. */
+function firstText(report: WhyReport): string {
+  const { workspace, elsewhere = [] } = report;
+  const looked = workspace
+    ? `no earlier cache entry (the cache of workspace \`${workspace.name}\`, in ${workspace.store})`
+    : "no earlier cache entry";
+  if (elsewhere.length === 0) return looked;
+  const names = elsewhere.map((name) => `\`${name}\``).join(", ");
+  const which = elsewhere.length === 1 ? `workspace ${names} has` : `workspaces ${names} have`;
+  return `${looked}; ${which} an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": ${JSON.stringify(elsewhere[0])}) and use its artifact store`;
 }
 
 /** Where each artifact of the run came from: its steps' outputs and its artifact parameters. */

@@ -35,6 +35,11 @@ export interface Backend<S extends StoreSettings, T> {
   resolve(settings: S, root: string): S;
   open(settings: S, context: StoreContext): Promise<T>;
   /**
+   * Where the store is, in words that hold no secret, for a reader to tell stores apart
+   * (`canal why`): "the SQLite file /p/.canal/canal.db". Its kind alone when absent.
+   */
+  place?(settings: S): string;
+  /**
    * For a blob store: the settings of the `workspace` datastore, a folder (or key prefix) of its own
    * location that registered datasets may live in; absent for a kind that has none.
    */

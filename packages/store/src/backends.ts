@@ -106,6 +106,7 @@ export const sqliteBackend: MetadataStoreBackend<SqliteSettings> = {
   }),
   defaults: { path: `"${DEFAULT_STORE_PATHS.store}"`, busyTimeoutMs: "10000" },
   resolve: (settings, root) => ({ ...settings, path: resolve(root, settings.path) }),
+  place: (settings) => `the SQLite file ${settings.path}`,
   async open(settings, context) {
     ensureFolder(dirname(settings.path), "store.path", context.configFile);
     return SqliteMetadataStore.open(settings.path, {

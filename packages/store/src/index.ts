@@ -85,4 +85,4 @@ export type { ProfileConfig, TargetConfig, TargetKind } from "./targets-config.j
 export { BUILTIN_TARGET, DEFAULT_PROFILE, memoryBytes, TARGET_KEYS } from "./targets-config.js";
 export type * from "./types.js";
 export type { FoundWorkspace, OpenOptions, Workspace } from "./workspace.js";
-export { findWorkspace, initWorkspace, openWorkspace } from "./workspace.js";
+export { findWorkspace, initWorkspace, metadataStorePlace, openWorkspace } from "./workspace.js";

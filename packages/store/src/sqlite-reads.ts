@@ -463,6 +463,19 @@ export class SqliteReads {
     });
   }
 
+  async workspacesWithCacheEntry(key: string, options: { before?: number } = {}): Promise<string[]> {
+    return this.read(() => {
+      // Across workspaces: the key is not the first column of the table's key, so this reads every
+      // entry's key once (`canal why` asks it once per step that missed).
+      const rows = this.stmt(
+        `SELECT w.name FROM cache_entries ce JOIN workspaces w ON w.id = ce.workspace_id
+         WHERE ce.key = @key AND ce.workspace_id <> @workspace AND (@before IS NULL OR ce.created_at < @before)
+         ORDER BY w.name`,
+      ).all({ workspace: this.workspaceId, key, before: options.before ?? null }) as { name: string }[];
+      return rows.map((row) => row.name);
+    });
+  }
+
   async lastCacheEntryForStep(
     pipeline: string,
     stepId: string,

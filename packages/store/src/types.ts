@@ -502,6 +502,18 @@ export interface MetadataTransaction {
   deleteRuns(ids: string[]): Promise<string[]>;
   /** What the records name, across every workspace of the store file. */
   references(): Promise<StoreReferences>;
+  /**
+   * The names of the other workspaces of this store (the same SQLite file or PostgreSQL database)
+   * that hold a cache entry under `key`, written before `before` when given, in name order. For
+   * `canal why`: a step that missed this workspace's cache may have run in another one, whose
+   * entry a project joins by naming that workspace (`"workspace"` in canal.config.json).
+   *
+   * @example
+   * ```ts
+   * await metadata.workspacesWithCacheEntry(stepRun.cacheKey, { before: stepRun.startedAt }); // ["ci"]
+   * ```
+   */
+  workspacesWithCacheEntry(key: string, options?: { before?: number }): Promise<string[]>;
   /** The newest entry written by this step of this pipeline (optionally before a time). */
   lastCacheEntryForStep(
     pipeline: string,

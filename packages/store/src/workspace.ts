@@ -57,6 +57,16 @@ export interface OpenOptions {
 }
 
 /**
+ * Where the workspace's metadata store is, with no secret in it (a PostgreSQL URL's password is
+ * masked): "the SQLite file /p/.canal/canal.db", "the PostgreSQL database postgres://canal@db/canal".
+ */
+export function metadataStorePlace(found: FoundWorkspace, registry: StoreRegistry = storeRegistry): string {
+  const { store } = found.config;
+  const configFile = found.configPath ?? join(found.root, CONFIG_FILE);
+  return registry.get("store", store.kind, configFile).place?.(store) ?? `the ${store.kind} store`;
+}
+
+/**
  * Opens the workspace `dir` belongs to, creating its stores on first use: the metadata store and
  * the blob store are the backends their config `kind` names in the registry.
  */

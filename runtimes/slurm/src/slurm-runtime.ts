@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BlobPlace, Environment, Step } from "@canal/ir";
 import type {
@@ -98,6 +98,9 @@ export interface SlurmRuntimeStats {
 }
 
 const UNREACHABLE_RETRY_MS = 250;
+
+/** A run id that is one folder name (as `newRunId` makes them): no separator, no `.` or `..`. */
+const RUN_FOLDER = /^[A-Za-z0-9_-][\w.-]*$/;
 
 /**
  * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and decides what
@@ -428,8 +431,18 @@ export class SlurmRuntime implements Runtime {
     this.removeLater(files);
   }
 
-  /** Cancels the run's jobs still queued or running: they carry its id in their comment. */
+  /**
+   * Ends what run `runId` left on the cluster when its driver was killed: its jobs still queued or
+   * running (they carry its id in their comment) are cancelled, then its job folders
+   * (`<sharedDir>/jobs/<run id>/`) removed, with the attempt scripts a job had not started yet,
+   * which hold the step's declared values and the bucket's credentials.
+   */
   async endRun(runId: string): Promise<string[]> {
+    // The id comes from the store or the command line: it names one folder under jobs/, no other.
+    if (!RUN_FOLDER.test(runId))
+      throw new Error(
+        `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with "."): nothing was cancelled; pass the id \`canal runs\` shows`,
+      );
     const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);
     if (listed.code !== 0) throw new Error(`squeue failed: ${lastLine(listed.stderr)}`);
     const comment = runComment(runId);
@@ -442,6 +455,8 @@ export class SlurmRuntime implements Runtime {
       const cancelled = await slurmCommand("scancel", jobs, this.env);
       if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
     }
+    // A job cancelled as it started finds no folder and fails: none writes here again.
+    rmSync(join(this.sharedDir, "jobs", runId), { recursive: true, force: true });
     return jobs.map((id) => `Slurm job ${id}`);
   }
 

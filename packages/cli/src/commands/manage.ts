@@ -11,7 +11,7 @@ import {
   whyLines,
 } from "@canal/runner";
 import { parseInstanceKey } from "@canal/runtime-core";
-import type { Run } from "@canal/store";
+import { metadataStorePlace, type Run } from "@canal/store";
 import { cancellation } from "../cancel-signals.js";
 import { type Io, UsageError } from "../io.js";
 import { Progress } from "../progress.js";
@@ -107,7 +107,8 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError("canal why needs a run id and a step, e.g. `canal why run-… train`");
   const { stepId, index } = parseInstanceKey(stepName);
   const instance = index < 0 ? undefined : index;
-  return withWorkspace(io, async ({ metadata }) => {
+  return withWorkspace(io, async (workspace) => {
+    const { metadata } = workspace;
     const run = await metadata.getRun(runId);
     const all = await metadata.listStepRuns(runId);
     const stepRuns = all.filter(
@@ -120,7 +121,8 @@ export async function whyCommand(args: string[], io: Io): Promise<number> {
       );
       return 1;
     }
-    const reports = await explainStepRuns(metadata, run, stepRuns, all);
+    const cache = { name: workspace.config.workspace, store: metadataStorePlace(workspace) };
+    const reports = await explainStepRuns(metadata, run, stepRuns, all, cache);
     if (values.json) io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
     else for (const report of reports) io.stdout(whyText(report, run));
     return 0;

@@ -56,6 +56,7 @@ export const postgresBackend: MetadataStoreBackend<PostgresSettings> = {
     reconnectWindowMs: "60000",
   },
   resolve: (settings) => settings,
+  place: (settings) => `the PostgreSQL database ${maskUrl(settings.url)}`,
   open: openPostgresStore,
 };
 

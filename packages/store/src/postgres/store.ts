@@ -265,6 +265,8 @@ export class PostgresMetadataStore implements MetadataStore {
     this.read(() => this.reads.getCachedOutputsOfLastRun(r));
   listCacheEntries: Delegate<"listCacheEntries"> = (f) => this.read(() => this.reads.listCacheEntries(f));
   references: Delegate<"references"> = () => this.read(() => this.reads.references());
+  workspacesWithCacheEntry: Delegate<"workspacesWithCacheEntry"> = (k, o) =>
+    this.read(() => this.reads.workspacesWithCacheEntry(k, o));
   lastCacheEntryForStep: Delegate<"lastCacheEntryForStep"> = (p, s, o) =>
     this.read(() => this.reads.lastCacheEntryForStep(p, s, o));
 

@@ -1133,6 +1133,17 @@ export class PostgresUnit implements MetadataTransaction {
     return rows.map(toCacheEntry);
   }
 
+  async workspacesWithCacheEntry(key: string, options: { before?: number } = {}): Promise<string[]> {
+    // Across workspaces: the key is not the first column of the table's key (see the SQLite store).
+    const rows = await this.q<{ name: string }>(
+      `SELECT w.name FROM cache_entries ce JOIN workspaces w ON w.id = ce.workspace_id
+       WHERE ce.key = $2 AND ce.workspace_id <> $1 AND ($3::bigint IS NULL OR ce.created_at < $3)
+       ORDER BY w.name COLLATE "C"`,
+      [this.workspaceId, key, options.before ?? null],
+    );
+    return rows.map((row) => row.name);
+  }
+
   async lastCacheEntryForStep(
     pipeline: string,
     stepId: string,
