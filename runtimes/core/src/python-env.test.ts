@@ -1,5 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Environment } from "@canal/ir";
@@ -56,4 +66,53 @@ describe("kept Python environments", () => {
     expect(built()).not.toBe(second);
     expect(statSync(config).isFile()).toBe(true);
   }, 120_000);
+
+  // A check whose folders and manifest have not changed since the last one reads no folder and no
+  // link: what it must still see is each kind of change made after its listing was kept.
+  describe("once its listing is kept", () => {
+    const root = () => join(cache, "envs", environment.id);
+    /** The environment as one a while old, so its listing is kept at the next check (see settledIdentity). */
+    const settle = async () => {
+      const old = new Date(Date.now() - 60_000);
+      const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true }))
+          if (entry.isDirectory()) walk(join(dir, entry.name));
+        utimesSync(dir, old, old);
+      };
+      walk(root());
+      utimesSync(join(root(), ".canal-env-manifest.json"), old, old);
+      const first = built();
+      expect(await pythonEnvironment(environment, cache)).toBe(bin);
+      expect(await pythonEnvironment(environment, cache)).toBe(bin);
+      expect(built()).toBe(first);
+      return first;
+    };
+
+    it("is built again when a module was added to one of its folders", async () => {
+      const first = await settle();
+      writeFileSync(join(sitePackages, "canal_added_later.py"), "VALUE = 1\n");
+      await pythonEnvironment(environment, cache);
+      expect(built()).not.toBe(first);
+      expect(() => python("import canal_added_later")).toThrow(/ModuleNotFoundError/);
+    }, 120_000);
+
+    it("is built again when a file's bytes changed", async () => {
+      const first = await settle();
+      writeFileSync(join(root(), "pyvenv.cfg"), "home = /nowhere\n");
+      await pythonEnvironment(environment, cache);
+      expect(built()).not.toBe(first);
+      expect(python("print(1)")).toBe("1");
+    }, 120_000);
+
+    it("is built again when a link was replaced by one to elsewhere", async () => {
+      const link = join(root(), "bin", "python3");
+      const target = readlinkSync(link);
+      const first = await settle();
+      rmSync(link);
+      symlinkSync("/bin/true", link);
+      await pythonEnvironment(environment, cache);
+      expect(built()).not.toBe(first);
+      expect(readlinkSync(link)).toBe(target);
+    }, 120_000);
+  });
 });

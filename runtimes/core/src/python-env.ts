@@ -8,6 +8,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -33,14 +34,15 @@ type ManifestEntry = { path: string; sha256: string } | { path: string; link: st
 /**
  * Every file and link of an environment, by path relative to it, in a stable order. Python's own
  * byte-code caches (`__pycache__`, `.pyc`) are left out: the interpreter rewrites them from the
- * sources they are checked against.
+ * sources they are checked against. `folders`, when given, gets the identity of each folder read,
+ * taken before it is read.
  */
-function listEnvironment(dir: string): Array<{ path: string; entry: Dirent }> {
-  const found: Array<{ path: string; entry: Dirent }> = [];
+function listEnvironment(dir: string, folders?: Map<string, string | undefined>): Listed[] {
+  const found: Listed[] = [];
   const walk = (relative: string) => {
-    const entries = readdirSync(join(dir, relative), { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    );
+    const path = join(dir, relative);
+    folders?.set(path, settledIdentity(path));
+    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of entries) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.name === "__pycache__" || entry.name.endsWith(".pyc") || path === MANIFEST) continue;
@@ -50,6 +52,43 @@ function listEnvironment(dir: string): Array<{ path: string; entry: Dirent }> {
   };
   walk("");
   return found;
+}
+
+type Listed = { path: string; entry: Dirent };
+
+/**
+ * A folder's or file's identity (inode, modification and change times), or undefined when it may
+ * still change unseen: a change stamps both times with the kernel's coarse clock, so one made in
+ * the same tick as the change that set them would leave them as they are. Once either is a second
+ * old, any later change shows.
+ */
+function settledIdentity(path: string): string | undefined {
+  const info = statSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!info) return undefined;
+  const settled = BigInt(Date.now() - 1000) * 1_000_000n;
+  if (info.mtimeNs > settled && info.ctimeNs > settled) return undefined;
+  return `${info.ino}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/**
+ * An environment's manifest and listing as last read, and the identities of its manifest and of
+ * every folder read: while none changed, no entry was added, removed or replaced (a link's target
+ * cannot change in place), so only the files' bytes need checking.
+ */
+interface KnownListing {
+  identities: Map<string, string | undefined>;
+  manifest: ManifestEntry[];
+  present: Listed[];
+}
+
+const listings = new Map<string, KnownListing>();
+
+function unchanged(known: KnownListing): boolean {
+  for (const [path, identity] of known.identities) {
+    const info = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!info || `${info.ino}:${info.mtimeNs}:${info.ctimeNs}` !== identity) return false;
+  }
+  return true;
 }
 
 function manifestOf(dir: string): ManifestEntry[] {
@@ -68,13 +107,22 @@ const journals = new Map<string, FileDigests>();
  * nothing added — a step that ran `pip install` into it, or an edited module, is found here.
  */
 function intact(dir: string, cacheDir: string): boolean {
-  let manifest: ManifestEntry[];
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as ManifestEntry[];
-  } catch {
-    return false;
+  const known = listings.get(dir);
+  let listing: KnownListing;
+  if (known && unchanged(known)) listing = known;
+  else {
+    listings.delete(dir);
+    const manifestPath = join(dir, MANIFEST);
+    const identities = new Map<string, string | undefined>([[manifestPath, settledIdentity(manifestPath)]]);
+    let manifest: ManifestEntry[];
+    try {
+      manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as ManifestEntry[];
+    } catch {
+      return false;
+    }
+    listing = { identities, manifest, present: listEnvironment(dir, identities) };
   }
-  const present = listEnvironment(dir);
+  const { manifest, present } = listing;
   if (present.length !== manifest.length) return false;
   let digests = journals.get(cacheDir);
   if (!digests) {
@@ -86,11 +134,15 @@ function intact(dir: string, cacheDir: string): boolean {
     if (!actual || actual.path !== expected.path) return false;
     const path = join(dir, expected.path);
     if ("link" in expected) {
-      if (!actual.entry.isSymbolicLink() || readlinkSync(path) !== expected.link) return false;
+      if (!actual.entry.isSymbolicLink()) return false;
+      if (listing !== known && readlinkSync(path) !== expected.link) return false;
     } else if (!actual.entry.isFile() || !digests.matches(path, expected.sha256)) {
       return false;
     }
   }
+  // Kept once every identity is settled: the next check then reads no folder and no link.
+  if (listing !== known && [...listing.identities.values()].every((identity) => identity !== undefined))
+    listings.set(dir, listing);
   return true;
 }
 

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
 import { baseEnvironment, shellQuote } from "@canal/runtime-core";
-import { attemptMarker, endAttemptProcesses, findProcesses, nowTicks } from "./leftovers.js";
+import { attemptMarker, attemptStart, endAttemptProcesses, findProcesses } from "./leftovers.js";
 
 const KILL_GRACE_MS = 2000;
 const POLL_MS = 100;
@@ -62,7 +62,7 @@ function killGroup(pid: number | undefined): NodeJS.Timeout | undefined {
  */
 async function endLeftovers(
   launch: Launch,
-  since: number | undefined,
+  started: ReturnType<typeof attemptStart>,
   group: number | undefined,
   shell?: number,
 ) {
@@ -70,7 +70,7 @@ async function endLeftovers(
   if (marker)
     await endAttemptProcesses({
       ...marker,
-      ...(since !== undefined ? { since } : {}),
+      ...started,
       ...(group ? { group: { id: group, except: shell ? [shell] : [] } } : {}),
     });
   else if (group && !shell) {
@@ -82,7 +82,7 @@ async function endLeftovers(
 
 /** Spawns `/bin/sh -c command` from this process, in a new session (so a cancel ends every child). */
 export function spawnShell(launch: Launch): Promise<Ended> {
-  const since = nowTicks();
+  const started = attemptStart();
   return new Promise<Ended>((resolve) => {
     const child = spawn("/bin/sh", ["-c", launch.command], {
       cwd: launch.cwd,
@@ -108,11 +108,11 @@ export function spawnShell(launch: Launch): Promise<Ended> {
     });
     // A background process that keeps the shell's stdout open would hold off "close" for as long
     // as it runs: the shell's exit ends it.
-    child.on("exit", () => void endLeftovers(launch, since, child.pid));
+    child.on("exit", () => void endLeftovers(launch, started, child.pid));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       launch.signal.removeEventListener("abort", onAbort);
-      void endLeftovers(launch, since, child.pid).then(() => resolve({ code, signal, stderrTail }));
+      void endLeftovers(launch, started, child.pid).then(() => resolve({ code, signal, stderrTail }));
     });
   });
 }
@@ -169,7 +169,7 @@ export class ResidentShells implements Launcher {
   constructor(private readonly root: string = tmpdir()) {}
 
   async launch(launch: Launch): Promise<Ended> {
-    const since = nowTicks();
+    const started = attemptStart();
     const resident = this.idle.pop() ?? this.start();
     const script = jobScript(launch, resident.env);
     if (script === undefined) {
@@ -214,7 +214,7 @@ export class ResidentShells implements Launcher {
       // until the SIGKILL): the command has ended only once none is left.
       if (killTimer) await groupEnded(resident.child.pid);
       // What the job left in the shell's group, or started with its marker, ends with it.
-      await endLeftovers(launch, since, resident.child.pid, resident.child.pid);
+      await endLeftovers(launch, started, resident.child.pid, resident.child.pid);
       stdout.finish();
       stderr.finish();
       if (status === undefined) {

@@ -1,14 +1,27 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { endProcesses, findProcesses, processId, processStartedAt, sameProcess } from "./leftovers.js";
+import {
+  endProcesses,
+  findProcesses,
+  inPidWindow,
+  type PidMark,
+  pidMark,
+  pidsCountedHere,
+  pidWindow,
+  processId,
+  processStartedAt,
+  sameProcess,
+} from "./leftovers.js";
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-function start(env: Record<string, string>, detached = false): ChildProcess {
-  const child = spawn("sleep", ["30"], { env: { ...process.env, ...env }, detached, stdio: "ignore" });
+function start(env: Record<string, string>, detached = false, command = ["sleep", "30"]): ChildProcess {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, args, { env: { ...process.env, ...env }, detached, stdio: "ignore" });
   children.push(child);
   return child;
 }
@@ -45,3 +58,101 @@ describe("processes found by what marks them", () => {
     expect(processId(otherStep.pid as number)).toBeDefined();
   });
 });
+
+describe("the pids an attempt can have started", () => {
+  const start0: PidMark = { lastPid: 1000, forks: 5000, pidMax: 32768, tasks: 200 };
+  const at = (lastPid: number, forks: number, pidMax = 32768): PidMark => ({ lastPid, forks, pidMax });
+
+  it("are those handed out after the start's last pid, up to the last one now", () => {
+    const window = pidWindow(start0, at(1010, 5012));
+    expect(window).toEqual({ from: 1000, to: 1010 });
+    const inside = (pid: number) => inPidWindow(pid, window as NonNullable<typeof window>);
+    expect([1001, 1005, 1010].map(inside)).toEqual([true, true, true]);
+    expect([1, 999, 1000, 1011, 32767].map(inside)).toEqual([false, false, false, false, false]);
+    // No pid handed out: no pid at all.
+    const none = pidWindow(start0, at(1000, 5000)) as NonNullable<ReturnType<typeof pidWindow>>;
+    expect([999, 1000, 1001].some((pid) => inPidWindow(pid, none))).toBe(false);
+  });
+
+  it("go round past pid_max", () => {
+    const window = pidWindow({ ...start0, lastPid: 32760 }, at(305, 5020)) as NonNullable<
+      ReturnType<typeof pidWindow>
+    >;
+    expect(window).toEqual({ from: 32760, to: 305 });
+    expect([32761, 32767, 300, 305].every((pid) => inPidWindow(pid, window))).toBe(true);
+    expect([32760, 306, 1000, 20000].some((pid) => inPidWindow(pid, window))).toBe(false);
+  });
+
+  it("cannot be told when the pids may have gone round once more, or the counters are not ours", () => {
+    // Enough forks (and pids in use, passed over) for a whole round: back past the start.
+    expect(pidWindow(start0, at(1010, 5000 + 8000))).toBeUndefined();
+    expect(pidWindow({ ...start0, tasks: 10_810 }, at(1010, 5010))).toBeUndefined();
+    // pid_max lowered meanwhile: the round is the smaller one.
+    expect(pidWindow(start0, at(1010, 5010, 900))).toBeUndefined();
+    expect(pidWindow(start0, at(1010, 5010, 40_000))).toEqual({ from: 1000, to: 1010 });
+    // A forks counter that went back, or a last pid that moved with no fork counted.
+    expect(pidWindow(start0, at(1010, 4999))).toBeUndefined();
+    expect(pidWindow(start0, at(1010, 5000))).toBeUndefined();
+    // A check's mark is no start's: it has no count of the tasks alive.
+    expect(pidWindow(at(1000, 5000), at(1010, 5010))).toBeUndefined();
+  });
+
+  it("are told only where /proc lists the pids of this process's own namespace", () => {
+    expect(pidsCountedHere(readFileSync("/proc/self/status", "utf8"), process.pid)).toBe(true);
+    // Another namespace below /proc's: this process has a pid in each.
+    expect(pidsCountedHere("Name:\tnode\nNSpid:\t41234\t7\nNSpgid:\t1\n", 7)).toBe(false);
+    expect(pidsCountedHere("Name:\tnode\nNSpid:\t41234\t7\n", 41234)).toBe(false);
+    expect(pidsCountedHere("Name:\tnode\nPid:\t7\n", 7)).toBe(false);
+    expect(pidsCountedHere(undefined, 7)).toBe(false);
+    const mark = pidMark();
+    expect(mark?.tasks).toBeGreaterThan(0);
+    expect(mark?.lastPid).toBeGreaterThan(0);
+  });
+
+  it("are the only ones looked at: a process of the group older than the mark is passed over", async () => {
+    const older = start({ CANAL_RUN_ID: "run-w", CANAL_STEP: "s" }, true);
+    await started(older);
+    const mark = pidMark() as PidMark;
+    const newer = start({ CANAL_RUN_ID: "run-w", CANAL_STEP: "s" }, true);
+    await started(newer);
+    const groups = [older.pid as number, newer.pid as number];
+    const pids = (after?: PidMark) =>
+      findProcesses({ groups, ...(after ? { after } : {}) }).map((p) => p.pid);
+    expect(pids().sort()).toEqual([...groups].sort());
+    expect(pids(mark)).toEqual([newer.pid]);
+    expect(findProcesses({ env: ["CANAL_RUN_ID=run-w"], after: mark }).map((p) => p.pid)).toEqual([
+      newer.pid,
+    ]);
+  });
+
+  it("are passed over when a wide window lists /proc instead", async () => {
+    const older = start({}, true);
+    await started(older);
+    const mark = pidMark() as PidMark;
+    // More pids handed out than are looked up one by one.
+    spawnSync("/bin/sh", ["-c", "i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done"]);
+    const newer = start({}, true);
+    await started(newer);
+    const window = pidWindow(mark, pidMark(false) as PidMark) as NonNullable<ReturnType<typeof pidWindow>>;
+    expect((window.to - window.from + 32768) % 32768).toBeGreaterThan(32);
+    const groups = [older.pid as number, newer.pid as number];
+    expect(findProcesses({ groups, after: mark }).map((p) => p.pid)).toEqual([newer.pid]);
+  });
+
+  it("hold threads, which are not taken for processes of the group", async () => {
+    const mark = pidMark() as PidMark;
+    const node = start({}, true, [process.execPath, "-e", "setTimeout(() => {}, 30000)"]);
+    const pid = node.pid as number;
+    // Node starts its threads as it starts: their pids are in the window too.
+    while (readdirSync(`/proc/${pid}/task`).length < 3) await new Promise((r) => setTimeout(r, 10));
+    expect(findProcesses({ groups: [pid], after: mark }).map((p) => p.pid)).toEqual([pid]);
+    expect(findProcesses({ groups: [pid], except: [pid], after: mark })).toEqual([]);
+  });
+});
+
+/** Until `child` runs its own command (before its exec, it is a copy of this process). */
+async function started(child: ChildProcess): Promise<void> {
+  const pid = child.pid as number;
+  while (!readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith("sleep"))
+    await new Promise((r) => setTimeout(r, 10));
+}

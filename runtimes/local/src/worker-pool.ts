@@ -10,7 +10,7 @@ import {
   type WorkerRequest,
   workerEntrypoint,
 } from "@canal/runtime-core";
-import { endAttemptProcesses, nowTicks } from "./leftovers.js";
+import { attemptStart, endAttemptProcesses } from "./leftovers.js";
 
 /**
  * One attempt's share of a warm worker's stdout or stderr: everything up to the attempt's end
@@ -95,7 +95,7 @@ export class WorkerPool {
   }
 
   async run(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {
-    const since = nowTicks();
+    const started = attemptStart();
     const idle = this.idle.get(task.runId) ?? [];
     this.idle.set(task.runId, idle);
     const child = idle.pop() ?? this.start(task.runId);
@@ -161,7 +161,7 @@ export class WorkerPool {
         stepKey: task.stepKey,
         number: task.attempt,
         ...(child.pid ? { group: { id: child.pid, except: [child.pid] } } : {}),
-        ...(since !== undefined ? { since } : {}),
+        ...started,
       });
       if (child.exitCode === null && child.signalCode === null && !hooks.signal.aborted) idle.push(child);
     }
