@@ -1334,6 +1334,16 @@ export class PostgresUnit implements MetadataTransaction {
     );
   }
 
+  async releaseSteps(keys: string[], runId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.write(() =>
+      this.count(
+        "DELETE FROM step_claims WHERE workspace_id = $1 AND key = ANY($2::text[]) AND run_id = $3",
+        [this.workspaceId, [...new Set(keys)], runId],
+      ),
+    );
+  }
+
   /**
    * Part of a unit: the first request stays. A new one is announced on CANCEL_CHANNEL, which the
    * server delivers to every listener once the unit commits.
