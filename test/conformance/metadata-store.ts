@@ -1251,6 +1251,28 @@ export function metadataStoreConformance(
       await elsewhere.close();
     });
 
+    it("releases a run's claims on many keys at once, and leaves the claims of others", async () => {
+      const a = await newRun();
+      const b = await newRun();
+      const claim = (run: { id: string }) => ({ runId: run.id, host: "gpu-01", pid: 1, ttlMs: 60_000 });
+      const [k1, k2, k3] = [d("1"), d("2"), d("3")];
+      expect(await store.claimStep(k1, claim(a))).toEqual({ won: true });
+      expect(await store.claimStep(k2, claim(a))).toEqual({ won: true });
+      expect(await store.claimStep(k3, claim(b))).toEqual({ won: true });
+      const elsewhere = await fixture.open("elsewhere");
+      // Another workspace's run of the same id holds nothing here.
+      expect(await elsewhere.releaseSteps([k1, k2], a.id)).toBe(0);
+      // A key named twice is released once; b's claim and a key nobody claimed stay as they are.
+      expect(await store.transaction((tx) => tx.releaseSteps([k1, k2, k1, k3, d("4")], a.id))).toBe(2);
+      expect(await store.claimStep(k1, claim(b))).toEqual({ won: true });
+      expect(await store.claimStep(k2, claim(b))).toEqual({ won: true });
+      expect(await store.claimStep(k3, claim(a))).toMatchObject({ won: false, holder: { runId: b.id } });
+      expect(await store.releaseSteps([], b.id)).toBe(0);
+      expect(await store.releaseSteps([k1, k2, k3], b.id)).toBe(3);
+      expect(await store.claimStep(k3, claim(a))).toEqual({ won: true });
+      await elsewhere.close();
+    });
+
     it("hands an expired claim to the next claimer, and keeps a claim its driver's heartbeat renews", async () => {
       const a = await newRun();
       const b = await newRun();

@@ -323,7 +323,7 @@ describe("PostgreSQL metadata store: round trips of a step that runs", () => {
     expect(await store.listAttempts(step.id)).toHaveLength(1);
   });
 
-  it("records the end of a step that ran, its values, artifacts and uses in five statements", async () => {
+  it("records the end of a step that ran, its attempt, values, artifacts, uses and cache entry in one statement", async () => {
     const store = await open({}, "trips");
     const run = await newRun(store, "ends");
     const step = await store.createStepRun({ runId: run.id, stepId: "prepare" });
@@ -351,9 +351,18 @@ describe("PostgreSQL metadata store: round trips of a step that runs", () => {
         artifacts: [{ digest: prepped, kind: "directory", size: 1234 }],
       }),
     );
-    // The step run's lookup, the attempt's end, the values with their artifacts and uses, the
-    // step run's end, the cache entry.
-    expect(sent).toHaveLength(5);
+    // The step run's end (which finds it in this workspace and locks it), the attempt's end, the
+    // values with their artifacts and uses and the cache entry: one statement.
+    expect(sent).toHaveLength(1);
+    expect(await store.listAttempts(step.id)).toEqual([
+      expect.objectContaining({ number: 1, status: "succeeded", exitCode: 0, endedAt: 2000 }),
+    ]);
+    expect(await store.getStepRun(run.id, "prepare")).toMatchObject({
+      status: "succeeded",
+      endedAt: 2000,
+      cacheKey: "key-ends",
+      cacheComponents: components,
+    });
     expect(await store.getInputs(step.id)).toEqual({
       raw: { digest: raw, directory: false },
       lr: { json: "0.1" },
@@ -363,6 +372,63 @@ describe("PostgreSQL metadata store: round trips of a step that runs", () => {
     expect((await store.lineage(prepped)).producedBy.map((edge) => edge.name)).toEqual(["prepped"]);
     expect((await store.lineage(raw)).consumedBy.map((edge) => edge.name)).toEqual(["raw"]);
     expect(await store.getCachedOutputs("key-ends")).toEqual(outputs);
+  });
+
+  it("numbers a step's metrics in a statement of their own, and writes nothing for an end it refuses", async () => {
+    const store = await open({}, "trips");
+    const run = await newRun(store, "metrics");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    await store.startAttempt(step.id, 1, 1000);
+    await store.logMetrics(step.id, [{ name: "loss", value: 0.9 }]);
+    const sent = await statementsOf(() =>
+      store.finishStepRun(step.id, {
+        status: "succeeded",
+        endedAt: 2000,
+        attempt: { number: 1, status: "succeeded" },
+        outputs: { lr: { json: "0.1" } },
+        metrics: [{ name: "loss", value: 0.5 }],
+      }),
+    );
+    // The step's end, then the metric, numbered under the step run's lock that the first took.
+    expect(sent).toHaveLength(2);
+    expect((await store.getMetrics({ stepRunId: step.id })).map((m) => [m.sequence, m.value])).toEqual([
+      [0, 0.9],
+      [1, 0.5],
+    ]);
+    // An attempt that was never started: the error names it, and nothing of the end is kept.
+    const other = await store.createStepRun({ runId: run.id, stepId: "eval" });
+    await expect(
+      store.finishStepRun(other.id, {
+        status: "succeeded",
+        attempt: { number: 3, status: "succeeded" },
+        outputs: { score: { json: "1" } },
+      }),
+    ).rejects.toMatchObject({
+      code: "CANAL_STORE_INVALID_RECORD",
+      message: expect.stringContaining("attempt 3"),
+    });
+    expect(await store.getStepRun(run.id, "eval")).toMatchObject({ status: "queued" });
+    expect(await store.getOutputs(other.id)).toEqual({});
+    // A step run of another workspace is not found, and is left as it was.
+    const elsewhere = await open({}, "elsewhere");
+    await expect(
+      elsewhere.finishStepRun(other.id, { status: "failed", outputs: { score: { json: "2" } } }),
+    ).rejects.toMatchObject({ code: "CANAL_STORE_STEP_RUN_NOT_FOUND" });
+    // A digest that is not one, for a step run that is not there: named not found first.
+    await expect(
+      elsewhere.finishStepRun(other.id, {
+        status: "failed",
+        outputs: { m: { digest: "nope", directory: false } },
+      }),
+    ).rejects.toMatchObject({ code: "CANAL_STORE_STEP_RUN_NOT_FOUND" });
+    await expect(
+      store.finishStepRun(other.id, {
+        status: "failed",
+        outputs: { m: { digest: "nope", directory: false } },
+      }),
+    ).rejects.toMatchObject({ code: "CANAL_STORE_INVALID_DIGEST" });
+    expect(await store.getStepRun(run.id, "eval")).toMatchObject({ status: "queued" });
+    expect(await store.getOutputs(other.id)).toEqual({});
   });
 });
 

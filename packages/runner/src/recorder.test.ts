@@ -84,6 +84,56 @@ describe("RunRecorder", () => {
     await recorder.flush();
   });
 
+  it("releases the claims of a batch's steps in one call, in the unit that records their ends", async () => {
+    const keys = ["d".repeat(64), "e".repeat(64)];
+    const claim = { runId, host: "gpu-01", pid: 1, ttlMs: 60_000 };
+    for (const key of keys) expect(await workspace.metadata.claimStep(key, claim)).toEqual({ won: true });
+    // What the batch's unit is asked to release, call by call.
+    const calls: string[][] = [];
+    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+    workspace.metadata.transaction = (work) =>
+      transaction((tx) =>
+        work(
+          new Proxy(tx, {
+            get(target, name, receiver) {
+              const value = Reflect.get(target, name, receiver);
+              if (name === "releaseStep" || name === "releaseSteps")
+                return (given: string | string[], run: string) => {
+                  calls.push(([] as string[]).concat(given));
+                  return value.call(target, given, run);
+                };
+              return typeof value === "function" ? value.bind(target) : value;
+            },
+          }),
+        ),
+      );
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    const digest = await workspace.blobs.put("out");
+    for (const [i, key] of keys.entries()) {
+      const step = `train${i}`;
+      void recorder.record({ type: "step-queued", ...at(step) });
+      void recorder.record({ type: "step-started", ...at(step), attempt: 1 });
+      void recorder.record({
+        type: "step-succeeded",
+        ...at(step),
+        attempt: 1,
+        cacheKey: key,
+        components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+        reusable: true,
+        inputs: {},
+        outputs: { out: { digest, directory: false } },
+        metrics: [],
+      });
+      void recorder.release(key);
+    }
+    await recorder.flush();
+    expect(calls).toEqual([keys]);
+    for (const key of keys) {
+      expect(await workspace.metadata.getCachedOutputs(key)).toEqual({ out: { digest, directory: false } });
+      expect(await workspace.metadata.claimStep(key, { ...claim, pid: 2 })).toEqual({ won: true });
+    }
+  });
+
   it("writes a batch right when the store undoes a unit and runs it again", async () => {
     // As a store that retries a unit after a lost serialization race does: the first try is undone.
     const transaction = workspace.metadata.transaction.bind(workspace.metadata);

@@ -425,6 +425,16 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
     return this.write(() => this.dropStepClaim(key, runId));
   }
 
+  async releaseSteps(keys: string[], runId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    // In-process statements cost little: one per key, in one write.
+    return this.write(() => {
+      let released = 0;
+      for (const key of new Set(keys)) if (this.dropStepClaim(key, runId)) released++;
+      return released;
+    });
+  }
+
   async deleteCacheEntry(key: string): Promise<boolean> {
     return this.write(
       () =>

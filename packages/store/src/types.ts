@@ -469,6 +469,12 @@ export interface MetadataTransaction {
    * end, so that a run waiting on the claim finds the cache entry as soon as the claim is gone.
    */
   releaseStep(key: string, runId: string): Promise<boolean>;
+  /**
+   * `releaseStep` for the claims of many keys at once, as a run's recorder lets go of those whose
+   * steps' ends one unit records; keys `runId` holds no claim on are left as they are. Returns how
+   * many claims it released.
+   */
+  releaseSteps(keys: string[], runId: string): Promise<number>;
   /** Returns false when an entry for the key was already there: the first writer wins. */
   putCacheEntry(entry: NewCacheEntry): Promise<boolean>;
   getCacheEntry(key: string): Promise<CacheEntry | undefined>;

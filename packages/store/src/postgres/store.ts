@@ -233,6 +233,7 @@ export class PostgresMetadataStore implements MetadataStore {
   deleteCacheEntry: Delegate<"deleteCacheEntry"> = (k) => this.transaction((tx) => tx.deleteCacheEntry(k));
   // One statement each, committed on its own: no unit around it (a claim is made per executed step).
   releaseStep: Delegate<"releaseStep"> = (k, run) => this.read(() => this.reads.releaseStep(k, run));
+  releaseSteps: Delegate<"releaseSteps"> = (keys, run) => this.read(() => this.reads.releaseSteps(keys, run));
   deleteRuns: Delegate<"deleteRuns"> = (ids) => this.transaction((tx) => tx.deleteRuns(ids));
 
   // ---- reads: committed data, one statement at a time ----------------------------------------

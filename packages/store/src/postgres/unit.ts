@@ -117,10 +117,10 @@ WHERE ce.workspace_id = $1`;
 
 /**
  * The upsert of `artifacts` (merged by digest), its parameters appended to `params`; undefined
- * when there are none. In digest order, so two writers upserting the same artifacts take their
+ * when there are none. `gate` (a WHERE clause) makes it part of a larger statement. In digest order, so two writers upserting the same artifacts take their
  * row locks alike.
  */
-function artifactsInsert(artifacts: ArtifactInfo[], params: unknown[]): string | undefined {
+function artifactsInsert(artifacts: ArtifactInfo[], params: unknown[], gate = ""): string | undefined {
   if (artifacts.length === 0) return undefined;
   const merged = new Map<
     string,
@@ -154,12 +154,124 @@ function artifactsInsert(artifacts: ArtifactInfo[], params: unknown[]): string |
   );
   const [d, k, z, m, t] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
   return `INSERT INTO artifacts (digest, kind, size, media_type, created_at)
-     SELECT * FROM unnest(${d}::text[], ${k}::text[], ${z}::bigint[], ${m}::text[], ${t}::bigint[]) ORDER BY 1
+     SELECT * FROM unnest(${d}::text[], ${k}::text[], ${z}::bigint[], ${m}::text[], ${t}::bigint[])${gate} ORDER BY 1
      ON CONFLICT (digest) DO UPDATE SET kind = coalesce(artifacts.kind, excluded.kind),
        size = coalesce(artifacts.size, excluded.size), media_type = coalesce(artifacts.media_type, excluded.media_type)
      WHERE (artifacts.kind IS NULL AND excluded.kind IS NOT NULL)
        OR (artifacts.size IS NULL AND excluded.size IS NOT NULL)
        OR (artifacts.media_type IS NULL AND excluded.media_type IS NOT NULL)`;
+}
+
+/**
+ * The end of a step run as one statement, its parameters appended to `params`. The step run's
+ * UPDATE comes first: it finds the step run only in this workspace and takes its row lock before
+ * anything else is written (every other part reads from it, so runs after it, and writes nothing
+ * when it found nothing). Then, as parts of the same statement: the attempt's end, the artifacts
+ * its values name (in digest order, as artifactsInsert writes them), the values and the artifacts'
+ * uses (their references are checked at the statement's end, once the artifacts are in), and the
+ * cache entry of a reusable success. The row read back is the step run as it now is, with
+ * `attempt_ended`: whether the attempt's UPDATE found the attempt.
+ */
+function finishStatement(
+  workspaceId: number,
+  stepRunId: number,
+  end: StepRunEnd,
+  endedAt: number,
+  params: unknown[],
+): string {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const values = {
+    input: Object.entries(end.inputs ?? {}),
+    output: Object.entries(end.outputs ?? {}),
+  };
+  const all: ArtifactInfo[] = [...(end.artifacts ?? [])];
+  const uses: { digest: string[]; direction: string[]; name: string[] } = {
+    digest: [],
+    direction: [],
+    name: [],
+  };
+  for (const direction of ["input", "output"] as const) {
+    for (const [name, value] of values[direction]) {
+      for (const ref of artifactRefs(value)) {
+        all.push(ref);
+        uses.digest.push(ref.digest);
+        uses.direction.push(direction);
+        uses.name.push(name);
+      }
+    }
+  }
+  const ws = p(workspaceId);
+  const status = p(end.status);
+  const key = p(end.cacheKey ?? null);
+  // A cached step run names the one whose outputs it reused: the cache entry's.
+  const parts = [
+    `u AS (
+       UPDATE step_runs s SET status = ${status}, ended_at = ${p(endedAt)}, error = ${p(end.error ?? null)},
+         cache_key = coalesce(${key}, s.cache_key),
+         cache_components = coalesce(${p(end.components ? JSON.stringify(end.components) : null)}, s.cache_components),
+         reused_from = CASE WHEN ${status} = 'cached'
+           THEN (SELECT step_run_id FROM cache_entries WHERE workspace_id = ${ws} AND key = ${key}) END
+       FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE s.id = ${p(stepRunId)} AND r.id = s.run_id AND p.workspace_id = ${ws}
+       RETURNING s.*)`,
+  ];
+  let attempt = "false";
+  if (end.attempt) {
+    const a = { endedAt, ...end.attempt };
+    parts.push(
+      `a AS (
+         UPDATE attempts t SET status = ${p(a.status)}, exit_code = ${p(a.exitCode ?? null)}, error = ${p(a.error ?? null)},
+           ended_at = ${p(a.endedAt)}, stdout_digest = ${p(a.stdoutDigest ?? null)}, stderr_digest = ${p(a.stderrDigest ?? null)}
+         FROM u WHERE t.step_run_id = u.id AND t.number = ${p(a.number)}
+         RETURNING 1)`,
+    );
+    attempt = "EXISTS (SELECT 1 FROM a)";
+  }
+  const saved = artifactsInsert(all, params, " WHERE EXISTS (SELECT 1 FROM u)");
+  if (saved) parts.push(`w AS (${saved})`);
+  for (const direction of ["input", "output"] as const) {
+    const entries = values[direction];
+    if (entries.length === 0) continue;
+    const table = direction === "input" ? "step_inputs" : "step_outputs";
+    parts.push(
+      `${direction}s AS (
+         INSERT INTO ${table} (step_run_id, name, value)
+         SELECT u.id, v.name, v.value
+         FROM u, unnest(${p(entries.map(([name]) => name))}::text[], ${p(entries.map(([, value]) => JSON.stringify(value)))}::text[]) AS v(name, value)
+         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value)`,
+    );
+  }
+  if (uses.digest.length > 0)
+    parts.push(
+      `uses AS (
+         INSERT INTO artifact_uses (digest, step_run_id, direction, name)
+         SELECT v.digest, u.id, v.direction, v.name
+         FROM u, unnest(${p(uses.digest)}::text[], ${p(uses.direction)}::text[], ${p(uses.name)}::text[]) AS v(digest, direction, name)
+         ON CONFLICT DO NOTHING)`,
+    );
+  if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
+    // Its outputs' artifacts are the step run's, saved by the part above.
+    parts.push(
+      `entry AS (
+         INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+         SELECT ${ws}, ${key}, ${p(JSON.stringify(end.outputs))}, ${p(JSON.stringify(end.components))}, u.id, ${p(endedAt)}
+         FROM u ON CONFLICT (workspace_id, key) ${cacheConflict(Boolean(end.replaceCacheEntry))})`,
+    );
+  }
+  return `WITH ${parts.join(",\n")}
+    SELECT u.*, src.run_id AS reused_run_id, ${attempt} AS attempt_ended
+    FROM u LEFT JOIN step_runs src ON src.id = u.reused_from`;
+}
+
+/** First writer wins, unless `replace`: then the entry becomes the new one. */
+function cacheConflict(replace: boolean): string {
+  return replace
+    ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
+         step_run_id = excluded.step_run_id, created_at = excluded.created_at`
+    : "DO NOTHING";
 }
 
 /** A `run_control` row with its heartbeat's age by the server's clock. */
@@ -646,50 +758,39 @@ export class PostgresUnit implements MetadataTransaction {
       );
     }
     return this.write(async () => {
-      await this.stepRunById(stepRunId, true);
       const endedAt = end.endedAt ?? Date.now();
-      if (end.attempt) await this.endAttempt(stepRunId, { endedAt, ...end.attempt });
-      await this.saveValues(
-        stepRunId,
-        { ...(end.inputs ? { input: end.inputs } : {}), ...(end.outputs ? { output: end.outputs } : {}) },
-        end.artifacts ?? [],
-      );
-      if (end.metrics) await this.saveMetrics(stepRunId, end.metrics, endedAt);
-      // A cached step run names the one whose outputs it reused: the cache entry's.
-      const updated = await this.one<StepRunRow>(
-        `WITH u AS (
-           UPDATE step_runs SET status = $2, ended_at = $3, error = $4, cache_key = coalesce($5, cache_key),
-             cache_components = coalesce($6, cache_components),
-             reused_from = CASE WHEN $2 = 'cached'
-               THEN (SELECT step_run_id FROM cache_entries WHERE workspace_id = $7 AND key = $5) END
-           WHERE id = $1 RETURNING *)
-         SELECT u.*, src.run_id AS reused_run_id FROM u LEFT JOIN step_runs src ON src.id = u.reused_from`,
-        [
-          stepRunId,
-          end.status,
-          endedAt,
-          end.error ?? null,
-          end.cacheKey ?? null,
-          end.components ? JSON.stringify(end.components) : null,
-          this.workspaceId,
-        ],
-      );
-      if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
-        await this.insertCacheEntry(
-          {
-            key: end.cacheKey,
-            outputs: end.outputs,
-            components: end.components,
-            stepRunId,
-            createdAt: endedAt,
-          },
-          Boolean(end.replaceCacheEntry),
-          // Its outputs' artifacts are the step run's, saved above.
-          true,
-        );
+      let sql: string;
+      const params: unknown[] = [];
+      try {
+        sql = finishStatement(this.workspaceId, stepRunId, end, endedAt, params);
+      } catch (error) {
+        // A digest that is not one: named after what a lookup would have said first, as when
+        // each part was its own statement.
+        await this.stepRunById(stepRunId);
+        if (end.attempt && !(await this.attemptExists(stepRunId, end.attempt.number)))
+          throw await this.attemptNotStarted(stepRunId, end.attempt.number);
+        throw error;
       }
-      return toStepRun(updated as StepRunRow);
+      const row = await this.one<StepRunRow & { attempt_ended: boolean }>(sql, params);
+      if (!row) throw new StepRunNotFoundError(undefined, `#${stepRunId}`, this.location);
+      // The attempt's UPDATE sees the statement's snapshot, taken before the step run's lock was
+      // granted: an attempt that another connection started meanwhile is found by a new statement
+      // (which names it never started when it is not there either).
+      if (end.attempt && !row.attempt_ended) await this.endAttempt(stepRunId, { endedAt, ...end.attempt });
+      // Numbered under the step run's row lock, which the statement above took.
+      if (end.metrics) await this.saveMetrics(stepRunId, end.metrics, endedAt);
+      const { attempt_ended: _, ...stepRun } = row;
+      return toStepRun(stepRun);
     });
+  }
+
+  private async attemptExists(stepRunId: number, number: number): Promise<boolean> {
+    return (
+      (await this.one("SELECT 1 FROM attempts WHERE step_run_id = $1 AND number = $2", [
+        stepRunId,
+        number,
+      ])) !== undefined
+    );
   }
 
   finishStepRuns(ends: StepRunEnding[]): Promise<void> {
@@ -932,64 +1033,6 @@ export class PostgresUnit implements MetadataTransaction {
     if (sql) await this.q(sql, params);
   }
 
-  /**
-   * A step run's values, the artifacts they name and their uses: one statement, each table's rows
-   * inserted by one part of it (a step that ran wrote four statements here before).
-   */
-  private async saveValues(
-    stepRunId: number,
-    values: { input?: Record<string, StoredValue>; output?: Record<string, StoredValue> },
-    artifacts: ArtifactInfo[],
-  ): Promise<void> {
-    const all = [...artifacts];
-    const uses: { digest: string[]; direction: string[]; name: string[] } = {
-      digest: [],
-      direction: [],
-      name: [],
-    };
-    for (const direction of ["input", "output"] as const) {
-      for (const [name, value] of Object.entries(values[direction] ?? {})) {
-        for (const ref of artifactRefs(value)) {
-          all.push(ref);
-          uses.digest.push(ref.digest);
-          uses.direction.push(direction);
-          uses.name.push(name);
-        }
-      }
-    }
-    const params: unknown[] = [];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const parts: string[] = [];
-    const saved = artifactsInsert(all, params);
-    if (saved) parts.push(saved);
-    for (const direction of ["input", "output"] as const) {
-      const entries = Object.entries(values[direction] ?? {});
-      if (entries.length === 0) continue;
-      const table = direction === "input" ? "step_inputs" : "step_outputs";
-      parts.push(
-        `INSERT INTO ${table} (step_run_id, name, value)
-         SELECT ${p(stepRunId)}::bigint, * FROM unnest(${p(entries.map(([name]) => name))}::text[], ${p(entries.map(([, value]) => JSON.stringify(value)))}::text[])
-         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
-      );
-    }
-    // The uses' references to the artifacts are checked at the statement's end, once its
-    // artifacts part has inserted them.
-    if (uses.digest.length > 0)
-      parts.push(
-        `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
-         SELECT u.digest, ${p(stepRunId)}::bigint, u.direction, u.name
-         FROM unnest(${p(uses.digest)}::text[], ${p(uses.direction)}::text[], ${p(uses.name)}::text[]) AS u(digest, direction, name)
-         ON CONFLICT DO NOTHING`,
-      );
-    const last = parts.pop();
-    if (last === undefined) return;
-    const before = parts.map((part, i) => `w${i} AS (${part})`);
-    await this.q(before.length > 0 ? `WITH ${before.join(",\n")}\n${last}` : last, params);
-  }
-
   recordArtifacts(artifacts: ArtifactInfo[]): Promise<void> {
     return this.write(() => this.saveArtifacts(artifacts));
   }
@@ -1018,20 +1061,12 @@ export class PostgresUnit implements MetadataTransaction {
 
   // ---- the cache -----------------------------------------------------------------------------
 
-  /** First writer wins (ON CONFLICT), unless `replace`: then the entry becomes this one. */
-  private async insertCacheEntry(
-    entry: NewCacheEntry,
-    replace = false,
-    artifactsSaved = false,
-  ): Promise<boolean> {
-    if (!artifactsSaved) await this.saveArtifacts(Object.values(entry.outputs).flatMap(artifactRefs));
-    const conflict = replace
-      ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
-           step_run_id = excluded.step_run_id, created_at = excluded.created_at`
-      : "DO NOTHING";
+  /** First writer wins (ON CONFLICT). */
+  private async insertCacheEntry(entry: NewCacheEntry): Promise<boolean> {
+    await this.saveArtifacts(Object.values(entry.outputs).flatMap(artifactRefs));
     const inserted = await this.count(
       `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, key) ${conflict}`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, key) DO NOTHING`,
       [
         this.workspaceId,
         entry.key,
@@ -1307,6 +1342,16 @@ export class PostgresUnit implements MetadataTransaction {
           key,
           runId,
         ])) > 0,
+    );
+  }
+
+  async releaseSteps(keys: string[], runId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.write(() =>
+      this.count(
+        "DELETE FROM step_claims WHERE workspace_id = $1 AND key = ANY($2::text[]) AND run_id = $3",
+        [this.workspaceId, [...new Set(keys)], runId],
+      ),
     );
   }
 
