@@ -116,6 +116,31 @@ export function checkDigest(digest: string): string {
   return digest;
 }
 
+/**
+ * A step run created "cached" names the key the cache answered it under (the step run it reused is
+ * found by it); a key and values are what only such a step run is created with.
+ */
+export function checkNewStepRun(stepRun: {
+  stepId: string;
+  status?: string;
+  cacheKey?: string;
+  inputs?: object;
+  outputs?: object;
+}): void {
+  if (stepRun.status === "cached" && !stepRun.cacheKey) {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run \`${stepRun.stepId}\` is created cached without the cache key it was found under; pass \`cacheKey\``,
+    );
+  }
+  if (stepRun.status !== "cached" && (stepRun.cacheKey || stepRun.inputs || stepRun.outputs)) {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run \`${stepRun.stepId}\` is created ${stepRun.status ?? "queued"} with a cache key or values; only a step run created cached has them at creation, the others get them from finishStepRun`,
+    );
+  }
+}
+
 /** A problem written as "`key`: what is wrong; the fix", as data: the key is its path. */
 function configProblem(text: string): Problem {
   const path = /^`([^`]+)`:/.exec(text)?.[1] ?? "";
