@@ -117,8 +117,9 @@ export function checkDigest(digest: string): string {
 }
 
 /**
- * A step run created "cached" names the key the cache answered it under (the step run it reused is
- * found by it); a key and values are what only such a step run is created with.
+ * A step run created "cached" with its values names the key the cache answered it under (the step
+ * run it reused is found by it); a key and values are what only such a step run is created with.
+ * One created "cached" with neither is ended later by finishStepRun, as `canal push` copies one.
  */
 export function checkNewStepRun(stepRun: {
   stepId: string;
@@ -127,7 +128,7 @@ export function checkNewStepRun(stepRun: {
   inputs?: object;
   outputs?: object;
 }): void {
-  if (stepRun.status === "cached" && !stepRun.cacheKey) {
+  if (stepRun.status === "cached" && !stepRun.cacheKey && (stepRun.inputs || stepRun.outputs)) {
     throw new StoreError(
       "CANAL_STORE_INVALID_RECORD",
       `step run \`${stepRun.stepId}\` is created cached without the cache key it was found under; pass \`cacheKey\``,

@@ -190,7 +190,7 @@ export interface NewStepRun {
   error?: string;
   createdAt?: number;
   endedAt?: number;
-  /** For a step run created "cached" (and required then): the key the cache answered it under. */
+  /** For a step run created "cached" (and required with its values): the key the cache answered it under. */
   cacheKey?: string;
   /** For a step run created "cached": the inputs it was keyed on and the outputs it reused. */
   inputs?: Record<string, StoredValue>;
