@@ -411,6 +411,23 @@ export function metadataStoreConformance(
       expect((await store.getCacheEntry("same-key"))?.outputs).toEqual(outputsB);
       expect(await store.getCachedOutputs("same-key")).toEqual(outputsB);
       expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
+
+      // A step run the cache answered made no entry: it cannot be named as an entry's maker, and
+      // a step's entries are those its step runs that ran made.
+      await expect(
+        store.putCacheEntry({
+          key: "other-key",
+          outputs: outputsA,
+          components: components(),
+          stepRunId: c.id,
+        }),
+      ).rejects.toMatchObject({
+        code: "CANAL_STORE_INVALID_RECORD",
+        message: expect.stringContaining(`#${c.id}`),
+      });
+      expect(await store.getCacheEntry("other-key")).toBeUndefined();
+      expect((await store.lastCacheEntryForStep("iris", "train"))?.producedBy.stepRunId).toBe(b.id);
+      expect((await store.listCacheEntries({ stepId: "train" })).map((e) => e.key)).toEqual(["same-key"]);
     });
 
     it("reads the outputs of many cache entries at once, leaving out keys with none", async () => {

@@ -142,6 +142,19 @@ export function checkNewStepRun(stepRun: {
   }
 }
 
+/**
+ * A cache entry is made by a step run that ran: one the cache answered reused another's entry, and
+ * is not found among a step's step runs when its entries are listed.
+ */
+export function checkEntryMaker(stepRun: { id: number; stepId: string; status: string }): void {
+  if (stepRun.status === "cached") {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run #${stepRun.id} (\`${stepRun.stepId}\`) was answered by the cache and made no cache entry; give the step run whose outputs the entry holds`,
+    );
+  }
+}
+
 /** A problem written as "`key`: what is wrong; the fix", as data: the key is its path. */
 function configProblem(text: string): Problem {
   const path = /^`([^`]+)`:/.exec(text)?.[1] ?? "";

@@ -1,6 +1,6 @@
 // The write side of the SQLite store: each method is one transaction of its own on a store
 // handle, or part of the unit on a unit's handle. Which one is `write`'s business.
-import { checkDigest, checkNewStepRun, StoreError } from "./errors.js";
+import { checkDigest, checkEntryMaker, checkNewStepRun, StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { SqliteControl } from "./sqlite-control.js";
 import {
@@ -467,7 +467,7 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
 
   async putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
     return this.write(() => {
-      this.stepRunById(entry.stepRunId);
+      checkEntryMaker(this.stepRunById(entry.stepRunId));
       return this.insertCacheEntry(entry);
     });
   }

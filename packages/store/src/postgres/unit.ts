@@ -5,6 +5,7 @@
 // there instead of colliding; shared rows (cache entries, artifacts) are first-writer-wins upserts.
 import {
   checkDigest,
+  checkEntryMaker,
   checkNewStepRun,
   RunNotFoundError,
   StepRunNotFoundError,
@@ -1092,7 +1093,7 @@ export class PostgresUnit implements MetadataTransaction {
 
   putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
     return this.write(async () => {
-      await this.stepRunById(entry.stepRunId);
+      checkEntryMaker(await this.stepRunById(entry.stepRunId));
       return this.insertCacheEntry(entry);
     });
   }
@@ -1163,7 +1164,7 @@ export class PostgresUnit implements MetadataTransaction {
     }
     if (filter.runId !== undefined) await this.requireRun(filter.runId);
     const rows = await this.q<CacheEntryRow>(
-      `${CACHE_ENTRY_SELECT} AND ($2::text IS NULL OR s.step_id = $2)
+      `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND ($2::text IS NULL OR s.step_id = $2)
          AND ($3::integer IS NULL OR s.instance = $3)
          AND ($4::text IS NULL OR substr(ce.key, 1, length($4)) = $4)
          AND ($5::text IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = $5))
@@ -1185,7 +1186,7 @@ export class PostgresUnit implements MetadataTransaction {
     options: { instance?: number; before?: number } = {},
   ): Promise<CacheEntry | undefined> {
     const row = await this.one<CacheEntryRow>(
-      `${CACHE_ENTRY_SELECT} AND s.step_id = $3 AND ($4::integer IS NULL OR s.instance = $4)
+      `${CACHE_ENTRY_SELECT} AND s.step_id = $3 AND s.status <> 'cached' AND ($4::integer IS NULL OR s.instance = $4)
          AND ($5::bigint IS NULL OR ce.created_at < $5)
          AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
            JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = $2)
