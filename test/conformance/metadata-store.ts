@@ -411,6 +411,23 @@ export function metadataStoreConformance(
       expect((await store.getCacheEntry("same-key"))?.outputs).toEqual(outputsB);
       expect(await store.getCachedOutputs("same-key")).toEqual(outputsB);
       expect(await store.getCachedOutputs("no-such-key")).toBeUndefined();
+
+      // A step run the cache answered made no entry: it cannot be named as an entry's maker, and
+      // a step's entries are those its step runs that ran made.
+      await expect(
+        store.putCacheEntry({
+          key: "other-key",
+          outputs: outputsA,
+          components: components(),
+          stepRunId: c.id,
+        }),
+      ).rejects.toMatchObject({
+        code: "CANAL_STORE_INVALID_RECORD",
+        message: expect.stringContaining(`#${c.id}`),
+      });
+      expect(await store.getCacheEntry("other-key")).toBeUndefined();
+      expect((await store.lastCacheEntryForStep("iris", "train"))?.producedBy.stepRunId).toBe(b.id);
+      expect((await store.listCacheEntries({ stepId: "train" })).map((e) => e.key)).toEqual(["same-key"]);
     });
 
     it("reads the outputs of many cache entries at once, leaving out keys with none", async () => {
@@ -639,6 +656,137 @@ export function metadataStoreConformance(
         });
       expect(await store.getArtifact(d("c"))).toMatchObject({ digest: d("c"), kind: "file", size: 5 });
       expect(await store.getOutputs(reused)).toEqual(prepared);
+    });
+
+    it("creates step runs the cache answered in their end state, as createStepRun and finishStepRun would", async () => {
+      const first = await newRun();
+      const prepared = { data: { digest: d("a"), directory: true } };
+      const trained = { model: { digest: d("b"), directory: false, name: "model.pt" } };
+      const end = { status: "succeeded" as const, components: components(), reusable: true };
+      const prepare = await store.createStepRun({ runId: first.id, stepId: "prepare" });
+      await store.finishStepRun(prepare.id, { ...end, cacheKey: "k-prepare", outputs: prepared });
+      const train = await store.createStepRun({ runId: first.id, stepId: "train", instance: 1 });
+      await store.finishStepRun(train.id, {
+        ...end,
+        cacheKey: "k-train",
+        inputs: prepared,
+        outputs: trained,
+      });
+      const answers: Array<{
+        stepId: string;
+        instance?: number;
+        cacheKey: string;
+        inputs?: Record<string, StoredValue>;
+        outputs: Record<string, StoredValue>;
+        endedAt: number;
+      }> = [
+        { stepId: "prepare", cacheKey: "k-prepare", outputs: prepared, endedAt: 50 },
+        {
+          stepId: "train",
+          instance: 1,
+          cacheKey: "k-train",
+          inputs: prepared,
+          outputs: trained,
+          endedAt: 60,
+        },
+        // A key with no entry: it names no step run.
+        {
+          stepId: "eval",
+          cacheKey: "k-none",
+          inputs: { model: trained.model, k: { json: "3" } },
+          outputs: {},
+          endedAt: 70,
+        },
+      ];
+      const version = { pipelineVersionId: first.pipelineVersionId, runtime: "local" };
+
+      // Made the way a run recorded them before: queued, then ended.
+      const before = await store.createRun(version);
+      const queued = await store.createStepRuns([
+        { runId: before.id, stepId: "load" },
+        ...answers.map((a) => ({ runId: before.id, stepId: a.stepId, instance: a.instance ?? -1 })),
+      ]);
+      await store.finishStepRuns(
+        answers.map(({ stepId: _step, instance: _instance, ...a }, i) => ({
+          ...a,
+          stepRunId: queued[i + 1] as number,
+          status: "cached" as const,
+        })),
+      );
+
+      // Made in their end state; a step run named twice is the first one given, and one that
+      // exists stays as it is.
+      const after = await store.createRun(version);
+      const existing = await store.createStepRun({ runId: after.id, stepId: "eval", createdAt: 10 });
+      const [answer0, answer1] = answers as [(typeof answers)[0], (typeof answers)[0]];
+      const ids = await store.createStepRuns([
+        { runId: after.id, stepId: "load" },
+        ...answers.map((a) => ({ ...a, runId: after.id, status: "cached" as const })),
+        { ...answer0, runId: after.id, status: "cached", cacheKey: "k-other", endedAt: 99 },
+      ]);
+      expect(ids[3]).toBe(existing.id);
+      expect(ids[4]).toBe(ids[1]);
+      const shown = async (runId: string) =>
+        Promise.all(
+          (await store.listStepRuns(runId)).map(async ({ id, runId: _run, createdAt: _at, ...s }) => ({
+            ...s,
+            inputs: await store.getInputs(id),
+            outputs: await store.getOutputs(id),
+          })),
+        );
+      const [made, old] = [await shown(after.id), await shown(before.id)];
+      expect(made.filter((s) => s.stepId !== "eval")).toEqual(old.filter((s) => s.stepId !== "eval"));
+      expect(made.map((s) => [s.stepId, s.status])).toEqual([
+        ["eval", "queued"],
+        ["load", "queued"],
+        ["prepare", "cached"],
+        ["train", "cached"],
+      ]);
+      expect(old.find((s) => s.stepId === "eval")).toMatchObject({ status: "cached", cacheKey: "k-none" });
+      expect(old.find((s) => s.stepId === "eval")?.reusedFrom).toBeUndefined();
+      expect(await store.getStepRun(after.id, "train", 1)).toMatchObject({
+        status: "cached",
+        cacheKey: "k-train",
+        endedAt: 60,
+        reusedFrom: { runId: first.id, stepRunId: train.id },
+      });
+      const lineage = await store.lineage(d("b"));
+      expect(lineage.producedBy.map((e) => e.stepRunId).sort()).toEqual([train.id, queued[2], ids[2]].sort());
+      expect(lineage.consumedBy.map((e) => e.stepRunId)).toEqual([queued[3]]);
+
+      // One at a time, alike.
+      const single = await store.createRun(version);
+      const one = await store.createStepRun({ ...answer1, runId: single.id, status: "cached" });
+      expect(one).toMatchObject({
+        stepId: "train",
+        instance: 1,
+        status: "cached",
+        cacheKey: "k-train",
+        endedAt: 60,
+        reusedFrom: { runId: first.id, stepRunId: train.id },
+      });
+      expect(await store.getInputs(one.id)).toEqual(prepared);
+      expect(await store.getOutputs(one.id)).toEqual(trained);
+
+      // A cached step run names its key, and only a cached one is created with values; a list
+      // with one that cannot be made makes none.
+      const refused = await store.createRun(version);
+      await expect(
+        store.createStepRuns([{ runId: refused.id, stepId: "prepare", status: "cached", outputs: prepared }]),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_INVALID_RECORD" });
+      await expect(
+        store.createStepRun({ runId: refused.id, stepId: "prepare", outputs: prepared }),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_INVALID_RECORD" });
+      await expect(
+        store.createStepRuns([
+          { ...answer0, runId: refused.id, status: "cached" },
+          { runId: "run-nope", stepId: "x", status: "cached", cacheKey: "k" },
+        ]),
+      ).rejects.toMatchObject({ code: "CANAL_STORE_RUN_NOT_FOUND" });
+      expect(await store.listStepRuns(refused.id)).toEqual([]);
+      expect((await store.lineage(d("a"))).producedBy.map((e) => e.stepRunId).sort()).toEqual(
+        [prepare.id, queued[1], ids[1]].sort(),
+      );
     });
 
     it("finds the last cache entry of a step, by pipeline, instance and time", async () => {

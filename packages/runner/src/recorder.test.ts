@@ -207,4 +207,83 @@ describe("RunRecorder", () => {
     await recorder.settledFor("another-key");
     await recorder.flush();
   });
+
+  it("creates a step queued and answered by the cache in one batch in its end state, unless the batch makes its entry", async () => {
+    const components = { stepHash: "h", codeHash: "c", codeFiles: [], environment: "", inputs: {} };
+    const digest = await workspace.blobs.put("out");
+    const outputs = { out: { digest, directory: false } };
+    // An entry of an earlier run, and one this batch makes.
+    const version = (await workspace.metadata.getRun(runId)).pipelineVersionId;
+    const earlier = await workspace.metadata.createRun({ pipelineVersionId: version, runtime: "local" });
+    const maker = await workspace.metadata.createStepRun({ runId: earlier.id, stepId: "a" });
+    await workspace.metadata.finishStepRun(maker.id, {
+      status: "succeeded",
+      cacheKey: "key-old",
+      components,
+      reusable: true,
+      outputs,
+    });
+    // What the ends given to the store are: the answers written apart from their step runs.
+    const ended: string[] = [];
+    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+    workspace.metadata.transaction = (work) =>
+      transaction((tx) =>
+        work(
+          new Proxy(tx, {
+            get(target, name, receiver) {
+              const value = Reflect.get(target, name, receiver);
+              if (name !== "finishStepRuns" || typeof value !== "function") return value;
+              return (ends: Array<{ stepRunId: number; status: string }>) => {
+                for (const end of ends) ended.push(`${end.stepRunId} ${end.status}`);
+                return value.call(target, ends);
+              };
+            },
+          }),
+        ),
+      );
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    const cached = (key: string, cacheKey: string): RunEvent => ({
+      type: "step-cached",
+      ...at(key),
+      time: 2000,
+      cacheKey,
+      inputs: { x: outputs.out },
+      outputs,
+    });
+    for (const event of [
+      { type: "step-queued", ...at("a") },
+      { type: "step-queued", ...at("b") },
+      { type: "step-queued", ...at("c") },
+      { type: "step-started", ...at("a"), attempt: 1 },
+      {
+        type: "step-succeeded",
+        ...at("a"),
+        attempt: 1,
+        cacheKey: "key-new",
+        components,
+        reusable: true,
+        inputs: {},
+        outputs,
+        metrics: [],
+      },
+      cached("b", "key-old"),
+      cached("c", "key-new"),
+    ] satisfies RunEvent[])
+      void recorder.record(event);
+    await recorder.flush();
+    const steps = await workspace.metadata.listStepRuns(runId);
+    const [a, b, c] = steps;
+    expect(steps.map((s) => [s.stepId, s.status, s.cacheKey, s.reusedFrom?.stepRunId, s.endedAt])).toEqual([
+      ["a", "succeeded", "key-new", undefined, 1000],
+      ["b", "cached", "key-old", maker.id, 2000],
+      // Its entry is made in the batch after it was queued: it is ended where it is answered.
+      ["c", "cached", "key-new", a?.id, 2000],
+    ]);
+    expect(ended).toEqual([`${c?.id} cached`]);
+    for (const step of [b, c]) {
+      expect(await workspace.metadata.getInputs(step?.id ?? -1)).toEqual({ x: outputs.out });
+      expect(await workspace.metadata.getOutputs(step?.id ?? -1)).toEqual(outputs);
+    }
+    expect((await workspace.metadata.lineage(digest)).consumedBy.map((e) => e.stepId)).toEqual(["b", "c"]);
+  });
 });

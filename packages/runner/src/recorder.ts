@@ -1,5 +1,5 @@
 import type { RunEvent } from "@canal/runtime-core";
-import type { MetadataStore, MetadataTransaction, StepRunEnd } from "@canal/store";
+import type { MetadataStore, MetadataTransaction, NewStepRun, StepRunEnd } from "@canal/store";
 
 // A commit costs far more than the rows it writes (SQLite writes every touched page to its log,
 // and checkpoints the log as it grows), so events are written at most this often, in batches.
@@ -12,6 +12,8 @@ interface ClaimRelease {
 }
 
 type Entry = RunEvent | ClaimRelease;
+
+type CachedEvent = Extract<RunEvent, { type: "step-cached" }>;
 
 /**
  * Writes a run's events into the metadata store, in the order they happened, in batches: the events
@@ -168,8 +170,11 @@ export class RunRecorder {
   /**
    * Writes the events of a batch in order. A stretch of queued steps is one createStepRuns, and a
    * stretch of steps the cache answered one finishStepRuns: a run that the cache answers whole
-   * costs a few statements for all of its steps instead of a dozen for each. The batch's claims
-   * are released by one releaseSteps at the end.
+   * costs a few statements for all of its steps instead of a dozen for each. A step queued and
+   * answered by the cache in the same batch is created in its end state where it is queued, with
+   * no update after, unless the batch also makes a cache entry under its key (the entry it reuses
+   * may then be one made after it was queued): no one sees a batch's writes before all of them.
+   * The batch's claims are released by one releaseSteps at the end.
    */
   private async writeAll(tx: MetadataTransaction, entries: Entry[]): Promise<void> {
     // The claims to let go of, all in one call after the rest: in one unit, the others see the
@@ -180,24 +185,32 @@ export class RunRecorder {
       if (entry.type === "release-claim") released.push(entry.key);
       else batch.push(entry);
     }
+    const entered = new Set(batch.map(cacheEntryKey));
+    const answers = new Map<string, CachedEvent>();
+    for (const event of batch)
+      if (event.type === "step-cached" && !entered.has(event.cacheKey)) answers.set(event.key, event);
+    /** The answers written with their step runs' creation. */
+    const created = new Set<CachedEvent>();
     for (let at = 0; at < batch.length; ) {
       const type = batch[at]?.type;
       let end = at;
       while (batch[end]?.type === type) end++;
       if (type === "step-queued" || type === "step-cached") {
         const events = batch.slice(at, end) as RunEvent[];
-        await this.makeStepRuns(tx, events);
+        await this.makeStepRuns(tx, events, answers, created);
         if (type === "step-cached") {
-          await tx.finishStepRuns(
-            (events as Array<Extract<RunEvent, { type: "step-cached" }>>).map((event) => ({
-              stepRunId: this.stepRuns.get(event.key) as number,
-              endedAt: event.time,
-              status: "cached",
-              cacheKey: event.cacheKey,
-              inputs: event.inputs,
-              outputs: event.outputs,
-            })),
-          );
+          const ends = (events as CachedEvent[]).filter((event) => !created.has(event));
+          if (ends.length > 0)
+            await tx.finishStepRuns(
+              ends.map((event) => ({
+                stepRunId: this.stepRuns.get(event.key) as number,
+                endedAt: event.time,
+                status: "cached",
+                cacheKey: event.cacheKey,
+                inputs: event.inputs,
+                outputs: event.outputs,
+              })),
+            );
         }
       } else {
         for (const event of batch.slice(at, end)) await this.write(tx, event);
@@ -207,14 +220,35 @@ export class RunRecorder {
     if (released.length > 0) await tx.releaseSteps(released, this.runId);
   }
 
-  /** Makes the step runs of `events` that are not made yet, at once. */
-  private async makeStepRuns(store: MetadataTransaction, events: RunEvent[]): Promise<void> {
+  /**
+   * Makes the step runs of `events` that are not made yet, at once: one with an answer in
+   * `answers` ended as that answer says (the answer is added to `created`).
+   */
+  private async makeStepRuns(
+    store: MetadataTransaction,
+    events: RunEvent[],
+    answers: Map<string, CachedEvent>,
+    created: Set<CachedEvent>,
+  ): Promise<void> {
     const unknown = [
       ...new Map(events.filter((e) => !this.stepRuns.has(e.key)).map((e) => [e.key, e])).values(),
     ];
     if (unknown.length === 0) return;
     const ids = await store.createStepRuns(
-      unknown.map((event) => ({ runId: this.runId, stepId: event.step, instance: event.index })),
+      unknown.map((event): NewStepRun => {
+        const answer = answers.get(event.key);
+        const stepRun = { runId: this.runId, stepId: event.step, instance: event.index };
+        if (!answer) return stepRun;
+        created.add(answer);
+        return {
+          ...stepRun,
+          status: "cached",
+          endedAt: answer.time,
+          cacheKey: answer.cacheKey,
+          inputs: answer.inputs,
+          outputs: answer.outputs,
+        };
+      }),
     );
     unknown.forEach((event, i) => {
       this.stepRuns.set(event.key, ids[i] as number);

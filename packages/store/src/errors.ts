@@ -116,6 +116,45 @@ export function checkDigest(digest: string): string {
   return digest;
 }
 
+/**
+ * A step run created "cached" with its values names the key the cache answered it under (the step
+ * run it reused is found by it); a key and values are what only such a step run is created with.
+ * One created "cached" with neither is ended later by finishStepRun, as `canal push` copies one.
+ */
+export function checkNewStepRun(stepRun: {
+  stepId: string;
+  status?: string;
+  cacheKey?: string;
+  inputs?: object;
+  outputs?: object;
+}): void {
+  if (stepRun.status === "cached" && !stepRun.cacheKey && (stepRun.inputs || stepRun.outputs)) {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run \`${stepRun.stepId}\` is created cached without the cache key it was found under; pass \`cacheKey\``,
+    );
+  }
+  if (stepRun.status !== "cached" && (stepRun.cacheKey || stepRun.inputs || stepRun.outputs)) {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run \`${stepRun.stepId}\` is created ${stepRun.status ?? "queued"} with a cache key or values; only a step run created cached has them at creation, the others get them from finishStepRun`,
+    );
+  }
+}
+
+/**
+ * A cache entry is made by a step run that ran: one the cache answered reused another's entry, and
+ * is not found among a step's step runs when its entries are listed.
+ */
+export function checkEntryMaker(stepRun: { id: number; stepId: string; status: string }): void {
+  if (stepRun.status === "cached") {
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `step run #${stepRun.id} (\`${stepRun.stepId}\`) was answered by the cache and made no cache entry; give the step run whose outputs the entry holds`,
+    );
+  }
+}
+
 /** A problem written as "`key`: what is wrong; the fix", as data: the key is its path. */
 function configProblem(text: string): Problem {
   const path = /^`([^`]+)`:/.exec(text)?.[1] ?? "";

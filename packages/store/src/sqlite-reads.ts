@@ -483,7 +483,7 @@ export class SqliteReads {
   ): Promise<CacheEntry | undefined> {
     return this.read(() => {
       const row = this.stmt(
-        `${CACHE_ENTRY_SELECT} AND s.step_id = @stepId AND (@instance IS NULL OR s.instance = @instance)
+        `${CACHE_ENTRY_SELECT} AND s.step_id = @stepId AND s.status <> 'cached' AND (@instance IS NULL OR s.instance = @instance)
            AND (@before IS NULL OR ce.created_at < @before)
            AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
              JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = @pipeline)
@@ -510,7 +510,7 @@ export class SqliteReads {
       }
       if (filter.runId !== undefined) this.requireRun(filter.runId);
       const rows = this.stmt(
-        `${CACHE_ENTRY_SELECT} AND (@stepId IS NULL OR s.step_id = @stepId)
+        `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND (@stepId IS NULL OR s.step_id = @stepId)
            AND (@instance IS NULL OR s.instance = @instance)
            AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
            AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))

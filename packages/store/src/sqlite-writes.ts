@@ -1,6 +1,6 @@
 // The write side of the SQLite store: each method is one transaction of its own on a store
 // handle, or part of the unit on a unit's handle. Which one is `write`'s business.
-import { checkDigest, StoreError } from "./errors.js";
+import { checkDigest, checkEntryMaker, checkNewStepRun, StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { SqliteControl } from "./sqlite-control.js";
 import {
@@ -142,9 +142,14 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
   }
 
   async createStepRun(stepRun: NewStepRun): Promise<StepRun> {
+    checkNewStepRun(stepRun);
     const instance = stepRun.instance ?? -1;
     return this.write(() => {
       this.requireRun(stepRun.runId);
+      if (stepRun.status === "cached") {
+        const [id] = this.insertStepRuns([stepRun]);
+        return toStepRun(this.stmt(`${STEP_RUN_SELECT} WHERE s.id = ?`).get(id) as StepRunRow);
+      }
       const created = this.stmt(
         `INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING *`,
@@ -169,34 +174,73 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
   }
 
   async createStepRuns(stepRuns: NewStepRun[]): Promise<number[]> {
+    for (const stepRun of stepRuns) checkNewStepRun(stepRun);
     if (stepRuns.length === 0) return [];
     return this.write(() => {
       for (const runId of new Set(stepRuns.map((s) => s.runId))) this.requireRun(runId);
-      const now = Date.now();
-      const rows = stepRuns.map((s) => [
-        s.runId,
-        s.stepId,
-        s.instance ?? -1,
-        s.status ?? "queued",
-        s.error ?? null,
-        s.createdAt ?? now,
-        s.endedAt ?? null,
-      ]);
-      const ids = new Map<string, number>();
-      const key = (runId: unknown, stepId: unknown, instance: unknown) => `${runId}\0${stepId}\0${instance}`;
-      const created = this.manyRows<{ id: number; run_id: string; step_id: string; instance: number }>(
-        "INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at) VALUES",
-        "ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING id, run_id, step_id, instance",
-        rows,
-      );
-      for (const row of created) ids.set(key(row.run_id, row.step_id, row.instance), row.id);
-      // Those that were there already are left as they are.
-      const find = this.stmt("SELECT id FROM step_runs WHERE run_id = ? AND step_id = ? AND instance = ?");
-      return rows.map(([runId, stepId, instance]) => {
-        const known = ids.get(key(runId, stepId, instance));
-        return known ?? (find.get(runId, stepId, instance) as { id: number }).id;
-      });
+      return this.insertStepRuns(stepRuns);
     });
+  }
+
+  /**
+   * Inserts the step runs that are not there yet, in order, inside the caller's transaction (their
+   * runs checked): a cached one in its end state, with its values. Their ids, in the order given.
+   */
+  private insertStepRuns(stepRuns: NewStepRun[]): number[] {
+    const now = Date.now();
+    const ids = new Map<string, number>();
+    const key = (runId: unknown, stepId: unknown, instance: unknown) => `${runId}\0${stepId}\0${instance}`;
+    // A cached step run names the one whose outputs it reused: the cache entry's, read for all of
+    // them in a few statements.
+    const reused = this.reusedStepRuns(stepRuns.filter((s) => s.status === "cached").map((s) => s.cacheKey));
+    const rows = stepRuns.map((s) => [
+      s.runId,
+      s.stepId,
+      s.instance ?? -1,
+      s.status ?? "queued",
+      s.error ?? null,
+      s.createdAt ?? now,
+      s.endedAt ?? (s.status === "cached" ? now : null),
+      s.cacheKey ?? null,
+      s.cacheKey === undefined ? null : (reused.get(s.cacheKey) ?? null),
+    ]);
+    const made = this.manyRows<{ id: number; run_id: string; step_id: string; instance: number }>(
+      "INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at, cache_key, reused_from) VALUES",
+      "ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING id, run_id, step_id, instance",
+      rows,
+    );
+    for (const row of made) ids.set(key(row.run_id, row.step_id, row.instance), row.id);
+    // Only a step run made here takes the values given with it: one that was there is left as it is.
+    const values: EndValues[] = [];
+    const valued = new Set<number>();
+    for (const s of stepRuns) {
+      if (s.status !== "cached") continue;
+      const id = ids.get(key(s.runId, s.stepId, s.instance ?? -1));
+      if (id === undefined || valued.has(id)) continue;
+      valued.add(id);
+      values.push({ stepRunId: id, inputs: s.inputs, outputs: s.outputs });
+    }
+    this.saveEndValues(values);
+    const find = this.stmt("SELECT id FROM step_runs WHERE run_id = ? AND step_id = ? AND instance = ?");
+    return stepRuns.map((s) => {
+      const instance = s.instance ?? -1;
+      const known = ids.get(key(s.runId, s.stepId, instance));
+      return known ?? (find.get(s.runId, s.stepId, instance) as { id: number }).id;
+    });
+  }
+
+  /** The step run of the cache entry under each of `keys` that has one. */
+  private reusedStepRuns(keys: Array<string | undefined>): Map<string, number> {
+    const found = new Map<string, number>();
+    const unique = [...new Set(keys)].filter((k): k is string => k !== undefined);
+    for (let at = 0; at < unique.length; at += KEYS_PER_STATEMENT) {
+      const some = unique.slice(at, at + KEYS_PER_STATEMENT);
+      const rows = this.stmt(
+        `SELECT key, step_run_id FROM cache_entries WHERE workspace_id = ? AND key IN (${some.map(() => "?").join(", ")})`,
+      ).all(this.workspaceId, ...some) as Array<{ key: string; step_run_id: number }>;
+      for (const row of rows) found.set(row.key, row.step_run_id);
+    }
+    return found;
   }
 
   async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
@@ -233,39 +277,9 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
     return this.write(() => {
       this.requireStepRuns(ends.map((end) => end.stepRunId));
       const now = Date.now();
-      // What a step run's end writes besides its own row, for all of them at once: the
-      // artifacts first (the uses name them), the values and uses, then each row in order (a
-      // cached step names the entry an earlier one in the list may have made).
-      const artifacts: ArtifactInfo[] = [];
-      const values: Record<"input" | "output", unknown[][]> = { input: [], output: [] };
-      const uses: unknown[][] = [];
-      for (const end of ends) {
-        artifacts.push(...(end.artifacts ?? []));
-        for (const direction of ["input", "output"] as const) {
-          for (const [name, value] of Object.entries(
-            (direction === "input" ? end.inputs : end.outputs) ?? {},
-          )) {
-            values[direction].push([end.stepRunId, name, JSON.stringify(value)]);
-            for (const ref of artifactRefs(value)) {
-              artifacts.push(ref);
-              uses.push([ref.digest, end.stepRunId, direction, name]);
-            }
-          }
-        }
-      }
-      this.saveArtifacts(artifacts);
-      for (const direction of ["input", "output"] as const) {
-        this.manyRows(
-          `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value) VALUES`,
-          "ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value",
-          values[direction],
-        );
-      }
-      this.manyRows(
-        "INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES",
-        "ON CONFLICT DO NOTHING",
-        uses,
-      );
+      // The values of every end first; then each row in order (a cached step names the entry an
+      // earlier one in the list may have made).
+      this.saveEndValues(ends);
       // The rows of ends that write nothing else (no attempt, metrics or cache entry: a cached
       // step's) are updated many a statement; any other end is written alone, in its place, so
       // that a later cached step finds the cache entry it made.
@@ -299,6 +313,43 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
       }
       flush();
     });
+  }
+
+  /**
+   * What step runs' ends write besides their own rows, for all of them at once: the artifacts
+   * first (the uses name them), then the values and uses.
+   */
+  private saveEndValues(ends: EndValues[]): void {
+    const artifacts: ArtifactInfo[] = [];
+    const values: Record<"input" | "output", unknown[][]> = { input: [], output: [] };
+    const uses: unknown[][] = [];
+    for (const end of ends) {
+      artifacts.push(...(end.artifacts ?? []));
+      for (const direction of ["input", "output"] as const) {
+        for (const [name, value] of Object.entries(
+          (direction === "input" ? end.inputs : end.outputs) ?? {},
+        )) {
+          values[direction].push([end.stepRunId, name, JSON.stringify(value)]);
+          for (const ref of artifactRefs(value)) {
+            artifacts.push(ref);
+            uses.push([ref.digest, end.stepRunId, direction, name]);
+          }
+        }
+      }
+    }
+    this.saveArtifacts(artifacts);
+    for (const direction of ["input", "output"] as const) {
+      this.manyRows(
+        `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value) VALUES`,
+        "ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value",
+        values[direction],
+      );
+    }
+    this.manyRows(
+      "INSERT INTO artifact_uses (digest, step_run_id, direction, name) VALUES",
+      "ON CONFLICT DO NOTHING",
+      uses,
+    );
   }
 
   /**
@@ -416,7 +467,7 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
 
   async putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
     return this.write(() => {
-      this.stepRunById(entry.stepRunId);
+      checkEntryMaker(this.stepRunById(entry.stepRunId));
       return this.insertCacheEntry(entry);
     });
   }
@@ -470,6 +521,12 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
     });
   }
 }
+
+/** Cache keys looked up a statement. */
+const KEYS_PER_STATEMENT = 100;
+
+/** The values of a step run's end, and the artifacts they name. */
+type EndValues = Pick<StepRunEnding, "stepRunId" | "inputs" | "outputs" | "artifacts">;
 
 /** A cached end names the key it was found under: the step run it reused is found by it. */
 function checkEnd(stepRunId: number, end: StepRunEnd): void {

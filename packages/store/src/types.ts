@@ -181,11 +181,20 @@ export interface NewStepRun {
   stepId: string;
   /** Default -1 (not fanned out). */
   instance?: number;
-  /** Default "queued". A step skipped before it was queued is created "skipped" with its reason. */
+  /**
+   * Default "queued". A step skipped before it was queued is created "skipped" with its reason; a
+   * step the cache answered before it was recorded is created "cached" with `cacheKey` and its
+   * values, as finishStepRun would end it (it names the step run of the entry under the key).
+   */
   status?: StepRunStatus;
   error?: string;
   createdAt?: number;
   endedAt?: number;
+  /** For a step run created "cached" (and required with its values): the key the cache answered it under. */
+  cacheKey?: string;
+  /** For a step run created "cached": the inputs it was keyed on and the outputs it reused. */
+  inputs?: Record<string, StoredValue>;
+  outputs?: Record<string, StoredValue>;
 }
 
 export interface Attempt {
@@ -412,7 +421,8 @@ export interface MetadataTransaction {
   /**
    * Many step runs at once, each as createStepRun makes it (one that exists stays as it is):
    * their ids, in the order given. Atomic: all are made or none. What a run records when it
-   * queues its steps: a few statements for all of them instead of a few for each.
+   * queues its steps, or when the cache answers steps it has not recorded yet (created "cached",
+   * with no update after): a few statements for all of them instead of a few for each.
    */
   createStepRuns(stepRuns: NewStepRun[]): Promise<number[]>;
   getStepRun(runId: string, stepId: string, instance?: number): Promise<StepRun>;

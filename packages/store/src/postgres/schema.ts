@@ -275,6 +275,14 @@ CREATE INDEX runs_ended_by_version ON runs (pipeline_version_id, created_at DESC
   WHERE status IN ('succeeded', 'failed', 'canceled');
 `,
   },
+  {
+    // The step runs of a step without the cached ones, as SQLite migration 15.
+    version: 11,
+    sql: `
+DROP INDEX step_runs_by_step;
+CREATE INDEX step_runs_by_step ON step_runs (step_id, instance) WHERE status <> 'cached';
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

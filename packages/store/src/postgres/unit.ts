@@ -3,7 +3,14 @@
 // store's own reads it is the pool. Writes that number things (versions, log chunks, metric
 // sequences) first lock the row they number under, so concurrent writers from any process queue
 // there instead of colliding; shared rows (cache entries, artifacts) are first-writer-wins upserts.
-import { checkDigest, RunNotFoundError, StepRunNotFoundError, StoreError } from "../errors.js";
+import {
+  checkDigest,
+  checkEntryMaker,
+  checkNewStepRun,
+  RunNotFoundError,
+  StepRunNotFoundError,
+  StoreError,
+} from "../errors.js";
 import { newRunId } from "../ids.js";
 import { LAST_METRICS_COLUMNS, metricRunsLimit, type RunMetricRow, toRunMetrics } from "../run-metrics.js";
 import {
@@ -598,7 +605,14 @@ export class PostgresUnit implements MetadataTransaction {
   // ---- step runs and attempts ----------------------------------------------------------------
 
   createStepRun(stepRun: NewStepRun): Promise<StepRun> {
+    checkNewStepRun(stepRun);
     const instance = stepRun.instance ?? -1;
+    if (stepRun.status === "cached") {
+      return this.write(async () => {
+        await this.createStepRuns([stepRun]);
+        return this.getStepRun(stepRun.runId, stepRun.stepId, instance);
+      });
+    }
     return this.write(async () => {
       // One round trip when the run is there and the step run is new; a run of another
       // workspace (or none) inserts nothing and is told apart below.
@@ -630,22 +644,34 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   createStepRuns(stepRuns: NewStepRun[]): Promise<number[]> {
+    try {
+      for (const stepRun of stepRuns) checkNewStepRun(stepRun);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (stepRuns.length === 0) return Promise.resolve([]);
     return this.write(async () => {
       for (const runId of new Set(stepRuns.map((s) => s.runId))) await this.requireRun(runId);
       const key = (s: NewStepRun) => JSON.stringify([s.runId, s.stepId, s.instance ?? -1]);
-      const unique = [...new Map(stepRuns.map((s) => [key(s), s])).values()];
+      // The first of a step run named twice is the one made, as when made in turn.
+      const byKey = new Map<string, NewStepRun>();
+      for (const s of stepRuns) if (!byKey.has(key(s))) byKey.set(key(s), s);
+      const unique = [...byKey.values()];
       const now = Date.now();
-      // One statement for all: those that are new are inserted, those that were there are read.
-      const rows = await this.q<{ n: number; id: number }>(
+      // One statement for all: those that are new are inserted (a cached one in its end state,
+      // naming the step run of the entry it reused), those that were there are read.
+      const rows = await this.q<{ n: number; id: number; made: boolean }>(
         `WITH given AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
-             WITH ORDINALITY AS g(run_id, step_id, instance, status, error, created_at, ended_at, n)),
+           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+             $8::text[]) WITH ORDINALITY AS g(run_id, step_id, instance, status, error, created_at, ended_at, cache_key, n)),
          made AS (
-           INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at)
-           SELECT run_id, step_id, instance, status, error, created_at, ended_at FROM given ORDER BY n
+           INSERT INTO step_runs (run_id, step_id, instance, status, error, created_at, ended_at, cache_key, reused_from)
+           SELECT run_id, step_id, instance, status, error, created_at, ended_at, cache_key,
+             CASE WHEN status = 'cached'
+               THEN (SELECT step_run_id FROM cache_entries c WHERE c.workspace_id = $9 AND c.key = given.cache_key) END
+           FROM given ORDER BY n
            ON CONFLICT (run_id, step_id, instance) DO NOTHING RETURNING id, run_id, step_id, instance)
-         SELECT g.n, coalesce(m.id, s.id) AS id FROM given g
+         SELECT g.n, coalesce(m.id, s.id) AS id, m.id IS NOT NULL AS made FROM given g
            LEFT JOIN made m ON m.run_id = g.run_id AND m.step_id = g.step_id AND m.instance = g.instance
            LEFT JOIN step_runs s ON s.run_id = g.run_id AND s.step_id = g.step_id AND s.instance = g.instance`,
         [
@@ -655,8 +681,19 @@ export class PostgresUnit implements MetadataTransaction {
           unique.map((s) => s.status ?? "queued"),
           unique.map((s) => s.error ?? null),
           unique.map((s) => s.createdAt ?? now),
-          unique.map((s) => s.endedAt ?? null),
+          unique.map((s) => s.endedAt ?? (s.status === "cached" ? now : null)),
+          unique.map((s) => s.cacheKey ?? null),
+          this.workspaceId,
         ],
+      );
+      // Only a step run made here takes the values given with it: one that was there is left as it is.
+      await this.saveEndValues(
+        rows
+          .filter((row) => row.made && unique[row.n - 1]?.status === "cached")
+          .map((row) => {
+            const s = unique[row.n - 1] as NewStepRun;
+            return { stepRunId: row.id, inputs: s.inputs, outputs: s.outputs };
+          }),
       );
       const ids = new Map(rows.map((row) => [key(unique[row.n - 1] as NewStepRun), row.id]));
       return stepRuns.map((s) => ids.get(key(s)) as number);
@@ -822,43 +859,7 @@ export class PostgresUnit implements MetadataTransaction {
         for (const end of ends) await this.finishStepRun(end.stepRunId, end);
         return;
       }
-      const artifacts: ArtifactInfo[] = [];
-      const values = { input: [[], [], []] as unknown[][], output: [[], [], []] as unknown[][] };
-      const uses: unknown[][] = [[], [], [], []];
-      for (const end of ends) {
-        for (const direction of ["input", "output"] as const) {
-          for (const [name, value] of Object.entries(
-            (direction === "input" ? end.inputs : end.outputs) ?? {},
-          )) {
-            values[direction][0]?.push(end.stepRunId);
-            values[direction][1]?.push(name);
-            values[direction][2]?.push(JSON.stringify(value));
-            for (const ref of artifactRefs(value)) {
-              artifacts.push(ref);
-              uses[0]?.push(ref.digest);
-              uses[1]?.push(end.stepRunId);
-              uses[2]?.push(direction);
-              uses[3]?.push(name);
-            }
-          }
-        }
-      }
-      await this.saveArtifacts(artifacts);
-      for (const direction of ["input", "output"] as const) {
-        if (values[direction][0]?.length === 0) continue;
-        await this.q(
-          `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
-           ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
-          values[direction],
-        );
-      }
-      if (uses[0]?.length)
-        await this.q(
-          `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
-           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
-          uses,
-        );
+      await this.saveEndValues(ends);
       const now = Date.now();
       await this.q(
         `UPDATE step_runs s SET status = 'cached', ended_at = e.ended_at, error = e.error, cache_key = e.cache_key,
@@ -874,6 +875,52 @@ export class PostgresUnit implements MetadataTransaction {
         ],
       );
     });
+  }
+
+  /**
+   * The values of plain cached ends (no artifact list of their own) and the artifacts and uses
+   * they name, a few statements for all of them.
+   */
+  private async saveEndValues(
+    ends: Array<Pick<StepRunEnding, "stepRunId" | "inputs" | "outputs">>,
+  ): Promise<void> {
+    const artifacts: ArtifactInfo[] = [];
+    const values = { input: [[], [], []] as unknown[][], output: [[], [], []] as unknown[][] };
+    const uses: unknown[][] = [[], [], [], []];
+    for (const end of ends) {
+      for (const direction of ["input", "output"] as const) {
+        for (const [name, value] of Object.entries(
+          (direction === "input" ? end.inputs : end.outputs) ?? {},
+        )) {
+          values[direction][0]?.push(end.stepRunId);
+          values[direction][1]?.push(name);
+          values[direction][2]?.push(JSON.stringify(value));
+          for (const ref of artifactRefs(value)) {
+            artifacts.push(ref);
+            uses[0]?.push(ref.digest);
+            uses[1]?.push(end.stepRunId);
+            uses[2]?.push(direction);
+            uses[3]?.push(name);
+          }
+        }
+      }
+    }
+    await this.saveArtifacts(artifacts);
+    for (const direction of ["input", "output"] as const) {
+      if (values[direction][0]?.length === 0) continue;
+      await this.q(
+        `INSERT INTO ${direction === "input" ? "step_inputs" : "step_outputs"} (step_run_id, name, value)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+         ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value`,
+        values[direction],
+      );
+    }
+    if (uses[0]?.length)
+      await this.q(
+        `INSERT INTO artifact_uses (digest, step_run_id, direction, name)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+        uses,
+      );
   }
 
   // ---- logs ----------------------------------------------------------------------------------
@@ -1081,7 +1128,7 @@ export class PostgresUnit implements MetadataTransaction {
 
   putCacheEntry(entry: NewCacheEntry): Promise<boolean> {
     return this.write(async () => {
-      await this.stepRunById(entry.stepRunId);
+      checkEntryMaker(await this.stepRunById(entry.stepRunId));
       return this.insertCacheEntry(entry);
     });
   }
@@ -1152,7 +1199,7 @@ export class PostgresUnit implements MetadataTransaction {
     }
     if (filter.runId !== undefined) await this.requireRun(filter.runId);
     const rows = await this.q<CacheEntryRow>(
-      `${CACHE_ENTRY_SELECT} AND ($2::text IS NULL OR s.step_id = $2)
+      `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND ($2::text IS NULL OR s.step_id = $2)
          AND ($3::integer IS NULL OR s.instance = $3)
          AND ($4::text IS NULL OR substr(ce.key, 1, length($4)) = $4)
          AND ($5::text IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = $5))
@@ -1185,7 +1232,7 @@ export class PostgresUnit implements MetadataTransaction {
     options: { instance?: number; before?: number } = {},
   ): Promise<CacheEntry | undefined> {
     const row = await this.one<CacheEntryRow>(
-      `${CACHE_ENTRY_SELECT} AND s.step_id = $3 AND ($4::integer IS NULL OR s.instance = $4)
+      `${CACHE_ENTRY_SELECT} AND s.step_id = $3 AND s.status <> 'cached' AND ($4::integer IS NULL OR s.instance = $4)
          AND ($5::bigint IS NULL OR ce.created_at < $5)
          AND EXISTS (SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
            JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = s.run_id AND p.name = $2)
