@@ -73,5 +73,11 @@ describe("canal why on a PostgreSQL store", () => {
     expect(place).toBe(
       `the PostgreSQL database ${server.url("canal").replace("postgres@", "postgres:***@")}`,
     );
+    // libpq's other spelling of a password, a parameter of the URL.
+    const inQuery = postgresBackend.place?.({
+      kind: "postgres",
+      url: `${server.url("canal")}?password=${PASSWORD}`,
+    });
+    expect(inQuery).toBe(`the PostgreSQL database ${server.url("canal")}?password=***`);
   });
 });

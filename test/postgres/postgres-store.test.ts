@@ -96,6 +96,15 @@ describe("PostgreSQL metadata store: credentials", () => {
     expect(error.message).not.toContain(PASSWORD);
   });
 
+  it("refuses a password written as the URL's `password` parameter (libpq's other spelling), without repeating it", async () => {
+    for (const query of [`?password=${PASSWORD}`, `?sslmode=disable&PassWord=${PASSWORD}`]) {
+      const error = await openFails({ kind: "postgres", url: `${server.url("canal")}${query}` });
+      expect(error.code).toBe("CANAL_STORE_CONFIG_INVALID");
+      expect(error.message).toContain("`store.url`");
+      expect(error.message).not.toContain(PASSWORD);
+    }
+  });
+
   it("says which setting holds a wrong password, without the password", async () => {
     process.env.CANAL_TEST_PG_WRONG = "not-the-Password";
     try {

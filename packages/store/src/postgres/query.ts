@@ -9,24 +9,49 @@ export interface Queryable {
   ): Promise<{ rows: unknown[]; rowCount: number | null; command?: string }>;
 }
 
+/**
+ * A parameter of the URL that holds a password: libpq reads `?password=` as the password, as it
+ * does the one after the user name (matched without case, to refuse any spelling of it).
+ */
+const isPasswordParameter = (name: string) => name.toLowerCase() === "password";
+
 /** The URL as messages and `canal` output show it: a password in it (refused anyway) becomes `***`. */
 export function maskUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
+    // Only the parameters that hold one are changed: the rest read as they were written.
+    if (parsed.search) {
+      const pairs = parsed.search.slice(1).split("&");
+      parsed.search = pairs
+        .map((pair) => {
+          const name = pair.split("=")[0] ?? "";
+          return isPasswordParameter(decodeParameter(name)) ? `${name}=***` : pair;
+        })
+        .join("&");
+    }
     return parsed.toString();
   } catch {
     // Not a URL: show only what cannot be a secret.
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
+    return url.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@").replace(/([?&]password=)[^&#]*/gi, "$1***");
   }
 }
 
-/** Whether a URL carries a password (`postgres://user:secret@host/db`). */
+/** Whether a URL carries a password (`postgres://user:secret@host/db`, `postgres://host/db?password=secret`). */
 export function urlHasPassword(url: string): boolean {
   try {
-    return new URL(url).password !== "";
+    const parsed = new URL(url);
+    return parsed.password !== "" || [...parsed.searchParams.keys()].some(isPasswordParameter);
   } catch {
-    return /\/\/[^/@:]*:[^/@]*@/.test(url);
+    return /\/\/[^/@:]*:[^/@]*@/.test(url) || /[?&]password=/i.test(url);
+  }
+}
+
+function decodeParameter(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {
+    return name;
   }
 }
 
