@@ -34,6 +34,27 @@ function countBatches(): { count: number } {
   return counter;
 }
 
+/** Shows `seen` the first argument of each call of the named methods in the store's transactions. */
+function watchCalls(names: string[], seen: (first: unknown) => void): void {
+  const transaction = workspace.metadata.transaction.bind(workspace.metadata);
+  workspace.metadata.transaction = (work) =>
+    transaction((tx) =>
+      work(
+        new Proxy(tx, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (typeof value !== "function") return value;
+            if (typeof name !== "string" || !names.includes(name)) return value.bind(target);
+            return (...args: unknown[]) => {
+              seen(args[0]);
+              return value.apply(target, args);
+            };
+          },
+        }),
+      ),
+    );
+}
+
 describe("RunRecorder", () => {
   it("writes the events of one moment in one transaction, and passes them on once written", async () => {
     const batches = countBatches();
@@ -90,23 +111,9 @@ describe("RunRecorder", () => {
     for (const key of keys) expect(await workspace.metadata.claimStep(key, claim)).toEqual({ won: true });
     // What the batch's unit is asked to release, call by call.
     const calls: string[][] = [];
-    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
-    workspace.metadata.transaction = (work) =>
-      transaction((tx) =>
-        work(
-          new Proxy(tx, {
-            get(target, name, receiver) {
-              const value = Reflect.get(target, name, receiver);
-              if (name === "releaseStep" || name === "releaseSteps")
-                return (given: string | string[], run: string) => {
-                  calls.push(([] as string[]).concat(given));
-                  return value.call(target, given, run);
-                };
-              return typeof value === "function" ? value.bind(target) : value;
-            },
-          }),
-        ),
-      );
+    watchCalls(["releaseStep", "releaseSteps"], (given) =>
+      calls.push(([] as string[]).concat(given as string | string[])),
+    );
     const recorder = new RunRecorder(workspace.metadata, runId);
     const digest = await workspace.blobs.put("out");
     for (const [i, key] of keys.entries()) {
@@ -225,22 +232,10 @@ describe("RunRecorder", () => {
     });
     // What the ends given to the store are: the answers written apart from their step runs.
     const ended: string[] = [];
-    const transaction = workspace.metadata.transaction.bind(workspace.metadata);
-    workspace.metadata.transaction = (work) =>
-      transaction((tx) =>
-        work(
-          new Proxy(tx, {
-            get(target, name, receiver) {
-              const value = Reflect.get(target, name, receiver);
-              if (name !== "finishStepRuns" || typeof value !== "function") return value;
-              return (ends: Array<{ stepRunId: number; status: string }>) => {
-                for (const end of ends) ended.push(`${end.stepRunId} ${end.status}`);
-                return value.call(target, ends);
-              };
-            },
-          }),
-        ),
-      );
+    watchCalls(["finishStepRuns"], (ends) => {
+      for (const end of ends as Array<{ stepRunId: number; status: string }>)
+        ended.push(`${end.stepRunId} ${end.status}`);
+    });
     const recorder = new RunRecorder(workspace.metadata, runId);
     const cached = (key: string, cacheKey: string): RunEvent => ({
       type: "step-cached",
