@@ -1,5 +1,5 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, realpathSync } from "node:fs";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MEMORY_FORM, MEMORY_PATTERN, parseMemory } from "@canal/ir/units";
 import { z } from "zod";
 import {
@@ -347,21 +347,50 @@ export function ownsStateFolder(root: string, state: string): boolean {
     }
   };
   const path = relative(real(resolve(root)), real(state));
-  return path !== "" && !path.startsWith("..") && !isAbsolute(path);
+  // A folder named `..x` inside the project is inside it: only `..` itself leads out.
+  return path !== "" && path !== ".." && !path.startsWith(`..${sep}`) && !isAbsolute(path);
 }
+
+/** The most bytes a kept workspace name takes, its line end included. */
+const NAME_FILE_MAX = 4096;
 
 /**
  * The name kept in `state`/workspace-name; absent when there is none (or it is blank). Only the
  * line end it was written with is taken off: a name is data, and one with spaces at its ends (a
- * directory's) must read back as it was kept, or its runs would be under another workspace.
+ * directory's) must read back as it was kept, or its runs would be under another workspace. Only
+ * a regular file of a name's size is read (opened without waiting, so a FIFO there cannot hang
+ * every command); anything else there is an error naming the file, as is a NUL byte in the name,
+ * which no store keeps.
  */
 export function pinnedWorkspaceName(state: string): string | undefined {
-  let text: string;
+  const file = join(state, WORKSPACE_NAME_FILE);
+  let fd: number;
   try {
-    text = readFileSync(join(state, WORKSPACE_NAME_FILE), "utf8");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
+  const fix = `remove it (Canal then keeps the name of the project's directory there) or set "workspace" in ${CONFIG_FILE}`;
+  let text: string;
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new ConfigError(file, [`it is not a regular file; ${fix}`]);
+    if (stat.size > NAME_FILE_MAX)
+      throw new ConfigError(file, [
+        `it holds ${stat.size} bytes, more than a workspace name (at most ${NAME_FILE_MAX}); ${fix}`,
+      ]);
+    const bytes = Buffer.alloc(NAME_FILE_MAX + 1);
+    const read = readSync(fd, bytes, 0, bytes.length, 0);
+    if (read > NAME_FILE_MAX)
+      throw new ConfigError(file, [
+        `it holds more than a workspace name (at most ${NAME_FILE_MAX} bytes); ${fix}`,
+      ]);
+    text = bytes.toString("utf8", 0, read);
+  } finally {
+    closeSync(fd);
+  }
   const name = text.replace(/\r?\n$/, "");
+  if (name.includes("\0"))
+    throw new ConfigError(file, [`the workspace name it holds has a NUL byte, which no store keeps; ${fix}`]);
   return name.trim() === "" ? undefined : name;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -199,6 +200,37 @@ describe("the workspace's name", () => {
     expect(findWorkspace(project).config.workspace).toBe("../other");
     writeFileSync(join(project, ".canal", "workspace-name"), "\n");
     expect(findWorkspace(project).config.workspace).toBe(" spaced project\t");
+  });
+  it("ending in a carriage return (a directory's may) reads back with it", async () => {
+    const project = join(dir, "ends\r");
+    mkdirSync(project);
+    for (let open = 0; open < 2; open++) {
+      const opened = await openWorkspace(project);
+      expect(opened.metadata.workspace).toBe("ends\r");
+      await opened.close();
+    }
+  });
+  it("is read only from a regular file of a name's size: a FIFO, a huge file or a NUL is an error naming the file", () => {
+    const state = join(dir, ".canal");
+    const file = join(state, "workspace-name");
+    mkdirSync(state, { recursive: true });
+    // A FIFO with no writer: reading it would wait for ever.
+    execFileSync("mkfifo", [file]);
+    expect(() => findWorkspace(dir)).toThrow(`${file} is invalid`);
+    expect(() => findWorkspace(dir)).toThrow("it is not a regular file; remove it");
+    rmSync(file);
+    writeFileSync(file, "x".repeat(1 << 20));
+    expect(() => findWorkspace(dir)).toThrow("more than a workspace name (at most 4096)");
+    writeFileSync(file, "team\0\n");
+    expect(() => findWorkspace(dir)).toThrow("has a NUL byte");
+    writeFileSync(file, "team\n");
+    expect(findWorkspace(dir).config.workspace).toBe("team");
+  });
+  it("is kept in a state folder inside the project whose name starts with two dots", async () => {
+    writeFileSync(join(dir, "canal.config.json"), JSON.stringify({ folders: { state: "..state" } }));
+    const opened = await openWorkspace(dir);
+    await opened.close();
+    expect(readFileSync(join(dir, "..state", "workspace-name"), "utf8")).toBe(`${basename(dir)}\n`);
   });
   it("that cannot be kept (the disk full, a file system without links) leaves the workspace usable, named as before", async () => {
     // Any failure to write the name, here the staged file's place taken by a folder.

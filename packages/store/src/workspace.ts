@@ -112,7 +112,8 @@ function pinWorkspaceName(state: string, name: string): void {
   if (existsSync(file)) return;
   const staged = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(staged, `${name}\n`);
+    // A name ending in \r (a directory's may) gets \r\n, of which the reader takes off only the end.
+    writeFileSync(staged, `${name}${name.endsWith("\r") ? "\r\n" : "\n"}`);
     linkSync(staged, file);
   } catch {
     // EEXIST: another process kept its name first; anything else: not kept this time (see above).
