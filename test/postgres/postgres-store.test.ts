@@ -105,6 +105,19 @@ describe("PostgreSQL metadata store: credentials", () => {
     }
   });
 
+  it("refuses a URL that cannot be read, naming the setting and the form, without repeating it", async () => {
+    for (const url of [
+      `postgres://postgres:pass/word@127.0.0.1:${server.port}/canal`,
+      "postgres://127.0.0.1:port/canal",
+    ]) {
+      const error = await openFails({ kind: "postgres", url });
+      expect(error.code).toBe("CANAL_STORE_CONFIG_INVALID");
+      expect(error.message).toContain("`store.url`");
+      expect(error.message).toContain("cannot be read as a URL");
+      expect(error.message).not.toContain("pass/word");
+    }
+  });
+
   it("says which setting holds a wrong password, without the password", async () => {
     process.env.CANAL_TEST_PG_WRONG = "not-the-Password";
     try {

@@ -36,6 +36,22 @@ export const postgresBackend: MetadataStoreBackend<PostgresSettings> = {
       .refine((url) => /^postgres(ql)?:\/\//.test(url), {
         message: "must be a URL of the form postgres://user@host:port/database",
       })
+      .refine(
+        (url) => {
+          try {
+            new URL(url);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        {
+          // Not repeated: what cannot be read may hold a password.
+          message:
+            "cannot be read as a URL (a port that is not a number, or a character such as `/`, `@`, `#`, `?` or a " +
+            "space where it must be percent-encoded); write it as postgres://user@host:port/database",
+        },
+      )
       .refine((url) => !urlHasPassword(url), {
         message:
           "holds a password, which must never be written in the config; remove it from the URL and put it in " +
