@@ -23,6 +23,19 @@ afterEach(async () => {
 
 const at = (key: string) => ({ key, step: key, index: -1, time: 1000 });
 
+/** A step's successful, reusable end under `cacheKey`, with one output `out`. */
+const succeeded = (step: string, cacheKey: string, digest: string): RunEvent => ({
+  type: "step-succeeded",
+  ...at(step),
+  attempt: 1,
+  cacheKey,
+  components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+  reusable: true,
+  inputs: {},
+  outputs: { out: { digest, directory: false } },
+  metrics: [],
+});
+
 /** Counts the store's transactions. */
 function countBatches(): { count: number } {
   const counter = { count: 0 };
@@ -84,17 +97,7 @@ describe("RunRecorder", () => {
     const digest = await workspace.blobs.put("out");
     void recorder.record({ type: "step-queued", ...at("train") });
     void recorder.record({ type: "step-started", ...at("train"), attempt: 1 });
-    void recorder.record({
-      type: "step-succeeded",
-      ...at("train"),
-      attempt: 1,
-      cacheKey: key,
-      components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
-      reusable: true,
-      inputs: {},
-      outputs: { out: { digest, directory: false } },
-      metrics: [],
-    });
+    void recorder.record(succeeded("train", key, digest));
     const released = recorder.release(key);
     // Nothing written yet: the claim still holds.
     expect(await workspace.metadata.claimStep(key, { ...claim, pid: 2 })).toMatchObject({ won: false });
@@ -120,17 +123,7 @@ describe("RunRecorder", () => {
       const step = `train${i}`;
       void recorder.record({ type: "step-queued", ...at(step) });
       void recorder.record({ type: "step-started", ...at(step), attempt: 1 });
-      void recorder.record({
-        type: "step-succeeded",
-        ...at(step),
-        attempt: 1,
-        cacheKey: key,
-        components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
-        reusable: true,
-        inputs: {},
-        outputs: { out: { digest, directory: false } },
-        metrics: [],
-      });
+      void recorder.record(succeeded(step, key, digest));
       void recorder.release(key);
     }
     await recorder.flush();

@@ -168,6 +168,27 @@ describe("workspaces", () => {
   });
 });
 
+/**
+ * Opens `dir` and a second project, each pointed by `share` at one state folder outside them:
+ * each is named by its own directory, and no name is kept in the shared folder.
+ */
+async function expectOwnNames(kind: string, share: (project: string, shared: string) => void): Promise<void> {
+  const shared = mkdtempSync(join(tmpdir(), `canal-ws-${kind}-state-`));
+  const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
+  try {
+    for (const project of [dir, other]) {
+      share(project, shared);
+      const opened = await openWorkspace(project);
+      expect(opened.metadata.workspace).toBe(basename(project));
+      await opened.close();
+    }
+    expect(existsSync(join(shared, "workspace-name"))).toBe(false);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
+  }
+}
+
 describe("the workspace's name", () => {
   it("is kept in the state folder at first open, so a copy in a folder of another name keeps it", async () => {
     const first = await openWorkspace(dir);
@@ -241,36 +262,12 @@ describe("the workspace's name", () => {
     expect(existsSync(join(dir, ".canal", "workspace-name"))).toBe(false);
   });
   it("is not kept in a .canal/ that links to a folder outside the project, which several projects may share", async () => {
-    const shared = mkdtempSync(join(tmpdir(), "canal-ws-linked-state-"));
-    const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
-    try {
-      for (const project of [dir, other]) {
-        symlinkSync(shared, join(project, ".canal"));
-        const opened = await openWorkspace(project);
-        expect(opened.metadata.workspace).toBe(basename(project));
-        await opened.close();
-      }
-      expect(existsSync(join(shared, "workspace-name"))).toBe(false);
-    } finally {
-      rmSync(shared, { recursive: true, force: true });
-      rmSync(other, { recursive: true, force: true });
-    }
+    await expectOwnNames("linked", (project, shared) => symlinkSync(shared, join(project, ".canal")));
   });
   it("is not kept in a state folder outside the project: each project using it keeps its own name", async () => {
-    const shared = mkdtempSync(join(tmpdir(), "canal-ws-shared-state-"));
-    const other = mkdtempSync(join(tmpdir(), "canal-ws-other-"));
-    try {
-      for (const project of [dir, other]) {
-        writeFileSync(join(project, "canal.config.json"), JSON.stringify({ folders: { state: shared } }));
-        const opened = await openWorkspace(project);
-        expect(opened.metadata.workspace).toBe(basename(project));
-        await opened.close();
-      }
-      expect(existsSync(join(shared, "workspace-name"))).toBe(false);
-    } finally {
-      rmSync(shared, { recursive: true, force: true });
-      rmSync(other, { recursive: true, force: true });
-    }
+    await expectOwnNames("shared", (project, shared) =>
+      writeFileSync(join(project, "canal.config.json"), JSON.stringify({ folders: { state: shared } })),
+    );
   });
 });
 
