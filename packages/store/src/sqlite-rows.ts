@@ -328,6 +328,41 @@ export function artifactRefs(value: StoredValue): Array<{ digest: string; kind?:
   return [];
 }
 
+/**
+ * What step runs' ends write besides their own rows, in either store: each value as
+ * `[stepRunId, name, json]` by direction, the artifacts the ends give and their values name (the
+ * uses name them, so they are written first), and each use as `[digest, stepRunId, direction, name]`.
+ */
+export function endValueRows(
+  ends: ReadonlyArray<{
+    stepRunId: number;
+    inputs?: Record<string, StoredValue>;
+    outputs?: Record<string, StoredValue>;
+    artifacts?: ArtifactInfo[];
+  }>,
+): {
+  values: Record<"input" | "output", Array<[number, string, string]>>;
+  artifacts: ArtifactInfo[];
+  uses: Array<[string, number, "input" | "output", string]>;
+} {
+  const values: Record<"input" | "output", Array<[number, string, string]>> = { input: [], output: [] };
+  const artifacts: ArtifactInfo[] = [];
+  const uses: Array<[string, number, "input" | "output", string]> = [];
+  for (const end of ends) {
+    artifacts.push(...(end.artifacts ?? []));
+    for (const direction of ["input", "output"] as const) {
+      for (const [name, value] of Object.entries((direction === "input" ? end.inputs : end.outputs) ?? {})) {
+        values[direction].push([end.stepRunId, name, JSON.stringify(value)]);
+        for (const ref of artifactRefs(value)) {
+          artifacts.push(ref);
+          uses.push([ref.digest, end.stepRunId, direction, name]);
+        }
+      }
+    }
+  }
+  return { values, artifacts, uses };
+}
+
 /** A `run_control` row, in either store (PostgreSQL computes the heartbeat's age itself). */
 export interface ControlRow {
   run_id: string;

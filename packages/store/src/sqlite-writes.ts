@@ -4,7 +4,7 @@ import { checkDigest, checkEntryMaker, checkNewStepRun, StoreError } from "./err
 import { newRunId } from "./ids.js";
 import { SqliteControl } from "./sqlite-control.js";
 import {
-  artifactRefs,
+  endValueRows,
   PIPELINE_VERSION_SELECT,
   type PipelineVersionRow,
   RUN_SELECT,
@@ -320,23 +320,7 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
    * first (the uses name them), then the values and uses.
    */
   private saveEndValues(ends: EndValues[]): void {
-    const artifacts: ArtifactInfo[] = [];
-    const values: Record<"input" | "output", unknown[][]> = { input: [], output: [] };
-    const uses: unknown[][] = [];
-    for (const end of ends) {
-      artifacts.push(...(end.artifacts ?? []));
-      for (const direction of ["input", "output"] as const) {
-        for (const [name, value] of Object.entries(
-          (direction === "input" ? end.inputs : end.outputs) ?? {},
-        )) {
-          values[direction].push([end.stepRunId, name, JSON.stringify(value)]);
-          for (const ref of artifactRefs(value)) {
-            artifacts.push(ref);
-            uses.push([ref.digest, end.stepRunId, direction, name]);
-          }
-        }
-      }
-    }
+    const { values, artifacts, uses } = endValueRows(ends);
     this.saveArtifacts(artifacts);
     for (const direction of ["input", "output"] as const) {
       this.manyRows(

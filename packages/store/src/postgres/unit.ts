@@ -20,6 +20,7 @@ import {
   type CacheEntryRow,
   type ClaimRow,
   collectDigests,
+  endValueRows,
   type LineageRow,
   type MetricRow,
   metricColumns,
@@ -190,26 +191,7 @@ function finishStatement(
     params.push(value);
     return `$${params.length}`;
   };
-  const values = {
-    input: Object.entries(end.inputs ?? {}),
-    output: Object.entries(end.outputs ?? {}),
-  };
-  const all: ArtifactInfo[] = [...(end.artifacts ?? [])];
-  const uses: { digest: string[]; direction: string[]; name: string[] } = {
-    digest: [],
-    direction: [],
-    name: [],
-  };
-  for (const direction of ["input", "output"] as const) {
-    for (const [name, value] of values[direction]) {
-      for (const ref of artifactRefs(value)) {
-        all.push(ref);
-        uses.digest.push(ref.digest);
-        uses.direction.push(direction);
-        uses.name.push(name);
-      }
-    }
-  }
+  const { values, artifacts: all, uses } = endValueRows([{ ...end, stepRunId }]);
   const ws = p(workspaceId);
   const status = p(end.status);
   const key = p(end.cacheKey ?? null);
@@ -247,16 +229,16 @@ function finishStatement(
       `${direction}s AS (
          INSERT INTO ${table} (step_run_id, name, value)
          SELECT u.id, v.name, v.value
-         FROM u, unnest(${p(entries.map(([name]) => name))}::text[], ${p(entries.map(([, value]) => JSON.stringify(value)))}::text[]) AS v(name, value)
+         FROM u, unnest(${p(entries.map(([, name]) => name))}::text[], ${p(entries.map(([, , json]) => json))}::text[]) AS v(name, value)
          ON CONFLICT (step_run_id, name) DO UPDATE SET value = excluded.value)`,
     );
   }
-  if (uses.digest.length > 0)
+  if (uses.length > 0)
     parts.push(
       `uses AS (
          INSERT INTO artifact_uses (digest, step_run_id, direction, name)
          SELECT v.digest, u.id, v.direction, v.name
-         FROM u, unnest(${p(uses.digest)}::text[], ${p(uses.direction)}::text[], ${p(uses.name)}::text[]) AS v(digest, direction, name)
+         FROM u, unnest(${p(uses.map(([digest]) => digest))}::text[], ${p(uses.map(([, , direction]) => direction))}::text[], ${p(uses.map(([, , , name]) => name))}::text[]) AS v(digest, direction, name)
          ON CONFLICT DO NOTHING)`,
     );
   if (end.status === "succeeded" && end.reusable && end.cacheKey && end.components && end.outputs) {
@@ -884,27 +866,12 @@ export class PostgresUnit implements MetadataTransaction {
   private async saveEndValues(
     ends: Array<Pick<StepRunEnding, "stepRunId" | "inputs" | "outputs">>,
   ): Promise<void> {
-    const artifacts: ArtifactInfo[] = [];
-    const values = { input: [[], [], []] as unknown[][], output: [[], [], []] as unknown[][] };
-    const uses: unknown[][] = [[], [], [], []];
-    for (const end of ends) {
-      for (const direction of ["input", "output"] as const) {
-        for (const [name, value] of Object.entries(
-          (direction === "input" ? end.inputs : end.outputs) ?? {},
-        )) {
-          values[direction][0]?.push(end.stepRunId);
-          values[direction][1]?.push(name);
-          values[direction][2]?.push(JSON.stringify(value));
-          for (const ref of artifactRefs(value)) {
-            artifacts.push(ref);
-            uses[0]?.push(ref.digest);
-            uses[1]?.push(end.stepRunId);
-            uses[2]?.push(direction);
-            uses[3]?.push(name);
-          }
-        }
-      }
-    }
+    const { values: rows, artifacts, uses: useRows } = endValueRows(ends);
+    // As columns, for unnest.
+    const columns = <T extends unknown[]>(list: T[], width: number) =>
+      Array.from({ length: width }, (_, i) => list.map((row) => row[i]));
+    const values = { input: columns(rows.input, 3), output: columns(rows.output, 3) };
+    const uses = columns(useRows, 4);
     await this.saveArtifacts(artifacts);
     for (const direction of ["input", "output"] as const) {
       if (values[direction][0]?.length === 0) continue;
