@@ -27,6 +27,7 @@ import type {
 } from "./types/control.js";
 import type {
   DatasetFile,
+  DatasetFilesPage,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
@@ -305,8 +306,11 @@ export interface MetadataStore extends MetadataTransaction, ServiceRecords, Sche
   listDatasetVersions(name: string): Promise<DatasetVersion[]>;
   /** Each dataset of the workspace with its latest version, by name. */
   listDatasets(): Promise<DatasetSummary[]>;
-  /** The files of a dataset version (by its id), sorted by path. */
-  getDatasetFiles(versionId: number): Promise<DatasetFile[]>;
+  /**
+   * The files of a dataset version (by its id), sorted by path (by its UTF-8 bytes); with `page`,
+   * only those after path `page.after`, at most `page.limit` of them.
+   */
+  getDatasetFiles(versionId: number, page?: DatasetFilesPage): Promise<DatasetFile[]>;
   /**
    * Records that run `use.runId` read dataset version `use.versionId` as parameter `use.name`
    * (`input`), or registered it from output `use.name` (`output`): its lineage. Recording the

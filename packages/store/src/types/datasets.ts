@@ -3,6 +3,12 @@
 import type { RunStatus } from "@canal/ir/run-types";
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
 
+/** A page of a dataset version's files: those after path `after` (by its UTF-8 bytes), at most `limit`. */
+export interface DatasetFilesPage {
+  after?: string;
+  limit?: number;
+}
+
 /** A dataset is files (a FileDataset) or one table spread over files of one format (a TabularDataset). */
 export type DatasetKind = "file" | "table";
 
