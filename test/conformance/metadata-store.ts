@@ -79,7 +79,7 @@ export function metadataStoreConformance(
         pid: 4242,
         createdAt: 2000,
       });
-      expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/);
+      expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{8}$/);
       await store.updateRun(run.id, { status: "running", startedAt: 2001 });
 
       const prepare = await store.createStepRun({ runId: run.id, stepId: "prepare", createdAt: 2002 });
