@@ -23,7 +23,7 @@ const heavy: Record<string, RegExp> = {
   grpc: /\/node_modules\/@grpc\//,
   "the AWS SDK": /\/node_modules\/(@aws-sdk|@smithy)\//,
   kubernetes: /\/node_modules\/(yaml|kubernetes-models|@kubernetes-models)\//,
-  "the compiler": /\/compiler\/dist\/(compile\.js|analyze\/|bundle\.js|code-hash\.js|read-log\.js)/,
+  "the compiler": /\/compiler\/dist\/(compile\.js|analyze\/|bundle\.js|code-hash(\.js|\/)|read-log\.js)/,
 };
 
 /** Runs the built `canal ARGS` in `cwd`; returns its output and the heavy packages it loaded. */

@@ -79,7 +79,7 @@ export function metadataStoreConformance(
         pid: 4242,
         createdAt: 2000,
       });
-      expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/);
+      expect(run.id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{8}$/);
       await store.updateRun(run.id, { status: "running", startedAt: 2001 });
 
       const prepare = await store.createStepRun({ runId: run.id, stepId: "prepare", createdAt: 2002 });
@@ -1674,6 +1674,38 @@ export function metadataStoreConformance(
           file("b/c.csv", "c", 5),
         ]);
         expect(await store.getDatasetFiles(second.version.id)).toEqual([file("a.csv", "e", 11)]);
+      });
+
+      it("pages a version's files by their bytes, whatever the database's collation", async () => {
+        // By UTF-8 bytes: "Z" < "a" < "z" < "\uFFFD" < an astral character; UTF-16 puts the astral
+        // one before "\uFFFD", and a locale's collation "a" before "Z".
+        const byBytes = ["Z", "a", "b/c", "z", "\uFFFD", "\u{1F600}.csv"];
+        const { version: v } = await store.registerDatasetVersion(
+          version(
+            "pages",
+            "9",
+            byBytes.map((path) => file(path, "f")),
+          ),
+        );
+        expect((await store.getDatasetFiles(v.id)).map((f) => f.path)).toEqual(byBytes);
+        const pages: string[][] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.getDatasetFiles(v.id, { ...(after ? { after } : {}), limit: 2 });
+          if (!page.length) break;
+          pages.push(page.map((f) => f.path));
+          after = page[page.length - 1]?.path;
+        }
+        expect(pages).toEqual([
+          ["Z", "a"],
+          ["b/c", "z"],
+          ["\uFFFD", "\u{1F600}.csv"],
+        ]);
+        // After a path that is not there: from the next one there is.
+        expect((await store.getDatasetFiles(v.id, { after: "b" })).map((f) => f.path)).toEqual(
+          byBytes.slice(2),
+        );
+        expect(await store.getDatasetFiles(v.id, { after: "\u{1F600}.csv" })).toEqual([]);
       });
 
       it("keeps a table's format and schema, and lists each dataset with its latest version", async () => {

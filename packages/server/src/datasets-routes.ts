@@ -48,19 +48,17 @@ export function datasetsRoutes(options: ServerOptions): Route[] {
       answers: { 200: { description: "The version", schema: DatasetDetail } },
       async handle({ params, query, c }) {
         const version = await metadata.getDatasetVersion(params.name, params.version);
+        // A page starts after the last path of the one before; one file more tells there is a next.
         const [files, uses] = await Promise.all([
-          metadata.getDatasetFiles(version.id),
+          metadata.getDatasetFiles(version.id, { after: query.after, limit: query.limit + 1 }),
           metadata.listDatasetUses({ versionId: version.id }),
         ]);
-        // Files are sorted by path: a page starts after the last path of the one before.
-        const after = query.after;
-        const rest = after === undefined ? files : files.filter((f) => f.path > after);
-        const page = rest.slice(0, query.limit);
+        const page = files.slice(0, query.limit);
         const last = page[page.length - 1];
         return c.json({
           version,
           files: page,
-          ...(rest.length > query.limit && last ? { next: last.path } : {}),
+          ...(files.length > query.limit && last ? { next: last.path } : {}),
           uses,
         });
       },

@@ -266,6 +266,29 @@ describe("datasets", () => {
     expect(rest.next).toBeUndefined();
   });
 
+  it("pages a version's files in the store's order, past paths that UTF-16 and UTF-8 order apart", async () => {
+    await workspace.metadata.registerDatasetVersion({
+      name: "names",
+      kind: "file",
+      digest: "e".repeat(64),
+      datastore: "workspace",
+      pattern: "names/*",
+      files: ["z", "\uFFFD", "\u{1F600}"].map((path) => ({ path, digest: "f".repeat(64), size: 1 })),
+    });
+    const paths: string[] = [];
+    let after = "";
+    for (let round = 0; round < 4; round++) {
+      const query = after ? `&after=${encodeURIComponent(after)}` : "";
+      const page = (await (
+        await call(`/datasets/names/versions/1?limit=2${query}`, { as: "viewer" })
+      ).json()) as any;
+      paths.push(...page.files.map((f: { path: string }) => f.path));
+      if (!page.next) break;
+      after = page.next;
+    }
+    expect(paths).toEqual(["z", "\uFFFD", "\u{1F600}"]);
+  });
+
   it("answers 404 for a dataset or version that is not there, naming what is", async () => {
     const none = await call("/datasets/nope/versions", { as: "viewer" });
     expect(none.status).toBe(404);

@@ -1,5 +1,6 @@
 // Dataset records as both backends store them: one row shape, one mapper, one set of errors.
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
+import { comparePaths } from "./datasets/manifest.js";
 import { StoreError } from "./errors.js";
 import type {
   DatasetFile,
@@ -89,7 +90,7 @@ export function datasetVersionValues(version: NewDatasetVersion) {
   for (const file of version.files) {
     if (!DIGEST.test(file.digest))
       throw invalid(`file ${file.path} has digest ${JSON.stringify(file.digest)}`);
-    if (previous !== undefined && file.path <= previous)
+    if (previous !== undefined && comparePaths(file.path, previous) <= 0)
       throw invalid(`its files must be sorted by path, each once (${file.path} after ${previous})`);
     previous = file.path;
     size += file.size;

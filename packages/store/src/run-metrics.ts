@@ -29,8 +29,37 @@ export function metricRunsLimit(filter: RunMetricsFilter): number {
 }
 
 /** The metric's columns of a row, beside the run's (`s` a step run, `m` its metric). */
-export const LAST_METRICS_COLUMNS = `s.id AS m_step_run_id, s.step_id AS m_step_id, s.instance AS m_instance,
+const LAST_METRICS_COLUMNS = `s.id AS m_step_run_id, s.step_id AS m_step_id, s.instance AS m_instance,
   m.name AS m_name, m.sequence AS m_sequence, m.kind AS m_kind, m.number AS m_number, m.text AS m_text, m.at AS m_at`;
+
+/**
+ * The rest of lastMetrics' statement, after a `WITH RECURSIVE picked AS (the runs)`: each picked
+ * run's step runs (of step `stepId`, when not null) and each one's metrics (named `name`, when not
+ * null) at their highest sequence. A step run's metric names are found one after the other, each
+ * the least name above the one before, and each name's last point by its highest sequence: index
+ * seeks along the primary key (step_run_id, name, sequence), never a read of every point.
+ */
+export function lastMetricsOf(stepId: string, name: string): string {
+  return `steps AS (
+    SELECT s.id, s.run_id, s.step_id, s.instance FROM picked JOIN step_runs s ON s.run_id = picked.id
+    WHERE ${stepId} IS NULL OR s.step_id = ${stepId}
+  ),
+  names (step_run_id, name) AS (
+    SELECT steps.id, CASE WHEN ${name} IS NULL
+      THEN (SELECT min(f.name) FROM metrics f WHERE f.step_run_id = steps.id)
+      ELSE (SELECT f.name FROM metrics f WHERE f.step_run_id = steps.id AND f.name = ${name} LIMIT 1) END
+    FROM steps
+    UNION ALL
+    SELECT names.step_run_id,
+      (SELECT min(f.name) FROM metrics f WHERE f.step_run_id = names.step_run_id AND f.name > names.name)
+    FROM names WHERE names.name IS NOT NULL AND ${name} IS NULL
+  )
+  SELECT picked.*, ${LAST_METRICS_COLUMNS}
+  FROM picked LEFT JOIN steps s ON s.run_id = picked.id
+  LEFT JOIN names n ON n.step_run_id = s.id AND n.name IS NOT NULL
+  LEFT JOIN metrics m ON m.step_run_id = n.step_run_id AND m.name = n.name
+    AND m.sequence = (SELECT max(l.sequence) FROM metrics l WHERE l.step_run_id = n.step_run_id AND l.name = n.name)`;
+}
 
 /** A row of the query: the run's columns, and one metric's (`m_name` null for a run without any). */
 export interface RunMetricRow extends RunRow {

@@ -15,6 +15,7 @@ import {
 } from "./dataset-rows.js";
 import type {
   DatasetFile,
+  DatasetFilesPage,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
@@ -134,13 +135,15 @@ JOIN pipelines p ON p.id = pv.pipeline_id
     return rows.map(toDatasetUse);
   }
 
-  files(versionId: number): DatasetFile[] {
-    return (
-      this.stmt(
-        `SELECT f.path, f.digest, f.size FROM dataset_files f
-         JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
-         WHERE f.version_id = ? AND d.workspace_id = ? ORDER BY f.path`,
-      ).all(versionId, this.workspaceId) as Array<{ path: string; digest: string; size: number }>
-    ).map(toDatasetFile);
+  /** TEXT compares by its bytes here (BINARY), so a page follows the primary key's order. */
+  files(versionId: number, { after, limit = -1 }: DatasetFilesPage): DatasetFile[] {
+    // Two statements, so that a page after a path is a range of the primary key, not a filter.
+    const from = after === undefined ? "" : "AND f.path > ?";
+    const rows = this.stmt(
+      `SELECT f.path, f.digest, f.size FROM dataset_files f
+       JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
+       WHERE f.version_id = ? AND d.workspace_id = ? ${from} ORDER BY f.path LIMIT ?`,
+    ).all(versionId, this.workspaceId, ...(after === undefined ? [] : [after]), limit);
+    return (rows as Array<{ path: string; digest: string; size: number }>).map(toDatasetFile);
   }
 }

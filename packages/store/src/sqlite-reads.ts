@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { RunNotFoundError, StepRunNotFoundError, StoreError } from "./errors.js";
-import { LAST_METRICS_COLUMNS, metricRunsLimit, type RunMetricRow, toRunMetrics } from "./run-metrics.js";
+import { lastMetricsOf, metricRunsLimit, type RunMetricRow, toRunMetrics } from "./run-metrics.js";
 import {
   type ArtifactRow,
   type AttemptRow,
@@ -339,11 +339,8 @@ export class SqliteReads {
           ? `${RUN_PAGE_SELECT} AND p.name = @pipeline ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`
           : `${RUN_SELECT} AND r.id IN (SELECT value FROM json_each(@ids))`;
       const rows = this.stmt(
-        `WITH picked AS (${picked})
-         SELECT picked.*, ${LAST_METRICS_COLUMNS}
-         FROM picked LEFT JOIN step_runs s ON s.run_id = picked.id AND (@stepId IS NULL OR s.step_id = @stepId)
-         LEFT JOIN metrics m ON m.step_run_id = s.id AND (@name IS NULL OR m.name = @name)
-           AND m.sequence = (SELECT max(l.sequence) FROM metrics l WHERE l.step_run_id = s.id AND l.name = m.name)
+        `WITH RECURSIVE picked AS (${picked}),
+         ${lastMetricsOf("@stepId", "@name")}
          ORDER BY picked.created_at DESC, picked.id DESC, s.step_id, s.instance, m.name`,
       ).all({
         workspace: this.workspaceId,

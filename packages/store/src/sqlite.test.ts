@@ -32,7 +32,7 @@ async function newRun(pipeline = "iris", createdAt?: number) {
 describe("SqliteMetadataStore", () => {
   it("generates sortable run ids", () => {
     const early = newRunId(Date.UTC(2026, 10, 25, 14, 15, 23));
-    expect(early).toMatch(/^run-20261125-141523-[0-9a-f]{4}$/);
+    expect(early).toMatch(/^run-20261125-141523-[0-9a-f]{8}$/);
     expect(newRunId(Date.UTC(2026, 10, 25, 14, 15, 24)) > early).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import type {
   ApiToken,
   CancelRequest,
   DatasetFile,
+  DatasetFilesPage,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
@@ -206,8 +207,8 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
     return this.read(() => this.datasets.uses(filter));
   }
 
-  async getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
-    return this.read(() => this.datasets.files(versionId));
+  async getDatasetFiles(versionId: number, page: DatasetFilesPage = {}): Promise<DatasetFile[]> {
+    return this.read(() => this.datasets.files(versionId, page));
   }
 
   async requestCancel(runId: string, request: NewCancelRequest = {}): Promise<CancelRequest> {

@@ -1,16 +1,16 @@
-// The store's vocabulary and its two interfaces. SQLite + a local directory implement them today;
-// PostgreSQL + S3 will implement the same ones, so every method is async and every write that one
-// event makes is one method (one transaction), never a sequence the caller must keep atomic. Writes
-// that belong together go through an explicit unit, `transaction(async (tx) => …)`: the nested
-// writes name the unit they belong to (`tx`), so a store on a pool of connections can run them on
-// the unit's connection; nothing is joined to a transaction by being called while one is open.
+// The store's two interfaces for its records, `MetadataTransaction` and `MetadataStore`, and its
+// whole vocabulary, re-exported from types/ (runs and the cache, services, schedules, datasets, run
+// control, blobs). SQLite + a local directory and PostgreSQL + S3 implement the same interfaces, so
+// every method is async and every write that one event makes is one method (one transaction), never
+// a sequence the caller must keep atomic. Writes that belong together go through an explicit unit,
+// `transaction(async (tx) => …)`: the nested writes name the unit they belong to (`tx`), so a store
+// on a pool of connections can run them on the unit's connection; nothing is joined to a
+// transaction by being called while one is open.
 
 import type {
   AttemptStatus,
   CacheKeyComponents,
-  Metric as MetricValue,
   RunStatus,
-  SharedBlobs,
   StepClaimHolder,
   StepClaimResult,
   StepOutcome,
@@ -18,7 +18,61 @@ import type {
   StoredValue,
 } from "@canal/ir/run-types";
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
+import type {
+  CancelRequest,
+  NewCancelRequest,
+  NewHeartbeat,
+  NewStepClaim,
+  RunControl,
+} from "./types/control.js";
+import type {
+  DatasetFile,
+  DatasetFilesPage,
+  DatasetSummary,
+  DatasetUse,
+  DatasetVersion,
+  NewDatasetUse,
+  NewDatasetVersion,
+  RegisteredDatasetVersion,
+} from "./types/datasets.js";
+import type {
+  ArtifactInfo,
+  Attempt,
+  AttemptEnd,
+  CacheEntry,
+  CacheEntryFilter,
+  ExperimentInfo,
+  Lineage,
+  LogPage,
+  LogStream,
+  Metric,
+  MetricFilter,
+  MetricPoint,
+  NewCacheEntry,
+  NewPipelineVersion,
+  NewRun,
+  NewStepRun,
+  PipelineInfo,
+  PipelineVersion,
+  Run,
+  RunFilter,
+  RunMetrics,
+  RunMetricsFilter,
+  RunUpdate,
+  StepRun,
+  StepRunEnd,
+  StepRunEnding,
+  StoreReferences,
+} from "./types/runs.js";
+import type { ScheduleRecords } from "./types/schedules.js";
+import type { ServiceRecords } from "./types/services.js";
 
+export type * from "./types/blobs.js";
+export type * from "./types/control.js";
+export type * from "./types/datasets.js";
+export type * from "./types/runs.js";
+export type * from "./types/schedules.js";
+export type * from "./types/services.js";
 // The run vocabulary (statuses, stored values, cache key components) is @canal/ir's: the runtimes
 // report in it and the store keeps it, one shape on both sides.
 export type {
@@ -33,363 +87,6 @@ export type {
   TableFormat,
   TableSchema,
 };
-export type LogStream = "stdout" | "stderr";
-export type ArtifactKind = "file" | "directory";
-
-export interface GitInfo {
-  commit?: string;
-  branch?: string;
-  dirty?: boolean;
-}
-
-export interface PipelineInfo {
-  name: string;
-  createdAt: number;
-  versions: number;
-  /** Hash of the newest version. */
-  latestHash?: string;
-}
-
-export interface PipelineVersion {
-  id: number;
-  pipeline: string;
-  /** 1, 2, 3… in the order the versions were first seen. */
-  version: number;
-  /** The IR pipeline hash: the version's identity. */
-  hash: string;
-  /** The IR in its readable JSON form. */
-  ir: string;
-  /**
-   * The compiled artifact as a directory blob in the blob store: what `canal rerun` runs, with no
-   * local copy needed. Absent for versions recorded before artifacts were kept there.
-   */
-  artifactDigest?: string;
-  /** Where a local copy of the compiled artifact was kept (older records name only this). */
-  artifactLocation?: string;
-  createdAt: number;
-}
-
-export interface NewPipelineVersion {
-  pipeline: string;
-  hash: string;
-  /** The readable IR, or what makes it: called only when the version is new (it can be large). */
-  ir: string | (() => string);
-  /** The artifact's directory blob, stored before: recorded for the version, new or known. */
-  artifactDigest?: string;
-  artifactLocation?: string;
-  createdAt?: number;
-}
-
-export interface Run {
-  /** Sortable and unique: `run-20261125-141523-ab12`. */
-  id: string;
-  pipeline: string;
-  /** The experiment the run is grouped under (AzureML's Experiment): by default its pipeline's name. */
-  experiment: string;
-  pipelineVersionId: number;
-  pipelineVersion: number;
-  pipelineHash: string;
-  status: RunStatus;
-  parameters: Record<string, unknown>;
-  git?: GitInfo;
-  /** The runtime that executes it: "local", "docker", "slurm"… */
-  runtime: string;
-  /** `--regenerate`: every step ran regardless of the cache. */
-  regenerate: boolean;
-  /**
-   * The process that started driving the run, on the machine that created it. Whether the driver
-   * is alive, and where it runs, is its heartbeat's to say (`readRunControl`); a record from before
-   * heartbeats has only this.
-   */
-  pid?: number;
-  /** Who started the run (`user` in canal.config.json, else the OS user); absent on older records. */
-  startedBy?: string;
-  /** The host the run was started from; absent on older records. */
-  host?: string;
-  error?: string;
-  createdAt: number;
-  startedAt?: number;
-  endedAt?: number;
-}
-
-export interface NewRun {
-  /** Generated (`newRunId`) when absent. */
-  id?: string;
-  pipelineVersionId: number;
-  /** Default: the pipeline's name. A name as `experimentNameProblem` accepts it. */
-  experiment?: string;
-  parameters?: Record<string, unknown>;
-  git?: GitInfo;
-  runtime: string;
-  regenerate?: boolean;
-  pid?: number;
-  /** Who starts it: a name as the config's `user` or the OS gives it. */
-  startedBy?: string;
-  /** The host it is started from. */
-  host?: string;
-  status?: RunStatus;
-  createdAt?: number;
-  startedAt?: number;
-}
-
-/** Fields of a run that change while it goes; absent fields are left as they are. */
-export interface RunUpdate {
-  status?: RunStatus;
-  startedAt?: number;
-  endedAt?: number;
-  error?: string;
-  pid?: number;
-}
-
-export interface RunFilter {
-  pipeline?: string;
-  experiment?: string;
-  /** Runs started by this user. */
-  startedBy?: string;
-  /** Runs started from this host. */
-  host?: string;
-  status?: RunStatus | RunStatus[];
-  /**
-   * Keyset paging: only runs older than this one (by creation time, then id), so that the next
-   * page starts where the last ended whatever was recorded meanwhile.
-   */
-  before?: { createdAt: number; id: string };
-  /** At most this many, newest first. Default 100. */
-  limit?: number;
-}
-
-export interface StepRun {
-  id: number;
-  runId: string;
-  stepId: string;
-  /** The fan-out iteration, or -1 for a step that is not fanned out. */
-  instance: number;
-  status: StepRunStatus;
-  cacheKey?: string;
-  cacheComponents?: CacheKeyComponents;
-  /** For a cached step run: the step run whose outputs it reused. */
-  reusedFrom?: { runId: string; stepRunId: number };
-  /** Why it failed, was skipped or canceled. */
-  error?: string;
-  createdAt: number;
-  startedAt?: number;
-  endedAt?: number;
-}
-
-export interface NewStepRun {
-  runId: string;
-  stepId: string;
-  /** Default -1 (not fanned out). */
-  instance?: number;
-  /**
-   * Default "queued". A step skipped before it was queued is created "skipped" with its reason; a
-   * step the cache answered before it was recorded is created "cached" with `cacheKey` and its
-   * values, as finishStepRun would end it (it names the step run of the entry under the key).
-   */
-  status?: StepRunStatus;
-  error?: string;
-  createdAt?: number;
-  endedAt?: number;
-  /** For a step run created "cached" (and required with its values): the key the cache answered it under. */
-  cacheKey?: string;
-  /** For a step run created "cached": the inputs it was keyed on and the outputs it reused. */
-  inputs?: Record<string, StoredValue>;
-  outputs?: Record<string, StoredValue>;
-}
-
-export interface Attempt {
-  stepRunId: number;
-  /** 1 for the first try, 2 for the first retry… */
-  number: number;
-  status: AttemptStatus;
-  exitCode?: number;
-  error?: string;
-  startedAt: number;
-  endedAt?: number;
-  /** Digests of the complete logs in the blob store, once the attempt has ended. */
-  stdoutDigest?: string;
-  stderrDigest?: string;
-}
-
-export interface AttemptEnd {
-  number: number;
-  status: Exclude<AttemptStatus, "running">;
-  exitCode?: number;
-  error?: string;
-  endedAt?: number;
-  stdoutDigest?: string;
-  stderrDigest?: string;
-}
-
-export interface LogChunk {
-  /** 0, 1, 2… per attempt; read on from `seq + 1`. */
-  seq: number;
-  stream: LogStream;
-  text: string;
-  at: number;
-}
-
-export interface LogPage {
-  chunks: LogChunk[];
-  /** Pass as `from` to read what is appended after these chunks. */
-  next: number;
-}
-
-export interface ExperimentInfo {
-  name: string;
-  runs: number;
-  /** When its newest run was created. */
-  lastRunAt: number;
-}
-
-export interface ArtifactInfo {
-  digest: string;
-  /** Unknown (absent) while the artifact is known only by reference, e.g. inside a fan-in list. */
-  kind?: ArtifactKind;
-  size?: number;
-  mediaType?: string;
-  createdAt?: number;
-}
-
-/** A metric value to record. */
-export interface MetricPoint extends MetricValue {
-  /** Default: one more than the last point of this metric in this step run. */
-  sequence?: number;
-  at?: number;
-}
-
-/** A recorded metric value: which step run logged it, and when. */
-export interface Metric extends MetricValue {
-  stepRunId: number;
-  stepId: string;
-  instance: number;
-  sequence: number;
-  at: number;
-}
-
-export interface MetricFilter {
-  runId?: string;
-  stepRunId?: number;
-  name?: string;
-}
-
-/**
- * Which runs `lastMetrics` reads: the runs `runIds` names, or the newest `limit` runs of
- * `pipeline` (one of the two); optionally only metric `name`, only step `stepId`.
- */
-export type RunMetricsFilter = (
-  | { runIds: string[]; pipeline?: never }
-  | { pipeline: string; runIds?: never }
-) & {
-  /** With `pipeline`: at most this many runs, newest first. Default 50, at most MAX_METRIC_RUNS (500). */
-  limit?: number;
-  name?: string;
-  stepId?: string;
-};
-
-/** A run and the last value of each metric each of its step runs logged. */
-export interface RunMetrics {
-  run: Run;
-  /** By step, instance, then name; a step run that logged nothing has none here. */
-  metrics: Metric[];
-}
-
-/** How a step run ended, and everything it produced: written in one transaction. */
-export interface StepRunEnd {
-  status: StepOutcome;
-  endedAt?: number;
-  error?: string;
-  /** The attempt that ended with it, if one ran. */
-  attempt?: AttemptEnd;
-  cacheKey?: string;
-  components?: CacheKeyComponents;
-  inputs?: Record<string, StoredValue>;
-  outputs?: Record<string, StoredValue>;
-  metrics?: MetricPoint[];
-  /** Sizes, kinds and media types of the artifacts among the inputs and outputs, where known. */
-  artifacts?: ArtifactInfo[];
-  /**
-   * For a succeeded step: write a cache entry (cacheKey -> outputs). First writer wins: when a
-   * concurrent run wrote the same key first, its entry stays.
-   */
-  reusable?: boolean;
-  /**
-   * The step ran although the cache could have served it (`--regenerate`, `canal rerun --from`):
-   * its entry replaces the one under the key, so the next plain run serves what it produced.
-   */
-  replaceCacheEntry?: boolean;
-}
-
-/** One step run's end, for finishStepRuns. */
-export interface StepRunEnding extends StepRunEnd {
-  stepRunId: number;
-}
-
-export interface CacheEntry {
-  key: string;
-  outputs: Record<string, StoredValue>;
-  components: CacheKeyComponents;
-  producedBy: { runId: string; stepRunId: number; stepId: string; instance: number };
-  createdAt: number;
-}
-
-export interface NewCacheEntry {
-  key: string;
-  outputs: Record<string, StoredValue>;
-  components: CacheKeyComponents;
-  stepRunId: number;
-  createdAt?: number;
-}
-
-/** Which cache entries `listCacheEntries` returns; every given field must match. */
-export interface CacheEntryFilter {
-  /** Entries of this step (any instance, or `instance` when given). */
-  stepId?: string;
-  instance?: number;
-  /** Entries this run produced or reused: the keys its step runs were recorded under. */
-  runId?: string;
-  /** A full key or its first characters (at least 6). */
-  keyPrefix?: string;
-}
-
-/** Everything the records of a store file name, for `canal gc`: what it may never delete. */
-export interface StoreReferences {
-  /**
-   * Every artifact digest a run, step run, attempt or cache entry names, and the artifact of every
-   * pipeline version that still has runs (directories not expanded).
-   */
-  digests: string[];
-  pipelineVersions: Array<{
-    hash: string;
-    artifactDigest?: string;
-    artifactLocation?: string;
-    /** The readable IR. */
-    ir: string;
-    /** Whether a run of this version is still recorded, or an endpoint publishes it. */
-    hasRuns: boolean;
-  }>;
-}
-
-export interface LineageEdge {
-  runId: string;
-  pipeline: string;
-  stepRunId: number;
-  stepId: string;
-  instance: number;
-  /** The output (or input) name the artifact appears under. */
-  name: string;
-  /** "cached" marks a step run that reused the artifact rather than computing it. */
-  status: StepRunStatus;
-  at: number;
-}
-
-export interface Lineage {
-  artifact?: ArtifactInfo;
-  /** Step runs that output it, oldest first: the first executed one made it. */
-  producedBy: LineageEdge[];
-  /** Step runs that took it as an input, oldest first. */
-  consumedBy: LineageEdge[];
-}
 
 /**
  * The records of one workspace, read and written: what a store handle and a unit's `tx` both offer.
@@ -538,235 +235,6 @@ export interface MetadataTransaction {
   ): Promise<CacheEntry | undefined>;
 }
 
-/** What a token of `canal serve` may do: read; also start, cancel and rerun runs; also manage. */
-export type TokenRole = "viewer" | "launcher" | "admin";
-
-/** An API token as listed: never its secret, which only its creator saw once. */
-export interface ApiToken {
-  /** `tok-` and 12 hex digits: what `canal tokens revoke` takes. */
-  id: string;
-  role: TokenRole;
-  /** A launcher token scoped to one endpoint starts runs of that endpoint only. */
-  endpoint?: string;
-  /** A label for people (`--name`). */
-  name?: string;
-  createdBy?: string;
-  createdAt: number;
-  revokedAt?: number;
-}
-
-export interface NewApiToken {
-  id: string;
-  /** sha256 hex of the secret: the store never holds the secret itself. */
-  hash: string;
-  role: TokenRole;
-  endpoint?: string;
-  name?: string;
-  createdBy?: string;
-  createdAt?: number;
-}
-
-/** One published version of an endpoint: a pipeline version behind a name (AzureML PipelineEndpoint). */
-export interface EndpointVersion {
-  /** 1, 2, 3… per endpoint, in the order they were published. */
-  version: number;
-  pipelineVersionId: number;
-  pipeline: string;
-  pipelineVersion: number;
-  pipelineHash: string;
-  publishedBy?: string;
-  publishedAt: number;
-}
-
-export interface Endpoint {
-  name: string;
-  /** The version a request that names none runs. */
-  defaultVersion: number;
-  createdAt: number;
-  /** Oldest first. */
-  versions: EndpointVersion[];
-}
-
-export interface NewEndpointVersion {
-  endpoint: string;
-  pipelineVersionId: number;
-  /** Make it the default version; the first version of an endpoint always is. */
-  makeDefault?: boolean;
-  publishedBy?: string;
-  publishedAt?: number;
-}
-
-/** Published endpoints and the tokens of `canal serve`: records of the workspace, like runs. */
-export interface ServiceRecords {
-  /** Adds a version to endpoint `endpoint` (created when new); returns the endpoint as it now is. */
-  publishEndpoint(version: NewEndpointVersion): Promise<Endpoint>;
-  /** Every endpoint with its versions, by name: one read. */
-  listEndpoints(): Promise<Endpoint[]>;
-  getEndpoint(name: string): Promise<Endpoint | undefined>;
-  /** Makes `version` the default of endpoint `name`; undefined when it has no such version. */
-  setDefaultVersion(name: string, version: number): Promise<Endpoint | undefined>;
-  createToken(token: NewApiToken): Promise<ApiToken>;
-  /** Every token, revoked ones too, oldest first. */
-  listTokens(): Promise<ApiToken[]>;
-  /** The token whose secret hashes to `hash`, unless it is revoked. */
-  findToken(hash: string): Promise<ApiToken | undefined>;
-  /** Revokes it (idempotent); undefined when there is no such token. */
-  revokeToken(id: string): Promise<ApiToken | undefined>;
-}
-
-/** What starts a schedule's runs: the slots of a cron expression, or changes of a datastore's files. */
-export type ScheduleKind = "cron" | "data";
-
-/** What a cron schedule does with the slots that came due while no scheduler ran (docs/server.md). */
-export type CatchUp = "none" | "latest" | "all";
-
-/** A schedule or data trigger of a published endpoint (AzureML Schedule, a Flyte launch plan). */
-export interface Schedule {
-  id: number;
-  name: string;
-  /** The endpoint whose default version each run runs. */
-  endpoint: string;
-  kind: ScheduleKind;
-  /** cron: the expression (5 fields, or 6 with seconds first). */
-  cron?: string;
-  /** cron: the IANA time zone the expression is read in. */
-  timezone?: string;
-  catchUp: CatchUp;
-  /** data: the datastore and the path (file, folder or glob) watched. */
-  datastore?: string;
-  path?: string;
-  /** data: how long the files must stay unchanged before one run takes the batch. */
-  debounceMs?: number;
-  /** data: the parameter the changed paths are passed as. */
-  pathsParam?: string;
-  /** The parameters every run gets (checked against the endpoint's pipeline when made). */
-  parameters: Record<string, unknown>;
-  experiment?: string;
-  paused: boolean;
-  /**
-   * Slots at or before this time never fire: the schedule's creation, its last edit of the cron
-   * or time zone, its last resume. Nothing from before an edit or from a pause is caught up.
-   */
-  anchorAt: number;
-  /** The latest slot the schedulers have dealt with (fired, skipped or missed). */
-  cursorAt: number;
-  /** A data trigger's listing and pending batch, as the scheduler keeps them (JSON). */
-  state?: string;
-  /** One more at every change: what a scheduler's compare-and-set (`advanceSchedule`) checks. */
-  revision: number;
-  createdBy?: string;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface NewSchedule {
-  name: string;
-  endpoint: string;
-  kind: ScheduleKind;
-  cron?: string;
-  timezone?: string;
-  catchUp?: CatchUp;
-  datastore?: string;
-  path?: string;
-  debounceMs?: number;
-  pathsParam?: string;
-  parameters?: Record<string, unknown>;
-  experiment?: string;
-  paused?: boolean;
-  state?: string;
-  createdBy?: string;
-  /** Default now: the anchor and the cursor start here. */
-  createdAt?: number;
-}
-
-/** What a person changes of a schedule; absent fields stay. A `null` clears an optional field. */
-export interface ScheduleUpdate {
-  cron?: string;
-  timezone?: string;
-  catchUp?: CatchUp;
-  debounceMs?: number;
-  parameters?: Record<string, unknown>;
-  experiment?: string | null;
-  paused?: boolean;
-  /** Moves the anchor and the cursor here (an edit of the cron or zone, a resume). */
-  reanchorAt?: number;
-  state?: string | null;
-  at?: number;
-}
-
-/** What became of one slot of a schedule (or one batch of a data trigger). */
-export type TickStatus = "claimed" | "fired" | "skipped" | "missed" | "failed";
-
-export interface ScheduleTick {
-  id: number;
-  scheduleId: number;
-  /** The slot's time (a data trigger's: when its batch's first change was seen). */
-  scheduledAt: number;
-  status: TickStatus;
-  runId?: string;
-  /** Why it was skipped or missed. */
-  reason?: string;
-  error?: string;
-  /** A data trigger's changed paths. */
-  paths?: string[];
-  /** The scheduler that claimed it. */
-  host?: string;
-  pid?: number;
-  claimedAt: number;
-  endedAt?: number;
-}
-
-export interface NewTick {
-  scheduleId: number;
-  scheduledAt: number;
-  /** "claimed" for a slot about to fire; a final status for one recorded as skipped or missed. */
-  status: TickStatus;
-  reason?: string;
-  paths?: string[];
-  host?: string;
-  pid?: number;
-  at?: number;
-}
-
-export interface TickEnd {
-  status: Exclude<TickStatus, "claimed">;
-  runId?: string;
-  error?: string;
-  at?: number;
-}
-
-/** Schedules and their ticks: records of the workspace, shared by every server on the store. */
-export interface ScheduleRecords {
-  /** A name already taken is an error (CANAL_STORE_SCHEDULE_EXISTS). */
-  createSchedule(schedule: NewSchedule): Promise<Schedule>;
-  /** By name. */
-  listSchedules(): Promise<Schedule[]>;
-  getSchedule(name: string): Promise<Schedule | undefined>;
-  /** Undefined when there is no such schedule. Every update moves `revision` on. */
-  updateSchedule(name: string, update: ScheduleUpdate): Promise<Schedule | undefined>;
-  /**
-   * A scheduler's compare-and-set: moves the cursor on (never back) and replaces the state, only
-   * while the schedule is still at `revision`. False when someone changed it meanwhile.
-   */
-  advanceSchedule(
-    id: number,
-    revision: number,
-    changes: { cursorAt?: number; state?: string },
-  ): Promise<boolean>;
-  /** Deletes it with its ticks; false when there was none. */
-  deleteSchedule(name: string): Promise<boolean>;
-  /**
-   * Records the slot `scheduledAt` of the schedule, unless a tick of that slot exists: one
-   * statement, atomic against every other scheduler on the store. The tick when this call wrote
-   * it, undefined when another had (so only one scheduler ever fires a slot).
-   */
-  claimTick(tick: NewTick): Promise<ScheduleTick | undefined>;
-  /** Ends a claimed tick: fired with its run, or failed with the error. */
-  finishTick(id: number, end: TickEnd): Promise<ScheduleTick>;
-  /** The schedule's ticks, newest slot first (default 20). */
-  listTicks(scheduleId: number, options?: { limit?: number }): Promise<ScheduleTick[]>;
-}
-
 /** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
 export interface MetadataStore extends MetadataTransaction, ServiceRecords, ScheduleRecords {
   /**
@@ -838,8 +306,11 @@ export interface MetadataStore extends MetadataTransaction, ServiceRecords, Sche
   listDatasetVersions(name: string): Promise<DatasetVersion[]>;
   /** Each dataset of the workspace with its latest version, by name. */
   listDatasets(): Promise<DatasetSummary[]>;
-  /** The files of a dataset version (by its id), sorted by path. */
-  getDatasetFiles(versionId: number): Promise<DatasetFile[]>;
+  /**
+   * The files of a dataset version (by its id), sorted by path (by its UTF-8 bytes); with `page`,
+   * only those after path `page.after`, at most `page.limit` of them.
+   */
+  getDatasetFiles(versionId: number, page?: DatasetFilesPage): Promise<DatasetFile[]>;
   /**
    * Records that run `use.runId` read dataset version `use.versionId` as parameter `use.name`
    * (`input`), or registered it from output `use.name` (`output`): its lineage. Recording the
@@ -850,214 +321,4 @@ export interface MetadataStore extends MetadataTransaction, ServiceRecords, Sche
   listDatasetUses(filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]>;
 
   close(): Promise<void>;
-}
-
-/** A dataset is files (a FileDataset) or one table spread over files of one format (a TabularDataset). */
-export type DatasetKind = "file" | "table";
-
-/** One file of a dataset version: its path from the pattern's datastore root, its sha256, its size. */
-export interface DatasetFile {
-  path: string;
-  digest: string;
-  size: number;
-}
-
-/** A table dataset's format and columns, and whether the columns were inferred or declared. */
-export interface DatasetTable {
-  format: TableFormat;
-  schema: TableSchema;
-  schemaSource: "inferred" | "declared";
-}
-
-export interface NewDatasetVersion {
-  name: string;
-  kind: DatasetKind;
-  /** The content's identity (see datasets/manifest.ts): the same digest is the same version. */
-  digest: string;
-  /** Where the files were found: the datastore's name and the pattern given. */
-  datastore: string;
-  pattern: string;
-  /** Sorted by path, each path once. */
-  files: DatasetFile[];
-  table?: DatasetTable;
-  description?: string;
-  /** Who registered it and from which machine, as runs record it. */
-  registeredBy?: string;
-  host?: string;
-  createdAt?: number;
-}
-
-export interface DatasetVersion {
-  id: number;
-  name: string;
-  version: number;
-  kind: DatasetKind;
-  digest: string;
-  datastore: string;
-  pattern: string;
-  fileCount: number;
-  /** Bytes of all its files. */
-  size: number;
-  table?: DatasetTable;
-  description?: string;
-  registeredBy?: string;
-  host?: string;
-  createdAt: number;
-}
-
-export interface NewDatasetUse {
-  runId: string;
-  versionId: number;
-  direction: "input" | "output";
-  /** The parameter that read it, or the output registered as it. */
-  name: string;
-  createdAt?: number;
-}
-
-/** A run's use of a dataset version, with what a lineage view shows of both. */
-export interface DatasetUse {
-  runId: string;
-  direction: "input" | "output";
-  name: string;
-  dataset: string;
-  version: number;
-  versionId: number;
-  pipeline: string;
-  runStatus: RunStatus;
-  createdAt: number;
-}
-
-export interface RegisteredDatasetVersion {
-  version: DatasetVersion;
-  /** False when the content was registered before: `version` is the version that has it. */
-  created: boolean;
-}
-
-export interface DatasetSummary {
-  name: string;
-  /** How many versions it has. */
-  versions: number;
-  latest: DatasetVersion;
-}
-
-/**
- * The last heartbeat of the process driving a run: where it runs (host and pid) and when it last
- * said it is alive. A run still marked running whose heartbeat is stale was interrupted.
- */
-export interface DriverHeartbeat {
-  /** The driver's host name (`os.hostname()`, or `$CANAL_HOSTNAME`). */
-  host: string;
-  pid: number;
-  /** When it last beat, by the writer's clock. */
-  at: number;
-  /** How often the driver promised to beat: a reader waits at least a few of these before calling it stale. */
-  intervalMs: number;
-  /**
-   * How long ago it beat, measured by the store when read (SQLite: the reader's clock; a server
-   * store: the server's), so that readers on machines whose clocks differ judge alike.
-   */
-  ageMs: number;
-}
-
-/** A claim on a cache key: which run's driver is about to execute the step instance under it. */
-export interface NewStepClaim {
-  runId: string;
-  host: string;
-  pid: number;
-  /** How long the claim lasts without a heartbeat of its run's driver renewing it. */
-  ttlMs: number;
-}
-
-export interface NewHeartbeat {
-  host: string;
-  pid: number;
-  intervalMs: number;
-  /** Default now. */
-  at?: number;
-}
-
-/** A request that a run be canceled, recorded for the driving process to act on. */
-export interface CancelRequest {
-  at: number;
-  /** Who asked, as `user@host` or a client's name. */
-  by?: string;
-  reason?: string;
-}
-
-export interface NewCancelRequest {
-  by?: string;
-  reason?: string;
-  /** Default now. */
-  at?: number;
-}
-
-/** What the store holds to control one run: its driver's heartbeat and a cancel request, when there are. */
-export interface RunControl {
-  runId: string;
-  heartbeat?: DriverHeartbeat;
-  cancel?: CancelRequest;
-}
-
-/** One entry of a directory manifest; the manifest is a JSON array of these, sorted by path. */
-export interface ManifestEntry {
-  /** Relative, "/"-separated. */
-  path: string;
-  sha256: string;
-  size: number;
-  executable: boolean;
-}
-
-export interface BlobInfo {
-  digest: string;
-  kind: ArtifactKind;
-  /** Bytes of the file, or of all files of a directory. */
-  size: number;
-}
-
-export type BlobStatus = "ok" | "missing" | "corrupt";
-
-export interface PutOptions {
-  /** The caller gives the file up: the store may take it by renaming instead of copying. */
-  move?: boolean;
-  /**
-   * Return once the blob is in place, and make it durable by the next flush() instead: for a
-   * caller that writes its records in batches and flushes before each.
-   */
-  deferSync?: boolean;
-}
-
-/**
- * Content-addressed artifact bytes. Digests are sha256 hex; a directory's digest is its manifest's.
- * Nothing is ever returned unless it matches its digest.
- */
-export interface BlobStore {
-  put(bytes: Uint8Array | string): Promise<string>;
-  /** Streams: memory stays flat whatever the file's size. */
-  putFile(path: string, options?: PutOptions): Promise<string>;
-  putDirectory(path: string, options?: PutOptions): Promise<string>;
-  /** Waits until everything put with `deferSync` is durable; throws if that failed. */
-  flush(): Promise<void>;
-  /** Presence only; `verify` checks content. */
-  has(digest: string): Promise<boolean>;
-  stat(digest: string): Promise<BlobInfo | undefined>;
-  /** The bytes, verified. For large blobs use `materialize`. */
-  get(digest: string): Promise<Buffer>;
-  readManifest(digest: string): Promise<ManifestEntry[]>;
-  /**
-   * Writes the file or rebuilds the directory at `destination`, verifying every byte (bytes this
-   * store already verified, and unchanged since, are not hashed again).
-   */
-  materialize(digest: string, destination: string): Promise<void>;
-  /**
-   * A directory is ok only when its manifest and every file in it are. `kind`, where the caller
-   * knows it (a stored value says which it is), spares looking the other kind up.
-   */
-  verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus>;
-  /** Lets go of what the store holds open (a remote store's connections); optional. */
-  close?(): Promise<void>;
-  /**
-   * Present when steps can reach the store themselves (an S3 bucket): a runtime that moves blobs
-   * then has its steps fetch and store their own bytes.
-   */
-  readonly shared?: SharedBlobs | undefined;
 }

@@ -12,7 +12,8 @@ import { Reported } from "../workspace.js";
 
 /** Set in a driver's environment to the id its run is recorded under. */
 const DRIVER_ENV = "CANAL_DRIVER_RUN_ID";
-const RUN_ID = /^run-\d{8}-\d{6}-[0-9a-f]{4}$/;
+// Eight random hex digits; four in the ids of runs started before.
+const RUN_ID = /^run-\d{8}-\d{6}-[0-9a-f]{4}(?:[0-9a-f]{4})?$/;
 /** What the driver process writes outside its run log (a crash of Node itself), in the run's work folder. */
 const DRIVER_OUTPUT = "driver.log";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { datasetDigest, sortFiles } from "./manifest.js";
+import { comparePaths, datasetDigest, sortFiles } from "./manifest.js";
 
 const d = (c: string) => c.repeat(64);
 const files = [
@@ -54,5 +54,37 @@ describe("a dataset version's digest", () => {
         schema: { columns: [{ name: "id", type: "string", nullable: false }] },
       }),
     ).not.toBe(asTable);
+  });
+});
+
+describe("the order of a version's paths", () => {
+  it("is their UTF-8 bytes' order, the stores' and an S3 listing's, not UTF-16's", () => {
+    const alphabet = [
+      "a",
+      "Z",
+      "/",
+      "\u00e9",
+      "\u4e2d",
+      "\ud7ff",
+      "\ue000",
+      "\uff5e",
+      "\uffff",
+      "\u{10000}",
+      "\u{1F600}",
+      "\u{10FFFF}",
+    ];
+    const paths: string[] = [];
+    for (const x of alphabet) for (const y of alphabet) paths.push(x + y, x);
+    const byBytes = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect([...paths].sort(comparePaths)).toEqual(byBytes);
+    expect(comparePaths("\uFFFD", "\u{1F600}")).toBeLessThan(0);
+    expect("\u{1F600}" < "\uFFFD").toBe(true);
+    expect(comparePaths("a", "a")).toBe(0);
+    expect(
+      sortFiles([
+        { path: "\u{1F600}", digest: d("1"), size: 3 },
+        { path: "\uFFFD", digest: d("1"), size: 3 },
+      ]).map((f) => f.path),
+    ).toEqual(["\uFFFD", "\u{1F600}"]);
   });
 });

@@ -16,9 +16,30 @@ function frame(hash: ReturnType<typeof createHash>, text: string): void {
   hash.update(bytes);
 }
 
-/** `files` sorted by path (byte order of UTF-16 code units, as both stores sort), each path once. */
+/**
+ * The order of a version's paths: by their UTF-8 bytes, which is the order of their code points, as
+ * SQLite (BINARY), PostgreSQL (`COLLATE "C"`) and an S3 listing sort them. JavaScript's `<` compares
+ * UTF-16 code units, which puts a character above U+FFFF (a surrogate pair) before U+E000–U+FFFF.
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // Surrogates (D800–DFFF) above E000–FFFF, keeping each range's own order.
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** `files` sorted by path (`comparePaths`), each path once. */
 export function sortFiles(files: DatasetFile[]): DatasetFile[] {
-  return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...files].sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /** The digest that identifies a version with these files (sorted) and, for a table, this table. */

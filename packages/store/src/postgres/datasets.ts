@@ -14,6 +14,7 @@ import {
 } from "../dataset-rows.js";
 import type {
   DatasetFile,
+  DatasetFilesPage,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
@@ -169,13 +170,15 @@ JOIN pipelines p ON p.id = pv.pipeline_id
     return rows.map(toDatasetUse);
   }
 
-  async files(db: Queryable, versionId: number): Promise<DatasetFile[]> {
+  /** By bytes (`COLLATE "C"`, the order of index dataset_files_by_path), whatever the database's collation. */
+  async files(db: Queryable, versionId: number, { after, limit }: DatasetFilesPage): Promise<DatasetFile[]> {
     const rows = await this.rows<{ path: string; digest: string; size: string }>(
       db,
       `SELECT f.path, f.digest, f.size FROM dataset_files f
        JOIN dataset_versions v ON v.id = f.version_id JOIN datasets d ON d.id = v.dataset_id
-       WHERE f.version_id = $1 AND d.workspace_id = $2 ORDER BY f.path COLLATE "C"`,
-      [versionId, this.workspaceId],
+       WHERE f.version_id = $1 AND d.workspace_id = $2 AND ($3::text IS NULL OR f.path COLLATE "C" > $3)
+       ORDER BY f.path COLLATE "C" LIMIT $4`,
+      [versionId, this.workspaceId, after ?? null, limit ?? null],
     );
     return rows.map(toDatasetFile);
   }

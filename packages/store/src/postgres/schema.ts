@@ -283,6 +283,14 @@ DROP INDEX step_runs_by_step;
 CREATE INDEX step_runs_by_step ON step_runs (step_id, instance) WHERE status <> 'cached';
 `,
   },
+  {
+    // A dataset version's files by their bytes (a page of them: GET /datasets/{name}/versions/{v}),
+    // whatever the database's own collation; SQLite's primary key already has this order.
+    version: 12,
+    sql: `
+CREATE INDEX dataset_files_by_path ON dataset_files (version_id, path COLLATE "C");
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

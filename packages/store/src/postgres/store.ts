@@ -11,6 +11,7 @@ import type {
   ApiToken,
   CancelRequest,
   DatasetFile,
+  DatasetFilesPage,
   DatasetSummary,
   DatasetUse,
   DatasetVersion,
@@ -296,8 +297,8 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.read(() => this.datasets.uses(this.parts.pool, filter));
   }
 
-  getDatasetFiles(versionId: number): Promise<DatasetFile[]> {
-    return this.read(() => this.datasets.files(this.parts.pool, versionId));
+  getDatasetFiles(versionId: number, page: DatasetFilesPage = {}): Promise<DatasetFile[]> {
+    return this.read(() => this.datasets.files(this.parts.pool, versionId, page));
   }
 
   // ---- run control ---------------------------------------------------------------------------

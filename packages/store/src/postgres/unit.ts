@@ -12,7 +12,7 @@ import {
   StoreError,
 } from "../errors.js";
 import { newRunId } from "../ids.js";
-import { LAST_METRICS_COLUMNS, metricRunsLimit, type RunMetricRow, toRunMetrics } from "../run-metrics.js";
+import { lastMetricsOf, metricRunsLimit, type RunMetricRow, toRunMetrics } from "../run-metrics.js";
 import {
   type ArtifactRow,
   type AttemptRow,
@@ -1005,11 +1005,8 @@ export class PostgresUnit implements MetadataTransaction {
       picked = `${RUN_SELECT} AND r.id = ANY($4::text[])`;
     }
     const rows = await this.q<RunMetricRow>(
-      `WITH picked AS (${picked})
-       SELECT picked.*, ${LAST_METRICS_COLUMNS}
-       FROM picked LEFT JOIN step_runs s ON s.run_id = picked.id AND ($3::text IS NULL OR s.step_id = $3)
-       LEFT JOIN metrics m ON m.step_run_id = s.id AND ($2::text IS NULL OR m.name = $2)
-         AND m.sequence = (SELECT max(l.sequence) FROM metrics l WHERE l.step_run_id = s.id AND l.name = m.name)
+      `WITH RECURSIVE picked AS (${picked}),
+       ${lastMetricsOf("$3::text", "$2::text")}
        ORDER BY picked.created_at DESC, picked.id DESC, s.step_id COLLATE "C", s.instance, m.name COLLATE "C"`,
       params,
     );

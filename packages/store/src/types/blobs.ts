@@ -1,0 +1,68 @@
+// The blob store: content-addressed files and directory manifests.
+
+import type { SharedBlobs } from "@canal/ir/run-types";
+import type { ArtifactKind } from "./runs.js";
+
+/** One entry of a directory manifest; the manifest is a JSON array of these, sorted by path. */
+export interface ManifestEntry {
+  /** Relative, "/"-separated. */
+  path: string;
+  sha256: string;
+  size: number;
+  executable: boolean;
+}
+
+export interface BlobInfo {
+  digest: string;
+  kind: ArtifactKind;
+  /** Bytes of the file, or of all files of a directory. */
+  size: number;
+}
+
+export type BlobStatus = "ok" | "missing" | "corrupt";
+
+export interface PutOptions {
+  /** The caller gives the file up: the store may take it by renaming instead of copying. */
+  move?: boolean;
+  /**
+   * Return once the blob is in place, and make it durable by the next flush() instead: for a
+   * caller that writes its records in batches and flushes before each.
+   */
+  deferSync?: boolean;
+}
+
+/**
+ * Content-addressed artifact bytes. Digests are sha256 hex; a directory's digest is its manifest's.
+ * Nothing is ever returned unless it matches its digest.
+ */
+export interface BlobStore {
+  put(bytes: Uint8Array | string): Promise<string>;
+  /** Streams: memory stays flat whatever the file's size. */
+  putFile(path: string, options?: PutOptions): Promise<string>;
+  putDirectory(path: string, options?: PutOptions): Promise<string>;
+  /** Waits until everything put with `deferSync` is durable; throws if that failed. */
+  flush(): Promise<void>;
+  /** Presence only; `verify` checks content. */
+  has(digest: string): Promise<boolean>;
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** The bytes, verified. For large blobs use `materialize`. */
+  get(digest: string): Promise<Buffer>;
+  readManifest(digest: string): Promise<ManifestEntry[]>;
+  /**
+   * Writes the file or rebuilds the directory at `destination`, verifying every byte (bytes this
+   * store already verified, and unchanged since, are not hashed again).
+   */
+  materialize(digest: string, destination: string): Promise<void>;
+  /**
+   * A directory is ok only when its manifest and every file in it are. `kind`, where the caller
+   * knows it (a stored value says which it is), spares looking the other kind up.
+   */
+  verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus>;
+  /** Lets go of what the store holds open (a remote store's connections); optional. */
+  close?(): Promise<void>;
+  /**
+   * Present when steps can reach the store themselves (an S3 bucket): a runtime that moves blobs
+   * then has its steps fetch and store their own bytes.
+   */
+  readonly shared?: SharedBlobs | undefined;
+}
