@@ -160,7 +160,8 @@ describe("slurm jobs with an S3 blob store", () => {
     const jobs = slurm(["squeue", "-h", "-t", "all", "-o", "%i %k"])
       .split("\n")
       .map((line) => line.trim().split(" "))
-      .filter(([, comment]) => comment === `canal-run=${runId}`)
+      // The run's tag: its id and the key its driver made (and removed as it exited).
+      .filter(([, comment]) => comment?.startsWith(`canal-run=${runId}+`))
       .map(([id]) => id as string);
     expect(jobs).toHaveLength(2);
     const leaks = slurmLeaks(cluster, jobs, { accessKeyId, secretAccessKey });

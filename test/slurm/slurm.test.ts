@@ -31,6 +31,13 @@ const slurmEnv = () => {
   return cluster.env;
 };
 const slurmRuntime = (sharedDir: string): Runtime => new SlurmRuntime({ sharedDir, env: slurmEnv() });
+/** The folder a job runs in (its `--chdir`): its job folder in the shared directory. */
+const workDirOf = (jobId: string): string => {
+  const shown = execFileSync("scontrol", ["show", "job", "-o", jobId], { env: slurmEnv(), encoding: "utf8" });
+  const found = / WorkDir=(\S+)/.exec(shown)?.[1];
+  if (!found) throw new Error(`scontrol shows no WorkDir for job ${jobId}: ${shown}`);
+  return found;
+};
 
 describe("the Slurm runtime on a one-node cluster", () => {
   beforeAll(async () => {
@@ -231,8 +238,11 @@ describe("the Slurm runtime on a one-node cluster", () => {
       const workspace = await openWorkspace(dir);
       const [run] = await workspace.metadata.listRuns({});
       await workspace.close();
-      // The job's folder is there, but not the attempt's script, which held the secret.
-      const runJobs = join(shared, "jobs", run?.id as string);
+      // The job's folder is there, but not the attempt's script, which held the secret. The run's
+      // folder is named by its id and the key its driver kept in the workspace's state folder.
+      const key = readFileSync(join(dir, ".canal", "slurm-runs", run?.id as string), "utf8").trim();
+      const runJobs = join(shared, "jobs", `${run?.id}+${key}`);
+      expect(readdirSync(join(shared, "jobs"))).toEqual([`${run?.id}+${key}`]);
       expect(readdirSync(runJobs)).toHaveLength(1);
       expect(filesHolding(shared, secret)).toEqual([]);
       vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
@@ -250,6 +260,126 @@ describe("the Slurm runtime on a one-node cluster", () => {
       );
       expect(existsSync(runJobs)).toBe(false);
       expect(existsSync(join(shared, "jobs"))).toBe(true);
+    });
+
+    it("`canal cancel` of a killed run ends only its own workspace's jobs and folder, not another workspace's run of the same id sharing the cluster and shared directory", async () => {
+      const shared = mkdtempSync(join(h.dir, "two-shared-"));
+      const config = { targets: { cluster: { kind: "slurm", sharedDir: shared } } };
+      // The same run id in both: two stores each make their own, and nothing keeps them apart.
+      const runId = "run-20261207-000000-abcd";
+      const start = (name: string) => {
+        const dir = mkdtempSync(join(h.dir, `${name}-`));
+        writeFileSync(join(dir, "canal.config.json"), JSON.stringify(config));
+        const marker = join(dir, "hold.marker");
+        const driver = spawn(
+          process.execPath,
+          [cli, "run", artifact("hold"), "--target", "cluster", "-p", `marker=${marker}`],
+          { cwd: dir, env: { ...slurmEnv(), CANAL_DRIVER_RUN_ID: runId }, stdio: "ignore" },
+        );
+        const exited = new Promise((resolve) => driver.on("exit", resolve));
+        return { dir, marker, driver, exited };
+      };
+      const before = new Set(jobsNamed(slurmEnv(), "canal:hold"));
+      const a = start("ws-a");
+      await waitFor("workspace a's job to start", () => existsSync(a.marker));
+      const [jobA] = jobsNamed(slurmEnv(), "canal:hold").filter((id) => !before.has(id));
+      const b = start("ws-b");
+      await waitFor("workspace b's job to start", () => existsSync(b.marker));
+      const [jobB] = jobsNamed(slurmEnv(), "canal:hold").filter((id) => !before.has(id) && id !== jobA);
+      expect(jobA).toBeDefined();
+      expect(jobB).toBeDefined();
+      const folderA = workDirOf(jobA as string);
+      const folderB = workDirOf(jobB as string);
+      expect(folderA).not.toBe(folderB);
+      a.driver.kill("SIGKILL");
+      await a.exited;
+
+      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
+      try {
+        const canceled = await canal(["cancel", runId], a.dir);
+        expect(canceled.stderr).toBe("");
+        expect(canceled.stdout).toContain(`ended Slurm job ${jobA} on target cluster`);
+        expect(canceled.stdout).not.toContain(`Slurm job ${jobB} `);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      await waitFor(
+        "a's job to be cancelled",
+        () => !jobsNamed(slurmEnv(), "canal:hold").includes(jobA as string),
+      );
+      expect(existsSync(folderA)).toBe(false);
+      // b's run goes on: its job runs, its folder and its files are where it left them.
+      expect(jobsNamed(slurmEnv(), "canal:hold")).toContain(jobB);
+      expect(existsSync(join(folderB, "job.sh"))).toBe(true);
+      expect(existsSync(join(folderB, "started"))).toBe(true);
+      const running = await openWorkspace(b.dir);
+      expect((await running.metadata.getRun(runId)).status).toBe("running");
+      await running.close();
+
+      // b's own cancel, once its driver is killed too, ends b's job and removes b's folder.
+      b.driver.kill("SIGKILL");
+      await b.exited;
+      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
+      try {
+        const canceled = await canal(["cancel", runId], b.dir);
+        expect(canceled.stderr).toBe("");
+        expect(canceled.stdout).toContain(`ended Slurm job ${jobB} on target cluster`);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      await waitFor(
+        "b's job to be cancelled",
+        () => !jobsNamed(slurmEnv(), "canal:hold").includes(jobB as string),
+      );
+      expect(existsSync(folderB)).toBe(false);
+    });
+
+    it("`canal cancel` of a run the previous version started ends the jobs and folder tagged by its id alone", async () => {
+      const dir = mkdtempSync(join(h.dir, "legacy-"));
+      const shared = join(dir, "shared");
+      writeFileSync(
+        join(dir, "canal.config.json"),
+        JSON.stringify({ targets: { cluster: { kind: "slurm", sharedDir: shared } } }),
+      );
+      const runId = "run-20261207-000001-abcd";
+      // What that version left: a job whose comment is the run id, its folder jobs/<run id>/.
+      const folder = join(shared, "jobs", runId, "hold.1.0000");
+      mkdirSync(folder, { recursive: true });
+      const script = join(folder, "job.sh");
+      writeFileSync(script, "#!/bin/sh\nsleep 60\n", { mode: 0o755 });
+      const submitted = execFileSync(
+        "sbatch",
+        [
+          "--parsable",
+          "--job-name=canal:legacy",
+          `--comment=canal-run=${runId}`,
+          `--chdir=${folder}`,
+          "--output=/dev/null",
+          script,
+        ],
+        { env: slurmEnv(), encoding: "utf8" },
+      );
+      const job = submitted.trim().split(";")[0] as string;
+      // A run of this version with the same id keeps a key: its cancel leaves that job alone.
+      const keyed = join(dir, "keyed");
+      mkdirSync(join(keyed, "slurm-runs"), { recursive: true });
+      writeFileSync(join(keyed, "slurm-runs", runId), `${randomBytes(16).toString("hex")}\n`);
+      const ours = new SlurmRuntime({ sharedDir: shared, stateDir: keyed, env: slurmEnv() });
+      try {
+        expect(await ours.endRun(runId)).toEqual([]);
+      } finally {
+        await ours.close();
+      }
+      expect(jobsNamed(slurmEnv(), "canal:legacy")).toEqual([job]);
+      expect(existsSync(script)).toBe(true);
+      const runtime = new SlurmRuntime({ sharedDir: shared, stateDir: join(dir, ".canal"), env: slurmEnv() });
+      try {
+        expect(await runtime.endRun(runId)).toEqual([`Slurm job ${job}`]);
+      } finally {
+        await runtime.close();
+      }
+      await waitFor("the job to be cancelled", () => jobsNamed(slurmEnv(), "canal:legacy").length === 0);
+      expect(existsSync(join(shared, "jobs", runId))).toBe(false);
     });
 
     it("ends nothing and removes nothing for a run id that is not one folder name", async () => {

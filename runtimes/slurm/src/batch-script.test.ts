@@ -37,11 +37,11 @@ describe("sbatch arguments", () => {
       timeoutMs: 3_600_000,
     } as Partial<Step>);
     expect(
-      sbatchArgs(step, { runId: "r", stepKey: "train[1]" }, files, { partition: "gpu", account: "ml" }),
+      sbatchArgs(step, { runTag: "r+k", stepKey: "train[1]" }, files, { partition: "gpu", account: "ml" }),
     ).toEqual([
       "--parsable",
       "--job-name=canal:train[1]",
-      "--comment=canal-run=r",
+      "--comment=canal-run=r+k",
       `--chdir=${files.dir}`,
       `--output=${files.stdout}`,
       `--error=${files.stderr}`,
@@ -59,17 +59,19 @@ describe("sbatch arguments", () => {
 
   it("queues a job ahead behind the jobs it waits on, its time limit covering its wait", () => {
     const step = stepWith({ timeoutMs: 60_000 } as Partial<Step>);
-    const args = sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}, ["12", "13"]);
+    const args = sbatchArgs(step, { runTag: "r+k", stepKey: "next" }, files, {}, ["12", "13"]);
     expect(args).toContain("--dependency=afterok:12:13");
     expect(args).toContain("--kill-on-invalid-dep=yes");
     expect(args).toContain(`--time=${timeLimit(60_000 + SLOT_WAIT_MAX_MS)}`);
     expect(
-      sbatchArgs(step, { runId: "r", stepKey: "next" }, files, {}).some((a) => a.startsWith("--dependency")),
+      sbatchArgs(step, { runTag: "r+k", stepKey: "next" }, files, {}).some((a) =>
+        a.startsWith("--dependency"),
+      ),
     ).toBe(false);
   });
 
   it("asks for nothing a step does not", () => {
-    expect(sbatchArgs(stepWith({}), { runId: "r", stepKey: "s" }, files, {})).toHaveLength(9);
+    expect(sbatchArgs(stepWith({}), { runTag: "r+k", stepKey: "s" }, files, {})).toHaveLength(9);
     expect(timeLimit(0)).toBeUndefined();
     expect(timeLimit(1000)).toBe("2");
   });

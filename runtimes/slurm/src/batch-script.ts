@@ -75,12 +75,13 @@ export function resourceArgs(step: Step, settings: SubmitSettings, waitMs = 0): 
 }
 
 /**
- * The sbatch command line (after `sbatch`) for one attempt; `after`: for a job queued ahead, the
- * jobs it waits on (`--dependency=afterok`).
+ * The sbatch command line (after `sbatch`) for one attempt; `runTag`: the run as the cluster knows
+ * it (see `runTag` in run-keys.ts); `after`: for a job queued ahead, the jobs it waits on
+ * (`--dependency=afterok`).
  */
 export function sbatchArgs(
   step: Step,
-  { runId, stepKey }: { runId: string; stepKey: string },
+  { runTag, stepKey }: { runTag: string; stepKey: string },
   files: JobFiles,
   settings: SubmitSettings,
   after: string[] = [],
@@ -88,8 +89,9 @@ export function sbatchArgs(
   return [
     "--parsable",
     `--job-name=canal:${stepKey}`,
-    // The run's id: a run whose driver is gone can still find and cancel its jobs (`canal cancel`).
-    `--comment=${runComment(runId)}`,
+    // The run's tag: a run whose driver is gone can still find and cancel its jobs, and no other
+    // workspace's (`canal cancel`).
+    `--comment=${runComment(runTag)}`,
     `--chdir=${files.dir}`,
     `--output=${files.stdout}`,
     `--error=${files.stderr}`,
@@ -110,8 +112,8 @@ export function sbatchArgs(
   ];
 }
 
-/** The comment every job of run `runId` carries. */
-export const runComment = (runId: string) => `canal-run=${runId}`;
+/** The comment every job of the run tagged `runTag` carries (a run of the previous version: its id alone). */
+export const runComment = (runTag: string) => `canal-run=${runTag}`;
 
 /** The longest a job queued ahead waits, once started, for the attempt it was queued for. */
 export const SLOT_WAIT_MAX_MS = 120_000;

@@ -46,10 +46,13 @@ export interface Entrypoint {
   movesBytes: boolean;
 }
 
-/** A new job's folder, `<sharedDir>/jobs/<run id>/<label>.<random>`, and the paths of its files. */
-export function jobFilesIn(sharedDir: string, runId: string, label: string): JobFiles {
+/**
+ * A new job's folder, `<sharedDir>/jobs/<run tag>/<label>.<random>`, and the paths of its files;
+ * `runTag`: the run as the cluster knows it (see `runTag` in run-keys.ts).
+ */
+export function jobFilesIn(sharedDir: string, runTag: string, label: string): JobFiles {
   const name = `${label.replace(/[^\w.-]/g, "_")}.${randomBytes(4).toString("hex")}`;
-  const dir = join(sharedDir, "jobs", runId, name);
+  const dir = join(sharedDir, "jobs", runTag, name);
   mkdirSync(dir, { recursive: true });
   return {
     dir,

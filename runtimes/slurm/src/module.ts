@@ -17,12 +17,14 @@ const settings = z.strictObject({
 /** A slurm target's own settings in canal.config.json. */
 export type SlurmSettings = z.infer<typeof settings>;
 
-const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParallel }) => {
+const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParallel, canalDir }) => {
   const { SlurmRuntime } = await import("./slurm-runtime.js");
   const { sharedDir, partition, account, gres, slurmConf, nodesReachStore } = target.settings;
   const bound = target.maxParallel ?? maxParallel;
   return new SlurmRuntime({
     sharedDir,
+    // Each run's key is kept there: what a cancel of a run whose driver was killed ends (see endRun).
+    stateDir: canalDir,
     partition,
     account,
     gres,

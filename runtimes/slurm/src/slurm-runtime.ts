@@ -22,6 +22,7 @@ import {
 } from "./batch-script.js";
 import { checkCluster } from "./cluster-check.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
+import { jobsWithComment, RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
 import { slurmEnvironment } from "./slurm-environment.js";
 import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
@@ -33,6 +34,13 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
    * directories must be on a shared filesystem too, since jobs read inputs and write outputs there.
    */
   sharedDir: string;
+  /**
+   * The workspace's state folder (`folders.state`, not shared): each run's key is kept there in
+   * `slurm-runs/<run id>` while the run has jobs, so that cancelling a run whose driver was killed
+   * ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
+   * keys are kept in this process only, and a runtime built later finds none.
+   */
+  stateDir?: string;
   /** Jobs in the queue at once for one run; default 32. */
   maxParallel?: number;
   /** How often job state is read while a job runs; default 100 ms (`sbatch --wait` waits 2 s; the exit file, checked every 10 ms, usually tells first). */
@@ -65,6 +73,8 @@ type Submitted = { jobId: string } | { result: AttemptResult };
 /** A job queued ahead of a step's attempt, behind the jobs of the attempts it waits on. */
 interface Slot {
   runId: string;
+  /** The run as the cluster knows it (see `runTag`). */
+  tag: string;
   files: JobFiles;
   /** The step keys it waits on. */
   afterKeys: string[];
@@ -121,6 +131,7 @@ export class SlurmRuntime implements Runtime {
   private readonly env: NodeJS.ProcessEnv;
   private readonly graceMs: number;
   private readonly scripts: JobScripts;
+  private readonly keys: RunKeys;
   private readonly watch: WatchSettings;
   private readonly live = new Set<string>();
   /** Jobs whose step ended but which wait for their release (see batchScript). */
@@ -147,6 +158,9 @@ export class SlurmRuntime implements Runtime {
     this.env = slurmEnvironment(options.env ?? process.env);
     this.graceMs = options.controllerGraceMs ?? 60_000;
     this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
+    this.keys = new RunKeys(
+      options.stateDir === undefined ? undefined : join(resolve(options.stateDir), RUN_KEYS_FOLDER),
+    );
     this.watch = {
       env: this.env,
       pollMs: options.pollIntervalMs ?? 100,
@@ -197,9 +211,20 @@ export class SlurmRuntime implements Runtime {
       jobOf = new JobOf();
       this.jobsOf.set(id, jobOf);
     }
+    let tag: string;
+    try {
+      tag = runTag(task.runId, this.keys.keyFor(task.runId));
+    } catch (error) {
+      jobOf.resolve(undefined);
+      return {
+        status: "failed",
+        error: `step ${task.stepKey}: ${(error as Error).message}`,
+        retryable: false,
+      };
+    }
     let files: JobFiles;
     try {
-      files = jobFilesIn(this.sharedDir, task.runId, `${task.stepKey}.${task.attempt}`);
+      files = jobFilesIn(this.sharedDir, tag, `${task.stepKey}.${task.attempt}`);
     } catch (error) {
       jobOf.resolve(undefined);
       return {
@@ -223,7 +248,7 @@ export class SlurmRuntime implements Runtime {
         };
       }
       if (hooks.signal.aborted) return aborted(task, hooks);
-      const submitted = await this.submit(task, files, hooks);
+      const submitted = await this.submit(task, tag, files, hooks);
       if ("result" in submitted) return submitted.result;
       jobId = submitted.jobId;
       jobOf.resolve(jobId);
@@ -309,15 +334,18 @@ export class SlurmRuntime implements Runtime {
     const id = slotId(upcoming.runId, upcoming.stepKey);
     if (this.slots.has(id)) return true;
     if (this.closed || upcoming.environment?.kind === "IMAGE") return false;
+    let tag: string;
     let files: JobFiles;
     try {
-      files = jobFilesIn(this.sharedDir, upcoming.runId, `${upcoming.stepKey}.ahead`);
+      tag = runTag(upcoming.runId, this.keys.keyFor(upcoming.runId));
+      files = jobFilesIn(this.sharedDir, tag, `${upcoming.stepKey}.ahead`);
     } catch {
-      return false; // execute() reports an unwritable shared directory
+      return false; // execute() reports an unwritable state folder or shared directory
     }
     const upstream = upcoming.after.map((key) => this.jobOf(slotId(upcoming.runId, key)).promise);
     const slot: Slot = {
       runId: upcoming.runId,
+      tag,
       files,
       afterKeys: upcoming.after,
       after: [],
@@ -364,7 +392,13 @@ export class SlurmRuntime implements Runtime {
     }
     const answer = await slurmCommand(
       "sbatch",
-      sbatchArgs(upcoming.step, upcoming, files, this.options, slot.after),
+      sbatchArgs(
+        upcoming.step,
+        { runTag: slot.tag, stepKey: upcoming.stepKey },
+        files,
+        this.options,
+        slot.after,
+      ),
       this.env,
     );
     const jobId = answer.stdout.trim().split(";")[0] ?? "";
@@ -433,9 +467,16 @@ export class SlurmRuntime implements Runtime {
 
   /**
    * Ends what run `runId` left on the cluster when its driver was killed: its jobs still queued or
-   * running (they carry its id in their comment) are cancelled, then its job folders
-   * (`<sharedDir>/jobs/<run id>/`) removed, with the attempt scripts a job had not started yet,
-   * which hold the step's declared values and the bucket's credentials.
+   * running (their comment is the run's tag) are cancelled, then its job folder
+   * (`<sharedDir>/jobs/<run tag>/`) removed, with the attempt scripts a job had not started yet,
+   * which hold the step's declared values and the bucket's credentials. The tag holds the run's key,
+   * kept in this workspace's state folder: another workspace's run of the same id, sharing the
+   * cluster and the shared directory, has another key, and nothing of it is touched.
+   *
+   * A run with no key kept here was started by the previous version, which tagged it by its id
+   * alone: its jobs with the comment `canal-run=<run id>` and its folder `jobs/<run id>/` are ended,
+   * as that version did. They cannot be told from another workspace's run of the same id started by
+   * that version; no run of this version has that form.
    */
   async endRun(runId: string): Promise<string[]> {
     // The id comes from the store or the command line: it names one folder under jobs/, no other.
@@ -443,20 +484,18 @@ export class SlurmRuntime implements Runtime {
       throw new Error(
         `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with "."): nothing was cancelled; pass the id \`canal runs\` shows`,
       );
+    const key = this.keys.kept(runId);
+    const tag = key ? runTag(runId, key) : runId;
     const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);
     if (listed.code !== 0) throw new Error(`squeue failed: ${lastLine(listed.stderr)}`);
-    const comment = runComment(runId);
-    const jobs = listed.stdout
-      .split("\n")
-      .map((line) => line.trim().split(" "))
-      .filter(([id, said]) => id && said === comment)
-      .map(([id]) => id as string);
+    const jobs = jobsWithComment(listed.stdout, runComment(tag));
     if (jobs.length) {
       const cancelled = await slurmCommand("scancel", jobs, this.env);
       if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
     }
-    // A job cancelled as it started finds no folder and fails: none writes here again.
-    rmSync(join(this.sharedDir, "jobs", runId), { recursive: true, force: true });
+    // A job cancelled as it started finds no folder and fails: none writes here again. The key
+    // stays: another target of the workspace on another cluster may still end the run's jobs there.
+    rmSync(join(this.sharedDir, "jobs", tag), { recursive: true, force: true });
     return jobs.map((id) => `Slurm job ${id}`);
   }
 
@@ -493,6 +532,8 @@ export class SlurmRuntime implements Runtime {
     // credentials. Every job was released or cancelled above; one still lingering only waits a
     // little longer for a release now gone.
     for (const files of this.ending) this.remove(files);
+    // Nothing of its runs is left on the cluster: their keys are no longer needed.
+    for (const runId of this.keys.runs()) this.keys.forget(runId);
   }
 
   private release(files: JobFiles | undefined): void {
@@ -535,8 +576,13 @@ export class SlurmRuntime implements Runtime {
     if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
   }
 
-  private async submit(task: StepTask, files: JobFiles, hooks: AttemptHooks): Promise<Submitted> {
-    const args = sbatchArgs(task.step, task, files, this.options);
+  private async submit(
+    task: StepTask,
+    tag: string,
+    files: JobFiles,
+    hooks: AttemptHooks,
+  ): Promise<Submitted> {
+    const args = sbatchArgs(task.step, { runTag: tag, stepKey: task.stepKey }, files, this.options);
     const started = Date.now();
     for (;;) {
       const answer = await slurmCommand("sbatch", args, this.env);
