@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunEvent } from "./events.js";
 import { StepFailure } from "./testing/memory-runtime.js";
@@ -45,6 +46,14 @@ const chainSteps = {
 };
 
 describe("orchestrate on the memory runtime", () => {
+  it("has removed every attempt's scratch folder by the time the run returns", async () => {
+    const { summary } = await bed.run(chain, { steps: chainSteps }, { parameters: { lr: 2 } });
+    expect(summary.status).toBe("succeeded");
+    const work = join(bed.dir, "work");
+    const left = existsSync(work) ? readdirSync(work).flatMap((run) => readdirSync(join(work, run))) : [];
+    expect(left).toEqual([]);
+  });
+
   it("runs a chain in order and hands a file and a value on", async () => {
     const { summary, events } = await bed.run(chain, { steps: chainSteps }, { parameters: { lr: 2 } });
     expect(summary).toMatchObject({

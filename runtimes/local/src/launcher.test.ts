@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { baseEnvironment } from "@canal/runtime-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Launch, ResidentShells, spawnShell } from "./launcher.js";
 import { processId } from "./leftovers.js";
@@ -44,6 +45,29 @@ describe("ResidentShells", () => {
     expect(await second.ended).toMatchObject({ code: 0 });
     expect(readFileSync(join(dir, "seen"), "utf8")).toBe("unset\n");
     expect(second.output).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("gives a command the environment a direct spawn gives it, whatever ran in the shell before", async () => {
+    const other = join(dir, "other");
+    mkdirSync(other);
+    const env = { ...baseEnvironment(), CANAL_X: "x" };
+    expect(await launch("true", { cwd: other, env }).ended).toMatchObject({ code: 0 });
+    const resident = launch("env | sort", { env });
+    expect(await resident.ended).toMatchObject({ code: 0 });
+    let spawned = "";
+    const direct = await spawnShell({
+      command: "env | sort",
+      cwd: dir,
+      env,
+      signal: new AbortController().signal,
+      log: (stream, text) => {
+        if (stream === "stdout") spawned += text;
+      },
+    });
+    expect(direct).toMatchObject({ code: 0 });
+    // The job before ran in another folder: its path is no part of this one's environment.
+    expect(resident.output.stdout).not.toContain(other);
+    expect(resident.output.stdout).toBe(spawned);
   });
 
   it("reports a command ended by a signal, and removes a variable the shell has", async () => {

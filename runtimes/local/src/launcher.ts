@@ -121,7 +121,8 @@ export function spawnShell(launch: Launch): Promise<Ended> {
 // place for each (shorter ones padded with newlines: truncating a file costs more than writing
 // it): one simple command that changes to the job's directory and runs `/bin/sh -c command` with
 // the job's variables assigned in front of it, so the shell starts it with vfork (no copy of
-// itself) and no change outlives the job but the directory. Its output is appended to $2 and $3,
+// itself) and no change outlives the job but the directory (and the OLDPWD its cd sets, which
+// the next job unsets). Its output is appended to $2 and $3,
 // read from where the previous job's ended. A job is started by one byte on the shell's input (a
 // shell reads its input a byte at a time); the shell answers with the job's exit status.
 const RESIDENT_LOOP = `while IFS= read -r _; do
@@ -307,7 +308,9 @@ export class ResidentShells implements Launcher {
  * cannot do.
  */
 function jobScript(launch: Launch, base: Record<string, string>): string | undefined {
-  const words = [`cd ${shellQuote(launch.cwd)} &&`];
+  // The shell's own cd sets OLDPWD, exported, to the folder of the job before it (another step's):
+  // a command spawned directly has none.
+  const words = [`cd ${shellQuote(launch.cwd)} && unset OLDPWD &&`];
   for (const name of Object.keys(base)) if (!(name in launch.env) && name !== "PWD") return undefined;
   for (const [name, value] of Object.entries(launch.env)) {
     // The shell sets PWD itself, to the job's directory. A name that is no shell name never

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   endProcesses,
@@ -107,6 +107,22 @@ describe("the pids an attempt can have started", () => {
     const mark = pidMark();
     expect(mark?.tasks).toBeGreaterThan(0);
     expect(mark?.lastPid).toBeGreaterThan(0);
+  });
+
+  it("are read afresh at each mark, through descriptors kept open", () => {
+    const first = pidMark(false) as PidMark;
+    const { pid } = spawnSync("/bin/true");
+    const second = pidMark(false) as PidMark;
+    expect(second.forks).toBeGreaterThan(first.forks);
+    expect(inPidWindow(pid, { from: first.lastPid, to: second.lastPid })).toBe(true);
+    const open = readdirSync("/proc/self/fd").map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+    expect(open).toEqual(expect.arrayContaining(["/proc/sys/kernel/ns_last_pid", "/proc/stat"]));
   });
 
   it("are the only ones looked at: a process of the group older than the mark is passed over", async () => {

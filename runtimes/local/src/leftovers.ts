@@ -29,6 +29,31 @@ function readProc(path: string, buffer = statBuffer): string | undefined {
   }
 }
 
+// The kernel's counters are read at every attempt's start and end (eight files): each is opened
+// once and read again from its start (a read of a /proc counter at offset 0 makes it afresh),
+// two system calls fewer per read.
+const counterFiles = new Map<string, number>();
+
+/** A /proc counter file, from its start, through a descriptor kept open; undefined when it cannot be read. */
+function readCounter(path: string, buffer = statBuffer): string | undefined {
+  let fd = counterFiles.get(path);
+  try {
+    if (fd === undefined) {
+      fd = openSync(path, "r");
+      counterFiles.set(path, fd);
+    }
+    return buffer.toString("latin1", 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } catch {
+    if (fd !== undefined) {
+      counterFiles.delete(path);
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    return undefined;
+  }
+}
+
 /** Fields of /proc/<pid>/stat after the command name, which may itself hold spaces or ")". */
 function statFields(pid: number): string[] | undefined {
   const stat = readProc(`/proc/${pid}/stat`);
@@ -149,7 +174,7 @@ export function pidsCountedHere(status: string | undefined, pid: number): boolea
 }
 
 function readNumber(path: string): number | undefined {
-  const text = readProc(path);
+  const text = readCounter(path);
   return text === undefined ? undefined : Number.parseInt(text, 10);
 }
 
@@ -162,7 +187,7 @@ export function pidMark(start = true): PidMark | undefined {
   samePidNamespace ??= pidsCountedHere(readProc("/proc/self/status"), process.pid);
   if (!samePidNamespace) return undefined;
   const readForks = () => {
-    const stat = readProc("/proc/stat", procStatBuffer);
+    const stat = readCounter("/proc/stat", procStatBuffer);
     return stat === undefined ? undefined : Number(/^processes (\d+)$/m.exec(stat)?.[1]);
   };
   const readLastPid = () => readNumber("/proc/sys/kernel/ns_last_pid");
@@ -174,7 +199,7 @@ export function pidMark(start = true): PidMark | undefined {
   let lastPid: number | undefined;
   if (start) {
     forks = readForks();
-    tasks = Number(readProc("/proc/loadavg")?.split(" ")[3]?.split("/")[1]);
+    tasks = Number(readCounter("/proc/loadavg")?.split(" ")[3]?.split("/")[1]);
     lastPid = readLastPid();
   } else {
     lastPid = readLastPid();
@@ -237,7 +262,7 @@ const TICKS_PER_SECOND = 100;
 /** Now, in the clock ticks after boot that /proc/<pid>/stat's start times count, with a margin. */
 export function nowTicks(marginSeconds = 2): number | undefined {
   try {
-    const uptime = Number(readProc("/proc/uptime")?.split(" ")[0]);
+    const uptime = Number(readCounter("/proc/uptime")?.split(" ")[0]);
     if (!Number.isFinite(uptime)) return undefined;
     return Math.max(0, Math.floor((uptime - marginSeconds) * TICKS_PER_SECOND));
   } catch {
