@@ -169,6 +169,48 @@ describe("s3 blob store: beyond the suite", () => {
     await other.close();
   });
 
+  it("signs a put with the blob's digest, which the server checks the body against; no second checksum", async () => {
+    const workspace = await open({ prefix: `signed/${randomUUID()}` });
+    const { client } = workspace.blobs as unknown as { client: S3Client };
+    // What each put's request carried once signed, and a switch that changes its body after the
+    // store declared its digest (as a body damaged on its way would be).
+    const sent: Record<string, string>[] = [];
+    let damage = false;
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const request = args.request as { body?: unknown };
+        if (damage && request.body instanceof Uint8Array) {
+          const body = Buffer.from(request.body);
+          body[0] = (body[0] ?? 0) ^ 0xff;
+          request.body = body;
+        }
+        return next(args);
+      },
+      { step: "build", priority: "low", name: "canalTestDamageBody" },
+    );
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === "PutObjectCommand")
+          sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low", name: "canalTestSignedHeaders" },
+    );
+    const digest = await workspace.blobs.put("signed by its digest");
+    expect(sent[0]?.["x-amz-content-sha256"]).toBe(digest);
+    expect(Object.keys(sent[0] ?? {}).filter((name) => /checksum/i.test(name))).toEqual([]);
+    damage = true;
+    const other = "bytes that change on the way";
+    await expect(workspace.blobs.put(other)).rejects.toMatchObject({
+      code: "CANAL_STORE_REMOTE_FAILED",
+      message: expect.stringContaining("XAmzContentSHA256Mismatch"),
+    });
+    damage = false;
+    const otherDigest = createHash("sha256").update(other).digest("hex");
+    expect(await workspace.blobs.has(otherDigest)).toBe(false);
+    await workspace.close();
+  });
+
   it("sends a large file in parts and streams it back verified", async () => {
     const workspace = await open({ prefix: `large/${randomUUID()}` });
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-large-"));

@@ -29,7 +29,14 @@ import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
 import type { S3Settings } from "./backend.js";
-import { connect, isNotFound, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
+import {
+  connect,
+  isNotFound,
+  isPreconditionFailed,
+  type S3Place,
+  s3Failure,
+  signedWithDigest,
+} from "./client.js";
 import { type ListPage, ObjectListing } from "./listing.js";
 
 // Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
@@ -303,13 +310,16 @@ export class S3BlobStore implements BlobStore {
   ): Promise<string | undefined> {
     this.listing.forget(this.key(digest));
     const response = await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.place.bucket,
-        Key: this.key(digest),
-        Body: data,
-        ContentLength: data.byteLength,
-        ...(conditional ? { IfNoneMatch: "*" } : {}),
-      }),
+      signedWithDigest(
+        new PutObjectCommand({
+          Bucket: this.place.bucket,
+          Key: this.key(digest),
+          Body: data,
+          ContentLength: data.byteLength,
+          ...(conditional ? { IfNoneMatch: "*" } : {}),
+        }),
+        digest,
+      ),
     );
     return response.ETag;
   }

@@ -1,7 +1,7 @@
 // The S3 client a blob store talks through, and S3's failures in Canal's words. Credentials are read
 // here, from the variables the config names or the standard AWS sources, and go nowhere else: not
 // into the settings, not into a message (every message is scrubbed of them).
-import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { type PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import type { BlobPlace } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { StoreError } from "../errors.js";
@@ -122,6 +122,25 @@ export function connect(
       forcePathStyle,
     },
   };
+}
+
+/**
+ * `command` (a put of a blob's bytes) signed with `sha256Hex`, the digest Canal computed of its body,
+ * as the payload's `x-amz-content-sha256`: the SDK's signer takes a hash given in that header
+ * instead of hashing the body a second time (a whole pass over up to 8 MiB). The server still
+ * hashes what it receives and refuses a body that does not match (`XAmzContentSHA256Mismatch`),
+ * as it does for the hash the SDK would have computed: the digest must be of exactly the bytes sent.
+ */
+export function signedWithDigest(command: PutObjectCommand, sha256Hex: string): PutObjectCommand {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers["x-amz-content-sha256"] = sha256Hex;
+      return next(args);
+    },
+    { step: "build", name: "canalPayloadDigest" },
+  );
+  return command;
 }
 
 // The SDK warns on Node 20 that its later releases will need Node 22: Canal pins a release that
