@@ -465,8 +465,8 @@ export class SqliteReads {
 
   async workspacesWithCacheEntry(key: string, options: { before?: number } = {}): Promise<string[]> {
     return this.read(() => {
-      // Across workspaces: the key is not the first column of the table's key, so this reads every
-      // entry's key once (`canal why` asks it once per step that missed).
+      // Across workspaces: the key is the first column of the table's primary key (migration 16),
+      // so this reads the few entries under the key (`canal why` asks it once per step that missed).
       const rows = this.stmt(
         `SELECT w.name FROM cache_entries ce JOIN workspaces w ON w.id = ce.workspace_id
          WHERE ce.key = @key AND ce.workspace_id <> @workspace AND (@before IS NULL OR ce.created_at < @before)
@@ -509,17 +509,24 @@ export class SqliteReads {
         );
       }
       if (filter.runId !== undefined) this.requireRun(filter.runId);
+      // A prefix is a range of the primary key, which the cache key leads (migration 16): the keys
+      // that start with "ab12" are those from it up to "ab13", by bytes (the prefix is ASCII).
+      const byPrefix = prefix === undefined ? "" : "AND ce.key >= @prefix AND ce.key < @prefixEnd";
       const rows = this.stmt(
         `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND (@stepId IS NULL OR s.step_id = @stepId)
-           AND (@instance IS NULL OR s.instance = @instance)
-           AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
+           AND (@instance IS NULL OR s.instance = @instance) ${byPrefix}
            AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
          ORDER BY ce.created_at DESC, ce.key`,
       ).all({
         workspace: this.workspaceId,
         stepId: filter.stepId ?? null,
         instance: filter.instance ?? null,
-        prefix: prefix ?? null,
+        ...(prefix === undefined
+          ? {}
+          : {
+              prefix,
+              prefixEnd: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
+            }),
         runId: filter.runId ?? null,
       }) as CacheEntryRow[];
       return rows.map(toCacheEntry);

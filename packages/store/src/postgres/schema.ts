@@ -283,6 +283,15 @@ DROP INDEX step_runs_by_step;
 CREATE INDEX step_runs_by_step ON step_runs (step_id, instance) WHERE status <> 'cached';
 `,
   },
+  {
+    // The cache entries keyed by cache key first (the workspaces that hold a key, for `canal why`),
+    // as SQLite migration 16: the primary key reordered, no index added to what a cache write enters.
+    // ON CONFLICT (workspace_id, key) infers it still: inference ignores the columns' order.
+    version: 12,
+    sql: `
+ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (key, workspace_id);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));
