@@ -509,26 +509,35 @@ export class SqliteReads {
         );
       }
       if (filter.runId !== undefined) this.requireRun(filter.runId);
-      // A prefix is a range of the primary key, which the cache key leads (migration 16): the keys
-      // that start with "ab12" are those from it up to "ab13", by bytes (the prefix is ASCII).
-      const byPrefix = prefix === undefined ? "" : "AND ce.key >= @prefix AND ce.key < @prefixEnd";
+      // Only the filters given are in the statement, so that each is what SQLite finds the entries
+      // by: the cache key leads the primary key (migration 16), not the workspace, so a statement
+      // that may drop every filter reads every workspace's entries. A step's entries come from
+      // `step_runs_by_step`; a run's by key; a key prefix is a range of keys: those that start with
+      // "ab12" run from it up to "ab13", by bytes (the prefix is ASCII).
+      const params: Record<string, string | number> = { workspace: this.workspaceId };
+      const where: string[] = [];
+      if (filter.stepId !== undefined) {
+        where.push("s.step_id = @stepId");
+        params.stepId = filter.stepId;
+      }
+      if (filter.instance !== undefined) {
+        where.push("s.instance = @instance");
+        params.instance = filter.instance;
+      }
+      if (prefix !== undefined) {
+        where.push("ce.key >= @prefix AND ce.key < @prefixEnd");
+        params.prefix = prefix;
+        params.prefixEnd =
+          prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      }
+      if (filter.runId !== undefined) {
+        where.push("ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId)");
+        params.runId = filter.runId;
+      }
       const rows = this.stmt(
-        `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND (@stepId IS NULL OR s.step_id = @stepId)
-           AND (@instance IS NULL OR s.instance = @instance) ${byPrefix}
-           AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
+        `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' ${where.map((condition) => `AND ${condition}`).join(" ")}
          ORDER BY ce.created_at DESC, ce.key`,
-      ).all({
-        workspace: this.workspaceId,
-        stepId: filter.stepId ?? null,
-        instance: filter.instance ?? null,
-        ...(prefix === undefined
-          ? {}
-          : {
-              prefix,
-              prefixEnd: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
-            }),
-        runId: filter.runId ?? null,
-      }) as CacheEntryRow[];
+      ).all(params) as CacheEntryRow[];
       return rows.map(toCacheEntry);
     });
   }

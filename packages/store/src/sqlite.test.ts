@@ -227,8 +227,9 @@ describe("the cache entries of a key across workspaces", () => {
     };
     await use();
     spied.stmt = stmt;
+    const ofEntries = prepared.filter((sql) => sql.includes("FROM cache_entries"));
     const db = new Database(join(dir, "canal.db"), { readonly: true });
-    const details = prepared.map((sql) =>
+    const details = ofEntries.map((sql) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail),
     );
     db.close();
@@ -248,6 +249,7 @@ describe("the cache entries of a key across workspaces", () => {
       reusable: true,
       outputs: { model: { json: "1" } },
     });
+    return run.id;
   }
 
   it("finds the workspaces that hold a key by the key, not by reading every entry", async () => {
@@ -268,19 +270,37 @@ describe("the cache entries of a key across workspaces", () => {
     expect(ofEntries).toEqual([expect.stringMatching(/^SEARCH ce USING INDEX \S+ \(key=\?\)$/)]);
   });
 
-  it("lists a workspace's entries by key prefix as a range of keys", async () => {
+  it("lists a workspace's entries by step, run or key prefix without reading every entry", async () => {
     await entry(store, `ab12${"0".repeat(60)}`);
-    await entry(store, `ab13${"0".repeat(60)}`);
-    const listed: string[] = [];
-    const [plan] = await plans(
-      store,
-      async () => listed.push(...(await store.listCacheEntries({ keyPrefix: "ab1200" })).map((e) => e.key)),
-      { workspace: 1, stepId: null, instance: null, prefix: "ab1200", prefixEnd: "ab1201", runId: null },
-    );
-    expect(listed).toEqual([`ab12${"0".repeat(60)}`]);
-    expect((plan ?? []).filter((line) => / ce\b/.test(line))).toEqual([
-      expect.stringMatching(/^SEARCH ce USING INDEX \S+ \(key>\? AND key<\?\)$/),
-    ]);
+    const run = await entry(store, `ab13${"0".repeat(60)}`);
+    const cases = [
+      [
+        { keyPrefix: "ab1200" },
+        { prefix: "ab1200", prefixEnd: "ab1201" },
+        [`ab12${"0".repeat(60)}`],
+        /\(key>\? AND key<\?\)$/,
+      ],
+      [
+        { stepId: "train", instance: -1 },
+        { stepId: "train", instance: -1 },
+        [`ab13${"0".repeat(60)}`, `ab12${"0".repeat(60)}`],
+        /cache_entries_by_step_run \(step_run_id=\?\)$/,
+      ],
+      [{ runId: run }, { runId: run }, [`ab13${"0".repeat(60)}`], /\(key=\? AND workspace_id=\?\)$/],
+    ] as const;
+    for (const [filter, params, keys, by] of cases) {
+      const listed: string[] = [];
+      const [plan] = await plans(
+        store,
+        async () => listed.push(...(await store.listCacheEntries(filter)).map((e) => e.key)),
+        { workspace: 1, ...params },
+      );
+      expect(listed.sort()).toEqual([...keys].sort());
+      const ofEntries = (plan ?? []).filter((line) => / ce\b/.test(line));
+      expect(ofEntries, JSON.stringify(filter)).toHaveLength(1);
+      expect(ofEntries[0], JSON.stringify(filter)).toMatch(/^SEARCH ce /);
+      expect(ofEntries[0], JSON.stringify(filter)).toMatch(by);
+    }
   });
 
   it("keeps every entry, its workspace and its order when a store of schema 15 is migrated", async () => {
