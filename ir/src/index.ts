@@ -47,6 +47,7 @@ export {
   NAME_MAX_LENGTH,
   nameProblem,
   pathInside,
+  printableText,
   relativePathProblem,
   shownName,
 } from "./names.js";

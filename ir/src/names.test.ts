@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fileNameProblem, pathInside } from "./names.js";
+import { fileNameProblem, pathInside, printableText, shownName } from "./names.js";
 
 describe("fileNameProblem", () => {
   it("accepts a file's name as a file system has it", () => {
@@ -36,5 +36,19 @@ describe("fileNameProblem", () => {
   it("lets every name it accepts be one segment below a folder", () => {
     for (const name of ["wine.csv", ".hidden", "a..b"])
       expect(pathInside("/r", "in", name)).toBe(`/r/in/${name}`);
+  });
+});
+
+describe("shownName and printableText", () => {
+  it("escape what a terminal acts on, JSON's C0 escapes and those JSON leaves raw alike", () => {
+    const text = "a\u001b[2J\r\n\tb\u007f\u009b1m\u202ec\u2028";
+    expect(printableText(text)).toBe("a\\u001b[2J\\r\\n\\tb\\u007f\\u009b1m\\u202ec\\u2028");
+    expect(shownName(text)).toBe('"a\\u001b[2J\\r\\n\\tb\\u007f\\u009b1m\\u202ec\\u2028"');
+    expect(JSON.parse(shownName(text))).toBe(text);
+  });
+
+  it("leave other text as it is", () => {
+    expect(printableText("données/2024 wine.csv — ok")).toBe("données/2024 wine.csv — ok");
+    expect(shownName("naïve")).toBe('"naïve"');
   });
 });

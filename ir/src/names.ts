@@ -74,9 +74,31 @@ export function isDigest(value: unknown): value is string {
   return typeof value === "string" && DIGEST.test(value);
 }
 
-/** A name as shown in an error: quoted, control characters escaped, cut short when very long. */
+// What a terminal acts on, or what changes how the rest of a line reads: the C0 controls and DEL,
+// the C1 controls (U+009B is a one-character CSI to many terminals), the line and paragraph
+// separators, and the bidirectional overrides and isolates, which reorder what follows them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` safe to print inside a line: every character a terminal would act on is written as its
+ * escape (`\n`, `\u001b`), the rest as it is. For stored text shown in a sentence, where quoting
+ * would be noise (a store's path, a step's error); a name takes {@link shownName}.
+ */
+export function printableText(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * A name as shown in an error or to a terminal: quoted as JSON, every control character escaped
+ * (those JSON leaves raw too, see {@link printableText}), cut short when very long.
+ */
 export function shownName(value: unknown): string {
-  const text = JSON.stringify(String(value));
+  const text = printableText(JSON.stringify(String(value)));
   return text.length > 60 ? `${text.slice(0, 48)}…" (${String(value).length} characters)` : text;
 }
 

@@ -53,7 +53,7 @@ describe("canal why on a PostgreSQL store", () => {
     expect(why.stderr).toBe("");
     const url = server.url("canal");
     expect(why.stdout).toBe(
-      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace \`dev\`, in the PostgreSQL database ${url}); workspace \`ci\` has an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": "ci") and use its artifact store\n`,
+      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace "dev", in the PostgreSQL database ${url}); workspace "ci" has an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": "ci") and use its artifact store\n`,
     );
     const json = await canal(["why", dev.runId, "prepare", "--json"], dev.dir);
     const [report] = JSON.parse(json.stdout);

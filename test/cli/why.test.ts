@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
@@ -74,7 +75,7 @@ describe("canal why names the upstream output whose content changed", () => {
     const why = await canal(["why", first, "prepare"], dir);
     expect(why.stderr).toBe("");
     expect(why.stdout).toBe(
-      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace \`alice\`, in the SQLite file ${join(dir, ".canal", "canal.db")})\n`,
+      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace "alice", in the SQLite file ${join(dir, ".canal", "canal.db")})\n`,
     );
     const [report] = JSON.parse((await canal(["why", first, "prepare", "--json"], dir)).stdout);
     expect(report).toEqual({
@@ -101,7 +102,7 @@ describe("canal why names the upstream output whose content changed", () => {
     expect(ran.stdout).not.toContain("cached");
     const why = await canal(["why", runIdOf(ran.stdout), "prepare"], other);
     expect(why.stdout).toBe(
-      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace \`bob\`, in the SQLite file ${store}); workspace \`alice\` has an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": "alice") and use its artifact store\n`,
+      `prepare: ran because it never ran before in pipeline upstream: no earlier cache entry (the cache of workspace "bob", in the SQLite file ${store}); workspace "alice" has an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": "alice") and use its artifact store\n`,
     );
     const [report] = JSON.parse(
       (await canal(["why", runIdOf(ran.stdout), "prepare", "--json"], other)).stdout,
@@ -111,6 +112,43 @@ describe("canal why names the upstream output whose content changed", () => {
       workspace: { name: "bob", store: `the SQLite file ${store}` },
       elsewhere: ["alice"],
     });
+  });
+
+  it("shows workspace names and the store's path with control characters escaped, and --json as they are", async () => {
+    // A workspace of the same store whose name would clear the screen and forge a line of its
+    // own, and a store reached by a path that would: what `canal why` prints of them is text.
+    const name = "evil\u001b[2J\r\nprepare: reused\u009b1m";
+    const store = join(dir, ".canal", "canal.db");
+    const project = async (workspace: string, path: string) => {
+      const at = makeProject({ from: join(import.meta.dirname, "fixtures/why") });
+      writeFileSync(
+        join(at, "canal.config.json"),
+        JSON.stringify({ workspace, store: { kind: "sqlite", path } }),
+      );
+      expect((await canal(["compile", "pipeline.ts", "--out", "build"], at)).stderr).toBe("");
+      const ran = await canal(["run", "build/upstream"], at);
+      expect(ran.status, ran.stdout + ran.stderr).toBe(0);
+      return { at, runId: runIdOf(ran.stdout) };
+    };
+    await project(name, store);
+    const scratch = mkdtempSync(join(tmpdir(), "canal-why-"));
+    const link = join(scratch, "st\u001b[1more\n");
+    symlinkSync(join(dir, ".canal"), link);
+    const carol = await project("carol", join(link, "canal.db"));
+
+    const why = await canal(["why", carol.runId, "prepare"], carol.at);
+    expect(why.stderr).toBe("");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+    expect(why.stdout.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    const shown = '"evil\\u001b[2J\\r\\nprepare: reused\\u009b1m"';
+    const place = join(scratch, "st\\u001b[1more\\n", "canal.db");
+    expect(why.stdout).toContain(`(the cache of workspace "carol", in the SQLite file ${place}); `);
+    expect(why.stdout).toMatch(/; workspaces "alice", .* have an entry for its cache key/);
+    expect(why.stdout).toContain(`, ${shown} have an entry for its cache key`);
+    const json = await canal(["why", carol.runId, "prepare", "--json"], carol.at);
+    const [report] = JSON.parse(json.stdout);
+    expect(report.elsewhere).toContain(name);
+    expect(report.workspace.store).toBe(`the SQLite file ${join(link, "canal.db")}`);
   });
 
   it("suggests the step meant", async () => {

@@ -192,6 +192,66 @@ describe("PostgreSQL metadata store: what cannot be opened", () => {
   });
 });
 
+describe("PostgreSQL metadata store: migration 12", () => {
+  it("reorders the cache entries' primary key to start with the key, keeping every entry", async () => {
+    server.psql("CREATE DATABASE eleven");
+    const config = { kind: "postgres", url: server.url("eleven"), passwordEnv: VARIABLE };
+    const openAs = async (workspace: string) => {
+      const metadata = (await openWorkspace(workspaceWith(config, workspace).root)).metadata;
+      opened.push(metadata);
+      return metadata;
+    };
+    const team = await openAs("team");
+    const ci = await openAs("ci");
+    for (const [on, key] of [
+      [team, "a".repeat(64)],
+      [ci, "a".repeat(64)],
+      [ci, "b".repeat(64)],
+    ] as const) {
+      const version = await on.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
+      const run = await on.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
+      const made = await on.createStepRun({ runId: run.id, stepId: "train" });
+      await on.startAttempt(made.id, 1);
+      await on.finishStepRun(made.id, {
+        status: "succeeded",
+        attempt: { number: 1, status: "succeeded" },
+        cacheKey: key,
+        components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+        reusable: true,
+        outputs: { model: { json: "1" } },
+      });
+    }
+    for (const store of opened.splice(0)) await store.close();
+    const primaryKey = () =>
+      server
+        .psql(
+          `SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+           WHERE i.indrelid = 'cache_entries'::regclass AND i.indisprimary`,
+          "eleven",
+        )
+        .toString()
+        .trim();
+    const entries = () =>
+      server.psql("SELECT workspace_id, key, seq FROM cache_entries ORDER BY seq", "eleven").toString();
+    expect(primaryKey()).toBe("key,workspace_id");
+    // The database as schema 11 had it: the primary key by workspace first.
+    server.psql(
+      `ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (workspace_id, key);
+       DELETE FROM schema_version WHERE version = 12;`,
+      "eleven",
+    );
+    expect(primaryKey()).toBe("workspace_id,key");
+    const before = entries();
+    const reopened = await openAs("team");
+    expect(primaryKey()).toBe("key,workspace_id");
+    expect(entries()).toBe(before);
+    expect(await reopened.workspacesWithCacheEntry("a".repeat(64))).toEqual(["ci"]);
+    expect((await reopened.getCacheEntry("a".repeat(64)))?.producedBy.stepId).toBe("train");
+  });
+});
+
 describe("PostgreSQL metadata store: many writers", () => {
   it("numbers versions, log chunks and runs once, and keeps the first cache entry, with 8 connections writing at once", async () => {
     const handles = await Promise.all(Array.from({ length: 8 }, () => open({}, "crowd")));

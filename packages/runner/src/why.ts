@@ -2,6 +2,7 @@
 // step run is judged against the cache as it stood when the step started: reused, ran before a
 // key was computed, the whole run regenerated, the same key cached by an earlier run, no earlier
 // entry (in which workspace's cache, and which others of the store had the key), or the changes of its cache key since the last entry, most specific first.
+import { printableText, shownName } from "@canal/ir";
 import {
   type CacheKeyChange,
   describeCacheKeyChange,
@@ -135,7 +136,9 @@ export function whyLines(report: WhyReport, run: Run): string[] {
     case "no-key":
       if (report.status === "queued" || report.status === "running")
         return ["not decided yet: the step has not computed its cache key"];
-      return [`${report.status}${report.error ? ` (${report.error})` : ""}; it never computed a cache key`];
+      return [
+        `${report.status}${report.error ? ` (${printableText(report.error)})` : ""}; it never computed a cache key`,
+      ];
     case "regenerate":
       return ["ran because the run was started with --regenerate"];
     case "same-key":
@@ -153,16 +156,22 @@ export function whyLines(report: WhyReport, run: Run): string[] {
   }
 }
 
-/** A first run's cache: which one was looked in, and which other workspaces of its store had the key. */
+/**
+ * A first run's cache: which one was looked in, and which other workspaces of its store had the key.
+ * Workspace names and the store's path are whatever a config said, not names the compiler checked:
+ * they are shown escaped, so that one holding a terminal's control sequence stays text.
+ */
 function firstText(report: WhyReport): string {
   const { workspace, elsewhere = [] } = report;
   const looked = workspace
-    ? `no earlier cache entry (the cache of workspace \`${workspace.name}\`, in ${workspace.store})`
+    ? `no earlier cache entry (the cache of workspace ${shownName(workspace.name)}, in ${printableText(workspace.store)})`
     : "no earlier cache entry";
   if (elsewhere.length === 0) return looked;
-  const names = elsewhere.map((name) => `\`${name}\``).join(", ");
+  const names = elsewhere.map(shownName).join(", ");
   const which = elsewhere.length === 1 ? `workspace ${names} has` : `workspaces ${names} have`;
-  return `${looked}; ${which} an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": ${JSON.stringify(elsewhere[0])}) and use its artifact store`;
+  // The name whole, as the config takes it: JSON, so its escapes read back as the same name.
+  const config = printableText(JSON.stringify(elsewhere[0]));
+  return `${looked}; ${which} an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": ${config}) and use its artifact store`;
 }
 
 /** Where each artifact of the run came from: its steps' outputs and its artifact parameters. */

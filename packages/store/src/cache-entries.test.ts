@@ -84,6 +84,14 @@ describe("cache entries", () => {
     expect((await store.listCacheEntries({ keyPrefix: "bccccc" })).map((e) => e.producedBy.stepId)).toEqual([
       "train",
     ]);
+    // A prefix is a range of keys: those next to its ends are not in it.
+    for (const key of ["bcccc9", "bcccca", "bccccf", "bcccd0"]) await stepRan(key + "0".repeat(58), d("3"));
+    const listed = async (keyPrefix: string) =>
+      (await store.listCacheEntries({ keyPrefix })).map((e) => e.key.slice(0, 6)).sort();
+    expect(await listed("bcccc9")).toEqual(["bcccc9"]);
+    expect(await listed("bccccf")).toEqual(["bccccf"]);
+    expect(await listed("bcccca")).toEqual(["bcccca"]);
+    expect(await listed("bcccd0")).toEqual(["bcccd0"]);
     await expect(store.listCacheEntries({ keyPrefix: "b" })).rejects.toThrow(/first 6 or more hex/);
     await expect(store.listCacheEntries({ keyPrefix: "'; drop" })).rejects.toMatchObject({
       code: "CANAL_STORE_INVALID_RECORD",

@@ -437,6 +437,31 @@ DROP INDEX step_runs_by_step;
 CREATE INDEX step_runs_by_step ON step_runs (step_id, instance) WHERE status <> 'cached';
 `,
   },
+  {
+    // The cache entries keyed by cache key first: the workspaces that hold a key (`canal why`'s
+    // "workspace ci has an entry") are an index lookup instead of a read of every entry of every
+    // workspace, and a workspace's own entry is still one lookup of both columns. The primary key
+    // is reordered rather than another index added, so a cache write enters no more indexes than
+    // before (docs/performance.md); rowids are kept, as ties on created_at are ordered by them.
+    version: 16,
+    sql: `
+CREATE TABLE cache_entries_by_key (
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  key TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  components TEXT NOT NULL,
+  step_run_id INTEGER NOT NULL REFERENCES step_runs(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (key, workspace_id)
+);
+INSERT INTO cache_entries_by_key (rowid, workspace_id, key, outputs, components, step_run_id, created_at)
+  SELECT rowid, workspace_id, key, outputs, components, step_run_id, created_at FROM cache_entries
+  ORDER BY key, workspace_id;
+DROP TABLE cache_entries;
+ALTER TABLE cache_entries_by_key RENAME TO cache_entries;
+CREATE INDEX cache_entries_by_step_run ON cache_entries (step_run_id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -462,8 +462,8 @@ export class SqliteReads {
 
   async workspacesWithCacheEntry(key: string, options: { before?: number } = {}): Promise<string[]> {
     return this.read(() => {
-      // Across workspaces: the key is not the first column of the table's key, so this reads every
-      // entry's key once (`canal why` asks it once per step that missed).
+      // Across workspaces: the key is the first column of the table's primary key (migration 16),
+      // so this reads the few entries under the key (`canal why` asks it once per step that missed).
       const rows = this.stmt(
         `SELECT w.name FROM cache_entries ce JOIN workspaces w ON w.id = ce.workspace_id
          WHERE ce.key = @key AND ce.workspace_id <> @workspace AND (@before IS NULL OR ce.created_at < @before)
@@ -506,19 +506,35 @@ export class SqliteReads {
         );
       }
       if (filter.runId !== undefined) this.requireRun(filter.runId);
+      // Only the filters given are in the statement, so that each is what SQLite finds the entries
+      // by: the cache key leads the primary key (migration 16), not the workspace, so a statement
+      // that may drop every filter reads every workspace's entries. A step's entries come from
+      // `step_runs_by_step`; a run's by key; a key prefix is a range of keys: those that start with
+      // "ab12" run from it up to "ab13", by bytes (the prefix is ASCII).
+      const params: Record<string, string | number> = { workspace: this.workspaceId };
+      const where: string[] = [];
+      if (filter.stepId !== undefined) {
+        where.push("s.step_id = @stepId");
+        params.stepId = filter.stepId;
+      }
+      if (filter.instance !== undefined) {
+        where.push("s.instance = @instance");
+        params.instance = filter.instance;
+      }
+      if (prefix !== undefined) {
+        where.push("ce.key >= @prefix AND ce.key < @prefixEnd");
+        params.prefix = prefix;
+        params.prefixEnd =
+          prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      }
+      if (filter.runId !== undefined) {
+        where.push("ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId)");
+        params.runId = filter.runId;
+      }
       const rows = this.stmt(
-        `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND (@stepId IS NULL OR s.step_id = @stepId)
-           AND (@instance IS NULL OR s.instance = @instance)
-           AND (@prefix IS NULL OR substr(ce.key, 1, length(@prefix)) = @prefix)
-           AND (@runId IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = @runId))
+        `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' ${where.map((condition) => `AND ${condition}`).join(" ")}
          ORDER BY ce.created_at DESC, ce.key`,
-      ).all({
-        workspace: this.workspaceId,
-        stepId: filter.stepId ?? null,
-        instance: filter.instance ?? null,
-        prefix: prefix ?? null,
-        runId: filter.runId ?? null,
-      }) as CacheEntryRow[];
+      ).all(params) as CacheEntryRow[];
       return rows.map(toCacheEntry);
     });
   }

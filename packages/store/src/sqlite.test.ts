@@ -214,3 +214,131 @@ describe("the step runs of a step", () => {
     db.close();
   });
 });
+
+describe("the cache entries of a key across workspaces", () => {
+  /** The plan of each statement `use` prepares on `on`, as EXPLAIN QUERY PLAN details. */
+  async function plans(on: SqliteMetadataStore, use: () => Promise<unknown>, params: object) {
+    const prepared: string[] = [];
+    const spied = on as unknown as { stmt(sql: string): Database.Statement };
+    const stmt = spied.stmt.bind(on);
+    spied.stmt = (sql) => {
+      prepared.push(sql);
+      return stmt(sql);
+    };
+    await use();
+    spied.stmt = stmt;
+    const ofEntries = prepared.filter((sql) => sql.includes("FROM cache_entries"));
+    const db = new Database(join(dir, "canal.db"), { readonly: true });
+    const details = ofEntries.map((sql) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail),
+    );
+    db.close();
+    return details;
+  }
+
+  async function entry(on: SqliteMetadataStore, key: string) {
+    const version = await on.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
+    const run = await on.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
+    const made = await on.createStepRun({ runId: run.id, stepId: "train" });
+    await on.startAttempt(made.id, 1);
+    await on.finishStepRun(made.id, {
+      status: "succeeded",
+      attempt: { number: 1, status: "succeeded" },
+      cacheKey: key,
+      components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+      reusable: true,
+      outputs: { model: { json: "1" } },
+    });
+    return run.id;
+  }
+
+  it("finds the workspaces that hold a key by the key, not by reading every entry", async () => {
+    const ci = SqliteMetadataStore.open(join(dir, "canal.db"), { workspace: "ci", location: dir });
+    const key = "a".repeat(64);
+    await entry(ci, key);
+    await entry(ci, "b".repeat(64));
+    await entry(store, key);
+    await ci.close();
+    expect(await store.workspacesWithCacheEntry(key)).toEqual(["ci"]);
+    expect(await store.workspacesWithCacheEntry(key, { before: 1 })).toEqual([]);
+    const [plan] = await plans(store, () => store.workspacesWithCacheEntry(key), {
+      workspace: 1,
+      key,
+      before: null,
+    });
+    const ofEntries = (plan ?? []).filter((line) => / ce\b/.test(line));
+    expect(ofEntries).toEqual([expect.stringMatching(/^SEARCH ce USING INDEX \S+ \(key=\?\)$/)]);
+  });
+
+  it("lists a workspace's entries by step, run or key prefix without reading every entry", async () => {
+    await entry(store, `ab12${"0".repeat(60)}`);
+    const run = await entry(store, `ab13${"0".repeat(60)}`);
+    const cases = [
+      [
+        { keyPrefix: "ab1200" },
+        { prefix: "ab1200", prefixEnd: "ab1201" },
+        [`ab12${"0".repeat(60)}`],
+        /\(key>\? AND key<\?\)$/,
+      ],
+      [
+        { stepId: "train", instance: -1 },
+        { stepId: "train", instance: -1 },
+        [`ab13${"0".repeat(60)}`, `ab12${"0".repeat(60)}`],
+        /cache_entries_by_step_run \(step_run_id=\?\)$/,
+      ],
+      [{ runId: run }, { runId: run }, [`ab13${"0".repeat(60)}`], /\(key=\? AND workspace_id=\?\)$/],
+    ] as const;
+    for (const [filter, params, keys, by] of cases) {
+      const listed: string[] = [];
+      const [plan] = await plans(
+        store,
+        async () => listed.push(...(await store.listCacheEntries(filter)).map((e) => e.key)),
+        { workspace: 1, ...params },
+      );
+      expect(listed.sort()).toEqual([...keys].sort());
+      const ofEntries = (plan ?? []).filter((line) => / ce\b/.test(line));
+      expect(ofEntries, JSON.stringify(filter)).toHaveLength(1);
+      expect(ofEntries[0], JSON.stringify(filter)).toMatch(/^SEARCH ce /);
+      expect(ofEntries[0], JSON.stringify(filter)).toMatch(by);
+    }
+  });
+
+  it("keeps every entry, its workspace and its order when a store of schema 15 is migrated", async () => {
+    await store.close();
+    const path = join(dir, "old.db");
+    const old = new Database(path);
+    old.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 15)) {
+      old.exec(migration.sql);
+      old.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, 0)").run(migration.version);
+    }
+    old.close();
+    const db = new Database(path);
+    db.exec(`INSERT INTO workspaces (id, name, created_at) VALUES (1, 'team', 0), (2, 'ci', 0);
+      INSERT INTO pipelines (id, workspace_id, name, created_at) VALUES (1, 1, 'iris', 0);
+      INSERT INTO pipeline_versions (id, pipeline_id, version, hash, ir, created_at) VALUES (1, 1, 1, 'h', '{}', 0);
+      INSERT INTO runs (id, pipeline_version_id, status, parameters, runtime, created_at)
+        VALUES ('run-old', 1, 'succeeded', '{}', 'local', 5);
+      INSERT INTO step_runs (id, run_id, step_id, instance, status, created_at)
+        VALUES (1, 'run-old', 'train', -1, 'succeeded', 5), (2, 'run-old', 'train', 0, 'succeeded', 5);
+      INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at) VALUES
+        (1, '${"b".repeat(64)}', '{}', '{}', 1, 5), (2, '${"b".repeat(64)}', '{}', '{}', 1, 5),
+        (1, '${"a".repeat(64)}', '{}', '{}', 2, 5);`);
+    const before = db.prepare("SELECT rowid, workspace_id, key FROM cache_entries ORDER BY rowid").all();
+    db.close();
+    store = SqliteMetadataStore.open(path, { workspace: "team" });
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT rowid, workspace_id, key FROM cache_entries ORDER BY rowid").all()).toEqual(
+      before,
+    );
+    expect(after.prepare("SELECT max(version) AS v FROM schema_version").get()).toEqual({
+      v: SCHEMA_VERSION,
+    });
+    // The primary key the entries are found by now starts with the cache key.
+    const primary = after.pragma("index_info(sqlite_autoindex_cache_entries_1)") as { name: string }[];
+    expect(primary.map((column) => column.name)).toEqual(["key", "workspace_id"]);
+    after.close();
+    expect(await store.workspacesWithCacheEntry("b".repeat(64))).toEqual(["ci"]);
+    expect((await store.getCacheEntry("a".repeat(64)))?.producedBy.stepRunId).toBe(2);
+  });
+});

@@ -284,9 +284,18 @@ CREATE INDEX step_runs_by_step ON step_runs (step_id, instance) WHERE status <> 
 `,
   },
   {
+    // The cache entries keyed by cache key first (the workspaces that hold a key, for `canal why`),
+    // as SQLite migration 16: the primary key reordered, no index added to what a cache write enters.
+    // ON CONFLICT (workspace_id, key) infers it still: inference ignores the columns' order.
+    version: 12,
+    sql: `
+ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (key, workspace_id);
+`,
+  },
+  {
     // A dataset version's files by their bytes (a page of them: GET /datasets/{name}/versions/{v}),
     // whatever the database's own collation; SQLite's primary key already has this order.
-    version: 12,
+    version: 13,
     sql: `
 CREATE INDEX dataset_files_by_path ON dataset_files (version_id, path COLLATE "C");
 `,

@@ -1180,7 +1180,7 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   async workspacesWithCacheEntry(key: string, options: { before?: number } = {}): Promise<string[]> {
-    // Across workspaces: the key is not the first column of the table's key (see the SQLite store).
+    // Across workspaces: the key leads the table's primary key (migration 12), so this is an index lookup.
     const rows = await this.q<{ name: string }>(
       `SELECT w.name FROM cache_entries ce JOIN workspaces w ON w.id = ce.workspace_id
        WHERE ce.key = $2 AND ce.workspace_id <> $1 AND ($3::bigint IS NULL OR ce.created_at < $3)
