@@ -7112,6 +7112,2180 @@ export {
   $root as default
 };
 
+const $names_canal_ir_v1_PrimitiveType = { 0: "PRIMITIVE_UNSPECIFIED", 1: "NUMBER", 2: "STRING", 3: "BOOLEAN" };
+
+const $names_canal_ir_v1_StepKind = { 0: "STEP_KIND_UNSPECIFIED", 1: "TYPESCRIPT", 2: "SCRIPT" };
+
+const $names_canal_ir_v1_Condition_Op = { 0: "OP_UNSPECIFIED", 1: "TRUTHY", 2: "FALSY", 3: "EQ", 4: "NE", 5: "LT", 6: "LE", 7: "GT", 8: "GE" };
+
+const $names_canal_ir_v1_Environment_Kind = { 0: "KIND_UNSPECIFIED", 1: "PYTHON", 2: "NODE", 3: "IMAGE" };
+
+function $plain_canal_ir_v1_Pipeline(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["irVersion"];
+    let f2 = _target === $undefined ? $undefined : _target["minRuntimeVersion"];
+    let f3 = _target === $undefined ? $undefined : _target["name"];
+    let f4 = _target === $undefined ? $undefined : _target["description"];
+    let f5 = _target === $undefined ? [] : _target["parameters"];
+    let f6 = _target === $undefined ? [] : _target["steps"];
+    let f7 = _target === $undefined ? [] : _target["fanOuts"];
+    let f8 = _target === $undefined ? [] : _target["outputs"];
+    let f9 = _target === $undefined ? [] : _target["environments"];
+    let f10 = _target === $undefined ? [] : _target["blobs"];
+    let f11 = _target === $undefined ? $undefined : _target["source"];
+    let f12 = _target === $undefined ? $undefined : _target["compilerVersion"];
+    let f13 = _target === $undefined ? $undefined : _target["hash"];
+    let f14 = _target === $undefined ? [] : _target["templates"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f1 = value ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push($plain_canal_ir_v1_Parameter(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push($plain_canal_ir_v1_Step(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7.push($plain_canal_ir_v1_FanOut(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8.push($plain_canal_ir_v1_PipelineOutput(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9.push($plain_canal_ir_v1_Environment(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 10:
+            if (wireType !== 2)
+                break;
+            f10.push($plain_canal_ir_v1_BlobRef(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 11:
+            if (wireType !== 2)
+                break;
+            f11 = $plain_canal_ir_v1_SourceInfo(reader, reader.size(), _depth + 1, f11);
+            continue;
+        case 12:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f12 = value.length ? value : $undefined;
+            continue;
+        case 13:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f13 = value.length ? value : $undefined;
+            continue;
+        case 14:
+            if (wireType !== 2)
+                break;
+            f14.push($plain_canal_ir_v1_Step(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["parameters"] = f5;
+    object["steps"] = f6;
+    object["fanOuts"] = f7;
+    object["outputs"] = f8;
+    object["environments"] = f9;
+    object["blobs"] = f10;
+    object["templates"] = f14;
+    if (f1 !== $undefined)
+        object["irVersion"] = f1;
+    if (f2 !== $undefined)
+        object["minRuntimeVersion"] = f2;
+    if (f3 !== $undefined)
+        object["name"] = f3;
+    if (f4 !== $undefined)
+        object["description"] = f4;
+    if (f11 !== $undefined)
+        object["source"] = f11;
+    if (f12 !== $undefined)
+        object["compilerVersion"] = f12;
+    if (f13 !== $undefined)
+        object["hash"] = f13;
+    return object;
+}
+
+function $plain_canal_ir_v1_Type(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["primitive"];
+    let f2 = _target === $undefined ? $undefined : _target["artifact"];
+    let f3 = _target === $undefined ? $undefined : _target["list"];
+    let f4 = _target === $undefined ? $undefined : _target["enum"];
+    let f5 = _target === $undefined ? $undefined : _target["object"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f1 = ($names_canal_ir_v1_PrimitiveType[value] === $undefined ? value : $names_canal_ir_v1_PrimitiveType[value]);
+            f2 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_ArtifactType(reader, reader.size(), _depth + 1, f2);
+            f1 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_ListType(reader, reader.size(), _depth + 1, f3);
+            f1 = $undefined;
+            f2 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_EnumType(reader, reader.size(), _depth + 1, f4);
+            f1 = $undefined;
+            f2 = $undefined;
+            f3 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_ObjectType(reader, reader.size(), _depth + 1, f5);
+            f1 = $undefined;
+            f2 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["primitive"] = f1;
+    if (f2 !== $undefined)
+        object["artifact"] = f2;
+    if (f3 !== $undefined)
+        object["list"] = f3;
+    if (f4 !== $undefined)
+        object["enum"] = f4;
+    if (f5 !== $undefined)
+        object["object"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_ArtifactType(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? [] : _target["lineage"];
+    let f2 = _target === $undefined ? $undefined : _target["table"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push(reader.stringVerify());
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_TableSchema(reader, reader.size(), _depth + 1, f2);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["lineage"] = f1;
+    if (f2 !== $undefined)
+        object["table"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_TableSchema(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? [] : _target["columns"];
+    let f2 = _target === $undefined ? $undefined : _target["schemaName"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push($plain_canal_ir_v1_TableColumn(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["columns"] = f1;
+    if (f2 !== $undefined)
+        object["schemaName"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_TableColumn(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    let f3 = _target === $undefined ? $undefined : _target["nullable"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    if (f3 !== $undefined)
+        object["nullable"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_ListType(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["element"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f1);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["element"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_EnumType(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? [] : _target["valuesJson"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["valuesJson"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_ObjectType(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? [] : _target["fields"];
+    let f2 = _target === $undefined ? $undefined : _target["schemaName"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push($plain_canal_ir_v1_Field(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["fields"] = f1;
+    if (f2 !== $undefined)
+        object["schemaName"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Field(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    let f3 = _target === $undefined ? $undefined : _target["optional"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    if (f3 !== $undefined)
+        object["optional"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Parameter(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    let f3 = _target === $undefined ? $undefined : _target["hasDefault"];
+    let f4 = _target === $undefined ? $undefined : _target["defaultJson"];
+    let f5 = _target === $undefined ? $undefined : _target["defaultArtifact"];
+    let f6 = _target === $undefined ? $undefined : _target["description"];
+    let f7 = _target === $undefined ? $undefined : _target["location"];
+    let f8 = _target === $undefined ? $undefined : _target["defaultData"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_DatasetRef(reader, reader.size(), _depth + 1, f5);
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f6 = value.length ? value : $undefined;
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f7);
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8 = $plain_canal_ir_v1_DataRef(reader, reader.size(), _depth + 1, f8);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    if (f3 !== $undefined)
+        object["hasDefault"] = f3;
+    if (f4 !== $undefined)
+        object["defaultJson"] = f4;
+    if (f5 !== $undefined)
+        object["defaultArtifact"] = f5;
+    if (f6 !== $undefined)
+        object["description"] = f6;
+    if (f7 !== $undefined)
+        object["location"] = f7;
+    if (f8 !== $undefined)
+        object["defaultData"] = f8;
+    return object;
+}
+
+function $plain_canal_ir_v1_DataRef(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["dataset"];
+    let f2 = _target === $undefined ? $undefined : _target["version"];
+    let f3 = _target === $undefined ? $undefined : _target["datastore"];
+    let f4 = _target === $undefined ? $undefined : _target["path"];
+    let f5 = _target === $undefined ? $undefined : _target["access"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f2 = value ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f5 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["dataset"] = f1;
+    if (f2 !== $undefined)
+        object["version"] = f2;
+    if (f3 !== $undefined)
+        object["datastore"] = f3;
+    if (f4 !== $undefined)
+        object["path"] = f4;
+    if (f5 !== $undefined)
+        object["access"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_DatasetRef(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["path"];
+    let f2 = _target === $undefined ? $undefined : _target["blob"];
+    let f3 = _target === $undefined ? $undefined : _target["directory"];
+    let f4 = _target === $undefined ? $undefined : _target["name"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["path"] = f1;
+    if (f2 !== $undefined)
+        object["blob"] = f2;
+    if (f3 !== $undefined)
+        object["directory"] = f3;
+    if (f4 !== $undefined)
+        object["name"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_Step(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["id"];
+    let f2 = _target === $undefined ? $undefined : _target["name"];
+    let f3 = _target === $undefined ? $undefined : _target["kind"];
+    let f4 = _target === $undefined ? $undefined : _target["code"];
+    let f5 = _target === $undefined ? $undefined : _target["script"];
+    let f6 = _target === $undefined ? [] : _target["inputs"];
+    let f7 = _target === $undefined ? [] : _target["outputs"];
+    let f8 = _target === $undefined ? $undefined : _target["environment"];
+    let f9 = _target === $undefined ? $undefined : _target["resources"];
+    let f10 = _target === $undefined ? $undefined : _target["retry"];
+    let f11 = _target === $undefined ? $undefined : _target["timeoutMs"];
+    let f12 = _target === $undefined ? $undefined : _target["cache"];
+    let f13 = _target === $undefined ? $undefined : _target["compute"];
+    let f14 = _target === $undefined ? $undefined : _target["fanOut"];
+    let f15 = _target === $undefined ? [] : _target["conditions"];
+    let f16 = _target === $undefined ? [] : _target["after"];
+    let f17 = _target === $undefined ? $undefined : _target["location"];
+    let f18 = _target === $undefined ? $undefined : _target["codeHash"];
+    let f19 = _target === $undefined ? [] : _target["codeFiles"];
+    let f20 = _target === $undefined ? $undefined : _target["hash"];
+    let f21 = _target === $undefined ? $undefined : _target["description"];
+    let f22 = _target === $undefined ? $undefined : _target["template"];
+    let f23 = _target === $undefined ? [] : _target["passEnv"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f3 = value ? ($names_canal_ir_v1_StepKind[value] === $undefined ? value : $names_canal_ir_v1_StepKind[value]) : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_CodeRef(reader, reader.size(), _depth + 1, f4);
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_ScriptSpec(reader, reader.size(), _depth + 1, f5);
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push($plain_canal_ir_v1_Input(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7.push($plain_canal_ir_v1_Output(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f8 = value.length ? value : $undefined;
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9 = $plain_canal_ir_v1_Resources(reader, reader.size(), _depth + 1, f9);
+            continue;
+        case 10:
+            if (wireType !== 2)
+                break;
+            f10 = $plain_canal_ir_v1_RetryPolicy(reader, reader.size(), _depth + 1, f10);
+            continue;
+        case 11:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f11 = !$Object.is(value, 0) ? value : $undefined;
+            continue;
+        case 12:
+            if (wireType !== 2)
+                break;
+            f12 = $plain_canal_ir_v1_CachePolicy(reader, reader.size(), _depth + 1, f12);
+            continue;
+        case 13:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f13 = value.length ? value : $undefined;
+            continue;
+        case 14:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f14 = value.length ? value : $undefined;
+            continue;
+        case 15:
+            if (wireType !== 2)
+                break;
+            f15.push($plain_canal_ir_v1_Condition(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 16:
+            if (wireType !== 2)
+                break;
+            f16.push(reader.stringVerify());
+            continue;
+        case 17:
+            if (wireType !== 2)
+                break;
+            f17 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f17);
+            continue;
+        case 18:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f18 = value.length ? value : $undefined;
+            continue;
+        case 19:
+            if (wireType !== 2)
+                break;
+            f19.push($plain_canal_ir_v1_HashedFile(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        case 20:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f20 = value.length ? value : $undefined;
+            continue;
+        case 21:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f21 = value.length ? value : $undefined;
+            continue;
+        case 22:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f22 = value.length ? value : $undefined;
+            continue;
+        case 23:
+            if (wireType !== 2)
+                break;
+            f23.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["inputs"] = f6;
+    object["outputs"] = f7;
+    object["conditions"] = f15;
+    object["after"] = f16;
+    object["codeFiles"] = f19;
+    object["passEnv"] = f23;
+    if (f1 !== $undefined)
+        object["id"] = f1;
+    if (f2 !== $undefined)
+        object["name"] = f2;
+    if (f3 !== $undefined)
+        object["kind"] = f3;
+    if (f4 !== $undefined)
+        object["code"] = f4;
+    if (f5 !== $undefined)
+        object["script"] = f5;
+    if (f8 !== $undefined)
+        object["environment"] = f8;
+    if (f9 !== $undefined)
+        object["resources"] = f9;
+    if (f10 !== $undefined)
+        object["retry"] = f10;
+    if (f11 !== $undefined)
+        object["timeoutMs"] = f11;
+    if (f12 !== $undefined)
+        object["cache"] = f12;
+    if (f13 !== $undefined)
+        object["compute"] = f13;
+    if (f14 !== $undefined)
+        object["fanOut"] = f14;
+    if (f17 !== $undefined)
+        object["location"] = f17;
+    if (f18 !== $undefined)
+        object["codeHash"] = f18;
+    if (f20 !== $undefined)
+        object["hash"] = f20;
+    if (f21 !== $undefined)
+        object["description"] = f21;
+    if (f22 !== $undefined)
+        object["template"] = f22;
+    return object;
+}
+
+function $plain_canal_ir_v1_CodeRef(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["bundle"];
+    let f2 = _target === $undefined ? $undefined : _target["exportName"];
+    let f3 = _target === $undefined ? $undefined : _target["member"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["bundle"] = f1;
+    if (f2 !== $undefined)
+        object["exportName"] = f2;
+    if (f3 !== $undefined)
+        object["member"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_ScriptSpec(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["snapshot"];
+    let f2 = _target === $undefined ? $undefined : _target["command"];
+    let f3 = _target === $undefined ? $undefined : _target["source"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["snapshot"] = f1;
+    if (f2 !== $undefined)
+        object["command"] = f2;
+    if (f3 !== $undefined)
+        object["source"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Input(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    let f3 = _target === $undefined ? $undefined : _target["binding"];
+    let f4 = _target === $undefined ? $undefined : _target["optional"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_Binding(reader, reader.size(), _depth + 1, f3);
+            continue;
+        case 4:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f4 = value ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    if (f3 !== $undefined)
+        object["binding"] = f3;
+    if (f4 !== $undefined)
+        object["optional"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_Output(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_OutputRef(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["step"];
+    let f2 = _target === $undefined ? $undefined : _target["output"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["step"] = f1;
+    if (f2 !== $undefined)
+        object["output"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Binding(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["output"];
+    let f2 = _target === $undefined ? $undefined : _target["parameter"];
+    let f3 = _target === $undefined ? $undefined : _target["literalJson"];
+    let f4 = _target === $undefined ? $undefined : _target["fanOutItem"];
+    let f5 = _target === $undefined ? $undefined : _target["collect"];
+    let f6 = _target === $undefined ? [] : _target["path"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1 = $plain_canal_ir_v1_OutputRef(reader, reader.size(), _depth + 1, f1);
+            f2 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value;
+            f1 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value;
+            f1 = $undefined;
+            f2 = $undefined;
+            f4 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value;
+            f1 = $undefined;
+            f2 = $undefined;
+            f3 = $undefined;
+            f5 = $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_OutputRef(reader, reader.size(), _depth + 1, f5);
+            f1 = $undefined;
+            f2 = $undefined;
+            f3 = $undefined;
+            f4 = $undefined;
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["path"] = f6;
+    if (f1 !== $undefined)
+        object["output"] = f1;
+    if (f2 !== $undefined)
+        object["parameter"] = f2;
+    if (f3 !== $undefined)
+        object["literalJson"] = f3;
+    if (f4 !== $undefined)
+        object["fanOutItem"] = f4;
+    if (f5 !== $undefined)
+        object["collect"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_FanOut(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["id"];
+    let f2 = _target === $undefined ? $undefined : _target["itemName"];
+    let f3 = _target === $undefined ? $undefined : _target["parameter"];
+    let f4 = _target === $undefined ? $undefined : _target["literalJson"];
+    let f5 = _target === $undefined ? [] : _target["parameterPath"];
+    let f6 = _target === $undefined ? $undefined : _target["location"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value;
+            f4 = $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value;
+            f3 = $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push(reader.stringVerify());
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f6);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["parameterPath"] = f5;
+    if (f1 !== $undefined)
+        object["id"] = f1;
+    if (f2 !== $undefined)
+        object["itemName"] = f2;
+    if (f3 !== $undefined)
+        object["parameter"] = f3;
+    if (f4 !== $undefined)
+        object["literalJson"] = f4;
+    if (f6 !== $undefined)
+        object["location"] = f6;
+    return object;
+}
+
+function $plain_canal_ir_v1_Condition(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["parameter"];
+    let f2 = _target === $undefined ? [] : _target["path"];
+    let f3 = _target === $undefined ? $undefined : _target["op"];
+    let f4 = _target === $undefined ? $undefined : _target["valueJson"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2.push(reader.stringVerify());
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f3 = value ? ($names_canal_ir_v1_Condition_Op[value] === $undefined ? value : $names_canal_ir_v1_Condition_Op[value]) : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["path"] = f2;
+    if (f1 !== $undefined)
+        object["parameter"] = f1;
+    if (f3 !== $undefined)
+        object["op"] = f3;
+    if (f4 !== $undefined)
+        object["valueJson"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_PipelineOutput(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["type"];
+    let f3 = _target === $undefined ? $undefined : _target["binding"];
+    let f4 = _target === $undefined ? $undefined : _target["destination"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_Binding(reader, reader.size(), _depth + 1, f3);
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_OutputDestination(reader, reader.size(), _depth + 1, f4);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["type"] = f2;
+    if (f3 !== $undefined)
+        object["binding"] = f3;
+    if (f4 !== $undefined)
+        object["destination"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_OutputDestination(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["datastore"];
+    let f2 = _target === $undefined ? $undefined : _target["path"];
+    let f3 = _target === $undefined ? $undefined : _target["register"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["datastore"] = f1;
+    if (f2 !== $undefined)
+        object["path"] = f2;
+    if (f3 !== $undefined)
+        object["register"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Environment(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["id"];
+    let f2 = _target === $undefined ? $undefined : _target["kind"];
+    let f3 = _target === $undefined ? $undefined : _target["image"];
+    let f4 = _target === $undefined ? $undefined : _target["pythonVersion"];
+    let f5 = _target === $undefined ? $undefined : _target["nodeVersion"];
+    let f6 = _target === $undefined ? $undefined : _target["requirementsPath"];
+    let f7 = _target === $undefined ? $undefined : _target["requirements"];
+    let f8 = _target === $undefined ? [] : _target["packages"];
+    let f9 = _target === $undefined ? [] : _target["variables"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f2 = value ? ($names_canal_ir_v1_Environment_Kind[value] === $undefined ? value : $names_canal_ir_v1_Environment_Kind[value]) : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f5 = value.length ? value : $undefined;
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f6 = value.length ? value : $undefined;
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f7 = value.length ? value : $undefined;
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8.push(reader.stringVerify());
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9.push($plain_canal_ir_v1_EnvVar(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["packages"] = f8;
+    object["variables"] = f9;
+    if (f1 !== $undefined)
+        object["id"] = f1;
+    if (f2 !== $undefined)
+        object["kind"] = f2;
+    if (f3 !== $undefined)
+        object["image"] = f3;
+    if (f4 !== $undefined)
+        object["pythonVersion"] = f4;
+    if (f5 !== $undefined)
+        object["nodeVersion"] = f5;
+    if (f6 !== $undefined)
+        object["requirementsPath"] = f6;
+    if (f7 !== $undefined)
+        object["requirements"] = f7;
+    return object;
+}
+
+function $plain_canal_ir_v1_EnvVar(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["name"];
+    let f2 = _target === $undefined ? $undefined : _target["value"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["name"] = f1;
+    if (f2 !== $undefined)
+        object["value"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Resources(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["cpu"];
+    let f2 = _target === $undefined ? $undefined : _target["memoryBytes"];
+    let f3 = _target === $undefined ? $undefined : _target["gpu"];
+    let f4 = _target === $undefined ? $undefined : _target["gpuType"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f1 = !$Object.is(value, 0) ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !$Object.is(value, 0) ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f3 = value ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["cpu"] = f1;
+    if (f2 !== $undefined)
+        object["memoryBytes"] = f2;
+    if (f3 !== $undefined)
+        object["gpu"] = f3;
+    if (f4 !== $undefined)
+        object["gpuType"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_RetryPolicy(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["maxRetries"];
+    let f2 = _target === $undefined ? $undefined : _target["backoffMs"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f1 = value ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !$Object.is(value, 0) ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["maxRetries"] = f1;
+    if (f2 !== $undefined)
+        object["backoffMs"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_CachePolicy(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["noReuse"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f1 = value ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["noReuse"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_HashedFile(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["path"];
+    let f2 = _target === $undefined ? $undefined : _target["sha256"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["path"] = f1;
+    if (f2 !== $undefined)
+        object["sha256"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_BlobRef(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["sha256"];
+    let f2 = _target === $undefined ? $undefined : _target["size"];
+    let f3 = _target === $undefined ? $undefined : _target["mediaType"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !$Object.is(value, 0) ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["sha256"] = f1;
+    if (f2 !== $undefined)
+        object["size"] = f2;
+    if (f3 !== $undefined)
+        object["mediaType"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_SourceLocation(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["file"];
+    let f2 = _target === $undefined ? $undefined : _target["line"];
+    let f3 = _target === $undefined ? $undefined : _target["column"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f2 = value ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f3 = value ? value : $undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== $undefined)
+        object["file"] = f1;
+    if (f2 !== $undefined)
+        object["line"] = f2;
+    if (f3 !== $undefined)
+        object["column"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_SourceInfo(reader, length, _depth, _target) {
+    if (_depth > $Reader.recursionLimit)
+        throw $Error("max depth exceeded");
+    let end, value;
+    if (length === $undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw $RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === $undefined ? $undefined : _target["entry"];
+    let f2 = _target === $undefined ? $undefined : _target["gitCommit"];
+    let f3 = _target === $undefined ? $undefined : _target["gitBranch"];
+    let f4 = _target === $undefined ? $undefined : _target["gitDirty"];
+    let f5 = _target === $undefined ? [] : _target["files"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : $undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : $undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : $undefined;
+            continue;
+        case 4:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f4 = value ? value : $undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push($plain_canal_ir_v1_HashedFile(reader, reader.size(), _depth + 1, $undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== $undefined) {
+        if (reader.pos !== end)
+            throw $RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["files"] = f5;
+    if (f1 !== $undefined)
+        object["entry"] = f1;
+    if (f2 !== $undefined)
+        object["gitCommit"] = f2;
+    if (f3 !== $undefined)
+        object["gitBranch"] = f3;
+    if (f4 !== $undefined)
+        object["gitDirty"] = f4;
+    return object;
+}
+
 /** What schema.ts uses of a message's static code (the functions protobufjs would generate). */
 export interface StaticMessage {
   encode(message: object): { finish(): Uint8Array };
@@ -7123,3 +9297,12 @@ export interface StaticMessage {
 
 /** The static code of `canal.ir.v1.Pipeline`. */
 export const PipelineMessage: StaticMessage = canal.ir.v1.Pipeline;
+
+/**
+ * Protobuf bytes of a `canal.ir.v1.Pipeline` straight to the plain object that
+ * `PipelineMessage.toObject(PipelineMessage.decode(bytes), { enums: String, longs: Number,
+ * defaults: false, arrays: true })` gives, in one pass: the same fields, values, key order and
+ * errors, without the message objects in between.
+ */
+export const decodePlainPipeline: (bytes: Uint8Array) => object = (bytes) =>
+    $plain_canal_ir_v1_Pipeline($Reader.create(bytes), $undefined, 0, $undefined);
