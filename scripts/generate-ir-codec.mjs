@@ -26,6 +26,8 @@ const pbjsArgs = [
   "es6",
   "--no-comments",
   "--no-create",
+  // Decoding is decodePlainPipeline's, below: the bytes straight to plain objects.
+  "--no-decode",
   "--no-delimited",
   "--no-typeurl",
   // Its own entry in protobufjs's registry of roots, apart from a user's own generated code.
@@ -42,7 +44,6 @@ const footer = `
 /** What schema.ts uses of a message's static code (the functions protobufjs would generate). */
 export interface StaticMessage {
   encode(message: object): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): object;
   fromObject(object: object): object;
   toObject(message: object, options?: import("protobufjs").IConversionOptions): object;
   verify(message: object): string | null;
@@ -52,13 +53,13 @@ export interface StaticMessage {
 export const PipelineMessage: StaticMessage = canal.ir.v1.Pipeline;
 
 /**
- * Protobuf bytes of a \`canal.ir.v1.Pipeline\` straight to the plain object that
- * \`PipelineMessage.toObject(PipelineMessage.decode(bytes), { enums: String, longs: Number,
- * defaults: false, arrays: true })\` gives, in one pass: the same fields, values, key order and
- * errors, without the message objects in between.
+ * Protobuf bytes of a \`canal.ir.v1.Pipeline\` straight to the plain object that protobufjs's
+ * decode and then toObject with \`{ enums: String, longs: Number, defaults: false, arrays: true }\`
+ * give, in one pass: the same fields, values, key order and errors, without the message objects
+ * in between.
  */
 export const decodePlainPipeline: (bytes: Uint8Array) => object = (bytes) =>
-    $plain_canal_ir_v1_Pipeline($Reader.create(bytes), $undefined, 0, $undefined);
+    $plain_canal_ir_v1_Pipeline($PlainReader.create(bytes), undefined, 0, undefined);
 `;
 
 const SCALARS = {
@@ -66,7 +67,7 @@ const SCALARS = {
   bool: { wire: 0, read: "reader.bool()", present: (v) => v },
   uint32: { wire: 0, read: "reader.uint32()", present: (v) => v },
   int32: { wire: 0, read: "reader.int32()", present: (v) => v },
-  double: { wire: 1, read: "reader.double()", present: (v) => `!$Object.is(${v}, 0)` },
+  double: { wire: 1, read: "reader.double()", present: (v) => `!Object.is(${v}, 0)` },
 };
 
 const plainName = (type) => `$plain${type.fullName.replaceAll(".", "_")}`;
@@ -75,7 +76,7 @@ const enumName = (type) => `$names${type.fullName.replaceAll(".", "_")}`;
 /**
  * One function a message type (and a table of names an enum) that decodes the type's bytes into
  * the plain object its static toObject gives for the options schema.ts reads the IR with. Each
- * case does what the static decode does with the field (an empty string, a zero or false read as
+ * case does what protobufjs's decode does with the field (an empty string, a zero or false read as
  * absent outside a oneof, a message read again merged into the first, a oneof member clearing the
  * others, an unknown field or wrong wire type skipped); toObject's part is the enum names, the
  * repeated fields always present, and the key order (repeated fields first, then by field id).
@@ -91,7 +92,8 @@ function plainDecoders(root) {
     }
   };
   walk(root);
-  const out = [];
+  // The static code names no Reader when it has no decoders of its own.
+  const out = ["const $PlainReader = $protobuf.Reader;\n"];
   for (const e of enums) {
     const names = Object.entries(e.valuesById).map(([id, name]) => `${id}: ${JSON.stringify(name)}`);
     out.push(`const ${enumName(e)} = { ${names.join(", ")} };\n`);
@@ -101,16 +103,16 @@ function plainDecoders(root) {
     const local = (f) => `f${f.id}`;
     const lines = [];
     lines.push(`function ${plainName(type)}(reader, length, _depth, _target) {`);
-    lines.push("    if (_depth > $Reader.recursionLimit)", '        throw $Error("max depth exceeded");');
+    lines.push("    if (_depth > $PlainReader.recursionLimit)", '        throw Error("max depth exceeded");');
     lines.push("    let end, value;");
-    lines.push("    if (length === $undefined)", "        end = reader.len;", "    else {");
+    lines.push("    if (length === undefined)", "        end = reader.len;", "    else {");
     lines.push("        end = reader.pos + length;", "        if (end > reader.len)");
-    lines.push('            throw $RangeError("index out of range");');
+    lines.push('            throw RangeError("index out of range");');
     lines.push("        length = reader.len;", "        reader.len = end;", "    }");
     for (const f of fields) {
-      const initial = f.repeated ? "[]" : "$undefined";
+      const initial = f.repeated ? "[]" : "undefined";
       lines.push(
-        `    let ${local(f)} = _target === $undefined ? ${initial} : _target[${JSON.stringify(f.name)}];`,
+        `    let ${local(f)} = _target === undefined ? ${initial} : _target[${JSON.stringify(f.name)}];`,
       );
     }
     lines.push("    while (reader.pos < end) {", "        const tag = reader.tag();");
@@ -128,11 +130,11 @@ function plainDecoders(root) {
       const wire = isMessage ? 2 : scalar.wire;
       const v = local(f);
       const named = (x) =>
-        isEnum ? `(${enumName(resolved)}[${x}] === $undefined ? ${x} : ${enumName(resolved)}[${x}])` : x;
+        isEnum ? `(${enumName(resolved)}[${x}] === undefined ? ${x} : ${enumName(resolved)}[${x}])` : x;
       lines.push(`        case ${f.id}:`, `            if (wireType !== ${wire})`, "                break;");
       if (isMessage && f.repeated)
         lines.push(
-          `            ${v}.push(${plainName(resolved)}(reader, reader.size(), _depth + 1, $undefined));`,
+          `            ${v}.push(${plainName(resolved)}(reader, reader.size(), _depth + 1, undefined));`,
         );
       else if (f.repeated) lines.push(`            ${v}.push(${scalar.read});`);
       else if (isMessage)
@@ -141,17 +143,17 @@ function plainDecoders(root) {
         lines.push(`            value = ${scalar.read};`, `            ${v} = ${named("value")};`);
       else {
         lines.push(`            value = ${scalar.read};`);
-        lines.push(`            ${v} = ${scalar.present("value")} ? ${named("value")} : $undefined;`);
+        lines.push(`            ${v} = ${scalar.present("value")} ? ${named("value")} : undefined;`);
       }
       if (f.partOf)
         for (const other of f.partOf.fieldsArray)
-          if (other !== f) lines.push(`            ${local(other)} = $undefined;`);
+          if (other !== f) lines.push(`            ${local(other)} = undefined;`);
       lines.push("            continue;");
     }
     lines.push("        }", "        reader.skipType(wireType, _depth, tag >>> 3);", "    }");
-    lines.push("    if (length !== $undefined) {", "        if (reader.pos !== end)");
+    lines.push("    if (length !== undefined) {", "        if (reader.pos !== end)");
     lines.push(
-      '            throw $RangeError("index out of range");',
+      '            throw RangeError("index out of range");',
       "        reader.len = length;",
       "    }",
     );
@@ -159,7 +161,7 @@ function plainDecoders(root) {
     for (const f of fields.filter((f) => f.repeated))
       lines.push(`    object[${JSON.stringify(f.name)}] = ${local(f)};`);
     for (const f of fields.filter((f) => !f.repeated)) {
-      lines.push(`    if (${local(f)} !== $undefined)`);
+      lines.push(`    if (${local(f)} !== undefined)`);
       lines.push(`        object[${JSON.stringify(f.name)}] = ${local(f)};`);
     }
     lines.push("    return object;", "}", "");

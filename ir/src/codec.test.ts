@@ -4,7 +4,7 @@ import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { generatedPath, generateIrCodec } from "../../scripts/generate-ir-codec.mjs";
 import { compactPipeline, expandPipeline } from "./compact.js";
-import { decodePlainPipeline, PipelineMessage } from "./pipeline.generated.js";
+import { decodePlainPipeline } from "./pipeline.generated.js";
 
 // encodePipeline and decodePipeline use the static code generated from pipeline.proto
 // (pipeline.generated.ts). These tests hold it to what protobufjs's reflection of the same .proto
@@ -48,10 +48,10 @@ describe("the IR's static code", () => {
   });
 
   it.each(fixtures)(
-    "decodes $name's pipeline.pb in one pass to what decode and toObject give",
+    "decodes $name's pipeline.pb in one pass to what the reflective decode and toObject give",
     ({ bytes }) => {
       const plain = decodePlainPipeline(bytes);
-      const twoPasses = PipelineMessage.toObject(PipelineMessage.decode(bytes), {
+      const twoPasses = reflected.toObject(reflected.decode(bytes), {
         ...toObjectOptions,
         arrays: true,
       });
@@ -60,7 +60,7 @@ describe("the IR's static code", () => {
     },
   );
 
-  it("decodes in one pass what the static decode reads oddly: presence, merges, oneofs, unknown fields", () => {
+  it("decodes in one pass what the reflective decode reads oddly: presence, merges, oneofs, unknown fields", () => {
     const w = protobuf.Writer.create();
     const tag = (id: number, wire: number) => w.uint32((id << 3) | wire);
     const message = (id: number, write: () => void) => {
@@ -104,7 +104,7 @@ describe("the IR's static code", () => {
     });
     message(6, () => tag(3, 0).int32(0));
     const bytes = w.finish();
-    const twoPasses = PipelineMessage.toObject(PipelineMessage.decode(bytes), {
+    const twoPasses = reflected.toObject(reflected.decode(bytes), {
       ...toObjectOptions,
       arrays: true,
     });
@@ -114,7 +114,7 @@ describe("the IR's static code", () => {
     expect((plain as { steps: Array<{ kind: unknown }> }).steps[0]!.kind).toBe(7);
   });
 
-  it("fails in one pass where the static decode fails, with its message", () => {
+  it("fails in one pass where the reflective decode fails, with its message", () => {
     const whole = fixtures[1]!.bytes;
     const longer = protobuf.Writer.create()
       .uint32((6 << 3) | 2)
@@ -131,7 +131,7 @@ describe("the IR's static code", () => {
     const damaged = [...[150, 200, 201, 333, whole.length - 1].map((end) => whole.slice(0, end)), longer];
     const outcomes = damaged.map((bytes) => {
       const expected = outcome(() =>
-        PipelineMessage.toObject(PipelineMessage.decode(bytes), { ...toObjectOptions, arrays: true }),
+        reflected.toObject(reflected.decode(bytes), { ...toObjectOptions, arrays: true }),
       );
       expect(outcome(() => decodePlainPipeline(bytes))).toStrictEqual(expected);
       return expected;
