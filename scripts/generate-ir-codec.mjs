@@ -12,6 +12,8 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
+const protobuf = createRequire(join(import.meta.dirname, "../ir/package.json"))("protobufjs");
+
 const ir = resolve(import.meta.dirname, "../ir");
 export const generatedPath = join(ir, "src/pipeline.generated.ts");
 
@@ -24,6 +26,8 @@ const pbjsArgs = [
   "es6",
   "--no-comments",
   "--no-create",
+  // Decoding is decodePlainPipeline's, below: the bytes straight to plain objects.
+  "--no-decode",
   "--no-delimited",
   "--no-typeurl",
   // Its own entry in protobufjs's registry of roots, apart from a user's own generated code.
@@ -40,7 +44,6 @@ const footer = `
 /** What schema.ts uses of a message's static code (the functions protobufjs would generate). */
 export interface StaticMessage {
   encode(message: object): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): object;
   fromObject(object: object): object;
   toObject(message: object, options?: import("protobufjs").IConversionOptions): object;
   verify(message: object): string | null;
@@ -48,7 +51,124 @@ export interface StaticMessage {
 
 /** The static code of \`canal.ir.v1.Pipeline\`. */
 export const PipelineMessage: StaticMessage = canal.ir.v1.Pipeline;
+
+/**
+ * Protobuf bytes of a \`canal.ir.v1.Pipeline\` straight to the plain object that protobufjs's
+ * decode and then toObject with \`{ enums: String, longs: Number, defaults: false, arrays: true }\`
+ * give, in one pass: the same fields, values, key order and errors, without the message objects
+ * in between.
+ */
+export const decodePlainPipeline: (bytes: Uint8Array) => object = (bytes) =>
+    $plain_canal_ir_v1_Pipeline($PlainReader.create(bytes), undefined, 0, undefined);
 `;
+
+const SCALARS = {
+  string: { wire: 2, read: "reader.stringVerify()", present: (v) => `${v}.length` },
+  bool: { wire: 0, read: "reader.bool()", present: (v) => v },
+  uint32: { wire: 0, read: "reader.uint32()", present: (v) => v },
+  int32: { wire: 0, read: "reader.int32()", present: (v) => v },
+  double: { wire: 1, read: "reader.double()", present: (v) => `!Object.is(${v}, 0)` },
+};
+
+const plainName = (type) => `$plain${type.fullName.replaceAll(".", "_")}`;
+const enumName = (type) => `$names${type.fullName.replaceAll(".", "_")}`;
+
+/**
+ * One function a message type (and a table of names an enum) that decodes the type's bytes into
+ * the plain object its static toObject gives for the options schema.ts reads the IR with. Each
+ * case does what protobufjs's decode does with the field (an empty string, a zero or false read as
+ * absent outside a oneof, a message read again merged into the first, a oneof member clearing the
+ * others, an unknown field or wrong wire type skipped); toObject's part is the enum names, the
+ * repeated fields always present, and the key order (repeated fields first, then by field id).
+ */
+function plainDecoders(root) {
+  const types = [];
+  const enums = [];
+  const walk = (namespace) => {
+    for (const nested of namespace.nestedArray) {
+      if (nested instanceof protobuf.Type) types.push(nested);
+      else if (nested instanceof protobuf.Enum) enums.push(nested);
+      if (nested.nestedArray) walk(nested);
+    }
+  };
+  walk(root);
+  // The static code names no Reader when it has no decoders of its own.
+  const out = ["const $PlainReader = $protobuf.Reader;\n"];
+  for (const e of enums) {
+    const names = Object.entries(e.valuesById).map(([id, name]) => `${id}: ${JSON.stringify(name)}`);
+    out.push(`const ${enumName(e)} = { ${names.join(", ")} };\n`);
+  }
+  for (const type of types) {
+    const fields = type.fieldsArray.slice().sort(protobuf.util.compareFieldsById);
+    const local = (f) => `f${f.id}`;
+    const lines = [];
+    lines.push(`function ${plainName(type)}(reader, length, _depth, _target) {`);
+    lines.push("    if (_depth > $PlainReader.recursionLimit)", '        throw Error("max depth exceeded");');
+    lines.push("    let end, value;");
+    lines.push("    if (length === undefined)", "        end = reader.len;", "    else {");
+    lines.push("        end = reader.pos + length;", "        if (end > reader.len)");
+    lines.push('            throw RangeError("index out of range");');
+    lines.push("        length = reader.len;", "        reader.len = end;", "    }");
+    for (const f of fields) {
+      const initial = f.repeated ? "[]" : "undefined";
+      lines.push(
+        `    let ${local(f)} = _target === undefined ? ${initial} : _target[${JSON.stringify(f.name)}];`,
+      );
+    }
+    lines.push("    while (reader.pos < end) {", "        const tag = reader.tag();");
+    lines.push("        const wireType = tag & 7;", "        switch (tag >>> 3) {");
+    for (const f of fields) {
+      if (f.map) throw new Error(`${type.fullName}.${f.name}: map fields have no plain decoder yet`);
+      const resolved = f.resolvedType;
+      const isMessage = resolved instanceof protobuf.Type;
+      const isEnum = resolved instanceof protobuf.Enum;
+      const scalar = isMessage ? undefined : SCALARS[isEnum ? "int32" : f.type];
+      if (!isMessage && !scalar)
+        throw new Error(`${type.fullName}.${f.name}: type ${f.type} has no plain decoder yet`);
+      if (f.repeated && !isMessage && f.type !== "string")
+        throw new Error(`${type.fullName}.${f.name}: repeated ${f.type} has no plain decoder yet`);
+      const wire = isMessage ? 2 : scalar.wire;
+      const v = local(f);
+      const named = (x) =>
+        isEnum ? `(${enumName(resolved)}[${x}] === undefined ? ${x} : ${enumName(resolved)}[${x}])` : x;
+      lines.push(`        case ${f.id}:`, `            if (wireType !== ${wire})`, "                break;");
+      if (isMessage && f.repeated)
+        lines.push(
+          `            ${v}.push(${plainName(resolved)}(reader, reader.size(), _depth + 1, undefined));`,
+        );
+      else if (f.repeated) lines.push(`            ${v}.push(${scalar.read});`);
+      else if (isMessage)
+        lines.push(`            ${v} = ${plainName(resolved)}(reader, reader.size(), _depth + 1, ${v});`);
+      else if (f.partOf)
+        lines.push(`            value = ${scalar.read};`, `            ${v} = ${named("value")};`);
+      else {
+        lines.push(`            value = ${scalar.read};`);
+        lines.push(`            ${v} = ${scalar.present("value")} ? ${named("value")} : undefined;`);
+      }
+      if (f.partOf)
+        for (const other of f.partOf.fieldsArray)
+          if (other !== f) lines.push(`            ${local(other)} = undefined;`);
+      lines.push("            continue;");
+    }
+    lines.push("        }", "        reader.skipType(wireType, _depth, tag >>> 3);", "    }");
+    lines.push("    if (length !== undefined) {", "        if (reader.pos !== end)");
+    lines.push(
+      '            throw RangeError("index out of range");',
+      "        reader.len = length;",
+      "    }",
+    );
+    lines.push("    const object = {};");
+    for (const f of fields.filter((f) => f.repeated))
+      lines.push(`    object[${JSON.stringify(f.name)}] = ${local(f)};`);
+    for (const f of fields.filter((f) => !f.repeated)) {
+      lines.push(`    if (${local(f)} !== undefined)`);
+      lines.push(`        object[${JSON.stringify(f.name)}] = ${local(f)};`);
+    }
+    lines.push("    return object;", "}", "");
+    out.push(lines.join("\n"));
+  }
+  return out.join("\n");
+}
 
 /** The text of pipeline.generated.ts for the .proto as it is now. */
 export async function generateIrCodec() {
@@ -58,7 +178,9 @@ export async function generateIrCodec() {
       error ? fail(error) : done(output),
     ),
   );
-  return `${header}${code.trimEnd()}\n${footer}`;
+  const root = protobuf.parse(readFileSync(join(ir, "pipeline.proto"), "utf8"), { keepCase: false }).root;
+  root.resolveAll();
+  return `${header}${code.trimEnd()}\n\n${plainDecoders(root)}${footer}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

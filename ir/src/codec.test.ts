@@ -4,6 +4,7 @@ import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { generatedPath, generateIrCodec } from "../../scripts/generate-ir-codec.mjs";
 import { compactPipeline, expandPipeline } from "./compact.js";
+import { decodePlainPipeline } from "./pipeline.generated.js";
 
 // encodePipeline and decodePipeline use the static code generated from pipeline.proto
 // (pipeline.generated.ts). These tests hold it to what protobufjs's reflection of the same .proto
@@ -44,6 +45,98 @@ describe("the IR's static code", () => {
     expect(Buffer.from(encoded).equals(Buffer.from(reflectiveEncode(pipeline)))).toBe(true);
     const plain = reflected.toObject(reflected.fromObject(compactPipeline(pipeline)), toObjectOptions);
     expect(pipelineToJson(pipeline)).toBe(`${JSON.stringify(plain, null, 2)}\n`);
+  });
+
+  it.each(fixtures)(
+    "decodes $name's pipeline.pb in one pass to what the reflective decode and toObject give",
+    ({ bytes }) => {
+      const plain = decodePlainPipeline(bytes);
+      const twoPasses = reflected.toObject(reflected.decode(bytes), {
+        ...toObjectOptions,
+        arrays: true,
+      });
+      expect(plain).toStrictEqual(twoPasses);
+      expect(JSON.stringify(plain)).toBe(JSON.stringify(twoPasses));
+    },
+  );
+
+  it("decodes in one pass what the reflective decode reads oddly: presence, merges, oneofs, unknown fields", () => {
+    const w = protobuf.Writer.create();
+    const tag = (id: number, wire: number) => w.uint32((id << 3) | wire);
+    const message = (id: number, write: () => void) => {
+      tag(id, 2).fork();
+      write();
+      w.ldelim();
+    };
+    tag(1, 0).uint32(0); // a zero written out: absent
+    tag(3, 2).string(""); // an empty string written out: absent
+    tag(3, 0).uint32(5); // the name with the wrong wire type: skipped
+    tag(99, 0).uint32(7); // unknown fields of every wire type: skipped
+    tag(98, 1).double(1.5);
+    tag(97, 2).string("?");
+    tag(96, 5).fixed32(3);
+    message(11, () => {
+      tag(1, 2).string("a.ts");
+      message(5, () => tag(1, 2).string("x"));
+    });
+    message(11, () => {
+      tag(4, 0).bool(true); // a message given twice: the second merged into the first
+      message(5, () => tag(2, 2).string("y"));
+    });
+    message(6, () => {
+      tag(1, 2).string("s");
+      tag(3, 0).int32(7); // an enum number without a name: kept as the number
+      tag(11, 1).double(-0); // -0 is not 0
+      tag(16, 2).string("a");
+      tag(16, 2).string("");
+      message(9, () => tag(3, 0).uint32(2));
+      message(9, () => tag(1, 1).double(0.5));
+      message(6, () => {
+        tag(1, 2).string("in");
+        message(2, () => tag(1, 0).int32(2));
+        message(2, () => message(3, () => message(1, () => tag(1, 0).int32(0)))); // oneof: list replaces primitive
+        message(3, () => {
+          message(1, () => tag(1, 2).string("up"));
+          tag(2, 2).string(""); // a oneof member that is empty is still set, and clears the others
+          tag(6, 2).string("p");
+        });
+      });
+    });
+    message(6, () => tag(3, 0).int32(0));
+    const bytes = w.finish();
+    const twoPasses = reflected.toObject(reflected.decode(bytes), {
+      ...toObjectOptions,
+      arrays: true,
+    });
+    const plain = decodePlainPipeline(bytes);
+    expect(plain).toStrictEqual(twoPasses);
+    expect(JSON.stringify(plain)).toBe(JSON.stringify(twoPasses));
+    expect((plain as { steps: Array<{ kind: unknown }> }).steps[0]!.kind).toBe(7);
+  });
+
+  it("fails in one pass where the reflective decode fails, with its message", () => {
+    const whole = fixtures[1]!.bytes;
+    const longer = protobuf.Writer.create()
+      .uint32((6 << 3) | 2)
+      .uint32(50)
+      .string("x")
+      .finish();
+    const outcome = (decode: () => object) => {
+      try {
+        return { value: decode() };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    const damaged = [...[150, 200, 201, 333, whole.length - 1].map((end) => whole.slice(0, end)), longer];
+    const outcomes = damaged.map((bytes) => {
+      const expected = outcome(() =>
+        reflected.toObject(reflected.decode(bytes), { ...toObjectOptions, arrays: true }),
+      );
+      expect(outcome(() => decodePlainPipeline(bytes))).toStrictEqual(expected);
+      return expected;
+    });
+    expect(outcomes.filter((o) => "error" in o).length).toBeGreaterThanOrEqual(3);
   });
 
   it("rejects a misshapen pipeline as the reflective code does", () => {

@@ -4,8 +4,8 @@
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-mixed-operators, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars, default-case, jsdoc/require-param*/
 import $protobuf from "protobufjs/minimal.js";
 
-const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
-const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $Array = $util.global.Array, $TypeError = $util.global.TypeError, $Number = $util.global.Number, $String = $util.global.String, $Boolean = $util.global.Boolean, $isFinite = $util.global.isFinite;
+const $Writer = $protobuf.Writer, $util = $protobuf.util;
+const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $Array = $util.global.Array, $TypeError = $util.global.TypeError, $Number = $util.global.Number, $String = $util.global.String, $Boolean = $util.global.Boolean, $isFinite = $util.global.isFinite;
 
 const $root = $protobuf.roots["canal-ir"] || ($protobuf.roots["canal-ir"] = {});
 
@@ -98,166 +98,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Pipeline.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Pipeline();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.irVersion = value;
-                                else
-                                    delete message.irVersion;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.minRuntimeVersion = value;
-                                else
-                                    delete message.minRuntimeVersion;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.description = value;
-                                else
-                                    delete message.description;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.parameters && message.parameters.length))
-                                    message.parameters = [];
-                                message.parameters.push($root.canal.ir.v1.Parameter.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.steps && message.steps.length))
-                                    message.steps = [];
-                                message.steps.push($root.canal.ir.v1.Step.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.fanOuts && message.fanOuts.length))
-                                    message.fanOuts = [];
-                                message.fanOuts.push($root.canal.ir.v1.FanOut.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.outputs && message.outputs.length))
-                                    message.outputs = [];
-                                message.outputs.push($root.canal.ir.v1.PipelineOutput.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 9: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.environments && message.environments.length))
-                                    message.environments = [];
-                                message.environments.push($root.canal.ir.v1.Environment.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 10: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.blobs && message.blobs.length))
-                                    message.blobs = [];
-                                message.blobs.push($root.canal.ir.v1.BlobRef.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 11: {
-                                if (wireType !== 2)
-                                    break;
-                                message.source = $root.canal.ir.v1.SourceInfo.decode(reader, reader.size(), $undefined, _depth + 1, message.source);
-                                continue;
-                            }
-                        case 12: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.compilerVersion = value;
-                                else
-                                    delete message.compilerVersion;
-                                continue;
-                            }
-                        case 13: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.hash = value;
-                                else
-                                    delete message.hash;
-                                continue;
-                            }
-                        case 14: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.templates && message.templates.length))
-                                    message.templates = [];
-                                message.templates.push($root.canal.ir.v1.Step.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Pipeline.verify = function (message, _depth) {
@@ -592,85 +432,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                Type.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Type();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                message.primitive = reader.int32();
-                                message.kind = "primitive";
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.artifact = $root.canal.ir.v1.ArtifactType.decode(reader, reader.size(), $undefined, _depth + 1, message.artifact);
-                                message.kind = "artifact";
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                message.list = $root.canal.ir.v1.ListType.decode(reader, reader.size(), $undefined, _depth + 1, message.list);
-                                message.kind = "list";
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                message["enum"] = $root.canal.ir.v1.EnumType.decode(reader, reader.size(), $undefined, _depth + 1, message["enum"]);
-                                message.kind = "enum";
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                message.object = $root.canal.ir.v1.ObjectType.decode(reader, reader.size(), $undefined, _depth + 1, message.object);
-                                message.kind = "object";
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 Type.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -864,64 +625,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                ArtifactType.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.ArtifactType();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.lineage && message.lineage.length))
-                                    message.lineage = [];
-                                message.lineage.push(reader.stringVerify());
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.table = $root.canal.ir.v1.TableSchema.decode(reader, reader.size(), $undefined, _depth + 1, message.table);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 ArtifactType.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -1027,67 +730,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                TableSchema.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.TableSchema();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.columns && message.columns.length))
-                                    message.columns = [];
-                                message.columns.push($root.canal.ir.v1.TableColumn.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.schemaName = value;
-                                else
-                                    delete message.schemaName;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 TableSchema.verify = function (message, _depth) {
@@ -1199,77 +841,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                TableColumn.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.TableColumn();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.type = value;
-                                else
-                                    delete message.type;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.nullable = value;
-                                else
-                                    delete message.nullable;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 TableColumn.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -1366,56 +937,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                ListType.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.ListType();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                message.element = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.element);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 ListType.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -1497,58 +1018,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                EnumType.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.EnumType();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.valuesJson && message.valuesJson.length))
-                                    message.valuesJson = [];
-                                message.valuesJson.push(reader.stringVerify());
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 EnumType.verify = function (message, _depth) {
@@ -1642,67 +1111,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                ObjectType.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.ObjectType();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.fields && message.fields.length))
-                                    message.fields = [];
-                                message.fields.push($root.canal.ir.v1.Field.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.schemaName = value;
-                                else
-                                    delete message.schemaName;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 ObjectType.verify = function (message, _depth) {
@@ -1812,74 +1220,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Field.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Field();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.type = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.type);
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.optional = value;
-                                else
-                                    delete message.optional;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Field.verify = function (message, _depth) {
@@ -2001,110 +1341,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Parameter.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Parameter();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.type = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.type);
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.hasDefault = value;
-                                else
-                                    delete message.hasDefault;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.defaultJson = value;
-                                else
-                                    delete message.defaultJson;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                message.defaultArtifact = $root.canal.ir.v1.DatasetRef.decode(reader, reader.size(), $undefined, _depth + 1, message.defaultArtifact);
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.description = value;
-                                else
-                                    delete message.description;
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                message.location = $root.canal.ir.v1.SourceLocation.decode(reader, reader.size(), $undefined, _depth + 1, message.location);
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 2)
-                                    break;
-                                message.defaultData = $root.canal.ir.v1.DataRef.decode(reader, reader.size(), $undefined, _depth + 1, message.defaultData);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Parameter.verify = function (message, _depth) {
@@ -2276,95 +1512,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                DataRef.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.DataRef();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.dataset = value;
-                                else
-                                    delete message.dataset;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.version = value;
-                                else
-                                    delete message.version;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.datastore = value;
-                                else
-                                    delete message.datastore;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.path = value;
-                                else
-                                    delete message.path;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.access = value;
-                                else
-                                    delete message.access;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 DataRef.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -2486,86 +1633,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                DatasetRef.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.DatasetRef();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.path = value;
-                                else
-                                    delete message.path;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.blob = value;
-                                else
-                                    delete message.blob;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.directory = value;
-                                else
-                                    delete message.directory;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 DatasetRef.verify = function (message, _depth) {
@@ -2757,233 +1824,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Step.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Step();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.id = value;
-                                else
-                                    delete message.id;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.kind = value;
-                                else
-                                    delete message.kind;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                message.code = $root.canal.ir.v1.CodeRef.decode(reader, reader.size(), $undefined, _depth + 1, message.code);
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                message.script = $root.canal.ir.v1.ScriptSpec.decode(reader, reader.size(), $undefined, _depth + 1, message.script);
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.inputs && message.inputs.length))
-                                    message.inputs = [];
-                                message.inputs.push($root.canal.ir.v1.Input.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.outputs && message.outputs.length))
-                                    message.outputs = [];
-                                message.outputs.push($root.canal.ir.v1.Output.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.environment = value;
-                                else
-                                    delete message.environment;
-                                continue;
-                            }
-                        case 9: {
-                                if (wireType !== 2)
-                                    break;
-                                message.resources = $root.canal.ir.v1.Resources.decode(reader, reader.size(), $undefined, _depth + 1, message.resources);
-                                continue;
-                            }
-                        case 10: {
-                                if (wireType !== 2)
-                                    break;
-                                message.retry = $root.canal.ir.v1.RetryPolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.retry);
-                                continue;
-                            }
-                        case 11: {
-                                if (wireType !== 1)
-                                    break;
-                                if (!$Object.is(value = reader.double(), 0))
-                                    message.timeoutMs = value;
-                                else
-                                    delete message.timeoutMs;
-                                continue;
-                            }
-                        case 12: {
-                                if (wireType !== 2)
-                                    break;
-                                message.cache = $root.canal.ir.v1.CachePolicy.decode(reader, reader.size(), $undefined, _depth + 1, message.cache);
-                                continue;
-                            }
-                        case 13: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.compute = value;
-                                else
-                                    delete message.compute;
-                                continue;
-                            }
-                        case 14: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.fanOut = value;
-                                else
-                                    delete message.fanOut;
-                                continue;
-                            }
-                        case 15: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.conditions && message.conditions.length))
-                                    message.conditions = [];
-                                message.conditions.push($root.canal.ir.v1.Condition.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 16: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.after && message.after.length))
-                                    message.after = [];
-                                message.after.push(reader.stringVerify());
-                                continue;
-                            }
-                        case 17: {
-                                if (wireType !== 2)
-                                    break;
-                                message.location = $root.canal.ir.v1.SourceLocation.decode(reader, reader.size(), $undefined, _depth + 1, message.location);
-                                continue;
-                            }
-                        case 18: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.codeHash = value;
-                                else
-                                    delete message.codeHash;
-                                continue;
-                            }
-                        case 19: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.codeFiles && message.codeFiles.length))
-                                    message.codeFiles = [];
-                                message.codeFiles.push($root.canal.ir.v1.HashedFile.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        case 20: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.hash = value;
-                                else
-                                    delete message.hash;
-                                continue;
-                            }
-                        case 21: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.description = value;
-                                else
-                                    delete message.description;
-                                continue;
-                            }
-                        case 22: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.template = value;
-                                else
-                                    delete message.template;
-                                continue;
-                            }
-                        case 23: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.passEnv && message.passEnv.length))
-                                    message.passEnv = [];
-                                message.passEnv.push(reader.stringVerify());
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Step.verify = function (message, _depth) {
@@ -3395,77 +2235,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                CodeRef.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.CodeRef();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.bundle = value;
-                                else
-                                    delete message.bundle;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.exportName = value;
-                                else
-                                    delete message.exportName;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.member = value;
-                                else
-                                    delete message.member;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 CodeRef.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -3566,77 +2335,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                ScriptSpec.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.ScriptSpec();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.snapshot = value;
-                                else
-                                    delete message.snapshot;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.command = value;
-                                else
-                                    delete message.command;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.source = value;
-                                else
-                                    delete message.source;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 ScriptSpec.verify = function (message, _depth) {
@@ -3742,80 +2440,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Input.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Input();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.type = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.type);
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                message.binding = $root.canal.ir.v1.Binding.decode(reader, reader.size(), $undefined, _depth + 1, message.binding);
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.optional = value;
-                                else
-                                    delete message.optional;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Input.verify = function (message, _depth) {
@@ -3934,65 +2558,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                Output.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Output();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.type = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.type);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 Output.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -4085,68 +2650,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                OutputRef.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.OutputRef();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.step = value;
-                                else
-                                    delete message.step;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.output = value;
-                                else
-                                    delete message.output;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 OutputRef.verify = function (message, _depth) {
@@ -4258,93 +2761,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Binding.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Binding();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                message.output = $root.canal.ir.v1.OutputRef.decode(reader, reader.size(), $undefined, _depth + 1, message.output);
-                                message.source = "output";
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.parameter = reader.stringVerify();
-                                message.source = "parameter";
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                message.literalJson = reader.stringVerify();
-                                message.source = "literalJson";
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                message.fanOutItem = reader.stringVerify();
-                                message.source = "fanOutItem";
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                message.collect = $root.canal.ir.v1.OutputRef.decode(reader, reader.size(), $undefined, _depth + 1, message.collect);
-                                message.source = "collect";
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.path && message.path.length))
-                                    message.path = [];
-                                message.path.push(reader.stringVerify());
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Binding.verify = function (message, _depth) {
@@ -4540,96 +2956,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                FanOut.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.FanOut();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.id = value;
-                                else
-                                    delete message.id;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.itemName = value;
-                                else
-                                    delete message.itemName;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                message.parameter = reader.stringVerify();
-                                message.items = "parameter";
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                message.literalJson = reader.stringVerify();
-                                message.items = "literalJson";
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.parameterPath && message.parameterPath.length))
-                                    message.parameterPath = [];
-                                message.parameterPath.push(reader.stringVerify());
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                message.location = $root.canal.ir.v1.SourceLocation.decode(reader, reader.size(), $undefined, _depth + 1, message.location);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 FanOut.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -4787,85 +3113,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Condition.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Condition();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.parameter = value;
-                                else
-                                    delete message.parameter;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.path && message.path.length))
-                                    message.path = [];
-                                message.path.push(reader.stringVerify());
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.op = value;
-                                else
-                                    delete message.op;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.valueJson = value;
-                                else
-                                    delete message.valueJson;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Condition.verify = function (message, _depth) {
@@ -5047,77 +3294,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                PipelineOutput.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.PipelineOutput();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                message.type = $root.canal.ir.v1.Type.decode(reader, reader.size(), $undefined, _depth + 1, message.type);
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                message.binding = $root.canal.ir.v1.Binding.decode(reader, reader.size(), $undefined, _depth + 1, message.binding);
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                message.destination = $root.canal.ir.v1.OutputDestination.decode(reader, reader.size(), $undefined, _depth + 1, message.destination);
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 PipelineOutput.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -5239,77 +3415,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                OutputDestination.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.OutputDestination();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.datastore = value;
-                                else
-                                    delete message.datastore;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.path = value;
-                                else
-                                    delete message.path;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.register = value;
-                                else
-                                    delete message.register;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 OutputDestination.verify = function (message, _depth) {
@@ -5434,129 +3539,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Environment.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Environment();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.id = value;
-                                else
-                                    delete message.id;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.int32())
-                                    message.kind = value;
-                                else
-                                    delete message.kind;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.image = value;
-                                else
-                                    delete message.image;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.pythonVersion = value;
-                                else
-                                    delete message.pythonVersion;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.nodeVersion = value;
-                                else
-                                    delete message.nodeVersion;
-                                continue;
-                            }
-                        case 6: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.requirementsPath = value;
-                                else
-                                    delete message.requirementsPath;
-                                continue;
-                            }
-                        case 7: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.requirements = value;
-                                else
-                                    delete message.requirements;
-                                continue;
-                            }
-                        case 8: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.packages && message.packages.length))
-                                    message.packages = [];
-                                message.packages.push(reader.stringVerify());
-                                continue;
-                            }
-                        case 9: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.variables && message.variables.length))
-                                    message.variables = [];
-                                message.variables.push($root.canal.ir.v1.EnvVar.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Environment.verify = function (message, _depth) {
@@ -5769,68 +3751,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                EnvVar.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.EnvVar();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.name = value;
-                                else
-                                    delete message.name;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.value = value;
-                                else
-                                    delete message.value;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 EnvVar.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -5925,86 +3845,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                Resources.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.Resources();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 1)
-                                    break;
-                                if (!$Object.is(value = reader.double(), 0))
-                                    message.cpu = value;
-                                else
-                                    delete message.cpu;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 1)
-                                    break;
-                                if (!$Object.is(value = reader.double(), 0))
-                                    message.memoryBytes = value;
-                                else
-                                    delete message.memoryBytes;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.gpu = value;
-                                else
-                                    delete message.gpu;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.gpuType = value;
-                                else
-                                    delete message.gpuType;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 Resources.verify = function (message, _depth) {
@@ -6115,68 +3955,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                RetryPolicy.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.RetryPolicy();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.maxRetries = value;
-                                else
-                                    delete message.maxRetries;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 1)
-                                    break;
-                                if (!$Object.is(value = reader.double(), 0))
-                                    message.backoffMs = value;
-                                else
-                                    delete message.backoffMs;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 RetryPolicy.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -6264,59 +4042,6 @@ export const canal = $root.canal = (() => {
                     return writer;
                 };
 
-                CachePolicy.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.CachePolicy();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.noReuse = value;
-                                else
-                                    delete message.noReuse;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
-                };
-
                 CachePolicy.verify = function (message, _depth) {
                     if (typeof message !== "object" || message === null)
                         return "object expected";
@@ -6395,68 +4120,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                HashedFile.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.HashedFile();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.path = value;
-                                else
-                                    delete message.path;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.sha256 = value;
-                                else
-                                    delete message.sha256;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 HashedFile.verify = function (message, _depth) {
@@ -6550,77 +4213,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                BlobRef.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.BlobRef();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.sha256 = value;
-                                else
-                                    delete message.sha256;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 1)
-                                    break;
-                                if (!$Object.is(value = reader.double(), 0))
-                                    message.size = value;
-                                else
-                                    delete message.size;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.mediaType = value;
-                                else
-                                    delete message.mediaType;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 BlobRef.verify = function (message, _depth) {
@@ -6723,77 +4315,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                SourceLocation.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.SourceLocation();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.file = value;
-                                else
-                                    delete message.file;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.line = value;
-                                else
-                                    delete message.line;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.uint32())
-                                    message.column = value;
-                                else
-                                    delete message.column;
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 SourceLocation.verify = function (message, _depth) {
@@ -6904,94 +4425,6 @@ export const canal = $root.canal = (() => {
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
                     return writer;
-                };
-
-                SourceInfo.decode = function (reader, length, _end, _depth, _target) {
-                    if (!(reader instanceof $Reader))
-                        reader = $Reader.create(reader);
-                    if (_depth === $undefined)
-                        _depth = 0;
-                    if (_depth > $Reader.recursionLimit)
-                        throw $Error("max depth exceeded");
-                    let end, message, value;
-                    if (length === $undefined)
-                        end = reader.len;
-                    else {
-                        end = reader.pos + length;
-                        if (end > reader.len)
-                            throw $RangeError("index out of range");
-                        length = reader.len;
-                        reader.len = end;
-                    }
-                    message = _target || new $root.canal.ir.v1.SourceInfo();
-                    while (reader.pos < end) {
-                        let start = reader.pos;
-                        let tag = reader.tag();
-                        if (tag === _end) {
-                            _end = $undefined;
-                            break;
-                        }
-                        let wireType = tag & 7;
-                        switch (tag >>>= 3) {
-                        case 1: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.entry = value;
-                                else
-                                    delete message.entry;
-                                continue;
-                            }
-                        case 2: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.gitCommit = value;
-                                else
-                                    delete message.gitCommit;
-                                continue;
-                            }
-                        case 3: {
-                                if (wireType !== 2)
-                                    break;
-                                if ((value = reader.stringVerify()).length)
-                                    message.gitBranch = value;
-                                else
-                                    delete message.gitBranch;
-                                continue;
-                            }
-                        case 4: {
-                                if (wireType !== 0)
-                                    break;
-                                if (value = reader.bool())
-                                    message.gitDirty = value;
-                                else
-                                    delete message.gitDirty;
-                                continue;
-                            }
-                        case 5: {
-                                if (wireType !== 2)
-                                    break;
-                                if (!(message.files && message.files.length))
-                                    message.files = [];
-                                message.files.push($root.canal.ir.v1.HashedFile.decode(reader, reader.size(), $undefined, _depth + 1));
-                                continue;
-                            }
-                        }
-                        reader.skipType(wireType, _depth, tag);
-                        if (!reader.discardUnknown) {
-                            $util.makeProp(message, "$unknowns", false);
-                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
-                        }
-                    }
-                    if (length !== $undefined) {
-                        if (reader.pos !== end)
-                            throw $RangeError("index out of range");
-                        reader.len = length;
-                    }
-                    if (_end !== $undefined)
-                        throw $Error("missing end group");
-                    return message;
                 };
 
                 SourceInfo.verify = function (message, _depth) {
@@ -7112,10 +4545,2185 @@ export {
   $root as default
 };
 
+const $PlainReader = $protobuf.Reader;
+
+const $names_canal_ir_v1_PrimitiveType = { 0: "PRIMITIVE_UNSPECIFIED", 1: "NUMBER", 2: "STRING", 3: "BOOLEAN" };
+
+const $names_canal_ir_v1_StepKind = { 0: "STEP_KIND_UNSPECIFIED", 1: "TYPESCRIPT", 2: "SCRIPT" };
+
+const $names_canal_ir_v1_Condition_Op = { 0: "OP_UNSPECIFIED", 1: "TRUTHY", 2: "FALSY", 3: "EQ", 4: "NE", 5: "LT", 6: "LE", 7: "GT", 8: "GE" };
+
+const $names_canal_ir_v1_Environment_Kind = { 0: "KIND_UNSPECIFIED", 1: "PYTHON", 2: "NODE", 3: "IMAGE" };
+
+function $plain_canal_ir_v1_Pipeline(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["irVersion"];
+    let f2 = _target === undefined ? undefined : _target["minRuntimeVersion"];
+    let f3 = _target === undefined ? undefined : _target["name"];
+    let f4 = _target === undefined ? undefined : _target["description"];
+    let f5 = _target === undefined ? [] : _target["parameters"];
+    let f6 = _target === undefined ? [] : _target["steps"];
+    let f7 = _target === undefined ? [] : _target["fanOuts"];
+    let f8 = _target === undefined ? [] : _target["outputs"];
+    let f9 = _target === undefined ? [] : _target["environments"];
+    let f10 = _target === undefined ? [] : _target["blobs"];
+    let f11 = _target === undefined ? undefined : _target["source"];
+    let f12 = _target === undefined ? undefined : _target["compilerVersion"];
+    let f13 = _target === undefined ? undefined : _target["hash"];
+    let f14 = _target === undefined ? [] : _target["templates"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f1 = value ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push($plain_canal_ir_v1_Parameter(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push($plain_canal_ir_v1_Step(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7.push($plain_canal_ir_v1_FanOut(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8.push($plain_canal_ir_v1_PipelineOutput(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9.push($plain_canal_ir_v1_Environment(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 10:
+            if (wireType !== 2)
+                break;
+            f10.push($plain_canal_ir_v1_BlobRef(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 11:
+            if (wireType !== 2)
+                break;
+            f11 = $plain_canal_ir_v1_SourceInfo(reader, reader.size(), _depth + 1, f11);
+            continue;
+        case 12:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f12 = value.length ? value : undefined;
+            continue;
+        case 13:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f13 = value.length ? value : undefined;
+            continue;
+        case 14:
+            if (wireType !== 2)
+                break;
+            f14.push($plain_canal_ir_v1_Step(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["parameters"] = f5;
+    object["steps"] = f6;
+    object["fanOuts"] = f7;
+    object["outputs"] = f8;
+    object["environments"] = f9;
+    object["blobs"] = f10;
+    object["templates"] = f14;
+    if (f1 !== undefined)
+        object["irVersion"] = f1;
+    if (f2 !== undefined)
+        object["minRuntimeVersion"] = f2;
+    if (f3 !== undefined)
+        object["name"] = f3;
+    if (f4 !== undefined)
+        object["description"] = f4;
+    if (f11 !== undefined)
+        object["source"] = f11;
+    if (f12 !== undefined)
+        object["compilerVersion"] = f12;
+    if (f13 !== undefined)
+        object["hash"] = f13;
+    return object;
+}
+
+function $plain_canal_ir_v1_Type(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["primitive"];
+    let f2 = _target === undefined ? undefined : _target["artifact"];
+    let f3 = _target === undefined ? undefined : _target["list"];
+    let f4 = _target === undefined ? undefined : _target["enum"];
+    let f5 = _target === undefined ? undefined : _target["object"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f1 = ($names_canal_ir_v1_PrimitiveType[value] === undefined ? value : $names_canal_ir_v1_PrimitiveType[value]);
+            f2 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_ArtifactType(reader, reader.size(), _depth + 1, f2);
+            f1 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_ListType(reader, reader.size(), _depth + 1, f3);
+            f1 = undefined;
+            f2 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_EnumType(reader, reader.size(), _depth + 1, f4);
+            f1 = undefined;
+            f2 = undefined;
+            f3 = undefined;
+            f5 = undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_ObjectType(reader, reader.size(), _depth + 1, f5);
+            f1 = undefined;
+            f2 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["primitive"] = f1;
+    if (f2 !== undefined)
+        object["artifact"] = f2;
+    if (f3 !== undefined)
+        object["list"] = f3;
+    if (f4 !== undefined)
+        object["enum"] = f4;
+    if (f5 !== undefined)
+        object["object"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_ArtifactType(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? [] : _target["lineage"];
+    let f2 = _target === undefined ? undefined : _target["table"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push(reader.stringVerify());
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_TableSchema(reader, reader.size(), _depth + 1, f2);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["lineage"] = f1;
+    if (f2 !== undefined)
+        object["table"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_TableSchema(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? [] : _target["columns"];
+    let f2 = _target === undefined ? undefined : _target["schemaName"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push($plain_canal_ir_v1_TableColumn(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["columns"] = f1;
+    if (f2 !== undefined)
+        object["schemaName"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_TableColumn(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    let f3 = _target === undefined ? undefined : _target["nullable"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    if (f3 !== undefined)
+        object["nullable"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_ListType(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["element"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f1);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["element"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_EnumType(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? [] : _target["valuesJson"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["valuesJson"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_ObjectType(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? [] : _target["fields"];
+    let f2 = _target === undefined ? undefined : _target["schemaName"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1.push($plain_canal_ir_v1_Field(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["fields"] = f1;
+    if (f2 !== undefined)
+        object["schemaName"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Field(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    let f3 = _target === undefined ? undefined : _target["optional"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    if (f3 !== undefined)
+        object["optional"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Parameter(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    let f3 = _target === undefined ? undefined : _target["hasDefault"];
+    let f4 = _target === undefined ? undefined : _target["defaultJson"];
+    let f5 = _target === undefined ? undefined : _target["defaultArtifact"];
+    let f6 = _target === undefined ? undefined : _target["description"];
+    let f7 = _target === undefined ? undefined : _target["location"];
+    let f8 = _target === undefined ? undefined : _target["defaultData"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_DatasetRef(reader, reader.size(), _depth + 1, f5);
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f6 = value.length ? value : undefined;
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f7);
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8 = $plain_canal_ir_v1_DataRef(reader, reader.size(), _depth + 1, f8);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    if (f3 !== undefined)
+        object["hasDefault"] = f3;
+    if (f4 !== undefined)
+        object["defaultJson"] = f4;
+    if (f5 !== undefined)
+        object["defaultArtifact"] = f5;
+    if (f6 !== undefined)
+        object["description"] = f6;
+    if (f7 !== undefined)
+        object["location"] = f7;
+    if (f8 !== undefined)
+        object["defaultData"] = f8;
+    return object;
+}
+
+function $plain_canal_ir_v1_DataRef(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["dataset"];
+    let f2 = _target === undefined ? undefined : _target["version"];
+    let f3 = _target === undefined ? undefined : _target["datastore"];
+    let f4 = _target === undefined ? undefined : _target["path"];
+    let f5 = _target === undefined ? undefined : _target["access"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f2 = value ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f5 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["dataset"] = f1;
+    if (f2 !== undefined)
+        object["version"] = f2;
+    if (f3 !== undefined)
+        object["datastore"] = f3;
+    if (f4 !== undefined)
+        object["path"] = f4;
+    if (f5 !== undefined)
+        object["access"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_DatasetRef(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["path"];
+    let f2 = _target === undefined ? undefined : _target["blob"];
+    let f3 = _target === undefined ? undefined : _target["directory"];
+    let f4 = _target === undefined ? undefined : _target["name"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f3 = value ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["path"] = f1;
+    if (f2 !== undefined)
+        object["blob"] = f2;
+    if (f3 !== undefined)
+        object["directory"] = f3;
+    if (f4 !== undefined)
+        object["name"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_Step(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["id"];
+    let f2 = _target === undefined ? undefined : _target["name"];
+    let f3 = _target === undefined ? undefined : _target["kind"];
+    let f4 = _target === undefined ? undefined : _target["code"];
+    let f5 = _target === undefined ? undefined : _target["script"];
+    let f6 = _target === undefined ? [] : _target["inputs"];
+    let f7 = _target === undefined ? [] : _target["outputs"];
+    let f8 = _target === undefined ? undefined : _target["environment"];
+    let f9 = _target === undefined ? undefined : _target["resources"];
+    let f10 = _target === undefined ? undefined : _target["retry"];
+    let f11 = _target === undefined ? undefined : _target["timeoutMs"];
+    let f12 = _target === undefined ? undefined : _target["cache"];
+    let f13 = _target === undefined ? undefined : _target["compute"];
+    let f14 = _target === undefined ? undefined : _target["fanOut"];
+    let f15 = _target === undefined ? [] : _target["conditions"];
+    let f16 = _target === undefined ? [] : _target["after"];
+    let f17 = _target === undefined ? undefined : _target["location"];
+    let f18 = _target === undefined ? undefined : _target["codeHash"];
+    let f19 = _target === undefined ? [] : _target["codeFiles"];
+    let f20 = _target === undefined ? undefined : _target["hash"];
+    let f21 = _target === undefined ? undefined : _target["description"];
+    let f22 = _target === undefined ? undefined : _target["template"];
+    let f23 = _target === undefined ? [] : _target["passEnv"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f3 = value ? ($names_canal_ir_v1_StepKind[value] === undefined ? value : $names_canal_ir_v1_StepKind[value]) : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_CodeRef(reader, reader.size(), _depth + 1, f4);
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_ScriptSpec(reader, reader.size(), _depth + 1, f5);
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push($plain_canal_ir_v1_Input(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            f7.push($plain_canal_ir_v1_Output(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f8 = value.length ? value : undefined;
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9 = $plain_canal_ir_v1_Resources(reader, reader.size(), _depth + 1, f9);
+            continue;
+        case 10:
+            if (wireType !== 2)
+                break;
+            f10 = $plain_canal_ir_v1_RetryPolicy(reader, reader.size(), _depth + 1, f10);
+            continue;
+        case 11:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f11 = !Object.is(value, 0) ? value : undefined;
+            continue;
+        case 12:
+            if (wireType !== 2)
+                break;
+            f12 = $plain_canal_ir_v1_CachePolicy(reader, reader.size(), _depth + 1, f12);
+            continue;
+        case 13:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f13 = value.length ? value : undefined;
+            continue;
+        case 14:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f14 = value.length ? value : undefined;
+            continue;
+        case 15:
+            if (wireType !== 2)
+                break;
+            f15.push($plain_canal_ir_v1_Condition(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 16:
+            if (wireType !== 2)
+                break;
+            f16.push(reader.stringVerify());
+            continue;
+        case 17:
+            if (wireType !== 2)
+                break;
+            f17 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f17);
+            continue;
+        case 18:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f18 = value.length ? value : undefined;
+            continue;
+        case 19:
+            if (wireType !== 2)
+                break;
+            f19.push($plain_canal_ir_v1_HashedFile(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        case 20:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f20 = value.length ? value : undefined;
+            continue;
+        case 21:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f21 = value.length ? value : undefined;
+            continue;
+        case 22:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f22 = value.length ? value : undefined;
+            continue;
+        case 23:
+            if (wireType !== 2)
+                break;
+            f23.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["inputs"] = f6;
+    object["outputs"] = f7;
+    object["conditions"] = f15;
+    object["after"] = f16;
+    object["codeFiles"] = f19;
+    object["passEnv"] = f23;
+    if (f1 !== undefined)
+        object["id"] = f1;
+    if (f2 !== undefined)
+        object["name"] = f2;
+    if (f3 !== undefined)
+        object["kind"] = f3;
+    if (f4 !== undefined)
+        object["code"] = f4;
+    if (f5 !== undefined)
+        object["script"] = f5;
+    if (f8 !== undefined)
+        object["environment"] = f8;
+    if (f9 !== undefined)
+        object["resources"] = f9;
+    if (f10 !== undefined)
+        object["retry"] = f10;
+    if (f11 !== undefined)
+        object["timeoutMs"] = f11;
+    if (f12 !== undefined)
+        object["cache"] = f12;
+    if (f13 !== undefined)
+        object["compute"] = f13;
+    if (f14 !== undefined)
+        object["fanOut"] = f14;
+    if (f17 !== undefined)
+        object["location"] = f17;
+    if (f18 !== undefined)
+        object["codeHash"] = f18;
+    if (f20 !== undefined)
+        object["hash"] = f20;
+    if (f21 !== undefined)
+        object["description"] = f21;
+    if (f22 !== undefined)
+        object["template"] = f22;
+    return object;
+}
+
+function $plain_canal_ir_v1_CodeRef(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["bundle"];
+    let f2 = _target === undefined ? undefined : _target["exportName"];
+    let f3 = _target === undefined ? undefined : _target["member"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["bundle"] = f1;
+    if (f2 !== undefined)
+        object["exportName"] = f2;
+    if (f3 !== undefined)
+        object["member"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_ScriptSpec(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["snapshot"];
+    let f2 = _target === undefined ? undefined : _target["command"];
+    let f3 = _target === undefined ? undefined : _target["source"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["snapshot"] = f1;
+    if (f2 !== undefined)
+        object["command"] = f2;
+    if (f3 !== undefined)
+        object["source"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Input(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    let f3 = _target === undefined ? undefined : _target["binding"];
+    let f4 = _target === undefined ? undefined : _target["optional"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_Binding(reader, reader.size(), _depth + 1, f3);
+            continue;
+        case 4:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f4 = value ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    if (f3 !== undefined)
+        object["binding"] = f3;
+    if (f4 !== undefined)
+        object["optional"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_Output(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_OutputRef(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["step"];
+    let f2 = _target === undefined ? undefined : _target["output"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["step"] = f1;
+    if (f2 !== undefined)
+        object["output"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Binding(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["output"];
+    let f2 = _target === undefined ? undefined : _target["parameter"];
+    let f3 = _target === undefined ? undefined : _target["literalJson"];
+    let f4 = _target === undefined ? undefined : _target["fanOutItem"];
+    let f5 = _target === undefined ? undefined : _target["collect"];
+    let f6 = _target === undefined ? [] : _target["path"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            f1 = $plain_canal_ir_v1_OutputRef(reader, reader.size(), _depth + 1, f1);
+            f2 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value;
+            f1 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value;
+            f1 = undefined;
+            f2 = undefined;
+            f4 = undefined;
+            f5 = undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value;
+            f1 = undefined;
+            f2 = undefined;
+            f3 = undefined;
+            f5 = undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5 = $plain_canal_ir_v1_OutputRef(reader, reader.size(), _depth + 1, f5);
+            f1 = undefined;
+            f2 = undefined;
+            f3 = undefined;
+            f4 = undefined;
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6.push(reader.stringVerify());
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["path"] = f6;
+    if (f1 !== undefined)
+        object["output"] = f1;
+    if (f2 !== undefined)
+        object["parameter"] = f2;
+    if (f3 !== undefined)
+        object["literalJson"] = f3;
+    if (f4 !== undefined)
+        object["fanOutItem"] = f4;
+    if (f5 !== undefined)
+        object["collect"] = f5;
+    return object;
+}
+
+function $plain_canal_ir_v1_FanOut(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["id"];
+    let f2 = _target === undefined ? undefined : _target["itemName"];
+    let f3 = _target === undefined ? undefined : _target["parameter"];
+    let f4 = _target === undefined ? undefined : _target["literalJson"];
+    let f5 = _target === undefined ? [] : _target["parameterPath"];
+    let f6 = _target === undefined ? undefined : _target["location"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value;
+            f4 = undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value;
+            f3 = undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push(reader.stringVerify());
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            f6 = $plain_canal_ir_v1_SourceLocation(reader, reader.size(), _depth + 1, f6);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["parameterPath"] = f5;
+    if (f1 !== undefined)
+        object["id"] = f1;
+    if (f2 !== undefined)
+        object["itemName"] = f2;
+    if (f3 !== undefined)
+        object["parameter"] = f3;
+    if (f4 !== undefined)
+        object["literalJson"] = f4;
+    if (f6 !== undefined)
+        object["location"] = f6;
+    return object;
+}
+
+function $plain_canal_ir_v1_Condition(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["parameter"];
+    let f2 = _target === undefined ? [] : _target["path"];
+    let f3 = _target === undefined ? undefined : _target["op"];
+    let f4 = _target === undefined ? undefined : _target["valueJson"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2.push(reader.stringVerify());
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f3 = value ? ($names_canal_ir_v1_Condition_Op[value] === undefined ? value : $names_canal_ir_v1_Condition_Op[value]) : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["path"] = f2;
+    if (f1 !== undefined)
+        object["parameter"] = f1;
+    if (f3 !== undefined)
+        object["op"] = f3;
+    if (f4 !== undefined)
+        object["valueJson"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_PipelineOutput(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["type"];
+    let f3 = _target === undefined ? undefined : _target["binding"];
+    let f4 = _target === undefined ? undefined : _target["destination"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            f2 = $plain_canal_ir_v1_Type(reader, reader.size(), _depth + 1, f2);
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            f3 = $plain_canal_ir_v1_Binding(reader, reader.size(), _depth + 1, f3);
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            f4 = $plain_canal_ir_v1_OutputDestination(reader, reader.size(), _depth + 1, f4);
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["type"] = f2;
+    if (f3 !== undefined)
+        object["binding"] = f3;
+    if (f4 !== undefined)
+        object["destination"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_OutputDestination(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["datastore"];
+    let f2 = _target === undefined ? undefined : _target["path"];
+    let f3 = _target === undefined ? undefined : _target["register"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["datastore"] = f1;
+    if (f2 !== undefined)
+        object["path"] = f2;
+    if (f3 !== undefined)
+        object["register"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_Environment(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["id"];
+    let f2 = _target === undefined ? undefined : _target["kind"];
+    let f3 = _target === undefined ? undefined : _target["image"];
+    let f4 = _target === undefined ? undefined : _target["pythonVersion"];
+    let f5 = _target === undefined ? undefined : _target["nodeVersion"];
+    let f6 = _target === undefined ? undefined : _target["requirementsPath"];
+    let f7 = _target === undefined ? undefined : _target["requirements"];
+    let f8 = _target === undefined ? [] : _target["packages"];
+    let f9 = _target === undefined ? [] : _target["variables"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.int32();
+            f2 = value ? ($names_canal_ir_v1_Environment_Kind[value] === undefined ? value : $names_canal_ir_v1_Environment_Kind[value]) : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f5 = value.length ? value : undefined;
+            continue;
+        case 6:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f6 = value.length ? value : undefined;
+            continue;
+        case 7:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f7 = value.length ? value : undefined;
+            continue;
+        case 8:
+            if (wireType !== 2)
+                break;
+            f8.push(reader.stringVerify());
+            continue;
+        case 9:
+            if (wireType !== 2)
+                break;
+            f9.push($plain_canal_ir_v1_EnvVar(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["packages"] = f8;
+    object["variables"] = f9;
+    if (f1 !== undefined)
+        object["id"] = f1;
+    if (f2 !== undefined)
+        object["kind"] = f2;
+    if (f3 !== undefined)
+        object["image"] = f3;
+    if (f4 !== undefined)
+        object["pythonVersion"] = f4;
+    if (f5 !== undefined)
+        object["nodeVersion"] = f5;
+    if (f6 !== undefined)
+        object["requirementsPath"] = f6;
+    if (f7 !== undefined)
+        object["requirements"] = f7;
+    return object;
+}
+
+function $plain_canal_ir_v1_EnvVar(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["name"];
+    let f2 = _target === undefined ? undefined : _target["value"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["name"] = f1;
+    if (f2 !== undefined)
+        object["value"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_Resources(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["cpu"];
+    let f2 = _target === undefined ? undefined : _target["memoryBytes"];
+    let f3 = _target === undefined ? undefined : _target["gpu"];
+    let f4 = _target === undefined ? undefined : _target["gpuType"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f1 = !Object.is(value, 0) ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !Object.is(value, 0) ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f3 = value ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f4 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["cpu"] = f1;
+    if (f2 !== undefined)
+        object["memoryBytes"] = f2;
+    if (f3 !== undefined)
+        object["gpu"] = f3;
+    if (f4 !== undefined)
+        object["gpuType"] = f4;
+    return object;
+}
+
+function $plain_canal_ir_v1_RetryPolicy(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["maxRetries"];
+    let f2 = _target === undefined ? undefined : _target["backoffMs"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f1 = value ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !Object.is(value, 0) ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["maxRetries"] = f1;
+    if (f2 !== undefined)
+        object["backoffMs"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_CachePolicy(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["noReuse"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f1 = value ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["noReuse"] = f1;
+    return object;
+}
+
+function $plain_canal_ir_v1_HashedFile(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["path"];
+    let f2 = _target === undefined ? undefined : _target["sha256"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["path"] = f1;
+    if (f2 !== undefined)
+        object["sha256"] = f2;
+    return object;
+}
+
+function $plain_canal_ir_v1_BlobRef(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["sha256"];
+    let f2 = _target === undefined ? undefined : _target["size"];
+    let f3 = _target === undefined ? undefined : _target["mediaType"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 1)
+                break;
+            value = reader.double();
+            f2 = !Object.is(value, 0) ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["sha256"] = f1;
+    if (f2 !== undefined)
+        object["size"] = f2;
+    if (f3 !== undefined)
+        object["mediaType"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_SourceLocation(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["file"];
+    let f2 = _target === undefined ? undefined : _target["line"];
+    let f3 = _target === undefined ? undefined : _target["column"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f2 = value ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 0)
+                break;
+            value = reader.uint32();
+            f3 = value ? value : undefined;
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    if (f1 !== undefined)
+        object["file"] = f1;
+    if (f2 !== undefined)
+        object["line"] = f2;
+    if (f3 !== undefined)
+        object["column"] = f3;
+    return object;
+}
+
+function $plain_canal_ir_v1_SourceInfo(reader, length, _depth, _target) {
+    if (_depth > $PlainReader.recursionLimit)
+        throw Error("max depth exceeded");
+    let end, value;
+    if (length === undefined)
+        end = reader.len;
+    else {
+        end = reader.pos + length;
+        if (end > reader.len)
+            throw RangeError("index out of range");
+        length = reader.len;
+        reader.len = end;
+    }
+    let f1 = _target === undefined ? undefined : _target["entry"];
+    let f2 = _target === undefined ? undefined : _target["gitCommit"];
+    let f3 = _target === undefined ? undefined : _target["gitBranch"];
+    let f4 = _target === undefined ? undefined : _target["gitDirty"];
+    let f5 = _target === undefined ? [] : _target["files"];
+    while (reader.pos < end) {
+        const tag = reader.tag();
+        const wireType = tag & 7;
+        switch (tag >>> 3) {
+        case 1:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f1 = value.length ? value : undefined;
+            continue;
+        case 2:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f2 = value.length ? value : undefined;
+            continue;
+        case 3:
+            if (wireType !== 2)
+                break;
+            value = reader.stringVerify();
+            f3 = value.length ? value : undefined;
+            continue;
+        case 4:
+            if (wireType !== 0)
+                break;
+            value = reader.bool();
+            f4 = value ? value : undefined;
+            continue;
+        case 5:
+            if (wireType !== 2)
+                break;
+            f5.push($plain_canal_ir_v1_HashedFile(reader, reader.size(), _depth + 1, undefined));
+            continue;
+        }
+        reader.skipType(wireType, _depth, tag >>> 3);
+    }
+    if (length !== undefined) {
+        if (reader.pos !== end)
+            throw RangeError("index out of range");
+        reader.len = length;
+    }
+    const object = {};
+    object["files"] = f5;
+    if (f1 !== undefined)
+        object["entry"] = f1;
+    if (f2 !== undefined)
+        object["gitCommit"] = f2;
+    if (f3 !== undefined)
+        object["gitBranch"] = f3;
+    if (f4 !== undefined)
+        object["gitDirty"] = f4;
+    return object;
+}
+
 /** What schema.ts uses of a message's static code (the functions protobufjs would generate). */
 export interface StaticMessage {
   encode(message: object): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): object;
   fromObject(object: object): object;
   toObject(message: object, options?: import("protobufjs").IConversionOptions): object;
   verify(message: object): string | null;
@@ -7123,3 +6731,12 @@ export interface StaticMessage {
 
 /** The static code of `canal.ir.v1.Pipeline`. */
 export const PipelineMessage: StaticMessage = canal.ir.v1.Pipeline;
+
+/**
+ * Protobuf bytes of a `canal.ir.v1.Pipeline` straight to the plain object that protobufjs's
+ * decode and then toObject with `{ enums: String, longs: Number, defaults: false, arrays: true }`
+ * give, in one pass: the same fields, values, key order and errors, without the message objects
+ * in between.
+ */
+export const decodePlainPipeline: (bytes: Uint8Array) => object = (bytes) =>
+    $plain_canal_ir_v1_Pipeline($PlainReader.create(bytes), undefined, 0, undefined);
