@@ -236,10 +236,11 @@ describe("PostgreSQL metadata store: migration 12", () => {
     const entries = () =>
       server.psql("SELECT workspace_id, key, seq FROM cache_entries ORDER BY seq", "eleven").toString();
     expect(primaryKey()).toBe("key,workspace_id");
-    // The database as schema 11 had it: the primary key by workspace first.
+    // The database as schema 11 had it: the primary key by workspace first (and no migration after).
     server.psql(
       `ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (workspace_id, key);
-       DELETE FROM schema_version WHERE version = 12;`,
+       DROP INDEX dataset_files_by_path;
+       DELETE FROM schema_version WHERE version >= 12;`,
       "eleven",
     );
     expect(primaryKey()).toBe("workspace_id,key");
