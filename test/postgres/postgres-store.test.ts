@@ -586,3 +586,79 @@ describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server res
     for (const stop of stops) stop?.();
   });
 });
+
+/** The prepared statements the server holds for the store's one connection (`poolSize: 1`). */
+async function preparedOf(store: MetadataStore): Promise<string[]> {
+  const rows = await store.transaction((tx) =>
+    (tx as unknown as { sql: (sql: string) => Promise<{ name: string }[]> }).sql(
+      "SELECT name FROM pg_prepared_statements ORDER BY name",
+    ),
+  );
+  return rows.map((row) => row.name);
+}
+
+/** A step that ran and left a cache entry under `key`; returns its run and outputs. */
+async function cachedStep(store: MetadataStore, key: string) {
+  const run = await newRun(store, "named");
+  const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+  await store.startAttempt(step.id, 1, 1000);
+  const outputs = { lr: { json: "0.1" } };
+  await store.finishStepRun(step.id, {
+    status: "succeeded",
+    endedAt: 2000,
+    attempt: { number: 1, status: "succeeded", exitCode: 0 },
+    cacheKey: key,
+    components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
+    reusable: true,
+    outputs,
+  });
+  return { run, outputs };
+}
+
+describe("PostgreSQL metadata store: named statements", () => {
+  it("prepares a step's statements once per connection, and none with `preparedStatements: false`", async () => {
+    server.psql("CREATE DATABASE named_on");
+    const store = await open({ url: server.url("named_on"), poolSize: 1 }, "named");
+    const { run: storeRun } = await cachedStep(store, "key-named");
+    await store.claimStep("key-named", { runId: storeRun.id, host: "h", pid: 1, ttlMs: 60_000 });
+    expect(await store.getCachedOutputs("key-named")).toEqual({ lr: { json: "0.1" } });
+    const names = await preparedOf(store);
+    // The attempt's start, the end, the claim and the cache lookup at least.
+    expect(names.filter((name) => name.startsWith("canal_")).length).toBeGreaterThanOrEqual(4);
+
+    server.psql("CREATE DATABASE named_off");
+    const unnamed = await open(
+      { url: server.url("named_off"), poolSize: 1, preparedStatements: false },
+      "named",
+    );
+    const { run: unnamedRun } = await cachedStep(unnamed, "key-named");
+    await unnamed.claimStep("key-named", { runId: unnamedRun.id, host: "h", pid: 1, ttlMs: 60_000 });
+    expect(await unnamed.getCachedOutputs("key-named")).toEqual({ lr: { json: "0.1" } });
+    expect(await preparedOf(unnamed)).toEqual([]);
+  });
+
+  it("takes `preparedStatements: false`, and refuses one that is not true or false, naming the setting", async () => {
+    const off = await open({ preparedStatements: false });
+    expect((await off.getRun((await newRun(off)).id)).pipeline).toBe("iris");
+    const refused = await openFails({ kind: "postgres", url: server.url("canal"), preparedStatements: "no" });
+    expect(refused.code).toBe("CANAL_STORE_CONFIG_INVALID");
+    expect(refused.message).toContain("preparedStatements");
+  });
+
+  it("answers when another process changed a column's type under a live store, in a unit and outside one", async () => {
+    server.psql("CREATE DATABASE named_stale");
+    const store = await open({ url: server.url("named_stale"), poolSize: 1 }, "named");
+    const { outputs } = await cachedStep(store, "key-stale");
+    // The lookup is prepared on the store's connection, its result a `text` column.
+    expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
+    server.psql("ALTER TABLE cache_entries ALTER COLUMN outputs TYPE varchar", "named_stale");
+    // In a unit: the server refuses the cached plan, which aborts the transaction; the unit runs
+    // again on a new connection and answers.
+    expect(await store.transaction((tx) => tx.getCachedOutputs("key-stale"))).toEqual(outputs);
+    // That connection prepares it again; changed once more, a read outside a unit answers too.
+    expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
+    server.psql("ALTER TABLE cache_entries ALTER COLUMN outputs TYPE text", "named_stale");
+    expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
+    expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
+  });
+});

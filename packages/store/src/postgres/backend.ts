@@ -22,6 +22,12 @@ export interface PostgresSettings extends StoreSettings {
    * it fails, naming the store. Default 60 s.
    */
   reconnectWindowMs?: number;
+  /**
+   * Send the statements a step makes as named prepared statements, parsed and planned once per
+   * connection. Default true; false behind a pooler in transaction mode (PgBouncer without
+   * `max_prepared_statements`), where the next statement may reach a server connection that never prepared it.
+   */
+  preparedStatements?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -64,12 +70,14 @@ export const postgresBackend: MetadataStoreBackend<PostgresSettings> = {
     connectTimeoutMs: z.int().min(1).optional(),
     poolSize: z.int().min(1).max(1000).optional(),
     reconnectWindowMs: z.int().min(0).optional(),
+    preparedStatements: z.boolean().optional(),
   }),
   defaults: {
     passwordEnv: "PGPASSWORD or ~/.pgpass",
     connectTimeoutMs: "10000",
     poolSize: "10",
     reconnectWindowMs: "60000",
+    preparedStatements: "true",
   },
   resolve: (settings) => settings,
   place: (settings) => `the PostgreSQL database ${maskUrl(settings.url)}`,
@@ -217,6 +225,9 @@ async function openPostgresStore(
       location: context.root,
       where,
       ...(settings.reconnectWindowMs !== undefined ? { reconnectWindowMs: settings.reconnectWindowMs } : {}),
+      ...(settings.preparedStatements !== undefined
+        ? { preparedStatements: settings.preparedStatements }
+        : {}),
     });
   } catch (error) {
     await pool.end().catch(() => {});

@@ -36,7 +36,7 @@ import type {
   TickEnd,
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
-import { isConnectionLoss, isSerializationFailure } from "./query.js";
+import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
 import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
 
 /** How long a unit keeps trying while the server is away (a restart) before it fails, by default. */
@@ -58,6 +58,8 @@ export interface PostgresStoreParts {
   where: string;
   /** `store.reconnectWindowMs`: default RECONNECT_WINDOW_MS. */
   reconnectWindowMs?: number;
+  /** `store.preparedStatements`: send the hot statements by name. Default true. */
+  preparedStatements?: boolean;
 }
 
 type Delegate<K extends keyof MetadataTransaction> = MetadataTransaction[K];
@@ -71,6 +73,7 @@ export class PostgresMetadataStore implements MetadataStore {
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
   private closed = false;
   private readonly reconnectWindowMs: number;
+  private readonly prepared: boolean;
   /**
    * When the server was first found gone, until a call gets through again. The reconnect window
    * counts from then for every call, not per call: a driver whose store stays away fails within
@@ -81,11 +84,13 @@ export class PostgresMetadataStore implements MetadataStore {
   constructor(private readonly parts: PostgresStoreParts) {
     this.workspace = parts.workspace;
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
+    this.prepared = parts.preparedStatements ?? true;
     this.datasets = new PgDatasets(parts.workspaceId, parts.location);
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
       tracked: false,
+      prepared: this.prepared,
     });
     const records: ServiceBackend = {
       workspaceId: parts.workspaceId,
@@ -124,13 +129,16 @@ export class PostgresMetadataStore implements MetadataStore {
 
   /**
    * Runs `work` in one transaction on one pooled client. Run again (with a pause that grows) when
-   * it lost a race with another writer, or when the connection was lost before COMMIT was sent.
+   * it lost a race with another writer, or when the connection was lost before COMMIT was sent;
+   * at once, with its statements unnamed, when the server refused a named statement's cached plan
+   * (another process changed the schema), on a new connection.
    */
   async transaction<T>(work: (tx: MetadataTransaction) => Promise<T>): Promise<T> {
+    let prepared = this.prepared;
     for (let round = 1; ; round++) {
       let client: PoolClient | undefined;
       let committing = false;
-      const state: PgUnitState = { open: true, tracked: true };
+      const state: PgUnitState = { open: true, tracked: true, prepared };
       try {
         client = await this.parts.pool.connect();
         await client.query("BEGIN");
@@ -157,13 +165,19 @@ export class PostgresMetadataStore implements MetadataStore {
       } catch (caught) {
         const error = state.failure ?? caught;
         state.open = false;
+        const stale = isStalePlan(error);
         if (client) {
           const broken = isConnectionLoss(error);
           if (!broken) await client.query("ROLLBACK").catch(() => {});
-          client.release(broken ? (error as Error) : undefined);
+          // A connection that holds a stale plan is closed: the pool opens a fresh one.
+          client.release(broken || stale ? (error as Error) : undefined);
           client = undefined;
         }
         if (this.closed) throw error;
+        if (stale && prepared) {
+          prepared = false;
+          continue;
+        }
         // The server answered: it is not away.
         if (!isConnectionLoss(error)) this.lostSince = undefined;
         if (isSerializationFailure(error) && round < MAX_RACE_RETRIES) {

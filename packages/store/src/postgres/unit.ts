@@ -79,13 +79,18 @@ import type {
   StoredValue,
   StoreReferences,
 } from "../types.js";
-import type { Queryable } from "./query.js";
+import { type NamedStatement, named, type Queryable, send } from "./query.js";
 
 /** What one unit knows about itself: whether it is still open, and the first query or write that failed. */
 export interface PgUnitState {
   open: boolean;
   /** Record failures (a unit's): PostgreSQL aborts the transaction on any failed statement anyway. */
   tracked: boolean;
+  /**
+   * Send the hot statements by name (`store.preparedStatements`); off for a unit run again after
+   * the server refused a cached plan, and behind a pooler in transaction mode.
+   */
+  prepared: boolean;
   failure?: unknown;
 }
 
@@ -263,6 +268,64 @@ function cacheConflict(replace: boolean): string {
     : "DO NOTHING";
 }
 
+/** The attempt's start: the step run marked running, its attempt inserted or read back. */
+const START_ATTEMPT = named(
+  `WITH s AS (
+           UPDATE step_runs s SET status = 'running', started_at = coalesce(s.started_at, $3), error = NULL
+           FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+           WHERE s.id = $2 AND r.id = s.run_id AND p.workspace_id = $1
+           RETURNING s.id),
+         a AS (
+           INSERT INTO attempts (step_run_id, number, status, started_at) SELECT id, $4, 'running', $3 FROM s
+           ON CONFLICT (step_run_id, number) DO NOTHING
+           RETURNING *)
+         SELECT * FROM a
+         UNION ALL
+         SELECT t.* FROM attempts t JOIN s ON t.step_run_id = s.id WHERE t.number = $4 AND NOT EXISTS (SELECT 1 FROM a)`,
+);
+
+/** A step's claim: taken when free or expired, else its holder read back (see claimStep). */
+const CLAIM = named(
+  `WITH taken AS (
+           INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)
+           ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
+             pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
+             expires_at = excluded.expires_at
+           WHERE step_claims.expires_at <= excluded.claimed_at
+           RETURNING run_id
+         )
+         SELECT true AS won, run_id, '' AS host, 0 AS pid, 0 AS claimed_at, 0 AS expires_in_ms FROM taken
+         UNION ALL
+         SELECT false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
+         WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM taken)`,
+);
+
+/** A cache lookup: the outputs a key names. */
+const CACHED_OUTPUTS = named("SELECT outputs FROM cache_entries WHERE workspace_id = $1 AND key = $2");
+
+/** A cache lookup of many keys at once. */
+const CACHED_OUTPUTS_MANY = named(
+  "SELECT key, outputs FROM cache_entries WHERE workspace_id = $1 AND key = ANY($2::text[])",
+);
+
+/** A claim's release. */
+const RELEASE_CLAIM = named("DELETE FROM step_claims WHERE workspace_id = $1 AND key = $2 AND run_id = $3");
+
+/** The release of a batch's claims. */
+const RELEASE_CLAIMS = named(
+  "DELETE FROM step_claims WHERE workspace_id = $1 AND key = ANY($2::text[]) AND run_id = $3",
+);
+
+/** A cache entry by its key. */
+const CACHE_ENTRY_BY_KEY = named(`${CACHE_ENTRY_SELECT} AND ce.key = $2`);
+
+/** A step run by its id, found only in the workspace `$1`; the second takes its row lock. */
+const STEP_RUN_BY_ID = named(`${STEP_RUN_SELECT} ${IN_WORKSPACE} WHERE s.id = $2 AND p.workspace_id = $1`);
+const STEP_RUN_BY_ID_LOCKED = named(
+  `${STEP_RUN_SELECT} ${IN_WORKSPACE} WHERE s.id = $2 AND p.workspace_id = $1 FOR NO KEY UPDATE OF s`,
+);
+
 /** A `run_control` row with its heartbeat's age by the server's clock. */
 interface ControlRow extends SharedControlRow {
   age_ms: number | null;
@@ -306,24 +369,29 @@ export class PostgresUnit implements MetadataTransaction {
     );
   }
 
-  private async q<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  private async q<T>(sql: NamedStatement | string, params: unknown[] = []): Promise<T[]> {
     this.check();
     try {
-      return (await this.db.query(sql, params)).rows as T[];
+      return (await this.send(sql, params)).rows as T[];
     } catch (error) {
       this.fail(error);
       throw error;
     }
   }
 
-  private async one<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+  private async one<T>(sql: NamedStatement | string, params: unknown[] = []): Promise<T | undefined> {
     return (await this.q<T>(sql, params))[0];
   }
 
-  private async count(sql: string, params: unknown[] = []): Promise<number> {
+  private send(sql: NamedStatement | string, params: unknown[]) {
+    // A unit's state is tracked: it is a transaction, which a failed statement aborts.
+    return send(this.db, sql, params, { prepared: this.state.prepared, inTransaction: this.state.tracked });
+  }
+
+  private async count(sql: NamedStatement | string, params: unknown[] = []): Promise<number> {
     this.check();
     try {
-      return (await this.db.query(sql, params)).rowCount ?? 0;
+      return (await this.send(sql, params)).rowCount ?? 0;
     } catch (error) {
       this.fail(error);
       throw error;
@@ -362,10 +430,10 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   private async stepRunById(id: number, lock = false): Promise<StepRun> {
-    const row = await this.one<StepRunRow>(
-      `${STEP_RUN_SELECT} ${IN_WORKSPACE} WHERE s.id = $2 AND p.workspace_id = $1${lock ? " FOR NO KEY UPDATE OF s" : ""}`,
-      [this.workspaceId, id],
-    );
+    const row = await this.one<StepRunRow>(lock ? STEP_RUN_BY_ID_LOCKED : STEP_RUN_BY_ID, [
+      this.workspaceId,
+      id,
+    ]);
     if (!row) throw new StepRunNotFoundError(undefined, `#${id}`, this.location);
     return toStepRun(row);
   }
@@ -703,21 +771,7 @@ export class PostgresUnit implements MetadataTransaction {
       // One round trip: the step run is marked running (its UPDATE takes the row lock, and finds it
       // only in this workspace), its attempt inserted unless already there, and the attempt read
       // back as it now stands, the inserted row or the one that was there.
-      const row = await this.one<AttemptRow>(
-        `WITH s AS (
-           UPDATE step_runs s SET status = 'running', started_at = coalesce(s.started_at, $3), error = NULL
-           FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-           WHERE s.id = $2 AND r.id = s.run_id AND p.workspace_id = $1
-           RETURNING s.id),
-         a AS (
-           INSERT INTO attempts (step_run_id, number, status, started_at) SELECT id, $4, 'running', $3 FROM s
-           ON CONFLICT (step_run_id, number) DO NOTHING
-           RETURNING *)
-         SELECT * FROM a
-         UNION ALL
-         SELECT t.* FROM attempts t JOIN s ON t.step_run_id = s.id WHERE t.number = $4 AND NOT EXISTS (SELECT 1 FROM a)`,
-        [this.workspaceId, stepRunId, startedAt, number],
-      );
+      const row = await this.one<AttemptRow>(START_ATTEMPT, [this.workspaceId, stepRunId, startedAt, number]);
       if (row) return toAttempt(row);
       // Nothing read back: the step run is not in this workspace (this names it so), or another
       // connection inserted the attempt while this statement waited for the step run's lock, after
@@ -790,7 +844,8 @@ export class PostgresUnit implements MetadataTransaction {
           throw await this.attemptNotStarted(stepRunId, end.attempt.number);
         throw error;
       }
-      const row = await this.one<StepRunRow & { attempt_ended: boolean }>(sql, params);
+      // One text per combination of the parts an end has: a small fixed family, so named.
+      const row = await this.one<StepRunRow & { attempt_ended: boolean }>(named(sql), params);
       if (!row) throw new StepRunNotFoundError(undefined, `#${stepRunId}`, this.location);
       // The attempt's UPDATE sees the statement's snapshot, taken before the step run's lock was
       // granted: an attempt that another connection started meanwhile is found by a new statement
@@ -1098,28 +1153,22 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
-    const row = await this.one<CacheEntryRow>(`${CACHE_ENTRY_SELECT} AND ce.key = $2`, [
-      this.workspaceId,
-      key,
-    ]);
+    const row = await this.one<CacheEntryRow>(CACHE_ENTRY_BY_KEY, [this.workspaceId, key]);
     return row ? toCacheEntry(row) : undefined;
   }
 
   async getCachedOutputs(key: string): Promise<Record<string, StoredValue> | undefined> {
-    const row = await this.one<{ outputs: string }>(
-      "SELECT outputs FROM cache_entries WHERE workspace_id = $1 AND key = $2",
-      [this.workspaceId, key],
-    );
+    const row = await this.one<{ outputs: string }>(CACHED_OUTPUTS, [this.workspaceId, key]);
     return row ? (JSON.parse(row.outputs) as Record<string, StoredValue>) : undefined;
   }
 
   async getCachedOutputsMany(keys: string[]): Promise<Map<string, Record<string, StoredValue>>> {
     const found = new Map<string, Record<string, StoredValue>>();
     if (keys.length === 0) return found;
-    const rows = await this.q<{ key: string; outputs: string }>(
-      "SELECT key, outputs FROM cache_entries WHERE workspace_id = $1 AND key = ANY($2::text[])",
-      [this.workspaceId, [...new Set(keys)]],
-    );
+    const rows = await this.q<{ key: string; outputs: string }>(CACHED_OUTPUTS_MANY, [
+      this.workspaceId,
+      [...new Set(keys)],
+    ]);
     for (const row of rows) found.set(row.key, JSON.parse(row.outputs) as Record<string, StoredValue>);
     return found;
   }
@@ -1318,22 +1367,14 @@ export class PostgresUnit implements MetadataTransaction {
    */
   async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     for (let round = 1; ; round++) {
-      const rows = await this.q<ClaimRow & { won: boolean }>(
-        `WITH taken AS (
-           INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)
-           ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
-             pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
-             expires_at = excluded.expires_at
-           WHERE step_claims.expires_at <= excluded.claimed_at
-           RETURNING run_id
-         )
-         SELECT true AS won, run_id, '' AS host, 0 AS pid, 0 AS claimed_at, 0 AS expires_in_ms FROM taken
-         UNION ALL
-         SELECT false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
-         WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM taken)`,
-        [this.workspaceId, key, claim.runId, claim.host, claim.pid, Math.max(1, Math.round(claim.ttlMs))],
-      );
+      const rows = await this.q<ClaimRow & { won: boolean }>(CLAIM, [
+        this.workspaceId,
+        key,
+        claim.runId,
+        claim.host,
+        claim.pid,
+        Math.max(1, Math.round(claim.ttlMs)),
+      ]);
       const row = rows[0];
       if (!row && round < 10) continue;
       if (!row)
@@ -1346,24 +1387,12 @@ export class PostgresUnit implements MetadataTransaction {
   }
 
   async releaseStep(key: string, runId: string): Promise<boolean> {
-    return this.write(
-      async () =>
-        (await this.count("DELETE FROM step_claims WHERE workspace_id = $1 AND key = $2 AND run_id = $3", [
-          this.workspaceId,
-          key,
-          runId,
-        ])) > 0,
-    );
+    return this.write(async () => (await this.count(RELEASE_CLAIM, [this.workspaceId, key, runId])) > 0);
   }
 
   async releaseSteps(keys: string[], runId: string): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.write(() =>
-      this.count(
-        "DELETE FROM step_claims WHERE workspace_id = $1 AND key = ANY($2::text[]) AND run_id = $3",
-        [this.workspaceId, [...new Set(keys)], runId],
-      ),
-    );
+    return this.write(() => this.count(RELEASE_CLAIMS, [this.workspaceId, [...new Set(keys)], runId]));
   }
 
   /**
