@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type MetadataStore, openWorkspace } from "@canal/store";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ranStep } from "../../packages/store/src/fixtures/cached-step.js";
 import { type PostgresServer, startPostgres } from "./server.js";
 
 const PASSWORD = "pg-s3cret-Word";
@@ -207,20 +208,8 @@ describe("PostgreSQL metadata store: migration 12", () => {
       [team, "a".repeat(64)],
       [ci, "a".repeat(64)],
       [ci, "b".repeat(64)],
-    ] as const) {
-      const version = await on.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
-      const run = await on.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
-      const made = await on.createStepRun({ runId: run.id, stepId: "train" });
-      await on.startAttempt(made.id, 1);
-      await on.finishStepRun(made.id, {
-        status: "succeeded",
-        attempt: { number: 1, status: "succeeded" },
-        cacheKey: key,
-        components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
-        reusable: true,
-        outputs: { model: { json: "1" } },
-      });
-    }
+    ] as const)
+      await ranStep(on, key);
     for (const store of opened.splice(0)) await store.close();
     const primaryKey = () =>
       server

@@ -2,17 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ranStep } from "./fixtures/cached-step.js";
 import { SqliteMetadataStore } from "./sqlite.js";
-import type { CacheKeyComponents } from "./types.js";
 
 const d = (c: string) => c.repeat(64);
-const components: CacheKeyComponents = {
-  stepHash: "s",
-  codeHash: "c",
-  codeFiles: [],
-  environment: "e",
-  inputs: {},
-};
 
 let dir: string;
 let store: SqliteMetadataStore;
@@ -28,21 +21,9 @@ afterEach(async () => {
 
 /** A finished run whose one step produced `digest` under `key`. */
 async function stepRan(key: string, digest: string, replaceCacheEntry = false, on = store) {
-  const store = on;
-  const version = await store.registerPipelineVersion({ pipeline: "p", hash: "h", ir: "{}" });
-  const run = await store.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
-  const step = await store.createStepRun({ runId: run.id, stepId: "train" });
-  await store.startAttempt(step.id, 1);
-  await store.finishStepRun(step.id, {
-    status: "succeeded",
-    attempt: { number: 1, status: "succeeded" },
-    cacheKey: key,
-    components,
-    reusable: true,
-    replaceCacheEntry,
-    outputs: { model: { digest, directory: false } },
-  });
-  await store.updateRun(run.id, { status: "succeeded", endedAt: Date.now() });
+  const outputs = { model: { digest, directory: false } };
+  const run = await ranStep(on, key, { pipeline: "p", outputs, replaceCacheEntry });
+  await on.updateRun(run.id, { status: "succeeded", endedAt: Date.now() });
   return run;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ranStep } from "./fixtures/cached-step.js";
 import { newRunId } from "./ids.js";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./schema.js";
 import { SqliteMetadataStore } from "./sqlite.js";
@@ -237,19 +238,7 @@ describe("the cache entries of a key across workspaces", () => {
   }
 
   async function entry(on: SqliteMetadataStore, key: string) {
-    const version = await on.registerPipelineVersion({ pipeline: "iris", hash: "h", ir: "{}" });
-    const run = await on.createRun({ pipelineVersionId: version.id, runtime: "local", status: "running" });
-    const made = await on.createStepRun({ runId: run.id, stepId: "train" });
-    await on.startAttempt(made.id, 1);
-    await on.finishStepRun(made.id, {
-      status: "succeeded",
-      attempt: { number: 1, status: "succeeded" },
-      cacheKey: key,
-      components: { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} },
-      reusable: true,
-      outputs: { model: { json: "1" } },
-    });
-    return run.id;
+    return (await ranStep(on, key)).id;
   }
 
   it("finds the workspaces that hold a key by the key, not by reading every entry", async () => {
