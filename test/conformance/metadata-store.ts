@@ -1770,6 +1770,14 @@ export function metadataStoreConformance(
           code: "CANAL_STORE_INVALID_RECORD",
           message: expect.stringContaining("sorted"),
         });
+        // A lone surrogate has no UTF-8 form: a store would keep another path than the one given,
+        // and two such paths as one.
+        await expect(
+          store.registerDatasetVersion(version("iris", "1", [file("a\uD800", "1"), file("a\uDC00", "2")])),
+        ).rejects.toMatchObject({
+          code: "CANAL_STORE_INVALID_RECORD",
+          message: expect.stringContaining("lone surrogate"),
+        });
         expect(await store.listDatasets()).toEqual([]);
       });
 
