@@ -1706,6 +1706,13 @@ export function metadataStoreConformance(
           byBytes.slice(2),
         );
         expect(await store.getDatasetFiles(v.id, { after: "\u{1F600}.csv" })).toEqual([]);
+        expect(await store.getDatasetFiles(v.id, { limit: 0 })).toEqual([]);
+        // A limit that is no count is refused alike by every store (SQLite reads a negative one as none).
+        for (const limit of [-1, 1.5, Number.NaN])
+          await expect(store.getDatasetFiles(v.id, { limit })).rejects.toMatchObject({
+            code: "CANAL_STORE_INVALID_RECORD",
+            message: expect.stringContaining(`limit ${limit}`),
+          });
       });
 
       it("keeps a table's format and schema, and lists each dataset with its latest version", async () => {

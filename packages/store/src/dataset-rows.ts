@@ -4,6 +4,7 @@ import { comparePaths } from "./datasets/manifest.js";
 import { StoreError } from "./errors.js";
 import type {
   DatasetFile,
+  DatasetFilesPage,
   DatasetKind,
   DatasetUse,
   DatasetVersion,
@@ -80,6 +81,16 @@ export function checkDatasetName(name: string): string {
     );
   }
   return name;
+}
+
+/** `page`, checked: its limit a count (SQLite would read a negative one as no limit, PostgreSQL refuse it). */
+export function checkFilesPage(page: DatasetFilesPage): DatasetFilesPage {
+  if (page.limit !== undefined && !(Number.isInteger(page.limit) && page.limit >= 0))
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `getDatasetFiles: limit ${page.limit} is not a count of files; give a whole number, 0 or more, or none for all`,
+    );
+  return page;
 }
 
 /** What a version's row holds besides its dataset and number, checked. */
