@@ -21,7 +21,7 @@ export const runTag = (runId: string, key: string) => `${runId}+${key}`;
 /**
  * The key of each run with jobs on the cluster: 32 random hex digits, made when the run's first job
  * is written and kept in the workspace's state folder (`<state>/slurm-runs/<run id>`) until the
- * run ends, so that `canal cancel` of a run whose driver was killed finds its own jobs and folder,
+ * run's driver ends it (a cancel of a run whose driver was killed leaves it), so that `canal cancel` of a run whose driver was killed finds its own jobs and folder,
  * and only those. Without a folder (a runtime built without `stateDir`), keys are kept in this
  * process alone.
  */

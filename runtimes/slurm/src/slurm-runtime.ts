@@ -36,8 +36,8 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   sharedDir: string;
   /**
    * The workspace's state folder (`folders.state`, not shared): each run's key is kept there in
-   * `slurm-runs/<run id>` while the run has jobs, so that cancelling a run whose driver was killed
-   * ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
+   * `slurm-runs/<run id>` until the driver ends the run (`endRun` leaves it, for other targets), so
+   * that cancelling a run whose driver was killed ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
    * keys are kept in this process only, and a runtime built later finds none.
    */
   stateDir?: string;
