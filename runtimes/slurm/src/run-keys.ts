@@ -10,6 +10,17 @@ const KEY = /^[0-9a-f]{32}$/;
 const RUN_ID = /^[A-Za-z0-9_-][\w.-]*$/;
 
 /**
+ * Throws unless `runId` is a run id that is one file or folder name (it names the run's key file and
+ * its job folder, no other); `outcome`: what the error adds about what was left undone.
+ */
+export function checkRunId(runId: string, outcome = ""): void {
+  if (!RUN_ID.test(runId))
+    throw new Error(
+      `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with ".")${outcome}; pass the id \`canal runs\` shows`,
+    );
+}
+
+/**
  * A run as the cluster knows it: its id and its key, `<run id>+<key>`. It names the run's job
  * folder (`<sharedDir>/jobs/<tag>/`) and is its jobs' comment (`canal-run=<tag>`). Run ids are
  * unique in one store only: two workspaces sharing a cluster and a `sharedDir` can make the same
@@ -34,10 +45,7 @@ export class RunKeys {
 
   /** Where run `runId`'s key is kept; undefined without a folder. */
   file(runId: string): string | undefined {
-    if (!RUN_ID.test(runId))
-      throw new Error(
-        `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with "."); pass the id \`canal runs\` shows`,
-      );
+    checkRunId(runId);
     return this.dir === undefined ? undefined : join(this.dir, runId);
   }
 
