@@ -90,7 +90,14 @@ export class RunKeys {
     if (known) return known;
     const file = this.file(runId);
     if (!file || !existsSync(file)) return undefined;
-    const key = readFileSync(file, "utf8").trim();
+    let key: string;
+    try {
+      key = readFileSync(file, "utf8").trim();
+    } catch (error) {
+      throw new Error(
+        `cannot read the Slurm run key in ${file} (${(error as Error).message}); make it a readable file of the key, or remove it and end the run's jobs by hand: their comment starts with canal-run=${runId}+`,
+      );
+    }
     if (!KEY.test(key))
       throw new Error(
         `${file} does not hold a Slurm run key (32 hex digits); remove it, and end the run's jobs by hand: their comment starts with canal-run=${runId}+ (squeue -o "%i %k" lists them)`,
