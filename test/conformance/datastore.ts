@@ -60,6 +60,12 @@ export function datastoreConformance(
       );
     });
 
+    it("lists paths by their UTF-8 bytes, the order a dataset version keeps them in", async () => {
+      // UTF-16 order puts the astral character (a surrogate pair) before U+FFFD.
+      const store = await make({ "\uFFFD.csv": "a", "\u{1F600}.csv": "b", "z.csv": "c" });
+      expect((await store.list()).map((e) => e.path)).toEqual(["z.csv", "\uFFFD.csv", "\u{1F600}.csv"]);
+    });
+
     it("lists what a glob, a folder or a file names", async () => {
       const store = await make();
       const paths = async (pattern: string) => (await store.list(pattern)).map((e) => e.path);

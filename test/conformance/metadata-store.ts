@@ -1706,6 +1706,13 @@ export function metadataStoreConformance(
           byBytes.slice(2),
         );
         expect(await store.getDatasetFiles(v.id, { after: "\u{1F600}.csv" })).toEqual([]);
+        expect(await store.getDatasetFiles(v.id, { limit: 0 })).toEqual([]);
+        // A limit that is no count is refused alike by every store (SQLite reads a negative one as none).
+        for (const limit of [-1, 1.5, Number.NaN])
+          await expect(store.getDatasetFiles(v.id, { limit })).rejects.toMatchObject({
+            code: "CANAL_STORE_INVALID_RECORD",
+            message: expect.stringContaining(`limit ${limit}`),
+          });
       });
 
       it("keeps a table's format and schema, and lists each dataset with its latest version", async () => {
@@ -1769,6 +1776,14 @@ export function metadataStoreConformance(
         ).rejects.toMatchObject({
           code: "CANAL_STORE_INVALID_RECORD",
           message: expect.stringContaining("sorted"),
+        });
+        // A lone surrogate has no UTF-8 form: a store would keep another path than the one given,
+        // and two such paths as one.
+        await expect(
+          store.registerDatasetVersion(version("iris", "1", [file("a\uD800", "1"), file("a\uDC00", "2")])),
+        ).rejects.toMatchObject({
+          code: "CANAL_STORE_INVALID_RECORD",
+          message: expect.stringContaining("lone surrogate"),
         });
         expect(await store.listDatasets()).toEqual([]);
       });

@@ -504,6 +504,46 @@ describe("PostgreSQL metadata store: round trips of a step that runs", () => {
   });
 });
 
+describe("PostgreSQL metadata store: a database whose collation is a language's", () => {
+  // The suite's server sorts by bytes (C.UTF-8); a team's database is often made with en-US, where
+  // "a" sorts before "B". Paths and metric names still come back by their bytes, and every one.
+  it("reads a version's files and a run's last metrics by their bytes, in pages, none missed", async () => {
+    server.psql(
+      `CREATE DATABASE icu LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0`,
+    );
+    const store = await open({ url: server.url("icu") });
+    const byBytes = ["B", "B-c", "Ba", "a", "b", "\uFFFD", "\u{1F600}"];
+    const { version } = await store.registerDatasetVersion({
+      name: "names",
+      kind: "file",
+      digest: "e".repeat(64),
+      datastore: "workspace",
+      pattern: "*",
+      files: byBytes.map((path) => ({ path, digest: "f".repeat(64), size: 1 })),
+    });
+    expect((await store.getDatasetFiles(version.id)).map((f) => f.path)).toEqual(byBytes);
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (let page = await store.getDatasetFiles(version.id, { limit: 2 }); page.length; ) {
+      paged.push(...page.map((f) => f.path));
+      after = page[page.length - 1]?.path;
+      page = await store.getDatasetFiles(version.id, { after, limit: 2 });
+    }
+    expect(paged).toEqual(byBytes);
+
+    const run = await newRun(store, "names");
+    const step = await store.createStepRun({ runId: run.id, stepId: "train" });
+    await store.logMetrics(
+      step.id,
+      [...byBytes].reverse().map((name, i) => ({ name, value: i })),
+    );
+    const [last] = await store.lastMetrics({ runIds: [run.id] });
+    expect(last?.metrics.map((m) => m.name)).toEqual(byBytes);
+    const [named] = await store.lastMetrics({ runIds: [run.id], name: "Ba" });
+    expect(named?.metrics.map((m) => [m.name, m.value])).toEqual([["Ba", 4]]);
+  });
+});
+
 describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server restart", () => {
   it("survives the server going away while a unit holds its connection, and runs the unit again", async () => {
     const store = await open();

@@ -4,6 +4,7 @@ import { comparePaths } from "./datasets/manifest.js";
 import { StoreError } from "./errors.js";
 import type {
   DatasetFile,
+  DatasetFilesPage,
   DatasetKind,
   DatasetUse,
   DatasetVersion,
@@ -67,6 +68,8 @@ export function toDatasetFile(row: { path: string; digest: string; size: number 
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;
+/** With the u flag a surrogate pair is one character: only a lone surrogate is \p{Cs}. */
+const LONE_SURROGATE = /\p{Cs}/u;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A dataset's name: letters, digits, '.', '_', '-', starting with a letter or digit. */
@@ -80,6 +83,16 @@ export function checkDatasetName(name: string): string {
   return name;
 }
 
+/** `page`, checked: its limit a count (SQLite would read a negative one as no limit, PostgreSQL refuse it). */
+export function checkFilesPage(page: DatasetFilesPage): DatasetFilesPage {
+  if (page.limit !== undefined && !(Number.isInteger(page.limit) && page.limit >= 0))
+    throw new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `getDatasetFiles: limit ${page.limit} is not a count of files; give a whole number, 0 or more, or none for all`,
+    );
+  return page;
+}
+
 /** What a version's row holds besides its dataset and number, checked. */
 export function datasetVersionValues(version: NewDatasetVersion) {
   checkDatasetName(version.name);
@@ -90,6 +103,12 @@ export function datasetVersionValues(version: NewDatasetVersion) {
   for (const file of version.files) {
     if (!DIGEST.test(file.digest))
       throw invalid(`file ${file.path} has digest ${JSON.stringify(file.digest)}`);
+    // A path is kept as UTF-8, which has no form for a lone surrogate: the store would keep
+    // another path, and two such paths as one.
+    if (LONE_SURROGATE.test(file.path))
+      throw invalid(
+        `file ${JSON.stringify(file.path)} has a lone surrogate (no UTF-8 form); rename the file with a name of whole characters`,
+      );
     if (previous !== undefined && comparePaths(file.path, previous) <= 0)
       throw invalid(`its files must be sorted by path, each once (${file.path} after ${previous})`);
     previous = file.path;

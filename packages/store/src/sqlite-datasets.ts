@@ -3,6 +3,7 @@
 // step for every process sharing the file).
 import type Database from "better-sqlite3";
 import {
+  checkFilesPage,
   DATASET_VERSION_COLUMNS,
   type DatasetUseRow,
   type DatasetVersionRow,
@@ -136,7 +137,8 @@ JOIN pipelines p ON p.id = pv.pipeline_id
   }
 
   /** TEXT compares by its bytes here (BINARY), so a page follows the primary key's order. */
-  files(versionId: number, { after, limit = -1 }: DatasetFilesPage): DatasetFile[] {
+  files(versionId: number, page: DatasetFilesPage): DatasetFile[] {
+    const { after, limit = -1 } = checkFilesPage(page);
     // Two statements, so that a page after a path is a range of the primary key, not a filter.
     const from = after === undefined ? "" : "AND f.path > ?";
     const rows = this.stmt(

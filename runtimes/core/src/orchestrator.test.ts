@@ -50,7 +50,9 @@ describe("orchestrate on the memory runtime", () => {
     const { summary } = await bed.run(chain, { steps: chainSteps }, { parameters: { lr: 2 } });
     expect(summary.status).toBe("succeeded");
     const work = join(bed.dir, "work");
-    const left = existsSync(work) ? readdirSync(work).flatMap((run) => readdirSync(join(work, run))) : [];
+    // The run made its folders there: an empty list is not a folder looked for in the wrong place.
+    expect(existsSync(work)).toBe(true);
+    const left = readdirSync(work).flatMap((run) => readdirSync(join(work, run)));
     expect(left).toEqual([]);
   });
 

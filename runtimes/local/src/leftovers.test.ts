@@ -123,6 +123,12 @@ describe("the pids an attempt can have started", () => {
       }
     });
     expect(open).toEqual(expect.arrayContaining(["/proc/sys/kernel/ns_last_pid", "/proc/stat"]));
+    // Opened close-on-exec: a step's process, started after, holds none of them.
+    const child = spawnSync("/bin/sh", ["-c", 'for fd in /proc/$$/fd/*; do readlink "$fd"; done'], {
+      encoding: "utf8",
+    });
+    expect(child.stdout).toMatch(/\S/);
+    expect(child.stdout).not.toContain("/proc/");
   });
 
   it("are the only ones looked at: a process of the group older than the mark is passed over", async () => {

@@ -83,6 +83,14 @@ describe("a run's key", () => {
       `${join(dir, "run-1")} does not hold a Slurm run key (32 hex digits); remove it, and end the run's jobs by hand: their comment starts with canal-run=run-1+`,
     );
   });
+
+  it("that cannot be read is refused, naming the file and the fix", () => {
+    const dir = folder("unreadable");
+    mkdirSync(join(dir, "run-2"), { recursive: true });
+    expect(() => new RunKeys(dir).kept("run-2")).toThrow(
+      `cannot read the Slurm run key in ${join(dir, "run-2")} (EISDIR: illegal operation on a directory, read); make it a readable file of the key, or remove it and end the run's jobs by hand: their comment starts with canal-run=run-2+`,
+    );
+  });
 });
 
 describe("a Slurm runtime whose state folder cannot be written", () => {

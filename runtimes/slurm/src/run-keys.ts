@@ -10,6 +10,17 @@ const KEY = /^[0-9a-f]{32}$/;
 const RUN_ID = /^[A-Za-z0-9_-][\w.-]*$/;
 
 /**
+ * Throws unless `runId` is a run id that is one file or folder name (it names the run's key file and
+ * its job folder, no other); `outcome`: what the error adds about what was left undone.
+ */
+export function checkRunId(runId: string, outcome = ""): void {
+  if (!RUN_ID.test(runId))
+    throw new Error(
+      `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with ".")${outcome}; pass the id \`canal runs\` shows`,
+    );
+}
+
+/**
  * A run as the cluster knows it: its id and its key, `<run id>+<key>`. It names the run's job
  * folder (`<sharedDir>/jobs/<tag>/`) and is its jobs' comment (`canal-run=<tag>`). Run ids are
  * unique in one store only: two workspaces sharing a cluster and a `sharedDir` can make the same
@@ -21,7 +32,7 @@ export const runTag = (runId: string, key: string) => `${runId}+${key}`;
 /**
  * The key of each run with jobs on the cluster: 32 random hex digits, made when the run's first job
  * is written and kept in the workspace's state folder (`<state>/slurm-runs/<run id>`) until the
- * run ends, so that `canal cancel` of a run whose driver was killed finds its own jobs and folder,
+ * run's driver ends it (a cancel of a run whose driver was killed leaves it), so that `canal cancel` of a run whose driver was killed finds its own jobs and folder,
  * and only those. Without a folder (a runtime built without `stateDir`), keys are kept in this
  * process alone.
  */
@@ -34,10 +45,7 @@ export class RunKeys {
 
   /** Where run `runId`'s key is kept; undefined without a folder. */
   file(runId: string): string | undefined {
-    if (!RUN_ID.test(runId))
-      throw new Error(
-        `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with "."); pass the id \`canal runs\` shows`,
-      );
+    checkRunId(runId);
     return this.dir === undefined ? undefined : join(this.dir, runId);
   }
 
@@ -82,7 +90,14 @@ export class RunKeys {
     if (known) return known;
     const file = this.file(runId);
     if (!file || !existsSync(file)) return undefined;
-    const key = readFileSync(file, "utf8").trim();
+    let key: string;
+    try {
+      key = readFileSync(file, "utf8").trim();
+    } catch (error) {
+      throw new Error(
+        `cannot read the Slurm run key in ${file} (${(error as Error).message}); make it a readable file of the key, or remove it and end the run's jobs by hand: their comment starts with canal-run=${runId}+`,
+      );
+    }
     if (!KEY.test(key))
       throw new Error(
         `${file} does not hold a Slurm run key (32 hex digits); remove it, and end the run's jobs by hand: their comment starts with canal-run=${runId}+ (squeue -o "%i %k" lists them)`,

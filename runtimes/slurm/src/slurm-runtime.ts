@@ -22,7 +22,7 @@ import {
 } from "./batch-script.js";
 import { checkCluster } from "./cluster-check.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
-import { jobsWithComment, RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
+import { checkRunId, jobsWithComment, RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
 import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
 import { slurmEnvironment } from "./slurm-environment.js";
 import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
@@ -36,8 +36,8 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
   sharedDir: string;
   /**
    * The workspace's state folder (`folders.state`, not shared): each run's key is kept there in
-   * `slurm-runs/<run id>` while the run has jobs, so that cancelling a run whose driver was killed
-   * ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
+   * `slurm-runs/<run id>` until the driver ends the run (`endRun` leaves it, for other targets), so
+   * that cancelling a run whose driver was killed ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
    * keys are kept in this process only, and a runtime built later finds none.
    */
   stateDir?: string;
@@ -108,9 +108,6 @@ export interface SlurmRuntimeStats {
 }
 
 const UNREACHABLE_RETRY_MS = 250;
-
-/** A run id that is one folder name (as `newRunId` makes them): no separator, no `.` or `..`. */
-const RUN_FOLDER = /^[A-Za-z0-9_-][\w.-]*$/;
 
 /**
  * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and decides what
@@ -480,10 +477,7 @@ export class SlurmRuntime implements Runtime {
    */
   async endRun(runId: string): Promise<string[]> {
     // The id comes from the store or the command line: it names one folder under jobs/, no other.
-    if (!RUN_FOLDER.test(runId))
-      throw new Error(
-        `run id \`${runId}\` is not a run id (letters, digits, "-", "_" and "."; not starting with "."): nothing was cancelled; pass the id \`canal runs\` shows`,
-      );
+    checkRunId(runId, ": nothing was cancelled");
     const key = this.keys.kept(runId);
     const tag = key ? runTag(runId, key) : runId;
     const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);

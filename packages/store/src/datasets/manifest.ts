@@ -20,6 +20,7 @@ function frame(hash: ReturnType<typeof createHash>, text: string): void {
  * The order of a version's paths: by their UTF-8 bytes, which is the order of their code points, as
  * SQLite (BINARY), PostgreSQL (`COLLATE "C"`) and an S3 listing sort them. JavaScript's `<` compares
  * UTF-16 code units, which puts a character above U+FFFF (a surrogate pair) before U+E000–U+FFFF.
+ * Paths are whole characters (a store refuses a lone surrogate, which has no UTF-8 form).
  */
 export function comparePaths(a: string, b: string): number {
   const n = Math.min(a.length, b.length);

@@ -17,6 +17,7 @@ import { dirname, join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { errorCode } from "../blob-io.js";
+import { comparePaths } from "../datasets/manifest.js";
 import { StoreError } from "../errors.js";
 import { datastorePath, globBase, LINK_FIX, matcher, pathEscape } from "./paths.js";
 import type { Datastore, DatastoreEntry, FileDigest, VersionedEntry } from "./types.js";
@@ -172,7 +173,7 @@ export class LocalDatastore implements Datastore {
       }
     };
     walk(top.real, top.rel);
-    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return found.sort((a, b) => comparePaths(a.path, b.path));
   }
 
   async listVersions(pattern = ""): Promise<VersionedEntry[]> {

@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { StoreContext } from "../backend-types.js";
+import { comparePaths } from "../datasets/manifest.js";
 import { StoreError } from "../errors.js";
 import type { S3Settings } from "../s3/backend.js";
 import { connect, isNotFound, type S3Place, s3Failure } from "../s3/client.js";
@@ -109,7 +110,7 @@ export class S3Datastore implements Datastore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return found.sort((a, b) => comparePaths(a.path, b.path));
   }
 
   async stat(path: string): Promise<DatastoreEntry | undefined> {

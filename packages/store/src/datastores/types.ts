@@ -35,7 +35,7 @@ export interface Datastore {
   /** Where its files are, in words, with no secret: a folder, or `s3://bucket/prefix at endpoint`. */
   readonly location: string;
   /**
-   * Its files that `pattern` names, sorted by path: a glob (`*`, `?`, `**`, `{a,b}`, `[…]`), a
+   * Its files that `pattern` names, sorted by path (`comparePaths`: by UTF-8 bytes): a glob (`*`, `?`, `**`, `{a,b}`, `[…]`), a
    * file's path, or a folder's path (everything under it). No pattern (or "") lists every file.
    */
   list(pattern?: string): Promise<DatastoreEntry[]>;

@@ -2,6 +2,7 @@
 // row, so that two registrations of one dataset from any machines number their versions in turn
 // and the second of two with the same content finds the first's version.
 import {
+  checkFilesPage,
   DATASET_VERSION_COLUMNS,
   type DatasetUseRow,
   type DatasetVersionRow,
@@ -171,7 +172,8 @@ JOIN pipelines p ON p.id = pv.pipeline_id
   }
 
   /** By bytes (`COLLATE "C"`, the order of index dataset_files_by_path), whatever the database's collation. */
-  async files(db: Queryable, versionId: number, { after, limit }: DatasetFilesPage): Promise<DatasetFile[]> {
+  async files(db: Queryable, versionId: number, page: DatasetFilesPage): Promise<DatasetFile[]> {
+    const { after, limit } = checkFilesPage(page);
     const rows = await this.rows<{ path: string; digest: string; size: string }>(
       db,
       `SELECT f.path, f.digest, f.size FROM dataset_files f

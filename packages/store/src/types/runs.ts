@@ -58,7 +58,7 @@ export interface NewPipelineVersion {
 }
 
 export interface Run {
-  /** Sortable and unique: `run-20261125-141523-ab12`. */
+  /** Sortable and unique: `run-20261125-141523-ab12cd34`. */
   id: string;
   pipeline: string;
   /** The experiment the run is grouped under (AzureML's Experiment): by default its pipeline's name. */
