@@ -130,15 +130,19 @@ export async function explainStepRuns(
  * changed since is `report.run`).
  */
 export function whyLines(report: WhyReport, run: Run): string[] {
+  // Run ids, pipeline names, errors and a change's values come from the store, which another
+  // process (or teammate) wrote: every character a terminal would act on is shown as its escape.
+  return sentences(report, run).map(printableText);
+}
+
+function sentences(report: WhyReport, run: Run): string[] {
   switch (report.reason) {
     case "cached":
       return [`reused from the cache${report.run ? ` (run ${report.run})` : ""}`];
     case "no-key":
       if (report.status === "queued" || report.status === "running")
         return ["not decided yet: the step has not computed its cache key"];
-      return [
-        `${report.status}${report.error ? ` (${printableText(report.error)})` : ""}; it never computed a cache key`,
-      ];
+      return [`${report.status}${report.error ? ` (${report.error})` : ""}; it never computed a cache key`];
     case "regenerate":
       return ["ran because the run was started with --regenerate"];
     case "same-key":
@@ -164,13 +168,13 @@ export function whyLines(report: WhyReport, run: Run): string[] {
 function firstText(report: WhyReport): string {
   const { workspace, elsewhere = [] } = report;
   const looked = workspace
-    ? `no earlier cache entry (the cache of workspace ${shownName(workspace.name)}, in ${printableText(workspace.store)})`
+    ? `no earlier cache entry (the cache of workspace ${shownName(workspace.name)}, in ${workspace.store})`
     : "no earlier cache entry";
   if (elsewhere.length === 0) return looked;
   const names = elsewhere.map(shownName).join(", ");
   const which = elsewhere.length === 1 ? `workspace ${names} has` : `workspaces ${names} have`;
   // The name whole, as the config takes it: JSON, so its escapes read back as the same name.
-  const config = printableText(JSON.stringify(elsewhere[0]));
+  const config = JSON.stringify(elsewhere[0]);
   return `${looked}; ${which} an entry for its cache key in the same store: to reuse that workspace's cache, name it in canal.config.json ("workspace": ${config}) and use its artifact store`;
 }
 
