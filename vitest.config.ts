@@ -72,6 +72,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    globalSetup: ["test/temp-root.ts"],
     projects: [
       {
         extends: true,
