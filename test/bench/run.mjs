@@ -10,6 +10,7 @@ if (process.argv.includes("--large")) {
   await (await import("./slurm-bench.mjs")).main();
   await (await import("./s3-bench.mjs")).main();
   await (await import("./team-bench.mjs")).main();
+  await (await import("./pg-statements-bench.mjs")).main();
   await (await import("./data-bench.mjs")).main();
   await (await import("./mount-bench.mjs")).main();
   await (await import("./server-bench.mjs")).main();
