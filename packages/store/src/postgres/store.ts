@@ -37,7 +37,9 @@ import type {
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
-import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
+import { CANCEL_CHANNEL } from "./run-control.js";
+import { PostgresUnit } from "./unit.js";
+import type { PgUnitState } from "./unit-base.js";
 
 /** How long a unit keeps trying while the server is away (a restart) before it fails, by default. */
 const RECONNECT_WINDOW_MS = 60_000;
