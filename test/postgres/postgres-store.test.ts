@@ -666,6 +666,66 @@ describe("PostgreSQL metadata store: named statements", () => {
     expect(await preparedOf(unnamed)).toEqual([]);
   });
 
+  it("sends the dataset, endpoint, schedule and heartbeat statements by name, and a schedule edit's SET list unnamed", async () => {
+    server.psql("CREATE DATABASE named_records");
+    const store = await open({ url: server.url("named_records"), poolSize: 1 }, "named");
+    const run = await newRun(store, "named");
+    const registered = await store.registerDatasetVersion({
+      name: "iris",
+      kind: "file",
+      digest: "a".repeat(64),
+      datastore: "raw",
+      pattern: "**/*.csv",
+      files: [{ path: "a.csv", digest: "b".repeat(64), size: 10 }],
+    });
+    await store.recordDatasetUse({
+      runId: run.id,
+      versionId: registered.version.id,
+      direction: "input",
+      name: "raw",
+    });
+    expect((await store.listDatasets()).map((s) => s.name)).toEqual(["iris"]);
+    expect(await store.getDatasetFiles(registered.version.id)).toHaveLength(1);
+    expect(await store.listDatasetUses({ runId: run.id })).toHaveLength(1);
+    await store.recordHeartbeat(run.id, { host: "h", pid: 1, intervalMs: 1000 });
+    expect(await store.readRunControl([run.id])).toHaveLength(1);
+    await store.publishEndpoint({ endpoint: "score", pipelineVersionId: run.pipelineVersionId });
+    const schedule = await store.createSchedule({
+      endpoint: "score",
+      kind: "cron",
+      cron: "0 3 * * *",
+      name: "nightly",
+    });
+    expect(await store.advanceSchedule(schedule.id, schedule.revision, { cursorAt: 500 })).toBe(true);
+    expect((await store.updateSchedule("nightly", { paused: true }))?.paused).toBe(true);
+
+    const rows = await store.transaction((tx) =>
+      (tx as unknown as { sql: (sql: string) => Promise<{ name: string; statement: string }[]> }).sql(
+        "SELECT name, statement FROM pg_prepared_statements",
+      ),
+    );
+    const prepared = rows.filter((row) => row.name.startsWith("canal_")).map((row) => row.statement);
+    for (const part of [
+      "INSERT INTO dataset_versions",
+      "INSERT INTO dataset_files",
+      "INSERT INTO dataset_uses",
+      "FROM dataset_uses u",
+      "ORDER BY f.path",
+      "INSERT INTO run_control",
+      "UPDATE step_claims SET expires_at",
+      "FROM run_control c",
+      "INSERT INTO endpoint_versions",
+      "INSERT INTO schedules",
+      "cursor_at = CASE WHEN",
+    ])
+      expect(
+        prepared.filter((text) => text.includes(part)),
+        part,
+      ).toHaveLength(1);
+    // Made from which fields an edit gives: one text per subset of a schedule's columns, never named.
+    expect(prepared.filter((text) => text.includes("paused = $1"))).toEqual([]);
+  });
+
   it("takes `preparedStatements: false`, and refuses one that is not true or false, naming the setting", async () => {
     const off = await open({ preparedStatements: false });
     expect((await off.getRun((await newRun(off)).id)).pipeline).toBe("iris");

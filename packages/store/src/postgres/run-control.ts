@@ -48,6 +48,27 @@ const RELEASE_CLAIMS = named(
   "DELETE FROM step_claims WHERE workspace_id = $1 AND key = ANY($2::text[]) AND run_id = $3",
 );
 
+/** A driver's heartbeat, its time also kept by the server's clock (less the time it took to reach it). */
+const SAVE_HEARTBEAT = named(
+  `INSERT INTO run_control (run_id, driver_host, driver_pid, heartbeat_at, heartbeat_server_at, heartbeat_interval_ms)
+   VALUES ($1, $2, $3, $4, ${SERVER_NOW} - $5::bigint, $6)
+   ON CONFLICT (run_id) DO UPDATE SET driver_host = excluded.driver_host, driver_pid = excluded.driver_pid,
+     heartbeat_at = excluded.heartbeat_at, heartbeat_server_at = excluded.heartbeat_server_at,
+     heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
+);
+
+/** The claims of a run's steps, extended by its driver's heartbeat. */
+const EXTEND_CLAIMS = named(`UPDATE step_claims SET expires_at = ${SERVER_NOW} + ttl_ms WHERE run_id = $1`);
+
+/** The control rows of some runs of the workspace, with each heartbeat's age by the server's clock. */
+const READ_RUN_CONTROL = named(
+  `SELECT c.*, greatest(0, ${SERVER_NOW} - c.heartbeat_server_at) AS age_ms FROM run_control c
+   JOIN runs r ON r.id = c.run_id
+   JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+   JOIN pipelines p ON p.id = pv.pipeline_id
+   WHERE p.workspace_id = $1 AND c.run_id = ANY($2::text[])`,
+);
+
 /** A `run_control` row with its heartbeat's age by the server's clock. */
 interface ControlRow extends SharedControlRow {
   age_ms: number | null;
@@ -62,16 +83,16 @@ export abstract class PgRunControl extends PgStepRuns {
     return this.write(async () => {
       await this.requireRun(runId);
       const at = beat.at ?? Date.now();
-      await this.q(
-        `INSERT INTO run_control (run_id, driver_host, driver_pid, heartbeat_at, heartbeat_server_at, heartbeat_interval_ms)
-         VALUES ($1, $2, $3, $4, ${SERVER_NOW} - $5::bigint, $6)
-         ON CONFLICT (run_id) DO UPDATE SET driver_host = excluded.driver_host, driver_pid = excluded.driver_pid,
-           heartbeat_at = excluded.heartbeat_at, heartbeat_server_at = excluded.heartbeat_server_at,
-           heartbeat_interval_ms = excluded.heartbeat_interval_ms`,
-        [runId, beat.host, beat.pid, at, Math.max(0, Date.now() - at), beat.intervalMs],
-      );
+      await this.q(SAVE_HEARTBEAT, [
+        runId,
+        beat.host,
+        beat.pid,
+        at,
+        Math.max(0, Date.now() - at),
+        beat.intervalMs,
+      ]);
       // The driver is alive: so are the claims of the steps it executes.
-      await this.q(`UPDATE step_claims SET expires_at = ${SERVER_NOW} + ttl_ms WHERE run_id = $1`, [runId]);
+      await this.q(EXTEND_CLAIMS, [runId]);
     });
   }
 
@@ -144,14 +165,7 @@ export abstract class PgRunControl extends PgStepRuns {
 
   async readRunControl(runIds: string[]): Promise<RunControl[]> {
     if (runIds.length === 0) return [];
-    const rows = await this.q<ControlRow>(
-      `SELECT c.*, greatest(0, ${SERVER_NOW} - c.heartbeat_server_at) AS age_ms FROM run_control c
-       JOIN runs r ON r.id = c.run_id
-       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-       JOIN pipelines p ON p.id = pv.pipeline_id
-       WHERE p.workspace_id = $1 AND c.run_id = ANY($2::text[])`,
-      [this.workspaceId, runIds],
-    );
+    const rows = await this.q<ControlRow>(READ_RUN_CONTROL, [this.workspaceId, runIds]);
     return rows.map((row) => toControl(row, row.age_ms ?? 0));
   }
 }

@@ -56,6 +56,12 @@ const STEP_RUN_BY_ID_LOCKED = named(
   `${STEP_RUN_SELECT} ${IN_WORKSPACE} WHERE s.id = $2 AND p.workspace_id = $1 FOR NO KEY UPDATE OF s`,
 );
 
+/** Whether a run is in the workspace `$1`; the second takes its row lock (a heartbeat's first statement). */
+const RUN_EXISTS_TEXT = `SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+  JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1`;
+const RUN_EXISTS = named(RUN_EXISTS_TEXT);
+const RUN_EXISTS_LOCKED = named(`${RUN_EXISTS_TEXT} FOR NO KEY UPDATE OF r`);
+
 /** The plumbing every part of a unit shares: its connection, its state, and the lookups they all make. */
 export abstract class PgUnitBase {
   constructor(
@@ -76,23 +82,24 @@ export abstract class PgUnitBase {
     }
   }
 
-  /** The unit's connection, for the records kept outside MetadataTransaction (datasets). */
-  connection(): Queryable {
-    this.check();
-    return this.db;
+  /** One statement and its rows: for the records kept outside MetadataTransaction (datasets). */
+  rows<T>(sql: NamedStatement | string, params: unknown[] = []): Promise<T[]> {
+    return this.q<T>(sql, params);
   }
 
   protected fail(error: unknown): void {
     if (this.state.tracked) this.state.failure ??= error;
   }
 
-  /** One statement written with `?` placeholders (numbered here): for the records of service-records.ts. */
-  sql<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  /**
+   * One statement written with `?` placeholders (numbered here): for the records of
+   * service-records.ts and schedule-records.ts. Sent by name unless `built` (its text made from
+   * which fields a call gives, see Sql), so it never takes one of the named statements' places.
+   */
+  sql<T>(sql: string, params: unknown[] = [], built = false): Promise<T[]> {
     let n = 0;
-    return this.q<T>(
-      sql.replace(/\?/g, () => `$${++n}`),
-      params,
-    );
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    return this.q<T>(built ? text : named(text), params);
   }
 
   protected async q<T>(sql: NamedStatement | string, params: unknown[] = []): Promise<T[]> {
@@ -147,11 +154,7 @@ export abstract class PgUnitBase {
   }
 
   protected async requireRun(id: string, lock = false): Promise<void> {
-    const found = await this.one(
-      `SELECT 1 FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
-       JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = $2 AND p.workspace_id = $1${lock ? " FOR NO KEY UPDATE OF r" : ""}`,
-      [this.workspaceId, id],
-    );
+    const found = await this.one(lock ? RUN_EXISTS_LOCKED : RUN_EXISTS, [this.workspaceId, id]);
     if (!found) throw new RunNotFoundError(id, this.location);
   }
 
