@@ -229,6 +229,7 @@ describe("PostgreSQL metadata store: migration 12", () => {
     server.psql(
       `ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (workspace_id, key);
        DROP INDEX dataset_files_by_path;
+       DROP INDEX cache_entries_by_time;
        DELETE FROM schema_version WHERE version >= 12;`,
       "eleven",
     );
@@ -541,6 +542,114 @@ describe("PostgreSQL metadata store: a database whose collation is a language's"
     expect(last?.metrics.map((m) => m.name)).toEqual(byBytes);
     const [named] = await store.lastMetrics({ runIds: [run.id], name: "Ba" });
     expect(named?.metrics.map((m) => [m.name, m.value])).toEqual([["Ba", 4]]);
+  });
+
+  it("lists a key prefix's cache entries, every one and no other, at the edges of its range", async () => {
+    server.psql(
+      `CREATE DATABASE icu_keys LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0`,
+    );
+    const store = await open({ url: server.url("icu_keys") }, "team");
+    const other = await open({ url: server.url("icu_keys") }, "ci");
+    await edgeEntries(store, other);
+    expect(await listedUnder(store, "abc12f")).toEqual(["abc12f0", "abc12f7", "abc12ff"]);
+    expect(await listedUnder(store, "abc129")).toEqual(["abc1290"]);
+    expect(await listedUnder(other, "abc12f")).toEqual(["abc12f0"]);
+  });
+});
+
+/** Keys around the edges of a prefix's range: each 64 hex digits, the prefix's last digit a 9 or an f. */
+const edgeKeys = ["abc129", "abc12a", "abc12f", "abc12f7", "abc12ff", "abc130", "abc12e"].map((start) =>
+  start.padEnd(64, "0"),
+);
+
+/** Each edge key's entry, made by a step run of its own; two also in another workspace. */
+async function edgeEntries(store: MetadataStore, other: MetadataStore) {
+  for (const key of edgeKeys) await ranStep(store, key);
+  for (const key of [edgeKeys[2] as string, edgeKeys[5] as string]) await ranStep(other, key);
+}
+
+async function listedUnder(store: MetadataStore, prefix: string): Promise<string[]> {
+  return (await store.listCacheEntries({ keyPrefix: prefix })).map((entry) => entry.key.slice(0, 7)).sort();
+}
+
+describe("PostgreSQL metadata store: a workspace's cache entries, by prefix and by time", () => {
+  /** `count` entries in each of `workspaces` workspaces of database `db`, their keys at random. */
+  async function manyEntries(db: string, workspaces: string[], count: number) {
+    server.psql(`CREATE DATABASE ${db}`);
+    const stores: MetadataStore[] = [];
+    for (const [w, workspace] of workspaces.entries()) {
+      const store = await open({ url: server.url(db) }, workspace);
+      stores.push(store);
+      const run = await newRun(store, "many");
+      const ids = await store.createStepRuns(
+        Array.from({ length: count }, (_, i) => ({ runId: run.id, stepId: "train", instance: i })),
+      );
+      await store.transaction((tx) =>
+        (tx as unknown as { sql: (sql: string, params: unknown[]) => Promise<unknown> }).sql(
+          `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+           SELECT (SELECT id FROM workspaces WHERE name = ?), encode(sha256(convert_to(? || n, 'UTF8')), 'hex'),
+             '{}', '{}', s, 1000 + n
+           FROM unnest(?::bigint[]) WITH ORDINALITY AS e(s, n)`,
+          [workspace, `w${w}-`, ids],
+        ),
+      );
+    }
+    // As autovacuum would have it for a store of this size.
+    server.psql("ANALYZE", db);
+    return stores;
+  }
+
+  /** What a listing read of the cache entries in its unit: rows by sequential scan, entries of each index. */
+  async function readsOf(store: MetadataStore, list: (tx: MetadataStore) => Promise<unknown>) {
+    return store.transaction(async (tx) => {
+      await list(tx as unknown as MetadataStore);
+      const [row] = await (tx as unknown as { sql: (sql: string) => Promise<Record<string, string>[]> }).sql(
+        `SELECT pg_stat_get_xact_tuples_returned('cache_entries'::regclass) AS scanned,
+           pg_stat_get_xact_tuples_returned('cache_entries_pkey'::regclass) AS by_key,
+           coalesce(pg_stat_get_xact_tuples_returned(to_regclass('cache_entries_by_time')), 0) AS by_time`,
+      );
+      return { scanned: Number(row?.scanned), byKey: Number(row?.by_key), byTime: Number(row?.by_time) };
+    });
+  }
+
+  it("finds a key prefix's entries in a range of the primary key, and a workspace's by time, reading no other workspace's", async () => {
+    const [first, , third] = await manyEntries("by_range", ["a", "b", "c", "d"], 1000);
+    const own = (await (third as MetadataStore).listCacheEntries({})).map((entry) => entry.key);
+    expect(own).toHaveLength(1000);
+    const key = own[500] as string;
+    const reads = await readsOf(third as MetadataStore, (tx) =>
+      tx.listCacheEntries({ keyPrefix: key.slice(0, 6) }),
+    );
+    // The range holds the few keys of any workspace that start so: not the 4,000 entries.
+    expect(reads.scanned).toBe(0);
+    expect(reads.byKey).toBeGreaterThan(0);
+    expect(reads.byKey).toBeLessThan(20);
+    expect(
+      (await (third as MetadataStore).listCacheEntries({ keyPrefix: key.slice(0, 6) })).map((e) => e.key),
+    ).toContain(key);
+
+    // With no filter: this workspace's 1,000 entries by the time index, newest first.
+    const all = await readsOf(first as MetadataStore, (tx) => tx.listCacheEntries({}));
+    expect(all.scanned).toBe(0);
+    expect(all.byTime).toBe(1000);
+    const listed = await (first as MetadataStore).listCacheEntries({});
+    expect(listed.map((entry) => entry.createdAt)).toEqual(
+      listed.map((entry) => entry.createdAt).sort((x, y) => y - x),
+    );
+  });
+
+  it("lists a prefix's keys and no others at the edges of its range, a 9 or an f last, in this workspace only", async () => {
+    server.psql("CREATE DATABASE edges");
+    const store = await open({ url: server.url("edges") }, "team");
+    const other = await open({ url: server.url("edges") }, "ci");
+    await edgeEntries(store, other);
+    expect(await listedUnder(store, "abc12f")).toEqual(["abc12f0", "abc12f7", "abc12ff"]);
+    expect(await listedUnder(store, "abc129")).toEqual(["abc1290"]);
+    expect(await listedUnder(store, "abc12f0")).toEqual(["abc12f0"]);
+    expect(await listedUnder(store, "ABC130")).toEqual(["abc1300"]);
+    expect(await listedUnder(store, "abc131")).toEqual([]);
+    expect(await listedUnder(other, "abc12f")).toEqual(["abc12f0"]);
+    expect(await listedUnder(other, "abc130")).toEqual(["abc1300"]);
   });
 });
 

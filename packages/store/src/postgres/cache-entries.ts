@@ -14,6 +14,11 @@ const CACHED_OUTPUTS_MANY = named(
   "SELECT key, outputs FROM cache_entries WHERE workspace_id = $1 AND key = ANY($2::text[])",
 );
 
+/** The digit after each hex digit, and after `f` the letter that bounds every key starting with it. */
+const NEXT_HEX_DIGIT: Record<string, string> = Object.fromEntries(
+  [..."0123456789abcdef"].map((digit, i) => [digit, "123456789abcdefg"[i] as string]),
+);
+
 /** A cache entry by its key. */
 const CACHE_ENTRY_BY_KEY = named(`${CACHE_ENTRY_SELECT} AND ce.key = $2`);
 
@@ -105,19 +110,27 @@ export abstract class PgCacheEntries extends PgStepRecords {
       );
     }
     if (filter.runId !== undefined) await this.requireRun(filter.runId);
+    // Only the filters given are in the statement (one of 16 texts, so named), so each can use its
+    // index: the step's step runs, the run's keys, a range of the primary key for a prefix, and
+    // with none the workspace's entries by time (cache_entries_by_time).
+    const params: unknown[] = [this.workspaceId];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    let where = "";
+    if (filter.stepId !== undefined) where += ` AND s.step_id = ${p(filter.stepId)}`;
+    if (filter.instance !== undefined) where += ` AND s.instance = ${p(filter.instance)}`;
+    if (prefix !== undefined) {
+      // The keys from the prefix up to the next one: the prefix with its last digit one higher.
+      // Exact under the "C" collation; under another, hex digits still sort as they do in "C", and
+      // the prefix is checked again on what the range found.
+      const lo = p(prefix);
+      const hi = p(prefix.slice(0, -1) + NEXT_HEX_DIGIT[prefix.at(-1) as string]);
+      where += ` AND ce.key >= ${lo} AND ce.key < ${hi} AND starts_with(ce.key, ${lo})`;
+    }
+    if (filter.runId !== undefined)
+      where += ` AND ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = ${p(filter.runId)})`;
     const rows = await this.q<CacheEntryRow>(
-      `${CACHE_ENTRY_SELECT} AND s.status <> 'cached' AND ($2::text IS NULL OR s.step_id = $2)
-         AND ($3::integer IS NULL OR s.instance = $3)
-         AND ($4::text IS NULL OR substr(ce.key, 1, length($4)) = $4)
-         AND ($5::text IS NULL OR ce.key IN (SELECT cache_key FROM step_runs WHERE run_id = $5))
-       ORDER BY ce.created_at DESC, ce.key`,
-      [
-        this.workspaceId,
-        filter.stepId ?? null,
-        filter.instance ?? null,
-        prefix ?? null,
-        filter.runId ?? null,
-      ],
+      named(`${CACHE_ENTRY_SELECT} AND s.status <> 'cached'${where} ORDER BY ce.created_at DESC, ce.key`),
+      params,
     );
     return rows.map(toCacheEntry);
   }
