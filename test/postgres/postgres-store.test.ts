@@ -835,6 +835,75 @@ describe("PostgreSQL metadata store: named statements", () => {
     expect(prepared.filter((text) => text.includes("paused = $1"))).toEqual([]);
   });
 
+  it("runs every step and read on, when another process's migration made each pooled connection's plans stale", async () => {
+    server.psql("CREATE DATABASE named_migrated");
+    const store = await open({ url: server.url("named_migrated"), poolSize: 4 }, "named");
+    const components = { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} };
+    let steps = 0;
+    // A step's calls as a driver makes them, and the reads `canal` makes of it.
+    const step = async () => {
+      const n = ++steps;
+      const run = await newRun(store, "named");
+      const key = `key-migrated-${n}`;
+      expect(await store.getCachedOutputs(key)).toBeUndefined();
+      expect((await store.claimStep(key, { runId: run.id, host: "h", pid: 1, ttlMs: 60_000 })).won).toBe(
+        true,
+      );
+      const stepRun = await store.createStepRun({ runId: run.id, stepId: "train" });
+      await store.startAttempt(stepRun.id, 1);
+      await store.recordHeartbeat(run.id, { host: "h", pid: 1, intervalMs: 1000 });
+      const { version } = await store.registerDatasetVersion({
+        name: `data-${n}`,
+        kind: "file",
+        digest: "d".repeat(64),
+        datastore: "raw",
+        pattern: "*",
+        files: [{ path: "a.csv", digest: "e".repeat(64), size: 1 }],
+      });
+      await store.recordDatasetUse({ runId: run.id, versionId: version.id, direction: "input", name: "raw" });
+      await store.finishStepRun(stepRun.id, {
+        status: "succeeded",
+        attempt: { number: 1, status: "succeeded", exitCode: 0 },
+        cacheKey: key,
+        components,
+        reusable: true,
+        outputs: { lr: { json: String(n) } },
+      });
+      await store.releaseSteps([key], run.id);
+      expect(await store.getCachedOutputs(key)).toEqual({ lr: { json: String(n) } });
+      expect((await store.readRunControl([run.id]))[0]?.heartbeat?.host).toBe("h");
+      expect((await store.listStepRuns(run.id))[0]?.status).toBe("succeeded");
+      expect(await store.listDatasetUses({ runId: run.id })).toHaveLength(1);
+    };
+    const wave = () => Promise.all(Array.from({ length: 8 }, step));
+    await wave();
+    const backends = () =>
+      server
+        .psql(
+          "SELECT pid FROM pg_stat_activity WHERE datname = 'named_migrated' AND pid <> pg_backend_pid() ORDER BY pid",
+          "named_migrated",
+        )
+        .toString()
+        .split(/\s+/)
+        .filter((word) => /^\d+$/.test(word));
+    // Another process's migrations: result types of statements every connection has prepared
+    // change. First those that units send (an attempt's start, a step's end), then one of a read
+    // outside a unit (the cache lookup), each met first by whichever a connection sends next.
+    for (const migration of [
+      `ALTER TABLE step_runs ADD COLUMN later_one TEXT; ALTER TABLE attempts ADD COLUMN later_two TEXT;
+       ALTER TABLE run_control ADD COLUMN later_three TEXT`,
+      "ALTER TABLE cache_entries ALTER COLUMN outputs TYPE varchar",
+    ]) {
+      const before = backends();
+      expect(before).toHaveLength(4);
+      server.psql(migration, "named_migrated");
+      await wave();
+      await wave();
+      // The connections that held the stale plans were closed, and new ones opened.
+      expect(backends().filter((pid) => before.includes(pid))).toEqual([]);
+    }
+  });
+
   it("takes `preparedStatements: false`, and refuses one that is not true or false, naming the setting", async () => {
     const off = await open({ preparedStatements: false });
     expect((await off.getRun((await newRun(off)).id)).pipeline).toBe("iris");
