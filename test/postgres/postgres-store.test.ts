@@ -229,6 +229,7 @@ describe("PostgreSQL metadata store: migration 12", () => {
     server.psql(
       `ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (workspace_id, key);
        DROP INDEX dataset_files_by_path;
+       DROP INDEX cache_entries_by_time;
        DELETE FROM schema_version WHERE version >= 12;`,
       "eleven",
     );
@@ -542,6 +543,114 @@ describe("PostgreSQL metadata store: a database whose collation is a language's"
     const [named] = await store.lastMetrics({ runIds: [run.id], name: "Ba" });
     expect(named?.metrics.map((m) => [m.name, m.value])).toEqual([["Ba", 4]]);
   });
+
+  it("lists a key prefix's cache entries, every one and no other, at the edges of its range", async () => {
+    server.psql(
+      `CREATE DATABASE icu_keys LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0`,
+    );
+    const store = await open({ url: server.url("icu_keys") }, "team");
+    const other = await open({ url: server.url("icu_keys") }, "ci");
+    await edgeEntries(store, other);
+    expect(await listedUnder(store, "abc12f")).toEqual(["abc12f0", "abc12f7", "abc12ff"]);
+    expect(await listedUnder(store, "abc129")).toEqual(["abc1290"]);
+    expect(await listedUnder(other, "abc12f")).toEqual(["abc12f0"]);
+  });
+});
+
+/** Keys around the edges of a prefix's range: each 64 hex digits, the prefix's last digit a 9 or an f. */
+const edgeKeys = ["abc129", "abc12a", "abc12f", "abc12f7", "abc12ff", "abc130", "abc12e"].map((start) =>
+  start.padEnd(64, "0"),
+);
+
+/** Each edge key's entry, made by a step run of its own; two also in another workspace. */
+async function edgeEntries(store: MetadataStore, other: MetadataStore) {
+  for (const key of edgeKeys) await ranStep(store, key);
+  for (const key of [edgeKeys[2] as string, edgeKeys[5] as string]) await ranStep(other, key);
+}
+
+async function listedUnder(store: MetadataStore, prefix: string): Promise<string[]> {
+  return (await store.listCacheEntries({ keyPrefix: prefix })).map((entry) => entry.key.slice(0, 7)).sort();
+}
+
+describe("PostgreSQL metadata store: a workspace's cache entries, by prefix and by time", () => {
+  /** `count` entries in each of `workspaces` workspaces of database `db`, their keys at random. */
+  async function manyEntries(db: string, workspaces: string[], count: number) {
+    server.psql(`CREATE DATABASE ${db}`);
+    const stores: MetadataStore[] = [];
+    for (const [w, workspace] of workspaces.entries()) {
+      const store = await open({ url: server.url(db) }, workspace);
+      stores.push(store);
+      const run = await newRun(store, "many");
+      const ids = await store.createStepRuns(
+        Array.from({ length: count }, (_, i) => ({ runId: run.id, stepId: "train", instance: i })),
+      );
+      await store.transaction((tx) =>
+        (tx as unknown as { sql: (sql: string, params: unknown[]) => Promise<unknown> }).sql(
+          `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+           SELECT (SELECT id FROM workspaces WHERE name = ?), encode(sha256(convert_to(? || n, 'UTF8')), 'hex'),
+             '{}', '{}', s, 1000 + n
+           FROM unnest(?::bigint[]) WITH ORDINALITY AS e(s, n)`,
+          [workspace, `w${w}-`, ids],
+        ),
+      );
+    }
+    // As autovacuum would have it for a store of this size.
+    server.psql("ANALYZE", db);
+    return stores;
+  }
+
+  /** What a listing read of the cache entries in its unit: rows by sequential scan, entries of each index. */
+  async function readsOf(store: MetadataStore, list: (tx: MetadataStore) => Promise<unknown>) {
+    return store.transaction(async (tx) => {
+      await list(tx as unknown as MetadataStore);
+      const [row] = await (tx as unknown as { sql: (sql: string) => Promise<Record<string, string>[]> }).sql(
+        `SELECT pg_stat_get_xact_tuples_returned('cache_entries'::regclass) AS scanned,
+           pg_stat_get_xact_tuples_returned('cache_entries_pkey'::regclass) AS by_key,
+           coalesce(pg_stat_get_xact_tuples_returned(to_regclass('cache_entries_by_time')), 0) AS by_time`,
+      );
+      return { scanned: Number(row?.scanned), byKey: Number(row?.by_key), byTime: Number(row?.by_time) };
+    });
+  }
+
+  it("finds a key prefix's entries in a range of the primary key, and a workspace's by time, reading no other workspace's", async () => {
+    const [first, , third] = await manyEntries("by_range", ["a", "b", "c", "d"], 1000);
+    const own = (await (third as MetadataStore).listCacheEntries({})).map((entry) => entry.key);
+    expect(own).toHaveLength(1000);
+    const key = own[500] as string;
+    const reads = await readsOf(third as MetadataStore, (tx) =>
+      tx.listCacheEntries({ keyPrefix: key.slice(0, 6) }),
+    );
+    // The range holds the few keys of any workspace that start so: not the 4,000 entries.
+    expect(reads.scanned).toBe(0);
+    expect(reads.byKey).toBeGreaterThan(0);
+    expect(reads.byKey).toBeLessThan(20);
+    expect(
+      (await (third as MetadataStore).listCacheEntries({ keyPrefix: key.slice(0, 6) })).map((e) => e.key),
+    ).toContain(key);
+
+    // With no filter: this workspace's 1,000 entries by the time index, newest first.
+    const all = await readsOf(first as MetadataStore, (tx) => tx.listCacheEntries({}));
+    expect(all.scanned).toBe(0);
+    expect(all.byTime).toBe(1000);
+    const listed = await (first as MetadataStore).listCacheEntries({});
+    expect(listed.map((entry) => entry.createdAt)).toEqual(
+      listed.map((entry) => entry.createdAt).sort((x, y) => y - x),
+    );
+  });
+
+  it("lists a prefix's keys and no others at the edges of its range, a 9 or an f last, in this workspace only", async () => {
+    server.psql("CREATE DATABASE edges");
+    const store = await open({ url: server.url("edges") }, "team");
+    const other = await open({ url: server.url("edges") }, "ci");
+    await edgeEntries(store, other);
+    expect(await listedUnder(store, "abc12f")).toEqual(["abc12f0", "abc12f7", "abc12ff"]);
+    expect(await listedUnder(store, "abc129")).toEqual(["abc1290"]);
+    expect(await listedUnder(store, "abc12f0")).toEqual(["abc12f0"]);
+    expect(await listedUnder(store, "ABC130")).toEqual(["abc1300"]);
+    expect(await listedUnder(store, "abc131")).toEqual([]);
+    expect(await listedUnder(other, "abc12f")).toEqual(["abc12f0"]);
+    expect(await listedUnder(other, "abc130")).toEqual(["abc1300"]);
+  });
 });
 
 describe("PostgreSQL metadata store: cancel requests by LISTEN, and a server restart", () => {
@@ -664,6 +773,135 @@ describe("PostgreSQL metadata store: named statements", () => {
     await unnamed.claimStep("key-named", { runId: unnamedRun.id, host: "h", pid: 1, ttlMs: 60_000 });
     expect(await unnamed.getCachedOutputs("key-named")).toEqual({ lr: { json: "0.1" } });
     expect(await preparedOf(unnamed)).toEqual([]);
+  });
+
+  it("sends the dataset, endpoint, schedule and heartbeat statements by name, and a schedule edit's SET list unnamed", async () => {
+    server.psql("CREATE DATABASE named_records");
+    const store = await open({ url: server.url("named_records"), poolSize: 1 }, "named");
+    const run = await newRun(store, "named");
+    const registered = await store.registerDatasetVersion({
+      name: "iris",
+      kind: "file",
+      digest: "a".repeat(64),
+      datastore: "raw",
+      pattern: "**/*.csv",
+      files: [{ path: "a.csv", digest: "b".repeat(64), size: 10 }],
+    });
+    await store.recordDatasetUse({
+      runId: run.id,
+      versionId: registered.version.id,
+      direction: "input",
+      name: "raw",
+    });
+    expect((await store.listDatasets()).map((s) => s.name)).toEqual(["iris"]);
+    expect(await store.getDatasetFiles(registered.version.id)).toHaveLength(1);
+    expect(await store.listDatasetUses({ runId: run.id })).toHaveLength(1);
+    await store.recordHeartbeat(run.id, { host: "h", pid: 1, intervalMs: 1000 });
+    expect(await store.readRunControl([run.id])).toHaveLength(1);
+    await store.publishEndpoint({ endpoint: "score", pipelineVersionId: run.pipelineVersionId });
+    const schedule = await store.createSchedule({
+      endpoint: "score",
+      kind: "cron",
+      cron: "0 3 * * *",
+      name: "nightly",
+    });
+    expect(await store.advanceSchedule(schedule.id, schedule.revision, { cursorAt: 500 })).toBe(true);
+    expect((await store.updateSchedule("nightly", { paused: true }))?.paused).toBe(true);
+
+    const rows = await store.transaction((tx) =>
+      (tx as unknown as { sql: (sql: string) => Promise<{ name: string; statement: string }[]> }).sql(
+        "SELECT name, statement FROM pg_prepared_statements",
+      ),
+    );
+    const prepared = rows.filter((row) => row.name.startsWith("canal_")).map((row) => row.statement);
+    for (const part of [
+      "INSERT INTO dataset_versions",
+      "INSERT INTO dataset_files",
+      "INSERT INTO dataset_uses",
+      "FROM dataset_uses u",
+      "ORDER BY f.path",
+      "INSERT INTO run_control",
+      "UPDATE step_claims SET expires_at",
+      "FROM run_control c",
+      "INSERT INTO endpoint_versions",
+      "INSERT INTO schedules",
+      "cursor_at = CASE WHEN",
+    ])
+      expect(
+        prepared.filter((text) => text.includes(part)),
+        part,
+      ).toHaveLength(1);
+    // Made from which fields an edit gives: one text per subset of a schedule's columns, never named.
+    expect(prepared.filter((text) => text.includes("paused = $1"))).toEqual([]);
+  });
+
+  it("runs every step and read on, when another process's migration made each pooled connection's plans stale", async () => {
+    server.psql("CREATE DATABASE named_migrated");
+    const store = await open({ url: server.url("named_migrated"), poolSize: 4 }, "named");
+    const components = { stepHash: "s", codeHash: "c", codeFiles: [], environment: "e", inputs: {} };
+    let steps = 0;
+    // A step's calls as a driver makes them, and the reads `canal` makes of it.
+    const step = async () => {
+      const n = ++steps;
+      const run = await newRun(store, "named");
+      const key = `key-migrated-${n}`;
+      expect(await store.getCachedOutputs(key)).toBeUndefined();
+      expect((await store.claimStep(key, { runId: run.id, host: "h", pid: 1, ttlMs: 60_000 })).won).toBe(
+        true,
+      );
+      const stepRun = await store.createStepRun({ runId: run.id, stepId: "train" });
+      await store.startAttempt(stepRun.id, 1);
+      await store.recordHeartbeat(run.id, { host: "h", pid: 1, intervalMs: 1000 });
+      const { version } = await store.registerDatasetVersion({
+        name: `data-${n}`,
+        kind: "file",
+        digest: "d".repeat(64),
+        datastore: "raw",
+        pattern: "*",
+        files: [{ path: "a.csv", digest: "e".repeat(64), size: 1 }],
+      });
+      await store.recordDatasetUse({ runId: run.id, versionId: version.id, direction: "input", name: "raw" });
+      await store.finishStepRun(stepRun.id, {
+        status: "succeeded",
+        attempt: { number: 1, status: "succeeded", exitCode: 0 },
+        cacheKey: key,
+        components,
+        reusable: true,
+        outputs: { lr: { json: String(n) } },
+      });
+      await store.releaseSteps([key], run.id);
+      expect(await store.getCachedOutputs(key)).toEqual({ lr: { json: String(n) } });
+      expect((await store.readRunControl([run.id]))[0]?.heartbeat?.host).toBe("h");
+      expect((await store.listStepRuns(run.id))[0]?.status).toBe("succeeded");
+      expect(await store.listDatasetUses({ runId: run.id })).toHaveLength(1);
+    };
+    const wave = () => Promise.all(Array.from({ length: 8 }, step));
+    await wave();
+    const backends = () =>
+      server
+        .psql(
+          "SELECT pid FROM pg_stat_activity WHERE datname = 'named_migrated' AND pid <> pg_backend_pid() ORDER BY pid",
+          "named_migrated",
+        )
+        .toString()
+        .split(/\s+/)
+        .filter((word) => /^\d+$/.test(word));
+    // Another process's migrations: result types of statements every connection has prepared
+    // change. First those that units send (an attempt's start, a step's end), then one of a read
+    // outside a unit (the cache lookup), each met first by whichever a connection sends next.
+    for (const migration of [
+      `ALTER TABLE step_runs ADD COLUMN later_one TEXT; ALTER TABLE attempts ADD COLUMN later_two TEXT;
+       ALTER TABLE run_control ADD COLUMN later_three TEXT`,
+      "ALTER TABLE cache_entries ALTER COLUMN outputs TYPE varchar",
+    ]) {
+      const before = backends();
+      expect(before).toHaveLength(4);
+      server.psql(migration, "named_migrated");
+      await wave();
+      await wave();
+      // The connections that held the stale plans were closed, and new ones opened.
+      expect(backends().filter((pid) => before.includes(pid))).toEqual([]);
+    }
   });
 
   it("takes `preparedStatements: false`, and refuses one that is not true or false, naming the setting", async () => {

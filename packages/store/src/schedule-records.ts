@@ -190,6 +190,7 @@ export class ScheduleStore implements ScheduleRecords {
       sql(
         `UPDATE schedules SET ${sets.join(", ")}, revision = revision + 1 WHERE workspace_id = ? AND name = ?`,
         [...params, this.backend.workspaceId, name],
+        true,
       ),
     );
     return this.getSchedule(name);

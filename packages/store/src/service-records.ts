@@ -11,8 +11,13 @@ import type {
   TokenRole,
 } from "./types.js";
 
-/** Runs one statement and returns its rows (none for a write). */
-export type Sql = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+/**
+ * Runs one statement and returns its rows (none for a write). PostgreSQL sends each text as a named
+ * prepared statement, parsed and planned once per connection; `built` marks a text made from which
+ * fields a call gives (a SET list of any of a schedule's columns), of which there could be hundreds:
+ * those are sent unnamed.
+ */
+export type Sql = <T>(sql: string, params?: unknown[], built?: boolean) => Promise<T[]>;
 
 export interface ServiceBackend {
   workspaceId: number;

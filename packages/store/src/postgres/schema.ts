@@ -300,6 +300,17 @@ ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (k
 CREATE INDEX dataset_files_by_path ON dataset_files (version_id, path COLLATE "C");
 `,
   },
+  {
+    // A workspace's cache entries newest first (`canal cache ls` with no filter, the last entry of
+    // a step for `canal why`): since the primary key leads with the key, these read every
+    // workspace's entries. Entries are written in time order, so this index grows at one end per
+    // workspace, not all over as an index on the key would (docs/performance.md). (14 is the Slurm
+    // run keys'.)
+    version: 15,
+    sql: `
+CREATE INDEX cache_entries_by_time ON cache_entries (workspace_id, created_at, seq);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

@@ -37,7 +37,9 @@ import type {
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
-import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
+import { CANCEL_CHANNEL } from "./run-control.js";
+import { PostgresUnit } from "./unit.js";
+import type { PgUnitState } from "./unit-base.js";
 
 /** How long a unit keeps trying while the server is away (a restart) before it fails, by default. */
 const RECONNECT_WINDOW_MS = 60_000;
@@ -96,8 +98,9 @@ export class PostgresMetadataStore implements MetadataStore {
       workspaceId: parts.workspaceId,
       location: parts.location,
       lockRow: " FOR UPDATE",
-      read: (sql, params) => this.read(() => this.reads.sql(sql, params)),
-      unit: (work) => this.transaction((tx) => work((sql, params) => (tx as PostgresUnit).sql(sql, params))),
+      read: (sql, params, built) => this.read(() => this.reads.sql(sql, params, built)),
+      unit: (work) =>
+        this.transaction((tx) => work((sql, params, built) => (tx as PostgresUnit).sql(sql, params, built))),
     };
     this.service = new ServiceStore(records);
     this.schedules = new ScheduleStore(records);
@@ -288,31 +291,31 @@ export class PostgresMetadataStore implements MetadataStore {
 
   // ---- datasets -------------------------------------------------------------------------------
   registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {
-    return this.transaction((tx) => this.datasets.register((tx as PostgresUnit).connection(), version));
+    return this.transaction((tx) => this.datasets.register(tx as PostgresUnit, version));
   }
 
   getDatasetVersion(name: string, version?: number): Promise<DatasetVersion> {
-    return this.read(() => this.datasets.get(this.parts.pool, name, version));
+    return this.read(() => this.datasets.get(this.reads, name, version));
   }
 
   listDatasetVersions(name: string): Promise<DatasetVersion[]> {
-    return this.read(() => this.datasets.versions(this.parts.pool, name));
+    return this.read(() => this.datasets.versions(this.reads, name));
   }
 
   listDatasets(): Promise<DatasetSummary[]> {
-    return this.read(() => this.datasets.list(this.parts.pool));
+    return this.read(() => this.datasets.list(this.reads));
   }
 
   recordDatasetUse(use: NewDatasetUse): Promise<void> {
-    return this.transaction((tx) => this.datasets.recordUse((tx as PostgresUnit).connection(), use));
+    return this.transaction((tx) => this.datasets.recordUse(tx as PostgresUnit, use));
   }
 
   listDatasetUses(filter: { versionId: number } | { runId: string }): Promise<DatasetUse[]> {
-    return this.read(() => this.datasets.uses(this.parts.pool, filter));
+    return this.read(() => this.datasets.uses(this.reads, filter));
   }
 
   getDatasetFiles(versionId: number, page: DatasetFilesPage = {}): Promise<DatasetFile[]> {
-    return this.read(() => this.datasets.files(this.parts.pool, versionId, page));
+    return this.read(() => this.datasets.files(this.reads, versionId, page));
   }
 
   // ---- run control ---------------------------------------------------------------------------
