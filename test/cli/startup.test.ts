@@ -83,6 +83,8 @@ describe("canal start-up", () => {
     expect(first.status).toBe(0);
     const runId = JSON.parse(first.stdout).run.id as string;
     expect(first.loaded).toEqual([]);
+    // The positive control for the processes' modules below: a run that starts its steps loads them.
+    expect(first.modules).toEqual(expect.arrayContaining(["node:child_process", "node:readline"]));
 
     const commands: string[][] = [
       ["--help"],
@@ -105,6 +107,11 @@ describe("canal start-up", () => {
       expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: "" });
       expect({ args, loaded: result.loaded }).toEqual({ args, loaded: [] });
     }
+    // A run that the cache answers whole starts no process: it loads neither the module that
+    // starts them nor the one that reads the resident shells' answers.
+    const noop = traced(["run", "build/hello"], dir);
+    expect(noop.stdout).toContain("(2 cached)");
+    expect(noop.modules.filter((m) => m === "node:child_process" || m === "node:readline")).toEqual([]);
     // A run of the entry file compiles once; then the compile cache gives the artifact, and
     // nothing of the compiler loads.
     const compiling = traced(["run", "pipeline.ts"], dir);

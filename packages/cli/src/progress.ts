@@ -3,6 +3,11 @@ import type { RunEvent } from "@canal/runtime-core";
 /**
  * Live progress of a run. On a terminal: one status line rewritten in place (done, cached, running,
  * failed, elapsed) with a line per finished step above it. Elsewhere: plain lines only.
+ *
+ * What the events of one turn of the event loop show is written at once, at the end of that turn:
+ * the store hands over the events of a batch together (all 1,000 of a no-op re-run), and a write
+ * each, with a status line redrawn after every line on a terminal, cost more than the rest of
+ * showing them. The lines are the same; a terminal's status line is drawn once per turn.
  */
 export class Progress {
   private readonly started = Date.now();
@@ -14,6 +19,10 @@ export class Progress {
   private running = new Set<string>();
   private statusShown = false;
   private stopping = false;
+  /** The lines of this turn, not written yet, and whether the status line is to be drawn after them. */
+  private pending = "";
+  private statusWanted = false;
+  private flushQueued = false;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -26,19 +35,40 @@ export class Progress {
   }
 
   private line(text: string): void {
-    if (this.statusShown) this.write("\r\x1b[2K");
-    this.write(`${text}\n`);
-    this.statusShown = false;
-    if (this.tty) this.status();
+    this.pending += `${text}\n`;
+    this.status();
+    this.queueFlush();
   }
 
   private status(): void {
     if (!this.tty) return;
-    const running = [...this.running].slice(0, 3).join(", ") + (this.running.size > 3 ? ", …" : "");
-    this.write(
-      `\r\x1b[2K[${this.done}/${this.total} done, ${this.cached} cached, ${this.running.size} running${this.failed ? `, ${this.failed} failed` : ""}${this.stopping ? ", canceling" : ""}] ${this.elapsed()}${running ? `  ${running}` : ""}`,
-    );
-    this.statusShown = true;
+    this.statusWanted = true;
+    this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Writes this turn's lines, above the status line drawn anew when one is wanted, in one write. */
+  private flush(): void {
+    this.flushQueued = false;
+    let text = "";
+    if (this.pending) {
+      if (this.statusShown) text += "\r\x1b[2K";
+      text += this.pending;
+      this.pending = "";
+      this.statusShown = false;
+    }
+    if (this.statusWanted) {
+      const running = [...this.running].slice(0, 3).join(", ") + (this.running.size > 3 ? ", …" : "");
+      text += `\r\x1b[2K[${this.done}/${this.total} done, ${this.cached} cached, ${this.running.size} running${this.failed ? `, ${this.failed} failed` : ""}${this.stopping ? ", canceling" : ""}] ${this.elapsed()}${running ? `  ${running}` : ""}`;
+      this.statusWanted = false;
+      this.statusShown = true;
+    }
+    if (text) this.write(text);
   }
 
   on(event: RunEvent): void {
@@ -105,7 +135,10 @@ export class Progress {
     this.status();
   }
 
+  /** The run has ended: what is still to be shown is written, and the status line cleared. */
   finish(): void {
+    this.statusWanted = false;
+    this.flush();
     if (this.statusShown) this.write("\r\x1b[2K");
     this.statusShown = false;
   }

@@ -23,7 +23,7 @@ import {
   rm,
   writeFile,
 } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import {
   copyHashing,
   errorCode,
@@ -72,16 +72,25 @@ export class LocalBlobStore implements BlobStore {
   private readonly syncs = new Set<Promise<void>>();
   private syncFailure: unknown;
 
+  /** The folders of the blobs and of the directory markers, each ending in a separator. */
+  private readonly blobsDir: string;
+  private readonly markersDir: string;
+
   constructor(root: string) {
     this.root = resolve(root);
+    this.blobsDir = join(this.root, "sha256", sep);
+    this.markersDir = join(this.root, "directories", sep);
   }
 
+  // A digest's path is put together, not joined: a digest is 64 hex digits (checked before any
+  // read or write), so there is nothing to normalize, and a cached run asks for a path per output
+  // (path.join's normalizing cost ~3 ms of a fresh no-op of 1,000 steps).
   private blobPath(digest: string): string {
-    return join(this.root, "sha256", digest.slice(0, 2), digest.slice(2));
+    return `${this.blobsDir}${digest.slice(0, 2)}${sep}${digest.slice(2)}`;
   }
 
   private markerPath(digest: string): string {
-    return join(this.root, "directories", digest.slice(0, 2), digest.slice(2));
+    return `${this.markersDir}${digest.slice(0, 2)}${sep}${digest.slice(2)}`;
   }
 
   private tempPath(): string {

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import {
   type Dirent,
   existsSync,
@@ -16,7 +15,14 @@ import { promisify } from "node:util";
 import { type Environment, FileDigests, hashFile } from "@canal/ir";
 import { EnvironmentError } from "./errors.js";
 
-const run = promisify(execFile);
+/**
+ * `execFile`, promisified. node:child_process is loaded by the first build, not with this module:
+ * a run whose environments are built already, or whose steps the cache answers, starts nothing here.
+ */
+function run(file: string, args: string[], options: { timeout?: number } = {}) {
+  const { execFile } = process.getBuiltinModule("node:child_process");
+  return promisify(execFile)(file, args, { ...options, encoding: "utf8" });
+}
 
 /** The system interpreter: Debian's /usr/bin/python3 (where apt puts scikit-learn) before PATH's. */
 export function systemPython(): string {

@@ -1,4 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
+// node:child_process (and node:readline) are taken when the first process is started, not with the
+// module: a run that the cache answers whole starts none, and loads neither.
+import type { ChildProcess } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -13,7 +15,6 @@ import {
 } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
 import { baseEnvironment, shellQuote } from "@canal/runtime-core";
 import { attemptMarker, attemptStart, endAttemptProcesses, findProcesses } from "./leftovers.js";
@@ -84,7 +85,7 @@ async function endLeftovers(
 export function spawnShell(launch: Launch): Promise<Ended> {
   const started = attemptStart();
   return new Promise<Ended>((resolve) => {
-    const child = spawn("/bin/sh", ["-c", launch.command], {
+    const child = process.getBuiltinModule("node:child_process").spawn("/bin/sh", ["-c", launch.command], {
       cwd: launch.cwd,
       env: launch.env,
       detached: true,
@@ -245,11 +246,13 @@ export class ResidentShells implements Launcher {
     const base = join(this.dir, String(++this.started));
     const paths = [`${base}.sh`, `${base}.out`, `${base}.err`];
     const [job, out, err] = paths.map((path) => openSync(path, "w+")) as [number, number, number];
-    const child = spawn("/bin/sh", ["-c", RESIDENT_LOOP, "sh", ...paths], {
-      env,
-      detached: true,
-      stdio: ["pipe", "pipe", "ignore"],
-    });
+    const child = process
+      .getBuiltinModule("node:child_process")
+      .spawn("/bin/sh", ["-c", RESIDENT_LOOP, "sh", ...paths], {
+        env,
+        detached: true,
+        stdio: ["pipe", "pipe", "ignore"],
+      });
     const resident: Resident = {
       child,
       env,
@@ -260,6 +263,7 @@ export class ResidentShells implements Launcher {
       exited: false,
     };
     this.all.add(resident);
+    const { createInterface } = process.getBuiltinModule("node:readline");
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       resident.answer?.(Number(line));
     });

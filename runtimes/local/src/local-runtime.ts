@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { AttemptHooks, AttemptResult, Runtime, StepTask, TargetCheck } from "@canal/runtime-core";
@@ -49,7 +48,10 @@ export class LocalRuntime implements Runtime {
   async check(): Promise<TargetCheck> {
     let python: string;
     try {
-      python = execFileSync(systemPython(), ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+      python = process
+        .getBuiltinModule("node:child_process")
+        .execFileSync(systemPython(), ["--version"], { encoding: "utf8", timeout: 10_000 })
+        .trim();
     } catch {
       python = "not found (script steps that run python, and env.python, need python3 on PATH)";
     }

@@ -1,4 +1,6 @@
-import { type ChildProcess, fork } from "node:child_process";
+// node:child_process is taken when the first worker is started, not with the module: a run that
+// the cache answers whole starts none, and does not load it.
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import {
@@ -72,7 +74,7 @@ export class WorkerPool {
       for (const worker of idle.splice(0)) worker.kill("SIGTERM");
       this.idle.delete(other);
     }
-    const child = fork(workerEntrypoint, ["--ipc"], {
+    const child = process.getBuiltinModule("node:child_process").fork(workerEntrypoint, ["--ipc"], {
       // Not the driver's Node flags: a debugger port (--inspect) or a test runner's resolve
       // conditions would make every worker fail to start or load the wrong files.
       execArgv: [],

@@ -1,6 +1,5 @@
 // `canal run --detach`: the run is driven by a background `canal run` process of its own (the
 // driver), which records it like any run; its output goes to the run's log in the store.
-import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,6 +96,9 @@ export async function startDriver(options: {
   const outputPath = driverOutputPath(workspace, runId);
   mkdirSync(dirname(outputPath), { recursive: true });
   const fd = openSync(outputPath, "a");
+  // Taken here, not imported: `canal run` loads this module, and a run that is not detached starts
+  // no process from it.
+  const { spawn } = process.getBuiltinModule("node:child_process");
   const child = spawn(process.execPath, [cliMain(), options.command, ...options.args], {
     cwd: options.cwd,
     detached: true,
