@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { ARTIFACT_FILES, artifactBlobFile, readArtifactBlob } from "./artifact-blob.js";
 import { ArtifactError, IrError } from "./errors.js";
 import { FileDigests } from "./file-digests.js";
 import { isDigest } from "./names.js";
@@ -18,17 +19,9 @@ import { decodePipeline, encodePipeline, pipelineToJson } from "./schema.js";
 import type { BlobRef, Pipeline } from "./types.js";
 import { verifyPipeline } from "./verify.js";
 
-/**
- * The compiled artifact: one directory a runtime needs and nothing else.
- *
- *   pipeline.pb          the IR, binary protobuf
- *   pipeline.json        the same IR, readable, for code review
- *   blobs/<sha256>       code bundles, script snapshot manifests and files, shipped datasets
- *
- * Blobs are content-addressed, so an artifact is verifiable (`readArtifact(dir).verify()`), and two
- * compiles of the same source are byte-identical.
- */
-export const ARTIFACT_FILES = { ir: "pipeline.pb", json: "pipeline.json", blobs: "blobs" } as const;
+// The compiled artifact's files are ARTIFACT_FILES. Blobs are content-addressed, so an artifact is
+// verifiable (`readArtifact(dir).verify()`), and two compiles of the same source are byte-identical.
+export { ARTIFACT_FILES };
 
 export interface BlobSource {
   mediaType: string;
@@ -245,15 +238,7 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
     );
   }
   const roles = blobRoles(pipeline);
-  const blobFile = (digest: string): string => {
-    if (!isDigest(digest)) {
-      throw new ArtifactError(
-        "CANAL_ARTIFACT_BLOB_MISSING",
-        `artifact ${dir} has no blob named ${JSON.stringify(String(digest).slice(0, 80))}; it is damaged: recompile it with \`canal compile\``,
-      );
-    }
-    return join(dir, ARTIFACT_FILES.blobs, digest);
-  };
+  const blobFile = (digest: string): string => artifactBlobFile(dir, digest);
   const missing = (digest: string) =>
     new ArtifactError(
       "CANAL_ARTIFACT_BLOB_MISSING",
@@ -264,18 +249,7 @@ function openArtifact(path: string, dir: string, digests: FileDigests): Artifact
       "CANAL_ARTIFACT_BLOB_CORRUPT",
       `artifact blob ${blobFile(digest)}${roles.get(digest) ?? ""} is corrupt (its content does not match its sha256); recompile the artifact with \`canal compile\``,
     );
-  const blob = (digest: string): Buffer => {
-    const file = blobFile(digest);
-    let content: Buffer;
-    try {
-      content = readFileSync(file);
-    } catch (error) {
-      if (errorCode(error) === "ENOENT" || errorCode(error) === "EISDIR") throw missing(digest);
-      throw error;
-    }
-    if (sha256(content) !== digest) throw corrupt(digest);
-    return content;
-  };
+  const blob = (digest: string): Buffer => readArtifactBlob(dir, digest, roles.get(digest));
   const check = (digest: string): ArtifactError | undefined => {
     const file = blobFile(digest);
     if (digests.matches(file, digest)) return undefined;

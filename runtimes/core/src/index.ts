@@ -21,6 +21,7 @@ export {
   outputType,
   sameIteration,
 } from "./bindings.js";
+export { bundleModulePath } from "./bundle-module.js";
 export type { CacheKeyComponents, StoredValue } from "./cache-key.js";
 export { cacheKey, valueJson } from "./cache-key.js";
 export type {
@@ -37,20 +38,21 @@ export type {
 export { EnvironmentError, ParameterError, PlanError } from "./errors.js";
 export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
-export { artifactBlobPath, bundleModulePath, materializeSnapshot } from "./materialize.js";
+export { artifactBlobPath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions, SharedBlobs } from "./orchestrator.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";
 export type { RuntimeContext, RuntimeModule, RuntimeTarget } from "./runtime-module.js";
 export { askRuntime } from "./runtime-module.js";
-export { envName, renderCommand, shellQuote, stepEnvironment } from "./script-command.js";
+export { renderCommand, shellQuote } from "./script-command.js";
 export type { Flight, FlightOptions, FlightTiming, StepClaims } from "./single-flight.js";
 export { FLIGHT_TIMING, singleFlight } from "./single-flight.js";
 export type { Materializer, MountedInput } from "./staging.js";
 export { outputTargets } from "./staging.js";
 export type { StepBlobStore } from "./step-blobs.js";
 export { fetchInputs, storeOutputs, withStepBlobs } from "./step-blobs.js";
+export { envName, stepEnvironment } from "./step-environment.js";
 export { runTypescriptStep } from "./step-runner.js";
 export type { RunVariables } from "./step-variables.js";
 export {

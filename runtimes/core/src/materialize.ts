@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
-import { ARTIFACT_FILES, type Artifact, FileDigests, pathInside, readArtifact } from "@canal/ir";
+import { ARTIFACT_FILES, type Artifact, pathInside, readArtifact } from "@canal/ir";
 
 // Artifacts are immutable once written (the workspace keeps them by pipeline hash), so one decode
 // of pipeline.pb serves every step of a run instead of one per step.
@@ -61,34 +61,6 @@ export function materializeSnapshot(artifactDir: string, manifestDigest: string,
     writeFileSync(target, blob(artifactDir, entry.sha256));
     if (entry.executable) chmodSync(target, 0o755);
   }
-}
-
-const moduleJournals = new Map<string, FileDigests>();
-function moduleDigests(cacheDir: string): FileDigests {
-  let digests = moduleJournals.get(cacheDir);
-  if (!digests) {
-    digests = new FileDigests(`${cacheDir}.verified`);
-    moduleJournals.set(cacheDir, digests);
-  }
-  return digests;
-}
-
-/**
- * A bundle blob as an importable `.mjs` file, written once per digest into `cacheDir` (Node picks
- * the module format by extension, and blobs have none).
- */
-export function bundleModulePath(artifactDir: string, digest: string, cacheDir: string): string {
-  const path = pathInside(cacheDir, `${digest}.mjs`);
-  // The cached module is checked against its digest (once per change of the file): an edited one
-  // is rewritten from the artifact, never run.
-  if (!moduleDigests(cacheDir).matches(path, digest)) {
-    const bytes = open(artifactDir).blob(digest);
-    mkdirSync(cacheDir, { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, bytes);
-    renameSync(temp, path);
-  }
-  return path;
 }
 
 /** The blob file of an artifact, for copying without reading it into memory. */

@@ -1,7 +1,7 @@
 import type { Step } from "@canal/ir";
 import { describe, expect, it } from "vitest";
 import { cacheKey } from "./cache-key.js";
-import { stepEnvironment } from "./script-command.js";
+import { stepEnvironment } from "./step-environment.js";
 import {
   baseEnvironment,
   declaredValues,

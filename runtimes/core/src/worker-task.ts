@@ -1,8 +1,9 @@
 // One TypeScript step task run in the process that reads it: a warm worker, a container's or a
 // Slurm job's entrypoint.
+
+import { bundleModulePath } from "./bundle-module.js";
 import type { AttemptResult, StepTask } from "./contract.js";
-import { bundleModulePath } from "./materialize.js";
-import { stepEnvironment } from "./script-command.js";
+import { stepEnvironment } from "./step-environment.js";
 import { runTypescriptStep } from "./step-runner.js";
 
 /**
