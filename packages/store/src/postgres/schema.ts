@@ -300,6 +300,19 @@ ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (k
 CREATE INDEX dataset_files_by_path ON dataset_files (version_id, path COLLATE "C");
 `,
   },
+  {
+    // Each run's runtime key, as SQLite migration 17.
+    version: 14,
+    sql: `
+CREATE TABLE run_keys (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  runtime TEXT NOT NULL,
+  key TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, runtime)
+);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

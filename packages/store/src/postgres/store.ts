@@ -37,6 +37,7 @@ import type {
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
+import { PgRunKeys } from "./run-keys.js";
 import { CANCEL_CHANNEL, type PgUnitState, PostgresUnit } from "./unit.js";
 
 /** How long a unit keeps trying while the server is away (a restart) before it fails, by default. */
@@ -68,6 +69,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
   private readonly datasets: PgDatasets;
+  private readonly runKeys: PgRunKeys;
   private listening: { client: Client; ready: Promise<void> } | undefined;
   /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
@@ -86,6 +88,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
     this.prepared = parts.preparedStatements ?? true;
     this.datasets = new PgDatasets(parts.workspaceId, parts.location);
+    this.runKeys = new PgRunKeys(parts.workspaceId, parts.location);
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -331,6 +334,20 @@ export class PostgresMetadataStore implements MetadataStore {
    */
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     return this.reads.claimStep(key, claim);
+  }
+
+  keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
+    return this.transaction((tx) =>
+      this.runKeys.keep((tx as PostgresUnit).connection(), runId, runtime, key),
+    );
+  }
+
+  readRunKey(runId: string, runtime: string): Promise<string | undefined> {
+    return this.read(() => this.runKeys.read(this.parts.pool, runId, runtime));
+  }
+
+  dropRunKey(runId: string, runtime: string): Promise<void> {
+    return this.transaction((tx) => this.runKeys.drop((tx as PostgresUnit).connection(), runId, runtime));
   }
 
   readRunControl(runIds: string[]): Promise<RunControl[]> {
