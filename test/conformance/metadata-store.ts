@@ -1353,6 +1353,40 @@ export function metadataStoreConformance(
       expect(await store.readRunControl([run.id])).toEqual([]);
     });
 
+    it("keeps a run's runtime key for every connection to read, the first one kept, until it is dropped", async () => {
+      const run = await newRun();
+      const key = "0123456789abcdef0123456789abcdef";
+      expect(await store.readRunKey(run.id, "slurm")).toBeUndefined();
+      expect(await store.keepRunKey(run.id, "slurm", key)).toBe(key);
+      // A second target of the run keeps the first key: its jobs carry the same tag.
+      expect(await store.keepRunKey(run.id, "slurm", "f".repeat(32))).toBe(key);
+      expect(await store.readRunKey(run.id, "docker")).toBeUndefined();
+      // Another checkout of the same store (a cancel from another machine) reads it, and drops it.
+      const elsewhere = await fixture.open("team");
+      expect(await elsewhere.readRunKey(run.id, "slurm")).toBe(key);
+      await elsewhere.dropRunKey(run.id, "slurm");
+      await elsewhere.dropRunKey(run.id, "slurm");
+      await elsewhere.close();
+      expect(await store.readRunKey(run.id, "slurm")).toBeUndefined();
+      await expect(store.keepRunKey("run-nope", "slurm", key)).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+      });
+      // Another workspace of the store neither reads, keeps nor drops it.
+      await store.keepRunKey(run.id, "slurm", key);
+      const other = await fixture.open("other");
+      expect(await other.readRunKey(run.id, "slurm")).toBeUndefined();
+      await expect(other.keepRunKey(run.id, "slurm", key)).rejects.toMatchObject({
+        code: "CANAL_STORE_RUN_NOT_FOUND",
+      });
+      await other.dropRunKey(run.id, "slurm");
+      await other.close();
+      expect(await store.readRunKey(run.id, "slurm")).toBe(key);
+      // Forgotten with its run.
+      await store.updateRun(run.id, { status: "canceled", endedAt: Date.now() });
+      expect(await store.deleteRuns([run.id])).toEqual([run.id]);
+      expect(await store.readRunKey(run.id, "slurm")).toBeUndefined();
+    });
+
     it("lets one run claim a cache key: another loses and is told who holds it, until it is released", async () => {
       const a = await newRun();
       const b = await newRun();

@@ -230,6 +230,7 @@ describe("PostgreSQL metadata store: migration 12", () => {
       `ALTER TABLE cache_entries DROP CONSTRAINT cache_entries_pkey, ADD PRIMARY KEY (workspace_id, key);
        DROP INDEX dataset_files_by_path;
        DROP INDEX cache_entries_by_time;
+       DROP TABLE run_keys;
        DELETE FROM schema_version WHERE version >= 12;`,
       "eleven",
     );

@@ -237,10 +237,11 @@ describe("the Slurm runtime on a one-node cluster", () => {
 
       const workspace = await openWorkspace(dir);
       const [run] = await workspace.metadata.listRuns({});
-      await workspace.close();
       // The job's folder is there, but not the attempt's script, which held the secret. The run's
-      // folder is named by its id and the key its driver kept in the workspace's state folder.
-      const key = readFileSync(join(dir, ".canal", "slurm-runs", run?.id as string), "utf8").trim();
+      // folder is named by its id and the key its driver kept in the workspace's store.
+      const key = (await workspace.metadata.readRunKey(run?.id as string, "slurm")) as string;
+      expect(key).toMatch(/^[0-9a-f]{32}$/);
+      await workspace.close();
       const runJobs = join(shared, "jobs", `${run?.id}+${key}`);
       expect(readdirSync(join(shared, "jobs"))).toEqual([`${run?.id}+${key}`]);
       expect(readdirSync(runJobs)).toHaveLength(1);
@@ -260,6 +261,67 @@ describe("the Slurm runtime on a one-node cluster", () => {
       );
       expect(existsSync(runJobs)).toBe(false);
       expect(existsSync(join(shared, "jobs"))).toBe(true);
+      // Nothing of the run is left on the cluster: no key either, in the store or a file.
+      const after = await openWorkspace(dir);
+      expect(await after.metadata.readRunKey(run?.id as string, "slurm")).toBeUndefined();
+      await after.close();
+      expect(existsSync(join(dir, ".canal", "slurm-runs", run?.id as string))).toBe(false);
+    });
+
+    it("`canal cancel` from another checkout of the same store ends a killed driver's Slurm jobs and folder, and forgets the run's key", async () => {
+      const team = mkdtempSync(join(h.dir, "team-"));
+      const shared = join(team, "shared");
+      // Two checkouts of one workspace, sharing its metadata store, each with its own state folder.
+      const checkout = (name: string) => {
+        const dir = join(team, name);
+        mkdirSync(dir);
+        const config = {
+          workspace: "team",
+          store: { kind: "sqlite", path: "../team.db" },
+          targets: { cluster: { kind: "slurm", sharedDir: shared } },
+        };
+        writeFileSync(join(dir, "canal.config.json"), JSON.stringify(config));
+        return dir;
+      };
+      const a = checkout("a");
+      const b = checkout("b");
+      const marker = join(a, "hold.marker");
+      const before = new Set(jobsNamed(slurmEnv(), "canal:hold"));
+      const driver = spawn(
+        process.execPath,
+        [cli, "run", artifact("hold"), "--target", "cluster", "-p", `marker=${marker}`],
+        { cwd: a, env: slurmEnv(), stdio: "ignore" },
+      );
+      const exited = new Promise((resolve) => driver.on("exit", resolve));
+      await waitFor("the job to start", () => existsSync(marker));
+      const jobs = jobsNamed(slurmEnv(), "canal:hold").filter((id) => !before.has(id));
+      expect(jobs).toHaveLength(1);
+      const folder = workDirOf(jobs[0] as string);
+      driver.kill("SIGKILL");
+      await exited;
+      // Checkout b holds nothing of the run but what the store holds.
+      expect(existsSync(join(b, ".canal", "slurm-runs"))).toBe(false);
+      const workspace = await openWorkspace(b);
+      const [run] = await workspace.metadata.listRuns({});
+      await workspace.close();
+      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
+      try {
+        const canceled = await canal(["cancel", run?.id as string], b);
+        expect(canceled.stderr).toBe("");
+        expect(canceled.stdout).toContain(`ended Slurm job ${jobs[0]} on target cluster`);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      await waitFor(
+        "the job to be cancelled",
+        () => !jobsNamed(slurmEnv(), "canal:hold").includes(jobs[0] as string),
+      );
+      expect(existsSync(folder)).toBe(false);
+      const after = await openWorkspace(a);
+      expect((await after.metadata.getRun(run?.id as string)).status).toBe("canceled");
+      expect(await after.metadata.readRunKey(run?.id as string, "slurm")).toBeUndefined();
+      await after.close();
+      expect(existsSync(join(a, ".canal", "slurm-runs", run?.id as string))).toBe(false);
     });
 
     it("`canal cancel` of a killed run ends only its own workspace's jobs and folder, not another workspace's run of the same id sharing the cluster and shared directory", async () => {

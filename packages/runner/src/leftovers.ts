@@ -1,4 +1,4 @@
-import type { Workspace } from "@canal/store";
+import type { RunKeyRecords, Workspace } from "@canal/store";
 import { canalDir } from "./canal-dir.js";
 import type { RuntimeRegistry } from "./runtimes.js";
 import { workspaceTargets } from "./targets.js";
@@ -22,17 +22,39 @@ export async function endLeftovers(
 ): Promise<Leftovers> {
   const kinds = new Set(runtime.split("+"));
   const result: Leftovers = { ended: [], problems: [] };
+  const { metadata } = workspace;
+  // A run's key is forgotten once every target ended the run: two targets of one kind share it.
+  const forgotten: Array<[string, string]> = [];
+  const runKeys: RunKeyRecords = {
+    keepRunKey: (id, kind, key) => metadata.keepRunKey(id, kind, key),
+    readRunKey: (id, kind) => metadata.readRunKey(id, kind),
+    dropRunKey: async (id, kind) => {
+      forgotten.push([id, kind]);
+    },
+  };
   for (const target of Object.values(workspaceTargets(workspace.config, registry))) {
     if (!kinds.has(target.kind) || !registry.has(target.kind)) continue;
     try {
       const ended = await registry.endRun(target, runId, {
         canalDir: canalDir(workspace),
         cacheDir: workspace.config.folders.cache,
+        runKeys,
       });
       result.ended.push(...ended.map((what) => `${what} on target ${target.name}`));
     } catch (error) {
       result.problems.push(`target ${target.name}: ${(error as Error).message}`);
     }
   }
+  // Kept when a target could not be asked: a later cancel or `canal gc` still finds the run's work.
+  if (result.problems.length === 0)
+    for (const [id, kind] of forgotten) {
+      try {
+        await metadata.dropRunKey(id, kind);
+      } catch (error) {
+        result.problems.push(
+          `cannot forget run ${id}'s ${kind} key in the store: ${(error as Error).message}`,
+        );
+      }
+    }
   return result;
 }

@@ -34,6 +34,7 @@ export async function prepareTargets(
   const runtime = await registry.create(placement, selection.target, {
     canalDir: canalDir(workspace),
     cacheDir: workspace.config.folders.cache,
+    runKeys: workspace.metadata,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
   });
   return { selection, placement, runtime };

@@ -462,6 +462,21 @@ ALTER TABLE cache_entries_by_key RENAME TO cache_entries;
 CREATE INDEX cache_entries_by_step_run ON cache_entries (step_run_id);
 `,
   },
+  {
+    // Each run's runtime key (a Slurm run's job comment and folder, see RunKeyRecords), kept where
+    // every checkout sharing the store reads it: `canal cancel` from another machine ends a killed
+    // driver's jobs. Removed with the run's jobs.
+    version: 17,
+    sql: `
+CREATE TABLE run_keys (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  runtime TEXT NOT NULL,
+  key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, runtime)
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -99,4 +99,44 @@ export abstract class SqliteControl extends SqliteRecords {
       toControl(row, row.heartbeat_at === null ? 0 : Math.max(0, now - row.heartbeat_at)),
     );
   }
+
+  /** Inside the caller's write transaction: the first key kept stays. */
+  protected saveRunKey(runId: string, runtime: string, key: string): string {
+    this.requireRun(runId);
+    this.stmt(
+      "INSERT INTO run_keys (run_id, runtime, key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, runtime) DO NOTHING",
+    ).run(runId, runtime, key, Date.now());
+    return this.runKeyOf(runId, runtime) as string;
+  }
+
+  protected runKeyOf(runId: string, runtime: string): string | undefined {
+    const row = this.stmt(
+      `SELECT k.key FROM run_keys k
+       JOIN runs r ON r.id = k.run_id
+       JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
+       JOIN pipelines p ON p.id = pv.pipeline_id
+       WHERE k.run_id = ? AND k.runtime = ? AND p.workspace_id = ?`,
+    ).get(runId, runtime, this.workspaceId) as { key: string } | undefined;
+    return row?.key;
+  }
+
+  /** Inside the caller's write transaction. */
+  protected deleteRunKey(runId: string, runtime: string): void {
+    if (this.runKeyOf(runId, runtime) === undefined) return;
+    this.stmt("DELETE FROM run_keys WHERE run_id = ? AND runtime = ?").run(runId, runtime);
+  }
+
+  async keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
+    return this.write(() => this.saveRunKey(runId, runtime, key));
+  }
+
+  async readRunKey(runId: string, runtime: string): Promise<string | undefined> {
+    return this.read(() => this.runKeyOf(runId, runtime));
+  }
+
+  async dropRunKey(runId: string, runtime: string): Promise<void> {
+    await this.write(() => this.deleteRunKey(runId, runtime));
+  }
+
+  protected abstract write<T>(fn: () => T): T | Promise<T>;
 }

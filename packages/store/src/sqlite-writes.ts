@@ -34,7 +34,7 @@ import type {
 
 export abstract class SqliteWrites extends SqliteControl implements MetadataTransaction {
   /** Runs `fn`, whose statements all finish synchronously, as (part of) one write transaction. */
-  protected abstract write<T>(fn: () => T): T | Promise<T>;
+  protected abstract override write<T>(fn: () => T): T | Promise<T>;
 
   async registerPipelineVersion(version: NewPipelineVersion): Promise<PipelineVersion> {
     return this.write(() => {

@@ -24,6 +24,7 @@ import type {
   NewHeartbeat,
   NewStepClaim,
   RunControl,
+  RunKeyRecords,
 } from "./types/control.js";
 import type {
   DatasetFile,
@@ -236,7 +237,7 @@ export interface MetadataTransaction {
 }
 
 /** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
-export interface MetadataStore extends MetadataTransaction, ServiceRecords, ScheduleRecords {
+export interface MetadataStore extends MetadataTransaction, ServiceRecords, ScheduleRecords, RunKeyRecords {
   /**
    * Records that the driver of run `runId` is alive (host, pid, when), and extends the run's step
    * claims (`claimStep`) by their time to live. Written every few seconds by the driving process,

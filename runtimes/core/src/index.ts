@@ -10,6 +10,8 @@
  *   runtime, blobs, cache, workRoot: ".canal/work", onEvent: (e) => console.log(e.type, e.key) });
  * ```
  */
+
+export type { RunKeyRecords } from "@canal/store";
 export type { AttemptOutcome } from "./attempt.js";
 export type { BindingOrigin, BindingPlan } from "./bindings.js";
 export {

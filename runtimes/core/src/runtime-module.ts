@@ -1,3 +1,4 @@
+import type { RunKeyRecords } from "@canal/store";
 import type { z } from "zod";
 import type { Runtime, TargetCheck } from "./contract.js";
 
@@ -28,6 +29,12 @@ export interface RuntimeContext {
   cacheDir: string;
   /** The run's own bound on attempts at once (--parallel), for a target that declares no maxParallel. */
   maxParallel?: number;
+  /**
+   * Where a runtime keeps each run's key (see {@link RunKeyRecords}): the workspace's metadata
+   * store, which every checkout sharing it reads, so that a cancel from any of them finds a killed
+   * driver's work. Absent where no run is driven or ended (`canal targets --check`).
+   */
+  runKeys?: RunKeyRecords;
 }
 
 /**

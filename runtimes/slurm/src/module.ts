@@ -17,13 +17,15 @@ const settings = z.strictObject({
 /** A slurm target's own settings in canal.config.json. */
 export type SlurmSettings = z.infer<typeof settings>;
 
-const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParallel, canalDir }) => {
+const create: RuntimeModule<SlurmSettings>["create"] = async (target, { maxParallel, canalDir, runKeys }) => {
   const { SlurmRuntime } = await import("./slurm-runtime.js");
   const { sharedDir, partition, account, gres, slurmConf, nodesReachStore } = target.settings;
   const bound = target.maxParallel ?? maxParallel;
   return new SlurmRuntime({
     sharedDir,
-    // Each run's key is kept there: what a cancel of a run whose driver was killed ends (see endRun).
+    // Each run's key is kept in the store: what a cancel of a run whose driver was killed ends, from
+    // any checkout (see endRun); the previous version's key files are read from the state folder.
+    ...(runKeys ? { runKeys } : {}),
     stateDir: canalDir,
     partition,
     account,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StepTask } from "@canal/runtime-core";
 import { testStep } from "@canal/runtime-core/testing";
+import { openWorkspace } from "@canal/store";
 import { afterAll, describe, expect, it } from "vitest";
 import { runComment } from "./batch-script.js";
 import { jobsWithComment, RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
@@ -124,5 +125,90 @@ describe("a Slurm runtime whose state folder cannot be written", () => {
     );
     expect(existsSync(shared)).toBe(false);
     await runtime.close();
+  });
+});
+
+describe("a run's key in the workspace's store", () => {
+  /** Two checkouts of one workspace sharing one SQLite store, each with its own state folder. */
+  async function team() {
+    const dir = mkdtempSync(join(root, "team-"));
+    const open = async (name: string) => {
+      const checkout = join(dir, name);
+      mkdirSync(checkout);
+      writeFileSync(
+        join(checkout, "canal.config.json"),
+        JSON.stringify({ workspace: "team", store: { kind: "sqlite", path: "../team.db" } }),
+      );
+      return openWorkspace(checkout);
+    };
+    const a = await open("a");
+    const b = await open("b");
+    const version = await a.metadata.registerPipelineVersion({ pipeline: "p", hash: "p-hash", ir: "{}" });
+    const run = await a.metadata.createRun({ pipelineVersionId: version.id, runtime: "slurm" });
+    return { dir, a, b, runId: run.id };
+  }
+
+  it("is kept there before a job is submitted, found from another checkout, and forgotten there", async () => {
+    const { dir, a, b, runId } = await team();
+    const state = join(dir, "a", ".canal", RUN_KEYS_FOLDER);
+    const driver = new RunKeys(state, a.metadata);
+    const key = driver.keyFor(runId);
+    await driver.stored(runId);
+    expect(await a.metadata.readRunKey(runId, "slurm")).toBe(key);
+    // No file: the store is where it is kept.
+    expect(existsSync(join(state, runId))).toBe(false);
+    // A second target of the run (a runtime of its own) tags its jobs alike.
+    expect(new RunKeys(state, a.metadata).keyFor(runId)).toBe(key);
+    // A cancel from checkout b finds it, and forgets it once the run's jobs are ended.
+    const elsewhere = new RunKeys(join(dir, "b", ".canal", RUN_KEYS_FOLDER), b.metadata);
+    expect(await elsewhere.find(runId)).toBe(key);
+    await elsewhere.forget(runId);
+    expect(await a.metadata.readRunKey(runId, "slurm")).toBeUndefined();
+    await a.close();
+    await b.close();
+  });
+
+  it("holds the previous version's key file's key once a cancel read it, so every target of the run finds it", async () => {
+    const { dir, a, runId } = await team();
+    const state = join(dir, "a", ".canal", RUN_KEYS_FOLDER);
+    const old = new RunKeys(state).keyFor(runId);
+    expect(existsSync(join(state, runId))).toBe(true);
+    const first = new RunKeys(state, a.metadata);
+    expect(await first.find(runId)).toBe(old);
+    expect(await a.metadata.readRunKey(runId, "slurm")).toBe(old);
+    await a.close();
+  });
+
+  it("that cannot be kept fails the attempt before anything reaches the cluster, naming the store and the fix", async () => {
+    const { dir, a, b } = await team();
+    const base = mkdtempSync(join(dir, "run-"));
+    const shared = join(base, "shared");
+    // A run the store does not hold: its key cannot be kept.
+    const runtime = new SlurmRuntime({ sharedDir: shared, runKeys: a.metadata, env: {} });
+    const task: StepTask = {
+      runId: "run-missing",
+      stepKey: "t",
+      attempt: 1,
+      artifactDir: join(base, "nowhere"),
+      step: testStep("t"),
+      environment: undefined,
+      inputs: {},
+      outputs: {},
+      workDir: join(base, "work"),
+      metricsFile: join(base, "work", "metrics.jsonl"),
+    };
+    const hooks = { signal: new AbortController().signal, log: () => {}, started: () => {} };
+    const result = await runtime.execute(task, hooks);
+    expect(result).toMatchObject({ status: "failed", retryable: false });
+    expect(result.status === "failed" && result.error).toContain(
+      "step t: cannot keep the run's Slurm key in the workspace's metadata store",
+    );
+    expect(result.status === "failed" && result.error).toContain(
+      "check that the store is reachable and writable",
+    );
+    expect(existsSync(shared)).toBe(false);
+    await runtime.close();
+    await a.close();
+    await b.close();
   });
 });

@@ -1,9 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RunKeyRecords } from "@canal/runtime-core";
 
-/** The folder of the workspace's state folder (`folders.state`) where each run's key is kept. */
+/**
+ * The folder of the workspace's state folder (`folders.state`) where each run's key was kept by the
+ * previous version (and still is by a runtime built without the workspace's store): read, for the
+ * runs it started.
+ */
 export const RUN_KEYS_FOLDER = "slurm-runs";
+
+/** The runtime kind a run's key is kept under in the store. */
+const RUNTIME = "slurm";
+
+/**
+ * The keys made in this process, by the store they are kept in: two targets of one run on Slurm
+ * (two runtimes) tag its jobs alike.
+ */
+const MADE = new WeakMap<RunKeyRecords, Map<string, string>>();
 
 const KEY = /^[0-9a-f]{32}$/;
 /** A run id that is one file name (as `newRunId` makes them): no separator, no `.` or `..`, no `+`. */
@@ -31,17 +45,31 @@ export const runTag = (runId: string, key: string) => `${runId}+${key}`;
 
 /**
  * The key of each run with jobs on the cluster: 32 random hex digits, made when the run's first job
- * is written and kept in the workspace's state folder (`<state>/slurm-runs/<run id>`) until the
- * run's driver ends it (a cancel of a run whose driver was killed leaves it), so that `canal cancel` of a run whose driver was killed finds its own jobs and folder,
- * and only those. Without a folder (a runtime built without `stateDir`), keys are kept in this
- * process alone.
+ * is written and kept in the workspace's metadata store (see `RunKeyRecords`) before that job is
+ * submitted, so that `canal cancel` of a run whose driver was killed, from any checkout sharing
+ * the store, finds its own jobs and folder, and only those. It is forgotten once the run's jobs and
+ * folder are ended (by its driver closing, or by that cancel). A key the previous version kept in
+ * the workspace's state folder (`<state>/slurm-runs/<run id>`) is still read. Without a store, keys
+ * are kept in that folder; without either, in this process alone.
  */
 export class RunKeys {
-  private readonly keys = new Map<string, string>();
+  private readonly keys: Map<string, string>;
   /** The runs whose jobs this process submitted. */
   private readonly used = new Set<string>();
+  /** Each run's key being kept in the store, once per run. */
+  private readonly storing = new Map<string, Promise<void>>();
 
-  constructor(private readonly dir: string | undefined) {}
+  constructor(
+    private readonly dir: string | undefined,
+    private readonly records?: RunKeyRecords,
+  ) {
+    this.keys = new Map();
+    if (records) {
+      const made = MADE.get(records) ?? this.keys;
+      MADE.set(records, made);
+      this.keys = made;
+    }
+  }
 
   /** Where run `runId`'s key is kept; undefined without a folder. */
   file(runId: string): string | undefined {
@@ -61,7 +89,7 @@ export class RunKeys {
     }
     const key = randomBytes(16).toString("hex");
     const file = this.file(runId);
-    if (file && this.dir) {
+    if (file && this.dir && !this.records) {
       // Written whole (a rename), owner only: a reader never sees half a key.
       const temp = `${file}.${process.pid}.tmp`;
       try {
@@ -84,7 +112,54 @@ export class RunKeys {
     return key;
   }
 
-  /** The key kept for run `runId`; undefined when none was (a run of the previous version, or of another workspace). */
+  /**
+   * Keeps run `runId`'s key (see {@link keyFor}) in the store, once: what is awaited before any of
+   * its jobs is submitted, so that a job is never on the cluster with its key known only here.
+   * Throws, naming the store and the fix, when it cannot be kept.
+   */
+  stored(runId: string): Promise<void> {
+    const { records } = this;
+    if (!records) return Promise.resolve();
+    let storing = this.storing.get(runId);
+    if (!storing) {
+      const key = this.keyFor(runId);
+      storing = records.keepRunKey(runId, RUNTIME, key).then(
+        (kept) => {
+          if (kept !== key)
+            throw new Error(
+              `the workspace's store already keeps another Slurm key for run ${runId}; another process drives this run: end it (canal cancel ${runId}) before starting it again`,
+            );
+        },
+        (error: Error) => {
+          throw new Error(
+            `cannot keep the run's Slurm key in the workspace's metadata store (${error.message}); check that the store is reachable and writable, then run again`,
+          );
+        },
+      );
+      // A failure is not remembered: the next attempt tries again.
+      storing.catch(() => this.storing.delete(runId));
+      this.storing.set(runId, storing);
+    }
+    return storing;
+  }
+
+  /**
+   * The key of run `runId` wherever it is kept: made here, in the store, or in the previous
+   * version's key file (then copied into the store, so that every target ending the run finds it
+   * once the file is gone); undefined when none is (a run of the previous version tagged by its id
+   * alone, or of another workspace).
+   */
+  async find(runId: string): Promise<string | undefined> {
+    const local = this.kept(runId);
+    if (local) {
+      if (this.records && this.file(runId) && existsSync(this.file(runId) as string))
+        await this.records.keepRunKey(runId, RUNTIME, local).catch(() => undefined);
+      return local;
+    }
+    return this.records?.readRunKey(runId, RUNTIME);
+  }
+
+  /** The key made here or kept in the key file; undefined when none was (a run of the previous version, or of another workspace). */
   kept(runId: string): string | undefined {
     const known = this.keys.get(runId);
     if (known) return known;
@@ -106,12 +181,14 @@ export class RunKeys {
     return key;
   }
 
-  /** Forgets run `runId`'s key: the run ended here and left nothing on the cluster. */
-  forget(runId: string): void {
+  /** Forgets run `runId`'s key, here, in its file and in the store: the run left nothing on the cluster. */
+  async forget(runId: string): Promise<void> {
     this.keys.delete(runId);
     this.used.delete(runId);
+    this.storing.delete(runId);
     const file = this.file(runId);
     if (file) rmSync(file, { force: true });
+    await this.records?.dropRunKey(runId, RUNTIME);
   }
 
   /** The runs whose jobs this process submitted (see {@link keyFor}). */

@@ -5,6 +5,7 @@ import type { BlobPlace, Environment, Step } from "@canal/ir";
 import type {
   AttemptHooks,
   AttemptResult,
+  RunKeyRecords,
   Runtime,
   StepTask,
   TargetCheck,
@@ -35,10 +36,17 @@ export interface SlurmRuntimeOptions extends SubmitSettings {
    */
   sharedDir: string;
   /**
-   * The workspace's state folder (`folders.state`, not shared): each run's key is kept there in
-   * `slurm-runs/<run id>` until the driver ends the run (`endRun` leaves it, for other targets), so
-   * that cancelling a run whose driver was killed ends its own jobs and no other workspace's run of the same id (see `RunKeys`). Without it, the
-   * keys are kept in this process only, and a runtime built later finds none.
+   * The workspace's metadata store, where each run's key is kept from before its first job is
+   * submitted until its jobs and folder are ended, so that cancelling a run whose driver was killed,
+   * from any checkout sharing the store, ends its own jobs and no other workspace's run of the same
+   * id (see `RunKeys`).
+   */
+  runKeys?: RunKeyRecords;
+  /**
+   * The workspace's state folder (`folders.state`, not shared): the previous version kept each
+   * run's key there in `slurm-runs/<run id>`, read still for the runs it started; without
+   * `runKeys`, keys are kept there. Without either, keys are kept in this process only, and a
+   * runtime built later finds none.
    */
   stateDir?: string;
   /** Jobs in the queue at once for one run; default 32. */
@@ -157,6 +165,7 @@ export class SlurmRuntime implements Runtime {
     this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
     this.keys = new RunKeys(
       options.stateDir === undefined ? undefined : join(resolve(options.stateDir), RUN_KEYS_FOLDER),
+      options.runKeys,
     );
     this.watch = {
       env: this.env,
@@ -211,6 +220,8 @@ export class SlurmRuntime implements Runtime {
     let tag: string;
     try {
       tag = runTag(task.runId, this.keys.keyFor(task.runId));
+      // Before anything of the job is written: a cancel from any checkout finds it by its key.
+      await this.keys.stored(task.runId);
     } catch (error) {
       jobOf.resolve(undefined);
       return {
@@ -384,9 +395,11 @@ export class SlurmRuntime implements Runtime {
     const { files } = slot;
     try {
       writeFileSync(files.script, slotScript(files), { mode: 0o755 });
+      await this.keys.stored(upcoming.runId);
     } catch {
-      return undefined;
+      return undefined; // execute() reports an unwritable shared directory or store
     }
+    if (slot.dismissed || this.closed) return undefined;
     const answer = await slurmCommand(
       "sbatch",
       sbatchArgs(
@@ -466,11 +479,12 @@ export class SlurmRuntime implements Runtime {
    * Ends what run `runId` left on the cluster when its driver was killed: its jobs still queued or
    * running (their comment is the run's tag) are cancelled, then its job folder
    * (`<sharedDir>/jobs/<run tag>/`) removed, with the attempt scripts a job had not started yet,
-   * which hold the step's declared values and the bucket's credentials. The tag holds the run's key,
-   * kept in this workspace's state folder: another workspace's run of the same id, sharing the
-   * cluster and the shared directory, has another key, and nothing of it is touched.
+   * which hold the step's declared values and the bucket's credentials, and the run's key is
+   * forgotten. The tag holds the run's key, kept in the workspace's store (any checkout sharing it
+   * finds it): another workspace's run of the same id, sharing the cluster and the shared
+   * directory, has another key, and nothing of it is touched.
    *
-   * A run with no key kept here was started by the previous version, which tagged it by its id
+   * A run with no key kept was started by the previous version, which tagged it by its id
    * alone: its jobs with the comment `canal-run=<run id>` and its folder `jobs/<run id>/` are ended,
    * as that version did. They cannot be told from another workspace's run of the same id started by
    * that version; no run of this version has that form.
@@ -478,7 +492,7 @@ export class SlurmRuntime implements Runtime {
   async endRun(runId: string): Promise<string[]> {
     // The id comes from the store or the command line: it names one folder under jobs/, no other.
     checkRunId(runId, ": nothing was cancelled");
-    const key = this.keys.kept(runId);
+    const key = await this.keys.find(runId);
     const tag = key ? runTag(runId, key) : runId;
     const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);
     if (listed.code !== 0) throw new Error(`squeue failed: ${lastLine(listed.stderr)}`);
@@ -487,9 +501,11 @@ export class SlurmRuntime implements Runtime {
       const cancelled = await slurmCommand("scancel", jobs, this.env);
       if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
     }
-    // A job cancelled as it started finds no folder and fails: none writes here again. The key
-    // stays: another target of the workspace on another cluster may still end the run's jobs there.
+    // A job cancelled as it started finds no folder and fails: none writes here again.
     rmSync(join(this.sharedDir, "jobs", tag), { recursive: true, force: true });
+    // Nothing of the run is left here. Another target of the run on another cluster still finds
+    // the key: `canal cancel` forgets it in the store once every target ended the run.
+    await this.keys.forget(runId);
     return jobs.map((id) => `Slurm job ${id}`);
   }
 
@@ -526,8 +542,9 @@ export class SlurmRuntime implements Runtime {
     // credentials. Every job was released or cancelled above; one still lingering only waits a
     // little longer for a release now gone.
     for (const files of this.ending) this.remove(files);
-    // Nothing of its runs is left on the cluster: their keys are no longer needed.
-    for (const runId of this.keys.runs()) this.keys.forget(runId);
+    // Nothing of its runs is left on the cluster: their keys are no longer needed. One the store
+    // could not forget (unreachable) only names jobs that are gone.
+    for (const runId of this.keys.runs()) await this.keys.forget(runId).catch(() => undefined);
   }
 
   private release(files: JobFiles | undefined): void {

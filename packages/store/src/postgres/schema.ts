@@ -301,11 +301,23 @@ CREATE INDEX dataset_files_by_path ON dataset_files (version_id, path COLLATE "C
 `,
   },
   {
+    // Each run's runtime key, as SQLite migration 17.
+    version: 14,
+    sql: `
+CREATE TABLE run_keys (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  runtime TEXT NOT NULL,
+  key TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, runtime)
+);
+`,
+  },
+  {
     // A workspace's cache entries newest first (`canal cache ls` with no filter, the last entry of
     // a step for `canal why`): since the primary key leads with the key, these read every
     // workspace's entries. Entries are written in time order, so this index grows at one end per
-    // workspace, not all over as an index on the key would (docs/performance.md). (14 is the Slurm
-    // run keys'.)
+    // workspace, not all over as an index on the key would (docs/performance.md).
     version: 15,
     sql: `
 CREATE INDEX cache_entries_by_time ON cache_entries (workspace_id, created_at, seq);

@@ -38,6 +38,7 @@ import type {
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
 import { CANCEL_CHANNEL } from "./run-control.js";
+import { PgRunKeys } from "./run-keys.js";
 import { PostgresUnit } from "./unit.js";
 import type { PgUnitState } from "./unit-base.js";
 
@@ -70,6 +71,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
   private readonly datasets: PgDatasets;
+  private readonly runKeys: PgRunKeys;
   private listening: { client: Client; ready: Promise<void> } | undefined;
   /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
@@ -88,6 +90,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
     this.prepared = parts.preparedStatements ?? true;
     this.datasets = new PgDatasets(parts.workspaceId, parts.location);
+    this.runKeys = new PgRunKeys(parts.workspaceId, parts.location);
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -334,6 +337,29 @@ export class PostgresMetadataStore implements MetadataStore {
    */
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     return this.reads.claimStep(key, claim);
+  }
+
+  keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
+    return this.transaction((tx) =>
+      this.runKeys.keep((sql, params) => (tx as PostgresUnit).rows(sql, params), runId, runtime, key),
+    );
+  }
+
+  readRunKey(runId: string, runtime: string): Promise<string | undefined> {
+    const pool = this.parts.pool;
+    return this.read(() =>
+      this.runKeys.read(
+        async <T>(sql: string, params: unknown[]) => (await pool.query(sql, params)).rows as T[],
+        runId,
+        runtime,
+      ),
+    );
+  }
+
+  dropRunKey(runId: string, runtime: string): Promise<void> {
+    return this.transaction((tx) =>
+      this.runKeys.drop((sql, params) => (tx as PostgresUnit).rows(sql, params), runId, runtime),
+    );
   }
 
   readRunControl(runIds: string[]): Promise<RunControl[]> {

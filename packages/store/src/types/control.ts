@@ -57,3 +57,21 @@ export interface RunControl {
   heartbeat?: DriverHeartbeat;
   cancel?: CancelRequest;
 }
+
+/**
+ * The key a runtime tags one run's work with on a shared system (a Slurm cluster's job comments and
+ * folders), kept in the store so that every checkout sharing the workspace's metadata finds it:
+ * `canal cancel` from another machine ends a killed driver's jobs, and only that run's. One key per
+ * run and runtime kind; it never reaches the IR or a cache key.
+ */
+export interface RunKeyRecords {
+  /**
+   * Keeps `key` as run `runId`'s key on `runtime` unless one is kept already; returns the key kept
+   * (the earlier one, when there was). Throws RunNotFoundError unless the run is in this workspace.
+   */
+  keepRunKey(runId: string, runtime: string, key: string): Promise<string>;
+  /** The key kept for run `runId` on `runtime`; undefined when none is (or the run is not in this workspace). */
+  readRunKey(runId: string, runtime: string): Promise<string | undefined>;
+  /** Forgets run `runId`'s key on `runtime`: nothing of the run is left there. No error when there is none. */
+  dropRunKey(runId: string, runtime: string): Promise<void>;
+}
