@@ -215,6 +215,14 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close();
   });
 
+  it("puts a small blob under a prefix with characters a key escapes, where the SDK finds it", async () => {
+    const workspace = await open({ prefix: `odd keys/${randomUUID()}/a+b!(c)*'~é=&` });
+    const digest = await workspace.blobs.put("under an odd prefix");
+    expect(await workspace.blobs.stat(digest)).toEqual({ digest, kind: "file", size: 19 });
+    expect(await workspace.blobs.put("under an odd prefix")).toBe(digest);
+    await workspace.close();
+  });
+
   it("sends a large file in parts and streams it back verified", async () => {
     const workspace = await open({ prefix: `large/${randomUUID()}` });
     const dir = mkdtempSync(join(tmpdir(), "canal-s3-large-"));
