@@ -6,6 +6,7 @@ import type { BlobPlace } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { StoreError } from "../errors.js";
 import type { S3Settings } from "./backend.js";
+import { type LeanPut, leanPut } from "./lean-put.js";
 
 /** Where the store is and what messages need to name it: the bucket, the endpoint, the config. */
 export interface S3Place {
@@ -36,6 +37,8 @@ export interface S3Connection {
   place: S3Place;
   /** Where the bucket is, as a step reaches it with credentials of its own (no secret in it). */
   shared: BlobPlace;
+  /** A small object's put without the SDK's command stack, where the endpoint allows it. */
+  put: LeanPut | undefined;
 }
 
 /** The client for `settings`: path-style and on-demand checksums for S3-compatible servers. */
@@ -101,8 +104,10 @@ export function connect(
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   };
+  const client = quietly(() => new S3Client(config));
   return {
-    client: quietly(() => new S3Client(config)),
+    client,
+    put: leanPut(client, settings.bucket, settings.endpoint, forcePathStyle),
     place: {
       bucket: settings.bucket,
       prefix: settings.prefix,

@@ -1,0 +1,139 @@
+// A small blob's PutObject as one signed request, without the SDK's command stack. Per request the
+// stack re-resolves its middleware, endpoint and auth scheme and runs a dozen steps around the
+// request (serialize, retry, sign, deserialize): most of a small put's CPU in Canal's run process,
+// one put per step output. Here the request is built and signed (`@smithy/signature-v4`, the SDK's
+// own signer) and sent through the client's own HTTP handler (its keep-alive agent and timeouts),
+// with the client's own credentials and region. Only path-style requests to a configured endpoint
+// go this way; anything else (AWS's virtual-hosted buckets, large or multipart uploads) stays on
+// the SDK.
+import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+
+/** A put's failure as the SDK reports one: what `s3Status` and `s3Failure` read. */
+export class LeanPutError extends Error {
+  readonly Code: string | undefined;
+  readonly $metadata: { httpStatusCode: number };
+  constructor(status: number, code: string | undefined) {
+    super(code ?? `HTTP ${status}`);
+    this.name = code ?? `HTTP ${status}`;
+    this.Code = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+type Source = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: Source): string | Uint8Array =>
+  typeof data === "string"
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+class Sha256 {
+  private hash: Hash | Hmac;
+  private readonly secret: string | Uint8Array | undefined;
+  constructor(secret?: Source) {
+    this.secret = secret === undefined ? undefined : bytes(secret);
+    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
+  }
+  update(data: Source): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
+  }
+}
+
+// S3 keys are signed as sent: each segment escaped as the SDK escapes it (RFC 3986 unreserved kept).
+const escapeSegment = (segment: string) =>
+  encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Network failures worth one more try on a fresh connection (a keep-alive socket the server closed). */
+const RETRIED = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
+const ATTEMPTS = 3;
+
+export type LeanPut = (
+  key: string,
+  body: Uint8Array,
+  sha256Hex: string,
+  conditional: boolean,
+) => Promise<string | undefined>;
+
+/**
+ * A put of `body` under `key` signed with `sha256Hex` (its digest, as `x-amz-content-sha256`), with
+ * `If-None-Match: *` when `conditional`; resolves to the ETag. Undefined where the request cannot be
+ * made without the SDK (no endpoint or virtual-hosted style).
+ */
+export function leanPut(
+  client: S3Client,
+  bucket: string,
+  endpoint: string | undefined,
+  forcePathStyle: boolean,
+): LeanPut | undefined {
+  if (endpoint === undefined || !forcePathStyle) return undefined;
+  const url = new URL(endpoint);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const base = url.pathname.replace(/\/+$/, "");
+  const host = url.host;
+  const config = client.config;
+  let signer: SignatureV4 | undefined;
+  const sign = async () => {
+    signer ??= new SignatureV4({
+      credentials: config.credentials,
+      region: await config.region(),
+      service: "s3",
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+    return signer;
+  };
+  return async (key, body, sha256Hex, conditional) => {
+    const path = `${base}/${escapeSegment(bucket)}/${key.split("/").map(escapeSegment).join("/")}`;
+    for (let attempt = 1; ; attempt++) {
+      const request = {
+        method: "PUT",
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path,
+        query: {},
+        headers: {
+          host,
+          "content-length": String(body.byteLength),
+          "x-amz-content-sha256": sha256Hex,
+          ...(conditional ? { "if-none-match": "*" } : {}),
+        } as Record<string, string>,
+        body,
+      };
+      try {
+        const signed = await (await sign()).sign(request as never);
+        const { response } = await config.requestHandler.handle(signed as never);
+        const status = response.statusCode;
+        const text = await readBody(response.body);
+        if (status >= 200 && status < 300) {
+          const etag = response.headers.etag ?? response.headers.ETag;
+          return etag || undefined;
+        }
+        if (status >= 500 && attempt < ATTEMPTS) continue;
+        throw new LeanPutError(status, /<Code>([^<]*)<\/Code>/.exec(text)?.[1]);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (!(error instanceof LeanPutError) && code !== undefined && RETRIED.has(code) && attempt < ATTEMPTS)
+          continue;
+        throw error;
+      }
+    }
+  };
+}
+
+async function readBody(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
