@@ -7,6 +7,7 @@
 // go this way; anything else (AWS's virtual-hosted buckets, large or multipart uploads) stays on
 // the SDK.
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 
@@ -55,6 +56,11 @@ const escapeSegment = (segment: string) =>
 /** Network failures worth one more try on a fresh connection (a keep-alive socket the server closed). */
 const RETRIED = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
 const ATTEMPTS = 3;
+/**
+ * Before the next try, as the SDK's standard retry waits: a random delay below 100 ms, doubled at
+ * each try, so that a server that is restarting gets a moment and many puts do not retry at once.
+ */
+const backoff = (attempt: number) => sleep(Math.random() * 100 * 2 ** (attempt - 1));
 
 export type LeanPut = (
   key: string,
@@ -119,12 +125,22 @@ export function leanPut(
           const etag = response.headers.etag ?? response.headers.ETag;
           return etag || undefined;
         }
-        if (status >= 500 && attempt < ATTEMPTS) continue;
+        if (status >= 500 && attempt < ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
         throw new LeanPutError(status, /<Code>([^<]*)<\/Code>/.exec(text)?.[1]);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (!(error instanceof LeanPutError) && code !== undefined && RETRIED.has(code) && attempt < ATTEMPTS)
+        if (
+          !(error instanceof LeanPutError) &&
+          code !== undefined &&
+          RETRIED.has(code) &&
+          attempt < ATTEMPTS
+        ) {
+          await backoff(attempt);
           continue;
+        }
         throw error;
       }
     }
