@@ -244,6 +244,35 @@ describe("PostgreSQL metadata store: migration 12", () => {
   });
 });
 
+describe("PostgreSQL metadata store: a migration below the newest applied", () => {
+  it("applies every migration the database has not recorded, not only those above its newest", async () => {
+    // Migrations are numbered as they are written, and merged in any order: a database that went
+    // to 15 before 14 was merged still needs 14. Here 13 plays that part.
+    server.psql("CREATE DATABASE gap");
+    const config = { kind: "postgres", url: server.url("gap"), passwordEnv: VARIABLE };
+    const openGap = async () => {
+      const metadata = (await openWorkspace(workspaceWith(config).root)).metadata;
+      opened.push(metadata);
+      return metadata;
+    };
+    await (await openGap()).close();
+    const state = () =>
+      server
+        .psql(
+          `SELECT (SELECT count(*) FROM pg_indexes WHERE indexname = 'dataset_files_by_path') || ' ' ||
+             (SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version WHERE version >= 12)`,
+          "gap",
+        )
+        .toString()
+        .trim();
+    expect(state()).toBe("1 12,13,15");
+    server.psql("DROP INDEX dataset_files_by_path; DELETE FROM schema_version WHERE version = 13;", "gap");
+    expect(state()).toBe("0 12,15");
+    await openGap();
+    expect(state()).toBe("1 12,13,15");
+  });
+});
+
 describe("PostgreSQL metadata store: many writers", () => {
   it("numbers versions, log chunks and runs once, and keeps the first cache entry, with 8 connections writing at once", async () => {
     const handles = await Promise.all(Array.from({ length: 8 }, () => open({}, "crowd")));

@@ -342,8 +342,11 @@ export async function migratePostgres(client: Queryable, where: string): Promise
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
     );
-    const { rows } = await client.query("SELECT max(version) AS version FROM schema_version");
-    const current = Number((rows[0] as { version: number | null }).version ?? 0);
+    const { rows } = await client.query("SELECT version FROM schema_version");
+    // Every migration not recorded yet is applied, not only those above the newest recorded: they
+    // are numbered as they are written and may be released in another order (15 before 14).
+    const recorded = new Set(rows.map((row) => Number((row as { version: number }).version)));
+    const current = Math.max(0, ...recorded);
     if (current > PG_SCHEMA_VERSION) {
       throw new StoreError(
         "CANAL_STORE_SCHEMA_TOO_NEW",
@@ -353,7 +356,7 @@ export async function migratePostgres(client: Queryable, where: string): Promise
     }
     const applied: number[] = [];
     for (const migration of PG_MIGRATIONS) {
-      if (migration.version <= current) continue;
+      if (recorded.has(migration.version)) continue;
       await client.query(migration.sql);
       await client.query("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", [
         migration.version,
