@@ -265,11 +265,13 @@ describe("PostgreSQL metadata store: a migration below the newest applied", () =
         )
         .toString()
         .trim();
-    expect(state()).toBe("1 12,13,15");
+    // Every migration from 12 on, whatever later ones there are: 13 is taken out below them.
+    const whole = state();
+    expect(whole).toMatch(/^1 12,13,14,15/);
     server.psql("DROP INDEX dataset_files_by_path; DELETE FROM schema_version WHERE version = 13;", "gap");
-    expect(state()).toBe("0 12,15");
+    expect(state()).toBe(`0 ${whole.slice(2).replace("13,", "")}`);
     await openGap();
-    expect(state()).toBe("1 12,13,15");
+    expect(state()).toBe(whole);
   });
 });
 
