@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { RunNotFoundError, StepRunNotFoundError, StoreError } from "./errors.js";
 import { lastMetricsOf, metricRunsLimit, type RunMetricRow, toRunMetrics } from "./run-metrics.js";
+import { entryMakers } from "./sqlite-entry-makers.js";
 import {
   type ArtifactRow,
   type AttemptRow,
@@ -420,9 +421,11 @@ export class SqliteReads {
         // Kept prepared, one statement for each number of keys: a run's probes read a few keys
         // at a time, and preparing the statement cost more than running it.
         const rows = this.stmt(
-          `SELECT key, outputs FROM cache_entries WHERE workspace_id = ? AND key IN (${some.map(() => "?").join(", ")})`,
-        ).all(this.workspaceId, ...some) as { key: string; outputs: string }[];
+          `SELECT key, outputs, step_run_id FROM cache_entries WHERE workspace_id = ? AND key IN (${some.map(() => "?").join(", ")})`,
+        ).all(this.workspaceId, ...some) as { key: string; outputs: string; step_run_id: number }[];
         for (const row of rows) found.set(row.key, JSON.parse(row.outputs) as Record<string, StoredValue>);
+        // A cached step run recorded from these names the entry's maker without reading it again.
+        entryMakers(this.db).remember(rows);
       }
       return found;
     });
@@ -434,7 +437,7 @@ export class SqliteReads {
     // runs of other pipelines walked newest first.
     return this.read(() => {
       const rows = this.stmt(
-        `SELECT ce.key, ce.outputs FROM cache_entries ce
+        `SELECT ce.key, ce.outputs, ce.step_run_id FROM cache_entries ce
          WHERE ce.workspace_id = @workspace AND ce.key IN (
            SELECT s.cache_key FROM step_runs s WHERE s.cache_key IS NOT NULL AND s.run_id = (
              SELECT r.id FROM runs r WHERE r.id IN (
@@ -445,7 +448,12 @@ export class SqliteReads {
                  SELECT pv.pipeline_id FROM runs r JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id
                  JOIN pipelines p ON p.id = pv.pipeline_id WHERE r.id = @runId AND p.workspace_id = @workspace))
              ORDER BY r.created_at DESC, r.id DESC LIMIT 1))`,
-      ).all({ workspace: this.workspaceId, runId }) as { key: string; outputs: string }[];
+      ).all({ workspace: this.workspaceId, runId }) as {
+        key: string;
+        outputs: string;
+        step_run_id: number;
+      }[];
+      entryMakers(this.db).remember(rows);
       return new Map(rows.map((row) => [row.key, JSON.parse(row.outputs) as Record<string, StoredValue>]));
     });
   }

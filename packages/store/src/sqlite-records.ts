@@ -1,5 +1,6 @@
 // The row-level writes that several events share. They run inside the caller's write transaction.
 import { checkDigest, StoreError } from "./errors.js";
+import { entryMakers } from "./sqlite-entry-makers.js";
 import { SqliteReads } from "./sqlite-reads.js";
 import { type AttemptRow, artifactRefs, metricColumns, stepLabel, toAttempt } from "./sqlite-rows.js";
 import type { ArtifactInfo, Attempt, AttemptEnd, MetricPoint, NewCacheEntry, StoredValue } from "./types.js";
@@ -33,6 +34,7 @@ export class SqliteRecords extends SqliteReads {
    */
   protected insertCacheEntry(entry: NewCacheEntry, replace = false): boolean {
     for (const value of Object.values(entry.outputs)) this.saveArtifactRefs(value);
+    entryMakers(this.db).forget();
     const conflict = replace
       ? `DO UPDATE SET outputs = excluded.outputs, components = excluded.components,
            step_run_id = excluded.step_run_id, created_at = excluded.created_at`

@@ -3,6 +3,7 @@
 import { checkDigest, checkEntryMaker, checkNewStepRun, StoreError } from "./errors.js";
 import { newRunId } from "./ids.js";
 import { SqliteControl } from "./sqlite-control.js";
+import { entryMakers } from "./sqlite-entry-makers.js";
 import {
   endValueRows,
   PIPELINE_VERSION_SELECT,
@@ -231,8 +232,10 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
 
   /** The step run of the cache entry under each of `keys` that has one. */
   private reusedStepRuns(keys: Array<string | undefined>): Map<string, number> {
-    const found = new Map<string, number>();
-    const unique = [...new Set(keys)].filter((k): k is string => k !== undefined);
+    // Those the probes read are kept (while unchanged); the others read here.
+    const { found, unknown: unique } = entryMakers(this.db).known(
+      [...new Set(keys)].filter((k): k is string => k !== undefined),
+    );
     for (let at = 0; at < unique.length; at += KEYS_PER_STATEMENT) {
       const some = unique.slice(at, at + KEYS_PER_STATEMENT);
       const rows = this.stmt(
@@ -471,11 +474,13 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
   }
 
   async deleteCacheEntry(key: string): Promise<boolean> {
-    return this.write(
-      () =>
+    return this.write(() => {
+      entryMakers(this.db).forget();
+      return (
         this.stmt("DELETE FROM cache_entries WHERE workspace_id = ? AND key = ?").run(this.workspaceId, key)
-          .changes > 0,
-    );
+          .changes > 0
+      );
+    });
   }
 
   async deleteRuns(ids: string[]): Promise<string[]> {
@@ -485,6 +490,7 @@ export abstract class SqliteWrites extends SqliteControl implements MetadataTran
       for (const id of ids) {
         const found = run.get({ workspace: this.workspaceId, id }) as { status: string } | undefined;
         if (!found || found.status === "running" || found.status === "queued") continue;
+        entryMakers(this.db).forget();
         this.stmt(
           "DELETE FROM cache_entries WHERE step_run_id IN (SELECT id FROM step_runs WHERE run_id = ?)",
         ).run(id);

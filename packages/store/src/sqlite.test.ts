@@ -331,3 +331,64 @@ describe("the cache entries of a key across workspaces", () => {
     expect((await store.getCacheEntry("a".repeat(64)))?.producedBy.stepRunId).toBe(2);
   });
 });
+
+describe("a cached step run's maker, read with its entry", () => {
+  /** The SQL of every statement `use` runs through the store's prepared statements. */
+  async function statements(on: SqliteMetadataStore, use: () => Promise<unknown>): Promise<string[]> {
+    const used: string[] = [];
+    const spied = on as unknown as { stmt(sql: string): Database.Statement };
+    const stmt = spied.stmt.bind(on);
+    spied.stmt = (sql) => {
+      used.push(sql);
+      return stmt(sql);
+    };
+    try {
+      await use();
+    } finally {
+      spied.stmt = stmt;
+    }
+    return used;
+  }
+
+  const makerOf = async (runId: string) => (await store.getStepRun(runId, "train")).reusedFrom;
+
+  it("records the maker the probe's read found, without reading the entries again", async () => {
+    const maker = await ranStep(store, "k");
+    const makerStep = await store.getStepRun(maker.id, "train");
+    const run = await newRun();
+    await store.getCachedOutputsMany(["k"]);
+    const used = await statements(store, () =>
+      store.createStepRuns([{ runId: run.id, stepId: "train", status: "cached", cacheKey: "k" }]),
+    );
+    expect(used.filter((sql) => sql.includes("FROM cache_entries"))).toEqual([]);
+    expect(await makerOf(run.id)).toEqual({ runId: maker.id, stepRunId: makerStep.id });
+  });
+
+  it("reads the maker again when another connection replaced the entry after the read", async () => {
+    await ranStep(store, "k");
+    await store.getCachedOutputsMany(["k"]);
+    const other = SqliteMetadataStore.open(join(dir, "canal.db"), { workspace: "team", location: dir });
+    const replaced = await ranStep(other, "k", { replaceCacheEntry: true });
+    const replacedStep = await other.getStepRun(replaced.id, "train");
+    await other.close();
+    const run = await newRun();
+    await store.createStepRuns([{ runId: run.id, stepId: "train", status: "cached", cacheKey: "k" }]);
+    expect(await makerOf(run.id)).toEqual({ runId: replaced.id, stepRunId: replacedStep.id });
+  });
+
+  it("reads the maker again when this connection replaced or deleted the entry after the read", async () => {
+    await ranStep(store, "k");
+    await store.getCachedOutputsMany(["k"]);
+    const replaced = await ranStep(store, "k", { replaceCacheEntry: true });
+    const replacedStep = await store.getStepRun(replaced.id, "train");
+    const run = await newRun();
+    await store.createStepRuns([{ runId: run.id, stepId: "train", status: "cached", cacheKey: "k" }]);
+    expect(await makerOf(run.id)).toEqual({ runId: replaced.id, stepRunId: replacedStep.id });
+
+    await store.getCachedOutputsMany(["k"]);
+    await store.deleteCacheEntry("k");
+    const after = await newRun("other");
+    await store.createStepRuns([{ runId: after.id, stepId: "train", status: "cached", cacheKey: "k" }]);
+    expect(await makerOf(after.id)).toBeUndefined();
+  });
+});
