@@ -2,7 +2,7 @@
 // of 50 workspaces × 1,000 entries (half the keys in every workspace), then per round `canal cache
 // ls` with no filter and by a key prefix, the last entry of a step (`canal why`), and 5,000 entries
 // inserted in one statement. The trees alternate round by round, each in a database of its own.
-// `node test/bench/pg-cache-entries-bench.mjs [BASE_TREE]` (default /tmp/base-main), under `flock`
+// `node test/bench/pg-cache-entries-bench.mjs BASE_TREE` (a built checkout to compare with), under `flock`
 // on a shared machine; CANAL_BENCH_EXPLAIN=1 prints the plans of this tree's statements.
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,7 +11,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
-const trees = { base: process.argv[2] ?? "/tmp/base-main", this: repo };
+if (!process.argv[2]) {
+  console.error(
+    "usage: node test/bench/pg-cache-entries-bench.mjs BASE_TREE (a built checkout of Canal to compare this tree with)",
+  );
+  process.exit(2);
+}
+const trees = { base: process.argv[2], this: repo };
 const WORKSPACES = 50;
 const PER_WORKSPACE = 1000;
 const ROUNDS = Number(process.env.CANAL_BENCH_ROUNDS ?? 3);
