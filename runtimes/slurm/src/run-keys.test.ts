@@ -13,6 +13,21 @@ const root = mkdtempSync(join(tmpdir(), "canal-run-keys-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const folder = (name: string) => join(mkdtempSync(join(root, `${name}-`)), RUN_KEYS_FOLDER);
 
+/** One step of run `runId` whose folders are under `base`: its first job would keep the run's key. */
+const stepOf = (runId: string, base: string): StepTask => ({
+  runId,
+  stepKey: "t",
+  attempt: 1,
+  artifactDir: join(base, "nowhere"),
+  step: testStep("t"),
+  environment: undefined,
+  inputs: {},
+  outputs: {},
+  workDir: join(base, "work"),
+  metricsFile: join(base, "work", "metrics.jsonl"),
+});
+const hooks = () => ({ signal: new AbortController().signal, log: () => {}, started: () => {} });
+
 describe("a run's key", () => {
   it("is made once per run and workspace, kept owner-only, and read back by a runtime built later", () => {
     const dir = folder("kept");
@@ -102,20 +117,7 @@ describe("a Slurm runtime whose state folder cannot be written", () => {
     const shared = join(base, "shared");
     writeFileSync(state, "");
     const runtime = new SlurmRuntime({ sharedDir: shared, stateDir: state });
-    const task: StepTask = {
-      runId: "run-1",
-      stepKey: "t",
-      attempt: 1,
-      artifactDir: join(base, "nowhere"),
-      step: testStep("t"),
-      environment: undefined,
-      inputs: {},
-      outputs: {},
-      workDir: join(base, "work"),
-      metricsFile: join(base, "work", "metrics.jsonl"),
-    };
-    const hooks = { signal: new AbortController().signal, log: () => {}, started: () => {} };
-    const result = await runtime.execute(task, hooks);
+    const result = await runtime.execute(stepOf("run-1", base), hooks());
     expect(result).toMatchObject({ status: "failed", retryable: false });
     expect(result.status === "failed" && result.error).toContain(
       `step t: cannot keep the run's Slurm key in ${join(state, RUN_KEYS_FOLDER, "run-1")}`,
@@ -185,20 +187,7 @@ describe("a run's key in the workspace's store", () => {
     const shared = join(base, "shared");
     // A run the store does not hold: its key cannot be kept.
     const runtime = new SlurmRuntime({ sharedDir: shared, runKeys: a.metadata, env: {} });
-    const task: StepTask = {
-      runId: "run-missing",
-      stepKey: "t",
-      attempt: 1,
-      artifactDir: join(base, "nowhere"),
-      step: testStep("t"),
-      environment: undefined,
-      inputs: {},
-      outputs: {},
-      workDir: join(base, "work"),
-      metricsFile: join(base, "work", "metrics.jsonl"),
-    };
-    const hooks = { signal: new AbortController().signal, log: () => {}, started: () => {} };
-    const result = await runtime.execute(task, hooks);
+    const result = await runtime.execute(stepOf("run-missing", base), hooks());
     expect(result).toMatchObject({ status: "failed", retryable: false });
     expect(result.status === "failed" && result.error).toContain(
       "step t: cannot keep the run's Slurm key in the workspace's metadata store",
