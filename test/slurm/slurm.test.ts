@@ -31,6 +31,18 @@ const slurmEnv = () => {
   return cluster.env;
 };
 const slurmRuntime = (sharedDir: string): Runtime => new SlurmRuntime({ sharedDir, env: slurmEnv() });
+
+/** `canal cancel RUN` in the checkout `dir`, with the cluster's settings: it says it ended `job`. */
+async function cancelEnds(dir: string, runId: string, job: string): Promise<void> {
+  vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
+  try {
+    const canceled = await canal(["cancel", runId], dir);
+    expect(canceled.stderr).toBe("");
+    expect(canceled.stdout).toContain(`ended Slurm job ${job} on target cluster`);
+  } finally {
+    vi.unstubAllEnvs();
+  }
+}
 /** The folder a job runs in (its `--chdir`): its job folder in the shared directory. */
 const workDirOf = (jobId: string): string => {
   const shown = execFileSync("scontrol", ["show", "job", "-o", jobId], { env: slurmEnv(), encoding: "utf8" });
@@ -246,14 +258,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
       expect(readdirSync(join(shared, "jobs"))).toEqual([`${run?.id}+${key}`]);
       expect(readdirSync(runJobs)).toHaveLength(1);
       expect(filesHolding(shared, secret)).toEqual([]);
-      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
-      try {
-        const canceled = await canal(["cancel", run?.id as string], dir);
-        expect(canceled.stderr).toBe("");
-        expect(canceled.stdout).toContain(`ended Slurm job ${jobs[0]} on target cluster`);
-      } finally {
-        vi.unstubAllEnvs();
-      }
+      await cancelEnds(dir, run?.id as string, jobs[0] as string);
       await waitFor(
         "the job to be cancelled",
         () => jobsNamed(slurmEnv(), "canal:hold").length === 0,
@@ -304,14 +309,7 @@ describe("the Slurm runtime on a one-node cluster", () => {
       const workspace = await openWorkspace(b);
       const [run] = await workspace.metadata.listRuns({});
       await workspace.close();
-      vi.stubEnv("SLURM_CONF", slurmEnv().SLURM_CONF as string);
-      try {
-        const canceled = await canal(["cancel", run?.id as string], b);
-        expect(canceled.stderr).toBe("");
-        expect(canceled.stdout).toContain(`ended Slurm job ${jobs[0]} on target cluster`);
-      } finally {
-        vi.unstubAllEnvs();
-      }
+      await cancelEnds(b, run?.id as string, jobs[0] as string);
       await waitFor(
         "the job to be cancelled",
         () => !jobsNamed(slurmEnv(), "canal:hold").includes(jobs[0] as string),
