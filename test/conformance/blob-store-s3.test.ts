@@ -26,7 +26,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { BlobStore } from "@canal/store";
 import { openWorkspace, type Workspace } from "@canal/store";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
 import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
 import { blobStoreConformance } from "./blob-store.js";
@@ -212,6 +212,21 @@ describe("s3 blob store: beyond the suite", () => {
     damage = false;
     const otherDigest = createHash("sha256").update(other).digest("hex");
     expect(await workspace.blobs.has(otherDigest)).toBe(false);
+    await workspace.close();
+  });
+
+  it("puts a small blob from a machine whose clock is an hour off, correcting by the server's time as the SDK does", async () => {
+    const workspace = await open({ prefix: `skewed/${randomUUID()}` });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date(Date.now() + 3_600_000));
+    try {
+      const digest = await workspace.blobs.put("signed an hour ahead");
+      expect(await workspace.blobs.stat(digest)).toEqual({ digest, kind: "file", size: 20 });
+      // A second put is signed with the corrected clock at once.
+      expect(await workspace.blobs.put("signed an hour ahead, again")).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      vi.useRealTimers();
+    }
     await workspace.close();
   });
 

@@ -84,6 +84,17 @@ describe("s3 failures", () => {
     expect(error.message).toContain("***");
   });
 
+  it("says a refusal for a skewed clock is the clock's, not the credentials'", () => {
+    const answer = Object.assign(new Error("skewed"), {
+      name: "RequestTimeTooSkewed",
+      $metadata: { httpStatusCode: 403 },
+    });
+    const error = s3Failure(answer, "storing sha256:ab", place);
+    expect(error.code).toBe("CANAL_STORE_ACCESS_DENIED");
+    expect(error.message).toContain("this machine's clock is too far from the server's");
+    expect(error.message).not.toContain("set credentials");
+  });
+
   it("says access is denied and where the credentials came from", () => {
     const answer = Object.assign(new Error("denied"), {
       name: "InvalidAccessKeyId",

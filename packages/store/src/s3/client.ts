@@ -220,6 +220,12 @@ export function s3Failure(error: unknown, doing: string, place: S3Place): StoreE
     text =
       `no S3 credentials were found for ${where} while ${doing}; they come from ${place.credentialSource}: ` +
       `set them (\`${f}.accessKeyIdEnv\`/\`${f}.secretAccessKeyEnv\` naming two variables, or \`${f}.profile\` in ${config})`;
+  } else if (code === "RequestTimeTooSkewed" || code === "RequestExpired" || code === "RequestInTheFuture") {
+    // Not the credentials: the request was signed at a time the server does not take for now.
+    storeCode = "CANAL_STORE_ACCESS_DENIED";
+    text =
+      `${where} refused a request while ${doing} (${code}): this machine's clock is too far from the server's ` +
+      "for a signed request, even after correcting by the server's time; set the clock right (e.g. with NTP)";
   } else if (
     status === 403 ||
     code === "AccessDenied" ||

@@ -56,6 +56,10 @@ const escapeSegment = (segment: string) =>
 /** Network failures worth one more try on a fresh connection (a keep-alive socket the server closed). */
 const RETRIED = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
 const ATTEMPTS = 3;
+/** What a server answers to a request signed with a clock too far from its own. */
+const CLOCK_SKEWED = new Set(["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"]);
+/** The SDK's threshold: a correction smaller than this is a response's own delay, not a skewed clock. */
+const SKEW_MS = 240_000;
 /**
  * Before the next try, as the SDK's standard retry waits: a random delay below 100 ms, doubled at
  * each try, so that a server that is restarting gets a moment and many puts do not retry at once.
@@ -98,6 +102,18 @@ export function leanPut(
     });
     return signer;
   };
+  /**
+   * Takes the client's clock offset from a response's `Date`, as the SDK does on a skewed-clock
+   * error; whether it moved by more than a response's delay (worth signing again).
+   */
+  const correctClock = (headers: Record<string, string | undefined>): boolean => {
+    const server = Date.parse(headers.date ?? headers.Date ?? "");
+    if (Number.isNaN(server)) return false;
+    const offset = server - Date.now();
+    if (Math.abs(offset - (config.systemClockOffset ?? 0)) < SKEW_MS) return false;
+    config.systemClockOffset = offset;
+    return true;
+  };
   return async (key, body, sha256Hex, conditional) => {
     const path = `${base}/${escapeSegment(bucket)}/${key.split("/").map(escapeSegment).join("/")}`;
     for (let attempt = 1; ; attempt++) {
@@ -117,7 +133,10 @@ export function leanPut(
         body,
       };
       try {
-        const signed = await (await sign()).sign(request as never);
+        // Signed by this machine's clock corrected as the client's is (its systemClockOffset, which
+        // the SDK's own requests keep too): a machine whose clock is off still signs the server's time.
+        const signingDate = new Date(Date.now() + (config.systemClockOffset ?? 0));
+        const signed = await (await sign()).sign(request as never, { signingDate });
         const { response } = await config.requestHandler.handle(signed as never);
         const status = response.statusCode;
         const text = await readBody(response.body);
@@ -125,11 +144,19 @@ export function leanPut(
           const etag = response.headers.etag ?? response.headers.ETag;
           return etag || undefined;
         }
+        const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+        if (
+          code !== undefined &&
+          CLOCK_SKEWED.has(code) &&
+          attempt < ATTEMPTS &&
+          correctClock(response.headers)
+        )
+          continue;
         if (status >= 500 && attempt < ATTEMPTS) {
           await backoff(attempt);
           continue;
         }
-        throw new LeanPutError(status, /<Code>([^<]*)<\/Code>/.exec(text)?.[1]);
+        throw new LeanPutError(status, code);
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (
