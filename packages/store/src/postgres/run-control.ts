@@ -20,6 +20,17 @@ import { named } from "./query.js";
 import { PgStepRuns } from "./step-runs.js";
 import { SERVER_NOW } from "./unit-base.js";
 
+/** A run's runtime key (see RunKeyRecords, migration 14): the first one kept stays. */
+const KEEP_RUN_KEY = named(
+  "INSERT INTO run_keys (run_id, runtime, key, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, runtime) DO NOTHING",
+);
+const RUN_KEY = named(
+  `SELECT k.key FROM run_keys k JOIN runs r ON r.id = k.run_id
+   JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
+   WHERE p.workspace_id = $1 AND k.run_id = $2 AND k.runtime = $3`,
+);
+const DROP_RUN_KEY = named("DELETE FROM run_keys WHERE run_id = $1 AND runtime = $2");
+
 /** The channel cancel requests are announced on, with `{ workspace, runId, request }` as payload. */
 export const CANCEL_CHANNEL = "canal_cancel";
 
@@ -167,5 +178,27 @@ export abstract class PgRunControl extends PgStepRuns {
     if (runIds.length === 0) return [];
     const rows = await this.q<ControlRow>(READ_RUN_CONTROL, [this.workspaceId, runIds]);
     return rows.map((row) => toControl(row, row.age_ms ?? 0));
+  }
+
+  // ---- runtime keys: read by every checkout sharing the store (a cancel from any machine) ----
+
+  async keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
+    return this.write(async () => {
+      await this.requireRun(runId);
+      await this.q(KEEP_RUN_KEY, [runId, runtime, key, Date.now()]);
+      return (await this.runKeyOf(runId, runtime)) as string;
+    });
+  }
+
+  /** Undefined when none is kept, or the run is not in this workspace. */
+  async runKeyOf(runId: string, runtime: string): Promise<string | undefined> {
+    return (await this.one<{ key: string }>(RUN_KEY, [this.workspaceId, runId, runtime]))?.key;
+  }
+
+  async dropRunKey(runId: string, runtime: string): Promise<void> {
+    await this.write(async () => {
+      if ((await this.runKeyOf(runId, runtime)) === undefined) return;
+      await this.q(DROP_RUN_KEY, [runId, runtime]);
+    });
   }
 }

@@ -38,7 +38,6 @@ import type {
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
 import { CANCEL_CHANNEL } from "./run-control.js";
-import { PgRunKeys } from "./run-keys.js";
 import { PostgresUnit } from "./unit.js";
 import type { PgUnitState } from "./unit-base.js";
 
@@ -71,7 +70,6 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
   private readonly datasets: PgDatasets;
-  private readonly runKeys: PgRunKeys;
   private listening: { client: Client; ready: Promise<void> } | undefined;
   /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
   private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
@@ -90,7 +88,6 @@ export class PostgresMetadataStore implements MetadataStore {
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
     this.prepared = parts.preparedStatements ?? true;
     this.datasets = new PgDatasets(parts.workspaceId, parts.location);
-    this.runKeys = new PgRunKeys(parts.workspaceId, parts.location);
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -340,26 +337,15 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
-    return this.transaction((tx) =>
-      this.runKeys.keep((sql, params) => (tx as PostgresUnit).rows(sql, params), runId, runtime, key),
-    );
+    return this.transaction((tx) => (tx as PostgresUnit).keepRunKey(runId, runtime, key));
   }
 
   readRunKey(runId: string, runtime: string): Promise<string | undefined> {
-    const pool = this.parts.pool;
-    return this.read(() =>
-      this.runKeys.read(
-        async <T>(sql: string, params: unknown[]) => (await pool.query(sql, params)).rows as T[],
-        runId,
-        runtime,
-      ),
-    );
+    return this.read(() => this.reads.runKeyOf(runId, runtime));
   }
 
   dropRunKey(runId: string, runtime: string): Promise<void> {
-    return this.transaction((tx) =>
-      this.runKeys.drop((sql, params) => (tx as PostgresUnit).rows(sql, params), runId, runtime),
-    );
+    return this.transaction((tx) => (tx as PostgresUnit).dropRunKey(runId, runtime));
   }
 
   readRunControl(runIds: string[]): Promise<RunControl[]> {
