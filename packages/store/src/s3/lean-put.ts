@@ -6,7 +6,6 @@
 // with the client's own credentials and region. Only path-style requests to a configured endpoint
 // go this way; anything else (AWS's virtual-hosted buckets, large or multipart uploads) stays on
 // the SDK.
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -20,32 +19,6 @@ export class LeanPutError extends Error {
     this.name = code ?? `HTTP ${status}`;
     this.Code = code;
     this.$metadata = { httpStatusCode: status };
-  }
-}
-
-type Source = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: Source): string | Uint8Array =>
-  typeof data === "string"
-    ? data
-    : data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: string | Uint8Array | undefined;
-  constructor(secret?: Source) {
-    this.secret = secret === undefined ? undefined : bytes(secret);
-    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
-  }
-  update(data: Source): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.secret === undefined ? createHash("sha256") : createHmac("sha256", this.secret);
   }
 }
 
@@ -96,7 +69,8 @@ export function leanPut(
       credentials: config.credentials,
       region: await config.region(),
       service: "s3",
-      sha256: Sha256,
+      // The client's own hash (the SDK's Node one), as its signer has.
+      sha256: config.sha256,
       uriEscapePath: false,
       applyChecksum: false,
     });
