@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { s3Backend } from "./backend.js";
-import { s3Failure } from "./client.js";
+import { s3Failure, scrub } from "./client.js";
 
 const problems = (artifacts: Record<string, unknown>): string[] => {
   try {
@@ -82,6 +82,16 @@ describe("s3 failures", () => {
     expect(error.code).toBe("CANAL_STORE_REMOTE_FAILED");
     expect(error.message).not.toContain("sekret-value");
     expect(error.message).toContain("***");
+  });
+
+  it("masks a long secret anywhere and a very short one only as a word of its own", () => {
+    expect(scrub("cannot reach the artifact store with key a (a.b)", ["a"])).toBe(
+      "cannot reach the artifact store with key *** (***.b)",
+    );
+    expect(scrub("id=K1;secret=xK1sekret-valuey", ["K1", "sekret-value"])).toBe("id=***;secret=xK1***y");
+    // The longer first: a short secret inside a long one leaves none of the long one showing.
+    expect(scrub("token abcdefgh-ijkl", ["ijkl", "abcdefgh-ijkl"])).toBe("token ***");
+    expect(scrub("pattern a+b? here", ["a+b?"])).toBe("pattern *** here");
   });
 
   it("says a refusal for a skewed clock is the clock's, not the credentials'", () => {

@@ -189,9 +189,24 @@ const UNREACHABLE = new Set([
   "TimeoutError",
 ]);
 
-function scrub(text: string, secrets: string[]): string {
+/** A secret at least this long is masked wherever it occurs; a shorter one only as a whole word. */
+const MASK_ANYWHERE = 8;
+
+/**
+ * `text` with every secret masked, the longest first (so no shorter secret inside a longer one
+ * leaves part of it showing). A secret of a few letters is masked only where it stands as a word of
+ * its own: masking every "a" in a message would garble it, and hides no more of so short a value.
+ */
+export function scrub(text: string, secrets: string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join("***");
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length === 0) continue;
+    if (secret.length >= MASK_ANYWHERE) out = out.split(secret).join("***");
+    else {
+      const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "gu"), "***");
+    }
+  }
   return out;
 }
 
