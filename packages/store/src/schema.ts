@@ -488,10 +488,11 @@ export function migrate(db: Database.Database, location: string): number[] {
       db.exec(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
       );
-      const row = db.prepare("SELECT max(version) AS version FROM schema_version").get() as {
-        version: number | null;
-      };
-      const current = row.version ?? 0;
+      // Every migration not recorded yet is applied, not only those above the newest recorded: they
+      // are numbered as they are written and may be released in another order (18 before 17).
+      const rows = db.prepare("SELECT version FROM schema_version").all() as { version: number }[];
+      const recorded = new Set(rows.map((row) => row.version));
+      const current = Math.max(0, ...recorded);
       if (current > SCHEMA_VERSION) {
         throw new StoreError(
           "CANAL_STORE_SCHEMA_TOO_NEW",
@@ -502,7 +503,7 @@ export function migrate(db: Database.Database, location: string): number[] {
       const applied: number[] = [];
       const record = db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
       for (const migration of MIGRATIONS) {
-        if (migration.version <= current) continue;
+        if (recorded.has(migration.version)) continue;
         db.exec(migration.sql);
         record.run(migration.version, Date.now());
         applied.push(migration.version);

@@ -55,6 +55,22 @@ describe("schema migrations", () => {
     fresh.close();
   });
 
+  it("applies every migration the database has not recorded, not only those above its newest", async () => {
+    // Migrations are numbered as they are written, and merged in any order: a database that went
+    // to 17 before 16 was merged still needs 16. Here 14 plays that part.
+    await store.close();
+    const db = new Database(join(dir, "canal.db"));
+    const index = () =>
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs_ended_by_version'").get();
+    expect(index()).toEqual({ n: 1 });
+    db.exec("DROP INDEX runs_ended_by_version; DELETE FROM schema_version WHERE version = 14");
+    expect(migrate(db, dir)).toEqual([14]);
+    expect(index()).toEqual({ n: 1 });
+    expect(migrate(db, dir)).toEqual([]);
+    db.close();
+    store = SqliteMetadataStore.open(join(dir, "canal.db"), { workspace: "team" });
+  });
+
   it("brings a database of schema 1 to experiments: its runs belong to their pipeline's experiment", async () => {
     await store.close();
     const path = join(dir, "old.db");
