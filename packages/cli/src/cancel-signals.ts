@@ -29,13 +29,15 @@ export function cancellation(command: string, io: Io, progress: Progress, runId?
   const elsewhere = (what: string) => {
     if (from || controller.signal.aborted) return;
     from = `from elsewhere (${what})`;
-    io.stderr(`\ncanal ${command}: ${name()} was canceled ${from}; ending its steps\n`);
+    progress.aside(() => io.stderr(`\ncanal ${command}: ${name()} was canceled ${from}; ending its steps\n`));
     progress.canceling();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
     if (signal === "SIGINT") {
-      io.stderr(`\ncanal ${command}: canceling ${name()} (Ctrl-C again to quit at once)\n`);
+      progress.aside(() =>
+        io.stderr(`\ncanal ${command}: canceling ${name()} (Ctrl-C again to quit at once)\n`),
+      );
       progress.canceling();
     } else elsewhere(`a SIGTERM sent to process ${process.pid}`);
     controller.abort();

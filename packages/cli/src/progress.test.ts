@@ -1,5 +1,6 @@
 import type { RunEvent } from "@canal/runtime-core";
 import { describe, expect, it } from "vitest";
+import { cancellation } from "./cancel-signals.js";
 import { Progress } from "./progress.js";
 
 const base = (key: string) => ({ key, step: key, index: -1, time: 0 });
@@ -64,5 +65,44 @@ describe("Progress", () => {
     progress.on(cached("a"));
     progress.finish();
     expect(writes).toEqual(["a: cached\n"]);
+  });
+});
+
+describe("Progress beside other output", () => {
+  it("writes a turn's pending lines and takes the status line off before a notice, and draws it again after", async () => {
+    const { writes, progress } = shown(true);
+    progress.on(queued("a"));
+    progress.on(queued("b"));
+    await nextTurn();
+    progress.on(cached("a"));
+    progress.aside(() => writes.push("NOTICE\n"));
+    expect(untimed(writes).slice(1)).toEqual([`${CLEAR}a: cached\n`, "NOTICE\n"]);
+    await nextTurn();
+    expect(untimed(writes).slice(3)).toEqual([`${CLEAR}[1/2 done, 1 cached, 0 running] T`]);
+    // With no line pending, the status line alone is taken off.
+    progress.aside(() => writes.push("AGAIN\n"));
+    expect(writes.slice(4)).toEqual([CLEAR, "AGAIN\n"]);
+  });
+
+  it("a notice from a canceled run comes after the lines of the turn that saw the cancel", () => {
+    const said: string[] = [];
+    const progress = new Progress((text) => said.push(`out:${text}`), false);
+    const io = {
+      stdout: (text: string) => said.push(`out:${text}`),
+      stderr: (text: string) => said.push(`err:${text}`),
+      cwd: "/",
+    };
+    const canceled = cancellation("run", io, progress, "run-1");
+    try {
+      progress.on(queued("a"));
+      progress.on(cached("a"));
+      canceled.onCancelRequest({ at: 0, by: "ana@h2" });
+      expect(said).toEqual([
+        "out:a: cached\n",
+        "err:\ncanal run: run run-1 was canceled from elsewhere (`canal cancel` by ana@h2); ending its steps\n",
+      ]);
+    } finally {
+      canceled.dispose();
+    }
   });
 });

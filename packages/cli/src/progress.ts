@@ -135,7 +135,25 @@ export class Progress {
     this.status();
   }
 
-  /** The run has ended: what is still to be shown is written, and the status line cleared. */
+  /**
+   * Something else is shown now (a notice on stderr): this turn's lines first, so nothing of the
+   * run's comes out after what is about to be said of it, and the status line taken off the screen;
+   * it is drawn again below at the end of the turn.
+   */
+  aside(show: () => void): void {
+    const redraw = this.statusShown || this.statusWanted;
+    this.statusWanted = false;
+    this.flush();
+    if (this.statusShown) this.write("\r\x1b[2K");
+    this.statusShown = false;
+    show();
+    if (redraw) this.status();
+  }
+
+  /**
+   * The run has ended, or its driving failed: what is still to be shown is written, and the status
+   * line cleared. Called again, it does nothing.
+   */
   finish(): void {
     this.statusWanted = false;
     this.flush();

@@ -213,6 +213,8 @@ async function rerunHere(args: string[], io: Io, driven?: string, startedBy?: st
       else io.stdout(`run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}\n`);
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
+      // A run whose driving failed leaves no status line under the error.
+      progress.finish();
       canceled.dispose();
       await runtime.close();
     }

@@ -160,6 +160,8 @@ async function runHere(args: string[], io: Io, runId?: string, startedBy?: strin
       }
       return run.status === "succeeded" ? 0 : run.status === "canceled" ? 130 : 1;
     } finally {
+      // A run whose driving failed leaves no status line under the error.
+      progress.finish();
       canceled.dispose();
       await runtime.close();
     }
