@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -58,5 +66,21 @@ describe("a TypeScript step's bundle as a module", () => {
     writeFileSync(path, "export const answer = 13;\n");
     expect(bundleModulePath(artifactDir, digest, join(dir, "modules"))).toBe(path);
     expect(readFileSync(path, "utf8")).toBe(source);
+  });
+
+  it("leaves no temporary file when the module cannot be put in place, and says where", () => {
+    const { artifactDir, digest } = blobOnly("export {};\n");
+    const modules = join(dir, "modules");
+    // A folder (not empty) where the module goes: the rename onto it is refused.
+    mkdirSync(join(modules, `${digest}.mjs`), { recursive: true });
+    writeFileSync(join(modules, `${digest}.mjs`, "x"), "");
+    expect(() => bundleModulePath(artifactDir, digest, modules)).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining(
+          `cannot write the module of a TypeScript step to ${join(modules, `${digest}.mjs`)}`,
+        ),
+      }),
+    );
+    expect(readdirSync(modules)).toEqual([`${digest}.mjs`]);
   });
 });

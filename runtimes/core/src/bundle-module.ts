@@ -2,7 +2,7 @@
 // bundle's own blob is read and checked against its digest: the worker decodes no IR and loads no
 // protobuf code (the process that planned the step verified the whole artifact), which is most of
 // what a worker's first step cost.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readArtifactBlob } from "@canal/ir/artifact-blob";
 import { FileDigests } from "@canal/ir/file-digests";
 import { pathInside } from "@canal/ir/names";
@@ -29,8 +29,16 @@ export function bundleModulePath(artifactDir: string, digest: string, cacheDir: 
     const bytes = readArtifactBlob(artifactDir, digest, " (the code of a TypeScript step)");
     mkdirSync(cacheDir, { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, bytes);
-    renameSync(temp, path);
+    try {
+      writeFileSync(temp, bytes);
+      renameSync(temp, path);
+    } catch (error) {
+      // A write cut short (a full disk) or a rename refused leaves no partial module behind.
+      rmSync(temp, { force: true });
+      throw new Error(
+        `cannot write the module of a TypeScript step to ${path}: ${(error as Error).message}; free space there, or remove what stands at that path (the module is written again from the artifact)`,
+      );
+    }
   }
   return path;
 }
