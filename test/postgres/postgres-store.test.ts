@@ -10,6 +10,7 @@ import { type MetadataStore, openWorkspace } from "@canal/store";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ranStep } from "../../packages/store/src/fixtures/cached-step.js";
+import { isStalePlan, send } from "../../packages/store/src/postgres/query.js";
 import { type PostgresServer, startPostgres } from "./server.js";
 
 const PASSWORD = "pg-s3cret-Word";
@@ -942,6 +943,45 @@ describe("PostgreSQL metadata store: named statements", () => {
     const refused = await openFails({ kind: "postgres", url: server.url("canal"), preparedStatements: "no" });
     expect(refused.code).toBe("CANAL_STORE_CONFIG_INVALID");
     expect(refused.message).toContain("preparedStatements");
+  });
+
+  it("raises any other error of the stale plan's SQLSTATE at once, in a unit and outside one", async () => {
+    const client = new pg.Client({
+      host: "127.0.0.1",
+      port: server.port,
+      user: "postgres",
+      database: "canal",
+      password: PASSWORD,
+    });
+    await client.connect();
+    let sent = 0;
+    const counted = {
+      query: (...args: unknown[]) => {
+        sent++;
+        return (client.query as (...a: unknown[]) => unknown).apply(client, args);
+      },
+    };
+    // Not supported (SQLSTATE 0A000, as a refused cached plan is), and no other try can help.
+    const unsupported = { name: "canal_test_unsupported", text: "SELECT count(*) FROM pg_class FOR UPDATE" };
+    try {
+      const outside = await send(counted as never, unsupported, [], {
+        prepared: true,
+        inTransaction: false,
+      }).catch((error: unknown) => error);
+      expect(outside).toMatchObject({ code: "0A000" });
+      expect(sent).toBe(1);
+      await client.query("BEGIN");
+      const inside = await send(counted as never, unsupported, [], {
+        prepared: true,
+        inTransaction: true,
+      }).catch((error: unknown) => error);
+      expect(inside).toMatchObject({ code: "0A000" });
+      // Not taken for a stale plan: the unit is not run again.
+      expect(isStalePlan(inside)).toBe(false);
+      await client.query("ROLLBACK");
+    } finally {
+      await client.end();
+    }
   });
 
   it("answers when another process changed a column's type under a live store, in a unit and outside one", async () => {

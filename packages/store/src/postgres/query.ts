@@ -56,6 +56,19 @@ export function isStalePlan(error: unknown): boolean {
 }
 
 /**
+ * Whether the server refused a cached plan (`cached plan must not change result type`, raised by
+ * plancache.c's RevalidateCachedQuery), told from any other error of its SQLSTATE (0A000, feature
+ * not supported, e.g. `FOR UPDATE` with an aggregate), which another try would only repeat. The
+ * routine is matched as well as the text: a server whose messages are in another language still
+ * names the routine.
+ */
+function refusedCachedPlan(error: unknown): boolean {
+  if (code(error) !== "0A000") return false;
+  const e = error as { routine?: string; message?: string };
+  return e.routine === "RevalidateCachedQuery" || e.message === "cached plan must not change result type";
+}
+
+/**
  * Sends one statement: by name when it is a NamedStatement and `prepared` is on. When the server
  * refuses a named statement's cached plan (SQLSTATE 0A000: its result type changed under a
  * migration), outside a transaction the statement is sent again unnamed (the pool has already
@@ -73,7 +86,7 @@ export async function send(
   try {
     return await db.query({ name: sql.name, text: sql.text, values: params });
   } catch (error) {
-    if (code(error) !== "0A000") throw error;
+    if (!refusedCachedPlan(error)) throw error;
     if (options.inTransaction) {
       stalePlans.add(error as object);
       throw error;
