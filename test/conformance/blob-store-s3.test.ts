@@ -108,19 +108,43 @@ blobStoreConformance("s3", () => {
   };
 });
 
-/** Counts the requests `blobs` (an S3 blob store) sends, by command, through its client's middleware. */
+/**
+ * Counts the requests `blobs` (an S3 blob store) sends, by command, through its client's middleware;
+ * a HEAD as `HeadObjectCommand` at the client's HTTP handler, whether the command sent it or it was
+ * signed alone.
+ */
 function countRequests(blobs: BlobStore): Record<string, number> {
   const counts: Record<string, number> = {};
   const { client } = blobs as unknown as { client: S3Client };
   client.middlewareStack.add(
     (next, context) => (args) => {
       const name = context.commandName ?? "unknown";
-      counts[name] = (counts[name] ?? 0) + 1;
+      if (name !== "HeadObjectCommand") counts[name] = (counts[name] ?? 0) + 1;
       return next(args);
     },
     { step: "initialize", name: "canalTestCountRequests" },
   );
+  const handler = client.config.requestHandler as { handle(request: { method: string }): Promise<unknown> };
+  const handle = handler.handle.bind(handler);
+  handler.handle = (request) => {
+    if (request.method === "HEAD") counts.HeadObjectCommand = (counts.HeadObjectCommand ?? 0) + 1;
+    return handle(request);
+  };
   return counts;
+}
+
+/** Counts the HeadObject commands `blobs` sends through its client's middleware. */
+function countHeadCommands(blobs: BlobStore): { commands: number } {
+  const counted = { commands: 0 };
+  const { client } = blobs as unknown as { client: S3Client };
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === "HeadObjectCommand") counted.commands++;
+      return next(args);
+    },
+    { step: "initialize", name: "canalTestCountHeadCommands" },
+  );
+  return counted;
 }
 
 describe("s3 blob store: beyond the suite", () => {
@@ -213,6 +237,43 @@ describe("s3 blob store: beyond the suite", () => {
     const otherDigest = createHash("sha256").update(other).digest("hex");
     expect(await workspace.blobs.has(otherDigest)).toBe(false);
     await workspace.close();
+  });
+
+  it("looks a blob up with one signed HEAD, not a command, finding what the SDK's HEAD finds", async () => {
+    const workspace = await open({ prefix: `head/${randomUUID()}` });
+    const digest = await workspace.blobs.put("looked up");
+    const absent = createHash("sha256").update("never put").digest("hex");
+    const heads = countHeadCommands(workspace.blobs);
+    expect(await workspace.blobs.has(digest)).toBe(true);
+    expect(await workspace.blobs.has(absent)).toBe(false);
+    expect(await workspace.blobs.stat(digest)).toEqual({ digest, kind: "file", size: 9 });
+    expect(await workspace.blobs.stat(absent)).toBeUndefined();
+    expect(heads.commands).toBe(0);
+    await workspace.close();
+    // A wrong secret (given once the bucket was opened, before any other request): refused, in the
+    // same words as the SDK's HEAD, without the secret.
+    const refusing = await open({ prefix: `head/${randomUUID()}` });
+    const wrong = `wrong-${randomUUID()}`;
+    const store = refusing.blobs as unknown as { client: S3Client; lean?: unknown };
+    store.client.config.credentials = async () => ({
+      accessKeyId: rgw.credentials.accessKeyId,
+      secretAccessKey: wrong,
+    });
+    const refusedHeads = countHeadCommands(refusing.blobs);
+    const refused = await refusing.blobs.has(digest).catch((e: Error) => e);
+    expect(refused).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
+    expect((refused as Error).message).not.toContain(wrong);
+    const lean = store.lean;
+    store.lean = undefined;
+    try {
+      const bySdk = await refusing.blobs.has(digest).catch((e: Error) => e);
+      expect(refusedHeads.commands).toBe(1);
+      expect(bySdk).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
+      expect((refused as Error).message).toBe((bySdk as Error).message);
+    } finally {
+      store.lean = lean;
+    }
+    await refusing.close();
   });
 
   it("puts a small blob from a machine whose clock is an hour off, correcting by the server's time as the SDK does", async () => {

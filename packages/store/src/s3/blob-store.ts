@@ -37,7 +37,7 @@ import {
   s3Failure,
   signedWithDigest,
 } from "./client.js";
-import type { LeanPut } from "./lean-put.js";
+import type { LeanRequests } from "./lean-put.js";
 import { type ListPage, ObjectListing } from "./listing.js";
 
 // Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
@@ -57,7 +57,7 @@ const RECENT_BYTES = 16 * 1024 * 1024;
 
 /** Opens the bucket `settings` name, checking at once that it can be reached and read. */
 export async function openS3BlobStore(settings: S3Settings, context: StoreContext): Promise<S3BlobStore> {
-  const { client, place, shared, put } = connect(settings, context);
+  const { client, place, shared, lean } = connect(settings, context);
   try {
     await client.send(new HeadBucketCommand({ Bucket: place.bucket }));
   } catch (error) {
@@ -73,7 +73,7 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
           "s3-verified",
           sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32),
         );
-  return new S3BlobStore(client, place, journal, shared, put);
+  return new S3BlobStore(client, place, journal, shared, lean);
 }
 
 /**
@@ -84,7 +84,7 @@ export function openStepBlobStore(place: BlobPlace): S3BlobStore {
   const {
     client,
     place: where,
-    put,
+    lean,
   } = connect(
     {
       kind: "s3",
@@ -96,7 +96,7 @@ export function openStepBlobStore(place: BlobPlace): S3BlobStore {
     },
     { workspace: "", root: "/", configFile: "the workspace's canal.config.json" },
   );
-  return new S3BlobStore(client, where, undefined, undefined, put);
+  return new S3BlobStore(client, where, undefined, undefined, lean);
 }
 
 /**
@@ -147,8 +147,8 @@ export class S3BlobStore implements BlobStore {
     /** A file of "digest etag" lines this machine found intact; absent: kept in memory only. */
     private readonly journalPath?: string,
     sharedPlace?: BlobPlace,
-    /** Sends a small blob's put as one signed request; absent: through the SDK's command. */
-    private readonly leanPut?: LeanPut,
+    /** Sends a small blob's put and a HEAD as one signed request each; absent: through the SDK's commands. */
+    private readonly lean?: LeanRequests,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;
     this.listing = new ObjectListing((startAfter, maxKeys) => this.listPage(startAfter, maxKeys));
@@ -316,7 +316,7 @@ export class S3BlobStore implements BlobStore {
     conditional: boolean,
   ): Promise<string | undefined> {
     this.listing.forget(this.key(digest));
-    if (this.leanPut) return this.leanPut(this.key(digest), data, digest, conditional);
+    if (this.lean) return this.lean.put(this.key(digest), data, digest, conditional);
     const response = await this.client.send(
       signedWithDigest(
         new PutObjectCommand({
@@ -495,6 +495,8 @@ export class S3BlobStore implements BlobStore {
   /** The object's size and ETag, or undefined when there is none. */
   private async head(key: string, doing: string): Promise<{ size: number; etag?: string } | undefined> {
     try {
+      const lean = this.lean;
+      if (lean) return await this.send(() => lean.head(key), doing);
       const response = await this.send(
         () => this.client.send(new HeadObjectCommand({ Bucket: this.place.bucket, Key: key })),
         doing,

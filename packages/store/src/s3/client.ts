@@ -6,7 +6,7 @@ import type { BlobPlace } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { StoreError } from "../errors.js";
 import type { S3Settings } from "./backend.js";
-import { type LeanPut, leanPut } from "./lean-put.js";
+import { type LeanRequests, leanRequests } from "./lean-put.js";
 
 /** Where the store is and what messages need to name it: the bucket, the endpoint, the config. */
 export interface S3Place {
@@ -37,8 +37,8 @@ export interface S3Connection {
   place: S3Place;
   /** Where the bucket is, as a step reaches it with credentials of its own (no secret in it). */
   shared: BlobPlace;
-  /** A small object's put without the SDK's command stack, where the endpoint allows it. */
-  put: LeanPut | undefined;
+  /** A small object's put and a HEAD without the SDK's command stack, where the endpoint allows it. */
+  lean: LeanRequests | undefined;
 }
 
 /** The client for `settings`: path-style and on-demand checksums for S3-compatible servers. */
@@ -107,7 +107,7 @@ export function connect(
   const client = quietly(() => new S3Client(config));
   return {
     client,
-    put: leanPut(client, settings.bucket, settings.endpoint, forcePathStyle),
+    lean: leanRequests(client, settings.bucket, settings.endpoint, forcePathStyle),
     place: {
       bucket: settings.bucket,
       prefix: settings.prefix,

@@ -1,0 +1,153 @@
+// One S3 request on a bucket's object, signed and sent without the SDK's command stack. Per request
+// the stack re-resolves its middleware, endpoint and auth scheme and runs a dozen steps around the
+// request (serialize, retry, sign, deserialize): most of a small put's or a HEAD's CPU in Canal's
+// run process. Here the request is built and signed (`@smithy/signature-v4`, the SDK's own signer)
+// and sent through the client's own HTTP handler (its keep-alive agent and timeouts), with the
+// client's own credentials and region, retried and clock-corrected as the SDK does. Only
+// path-style requests to a configured endpoint go this way; anything else (AWS's virtual-hosted
+// buckets) stays on the SDK.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+
+/** A request's failure as the SDK reports one: what `s3Status` and `s3Failure` read. */
+export class LeanRequestError extends Error {
+  readonly Code: string | undefined;
+  readonly $metadata: { httpStatusCode: number };
+  constructor(status: number, code: string | undefined, name = code ?? `HTTP ${status}`, message = name) {
+    super(message);
+    this.name = name;
+    this.Code = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+// S3 keys are signed as sent: each segment escaped as the SDK escapes it (RFC 3986 unreserved kept).
+const escapeSegment = (segment: string) =>
+  encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Network failures worth one more try on a fresh connection (a keep-alive socket the server closed). */
+const RETRIED = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
+const ATTEMPTS = 3;
+/** What a server answers to a request signed with a clock too far from its own. */
+const CLOCK_SKEWED = new Set(["RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture"]);
+/** The SDK's threshold: a correction smaller than this is a response's own delay, not a skewed clock. */
+const SKEW_MS = 240_000;
+/**
+ * Before the next try, as the SDK's standard retry waits: a random delay below 100 ms, doubled at
+ * each try, so that a server that is restarting gets a moment and many puts do not retry at once.
+ */
+const backoff = (attempt: number) => sleep(Math.random() * 100 * 2 ** (attempt - 1));
+
+/** A response: its status and headers (a failure is thrown as a `LeanRequestError`). */
+export interface LeanResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+}
+
+export type LeanRequest = (
+  method: "PUT" | "HEAD",
+  key: string,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+) => Promise<LeanResponse>;
+
+/**
+ * Sends requests on `bucket`'s objects through `client`; undefined where a request cannot be made
+ * without the SDK (no endpoint or virtual-hosted style).
+ */
+export function leanRequest(
+  client: S3Client,
+  bucket: string,
+  endpoint: string | undefined,
+  forcePathStyle: boolean,
+): LeanRequest | undefined {
+  if (endpoint === undefined || !forcePathStyle) return undefined;
+  const url = new URL(endpoint);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const base = url.pathname.replace(/\/+$/, "");
+  const host = url.host;
+  const config = client.config;
+  let signer: SignatureV4 | undefined;
+  const sign = async () => {
+    signer ??= new SignatureV4({
+      credentials: config.credentials,
+      region: await config.region(),
+      service: "s3",
+      // The client's own hash (the SDK's Node one), as its signer has.
+      sha256: config.sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+    return signer;
+  };
+  /**
+   * Takes the client's clock offset from a response's `Date`, as the SDK does on a skewed-clock
+   * error; whether it moved by more than a response's delay (worth signing again).
+   */
+  const correctClock = (headers: Record<string, string | undefined>): boolean => {
+    const server = Date.parse(headers.date ?? headers.Date ?? "");
+    if (Number.isNaN(server)) return false;
+    const offset = server - Date.now();
+    if (Math.abs(offset - (config.systemClockOffset ?? 0)) < SKEW_MS) return false;
+    config.systemClockOffset = offset;
+    return true;
+  };
+  return async (method, key, headers, body) => {
+    const path = `${base}/${escapeSegment(bucket)}/${key.split("/").map(escapeSegment).join("/")}`;
+    for (let attempt = 1; ; attempt++) {
+      const request = {
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path,
+        query: {},
+        headers: { host, ...headers },
+        ...(body !== undefined ? { body } : {}),
+      };
+      try {
+        // Signed by this machine's clock corrected as the client's is (its systemClockOffset, which
+        // the SDK's own requests keep too): a machine whose clock is off still signs the server's time.
+        const signingDate = new Date(Date.now() + (config.systemClockOffset ?? 0));
+        const signed = await (await sign()).sign(request as never, { signingDate });
+        const { response } = await config.requestHandler.handle(signed as never);
+        const status = response.statusCode;
+        const text = await readBody(response.body);
+        if (status >= 200 && status < 300) return { status, headers: response.headers };
+        const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+        // A HEAD's answer has no body to name a skewed clock: the SDK corrects by any 403's Date.
+        const skewed = code !== undefined ? CLOCK_SKEWED.has(code) : status === 403;
+        if (skewed && attempt < ATTEMPTS && correctClock(response.headers)) continue;
+        if (status >= 500 && attempt < ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
+        // Without a body (a HEAD's answer) the SDK names a failure "NotFound" for a 404 and
+        // "Unknown" otherwise, with no message: the same words reach Canal's message.
+        throw code !== undefined || text !== ""
+          ? new LeanRequestError(status, code)
+          : new LeanRequestError(status, undefined, status === 404 ? "NotFound" : "Unknown", "UnknownError");
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (
+          !(error instanceof LeanRequestError) &&
+          code !== undefined &&
+          RETRIED.has(code) &&
+          attempt < ATTEMPTS
+        ) {
+          await backoff(attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+}
+
+async function readBody(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
