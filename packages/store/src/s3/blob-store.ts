@@ -37,7 +37,7 @@ import {
   s3Failure,
   signedWithDigest,
 } from "./client.js";
-import type { LeanRequests } from "./lean-put.js";
+import type { LeanRequests } from "./lean-request.js";
 import { type ListPage, ObjectListing } from "./listing.js";
 
 // Files of a directory are stored and fetched this many at a time: enough to hide the round trips.

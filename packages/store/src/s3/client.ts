@@ -6,7 +6,7 @@ import type { BlobPlace } from "@canal/ir/run-types";
 import type { StoreContext } from "../backends.js";
 import { StoreError } from "../errors.js";
 import type { S3Settings } from "./backend.js";
-import { type LeanRequests, leanRequests } from "./lean-put.js";
+import { type LeanRequests, leanRequests } from "./lean-request.js";
 
 /** Where the store is and what messages need to name it: the bucket, the endpoint, the config. */
 export interface S3Place {

@@ -1,4 +1,6 @@
-// One S3 request on a bucket's object, signed and sent without the SDK's command stack. Per request
+// A small blob's PutObject and an object's HEAD as one signed request each, without the SDK's
+// command stack: one put per step output and a HEAD per check are most of the S3 requests a run
+// sends. Large or multipart uploads and GETs stay on the SDK. Per request
 // the stack re-resolves its middleware, endpoint and auth scheme and runs a dozen steps around the
 // request (serialize, retry, sign, deserialize): most of a small put's or a HEAD's CPU in Canal's
 // run process. Here the request is built and signed (`@smithy/signature-v4`, the SDK's own signer)
@@ -151,3 +153,56 @@ async function readBody(body: unknown): Promise<string> {
   for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString("utf8");
 }
+
+export type LeanPut = (
+  key: string,
+  body: Uint8Array,
+  sha256Hex: string,
+  conditional: boolean,
+) => Promise<string | undefined>;
+
+/** The object's size and ETag; a 404 is thrown as the SDK's HEAD throws it (`isNotFound`). */
+export type LeanHead = (key: string) => Promise<{ size: number; etag?: string }>;
+
+export interface LeanRequests {
+  /**
+   * A put of `body` under `key` signed with `sha256Hex` (its digest, as `x-amz-content-sha256`),
+   * with `If-None-Match: *` when `conditional`; resolves to the ETag.
+   */
+  put: LeanPut;
+  head: LeanHead;
+}
+
+/** A bucket's small puts and HEADs; undefined where they cannot be made without the SDK. */
+export function leanRequests(
+  client: S3Client,
+  bucket: string,
+  endpoint: string | undefined,
+  forcePathStyle: boolean,
+): LeanRequests | undefined {
+  const send = leanRequest(client, bucket, endpoint, forcePathStyle);
+  if (!send) return undefined;
+  return {
+    async put(key, body, sha256Hex, conditional) {
+      const { headers } = await send(
+        "PUT",
+        key,
+        {
+          "content-length": String(body.byteLength),
+          "x-amz-content-sha256": sha256Hex,
+          ...(conditional ? { "if-none-match": "*" } : {}),
+        },
+        body,
+      );
+      return headers.etag ?? headers.ETag ?? undefined;
+    },
+    async head(key) {
+      const { headers } = await send("HEAD", key, { "x-amz-content-sha256": EMPTY_SHA256 });
+      const etag = headers.etag ?? headers.ETag;
+      return { size: Number(headers["content-length"] ?? 0), ...(etag ? { etag } : {}) };
+    },
+  };
+}
+
+/** The sha256 of an empty body, a HEAD's payload hash. */
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
