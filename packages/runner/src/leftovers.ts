@@ -23,13 +23,14 @@ export async function endLeftovers(
   const kinds = new Set(runtime.split("+"));
   const result: Leftovers = { ended: [], problems: [] };
   const { metadata } = workspace;
-  // A run's key is forgotten once every target ended the run: two targets of one kind share it.
-  const forgotten: Array<[string, string]> = [];
+  // A run's key is forgotten once every target ended the run: two targets of one kind share it
+  // (and each asks to forget it; it is dropped once).
+  const forgotten = new Map<string, [string, string]>();
   const runKeys: RunKeyRecords = {
     keepRunKey: (id, kind, key) => metadata.keepRunKey(id, kind, key),
     readRunKey: (id, kind) => metadata.readRunKey(id, kind),
     dropRunKey: async (id, kind) => {
-      forgotten.push([id, kind]);
+      forgotten.set(`${id}\n${kind}`, [id, kind]);
     },
   };
   for (const target of Object.values(workspaceTargets(workspace.config, registry))) {
@@ -47,7 +48,7 @@ export async function endLeftovers(
   }
   // Kept when a target could not be asked: a later cancel or `canal gc` still finds the run's work.
   if (result.problems.length === 0)
-    for (const [id, kind] of forgotten) {
+    for (const [id, kind] of forgotten.values()) {
       try {
         await metadata.dropRunKey(id, kind);
       } catch (error) {
