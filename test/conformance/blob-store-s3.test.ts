@@ -254,7 +254,7 @@ describe("s3 blob store: beyond the suite", () => {
     // same words as the SDK's HEAD, without the secret.
     const refusing = await open({ prefix: `head/${randomUUID()}` });
     const wrong = `wrong-${randomUUID()}`;
-    const store = refusing.blobs as unknown as { client: S3Client; lean?: unknown };
+    const store = refusing.blobs as unknown as { client: S3Client; objects: { lean?: unknown } };
     store.client.config.credentials = async () => ({
       accessKeyId: rgw.credentials.accessKeyId,
       secretAccessKey: wrong,
@@ -263,15 +263,15 @@ describe("s3 blob store: beyond the suite", () => {
     const refused = await refusing.blobs.has(digest).catch((e: Error) => e);
     expect(refused).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
     expect((refused as Error).message).not.toContain(wrong);
-    const lean = store.lean;
-    store.lean = undefined;
+    const lean = store.objects.lean;
+    store.objects.lean = undefined;
     try {
       const bySdk = await refusing.blobs.has(digest).catch((e: Error) => e);
       expect(refusedHeads.commands).toBe(1);
       expect(bySdk).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
       expect((refused as Error).message).toBe((bySdk as Error).message);
     } finally {
-      store.lean = lean;
+      store.objects.lean = lean;
     }
     await refusing.close();
   });
