@@ -101,7 +101,7 @@ export class S3BlobStore implements BlobStore {
     /** A file of "digest etag" lines this machine found intact; absent: kept in memory only. */
     journalPath?: string,
     sharedPlace?: BlobPlace,
-    /** Sends a small blob's put and a HEAD as one signed request each; absent: through the SDK's commands. */
+    /** Sends a small blob's put, a HEAD and a GET as one signed request each; absent: through the SDK's commands. */
     lean?: LeanRequests,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;

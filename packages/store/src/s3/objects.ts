@@ -25,7 +25,7 @@ export class BucketObjects {
   constructor(
     readonly client: S3Client,
     private readonly place: S3Place,
-    /** One signed request each for a small put and a HEAD; absent: the SDK's commands. */
+    /** One signed request each for a small put, a HEAD and a GET; absent: the SDK's commands. */
     public lean: LeanRequests | undefined,
   ) {}
 
@@ -101,6 +101,8 @@ export class BucketObjects {
   /** The object's body as a stream with its ETag, or undefined when there is none. */
   async open(key: string, doing: string): Promise<OpenObject | undefined> {
     try {
+      const lean = this.lean;
+      if (lean) return await this.send(() => lean.get(key), doing);
       const response = await this.send(
         () => this.client.send(new GetObjectCommand({ Bucket: this.place.bucket, Key: key })),
         doing,
