@@ -359,6 +359,45 @@ describe("s3 blob store: beyond the suite", () => {
     await refusing.close();
   });
 
+  it("asks for a directory's marker once per look at it, and checks a large blob already stored with one HEAD", async () => {
+    const prefix = `once-asked/${randomUUID()}`;
+    const dir = workspaceDir({ prefix });
+    opened.push(dir);
+    const tree = mkdtempSync(join(tmpdir(), "canal-s3-tree-"));
+    opened.push(tree);
+    writeFileSync(join(tree, "a.txt"), "member a");
+    writeFileSync(join(tree, "b.txt"), "member b");
+    const large = join(tree, "large.bin");
+    writeFileSync(large, randomBytes(9 * 1024 * 1024));
+    const writer = await openWorkspace(dir);
+    const directory = await writer.blobs.putDirectory(tree);
+    const largeDigest = await writer.blobs.putFile(large);
+    await writer.close();
+
+    // A later process of the same workspace: the journal vouches for what the writer stored.
+    const workspace = await openWorkspace(dir);
+    const requests = countRequests(workspace.blobs);
+    const stated = await workspace.blobs.stat(directory);
+    expect(stated).toMatchObject({ digest: directory, kind: "directory" });
+    // The blob's HEAD and the marker's, then the manifest: the marker is not asked again for it.
+    expect(requests).toEqual({ HeadObjectCommand: 2, GetObjectCommand: 1 });
+    const out = mkdtempSync(join(tmpdir(), "canal-s3-tree-out-"));
+    opened.push(out);
+    await workspace.blobs.materialize(directory, join(out, "tree"));
+    expect(readFileSync(join(out, "tree", "b.txt"), "utf8")).toBe("member b");
+    // The marker, the manifest and the three members.
+    expect(requests).toEqual({ HeadObjectCommand: 3, GetObjectCommand: 5 });
+    expect(await workspace.blobs.verify(directory)).toBe("ok");
+    // The directory's own HEAD and its marker's, the manifest, and a HEAD per member (known to the journal).
+    expect(requests).toEqual({ HeadObjectCommand: 8, GetObjectCommand: 6 });
+
+    // Stored again: one HEAD finds the object with the ETag the journal has, and nothing is sent.
+    const before = { ...requests };
+    expect(await workspace.blobs.putFile(large)).toBe(largeDigest);
+    expect(requests).toEqual({ ...before, HeadObjectCommand: (before.HeadObjectCommand ?? 0) + 1 });
+    await workspace.close();
+  });
+
   it("puts a small blob from a machine whose clock is an hour off, correcting by the server's time as the SDK does", async () => {
     const workspace = await open({ prefix: `skewed/${randomUUID()}` });
     vi.useFakeTimers({ toFake: ["Date"] });

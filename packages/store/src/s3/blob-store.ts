@@ -163,7 +163,7 @@ export class S3BlobStore implements BlobStore {
       this.known.remember(digest, object.etag);
       return { size: object.size };
     }
-    const entries = await this.readManifest(digest);
+    const entries = await this.manifestOf(digest);
     const found = await mapLimit(entries, PARALLEL_FILES, async (entry) => {
       const member = await this.head(this.key(entry.sha256), `looking up sha256:${entry.sha256}`);
       if (!member || member.size !== entry.size) return false;
@@ -243,10 +243,9 @@ export class S3BlobStore implements BlobStore {
     const before = await identityOf(path);
     const { digest } = await copyHashing(path);
     // A large blob that is there already is checked rather than sent again (a multipart upload
-    // cannot be made conditional on every server).
-    if (await this.has(digest)) {
-      if ((await this.check(digest)) === "ok") return { digest, size };
-    }
+    // cannot be made conditional on every server): one HEAD when its ETag is known, else its bytes
+    // read and hashed; a missing one is a 404 either way.
+    if ((await this.check(digest)) === "ok") return { digest, size };
     try {
       this.listing.forget(this.key(digest));
       this.known.remember(
@@ -305,7 +304,7 @@ export class S3BlobStore implements BlobStore {
     ]);
     if (!blob) return undefined;
     if (!directory) return { digest, kind: "file", size: blob.size };
-    const entries = await this.readManifest(digest);
+    const entries = await this.manifestOf(digest);
     return { digest, kind: "directory", size: entries.reduce((sum, e) => sum + e.size, 0) };
   }
 
@@ -341,6 +340,15 @@ export class S3BlobStore implements BlobStore {
 
   async readManifest(digest: string): Promise<ManifestEntry[]> {
     const [bytes, directory] = await Promise.all([this.get(digest), this.isDirectory(digest)]);
+    return this.parsed(digest, bytes, directory);
+  }
+
+  /** The manifest of `digest`, whose marker the caller has just found: read without asking again. */
+  private async manifestOf(digest: string): Promise<ManifestEntry[]> {
+    return this.parsed(digest, await this.get(digest), true);
+  }
+
+  private parsed(digest: string, bytes: Buffer, directory: boolean): ManifestEntry[] {
     if (!directory) {
       throw new StoreError(
         "CANAL_STORE_INVALID_DIGEST",
@@ -356,7 +364,8 @@ export class S3BlobStore implements BlobStore {
       {
         check: (d) => this.check(d, true),
         isDirectory: (d) => this.isDirectory(d),
-        readManifest: (d) => this.readManifest(d),
+        // Asked once the marker was found, unless the caller only said it is a directory.
+        readManifest: (d) => (kind === "directory" ? this.readManifest(d) : this.manifestOf(d)),
       },
       digest,
       PARALLEL_FILES,
@@ -410,7 +419,7 @@ export class S3BlobStore implements BlobStore {
     }
     await this.deferred.sent(digest);
     if (!(await this.isDirectory(digest))) return this.download(digest, target, false);
-    const entries = await this.readManifest(digest);
+    const entries = await this.manifestOf(digest);
     await buildDirectory(target, entries, PARALLEL_FILES, (entry, file) =>
       this.download(entry.sha256, file, entry.executable),
     );
