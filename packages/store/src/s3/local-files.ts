@@ -11,7 +11,7 @@ import { errorCode, mapLimit } from "../blob-io.js";
 import { StoreError } from "../errors.js";
 
 /** A file beside `target` for building it: renamed into place once complete. */
-export const besideTarget = (target: string) => `${target}.canal-${randomBytes(4).toString("hex")}`;
+const besideTarget = (target: string) => `${target}.canal-${randomBytes(4).toString("hex")}`;
 
 /**
  * Streams `body` into a file beside `target`, hashing it on the way, and renames it into place

@@ -14,7 +14,7 @@ const QUEUE = 4;
 /** What a file is, for knowing it unchanged: any write changes its times. */
 export type Identity = string;
 
-export function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): Identity {
+function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): Identity {
   return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
 
