@@ -9,6 +9,7 @@ import {
   createReadStream,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -110,8 +111,8 @@ blobStoreConformance("s3", () => {
 
 /**
  * Counts the requests `blobs` (an S3 blob store) sends, by command, through its client's middleware;
- * a HEAD as `HeadObjectCommand` at the client's HTTP handler, whether the command sent it or it was
- * signed alone.
+ * a HEAD as `HeadObjectCommand` and an object's GET as `GetObjectCommand` at the client's HTTP
+ * handler, whether the command sent it or it was signed alone.
  */
 function countRequests(blobs: BlobStore): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -119,18 +120,40 @@ function countRequests(blobs: BlobStore): Record<string, number> {
   client.middlewareStack.add(
     (next, context) => (args) => {
       const name = context.commandName ?? "unknown";
-      if (name !== "HeadObjectCommand") counts[name] = (counts[name] ?? 0) + 1;
+      if (name !== "HeadObjectCommand" && name !== "GetObjectCommand") counts[name] = (counts[name] ?? 0) + 1;
       return next(args);
     },
     { step: "initialize", name: "canalTestCountRequests" },
   );
-  const handler = client.config.requestHandler as { handle(request: { method: string }): Promise<unknown> };
+  const handler = client.config.requestHandler as {
+    handle(request: { method: string; query?: Record<string, unknown> }): Promise<unknown>;
+  };
   const handle = handler.handle.bind(handler);
   handler.handle = (request) => {
-    if (request.method === "HEAD") counts.HeadObjectCommand = (counts.HeadObjectCommand ?? 0) + 1;
+    const name =
+      request.method === "HEAD"
+        ? "HeadObjectCommand"
+        : request.method === "GET" && request.query?.["list-type"] === undefined
+          ? "GetObjectCommand"
+          : undefined;
+    if (name) counts[name] = (counts[name] ?? 0) + 1;
     return handle(request);
   };
   return counts;
+}
+
+/** Counts the GetObject commands `blobs` sends through its client's middleware. */
+function countGetCommands(blobs: BlobStore): { commands: number } {
+  const counted = { commands: 0 };
+  const { client } = blobs as unknown as { client: S3Client };
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === "GetObjectCommand") counted.commands++;
+      return next(args);
+    },
+    { step: "initialize", name: "canalTestCountGetCommands" },
+  );
+  return counted;
 }
 
 /** Counts the HeadObject commands `blobs` sends through its client's middleware. */
@@ -254,7 +277,7 @@ describe("s3 blob store: beyond the suite", () => {
     // same words as the SDK's HEAD, without the secret.
     const refusing = await open({ prefix: `head/${randomUUID()}` });
     const wrong = `wrong-${randomUUID()}`;
-    const store = refusing.blobs as unknown as { client: S3Client; lean?: unknown };
+    const store = refusing.blobs as unknown as { client: S3Client; objects: { lean?: unknown } };
     store.client.config.credentials = async () => ({
       accessKeyId: rgw.credentials.accessKeyId,
       secretAccessKey: wrong,
@@ -263,17 +286,116 @@ describe("s3 blob store: beyond the suite", () => {
     const refused = await refusing.blobs.has(digest).catch((e: Error) => e);
     expect(refused).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
     expect((refused as Error).message).not.toContain(wrong);
-    const lean = store.lean;
-    store.lean = undefined;
+    const lean = store.objects.lean;
+    store.objects.lean = undefined;
     try {
       const bySdk = await refusing.blobs.has(digest).catch((e: Error) => e);
       expect(refusedHeads.commands).toBe(1);
       expect(bySdk).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
       expect((refused as Error).message).toBe((bySdk as Error).message);
     } finally {
-      store.lean = lean;
+      store.objects.lean = lean;
     }
     await refusing.close();
+  });
+
+  it("reads a blob with one signed GET, not a command, verified: a damaged object is reported, never served", async () => {
+    const prefix = `get/${randomUUID()}`;
+    const writer = await open({ prefix });
+    const digest = await writer.blobs.put("fetched by one signed GET");
+    const damaged = await writer.blobs.put("damaged once it was put");
+    const absent = createHash("sha256").update("never put").digest("hex");
+    await writer.close();
+    // A fresh handle of another machine: nothing held, nothing known.
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-get-"));
+    opened.push(dir);
+    const commands = countGetCommands(workspace.blobs);
+    const requests = countRequests(workspace.blobs);
+    expect((await workspace.blobs.get(digest)).toString("utf8")).toBe("fetched by one signed GET");
+    await workspace.blobs.materialize(digest, join(dir, "fetched.txt"));
+    expect(readFileSync(join(dir, "fetched.txt"), "utf8")).toBe("fetched by one signed GET");
+    await expect(workspace.blobs.get(absent)).rejects.toMatchObject({ code: "CANAL_STORE_BLOB_MISSING" });
+    // Other bytes under the blob's name: refused by its digest, and nothing left where a step reads.
+    await admin.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `${prefix}/sha256/${damaged.slice(0, 2)}/${damaged.slice(2)}`,
+        Body: "damaged once it was pux",
+      }),
+    );
+    await expect(workspace.blobs.get(damaged)).rejects.toMatchObject({ code: "CANAL_STORE_BLOB_CORRUPT" });
+    await expect(workspace.blobs.materialize(damaged, join(dir, "damaged.txt"))).rejects.toMatchObject({
+      code: "CANAL_STORE_BLOB_CORRUPT",
+    });
+    expect(readdirSync(dir)).toEqual(["fetched.txt"]);
+    expect(await workspace.blobs.verify(damaged)).toBe("corrupt");
+    // Every GET signed alone and accepted by the gateway, which checks signatures; none a command.
+    expect(commands.commands).toBe(0);
+    expect(requests.GetObjectCommand).toBe(6);
+    await workspace.close();
+
+    // A wrong secret: refused in the same words as the SDK's GET, without the secret.
+    const refusing = await open({ prefix });
+    const wrong = `wrong-${randomUUID()}`;
+    const store = refusing.blobs as unknown as { client: S3Client; objects: { lean?: unknown } };
+    store.client.config.credentials = async () => ({
+      accessKeyId: rgw.credentials.accessKeyId,
+      secretAccessKey: wrong,
+    });
+    const refused = await refusing.blobs.get(digest).catch((e: Error) => e);
+    expect(refused).toMatchObject({ code: "CANAL_STORE_ACCESS_DENIED" });
+    expect((refused as Error).message).not.toContain(wrong);
+    const lean = store.objects.lean;
+    store.objects.lean = undefined;
+    const refusedCommands = countGetCommands(refusing.blobs);
+    try {
+      const bySdk = await refusing.blobs.get(digest).catch((e: Error) => e);
+      expect(refusedCommands.commands).toBe(1);
+      expect((refused as Error).message).toBe((bySdk as Error).message);
+    } finally {
+      store.objects.lean = lean;
+    }
+    await refusing.close();
+  });
+
+  it("asks for a directory's marker once per look at it, and checks a large blob already stored with one HEAD", async () => {
+    const prefix = `once-asked/${randomUUID()}`;
+    const dir = workspaceDir({ prefix });
+    opened.push(dir);
+    const tree = mkdtempSync(join(tmpdir(), "canal-s3-tree-"));
+    opened.push(tree);
+    writeFileSync(join(tree, "a.txt"), "member a");
+    writeFileSync(join(tree, "b.txt"), "member b");
+    const large = join(tree, "large.bin");
+    writeFileSync(large, randomBytes(9 * 1024 * 1024));
+    const writer = await openWorkspace(dir);
+    const directory = await writer.blobs.putDirectory(tree);
+    const largeDigest = await writer.blobs.putFile(large);
+    await writer.close();
+
+    // A later process of the same workspace: the journal vouches for what the writer stored.
+    const workspace = await openWorkspace(dir);
+    const requests = countRequests(workspace.blobs);
+    const stated = await workspace.blobs.stat(directory);
+    expect(stated).toMatchObject({ digest: directory, kind: "directory" });
+    // The blob's HEAD and the marker's, then the manifest: the marker is not asked again for it.
+    expect(requests).toEqual({ HeadObjectCommand: 2, GetObjectCommand: 1 });
+    const out = mkdtempSync(join(tmpdir(), "canal-s3-tree-out-"));
+    opened.push(out);
+    await workspace.blobs.materialize(directory, join(out, "tree"));
+    expect(readFileSync(join(out, "tree", "b.txt"), "utf8")).toBe("member b");
+    // The marker, the manifest and the three members.
+    expect(requests).toEqual({ HeadObjectCommand: 3, GetObjectCommand: 5 });
+    expect(await workspace.blobs.verify(directory)).toBe("ok");
+    // The directory's own HEAD and its marker's, the manifest, and a HEAD per member (known to the journal).
+    expect(requests).toEqual({ HeadObjectCommand: 8, GetObjectCommand: 6 });
+
+    // Stored again: one HEAD finds the object with the ETag the journal has, and nothing is sent.
+    const before = { ...requests };
+    expect(await workspace.blobs.putFile(large)).toBe(largeDigest);
+    expect(requests).toEqual({ ...before, HeadObjectCommand: (before.HeadObjectCommand ?? 0) + 1 });
+    await workspace.close();
   });
 
   it("puts a small blob from a machine whose clock is an hour off, correcting by the server's time as the SDK does", async () => {

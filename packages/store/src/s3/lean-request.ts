@@ -1,6 +1,6 @@
-// A small blob's PutObject and an object's HEAD as one signed request each, without the SDK's
-// command stack: one put per step output and a HEAD per check are most of the S3 requests a run
-// sends. Large or multipart uploads and GETs stay on the SDK. Per request
+// A small blob's PutObject, an object's HEAD and its GET as one signed request each, without the
+// SDK's command stack: one put per step output, a HEAD per check and a GET per blob fetched are
+// most of the S3 requests a run sends. Large (multipart) uploads and listings stay on the SDK. Per request
 // the stack re-resolves its middleware, endpoint and auth scheme and runs a dozen steps around the
 // request (serialize, retry, sign, deserialize): most of a small put's or a HEAD's CPU in Canal's
 // run process. Here the request is built and signed (`@smithy/signature-v4`, the SDK's own signer)
@@ -8,6 +8,7 @@
 // client's own credentials and region, retried and clock-corrected as the SDK does. Only
 // path-style requests to a configured endpoint go this way; anything else (AWS's virtual-hosted
 // buckets) stays on the SDK.
+import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -45,13 +46,16 @@ const backoff = (attempt: number) => sleep(Math.random() * 100 * 2 ** (attempt -
 export interface LeanResponse {
   status: number;
   headers: Record<string, string | undefined>;
+  /** The body as it streams in, for a request that asked for it (`stream`); otherwise read and dropped. */
+  body?: Readable;
 }
 
 export type LeanRequest = (
-  method: "PUT" | "HEAD",
+  method: "PUT" | "HEAD" | "GET",
   key: string,
   headers: Record<string, string>,
   body?: Uint8Array,
+  stream?: boolean,
 ) => Promise<LeanResponse>;
 
 /**
@@ -95,7 +99,7 @@ export function leanRequest(
     config.systemClockOffset = offset;
     return true;
   };
-  return async (method, key, headers, body) => {
+  return async (method, key, headers, body, stream = false) => {
     const path = `${base}/${escapeSegment(bucket)}/${key.split("/").map(escapeSegment).join("/")}`;
     for (let attempt = 1; ; attempt++) {
       const request = {
@@ -115,9 +119,13 @@ export function leanRequest(
         const signed = await (await sign()).sign(request as never, { signingDate });
         const { response } = await config.requestHandler.handle(signed as never);
         const status = response.statusCode;
+        // A GET's bytes are the caller's to read (and verify) as they stream, whatever their size.
+        if (stream && status >= 200 && status < 300)
+          return { status, headers: response.headers, body: response.body as Readable };
         const text = await readBody(response.body);
         if (status >= 200 && status < 300) return { status, headers: response.headers };
         const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+        const detail = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
         // A HEAD's answer has no body to name a skewed clock: the SDK corrects by any 403's Date.
         const skewed = code !== undefined ? CLOCK_SKEWED.has(code) : status === 403;
         if (skewed && attempt < ATTEMPTS && correctClock(response.headers)) continue;
@@ -127,8 +135,9 @@ export function leanRequest(
         }
         // Without a body (a HEAD's answer) the SDK names a failure "NotFound" for a 404 and
         // "Unknown" otherwise, with no message: the same words reach Canal's message.
+        // With one, its Code names the failure and its Message (else the code) says it, as the SDK's.
         throw code !== undefined || text !== ""
-          ? new LeanRequestError(status, code)
+          ? new LeanRequestError(status, code, undefined, detail ? unescapeXml(detail) : undefined)
           : new LeanRequestError(status, undefined, status === 404 ? "NotFound" : "Unknown", "UnknownError");
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -147,6 +156,10 @@ export function leanRequest(
   };
 }
 
+const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+const unescapeXml = (text: string) =>
+  text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name) => XML_ENTITIES[name] ?? "");
+
 async function readBody(body: unknown): Promise<string> {
   if (body === undefined || body === null) return "";
   const chunks: Buffer[] = [];
@@ -164,6 +177,12 @@ export type LeanPut = (
 /** The object's size and ETag; a 404 is thrown as the SDK's HEAD throws it (`isNotFound`). */
 export type LeanHead = (key: string) => Promise<{ size: number; etag?: string }>;
 
+/**
+ * The object's body as it streams in, with its ETag and size; a missing object is thrown as the
+ * SDK's GET throws it (`NoSuchKey`). Nothing here checks the bytes: the caller hashes them.
+ */
+export type LeanGet = (key: string) => Promise<{ body: Readable; etag?: string; size?: number }>;
+
 export interface LeanRequests {
   /**
    * A put of `body` under `key` signed with `sha256Hex` (its digest, as `x-amz-content-sha256`),
@@ -171,9 +190,10 @@ export interface LeanRequests {
    */
   put: LeanPut;
   head: LeanHead;
+  get: LeanGet;
 }
 
-/** A bucket's small puts and HEADs; undefined where they cannot be made without the SDK. */
+/** A bucket's small puts, HEADs and GETs; undefined where they cannot be made without the SDK. */
 export function leanRequests(
   client: S3Client,
   bucket: string,
@@ -201,8 +221,24 @@ export function leanRequests(
       const etag = headers.etag ?? headers.ETag;
       return { size: Number(headers["content-length"] ?? 0), ...(etag ? { etag } : {}) };
     },
+    async get(key) {
+      const { headers, body } = await send(
+        "GET",
+        key,
+        { "x-amz-content-sha256": EMPTY_SHA256 },
+        undefined,
+        true,
+      );
+      const etag = headers.etag ?? headers.ETag;
+      const length = headers["content-length"];
+      return {
+        body: body as Readable,
+        ...(etag ? { etag } : {}),
+        ...(length !== undefined ? { size: Number(length) } : {}),
+      };
+    },
   };
 }
 
-/** The sha256 of an empty body, a HEAD's payload hash. */
+/** The sha256 of an empty body, a HEAD's and a GET's payload hash. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
