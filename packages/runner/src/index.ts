@@ -45,6 +45,7 @@ export {
   startDriverControl,
   userName,
 } from "./control.js";
+export type { DataOrigin } from "./data-lookups.js";
 export type { PushErrorCode, RerunErrorCode, TargetErrorCode } from "./errors.js";
 export { ExecError, ExperimentNameError, GcBusyError, PushError, RerunError, TargetError } from "./errors.js";
 export type { ExecStepOptions } from "./exec-step.js";
@@ -76,5 +77,4 @@ export { placeSteps, selectTargets, workspaceTargets } from "./targets.js";
 export type { UpstreamChange } from "./upstream.js";
 export type { WhyCache, WhyReport } from "./why.js";
 export { explainStepRuns, whyLines } from "./why.js";
-export type { DataOrigin } from "./workspace-data.js";
 export type { WrittenOutput } from "./write-back.js";
