@@ -10,9 +10,10 @@ import {
   type VariableDeclaration,
   VariableDeclarationKind,
 } from "ts-morph";
+import { isEmptyArray, isGlobalPromise, strip } from "./body-nodes.js";
 import { type StepCall, StepCalls } from "./calls.js";
 import { negate, readConditions } from "./conditions.js";
-import { describeConstruct } from "./constructs.js";
+import { ALLOWED, describeConstruct } from "./constructs.js";
 import { FanOuts } from "./fan-out.js";
 import { resolveStep } from "./find.js";
 import { evaluateLiteral, unwrap } from "./literal.js";
@@ -26,39 +27,6 @@ export interface BodyResult {
   calls: StepCall[];
   fanOuts: FanOut[];
   outputs: PipelineOutput[];
-}
-
-const ALLOWED =
-  "a pipeline body may hold `const` bindings (object destructuring too), step calls, literals, parameter references, `await`, fan-outs `arr.map((x) => ...)` and `for (const x of arr)`, `if` on parameters, and a final `return`";
-
-/** Strips what does not change a value in the body: parentheses, `await`, `!`, `satisfies`, `as const`. */
-function strip(node: Node): Node {
-  let current = unwrap(node);
-  while (Node.isAwaitExpression(current) || Node.isNonNullExpression(current))
-    current = unwrap(current.getExpression());
-  return current;
-}
-
-function isEmptyArray(node: Node): boolean {
-  let current = node;
-  while (
-    Node.isParenthesizedExpression(current) ||
-    Node.isAsExpression(current) ||
-    Node.isSatisfiesExpression(current)
-  ) {
-    current = current.getExpression();
-  }
-  return Node.isArrayLiteralExpression(current) && current.getElements().length === 0;
-}
-
-function isGlobalPromise(node: Node): boolean {
-  if (!Node.isIdentifier(node) || node.getText() !== "Promise") return false;
-  const declaration = node.getSymbol()?.getDeclarations()[0];
-  if (!declaration) return false;
-  return node
-    .getProject()
-    .getProgram()
-    .compilerObject.isSourceFileDefaultLibrary(declaration.getSourceFile().compilerNode);
 }
 
 /**

@@ -1,5 +1,9 @@
 import { Node, SyntaxKind } from "ts-morph";
 
+/** What a pipeline body may hold, as a refused construct's message says. */
+export const ALLOWED =
+  "a pipeline body may hold `const` bindings (object destructuring too), step calls, literals, parameter references, `await`, fan-outs `arr.map((x) => ...)` and `for (const x of arr)`, `if` on parameters, and a final `return`";
+
 const constructs: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.WhileStatement]: "`while` loops",
   [SyntaxKind.DoStatement]: "`do…while` loops",

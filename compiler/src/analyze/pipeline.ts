@@ -5,8 +5,8 @@ import { BodyReader } from "./body.js";
 import type { StepCall } from "./calls.js";
 import type { Exports, PipelineDeclaration } from "./find.js";
 import { cycles, stepGraph, topologicalOrder } from "./graph.js";
-import { readPipelineOptions } from "./options.js";
 import { readParameters } from "./parameters.js";
+import { readPipelineOptions } from "./pipeline-options.js";
 import { type Reporter, relativePath } from "./report.js";
 import type { StepCatalog } from "./steps.js";
 

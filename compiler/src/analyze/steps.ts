@@ -11,8 +11,8 @@ import type { StepDefinition } from "../model.js";
 import { defaultNodeEnvironment, defaultPythonEnvironment } from "./env.js";
 import type { Exports, StepReference } from "./find.js";
 import { constDeclaration, unwrap } from "./literal.js";
-import { readStepOptions, type StepOptionValues } from "./options.js";
 import { type Reporter, relativePath } from "./report.js";
+import { readStepOptions, type StepOptionValues } from "./step-options.js";
 import { artifactLineage, conversionMessage, toIrType } from "./types.js";
 
 export interface StepInput {

@@ -45,6 +45,7 @@ export {
   startDriverControl,
   userName,
 } from "./control.js";
+export type { DataOrigin } from "./data-lookups.js";
 export type { PushErrorCode, RerunErrorCode, TargetErrorCode } from "./errors.js";
 export { ExecError, ExperimentNameError, GcBusyError, PushError, RerunError, TargetError } from "./errors.js";
 export type { ExecStepOptions } from "./exec-step.js";
@@ -56,8 +57,10 @@ export type { Leftovers } from "./leftovers.js";
 export { endLeftovers } from "./leftovers.js";
 export type { PreparedTargets } from "./prepare.js";
 export { placementText, prepareTargets } from "./prepare.js";
-export type { PushCount, PushOptions, PushReport } from "./push.js";
-export { pushSummary, pushWorkspace } from "./push.js";
+export type { PushOptions } from "./push.js";
+export { pushWorkspace } from "./push.js";
+export type { PushCount, PushReport } from "./push-report.js";
+export { pushSummary } from "./push-report.js";
 export type { RecorderHooks } from "./recorder.js";
 export { RunRecorder } from "./recorder.js";
 export type { RerunOptions, RerunPlan } from "./rerun.js";
@@ -74,5 +77,4 @@ export { placeSteps, selectTargets, workspaceTargets } from "./targets.js";
 export type { UpstreamChange } from "./upstream.js";
 export type { WhyCache, WhyReport } from "./why.js";
 export { explainStepRuns, whyLines } from "./why.js";
-export type { DataOrigin } from "./workspace-data.js";
 export type { WrittenOutput } from "./write-back.js";

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { initWorkspace, openDatastore, openWorkspace, registerDataset, type Workspace } from "@canal/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { pushSummary, pushWorkspace } from "./push.js";
+import { pushWorkspace } from "./push.js";
+import { pushSummary } from "./push-report.js";
 
 let root: string;
 let local: Workspace;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initWorkspace, openWorkspace, type Workspace } from "@canal/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { pushSummary, pushWorkspace } from "./push.js";
+import { pushWorkspace } from "./push.js";
+import { pushSummary } from "./push-report.js";
 
 let root: string;
 let local: Workspace;

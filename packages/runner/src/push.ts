@@ -8,25 +8,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
-  type ArtifactInfo,
-  type Attempt,
-  BlobCorruptError,
-  BlobMissingError,
-  type CacheEntry,
   type CancelRequest,
   collectDigests,
-  type LogChunk,
   type MetadataStore,
-  type MetadataTransaction,
-  type MetricPoint,
   type PipelineVersion,
-  type Run,
-  type StepRun,
-  type StoredValue,
   type Workspace,
 } from "@canal/store";
 import { type LiveStateOptions, liveRuns } from "./control.js";
-import { type DatasetPushReport, emptyDatasetReport, pushDatasets } from "./push-datasets.js";
+import { BlobCopier } from "./push-blobs.js";
+import { emptyDatasetReport, pushDatasets } from "./push-datasets.js";
+import type { PushReport } from "./push-report.js";
+import { readRun, writeRun } from "./push-runs.js";
 
 export interface PushOptions extends LiveStateOptions {
   /** Copy nothing; count what would be copied. */
@@ -37,54 +29,8 @@ export interface PushOptions extends LiveStateOptions {
   scratch?: string;
 }
 
-export interface PushCount {
-  copied: number;
-  /** Already in the team workspace: left as they are. */
-  present: number;
-}
-
-export interface PushReport {
-  dryRun: boolean;
-  runs: PushCount & {
-    /** Runs still going (or interrupted) here: not pushed, with why. */
-    skipped: Array<{ id: string; reason: string }>;
-  };
-  versions: PushCount;
-  cacheEntries: PushCount;
-  blobs: PushCount & {
-    bytesCopied: number;
-    bytesPresent: number;
-    /** Blobs that failed verification here (missing or damaged): not copied, nor the cache entries naming them. */
-    damaged: string[];
-  };
-  /** Dataset versions with their files (on the team's datastores) and lineage. */
-  datasets: DatasetPushReport;
-}
-
-// A blob this large gets a progress line of its own.
-const LARGE_BLOB = 16 * 1024 * 1024;
-
 // Every run of the workspace: listRuns is newest-first and bounded.
 const ALL = 1_000_000_000;
-
-/** Everything one run recorded, read before its unit opens, so the unit only writes. */
-interface RunRecords {
-  run: Run;
-  steps: Array<{
-    step: StepRun;
-    attempts: Array<{ attempt: Attempt; chunks: LogChunk[] }>;
-    inputs: Record<string, StoredValue>;
-    outputs: Record<string, StoredValue>;
-    metrics: MetricPoint[];
-    /** Kinds, sizes and media types of the artifacts among the values, as recorded here. */
-    artifacts: ArtifactInfo[];
-  }>;
-  runLog: LogChunk[];
-  cancel?: CancelRequest;
-  /** Cache entries this run's step runs produced. */
-  entries: CacheEntry[];
-  digests: Set<string>;
-}
 
 /**
  * Copies `source`'s runs (steps, attempts, logs, metrics, values, cancel requests), pipeline
@@ -216,54 +162,6 @@ export async function pushWorkspace(
   }
 }
 
-/** The summary lines of a push, as the CLI prints them. */
-export function pushSummary(report: PushReport): string[] {
-  const verb = report.dryRun ? "would copy" : "copied";
-  const { runs, versions, cacheEntries, blobs, datasets } = report;
-  const lines = [
-    `runs:              ${verb} ${runs.copied}, already there ${runs.present}, skipped ${runs.skipped.length}`,
-    `pipeline versions: ${verb} ${versions.copied}, already there ${versions.present}`,
-    `cache entries:     ${verb} ${cacheEntries.copied}, already there ${cacheEntries.present}`,
-    `blobs:             ${verb} ${blobs.copied} (${bytes(blobs.bytesCopied)}), already there ${blobs.present} (${bytes(blobs.bytesPresent)})`,
-  ];
-  if (blobs.damaged.length)
-    lines.push(
-      `not copied, missing or damaged here: ${blobs.damaged.join(", ")} (the cache entries naming them stay behind)`,
-    );
-  lines.push(
-    `dataset versions:  ${verb} ${datasets.versions.copied}, already there ${datasets.versions.present}, skipped ${datasets.versions.skipped.length}`,
-    `dataset files:     ${verb} ${datasets.files.copied} (${bytes(datasets.files.bytesCopied)}), already there ${datasets.files.present}`,
-    `dataset uses:      ${verb} ${datasets.uses.copied}, already there ${datasets.uses.present}, left for a later push ${datasets.uses.left}`,
-  );
-  for (const { dataset, version, reason } of datasets.versions.skipped)
-    lines.push(`skipped dataset ${dataset} version ${version}: ${reason}`);
-  const nothing =
-    runs.skipped.length +
-      datasets.versions.skipped.length +
-      runs.copied +
-      versions.copied +
-      cacheEntries.copied +
-      blobs.copied +
-      datasets.versions.copied +
-      datasets.files.copied +
-      datasets.uses.copied ===
-    0;
-  if (nothing) lines.push("nothing to copy: the team workspace already has everything this one holds");
-  return lines;
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
 async function hasRun(store: MetadataStore, id: string): Promise<boolean> {
   try {
     await store.getRun(id);
@@ -314,206 +212,4 @@ async function pushVersions(
     }
   }
   return ids;
-}
-
-async function readRun(store: MetadataStore, run: Run): Promise<RunRecords> {
-  const digests = new Set<string>();
-  collectDigests(run.parameters, digests);
-  const steps: RunRecords["steps"] = [];
-  for (const step of (await store.listStepRuns(run.id)).sort((a, b) => a.id - b.id)) {
-    const attempts: RunRecords["steps"][number]["attempts"] = [];
-    for (const attempt of await store.listAttempts(step.id)) {
-      for (const digest of [attempt.stdoutDigest, attempt.stderrDigest]) if (digest) digests.add(digest);
-      attempts.push({
-        attempt,
-        chunks: await readAll((from) => store.readLog(step.id, attempt.number, from)),
-      });
-    }
-    const inputs = await store.getInputs(step.id);
-    const outputs = await store.getOutputs(step.id);
-    const named = new Set<string>();
-    collectDigests(inputs, named);
-    collectDigests(outputs, named);
-    const artifacts: ArtifactInfo[] = [];
-    for (const digest of named) {
-      digests.add(digest);
-      const info = await store.getArtifact(digest);
-      if (info) artifacts.push(info);
-    }
-    const metrics = (await store.getMetrics({ stepRunId: step.id })).map(
-      ({ name, value, sequence, at }): MetricPoint => ({ name, value, sequence, at }),
-    );
-    steps.push({ step, attempts, inputs, outputs, metrics, artifacts });
-  }
-  const [control] = await store.readRunControl([run.id]);
-  const entries = (await store.listCacheEntries({ runId: run.id })).filter(
-    (e) => e.producedBy.runId === run.id,
-  );
-  return {
-    run,
-    steps,
-    runLog: await readAll((from) => store.readRunLog(run.id, from)),
-    ...(control?.cancel ? { cancel: control.cancel } : {}),
-    entries,
-    digests,
-  };
-}
-
-async function readAll(
-  page: (from: number) => Promise<{ chunks: LogChunk[]; next: number }>,
-): Promise<LogChunk[]> {
-  const chunks: LogChunk[] = [];
-  for (let from = 0; ; ) {
-    const read = await page(from);
-    if (read.chunks.length === 0) return chunks;
-    chunks.push(...read.chunks);
-    from = read.next;
-  }
-}
-
-/** Writes one run as it was recorded, through the calls that recorded it; returns the cache entries written. */
-async function writeRun(
-  tx: MetadataTransaction,
-  records: RunRecords,
-  versionId: number,
-  entries: CacheEntry[],
-): Promise<number> {
-  const { run } = records;
-  await tx.createRun({
-    id: run.id,
-    pipelineVersionId: versionId,
-    experiment: run.experiment,
-    parameters: run.parameters,
-    ...(run.git ? { git: run.git } : {}),
-    runtime: run.runtime,
-    regenerate: run.regenerate,
-    ...(run.pid !== undefined ? { pid: run.pid } : {}),
-    ...(run.startedBy !== undefined ? { startedBy: run.startedBy } : {}),
-    ...(run.host !== undefined ? { host: run.host } : {}),
-    status: run.status,
-    createdAt: run.createdAt,
-    ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
-  });
-  if (run.endedAt !== undefined || run.error !== undefined)
-    await tx.updateRun(run.id, {
-      ...(run.endedAt !== undefined ? { endedAt: run.endedAt } : {}),
-      ...(run.error !== undefined ? { error: run.error } : {}),
-    });
-  const ids = new Map<number, number>();
-  let written = 0;
-  for (const { step, attempts, inputs, outputs, metrics, artifacts } of records.steps) {
-    const created = await tx.createStepRun({
-      runId: run.id,
-      stepId: step.stepId,
-      instance: step.instance,
-      status: step.status,
-      ...(step.error !== undefined ? { error: step.error } : {}),
-      createdAt: step.createdAt,
-      ...(step.endedAt !== undefined ? { endedAt: step.endedAt } : {}),
-    });
-    ids.set(step.id, created.id);
-    for (const { attempt, chunks } of attempts) {
-      await tx.startAttempt(created.id, attempt.number, attempt.startedAt);
-      for (const chunk of chunks)
-        await tx.appendLog(created.id, attempt.number, chunk.stream, chunk.text, chunk.at);
-      if (attempt.status !== "running")
-        await tx.finishAttempt(created.id, {
-          number: attempt.number,
-          status: attempt.status,
-          ...(attempt.exitCode !== undefined ? { exitCode: attempt.exitCode } : {}),
-          ...(attempt.error !== undefined ? { error: attempt.error } : {}),
-          ...(attempt.endedAt !== undefined ? { endedAt: attempt.endedAt } : {}),
-          ...(attempt.stdoutDigest ? { stdoutDigest: attempt.stdoutDigest } : {}),
-          ...(attempt.stderrDigest ? { stderrDigest: attempt.stderrDigest } : {}),
-        });
-    }
-    if (step.status === "queued" || step.status === "running") continue;
-    // A cached step run is reused from the team's entry under its key: the one pushed before it
-    // (runs go oldest first) or a colleague's.
-    await tx.finishStepRun(created.id, {
-      status: step.status,
-      ...(step.endedAt !== undefined ? { endedAt: step.endedAt } : {}),
-      ...(step.error !== undefined ? { error: step.error } : {}),
-      ...(step.cacheKey ? { cacheKey: step.cacheKey } : {}),
-      ...(step.cacheComponents ? { components: step.cacheComponents } : {}),
-      inputs,
-      outputs,
-      metrics,
-      artifacts,
-    });
-  }
-  for (const { key, outputs, components, producedBy, createdAt } of entries) {
-    const stepRunId = ids.get(producedBy.stepRunId);
-    if (stepRunId === undefined) continue;
-    if (await tx.putCacheEntry({ key, outputs, components, stepRunId, createdAt })) written++;
-  }
-  for (const chunk of records.runLog) await tx.appendRunLog(run.id, chunk.stream, chunk.text, chunk.at);
-  return written;
-}
-
-/** Copies blobs one at a time through a scratch folder, each verified by the source as it is read. */
-class BlobCopier {
-  private readonly done = new Map<string, boolean>();
-
-  constructor(
-    private readonly source: Workspace,
-    private readonly target: Workspace,
-    private readonly scratch: string,
-    private readonly report: PushReport,
-    private readonly dryRun: boolean,
-    private readonly say: (line: string) => void,
-  ) {}
-
-  /** Whether `digest` is in the team store (or would be, in a dry run) after `copy`. */
-  ok(digest: string): boolean {
-    return this.done.get(digest) === true;
-  }
-
-  /** Whether every blob a value names is in the team store. */
-  intact(value: unknown): boolean {
-    const digests = new Set<string>();
-    collectDigests(value, digests);
-    return [...digests].every((digest) => this.ok(digest));
-  }
-
-  async copy(digest: string): Promise<void> {
-    if (this.done.has(digest)) return;
-    const info = await this.source.blobs.stat(digest);
-    if (await this.target.blobs.has(digest)) {
-      this.report.blobs.present++;
-      this.report.blobs.bytesPresent += info?.size ?? 0;
-      this.done.set(digest, true);
-      return;
-    }
-    // Verified as it is read: materialize checks every byte against its digest.
-    let status = info ? "ok" : "missing";
-    const path = join(this.scratch, digest);
-    if (info && this.dryRun) status = await this.source.blobs.verify(digest);
-    else if (info) status = await this.source.blobs.materialize(digest, path).then(() => "ok", damage);
-    if (!info || status !== "ok") {
-      rmSync(path, { recursive: true, force: true });
-      this.report.blobs.damaged.push(`${digest.slice(0, 12)} (${status})`);
-      this.done.set(digest, false);
-      return;
-    }
-    if (!this.dryRun) {
-      const put =
-        info.kind === "directory"
-          ? await this.target.blobs.putDirectory(path, { move: true })
-          : await this.target.blobs.putFile(path, { move: true });
-      rmSync(path, { recursive: true, force: true });
-      if (put !== digest) throw new Error(`blob ${digest} was stored in the team workspace as ${put}`);
-    }
-    this.report.blobs.copied++;
-    this.report.blobs.bytesCopied += info.size;
-    if (info.size >= LARGE_BLOB)
-      this.say(`${this.dryRun ? "would copy" : "copied"} blob ${digest.slice(0, 12)} (${bytes(info.size)})`);
-    this.done.set(digest, true);
-  }
-}
-
-function damage(error: unknown): string {
-  if (error instanceof BlobMissingError) return "missing";
-  if (error instanceof BlobCorruptError) return "corrupt";
-  throw error;
 }

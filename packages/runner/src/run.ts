@@ -35,6 +35,7 @@ import {
   startDriverControl,
   userName,
 } from "./control.js";
+import type { DataOrigin } from "./data-lookups.js";
 import { ExperimentNameError } from "./errors.js";
 import { holdRunLease } from "./gc-lock.js";
 import { keepArtifact, registerVersion } from "./kept-artifacts.js";
@@ -42,7 +43,7 @@ import { DataMounts } from "./mount.js";
 import { RunRecorder } from "./recorder.js";
 import { changedSources, type StaleSources } from "./sources.js";
 import { runVariables } from "./variables-secret.js";
-import { type DataOrigin, parseDataText, storeWorkspaceData } from "./workspace-data.js";
+import { parseDataText, storeWorkspaceData } from "./workspace-data.js";
 import { type WrittenOutput, writeBackOutputs } from "./write-back.js";
 
 export { canalDir };

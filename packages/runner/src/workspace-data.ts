@@ -5,40 +5,23 @@
 // version with the same files, finds them there), checked against the schema the pipeline declares
 // before anything runs, and recorded with the run: which dataset, which version, which content.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { pipeline as streamPipeline } from "node:stream/promises";
-import {
-  type DataRef,
-  fileNameProblem,
-  type MountSource,
-  type Parameter,
-  pathInside,
-  schemaMismatch,
-  type TableSchemaType,
-  type Type,
-} from "@canal/ir";
+import { type DataRef, fileNameProblem, type Parameter, pathInside, type Type } from "@canal/ir";
 import { ParameterError, type StoredValue, tableProblem } from "@canal/runtime-core";
+import { datastorePath, downloadBase, downloadDataset, openDatastore, type Workspace } from "@canal/store";
 import {
-  type DatasetVersion,
-  type Datastore,
-  datastorePath,
-  downloadBase,
-  downloadDataset,
-  encodeManifest,
-  openDatastore,
-  StoreError,
-  type Workspace,
-} from "@canal/store";
-import { workspaceMountCache } from "./mount.js";
-import { hashLocal } from "./mount-cache.js";
-
-/** What a run records for a parameter read from the workspace's data, beside its content. */
-export type DataOrigin =
-  | { dataset: { name: string; version: number; digest: string } }
-  | { datastore: { name: string; path: string } };
+  checkRegisteredSchema,
+  type DataOrigin,
+  declaredSchema,
+  isDirectoryType,
+  listDatastorePath,
+  versionFor,
+} from "./data-lookups.js";
+import { mountedDataset, mountedDatastorePath } from "./mounted-data.js";
 
 /** `wine`, `wine:3` (a dataset and version) or `raw:data/wine.csv` (a datastore's path), as given with -p. */
 export function parseDataText(text: string): DataRef | undefined {
@@ -48,26 +31,6 @@ export function parseDataText(text: string): DataRef | undefined {
   const datastore = /^([A-Za-z][A-Za-z0-9_-]+):(.*)$/s.exec(text);
   if (datastore) return { datastore: datastore[1] as string, path: datastore[2] as string };
   return undefined;
-}
-
-function declaredSchema(type: Type): TableSchemaType | undefined {
-  return "artifact" in type ? type.artifact.table : undefined;
-}
-
-const isDirectoryType = (type: Type) => "artifact" in type && type.artifact.lineage.includes("Directory");
-
-/** The first column a declared schema wants that a registered version's schema does not give as it wants it. */
-function schemaGap(
-  declared: TableSchemaType,
-  registered: { columns: TableSchemaType["columns"] },
-): string | undefined {
-  const mismatch = schemaMismatch(declared, registered);
-  if (!mismatch) return undefined;
-  const column = mismatch.expected;
-  if (mismatch.problem === "missing") return `has no column \`${column.name}\` (${column.type})`;
-  if (mismatch.problem === "type")
-    return `has column \`${column.name}\` as ${mismatch.actual.type}, not ${column.type}`;
-  return `lets column \`${column.name}\` be empty, which the pipeline declares never empty`;
 }
 
 /** The versions of datasets already in the blob store, by their content digest (one line each). */
@@ -150,53 +113,6 @@ async function checkTable(parameter: Parameter, path: string, what: string): Pro
   }
 }
 
-/**
- * The version a parameter reads. A dataset the workspace does not have is named with the parameter
- * and the command that registers it: a pipeline whose default is `Table.get("iris")` runs in a new
- * workspace only once someone registered iris there.
- */
-async function versionFor(
-  workspace: Workspace,
-  parameter: Parameter,
-  name: string,
-  pinned: number | undefined,
-): Promise<DatasetVersion> {
-  try {
-    return await workspace.metadata.getDatasetVersion(name, pinned || undefined);
-  } catch (error) {
-    if (!(error instanceof StoreError) || error.code !== "CANAL_STORE_DATASET_NOT_FOUND") throw error;
-    const table = "artifact" in parameter.type && parameter.type.artifact.lineage.includes("Table");
-    throw new StoreError(
-      "CANAL_STORE_DATASET_NOT_FOUND",
-      `parameter \`${parameter.name}\` reads dataset ${name}, which is not registered: ${error.message}; ` +
-        `register it before the run with \`canal datasets register ${name} --from DATASTORE:GLOB${table ? " --table" : ""}\``,
-    );
-  }
-}
-
-/** A registered table's schema compared with the declared one, without reading a byte. */
-function checkRegisteredSchema(
-  parameter: Parameter,
-  version: DatasetVersion,
-  name: string,
-  what: string,
-): void {
-  const declared = declaredSchema(parameter.type);
-  // A registered table's schema is compared with the declared one without reading a byte.
-  if (declared && version.table) {
-    const gap = schemaGap(declared, version.table.schema);
-    if (gap) {
-      throw new ParameterError([
-        {
-          path: parameter.name,
-          message: `parameter \`${parameter.name}\` reads ${what}, whose schema ${gap}${declared.schemaName ? `; \`${declared.schemaName}\` declares it` : ""}`,
-          hint: `register a version of ${name} with the declared columns, pin one that has them (-p ${parameter.name}=${name}:N), or change the schema the pipeline declares`,
-        },
-      ]);
-    }
-  }
-}
-
 async function datasetValue(
   workspace: Workspace,
   parameter: Parameter,
@@ -235,26 +151,6 @@ async function datasetValue(
   }
 }
 
-/** The files a datastore path names; none is an error naming the parameter. */
-async function listDatastorePath(
-  datastore: Datastore,
-  parameter: Parameter,
-  store: string,
-  path: string,
-): Promise<Array<{ path: string; size: number }>> {
-  const entries = await datastore.list(path);
-  if (entries.length === 0) {
-    throw new ParameterError([
-      {
-        path: parameter.name,
-        message: `parameter \`${parameter.name}\`: ${store}:${path} names no file of datastore ${store} (${datastore.location})`,
-        hint: `\`canal datastores ls ${store}\` lists its files`,
-      },
-    ]);
-  }
-  return entries;
-}
-
 async function datastoreValue(
   workspace: Workspace,
   parameter: Parameter,
@@ -291,98 +187,6 @@ async function datastoreValue(
   } finally {
     await datastore.close();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * The value of data read in place: its files as the step finds them, and the digest a download
- * would have stored (the file's own, or the manifest of the folder), so that its cache key is the
- * same either way.
- */
-function mountedValue(parameter: Parameter, datastore: string, files: MountSource["files"]): StoredValue {
-  const only = files.length === 1 && !isDirectoryType(parameter.type) ? files[0] : undefined;
-  if (only) {
-    const name = posix.basename(only.path);
-    return {
-      digest: only.sha256,
-      directory: false,
-      ...(fileNameProblem(name) ? {} : { name }),
-      mount: { datastore, files: [{ ...only, at: "" }] },
-    };
-  }
-  const manifest = encodeManifest(
-    files.map((f) => ({ path: f.at, sha256: f.sha256, size: f.size, executable: false })),
-  );
-  return {
-    digest: createHash("sha256").update(manifest).digest("hex"),
-    directory: true,
-    mount: { datastore, files },
-  };
-}
-
-/** Where a file of a datastore path or dataset lands below the input's folder (as a download puts it). */
-function below(path: string, base: string): string {
-  return path.startsWith(base) && path.length > base.length ? path.slice(base.length) : path;
-}
-
-/** A dataset version read in place: its registered files and digests, nothing read now. */
-async function mountedDataset(
-  workspace: Workspace,
-  parameter: Parameter,
-  name: string,
-  pinned: number | undefined,
-): Promise<{ value: StoredValue; origin: DataOrigin; versionId?: number }> {
-  const version = await versionFor(workspace, parameter, name, pinned);
-  const what = `dataset ${name} version ${version.version}`;
-  checkRegisteredSchema(parameter, version, name, what);
-  const files = (await workspace.metadata.getDatasetFiles(version.id)).map((file) => {
-    const path = datastorePath(version.datastore, file.path);
-    return {
-      path,
-      at: below(path, downloadBase(version.pattern, [file])),
-      sha256: file.digest,
-      size: file.size,
-    };
-  });
-  return {
-    value: mountedValue(parameter, version.datastore, files),
-    origin: { dataset: { name, version: version.version, digest: version.digest } },
-    versionId: version.id,
-  };
-}
-
-/**
- * A datastore path read in place: its files hashed now, where they lie (a local datastore) or as
- * they come into the mount cache (S3), so the run records the content it reads.
- */
-async function mountedDatastorePath(
-  workspace: Workspace,
-  parameter: Parameter,
-  store: string,
-  path: string,
-): Promise<{ value: StoredValue; origin: DataOrigin }> {
-  const datastore = await openDatastore(workspace, store);
-  try {
-    const entries = await listDatastorePath(datastore, parameter, store, path);
-    const base = downloadBase(
-      path,
-      entries.map((e) => ({ path: e.path, digest: "", size: e.size })),
-    );
-    const cache = workspaceMountCache(workspace);
-    const files: MountSource["files"] = [];
-    for (const entry of entries) {
-      const local = await datastore.localPath?.(entry.path);
-      const content = local !== undefined ? await hashLocal(local) : await cache.get(datastore, entry);
-      files.push({
-        path: entry.path,
-        at: below(entry.path, base),
-        sha256: content.sha256,
-        size: content.size,
-      });
-    }
-    return { value: mountedValue(parameter, store, files), origin: { datastore: { name: store, path } } };
-  } finally {
-    await datastore.close();
   }
 }
 

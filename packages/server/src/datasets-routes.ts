@@ -1,7 +1,6 @@
 // Datasets as `canal datasets` shows them: each with its latest version, a dataset's versions, and
 // one version with its files (a page of them) and the runs that read or registered it.
 import type { ServerOptions } from "./context.js";
-import { type Route, route } from "./route.js";
 import {
   DatasetDetail,
   DatasetFilesQuery,
@@ -9,7 +8,8 @@ import {
   Datasets,
   DatasetVersionParams,
   DatasetVersions,
-} from "./schemas.js";
+} from "./dataset-schemas.js";
+import { type Route, route } from "./route.js";
 
 export function datasetsRoutes(options: ServerOptions): Route[] {
   const { metadata } = options.workspace;

@@ -15,11 +15,6 @@ import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
 import { type Route, route } from "./route.js";
 import {
-  DefaultVersionBody,
-  EndpointParams,
-  EndpointRunBody,
-  Endpoint as EndpointSchema,
-  Endpoints,
   PipelineParams,
   Pipelines,
   PipelineVersion,
@@ -27,6 +22,13 @@ import {
   PipelineVersions,
   Started,
 } from "./schemas.js";
+import {
+  DefaultVersionBody,
+  EndpointParams,
+  EndpointRunBody,
+  Endpoint as EndpointSchema,
+  Endpoints,
+} from "./service-schemas.js";
 import { started, startedBy } from "./shown.js";
 
 /** A pipeline's parameters from its readable IR (a pipeline version's `ir`), as a decoded IR has them. */

@@ -16,7 +16,7 @@ import {
   ScheduleQuery,
   Schedule as ScheduleSchema,
   Schedules,
-} from "./schemas.js";
+} from "./service-schemas.js";
 import { startedBy } from "./shown.js";
 
 /** A schedule as the API shows it: its state (a data trigger's listing) stays inside. */

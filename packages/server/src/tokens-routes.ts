@@ -3,7 +3,7 @@
 import type { ServerOptions } from "./context.js";
 import { ApiError } from "./errors.js";
 import { type Route, route } from "./route.js";
-import { CreatedToken, NewTokenBody, Token, TokenParams, Tokens } from "./schemas.js";
+import { CreatedToken, NewTokenBody, Token, TokenParams, Tokens } from "./service-schemas.js";
 import { startedBy } from "./shown.js";
 import { createToken } from "./tokens.js";
 

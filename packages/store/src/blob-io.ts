@@ -1,6 +1,7 @@
 import { createHash, hash as hashOnce } from "node:crypto";
-import { closeSync, fsync, openSync, readSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { closeSync, fsync, mkdirSync, openSync, readSync } from "node:fs";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { dirname } from "node:path";
 import { StoreError } from "./errors.js";
 import type { ArtifactKind, BlobStatus, ManifestEntry } from "./types.js";
 
@@ -156,4 +157,26 @@ export async function verifyBlob(
   const members = await mapLimit(entries, parallel, (entry) => store.check(entry.sha256));
   if (members.includes("corrupt")) return "corrupt";
   return members.includes("missing") ? "missing" : "ok";
+}
+
+/** Runs `fn`, creating the parent directory of `path` first if `fn` found it missing. */
+export function orMakeParentSync<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    return fn();
+  }
+}
+
+/** As orMakeParentSync, for an asynchronous `fn`. */
+export async function orMakeParent<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    await mkdir(dirname(path), { recursive: true });
+    return fn();
+  }
 }

@@ -1,15 +1,12 @@
 import { randomBytes } from "node:crypto";
 import {
-  appendFileSync,
   chmodSync,
   constants,
   copyFileSync,
   fchmodSync,
   lstatSync,
   mkdirSync,
-  readFileSync,
   renameSync,
-  rmSync,
   statSync,
 } from "node:fs";
 import {
@@ -31,15 +28,19 @@ import {
   type Hashed,
   hashFile,
   mapLimit,
+  orMakeParent,
+  orMakeParentSync,
   SMALL_FILE,
   sha256,
   syncDirectory,
   syncFile,
   verifyBlob,
 } from "./blob-io.js";
+import { DeferredSyncs } from "./deferred-syncs.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "./errors.js";
 import { encodeManifest, listFiles, parseManifest } from "./manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "./types.js";
+import { identity, VerifiedJournal } from "./verified-journal.js";
 
 // Files of a directory are stored and rebuilt this many at a time: enough to hide per-file latency,
 // few enough to stay well under the open-file limit.
@@ -62,15 +63,10 @@ const PARALLEL_FILES = 8;
  */
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
-  /**
-   * Digest -> the file identity (inode, size, times) last found intact: a re-check costs one stat.
-   * Seeded from the journal on first use.
-   */
-  private known: Map<string, string> | undefined;
-  private journalLines: string[] = [];
+  /** The blobs known intact, and the journal that keeps them for later processes. */
+  private readonly journal: VerifiedJournal;
   /** Syncs to disk of blobs stored with `deferSync`, not finished yet; flush() waits for them. */
-  private readonly syncs = new Set<Promise<void>>();
-  private syncFailure: unknown;
+  private readonly syncs = new DeferredSyncs();
 
   /** The folders of the blobs and of the directory markers, each ending in a separator. */
   private readonly blobsDir: string;
@@ -80,6 +76,7 @@ export class LocalBlobStore implements BlobStore {
     this.root = resolve(root);
     this.blobsDir = join(this.root, "sha256", sep);
     this.markersDir = join(this.root, "directories", sep);
+    this.journal = new VerifiedJournal(join(this.root, "verified"));
   }
 
   // A digest's path is put together, not joined: a digest is 64 hex digits (checked before any
@@ -189,43 +186,20 @@ export class LocalBlobStore implements BlobStore {
     // again while the file is unchanged.
     const info = await this.exists(final);
     const known = info && identity(info);
-    if (known) this.verified().set(digest, known);
-    else this.verified().delete(digest);
+    if (known) this.journal.verified().set(digest, known);
+    else this.journal.verified().delete(digest);
     // The journal vouches for the bytes in later processes: it learns them only once they are on
     // disk, so that a crash of the machine cannot leave it vouching for bytes the disk lost.
     const durable = async () => {
       await syncDirectory(dirname(final));
-      if (known) this.journal(digest, known);
+      if (known) this.journal.record(digest, known);
     };
     if (options.deferSync)
-      this.syncLater(async () => {
+      this.syncs.later(async () => {
         await syncFile(final);
         await durable();
       });
     else await durable();
-  }
-
-  private verified(): Map<string, string> {
-    this.known ??= readJournal(this.journalPath());
-    return this.known;
-  }
-
-  private journalPath(): string {
-    return join(this.root, "verified");
-  }
-
-  /** Appends to the journal, one write per turn of the event loop however many blobs it learns. */
-  private journal(digest: string, known: string): void {
-    if (this.journalLines.push(`${digest} ${known}\n`) > 1) return;
-    setImmediate(() => {
-      const lines = this.journalLines.join("");
-      this.journalLines = [];
-      try {
-        appendFileSync(this.journalPath(), lines);
-      } catch {
-        // Only a later hash is lost.
-      }
-    });
   }
 
   private async discard(temp: { path: string; handle: FileHandle }): Promise<void> {
@@ -243,7 +217,7 @@ export class LocalBlobStore implements BlobStore {
     const marker = this.markerPath(digest);
     await mkdir(dirname(marker), { recursive: true });
     await writeFile(marker, "");
-    if (options.deferSync) this.syncLater(() => syncDirectory(dirname(marker)));
+    if (options.deferSync) this.syncs.later(() => syncDirectory(dirname(marker)));
     else await syncDirectory(dirname(marker));
     return digest;
   }
@@ -254,19 +228,7 @@ export class LocalBlobStore implements BlobStore {
    * when it was stored: a crash of the machine in between loses neither or the record only.
    */
   async flush(): Promise<void> {
-    while (this.syncs.size > 0) await Promise.all(this.syncs);
-    const failure = this.syncFailure;
-    this.syncFailure = undefined;
-    if (failure) throw failure;
-  }
-
-  private syncLater(sync: () => Promise<void>): void {
-    const pending: Promise<void> = sync()
-      .catch((error) => {
-        this.syncFailure ??= error;
-      })
-      .finally(() => this.syncs.delete(pending));
-    this.syncs.add(pending);
+    await this.syncs.flush();
   }
 
   async has(digest: string): Promise<boolean> {
@@ -338,14 +300,14 @@ export class LocalBlobStore implements BlobStore {
     if (!info) return { status: "missing" };
     const size = Number(info.size);
     const known = identity(info);
-    if (this.verified().get(digest) === known) return { status: "ok", size };
+    if (this.journal.verified().get(digest) === known) return { status: "ok", size };
     const { digest: actual } = await hashFile(path, size).catch((error) => {
       if (errorCode(error) === "ENOENT") return { digest: undefined };
       throw error;
     });
     if (actual === undefined) return { status: "missing" };
     if (actual !== digest) return { status: "corrupt", actual };
-    this.verified().set(digest, known);
+    this.journal.verified().set(digest, known);
     return { status: "ok", size };
   }
 
@@ -414,56 +376,5 @@ export class LocalBlobStore implements BlobStore {
       "CANAL_STORE_DESTINATION_EXISTS",
       `cannot materialize into ${target}: something is already there; remove it or choose an empty path`,
     );
-  }
-}
-
-// A journal past this size is started afresh rather than read: it is a cache of hashes, no more.
-const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
-const JOURNAL_LINE = /^([0-9a-f]{64}) (\d+:\d+:\d+:\d+)$/;
-
-/** The identities the journal vouches for; the last line for a digest wins. */
-function readJournal(path: string): Map<string, string> {
-  const known = new Map<string, string>();
-  let text: string;
-  try {
-    if (statSync(path).size > JOURNAL_MAX_BYTES) {
-      rmSync(path, { force: true });
-      return known;
-    }
-    text = readFileSync(path, "utf8");
-  } catch {
-    return known;
-  }
-  for (const line of text.split("\n")) {
-    const match = JOURNAL_LINE.exec(line);
-    if (match) known.set(match[1] as string, match[2] as string);
-  }
-  return known;
-}
-
-/** What a stored file is, for knowing it unchanged since it was hashed: a rewrite changes the times. */
-function identity(info: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
-  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-}
-
-/** Runs `fn`, creating the parent directory of `path` first if `fn` found it missing. */
-function orMakeParentSync<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    return fn();
-  }
-}
-
-/** As orMakeParentSync, for an asynchronous `fn`. */
-async function orMakeParent<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
-    await mkdir(dirname(path), { recursive: true });
-    return fn();
   }
 }

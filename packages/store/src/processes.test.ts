@@ -13,8 +13,8 @@ import Database from "better-sqlite3";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalBlobStore } from "./local-blobs.js";
-import { MIGRATIONS } from "./schema.js";
 import { SqliteMetadataStore } from "./sqlite.js";
+import { MIGRATIONS } from "./sqlite-migrations.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const run = promisify(execFile);

@@ -1,14 +1,14 @@
 // The row-level writes that several events share. They run inside the caller's write transaction.
 import { checkDigest, StoreError } from "./errors.js";
+import { SqliteCacheReads } from "./sqlite-cache-reads.js";
 import { entryMakers } from "./sqlite-entry-makers.js";
-import { SqliteReads } from "./sqlite-reads.js";
 import { type AttemptRow, artifactRefs, metricColumns, stepLabel, toAttempt } from "./sqlite-rows.js";
 import type { ArtifactInfo, Attempt, AttemptEnd, MetricPoint, NewCacheEntry, StoredValue } from "./types.js";
 
 /** Rows of one multi-row statement: 7 columns of 100 rows stay far below SQLite's 32,766 parameters. */
 const ROWS_PER_STATEMENT = 100;
 
-export class SqliteRecords extends SqliteReads {
+export class SqliteRecords extends SqliteCacheReads {
   protected endAttempt(stepRunId: number, end: AttemptEnd): Attempt {
     const changes = this.stmt(
       `UPDATE attempts SET status = @status, exit_code = @exitCode, error = @error, ended_at = @endedAt,

@@ -5,8 +5,8 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ranStep } from "./fixtures/cached-step.js";
 import { newRunId } from "./ids.js";
-import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./schema.js";
 import { SqliteMetadataStore } from "./sqlite.js";
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./sqlite-migrations.js";
 
 let dir: string;
 let store: SqliteMetadataStore;

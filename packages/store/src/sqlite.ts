@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { ScheduleStore } from "./schedule-records.js";
-import { migrate } from "./schema.js";
 import { type ServiceBackend, ServiceStore, type Sql } from "./service-records.js";
 import { SqliteDatasets } from "./sqlite-datasets.js";
+import { migrate } from "./sqlite-migrations.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openFailure, untilUnlocked, useWal } from "./sqlite-open.js";
 import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./sqlite-unit.js";
 import { SqliteWrites } from "./sqlite-writes.js";

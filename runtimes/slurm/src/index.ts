@@ -13,5 +13,5 @@ export type { SubmitSettings } from "./batch-script.js";
 export { JobScripts } from "./job-script.js";
 export type { SlurmSettings } from "./module.js";
 export { slurmRuntime } from "./module.js";
-export type { SlurmRuntimeOptions } from "./slurm-runtime.js";
+export type { SlurmRuntimeOptions } from "./slurm-options.js";
 export { SlurmRuntime } from "./slurm-runtime.js";

@@ -44,3 +44,8 @@ export function controllerUnreachable(stderr: string): boolean {
     stderr,
   );
 }
+
+/** The last line a command wrote: what an error message quotes of it. */
+export function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "";
+}

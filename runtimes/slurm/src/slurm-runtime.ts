@@ -1,121 +1,26 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { BlobPlace, Environment, Step } from "@canal/ir";
 import type {
   AttemptHooks,
   AttemptResult,
-  RunKeyRecords,
   Runtime,
   StepTask,
   TargetCheck,
   UpcomingStep,
 } from "@canal/runtime-core";
-import {
-  type JobFiles,
-  LINGER_MAX_MS,
-  launchScript,
-  resourceArgs,
-  runComment,
-  type SubmitSettings,
-  sbatchArgs,
-  slotScript,
-} from "./batch-script.js";
+import { type JobFiles, launchScript, slotScript } from "./batch-script.js";
 import { checkCluster } from "./cluster-check.js";
+import { endRunJobs } from "./end-run.js";
 import { JobScripts, jobFilesIn, type Prepared } from "./job-script.js";
-import { checkRunId, jobsWithComment, RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
-import { controllerUnreachable, slurmCommand } from "./slurm-commands.js";
+import { claimToFail, JobOf, type Slot, slotId } from "./job-slots.js";
+import { LingeringJobs } from "./lingering-jobs.js";
+import { RUN_KEYS_FOLDER, RunKeys, runTag } from "./run-keys.js";
+import { slurmCommand } from "./slurm-commands.js";
 import { slurmEnvironment } from "./slurm-environment.js";
-import { aborted, exitStatus, type WatchSettings, watchJob } from "./watch-job.js";
-
-export interface SlurmRuntimeOptions extends SubmitSettings {
-  /**
-   * A directory every node sees (and this process): the artifact is staged there, and each job's
-   * script, task, logs and Python environments live there. The workspace's store and work
-   * directories must be on a shared filesystem too, since jobs read inputs and write outputs there.
-   */
-  sharedDir: string;
-  /**
-   * The workspace's metadata store, where each run's key is kept from before its first job is
-   * submitted until its jobs and folder are ended, so that cancelling a run whose driver was killed,
-   * from any checkout sharing the store, ends its own jobs and no other workspace's run of the same
-   * id (see `RunKeys`).
-   */
-  runKeys?: RunKeyRecords;
-  /**
-   * The workspace's state folder (`folders.state`, not shared): the previous version kept each
-   * run's key there in `slurm-runs/<run id>`, read still for the runs it started; without
-   * `runKeys`, keys are kept there. Without either, keys are kept in this process only, and a
-   * runtime built later finds none.
-   */
-  stateDir?: string;
-  /** Jobs in the queue at once for one run; default 32. */
-  maxParallel?: number;
-  /** How often job state is read while a job runs; default 100 ms (`sbatch --wait` waits 2 s; the exit file, checked every 10 ms, usually tells first). */
-  pollIntervalMs?: number;
-  /** How long slurmctld may be unreachable (a restart) before the attempt fails; default 60 s. */
-  controllerGraceMs?: number;
-  /**
-   * Where the Slurm commands' environment (SLURM_CONF, PATH) is taken from; default this process's.
-   * Only Slurm's own settings and the variables that say where things are are kept (see
-   * `slurmEnvironment`): sbatch hands its environment to the job, and slurmctld saves it.
-   */
-  env?: NodeJS.ProcessEnv;
-  /** Node on the compute nodes, for TypeScript steps; default the one running Canal (same path everywhere). */
-  nodePath?: string;
-  /** Keep each job's files in the shared directory after it ended (for debugging). */
-  keepJobFiles?: boolean;
-  /** GPUs one step may ask for, as the target declares: what {@link SlurmRuntime.check} looks for in the GRES. */
-  gpus?: number;
-  /**
-   * Whether the compute nodes reach the workspace's S3 endpoint; default true. Then each job
-   * fetches its step's inputs from the bucket and stores its outputs there itself, and the driver
-   * moves none of their bytes (see {@link SlurmRuntime.movesBlobs}); false: the driver stages them
-   * through the shared directory, and the bucket's credentials never reach the nodes.
-   */
-  nodesReachStore?: boolean;
-}
-
-type Submitted = { jobId: string } | { result: AttemptResult };
-
-/** A job queued ahead of a step's attempt, behind the jobs of the attempts it waits on. */
-interface Slot {
-  runId: string;
-  /** The run as the cluster knows it (see `runTag`). */
-  tag: string;
-  files: JobFiles;
-  /** The step keys it waits on. */
-  afterKeys: string[];
-  /** The job ids it waits on, once known. */
-  after: string[];
-  /** Its job id once sbatch answered; undefined when it was not queued. */
-  job: Promise<string | undefined>;
-  dismissed: boolean;
-}
-
-/** The job of a step key's latest attempt (or of the job queued ahead for it), once submitted. */
-class JobOf {
-  settled = false;
-  readonly promise: Promise<string | undefined>;
-  private resolver!: (jobId: string | undefined) => void;
-  constructor() {
-    this.promise = new Promise((resolve) => (this.resolver = resolve));
-  }
-  resolve(jobId: string | undefined): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolver(jobId);
-  }
-}
-
-/** How many jobs this runtime submitted, and how many of them were queued ahead and then used. */
-export interface SlurmRuntimeStats {
-  submitted: number;
-  queuedAhead: number;
-  usedAhead: number;
-}
-
-const UNREACHABLE_RETRY_MS = 250;
+import type { SlurmRuntimeOptions, SlurmRuntimeStats } from "./slurm-options.js";
+import { type SubmitContext, submitAhead, submitJob } from "./submit-job.js";
+import { aborted, type WatchSettings, watchJob } from "./watch-job.js";
 
 /**
  * Runs each step attempt as one Slurm job: Canal's orchestrator keeps the DAG and decides what
@@ -134,15 +39,12 @@ export class SlurmRuntime implements Runtime {
   readonly queued = true;
   private readonly sharedDir: string;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly graceMs: number;
+  private readonly submitContext: SubmitContext;
   private readonly scripts: JobScripts;
   private readonly keys: RunKeys;
   private readonly watch: WatchSettings;
   private readonly live = new Set<string>();
-  /** Jobs whose step ended but which wait for their release (see batchScript). */
-  private readonly lingering = new Set<JobFiles>();
-  /** Jobs that ended or were cancelled, whose files are removed shortly (see removeLater). */
-  private readonly ending = new Set<JobFiles>();
+  private readonly lingering: LingeringJobs;
   /** Jobs queued ahead (see anticipate), by run and step key. */
   private readonly slots = new Map<string, Slot>();
   private readonly jobsOf = new Map<string, JobOf>();
@@ -161,7 +63,7 @@ export class SlurmRuntime implements Runtime {
     this.maxParallel = options.maxParallel ?? 32;
     // Filtered once: every Slurm command, and so every job, gets this and nothing else.
     this.env = slurmEnvironment(options.env ?? process.env);
-    this.graceMs = options.controllerGraceMs ?? 60_000;
+    const graceMs = options.controllerGraceMs ?? 60_000;
     this.scripts = new JobScripts(this.sharedDir, this.env, options.nodePath);
     this.keys = new RunKeys(
       options.stateDir === undefined ? undefined : join(resolve(options.stateDir), RUN_KEYS_FOLDER),
@@ -170,8 +72,18 @@ export class SlurmRuntime implements Runtime {
     this.watch = {
       env: this.env,
       pollMs: options.pollIntervalMs ?? 100,
-      graceMs: this.graceMs,
+      graceMs,
       onSucceeded: (jobId) => this.succeeded.add(jobId),
+    };
+    this.lingering = new LingeringJobs(options.keepJobFiles === true, () => this.closed);
+    this.submitContext = {
+      settings: options,
+      env: this.env,
+      graceMs,
+      onSubmitted: () => {
+        this.stats.submitted++;
+        this.lingering.releaseAll();
+      },
     };
   }
 
@@ -200,7 +112,7 @@ export class SlurmRuntime implements Runtime {
     const refused = this.cannotRun(task.step, task.environment);
     if (refused) {
       this.jobsOf.get(id)?.resolve(undefined);
-      return { status: "failed", error: `step ${task.stepKey}: ${refused}`, retryable: false };
+      return failed(task, refused);
     }
     const slot = this.slots.get(id);
     this.slots.delete(id);
@@ -224,22 +136,17 @@ export class SlurmRuntime implements Runtime {
       await this.keys.stored(task.runId);
     } catch (error) {
       jobOf.resolve(undefined);
-      return {
-        status: "failed",
-        error: `step ${task.stepKey}: ${(error as Error).message}`,
-        retryable: false,
-      };
+      return failed(task, (error as Error).message);
     }
     let files: JobFiles;
     try {
       files = jobFilesIn(this.sharedDir, tag, `${task.stepKey}.${task.attempt}`);
     } catch (error) {
       jobOf.resolve(undefined);
-      return {
-        status: "failed",
-        error: `step ${task.stepKey}: cannot write the job's files to the shared directory ${this.sharedDir}: ${(error as Error).message}; set the target's sharedDir to a directory this machine and the nodes can write`,
-        retryable: false,
-      };
+      return failed(
+        task,
+        `cannot write the job's files to the shared directory ${this.sharedDir}: ${(error as Error).message}; set the target's sharedDir to a directory this machine and the nodes can write`,
+      );
     }
     let jobId: string | undefined;
     try {
@@ -249,14 +156,10 @@ export class SlurmRuntime implements Runtime {
         // Submitted in its place: slurmctld saves the script it is sent, which must hold no value.
         writeFileSync(files.script, launchScript(files), { mode: 0o755 });
       } catch (error) {
-        return {
-          status: "failed",
-          error: `step ${task.stepKey}: ${(error as Error).message}`,
-          retryable: false,
-        };
+        return failed(task, (error as Error).message);
       }
       if (hooks.signal.aborted) return aborted(task, hooks);
-      const submitted = await this.submit(task, tag, files, hooks);
+      const submitted = await submitJob(this.submitContext, task, tag, files, hooks);
       if ("result" in submitted) return submitted.result;
       jobId = submitted.jobId;
       jobOf.resolve(jobId);
@@ -267,7 +170,7 @@ export class SlurmRuntime implements Runtime {
         return aborted(task, hooks);
       }
       this.running.set(jobId, files);
-      if (this.awaited.has(jobId)) this.release(files);
+      if (this.awaited.has(jobId)) this.lingering.release(files);
       return await watchJob(this.watch, task, hooks, files, prepared, jobId);
     } finally {
       jobOf.resolve(undefined);
@@ -294,11 +197,7 @@ export class SlurmRuntime implements Runtime {
       prepared = await this.scripts.write(task, files, ready);
     } catch (error) {
       await this.cancelSlot(slot, jobId);
-      return {
-        status: "failed",
-        error: `step ${task.stepKey}: ${(error as Error).message}`,
-        retryable: false,
-      };
+      return failed(task, (error as Error).message);
     }
     if (hooks.signal.aborted || this.closed) {
       await this.cancelSlot(slot, jobId);
@@ -309,12 +208,12 @@ export class SlurmRuntime implements Runtime {
     } catch {
       // It gave up waiting meanwhile (and failed, so nothing queued behind it starts).
       this.live.delete(jobId);
-      this.removeLater(files);
+      this.lingering.removeLater(files);
       return undefined;
     }
     renameSync(ready, files.attempt);
     this.running.set(jobId, files);
-    if (this.awaited.has(jobId)) this.release(files);
+    if (this.awaited.has(jobId)) this.lingering.release(files);
     this.stats.usedAhead++;
     try {
       return await watchJob(this.watch, task, hooks, files, prepared, jobId);
@@ -323,15 +222,14 @@ export class SlurmRuntime implements Runtime {
     }
   }
 
-  /** After an attempt: a job whose step ended lingers until the next submission (see batchScript); its files go once it surely ended. */
+  /** After an attempt: the job is no longer live; its files go once it surely ended (see LingeringJobs). */
   private jobEnded(jobId: string | undefined, files: JobFiles): void {
     if (jobId) {
       this.live.delete(jobId);
       this.running.delete(jobId);
       this.awaited.delete(jobId);
     }
-    if (exitStatus(files) !== undefined && !existsSync(files.release)) this.lingering.add(files);
-    else this.removeLater(files);
+    this.lingering.ended(files);
   }
 
   /**
@@ -400,19 +298,9 @@ export class SlurmRuntime implements Runtime {
       return undefined; // execute() reports an unwritable shared directory or store
     }
     if (slot.dismissed || this.closed) return undefined;
-    const answer = await slurmCommand(
-      "sbatch",
-      sbatchArgs(
-        upcoming.step,
-        { runTag: slot.tag, stepKey: upcoming.stepKey },
-        files,
-        this.options,
-        slot.after,
-      ),
-      this.env,
-    );
-    const jobId = answer.stdout.trim().split(";")[0] ?? "";
-    if (answer.code !== 0 || !/^\d+$/.test(jobId)) return undefined;
+    const label = { runTag: slot.tag, stepKey: upcoming.stepKey };
+    const jobId = await submitAhead(this.submitContext, upcoming.step, label, files, slot.after);
+    if (jobId === undefined) return undefined;
     this.stats.submitted++;
     this.stats.queuedAhead++;
     this.live.add(jobId);
@@ -420,9 +308,9 @@ export class SlurmRuntime implements Runtime {
     // ended: their end is what makes slurmctld schedule at once).
     for (const upstreamId of slot.after) {
       this.awaited.add(upstreamId);
-      this.release(this.running.get(upstreamId));
+      this.lingering.release(this.running.get(upstreamId));
     }
-    this.releaseAll();
+    this.lingering.releaseAll();
     if (slot.dismissed || this.closed) await this.cancelSlot(slot, jobId);
     return jobId;
   }
@@ -433,7 +321,7 @@ export class SlurmRuntime implements Runtime {
     for (const key of slot.afterKeys) this.jobsOf.get(slotId(slot.runId, key))?.resolve(undefined);
     const jobId = await slot.job;
     if (!jobId) {
-      this.remove(slot.files);
+      this.lingering.remove(slot.files);
       return undefined;
     }
     if (slot.after.every((upstream) => this.succeeded.has(upstream))) return jobId;
@@ -443,70 +331,25 @@ export class SlurmRuntime implements Runtime {
 
   private dropSlot(slot: Slot): void {
     slot.dismissed = true;
-    void slot.job.then((jobId) => (jobId ? this.cancelSlot(slot, jobId) : this.remove(slot.files)));
+    void slot.job.then((jobId) => (jobId ? this.cancelSlot(slot, jobId) : this.lingering.remove(slot.files)));
   }
 
-  /**
-   * Ends a job queued ahead that will get no attempt. It is handed a script that fails at once,
-   * so it ends even if scancel does not get through (slurmctld restarting); failing, it starts
-   * nothing queued behind it.
-   */
+  /** Ends a job queued ahead that will get no attempt (see claimToFail). */
   private async cancelSlot(slot: Slot, jobId: string): Promise<void> {
     const { files } = slot;
-    try {
-      mkdirSync(files.claim);
-    } catch {
-      // It gave up and failed by itself.
-      this.live.delete(jobId);
-      this.removeLater(files);
-      return;
-    }
-    try {
-      writeFileSync(`${files.attempt}.tmp`, "exit 1\n");
-      renameSync(`${files.attempt}.tmp`, files.attempt);
-    } catch {
-      // Its folder is gone: scancel alone.
-    }
-    const answer = await slurmCommand("scancel", [jobId], this.env);
-    // Unless this scancel got through, the job may still start and read its failing script: its
-    // files and its place in close()'s scancel stay.
-    if (answer.code !== 0) return;
+    if (claimToFail(files)) {
+      const answer = await slurmCommand("scancel", [jobId], this.env);
+      // Unless this scancel got through, the job may still start and read its failing script: its
+      // files and its place in close()'s scancel stay.
+      if (answer.code !== 0) return;
+    } // else it gave up and failed by itself.
     this.live.delete(jobId);
-    this.removeLater(files);
+    this.lingering.removeLater(files);
   }
 
-  /**
-   * Ends what run `runId` left on the cluster when its driver was killed: its jobs still queued or
-   * running (their comment is the run's tag) are cancelled, then its job folder
-   * (`<sharedDir>/jobs/<run tag>/`) removed, with the attempt scripts a job had not started yet,
-   * which hold the step's declared values and the bucket's credentials, and the run's key is
-   * forgotten. The tag holds the run's key, kept in the workspace's store (any checkout sharing it
-   * finds it): another workspace's run of the same id, sharing the cluster and the shared
-   * directory, has another key, and nothing of it is touched.
-   *
-   * A run with no key kept was started by the previous version, which tagged it by its id
-   * alone: its jobs with the comment `canal-run=<run id>` and its folder `jobs/<run id>/` are ended,
-   * as that version did. They cannot be told from another workspace's run of the same id started by
-   * that version; no run of this version has that form.
-   */
-  async endRun(runId: string): Promise<string[]> {
-    // The id comes from the store or the command line: it names one folder under jobs/, no other.
-    checkRunId(runId, ": nothing was cancelled");
-    const key = await this.keys.find(runId);
-    const tag = key ? runTag(runId, key) : runId;
-    const listed = await slurmCommand("squeue", ["-h", "-o", "%i %k"], this.env);
-    if (listed.code !== 0) throw new Error(`squeue failed: ${lastLine(listed.stderr)}`);
-    const jobs = jobsWithComment(listed.stdout, runComment(tag));
-    if (jobs.length) {
-      const cancelled = await slurmCommand("scancel", jobs, this.env);
-      if (cancelled.code !== 0) throw new Error(`scancel failed: ${lastLine(cancelled.stderr)}`);
-    }
-    // A job cancelled as it started finds no folder and fails: none writes here again.
-    rmSync(join(this.sharedDir, "jobs", tag), { recursive: true, force: true });
-    // Nothing of the run is left here. Another target of the run on another cluster still finds
-    // the key: `canal cancel` forgets it in the store once every target ended the run.
-    await this.keys.forget(runId);
-    return jobs.map((id) => `Slurm job ${id}`);
+  /** Ends what run `runId` left on the cluster when its driver was killed (see endRunJobs). */
+  endRun(runId: string): Promise<string[]> {
+    return endRunJobs(runId, this.keys, this.sharedDir, this.env);
   }
 
   /** Asks the cluster what it offers, or why jobs cannot run there (`canal targets --check`). */
@@ -533,118 +376,22 @@ export class SlurmRuntime implements Runtime {
     this.slots.clear();
     for (const jobOf of this.jobsOf.values()) jobOf.resolve(undefined);
     await Promise.all(this.submissions);
-    this.releaseAll();
+    this.lingering.releaseAll();
     if (this.live.size) await slurmCommand("scancel", [...this.live], this.env);
     this.live.clear();
-    for (const slot of slots) this.remove(slot.files);
+    for (const slot of slots) this.lingering.remove(slot.files);
     // Now, not on a timer this process may not live to see (`canal run` exits once closed): a job's
     // attempt script holds the values of the variables its step declares and the bucket's
     // credentials. Every job was released or cancelled above; one still lingering only waits a
     // little longer for a release now gone.
-    for (const files of this.ending) this.remove(files);
+    this.lingering.removeEnding();
     // Nothing of its runs is left on the cluster: their keys are no longer needed. One the store
     // could not forget (unreachable) only names jobs that are gone.
     for (const runId of this.keys.runs()) await this.keys.forget(runId).catch(() => undefined);
   }
-
-  private release(files: JobFiles | undefined): void {
-    if (!files) return;
-    try {
-      writeFileSync(files.release, "");
-    } catch {
-      // Its directory is gone: nothing is waiting.
-    }
-    this.lingering.delete(files);
-  }
-
-  /** Lets every lingering job end: its end makes slurmctld schedule the jobs just submitted. */
-  private releaseAll(): void {
-    for (const files of this.lingering) {
-      try {
-        writeFileSync(files.release, "");
-      } catch {
-        // Its directory is gone: nothing is waiting.
-      }
-      // The job looks for its release every 10 ms; its files go once it has surely seen it.
-      this.removeLater(files);
-    }
-    this.lingering.clear();
-  }
-
-  /** Removes a job's files once it has surely seen its release (or at close, whichever comes first). */
-  private removeLater(files: JobFiles): void {
-    // Once closed, now: this process may exit before any timer fires, leaving the attempt script.
-    if (this.closed) {
-      this.remove(files);
-      return;
-    }
-    this.ending.add(files);
-    setTimeout(() => this.remove(files), 2 * LINGER_MAX_MS).unref();
-  }
-
-  private remove(files: JobFiles): void {
-    this.ending.delete(files);
-    if (!this.options.keepJobFiles) rmSync(files.dir, { recursive: true, force: true });
-  }
-
-  private async submit(
-    task: StepTask,
-    tag: string,
-    files: JobFiles,
-    hooks: AttemptHooks,
-  ): Promise<Submitted> {
-    const args = sbatchArgs(task.step, { runTag: tag, stepKey: task.stepKey }, files, this.options);
-    const started = Date.now();
-    for (;;) {
-      const answer = await slurmCommand("sbatch", args, this.env);
-      if (answer.code === 0) {
-        const jobId = answer.stdout.trim().split(";")[0] ?? "";
-        if (/^\d+$/.test(jobId)) {
-          this.stats.submitted++;
-          this.releaseAll();
-          return { jobId };
-        }
-      }
-      const said = answer.stderr.trim() || answer.stdout.trim();
-      if (controllerUnreachable(said) && Date.now() - started < this.graceMs) {
-        if (hooks.signal.aborted) return { result: aborted(task, hooks) };
-        await sleep(UNREACHABLE_RETRY_MS);
-        continue;
-      }
-      const request = [...resourceArgs(task.step, this.options), ...partitionArgs(this.options)];
-      if (controllerUnreachable(said)) {
-        return {
-          result: {
-            status: "failed",
-            error: `step ${task.stepKey}: slurmctld could not be reached for ${Math.round(this.graceMs / 1000)} s to submit the job (${lastLine(said)}); check that the controller runs (scontrol ping)`,
-            retryable: true,
-          },
-        };
-      }
-      return {
-        result: {
-          status: "failed",
-          error:
-            `step ${task.stepKey}: Slurm refused the job asking for ${request.join(" ") || "the default resources"}: ` +
-            `${lastLine(said)}; ask for what the cluster's nodes have (sinfo -o "%P %c %m %G" lists them) or run the step on another target`,
-          retryable: false,
-        },
-      };
-    }
-  }
 }
 
-function slotId(runId: string, stepKey: string): string {
-  return `${runId}\u0000${stepKey}`;
-}
-
-function partitionArgs(settings: SubmitSettings): string[] {
-  return [
-    ...(settings.partition ? [`--partition=${settings.partition}`] : []),
-    ...(settings.account ? [`--account=${settings.account}`] : []),
-  ];
-}
-
-function lastLine(text: string): string {
-  return text.trim().split("\n").pop() ?? "";
+/** The attempt's failure, which trying again would not change. */
+function failed(task: StepTask, reason: string): AttemptResult {
+  return { status: "failed", error: `step ${task.stepKey}: ${reason}`, retryable: false };
 }

@@ -2,17 +2,15 @@ import {
   DURATION_FORM,
   type Environment,
   MEMORY_FORM,
-  nameProblem,
-  type OutputDestination,
   parseDuration,
   parseMemory,
   type Resources,
   type RetryPolicy,
-  relativePathProblem,
 } from "@canal/ir";
 import { Node } from "ts-morph";
 import { readEnvironment } from "./env.js";
-import { constDeclaration, evaluateLiteral, propertyName, propertyValue, unwrap } from "./literal.js";
+import { constDeclaration, evaluateLiteral, unwrap } from "./literal.js";
+import { NAME, nameForm, properties } from "./option-properties.js";
 import { type CheckedPath, checkPath } from "./paths.js";
 import type { Reporter } from "./report.js";
 
@@ -39,13 +37,6 @@ export interface StepOptionValues {
   run?: { command: string; node: Node };
 }
 
-export interface PipelineOptionValues {
-  name?: string;
-  description?: string;
-  /** Output destinations by pipeline output name, with the node each was written at. */
-  outputs?: Map<string, { destination: OutputDestination; node: Node }>;
-}
-
 const stepKeys = [
   "name",
   "description",
@@ -60,161 +51,9 @@ const stepKeys = [
   "passEnv",
 ];
 const scriptKeys = [...stepKeys, "source", "run"];
-const pipelineKeys = ["name", "description", "outputs"];
 const resourceKeys = ["cpu", "memory", "gpu", "gpuType"];
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const nameForm = "a string of letters, digits, '_', '.' or '-' starting with a letter or '_'";
-
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
-
-/** The object literal holding options: written in place, or a module-level const. */
-function optionsObject(node: Node): Node | undefined {
-  let current = unwrap(node);
-  for (let depth = 0; depth < 8 && Node.isIdentifier(current); depth++) {
-    const initializer = constDeclaration(current)?.getInitializer();
-    if (!initializer) return undefined;
-    current = unwrap(initializer);
-  }
-  return Node.isObjectLiteralExpression(current) ? current : undefined;
-}
-
-type Property = { name: string; value: Node; property: Node };
-
-function properties(reporter: Reporter, node: Node, subject: string, keys: string[]): Property[] | undefined {
-  const object = optionsObject(node);
-  if (!object || !Node.isObjectLiteralExpression(object)) {
-    reporter.error(
-      "CANAL1011",
-      node,
-      `${subject} options must be an object literal, or a module-level const holding one`,
-      'write the options in place: { retries: 2, timeout: "1h" }',
-    );
-    return undefined;
-  }
-  const found: Property[] = [];
-  for (const property of object.getProperties()) {
-    const name = propertyName(property);
-    const value = propertyValue(property);
-    if (name === undefined || !value) {
-      reporter.error(
-        "CANAL1011",
-        property,
-        `${subject} options must be plain \`key: value\` properties; \`${property.getText()}\` is not`,
-        "write each option as key: literal",
-      );
-    } else if (!keys.includes(name)) {
-      reporter.error(
-        "CANAL1011",
-        property,
-        `${subject} has an unknown option \`${name}\`; the options are ${keys.join(", ")}`,
-        `remove \`${name}\` or use one of ${keys.join(", ")}`,
-      );
-    } else {
-      found.push({ name, value, property });
-    }
-  }
-  return found;
-}
-
-/** Reads `@pipeline({...})` options. */
-export function readPipelineOptions(
-  reporter: Reporter,
-  node: Node | undefined,
-  subject: string,
-): PipelineOptionValues {
-  const values: PipelineOptionValues = {};
-  if (!node) return values;
-  for (const { name, value } of properties(reporter, node, subject, pipelineKeys) ?? []) {
-    if (name === "outputs") {
-      values.outputs = readOutputDestinations(reporter, value, subject);
-      continue;
-    }
-    const evaluated = evaluateLiteral(value);
-    const text = evaluated.ok ? evaluated.value : undefined;
-    const valid = typeof text === "string" && (name !== "name" || NAME.test(text));
-    if (!valid) {
-      const form = name === "name" ? nameForm : "a string literal";
-      reporter.error(
-        "CANAL1011",
-        value,
-        `${subject} option \`${name}\` must be ${form}`,
-        `write ${name}: "..." with ${form}`,
-      );
-    } else if (name === "name") values.name = text;
-    else values.description = text;
-  }
-  return values;
-}
-
-const DESTINATION = /^([A-Za-z][A-Za-z0-9_-]+):(.+)$/s;
-
-/** `outputs: { best: { to: "lake:models/{run}/", register: "wine-model" } }`, each entry checked. */
-function readOutputDestinations(
-  reporter: Reporter,
-  node: Node,
-  subject: string,
-): Map<string, { destination: OutputDestination; node: Node }> {
-  const found = new Map<string, { destination: OutputDestination; node: Node }>();
-  const evaluated = evaluateLiteral(node);
-  const entries =
-    evaluated.ok &&
-    evaluated.value !== null &&
-    typeof evaluated.value === "object" &&
-    !Array.isArray(evaluated.value)
-      ? Object.entries(evaluated.value as Record<string, unknown>)
-      : undefined;
-  const form = '{ best: { to: "lake:models/{run}/", register: "wine-model" } }';
-  if (!entries) {
-    reporter.error(
-      "CANAL1011",
-      node,
-      `${subject} option \`outputs\` must be an object literal`,
-      `write outputs: ${form}`,
-    );
-    return found;
-  }
-  for (const [output, entry] of entries) {
-    const given = entry as { to?: unknown; register?: unknown } | null;
-    const keys = given && typeof given === "object" ? Object.keys(given) : [];
-    const to = typeof given?.to === "string" ? DESTINATION.exec(given.to) : null;
-    const path = to?.[2] ?? "";
-    const problem = to ? relativePathProblem(path.replaceAll("{run}", "run").replace(/\/$/, "")) : undefined;
-    const placeholder = /\{(?!run\})[^}]*\}/.exec(path)?.[0];
-    const register = given?.register;
-    const registerProblem =
-      register === undefined
-        ? undefined
-        : typeof register === "string"
-          ? nameProblem(register)
-          : "is not a string";
-    const unknown = keys.find((k) => k !== "to" && k !== "register");
-    const message = unknown
-      ? `has an unknown key \`${unknown}\`; the keys are to, register`
-      : !to
-        ? `needs \`to: "DATASTORE:PATH"\`, a datastore and a path in it`
-        : problem
-          ? `names the path \`${path}\`, which ${problem}`
-          : placeholder
-            ? `has the placeholder ${placeholder}; the only one is {run}, the run's id`
-            : registerProblem
-              ? `registers the dataset ${JSON.stringify(register)}, which ${registerProblem}`
-              : undefined;
-    if (message) {
-      reporter.error(
-        "CANAL1011",
-        node,
-        `${subject} option \`outputs.${output}\` ${message}`,
-        `write outputs: ${form}`,
-      );
-      continue;
-    }
-    const destination: OutputDestination = { datastore: to?.[1] as string, path };
-    if (typeof register === "string") destination.register = register;
-    found.set(output, { destination, node });
-  }
-  return found;
-}
 
 /**
  * Reads a step's options from its decorator or `step.fn` argument without running anything.
