@@ -182,11 +182,20 @@ const builds = [...projects].sort().map((dir) => {
 // in the old generation from the start, so that a cached `canal run` paid for a full collection
 // early). esbuild escapes what it writes in strings, regular expressions and names; what is left
 // is in the comments it keeps, where an escape is as good as the character.
+//
+// The script is written wrapped as Node wraps a CommonJS module (packages/cli/src/main.ts names
+// the same wrapper), on its first line so that the source map's positions stay those of
+// esbuild's output: dist/main.js compiles the file's text as it reads it. Wrapping it there made
+// a second, flat copy of the 2.6 MB text on the heap of every `canal` process.
 const script = join(staging, "canal.cjs");
 const source = readFileSync(script, "utf8").replace(/\bimport\(("[^"\n]+")\)/g, "__canalImport($1)");
+const ascii = source.replace(
+  /[^\0-\x7f]/g,
+  (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+);
 writeFileSync(
   script,
-  source.replace(/[^\0-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  `(function (exports, require, module, __filename, __dirname, __canalImport) {${ascii}\n})`,
 );
 
 // dist/main.js checks at start that each of these is the copy its Canal package would load.
