@@ -39,7 +39,7 @@ const out = join(dist, "bundle");
 
 /** Third-party packages put into the bundle: pure JavaScript, loaded by every run. */
 // zod's companions go with it: two copies of zod in one process do not know each other's schemas.
-const inlined = new Set(["zod", "@asteasolutions/zod-to-openapi", "protobufjs", "long", "csv-parse"]);
+const inlined = new Set(["zod", "@asteasolutions/zod-to-openapi", "protobufjs", "csv-parse"]);
 /** Canal packages left out: the compiler loads TypeScript, ts-morph and esbuild, and is big. */
 const outside = new Set(["@canal/compiler"]);
 
@@ -88,6 +88,29 @@ const external = {
   },
 };
 
+// protobufjs takes long.js for the values of 64-bit integer fields when it can require it
+// (`util.Long`), and long.js compiles a WebAssembly module as it loads: 3-4 ms of every `canal`
+// process that reads an IR. The IR has no 64-bit integer field (scripts/generate-ir-codec.mjs
+// refuses one, and this is checked here), so in the bundle `require("long")` gives null, which
+// protobufjs takes as no long.js. The modules themselves (CANAL_BUNDLE=0) still load it.
+const proto = readFileSync(join(root, "ir/pipeline.proto"), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "");
+const wide = /\b(u?int64|sint64|s?fixed64)\b/.exec(proto);
+if (wide)
+  throw new Error(
+    `bundle-cli: ir/pipeline.proto has a ${wide[1]} field, whose values protobufjs reads with long.js: ` +
+      "drop the `noLong` plugin of scripts/bundle-cli.mjs so that the bundle has long.js",
+  );
+const noLong = {
+  name: "canal-no-long",
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: "long", namespace: "canal-no-long" }));
+    b.onLoad({ filter: /.*/, namespace: "canal-no-long" }, () => ({
+      contents: "module.exports = null;\n",
+      loader: "js",
+    }));
+  },
+};
+
 // A bundled module that finds files beside itself (the IR's pipeline.proto, the worker's entry,
 // the Python helper) keeps finding them where its package is installed: its `import.meta.url` is
 // rewritten to its own file's URL, found from its package's entry at run time, in the repository
@@ -133,7 +156,7 @@ const result = await build({
   logLevel: "warning",
   // The rewritten `import.meta.url`s find Canal's packages with require.resolve on purpose.
   logOverride: { "require-resolve-not-external": "silent" },
-  plugins: [external, selfUrl],
+  plugins: [noLong, external, selfUrl],
 });
 
 // What the bundle was built from: each Canal project's tsbuildinfo, which `tsc -b` rewrites
@@ -159,11 +182,20 @@ const builds = [...projects].sort().map((dir) => {
 // in the old generation from the start, so that a cached `canal run` paid for a full collection
 // early). esbuild escapes what it writes in strings, regular expressions and names; what is left
 // is in the comments it keeps, where an escape is as good as the character.
+//
+// The script is written wrapped as Node wraps a CommonJS module (packages/cli/src/main.ts names
+// the same wrapper), on its first line so that the source map's positions stay those of
+// esbuild's output: dist/main.js compiles the file's text as it reads it. Wrapping it there made
+// a second, flat copy of the 2.6 MB text on the heap of every `canal` process.
 const script = join(staging, "canal.cjs");
 const source = readFileSync(script, "utf8").replace(/\bimport\(("[^"\n]+")\)/g, "__canalImport($1)");
+const ascii = source.replace(
+  /[^\0-\x7f]/g,
+  (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+);
 writeFileSync(
   script,
-  source.replace(/[^\0-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  `(function (exports, require, module, __filename, __dirname, __canalImport) {${ascii}\n})`,
 );
 
 // dist/main.js checks at start that each of these is the copy its Canal package would load.

@@ -71,8 +71,10 @@ function runBundle(bundle: URL, stamp: Stamp): void {
   // As Node wraps a CommonJS module, and with the import the bundle's own `import()`s were
   // turned into (bare package names: resolved from here as from the bundle's folder). The bundle
   // is ASCII (scripts/bundle-cli.mjs keeps it so), which Latin-1 reads byte for byte, without the
-  // checks of UTF-8.
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __canalImport) {${readFileSync(file, "latin1")}\n})`;
+  // checks of UTF-8, into a string held outside V8's heap. scripts/bundle-cli.mjs writes it
+  // wrapped already: text put around it here would be copied whole onto the heap when compiled.
+  const source = readFileSync(file, "latin1");
+  const wrapped = source.startsWith(WRAPPER) ? source : `${WRAPPER}${source}\n})`;
   const script = new Script(wrapped, { filename: file, cachedData });
   if (!cachedData || script.cachedDataRejected) {
     process.once("exit", () => {
@@ -94,6 +96,9 @@ function runBundle(bundle: URL, stamp: Stamp): void {
   const load = (specifier: string) => import(specifier);
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), load);
 }
+
+/** How the bundle's text begins (scripts/bundle-cli.mjs writes it so), as Node wraps a CommonJS module. */
+const WRAPPER = "(function (exports, require, module, __filename, __dirname, __canalImport) {";
 
 /** Where a user's caches go: $XDG_CACHE_HOME, else ~/.cache. */
 function userCacheDir(): string {

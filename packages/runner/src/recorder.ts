@@ -5,6 +5,12 @@ import type { MetadataStore, MetadataTransaction, NewStepRun, StepRunEnd } from 
 // and checkpoints the log as it grows), so events are written at most this often, in batches.
 const BATCH_INTERVAL_MS = 50;
 
+/**
+ * Milliseconds on a monotonic clock. Not `performance.now()`: the first use of the global
+ * `performance` loads perf_hooks and its ten internal modules, about 1 ms of a cached run.
+ */
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
 /** The end of a run's claim on a cache key (single-flight), written in order with the events. */
 interface ClaimRelease {
   type: "release-claim";
@@ -27,7 +33,7 @@ export class RunRecorder {
   private writing: Promise<void> | undefined;
   /** Settles once the batch that the pending events will form is written (or has failed). */
   private batchWritten: Deferred | undefined;
-  private lastBatch = 0;
+  private lastBatch = Number.NEGATIVE_INFINITY;
   /** Set by flush: what is pending is written at once. */
   private flushing = false;
   /** Ends the wait for the interval early. */
@@ -92,7 +98,7 @@ export class RunRecorder {
       while (this.pending.length > 0) {
         // The events emitted in this turn of the event loop join the batch, and so do those of
         // the interval since the last one (unless the run is ending and waits for them).
-        const wait = this.flushing ? 0 : this.lastBatch + BATCH_INTERVAL_MS - performance.now();
+        const wait = this.flushing ? 0 : this.lastBatch + BATCH_INTERVAL_MS - monotonicMs();
         await new Promise<void>((resolve) => {
           if (wait <= 0) return void setImmediate(resolve);
           const timer = setTimeout(resolve, wait);
@@ -102,7 +108,7 @@ export class RunRecorder {
           };
         });
         this.hurry = undefined;
-        this.lastBatch = performance.now();
+        this.lastBatch = monotonicMs();
         const batch = this.pending;
         const written = this.batchWritten;
         this.pending = [];

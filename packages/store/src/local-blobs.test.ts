@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
+  cpSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -15,7 +16,7 @@ import {
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LocalBlobStore } from "./local-blobs.js";
 
 let dir: string;
@@ -156,5 +157,26 @@ describe("LocalBlobStore", () => {
     expect(await later.verify(b)).toBe("corrupt");
     writeFileSync(join(dir, "blobs", "verified"), "not a journal\n");
     expect(await new LocalBlobStore(join(dir, "blobs")).verify(a)).toBe("ok");
+  });
+
+  it("learns a blob it hashed again, for the stores after it, when the folder was copied", async () => {
+    const digest = await blobs.put("restored weights");
+    await new Promise((resolve) => setImmediate(resolve));
+    // A copy (a restore from a backup, a CI cache) keeps the bytes and the journal, not the
+    // identities the journal names: the first store on it hashes the blob again.
+    const copy = join(dir, "copy");
+    cpSync(join(dir, "blobs"), copy, { recursive: true });
+    const stored = join(copy, "sha256", digest.slice(0, 2), digest.slice(2));
+    const info = statSync(stored, { bigint: true });
+    const line = `${digest} ${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    const journal = () => readFileSync(join(copy, "verified"), "utf8").split("\n");
+    expect(journal()).not.toContain(line);
+    expect(await new LocalBlobStore(copy).verify(digest)).toBe("ok");
+    await vi.waitFor(() => expect(journal()).toContain(line), { timeout: 10_000 });
+    expect(await new LocalBlobStore(copy).verify(digest)).toBe("ok");
+    // What it learned is the copy's identity: changed bytes are still hashed and found.
+    chmodSync(stored, 0o644);
+    writeFileSync(stored, "restored weightz");
+    expect(await new LocalBlobStore(copy).verify(digest)).toBe("corrupt");
   });
 });

@@ -308,7 +308,22 @@ export class LocalBlobStore implements BlobStore {
     if (actual === undefined) return { status: "missing" };
     if (actual !== digest) return { status: "corrupt", actual };
     this.journal.verified().set(digest, known);
+    this.learn(path, digest, known);
     return { status: "ok", size };
+  }
+
+  /**
+   * Tells the journal of a blob found intact by hashing, so that later processes need not hash it
+   * again: a store folder copied or restored from a backup keeps its bytes but not the identities
+   * the journal names, and every run would hash each of its blobs, whatever their size. As for a
+   * blob stored here, the journal learns it only once its bytes are on disk. Best effort, off the
+   * caller's path: what fails is only a later hash.
+   */
+  private learn(path: string, digest: string, known: string): void {
+    syncFile(path).then(
+      () => this.journal.record(digest, known),
+      () => {},
+    );
   }
 
   async materialize(digest: string, destination: string): Promise<void> {
