@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileNameProblem, type MountSource, pathInside, type Step } from "@canal/ir";
 import { isArtifactType, isDirectoryType } from "./bindings.js";
@@ -42,9 +42,15 @@ export async function stageInputs(
   values: Record<string, StoredValue>,
   inDir: string,
   blobs: Materializer,
+  options: { inMade?: boolean } = {},
 ): Promise<StagedInputs> {
-  if (step.inputs.some((input) => values[input.name] && !("json" in (values[input.name] as StoredValue))))
-    mkdirSync(inDir);
+  // `inMade`: the folder was made ahead, from the step's input types; the step sees in/ exactly
+  // when an input is staged as files, as when it is made here.
+  const needed = step.inputs.some(
+    (input) => values[input.name] && !("json" in (values[input.name] as StoredValue)),
+  );
+  if (needed && !options.inMade) mkdirSync(inDir);
+  else if (!needed && options.inMade) rmdirSync(inDir);
   const inputs: Record<string, TaskInput> = {};
   const paths = new Map<string, string>();
   const mounted = new Map<string, MountedInput>();
