@@ -111,6 +111,8 @@ export async function runAttempt(
       };
     const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs, {
       inMade: ahead?.in === true,
+      inputsMade: ahead?.inputs ?? [],
+      inputFolders: !moving,
     });
     // A table without a declared column fails here, before the command starts: the data is wrong,
     // so running again cannot help. A step that fetches its own inputs checks them once fetched.

@@ -37,6 +37,7 @@ describe("FoldersAhead", () => {
     expect(ahead.make(instance())).toBe(true);
     expect(ahead.make(instance(counts))).toBe(true);
     expect(readdirSync(attemptFolder(root, "run-1", "reads", 1)).sort()).toEqual(["in", "out"]);
+    expect(readdirSync(join(attemptFolder(root, "run-1", "reads", 1), "in"))).toEqual(["data"]);
     expect(readdirSync(attemptFolder(root, "run-1", "counts", 1))).toEqual(["out"]);
   });
 
@@ -45,7 +46,7 @@ describe("FoldersAhead", () => {
     ahead.make(instance());
     const first = attemptFolder(root, "run-1", "reads", 1);
     expect(ahead.take("reads", 2, attemptFolder(root, "run-1", "reads", 2))).toBeUndefined();
-    expect(ahead.take("reads", 1, first)).toEqual({ in: true });
+    expect(ahead.take("reads", 1, first)).toEqual({ in: true, inputs: ["data"] });
     expect(ahead.take("reads", 1, first)).toBeUndefined();
     // Taken: the attempt's own now, not the run's to remove.
     ahead.forget("reads");

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathInside, type Step } from "@canal/ir";
-import { isArtifactType } from "./bindings.js";
+import { isArtifactType, isDirectoryType } from "./bindings.js";
 import { dropSnapshotAhead, materializeSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
 
@@ -17,10 +17,21 @@ export function attemptFolder(workRoot: string, runId: string, key: string, atte
 /** Whether a step's attempt gets an `in/` folder: it has an input of artifacts, staged as files. */
 export const takesFiles = (step: Step): boolean => step.inputs.some((input) => isArtifactType(input.type));
 
+/**
+ * The inputs whose folder `in/<input>/` is made ahead: those typed as one file (not a directory,
+ * not a list), which are staged as `in/<input>/<file name>`.
+ */
+export const fileInputs = (step: Step): string[] =>
+  step.inputs
+    .filter((input) => "artifact" in input.type && !isDirectoryType(input.type))
+    .map((input) => input.name);
+
 /** What was made ahead in an attempt's folder: the folder and `out/` always. */
 export interface MadeAhead {
   /** `in/` was made (the step has an artifact input). */
   in: boolean;
+  /** The inputs whose (empty) folder under `in/` was made. */
+  inputs: string[];
 }
 
 /** What {@link FoldersAhead} needs of the run. */
@@ -63,8 +74,9 @@ export class FoldersAhead {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       mkdirSync(join(dir, "out"));
-      const made: MadeAhead = { in: takesFiles(step) };
+      const made: MadeAhead = { in: takesFiles(step), inputs: fileInputs(step) };
       if (made.in) mkdirSync(join(dir, "in"));
+      for (const input of made.inputs) mkdirSync(pathInside(join(dir, "in"), input));
       let snapshot: string | undefined;
       if (step.kind === "SCRIPT" && step.script?.snapshot) {
         snapshot = join(dir, "src");
