@@ -150,6 +150,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     removals.add(removal);
   };
 
+  const waiting = (key: string) => !finished(key) && !running.has(key) && !cancel.signal.aborted;
   const lookahead = new Lookahead({
     runId: options.runId,
     runtime,
@@ -159,10 +160,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     instance: (key) => schedule.instance(key),
     environment: (instance) =>
       instance.step.environment ? environments.get(instance.step.environment) : undefined,
-    waiting: (key) => !finished(key) && !running.has(key) && !cancel.signal.aborted,
+    waiting,
     good,
   });
-  const waiting = (key: string) => !finished(key) && !running.has(key) && !cancel.signal.aborted;
   const folders = new FoldersAhead({
     workRoot: options.workRoot,
     runId: options.runId,
