@@ -5,6 +5,8 @@ import type { StoredValue } from "./cache-key.js";
 import { adoptOutputs, collectOutputs, type OutputStore, readMetrics } from "./collect.js";
 import type { AttemptResult, Runtime, StepTask, TaskBlobs } from "./contract.js";
 import type { Metric } from "./events.js";
+import { attemptFolder, type MadeAhead } from "./folders-ahead.js";
+import { dropSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
 import { type Materializer, outputTargets, stageInputs } from "./staging.js";
 import { declaredValues } from "./step-variables.js";
@@ -35,6 +37,8 @@ export interface AttemptContext {
   ended?(key: string): void;
   /** The attempt's folder is done with: removed now or later, as the run likes. */
   release(dir: string): void;
+  /** The attempt's folder when it was made ahead (a fresh one, for this attempt only); else undefined. */
+  madeAhead?(key: string, attempt: number, dir: string): MadeAhead | undefined;
 }
 
 /**
@@ -74,19 +78,16 @@ export async function runAttempt(
   const environment = context.environment(step);
   const refused = runtime.cannotRun?.(step, environment);
   if (refused) return { status: "failed", error: `step ${instance.key}: ${refused}`, retryable: false };
-  // Built with pathInside: a step id that names a place outside the work folder is refused,
-  // never cleaned up (the loader already refuses such an id; this is the second line).
-  const workDir = pathInside(
-    context.workRoot,
-    context.runId,
-    `${instance.key.replace(/[[\]]/g, "_")}-${attempt}`,
-  );
-  rmSync(workDir, { recursive: true, force: true });
+  const workDir = attemptFolder(context.workRoot, context.runId, instance.key, attempt);
   const inDir = join(workDir, "in");
   const outDir = join(workDir, "out");
-  // The folder first, then out/: a recursive mkdir of out/ would fail once on the missing parent.
-  mkdirSync(workDir, { recursive: true });
-  mkdirSync(outDir);
+  const ahead = context.madeAhead?.(instance.key, attempt, workDir);
+  if (!ahead) {
+    rmSync(workDir, { recursive: true, force: true });
+    // The folder first, then out/: a recursive mkdir of out/ would fail once on the missing parent.
+    mkdirSync(workDir, { recursive: true });
+    mkdirSync(outDir);
+  }
   // A runtime whose steps reach the shared store move their own bytes: the inputs are only
   // planned here (each digest and its path), never read, and the outputs come back as reports.
   const shared = context.blobs.shared;
@@ -108,7 +109,11 @@ export async function runAttempt(
         error: `step ${instance.key}: input \`${mounted.name}\` is read in place (access "mount"), which runtime ${runtime.name} cannot do: its steps do not read this machine's files where they lie; read it with access "download", or run the step on the local runtime`,
         retryable: false,
       };
-    const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs);
+    const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs, {
+      inMade: ahead?.in === true,
+      inputsMade: ahead?.inputs ?? [],
+      inputFolders: !moving,
+    });
     // A table without a declared column fails here, before the command starts: the data is wrong,
     // so running again cannot help. A step that fetches its own inputs checks them once fetched.
     const tableProblem = moving ? undefined : await tableInputProblem(instance.key, step, staged.inputs);
@@ -193,6 +198,8 @@ export async function runAttempt(
     if (collected.status === "failed") return collected;
     return { status: "succeeded", outputs: collected.outputs, metrics: readMetrics(task.metricsFile) };
   } finally {
+    // A snapshot made ahead that the runtime never asked for (the attempt ended before its start).
+    if (ahead) dropSnapshotAhead(join(workDir, "src"));
     context.release(workDir);
   }
 }

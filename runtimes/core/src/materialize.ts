@@ -38,10 +38,37 @@ interface ManifestEntry {
   executable?: boolean;
 }
 
+// Snapshots rebuilt ahead into a fresh attempt folder (see FoldersAhead), by destination: the
+// attempt's own rebuild finds its snapshot there already and does nothing. Used once, then gone.
+const ahead = new Map<string, string>();
+
+/** Rebuilds a snapshot at `destination` now, for the attempt that will ask for it there. */
+export function materializeSnapshotAhead(
+  artifactDir: string,
+  manifestDigest: string,
+  destination: string,
+): void {
+  const root = resolve(destination);
+  ahead.delete(root);
+  materializeSnapshot(artifactDir, manifestDigest, root);
+  ahead.set(root, manifestDigest);
+}
+
+/** The snapshot made ahead at `destination` will not be asked for (its folder is removed). */
+export function dropSnapshotAhead(destination: string): void {
+  ahead.delete(resolve(destination));
+}
+
 /** Rebuilds a script step's source snapshot (or a shipped directory) from the artifact's blobs. */
 export function materializeSnapshot(artifactDir: string, manifestDigest: string, destination: string): void {
-  const manifest = JSON.parse(blob(artifactDir, manifestDigest).toString("utf8")) as ManifestEntry[];
   const root = resolve(destination);
+  // Rebuilt ahead for this very attempt, into its fresh folder: there, and nothing else is.
+  if (ahead.get(root) === manifestDigest) {
+    ahead.delete(root);
+    return;
+  }
+  ahead.delete(root);
+  const manifest = JSON.parse(blob(artifactDir, manifestDigest).toString("utf8")) as ManifestEntry[];
   // An empty source folder is a valid snapshot: the step still runs in a folder of its own.
   mkdirSync(root, { recursive: true });
   // Each folder once: a step's attempt rebuilds its snapshot, and a mkdir is a slow call here.

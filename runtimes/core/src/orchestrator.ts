@@ -7,6 +7,7 @@ import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key
 import { CacheProbes } from "./cache-probes.js";
 import type { Runtime } from "./contract.js";
 import type { RunEvent, RunSummary } from "./events.js";
+import { FoldersAhead } from "./folders-ahead.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { Schedule } from "./schedule.js";
@@ -149,6 +150,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     removals.add(removal);
   };
 
+  const waiting = (key: string) => !finished(key) && !running.has(key) && !cancel.signal.aborted;
   const lookahead = new Lookahead({
     runId: options.runId,
     runtime,
@@ -158,9 +160,26 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     instance: (key) => schedule.instance(key),
     environment: (instance) =>
       instance.step.environment ? environments.get(instance.step.environment) : undefined,
-    waiting: (key) => !finished(key) && !running.has(key) && !cancel.signal.aborted,
+    waiting,
     good,
   });
+  const folders = new FoldersAhead({
+    workRoot: options.workRoot,
+    runId: options.runId,
+    artifactDir: options.artifactDir,
+    limit,
+    release: removeLater,
+  });
+  // Once an attempt was handed to the runtime (its command started, on the next turn), the
+  // instances that wait only on it and on others running get their first attempt's folder.
+  const makeFoldersAfter = (key: string) =>
+    setImmediate(() => {
+      for (const dependent of schedule.dependents.get(key) ?? []) {
+        if (folders.has(dependent) || !waiting(dependent)) continue;
+        if ((schedule.waitsFor.get(dependent) ?? []).every((d) => good(d) || running.has(d)))
+          folders.make(schedule.instance(dependent));
+      }
+    });
   const attempts: AttemptContext = {
     runId: options.runId,
     artifactDir: options.artifactDir,
@@ -172,9 +191,13 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     cancel: cancel.signal,
     log: (instance, attempt, stream, text) =>
       void emit({ type: "step-log", ...base(instance), attempt, stream, text }),
-    executed: (key) => lookahead.executed(key),
+    executed: (key) => {
+      lookahead.executed(key);
+      makeFoldersAfter(key);
+    },
     ended: (key) => lookahead.ended(key),
     release: removeLater,
+    madeAhead: (key, attempt, dir) => folders.take(key, attempt, dir),
   };
 
   // The cache is asked about the instances ahead while these are decided (see CacheProbes).
@@ -237,6 +260,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   const done = (key: string) => {
     running.delete(key);
     lookahead.forget(key);
+    folders.forget(key);
     schedule.settle(key);
     woken = true;
     wake?.();
@@ -250,6 +274,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         if (finished(instance.key) || running.has(instance.key)) continue;
         summary.steps[instance.key] = "canceled";
         lookahead.forget(instance.key);
+        folders.forget(instance.key);
         await emit({ type: "step-canceled", ...base(instance) });
       }
       notStarted = 0;
@@ -263,6 +288,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       if (blocked) {
         summary.steps[key] = "skipped";
         lookahead.forget(key);
+        folders.forget(key);
         await emit({
           type: "step-skipped",
           ...base(instance),
@@ -292,6 +318,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     wake = undefined;
   }
   lookahead.forgetAll();
+  folders.forgetAll();
   await probes.settle();
   while (removals.size > 0) await Promise.all(removals);
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outputTargets, stageInputs } from "./staging.js";
@@ -54,6 +54,34 @@ describe("staging", () => {
     expect(readFileSync(join(inDir, "tree", "sub", "x.txt"), "utf8")).toBe("x");
     expect(readFileSync(join(inDir, "many", "1"), "utf8")).toBe("2");
     expect([...staged.paths.keys()]).toHaveLength(4);
+  });
+
+  it("leaves of the folders made ahead only those a file is staged into", async () => {
+    const two = testStep(
+      "two",
+      { raw: [types.file, literal(0)], spare: [types.file, literal(0)], lr: [types.number, literal(0)] },
+      {},
+    );
+    const inDir = join(bed.dir, "in");
+    for (const name of ["raw", "spare"]) mkdirSync(join(inDir, name), { recursive: true });
+    const made = { inMade: true, inputsMade: ["raw", "spare"] };
+    const raw = { digest: bed.blobs.putBytes("a,b"), directory: false, name: "wine.csv" } as const;
+    await stageInputs("two", two, { raw, lr: { json: "1" } }, inDir, bed.blobs, made);
+    expect(readdirSync(inDir)).toEqual(["raw"]);
+    expect(readFileSync(join(inDir, "raw", "wine.csv"), "utf8")).toBe("a,b");
+
+    // No file staged at all: no in/, as when nothing is made ahead.
+    const valuesOnly = join(bed.dir, "values-only");
+    for (const name of ["raw", "spare"]) mkdirSync(join(valuesOnly, name), { recursive: true });
+    await stageInputs("two", two, { lr: { json: "1" } }, valuesOnly, bed.blobs, made);
+    expect(existsSync(valuesOnly)).toBe(false);
+
+    // A step that fetches its own inputs gets in/ and nothing under it.
+    const planned = join(bed.dir, "planned");
+    for (const name of ["raw", "spare"]) mkdirSync(join(planned, name), { recursive: true });
+    const plan = { materialize: async () => {} };
+    await stageInputs("two", two, { raw }, planned, plan, { ...made, inputFolders: false });
+    expect(readdirSync(planned)).toEqual([]);
   });
 
   it("refuses a recorded file name that would leave the input's folder", async () => {

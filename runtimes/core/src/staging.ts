@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileNameProblem, type MountSource, pathInside, type Step } from "@canal/ir";
 import { isArtifactType, isDirectoryType } from "./bindings.js";
@@ -31,6 +31,20 @@ export interface StagedInputs {
   mounted: Map<string, MountedInput>;
 }
 
+/** Folders of the attempt made before staging (see FoldersAhead). */
+export interface StagingOptions {
+  /** `in/` is there. */
+  inMade?: boolean;
+  /** `in/<input>/` is there, empty, for these inputs. */
+  inputsMade?: readonly string[];
+  /**
+   * Whether the materializer puts a file input into a folder it makes (`in/<input>/`); false for
+   * one that only plans where each input goes (a step that fetches its own): folders made ahead
+   * for file inputs are taken away again.
+   */
+  inputFolders?: boolean;
+}
+
 /**
  * Puts an instance's inputs where its step reads them, under `inDir`: a file under its own name in
  * a folder of the input's name (`in/raw/wine.csv`), a directory as that folder, a fan-in as one
@@ -42,9 +56,21 @@ export async function stageInputs(
   values: Record<string, StoredValue>,
   inDir: string,
   blobs: Materializer,
+  options: StagingOptions = {},
 ): Promise<StagedInputs> {
-  if (step.inputs.some((input) => values[input.name] && !("json" in (values[input.name] as StoredValue))))
-    mkdirSync(inDir);
+  // Folders made ahead from the step's input types: the step sees in/ and in/<input>/ exactly
+  // where an input is staged as files, as when they are made here.
+  const { inMade = false, inputsMade = [], inputFolders = true } = options;
+  for (const name of inputsMade) {
+    const value = values[name];
+    if (!inputFolders || !value || !("digest" in value) || value.directory || value.mount)
+      rmdirSync(pathInside(inDir, name));
+  }
+  const needed = step.inputs.some(
+    (input) => values[input.name] && !("json" in (values[input.name] as StoredValue)),
+  );
+  if (needed && !inMade) mkdirSync(inDir);
+  else if (!needed && inMade) rmdirSync(inDir);
   const inputs: Record<string, TaskInput> = {};
   const paths = new Map<string, string>();
   const mounted = new Map<string, MountedInput>();
