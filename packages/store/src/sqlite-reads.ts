@@ -170,11 +170,16 @@ export class SqliteReads {
   async lineage(digest: string): Promise<Lineage> {
     return this.read(() => {
       const rows = this.stmt(
-        `SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
+        // Every block of step runs up to the newest, each looked up by the digest's prefix in
+        // artifact_uses_by_digest (SQLite migration 18): the expressions are the index's own.
+        `WITH RECURSIVE blocks (b) AS (
+           SELECT 0 UNION ALL SELECT b + 1 FROM blocks WHERE b < (SELECT max(id) FROM step_runs) >> 10)
+         SELECT u.direction, u.name, s.id AS step_run_id, s.step_id, s.instance, s.status, s.run_id,
            p.name AS pipeline, coalesce(s.ended_at, s.started_at, s.created_at) AS at
          FROM artifact_uses u JOIN step_runs s ON s.id = u.step_run_id JOIN runs r ON r.id = s.run_id
          JOIN pipeline_versions pv ON pv.id = r.pipeline_version_id JOIN pipelines p ON p.id = pv.pipeline_id
-         WHERE substr(u.digest, 1, 8) = substr(?, 1, 8) AND u.digest = ? AND p.workspace_id = ?
+         WHERE (u.step_run_id >> 10) IN blocks AND substr(u.digest, 1, 8) = substr(?, 1, 8)
+           AND u.digest = ? AND p.workspace_id = ?
          ORDER BY at, s.id, u.name`,
       ).all(digest, digest, this.workspaceId) as LineageRow[];
       const lineage: Lineage = {

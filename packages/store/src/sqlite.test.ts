@@ -232,6 +232,47 @@ describe("the step runs of a step", () => {
   });
 });
 
+describe("the lineage of a digest", () => {
+  it("finds its uses in every block of step runs, looked up by the digest's prefix in each", async () => {
+    const run = await newRun();
+    // Three blocks of 1,024 step runs: the uses of one digest in the first, second and third.
+    const ids = (await store.createStepRuns(
+      Array.from({ length: 2100 }, (_, i) => ({ runId: run.id, stepId: `s${i}` })),
+    )) as number[];
+    const digest = "ab".repeat(32);
+    const other = `${"ab".repeat(4)}${"cd".repeat(28)}`; // the same prefix, another digest
+    const value = (d: string) => ({ out: { digest: d, directory: false } });
+    await store.finishStepRuns([
+      { stepRunId: ids[3] as number, status: "succeeded", outputs: value(digest), endedAt: 10 },
+      { stepRunId: ids[4] as number, status: "succeeded", outputs: value(other), endedAt: 11 },
+      { stepRunId: ids[1500] as number, status: "succeeded", inputs: value(digest), endedAt: 20 },
+      { stepRunId: ids[2099] as number, status: "succeeded", inputs: value(digest), endedAt: 30 },
+    ]);
+    expect(Math.max(...ids) >> 10).toBe(2);
+    const prepared: string[] = [];
+    const spied = store as unknown as { stmt(sql: string): Database.Statement };
+    const stmt = spied.stmt.bind(store);
+    spied.stmt = (sql) => {
+      prepared.push(sql);
+      return stmt(sql);
+    };
+    const lineage = await store.lineage(digest);
+    spied.stmt = stmt;
+    expect(lineage.producedBy.map((e) => e.stepRunId)).toEqual([ids[3]]);
+    expect(lineage.consumedBy.map((e) => e.stepRunId)).toEqual([ids[1500], ids[2099]]);
+    // A no-op's edges go to the newest block of the index, not next to every earlier run's edge
+    // for the same digest; the lookup is by block and prefix, never a scan of the uses.
+    const sql = prepared.find((text) => text.includes("FROM artifact_uses"));
+    const db = new Database(join(dir, "canal.db"), { readonly: true });
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(digest, digest, 1) as { detail: string }[]).map(
+      (row) => row.detail,
+    );
+    db.close();
+    const ofUses = plan.filter((line) => /^(SEARCH|SCAN) u\b/.test(line));
+    expect(ofUses).toEqual(["SEARCH u USING INDEX artifact_uses_by_digest (<expr>=? AND <expr>=?)"]);
+  });
+});
+
 describe("the cache entries of a key across workspaces", () => {
   /** The plan of each statement `use` prepares on `on`, as EXPLAIN QUERY PLAN details. */
   async function plans(on: SqliteMetadataStore, use: () => Promise<unknown>, params: object) {
