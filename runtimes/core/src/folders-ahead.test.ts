@@ -53,6 +53,15 @@ describe("FoldersAhead", () => {
     expect(existsSync(first)).toBe(true);
   });
 
+  it("makes no folder for a key that names a place outside the work folder, and does not throw", () => {
+    const { ahead, released } = folders();
+    const escaping = testStep("up/../../escape", { data: [types.file, literal("x")] }, {});
+    expect(ahead.make(instance(escaping))).toBe(false);
+    expect(ahead.has(escaping.id)).toBe(false);
+    expect(released).toEqual([]);
+    expect(existsSync(join(root, "escape-1"))).toBe(false);
+  });
+
   it("holds no more folders than its bound, and removes those never used", () => {
     const { ahead, released } = folders(1);
     expect(ahead.make(instance())).toBe(true);

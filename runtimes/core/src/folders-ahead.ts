@@ -69,8 +69,11 @@ export class FoldersAhead {
     const { key, step } = instance;
     if (this.closed || this.made.has(key) || this.made.size >= this.options.limit) return false;
     const { workRoot, runId, artifactDir } = this.options;
-    const dir = attemptFolder(workRoot, runId, key, 1);
+    let dir: string | undefined;
     try {
+      // Inside the try: this runs on a turn of its own, where a throw would end the process; a
+      // key refused here is refused again at its attempt, as that step's failure.
+      dir = attemptFolder(workRoot, runId, key, 1);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       mkdirSync(join(dir, "out"));
@@ -86,7 +89,7 @@ export class FoldersAhead {
       return true;
     } catch {
       // Made as the attempt starts instead, where a failure is reported.
-      this.options.release(dir);
+      if (dir !== undefined) this.options.release(dir);
       return false;
     }
   }

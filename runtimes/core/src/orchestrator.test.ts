@@ -258,6 +258,30 @@ describe("orchestrate on the memory runtime", () => {
     });
   });
 
+  it("fails a step whose id names a place outside the work folder, and the run goes on to its end", async () => {
+    // The loader refuses such an id; past it, the next step's folder (made while the step before
+    // it runs) is refused too, as that step's own failure, never a crash of the run's process.
+    const pipeline = testPipeline([
+      testStep("prepare", { text: [types.string, literal("a")] }, { data: types.file }),
+      testStep("up/../../../escape", { data: [types.file, fromOutput("prepare", "data")] }, {}),
+    ]);
+    const { summary, events } = await bed.run(pipeline, {
+      steps: {
+        // Still running on the turns after its start, as a command is: the folder ahead is made then.
+        prepare: async (call) => {
+          for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+          chainSteps.prepare(call);
+        },
+        "up/../../../escape": () => {},
+      },
+    });
+    expect(summary.steps).toEqual({ prepare: "succeeded", "up/../../../escape": "failed" });
+    const failed = events.find((e) => e.type === "step-failed");
+    expect(failed).toMatchObject({ key: "up/../../../escape" });
+    expect(failed?.type === "step-failed" && failed.error).toMatch(/outside|escape/i);
+    expect(existsSync(join(bed.dir, "escape-1"))).toBe(false);
+  });
+
   it("fails a step whose input has no value before any attempt", async () => {
     const pipeline = testPipeline([testStep("lonely", { x: [types.number, { parameter: "" }] }, {})]);
     const { summary, events } = await bed.run(pipeline, { steps: { lonely: () => {} } });
