@@ -88,8 +88,12 @@ export class FoldersAhead {
       this.made.set(key, { dir, made, ...(snapshot ? { snapshot } : {}) });
       return true;
     } catch {
-      // Made as the attempt starts instead, where a failure is reported.
-      if (dir !== undefined) this.options.release(dir);
+      // Made as the attempt starts instead, where a failure is reported. Removed now, not
+      // released: a removal left to run later could take the folder the attempt makes at this
+      // very path. One that fails here is tried again by the attempt, which reports it.
+      try {
+        if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      } catch {}
       return false;
     }
   }
