@@ -6,12 +6,14 @@ import { dropSnapshotAhead, materializeSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
 
 /**
- * The scratch folder of an instance's attempt: `<workRoot>/<runId>/<key>-<attempt>`. Built with
+ * The scratch folder of an instance's attempt: `<workRoot>/<runId>/<key>-<attempt>`, a fan-out
+ * item's `train[2]` as `train@2` (no step id holds an `@`, so no two keys share a folder: with `_`
+ * for the brackets, a step named `train_2_` took `train[2]`'s folder from under it). Built with
  * pathInside: a step id that names a place outside the work folder is refused, never cleaned up
  * (the loader already refuses such an id; this is the second line).
  */
 export function attemptFolder(workRoot: string, runId: string, key: string, attempt: number): string {
-  return pathInside(workRoot, runId, `${key.replace(/[[\]]/g, "_")}-${attempt}`);
+  return pathInside(workRoot, runId, `${key.replace(/\[/g, "@").replace(/\]/g, "")}-${attempt}`);
 }
 
 /** Whether a step's attempt gets an `in/` folder: it has an input of artifacts, staged as files. */
