@@ -668,6 +668,35 @@ describe("s3 blob store: beyond the suite", () => {
     await workspace.close().catch(() => {});
   });
 
+  it("leaves no connection held by a GET when the blob's destination folder cannot be made", async () => {
+    const prefix = `nofolder/${randomUUID()}`;
+    const writer = await open({ prefix });
+    const digest = await writer.blobs.put("its destination's folder is a file");
+    await writer.close();
+    const workspace = await open({ prefix });
+    const dir = mkdtempSync(join(tmpdir(), "canal-s3-nofolder-"));
+    opened.push(dir);
+    writeFileSync(join(dir, "file"), "in the way");
+    await expect(workspace.blobs.materialize(digest, join(dir, "file", "blob.txt"))).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/),
+    });
+    // A response whose body nobody reads keeps its keep-alive socket busy for good: the handler
+    // runs out of sockets after as many such failures as it has.
+    const { client } = workspace.blobs as unknown as { client: S3Client };
+    const agent = (
+      client.config.requestHandler as unknown as { config?: { httpAgent?: { sockets: object } } }
+    ).config?.httpAgent;
+    const busy = () =>
+      Object.values((agent?.sockets ?? {}) as Record<string, unknown[]>).reduce(
+        (n, list) => n + list.length,
+        0,
+      );
+    await vi.waitFor(() => expect(busy()).toBe(0), { timeout: 5000 });
+    await workspace.blobs.materialize(digest, join(dir, "blob.txt"));
+    expect(readFileSync(join(dir, "blob.txt"), "utf8")).toBe("its destination's folder is a file");
+    await workspace.close();
+  });
+
   it("materializes a small blob it fetched and verified again from the bytes it holds", async () => {
     const prefix = `held/${randomUUID()}`;
     const writer = await open({ prefix });

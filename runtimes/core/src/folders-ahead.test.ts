@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -51,6 +51,46 @@ describe("FoldersAhead", () => {
     // Taken: the attempt's own now, not the run's to remove.
     ahead.forget("reads");
     expect(existsSync(first)).toBe(true);
+  });
+
+  it("makes no folder for a key that names a place outside the work folder, and does not throw", () => {
+    const { ahead, released } = folders();
+    const escaping = testStep("up/../../escape", { data: [types.file, literal("x")] }, {});
+    expect(ahead.make(instance(escaping))).toBe(false);
+    expect(ahead.has(escaping.id)).toBe(false);
+    expect(released).toEqual([]);
+    expect(existsSync(join(root, "escape-1"))).toBe(false);
+  });
+
+  it("leaves no removal behind a folder it could not finish, to take the attempt's own folder later", () => {
+    // The run removes released folders later (off the critical path): a folder that failed half
+    // made is gone before make returns, since the attempt makes its own at that very path.
+    const deferred: string[] = [];
+    const ahead = new FoldersAhead({
+      workRoot: root,
+      runId: "run-1",
+      artifactDir: join(root, "artifact"),
+      limit: 2,
+      release: (dir) => deferred.push(dir),
+    });
+    // Its snapshot is not in the artifact: rebuilding it ahead fails once out/ and in/ are made.
+    const script = testStep(
+      "script",
+      { data: [types.file, literal("x")] },
+      {},
+      {
+        kind: "SCRIPT",
+        script: { snapshot: "0".repeat(64), command: "true", source: "./src" },
+      },
+    );
+    expect(ahead.make(instance(script))).toBe(false);
+    const dir = attemptFolder(root, "run-1", "script", 1);
+    expect(existsSync(dir)).toBe(false);
+    // The attempt makes its folder and starts; whatever the run removes later spares it.
+    mkdirSync(join(dir, "out"), { recursive: true });
+    writeFileSync(join(dir, "out", "model"), "m");
+    for (const released of deferred) rmSync(released, { recursive: true, force: true });
+    expect(existsSync(join(dir, "out", "model"))).toBe(true);
   });
 
   it("holds no more folders than its bound, and removes those never used", () => {

@@ -6,12 +6,14 @@ import { dropSnapshotAhead, materializeSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
 
 /**
- * The scratch folder of an instance's attempt: `<workRoot>/<runId>/<key>-<attempt>`. Built with
+ * The scratch folder of an instance's attempt: `<workRoot>/<runId>/<key>-<attempt>`, a fan-out
+ * item's `train[2]` as `train@2` (no step id holds an `@`, so no two keys share a folder: with `_`
+ * for the brackets, a step named `train_2_` took `train[2]`'s folder from under it). Built with
  * pathInside: a step id that names a place outside the work folder is refused, never cleaned up
  * (the loader already refuses such an id; this is the second line).
  */
 export function attemptFolder(workRoot: string, runId: string, key: string, attempt: number): string {
-  return pathInside(workRoot, runId, `${key.replace(/[[\]]/g, "_")}-${attempt}`);
+  return pathInside(workRoot, runId, `${key.replace(/\[/g, "@").replace(/\]/g, "")}-${attempt}`);
 }
 
 /** Whether a step's attempt gets an `in/` folder: it has an input of artifacts, staged as files. */
@@ -69,8 +71,11 @@ export class FoldersAhead {
     const { key, step } = instance;
     if (this.closed || this.made.has(key) || this.made.size >= this.options.limit) return false;
     const { workRoot, runId, artifactDir } = this.options;
-    const dir = attemptFolder(workRoot, runId, key, 1);
+    let dir: string | undefined;
     try {
+      // Inside the try: this runs on a turn of its own, where a throw would end the process; a
+      // key refused here is refused again at its attempt, as that step's failure.
+      dir = attemptFolder(workRoot, runId, key, 1);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       mkdirSync(join(dir, "out"));
@@ -85,8 +90,12 @@ export class FoldersAhead {
       this.made.set(key, { dir, made, ...(snapshot ? { snapshot } : {}) });
       return true;
     } catch {
-      // Made as the attempt starts instead, where a failure is reported.
-      this.options.release(dir);
+      // Made as the attempt starts instead, where a failure is reported. Removed now, not
+      // released: a removal left to run later could take the folder the attempt makes at this
+      // very path. One that fails here is tried again by the attempt, which reports it.
+      try {
+        if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      } catch {}
       return false;
     }
   }

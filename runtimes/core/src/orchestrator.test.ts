@@ -139,6 +139,43 @@ describe("orchestrate on the memory runtime", () => {
     expect(labels).toEqual([1, 4, 9].map((value) => ({ kind: "value", value })));
   });
 
+  it("gives a fan-out item and a step whose id reads like it folders of their own", async () => {
+    // `write[0]` and a step named `write_0_` run at once: each sees only its own folder.
+    const pipeline = testPipeline(
+      [
+        testStep("write", { x: [types.string, item("xs")] }, { text: types.file }, { fanOut: "xs" }),
+        testStep("write_0_", { x: [types.string, literal("step")] }, { text: types.file }),
+      ],
+      { fanOuts: [{ id: "xs", itemName: "x", parameter: "xs" }] },
+    );
+    let started: () => void = () => {};
+    const other = new Promise<void>((resolve) => (started = resolve));
+    const { summary, events } = await bed.run(
+      pipeline,
+      {
+        steps: {
+          write: async ({ inputs, outputPath }) => {
+            writeFileSync(outputPath("text"), String(inputs.x));
+            await other;
+          },
+          write_0_: ({ inputs, outputPath }) => {
+            started();
+            writeFileSync(outputPath("text"), String(inputs.x));
+          },
+        },
+      },
+      { parameters: { xs: ["item"] }, maxParallel: 2 },
+    );
+    expect(summary.steps).toEqual({ "write[0]": "succeeded", write_0_: "succeeded" });
+    const text = (key: string) => {
+      const ended = events.find((e) => e.type === "step-succeeded" && e.key === key);
+      const value = ended?.type === "step-succeeded" ? ended.outputs.text : undefined;
+      return value && "digest" in value ? bed.blobs.read(value.digest) : undefined;
+    };
+    expect(text("write[0]")).toBe("item");
+    expect(text("write_0_")).toBe("step");
+  });
+
   it("stops only what depends on a failed step: an independent branch finishes", async () => {
     const pipeline = testPipeline([
       testStep("broken", {}, { out: types.number }),
@@ -256,6 +293,30 @@ describe("orchestrate on the memory runtime", () => {
       kind: "value",
       value: 0.9,
     });
+  });
+
+  it("fails a step whose id names a place outside the work folder, and the run goes on to its end", async () => {
+    // The loader refuses such an id; past it, the next step's folder (made while the step before
+    // it runs) is refused too, as that step's own failure, never a crash of the run's process.
+    const pipeline = testPipeline([
+      testStep("prepare", { text: [types.string, literal("a")] }, { data: types.file }),
+      testStep("up/../../../escape", { data: [types.file, fromOutput("prepare", "data")] }, {}),
+    ]);
+    const { summary, events } = await bed.run(pipeline, {
+      steps: {
+        // Still running on the turns after its start, as a command is: the folder ahead is made then.
+        prepare: async (call) => {
+          for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+          chainSteps.prepare(call);
+        },
+        "up/../../../escape": () => {},
+      },
+    });
+    expect(summary.steps).toEqual({ prepare: "succeeded", "up/../../../escape": "failed" });
+    const failed = events.find((e) => e.type === "step-failed");
+    expect(failed).toMatchObject({ key: "up/../../../escape" });
+    expect(failed?.type === "step-failed" && failed.error).toMatch(/outside|escape/i);
+    expect(existsSync(join(bed.dir, "escape-1"))).toBe(false);
   });
 
   it("fails a step whose input has no value before any attempt", async () => {

@@ -430,11 +430,13 @@ export class S3BlobStore implements BlobStore {
    * into place only once it matched its digest: a damaged object never appears at `target`.
    */
   private async download(digest: string, target: string, executable: boolean): Promise<void> {
+    // The folder before the GET: once the response is open, only writeVerified's pipeline reads
+    // or destroys its body, and a body left unread holds its connection for good.
+    await mkdir(dirname(target), { recursive: true });
     const object = await this.open(digest);
     if (!object) throw new BlobMissingError(digest, this.location);
     // A small blob is kept once it matched, for the next step that reads it (a fan-out's input).
     const keep = object.size !== undefined && object.size <= DEFER_MAX ? [] : undefined;
-    await mkdir(dirname(target), { recursive: true });
     await writeVerified(
       object.body,
       target,
