@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
-import type { Output, Pipeline, SharedBlobs } from "@canal/ir";
+import type { Output, Pipeline, SharedBlobs, StepClaimHolder } from "@canal/ir";
 import { type AttemptContext, runAttempt, withRetries } from "./attempt.js";
 import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, storedValue } from "./bindings.js";
 import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key.js";
@@ -11,7 +11,7 @@ import { FoldersAhead } from "./folders-ahead.js";
 import { Lookahead } from "./lookahead.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { Schedule } from "./schedule.js";
-import { type FlightTiming, type StepClaims, singleFlight } from "./single-flight.js";
+import { type FlightTiming, lookupWithClaim, type StepClaims, singleFlight } from "./single-flight.js";
 import type { Materializer } from "./staging.js";
 import { processVariables, type RunVariables, variableComponents } from "./step-variables.js";
 
@@ -254,6 +254,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     ...(prefetch ? { prefetch } : {}),
   });
 
+  // Whether the instance last decided by a lookup missed the cache: the next is likely to miss too.
+  let missedLast = false;
   let notStarted = instances.length;
   let woken = false;
   let wake: (() => void) | undefined;
@@ -352,25 +354,33 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     if (looksUp(instance)) {
       // A probe's hit is of this very key, its blobs checked; a miss is looked up again (an entry
       // this run is writing may have come since).
-      const cached = (await probes.take(instance.key, key)) ?? (await lookup(key, step.outputs));
+      const probe = probes.take(instance.key, key);
+      const probed = probe ? await probe : undefined;
+      // Likely to miss again: its probe missed, or the instance decided last did. With claims on,
+      // the lookup then goes with the claim, at once: one round trip before the step starts.
+      const cold = options.claims !== undefined && (probe !== undefined || missedLast);
+      const cached = probed ?? (cold ? undefined : await lookup(key, step.outputs));
       if (cached) {
-        results.set(instance.key, cached);
-        summary.steps[instance.key] = "cached";
-        probes.ended(instance.key);
-        probes.resume();
-        await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs: cached });
+        await served(instance, key, inputs, cached);
         return;
       }
       probes.pause();
+      missedLast = true;
       if (options.claims) {
-        const flight = await singleFlight({
+        const flightOptions = {
           claims: options.claims,
           key,
           lookup: () => lookup(key, step.outputs),
           signal: cancel.signal,
-          waiting: (holder) => emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
+          waiting: (holder: StepClaimHolder) =>
+            emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
           ...(options.flightTiming ? { timing: options.flightTiming } : {}),
-        });
+        };
+        const flight = cold ? await lookupWithClaim(flightOptions) : await singleFlight(flightOptions);
+        if (flight.kind === "hit") {
+          await served(instance, key, inputs, flight.outputs);
+          return;
+        }
         if (flight.kind === "cached") {
           results.set(instance.key, flight.outputs);
           summary.steps[instance.key] = "cached";
@@ -400,6 +410,21 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       // waited for: what depends on the step starts now, not once the release is written.
       if (claimed) void Promise.resolve(options.claims?.release(key)).catch(() => {});
     }
+  }
+
+  /** The instance is answered by the cache without waiting: probing goes on past it. */
+  async function served(
+    instance: StepInstance,
+    key: string,
+    inputs: Record<string, StoredValue>,
+    outputs: Record<string, StoredValue>,
+  ): Promise<void> {
+    missedLast = false;
+    results.set(instance.key, outputs);
+    summary.steps[instance.key] = "cached";
+    probes.ended(instance.key);
+    probes.resume();
+    await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs });
   }
 
   /** The outputs cached under `key` when all their blobs are intact; a damaged entry is dropped. */

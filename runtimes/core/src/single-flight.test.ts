@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunEvent } from "./events.js";
-import { singleFlight } from "./single-flight.js";
+import { lookupWithClaim, singleFlight } from "./single-flight.js";
 import { StepFailure } from "./testing/memory-runtime.js";
 import { MemoryClaims } from "./testing/memory-store.js";
 import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
@@ -169,6 +169,70 @@ describe("single-flight on the memory runtime", () => {
     expect(claims.calls).toEqual([]);
   });
 
+  it("claims a step whose upstream missed while it looks it up, and lets the claim go on a hit", async () => {
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    const first = await bed.run(chain, { steps }, runOptions("run-1", []));
+    const keyOf = (step: string) => {
+      const event = first.events.find((e) => e.type === "step-succeeded" && e.step === step);
+      return (event as { cacheKey: string }).cacheKey;
+    };
+    // prepare runs again (its entry is gone) and ends as before: train's key is found cached.
+    bed.cache.entries.delete(keyOf("prepare"));
+    claims.calls.length = 0;
+    // Whether train's claim was asked while its lookup was still out (a few turns of the loop).
+    let claimedDuringLookup = false;
+    const lookup = bed.cache.lookup.bind(bed.cache);
+    bed.cache.lookup = async (key) => {
+      if (key === keyOf("train"))
+        for (let turn = 0; turn < 20 && !claimedDuringLookup; turn++) {
+          claimedDuringLookup = claims.calls.includes(`claim run-2 ${key} won`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      return lookup(key);
+    };
+    const second = await bed.run(chain, { steps }, runOptions("run-2", []));
+    expect(second.summary.steps).toEqual({ prepare: "succeeded", train: "cached" });
+    expect(second.runtime.tasks.map((t) => t.stepKey)).toEqual(["prepare"]);
+    expect(claimedDuringLookup).toBe(true);
+    expect(claims.calls).toEqual([
+      `claim run-2 ${keyOf("prepare")} won`,
+      `release run-2 ${keyOf("prepare")}`,
+      `claim run-2 ${keyOf("train")} won`,
+      `release run-2 ${keyOf("train")}`,
+    ]);
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("waits for the holder of a step it claimed while looking it up, and reuses its result", async () => {
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    const first = await bed.run(chain, { steps }, runOptions("run-1", []));
+    const trained = first.events.find((e) => e.type === "step-succeeded" && e.step === "train") as {
+      cacheKey: string;
+      outputs: Record<string, { json: string }>;
+    };
+    bed.cache.entries.clear();
+    const holder = claims.for("run-other");
+    await holder.claim(trained.cacheKey);
+    claims.calls.length = 0;
+    const events: RunEvent[] = [];
+    const run = bed.run(chain, { steps }, runOptions("run-2", events));
+    await seen(events, (e) => e.type === "step-waiting" && e.step === "train");
+    bed.cache.entries.set(trained.cacheKey, trained.outputs);
+    await holder.release(trained.cacheKey);
+    const { summary, runtime } = await run;
+    expect(summary.steps).toEqual({ prepare: "succeeded", train: "cached" });
+    expect(runtime.tasks.map((t) => t.stepKey)).toEqual(["prepare"]);
+    expect(events.find((e) => e.type === "step-cached")).toMatchObject({
+      step: "train",
+      waitedFor: { runId: "run-other" },
+      outputs: trained.outputs,
+    });
+    expect(claims.calls.filter((c) => c.startsWith("claim run-2") && c.includes(trained.cacheKey))[0]).toBe(
+      `claim run-2 ${trained.cacheKey} lost`,
+    );
+    expect(claims.keys).toEqual([]);
+  });
+
   it("runs equal iterations of a fan-out once: the others wait for the first", async () => {
     const pipeline = testPipeline(
       [testStep("square", { x: [types.number, item("xs")] }, { y: types.number }, { fanOut: "xs" })],
@@ -243,6 +307,20 @@ describe("singleFlight", () => {
     });
     expect(flight).toMatchObject({ kind: "cached", outputs, waitedFor: { runId: "run-a" } });
     expect(claims.keys).toEqual([]);
+  });
+
+  it("lets a claim it won beside a lookup go when the lookup fails", async () => {
+    const claims = new MemoryClaims();
+    const flight = lookupWithClaim({
+      claims: claims.for("run-b"),
+      key: "k",
+      signal: new AbortController().signal,
+      lookup: () => Promise.reject(new Error("store away")),
+    });
+    await expect(flight).rejects.toThrow("store away");
+    // The release is not waited for: wait for it to land.
+    while (claims.keys.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(claims.calls).toEqual(["claim run-b k won", "release run-b k"]);
   });
 
   it("runs the step as without single-flight when the claim cannot be made", async () => {

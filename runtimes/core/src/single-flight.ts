@@ -35,6 +35,8 @@ export interface FlightOptions {
   /** Called when the run starts waiting for a holder, and again for each new one. */
   waiting?(holder: StepClaimHolder): void | Promise<void>;
   timing?: FlightTiming;
+  /** The first claim, when it was sent already (see {@link lookupWithClaim}); undefined: it failed. */
+  first?: Promise<StepClaimResult | undefined>;
 }
 
 export type Flight =
@@ -67,14 +69,8 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 export async function singleFlight(options: FlightOptions): Promise<Flight> {
   const { claims, key, signal } = options;
   const timing = options.timing ?? FLIGHT_TIMING;
-  const claim = async (): Promise<StepClaimResult | undefined> => {
-    try {
-      return await claims.claim(key);
-    } catch {
-      return undefined;
-    }
-  };
-  const first = await claim();
+  const claim = () => claimOrNothing(claims, key);
+  const first = await (options.first ?? claim());
   if (!first) return { kind: "execute", claimed: false };
   if (first.won) return { kind: "execute", claimed: true };
   let holder = first.holder;
@@ -102,4 +98,44 @@ export async function singleFlight(options: FlightOptions): Promise<Flight> {
     holder = next.holder;
     if (changed) await options.waiting?.(holder);
   }
+}
+
+/** The claim on `key`, or undefined when the store could not be asked. */
+async function claimOrNothing(claims: StepClaims, key: string): Promise<StepClaimResult | undefined> {
+  try {
+    return await claims.claim(key);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The cache lookup and the claim sent at once, for a step that is likely to miss (the one before
+ * it missed, or its probe did): one round trip before it starts instead of two, on a store whose
+ * pool sends the two on two connections. A hit is served as a lookup's hit, and a claim won beside
+ * it let go; a miss goes on as {@link singleFlight} with the claim's answer. A lookup that fails
+ * lets a claim won go before the error is passed on. Sound as the lookup then the claim is: a
+ * claim won before the lookup read means any holder before it let go, after its entry was written,
+ * so the lookup finds that entry.
+ */
+export async function lookupWithClaim(
+  options: FlightOptions,
+): Promise<Flight | { kind: "hit"; outputs: Record<string, StoredValue> }> {
+  const { claims, key } = options;
+  const claiming = claimOrNothing(claims, key);
+  const letGo = async () => {
+    if ((await claiming)?.won) void Promise.resolve(claims.release(key)).catch(() => {});
+  };
+  let outputs: Record<string, StoredValue> | undefined;
+  try {
+    outputs = await options.lookup();
+  } catch (error) {
+    await letGo();
+    throw error;
+  }
+  if (outputs) {
+    await letGo();
+    return { kind: "hit", outputs };
+  }
+  return singleFlight({ ...options, first: claiming });
 }
