@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RunEvent } from "./events.js";
 import { StepFailure } from "./testing/memory-runtime.js";
 import {
@@ -256,6 +256,49 @@ describe("orchestrate on the memory runtime", () => {
     );
     expect(summary).toMatchObject({ status: "canceled", steps: { long: "canceled", next: "canceled" } });
     expect(kinds(events, "next")).toEqual(["step-queued", "step-canceled"]);
+  });
+
+  it("removes the folders made ahead when an event it cannot hand on ends the run", async () => {
+    const cancel = new AbortController();
+    const run = join(bed.dir, "work", "run-1");
+    const folders = () => (existsSync(run) ? readdirSync(run).sort() : []);
+    const pipeline = testPipeline([
+      testStep("long", {}, { out: types.number }),
+      testStep("left", { x: [types.number, fromOutput("long", "out")] }, { out: types.number }),
+      testStep("right", { x: [types.number, fromOutput("long", "out")] }, { out: types.number }),
+    ]);
+    let thrown = false;
+    const running = bed.run(
+      pipeline,
+      {
+        steps: {
+          long: async ({ signal }) => {
+            // Both dependents wait only on this step: their folders are made while it runs.
+            await vi.waitFor(() => expect(folders()).toEqual(["left-1", "long-1", "right-1"]), {
+              timeout: 10_000,
+            });
+            cancel.abort();
+            await new Promise((resolve) => signal.addEventListener("abort", resolve));
+          },
+          left: () => ({ values: { out: 1 } }),
+          right: () => ({ values: { out: 1 } }),
+        },
+      },
+      {
+        signal: cancel.signal,
+        maxParallel: 4,
+        onEvent: (event) => {
+          // The first of the waiting dependents canceled, in the run's own loop.
+          if (event.type !== "step-canceled" || event.key === "long" || thrown) return;
+          thrown = true;
+          throw new Error("the run's records cannot be written");
+        },
+      },
+    );
+    await expect(running).rejects.toThrow("the run's records cannot be written");
+    // The first canceled dependent's folder went with it; the other's, and the running step's,
+    // go too, though the loop that would have let them go ended with the error.
+    await vi.waitFor(() => expect(folders()).toEqual([]), { timeout: 10_000 });
   });
 
   it("runs at most maxParallel attempts at once", async () => {

@@ -268,59 +268,64 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     wake?.();
   };
 
-  await probes.readAhead();
-  for (;;) {
-    woken = false;
-    if (cancel.signal.aborted && notStarted > 0) {
-      for (const instance of instances) {
-        if (finished(instance.key) || running.has(instance.key)) continue;
-        summary.steps[instance.key] = "canceled";
-        lookahead.forget(instance.key);
-        folders.forget(instance.key);
-        await emit({ type: "step-canceled", ...base(instance) });
+  // However the loop ends (an event that could not be handled throws out of it), what was made
+  // or queued ahead for instances that will not start goes.
+  try {
+    await probes.readAhead();
+    for (;;) {
+      woken = false;
+      if (cancel.signal.aborted && notStarted > 0) {
+        for (const instance of instances) {
+          if (finished(instance.key) || running.has(instance.key)) continue;
+          summary.steps[instance.key] = "canceled";
+          lookahead.forget(instance.key);
+          folders.forget(instance.key);
+          await emit({ type: "step-canceled", ...base(instance) });
+        }
+        notStarted = 0;
+        schedule.clear();
       }
-      notStarted = 0;
-      schedule.clear();
-    }
-    while (running.size < limit && schedule.readySize > 0) {
-      const instance = schedule.take() as StepInstance;
-      const key = instance.key;
-      notStarted--;
-      const blocked = schedule.blocker(key, good);
-      if (blocked) {
-        summary.steps[key] = "skipped";
-        lookahead.forget(key);
-        folders.forget(key);
-        await emit({
-          type: "step-skipped",
-          ...base(instance),
-          reason: `upstream step ${blocked} did not succeed`,
-        });
-        schedule.settle(key);
+      while (running.size < limit && schedule.readySize > 0) {
+        const instance = schedule.take() as StepInstance;
+        const key = instance.key;
+        notStarted--;
+        const blocked = schedule.blocker(key, good);
+        if (blocked) {
+          summary.steps[key] = "skipped";
+          lookahead.forget(key);
+          folders.forget(key);
+          await emit({
+            type: "step-skipped",
+            ...base(instance),
+            reason: `upstream step ${blocked} did not succeed`,
+          });
+          schedule.settle(key);
+          continue;
+        }
+        const task = runInstance(instance).then(
+          () => done(key),
+          async (error: Error) => {
+            summary.steps[key] = "failed";
+            await emit({ type: "step-failed", ...base(instance), attempt: 0, error: error.message });
+            done(key);
+          },
+        );
+        running.set(key, task);
+      }
+      if (running.size === 0) {
+        if (notStarted <= 0) break;
+        // Nothing runs and nothing can start: fail loudly rather than spin.
+        if (schedule.readySize === 0)
+          throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
         continue;
       }
-      const task = runInstance(instance).then(
-        () => done(key),
-        async (error: Error) => {
-          summary.steps[key] = "failed";
-          await emit({ type: "step-failed", ...base(instance), attempt: 0, error: error.message });
-          done(key);
-        },
-      );
-      running.set(key, task);
+      if (!woken) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
     }
-    if (running.size === 0) {
-      if (notStarted <= 0) break;
-      // Nothing runs and nothing can start: fail loudly rather than spin.
-      if (schedule.readySize === 0)
-        throw new Error(`internal: ${notStarted} steps can never start (a cycle at run time)`);
-      continue;
-    }
-    if (!woken) await new Promise<void>((resolve) => (wake = resolve));
-    wake = undefined;
+  } finally {
+    lookahead.forgetAll();
+    folders.forgetAll();
   }
-  lookahead.forgetAll();
-  folders.forgetAll();
   await probes.settle();
   while (removals.size > 0) await Promise.all(removals);
 
