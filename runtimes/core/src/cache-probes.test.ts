@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StoredValue } from "./cache-key.js";
 import { CacheProbes } from "./cache-probes.js";
-import type { Blobs, CacheIndex } from "./orchestrator.js";
+import type { Blobs, CacheIndex } from "./orchestrate-options.js";
 import type { StepInstance } from "./plan.js";
 import { fromOutput, item, literal, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 

@@ -41,7 +41,7 @@ export { EnvironmentError, ParameterError, PlanError } from "./errors.js";
 export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, materializeSnapshot } from "./materialize.js";
-export type { Blobs, CacheIndex, OrchestrateOptions, SharedBlobs } from "./orchestrator.js";
+export type { Blobs, CacheIndex, OrchestrateOptions, SharedBlobs } from "./orchestrate-options.js";
 export { orchestrate } from "./orchestrator.js";
 export type { StepInstance } from "./plan.js";
 export { instanceKey, parseInstanceKey, planInstances } from "./plan.js";

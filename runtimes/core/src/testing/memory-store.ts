@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import type { StepClaimHolder } from "@canal/ir";
 import type { StoredValue } from "../cache-key.js";
 import type { RunEvent } from "../events.js";
-import type { Blobs, CacheIndex } from "../orchestrator.js";
+import type { Blobs, CacheIndex } from "../orchestrate-options.js";
 import type { StepClaims } from "../single-flight.js";
 
 type Blob = { kind: "file"; bytes: Buffer } | { kind: "directory"; files: Map<string, Buffer> };
