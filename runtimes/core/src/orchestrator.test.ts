@@ -301,6 +301,22 @@ describe("orchestrate on the memory runtime", () => {
     await vi.waitFor(() => expect(folders()).toEqual([]), { timeout: 10_000 });
   });
 
+  it("ends with the error when a step's failure cannot be handed on either", async () => {
+    const pipeline = testPipeline([testStep("only", {}, { out: types.number })]);
+    const running = bed.run(
+      pipeline,
+      { steps: { only: () => ({ values: { out: 1 } }) } },
+      {
+        onEvent: (event) => {
+          // The step's start cannot be recorded, and then neither can its failure.
+          if (event.type === "step-started" || event.type === "step-failed")
+            throw new Error(`cannot record ${event.type}`);
+        },
+      },
+    );
+    await expect(running).rejects.toThrow("cannot record step-failed");
+  });
+
   it("runs at most maxParallel attempts at once", async () => {
     const steps = Array.from({ length: 6 }, (_, i) => testStep(`s${i}`, {}, { out: types.number }));
     const fns = Object.fromEntries(

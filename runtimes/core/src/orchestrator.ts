@@ -189,6 +189,8 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   let missedLast = false;
   let notStarted = instances.length;
   let woken = false;
+  // An event about an instance that onEvent could not take, thrown out of the loop once it wakes.
+  let unhandled: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   const done = (key: string) => {
     running.delete(key);
@@ -204,6 +206,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   try {
     await probes.readAhead();
     for (;;) {
+      if (unhandled) throw unhandled.error;
       woken = false;
       if (cancel.signal.aborted && notStarted > 0) {
         for (const instance of instances) {
@@ -237,8 +240,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
           () => done(key),
           async (error: Error) => {
             summary.steps[key] = "failed";
-            await emit({ type: "step-failed", ...base(instance), attempt: 0, error: error.message });
-            done(key);
+            try {
+              await emit({ type: "step-failed", ...base(instance), attempt: 0, error: error.message });
+            } catch (thrown) {
+              // Its failure could not be handed on either (onEvent threw): the run ends with that.
+              unhandled ??= { error: thrown };
+            } finally {
+              done(key);
+            }
           },
         );
         running.set(key, task);
