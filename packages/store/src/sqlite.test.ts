@@ -184,13 +184,7 @@ describe("reading ahead the entries of the last run", () => {
       await store.updateRun(run.id, { status: "succeeded", endedAt: at + 1 });
     }
     const now = await newRun("iris", 4000);
-    const prepared: string[] = [];
-    const spied = store as unknown as { stmt(sql: string): Database.Statement };
-    const stmt = spied.stmt.bind(store);
-    spied.stmt = (sql) => {
-      prepared.push(sql);
-      return stmt(sql);
-    };
+    const { prepared, restore } = spyStatements(store);
     await store.getCachedOutputsOfLastRun(now.id);
     expect(prepared).toHaveLength(1);
     const db = new Database(join(dir, "canal.db"), { readonly: true });
@@ -249,15 +243,9 @@ describe("the lineage of a digest", () => {
       { stepRunId: ids[2099] as number, status: "succeeded", inputs: value(digest), endedAt: 30 },
     ]);
     expect(Math.max(...ids) >> 10).toBe(2);
-    const prepared: string[] = [];
-    const spied = store as unknown as { stmt(sql: string): Database.Statement };
-    const stmt = spied.stmt.bind(store);
-    spied.stmt = (sql) => {
-      prepared.push(sql);
-      return stmt(sql);
-    };
+    const { prepared, restore } = spyStatements(store);
     const lineage = await store.lineage(digest);
-    spied.stmt = stmt;
+    restore();
     expect(lineage.producedBy.map((e) => e.stepRunId)).toEqual([ids[3]]);
     expect(lineage.consumedBy.map((e) => e.stepRunId)).toEqual([ids[1500], ids[2099]]);
     // A no-op's edges go to the newest block of the index, not next to every earlier run's edge
@@ -449,3 +437,15 @@ describe("a cached step run's maker, read with its entry", () => {
     expect(await makerOf(after.id)).toBeUndefined();
   });
 });
+
+/** The SQL texts `store` prepares from now on, until `restore()`. */
+function spyStatements(store: SqliteMetadataStore): { prepared: string[]; restore(): void } {
+  const prepared: string[] = [];
+  const spied = store as unknown as { stmt(sql: string): Database.Statement };
+  const stmt = spied.stmt.bind(store);
+  spied.stmt = (sql) => {
+    prepared.push(sql);
+    return stmt(sql);
+  };
+  return { prepared, restore: () => void (spied.stmt = stmt) };
+}
