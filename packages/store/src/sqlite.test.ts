@@ -186,6 +186,7 @@ describe("reading ahead the entries of the last run", () => {
     const now = await newRun("iris", 4000);
     const { prepared, restore } = spyStatements(store);
     await store.getCachedOutputsOfLastRun(now.id);
+    restore();
     expect(prepared).toHaveLength(1);
     const db = new Database(join(dir, "canal.db"), { readonly: true });
     const workspace = (db.prepare("SELECT id FROM workspaces WHERE name = 'team'").get() as { id: number })
@@ -447,5 +448,10 @@ function spyStatements(store: SqliteMetadataStore): { prepared: string[]; restor
     prepared.push(sql);
     return stmt(sql);
   };
-  return { prepared, restore: () => void (spied.stmt = stmt) };
+  return {
+    prepared,
+    restore: () => {
+      spied.stmt = stmt;
+    },
+  };
 }
