@@ -14,8 +14,12 @@ export interface Edge {
 export function bindingSource(
   binding: Binding,
 ): { step: string; output: string; fanIn: boolean } | undefined {
-  if ("output" in binding && binding.output) return { ...binding.output, fanIn: false };
-  if ("collect" in binding && binding.collect) return { ...binding.collect, fanIn: true };
+  // Literals with every field, not a spread followed by one: called for each input of each step
+  // instance, and a field added to a spread's copy shapes each copy again.
+  if ("output" in binding && binding.output)
+    return { step: binding.output.step, output: binding.output.output, fanIn: false };
+  if ("collect" in binding && binding.collect)
+    return { step: binding.collect.step, output: binding.collect.output, fanIn: true };
   return undefined;
 }
 

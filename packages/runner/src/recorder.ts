@@ -243,11 +243,14 @@ export class RunRecorder {
     const ids = await store.createStepRuns(
       unknown.map((event): NewStepRun => {
         const answer = answers.get(event.key);
-        const stepRun = { runId: this.runId, stepId: event.step, instance: event.index };
-        if (!answer) return stepRun;
+        if (!answer) return { runId: this.runId, stepId: event.step, instance: event.index };
         created.add(answer);
+        // One literal with every field: a spread followed by fields gave each of a no-op's
+        // 1,000 step runs its shape again, field by field (~5 µs each in a fresh process).
         return {
-          ...stepRun,
+          runId: this.runId,
+          stepId: event.step,
+          instance: event.index,
           status: "cached",
           endedAt: answer.time,
           cacheKey: answer.cacheKey,
