@@ -32,12 +32,14 @@ import type {
   Schedule,
   ScheduleTick,
   ScheduleUpdate,
+  SmallBlobTable,
   StepClaimResult,
   TickEnd,
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
 import { CANCEL_CHANNEL } from "./run-control.js";
+import { PgSmallBlobs } from "./small-blobs.js";
 import { PostgresUnit } from "./unit.js";
 import type { PgUnitState } from "./unit-base.js";
 
@@ -213,6 +215,11 @@ export class PostgresMetadataStore implements MetadataStore {
   private stillWaiting(): boolean {
     this.lostSince ??= Date.now();
     return Date.now() - this.lostSince < this.reconnectWindowMs;
+  }
+
+  /** The small blobs of `namespace` (a team store's bucket and prefix), in this database. */
+  smallBlobTable(namespace: string): SmallBlobTable {
+    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.parts.pool.query(sql, params)));
   }
 
   private async read<T>(fn: () => Promise<T>): Promise<T> {

@@ -66,3 +66,29 @@ export interface BlobStore {
    */
   readonly shared?: SharedBlobs | undefined;
 }
+
+/**
+ * Small blobs kept in the metadata store's database beside a blob store that would otherwise make
+ * one request each (a team store's PostgreSQL beside its S3 bucket), by digest, within one
+ * namespace (a bucket and prefix). Rows are stored bytes like any other: the blob store hashes each
+ * to its digest before trusting it, and a put replaces a row whose bytes differ (a damaged one).
+ */
+export interface SmallBlobTable {
+  /** Stores every blob in one statement; resolves once it is committed. */
+  putMany(blobs: ReadonlyArray<{ digest: string; bytes: Uint8Array }>): Promise<void>;
+  /** The bytes of those of `digests` that have a row, one statement for all. */
+  getMany(digests: readonly string[]): Promise<Map<string, Buffer>>;
+  /** The digests of up to `limit` rows after `after` (in digest order), with their sizes. */
+  list(after: string, limit: number): Promise<Array<{ digest: string; size: number }>>;
+  /** Deletes the rows of `digests`; resolves to how many there were. */
+  deleteMany(digests: readonly string[]): Promise<number>;
+}
+
+/**
+ * Offered by a metadata store that can keep small blobs for a blob store of the same workspace
+ * (PostgreSQL does, SQLite does not): the table of `namespace`, a name the blob store gives to
+ * the place its blobs are (its bucket and prefix).
+ */
+export interface SmallBlobHost {
+  smallBlobTable?(namespace: string): SmallBlobTable;
+}

@@ -1,0 +1,60 @@
+// The small blobs a team store's S3 bucket keeps in PostgreSQL instead of one object each
+// (`artifacts.inlineBytes`, docs/store.md): rows of `small_blobs` (migration 16) by namespace (the
+// bucket and prefix) and digest. Every call is one statement on any pooled connection, retried by
+// the store while the server is away. The blob store hashes what it reads: a row is only bytes.
+import type { QueryResult } from "pg";
+import type { SmallBlobTable } from "../types.js";
+
+/** Runs one statement outside a unit, as the store's reads do. */
+export type PgStatement = (sql: string, params: unknown[]) => Promise<QueryResult>;
+
+// A put over a row with other bytes (a damaged one) replaces it; one with the same bytes writes nothing.
+const PUT = `INSERT INTO small_blobs (namespace, digest, bytes, created_at)
+SELECT $1, t.digest, t.bytes, $4 FROM unnest($2::text[], $3::bytea[]) AS t(digest, bytes)
+ON CONFLICT (namespace, digest) DO UPDATE SET bytes = EXCLUDED.bytes, created_at = EXCLUDED.created_at
+WHERE small_blobs.bytes <> EXCLUDED.bytes`;
+const GET = "SELECT digest, bytes FROM small_blobs WHERE namespace = $1 AND digest = ANY($2::text[])";
+const LIST = `SELECT digest, octet_length(bytes) AS size FROM small_blobs
+WHERE namespace = $1 AND digest > $2 ORDER BY digest COLLATE "C" LIMIT $3`;
+const DELETE = "DELETE FROM small_blobs WHERE namespace = $1 AND digest = ANY($2::text[])";
+
+export class PgSmallBlobs implements SmallBlobTable {
+  constructor(
+    private readonly namespace: string,
+    private readonly statement: PgStatement,
+  ) {}
+
+  async putMany(blobs: ReadonlyArray<{ digest: string; bytes: Uint8Array }>): Promise<void> {
+    // One row per digest: a statement may not update the same row twice.
+    const unique = new Map(blobs.map((blob) => [blob.digest, blob.bytes]));
+    if (unique.size === 0) return;
+    await this.statement(PUT, [
+      this.namespace,
+      [...unique.keys()],
+      [...unique.values()].map((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      Date.now(),
+    ]);
+  }
+
+  async getMany(digests: readonly string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    if (digests.length === 0) return found;
+    const { rows } = await this.statement(GET, [this.namespace, [...new Set(digests)]]);
+    for (const row of rows as Array<{ digest: string; bytes: Buffer }>) found.set(row.digest, row.bytes);
+    return found;
+  }
+
+  async list(after: string, limit: number): Promise<Array<{ digest: string; size: number }>> {
+    const { rows } = await this.statement(LIST, [this.namespace, after, limit]);
+    return (rows as Array<{ digest: string; size: number }>).map((row) => ({
+      digest: row.digest,
+      size: Number(row.size),
+    }));
+  }
+
+  async deleteMany(digests: readonly string[]): Promise<number> {
+    if (digests.length === 0) return 0;
+    const { rowCount } = await this.statement(DELETE, [this.namespace, [...new Set(digests)]]);
+    return rowCount ?? 0;
+  }
+}
