@@ -1,11 +1,13 @@
 // A team workspace's small outputs as rows of its PostgreSQL database instead of objects of its S3
 // bucket (`artifacts.inlineBytes`; real servers started here, each `canal` a fresh workspace): a
 // cold run puts none of them in the bucket, another machine's workspace on the same database and
-// bucket reuses them and reads them, and a damaged row is a cache miss whose re-run repairs it.
+// bucket reuses them and reads them, a damaged row is a cache miss whose re-run repairs it, and
+// `canal gc` deletes the rows no record names once they are old enough.
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { openWorkspace } from "@canal/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canal } from "../canal.js";
 import { makeProject } from "../helpers.js";
@@ -36,13 +38,13 @@ afterAll(async () => {
 const runIdOf = (output: string) => /^run (run-\S+): /m.exec(output)?.[1] ?? "";
 
 /** A workspace folder of the team `workspace` on the shared database, its artifacts under `prefix`. */
-function teamDir(workspace: string, prefix: string): string {
+function teamDir(workspace: string, prefix: string, database = "canal"): string {
   const dir = makeProject({ from: fixture });
   writeFileSync(
     join(dir, "canal.config.json"),
     JSON.stringify({
       workspace,
-      store: { kind: "postgres", url: pg.url("canal") },
+      store: { kind: "postgres", url: pg.url(database) },
       artifacts: {
         kind: "s3",
         bucket: BUCKET,
@@ -78,10 +80,10 @@ async function objects(prefix: string): Promise<string[]> {
   return (listed.Contents ?? []).map((object) => object.Key ?? "");
 }
 
-const rowDigests = () =>
+const rowDigests = (database = "canal") =>
   new Set(
     pg
-      .psql("SELECT digest FROM small_blobs", "canal")
+      .psql("SELECT digest FROM small_blobs", database)
       .split("\n")
       .map((line) => line.trim()),
   );
@@ -152,6 +154,63 @@ describe("a team workspace's small outputs in PostgreSQL", () => {
       "cached",
       "cached",
       "cached",
+    ]);
+  }, 300_000);
+
+  it("deletes with gc the rows no record names, once stored an hour ago, and keeps those records name", async () => {
+    // A database of its own: the other cases' rows hold the same outputs.
+    pg.psql("CREATE DATABASE gc");
+    const db = "gc";
+    const dir = teamDir("gc", `team/${randomUUID()}`, db);
+    const first = await canal(["run", "pipeline.ts"], dir);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    const outputs = digests(await shown(dir, runIdOf(first.stdout)));
+    const workspace = await openWorkspace(dir);
+    const unneeded = await workspace.blobs.put("no record names this");
+    await workspace.close();
+    expect(rowDigests(db).has(unneeded)).toBe(true);
+    const gc = async (...args: string[]) => {
+      const result = await canal(["gc", "--json", ...args], dir);
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { items: Array<{ kind: string; path: string; bytes: number }> };
+    };
+    // Just stored: another machine's run may be about to name it.
+    expect((await gc()).items.filter((item) => item.path.includes(unneeded))).toEqual([]);
+    expect(rowDigests(db).has(unneeded)).toBe(true);
+
+    const age = () => pg.psql("UPDATE small_blobs SET created_at = created_at - 2 * 3600 * 1000", db);
+    age();
+    const dry = await gc("--dry-run");
+    expect(dry.items.filter((item) => item.path.includes(unneeded))).toEqual([
+      expect.objectContaining({ kind: "blob", bytes: "no record names this".length }),
+    ]);
+    expect(rowDigests(db).has(unneeded)).toBe(true);
+    await gc();
+    const left = rowDigests(db);
+    expect(left.has(unneeded)).toBe(false);
+    for (const digest of outputs) expect(left.has(digest)).toBe(true);
+    const again = await canal(["run", "pipeline.ts"], dir);
+    expect(Object.values(statuses(await shown(dir, runIdOf(again.stdout))))).toEqual([
+      "cached",
+      "cached",
+      "cached",
+      "cached",
+    ]);
+
+    // Runs dropped by a gc: what they named goes at the next gc, not in the one that dropped them.
+    await gc("--keep-last", "0");
+    for (const digest of outputs) expect(rowDigests(db).has(digest)).toBe(true);
+    age();
+    await gc();
+    const after = rowDigests(db);
+    for (const digest of outputs) expect(after.has(digest)).toBe(false);
+    const rerun = await canal(["run", "pipeline.ts"], dir);
+    expect(rerun.status, rerun.stdout + rerun.stderr).toBe(0);
+    expect(Object.values(statuses(await shown(dir, runIdOf(rerun.stdout))))).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+      "succeeded",
     ]);
   }, 300_000);
 });

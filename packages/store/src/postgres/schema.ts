@@ -325,8 +325,8 @@ CREATE INDEX cache_entries_by_time ON cache_entries (workspace_id, created_at, s
   },
   {
     // Small file blobs of a team store's S3 bucket, kept here instead of one object each
-    // (docs/store.md, `artifacts.inlineBytes`): by the bucket and prefix they belong to (its
-    // namespace), shared by every workspace that uses that bucket, as the bucket's objects are.
+    // (docs/store.md, `artifacts.inlineBytes`): by the workspace, bucket and prefix they belong
+    // to (a namespace), so that a workspace's gc deletes only rows no record of its own names.
     version: 16,
     sql: `
 CREATE TABLE small_blobs (

@@ -8,14 +8,15 @@ import type { SmallBlobTable } from "../types.js";
 /** Runs one statement outside a unit, as the store's reads do. */
 export type PgStatement = (sql: string, params: unknown[]) => Promise<QueryResult>;
 
-// A put over a row with other bytes (a damaged one) replaces it; one with the same bytes writes nothing.
+// Times are the database's (ms), so that gc's grace does not depend on any machine's clock.
+const NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+// A put over a row replaces its bytes (a damaged row is repaired) and renews its time.
 const PUT = `INSERT INTO small_blobs (namespace, digest, bytes, created_at)
-SELECT $1, t.digest, t.bytes, $4 FROM unnest($2::text[], $3::bytea[]) AS t(digest, bytes)
-ON CONFLICT (namespace, digest) DO UPDATE SET bytes = EXCLUDED.bytes, created_at = EXCLUDED.created_at
-WHERE small_blobs.bytes <> EXCLUDED.bytes`;
+SELECT $1, t.digest, t.bytes, ${NOW} FROM unnest($2::text[], $3::bytea[]) AS t(digest, bytes)
+ON CONFLICT (namespace, digest) DO UPDATE SET bytes = EXCLUDED.bytes, created_at = EXCLUDED.created_at`;
 const GET = "SELECT digest, bytes FROM small_blobs WHERE namespace = $1 AND digest = ANY($2::text[])";
 const LIST = `SELECT digest, octet_length(bytes) AS size FROM small_blobs
-WHERE namespace = $1 AND digest > $2 ORDER BY digest COLLATE "C" LIMIT $3`;
+WHERE namespace = $1 AND digest > $2 AND created_at < ${NOW} - $4 ORDER BY digest LIMIT $3`;
 const DELETE = "DELETE FROM small_blobs WHERE namespace = $1 AND digest = ANY($2::text[])";
 
 export class PgSmallBlobs implements SmallBlobTable {
@@ -32,7 +33,6 @@ export class PgSmallBlobs implements SmallBlobTable {
       this.namespace,
       [...unique.keys()],
       [...unique.values()].map((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
-      Date.now(),
     ]);
   }
 
@@ -44,8 +44,12 @@ export class PgSmallBlobs implements SmallBlobTable {
     return found;
   }
 
-  async list(after: string, limit: number): Promise<Array<{ digest: string; size: number }>> {
-    const { rows } = await this.statement(LIST, [this.namespace, after, limit]);
+  async list(
+    after: string,
+    limit: number,
+    olderThanMs: number,
+  ): Promise<Array<{ digest: string; size: number }>> {
+    const { rows } = await this.statement(LIST, [this.namespace, after, limit, olderThanMs]);
     return (rows as Array<{ digest: string; size: number }>).map((row) => ({
       digest: row.digest,
       size: Number(row.size),

@@ -30,11 +30,15 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
     client.destroy();
     throw s3Failure(error, "opening the artifact store", place);
   }
-  // This bucket and prefix, by a name that holds nothing from its settings.
-  const namespace = sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32);
+  const bucketName = sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32);
   // What this machine found intact in this bucket and prefix, kept across processes.
   const journal =
-    context.cacheFolder === undefined ? undefined : join(context.cacheFolder, "s3-verified", namespace);
+    context.cacheFolder === undefined ? undefined : join(context.cacheFolder, "s3-verified", bucketName);
+  // The rows of this workspace in this bucket and prefix, by a name that holds nothing from the
+  // settings: a workspace's records (and so its gc) name only its own blobs.
+  const namespace = sha256(
+    Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}\n${context.workspace}`),
+  ).slice(0, 32);
   const inlineBytes = settings.inlineBytes ?? INLINE_BYTES;
   const inline =
     context.smallBlobs && inlineBytes > 0
@@ -348,6 +352,37 @@ export class S3BlobStore implements BlobStore {
     await this.putInBucket(digest, manifest);
     await this.objects.mark(this.markerKey(digest), `marking sha256:${digest} a directory`);
     return digest;
+  }
+
+  /**
+   * The table's rows of this bucket and prefix that `keep` does not name, stored or renewed more
+   * than `olderThanMs` ago: deleted unless `dryRun`. Objects stay: gc keeps the bucket's.
+   */
+  async collectAside(
+    keep: ReadonlySet<string>,
+    options: { dryRun: boolean; olderThanMs: number },
+  ): Promise<Array<{ digest: string; size: number; where: string }>> {
+    const inline = this.inline;
+    if (!inline) return [];
+    const where = `the metadata store's table of small blobs of ${this.location}`;
+    const unneeded: Array<{ digest: string; size: number; where: string }> = [];
+    try {
+      for (let after = ""; ; ) {
+        const page = await inline.table.list(after, 1000, options.olderThanMs);
+        for (const row of page) if (!keep.has(row.digest)) unneeded.push({ ...row, where });
+        const last = page.at(-1);
+        if (!last || page.length < 1000) break;
+        after = last.digest;
+      }
+      if (!options.dryRun) {
+        for (let start = 0; start < unneeded.length; start += 1000)
+          await inline.table.deleteMany(unneeded.slice(start, start + 1000).map((row) => row.digest));
+      }
+    } catch (error) {
+      throw tableFailure(error, "collecting the small blobs no record names", this.place);
+    }
+    for (const row of unneeded) this.recent.forget(row.digest);
+    return unneeded;
   }
 
   /** Closes the client's connections, once the deferred puts are sent; a request after this fails. */
