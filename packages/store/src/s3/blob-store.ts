@@ -252,9 +252,10 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(bytes: Uint8Array | string): Promise<string> {
-    const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : Buffer.from(bytes);
+    const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
     const digest = sha256(data);
-    if (this.inline?.fits(data.byteLength)) await this.inline.put(digest, data);
+    if (this.inline?.fits(data.byteLength))
+      await this.inline.put(digest, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     else await this.putInBucket(digest, data);
     return digest;
   }
