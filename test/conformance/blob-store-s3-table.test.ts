@@ -223,6 +223,25 @@ describe("s3 blob store with a table of small blobs: beyond the suite", () => {
     expect(await other.blobs.stat(digests[7] ?? "")).toEqual({ digest: digests[7], kind: "file", size: 9 });
   });
 
+  it("commits the flushes of two machines putting the same rows at once, in any order", async () => {
+    const prefix = `together/${randomUUID()}`;
+    const [one, two] = [await open(prefix), await open(prefix)];
+    const source = mkdtempSync(join(tmpdir(), "canal-s3-table-together-"));
+    dirs.push(source);
+    const paths = Array.from({ length: 400 }, (_, i) => {
+      const path = join(source, `${i}.txt`);
+      writeFileSync(path, `shared output ${i}\n`);
+      return path;
+    });
+    for (let round = 0; round < 5; round++) {
+      // Put again, each round: a put of a row that is there updates it, as a repair does.
+      for (const path of paths) await one?.blobs.putFile(path, { deferSync: true });
+      for (const path of [...paths].reverse()) await two?.blobs.putFile(path, { deferSync: true });
+      await Promise.all([one?.blobs.flush(), two?.blobs.flush()]);
+    }
+    expect(await rows(sha("shared output 7\n"))).toBe(1);
+  });
+
   it("refuses a damaged row and repairs it with the next put of its content", async () => {
     const prefix = `damaged/${randomUUID()}`;
     const workspace = await open(prefix);

@@ -26,8 +26,11 @@ export class PgSmallBlobs implements SmallBlobTable {
   ) {}
 
   async putMany(blobs: ReadonlyArray<{ digest: string; bytes: Uint8Array }>): Promise<void> {
-    // One row per digest: a statement may not update the same row twice.
-    const unique = new Map(blobs.map((blob) => [blob.digest, blob.bytes]));
+    // One row per digest (a statement may not update the same row twice), in digest order: two
+    // machines putting some of the same rows lock them in the same order, so neither deadlocks.
+    const unique = new Map(
+      [...blobs].sort((a, b) => (a.digest < b.digest ? -1 : 1)).map((blob) => [blob.digest, blob.bytes]),
+    );
     if (unique.size === 0) return;
     await this.statement(PUT, [
       this.namespace,

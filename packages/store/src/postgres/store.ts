@@ -219,7 +219,19 @@ export class PostgresMetadataStore implements MetadataStore {
 
   /** The small blobs of `namespace` (a team store's bucket and prefix), in this database. */
   smallBlobTable(namespace: string): SmallBlobTable {
-    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.parts.pool.query(sql, params)));
+    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.racing(sql, params)));
+  }
+
+  /** One statement, sent again when it lost a race (two machines putting the same rows at once). */
+  private async racing(sql: string, params: unknown[]) {
+    for (let round = 1; ; round++) {
+      try {
+        return await this.parts.pool.query(sql, params);
+      } catch (error) {
+        if (!isSerializationFailure(error) || round >= MAX_RACE_RETRIES) throw error;
+        await pause(Math.random() * 10 * round);
+      }
+    }
   }
 
   private async read<T>(fn: () => Promise<T>): Promise<T> {
