@@ -109,9 +109,11 @@ export interface SharedBlobs {
    * The variables that let a step reach it (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
    * AWS_SESSION_TOKEN): secrets, for the step's environment only, never a record (a runtime that
    * must pass them through a file keeps it owner-only and removes it). Resolves once every blob
-   * the driver put so far is in the bucket, so the step finds what it fetches.
+   * the driver put so far, and every one of `reads` (the digests the step fetches), is in the
+   * bucket, so the step finds what it fetches: a store that keeps small blobs elsewhere (a team
+   * store's PostgreSQL table) puts those into the bucket first.
    */
-  credentials(): Promise<Record<string, string>>;
+  credentials(reads?: readonly string[]): Promise<Record<string, string>>;
   /**
    * Whether the blob a step reported storing is there, found without reading its bytes (a HEAD;
    * for a directory its marker, its manifest and a HEAD of each file in it): its size, or

@@ -232,6 +232,7 @@ describe("PostgreSQL metadata store: migration 12", () => {
        DROP INDEX dataset_files_by_path;
        DROP INDEX cache_entries_by_time;
        DROP TABLE run_keys;
+       DROP TABLE small_blobs;
        DELETE FROM schema_version WHERE version >= 12;`,
       "eleven",
     );

@@ -15,6 +15,13 @@ export interface GcOptions {
   now?: number;
 }
 
+/**
+ * A team store's small blobs (rows of its database, shared by every machine) go only once they
+ * were stored this long ago: far longer than a run takes from storing an output to the record
+ * that names it. This gc sees no other machine's live runs.
+ */
+const SMALL_BLOB_GRACE_MS = 60 * 60 * 1000;
+
 export type GcItemKind = "blob" | "artifact" | "module" | "environment" | "work" | "temporary";
 
 export interface GcItem {
@@ -109,6 +116,7 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     const { metadata } = workspace;
     const liveRuns = liveRunLeases(root);
     const items: GcItem[] = [];
+    const rows: GcItem[] = [];
     const add = (kind: GcItemKind, path: string) => items.push({ kind, path, bytes: sizeOf(path) });
 
     // Records first: what they name afterwards is what stays. A dry run deletes them in a
@@ -117,6 +125,9 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     const drop = runsToDrop(all, options, now);
     let runs: string[] = [];
     let references = await metadata.references();
+    // What records named before any run was dropped: a small blob kept beside the bucket goes
+    // only once no record named it at the start of a gc either (see SMALL_BLOB_GRACE_MS).
+    const namedBefore = new Set(references.digests);
     if (drop.length > 0) {
       try {
         await metadata.transaction(async (tx) => {
@@ -163,6 +174,19 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
         }
         for (const name of list(join(blobRoot, "tmp"))) add("temporary", join(blobRoot, "tmp", name));
       }
+      // Small blobs the store keeps beside its bucket (a team store's rows in PostgreSQL), deleted
+      // by the store itself (they are no path here), and only those no record named before this
+      // gc dropped any run, stored or put again more than the grace ago: another machine's run
+      // that just put one, or took a cache hit on an entry dropped here, has named it by then.
+      if (workspace.blobs.collectAside) {
+        for (const digest of namedBefore) keep.add(digest);
+        const collected = await workspace.blobs.collectAside(keep, {
+          dryRun,
+          olderThanMs: SMALL_BLOB_GRACE_MS,
+        });
+        for (const row of collected)
+          rows.push({ kind: "blob", path: `${row.where}: sha256:${row.digest}`, bytes: row.size });
+      }
 
       // Kept artifacts, modules and environments of the pipeline versions that still have runs.
       const artifacts = new Set<string>();
@@ -191,6 +215,7 @@ export async function collectGarbage(workspace: Workspace, options: GcOptions = 
     }
 
     if (!dryRun) for (const item of items) rmSync(item.path, { recursive: true, force: true });
+    items.push(...rows);
     return { dryRun, runs, items, bytes: items.reduce((sum, item) => sum + item.bytes, 0), liveRuns };
   } finally {
     release();

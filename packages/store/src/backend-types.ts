@@ -1,7 +1,7 @@
 // What a store backend is, as the registry (backends.ts) and each backend (sqlite, local, s3, …)
 // see it: kept apart from the registry, so that a backend never imports the module that lists it.
 import type { z } from "zod";
-import type { BlobStore, MetadataStore } from "./types.js";
+import type { BlobStore, MetadataStore, SmallBlobTable } from "./types.js";
 
 /** A store's settings in canal.config.json (`store` or `artifacts`): its kind and what it takes. */
 export interface StoreSettings {
@@ -22,6 +22,11 @@ export interface StoreContext {
    * can learn again (which remote blobs it found intact) may be kept there.
    */
   cacheFolder?: string;
+  /**
+   * Where a blob store may keep small blobs instead of its own requests: the metadata store's
+   * table of `namespace` (PostgreSQL's), absent where the metadata store has none (SQLite).
+   */
+  smallBlobs?: (namespace: string) => SmallBlobTable;
 }
 
 /** One kind of store, as the registry knows it. */

@@ -18,6 +18,7 @@ import type {
   StoredValue,
 } from "@canal/ir/run-types";
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
+import type { SmallBlobHost } from "./types/blobs.js";
 import type {
   CancelRequest,
   NewCancelRequest,
@@ -237,7 +238,12 @@ export interface MetadataTransaction {
 }
 
 /** Runs, their steps, logs, metrics, lineage and the cache index of one workspace. */
-export interface MetadataStore extends MetadataTransaction, ServiceRecords, ScheduleRecords, RunKeyRecords {
+export interface MetadataStore
+  extends MetadataTransaction,
+    ServiceRecords,
+    ScheduleRecords,
+    RunKeyRecords,
+    SmallBlobHost {
   /**
    * Records that the driver of run `runId` is alive (host, pid, when), and extends the run's step
    * claims (`claimStep`) by their time to live. Written every few seconds by the driving process,

@@ -86,16 +86,24 @@ export async function openWorkspace(
   const metadataBackend = registry.get("store", config.store.kind, context.configFile);
   const blobBackend = registry.get("artifacts", config.artifacts.kind, context.configFile);
   ensureFolder(config.folders.state, "folders.state", context.configFile);
-  const blobs = await blobBackend.open(config.artifacts, context);
-  const metadata = await metadataBackend.open(config.store, context).catch(async (error: unknown) => {
-    await blobs.close?.();
-    throw error;
-  });
+  // The metadata store first: a blob store may keep small blobs in its table (PostgreSQL's).
+  const metadata = await metadataBackend.open(config.store, context);
+  const table = metadata.smallBlobTable?.bind(metadata);
+  const blobs = await blobBackend
+    .open(config.artifacts, table ? { ...context, smallBlobs: table } : context)
+    .catch(async (error: unknown) => {
+      await metadata.close();
+      throw error;
+    });
   if (ownsStateFolder(found.root, config.folders.state))
     pinWorkspaceName(config.folders.state, config.workspace);
+  // The blob store first: what it still has to store may go to the metadata store's table.
   const close = async () => {
-    await metadata.close();
-    await blobs.close?.();
+    try {
+      await blobs.close?.();
+    } finally {
+      await metadata.close();
+    }
   };
   return { ...found, metadata, blobs, close };
 }

@@ -133,7 +133,7 @@ export async function runAttempt(
     };
     // The store's credentials first: a step's own variable of the same name is what it reads.
     const declared = {
-      ...(moving ? await moving.credentials() : {}),
+      ...(moving ? await moving.credentials(fetch.map((blob) => blob.digest)) : {}),
       ...declaredValues(step, context.variables),
     };
     if (Object.keys(declared).length) task.variables = declared;

@@ -34,13 +34,18 @@ function damage(digest: string): void {
 }
 
 /** The driver's side of the store: every byte it reads or stores counted, and the shared access. */
-function driverBlobs(): Blobs & { read: string[]; stored: string[]; adopted: string[] } {
+function driverBlobs(): Blobs & { read: string[]; stored: string[]; adopted: string[]; asked: string[][] } {
   const read: string[] = [];
+  // The digests each step's credentials were asked for: what the store must have in the bucket by then.
+  const asked: string[][] = [];
   const stored: string[] = [];
   const adopted: string[] = [];
   const shared: SharedBlobs = {
     place: PLACE,
-    credentials: async () => ({ AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "secret" }),
+    credentials: async (reads) => {
+      asked.push([...(reads ?? [])]);
+      return { AWS_ACCESS_KEY_ID: "id", AWS_SECRET_ACCESS_KEY: "secret" };
+    },
     adopt: async (digest, kind) => {
       adopted.push(digest);
       const info = await store.stat(digest);
@@ -51,6 +56,7 @@ function driverBlobs(): Blobs & { read: string[]; stored: string[]; adopted: str
     read,
     stored,
     adopted,
+    asked,
     shared,
     putFile: async (path) => {
       stored.push(path);
@@ -142,6 +148,8 @@ describe("a step that moves its own bytes", () => {
       pathOf(second, "table"),
       pathOf(second, "tree"),
     ]);
+    // Each step's credentials come once what it fetches is named: the store puts those in the bucket.
+    expect(blobs.asked).toEqual([[], second.blobs?.fetch.map((entry) => entry.digest)]);
     const ended = events.find((event) => event.type === "step-succeeded" && event.key === "use");
     const joined = ended?.type === "step-succeeded" ? ended.outputs.joined : undefined;
     expect(joined && "digest" in joined && (await store.get(joined.digest)).toString()).toBe("a,b\n1,2\nx");

@@ -323,6 +323,21 @@ CREATE TABLE run_keys (
 CREATE INDEX cache_entries_by_time ON cache_entries (workspace_id, created_at, seq);
 `,
   },
+  {
+    // Small file blobs of a team store's S3 bucket, kept here instead of one object each
+    // (docs/store.md, `artifacts.inlineBytes`): by the workspace, bucket and prefix they belong
+    // to (a namespace), so that a workspace's gc deletes only rows no record of its own names.
+    version: 16,
+    sql: `
+CREATE TABLE small_blobs (
+  namespace TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  bytes BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (namespace, digest)
+);
+`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = Math.max(...PG_MIGRATIONS.map((m) => m.version));

@@ -32,12 +32,14 @@ import type {
   Schedule,
   ScheduleTick,
   ScheduleUpdate,
+  SmallBlobTable,
   StepClaimResult,
   TickEnd,
 } from "../types.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
 import { CANCEL_CHANNEL } from "./run-control.js";
+import { PgSmallBlobs } from "./small-blobs.js";
 import { PostgresUnit } from "./unit.js";
 import type { PgUnitState } from "./unit-base.js";
 
@@ -213,6 +215,23 @@ export class PostgresMetadataStore implements MetadataStore {
   private stillWaiting(): boolean {
     this.lostSince ??= Date.now();
     return Date.now() - this.lostSince < this.reconnectWindowMs;
+  }
+
+  /** The small blobs of `namespace` (a team store's bucket and prefix), in this database. */
+  smallBlobTable(namespace: string): SmallBlobTable {
+    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.racing(sql, params)));
+  }
+
+  /** One statement, sent again when it lost a race (two machines putting the same rows at once). */
+  private async racing(sql: string, params: unknown[]) {
+    for (let round = 1; ; round++) {
+      try {
+        return await this.parts.pool.query(sql, params);
+      } catch (error) {
+        if (!isSerializationFailure(error) || round >= MAX_RACE_RETRIES) throw error;
+        await pause(Math.random() * 10 * round);
+      }
+    }
   }
 
   private async read<T>(fn: () => Promise<T>): Promise<T> {

@@ -25,6 +25,23 @@ describe("s3 settings", () => {
     });
   });
 
+  it("takes inlineBytes from 0 to 1 MiB, and keeps it out of the workspace datastore's settings", () => {
+    for (const inlineBytes of [0, 16384, 1048576])
+      expect(problems({ bucket: "b-1", inlineBytes })).toEqual([]);
+    for (const inlineBytes of [-1, 1.5, 1048577, "16k"])
+      expect(problems({ bucket: "b-1", inlineBytes })).toEqual([
+        expect.stringMatching(/^`artifacts.inlineBytes`: .*(must be|expected)/),
+      ]);
+    const parsed = s3Backend.schema.parse({ kind: "s3", bucket: "b-1", prefix: "p", inlineBytes: 100 });
+    const datastore = s3Backend.datastore?.(s3Backend.resolve(parsed, "/w"));
+    expect(datastore).toEqual({ kind: "s3", bucket: "b-1", prefix: "p/datastore/" });
+    const config = parseConfig(
+      { artifacts: { kind: "s3", bucket: "b-1", inlineBytes: 100 } },
+      "/w/canal.config.json",
+    );
+    expect(config.artifacts).toMatchObject({ inlineBytes: 100 });
+  });
+
   it("names a misspelt key and the keys there are", () => {
     expect(problems({ bucket: "b-1", secretKey: "x" })).toEqual([
       expect.stringMatching(

@@ -20,7 +20,18 @@ export interface S3Settings extends StoreSettings {
   sessionTokenEnv?: string;
   /** Path-style addressing (`endpoint/bucket/key`): default true with an endpoint, false without. */
   forcePathStyle?: boolean;
+  /**
+   * A file blob up to this many bytes is kept in the metadata store's database (PostgreSQL's)
+   * instead of an object of its own; 0: every blob is an object. Default INLINE_BYTES. Ignored
+   * with a metadata store that has no such table (SQLite).
+   */
+  inlineBytes?: number;
 }
+
+/** `artifacts.inlineBytes` when left out: a small output costs a row of a batch, not a PutObject. */
+export const INLINE_BYTES = 16 * 1024;
+/** The most `artifacts.inlineBytes` may be: beyond it, an object costs less than a row. */
+export const INLINE_BYTES_MAX = 1024 * 1024;
 
 const envName = z
   .string()
@@ -45,44 +56,71 @@ const prefix = z.string().refine(
   'must be a key prefix like "team/canal" (no leading /, no empty, . or .. parts)',
 );
 
-export const s3SettingsSchema = z
-  .strictObject({
-    kind: z.literal("s3"),
-    bucket,
-    prefix: prefix.default(""),
-    endpoint: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
-    region: z.string().min(1).optional(),
-    profile: z.string().min(1).optional(),
-    accessKeyIdEnv: envName.optional(),
-    secretAccessKeyEnv: envName.optional(),
-    sessionTokenEnv: envName.optional(),
-    forcePathStyle: z.boolean().optional(),
+const shape = {
+  kind: z.literal("s3"),
+  bucket,
+  prefix: prefix.default(""),
+  endpoint: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  region: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
+  accessKeyIdEnv: envName.optional(),
+  secretAccessKeyEnv: envName.optional(),
+  sessionTokenEnv: envName.optional(),
+  forcePathStyle: z.boolean().optional(),
+};
+
+/** The keys' variables come in pairs, and a session token with them. */
+function checkKeys(
+  settings: {
+    accessKeyIdEnv?: string | undefined;
+    secretAccessKeyEnv?: string | undefined;
+    sessionTokenEnv?: string | undefined;
+  },
+  context: z.RefinementCtx,
+): void {
+  const pair = [settings.accessKeyIdEnv, settings.secretAccessKeyEnv];
+  if (pair.filter((name) => name !== undefined).length === 1) {
+    const missing = settings.accessKeyIdEnv === undefined ? "accessKeyIdEnv" : "secretAccessKeyEnv";
+    context.addIssue({
+      code: "custom",
+      path: [missing],
+      message:
+        "is required with its pair: `accessKeyIdEnv` and `secretAccessKeyEnv` name the two variables together; set both, or neither to use the standard AWS sources",
+    });
+  }
+  if (settings.sessionTokenEnv !== undefined && settings.accessKeyIdEnv === undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["sessionTokenEnv"],
+      message: "goes with `accessKeyIdEnv` and `secretAccessKeyEnv`; set them too, or remove it",
+    });
+  }
+}
+
+/** A bucket's settings, as a datastore of kind `s3` takes them. */
+export const s3SettingsSchema = z.strictObject(shape).superRefine(checkKeys);
+
+const inlineBytes = z
+  .int({
+    error: `must be a whole number of bytes from 0 (every blob an object of its own) to ${INLINE_BYTES_MAX} (1 MiB)`,
   })
-  .superRefine((settings, context) => {
-    const pair = [settings.accessKeyIdEnv, settings.secretAccessKeyEnv];
-    if (pair.filter((name) => name !== undefined).length === 1) {
-      const missing = settings.accessKeyIdEnv === undefined ? "accessKeyIdEnv" : "secretAccessKeyEnv";
-      context.addIssue({
-        code: "custom",
-        path: [missing],
-        message:
-          "is required with its pair: `accessKeyIdEnv` and `secretAccessKeyEnv` name the two variables together; set both, or neither to use the standard AWS sources",
-      });
-    }
-    if (settings.sessionTokenEnv !== undefined && settings.accessKeyIdEnv === undefined) {
-      context.addIssue({
-        code: "custom",
-        path: ["sessionTokenEnv"],
-        message: "goes with `accessKeyIdEnv` and `secretAccessKeyEnv`; set them too, or remove it",
-      });
-    }
-  });
+  .min(0, `must be 0 (every blob an object of its own) or more, up to ${INLINE_BYTES_MAX} (1 MiB)`)
+  .max(
+    INLINE_BYTES_MAX,
+    `must be at most ${INLINE_BYTES_MAX} (1 MiB): a larger file costs less as an object of its own`,
+  );
+
+/** The artifacts' bucket: a datastore's settings, and which files the metadata store may keep. */
+export const s3ArtifactsSchema = z
+  .strictObject({ ...shape, inlineBytes: inlineBytes.optional() })
+  .superRefine(checkKeys);
 
 /** An S3 (or S3-compatible) bucket: blobs under `prefix`, credentials from the environment. */
 export const s3Backend: BlobStoreBackend<S3Settings> = {
   kind: "s3",
-  schema: s3SettingsSchema as z.ZodType<S3Settings>,
+  schema: s3ArtifactsSchema as z.ZodType<S3Settings>,
   defaults: {
+    inlineBytes: `${INLINE_BYTES} (16 KiB) with a PostgreSQL metadata store`,
     prefix: '"" (the bucket\'s root)',
     region: "AWS_REGION, the profile's region, or us-east-1 with an endpoint",
     forcePathStyle: "true with an endpoint",
@@ -92,7 +130,10 @@ export const s3Backend: BlobStoreBackend<S3Settings> = {
     prefix: settings.prefix === "" || settings.prefix.endsWith("/") ? settings.prefix : `${settings.prefix}/`,
   }),
   // The `workspace` datastore: the keys under "datastore/" of the blob store's prefix.
-  datastore: (settings) => ({ ...settings, prefix: `${settings.prefix}datastore/` }),
+  datastore: (settings) => {
+    const { inlineBytes: _inline, ...bucket } = settings;
+    return { ...bucket, prefix: `${settings.prefix}datastore/` };
+  },
   async open(settings, context) {
     const { openS3BlobStore } = await import("./blob-store.js");
     return openS3BlobStore(settings, context);

@@ -7,10 +7,11 @@ import { copyHashing, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
-import type { S3Settings } from "./backend.js";
+import { INLINE_BYTES, type S3Settings } from "./backend.js";
 import { connect, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
 import { EtagJournal } from "./etag-journal.js";
 import { DEFER_MAX, DeferredPuts, RecentBlobs } from "./held-blobs.js";
+import { InlineBlobs } from "./inline-blobs.js";
 import type { LeanRequests } from "./lean-request.js";
 import { ObjectListing } from "./listing.js";
 import { buildDirectory, hashStream, writeHeld, writeVerified } from "./local-files.js";
@@ -29,16 +30,34 @@ export async function openS3BlobStore(settings: S3Settings, context: StoreContex
     client.destroy();
     throw s3Failure(error, "opening the artifact store", place);
   }
+  const bucketName = sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32);
   // What this machine found intact in this bucket and prefix, kept across processes.
   const journal =
-    context.cacheFolder === undefined
-      ? undefined
-      : join(
-          context.cacheFolder,
-          "s3-verified",
-          sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32),
-        );
-  return new S3BlobStore(client, place, journal, shared, lean);
+    context.cacheFolder === undefined ? undefined : join(context.cacheFolder, "s3-verified", bucketName);
+  // The rows of this workspace in this bucket and prefix, by a name that holds nothing from the
+  // settings: a workspace's records (and so its gc) name only its own blobs.
+  const namespace = sha256(
+    Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}\n${context.workspace}`),
+  ).slice(0, 32);
+  const inlineBytes = settings.inlineBytes ?? INLINE_BYTES;
+  const inline =
+    context.smallBlobs && inlineBytes > 0
+      ? new InlineBlobs(context.smallBlobs(namespace), inlineBytes, (error, doing) =>
+          tableFailure(error, doing, place),
+        )
+      : undefined;
+  return new S3BlobStore(client, place, journal, shared, lean, inline);
+}
+
+/** A failure of the metadata store's table of small blobs, in words that name the fix. */
+function tableFailure(error: unknown, doing: string, place: S3Place): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError(
+    "CANAL_STORE_REMOTE_FAILED",
+    `${doing} for the artifact store s3://${place.bucket}/${place.prefix} failed: ${(error as Error).message}; ` +
+      "check that the metadata store (`store`) is reachable and its schema up to date, or set `artifacts.inlineBytes` " +
+      "to 0 to keep every blob in the bucket",
+  );
 }
 
 /**
@@ -94,6 +113,8 @@ export class S3BlobStore implements BlobStore {
   private readonly listing: ObjectListing;
   /** The requests on the bucket's objects. */
   private readonly objects: BucketObjects;
+  /** Digests this handle put in the bucket from their rows, for a step that fetches them itself. */
+  private readonly promoted = new Set<string>();
 
   constructor(
     private readonly client: S3Client,
@@ -103,6 +124,11 @@ export class S3BlobStore implements BlobStore {
     sharedPlace?: BlobPlace,
     /** Sends a small blob's put, a HEAD and a GET as one signed request each; absent: through the SDK's commands. */
     lean?: LeanRequests,
+    /**
+     * Small file blobs kept in the metadata store's table instead of the bucket (`inlineBytes`);
+     * absent: every blob is an object.
+     */
+    private readonly inline?: InlineBlobs,
   ) {
     this.location = `s3://${place.bucket}/${place.prefix}`;
     this.known = new EtagJournal(journalPath);
@@ -116,9 +142,10 @@ export class S3BlobStore implements BlobStore {
     this.shared = sharedPlace && {
       place: sharedPlace,
       // Given just before a step that reaches the bucket itself starts: what it fetches (an output
-      // a step here put with deferSync) is in the bucket by then.
-      credentials: async () => {
+      // a step here put with deferSync, a blob kept in the table) is in the bucket by then.
+      credentials: async (reads) => {
         await this.flush();
+        if (reads) await this.promote(reads);
         return this.credentials();
       },
       adopt: (digest, kind) => this.adopt(digest, kind),
@@ -174,6 +201,48 @@ export class S3BlobStore implements BlobStore {
     return { size: entries.reduce((sum, entry) => sum + entry.size, 0) };
   }
 
+  /**
+   * Puts those of `digests` that are kept in the table into the bucket too (and they stay there):
+   * a step that fetches its inputs itself reads the bucket only.
+   */
+  private async promote(digests: readonly string[]): Promise<void> {
+    if (!this.inline) return;
+    const wanted = [...new Set(digests)].filter((digest) => !this.promoted.has(checkDigest(digest)));
+    await mapLimit(wanted, PARALLEL_FILES, async (digest) => {
+      const row = await this.row(digest);
+      if (!row || "damaged" in row) return;
+      await this.store(digest, (conditional) => this.putObject(digest, row.bytes, conditional));
+      this.promoted.add(digest);
+    });
+  }
+
+  /**
+   * The table's row of `digest`, hashed: its bytes when they match (kept in memory to materialize
+   * from), what they hash to when they do not, undefined without a row (or without a table). A
+   * blob put with `deferSync` and not flushed yet is flushed first, as the bucket's deferred puts
+   * are waited for.
+   */
+  private async row(digest: string): Promise<{ bytes: Buffer } | { damaged: string } | undefined> {
+    const inline = this.inline;
+    if (!inline) return undefined;
+    if (inline.isUnsent(digest)) await inline.flush();
+    const bytes = await inline.lookup(digest);
+    if (!bytes) return undefined;
+    const actual = sha256(bytes);
+    if (actual !== digest) return { damaged: actual };
+    this.recent.keep(digest, bytes);
+    return { bytes };
+  }
+
+  /** A damaged row, as a damaged object is reported. */
+  private rowCorrupt(digest: string, actual: string): BlobCorruptError {
+    return new BlobCorruptError(
+      digest,
+      `the metadata store's table of small blobs of ${this.location}`,
+      actual,
+    );
+  }
+
   private key(digest: string): string {
     return `${this.place.prefix}sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
   }
@@ -185,8 +254,14 @@ export class S3BlobStore implements BlobStore {
   async put(bytes: Uint8Array | string): Promise<string> {
     const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
     const digest = sha256(data);
-    await this.store(digest, (conditional) => this.putObject(digest, data, conditional));
+    if (this.inline?.fits(data.byteLength))
+      await this.inline.put(digest, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    else await this.putInBucket(digest, data);
     return digest;
+  }
+
+  private putInBucket(digest: string, data: Uint8Array): Promise<void> {
+    return this.store(digest, (conditional) => this.putObject(digest, data, conditional));
   }
 
   /**
@@ -218,15 +293,22 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putFile(path: string, options: PutOptions = {}): Promise<string> {
-    if (options.deferSync) {
-      const { size } = await stat(path);
-      if (this.deferred.fits(size)) {
-        const bytes = await readFile(path);
-        const digest = sha256(bytes);
-        this.recent.keep(digest, bytes);
-        this.deferred.defer(digest, bytes);
-        return digest;
-      }
+    const { size } = await stat(path);
+    if (options.deferSync && (this.inline?.fits(size) || this.deferred.fits(size))) {
+      const bytes = await readFile(path);
+      const digest = sha256(bytes);
+      this.recent.keep(digest, bytes);
+      // Kept for the next flush's one statement, or sent to the bucket in the background.
+      if (this.inline?.fits(bytes.byteLength)) this.inline.defer(digest, bytes);
+      else this.deferred.defer(digest, bytes);
+      return digest;
+    }
+    if (this.inline?.fits(size)) {
+      const bytes = await readFile(path);
+      const digest = sha256(bytes);
+      if (this.inline.fits(bytes.byteLength)) await this.inline.put(digest, bytes);
+      else await this.putInBucket(digest, bytes);
+      return digest;
     }
     return (await this.storeFile(path)).digest;
   }
@@ -264,14 +346,51 @@ export class S3BlobStore implements BlobStore {
       const { digest, size } = await this.storeFile(file.absolute);
       return { path: file.path, sha256: digest, size, executable: file.executable };
     });
-    const digest = await this.put(encodeManifest(entries));
+    // A manifest and its marker are objects, never rows: a step that fetches a directory itself
+    // reads both from the bucket.
+    const manifest = encodeManifest(entries);
+    const digest = sha256(manifest);
+    await this.putInBucket(digest, manifest);
     await this.objects.mark(this.markerKey(digest), `marking sha256:${digest} a directory`);
     return digest;
+  }
+
+  /**
+   * The table's rows of this bucket and prefix that `keep` does not name, stored or renewed more
+   * than `olderThanMs` ago: deleted unless `dryRun`. Objects stay: gc keeps the bucket's.
+   */
+  async collectAside(
+    keep: ReadonlySet<string>,
+    options: { dryRun: boolean; olderThanMs: number },
+  ): Promise<Array<{ digest: string; size: number; where: string }>> {
+    const inline = this.inline;
+    if (!inline) return [];
+    const where = `the metadata store's table of small blobs of ${this.location}`;
+    const unneeded: Array<{ digest: string; size: number; where: string }> = [];
+    try {
+      for (let after = ""; ; ) {
+        const page = await inline.table.list(after, 1000, options.olderThanMs);
+        for (const row of page) if (!keep.has(row.digest)) unneeded.push({ ...row, where });
+        const last = page.at(-1);
+        if (!last || page.length < 1000) break;
+        after = last.digest;
+      }
+      if (!options.dryRun) {
+        for (let start = 0; start < unneeded.length; start += 1000)
+          await inline.table.deleteMany(unneeded.slice(start, start + 1000).map((row) => row.digest));
+      }
+    } catch (error) {
+      throw tableFailure(error, "collecting the small blobs no record names", this.place);
+    }
+    for (const row of unneeded) this.recent.forget(row.digest);
+    return unneeded;
   }
 
   /** Closes the client's connections, once the deferred puts are sent; a request after this fails. */
   async close(): Promise<void> {
     await this.deferred.settled();
+    // What no flush took yet is stored if it can be; no record names it (records follow a flush).
+    await this.inline?.flush().catch(() => {});
     this.client.destroy();
   }
 
@@ -280,11 +399,13 @@ export class S3BlobStore implements BlobStore {
    * and throws the first of them that failed.
    */
   async flush(): Promise<void> {
-    await this.deferred.flush();
+    await Promise.all([this.deferred.flush(), this.inline?.flush()]);
   }
 
   async has(digest: string): Promise<boolean> {
     await this.deferred.sent(checkDigest(digest));
+    const row = await this.row(digest);
+    if (row && "bytes" in row) return true;
     return (await this.head(this.key(digest), `looking up sha256:${digest}`)) !== undefined;
   }
 
@@ -298,9 +419,14 @@ export class S3BlobStore implements BlobStore {
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
     await this.deferred.sent(checkDigest(digest));
+    const [row, marked] = await Promise.all([
+      this.row(digest),
+      this.inline ? this.isDirectory(digest) : false,
+    ]);
+    if (row && "bytes" in row && !marked) return { digest, kind: "file", size: row.bytes.byteLength };
     const [blob, directory] = await Promise.all([
       this.head(this.key(digest), `looking up sha256:${digest}`),
-      this.isDirectory(digest),
+      this.inline ? marked : this.isDirectory(digest),
     ]);
     if (!blob) return undefined;
     if (!directory) return { digest, kind: "file", size: blob.size };
@@ -323,8 +449,13 @@ export class S3BlobStore implements BlobStore {
 
   async get(digest: string): Promise<Buffer> {
     await this.deferred.sent(checkDigest(digest));
+    const row = await this.row(digest);
+    if (row && "bytes" in row) return row.bytes;
     const object = await this.open(digest);
-    if (!object) throw new BlobMissingError(digest, this.location);
+    if (!object) {
+      if (row) throw this.rowCorrupt(digest, row.damaged);
+      throw new BlobMissingError(digest, this.location);
+    }
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of object.body) chunks.push(chunk as Buffer);
@@ -362,7 +493,7 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     return verifyBlob(
       {
-        check: (d) => this.check(d, true),
+        check: (d) => this.checkAnywhere(d),
         isDirectory: (d) => this.isDirectory(d),
         // Asked once the marker was found, unless the caller only said it is a directory.
         readManifest: (d) => (kind === "directory" ? this.readManifest(d) : this.manifestOf(d)),
@@ -371,6 +502,14 @@ export class S3BlobStore implements BlobStore {
       PARALLEL_FILES,
       kind,
     );
+  }
+
+  /** Whether the blob is intact in the table or, failing that, in the bucket. */
+  private async checkAnywhere(digest: string): Promise<BlobStatus> {
+    const row = await this.row(digest);
+    if (row && "bytes" in row) return "ok";
+    const status = await this.check(digest, true);
+    return status === "missing" && row ? "corrupt" : status;
   }
 
   /**
@@ -418,7 +557,20 @@ export class S3BlobStore implements BlobStore {
       return;
     }
     await this.deferred.sent(digest);
-    if (!(await this.isDirectory(digest))) return this.download(digest, target, false);
+    // A row is a file's bytes: a directory's manifest is an object, with its marker.
+    const row = await this.row(digest);
+    if (row && "bytes" in row) {
+      await writeHeld(target, row.bytes);
+      return;
+    }
+    if (!(await this.isDirectory(digest))) {
+      try {
+        return await this.download(digest, target, false);
+      } catch (error) {
+        if (row && error instanceof BlobMissingError) throw this.rowCorrupt(digest, row.damaged);
+        throw error;
+      }
+    }
     const entries = await this.manifestOf(digest);
     await buildDirectory(target, entries, PARALLEL_FILES, (entry, file) =>
       this.download(entry.sha256, file, entry.executable),

@@ -73,6 +73,13 @@ export class RecentBlobs {
     return this.held.get(digest);
   }
 
+  forget(digest: string): void {
+    const old = this.held.get(digest);
+    if (!old) return;
+    this.held.delete(digest);
+    this.bytes -= old.byteLength;
+  }
+
   keep(digest: string, bytes: Buffer): void {
     if (bytes.byteLength > RECENT_BYTES) return;
     const old = this.held.get(digest);

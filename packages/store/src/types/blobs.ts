@@ -58,6 +58,15 @@ export interface BlobStore {
    * knows it (a stored value says which it is), spares looking the other kind up.
    */
   verify(digest: string, kind?: ArtifactKind): Promise<BlobStatus>;
+  /**
+   * Blobs the store keeps beside its own place (an S3 store's rows in the metadata store's table)
+   * that `keep` does not name and that were stored more than `olderThanMs` ago: deleted, unless
+   * `dryRun`, and returned with where they were. Absent for a store that keeps nothing beside.
+   */
+  collectAside?(
+    keep: ReadonlySet<string>,
+    options: { dryRun: boolean; olderThanMs: number },
+  ): Promise<Array<{ digest: string; size: number; where: string }>>;
   /** Lets go of what the store holds open (a remote store's connections); optional. */
   close?(): Promise<void>;
   /**
@@ -65,4 +74,36 @@ export interface BlobStore {
    * then has its steps fetch and store their own bytes.
    */
   readonly shared?: SharedBlobs | undefined;
+}
+
+/**
+ * Small blobs kept in the metadata store's database beside a blob store that would otherwise make
+ * one request each (a team store's PostgreSQL beside its S3 bucket), by digest, within one
+ * namespace (a workspace's blobs in a bucket and prefix). Rows are stored bytes like any other: the blob store hashes each
+ * to its digest before trusting it, and a put replaces a row whose bytes differ (a damaged one).
+ */
+export interface SmallBlobTable {
+  /**
+   * Stores every blob in one statement; resolves once it is committed. A put of a row that is
+   * there renews its time (what gc's grace counts from).
+   */
+  putMany(blobs: ReadonlyArray<{ digest: string; bytes: Uint8Array }>): Promise<void>;
+  /** The bytes of those of `digests` that have a row, one statement for all. */
+  getMany(digests: readonly string[]): Promise<Map<string, Buffer>>;
+  /**
+   * Up to `limit` rows after `after` (in digest order) stored or renewed more than `olderThanMs`
+   * ago by the database's clock: their digests and sizes.
+   */
+  list(after: string, limit: number, olderThanMs: number): Promise<Array<{ digest: string; size: number }>>;
+  /** Deletes the rows of `digests`; resolves to how many there were. */
+  deleteMany(digests: readonly string[]): Promise<number>;
+}
+
+/**
+ * Offered by a metadata store that can keep small blobs for a blob store of the same workspace
+ * (PostgreSQL does, SQLite does not): the table of `namespace`, a name the blob store gives to
+ * the workspace's blobs in the place they are (its bucket and prefix).
+ */
+export interface SmallBlobHost {
+  smallBlobTable?(namespace: string): SmallBlobTable;
 }
