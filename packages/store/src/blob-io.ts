@@ -1,5 +1,16 @@
 import { createHash, hash as hashOnce } from "node:crypto";
-import { closeSync, fsync, mkdirSync, openSync, readSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  fchmodSync,
+  fsync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StoreError } from "./errors.js";
@@ -60,6 +71,37 @@ export async function hashFile(path: string, size: number): Promise<Hashed> {
   }
   if (length > size) return copyHashing(path);
   return { digest: sha256(smallFile.subarray(0, length)), size: length };
+}
+
+/**
+ * Copies a file of `size` bytes (at most SMALL_FILE, from a stat just made) to `target`, with
+ * exactly `mode`, through one buffer: open, read, close, open, write, chmod, close, where the
+ * kernel's copy (copyFileSync) makes ten calls (two opens and fstats, a truncate, a chmod, a clone
+ * that most file systems refuse, the copy, two closes) and the chmod after it one more. The copy
+ * is the caller's own file either way. A source of another size than `size` (changed since its
+ * stat) is copied by the kernel, as it is.
+ */
+export function copySmallFile(source: string, target: string, size: number, mode: number): void {
+  const input = openSync(source, "r");
+  let length: number;
+  try {
+    length = readSync(input, smallFile, 0, size + 1, 0);
+  } finally {
+    closeSync(input);
+  }
+  if (length !== size) {
+    copyFileSync(source, target, constants.COPYFILE_FICLONE);
+    chmodSync(target, mode);
+    return;
+  }
+  const output = openSync(target, "w", mode);
+  try {
+    for (let at = 0; at < length; ) at += writeSync(output, smallFile, at, length - at, at);
+    // A file that was there keeps its mode through the open, and the umask narrows a new one's.
+    fchmodSync(output, mode);
+  } finally {
+    closeSync(output);
+  }
 }
 
 export function sha256(bytes: Uint8Array): string {

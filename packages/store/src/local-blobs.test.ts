@@ -147,6 +147,29 @@ describe("LocalBlobStore", () => {
     expect(statSync(source).mode & 0o777).not.toBe(0o444);
   });
 
+  it("copies a small file out as the step's own: its bytes and mode 0644 whatever the umask, into a folder it makes, over what was there", async () => {
+    const digest = await blobs.put("an input\n");
+    const target = join(dir, "attempt", "in", "data", "file");
+    const umask = process.umask(0o077);
+    try {
+      await blobs.materialize(digest, target);
+      expect(readFileSync(target, "utf8")).toBe("an input\n");
+      expect(statSync(target).mode & 0o777).toBe(0o644);
+      // A longer, read-only file there before is replaced whole, bytes and mode.
+      writeFileSync(target, "a longer file that was there before");
+      chmodSync(target, 0o400);
+      await blobs.materialize(digest, target);
+      expect(readFileSync(target, "utf8")).toBe("an input\n");
+      expect(statSync(target).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(umask);
+    }
+    // The copy is the step's own: what the step writes to it never reaches the store.
+    writeFileSync(target, "written by the step");
+    expect(await blobs.verify(digest)).toBe("ok");
+    expect(await blobs.get(digest)).toEqual(Buffer.from("an input\n"));
+  });
+
   it("trusts in a later store what an earlier one wrote, until the bytes change", async () => {
     const a = await blobs.put("kept weights");
     const b = await blobs.put("other weights");
