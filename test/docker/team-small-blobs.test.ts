@@ -64,14 +64,7 @@ describe("a docker step of a team workspace", () => {
       JSON.stringify({
         workspace: "team",
         store: { kind: "postgres", url: pg.url("canal") },
-        artifacts: {
-          kind: "s3",
-          bucket: BUCKET,
-          prefix,
-          endpoint: rgw.endpoint,
-          accessKeyIdEnv: KEY_ENV,
-          secretAccessKeyEnv: SECRET_ENV,
-        },
+        artifacts: bucket.config({ prefix }),
         targets: {
           box: {
             kind: "docker",

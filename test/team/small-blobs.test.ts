@@ -45,14 +45,7 @@ function teamDir(workspace: string, prefix: string, database = "canal"): string 
     JSON.stringify({
       workspace,
       store: { kind: "postgres", url: pg.url(database) },
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-      },
+      artifacts: bucket.config({ prefix }),
     }),
   );
   return dir;
