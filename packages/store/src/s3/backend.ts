@@ -135,7 +135,7 @@ export const s3Backend: BlobStoreBackend<S3Settings> = {
     return { ...bucket, prefix: `${settings.prefix}datastore/` };
   },
   async open(settings, context) {
-    const { openS3BlobStore } = await import("./blob-store.js");
+    const { openS3BlobStore } = await import("./open.js");
     return openS3BlobStore(settings, context);
   },
 };

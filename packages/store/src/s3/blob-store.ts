@@ -1,17 +1,15 @@
 import { mkdir, readFile, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { dirname, resolve } from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { BlobPlace, SharedBlobs } from "@canal/ir/run-types";
-import type { StoreContext } from "../backends.js";
 import { copyHashing, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
-import { INLINE_BYTES, type S3Settings } from "./backend.js";
-import { connect, isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
+import { isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
 import { EtagJournal } from "./etag-journal.js";
 import { DEFER_MAX, DeferredPuts, RecentBlobs } from "./held-blobs.js";
-import { InlineBlobs } from "./inline-blobs.js";
+import type { InlineBlobs } from "./inline-blobs.js";
 import type { LeanRequests } from "./lean-request.js";
 import { ObjectListing } from "./listing.js";
 import { buildDirectory, hashStream, writeHeld, writeVerified } from "./local-files.js";
@@ -20,68 +18,6 @@ import { BucketObjects, type OpenObject } from "./objects.js";
 
 // Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
 const PARALLEL_FILES = 8;
-
-/** Opens the bucket `settings` name, checking at once that it can be reached and read. */
-export async function openS3BlobStore(settings: S3Settings, context: StoreContext): Promise<S3BlobStore> {
-  const { client, place, shared, lean } = connect(settings, context);
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: place.bucket }));
-  } catch (error) {
-    client.destroy();
-    throw s3Failure(error, "opening the artifact store", place);
-  }
-  const bucketName = sha256(Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}`)).slice(0, 32);
-  // What this machine found intact in this bucket and prefix, kept across processes.
-  const journal =
-    context.cacheFolder === undefined ? undefined : join(context.cacheFolder, "s3-verified", bucketName);
-  // The rows of this workspace in this bucket and prefix, by a name that holds nothing from the
-  // settings: a workspace's records (and so its gc) name only its own blobs.
-  const namespace = sha256(
-    Buffer.from(`${place.endpoint}\n${place.bucket}\n${place.prefix}\n${context.workspace}`),
-  ).slice(0, 32);
-  const inlineBytes = settings.inlineBytes ?? INLINE_BYTES;
-  const inline =
-    context.smallBlobs && inlineBytes > 0
-      ? new InlineBlobs(context.smallBlobs(namespace), inlineBytes, (error, doing) =>
-          tableFailure(error, doing, place),
-        )
-      : undefined;
-  return new S3BlobStore(client, place, journal, shared, lean, inline);
-}
-
-/** A failure of the metadata store's table of small blobs, in words that name the fix. */
-function tableFailure(error: unknown, doing: string, place: S3Place): StoreError {
-  if (error instanceof StoreError) return error;
-  return new StoreError(
-    "CANAL_STORE_REMOTE_FAILED",
-    `${doing} for the artifact store s3://${place.bucket}/${place.prefix} failed: ${(error as Error).message}; ` +
-      "check that the metadata store (`store`) is reachable and its schema up to date, or set `artifacts.inlineBytes` " +
-      "to 0 to keep every blob in the bucket",
-  );
-}
-
-/**
- * The bucket `place` names, opened where a step runs (its container, its job) with the step's own
- * credentials: the standard AWS variables of its environment. Nothing is kept across processes.
- */
-export function openStepBlobStore(place: BlobPlace): S3BlobStore {
-  const {
-    client,
-    place: where,
-    lean,
-  } = connect(
-    {
-      kind: "s3",
-      bucket: place.bucket,
-      prefix: place.prefix,
-      ...(place.endpoint !== undefined ? { endpoint: place.endpoint } : {}),
-      ...(place.region !== undefined ? { region: place.region } : {}),
-      ...(place.forcePathStyle !== undefined ? { forcePathStyle: place.forcePathStyle } : {}),
-    },
-    { workspace: "", root: "/", configFile: "the workspace's canal.config.json" },
-  );
-  return new S3BlobStore(client, where, undefined, undefined, lean);
-}
 
 /**
  * Artifact bytes in an S3 bucket, addressed by sha256, laid out as the local store is:
@@ -216,22 +152,11 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  /**
-   * The table's row of `digest`, hashed: its bytes when they match (kept in memory to materialize
-   * from), what they hash to when they do not, undefined without a row (or without a table). A
-   * blob put with `deferSync` and not flushed yet is flushed first, as the bucket's deferred puts
-   * are waited for.
-   */
+  /** The table's row of `digest`, hashed (InlineBlobs.read); one that matches is kept in memory to materialize from. */
   private async row(digest: string): Promise<{ bytes: Buffer } | { damaged: string } | undefined> {
-    const inline = this.inline;
-    if (!inline) return undefined;
-    if (inline.isUnsent(digest)) await inline.flush();
-    const bytes = await inline.lookup(digest);
-    if (!bytes) return undefined;
-    const actual = sha256(bytes);
-    if (actual !== digest) return { damaged: actual };
-    this.recent.keep(digest, bytes);
-    return { bytes };
+    const row = await this.inline?.read(digest);
+    if (row && "bytes" in row) this.recent.keep(digest, row.bytes);
+    return row;
   }
 
   /** A damaged row, as a damaged object is reported. */
@@ -366,22 +291,7 @@ export class S3BlobStore implements BlobStore {
     const inline = this.inline;
     if (!inline) return [];
     const where = `the metadata store's table of small blobs of ${this.location}`;
-    const unneeded: Array<{ digest: string; size: number; where: string }> = [];
-    try {
-      for (let after = ""; ; ) {
-        const page = await inline.table.list(after, 1000, options.olderThanMs);
-        for (const row of page) if (!keep.has(row.digest)) unneeded.push({ ...row, where });
-        const last = page.at(-1);
-        if (!last || page.length < 1000) break;
-        after = last.digest;
-      }
-      if (!options.dryRun) {
-        for (let start = 0; start < unneeded.length; start += 1000)
-          await inline.table.deleteMany(unneeded.slice(start, start + 1000).map((row) => row.digest));
-      }
-    } catch (error) {
-      throw tableFailure(error, "collecting the small blobs no record names", this.place);
-    }
+    const unneeded = (await inline.collect(keep, options)).map((row) => ({ ...row, where }));
     for (const row of unneeded) this.recent.forget(row.digest);
     return unneeded;
   }

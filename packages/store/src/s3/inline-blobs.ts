@@ -2,10 +2,24 @@
 // (`artifacts.inlineBytes`): the puts made with `deferSync` wait in memory and go in one statement
 // per flush; the lookups asked in one turn of the event loop go in one statement. What a row holds
 // is returned as it is: the store hashes it before trusting it.
+import { sha256 } from "../blob-io.js";
+import { StoreError } from "../errors.js";
 import type { SmallBlobTable } from "../types.js";
+import type { S3Place } from "./client.js";
 
-// The most digests one lookup statement names.
+// The most digests one lookup or delete statement names, and the most rows one listing returns.
 const LOOKUP_BATCH = 1000;
+
+/** A failure of the metadata store's table of small blobs, in words that name the fix. */
+export function tableFailure(error: unknown, doing: string, place: S3Place): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError(
+    "CANAL_STORE_REMOTE_FAILED",
+    `${doing} for the artifact store s3://${place.bucket}/${place.prefix} failed: ${(error as Error).message}; ` +
+      "check that the metadata store (`store`) is reachable and its schema up to date, or set `artifacts.inlineBytes` " +
+      "to 0 to keep every blob in the bucket",
+  );
+}
 
 interface Asked {
   resolve(bytes: Buffer | undefined): void;
@@ -74,6 +88,45 @@ export class InlineBlobs {
     }
     await this.sending;
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * `digest`'s row, hashed: its bytes when they match, what they hash to when they do not,
+   * undefined without a row. A blob deferred and not flushed yet is flushed first, as the bucket's
+   * deferred puts are waited for.
+   */
+  async read(digest: string): Promise<{ bytes: Buffer } | { damaged: string } | undefined> {
+    if (this.isUnsent(digest)) await this.flush();
+    const bytes = await this.lookup(digest);
+    if (!bytes) return undefined;
+    const actual = sha256(bytes);
+    return actual === digest ? { bytes } : { damaged: actual };
+  }
+
+  /**
+   * The rows that `keep` does not name, stored or renewed more than `olderThanMs` ago: deleted
+   * unless `dryRun`.
+   */
+  async collect(
+    keep: ReadonlySet<string>,
+    options: { dryRun: boolean; olderThanMs: number },
+  ): Promise<Array<{ digest: string; size: number }>> {
+    const unneeded: Array<{ digest: string; size: number }> = [];
+    try {
+      for (let after = ""; ; ) {
+        const page = await this.table.list(after, LOOKUP_BATCH, options.olderThanMs);
+        for (const row of page) if (!keep.has(row.digest)) unneeded.push(row);
+        const last = page.at(-1);
+        if (!last || page.length < LOOKUP_BATCH) break;
+        after = last.digest;
+      }
+      if (!options.dryRun)
+        for (let start = 0; start < unneeded.length; start += LOOKUP_BATCH)
+          await this.table.deleteMany(unneeded.slice(start, start + LOOKUP_BATCH).map((row) => row.digest));
+    } catch (error) {
+      throw this.failed(error, "collecting the small blobs no record names");
+    }
+    return unneeded;
   }
 
   /** The bytes of `digest`'s row, unverified, or undefined without one; asked with the others of this turn. */
