@@ -8,12 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { BlobStore } from "@canal/store";
 import { openWorkspace, type Workspace } from "@canal/store";
 import { openStepBlobStore } from "@canal/store/step-blobs";
@@ -59,15 +54,7 @@ function workspaceDir(prefix: string, artifacts: Record<string, unknown> = {}): 
     JSON.stringify({
       workspace: "w",
       store: { kind: "postgres", url: pgServer.url("canal") },
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-        ...artifacts,
-      },
+      artifacts: bucket.config({ prefix, ...artifacts }),
     }),
   );
   return dir;
@@ -111,16 +98,7 @@ blobStoreConformance("s3 with a PostgreSQL table of small blobs", () => {
       }[how];
       const { rowCount } = await db.query(change, [digest]);
       if (rowCount && how !== "delete") return;
-      const Key = objectKey(prefix, digest);
-      if (how === "delete") {
-        await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
-        return;
-      }
-      const object = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
-      const bytes = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
-      const damaged = how === "truncate" ? bytes.subarray(0, 2) : bytes;
-      if (how === "flip") damaged[0] = (damaged[0] ?? 0) ^ 0xff;
-      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: damaged }));
+      await bucket.damage(objectKey(prefix, digest), how);
     },
     async close() {
       for (const workspace of opened) await workspace.close();

@@ -86,18 +86,7 @@ blobStoreConformance("s3", () => {
       opened.push(workspace);
       return workspace.blobs;
     },
-    async damage(digest, how) {
-      const Key = key(digest);
-      if (how === "delete") {
-        await admin.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
-        return;
-      }
-      const object = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
-      const bytes = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
-      const damaged = how === "truncate" ? bytes.subarray(0, 2) : bytes;
-      if (how === "flip") damaged[0] = (damaged[0] ?? 0) ^ 0xff;
-      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: damaged }));
-    },
+    damage: (digest, how) => bucket.damage(key(digest), how),
     async close() {
       for (const workspace of opened) await workspace.close();
       rmSync(dir, { recursive: true, force: true });

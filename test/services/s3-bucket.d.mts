@@ -17,6 +17,8 @@ export interface TestBucket {
     secretAccessKeyEnv: string;
     [key: string]: unknown;
   };
+  /** Damages the object `key` out of band, as the blob store conformance suite asks: its first byte flipped, cut to 2 bytes, or deleted. */
+  damage(key: string, how: "flip" | "truncate" | "delete"): Promise<void>;
   /** The key variables with their values, for a process that does not inherit this one's environment. */
   env(): Record<string, string>;
   /** Destroys the client and takes the keys out of the environment. */

@@ -1,7 +1,13 @@
 // A bucket on the test gateway for one test file: the gateway's one user's keys put into this
 // process's environment under the names a workspace config reads them from, an admin client, and
 // the `artifacts`/datastore config that points at the bucket. What every S3 test set up by hand.
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 
 /** An S3 client with the gateway's keys: path-style, checksums only where S3 requires them (RGW). */
 export function adminClient(rgw) {
@@ -32,6 +38,17 @@ export async function testBucket(rgw, { bucket, keyEnv, secretEnv }) {
       secretAccessKeyEnv: secretEnv,
       ...extra,
     }),
+    async damage(key, how) {
+      if (how === "delete") {
+        await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        return;
+      }
+      const object = await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const bytes = Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+      const damaged = how === "truncate" ? bytes.subarray(0, 2) : bytes;
+      if (how === "flip") damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+      await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: damaged }));
+    },
     env: () => ({ [keyEnv]: rgw.credentials.accessKeyId, [secretEnv]: rgw.credentials.secretAccessKey }),
     release() {
       admin.destroy();
