@@ -219,21 +219,13 @@ export class PostgresMetadataStore implements MetadataStore {
 
   /** The small blobs of `namespace` (a team store's bucket and prefix), in this database. */
   smallBlobTable(namespace: string): SmallBlobTable {
-    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.racing(sql, params)));
+    return new PgSmallBlobs(namespace, (sql, params) => this.read(() => this.parts.pool.query(sql, params)));
   }
 
-  /** One statement, sent again when it lost a race (two machines putting the same rows at once). */
-  private async racing(sql: string, params: unknown[]) {
-    for (let round = 1; ; round++) {
-      try {
-        return await this.parts.pool.query(sql, params);
-      } catch (error) {
-        if (!isSerializationFailure(error) || round >= MAX_RACE_RETRIES) throw error;
-        await pause(Math.random() * 10 * round);
-      }
-    }
-  }
-
+  /**
+   * One statement outside a unit, sent again while the server is away (within the reconnect
+   * window) and when it lost a race, as a unit is (two machines putting the same small blobs at once).
+   */
   private async read<T>(fn: () => Promise<T>): Promise<T> {
     for (let round = 1; ; round++) {
       try {
@@ -242,6 +234,10 @@ export class PostgresMetadataStore implements MetadataStore {
         return result;
       } catch (error) {
         if (!isConnectionLoss(error)) this.lostSince = undefined;
+        if (!this.closed && isSerializationFailure(error) && round < MAX_RACE_RETRIES) {
+          await pause(Math.random() * Math.min(200, 5 * round));
+          continue;
+        }
         if (this.closed || !isConnectionLoss(error) || !this.stillWaiting()) throw this.named(error);
         await pause(Math.min(1000, 50 * round));
       }
