@@ -178,3 +178,19 @@ async function started(child: ChildProcess): Promise<void> {
   while (!readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith("sleep"))
     await new Promise((r) => setTimeout(r, 10));
 }
+
+describe("a process in the middle of an exec", () => {
+  it("is found once its environment shows, not passed over while the kernel shows none", async () => {
+    // A marked process that execs itself over and over spends part of its time in an exec, where
+    // /proc shows its environment as empty.
+    const script = 'exec /bin/sh -c "$0" "$0"';
+    for (let trial = 0; trial < 60; trial++) {
+      const child = start({ CANAL_RUN_ID: `run-exec-${trial}` }, true, ["/bin/sh", "-c", script, script]);
+      const marker = { env: [`CANAL_RUN_ID=run-exec-${trial}`] };
+      while (findProcesses(marker).length === 0) await new Promise((r) => setTimeout(r, 1));
+      const id = processId(child.pid as number) as NonNullable<ReturnType<typeof processId>>;
+      expect(await endProcesses(marker, 0), `trial ${trial}`).toEqual([child.pid]);
+      expect(sameProcess(id), `trial ${trial}`).toBe(false);
+    }
+  });
+});

@@ -65,7 +65,12 @@ function statFields(pid: number): string[] | undefined {
 /** The process `pid` now is, or undefined when there is none (or it has ended: a zombie). */
 export function processId(pid: number): ProcessId | undefined {
   const fields = statFields(pid);
-  if (!fields || fields[0] === "Z" || fields[0] === "X") return undefined;
+  return fields && liveProcess(pid, fields);
+}
+
+/** The process that stat `fields` describe, or undefined when it has ended (a zombie). */
+function liveProcess(pid: number, fields: string[]): ProcessId | undefined {
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
   return { pid, group: Number(fields[2]), startTicks: fields[19] ?? "" };
 }
 
@@ -76,11 +81,59 @@ export function sameProcess(id: ProcessId): boolean {
 
 function environ(pid: number): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const text = readFileSync(`/proc/${pid}/environ`, "utf8");
+    return text === "" ? [] : text.split("\0");
   } catch {
     return undefined; // ended meanwhile, or another user's: not ours to end
   }
 }
+
+// Flags of /proc/<pid>/stat (field 9): a kernel thread's, and a process's on its way out.
+const PF_EXITING = 0x4;
+const PF_KTHREAD = 0x200000;
+
+/**
+ * Why a process whose environment read as empty may not have shown it. Through an exec, from the
+ * mapping of the new program until its stack is set up, /proc shows no environment (env_end,
+ * field 51 of its stat, is 0: "exec"); while the kernel writes the environment's pointers, it
+ * shows an empty one (env_end is env_start: "empty", which is also what a process started with no
+ * environment at all shows, for good). A read begun before an exec reads the old program's memory,
+ * gone by then: empty too, though the stat shows an environment ("set"). "none": a kernel thread,
+ * a process on its way out or gone, which has none to show.
+ */
+type Shown = "exec" | "empty" | "set" | "none";
+
+function environShown(pid: number): Shown {
+  const fields = statFields(pid);
+  if (!fields || Number(fields[6]) & (PF_KTHREAD | PF_EXITING)) return "none";
+  const [envStart, envEnd] = [fields[47], fields[48]];
+  // Before Linux 3.5, stat has no such fields: the command line, set up just before, tells.
+  if (envEnd === undefined) return readProc(`/proc/${pid}/cmdline`) === "" ? "exec" : "set";
+  return envEnd === "0" ? "exec" : envEnd === envStart ? "empty" : "set";
+}
+
+/** Why a process could not be told yet: it is in an exec, or shows an empty environment. */
+type Unsettled = "exec" | "empty";
+
+/**
+ * The environment process `pid` was started with, and, where it still shows none, why (looked at
+ * again while the kernel shows one is set).
+ */
+function settledEnviron(pid: number): { variables?: string[]; unsettled?: Unsettled } {
+  let variables = environ(pid);
+  for (let look = 0; variables?.length === 0 && look < 3; look++) {
+    const shown = environShown(pid);
+    if (shown === "none") break;
+    variables = environ(pid);
+    if (variables?.length === 0 && shown !== "set") return { variables, unsettled: shown };
+  }
+  return variables ? { variables } : {};
+}
+
+// How long a look waits for such a process to settle, in looks 1 ms apart: an exec for as long
+// as a loaded machine may take to read a program in; an empty environment only a moment, since
+// a process started with none shows the same for good.
+const SETTLE_LOOKS: Record<Unsettled, number> = { exec: 500, empty: 5 };
 
 /** What marks processes as a run's or a step's: variables of their environment, or their group. */
 export interface ProcessMarker {
@@ -276,25 +329,33 @@ export function nowTicks(marginSeconds = 2): number | undefined {
  * keeps the environment it was started with.
  */
 export function findProcesses(marker: ProcessMarker): ProcessId[] {
+  return scan(marker).found;
+}
+
+/** What `findProcesses` finds, and why any process it passed over could not be told yet. */
+function scan(marker: ProcessMarker): { found: ProcessId[]; unsettled?: Unsettled } {
   const found: ProcessId[] = [];
+  let unsettled: Unsettled | undefined;
   const { pids, threads } = candidates(marker.after);
   const except = new Set([process.pid, ...(marker.except ?? [])]);
   const groups = new Set(marker.groups ?? []);
   const env = marker.env ?? [];
   for (const pid of pids) {
     if (except.has(pid)) continue;
-    const id = processId(pid);
+    const fields = statFields(pid);
+    const id = fields && liveProcess(pid, fields);
     if (!id) continue;
     let marked = groups.has(id.group);
     if (!marked) {
       if (env.length === 0 || (marker.since !== undefined && Number(id.startTicks) < marker.since)) continue;
-      const variables = environ(id.pid);
+      const { variables, unsettled: why } = settledEnviron(pid);
+      if (why && unsettled !== "exec") unsettled = why;
       marked = variables !== undefined && env.every((entry) => variables.includes(entry));
     }
     // A thread shares its process's group and environment: the process is found by its own pid.
     if (marked && (!threads || isProcess(pid))) found.push(id);
   }
-  return found;
+  return unsettled ? { found, unsettled } : { found };
 }
 
 function signal(ids: ProcessId[], name: NodeJS.Signals): void {
@@ -316,9 +377,19 @@ function signal(ids: ProcessId[], name: NodeJS.Signals): void {
  */
 export async function endProcesses(marker: ProcessMarker, graceMs = 5000): Promise<number[]> {
   const ended = new Set<number>();
-  for (let round = 0; round < 20; round++) {
-    const ids = findProcesses(marker);
-    if (ids.length === 0) break;
+  let looks = 0;
+  for (let round = 0; round < 20; ) {
+    const { found: ids, unsettled } = scan(marker);
+    if (ids.length === 0) {
+      // One that left the group (setsid) and is in the middle of its exec shows no environment
+      // yet: looked at again once it has one.
+      if (unsettled && looks++ < SETTLE_LOOKS[unsettled]) {
+        await sleep(1);
+        continue;
+      }
+      break;
+    }
+    round++;
     for (const id of ids) ended.add(id.pid);
     if (graceMs > 0 && round === 0) {
       signal(ids, "SIGTERM");
