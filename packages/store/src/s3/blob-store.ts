@@ -14,10 +14,8 @@ import type { LeanRequests } from "./lean-request.js";
 import { ObjectListing } from "./listing.js";
 import { buildDirectory, hashStream, writeHeld, writeVerified } from "./local-files.js";
 import { identityOf, PART_SIZE, uploadInParts } from "./multipart.js";
-import { BucketObjects, type OpenObject } from "./objects.js";
-
-// Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
-const PARALLEL_FILES = 8;
+import { BucketObjects, type OpenObject, PARALLEL_FILES } from "./objects.js";
+import { StepAccess } from "./step-access.js";
 
 /**
  * Artifact bytes in an S3 bucket, addressed by sha256, laid out as the local store is:
@@ -49,8 +47,6 @@ export class S3BlobStore implements BlobStore {
   private readonly listing: ObjectListing;
   /** The requests on the bucket's objects. */
   private readonly objects: BucketObjects;
-  /** Digests this handle put in the bucket from their rows, for a step that fetches them itself. */
-  private readonly promoted = new Set<string>();
 
   constructor(
     private readonly client: S3Client,
@@ -75,81 +71,23 @@ export class S3BlobStore implements BlobStore {
     this.listing = new ObjectListing((startAfter, maxKeys) =>
       this.objects.list(`${place.prefix}sha256/`, startAfter, maxKeys),
     );
-    this.shared = sharedPlace && {
-      place: sharedPlace,
-      // Given just before a step that reaches the bucket itself starts: what it fetches (an output
-      // a step here put with deferSync, a blob kept in the table) is in the bucket by then.
-      credentials: async (reads) => {
-        await this.flush();
-        if (reads) await this.promote(reads);
-        return this.credentials();
-      },
-      adopt: (digest, kind) => this.adopt(digest, kind),
-    };
-  }
-
-  /**
-   * The credentials this store's client uses (from the config's variables, a profile or the
-   * standard sources), as the standard AWS variables: for a step's environment, nowhere else.
-   */
-  private async credentials(): Promise<Record<string, string>> {
-    let found: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-    try {
-      found = await this.client.config.credentials();
-    } catch (error) {
-      throw s3Failure(error, "reading the credentials steps reach the bucket with", this.place);
-    }
-    for (const secret of [found.secretAccessKey, found.sessionToken])
-      if (secret && !this.place.secrets.includes(secret)) this.place.secrets.push(secret);
-    return {
-      AWS_ACCESS_KEY_ID: found.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: found.secretAccessKey,
-      ...(found.sessionToken ? { AWS_SESSION_TOKEN: found.sessionToken } : {}),
-    };
-  }
-
-  /**
-   * Whether a blob that a step stored is there, without reading its bytes: a HEAD of the object
-   * (and, for a directory, of its marker and of each file its manifest names, the manifest itself
-   * read and verified). What it finds is remembered as intact, as what this store stores is: the
-   * step hashed the bytes as it stored them.
-   */
-  private async adopt(digest: string, kind: ArtifactKind): Promise<{ size: number } | undefined> {
-    checkDigest(digest);
-    const doing = `looking up sha256:${digest}`;
-    const [object, directory] = await Promise.all([
-      this.head(this.key(digest), doing),
-      kind === "directory" ? this.isDirectory(digest) : false,
-    ]);
-    if (!object || (kind === "directory") !== directory) return undefined;
-    if (kind === "file") {
-      this.known.remember(digest, object.etag);
-      return { size: object.size };
-    }
-    const entries = await this.manifestOf(digest);
-    const found = await mapLimit(entries, PARALLEL_FILES, async (entry) => {
-      const member = await this.head(this.key(entry.sha256), `looking up sha256:${entry.sha256}`);
-      if (!member || member.size !== entry.size) return false;
-      this.known.remember(entry.sha256, member.etag);
-      return true;
-    });
-    if (found.includes(false)) return undefined;
-    return { size: entries.reduce((sum, entry) => sum + entry.size, 0) };
-  }
-
-  /**
-   * Puts those of `digests` that are kept in the table into the bucket too (and they stay there):
-   * a step that fetches its inputs itself reads the bucket only.
-   */
-  private async promote(digests: readonly string[]): Promise<void> {
-    if (!this.inline) return;
-    const wanted = [...new Set(digests)].filter((digest) => !this.promoted.has(checkDigest(digest)));
-    await mapLimit(wanted, PARALLEL_FILES, async (digest) => {
-      const row = await this.row(digest);
-      if (!row || "damaged" in row) return;
-      await this.store(digest, (conditional) => this.putObject(digest, row.bytes, conditional));
-      this.promoted.add(digest);
-    });
+    this.shared =
+      sharedPlace &&
+      new StepAccess(
+        sharedPlace,
+        {
+          client,
+          place,
+          flush: () => this.flush(),
+          head: (digest) => this.head(this.key(digest), `looking up sha256:${digest}`),
+          isDirectory: (digest) => this.isDirectory(digest),
+          manifestOf: (digest) => this.manifestOf(digest),
+          remember: (digest, etag) => this.known.remember(digest, etag),
+          row: (digest) => this.row(digest),
+          putInBucket: (digest, bytes) => this.putInBucket(digest, bytes),
+        },
+        inline !== undefined,
+      );
   }
 
   /** The table's row of `digest`, hashed (InlineBlobs.read); one that matches is kept in memory to materialize from. */
