@@ -267,15 +267,15 @@ export class S3BlobStore implements BlobStore {
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
     await this.deferred.sent(checkDigest(digest));
-    const [row, marked] = await Promise.all([
+    // The row, the object and the marker asked at once: a blob kept only in the bucket costs one
+    // round trip, not the row's and then the object's (a row's blob costs a HEAD that finds
+    // nothing, in the same round).
+    const [row, blob, directory] = await Promise.all([
       this.row(digest),
-      this.inline ? this.isDirectory(digest) : false,
-    ]);
-    if (row && "bytes" in row && !marked) return { digest, kind: "file", size: row.bytes.byteLength };
-    const [blob, directory] = await Promise.all([
       this.head(this.key(digest), `looking up sha256:${digest}`),
-      this.inline ? marked : this.isDirectory(digest),
+      this.isDirectory(digest),
     ]);
+    if (row && "bytes" in row && !directory) return { digest, kind: "file", size: row.bytes.byteLength };
     if (!blob) return undefined;
     if (!directory) return { digest, kind: "file", size: blob.size };
     const entries = await this.manifestOf(digest);
@@ -299,11 +299,16 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     const row = await this.row(digest);
     if (row && "bytes" in row) return row.bytes;
+    const bytes = await this.objectBytes(digest);
+    if (bytes) return bytes;
+    if (row) throw this.rowCorrupt(digest, row.damaged);
+    throw new BlobMissingError(digest, this.location);
+  }
+
+  /** The blob's object, read whole and verified; undefined when there is none. */
+  private async objectBytes(digest: string): Promise<Buffer | undefined> {
     const object = await this.open(digest);
-    if (!object) {
-      if (row) throw this.rowCorrupt(digest, row.damaged);
-      throw new BlobMissingError(digest, this.location);
-    }
+    if (!object) return undefined;
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of object.body) chunks.push(chunk as Buffer);
@@ -317,14 +322,29 @@ export class S3BlobStore implements BlobStore {
     return bytes;
   }
 
+  // A directory's manifest is an object, never a row (putDirectory): it is read from the bucket
+  // without asking the table first, a round trip less.
   async readManifest(digest: string): Promise<ManifestEntry[]> {
-    const [bytes, directory] = await Promise.all([this.get(digest), this.isDirectory(digest)]);
-    return this.parsed(digest, bytes, directory);
+    await this.deferred.sent(checkDigest(digest));
+    const [object, directory] = await Promise.allSettled([
+      this.objectBytes(digest),
+      this.isDirectory(digest),
+    ]);
+    if (directory.status === "rejected") throw directory.reason;
+    // Not a directory: refused as a file, or as missing, wherever the blob is kept.
+    if (!directory.value) return this.parsed(digest, await this.get(digest), false);
+    if (object.status === "rejected") throw object.reason;
+    return this.parsed(digest, object.value ?? this.missing(digest), true);
   }
 
   /** The manifest of `digest`, whose marker the caller has just found: read without asking again. */
   private async manifestOf(digest: string): Promise<ManifestEntry[]> {
-    return this.parsed(digest, await this.get(digest), true);
+    await this.deferred.sent(digest);
+    return this.parsed(digest, (await this.objectBytes(digest)) ?? this.missing(digest), true);
+  }
+
+  private missing(digest: string): never {
+    throw new BlobMissingError(digest, this.location);
   }
 
   private parsed(digest: string, bytes: Buffer, directory: boolean): ManifestEntry[] {
@@ -341,7 +361,8 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     return verifyBlob(
       {
-        check: (d) => this.checkAnywhere(d),
+        // A directory's manifest is an object, never a row: the table is asked only of its files.
+        check: (d) => (kind === "directory" && d === digest ? this.check(d, true) : this.checkAnywhere(d)),
         isDirectory: (d) => this.isDirectory(d),
         // Asked once the marker was found, unless the caller only said it is a directory.
         readManifest: (d) => (kind === "directory" ? this.readManifest(d) : this.manifestOf(d)),
