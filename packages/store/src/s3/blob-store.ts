@@ -6,15 +6,14 @@ import { copyHashing, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
-import { isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
-import { EtagJournal } from "./etag-journal.js";
+import { BlobObjects } from "./blob-objects.js";
+import { type S3Place, s3Failure } from "./client.js";
 import { DEFER_MAX, DeferredPuts, RecentBlobs } from "./held-blobs.js";
 import type { InlineBlobs } from "./inline-blobs.js";
 import type { LeanRequests } from "./lean-request.js";
-import { ObjectListing } from "./listing.js";
-import { buildDirectory, hashStream, writeHeld, writeVerified } from "./local-files.js";
-import { identityOf, PART_SIZE, uploadInParts } from "./multipart.js";
-import { BucketObjects, type OpenObject, PARALLEL_FILES } from "./objects.js";
+import { buildDirectory, writeHeld, writeVerified } from "./local-files.js";
+import { identityOf, PART_SIZE } from "./multipart.js";
+import { BucketObjects, PARALLEL_FILES } from "./objects.js";
 import { StepAccess } from "./step-access.js";
 
 /**
@@ -31,8 +30,8 @@ import { StepAccess } from "./step-access.js";
 export class S3BlobStore implements BlobStore {
   /** `s3://bucket/prefix`: what messages name. */
   readonly location: string;
-  /** What this machine found intact: re-checking such a blob costs a HEAD, not a download. */
-  private readonly known: EtagJournal;
+  /** The blobs' objects in the bucket, and what this machine found intact of them. */
+  private readonly blobs: BlobObjects;
   /**
    * Puts made with `deferSync` whose request is still on its way. Their bytes are hashed and held
    * in `recent`, so a step materializes them without waiting for the request.
@@ -43,9 +42,7 @@ export class S3BlobStore implements BlobStore {
 
   /** The bucket as steps reach it themselves; absent for a store opened where a step runs. */
   readonly shared: SharedBlobs | undefined;
-  /** Answers many checks of known blobs from a few listings of `sha256/` instead of a HEAD each. */
-  private readonly listing: ObjectListing;
-  /** The requests on the bucket's objects. */
+  /** The requests on the bucket's objects, by key (lean or through the SDK's commands). */
   private readonly objects: BucketObjects;
 
   constructor(
@@ -62,29 +59,19 @@ export class S3BlobStore implements BlobStore {
      */
     private readonly inline?: InlineBlobs,
   ) {
-    this.location = `s3://${place.bucket}/${place.prefix}`;
-    this.known = new EtagJournal(journalPath);
-    this.deferred = new DeferredPuts((digest, bytes) =>
-      this.store(digest, (conditional) => this.putObject(digest, bytes, conditional)),
-    );
     this.objects = new BucketObjects(client, place, lean);
-    this.listing = new ObjectListing((startAfter, maxKeys) =>
-      this.objects.list(`${place.prefix}sha256/`, startAfter, maxKeys),
-    );
+    this.blobs = new BlobObjects(client, place, this.objects, journalPath);
+    this.location = this.blobs.location;
+    this.deferred = new DeferredPuts((digest, bytes) => this.blobs.put(digest, bytes));
     this.shared =
       sharedPlace &&
       new StepAccess(
         sharedPlace,
         {
-          client,
-          place,
+          blobs: this.blobs,
           flush: () => this.flush(),
-          head: (digest) => this.head(this.key(digest), `looking up sha256:${digest}`),
-          isDirectory: (digest) => this.isDirectory(digest),
           manifestOf: (digest) => this.manifestOf(digest),
-          remember: (digest, etag) => this.known.remember(digest, etag),
           row: (digest) => this.row(digest),
-          putInBucket: (digest, bytes) => this.putInBucket(digest, bytes),
         },
         inline !== undefined,
       );
@@ -106,53 +93,13 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  private key(digest: string): string {
-    return `${this.place.prefix}sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
-  }
-
-  private markerKey(digest: string): string {
-    return `${this.place.prefix}directories/${digest.slice(0, 2)}/${digest.slice(2)}`;
-  }
-
   async put(bytes: Uint8Array | string): Promise<string> {
     const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
     const digest = sha256(data);
     if (this.inline?.fits(data.byteLength))
       await this.inline.put(digest, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    else await this.putInBucket(digest, data);
+    else await this.blobs.put(digest, data);
     return digest;
-  }
-
-  private putInBucket(digest: string, data: Uint8Array): Promise<void> {
-    return this.store(digest, (conditional) => this.putObject(digest, data, conditional));
-  }
-
-  /**
-   * Creates the blob `digest` with `upload` unless it is there: when the conditional create finds
-   * an object, that object is checked, and replaced (unconditionally) only if it is not intact.
-   */
-  private async store(digest: string, upload: (conditional: boolean) => Promise<string | undefined>) {
-    try {
-      this.known.remember(digest, await upload(true));
-      return;
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw s3Failure(error, `storing sha256:${digest}`, this.place);
-    }
-    if ((await this.check(digest)) === "ok") return;
-    try {
-      this.known.remember(digest, await upload(false));
-    } catch (error) {
-      throw s3Failure(error, `storing sha256:${digest}`, this.place);
-    }
-  }
-
-  private async putObject(
-    digest: string,
-    data: Uint8Array,
-    conditional: boolean,
-  ): Promise<string | undefined> {
-    this.listing.forget(this.key(digest));
-    return this.objects.put(this.key(digest), data, digest, conditional);
   }
 
   async putFile(path: string, options: PutOptions = {}): Promise<string> {
@@ -170,7 +117,7 @@ export class S3BlobStore implements BlobStore {
       const bytes = await readFile(path);
       const digest = sha256(bytes);
       if (this.inline.fits(bytes.byteLength)) await this.inline.put(digest, bytes);
-      else await this.putInBucket(digest, bytes);
+      else await this.blobs.put(digest, bytes);
       return digest;
     }
     return (await this.storeFile(path)).digest;
@@ -182,24 +129,12 @@ export class S3BlobStore implements BlobStore {
       // Read once, hashed and sent from memory: the digest names exactly the bytes sent.
       const data = await readFile(path);
       const digest = sha256(data);
-      await this.store(digest, (conditional) => this.putObject(digest, data, conditional));
+      await this.blobs.put(digest, data);
       return { digest, size: data.byteLength };
     }
     const before = await identityOf(path);
     const { digest } = await copyHashing(path);
-    // A large blob that is there already is checked rather than sent again (a multipart upload
-    // cannot be made conditional on every server): one HEAD when its ETag is known, else its bytes
-    // read and hashed; a missing one is a 404 either way.
-    if ((await this.check(digest)) === "ok") return { digest, size };
-    try {
-      this.listing.forget(this.key(digest));
-      this.known.remember(
-        digest,
-        await uploadInParts(this.client, this.place.bucket, this.key(digest), path, digest, before),
-      );
-    } catch (error) {
-      throw s3Failure(error, `storing ${path} as sha256:${digest}`, this.place);
-    }
+    await this.blobs.putLarge(digest, path, before);
     return { digest, size };
   }
 
@@ -213,8 +148,8 @@ export class S3BlobStore implements BlobStore {
     // reads both from the bucket.
     const manifest = encodeManifest(entries);
     const digest = sha256(manifest);
-    await this.putInBucket(digest, manifest);
-    await this.objects.mark(this.markerKey(digest), `marking sha256:${digest} a directory`);
+    await this.blobs.put(digest, manifest);
+    await this.blobs.mark(digest);
     return digest;
   }
 
@@ -254,15 +189,7 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     const row = await this.row(digest);
     if (row && "bytes" in row) return true;
-    return (await this.head(this.key(digest), `looking up sha256:${digest}`)) !== undefined;
-  }
-
-  private head(key: string, doing: string): Promise<{ size: number; etag?: string } | undefined> {
-    return this.objects.head(key, doing);
-  }
-
-  private async isDirectory(digest: string): Promise<boolean> {
-    return (await this.head(this.markerKey(digest), `looking up sha256:${digest}`)) !== undefined;
+    return (await this.blobs.head(digest)) !== undefined;
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
@@ -272,8 +199,8 @@ export class S3BlobStore implements BlobStore {
     // nothing, in the same round).
     const [row, blob, directory] = await Promise.all([
       this.row(digest),
-      this.head(this.key(digest), `looking up sha256:${digest}`),
-      this.isDirectory(digest),
+      this.blobs.head(digest),
+      this.blobs.isDirectory(digest),
     ]);
     if (row && "bytes" in row && !directory) return { digest, kind: "file", size: row.bytes.byteLength };
     if (!blob) return undefined;
@@ -282,44 +209,14 @@ export class S3BlobStore implements BlobStore {
     return { digest, kind: "directory", size: entries.reduce((sum, e) => sum + e.size, 0) };
   }
 
-  private open(digest: string): Promise<OpenObject | undefined> {
-    return this.objects.open(this.key(digest), `reading sha256:${digest}`);
-  }
-
-  private corrupt(digest: string, actual: string): BlobCorruptError {
-    this.known.forget(digest);
-    return new BlobCorruptError(
-      digest,
-      `${this.location}${this.key(digest).slice(this.place.prefix.length)}`,
-      actual,
-    );
-  }
-
   async get(digest: string): Promise<Buffer> {
     await this.deferred.sent(checkDigest(digest));
     const row = await this.row(digest);
     if (row && "bytes" in row) return row.bytes;
-    const bytes = await this.objectBytes(digest);
+    const bytes = await this.blobs.bytes(digest);
     if (bytes) return bytes;
     if (row) throw this.rowCorrupt(digest, row.damaged);
     throw new BlobMissingError(digest, this.location);
-  }
-
-  /** The blob's object, read whole and verified; undefined when there is none. */
-  private async objectBytes(digest: string): Promise<Buffer | undefined> {
-    const object = await this.open(digest);
-    if (!object) return undefined;
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of object.body) chunks.push(chunk as Buffer);
-    } catch (error) {
-      throw s3Failure(error, `reading sha256:${digest}`, this.place);
-    }
-    const bytes = Buffer.concat(chunks);
-    const actual = sha256(bytes);
-    if (actual !== digest) throw this.corrupt(digest, actual);
-    this.known.remember(digest, object.etag);
-    return bytes;
   }
 
   // A directory's manifest is an object, never a row (putDirectory): it is read from the bucket
@@ -327,8 +224,8 @@ export class S3BlobStore implements BlobStore {
   async readManifest(digest: string): Promise<ManifestEntry[]> {
     await this.deferred.sent(checkDigest(digest));
     const [object, directory] = await Promise.allSettled([
-      this.objectBytes(digest),
-      this.isDirectory(digest),
+      this.blobs.bytes(digest),
+      this.blobs.isDirectory(digest),
     ]);
     if (directory.status === "rejected") throw directory.reason;
     // Not a directory: refused as a file, or as missing, wherever the blob is kept.
@@ -340,7 +237,7 @@ export class S3BlobStore implements BlobStore {
   /** The manifest of `digest`, whose marker the caller has just found: read without asking again. */
   private async manifestOf(digest: string): Promise<ManifestEntry[]> {
     await this.deferred.sent(digest);
-    return this.parsed(digest, (await this.objectBytes(digest)) ?? this.missing(digest), true);
+    return this.parsed(digest, (await this.blobs.bytes(digest)) ?? this.missing(digest), true);
   }
 
   private missing(digest: string): never {
@@ -362,8 +259,9 @@ export class S3BlobStore implements BlobStore {
     return verifyBlob(
       {
         // A directory's manifest is an object, never a row: the table is asked only of its files.
-        check: (d) => (kind === "directory" && d === digest ? this.check(d, true) : this.checkAnywhere(d)),
-        isDirectory: (d) => this.isDirectory(d),
+        check: (d) =>
+          kind === "directory" && d === digest ? this.blobs.check(d, true) : this.checkAnywhere(d),
+        isDirectory: (d) => this.blobs.isDirectory(d),
         // Asked once the marker was found, unless the caller only said it is a directory.
         readManifest: (d) => (kind === "directory" ? this.readManifest(d) : this.manifestOf(d)),
       },
@@ -377,43 +275,8 @@ export class S3BlobStore implements BlobStore {
   private async checkAnywhere(digest: string): Promise<BlobStatus> {
     const row = await this.row(digest);
     if (row && "bytes" in row) return "ok";
-    const status = await this.check(digest, true);
+    const status = await this.blobs.check(digest, true);
     return status === "missing" && row ? "corrupt" : status;
-  }
-
-  /**
-   * Whether the object is there and hashes to its name: a HEAD when its ETag is the one last found
-   * intact by this handle, otherwise its bytes streamed through sha256. With `listed`, a fresh
-   * listing of many objects may stand in for the HEAD (see ObjectListing); a put's check, which
-   * decides whether to send the bytes, always asks the object itself.
-   */
-  private async check(digest: string, listed = false): Promise<BlobStatus> {
-    const known = this.known.get(digest);
-    if (known) {
-      const key = this.key(digest);
-      const head =
-        (listed ? await this.listing.lookup(key) : undefined) ??
-        (await this.head(key, `checking sha256:${digest}`));
-      if (!head) {
-        this.known.forget(digest);
-        return "missing";
-      }
-      if (head.etag === known) return "ok";
-    }
-    const object = await this.open(digest);
-    if (!object) return "missing";
-    let actual: string;
-    try {
-      actual = (await hashStream(object.body)).digest;
-    } catch (error) {
-      throw s3Failure(error, `checking sha256:${digest}`, this.place);
-    }
-    if (actual !== digest) {
-      this.known.forget(digest);
-      return "corrupt";
-    }
-    this.known.remember(digest, object.etag);
-    return "ok";
   }
 
   async materialize(digest: string, destination: string): Promise<void> {
@@ -432,7 +295,7 @@ export class S3BlobStore implements BlobStore {
       await writeHeld(target, row.bytes);
       return;
     }
-    if (!(await this.isDirectory(digest))) {
+    if (!(await this.blobs.isDirectory(digest))) {
       try {
         return await this.download(digest, target, false);
       } catch (error) {
@@ -454,7 +317,7 @@ export class S3BlobStore implements BlobStore {
     // The folder before the GET: once the response is open, only writeVerified's pipeline reads
     // or destroys its body, and a body left unread holds its connection for good.
     await mkdir(dirname(target), { recursive: true });
-    const object = await this.open(digest);
+    const object = await this.blobs.open(digest);
     if (!object) throw new BlobMissingError(digest, this.location);
     // A small blob is kept once it matched, for the next step that reads it (a fan-out's input).
     const keep = object.size !== undefined && object.size <= DEFER_MAX ? [] : undefined;
@@ -463,8 +326,8 @@ export class S3BlobStore implements BlobStore {
       target,
       executable,
       (actual) => {
-        if (actual !== digest) throw this.corrupt(digest, actual);
-        this.known.remember(digest, object.etag);
+        if (actual !== digest) throw this.blobs.corrupt(digest, actual);
+        this.blobs.known.remember(digest, object.etag);
         if (keep) this.recent.keep(digest, Buffer.concat(keep));
       },
       (error) => s3Failure(error, `reading sha256:${digest}`, this.place),

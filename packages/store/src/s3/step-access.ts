@@ -2,32 +2,24 @@
 // store: the credentials for its environment, handed over only once every blob it fetches is an
 // object (the driver's deferred puts sent, the table's rows it reads put in the bucket), and the
 // adoption of the outputs it reports storing, found by HEADs rather than downloads.
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { BlobPlace, SharedBlobs } from "@canal/ir/run-types";
 import { mapLimit } from "../blob-io.js";
 import { checkDigest } from "../errors.js";
 import type { ArtifactKind, ManifestEntry } from "../types.js";
-import { type S3Place, s3Failure } from "./client.js";
+import type { BlobObjects } from "./blob-objects.js";
+import { s3Failure } from "./client.js";
 import { PARALLEL_FILES } from "./objects.js";
 
 /** The parts of the driver's store that step access works through. */
 export interface StoreParts {
-  readonly client: S3Client;
-  readonly place: S3Place;
+  /** The blobs' objects in the bucket, and what this machine found intact of them. */
+  readonly blobs: BlobObjects;
   /** Waits for the puts made with `deferSync` so far; throws the first that failed. */
   flush(): Promise<void>;
-  /** The HEAD of the blob's object, or undefined when there is none. */
-  head(digest: string): Promise<{ size: number; etag?: string } | undefined>;
-  /** Whether the blob's directory marker is there. */
-  isDirectory(digest: string): Promise<boolean>;
   /** The manifest of a blob whose marker was just found. */
   manifestOf(digest: string): Promise<ManifestEntry[]>;
-  /** Trusts the blob from now on as long as its object has this ETag. */
-  remember(digest: string, etag: string | undefined): void;
   /** The blob's row in the table of small blobs, hashed; undefined without a table or a row. */
   row(digest: string): Promise<{ bytes: Buffer } | { damaged: string } | undefined>;
-  /** Stores `bytes` as the blob's object unless an intact one is there. */
-  putInBucket(digest: string, bytes: Buffer): Promise<void>;
 }
 
 export class StepAccess implements SharedBlobs {
@@ -50,7 +42,7 @@ export class StepAccess implements SharedBlobs {
   async credentials(reads?: readonly string[]): Promise<Record<string, string>> {
     await this.store.flush();
     if (reads) await this.promote(reads);
-    const { client, place } = this.store;
+    const { client, place } = this.store.blobs;
     let found: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     try {
       found = await client.config.credentials();
@@ -74,21 +66,21 @@ export class StepAccess implements SharedBlobs {
    */
   async adopt(digest: string, kind: ArtifactKind): Promise<{ size: number } | undefined> {
     checkDigest(digest);
-    const store = this.store;
+    const { blobs } = this.store;
     const [object, directory] = await Promise.all([
-      store.head(digest),
-      kind === "directory" ? store.isDirectory(digest) : false,
+      blobs.head(digest),
+      kind === "directory" ? blobs.isDirectory(digest) : false,
     ]);
     if (!object || (kind === "directory") !== directory) return undefined;
     if (kind === "file") {
-      store.remember(digest, object.etag);
+      blobs.known.remember(digest, object.etag);
       return { size: object.size };
     }
-    const entries = await store.manifestOf(digest);
+    const entries = await this.store.manifestOf(digest);
     const found = await mapLimit(entries, PARALLEL_FILES, async (entry) => {
-      const member = await store.head(entry.sha256);
+      const member = await blobs.head(entry.sha256);
       if (!member || member.size !== entry.size) return false;
-      store.remember(entry.sha256, member.etag);
+      blobs.known.remember(entry.sha256, member.etag);
       return true;
     });
     if (found.includes(false)) return undefined;
@@ -105,7 +97,7 @@ export class StepAccess implements SharedBlobs {
     await mapLimit(wanted, PARALLEL_FILES, async (digest) => {
       const row = await this.store.row(digest);
       if (!row || "damaged" in row) return;
-      await this.store.putInBucket(digest, row.bytes);
+      await this.store.blobs.put(digest, row.bytes);
       this.promoted.add(digest);
     });
   }
