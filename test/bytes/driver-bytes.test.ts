@@ -218,14 +218,7 @@ function project(source: string, prefix: string, files: Record<string, string> =
     join(dir, "canal.config.json"),
     JSON.stringify({
       workspace: "bytes",
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-      },
+      artifacts: bucket.config({ prefix }),
       targets: { box },
     }),
   );

@@ -14,6 +14,7 @@ import { openWorkspace, type Workspace } from "@canal/store";
 import { openStepBlobStore } from "@canal/store/step-blobs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers.js";
 import { type PostgresServer, startPostgres } from "../postgres/server.js";
 import { type Rgw, startRgw } from "../services/rgw.mjs";
 import { type TestBucket, testBucket } from "../services/s3-bucket.mjs";
@@ -140,6 +141,22 @@ function countTableStatements(workspace: Workspace): Record<string, number> {
     return query(...args);
   };
   return counts;
+}
+
+/** Holds the answers to `workspace`'s lookups in the table of small blobs until `release()`. */
+function holdTableLookups(workspace: Workspace): { release(): void } {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const { pool } = (workspace.metadata as unknown as { parts: { pool: pg.Pool } }).parts;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const text = typeof args[0] === "string" ? args[0] : "";
+    if (!text.includes("small_blobs") || !text.trimStart().startsWith("SELECT")) return query(...args);
+    return held.then(() => query(...args));
+  };
+  return { release };
 }
 
 describe("s3 blob store with a table of small blobs: beyond the suite", () => {
@@ -279,6 +296,45 @@ describe("s3 blob store with a table of small blobs: beyond the suite", () => {
         else process.env[name] = value;
       }
     }
+  });
+
+  it("looks up a blob kept only in the bucket in one round trip, and a directory's manifest without the table", async () => {
+    const prefix = `stat/${randomUUID()}`;
+    const workspace = await open(prefix);
+    const source = mkdtempSync(join(tmpdir(), "canal-s3-table-stat-"));
+    dirs.push(source);
+    // Over the threshold (16 KiB): an object of its own.
+    const large = await workspace.blobs.put(Buffer.alloc(20 * 1024, 5));
+    const folder = join(source, "folder");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "part.txt"), "a part\n");
+    const directory = await workspace.blobs.putDirectory(folder);
+
+    // Another machine's handle, which has found nothing yet.
+    const other = await open(prefix);
+    const requests = countRequests(other.blobs);
+    const statements = countTableStatements(other);
+    const lookups = holdTableLookups(other);
+    const looked = other.blobs.stat(large);
+    try {
+      // The object's HEAD and its marker's are sent while the row lookup is still unanswered.
+      await waitFor("the HEADs of the object and of its marker", () => (requests.HEAD ?? 0) >= 2, 5_000);
+    } finally {
+      lookups.release();
+    }
+    expect(await looked).toEqual({ digest: large, kind: "file", size: 20 * 1024 });
+    expect(statements.SELECT).toBe(1);
+
+    // A directory's manifest is an object: the table is asked once, for the directory itself.
+    expect(await other.blobs.stat(directory)).toEqual({ digest: directory, kind: "directory", size: 7 });
+    expect(statements.SELECT).toBe(2);
+    expect(await other.blobs.readManifest(directory)).toEqual([
+      expect.objectContaining({ path: "part.txt", size: 7 }),
+    ]);
+    expect(statements.SELECT).toBe(2);
+    // Checked: the table is asked of its file only.
+    expect(await other.blobs.verify(directory, "directory")).toBe("ok");
+    expect(statements.SELECT).toBe(3);
   });
 
   it("sends every blob to the bucket with inlineBytes 0, and refuses a threshold it cannot take", async () => {

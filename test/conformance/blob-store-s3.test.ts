@@ -62,14 +62,7 @@ function workspaceDir(artifacts: Record<string, unknown>): string {
     join(dir, "canal.config.json"),
     JSON.stringify({
       workspace: "w",
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-        ...artifacts,
-      },
+      artifacts: bucket.config(artifacts),
     }),
   );
   return dir;

@@ -33,15 +33,7 @@ afterAll(async () => {
   await rgw?.stop();
 });
 
-const lake = (prefix: string, extra: Record<string, unknown> = {}) => ({
-  kind: "s3",
-  bucket: BUCKET,
-  prefix,
-  endpoint: rgw.endpoint,
-  accessKeyIdEnv: KEY_ENV,
-  secretAccessKeyEnv: SECRET_ENV,
-  ...extra,
-});
+const lake = (prefix: string, extra: Record<string, unknown> = {}) => bucket.config({ prefix, ...extra });
 
 async function seed(prefix: string, files: Record<string, string | Buffer>): Promise<void> {
   for (const [path, body] of Object.entries(files))

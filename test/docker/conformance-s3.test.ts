@@ -37,14 +37,7 @@ runtimeConformance(
     }),
   {
     hostPids: false,
-    artifacts: () => ({
-      kind: "s3",
-      bucket: BUCKET,
-      prefix: `conformance/${randomUUID()}`,
-      endpoint: rgw.endpoint,
-      accessKeyIdEnv: KEY_ENV,
-      secretAccessKeyEnv: SECRET_ENV,
-    }),
+    artifacts: () => bucket.config({ prefix: `conformance/${randomUUID()}` }),
     skip: {
       "corrupt-cache":
         "it damages a blob in the local store's folder; test/run/s3-artifacts.test.ts changes one in the bucket",

@@ -86,15 +86,7 @@ function writeTeamConfig(
     JSON.stringify({
       workspace: `team-${++workspaces}`,
       store: { kind: "postgres", url: pg.url("canal"), passwordEnv: PG_ENV, ...store },
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-        ...artifacts,
-      },
+      artifacts: bucket.config({ prefix, ...artifacts }),
     }),
   );
   return prefix;

@@ -56,14 +56,7 @@ function writeTeamConfig(
     JSON.stringify({
       workspace: "team",
       store: { kind: "postgres", url: pg.url("canal"), passwordEnv },
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-      },
+      artifacts: bucket.config({ prefix }),
       ...(datastores ? { datastores } : {}),
     }),
   );

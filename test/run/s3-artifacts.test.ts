@@ -52,14 +52,7 @@ function writeS3Config(dir: string, artifacts: Record<string, string>): void {
     join(dir, "canal.config.json"),
     JSON.stringify({
       workspace: "team",
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-        ...artifacts,
-      },
+      artifacts: bucket.config(artifacts),
     }),
   );
 }

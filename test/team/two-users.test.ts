@@ -91,14 +91,7 @@ function workspace(name: string, host: string): User {
       workspace: "team",
       user: name,
       store: { kind: "postgres", url: pg.url("canal") },
-      artifacts: {
-        kind: "s3",
-        bucket: BUCKET,
-        prefix: "team",
-        endpoint: rgw.endpoint,
-        accessKeyIdEnv: KEY_ENV,
-        secretAccessKeyEnv: SECRET_ENV,
-      },
+      artifacts: bucket.config({ prefix: "team" }),
     }),
   );
   return { name, host, dir };

@@ -157,6 +157,17 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 }
 
 /**
+ * The issue's message where the schema wrote its own (what is allowed, as `artifacts.inlineBytes`
+ * says it); undefined where it is zod's generic one, which the formatter words instead.
+ */
+function schemaWords(issue: z.core.$ZodIssue, value: unknown): string | undefined {
+  const generic = z.config().localeError?.({ ...issue, input: value } as z.core.$ZodRawIssue);
+  return issue.message === (typeof generic === "string" ? generic : generic?.message)
+    ? undefined
+    : issue.message;
+}
+
+/**
  * One zod issue of `input` (the config file's value) in the config's own words: the key, what it
  * must be and the fix. `hints` adds the keys and defaults of a store backend's settings; `keysAt`
  * lists the keys of an object whose schema lives outside the store (a target's settings, defined
@@ -183,6 +194,8 @@ export function issueProblems(
       const got = describe(valueAt(input, issue.path));
       if (key === "") return [`the file must hold a JSON object, not ${got}`];
       if (valueAt(input, issue.path) === undefined) return [`\`${key}\`: is required; add it`];
+      const own = schemaWords(issue, valueAt(input, issue.path));
+      if (own) return [`\`${key}\`: ${own}, got ${got}; fix the value${removeHint}`];
       const expected =
         issue.expected === "object"
           ? "an object"
@@ -216,6 +229,8 @@ export function issueProblems(
     }
     case "too_small":
       if (issue.origin === "number") {
+        const own = schemaWords(issue, valueAt(input, issue.path));
+        if (own) return [`\`${key}\`: ${own}, got ${describe(valueAt(input, issue.path))}; fix the value`];
         const bound = `${issue.inclusive ? "at least" : "more than"} ${String(issue.minimum)}`;
         return [`\`${key}\`: must be ${bound}, got ${describe(valueAt(input, issue.path))}; fix the value`];
       }

@@ -42,6 +42,21 @@ describe("s3 settings", () => {
     expect(config.artifacts).toMatchObject({ inlineBytes: 100 });
   });
 
+  it("says what inlineBytes allows (0 to turn it off, up to 1 MiB) for a negative or fractional one", () => {
+    expect(problems({ bucket: "b-1", inlineBytes: -1 })).toEqual([
+      "`artifacts.inlineBytes`: must be 0 (every blob an object of its own) or more, up to 1048576 (1 MiB), got number -1; fix the value",
+    ]);
+    expect(problems({ bucket: "b-1", inlineBytes: 1.5 })).toEqual([
+      expect.stringMatching(
+        /^`artifacts.inlineBytes`: must be a whole number of bytes from 0 \(every blob an object of its own\) to 1048576 \(1 MiB\), got number 1.5; fix the value/,
+      ),
+    ]);
+    // A bound the schema gives no words of its own is still said in the formatter's.
+    expect(problems({ bucket: "b-1", endpoint: "http://s3", inlineBytes: 2 * 1024 * 1024 })).toEqual([
+      expect.stringContaining("must be at most 1048576 (1 MiB)"),
+    ]);
+  });
+
   it("names a misspelt key and the keys there are", () => {
     expect(problems({ bucket: "b-1", secretKey: "x" })).toEqual([
       expect.stringMatching(

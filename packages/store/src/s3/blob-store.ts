@@ -6,18 +6,15 @@ import { copyHashing, mapLimit, sha256, verifyBlob } from "../blob-io.js";
 import { BlobCorruptError, BlobMissingError, checkDigest, StoreError } from "../errors.js";
 import { encodeManifest, listFiles, parseManifest } from "../manifest.js";
 import type { ArtifactKind, BlobInfo, BlobStatus, BlobStore, ManifestEntry, PutOptions } from "../types.js";
-import { isPreconditionFailed, type S3Place, s3Failure } from "./client.js";
-import { EtagJournal } from "./etag-journal.js";
+import { BlobObjects } from "./blob-objects.js";
+import { type S3Place, s3Failure } from "./client.js";
 import { DEFER_MAX, DeferredPuts, RecentBlobs } from "./held-blobs.js";
 import type { InlineBlobs } from "./inline-blobs.js";
 import type { LeanRequests } from "./lean-request.js";
-import { ObjectListing } from "./listing.js";
-import { buildDirectory, hashStream, writeHeld, writeVerified } from "./local-files.js";
-import { identityOf, PART_SIZE, uploadInParts } from "./multipart.js";
-import { BucketObjects, type OpenObject } from "./objects.js";
-
-// Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
-const PARALLEL_FILES = 8;
+import { buildDirectory, writeHeld, writeVerified } from "./local-files.js";
+import { identityOf, PART_SIZE } from "./multipart.js";
+import { BucketObjects, PARALLEL_FILES } from "./objects.js";
+import { StepAccess } from "./step-access.js";
 
 /**
  * Artifact bytes in an S3 bucket, addressed by sha256, laid out as the local store is:
@@ -33,8 +30,8 @@ const PARALLEL_FILES = 8;
 export class S3BlobStore implements BlobStore {
   /** `s3://bucket/prefix`: what messages name. */
   readonly location: string;
-  /** What this machine found intact: re-checking such a blob costs a HEAD, not a download. */
-  private readonly known: EtagJournal;
+  /** The blobs' objects in the bucket, and what this machine found intact of them. */
+  private readonly blobs: BlobObjects;
   /**
    * Puts made with `deferSync` whose request is still on its way. Their bytes are hashed and held
    * in `recent`, so a step materializes them without waiting for the request.
@@ -45,12 +42,8 @@ export class S3BlobStore implements BlobStore {
 
   /** The bucket as steps reach it themselves; absent for a store opened where a step runs. */
   readonly shared: SharedBlobs | undefined;
-  /** Answers many checks of known blobs from a few listings of `sha256/` instead of a HEAD each. */
-  private readonly listing: ObjectListing;
-  /** The requests on the bucket's objects. */
+  /** The requests on the bucket's objects, by key (lean or through the SDK's commands). */
   private readonly objects: BucketObjects;
-  /** Digests this handle put in the bucket from their rows, for a step that fetches them itself. */
-  private readonly promoted = new Set<string>();
 
   constructor(
     private readonly client: S3Client,
@@ -66,90 +59,22 @@ export class S3BlobStore implements BlobStore {
      */
     private readonly inline?: InlineBlobs,
   ) {
-    this.location = `s3://${place.bucket}/${place.prefix}`;
-    this.known = new EtagJournal(journalPath);
-    this.deferred = new DeferredPuts((digest, bytes) =>
-      this.store(digest, (conditional) => this.putObject(digest, bytes, conditional)),
-    );
     this.objects = new BucketObjects(client, place, lean);
-    this.listing = new ObjectListing((startAfter, maxKeys) =>
-      this.objects.list(`${place.prefix}sha256/`, startAfter, maxKeys),
-    );
-    this.shared = sharedPlace && {
-      place: sharedPlace,
-      // Given just before a step that reaches the bucket itself starts: what it fetches (an output
-      // a step here put with deferSync, a blob kept in the table) is in the bucket by then.
-      credentials: async (reads) => {
-        await this.flush();
-        if (reads) await this.promote(reads);
-        return this.credentials();
-      },
-      adopt: (digest, kind) => this.adopt(digest, kind),
-    };
-  }
-
-  /**
-   * The credentials this store's client uses (from the config's variables, a profile or the
-   * standard sources), as the standard AWS variables: for a step's environment, nowhere else.
-   */
-  private async credentials(): Promise<Record<string, string>> {
-    let found: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-    try {
-      found = await this.client.config.credentials();
-    } catch (error) {
-      throw s3Failure(error, "reading the credentials steps reach the bucket with", this.place);
-    }
-    for (const secret of [found.secretAccessKey, found.sessionToken])
-      if (secret && !this.place.secrets.includes(secret)) this.place.secrets.push(secret);
-    return {
-      AWS_ACCESS_KEY_ID: found.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: found.secretAccessKey,
-      ...(found.sessionToken ? { AWS_SESSION_TOKEN: found.sessionToken } : {}),
-    };
-  }
-
-  /**
-   * Whether a blob that a step stored is there, without reading its bytes: a HEAD of the object
-   * (and, for a directory, of its marker and of each file its manifest names, the manifest itself
-   * read and verified). What it finds is remembered as intact, as what this store stores is: the
-   * step hashed the bytes as it stored them.
-   */
-  private async adopt(digest: string, kind: ArtifactKind): Promise<{ size: number } | undefined> {
-    checkDigest(digest);
-    const doing = `looking up sha256:${digest}`;
-    const [object, directory] = await Promise.all([
-      this.head(this.key(digest), doing),
-      kind === "directory" ? this.isDirectory(digest) : false,
-    ]);
-    if (!object || (kind === "directory") !== directory) return undefined;
-    if (kind === "file") {
-      this.known.remember(digest, object.etag);
-      return { size: object.size };
-    }
-    const entries = await this.manifestOf(digest);
-    const found = await mapLimit(entries, PARALLEL_FILES, async (entry) => {
-      const member = await this.head(this.key(entry.sha256), `looking up sha256:${entry.sha256}`);
-      if (!member || member.size !== entry.size) return false;
-      this.known.remember(entry.sha256, member.etag);
-      return true;
-    });
-    if (found.includes(false)) return undefined;
-    return { size: entries.reduce((sum, entry) => sum + entry.size, 0) };
-  }
-
-  /**
-   * Puts those of `digests` that are kept in the table into the bucket too (and they stay there):
-   * a step that fetches its inputs itself reads the bucket only.
-   */
-  private async promote(digests: readonly string[]): Promise<void> {
-    if (!this.inline) return;
-    const wanted = [...new Set(digests)].filter((digest) => !this.promoted.has(checkDigest(digest)));
-    await mapLimit(wanted, PARALLEL_FILES, async (digest) => {
-      const row = await this.row(digest);
-      if (!row || "damaged" in row) return;
-      await this.store(digest, (conditional) => this.putObject(digest, row.bytes, conditional));
-      this.promoted.add(digest);
-    });
+    this.blobs = new BlobObjects(client, place, this.objects, journalPath);
+    this.location = this.blobs.location;
+    this.deferred = new DeferredPuts((digest, bytes) => this.blobs.put(digest, bytes));
+    this.shared =
+      sharedPlace &&
+      new StepAccess(
+        sharedPlace,
+        {
+          blobs: this.blobs,
+          flush: () => this.flush(),
+          manifestOf: (digest) => this.manifestOf(digest),
+          row: (digest) => this.row(digest),
+        },
+        inline !== undefined,
+      );
   }
 
   /** The table's row of `digest`, hashed (InlineBlobs.read); one that matches is kept in memory to materialize from. */
@@ -168,53 +93,13 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  private key(digest: string): string {
-    return `${this.place.prefix}sha256/${digest.slice(0, 2)}/${digest.slice(2)}`;
-  }
-
-  private markerKey(digest: string): string {
-    return `${this.place.prefix}directories/${digest.slice(0, 2)}/${digest.slice(2)}`;
-  }
-
   async put(bytes: Uint8Array | string): Promise<string> {
     const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
     const digest = sha256(data);
     if (this.inline?.fits(data.byteLength))
       await this.inline.put(digest, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    else await this.putInBucket(digest, data);
+    else await this.blobs.put(digest, data);
     return digest;
-  }
-
-  private putInBucket(digest: string, data: Uint8Array): Promise<void> {
-    return this.store(digest, (conditional) => this.putObject(digest, data, conditional));
-  }
-
-  /**
-   * Creates the blob `digest` with `upload` unless it is there: when the conditional create finds
-   * an object, that object is checked, and replaced (unconditionally) only if it is not intact.
-   */
-  private async store(digest: string, upload: (conditional: boolean) => Promise<string | undefined>) {
-    try {
-      this.known.remember(digest, await upload(true));
-      return;
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw s3Failure(error, `storing sha256:${digest}`, this.place);
-    }
-    if ((await this.check(digest)) === "ok") return;
-    try {
-      this.known.remember(digest, await upload(false));
-    } catch (error) {
-      throw s3Failure(error, `storing sha256:${digest}`, this.place);
-    }
-  }
-
-  private async putObject(
-    digest: string,
-    data: Uint8Array,
-    conditional: boolean,
-  ): Promise<string | undefined> {
-    this.listing.forget(this.key(digest));
-    return this.objects.put(this.key(digest), data, digest, conditional);
   }
 
   async putFile(path: string, options: PutOptions = {}): Promise<string> {
@@ -232,7 +117,7 @@ export class S3BlobStore implements BlobStore {
       const bytes = await readFile(path);
       const digest = sha256(bytes);
       if (this.inline.fits(bytes.byteLength)) await this.inline.put(digest, bytes);
-      else await this.putInBucket(digest, bytes);
+      else await this.blobs.put(digest, bytes);
       return digest;
     }
     return (await this.storeFile(path)).digest;
@@ -244,24 +129,12 @@ export class S3BlobStore implements BlobStore {
       // Read once, hashed and sent from memory: the digest names exactly the bytes sent.
       const data = await readFile(path);
       const digest = sha256(data);
-      await this.store(digest, (conditional) => this.putObject(digest, data, conditional));
+      await this.blobs.put(digest, data);
       return { digest, size: data.byteLength };
     }
     const before = await identityOf(path);
     const { digest } = await copyHashing(path);
-    // A large blob that is there already is checked rather than sent again (a multipart upload
-    // cannot be made conditional on every server): one HEAD when its ETag is known, else its bytes
-    // read and hashed; a missing one is a 404 either way.
-    if ((await this.check(digest)) === "ok") return { digest, size };
-    try {
-      this.listing.forget(this.key(digest));
-      this.known.remember(
-        digest,
-        await uploadInParts(this.client, this.place.bucket, this.key(digest), path, digest, before),
-      );
-    } catch (error) {
-      throw s3Failure(error, `storing ${path} as sha256:${digest}`, this.place);
-    }
+    await this.blobs.putLarge(digest, path, before);
     return { digest, size };
   }
 
@@ -275,8 +148,8 @@ export class S3BlobStore implements BlobStore {
     // reads both from the bucket.
     const manifest = encodeManifest(entries);
     const digest = sha256(manifest);
-    await this.putInBucket(digest, manifest);
-    await this.objects.mark(this.markerKey(digest), `marking sha256:${digest} a directory`);
+    await this.blobs.put(digest, manifest);
+    await this.blobs.mark(digest);
     return digest;
   }
 
@@ -316,77 +189,59 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     const row = await this.row(digest);
     if (row && "bytes" in row) return true;
-    return (await this.head(this.key(digest), `looking up sha256:${digest}`)) !== undefined;
-  }
-
-  private head(key: string, doing: string): Promise<{ size: number; etag?: string } | undefined> {
-    return this.objects.head(key, doing);
-  }
-
-  private async isDirectory(digest: string): Promise<boolean> {
-    return (await this.head(this.markerKey(digest), `looking up sha256:${digest}`)) !== undefined;
+    return (await this.blobs.head(digest)) !== undefined;
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
     await this.deferred.sent(checkDigest(digest));
-    const [row, marked] = await Promise.all([
+    // The row, the object and the marker asked at once: a blob kept only in the bucket costs one
+    // round trip, not the row's and then the object's (a row's blob costs a HEAD that finds
+    // nothing, in the same round).
+    const [row, blob, directory] = await Promise.all([
       this.row(digest),
-      this.inline ? this.isDirectory(digest) : false,
+      this.blobs.head(digest),
+      this.blobs.isDirectory(digest),
     ]);
-    if (row && "bytes" in row && !marked) return { digest, kind: "file", size: row.bytes.byteLength };
-    const [blob, directory] = await Promise.all([
-      this.head(this.key(digest), `looking up sha256:${digest}`),
-      this.inline ? marked : this.isDirectory(digest),
-    ]);
+    if (row && "bytes" in row && !directory) return { digest, kind: "file", size: row.bytes.byteLength };
     if (!blob) return undefined;
     if (!directory) return { digest, kind: "file", size: blob.size };
     const entries = await this.manifestOf(digest);
     return { digest, kind: "directory", size: entries.reduce((sum, e) => sum + e.size, 0) };
   }
 
-  private open(digest: string): Promise<OpenObject | undefined> {
-    return this.objects.open(this.key(digest), `reading sha256:${digest}`);
-  }
-
-  private corrupt(digest: string, actual: string): BlobCorruptError {
-    this.known.forget(digest);
-    return new BlobCorruptError(
-      digest,
-      `${this.location}${this.key(digest).slice(this.place.prefix.length)}`,
-      actual,
-    );
-  }
-
   async get(digest: string): Promise<Buffer> {
     await this.deferred.sent(checkDigest(digest));
     const row = await this.row(digest);
     if (row && "bytes" in row) return row.bytes;
-    const object = await this.open(digest);
-    if (!object) {
-      if (row) throw this.rowCorrupt(digest, row.damaged);
-      throw new BlobMissingError(digest, this.location);
-    }
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of object.body) chunks.push(chunk as Buffer);
-    } catch (error) {
-      throw s3Failure(error, `reading sha256:${digest}`, this.place);
-    }
-    const bytes = Buffer.concat(chunks);
-    const actual = sha256(bytes);
-    if (actual !== digest) throw this.corrupt(digest, actual);
-    this.known.remember(digest, object.etag);
-    return bytes;
+    const bytes = await this.blobs.bytes(digest);
+    if (bytes) return bytes;
+    if (row) throw this.rowCorrupt(digest, row.damaged);
+    throw new BlobMissingError(digest, this.location);
   }
 
+  // A directory's manifest is an object, never a row (putDirectory): it is read from the bucket
+  // without asking the table first, a round trip less.
   async readManifest(digest: string): Promise<ManifestEntry[]> {
-    const [bytes, directory] = await Promise.all([this.get(digest), this.isDirectory(digest)]);
-    return this.parsed(digest, bytes, directory);
+    await this.deferred.sent(checkDigest(digest));
+    const [object, directory] = await Promise.allSettled([
+      this.blobs.bytes(digest),
+      this.blobs.isDirectory(digest),
+    ]);
+    if (directory.status === "rejected") throw directory.reason;
+    // Not a directory: refused as a file, or as missing, wherever the blob is kept.
+    if (!directory.value) return this.parsed(digest, await this.get(digest), false);
+    if (object.status === "rejected") throw object.reason;
+    return this.parsed(digest, object.value ?? this.missing(digest), true);
   }
 
   /** The manifest of `digest`, whose marker the caller has just found: read without asking again. */
   private async manifestOf(digest: string): Promise<ManifestEntry[]> {
-    return this.parsed(digest, await this.get(digest), true);
+    await this.deferred.sent(digest);
+    return this.parsed(digest, (await this.blobs.bytes(digest)) ?? this.missing(digest), true);
+  }
+
+  private missing(digest: string): never {
+    throw new BlobMissingError(digest, this.location);
   }
 
   private parsed(digest: string, bytes: Buffer, directory: boolean): ManifestEntry[] {
@@ -403,8 +258,10 @@ export class S3BlobStore implements BlobStore {
     await this.deferred.sent(checkDigest(digest));
     return verifyBlob(
       {
-        check: (d) => this.checkAnywhere(d),
-        isDirectory: (d) => this.isDirectory(d),
+        // A directory's manifest is an object, never a row: the table is asked only of its files.
+        check: (d) =>
+          kind === "directory" && d === digest ? this.blobs.check(d, true) : this.checkAnywhere(d),
+        isDirectory: (d) => this.blobs.isDirectory(d),
         // Asked once the marker was found, unless the caller only said it is a directory.
         readManifest: (d) => (kind === "directory" ? this.readManifest(d) : this.manifestOf(d)),
       },
@@ -418,43 +275,8 @@ export class S3BlobStore implements BlobStore {
   private async checkAnywhere(digest: string): Promise<BlobStatus> {
     const row = await this.row(digest);
     if (row && "bytes" in row) return "ok";
-    const status = await this.check(digest, true);
+    const status = await this.blobs.check(digest, true);
     return status === "missing" && row ? "corrupt" : status;
-  }
-
-  /**
-   * Whether the object is there and hashes to its name: a HEAD when its ETag is the one last found
-   * intact by this handle, otherwise its bytes streamed through sha256. With `listed`, a fresh
-   * listing of many objects may stand in for the HEAD (see ObjectListing); a put's check, which
-   * decides whether to send the bytes, always asks the object itself.
-   */
-  private async check(digest: string, listed = false): Promise<BlobStatus> {
-    const known = this.known.get(digest);
-    if (known) {
-      const key = this.key(digest);
-      const head =
-        (listed ? await this.listing.lookup(key) : undefined) ??
-        (await this.head(key, `checking sha256:${digest}`));
-      if (!head) {
-        this.known.forget(digest);
-        return "missing";
-      }
-      if (head.etag === known) return "ok";
-    }
-    const object = await this.open(digest);
-    if (!object) return "missing";
-    let actual: string;
-    try {
-      actual = (await hashStream(object.body)).digest;
-    } catch (error) {
-      throw s3Failure(error, `checking sha256:${digest}`, this.place);
-    }
-    if (actual !== digest) {
-      this.known.forget(digest);
-      return "corrupt";
-    }
-    this.known.remember(digest, object.etag);
-    return "ok";
   }
 
   async materialize(digest: string, destination: string): Promise<void> {
@@ -473,7 +295,7 @@ export class S3BlobStore implements BlobStore {
       await writeHeld(target, row.bytes);
       return;
     }
-    if (!(await this.isDirectory(digest))) {
+    if (!(await this.blobs.isDirectory(digest))) {
       try {
         return await this.download(digest, target, false);
       } catch (error) {
@@ -495,7 +317,7 @@ export class S3BlobStore implements BlobStore {
     // The folder before the GET: once the response is open, only writeVerified's pipeline reads
     // or destroys its body, and a body left unread holds its connection for good.
     await mkdir(dirname(target), { recursive: true });
-    const object = await this.open(digest);
+    const object = await this.blobs.open(digest);
     if (!object) throw new BlobMissingError(digest, this.location);
     // A small blob is kept once it matched, for the next step that reads it (a fan-out's input).
     const keep = object.size !== undefined && object.size <= DEFER_MAX ? [] : undefined;
@@ -504,8 +326,8 @@ export class S3BlobStore implements BlobStore {
       target,
       executable,
       (actual) => {
-        if (actual !== digest) throw this.corrupt(digest, actual);
-        this.known.remember(digest, object.etag);
+        if (actual !== digest) throw this.blobs.corrupt(digest, actual);
+        this.blobs.known.remember(digest, object.etag);
         if (keep) this.recent.keep(digest, Buffer.concat(keep));
       },
       (error) => s3Failure(error, `reading sha256:${digest}`, this.place),

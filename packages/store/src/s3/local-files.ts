@@ -77,17 +77,25 @@ export async function buildDirectory<T extends { path: string }>(
   await refuseNonEmpty(target);
   const staging = besideTarget(target);
   await mkdir(staging, { recursive: true });
+  const started: Promise<void>[] = [];
   try {
-    await mapLimit(entries, parallel, async (entry) => {
-      const file = join(staging, ...entry.path.split("/"));
-      await mkdir(dirname(file), { recursive: true });
-      await fetch(entry, file);
+    await mapLimit(entries, parallel, (entry) => {
+      const fetched = (async () => {
+        const file = join(staging, ...entry.path.split("/"));
+        await mkdir(dirname(file), { recursive: true });
+        await fetch(entry, file);
+      })();
+      started.push(fetched);
+      return fetched;
     });
     await rename(staging, target).catch((error) => {
       if (errorCode(error) === "ENOTEMPTY" || errorCode(error) === "EEXIST") throw destinationExists(target);
       throw error;
     });
   } catch (error) {
+    // The fetches still on their way end first: one writing into the staging folder while it is
+    // removed would fail the removal (ENOTEMPTY, in place of the first failure) or leave it behind.
+    await Promise.allSettled(started);
     await rm(staging, { recursive: true, force: true });
     throw error;
   }

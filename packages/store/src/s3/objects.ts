@@ -14,6 +14,9 @@ import { isNotFound, isPreconditionFailed, type S3Place, s3Failure, signedWithDi
 import type { LeanRequests } from "./lean-request.js";
 import type { ListPage } from "./listing.js";
 
+// Files of a directory are stored and fetched this many at a time: enough to hide the round trips.
+export const PARALLEL_FILES = 8;
+
 /** An object's body as it streams in, with what its headers said. */
 export interface OpenObject {
   body: Readable;
