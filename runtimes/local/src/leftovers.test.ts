@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   endProcesses,
@@ -192,5 +194,22 @@ describe("a process in the middle of an exec", () => {
       expect(await endProcesses(marker, 0), `trial ${trial}`).toEqual([child.pid]);
       expect(sameProcess(id), `trial ${trial}`).toBe(false);
     }
+  });
+});
+
+describe("the end of a run's processes", () => {
+  it("sends SIGTERM first, so a process given a grace can end cleanly, then SIGKILL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-term-"));
+    const note = join(dir, "term");
+    // Writes a note when it gets SIGTERM, and stays on: only SIGKILL ends it.
+    const script = `trap 'echo term > "${note}"' TERM; echo ready > "${note}.ready"; while :; do sleep 0.05; done`;
+    const child = start({ CANAL_RUN_ID: "run-term" }, true, ["/bin/sh", "-c", script]);
+    while (!existsSync(`${note}.ready`)) await new Promise((r) => setTimeout(r, 10));
+    const marker = { env: ["CANAL_RUN_ID=run-term"] };
+    const ended = await endProcesses(marker, 200);
+    expect(ended).toContain(child.pid);
+    expect(readFileSync(note, "utf8")).toBe("term\n");
+    expect(findProcesses(marker)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -389,7 +389,6 @@ export async function endProcesses(marker: ProcessMarker, graceMs = 5000): Promi
       }
       break;
     }
-    round++;
     for (const id of ids) ended.add(id.pid);
     if (graceMs > 0 && round === 0) {
       signal(ids, "SIGTERM");
@@ -397,6 +396,8 @@ export async function endProcesses(marker: ProcessMarker, graceMs = 5000): Promi
     }
     signal(ids, "SIGKILL");
     for (let waited = 0; waited < 5000 && ids.some(sameProcess); waited += 10) await sleep(10);
+    // Counted once its processes are signalled: the first round is the one that gives the grace.
+    round++;
   }
   return [...ended];
 }
