@@ -213,3 +213,27 @@ describe("the end of a run's processes", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("a process whose first thread has exited", () => {
+  it("is found by its marker and its group while its other threads run, and ended", async () => {
+    // Its first thread calls pthread_exit: /proc shows the process as a zombie, with no environment
+    // of its own, while its other thread runs on.
+    const script = [
+      "import ctypes, threading, time",
+      "threading.Thread(target=lambda: time.sleep(30)).start()",
+      "time.sleep(0.05)",
+      "ctypes.CDLL(None).pthread_exit(None)",
+    ].join("\n");
+    const child = start({ CANAL_RUN_ID: "run-leader" }, true, ["python3", "-c", script]);
+    const pid = child.pid as number;
+    const status = () => readFileSync(`/proc/${pid}/status`, "latin1");
+    while (!/^State:\s+Z/m.test(status())) await new Promise((r) => setTimeout(r, 10));
+    expect(status()).toMatch(/^Threads:\s+2$/m);
+    const marker = { env: ["CANAL_RUN_ID=run-leader"] };
+    expect(findProcesses(marker).map((p) => p.pid)).toEqual([pid]);
+    expect(findProcesses({ groups: [pid] }).map((p) => p.pid)).toEqual([pid]);
+    const id = processId(pid) as NonNullable<ReturnType<typeof processId>>;
+    expect(await endProcesses(marker, 0)).toEqual([pid]);
+    expect(sameProcess(id)).toBe(false);
+  });
+});
