@@ -149,6 +149,24 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/**
+ * The value at `path` of `input` as a message shows it. Under a key that names the variable holding
+ * a secret (`store.passwordEnv`, `artifacts.secretAccessKeyEnv`, …), a value that is no variable's
+ * name is often the secret itself, written in its variable's place: shown by its type only, since
+ * the message reaches terminals and logs.
+ */
+function shown(input: unknown, path: PropertyKey[]): string {
+  const value = valueAt(input, path);
+  const last = path[path.length - 1];
+  if (
+    typeof last === "string" &&
+    last.endsWith("Env") &&
+    (typeof value === "string" || typeof value === "number")
+  )
+    return `a ${typeof value} (not repeated here: it may be the secret itself)`;
+  return describe(value);
+}
+
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>(
     (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key],
@@ -191,7 +209,7 @@ export function issueProblems(
       });
     }
     case "invalid_type": {
-      const got = describe(valueAt(input, issue.path));
+      const got = shown(input, issue.path);
       if (key === "") return [`the file must hold a JSON object, not ${got}`];
       if (valueAt(input, issue.path) === undefined) return [`\`${key}\`: is required; add it`];
       const own = schemaWords(issue, valueAt(input, issue.path));
@@ -205,7 +223,7 @@ export function issueProblems(
       return [`\`${key}\`: expected ${expected}, got ${got}; fix the value${removeHint}`];
     }
     case "invalid_union": {
-      const got = describe(valueAt(input, issue.path));
+      const got = shown(input, issue.path);
       // A target's `kind` that is none of the known ones: zod reports the union by its discriminator.
       if ("discriminator" in issue && "options" in issue) {
         const options = (issue.options as unknown[]).map((o) => JSON.stringify(o)).join(", ");
@@ -221,18 +239,18 @@ export function issueProblems(
       return [`\`${key}\`: ${rule}; rename it`];
     }
     case "invalid_format":
-      return [`\`${key}\`: ${issue.message}, got ${describe(valueAt(input, issue.path))}; fix the value`];
+      return [`\`${key}\`: ${issue.message}, got ${shown(input, issue.path)}; fix the value`];
     case "invalid_value": {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(" or ");
-      const got = describe(valueAt(input, issue.path));
+      const got = shown(input, issue.path);
       return [`\`${key}\`: must be ${allowed}, got ${got}; fix the value${removeHint}`];
     }
     case "too_small":
       if (issue.origin === "number") {
         const own = schemaWords(issue, valueAt(input, issue.path));
-        if (own) return [`\`${key}\`: ${own}, got ${describe(valueAt(input, issue.path))}; fix the value`];
+        if (own) return [`\`${key}\`: ${own}, got ${shown(input, issue.path)}; fix the value`];
         const bound = `${issue.inclusive ? "at least" : "more than"} ${String(issue.minimum)}`;
-        return [`\`${key}\`: must be ${bound}, got ${describe(valueAt(input, issue.path))}; fix the value`];
+        return [`\`${key}\`: must be ${bound}, got ${shown(input, issue.path)}; fix the value`];
       }
       return [`\`${key}\`: must not be empty; set a value${removeHint}`];
     default:

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   endProcesses,
@@ -192,5 +194,46 @@ describe("a process in the middle of an exec", () => {
       expect(await endProcesses(marker, 0), `trial ${trial}`).toEqual([child.pid]);
       expect(sameProcess(id), `trial ${trial}`).toBe(false);
     }
+  });
+});
+
+describe("the end of a run's processes", () => {
+  it("sends SIGTERM first, so a process given a grace can end cleanly", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-term-"));
+    const note = join(dir, "term");
+    // Notes its SIGTERM and ends; SIGKILL would end it with no note.
+    const script = `trap 'echo term > "${note}"; exit 0' TERM; echo ready > "${note}.ready"; while :; do sleep 0.05; done`;
+    const child = start({ CANAL_RUN_ID: "run-term" }, true, ["/bin/sh", "-c", script]);
+    while (!existsSync(`${note}.ready`)) await new Promise((r) => setTimeout(r, 10));
+    const marker = { env: ["CANAL_RUN_ID=run-term"] };
+    const ended = await endProcesses(marker, 10_000);
+    expect(ended).toContain(child.pid);
+    expect(readFileSync(note, "utf8")).toBe("term\n");
+    expect(findProcesses(marker)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("a process whose first thread has exited", () => {
+  it("is found by its marker and its group while its other threads run, and ended", async () => {
+    // Its first thread calls pthread_exit: /proc shows the process as a zombie, with no environment
+    // of its own, while its other thread runs on.
+    const script = [
+      "import ctypes, threading, time",
+      "threading.Thread(target=lambda: time.sleep(30)).start()",
+      "time.sleep(0.05)",
+      "ctypes.CDLL(None).pthread_exit(None)",
+    ].join("\n");
+    const child = start({ CANAL_RUN_ID: "run-leader" }, true, ["python3", "-c", script]);
+    const pid = child.pid as number;
+    const status = () => readFileSync(`/proc/${pid}/status`, "latin1");
+    while (!/^State:\s+Z/m.test(status())) await new Promise((r) => setTimeout(r, 10));
+    expect(status()).toMatch(/^Threads:\s+2$/m);
+    const marker = { env: ["CANAL_RUN_ID=run-leader"] };
+    expect(findProcesses(marker).map((p) => p.pid)).toEqual([pid]);
+    expect(findProcesses({ groups: [pid] }).map((p) => p.pid)).toEqual([pid]);
+    const id = processId(pid) as NonNullable<ReturnType<typeof processId>>;
+    expect(await endProcesses(marker, 0)).toEqual([pid]);
+    expect(sameProcess(id)).toBe(false);
   });
 });

@@ -54,9 +54,12 @@ function readCounter(path: string, buffer = statBuffer): string | undefined {
   }
 }
 
-/** Fields of /proc/<pid>/stat after the command name, which may itself hold spaces or ")". */
-function statFields(pid: number): string[] | undefined {
-  const stat = readProc(`/proc/${pid}/stat`);
+/**
+ * Fields of /proc/<pid>/stat (or of the stat in the /proc entry `pid` names: a thread's) after the
+ * command name, which may itself hold spaces or ")".
+ */
+function statFields(pid: number | string): string[] | undefined {
+  const stat = readProc(`${typeof pid === "number" ? `/proc/${pid}` : pid}/stat`);
   if (stat === undefined) return undefined;
   // After ") ": state (field 3), ppid, pgrp (5), … starttime (22).
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -70,8 +73,31 @@ export function processId(pid: number): ProcessId | undefined {
 
 /** The process that stat `fields` describe, or undefined when it has ended (a zombie). */
 function liveProcess(pid: number, fields: string[]): ProcessId | undefined {
-  if (fields[0] === "Z" || fields[0] === "X") return undefined;
+  if (fields[0] === "X" || (fields[0] === "Z" && !leaderGone(pid))) return undefined;
   return { pid, group: Number(fields[2]), startTicks: fields[19] ?? "" };
+}
+
+/**
+ * Whether process `pid`, whose stat shows a zombie, is one whose first thread exited
+ * (pthread_exit) while its other threads run on: /proc shows the process by that thread, a zombie
+ * until the last of them ends, and a signal to its pid still reaches them.
+ */
+function leaderGone(pid: number): boolean {
+  return Number(/^Threads:\s+(\d+)$/m.exec(readProc(`/proc/${pid}/status`) ?? "")?.[1]) > 1;
+}
+
+/**
+ * Where /proc shows the memory of process `pid` (its environment): its own entry, or, once its
+ * first thread has exited (which then shows none), one of the threads still running.
+ */
+function memoryEntry(pid: number, zombie: boolean): string | undefined {
+  if (!zombie) return `/proc/${pid}`;
+  try {
+    const thread = readdirSync(`/proc/${pid}/task`).find((tid) => tid !== String(pid));
+    return thread && `/proc/${pid}/task/${thread}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `id` is still the process it was when found (not ended, its pid not taken by another). */
@@ -79,9 +105,9 @@ export function sameProcess(id: ProcessId): boolean {
   return processId(id.pid)?.startTicks === id.startTicks;
 }
 
-function environ(pid: number): string[] | undefined {
+function environ(entry: string): string[] | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/environ`, "utf8");
+    const text = readFileSync(`${entry}/environ`, "utf8");
     return text === "" ? [] : text.split("\0");
   } catch {
     return undefined; // ended meanwhile, or another user's: not ours to end
@@ -103,12 +129,12 @@ const PF_KTHREAD = 0x200000;
  */
 type Shown = "exec" | "empty" | "set" | "none";
 
-function environShown(pid: number): Shown {
-  const fields = statFields(pid);
+function environShown(entry: string): Shown {
+  const fields = statFields(entry);
   if (!fields || Number(fields[6]) & (PF_KTHREAD | PF_EXITING)) return "none";
   const [envStart, envEnd] = [fields[47], fields[48]];
   // Before Linux 3.5, stat has no such fields: the command line, set up just before, tells.
-  if (envEnd === undefined) return readProc(`/proc/${pid}/cmdline`) === "" ? "exec" : "set";
+  if (envEnd === undefined) return readProc(`${entry}/cmdline`) === "" ? "exec" : "set";
   return envEnd === "0" ? "exec" : envEnd === envStart ? "empty" : "set";
 }
 
@@ -119,12 +145,12 @@ type Unsettled = "exec" | "empty";
  * The environment process `pid` was started with, and, where it still shows none, why (looked at
  * again while the kernel shows one is set).
  */
-function settledEnviron(pid: number): { variables?: string[]; unsettled?: Unsettled } {
-  let variables = environ(pid);
+function settledEnviron(entry: string): { variables?: string[]; unsettled?: Unsettled } {
+  let variables = environ(entry);
   for (let look = 0; variables?.length === 0 && look < 3; look++) {
-    const shown = environShown(pid);
+    const shown = environShown(entry);
     if (shown === "none") break;
-    variables = environ(pid);
+    variables = environ(entry);
     if (variables?.length === 0 && shown !== "set") return { variables, unsettled: shown };
   }
   return variables ? { variables } : {};
@@ -348,7 +374,8 @@ function scan(marker: ProcessMarker): { found: ProcessId[]; unsettled?: Unsettle
     let marked = groups.has(id.group);
     if (!marked) {
       if (env.length === 0 || (marker.since !== undefined && Number(id.startTicks) < marker.since)) continue;
-      const { variables, unsettled: why } = settledEnviron(pid);
+      const entry = memoryEntry(pid, fields[0] === "Z");
+      const { variables, unsettled: why } = entry ? settledEnviron(entry) : {};
       if (why && unsettled !== "exec") unsettled = why;
       marked = variables !== undefined && env.every((entry) => variables.includes(entry));
     }
@@ -389,7 +416,6 @@ export async function endProcesses(marker: ProcessMarker, graceMs = 5000): Promi
       }
       break;
     }
-    round++;
     for (const id of ids) ended.add(id.pid);
     if (graceMs > 0 && round === 0) {
       signal(ids, "SIGTERM");
@@ -397,6 +423,8 @@ export async function endProcesses(marker: ProcessMarker, graceMs = 5000): Promi
     }
     signal(ids, "SIGKILL");
     for (let waited = 0; waited < 5000 && ids.some(sameProcess); waited += 10) await sleep(10);
+    // Counted once its processes are signalled: the first round is the one that gives the grace.
+    round++;
   }
   return [...ended];
 }

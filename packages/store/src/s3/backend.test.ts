@@ -91,6 +91,37 @@ describe("s3 settings", () => {
     ]);
     expect(problems({ bucket: "b-1", accessKeyIdEnv: "K", secretAccessKeyEnv: "S" })).toEqual([]);
   });
+
+  it("never repeats a key written where its variable's name goes, of either type", () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const found = [
+      ...problems({ bucket: "b-1", accessKeyIdEnv: "K", secretAccessKeyEnv: secret }),
+      ...problems({ bucket: "b-1", accessKeyIdEnv: "K", secretAccessKeyEnv: 4242424242 }),
+      ...problems({
+        bucket: "b-1",
+        accessKeyIdEnv: "K",
+        secretAccessKeyEnv: "S",
+        sessionTokenEnv: `${secret}=`,
+      }),
+    ];
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^`artifacts.secretAccessKeyEnv`: must be the name of an environment variable .*, got a string/,
+      ),
+      expect.stringMatching(/^`artifacts.secretAccessKeyEnv`: expected a string, got a number/),
+      expect.stringMatching(
+        /^`artifacts.sessionTokenEnv`: must be the name of an environment variable .*, got a string/,
+      ),
+    ]);
+    for (const problem of found) {
+      expect(problem).not.toContain("EXAMPLEKEY");
+      expect(problem).not.toContain("4242424242");
+    }
+    // Elsewhere the value is repeated, so the user sees what to fix.
+    expect(problems({ bucket: "b-1", endpoint: "ftp://x" })).toEqual([
+      expect.stringContaining('got "ftp://x"'),
+    ]);
+  });
 });
 
 describe("s3 failures", () => {
