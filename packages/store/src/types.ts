@@ -20,6 +20,7 @@ import type {
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
 import type { SmallBlobHost } from "./types/blobs.js";
 import type {
+  CachedOrClaim,
   CancelRequest,
   NewCancelRequest,
   NewHeartbeat,
@@ -276,6 +277,14 @@ export interface MetadataStore
    * extends it by its `ttlMs` again, so a claim outlives its driver by at most `ttlMs`.
    */
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult>;
+  /**
+   * The cache lookup of `key` (`getCachedOutputs`) and, only when it has no entry, `claimStep`,
+   * atomically in one statement: what a run asks before a step it expects to miss the cache. A
+   * hit takes no claim. A claim it wins, like `claimStep`'s, means no holder had it at that moment;
+   * a holder that recorded its entry and let go after the lookup's read is not seen (then the step
+   * runs twice, as with the lookup and the claim in two statements).
+   */
+  lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim>;
 
   /**
    * Runs `work` as one unit: every read and write it makes through `tx` is one transaction, so that
