@@ -278,11 +278,12 @@ export interface MetadataStore
    */
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult>;
   /**
-   * The cache lookup of `key` (`getCachedOutputs`) and, only when it has no entry, `claimStep`,
-   * atomically in one statement: what a run asks before a step it expects to miss the cache. A
-   * hit takes no claim. A claim it wins, like `claimStep`'s, means no holder had it at that moment;
-   * a holder that recorded its entry and let go after the lookup's read is not seen (then the step
-   * runs twice, as with the lookup and the claim in two statements).
+   * The cache lookup of `key` (`getCachedOutputs`) and, only when it has no entry, `claimStep`, in
+   * one statement: what a run asks before a step it expects to miss the cache. A hit takes no
+   * claim. Where the lookup reads a snapshot (PostgreSQL), a holder that records its entry and lets
+   * go between the snapshot and the claim is not seen and the claim is won: the step runs again,
+   * as after a lookup and a claim in two statements, with a window of one statement's execution
+   * instead of a round trip.
    */
   lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim>;
 
