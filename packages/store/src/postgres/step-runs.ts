@@ -43,15 +43,11 @@ function finishStatement(
   const key = p(end.cacheKey ?? null);
   // An attempt started and ended at once: the step run's start is set as startAttempt sets it.
   const begun = end.attempt && end.startedAt !== undefined ? p(end.startedAt) : undefined;
+  const started = begun ? ` started_at = coalesce(s.started_at, ${begun}::bigint),` : "";
   // A cached step run names the one whose outputs it reused: the cache entry's.
   const parts = [
     `u AS (
-       UPDATE step_runs s SET status = ${status}, ended_at = ${p(endedAt)}, error = ${p(end.error ?? null)},${
-         begun
-           ? `
-         started_at = coalesce(s.started_at, ${begun}::bigint),`
-           : ""
-       }
+       UPDATE step_runs s SET status = ${status}, ended_at = ${p(endedAt)}, error = ${p(end.error ?? null)},${started}
          cache_key = coalesce(${key}, s.cache_key),
          cache_components = coalesce(${p(end.components ? JSON.stringify(end.components) : null)}, s.cache_components),
          reused_from = CASE WHEN ${status} = 'cached'
