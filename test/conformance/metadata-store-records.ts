@@ -285,6 +285,62 @@ export function recordCases(use: ConformanceUse): void {
       ).rejects.toThrow(/501 run ids, more than 500/);
     });
 
+    it("records an attempt started with its end, and ends one started before as it was started", async () => {
+      const run = await newRun();
+      const once = await store.createStepRun({ runId: run.id, stepId: "prepare" });
+      const ended = await store.finishStepRun(once.id, {
+        status: "succeeded",
+        endedAt: 3020,
+        startedAt: 3010,
+        attempt: { number: 1, status: "succeeded", exitCode: 0, stdoutDigest: d("5") },
+        cacheKey: "key-started-with-end",
+        components: components(),
+        reusable: true,
+        outputs: { out: { digest: d("a"), directory: false } },
+      });
+      expect(ended).toMatchObject({ status: "succeeded", startedAt: 3010, endedAt: 3020 });
+      expect(await store.listAttempts(once.id)).toEqual([
+        expect.objectContaining({
+          number: 1,
+          status: "succeeded",
+          exitCode: 0,
+          startedAt: 3010,
+          endedAt: 3020,
+          stdoutDigest: d("5"),
+        }),
+      ]);
+      expect(await store.getCachedOutputs("key-started-with-end")).toEqual({
+        out: { digest: d("a"), directory: false },
+      });
+      // Started already: its start stays, and so does the step run's; a failure ends it the same way.
+      const twice = await store.createStepRun({ runId: run.id, stepId: "train" });
+      await store.startAttempt(twice.id, 1, 3030);
+      const failed = await store.finishStepRun(twice.id, {
+        status: "failed",
+        endedAt: 3040,
+        startedAt: 3035,
+        error: "exit 1",
+        attempt: { number: 1, status: "failed", exitCode: 1, error: "exit 1" },
+      });
+      expect(failed).toMatchObject({ status: "failed", startedAt: 3030, endedAt: 3040, error: "exit 1" });
+      expect(await store.listAttempts(twice.id)).toEqual([
+        expect.objectContaining({
+          number: 1,
+          status: "failed",
+          exitCode: 1,
+          error: "exit 1",
+          startedAt: 3030,
+          endedAt: 3040,
+        }),
+      ]);
+      // Without its start, an attempt never started is still refused.
+      const never = await store.createStepRun({ runId: run.id, stepId: "report" });
+      await expect(
+        store.finishStepRun(never.id, { status: "succeeded", attempt: { number: 1, status: "succeeded" } }),
+      ).rejects.toThrow(/never started/);
+      expect(await store.listAttempts(never.id)).toEqual([]);
+    });
+
     it("numbers pipeline versions and returns an existing version unchanged", async () => {
       const v1 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h1", ir: "{1}" });
       const v2 = await store.registerPipelineVersion({ pipeline: "iris", hash: "h2", ir: "{2}" });

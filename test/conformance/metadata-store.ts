@@ -9,6 +9,7 @@ import { cacheCases } from "./metadata-store-cache.js";
 import { type ConformanceUse, components, d, type MetadataStoreFixture } from "./metadata-store-context.js";
 import { controlCases } from "./metadata-store-control.js";
 import { datasetCases } from "./metadata-store-datasets.js";
+import { lookupClaimCases } from "./metadata-store-lookup-claim.js";
 import { recordCases } from "./metadata-store-records.js";
 import { runCases } from "./metadata-store-runs.js";
 import { serviceCases } from "./metadata-store-services.js";
@@ -322,6 +323,7 @@ export function metadataStoreConformance(
     runCases(use);
     serviceCases(use);
     controlCases(use);
+    lookupClaimCases(use);
     unitCases(use);
     datasetCases(use);
   });

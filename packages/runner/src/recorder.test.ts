@@ -134,6 +134,34 @@ describe("RunRecorder", () => {
     }
   });
 
+  it("records an attempt that starts and ends in one batch with its end alone", async () => {
+    const calls: string[] = [];
+    watchCalls(["startAttempt", "finishStepRun"], (first) => calls.push(String(first)));
+    const recorder = new RunRecorder(workspace.metadata, runId);
+    const digest = await workspace.blobs.put("out");
+    void recorder.record({ type: "step-queued", ...at("train") });
+    void recorder.record({ type: "step-queued", ...at("logs") });
+    void recorder.record({ type: "step-started", ...at("train"), time: 900, attempt: 1 });
+    // A step that logs between its start and its end: the log chunk needs the attempt first.
+    void recorder.record({ type: "step-started", ...at("logs"), attempt: 1 });
+    void recorder.record({ type: "step-log", ...at("logs"), attempt: 1, stream: "stdout", text: "hi\n" });
+    void recorder.record(succeeded("train", "f".repeat(64), digest));
+    void recorder.record(succeeded("logs", "e".repeat(64), digest));
+    await recorder.flush();
+    const [train, logs] = [
+      await workspace.metadata.getStepRun(runId, "train"),
+      await workspace.metadata.getStepRun(runId, "logs"),
+    ];
+    expect(calls).toEqual([String(logs.id), String(train.id), String(logs.id)]);
+    expect(train).toMatchObject({ status: "succeeded", startedAt: 900, endedAt: 1000 });
+    expect(await workspace.metadata.listAttempts(train.id)).toEqual([
+      expect.objectContaining({ number: 1, status: "succeeded", startedAt: 900, endedAt: 1000, exitCode: 0 }),
+    ]);
+    expect(await workspace.metadata.listAttempts(logs.id)).toEqual([
+      expect.objectContaining({ number: 1, status: "succeeded" }),
+    ]);
+  });
+
   it("writes a batch right when the store undoes a unit and runs it again", async () => {
     // As a store that retries a unit after a lost serialization race does: the first try is undone.
     const transaction = workspace.metadata.transaction.bind(workspace.metadata);

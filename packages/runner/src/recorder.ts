@@ -191,6 +191,13 @@ export class RunRecorder {
       if (entry.type === "release-claim") released.push(entry.key);
       else batch.push(entry);
     }
+    // An attempt that starts and ends in this batch is recorded by its end alone.
+    const startsOfEnds = new Map<Entry, number>();
+    const startedWithEnd = new Set<Entry>();
+    for (const [start, ending] of startsWithEnds(batch)) {
+      startedWithEnd.add(start);
+      startsOfEnds.set(ending, start.time);
+    }
     const entered = new Set(batch.map(cacheEntryKey));
     const answers = new Map<string, CachedEvent>();
     for (const event of batch)
@@ -219,7 +226,9 @@ export class RunRecorder {
             );
         }
       } else {
-        for (const event of batch.slice(at, end)) await this.write(tx, event);
+        for (const event of batch.slice(at, end)) {
+          if (!startedWithEnd.has(event)) await this.write(tx, event, startsOfEnds.get(event));
+        }
       }
       at = end;
     }
@@ -282,8 +291,11 @@ export class RunRecorder {
     await store.finishStepRun(await this.stepRun(store, event), { endedAt: event.time, ...end });
   }
 
-  /** Writes one event through `store`: the store itself, or the unit of the batch it is part of. */
-  private async write(store: MetadataTransaction, event: Entry): Promise<void> {
+  /**
+   * Writes one event through `store`: the store itself, or the unit of the batch it is part of.
+   * `startedAt`: the end of an attempt whose start is written with it (its step-started skipped).
+   */
+  private async write(store: MetadataTransaction, event: Entry, startedAt?: number): Promise<void> {
     switch (event.type) {
       case "release-claim":
         await store.releaseStep(event.key, this.runId);
@@ -342,6 +354,7 @@ export class RunRecorder {
         await this.finish(store, event, {
           status: "succeeded",
           attempt: { number: event.attempt, status: "succeeded", exitCode: 0, endedAt: event.time },
+          ...(startedAt !== undefined ? { startedAt } : {}),
           cacheKey: event.cacheKey,
           components: event.components,
           inputs: event.inputs,
@@ -365,6 +378,7 @@ export class RunRecorder {
                   error: event.error,
                   endedAt: event.time,
                 },
+                ...(startedAt !== undefined ? { startedAt } : {}),
               }
             : {}),
           ...(event.cacheKey ? { cacheKey: event.cacheKey } : {}),
@@ -382,6 +396,31 @@ export class RunRecorder {
         return;
     }
   }
+}
+
+type StartedEvent = Extract<RunEvent, { type: "step-started" }>;
+
+/**
+ * The attempts of `batch` that start and end in it: each step-started whose step's next event in
+ * the batch ends that attempt (succeeded, or failed in it), nothing of the step between them (a
+ * log chunk needs its attempt recorded first), with that end.
+ */
+function startsWithEnds(batch: Entry[]): Array<[StartedEvent, Entry]> {
+  const open = new Map<string, StartedEvent>();
+  const found: Array<[StartedEvent, Entry]> = [];
+  for (const entry of batch) {
+    if (entry.type === "release-claim") continue;
+    const start = open.get(entry.key);
+    open.delete(entry.key);
+    if (entry.type === "step-started") open.set(entry.key, entry);
+    else if (
+      start &&
+      (entry.type === "step-succeeded" || entry.type === "step-failed") &&
+      entry.attempt === start.attempt
+    )
+      found.push([start, entry]);
+  }
+  return found;
 }
 
 /** The cache key under which writing this event enters a cache entry, if it does. */

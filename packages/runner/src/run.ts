@@ -331,15 +331,20 @@ async function driven(
   // Single-flight: a claim lasts as long as a heartbeat may be missed before the run counts as
   // interrupted, and each heartbeat renews it; so a claim dies with its driver, no sooner.
   const settings = options.control ?? controlSettings();
+  const claim = {
+    runId: run.id,
+    host: settings.host,
+    pid: process.pid,
+    ttlMs: Math.max(settings.staleMs, 3 * settings.heartbeatMs),
+  };
   const claims: StepClaims = {
-    claim: (key) =>
-      metadata.claimStep(key, {
-        runId: run.id,
-        host: settings.host,
-        pid: process.pid,
-        ttlMs: Math.max(settings.staleMs, 3 * settings.heartbeatMs),
-      }),
+    claim: (key) => metadata.claimStep(key, claim),
     release: (key) => recorder.release(key),
+    async lookupOrClaim(key) {
+      // As cache.lookup: an entry this run is still writing under the key is found.
+      await recorder.settledFor(key);
+      return metadata.lookupOrClaimStep(key, claim);
+    },
   };
   let summary: RunSummary;
   const signal = options.signal ? AbortSignal.any([options.signal, requested]) : requested;

@@ -127,15 +127,20 @@ export abstract class SqliteWrites extends SqliteRunWrites implements MetadataTr
   async startAttempt(stepRunId: number, number: number, startedAt: number = Date.now()): Promise<Attempt> {
     return this.write(() => {
       this.requireStepRun(stepRunId);
-      this.stmt(
-        `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES (?, ?, 'running', ?)
-         ON CONFLICT (step_run_id, number) DO NOTHING`,
-      ).run(stepRunId, number, startedAt);
-      this.stmt(
-        "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, ?), error = NULL WHERE id = ?",
-      ).run(startedAt, stepRunId);
+      this.beginAttempt(stepRunId, number, startedAt);
       return this.attempt(stepRunId, number);
     });
+  }
+
+  /** An attempt's start, the step run checked: its row unless there, the step run running. */
+  private beginAttempt(stepRunId: number, number: number, startedAt: number): void {
+    this.stmt(
+      `INSERT INTO attempts (step_run_id, number, status, started_at) VALUES (?, ?, 'running', ?)
+       ON CONFLICT (step_run_id, number) DO NOTHING`,
+    ).run(stepRunId, number, startedAt);
+    this.stmt(
+      "UPDATE step_runs SET status = 'running', started_at = coalesce(started_at, ?), error = NULL WHERE id = ?",
+    ).run(startedAt, stepRunId);
   }
 
   async finishAttempt(stepRunId: number, end: AttemptEnd): Promise<Attempt> {
@@ -244,6 +249,8 @@ export abstract class SqliteWrites extends SqliteRunWrites implements MetadataTr
     endedAt: number,
     savedOutputs?: Record<string, StoredValue>,
   ): void {
+    if (end.attempt && end.startedAt !== undefined)
+      this.beginAttempt(stepRunId, end.attempt.number, end.startedAt);
     if (end.attempt) this.endAttempt(stepRunId, { endedAt, ...end.attempt });
     this.saveArtifacts(end.artifacts ?? []);
     if (end.inputs) this.saveValues(stepRunId, "input", end.inputs);

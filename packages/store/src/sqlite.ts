@@ -9,6 +9,7 @@ import { dropGate, gateFor, SqliteUnit, type UnitGate, type UnitState } from "./
 import { SqliteWrites } from "./sqlite-writes.js";
 import type {
   ApiToken,
+  CachedOrClaim,
   CancelRequest,
   DatasetFile,
   DatasetFilesPage,
@@ -32,6 +33,7 @@ import type {
   ScheduleTick,
   ScheduleUpdate,
   StepClaimResult,
+  StoredValue,
   TickEnd,
 } from "./types.js";
 
@@ -181,6 +183,18 @@ export class SqliteMetadataStore extends SqliteWrites implements MetadataStore {
 
   async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     return this.write(() => this.saveStepClaim(key, claim));
+  }
+
+  /** In one write transaction: no writer comes between the lookup and the claim. */
+  async lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim> {
+    return this.write(() => {
+      const row = this.stmt("SELECT outputs FROM cache_entries WHERE workspace_id = ? AND key = ?").get(
+        this.workspaceId,
+        key,
+      ) as { outputs: string } | undefined;
+      if (row) return { cached: JSON.parse(row.outputs) as Record<string, StoredValue> };
+      return { claim: this.saveStepClaim(key, claim) };
+    });
   }
 
   async registerDatasetVersion(version: NewDatasetVersion): Promise<RegisteredDatasetVersion> {

@@ -20,6 +20,7 @@ import type {
 import type { TableFormat, TableSchema } from "@canal/ir/table-schema";
 import type { SmallBlobHost } from "./types/blobs.js";
 import type {
+  CachedOrClaim,
   CancelRequest,
   NewCancelRequest,
   NewHeartbeat,
@@ -276,6 +277,15 @@ export interface MetadataStore
    * extends it by its `ttlMs` again, so a claim outlives its driver by at most `ttlMs`.
    */
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult>;
+  /**
+   * The cache lookup of `key` (`getCachedOutputs`) and, only when it has no entry, `claimStep`, in
+   * one statement: what a run asks before a step it expects to miss the cache. A hit takes no
+   * claim. Where the lookup reads a snapshot (PostgreSQL), a holder that records its entry and lets
+   * go between the snapshot and the claim is not seen and the claim is won: the step runs again,
+   * as after a lookup and a claim in two statements, with a window of one statement's execution
+   * instead of a round trip.
+   */
+  lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim>;
 
   /**
    * Runs `work` as one unit: every read and write it makes through `tx` is one transaction, so that

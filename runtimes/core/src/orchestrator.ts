@@ -315,7 +315,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
         const flightOptions = {
           claims: options.claims,
           key,
-          lookup: () => lookup(key, step.outputs),
+          lookup: (entry?: Record<string, StoredValue>) => lookup(key, step.outputs, entry),
           signal: cancel.signal,
           waiting: (holder: StepClaimHolder) =>
             emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
@@ -372,9 +372,16 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     await emit({ type: "step-cached", ...base(instance), cacheKey: key, inputs, outputs });
   }
 
-  /** The outputs cached under `key` when all their blobs are intact; a damaged entry is dropped. */
-  async function lookup(key: string, declared: Output[]): Promise<Record<string, StoredValue> | undefined> {
-    const cached = await options.cache.lookup(key);
+  /**
+   * The outputs cached under `key` (`entry` when read already) when all their blobs are intact;
+   * a damaged entry is dropped.
+   */
+  async function lookup(
+    key: string,
+    declared: Output[],
+    entry?: Record<string, StoredValue>,
+  ): Promise<Record<string, StoredValue> | undefined> {
+    const cached = entry ?? (await options.cache.lookup(key));
     if (cached && (await allPresent(blobs, cached, declared))) return cached;
     // An entry whose bytes are gone or damaged is a miss, never a failure: drop it so that this
     // run's outputs take its place.

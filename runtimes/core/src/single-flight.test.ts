@@ -203,6 +203,66 @@ describe("single-flight on the memory runtime", () => {
     expect(claims.keys).toEqual([]);
   });
 
+  it("asks a cold step's lookup and claim as one where the claims can, and takes no claim on a hit", async () => {
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    /** Each key asked of lookupOrClaim; the claims behind it are the test's. */
+    const asked: string[] = [];
+    const oneStatement = (runId: string) => {
+      const own = claims.for(runId);
+      return {
+        ...own,
+        lookupOrClaim: async (key: string) => {
+          asked.push(key);
+          const cached = bed.cache.entries.get(key);
+          return cached ? { cached } : { claim: await own.claim(key) };
+        },
+      };
+    };
+    const looked: string[] = [];
+    const lookup = bed.cache.lookup.bind(bed.cache);
+    bed.cache.lookup = (key) => {
+      looked.push(key);
+      return lookup(key);
+    };
+    const first = await bed.run(
+      chain,
+      { steps },
+      { ...runOptions("run-1", []), claims: oneStatement("run-1") },
+    );
+    expect(first.summary.steps).toEqual({ prepare: "succeeded", train: "succeeded" });
+    const keyOf = (step: string) => {
+      const event = first.events.find((e) => e.type === "step-succeeded" && e.step === step);
+      return (event as { cacheKey: string }).cacheKey;
+    };
+    // The first step is looked up, then claimed; train, likely to miss after it, asked one thing.
+    expect(looked).toEqual([keyOf("prepare")]);
+    expect(asked).toEqual([keyOf("train")]);
+    expect(claims.calls).toEqual([
+      `claim run-1 ${keyOf("prepare")} won`,
+      `release run-1 ${keyOf("prepare")}`,
+      `claim run-1 ${keyOf("train")} won`,
+      `release run-1 ${keyOf("train")}`,
+    ]);
+    // prepare runs again; train, likely to miss after it, is a hit: no claim taken, none let go.
+    bed.cache.entries.delete(keyOf("prepare"));
+    asked.length = 0;
+    looked.length = 0;
+    claims.calls.length = 0;
+    const second = await bed.run(
+      chain,
+      { steps },
+      { ...runOptions("run-2", []), claims: oneStatement("run-2") },
+    );
+    expect(second.summary.steps).toEqual({ prepare: "succeeded", train: "cached" });
+    expect(looked).toEqual([keyOf("prepare")]);
+    expect(asked).toEqual([keyOf("train")]);
+    expect(claims.calls).toEqual([
+      `claim run-2 ${keyOf("prepare")} won`,
+      `release run-2 ${keyOf("prepare")}`,
+    ]);
+    expect(claims.keys).toEqual([]);
+  });
+
   it("waits for the holder of a step it claimed while looking it up, and reuses its result", async () => {
     const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
     const first = await bed.run(chain, { steps }, runOptions("run-1", []));
@@ -321,6 +381,61 @@ describe("singleFlight", () => {
     // The release is not waited for: wait for it to land.
     while (claims.keys.length > 0) await new Promise((resolve) => setImmediate(resolve));
     expect(claims.calls).toEqual(["claim run-b k won", "release run-b k"]);
+  });
+
+  it("checks the blobs of the entry a lookup-or-claim found, and claims once they are found damaged", async () => {
+    const claims = new MemoryClaims();
+    const own = claims.for("run-b");
+    const entry = { n: { json: "1" } };
+    const checked: unknown[] = [];
+    const flight = await lookupWithClaim({
+      claims: { ...own, lookupOrClaim: async () => ({ cached: entry }) },
+      key: "k",
+      signal: new AbortController().signal,
+      // The entry's blobs are gone: the lookup drops it, a miss.
+      lookup: async (found) => {
+        checked.push(found);
+        return undefined;
+      },
+    });
+    expect(flight).toEqual({ kind: "execute", claimed: true });
+    expect(checked).toEqual([entry]);
+    expect(claims.calls).toEqual(["claim run-b k won"]);
+  });
+
+  it("waits for the holder a lookup-or-claim names, and reuses its result", async () => {
+    const claims = new MemoryClaims();
+    const holder = claims.for("run-a");
+    await holder.claim("k");
+    const own = claims.for("run-b");
+    const outputs = { n: { json: "1" } };
+    let looks = 0;
+    const flight = await lookupWithClaim({
+      claims: { ...own, lookupOrClaim: async (key) => ({ claim: await own.claim(key) }) },
+      key: "k",
+      signal: new AbortController().signal,
+      ...fast,
+      lookup: async () => (++looks === 2 ? outputs : undefined),
+    });
+    expect(flight).toMatchObject({ kind: "cached", outputs, waitedFor: { runId: "run-a" } });
+    expect(claims.calls).toEqual(["claim run-a k won", "claim run-b k lost", "claim run-b k lost"]);
+  });
+
+  it("looks up alone when a lookup-or-claim fails, and runs a miss unclaimed", async () => {
+    const claims = new MemoryClaims();
+    let looks = 0;
+    const flight = await lookupWithClaim({
+      claims: { ...claims.for("run-b"), lookupOrClaim: () => Promise.reject(new Error("store away")) },
+      key: "k",
+      signal: new AbortController().signal,
+      lookup: async () => {
+        looks++;
+        return undefined;
+      },
+    });
+    expect(flight).toEqual({ kind: "execute", claimed: false });
+    expect(looks).toBe(1);
+    expect(claims.calls).toEqual([]);
   });
 
   it("runs the step as without single-flight when the claim cannot be made", async () => {

@@ -4,6 +4,7 @@
 // growing pause, and executes the step itself when the claim goes without a result (the holder
 // failed or was canceled, or its driver died and the claim expired).
 import type { StepClaimHolder, StepClaimResult } from "@canal/ir";
+import type { CachedOrClaim } from "@canal/store";
 import type { StoredValue } from "./cache-key.js";
 
 /** Claims on cache keys, shared by every run on one store; bound to one run. */
@@ -15,6 +16,11 @@ export interface StepClaims {
    * cache entry, or no entry and no claim.
    */
   release(key: string): Promise<void> | void;
+  /**
+   * The cache entry under `key`, or where there is none the claim, in one store statement
+   * (`lookupOrClaimStep`): what a step likely to miss asks first. A hit takes no claim.
+   */
+  lookupOrClaim?(key: string): Promise<CachedOrClaim>;
 }
 
 /** How a waiting run polls: the first pause, and the longest one (each doubles the last). */
@@ -28,8 +34,11 @@ export const FLIGHT_TIMING: FlightTiming = { firstMs: 50, maxMs: 1000 };
 export interface FlightOptions {
   claims: StepClaims;
   key: string;
-  /** The cache's outputs under the key, when every blob they name is there. */
-  lookup(): Promise<Record<string, StoredValue> | undefined>;
+  /**
+   * The cache's outputs under the key, when every blob they name is there; given `entry` (read
+   * already, by lookupOrClaim), its blobs are checked instead of the entry being read again.
+   */
+  lookup(entry?: Record<string, StoredValue>): Promise<Record<string, StoredValue> | undefined>;
   /** The run's cancel signal: a waiting run stops waiting. */
   signal: AbortSignal;
   /** Called when the run starts waiting for a holder, and again for each new one. */
@@ -110,18 +119,20 @@ async function claimOrNothing(claims: StepClaims, key: string): Promise<StepClai
 }
 
 /**
- * The cache lookup and the claim sent at once, for a step that is likely to miss (the one before
- * it missed, or its probe did): one round trip before it starts instead of two, on a store whose
- * pool sends the two on two connections. A hit is served as a lookup's hit, and a claim won beside
- * it let go; a miss goes on as {@link singleFlight} with the claim's answer. A lookup that fails
- * lets a claim won go before the error is passed on. Sound as the lookup then the claim is: a
- * claim won before the lookup read means any holder before it let go, after its entry was written,
- * so the lookup finds that entry.
+ * The cache lookup and the claim at once, for a step that is likely to miss (the one before it
+ * missed, or its probe did): one round trip before it starts instead of two. Where the claims can
+ * (`lookupOrClaim`), one store statement that claims only on a miss; else the two sent together,
+ * on a store whose pool sends them on two connections, a claim won beside a hit let go. A hit is
+ * served as a lookup's hit; a miss goes on as {@link singleFlight} with the claim's answer. A lookup
+ * that fails lets a claim won go before the error is passed on. Sound as the lookup then the claim
+ * is: a claim won before the lookup read means any holder before it let go, after its entry was
+ * written, so the lookup finds that entry.
  */
 export async function lookupWithClaim(
   options: FlightOptions,
 ): Promise<Flight | { kind: "hit"; outputs: Record<string, StoredValue> }> {
   const { claims, key } = options;
+  if (claims.lookupOrClaim) return lookupOrClaim(options, claims.lookupOrClaim.bind(claims));
   const claiming = claimOrNothing(claims, key);
   const letGo = async () => {
     if ((await claiming)?.won) void Promise.resolve(claims.release(key)).catch(() => {});
@@ -138,4 +149,26 @@ export async function lookupWithClaim(
     return { kind: "hit", outputs };
   }
   return singleFlight({ ...options, first: claiming });
+}
+
+/**
+ * {@link lookupWithClaim} in one statement. An entry whose blobs turn out damaged (dropped by the
+ * lookup) is a miss: the claim is asked then, as after any miss. When the statement fails, the
+ * lookup is asked alone (a read, made again while the store is away) and a miss runs unclaimed, as
+ * when a claim cannot be made: the claim may have been taken before the answer was lost.
+ */
+async function lookupOrClaim(
+  options: FlightOptions,
+  ask: (key: string) => Promise<CachedOrClaim>,
+): Promise<Flight | { kind: "hit"; outputs: Record<string, StoredValue> }> {
+  let answer: CachedOrClaim;
+  try {
+    answer = await ask(options.key);
+  } catch {
+    const outputs = await options.lookup();
+    return outputs ? { kind: "hit", outputs } : { kind: "execute", claimed: false };
+  }
+  if ("claim" in answer) return singleFlight({ ...options, first: Promise.resolve(answer.claim) });
+  const outputs = await options.lookup(answer.cached);
+  return outputs ? { kind: "hit", outputs } : singleFlight(options);
 }

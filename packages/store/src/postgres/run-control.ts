@@ -9,12 +9,14 @@ import {
   toControl,
 } from "../sqlite-rows.js";
 import type {
+  CachedOrClaim,
   CancelRequest,
   NewCancelRequest,
   NewHeartbeat,
   NewStepClaim,
   RunControl,
   StepClaimResult,
+  StoredValue,
 } from "../types.js";
 import { named } from "./query.js";
 import { PgStepRuns } from "./step-runs.js";
@@ -34,21 +36,48 @@ const DROP_RUN_KEY = named("DELETE FROM run_keys WHERE run_id = $1 AND runtime =
 /** The channel cancel requests are announced on, with `{ workspace, runId, request }` as payload. */
 export const CANCEL_CHANNEL = "canal_cancel";
 
-/** A step's claim: taken when free or expired, else its holder read back (see claimStep). */
-const CLAIM = named(
-  `WITH taken AS (
-           INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)
+/** The upsert that takes a step's claim when it is free or expired, its rows from `source`. */
+const takeClaim = (source: string) =>
+  `INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+           ${source}
            ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
              pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
              expires_at = excluded.expires_at
            WHERE step_claims.expires_at <= excluded.claimed_at
-           RETURNING run_id
+           RETURNING run_id`;
+
+/** A step's claim: taken when free or expired, else its holder read back (see claimStep). */
+const CLAIM = named(
+  `WITH taken AS (
+           ${takeClaim(`VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)`)}
          )
          SELECT true AS won, run_id, '' AS host, 0 AS pid, 0 AS claimed_at, 0 AS expires_in_ms FROM taken
          UNION ALL
          SELECT false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
          WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM taken)`,
+);
+
+/**
+ * A cache lookup and, only where the key has no entry, the step's claim (see lookupOrClaimStep):
+ * the entry's outputs, else the claim won, else its holder.
+ */
+const LOOKUP_OR_CLAIM = named(
+  `WITH entry AS (
+           SELECT outputs FROM cache_entries WHERE workspace_id = $1 AND key = $2
+         ), taken AS (
+           ${takeClaim(
+             `SELECT $1, $2, $3::text, $4::text, $5::integer, $6::bigint, ${SERVER_NOW}, ${SERVER_NOW} + $6::bigint
+           WHERE NOT EXISTS (SELECT 1 FROM entry)`,
+           )}
+         )
+         SELECT outputs, NULL::boolean AS won, NULL::text AS run_id, NULL::text AS host, NULL::integer AS pid,
+           NULL::bigint AS claimed_at, NULL::bigint AS expires_in_ms FROM entry
+         UNION ALL
+         SELECT NULL, true, run_id, '', 0, 0, 0 FROM taken
+         UNION ALL
+         SELECT NULL, false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
+         WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM entry)
+           AND NOT EXISTS (SELECT 1 FROM taken)`,
 );
 
 /** A claim's release. */
@@ -133,6 +162,34 @@ export abstract class PgRunControl extends PgStepRuns {
           `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
         );
       return row.won ? { won: true } : { won: false, holder: toClaimHolder(row) };
+    }
+  }
+
+  /**
+   * One statement: the lookup reads the statement's snapshot, and the claim is taken only when it
+   * found no entry, as claimStep takes it. A holder that writes its entry and lets go after the
+   * snapshot was taken and before the claim is not seen: the claim is won and the step runs again,
+   * a window of one statement's execution where the lookup and the claim in two statements left
+   * one round trip. Found neither an entry nor a claim (see claimStep): made again.
+   */
+  async lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim> {
+    for (let round = 1; ; round++) {
+      const rows = await this.q<ClaimRow & { outputs: string | null; won: boolean | null }>(LOOKUP_OR_CLAIM, [
+        this.workspaceId,
+        key,
+        claim.runId,
+        claim.host,
+        claim.pid,
+        Math.max(1, Math.round(claim.ttlMs)),
+      ]);
+      const row = rows[0];
+      if (row?.outputs != null) return { cached: JSON.parse(row.outputs) as Record<string, StoredValue> };
+      if (row) return { claim: row.won ? { won: true } : { won: false, holder: toClaimHolder(row) } };
+      if (round >= 10)
+        throw new StoreError(
+          "CANAL_STORE_INVALID_RECORD",
+          `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
+        );
     }
   }
 

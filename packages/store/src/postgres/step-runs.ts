@@ -23,7 +23,8 @@ import { IN_WORKSPACE, STEP_RUN_SELECT } from "./unit-base.js";
  * its values name (in digest order, as artifactsInsert writes them), the values and the artifacts'
  * uses (their references are checked at the statement's end, once the artifacts are in), and the
  * cache entry of a reusable success. The row read back is the step run as it now is, with
- * `attempt_ended`: whether the attempt's UPDATE found the attempt.
+ * `attempt_ended`: whether the attempt's UPDATE found the attempt (an attempt started with its end,
+ * `startedAt`, is inserted unless there: always).
  */
 function finishStatement(
   workspaceId: number,
@@ -40,10 +41,13 @@ function finishStatement(
   const ws = p(workspaceId);
   const status = p(end.status);
   const key = p(end.cacheKey ?? null);
+  // An attempt started and ended at once: the step run's start is set as startAttempt sets it.
+  const begun = end.attempt && end.startedAt !== undefined ? p(end.startedAt) : undefined;
+  const started = begun ? ` started_at = coalesce(s.started_at, ${begun}::bigint),` : "";
   // A cached step run names the one whose outputs it reused: the cache entry's.
   const parts = [
     `u AS (
-       UPDATE step_runs s SET status = ${status}, ended_at = ${p(endedAt)}, error = ${p(end.error ?? null)},
+       UPDATE step_runs s SET status = ${status}, ended_at = ${p(endedAt)}, error = ${p(end.error ?? null)},${started}
          cache_key = coalesce(${key}, s.cache_key),
          cache_components = coalesce(${p(end.components ? JSON.stringify(end.components) : null)}, s.cache_components),
          reused_from = CASE WHEN ${status} = 'cached'
@@ -55,8 +59,19 @@ function finishStatement(
   let attempt = "false";
   if (end.attempt) {
     const a = { endedAt, ...end.attempt };
+    // Started with its end: inserted ended, or (there already) ended as the UPDATE would end it.
     parts.push(
-      `a AS (
+      begun
+        ? `a AS (
+         INSERT INTO attempts AS t (step_run_id, number, status, started_at, exit_code, error, ended_at, stdout_digest, stderr_digest)
+         SELECT u.id, ${p(a.number)}, ${p(a.status)}, ${begun}, ${p(a.exitCode ?? null)}, ${p(a.error ?? null)}, ${p(a.endedAt)},
+           ${p(a.stdoutDigest ?? null)}, ${p(a.stderrDigest ?? null)}
+         FROM u
+         ON CONFLICT (step_run_id, number) DO UPDATE SET status = excluded.status, exit_code = excluded.exit_code,
+           error = excluded.error, ended_at = excluded.ended_at, stdout_digest = excluded.stdout_digest,
+           stderr_digest = excluded.stderr_digest
+         RETURNING 1)`
+        : `a AS (
          UPDATE attempts t SET status = ${p(a.status)}, exit_code = ${p(a.exitCode ?? null)}, error = ${p(a.error ?? null)},
            ended_at = ${p(a.endedAt)}, stdout_digest = ${p(a.stdoutDigest ?? null)}, stderr_digest = ${p(a.stderrDigest ?? null)}
          FROM u WHERE t.step_run_id = u.id AND t.number = ${p(a.number)}
@@ -314,7 +329,11 @@ export abstract class PgStepRuns extends PgCacheEntries {
         // A digest that is not one: named after what a lookup would have said first, as when
         // each part was its own statement.
         await this.stepRunById(stepRunId);
-        if (end.attempt && !(await this.attemptExists(stepRunId, end.attempt.number)))
+        if (
+          end.attempt &&
+          end.startedAt === undefined &&
+          !(await this.attemptExists(stepRunId, end.attempt.number))
+        )
           throw await this.attemptNotStarted(stepRunId, end.attempt.number);
         throw error;
       }

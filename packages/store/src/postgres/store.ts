@@ -9,6 +9,7 @@ import { ScheduleStore } from "../schedule-records.js";
 import { type ServiceBackend, ServiceStore } from "../service-records.js";
 import type {
   ApiToken,
+  CachedOrClaim,
   CancelRequest,
   DatasetFile,
   DatasetFilesPage,
@@ -36,9 +37,9 @@ import type {
   StepClaimResult,
   TickEnd,
 } from "../types.js";
+import { CancelWatch } from "./cancel-watch.js";
 import { PgDatasets } from "./datasets.js";
 import { isConnectionLoss, isSerializationFailure, isStalePlan } from "./query.js";
-import { CANCEL_CHANNEL } from "./run-control.js";
 import { PgSmallBlobs } from "./small-blobs.js";
 import { PostgresUnit } from "./unit.js";
 import type { PgUnitState } from "./unit-base.js";
@@ -72,9 +73,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly workspace: string;
   private readonly reads: PostgresUnit;
   private readonly datasets: PgDatasets;
-  private listening: { client: Client; ready: Promise<void> } | undefined;
-  /** Per watched run, its listeners; each is called once (a request read again after a reconnect is not news). */
-  private readonly watchers = new Map<string, Map<(request: CancelRequest) => void, { heard: boolean }>>();
+  private readonly cancels: CancelWatch;
   private closed = false;
   private readonly reconnectWindowMs: number;
   private readonly prepared: boolean;
@@ -90,6 +89,9 @@ export class PostgresMetadataStore implements MetadataStore {
     this.reconnectWindowMs = parts.reconnectWindowMs ?? RECONNECT_WINDOW_MS;
     this.prepared = parts.preparedStatements ?? true;
     this.datasets = new PgDatasets(parts.workspaceId, parts.location);
+    this.cancels = new CancelWatch(parts.listener, parts.workspaceId, (runIds) =>
+      this.reads.readRunControl(runIds),
+    );
     // Reads outside a unit: one statement each on any pooled connection, committed data only.
     this.reads = new PostgresUnit(parts.pool, parts.workspace, parts.workspaceId, parts.location, {
       open: true,
@@ -351,6 +353,22 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.reads.claimStep(key, claim);
   }
 
+  /**
+   * Outside a unit, as claimStep, and like it not made again after a lost connection; made again
+   * when it lost a race (nothing of it was committed).
+   */
+  async lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim> {
+    for (let round = 1; ; round++) {
+      try {
+        return await this.reads.lookupOrClaimStep(key, claim);
+      } catch (error) {
+        if (this.closed || !isSerializationFailure(error) || round >= MAX_RACE_RETRIES)
+          throw this.named(error);
+        await pause(Math.random() * Math.min(200, 5 * round));
+      }
+    }
+  }
+
   keepRunKey(runId: string, runtime: string, key: string): Promise<string> {
     return this.transaction((tx) => (tx as PostgresUnit).keepRunKey(runId, runtime, key));
   }
@@ -368,90 +386,11 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   /**
-   * LISTEN on one connection of this handle's own (outside the pool) for every run it watches.
-   * Once LISTEN is in effect it reads the run's control record, and when that connection drops (a
-   * server restart) it connects again and reads every watched run's, so that a request made before
-   * it listened, or while it was away, is not missed. Each listener is called once.
+   * LISTEN on one connection of this handle's own for every run it watches (CancelWatch): a
+   * request recorded before LISTEN took effect, or while the connection was away, is read instead.
    */
   watchCancelRequests(runId: string, listener: (request: CancelRequest) => void): () => void {
-    let listeners = this.watchers.get(runId);
-    if (!listeners) {
-      listeners = new Map();
-      this.watchers.set(runId, listeners);
-    }
-    listeners.set(listener, { heard: false });
-    this.listen();
-    // A request recorded before LISTEN took effect is read instead of heard.
-    this.catchUp([runId]);
-    return () => {
-      const watching = this.watchers.get(runId);
-      watching?.delete(listener);
-      if (watching?.size === 0) this.watchers.delete(runId);
-      if (this.watchers.size === 0) this.unlisten();
-    };
-  }
-
-  private deliver(runId: string, request: CancelRequest): void {
-    for (const [listener, state] of [...(this.watchers.get(runId) ?? [])]) {
-      if (state.heard) continue;
-      state.heard = true;
-      listener(request);
-    }
-  }
-
-  private listen(): void {
-    if (this.listening || this.closed) return;
-    const client = this.parts.listener();
-    const ready = (async () => {
-      client.on("notification", (message) => {
-        if (message.channel !== CANCEL_CHANNEL || !message.payload) return;
-        let note: { workspace?: number; runId?: string; request?: CancelRequest };
-        try {
-          note = JSON.parse(message.payload);
-        } catch {
-          return;
-        }
-        if (note.workspace !== this.parts.workspaceId || !note.runId || !note.request) return;
-        this.deliver(note.runId, note.request);
-      });
-      client.on("error", () => this.relisten(client));
-      client.on("end", () => this.relisten(client));
-      await client.connect();
-      await client.query(`LISTEN ${CANCEL_CHANNEL}`);
-    })();
-    ready.catch(() => this.relisten(client));
-    this.listening = { client, ready };
-  }
-
-  private relisten(client: Client): void {
-    if (this.listening?.client !== client) return;
-    this.listening = undefined;
-    client.end().catch(() => {});
-    if (this.closed || this.watchers.size === 0) return;
-    setTimeout(() => {
-      if (this.closed || this.watchers.size === 0 || this.listening) return;
-      this.listen();
-      // What was recorded while no one listened.
-      this.catchUp([...this.watchers.keys()]);
-    }, 500).unref();
-  }
-
-  /** Once LISTEN is in effect: delivers the cancel requests already recorded for `runIds`. */
-  private catchUp(runIds: string[]): void {
-    const listening = this.listening;
-    if (!listening) return;
-    listening.ready
-      .then(() => this.reads.readRunControl(runIds))
-      .then((controls) => {
-        for (const control of controls) if (control.cancel) this.deliver(control.runId, control.cancel);
-      })
-      .catch(() => {});
-  }
-
-  private unlisten(): void {
-    const listening = this.listening;
-    this.listening = undefined;
-    if (listening) void listening.ready.finally(() => listening.client.end()).catch(() => {});
+    return this.cancels.watch(runId, listener);
   }
 
   private closing: Promise<void> | undefined;
@@ -459,10 +398,7 @@ export class PostgresMetadataStore implements MetadataStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
-      this.watchers.clear();
-      const listening = this.listening;
-      this.listening = undefined;
-      if (listening) await listening.client.end().catch(() => {});
+      await this.cancels.close();
       await this.parts.pool.end();
     })();
     return this.closing;

@@ -1,4 +1,5 @@
 // Run control as data: the driver's heartbeat, step claims and cancel requests.
+import type { StepClaimResult, StoredValue } from "@canal/ir/run-types";
 
 /**
  * The last heartbeat of the process driving a run: where it runs (host and pid) and when it last
@@ -27,6 +28,12 @@ export interface NewStepClaim {
   /** How long the claim lasts without a heartbeat of its run's driver renewing it. */
   ttlMs: number;
 }
+
+/**
+ * What looking up a cache key and, only where it has no entry, claiming it gave
+ * (`lookupOrClaimStep`): the entry's outputs, or the claim and who holds it.
+ */
+export type CachedOrClaim = { cached: Record<string, StoredValue> } | { claim: StepClaimResult };
 
 export interface NewHeartbeat {
   host: string;

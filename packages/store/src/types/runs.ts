@@ -278,6 +278,12 @@ export interface StepRunEnd {
   error?: string;
   /** The attempt that ended with it, if one ran. */
   attempt?: AttemptEnd;
+  /**
+   * When `attempt` started, for an attempt whose start is recorded with its end (no startAttempt
+   * before it, as a run's recorder writes a step that started and ended within one batch): the
+   * attempt is recorded as startAttempt records it, unless it is there, then ended.
+   */
+  startedAt?: number;
   cacheKey?: string;
   components?: CacheKeyComponents;
   inputs?: Record<string, StoredValue>;
