@@ -6,6 +6,7 @@ import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, stored
 import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key.js";
 import { CacheProbes } from "./cache-probes.js";
 import type { RunEvent, RunSummary } from "./events.js";
+import { RecycledFolders } from "./folder-recycling.js";
 import { FoldersAhead } from "./folders-ahead.js";
 import { Lookahead } from "./lookahead.js";
 import type { Blobs, OrchestrateOptions } from "./orchestrate-options.js";
@@ -94,12 +95,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     waiting,
     good,
   });
+  const recycled = new RecycledFolders({ workRoot: options.workRoot, limit, release: removeLater });
   const folders = new FoldersAhead({
     workRoot: options.workRoot,
     runId: options.runId,
     artifactDir: options.artifactDir,
     limit,
     release: removeLater,
+    reuse: (step, dir) => (runtime.settlesFolder?.(step) ? recycled.take(step, dir) : undefined),
   });
   // Once an attempt was handed to the runtime (its command started, on the next turn), the
   // instances that wait only on it and on others running get their first attempt's folder.
@@ -129,6 +132,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     ended: (key) => lookahead.ended(key),
     release: removeLater,
     madeAhead: (key, attempt, dir) => folders.take(key, attempt, dir),
+    recycled,
   };
 
   // The cache is asked about the instances ahead while these are decided (see CacheProbes).
@@ -265,6 +269,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   } finally {
     lookahead.forgetAll();
     folders.forgetAll();
+    recycled.releaseAll();
   }
   await probes.settle();
   while (removals.size > 0) await Promise.all(removals);
