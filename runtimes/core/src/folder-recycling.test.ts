@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   chmodSync,
   existsSync,
@@ -12,17 +11,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import {
-  type BlobRef,
-  MediaType,
-  type Pipeline,
-  pipelineHash,
-  type Step,
-  stepHash,
-  writeArtifact,
-} from "@canal/ir";
+import type { Binding, Pipeline, Step, Type } from "@canal/ir";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { timesShowEveryChange } from "./folder-recycling.js";
+import { testSnapshot, writeTestArtifact } from "./testing/artifact.js";
 import type { StepCall } from "./testing/memory-runtime.js";
 import { fromOutput, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
 
@@ -33,36 +25,21 @@ beforeEach(() => {
 afterEach(() => bed.remove());
 
 const README = "The script steps run in a snapshot of this folder.\n";
-const sha = (bytes: string) => createHash("sha256").update(bytes).digest("hex");
 
 /**
  * A chain of script steps, each a snapshot of one README: `s1` writes a number, `s2`… add one to
  * their input's. All but `s1` have one folder shape, so a finished one's folder may serve a later one.
  */
 function scriptChain(n: number): Pipeline {
-  const manifest = JSON.stringify([{ path: "README", sha256: sha(README) }]);
-  const script = { snapshot: sha(manifest), command: "true", source: "./src" };
+  const { digest, blobs } = testSnapshot({ README });
+  const script = { snapshot: digest, command: "true", source: "./src" };
   const steps: Step[] = [];
   for (let i = 1; i <= n; i++) {
-    const inputs = i === 1 ? {} : { x: [types.file, fromOutput(`s${i - 1}`, "data")] as const };
-    const step = testStep(`s${i}`, { ...inputs }, { data: types.file }, { kind: "SCRIPT", script });
-    steps.push({ ...step, hash: stepHash(step) });
+    const inputs: Record<string, [Type, Binding]> =
+      i === 1 ? {} : { x: [types.file, fromOutput(`s${i - 1}`, "data")] };
+    steps.push(testStep(`s${i}`, inputs, { data: types.file }, { kind: "SCRIPT", script }));
   }
-  const blobs: BlobRef[] = [
-    { sha256: sha(manifest), size: manifest.length, mediaType: MediaType.snapshotManifest },
-    { sha256: sha(README), size: README.length, mediaType: MediaType.file },
-  ];
-  const pipeline = testPipeline(steps, { blobs });
-  const sealed = { ...pipeline, hash: pipelineHash(pipeline) };
-  writeArtifact(
-    join(bed.dir, "artifact"),
-    sealed,
-    new Map([
-      [sha(manifest), { mediaType: MediaType.snapshotManifest, bytes: Buffer.from(manifest) }],
-      [sha(README), { mediaType: MediaType.file, bytes: Buffer.from(README) }],
-    ]),
-  );
-  return sealed;
+  return writeTestArtifact(join(bed.dir, "artifact"), testPipeline(steps), blobs);
 }
 
 /** What a step saw of its folder as it started. */
