@@ -5,7 +5,7 @@ import type { StoredValue } from "./cache-key.js";
 import { adoptOutputs, collectOutputs, type OutputStore, readMetrics } from "./collect.js";
 import type { AttemptResult, Runtime, StepTask, TaskBlobs } from "./contract.js";
 import type { Metric } from "./events.js";
-import { type FolderSurvey, surveyFolder } from "./folder-recycling.js";
+import { type FolderSurvey, type RecycledFolders, surveyFolder } from "./folder-recycling.js";
 import { attemptFolder, type MadeAhead } from "./folders-ahead.js";
 import { dropSnapshotAhead, materializeSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
@@ -44,11 +44,7 @@ export interface AttemptContext {
    * Finished folders kept for the next attempt of the same shape (see RecycledFolders), where the
    * runtime says nothing of an attempt runs once it ended; absent: every folder is released.
    */
-  recycled?: {
-    readonly keeps: boolean;
-    keep(survey: FolderSurvey): void;
-    take(step: Step, dir: string): MadeAhead | undefined;
-  };
+  recycled?: Pick<RecycledFolders, "keeps" | "keep" | "take">;
 }
 
 /**
