@@ -5,8 +5,9 @@ import type { StoredValue } from "./cache-key.js";
 import { adoptOutputs, collectOutputs, type OutputStore, readMetrics } from "./collect.js";
 import type { AttemptResult, Runtime, StepTask, TaskBlobs } from "./contract.js";
 import type { Metric } from "./events.js";
+import { type FolderSurvey, type RecycledFolders, surveyFolder } from "./folder-recycling.js";
 import { attemptFolder, type MadeAhead } from "./folders-ahead.js";
-import { dropSnapshotAhead } from "./materialize.js";
+import { dropSnapshotAhead, materializeSnapshotAhead } from "./materialize.js";
 import type { StepInstance } from "./plan.js";
 import { type Materializer, outputTargets, stageInputs } from "./staging.js";
 import { declaredValues } from "./step-variables.js";
@@ -39,6 +40,11 @@ export interface AttemptContext {
   release(dir: string): void;
   /** The attempt's folder when it was made ahead (a fresh one, for this attempt only); else undefined. */
   madeAhead?(key: string, attempt: number, dir: string): MadeAhead | undefined;
+  /**
+   * Finished folders kept for the next attempt of the same shape (see RecycledFolders), where the
+   * runtime says nothing of an attempt runs once it ended; absent: every folder is released.
+   */
+  recycled?: Pick<RecycledFolders, "keeps" | "keep" | "take">;
 }
 
 /**
@@ -81,13 +87,28 @@ export async function runAttempt(
   const workDir = attemptFolder(context.workRoot, context.runId, instance.key, attempt);
   const inDir = join(workDir, "in");
   const outDir = join(workDir, "out");
-  const ahead = context.madeAhead?.(instance.key, attempt, workDir);
+  const recycled = context.recycled?.keeps && runtime.settlesFolder?.(step) ? context.recycled : undefined;
+  const ahead = context.madeAhead?.(instance.key, attempt, workDir) ?? recycled?.take(step, workDir);
+  let snapshotAhead = ahead !== undefined;
   if (!ahead) {
     rmSync(workDir, { recursive: true, force: true });
     // The folder first, then out/: a recursive mkdir of out/ would fail once on the missing parent.
     mkdirSync(workDir, { recursive: true });
     mkdirSync(outDir);
+    // A folder that may be kept is surveyed before the command starts: its snapshot is there by then.
+    const snapshot = step.kind === "SCRIPT" ? step.script?.snapshot : undefined;
+    if (recycled && snapshot) {
+      try {
+        materializeSnapshotAhead(context.artifactDir, snapshot, join(workDir, "src"));
+        snapshotAhead = true;
+      } catch {
+        // The runtime's own rebuild says what is wrong, as the step's failure.
+        rmSync(join(workDir, "src"), { recursive: true, force: true });
+      }
+    }
   }
+  let survey: FolderSurvey | undefined;
+  let succeeded = false;
   // A runtime whose steps reach the shared store move their own bytes: the inputs are only
   // planned here (each digest and its path), never read, and the outputs come back as reports.
   const shared = context.blobs.shared;
@@ -138,6 +159,8 @@ export async function runAttempt(
     };
     if (Object.keys(declared).length) task.variables = declared;
     if (moving) task.blobs = { place: moving.place, fetch };
+    // The folder as made, for a next attempt of its shape once this one succeeded (see RecycledFolders).
+    if (recycled && !moving) survey = surveyFolder(workDir, step, staged.paths.keys());
     const attemptAbort = new AbortController();
     const onCancel = () => attemptAbort.abort("canceled");
     cancel.addEventListener("abort", onCancel);
@@ -196,11 +219,13 @@ export async function runAttempt(
           context.blobs,
         );
     if (collected.status === "failed") return collected;
+    succeeded = true;
     return { status: "succeeded", outputs: collected.outputs, metrics: readMetrics(task.metricsFile) };
   } finally {
     // A snapshot made ahead that the runtime never asked for (the attempt ended before its start).
-    if (ahead) dropSnapshotAhead(join(workDir, "src"));
-    context.release(workDir);
+    if (snapshotAhead) dropSnapshotAhead(join(workDir, "src"));
+    if (survey && succeeded && recycled) recycled.keep(survey);
+    else context.release(workDir);
   }
 }
 

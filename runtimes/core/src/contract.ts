@@ -63,6 +63,13 @@ export interface Runtime {
    * (symbolic and hard links included): only then may it read data in place (access `mount`).
    */
   readsInPlace?(step: Step): boolean;
+  /**
+   * Optional. Whether, once `execute` of an attempt of `step` resolved, nothing that attempt
+   * started runs any more (its leftover processes ended) and its folder lies on this machine's
+   * file system, as the orchestrator sees it: only then may a succeeded attempt's folder, proven
+   * exactly as it was made, be handed to the next attempt of the same shape (see RecycledFolders).
+   */
+  settlesFolder?(step: Step): boolean;
 }
 
 /** What {@link Runtime.check} found on a target. */

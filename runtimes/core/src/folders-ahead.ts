@@ -45,6 +45,8 @@ export interface FoldersAheadOptions {
   limit: number;
   /** A folder made ahead and not used: removed now or later, as the run likes. */
   release(dir: string): void;
+  /** A finished folder of `step`'s shape, recycled to `dir` (see RecycledFolders); undefined if none. */
+  reuse?(step: Step, dir: string): MadeAhead | undefined;
 }
 
 /**
@@ -76,6 +78,12 @@ export class FoldersAhead {
       // Inside the try: this runs on a turn of its own, where a throw would end the process; a
       // key refused here is refused again at its attempt, as that step's failure.
       dir = attemptFolder(workRoot, runId, key, 1);
+      const reused = this.options.reuse?.(step, dir);
+      if (reused) {
+        const source = step.kind === "SCRIPT" && step.script?.snapshot ? { snapshot: join(dir, "src") } : {};
+        this.made.set(key, { dir, made: reused, ...source });
+        return true;
+      }
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       mkdirSync(join(dir, "out"));

@@ -39,6 +39,7 @@ export type {
 } from "./contract.js";
 export { EnvironmentError, ParameterError, PlanError } from "./errors.js";
 export type { Metric, RunEvent, RunOutcome, RunStatus, RunSummary, StepOutcome } from "./events.js";
+export { timesShowEveryChange } from "./folder-recycling.js";
 export { LARGE_COMMAND_BYTES, LARGE_VALUE_BYTES, shellCommand, shownCommand } from "./large-values.js";
 export { artifactBlobPath, materializeSnapshot } from "./materialize.js";
 export type { Blobs, CacheIndex, OrchestrateOptions, SharedBlobs } from "./orchestrate-options.js";

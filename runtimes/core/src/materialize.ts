@@ -54,6 +54,11 @@ export function materializeSnapshotAhead(
   ahead.set(root, manifestDigest);
 }
 
+/** The snapshot `manifestDigest` is at `destination` already (a finished folder recycled, proven as made). */
+export function snapshotMadeAhead(destination: string, manifestDigest: string): void {
+  ahead.set(resolve(destination), manifestDigest);
+}
+
 /** The snapshot made ahead at `destination` will not be asked for (its folder is removed). */
 export function dropSnapshotAhead(destination: string): void {
   ahead.delete(resolve(destination));

@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import { cpus } from "node:os";
 import type { Output, StepClaimHolder } from "@canal/ir";
 import { type AttemptContext, runAttempt, withRetries } from "./attempt.js";
@@ -6,10 +5,10 @@ import { type BindingPlan, bindingOrigin, instancesByStep, resolveInputs, stored
 import { type CacheKeyComponents, cacheKey, type StoredValue } from "./cache-key.js";
 import { CacheProbes } from "./cache-probes.js";
 import type { RunEvent, RunSummary } from "./events.js";
-import { FoldersAhead } from "./folders-ahead.js";
 import { Lookahead } from "./lookahead.js";
 import type { Blobs, OrchestrateOptions } from "./orchestrate-options.js";
 import { planInstances, type StepInstance } from "./plan.js";
+import { RunFolders } from "./run-folders.js";
 import { Schedule } from "./schedule.js";
 import { lookupWithClaim, singleFlight } from "./single-flight.js";
 import { processVariables, variableComponents } from "./step-variables.js";
@@ -71,15 +70,14 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
   // A signal already aborted when the run begins cancels it before any step starts.
   if (options.signal?.aborted) cancel.abort();
   else options.signal?.addEventListener("abort", () => cancel.abort());
-  // Attempts' scratch directories are removed off the critical path: the next step need not wait
-  // for the file system to forget this one. The run ends only once they are all gone.
-  const removals = new Set<Promise<void>>();
-  const removeLater = (dir: string) => {
-    const removal: Promise<void> = rm(dir, { recursive: true, force: true })
-      .catch(() => {})
-      .finally(() => removals.delete(removal));
-    removals.add(removal);
-  };
+  const runFolders = new RunFolders({
+    workRoot: options.workRoot,
+    runId: options.runId,
+    artifactDir: options.artifactDir,
+    limit,
+    runtime,
+  });
+  const folders = runFolders.ahead;
 
   const waiting = (key: string) => !finished(key) && !running.has(key) && !cancel.signal.aborted;
   const lookahead = new Lookahead({
@@ -93,13 +91,6 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       instance.step.environment ? environments.get(instance.step.environment) : undefined,
     waiting,
     good,
-  });
-  const folders = new FoldersAhead({
-    workRoot: options.workRoot,
-    runId: options.runId,
-    artifactDir: options.artifactDir,
-    limit,
-    release: removeLater,
   });
   // Once an attempt was handed to the runtime (its command started, on the next turn), the
   // instances that wait only on it and on others running get their first attempt's folder.
@@ -127,8 +118,9 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
       makeFoldersAfter(key);
     },
     ended: (key) => lookahead.ended(key),
-    release: removeLater,
+    release: runFolders.release,
     madeAhead: (key, attempt, dir) => folders.take(key, attempt, dir),
+    recycled: runFolders.recycled,
   };
 
   // The cache is asked about the instances ahead while these are decided (see CacheProbes).
@@ -264,10 +256,10 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
     }
   } finally {
     lookahead.forgetAll();
-    folders.forgetAll();
+    runFolders.close();
   }
   await probes.settle();
-  while (removals.size > 0) await Promise.all(removals);
+  await runFolders.removed();
 
   const states = Object.values(summary.steps);
   summary.status =

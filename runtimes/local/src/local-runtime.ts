@@ -1,5 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import type { Step } from "@canal/ir";
 import type { AttemptHooks, AttemptResult, Runtime, StepTask, TargetCheck } from "@canal/runtime-core";
 import { systemPython } from "@canal/runtime-core";
 import { type Launcher, ResidentShells } from "./launcher.js";
@@ -32,6 +33,14 @@ export class LocalRuntime implements Runtime {
   /** Its steps are processes of this machine: data read in place is read where it lies. */
   readsInPlace(): boolean {
     return true;
+  }
+
+  /**
+   * A script step's command and whatever it started are ended before execute resolves (see
+   * launcher.ts); a TypeScript step runs in a warm worker that outlives it.
+   */
+  settlesFolder(step: Step): boolean {
+    return step.kind === "SCRIPT";
   }
 
   execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {

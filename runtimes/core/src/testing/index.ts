@@ -11,6 +11,7 @@
  * });
  * ```
  */
+export { testSnapshot, writeTestArtifact } from "./artifact.js";
 export type { MemoryRuntimeOptions, StepCall, StepFunction, StepReturn } from "./memory-runtime.js";
 export { MemoryRuntime, StepFailure, StepTimedOut } from "./memory-runtime.js";
 export { MemoryBlobs, MemoryCache, MemoryClaims } from "./memory-store.js";

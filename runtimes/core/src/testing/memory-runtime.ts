@@ -49,6 +49,8 @@ export interface MemoryRuntimeOptions {
   /** Takes what the orchestrator anticipates (see Runtime.anticipate). */
   anticipates?: boolean;
   variables?: Record<string, string>;
+  /** Says that nothing of an attempt runs once it ended (see Runtime.settlesFolder), for every step. */
+  settles?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export class MemoryRuntime implements Runtime {
     this.maxParallel = options.maxParallel ?? 4;
     if (options.queue) this.queued = true;
     if (options.variables) this.variables = options.variables;
+    if (options.settles) this.settlesFolder = () => true;
     if (options.anticipates) {
       this.anticipate = (upcoming) => {
         this.anticipated.push(upcoming);
@@ -90,6 +93,7 @@ export class MemoryRuntime implements Runtime {
   }
 
   anticipate?: (upcoming: UpcomingStep) => boolean;
+  settlesFolder?: () => boolean;
   dismiss?: (runId: string, stepKey: string) => void;
 
   async execute(task: StepTask, hooks: AttemptHooks): Promise<AttemptResult> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Binding, Input, Output, Pipeline, Step, Type } from "@canal/ir";
+import type { Runtime } from "../contract.js";
 import type { RunEvent, RunSummary } from "../events.js";
 import type { OrchestrateOptions } from "../orchestrate-options.js";
 import { orchestrate } from "../orchestrator.js";
@@ -73,12 +74,23 @@ export class TestBed {
   private runs = 0;
 
   /** Runs `pipeline` on a memory runtime with these step functions; the cache keeps what succeeded. */
-  async run(
+  run(
     pipeline: Pipeline,
     runtime: MemoryRuntime | MemoryRuntimeOptions,
+    options?: Partial<OrchestrateOptions>,
+  ): Promise<{ summary: RunSummary; events: RunEvent[]; runtime: MemoryRuntime }>;
+  /** Runs `pipeline` on `runtime` (a real one, for its own tests), with the same stores. */
+  run<R extends Runtime>(
+    pipeline: Pipeline,
+    runtime: R,
+    options?: Partial<OrchestrateOptions>,
+  ): Promise<{ summary: RunSummary; events: RunEvent[]; runtime: R }>;
+  async run(
+    pipeline: Pipeline,
+    runtime: Runtime | MemoryRuntimeOptions,
     options: Partial<OrchestrateOptions> = {},
-  ): Promise<{ summary: RunSummary; events: RunEvent[]; runtime: MemoryRuntime }> {
-    const memory = runtime instanceof MemoryRuntime ? runtime : new MemoryRuntime(runtime);
+  ): Promise<{ summary: RunSummary; events: RunEvent[]; runtime: Runtime }> {
+    const memory = "execute" in runtime ? runtime : new MemoryRuntime(runtime);
     const events: RunEvent[] = [];
     const summary = await orchestrate({
       runId: `run-${++this.runs}`,

@@ -1,0 +1,178 @@
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Binding, Pipeline, Step, Type } from "@canal/ir";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { timesShowEveryChange } from "./folder-recycling.js";
+import { testSnapshot, writeTestArtifact } from "./testing/artifact.js";
+import type { StepCall } from "./testing/memory-runtime.js";
+import { fromOutput, TestBed, testPipeline, testStep, types } from "./testing/pipelines.js";
+
+let bed: TestBed;
+beforeEach(() => {
+  bed = new TestBed();
+});
+afterEach(() => bed.remove());
+
+const README = "The script steps run in a snapshot of this folder.\n";
+
+/**
+ * A chain of script steps, each a snapshot of one README: `s1` writes a number, `s2`… add one to
+ * their input's. All but `s1` have one folder shape, so a finished one's folder may serve a later one.
+ */
+function scriptChain(n: number): Pipeline {
+  const { digest, blobs } = testSnapshot({ README });
+  const script = { snapshot: digest, command: "true", source: "./src" };
+  const steps: Step[] = [];
+  for (let i = 1; i <= n; i++) {
+    const inputs: Record<string, [Type, Binding]> =
+      i === 1 ? {} : { x: [types.file, fromOutput(`s${i - 1}`, "data")] };
+    steps.push(testStep(`s${i}`, inputs, { data: types.file }, { kind: "SCRIPT", script }));
+  }
+  return writeTestArtifact(join(bed.dir, "artifact"), testPipeline(steps), blobs);
+}
+
+/** What a step saw of its folder as it started. */
+interface Seen {
+  key: string;
+  /** Every entry under the folder, a directory's with a `/` and its permissions. */
+  tree: string[];
+  readme: string;
+  input?: string;
+  /** The folder's inode and birth: the same pair twice is one folder handed on. */
+  folder: string;
+}
+
+function tree(dir: string, prefix = ""): string[] {
+  const entries: string[] = [];
+  for (const name of readdirSync(join(dir, prefix)).sort()) {
+    const relative = prefix ? `${prefix}/${name}` : name;
+    const stats = lstatSync(join(dir, relative));
+    if (stats.isDirectory()) {
+      entries.push(`${relative}/ ${(stats.mode & 0o7777).toString(8)}`, ...tree(dir, relative));
+    } else entries.push(stats.isSymbolicLink() ? `${relative} ->` : relative);
+  }
+  return entries;
+}
+
+/** Runs a chain of `n` in which step `s2` does `tamper` to its folder once it wrote its output. */
+async function run(n: number, tamper: (call: StepCall) => void = () => {}) {
+  const seen: Seen[] = [];
+  const steps: Record<string, (call: StepCall) => void> = {};
+  for (let i = 1; i <= n; i++) {
+    steps[`s${i}`] = (call) => {
+      const dir = call.task.workDir;
+      const stats = lstatSync(dir, { bigint: true });
+      const input = call.inputs.x as string | undefined;
+      seen.push({
+        key: call.task.stepKey,
+        tree: [`./ ${(Number(stats.mode) & 0o7777).toString(8)}`, ...tree(dir)],
+        readme: readFileSync(join(dir, "src", "README"), "utf8"),
+        ...(input ? { input: readFileSync(input, "utf8") } : {}),
+        folder: `${stats.ino}:${stats.birthtimeNs}`,
+      });
+      const value = input ? Number(readFileSync(input, "utf8")) + 1 : 1;
+      writeFileSync(call.outputPath("data"), String(value));
+      if (i === 2) tamper(call);
+    };
+  }
+  const { summary } = await bed.run(scriptChain(n), { steps, settles: true, maxParallel: 1 });
+  return { summary, seen };
+}
+
+// A fresh folder's permissions, as mkdir makes it under this process's umask.
+function freshMode(): string {
+  const probe = join(bed.dir, "probe");
+  mkdirSync(probe);
+  return (lstatSync(probe).mode & 0o7777).toString(8);
+}
+
+/** Each step saw a fresh folder's layout, its own input, the snapshot as built. */
+function expectFresh(seen: Seen[]) {
+  const mode = freshMode();
+  for (const [i, step] of seen.entries()) {
+    const inputs = i === 0 ? [] : [`in/ ${mode}`, `in/x/ ${mode}`, "in/x/data"];
+    expect(step.tree, step.key).toEqual([
+      `./ ${mode}`,
+      ...inputs,
+      `out/ ${mode}`,
+      `src/ ${mode}`,
+      "src/README",
+    ]);
+    expect(step.readme, step.key).toBe(README);
+    if (i > 0) expect(step.input, step.key).toBe(String(i));
+  }
+}
+
+describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished folder recycled", () => {
+  it("hands an unchanged finished folder to the next step of its shape, which sees a fresh folder", async () => {
+    const { summary, seen } = await run(6);
+    expect(summary.status).toBe("succeeded");
+    expectFresh(seen);
+    // One folder served two steps or more: the same inode and birth time.
+    const folders = seen.map((step) => step.folder);
+    expect(new Set(folders).size).toBeLessThan(folders.length);
+    // Nothing of the run's folders is left.
+    const work = join(bed.dir, "work");
+    expect(readdirSync(work).flatMap((run) => readdirSync(join(work, run)))).toEqual([]);
+  });
+
+  it("makes a fresh folder after a step that wrote an extra file in its folder", async () => {
+    const { seen } = await run(5, (call) => writeFileSync(join(call.task.workDir, "notes.txt"), "left"));
+    expectFresh(seen);
+  });
+
+  it("makes a fresh folder after a step that changed a folder's permissions", async () => {
+    const { seen } = await run(5, (call) => chmodSync(join(call.task.workDir, "in"), 0o700));
+    expectFresh(seen);
+  });
+
+  it("makes a fresh folder after a step that wrote its snapshot's file in place", async () => {
+    const { seen } = await run(5, (call) => {
+      const file = join(call.task.workDir, "src", "README");
+      // The same size, the same inode: only the times say it was written.
+      writeFileSync(file, README.replace("The", "THE"), { flag: "r+" });
+    });
+    expectFresh(seen);
+  });
+
+  it("makes a fresh folder after a step that put a link in place of in/, and touches nothing it leads to", async () => {
+    const outside = join(bed.dir, "outside");
+    const { seen } = await run(5, (call) => {
+      renameSync(join(call.task.workDir, "in"), outside);
+      symlinkSync(outside, join(call.task.workDir, "in"));
+    });
+    expectFresh(seen);
+    expect(readdirSync(join(outside, "x"))).toEqual(["data"]);
+  });
+
+  it("makes a fresh folder after a step that left something in out/", async () => {
+    const { seen } = await run(5, (call) => {
+      mkdirSync(join(call.task.workDir, "out", "cache"));
+      writeFileSync(join(call.task.workDir, "out", "cache", "part"), "p");
+    });
+    expectFresh(seen);
+  });
+
+  it("keeps no folder of a failed attempt, and the run leaves none behind", async () => {
+    const { summary, seen } = await run(4, (call) => {
+      rmSync(call.outputPath("data"));
+    });
+    expect(summary.steps.s2).toBe("failed");
+    expect(seen.map((step) => step.key)).toEqual(["s1", "s2"]);
+    const work = join(bed.dir, "work");
+    expect(existsSync(work) ? readdirSync(work).flatMap((run) => readdirSync(join(work, run))) : []).toEqual(
+      [],
+    );
+  });
+});
