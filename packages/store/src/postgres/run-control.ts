@@ -80,6 +80,9 @@ const LOOKUP_OR_CLAIM = named(
            AND NOT EXISTS (SELECT 1 FROM taken)`,
 );
 
+/** How many times a claim that found neither itself nor a holder is made again (see claimStep). */
+const CLAIM_TRIES = 10;
+
 /** A claim's release. */
 const RELEASE_CLAIM = named("DELETE FROM step_claims WHERE workspace_id = $1 AND key = $2 AND run_id = $3");
 
@@ -146,21 +149,10 @@ export abstract class PgRunControl extends PgStepRuns {
    */
   async claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult> {
     for (let round = 1; ; round++) {
-      const rows = await this.q<ClaimRow & { won: boolean }>(CLAIM, [
-        this.workspaceId,
-        key,
-        claim.runId,
-        claim.host,
-        claim.pid,
-        Math.max(1, Math.round(claim.ttlMs)),
-      ]);
+      const rows = await this.q<ClaimRow & { won: boolean }>(CLAIM, this.claimParams(key, claim));
       const row = rows[0];
-      if (!row && round < 10) continue;
-      if (!row)
-        throw new StoreError(
-          "CANAL_STORE_INVALID_RECORD",
-          `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
-        );
+      if (!row && round < CLAIM_TRIES) continue;
+      if (!row) throw this.changedHands(key);
       return row.won ? { won: true } : { won: false, holder: toClaimHolder(row) };
     }
   }
@@ -174,23 +166,28 @@ export abstract class PgRunControl extends PgStepRuns {
    */
   async lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim> {
     for (let round = 1; ; round++) {
-      const rows = await this.q<ClaimRow & { outputs: string | null; won: boolean | null }>(LOOKUP_OR_CLAIM, [
-        this.workspaceId,
-        key,
-        claim.runId,
-        claim.host,
-        claim.pid,
-        Math.max(1, Math.round(claim.ttlMs)),
-      ]);
+      const rows = await this.q<ClaimRow & { outputs: string | null; won: boolean | null }>(
+        LOOKUP_OR_CLAIM,
+        this.claimParams(key, claim),
+      );
       const row = rows[0];
       if (row?.outputs != null) return { cached: JSON.parse(row.outputs) as Record<string, StoredValue> };
       if (row) return { claim: row.won ? { won: true } : { won: false, holder: toClaimHolder(row) } };
-      if (round >= 10)
-        throw new StoreError(
-          "CANAL_STORE_INVALID_RECORD",
-          `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of 10 tries; claim it again`,
-        );
+      if (round >= CLAIM_TRIES) throw this.changedHands(key);
     }
+  }
+
+  /** The parameters $1–$6 of CLAIM and LOOKUP_OR_CLAIM. */
+  private claimParams(key: string, claim: NewStepClaim): unknown[] {
+    return [this.workspaceId, key, claim.runId, claim.host, claim.pid, Math.max(1, Math.round(claim.ttlMs))];
+  }
+
+  /** A claim that found neither itself nor a holder on every try. */
+  private changedHands(key: string): StoreError {
+    return new StoreError(
+      "CANAL_STORE_INVALID_RECORD",
+      `the claim on cache key ${key} in workspace ${this.location} changed hands on every one of ${CLAIM_TRIES} tries; claim it again`,
+    );
   }
 
   async releaseStep(key: string, runId: string): Promise<boolean> {
