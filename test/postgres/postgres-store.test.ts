@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type MetadataStore, openWorkspace } from "@canal/store";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ranStep } from "../../packages/store/src/fixtures/cached-step.js";
+import { ranStep, stepComponents } from "../../packages/store/src/fixtures/cached-step.js";
 import { isStalePlan, send } from "../../packages/store/src/postgres/query.js";
 import { type PostgresServer, startPostgres } from "./server.js";
 
@@ -1000,5 +1000,59 @@ describe("PostgreSQL metadata store: named statements", () => {
     server.psql("ALTER TABLE cache_entries ALTER COLUMN outputs TYPE text", "named_stale");
     expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
     expect(await store.getCachedOutputs("key-stale")).toEqual(outputs);
+  });
+});
+
+describe("PostgreSQL metadata store: a lookup that waits on a claim's release", () => {
+  it("answers from the entry its holder wrote while the lookup waited, and takes no claim", async () => {
+    const store = await open({}, "handover");
+    const a = await newRun(store, "handover-a");
+    const b = await newRun(store, "handover-b");
+    const key = "c".repeat(64);
+    const outputs = { model: { digest: "a".repeat(64), directory: false } };
+    // An entry under another key to copy: the holder's entry, written in the holder's unit below.
+    const step = await store.createStepRun({ runId: a.id, stepId: "train" });
+    await store.finishStepRun(step.id, {
+      status: "succeeded",
+      cacheKey: "d".repeat(64),
+      components: stepComponents,
+      reusable: true,
+      outputs,
+    });
+    const claim = (run: { id: string }) => ({ runId: run.id, host: "gpu-01", pid: 7, ttlMs: 60_000 });
+    expect(await store.claimStep(key, claim(a))).toEqual({ won: true });
+    const holder = new pg.Client({
+      host: "127.0.0.1",
+      port: server.port,
+      user: "postgres",
+      database: "canal",
+      password: PASSWORD,
+    });
+    await holder.connect();
+    try {
+      // The holder writes its entry and lets go in one unit, not yet committed.
+      await holder.query("BEGIN");
+      await holder.query(
+        `INSERT INTO cache_entries (workspace_id, key, outputs, components, step_run_id, created_at)
+         SELECT workspace_id, $1, outputs, components, step_run_id, created_at FROM cache_entries WHERE key = $2`,
+        [key, "d".repeat(64)],
+      );
+      await holder.query("DELETE FROM step_claims WHERE key = $1", [key]);
+      // The asker's lookup finds no entry, and its claim waits on the holder's.
+      const asked = store.lookupOrClaimStep(key, claim(b));
+      for (;;) {
+        const waiting = await holder.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'canal'",
+        );
+        if (waiting.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await holder.query("COMMIT");
+      expect(await asked).toEqual({ cached: outputs });
+      // And the key is free: the asker holds nothing it would have to let go.
+      expect(await store.claimStep(key, claim(a))).toEqual({ won: true });
+    } finally {
+      await holder.end();
+    }
   });
 });

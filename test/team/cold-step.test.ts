@@ -43,7 +43,9 @@ type Kind = "lookup" | "claim" | "lookup-or-claim";
 
 /** The kind of a statement that decides whether a step runs, if it is one. */
 function kindOf(text: string): Kind | undefined {
-  if (/WITH entry AS \(\s*SELECT outputs FROM cache_entries/.test(text)) return "lookup-or-claim";
+  // The schema's migrations (the function's own SQL among them) decide nothing.
+  if (/^\s*CREATE /m.test(text)) return undefined;
+  if (/^SELECT \* FROM canal_lookup_or_claim\(/.test(text)) return "lookup-or-claim";
   if (text.includes("INSERT INTO step_claims")) return "claim";
   if (/^SELECT outputs FROM cache_entries WHERE workspace_id = \$1 AND key = \$2$/.test(text))
     return "lookup";

@@ -59,26 +59,10 @@ const CLAIM = named(
 
 /**
  * A cache lookup and, only where the key has no entry, the step's claim (see lookupOrClaimStep):
- * the entry's outputs, else the claim won, else its holder.
+ * the entry's outputs, else the claim won, else its holder. A function of the schema's
+ * (canal_lookup_or_claim, migration 17), whose statements each read a snapshot of their own.
  */
-const LOOKUP_OR_CLAIM = named(
-  `WITH entry AS (
-           SELECT outputs FROM cache_entries WHERE workspace_id = $1 AND key = $2
-         ), taken AS (
-           ${takeClaim(
-             `SELECT $1, $2, $3::text, $4::text, $5::integer, $6::bigint, ${SERVER_NOW}, ${SERVER_NOW} + $6::bigint
-           WHERE NOT EXISTS (SELECT 1 FROM entry)`,
-           )}
-         )
-         SELECT outputs, NULL::boolean AS won, NULL::text AS run_id, NULL::text AS host, NULL::integer AS pid,
-           NULL::bigint AS claimed_at, NULL::bigint AS expires_in_ms FROM entry
-         UNION ALL
-         SELECT NULL, true, run_id, '', 0, 0, 0 FROM taken
-         UNION ALL
-         SELECT NULL, false, run_id, host, pid, claimed_at, expires_at - ${SERVER_NOW} FROM step_claims
-         WHERE workspace_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM entry)
-           AND NOT EXISTS (SELECT 1 FROM taken)`,
-);
+const LOOKUP_OR_CLAIM = named("SELECT * FROM canal_lookup_or_claim($1, $2, $3, $4, $5, $6)");
 
 /** How many times a claim that found neither itself nor a holder is made again (see claimStep). */
 const CLAIM_TRIES = 10;
@@ -158,11 +142,11 @@ export abstract class PgRunControl extends PgStepRuns {
   }
 
   /**
-   * One statement: the lookup reads the statement's snapshot, and the claim is taken only when it
-   * found no entry, as claimStep takes it. A holder that writes its entry and lets go after the
-   * snapshot was taken and before the claim is not seen: the claim is won and the step runs again,
-   * a window of one statement's execution where the lookup and the claim in two statements left
-   * one round trip. Found neither an entry nor a claim (see claimStep): made again.
+   * One round trip (canal_lookup_or_claim): the entry is looked up, and the claim taken only when
+   * there is none, as claimStep takes it. A claim won after waiting on a holder that wrote its
+   * entry and let go meanwhile is followed by a fresh look at the entry, in the same call: the
+   * entry is answered and the claim let go, so the step does not run twice. Found neither an
+   * entry nor a claim (see claimStep): made again.
    */
   async lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim> {
     for (let round = 1; ; round++) {

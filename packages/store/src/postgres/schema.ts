@@ -4,6 +4,7 @@
 import { StoreError } from "../errors.js";
 import { DATASET_USES_SQL, DATASETS_SQL, SCHEDULES_SQL } from "../schema.js";
 import type { Queryable } from "./query.js";
+import { SERVER_NOW } from "./unit-base.js";
 
 /** A released migration is never edited: a schema change is a new entry. */
 export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -336,6 +337,47 @@ CREATE TABLE small_blobs (
   created_at BIGINT NOT NULL,
   PRIMARY KEY (namespace, digest)
 );
+`,
+  },
+  {
+    // A cache lookup that claims the key only where it has no entry (lookupOrClaimStep), as a
+    // function: each of its statements reads a snapshot of its own, so a claim won after waiting on
+    // a holder's release is followed by a look at the entry that holder wrote (run-control.ts).
+    version: 17,
+    sql: `
+CREATE OR REPLACE FUNCTION canal_lookup_or_claim(ws BIGINT, k TEXT, asker TEXT, asker_host TEXT, asker_pid INTEGER, ttl BIGINT)
+RETURNS TABLE (outputs TEXT, won BOOLEAN, run_id TEXT, host TEXT, pid INTEGER, claimed_at BIGINT, expires_in_ms BIGINT)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+  found_outputs TEXT;
+  now_ms BIGINT := ${SERVER_NOW};
+BEGIN
+  SELECT e.outputs INTO found_outputs FROM cache_entries e WHERE e.workspace_id = ws AND e.key = k;
+  IF FOUND THEN
+    RETURN QUERY SELECT found_outputs, NULL::boolean, NULL::text, NULL::text, NULL::integer, NULL::bigint, NULL::bigint;
+    RETURN;
+  END IF;
+  INSERT INTO step_claims AS c (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+    VALUES (ws, k, asker, asker_host, asker_pid, ttl, now_ms, now_ms + ttl)
+    ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
+      pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
+      expires_at = excluded.expires_at
+    WHERE c.expires_at <= excluded.claimed_at;
+  IF FOUND THEN
+    -- Won, perhaps after waiting on a holder that wrote its entry and let go meanwhile: read afresh.
+    SELECT e.outputs INTO found_outputs FROM cache_entries e WHERE e.workspace_id = ws AND e.key = k;
+    IF FOUND THEN
+      DELETE FROM step_claims c WHERE c.workspace_id = ws AND c.key = k AND c.run_id = asker;
+      RETURN QUERY SELECT found_outputs, NULL::boolean, NULL::text, NULL::text, NULL::integer, NULL::bigint, NULL::bigint;
+      RETURN;
+    END IF;
+    RETURN QUERY SELECT NULL::text, true, asker, ''::text, 0, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT NULL::text, false, c.run_id, c.host, c.pid, c.claimed_at, c.expires_at - ${SERVER_NOW}
+    FROM step_claims c WHERE c.workspace_id = ws AND c.key = k;
+END $$;
 `,
   },
 ];
