@@ -279,11 +279,9 @@ export interface MetadataStore
   claimStep(key: string, claim: NewStepClaim): Promise<StepClaimResult>;
   /**
    * The cache lookup of `key` (`getCachedOutputs`) and, only when it has no entry, `claimStep`, in
-   * one statement: what a run asks before a step it expects to miss the cache. A hit takes no
-   * claim. Where the lookup reads a snapshot (PostgreSQL), a holder that records its entry and lets
-   * go between the snapshot and the claim is not seen and the claim is won: the step runs again,
-   * as after a lookup and a claim in two statements, with a window of one statement's execution
-   * instead of a round trip.
+   * one round trip: what a run asks before a step it expects to miss the cache. A hit takes no
+   * claim. A claim won after its holder recorded its entry and let go answers that entry, the
+   * claim let go (PostgreSQL: the function canal_lookup_or_claim looks again once it won).
    */
   lookupOrClaimStep(key: string, claim: NewStepClaim): Promise<CachedOrClaim>;
 
