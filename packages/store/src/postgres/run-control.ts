@@ -36,20 +36,16 @@ const DROP_RUN_KEY = named("DELETE FROM run_keys WHERE run_id = $1 AND runtime =
 /** The channel cancel requests are announced on, with `{ workspace, runId, request }` as payload. */
 export const CANCEL_CHANNEL = "canal_cancel";
 
-/** The upsert that takes a step's claim when it is free or expired, its rows from `source`. */
-const takeClaim = (source: string) =>
-  `INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
-           ${source}
+/** A step's claim: taken when free or expired, else its holder read back (see claimStep). */
+const CLAIM = named(
+  `WITH taken AS (
+           INSERT INTO step_claims (workspace_id, key, run_id, host, pid, ttl_ms, claimed_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)
            ON CONFLICT (workspace_id, key) DO UPDATE SET run_id = excluded.run_id, host = excluded.host,
              pid = excluded.pid, ttl_ms = excluded.ttl_ms, claimed_at = excluded.claimed_at,
              expires_at = excluded.expires_at
            WHERE step_claims.expires_at <= excluded.claimed_at
-           RETURNING run_id`;
-
-/** A step's claim: taken when free or expired, else its holder read back (see claimStep). */
-const CLAIM = named(
-  `WITH taken AS (
-           ${takeClaim(`VALUES ($1, $2, $3, $4, $5, $6, ${SERVER_NOW}, ${SERVER_NOW} + $6)`)}
+           RETURNING run_id
          )
          SELECT true AS won, run_id, '' AS host, 0 AS pid, 0 AS claimed_at, 0 AS expires_in_ms FROM taken
          UNION ALL
