@@ -313,7 +313,12 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
             emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
           ...(options.flightTiming ? { timing: options.flightTiming } : {}),
         };
-        const flight = cold ? await lookupWithClaim(flightOptions) : await singleFlight(flightOptions);
+        // After a lookup's miss the claim is asked with a fresh look where the claims can, in one
+        // statement: a holder that recorded its entry and let go in between is found, not run again.
+        const flight =
+          cold || options.claims.lookupOrClaim
+            ? await lookupWithClaim(flightOptions)
+            : await singleFlight(flightOptions);
         if (flight.kind === "hit") {
           await served(instance, key, inputs, flight.outputs);
           return;

@@ -234,9 +234,10 @@ describe("single-flight on the memory runtime", () => {
       const event = first.events.find((e) => e.type === "step-succeeded" && e.step === step);
       return (event as { cacheKey: string }).cacheKey;
     };
-    // The first step is looked up, then claimed; train, likely to miss after it, asked one thing.
+    // The first step is looked up, then claimed with a fresh look; train, likely to miss after it,
+    // asked one thing.
     expect(looked).toEqual([keyOf("prepare")]);
-    expect(asked).toEqual([keyOf("train")]);
+    expect(asked).toEqual([keyOf("prepare"), keyOf("train")]);
     expect(claims.calls).toEqual([
       `claim run-1 ${keyOf("prepare")} won`,
       `release run-1 ${keyOf("prepare")}`,
@@ -255,11 +256,46 @@ describe("single-flight on the memory runtime", () => {
     );
     expect(second.summary.steps).toEqual({ prepare: "succeeded", train: "cached" });
     expect(looked).toEqual([keyOf("prepare")]);
-    expect(asked).toEqual([keyOf("train")]);
+    expect(asked).toEqual([keyOf("prepare"), keyOf("train")]);
     expect(claims.calls).toEqual([
       `claim run-2 ${keyOf("prepare")} won`,
       `release run-2 ${keyOf("prepare")}`,
     ]);
+    expect(claims.keys).toEqual([]);
+  });
+
+  it("serves the entry a holder recorded and let go between a step's lookup and its claim", async () => {
+    const steps = { prepare: () => ({ values: { n: 4 } }), train: () => ({ values: { score: 2 } }) };
+    const first = await bed.run(chain, { steps }, runOptions("run-1", []));
+    const prepared = first.events.find((e) => e.type === "step-succeeded" && e.step === "prepare") as {
+      cacheKey: string;
+      outputs: Record<string, { json: string }>;
+    };
+    bed.cache.entries.clear();
+    const own = claims.for("run-2");
+    const oneStatement = {
+      ...own,
+      lookupOrClaim: async (key: string) => {
+        const cached = bed.cache.entries.get(key);
+        return cached ? { cached } : { claim: await own.claim(key) };
+      },
+    };
+    // Another run's prepare holds the claim while run-2 looks up; it records its entry and lets go
+    // just after run-2's lookup missed, before run-2's claim.
+    const holder = claims.for("run-other");
+    await holder.claim(prepared.cacheKey);
+    const lookup = bed.cache.lookup.bind(bed.cache);
+    bed.cache.lookup = async (key) => {
+      const found = await lookup(key);
+      if (key === prepared.cacheKey && !found) {
+        bed.cache.entries.set(key, prepared.outputs);
+        await holder.release(key);
+      }
+      return found;
+    };
+    const second = await bed.run(chain, { steps }, { ...runOptions("run-2", []), claims: oneStatement });
+    expect(second.summary.steps).toMatchObject({ prepare: "cached" });
+    expect(second.runtime.tasks.map((t) => t.stepKey)).not.toContain("prepare");
     expect(claims.keys).toEqual([]);
   });
 
