@@ -133,6 +133,7 @@ export async function runAttempt(
     const staged = await stageInputs(instance.key, step, inputs, inDir, moving ? planned : context.blobs, {
       inMade: ahead?.in === true,
       inputsMade: ahead?.inputs ?? [],
+      filesMade: ahead?.files ?? [],
       inputFolders: !moving,
     });
     // A table without a declared column fails here, before the command starts: the data is wrong,

@@ -1,6 +1,7 @@
 import {
   chmodSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -51,6 +52,8 @@ interface Seen {
   input?: string;
   /** The folder's inode and birth: the same pair twice is one folder handed on. */
   folder: string;
+  /** The input file's inode and birth: the same pair twice is one file written into again. */
+  inputFile?: string;
 }
 
 function tree(dir: string, prefix = ""): string[] {
@@ -63,6 +66,11 @@ function tree(dir: string, prefix = ""): string[] {
     } else entries.push(stats.isSymbolicLink() ? `${relative} ->` : relative);
   }
   return entries;
+}
+
+function identityOf(path: string): string {
+  const stats = lstatSync(path, { bigint: true });
+  return `${stats.ino}:${stats.birthtimeNs}`;
 }
 
 /** Runs a chain of `n` in which step `s2` does `tamper` to its folder once it wrote its output. */
@@ -80,6 +88,7 @@ async function run(n: number, tamper: (call: StepCall) => void = () => {}) {
         readme: readFileSync(join(dir, "src", "README"), "utf8"),
         ...(input ? { input: readFileSync(input, "utf8") } : {}),
         folder: `${stats.ino}:${stats.birthtimeNs}`,
+        ...(input ? { inputFile: identityOf(input) } : {}),
       });
       const value = input ? Number(readFileSync(input, "utf8")) + 1 : 1;
       writeFileSync(call.outputPath("data"), String(value));
@@ -125,6 +134,23 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     // Nothing of the run's folders is left.
     const work = join(bed.dir, "work");
     expect(readdirSync(work).flatMap((run) => readdirSync(join(work, run)))).toEqual([]);
+  });
+
+  it("writes the next step's input into the copy its folder's last step left as staged", async () => {
+    const { seen } = await run(6);
+    expectFresh(seen);
+    // A later step read its input from the very file an earlier one read its own from, emptied.
+    const files = seen.flatMap((step) => (step.inputFile ? [step.inputFile] : []));
+    expect(new Set(files).size).toBeLessThan(files.length);
+  });
+
+  it("gives a fresh copy after a step that linked its input elsewhere, and leaves the linked file as it was", async () => {
+    const outside = join(bed.dir, "linked");
+    const { seen } = await run(6, (call) => linkSync(call.inputs.x as string, outside));
+    expectFresh(seen);
+    // s2 read s1's output, "1"; no later input was written through the link.
+    expect(readFileSync(outside, "utf8")).toBe("1");
+    expect(seen.filter((step) => step.inputFile === identityOf(outside)).map((step) => step.key)).toEqual(["s2"]);
   });
 
   it("makes a fresh folder after a step that wrote an extra file in its folder", async () => {

@@ -1,6 +1,11 @@
 import {
   type BigIntStats,
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
   lstatSync,
+  openSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -20,7 +25,8 @@ import { snapshotMadeAhead } from "./materialize.js";
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
  * same shape would be given as they are. `out/` is left out (the step writes there and the output
  * collection empties it: its times prove nothing, so it is made afresh), and so are the input
- * copies (unlinked, the next attempt's own copied in).
+ * copies: each is emptied for the next attempt's copy where the attempt left it as staged (see
+ * {@link emptiedInPlace}), else unlinked.
  */
 export interface FolderSurvey {
   dir: string;
@@ -32,6 +38,8 @@ export interface FolderSurvey {
   listings: Map<string, string[]>;
   /** The input copies, relative (`in/x/seed.txt`). */
   copies: string[];
+  /** Relative path of each input copy -> its identity as staged. */
+  copyIds: Map<string, string>;
   snapshot?: string;
 }
 
@@ -62,6 +70,7 @@ export function surveyFolder(dir: string, step: Step, copies: Iterable<string>):
   const kept = new Map<string, string>();
   const listings = new Map<string, string[]>();
   const copied: string[] = [];
+  const copyIds = new Map<string, string>();
   const inputs: string[] = [];
   const snapshot = step.kind === "SCRIPT" ? step.script?.snapshot : undefined;
   // Directories and plain files only: a symbolic link, a socket or a fifo anywhere ends it.
@@ -102,6 +111,7 @@ export function surveyFolder(dir: string, step: Step, copies: Iterable<string>):
     kept.set(folder, identity(stats));
     listings.set(folder, entries);
     copied.push(`${folder}/${entries[0]}`);
+    copyIds.set(`${folder}/${entries[0]}`, identity(file));
     return true;
   };
   try {
@@ -119,6 +129,7 @@ export function surveyFolder(dir: string, step: Step, copies: Iterable<string>):
     kept,
     listings,
     copies: copied,
+    copyIds,
     ...(snapshot ? { snapshot } : {}),
   };
 }
@@ -206,11 +217,15 @@ export class RecycledFolders {
         // A folder left at `dir` (a crashed run's) would take the rename over an empty one.
         rmSync(dir, { recursive: true, force: true });
         renameSync(survey.dir, dir);
-        for (const copy of survey.copies) unlinkSync(join(dir, copy));
+        const files: string[] = [];
+        for (const copy of survey.copies) {
+          const path = join(dir, copy);
+          if (emptiedInPlace(path, survey.copyIds.get(copy))) files.push(path);
+        }
         rmdirSync(join(dir, "out"));
         mkdirSync(join(dir, "out"));
         if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
-        return { in: survey.listings.has("in"), inputs: fileInputs(step) };
+        return { in: survey.listings.has("in"), inputs: fileInputs(step), files };
       } catch {
         // Half recycled: removed now (a removal left for later could take the fresh folder made
         // at this very path next).
@@ -231,6 +246,35 @@ export class RecycledFolders {
     for (const survey of this.held) this.options.release(survey.dir);
     this.held = [];
   }
+}
+
+/**
+ * An input copy that its attempt left exactly as staged (the same identity, so not written,
+ * chmod-ed, linked, renamed or given an attribute since), emptied in place: the next attempt's copy
+ * of the same name is written into it, where a new file's directory entry costs this machine
+ * several times the write. Any other copy is unlinked, as every copy was before; false then. The
+ * file is checked again once open (the same inode, one link) before it is truncated, so nothing
+ * outside the folder is ever touched.
+ */
+function emptiedInPlace(path: string, known: string | undefined): boolean {
+  const stats = lstat(path);
+  if (stats && known !== undefined && identity(stats) === known && stats.isFile() && stats.nlink === 1n) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      const opened = fstatSync(fd, { bigint: true });
+      if (opened.isFile() && opened.ino === stats.ino && opened.dev === stats.dev && opened.nlink === 1n) {
+        ftruncateSync(fd, 0);
+        return true;
+      }
+    } catch {
+      // Not emptied: unlinked below, as any other copy.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  unlinkSync(path);
+  return false;
 }
 
 // ext4, xfs, btrfs and tmpfs: since Linux 6.13 (multigrain timestamps) a change made after an

@@ -34,6 +34,11 @@ export interface MadeAhead {
   in: boolean;
   /** The inputs whose (empty) folder under `in/` was made. */
   inputs: string[];
+  /**
+   * Empty files left in those folders by the folder's last attempt (see RecycledFolders), each
+   * written into by the input of its name, or removed by the staging.
+   */
+  files?: string[];
 }
 
 /** What {@link FoldersAhead} needs of the run. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outputTargets, stageInputs } from "./staging.js";
@@ -82,6 +82,37 @@ describe("staging", () => {
     const plan = { materialize: async () => {} };
     await stageInputs("two", two, { raw }, planned, plan, { ...made, inputFolders: false });
     expect(readdirSync(planned)).toEqual([]);
+  });
+
+  it("writes an input into the empty file left at its path, and removes those left at any other", async () => {
+    const two = testStep("two", { raw: [types.file, literal(0)], spare: [types.file, literal(0)] }, {});
+    const inDir = join(bed.dir, "in");
+    for (const name of ["raw", "spare"]) mkdirSync(join(inDir, name), { recursive: true });
+    const left = [join(inDir, "raw", "wine.csv"), join(inDir, "spare", "old.csv")];
+    for (const file of left) writeFileSync(file, "");
+    const before = statSync(left[0] as string).ino;
+    const raw = { digest: bed.blobs.putBytes("a,b"), directory: false, name: "wine.csv" } as const;
+    const spare = { digest: bed.blobs.putBytes("c"), directory: false, name: "new.csv" } as const;
+    await stageInputs("two", two, { raw, spare }, inDir, bed.blobs, {
+      inMade: true,
+      inputsMade: ["raw", "spare"],
+      filesMade: left,
+    });
+    expect(readFileSync(join(inDir, "raw", "wine.csv"), "utf8")).toBe("a,b");
+    expect(statSync(join(inDir, "raw", "wine.csv")).ino).toBe(before);
+    expect(readdirSync(join(inDir, "spare"))).toEqual(["new.csv"]);
+
+    // An input not staged as a file here (none given) leaves neither its file nor its folder.
+    writeFileSync(join(inDir, "raw", "wine.csv"), "");
+    rmSync(join(inDir, "spare"), { recursive: true });
+    mkdirSync(join(inDir, "spare"));
+    writeFileSync(join(inDir, "spare", "old.csv"), "");
+    await stageInputs("two", two, { raw }, inDir, bed.blobs, {
+      inMade: true,
+      inputsMade: ["raw", "spare"],
+      filesMade: left,
+    });
+    expect(readdirSync(inDir)).toEqual(["raw"]);
   });
 
   it("refuses a recorded file name that would leave the input's folder", async () => {

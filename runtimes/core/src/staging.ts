@@ -1,4 +1,4 @@
-import { mkdirSync, rmdirSync } from "node:fs";
+import { mkdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileNameProblem, type MountSource, pathInside, type Step } from "@canal/ir";
 import { isArtifactType, isDirectoryType } from "./bindings.js";
@@ -38,6 +38,11 @@ export interface StagingOptions {
   /** `in/<input>/` is there, empty, for these inputs. */
   inputsMade?: readonly string[];
   /**
+   * Empty files in those folders (see MadeAhead.files): the input staged at one of these paths is
+   * written into the file there, and any other is removed first.
+   */
+  filesMade?: readonly string[];
+  /**
    * Whether the materializer puts a file input into a folder it makes (`in/<input>/`); false for
    * one that only plans where each input goes (a step that fetches its own): folders made ahead
    * for file inputs are taken away again.
@@ -60,7 +65,16 @@ export async function stageInputs(
 ): Promise<StagedInputs> {
   // Folders made ahead from the step's input types: the step sees in/ and in/<input>/ exactly
   // where an input is staged as files, as when they are made here.
-  const { inMade = false, inputsMade = [], inputFolders = true } = options;
+  const { inMade = false, inputsMade = [], inputFolders = true, filesMade = [] } = options;
+  if (filesMade.length > 0) {
+    const targets = new Set<string>();
+    for (const input of step.inputs) {
+      const value = values[input.name];
+      if (inputFolders && value && "digest" in value && !value.directory && !value.mount)
+        targets.add(pathInside(inDir, input.name, fileName(stepKey, input.name, value.name)));
+    }
+    for (const file of filesMade) if (!targets.has(file)) unlinkSync(file);
+  }
   for (const name of inputsMade) {
     const value = values[name];
     if (!inputFolders || !value || !("digest" in value) || value.directory || value.mount)
