@@ -150,7 +150,9 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     expectFresh(seen);
     // s2 read s1's output, "1"; no later input was written through the link.
     expect(readFileSync(outside, "utf8")).toBe("1");
-    expect(seen.filter((step) => step.inputFile === identityOf(outside)).map((step) => step.key)).toEqual(["s2"]);
+    expect(seen.filter((step) => step.inputFile === identityOf(outside)).map((step) => step.key)).toEqual([
+      "s2",
+    ]);
   });
 
   it("makes a fresh folder after a step that wrote an extra file in its folder", async () => {
