@@ -6,6 +6,7 @@ import {
   copyFileSync,
   fchmodSync,
   fsync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readSync,
@@ -75,11 +76,13 @@ export async function hashFile(path: string, size: number): Promise<Hashed> {
 
 /**
  * Copies a file of `size` bytes (at most SMALL_FILE, from a stat just made) to `target`, with
- * exactly `mode`, through one buffer: open, read, close, open, write, chmod, close, where the
- * kernel's copy (copyFileSync) makes ten calls (two opens and fstats, a truncate, a chmod, a clone
- * that most file systems refuse, the copy, two closes) and the chmod after it one more. The copy
- * is the caller's own file either way. A source of another size than `size` (changed since its
- * stat) is copied by the kernel, as it is.
+ * exactly `mode`, through one buffer: open, read, close, open, write, truncate, chmod, close, where
+ * the kernel's copy (copyFileSync) makes ten calls (two opens and fstats, a truncate, a chmod, a
+ * clone that most file systems refuse, the copy, two closes) and the chmod after it one more. The
+ * copy is the caller's own file either way. A file at `target` (a recycled folder's input copy) is
+ * written over and cut to the new length, so its blocks are reused rather than freed and allocated
+ * again; a link there is refused, never followed. A source of another size than `size` (changed
+ * since its stat) is copied by the kernel, as it is.
  */
 export function copySmallFile(source: string, target: string, size: number, mode: number): void {
   const input = openSync(source, "r");
@@ -94,9 +97,10 @@ export function copySmallFile(source: string, target: string, size: number, mode
     chmodSync(target, mode);
     return;
   }
-  const output = openSync(target, "w", mode);
+  const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, mode);
   try {
     for (let at = 0; at < length; ) at += writeSync(output, smallFile, at, length - at, at);
+    ftruncateSync(output, length);
     // A file that was there keeps its mode through the open, and the umask narrows a new one's.
     fchmodSync(output, mode);
   } finally {

@@ -170,6 +170,17 @@ describe("LocalBlobStore", () => {
     expect(await blobs.get(digest)).toEqual(Buffer.from("an input\n"));
   });
 
+  it("refuses a link at a small file's target, and writes nothing where it leads", async () => {
+    const digest = await blobs.put("an input\n");
+    const elsewhere = join(dir, "elsewhere");
+    writeFileSync(elsewhere, "kept");
+    const target = join(dir, "attempt", "in", "data", "file");
+    mkdirSync(join(dir, "attempt", "in", "data"), { recursive: true });
+    symlinkSync(elsewhere, target);
+    await expect(blobs.materialize(digest, target)).rejects.toThrow();
+    expect(readFileSync(elsewhere, "utf8")).toBe("kept");
+  });
+
   it("trusts in a later store what an earlier one wrote, until the bytes change", async () => {
     const a = await blobs.put("kept weights");
     const b = await blobs.put("other weights");

@@ -136,10 +136,10 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     expect(readdirSync(work).flatMap((run) => readdirSync(join(work, run)))).toEqual([]);
   });
 
-  it("writes the next step's input into the copy its folder's last step left as staged", async () => {
+  it("writes the next step's input over the copy its folder's last step left as staged", async () => {
     const { seen } = await run(6);
     expectFresh(seen);
-    // A later step read its input from the very file an earlier one read its own from, emptied.
+    // A later step read its input from the very file an earlier one read its own from, written over.
     const files = seen.flatMap((step) => (step.inputFile ? [step.inputFile] : []));
     expect(new Set(files).size).toBeLessThan(files.length);
   });

@@ -3,7 +3,6 @@ import {
   closeSync,
   constants,
   fstatSync,
-  ftruncateSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -25,8 +24,8 @@ import { snapshotMadeAhead } from "./materialize.js";
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
  * same shape would be given as they are. `out/` is left out (the step writes there and the output
  * collection empties it: its times prove nothing, so it is made afresh), and so are the input
- * copies: each is emptied for the next attempt's copy where the attempt left it as staged (see
- * {@link emptiedInPlace}), else unlinked.
+ * copies: each is written over by the next attempt's copy where the attempt left it as staged
+ * (see {@link keptInPlace}), else unlinked.
  */
 export interface FolderSurvey {
   dir: string;
@@ -220,7 +219,7 @@ export class RecycledFolders {
         const files: string[] = [];
         for (const copy of survey.copies) {
           const path = join(dir, copy);
-          if (emptiedInPlace(path, survey.copyIds.get(copy))) files.push(path);
+          if (keptInPlace(path, survey.copyIds.get(copy))) files.push(path);
         }
         rmdirSync(join(dir, "out"));
         mkdirSync(join(dir, "out"));
@@ -250,25 +249,23 @@ export class RecycledFolders {
 
 /**
  * An input copy that its attempt left exactly as staged (the same identity, so not written,
- * chmod-ed, linked, renamed or given an attribute since), emptied in place: the next attempt's copy
- * of the same name is written into it, where a new file's directory entry costs this machine
- * several times the write. Any other copy is unlinked, as every copy was before; false then. The
- * file is checked again once open (the same inode, one link) before it is truncated, so nothing
- * outside the folder is ever touched.
+ * chmod-ed, linked, renamed or given an attribute since), kept in place: the next attempt's copy of
+ * the same name is written over it (see copySmallFile), where a new file's directory entry costs
+ * this machine several times the write, and its removal another call. Any other copy is unlinked,
+ * as every copy was before; false then. The file is checked again through a descriptor (the same
+ * inode, one link, a plain file), so what is written there never reaches a file outside the folder.
  */
-function emptiedInPlace(path: string, known: string | undefined): boolean {
+function keptInPlace(path: string, known: string | undefined): boolean {
   const stats = lstat(path);
   if (stats && known !== undefined && identity(stats) === known && stats.isFile() && stats.nlink === 1n) {
     let fd: number | undefined;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const opened = fstatSync(fd, { bigint: true });
-      if (opened.isFile() && opened.ino === stats.ino && opened.dev === stats.dev && opened.nlink === 1n) {
-        ftruncateSync(fd, 0);
+      if (opened.isFile() && opened.ino === stats.ino && opened.dev === stats.dev && opened.nlink === 1n)
         return true;
-      }
     } catch {
-      // Not emptied: unlinked below, as any other copy.
+      // Not kept: unlinked below, as any other copy.
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

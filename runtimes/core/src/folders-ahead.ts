@@ -35,8 +35,8 @@ export interface MadeAhead {
   /** The inputs whose (empty) folder under `in/` was made. */
   inputs: string[];
   /**
-   * Empty files left in those folders by the folder's last attempt (see RecycledFolders), each
-   * written into by the input of its name, or removed by the staging.
+   * Files left in those folders by the folder's last attempt (see RecycledFolders), each written
+   * over by the input of its name, or removed by the staging.
    */
   files?: string[];
 }

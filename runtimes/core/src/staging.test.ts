@@ -84,12 +84,12 @@ describe("staging", () => {
     expect(readdirSync(planned)).toEqual([]);
   });
 
-  it("writes an input into the empty file left at its path, and removes those left at any other", async () => {
+  it("writes an input over the file left at its path, and removes those left at any other", async () => {
     const two = testStep("two", { raw: [types.file, literal(0)], spare: [types.file, literal(0)] }, {});
     const inDir = join(bed.dir, "in");
     for (const name of ["raw", "spare"]) mkdirSync(join(inDir, name), { recursive: true });
     const left = [join(inDir, "raw", "wine.csv"), join(inDir, "spare", "old.csv")];
-    for (const file of left) writeFileSync(file, "");
+    for (const file of left) writeFileSync(file, "the input of the step before, longer than this one");
     const before = statSync(left[0] as string).ino;
     const raw = { digest: bed.blobs.putBytes("a,b"), directory: false, name: "wine.csv" } as const;
     const spare = { digest: bed.blobs.putBytes("c"), directory: false, name: "new.csv" } as const;

@@ -38,8 +38,8 @@ export interface StagingOptions {
   /** `in/<input>/` is there, empty, for these inputs. */
   inputsMade?: readonly string[];
   /**
-   * Empty files in those folders (see MadeAhead.files): the input staged at one of these paths is
-   * written into the file there, and any other is removed first.
+   * Files left in those folders (see MadeAhead.files): the input staged at one of these paths is
+   * written over the file there, and any other is removed first.
    */
   filesMade?: readonly string[];
   /**
