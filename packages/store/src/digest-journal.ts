@@ -40,8 +40,14 @@ export class DigestJournalAppender {
       const lines = this.lines.join("");
       this.lines = [];
       try {
-        mkdirSync(dirname(this.path), { recursive: true });
-        appendFileSync(this.path, lines);
+        // The folder is made only where the append finds none: a step's output is one append.
+        try {
+          appendFileSync(this.path, lines);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+          mkdirSync(dirname(this.path), { recursive: true });
+          appendFileSync(this.path, lines);
+        }
       } catch {
         // Only a later check is lost.
       }
