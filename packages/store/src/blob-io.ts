@@ -5,11 +5,13 @@ import {
   constants,
   copyFileSync,
   fchmodSync,
+  fstatSync,
   fsync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { type FileHandle, mkdir, open } from "node:fs/promises";
@@ -79,10 +81,10 @@ export async function hashFile(path: string, size: number): Promise<Hashed> {
  * exactly `mode`, through one buffer: open, read, close, open, write, truncate, chmod, close, where
  * the kernel's copy (copyFileSync) makes ten calls (two opens and fstats, a truncate, a chmod, a
  * clone that most file systems refuse, the copy, two closes) and the chmod after it one more. The
- * copy is the caller's own file either way. A file at `target` (a recycled folder's input copy) is
- * written over and cut to the new length, so its blocks are reused rather than freed and allocated
- * again; a link there is refused, never followed. A source of another size than `size` (changed
- * since its stat) is copied by the kernel, as it is.
+ * copy is the caller's own file either way. A plain file at `target` with no other name (a
+ * recycled folder's input copy) is written over and cut to the new length, so no directory entry is
+ * made; anything else there is replaced by a new file (see ownFile). A source of another size than
+ * `size` (changed since its stat) is copied by the kernel, as it is.
  */
 export function copySmallFile(source: string, target: string, size: number, mode: number): void {
   const input = openSync(source, "r");
@@ -97,7 +99,7 @@ export function copySmallFile(source: string, target: string, size: number, mode
     chmodSync(target, mode);
     return;
   }
-  const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  const output = ownFile(target, mode);
   try {
     for (let at = 0; at < length; ) at += writeSync(output, smallFile, at, length - at, at);
     ftruncateSync(output, length);
@@ -106,6 +108,30 @@ export function copySmallFile(source: string, target: string, size: number, mode
   } finally {
     closeSync(output);
   }
+}
+
+const WRITE_OVER = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * `target` open for writing as a file of its own: the file there if it is a plain file with one
+ * link, else a new one in its place (a link, a second name of another file or a fifo there is
+ * removed, never written through or waited on).
+ */
+function ownFile(target: string, mode: number): number {
+  let fd: number | undefined;
+  try {
+    fd = openSync(target, WRITE_OVER, mode);
+  } catch (error) {
+    // A link (refused by O_NOFOLLOW), or a fifo with no reader (refused by O_NONBLOCK).
+    if (!["ELOOP", "ENXIO"].includes(errorCode(error) ?? "")) throw error;
+  }
+  if (fd !== undefined) {
+    const stats = fstatSync(fd);
+    if (stats.isFile() && stats.nlink === 1) return fd;
+    closeSync(fd);
+  }
+  unlinkSync(target);
+  return openSync(target, WRITE_OVER | constants.O_EXCL, mode);
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -4,6 +4,7 @@ import {
   cpSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -170,14 +171,35 @@ describe("LocalBlobStore", () => {
     expect(await blobs.get(digest)).toEqual(Buffer.from("an input\n"));
   });
 
-  it("refuses a link at a small file's target, and writes nothing where it leads", async () => {
+  it("puts a small file of its own in place of a link or a second name at its target, and writes nothing where they lead", async () => {
     const digest = await blobs.put("an input\n");
     const elsewhere = join(dir, "elsewhere");
     writeFileSync(elsewhere, "kept");
-    const target = join(dir, "attempt", "in", "data", "file");
+    chmodSync(elsewhere, 0o600);
     mkdirSync(join(dir, "attempt", "in", "data"), { recursive: true });
-    symlinkSync(elsewhere, target);
-    await expect(blobs.materialize(digest, target)).rejects.toThrow();
+    const linked = join(dir, "attempt", "in", "data", "linked");
+    symlinkSync(elsewhere, linked);
+    const named = join(dir, "attempt", "in", "data", "named");
+    linkSync(elsewhere, named);
+    for (const target of [linked, named]) {
+      await blobs.materialize(digest, target);
+      expect(readFileSync(target, "utf8")).toBe("an input\n");
+      expect(lstatSync(target).isFile()).toBe(true);
+      expect(lstatSync(target).nlink).toBe(1);
+    }
+    expect(readFileSync(elsewhere, "utf8")).toBe("kept");
+    expect(statSync(elsewhere).mode & 0o777).toBe(0o600);
+  });
+
+  it("copies a large file in place of a link at its target, and writes nothing where it leads", async () => {
+    const big = randomBytes(300 * 1024);
+    const digest = await blobs.put(big);
+    const elsewhere = join(dir, "elsewhere");
+    writeFileSync(elsewhere, "kept");
+    const target = join(dir, "big");
+    linkSync(elsewhere, target);
+    await blobs.materialize(digest, target);
+    expect(readFileSync(target)).toEqual(big);
     expect(readFileSync(elsewhere, "utf8")).toBe("kept");
   });
 

@@ -9,6 +9,7 @@ import {
   readFile,
   rename,
   rm,
+  unlink,
   writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -364,6 +365,10 @@ export class LocalBlobStore implements BlobStore {
     try {
       if (size <= SMALL_FILE) orMakeParentSync(target, () => copySmallFile(source, target, size, mode));
       else {
+        // The kernel's copy writes through a link or a second name at the target: none is left there.
+        await unlink(target).catch((error) => {
+          if (errorCode(error) !== "ENOENT") throw error;
+        });
         await orMakeParent(target, () => copyFile(source, target, constants.COPYFILE_FICLONE));
         chmodSync(target, mode);
       }

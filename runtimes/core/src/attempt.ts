@@ -88,7 +88,19 @@ export async function runAttempt(
   const inDir = join(workDir, "in");
   const outDir = join(workDir, "out");
   const recycled = context.recycled?.keeps && runtime.settlesFolder?.(step) ? context.recycled : undefined;
-  const ahead = context.madeAhead?.(instance.key, attempt, workDir) ?? recycled?.take(step, workDir);
+  let ahead = context.madeAhead?.(instance.key, attempt, workDir) ?? recycled?.take(step, workDir);
+  // A kept folder whose out/ could not be made afresh changed after its proof: not used, and the
+  // attempt's folder made fresh below, as when none was kept.
+  if (
+    ahead?.ready &&
+    !(await ahead.ready.then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    dropSnapshotAhead(join(workDir, "src"));
+    ahead = undefined;
+  }
   let snapshotAhead = ahead !== undefined;
   if (!ahead) {
     rmSync(workDir, { recursive: true, force: true });
@@ -161,7 +173,10 @@ export async function runAttempt(
     if (Object.keys(declared).length) task.variables = declared;
     if (moving) task.blobs = { place: moving.place, fetch };
     // The folder as made, for a next attempt of its shape once this one succeeded (see RecycledFolders).
-    if (recycled && !moving) survey = surveyFolder(workDir, step, staged.paths.keys());
+    if (recycled && !moving) {
+      const files = Object.entries(targets).flatMap(([name, target]) => (target.directory ? [] : [name]));
+      survey = surveyFolder(workDir, step, staged.paths.keys(), files);
+    }
     const attemptAbort = new AbortController();
     const onCancel = () => attemptAbort.abort("canceled");
     cancel.addEventListener("abort", onCancel);

@@ -155,6 +155,21 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     ]);
   });
 
+  it("hands on a folder whose collected outputs its store left in out/, and the next step sees out/ empty", async () => {
+    bed.blobs.movesFiles = false;
+    const { summary, seen } = await run(6);
+    expect(summary.status).toBe("succeeded");
+    expectFresh(seen);
+    const folders = seen.map((step) => step.folder);
+    expect(new Set(folders).size).toBeLessThan(folders.length);
+  });
+
+  it("makes a fresh folder after a step that left a file in out/ under another name than its outputs'", async () => {
+    bed.blobs.movesFiles = false;
+    const { seen } = await run(5, (call) => writeFileSync(join(call.task.workDir, "out", "notes"), "left"));
+    expectFresh(seen);
+  });
+
   it("makes a fresh folder after a step that wrote an extra file in its folder", async () => {
     const { seen } = await run(5, (call) => writeFileSync(join(call.task.workDir, "notes.txt"), "left"));
     expectFresh(seen);

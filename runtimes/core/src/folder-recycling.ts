@@ -4,15 +4,14 @@ import {
   constants,
   fstatSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
   renameSync,
-  rmdirSync,
   rmSync,
   statfsSync,
   unlinkSync,
 } from "node:fs";
+import { mkdir, rmdir, unlink } from "node:fs/promises";
 import { release } from "node:os";
 import { dirname, join } from "node:path";
 import type { Step } from "@canal/ir";
@@ -22,8 +21,8 @@ import { snapshotMadeAhead } from "./materialize.js";
 /**
  * A finished attempt's folder as it was just before its command started: the listing of every
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
- * same shape would be given as they are. `out/` is left out (the step writes there and the output
- * collection empties it: its times prove nothing, so it is made afresh), and so are the input
+ * same shape would be given as they are. `out/` is left out (the step writes there: its times
+ * prove nothing, so it is made afresh, with any collected output a store left in it), and so are the input
  * copies: each is written over by the next attempt's copy where the attempt left it as staged
  * (see {@link keptInPlace}), else unlinked.
  */
@@ -39,6 +38,11 @@ export interface FolderSurvey {
   copies: string[];
   /** Relative path of each input copy -> its identity as staged. */
   copyIds: Map<string, string>;
+  /**
+   * The names in `out/` of the step's outputs written as files: a store that reads an output
+   * without moving it (S3) leaves it there once collected, and it is removed with `out/`.
+   */
+  outputs: Set<string>;
   snapshot?: string;
 }
 
@@ -64,7 +68,12 @@ const lstat = (path: string) => lstatSync(path, { bigint: true, throwIfNoEntry: 
  * when it holds anything but a fresh folder's layout with one copied file in each input folder
  * (`copies`, the staged paths): such a folder is removed after its attempt, as always.
  */
-export function surveyFolder(dir: string, step: Step, copies: Iterable<string>): FolderSurvey | undefined {
+export function surveyFolder(
+  dir: string,
+  step: Step,
+  copies: Iterable<string>,
+  outputs: Iterable<string> = [],
+): FolderSurvey | undefined {
   const staged = new Set(copies);
   const kept = new Map<string, string>();
   const listings = new Map<string, string[]>();
@@ -100,7 +109,7 @@ export function surveyFolder(dir: string, step: Step, copies: Iterable<string>):
     }
     return true;
   };
-  // An input's folder holds its one copy: the folder is kept, the copy goes.
+  // An input's folder holds its one copy: the folder is kept, the copy written over or removed.
   const copy = (folder: string, stats: BigIntStats): boolean => {
     const path = join(dir, folder);
     const entries = readdirSync(path);
@@ -129,14 +138,16 @@ export function surveyFolder(dir: string, step: Step, copies: Iterable<string>):
     listings,
     copies: copied,
     copyIds,
+    outputs: new Set(outputs),
     ...(snapshot ? { snapshot } : {}),
   };
 }
 
 /**
  * Whether `survey`'s folder is exactly as it was surveyed: every kept entry of the same identity,
- * every kept directory listing the same entries, `out/` an empty directory, each copy no folder.
- * lstat only, and a directory is listed only once its lstat proved it one: no link is followed.
+ * every kept directory listing the same entries, `out/` a directory holding at most the step's
+ * outputs as plain files (collected already), each copy no folder. lstat only, and a directory is
+ * listed only once its lstat proved it one: no link is followed.
  */
 export function provenAsMade(survey: FolderSurvey): boolean {
   try {
@@ -147,8 +158,10 @@ export function provenAsMade(survey: FolderSurvey): boolean {
       const listing = survey.listings.get(relative);
       if (listing && readdirSync(path).sort().join("/") !== listing.join("/")) return false;
     }
-    const out = lstat(join(survey.dir, "out"));
-    if (!out?.isDirectory() || readdirSync(join(survey.dir, "out")).length > 0) return false;
+    const out = join(survey.dir, "out");
+    if (!lstat(out)?.isDirectory()) return false;
+    for (const name of readdirSync(out))
+      if (!survey.outputs.has(name) || !lstat(join(out, name))?.isFile()) return false;
     return survey.copies.every((copy) => lstat(join(survey.dir, copy))?.isDirectory() === false);
   } catch {
     return false;
@@ -166,7 +179,7 @@ export interface RecycledFoldersOptions {
 
 /**
  * Finished attempts' folders kept for the next attempt of the same shape: one rename, the input
- * copies unlinked and `out/` made afresh, where removing the folder and making the next one costs
+ * copies kept to be written over (or unlinked) and `out/` made afresh, where removing the folder and making the next one costs
  * seven removals and five mkdirs and a file, the slowest calls of a step here. A folder is handed
  * on only once {@link provenAsMade}; anything off, and it is removed and the next one made fresh.
  * Its kept entries' ctimes are the proof, so it is kept only on a file system whose ctime moves
@@ -199,8 +212,9 @@ export class RecycledFolders {
   }
 
   /**
-   * A finished folder of `step`'s shape, proven as made and renamed to `dir`, its copies gone and
-   * `out/` fresh; undefined when none is held or none could be proven (those are released).
+   * A finished folder of `step`'s shape, proven as made and renamed to `dir`, its copies kept in
+   * place or gone, `out/` being made fresh (`ready`); undefined when none is held or none could be
+   * proven (those are released).
    */
   take(step: Step, dir: string): MadeAhead | undefined {
     const shape = folderShape(step);
@@ -221,10 +235,22 @@ export class RecycledFolders {
           const path = join(dir, copy);
           if (keptInPlace(path, survey.copyIds.get(copy))) files.push(path);
         }
-        rmdirSync(join(dir, "out"));
-        mkdirSync(join(dir, "out"));
         if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
-        return { in: survey.listings.has("in"), inputs: fileInputs(step), files };
+        // out/ made afresh on the thread pool, last (nothing here removes the folder after it):
+        // on a chain this runs while the step before runs, whose answer would wait for a main
+        // thread held in these calls (the slowest of a hand-over here). The collected outputs a
+        // store left there (proven plain files of their names) go with it. The attempt awaits it,
+        // and makes a fresh folder where it failed.
+        const out = join(dir, "out");
+        const left = readdirSync(out);
+        const ready = Promise.allSettled(left.map((name) => unlink(join(out, name))))
+          .then((unlinked) => {
+            if (unlinked.some((result) => result.status === "rejected")) throw new Error("out/ changed");
+            return rmdir(out);
+          })
+          .then(() => mkdir(out));
+        ready.catch(() => {});
+        return { in: survey.listings.has("in"), inputs: fileInputs(step), files, ready };
       } catch {
         // Half recycled: removed now (a removal left for later could take the fresh folder made
         // at this very path next).

@@ -19,12 +19,14 @@ export class MemoryBlobs implements Blobs {
   private readonly damaged = new Set<string>();
   /** Digests materialised, in order. */
   readonly materialized: string[] = [];
+  /** False: a store that reads a file it is asked to move and leaves it there, as S3's does. */
+  movesFiles = true;
 
   async putFile(path: string, options?: { move?: boolean }): Promise<string> {
     const bytes = readFileSync(path);
     const digest = createHash("sha256").update(bytes).digest("hex");
     this.blobs.set(digest, { kind: "file", bytes });
-    if (options?.move) rmSync(path);
+    if (options?.move && this.movesFiles) rmSync(path);
     return digest;
   }
 
