@@ -99,10 +99,19 @@ export function copySmallFile(source: string, target: string, size: number, mode
     chmodSync(target, mode);
     return;
   }
+  writeOver(target, smallFile.subarray(0, length), mode);
+}
+
+/**
+ * Writes `bytes` to `target` as a file of its own with exactly `mode`: over a plain file there
+ * with no other name, cut to their length (no directory entry made), else as a new file (see
+ * ownFile). For small bytes, already known to be what they should be.
+ */
+export function writeOver(target: string, bytes: Uint8Array, mode: number): void {
   const output = ownFile(target, mode);
   try {
-    for (let at = 0; at < length; ) at += writeSync(output, smallFile, at, length - at, at);
-    ftruncateSync(output, length);
+    for (let at = 0; at < bytes.length; ) at += writeSync(output, bytes, at, bytes.length - at, at);
+    ftruncateSync(output, bytes.length);
     // A file that was there keeps its mode through the open, and the umask narrows a new one's.
     fchmodSync(output, mode);
   } finally {

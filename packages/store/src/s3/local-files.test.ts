@@ -1,8 +1,18 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildDirectory } from "./local-files.js";
+import { buildDirectory, writeHeld } from "./local-files.js";
 
 const scratch: string[] = [];
 afterEach(() => {
@@ -39,5 +49,29 @@ describe("buildDirectory", () => {
     await expect(build).rejects.toThrow("bad.txt is damaged");
     expect(order).toEqual(["slow fetch ended", "build settled"]);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("writeHeld", () => {
+  it("writes small bytes over the file at their target, into a folder it makes, never through a second name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "canal-held-"));
+    scratch.push(dir);
+    const target = join(dir, "in", "x", "data");
+    await writeHeld(target, Buffer.from("first, the longer one"));
+    const inode = statSync(target).ino;
+    await writeHeld(target, Buffer.from("second"));
+    expect(readFileSync(target, "utf8")).toBe("second");
+    expect(statSync(target).ino).toBe(inode);
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+    // A second name of another file there: replaced, the other file as it was.
+    const elsewhere = join(dir, "elsewhere");
+    writeFileSync(elsewhere, "kept");
+    rmSync(target);
+    linkSync(elsewhere, target);
+    await writeHeld(target, Buffer.from("third"));
+    expect(readFileSync(target, "utf8")).toBe("third");
+    expect(lstatSync(target).nlink).toBe(1);
+    expect(readFileSync(elsewhere, "utf8")).toBe("kept");
+    expect(readdirSync(join(dir, "in", "x"))).toEqual(["data"]);
   });
 });

@@ -7,7 +7,7 @@ import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/prom
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { errorCode, mapLimit } from "../blob-io.js";
+import { errorCode, mapLimit, orMakeParentSync, SMALL_FILE, writeOver } from "../blob-io.js";
 import { StoreError } from "../errors.js";
 
 /** A file beside `target` for building it: renamed into place once complete. */
@@ -47,10 +47,22 @@ export async function writeVerified(
 }
 
 /**
- * Writes held bytes, already hashed to their digest, to a file beside `target` renamed into place,
- * as writeVerified leaves a file's blob.
+ * Writes held bytes, already hashed to their digest, to `target`: small ones in place (written
+ * over the file there, as a local store's copy is: a kept folder's input copy is reused, and no
+ * directory entry is made), larger ones to a file beside it renamed into place, as writeVerified
+ * leaves a file's blob. A failure leaves nothing at `target`.
  */
 export async function writeHeld(target: string, bytes: Buffer): Promise<void> {
+  if (bytes.length <= SMALL_FILE) {
+    try {
+      orMakeParentSync(target, () => writeOver(target, bytes, 0o644));
+    } catch (error) {
+      if (errorCode(error) === "EISDIR") throw destinationExists(target);
+      await rm(target, { force: true }).catch(() => {});
+      throw error;
+    }
+    return;
+  }
   await mkdir(dirname(target), { recursive: true });
   const temp = besideTarget(target);
   try {
