@@ -88,19 +88,7 @@ export async function runAttempt(
   const inDir = join(workDir, "in");
   const outDir = join(workDir, "out");
   const recycled = context.recycled?.keeps && runtime.settlesFolder?.(step) ? context.recycled : undefined;
-  let ahead = context.madeAhead?.(instance.key, attempt, workDir) ?? recycled?.take(step, workDir);
-  // A kept folder whose out/ could not be made afresh changed after its proof: not used, and the
-  // attempt's folder made fresh below, as when none was kept.
-  if (
-    ahead?.ready &&
-    !(await ahead.ready.then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    dropSnapshotAhead(join(workDir, "src"));
-    ahead = undefined;
-  }
+  const ahead = context.madeAhead?.(instance.key, attempt, workDir) ?? recycled?.take(step, workDir);
   let snapshotAhead = ahead !== undefined;
   if (!ahead) {
     rmSync(workDir, { recursive: true, force: true });

@@ -4,14 +4,15 @@ import {
   constants,
   fstatSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statfsSync,
   unlinkSync,
 } from "node:fs";
-import { mkdir, rmdir, unlink } from "node:fs/promises";
 import { release } from "node:os";
 import { dirname, join } from "node:path";
 import type { Step } from "@canal/ir";
@@ -213,8 +214,8 @@ export class RecycledFolders {
 
   /**
    * A finished folder of `step`'s shape, proven as made and renamed to `dir`, its copies kept in
-   * place or gone, `out/` being made fresh (`ready`); undefined when none is held or none could be
-   * proven (those are released).
+   * place or gone, `out/` fresh; undefined when none is held or none could be proven (those are
+   * released).
    */
   take(step: Step, dir: string): MadeAhead | undefined {
     const shape = folderShape(step);
@@ -235,22 +236,15 @@ export class RecycledFolders {
           const path = join(dir, copy);
           if (keptInPlace(path, survey.copyIds.get(copy))) files.push(path);
         }
-        if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
-        // out/ made afresh on the thread pool, last (nothing here removes the folder after it):
-        // on a chain this runs while the step before runs, whose answer would wait for a main
-        // thread held in these calls (the slowest of a hand-over here). The collected outputs a
-        // store left there (proven plain files of their names) go with it. The attempt awaits it,
-        // and makes a fresh folder where it failed.
+        // out/ made afresh, and the collected outputs a store left there (proven plain files of
+        // their names) with it. Made here, not on the thread pool: its wake-ups cost this machine
+        // more than the two calls (measured; see docs/performance.md).
         const out = join(dir, "out");
-        const left = readdirSync(out);
-        const ready = Promise.allSettled(left.map((name) => unlink(join(out, name))))
-          .then((unlinked) => {
-            if (unlinked.some((result) => result.status === "rejected")) throw new Error("out/ changed");
-            return rmdir(out);
-          })
-          .then(() => mkdir(out));
-        ready.catch(() => {});
-        return { in: survey.listings.has("in"), inputs: fileInputs(step), files, ready };
+        for (const name of readdirSync(out)) unlinkSync(join(out, name));
+        rmdirSync(out);
+        mkdirSync(out);
+        if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
+        return { in: survey.listings.has("in"), inputs: fileInputs(step), files };
       } catch {
         // Half recycled: removed now (a removal left for later could take the fresh folder made
         // at this very path next).

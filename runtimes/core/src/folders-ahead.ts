@@ -28,7 +28,7 @@ export const fileInputs = (step: Step): string[] =>
     .filter((input) => "artifact" in input.type && !isDirectoryType(input.type))
     .map((input) => input.name);
 
-/** What was made ahead in an attempt's folder: the folder and `out/` always (`out/` maybe still in the making: `ready`). */
+/** What was made ahead in an attempt's folder: the folder and `out/` always. */
 export interface MadeAhead {
   /** `in/` was made (the step has an artifact input). */
   in: boolean;
@@ -39,11 +39,6 @@ export interface MadeAhead {
    * over by the input of its name, or removed by the staging.
    */
   files?: string[];
-  /**
-   * `out/` being made afresh (see RecycledFolders), awaited before the folder is used; where it
-   * failed, the attempt makes `out/` itself.
-   */
-  ready?: Promise<void>;
 }
 
 /** What {@link FoldersAhead} needs of the run. */
@@ -53,8 +48,8 @@ export interface FoldersAheadOptions {
   artifactDir: string;
   /** At most this many folders are held ahead at once. */
   limit: number;
-  /** A folder made ahead and not used: removed now or later (once `after` settled), as the run likes. */
-  release(dir: string, after?: Promise<unknown>): void;
+  /** A folder made ahead and not used: removed now or later, as the run likes. */
+  release(dir: string): void;
   /** A finished folder of `step`'s shape, recycled to `dir` (see RecycledFolders); undefined if none. */
   reuse?(step: Step, dir: string): MadeAhead | undefined;
 }
@@ -132,7 +127,7 @@ export class FoldersAhead {
     if (!held) return;
     this.made.delete(key);
     if (held.snapshot) dropSnapshotAhead(held.snapshot);
-    this.options.release(held.dir, held.made.ready);
+    this.options.release(held.dir);
   }
 
   /** The run ended: no folder held is used. */

@@ -37,14 +37,9 @@ export class RunFolders {
     });
   }
 
-  /**
-   * A folder done with: removed later, once what is still making it (`after`) settled; the run
-   * ends only once {@link removed}.
-   */
-  readonly release = (dir: string, after?: Promise<unknown>): void => {
-    const removal: Promise<void> = (after ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => rm(dir, { recursive: true, force: true }))
+  /** A folder done with: removed later; the run ends only once {@link removed}. */
+  readonly release = (dir: string): void => {
+    const removal: Promise<void> = rm(dir, { recursive: true, force: true })
       .catch(() => {})
       .finally(() => this.removals.delete(removal));
     this.removals.add(removal);
