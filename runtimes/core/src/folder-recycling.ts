@@ -1,11 +1,7 @@
 import {
   type BigIntStats,
-  closeSync,
-  constants,
-  fstatSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   renameSync,
   rmdirSync,
@@ -148,24 +144,28 @@ export function surveyFolder(
  * Whether `survey`'s folder is exactly as it was surveyed: every kept entry of the same identity,
  * every kept directory listing the same entries, `out/` a directory holding at most the step's
  * outputs as plain files (collected already), each copy no folder. lstat only, and a directory is
- * listed only once its lstat proved it one: no link is followed.
+ * listed only once its lstat proved it one: no link is followed. The names of those outputs when
+ * proven (to be removed with `out/`), else undefined.
  */
-export function provenAsMade(survey: FolderSurvey): boolean {
+export function provenAsMade(survey: FolderSurvey): string[] | undefined {
   try {
     for (const [relative, known] of survey.kept) {
       const path = relative ? join(survey.dir, relative) : survey.dir;
       const stats = lstat(path);
-      if (!stats || identity(stats) !== known) return false;
+      if (!stats || identity(stats) !== known) return undefined;
       const listing = survey.listings.get(relative);
-      if (listing && readdirSync(path).sort().join("/") !== listing.join("/")) return false;
+      if (listing && readdirSync(path).sort().join("/") !== listing.join("/")) return undefined;
     }
     const out = join(survey.dir, "out");
-    if (!lstat(out)?.isDirectory()) return false;
-    for (const name of readdirSync(out))
-      if (!survey.outputs.has(name) || !lstat(join(out, name))?.isFile()) return false;
-    return survey.copies.every((copy) => lstat(join(survey.dir, copy))?.isDirectory() === false);
+    if (!lstat(out)?.isDirectory()) return undefined;
+    const left = readdirSync(out);
+    for (const name of left)
+      if (!survey.outputs.has(name) || !lstat(join(out, name))?.isFile()) return undefined;
+    return survey.copies.every((copy) => lstat(join(survey.dir, copy))?.isDirectory() === false)
+      ? left
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -223,7 +223,8 @@ export class RecycledFolders {
       const survey = this.held[i] as FolderSurvey;
       if (survey.shape !== shape) continue;
       this.held.splice(i, 1);
-      if (!provenAsMade(survey)) {
+      const left = provenAsMade(survey);
+      if (!left) {
         this.options.release(survey.dir);
         continue;
       }
@@ -240,7 +241,7 @@ export class RecycledFolders {
         // their names) with it. Made here, not on the thread pool: its wake-ups cost this machine
         // more than the two calls (measured; see docs/performance.md).
         const out = join(dir, "out");
-        for (const name of readdirSync(out)) unlinkSync(join(out, name));
+        for (const name of left) unlinkSync(join(out, name));
         rmdirSync(out);
         mkdirSync(out);
         if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
@@ -270,26 +271,16 @@ export class RecycledFolders {
 /**
  * An input copy that its attempt left exactly as staged (the same identity, so not written,
  * chmod-ed, linked, renamed or given an attribute since), kept in place: the next attempt's copy of
- * the same name is written over it (see copySmallFile), where a new file's directory entry costs
- * this machine several times the write, and its removal another call. Any other copy is unlinked,
- * as every copy was before; false then. The file is checked again through a descriptor (the same
- * inode, one link, a plain file), so what is written there never reaches a file outside the folder.
+ * the same name is written over it, where a new file's directory entry costs this machine several
+ * times the write, and its removal another call. Any other copy is unlinked, as every copy was
+ * before; false then. What is written there never reaches another file: the write itself opens
+ * only a plain file with one name, and puts a new one in place of anything else (see the store's
+ * copySmallFile).
  */
 function keptInPlace(path: string, known: string | undefined): boolean {
   const stats = lstat(path);
-  if (stats && known !== undefined && identity(stats) === known && stats.isFile() && stats.nlink === 1n) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      const opened = fstatSync(fd, { bigint: true });
-      if (opened.isFile() && opened.ino === stats.ino && opened.dev === stats.dev && opened.nlink === 1n)
-        return true;
-    } catch {
-      // Not kept: unlinked below, as any other copy.
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  }
+  if (stats && known !== undefined && identity(stats) === known && stats.isFile() && stats.nlink === 1n)
+    return true;
   unlinkSync(path);
   return false;
 }
