@@ -66,12 +66,17 @@ export async function stageInputs(
   // Folders made ahead from the step's input types: the step sees in/ and in/<input>/ exactly
   // where an input is staged as files, as when they are made here.
   const { inMade = false, inputsMade = [], inputFolders = true, filesMade = [] } = options;
+  /** Where an input of one artifact goes: its folder for a directory, else its file in its folder. */
+  const artifactPath = (input: string, value: { directory: boolean; name?: string }) =>
+    value.directory
+      ? pathInside(inDir, input)
+      : pathInside(inDir, input, fileName(stepKey, input, value.name));
   if (filesMade.length > 0) {
     const targets = new Set<string>();
     for (const input of step.inputs) {
       const value = values[input.name];
       if (inputFolders && value && "digest" in value && !value.directory && !value.mount)
-        targets.add(pathInside(inDir, input.name, fileName(stepKey, input.name, value.name)));
+        targets.add(artifactPath(input.name, value));
     }
     for (const file of filesMade) if (!targets.has(file)) unlinkSync(file);
   }
@@ -94,9 +99,7 @@ export async function stageInputs(
     if ("json" in value) {
       inputs[input.name] = { kind: "value", value: JSON.parse(value.json) };
     } else if ("digest" in value) {
-      const path = value.directory
-        ? pathInside(inDir, input.name)
-        : pathInside(inDir, input.name, fileName(stepKey, input.name, value.name));
+      const path = artifactPath(input.name, value);
       if (value.mount) {
         if (!blobs.mount)
           throw new Error(
