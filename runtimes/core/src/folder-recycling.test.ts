@@ -106,6 +106,12 @@ function freshMode(): string {
   return (lstatSync(probe).mode & 0o7777).toString(8);
 }
 
+/** No step after the tampered one (`s2`) was handed its folder. */
+function expectNotHandedOn(seen: Seen[]) {
+  const tampered = seen.find((step) => step.key === "s2")?.folder;
+  expect(seen.filter((step) => step.key !== "s2" && step.folder === tampered)).toEqual([]);
+}
+
 /** Each step saw a fresh folder's layout, its own input, the snapshot as built. */
 function expectFresh(seen: Seen[]) {
   const mode = freshMode();
@@ -168,6 +174,7 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     bed.blobs.movesFiles = false;
     const { seen } = await run(5, (call) => writeFileSync(join(call.task.workDir, "out", "notes"), "left"));
     expectFresh(seen);
+    expectNotHandedOn(seen);
   });
 
   it("makes a fresh folder after a step that wrote an extra file in its folder", async () => {
@@ -205,6 +212,7 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
       writeFileSync(join(call.task.workDir, "out", "cache", "part"), "p");
     });
     expectFresh(seen);
+    expectNotHandedOn(seen);
   });
 
   it("keeps no folder of a failed attempt, and the run leaves none behind", async () => {
