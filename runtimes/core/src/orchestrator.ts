@@ -10,7 +10,7 @@ import type { Blobs, OrchestrateOptions } from "./orchestrate-options.js";
 import { planInstances, type StepInstance } from "./plan.js";
 import { RunFolders } from "./run-folders.js";
 import { Schedule } from "./schedule.js";
-import { lookupWithClaim, singleFlight } from "./single-flight.js";
+import { claimAfterMiss } from "./single-flight.js";
 import { processVariables, variableComponents } from "./step-variables.js";
 
 /**
@@ -313,12 +313,7 @@ export async function orchestrate(options: OrchestrateOptions): Promise<RunSumma
             emit({ type: "step-waiting", ...base(instance), cacheKey: key, holder }),
           ...(options.flightTiming ? { timing: options.flightTiming } : {}),
         };
-        // After a lookup's miss the claim is asked with a fresh look where the claims can, in one
-        // statement: a holder that recorded its entry and let go in between is found, not run again.
-        const flight =
-          cold || options.claims.lookupOrClaim
-            ? await lookupWithClaim(flightOptions)
-            : await singleFlight(flightOptions);
+        const flight = await claimAfterMiss(flightOptions, cold);
         if (flight.kind === "hit") {
           await served(instance, key, inputs, flight.outputs);
           return;

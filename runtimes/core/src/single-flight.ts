@@ -152,6 +152,20 @@ export async function lookupWithClaim(
 }
 
 /**
+ * What a step asks once it is to run unless the cache has it: `cold`, it is likely to miss and
+ * was not looked up yet, else its lookup just missed. Where the claims can, the claim goes with a
+ * fresh look in one statement either way, so a holder that recorded its entry and let go after
+ * that lookup is found, not run again; else a cold step sends its lookup and claim together and
+ * a looked-up one claims.
+ */
+export function claimAfterMiss(
+  options: FlightOptions,
+  cold: boolean,
+): Promise<Flight | { kind: "hit"; outputs: Record<string, StoredValue> }> {
+  return cold || options.claims.lookupOrClaim ? lookupWithClaim(options) : singleFlight(options);
+}
+
+/**
  * {@link lookupWithClaim} in one statement. An entry whose blobs turn out damaged (dropped by the
  * lookup) is a miss: the claim is asked then, as after any miss. When the statement fails, the
  * lookup is asked alone (a read, made again while the store is away) and a miss runs unclaimed, as
