@@ -54,6 +54,8 @@ interface Seen {
   folder: string;
   /** The input file's inode and birth: the same pair twice is one file written into again. */
   inputFile?: string;
+  /** out/'s inode and birth: the same pair twice is one out/ handed on. */
+  out: string;
 }
 
 function tree(dir: string, prefix = ""): string[] {
@@ -88,6 +90,7 @@ async function run(n: number, tamper: (call: StepCall) => void = () => {}) {
         readme: readFileSync(join(dir, "src", "README"), "utf8"),
         ...(input ? { input: readFileSync(input, "utf8") } : {}),
         folder: `${stats.ino}:${stats.birthtimeNs}`,
+        out: identityOf(join(dir, "out")),
         ...(input ? { inputFile: identityOf(input) } : {}),
       });
       const value = input ? Number(readFileSync(input, "utf8")) + 1 : 1;
@@ -148,6 +151,38 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     // A later step read its input from the very file an earlier one read its own from, written over.
     const files = seen.flatMap((step) => (step.inputFile ? [step.inputFile] : []));
     expect(new Set(files).size).toBeLessThan(files.length);
+  });
+
+  it("hands on a kept folder's out/ itself, emptied, where it is as made", async () => {
+    const { seen } = await run(6);
+    expectFresh(seen);
+    // A later step was given the very out/ an earlier one wrote its output into.
+    const outs = seen.map((step) => step.out);
+    expect(new Set(outs).size).toBeLessThan(outs.length);
+  });
+
+  it("makes out/ afresh after a step that changed its permissions, and still hands the folder on", async () => {
+    const { seen } = await run(5, (call) => chmodSync(join(call.task.workDir, "out"), 0o700));
+    expectFresh(seen);
+    const tampered = seen.find((step) => step.key === "s2");
+    const later = seen.filter((step) => step.key !== "s2" && step.folder === tampered?.folder);
+    expect(later.length).toBeGreaterThan(0);
+    for (const step of later) expect(step.out, step.key).not.toBe(tampered?.out);
+  });
+
+  it("gives no later step the out/ a step put in place of its own", async () => {
+    let replaced = "";
+    const { seen } = await run(5, (call) => {
+      const out = join(call.task.workDir, "out");
+      renameSync(out, join(bed.dir, "moved-out"));
+      mkdirSync(out);
+      writeFileSync(call.outputPath("data"), readFileSync(join(bed.dir, "moved-out", "data")));
+      replaced = identityOf(out);
+    });
+    expectFresh(seen);
+    // Its folder's own times show the change: no later step is given either.
+    expectNotHandedOn(seen);
+    expect(seen.filter((step) => step.out === replaced)).toEqual([]);
   });
 
   it("gives a fresh copy after a step that linked its input elsewhere, and leaves the linked file as it was", async () => {

@@ -18,10 +18,11 @@ import { snapshotMadeAhead } from "./materialize.js";
 /**
  * A finished attempt's folder as it was just before its command started: the listing of every
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
- * same shape would be given as they are. `out/` is left out (the step writes there: its times
- * prove nothing, so it is made afresh, with any collected output a store left in it), and so are the input
- * copies: each is written over by the next attempt's copy where the attempt left it as staged
- * (see {@link keptInPlace}), else unlinked.
+ * same shape would be given as they are. `out/` has an identity of its own, without its times (the
+ * step writes there, so they prove nothing): it is handed on emptied where its type, permissions,
+ * inode and owner are still as made, else made afresh (see {@link RecycledFolders.take}). The input
+ * copies are left out: each is written over by the next attempt's copy where the attempt left it
+ * as staged (see {@link keptInPlace}), else unlinked.
  */
 export interface FolderSurvey {
   dir: string;
@@ -40,6 +41,8 @@ export interface FolderSurvey {
    * without moving it (S3) leaves it there once collected, and it is removed with `out/`.
    */
   outputs: Set<string>;
+  /** `out/`'s type, permissions, inode and owner as made (see {@link outIdentity}). */
+  out: string;
   snapshot?: string;
 }
 
@@ -57,6 +60,10 @@ const shapeKey = (hasIn: boolean, inputs: string[], snapshot: string) =>
 // attribute or ACL inside or on the entry moves it. Nanoseconds, from a bigint lstat.
 const identity = (stats: BigIntStats) =>
   `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+
+// `out/` without its size and times, which the step's writes and the collection's moves change.
+const outIdentity = (stats: BigIntStats) =>
+  `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}`;
 
 const lstat = (path: string) => lstatSync(path, { bigint: true, throwIfNoEntry: false });
 
@@ -76,6 +83,7 @@ export function surveyFolder(
   const listings = new Map<string, string[]>();
   const copied: string[] = [];
   const copyIds = new Map<string, string>();
+  let out = "";
   const inputs: string[] = [];
   const snapshot = step.kind === "SCRIPT" ? step.script?.snapshot : undefined;
   // Directories and plain files only: a symbolic link, a socket or a fifo anywhere ends it.
@@ -91,6 +99,7 @@ export function surveyFolder(
       if (!childStats) return false;
       if (relative === "" && name === "out") {
         if (!childStats.isDirectory()) return false;
+        out = outIdentity(childStats);
         continue;
       }
       if (relative === "" && name !== "in" && !(name === "src" && snapshot)) return false;
@@ -127,7 +136,7 @@ export function surveyFolder(
   }
   const hasIn = listings.has("in");
   const hasSrc = listings.has("src");
-  if (Boolean(snapshot) !== hasSrc) return undefined;
+  if (Boolean(snapshot) !== hasSrc || !out) return undefined;
   return {
     dir,
     shape: shapeKey(hasIn, inputs, snapshot ?? ""),
@@ -136,6 +145,7 @@ export function surveyFolder(
     copies: copied,
     copyIds,
     outputs: new Set(outputs),
+    out,
     ...(snapshot ? { snapshot } : {}),
   };
 }
@@ -144,10 +154,10 @@ export function surveyFolder(
  * Whether `survey`'s folder is exactly as it was surveyed: every kept entry of the same identity,
  * every kept directory listing the same entries, `out/` a directory holding at most the step's
  * outputs as plain files (collected already), each copy no folder. lstat only, and a directory is
- * listed only once its lstat proved it one: no link is followed. The names of those outputs when
- * proven (to be removed with `out/`), else undefined.
+ * listed only once its lstat proved it one: no link is followed. When proven, the names of those
+ * outputs (to be removed) and whether `out/` itself is still as made; else undefined.
  */
-export function provenAsMade(survey: FolderSurvey): string[] | undefined {
+export function provenAsMade(survey: FolderSurvey): { left: string[]; outAsMade: boolean } | undefined {
   try {
     for (const [relative, known] of survey.kept) {
       const path = relative ? join(survey.dir, relative) : survey.dir;
@@ -157,12 +167,13 @@ export function provenAsMade(survey: FolderSurvey): string[] | undefined {
       if (listing && readdirSync(path).sort().join("/") !== listing.join("/")) return undefined;
     }
     const out = join(survey.dir, "out");
-    if (!lstat(out)?.isDirectory()) return undefined;
+    const outStats = lstat(out);
+    if (!outStats?.isDirectory()) return undefined;
     const left = readdirSync(out);
     for (const name of left)
       if (!survey.outputs.has(name) || !lstat(join(out, name))?.isFile()) return undefined;
     return survey.copies.every((copy) => lstat(join(survey.dir, copy))?.isDirectory() === false)
-      ? left
+      ? { left, outAsMade: outIdentity(outStats) === survey.out }
       : undefined;
   } catch {
     return undefined;
@@ -180,8 +191,9 @@ export interface RecycledFoldersOptions {
 
 /**
  * Finished attempts' folders kept for the next attempt of the same shape: one rename, the input
- * copies kept to be written over (or unlinked) and `out/` made afresh, where removing the folder and making the next one costs
- * seven removals and five mkdirs and a file, the slowest calls of a step here. A folder is handed
+ * copies kept to be written over (or unlinked) and `out/` emptied, where removing the folder and
+ * making the next one costs seven removals and five mkdirs and a file, the slowest calls of a
+ * step here. A folder is handed
  * on only once {@link provenAsMade}; anything off, and it is removed and the next one made fresh.
  * Its kept entries' ctimes are the proof, so it is kept only on a file system whose ctime moves
  * with every change made after an lstat (see {@link timesShowEveryChange}).
@@ -223,8 +235,8 @@ export class RecycledFolders {
       const survey = this.held[i] as FolderSurvey;
       if (survey.shape !== shape) continue;
       this.held.splice(i, 1);
-      const left = provenAsMade(survey);
-      if (!left) {
+      const proven = provenAsMade(survey);
+      if (!proven) {
         this.options.release(survey.dir);
         continue;
       }
@@ -237,13 +249,19 @@ export class RecycledFolders {
           const path = join(dir, copy);
           if (keptInPlace(path, survey.copyIds.get(copy))) files.push(path);
         }
-        // out/ made afresh, and the collected outputs a store left there (proven plain files of
-        // their names) with it. Made here, not on the thread pool: its wake-ups cost this machine
-        // more than the two calls (measured; see docs/performance.md).
+        // out/ emptied of the collected outputs a store left there (proven plain files of their
+        // names), and handed on as it is where its permissions, inode and owner are as made: an
+        // rmdir and an mkdir are a step's slowest calls here (the rmdir most of all). Unlike the
+        // other entries', out/'s ctime cannot prove that a step set nothing lstat does not show
+        // (an extended attribute, an ACL, an inode flag): such a thing would go with it to the
+        // next step. Otherwise made afresh, here and not on the thread pool: its wake-ups cost
+        // this machine more than the two calls (measured; see docs/performance.md).
         const out = join(dir, "out");
-        for (const name of left) unlinkSync(join(out, name));
-        rmdirSync(out);
-        mkdirSync(out);
+        for (const name of proven.left) unlinkSync(join(out, name));
+        if (!proven.outAsMade) {
+          rmdirSync(out);
+          mkdirSync(out);
+        }
         if (survey.snapshot) snapshotMadeAhead(join(dir, "src"), survey.snapshot);
         return { in: survey.listings.has("in"), inputs: fileInputs(step), files };
       } catch {
