@@ -56,6 +56,8 @@ interface Seen {
   inputFile?: string;
   /** out/'s inode and birth: the same pair twice is one out/ handed on. */
   out: string;
+  /** out/'s size as the step started. */
+  outSize: number;
 }
 
 function tree(dir: string, prefix = ""): string[] {
@@ -91,6 +93,7 @@ async function run(n: number, tamper: (call: StepCall) => void = () => {}) {
         ...(input ? { input: readFileSync(input, "utf8") } : {}),
         folder: `${stats.ino}:${stats.birthtimeNs}`,
         out: identityOf(join(dir, "out")),
+        outSize: lstatSync(join(dir, "out")).size,
         ...(input ? { inputFile: identityOf(input) } : {}),
       });
       const value = input ? Number(readFileSync(input, "utf8")) + 1 : 1;
@@ -170,6 +173,21 @@ describe.runIf(timesShowEveryChange(process.env.TMPDIR ?? "/tmp"))("a finished f
     for (const step of later) expect(step.out, step.key).not.toBe(tampered?.out);
   });
 
+  it("makes out/ afresh after a step that filled it with scratch files and removed them", async () => {
+    const fresh = join(bed.dir, "fresh-out");
+    mkdirSync(fresh);
+    const { seen } = await run(5, (call) => {
+      const out = join(call.task.workDir, "out");
+      for (let i = 0; i < 500; i++) writeFileSync(join(out, `scratch-${i}.tmp`), "");
+      for (let i = 0; i < 500; i++) rmSync(join(out, `scratch-${i}.tmp`));
+    });
+    expectFresh(seen);
+    // A directory that held many entries stays large where the file system never shrinks one
+    // (ext4): each later step starts with an out/ the size of a fresh one.
+    for (const step of seen) expect(step.outSize, step.key).toBe(lstatSync(fresh).size);
+  });
+
+  // The folder's own times catch a replaced out/ before out/'s identity is looked at.
   it("gives no later step the out/ a step put in place of its own", async () => {
     let replaced = "";
     const { seen } = await run(5, (call) => {

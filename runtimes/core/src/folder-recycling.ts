@@ -20,7 +20,7 @@ import { snapshotMadeAhead } from "./materialize.js";
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
  * same shape would be given as they are. `out/` has an identity of its own, without its times (the
  * step writes there, so they prove nothing): it is handed on emptied where its type, permissions,
- * inode and owner are still as made, else made afresh (see {@link RecycledFolders.take}). The input
+ * inode, owner and size are still as made, else made afresh (see {@link RecycledFolders.take}). The input
  * copies are left out: each is written over by the next attempt's copy where the attempt left it
  * as staged (see {@link keptInPlace}), else unlinked.
  */
@@ -41,7 +41,7 @@ export interface FolderSurvey {
    * without moving it (S3) leaves it there once collected, and it is removed with `out/`.
    */
   outputs: Set<string>;
-  /** `out/`'s type, permissions, inode and owner as made (see {@link outIdentity}). */
+  /** `out/`'s type, permissions, inode, owner and size as made (see {@link outIdentity}). */
   out: string;
   snapshot?: string;
 }
@@ -61,9 +61,11 @@ const shapeKey = (hasIn: boolean, inputs: string[], snapshot: string) =>
 const identity = (stats: BigIntStats) =>
   `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
 
-// `out/` without its size and times, which the step's writes and the collection's moves change.
+// `out/` without its times, which the step's writes and the collection's moves change. Its size
+// once emptied: a folder that held many entries stays large on ext4, and every later listing of
+// it would cost as much.
 const outIdentity = (stats: BigIntStats) =>
-  `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}`;
+  `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}:${stats.size}`;
 
 const lstat = (path: string) => lstatSync(path, { bigint: true, throwIfNoEntry: false });
 
@@ -154,10 +156,10 @@ export function surveyFolder(
  * Whether `survey`'s folder is exactly as it was surveyed: every kept entry of the same identity,
  * every kept directory listing the same entries, `out/` a directory holding at most the step's
  * outputs as plain files (collected already), each copy no folder. lstat only, and a directory is
- * listed only once its lstat proved it one: no link is followed. When proven, the names of those
- * outputs (to be removed) and whether `out/` itself is still as made; else undefined.
+ * listed only once its lstat proved it one: no link is followed. The names of those outputs when
+ * proven (to be removed from `out/`), else undefined.
  */
-export function provenAsMade(survey: FolderSurvey): { left: string[]; outAsMade: boolean } | undefined {
+export function provenAsMade(survey: FolderSurvey): string[] | undefined {
   try {
     for (const [relative, known] of survey.kept) {
       const path = relative ? join(survey.dir, relative) : survey.dir;
@@ -167,13 +169,12 @@ export function provenAsMade(survey: FolderSurvey): { left: string[]; outAsMade:
       if (listing && readdirSync(path).sort().join("/") !== listing.join("/")) return undefined;
     }
     const out = join(survey.dir, "out");
-    const outStats = lstat(out);
-    if (!outStats?.isDirectory()) return undefined;
+    if (!lstat(out)?.isDirectory()) return undefined;
     const left = readdirSync(out);
     for (const name of left)
       if (!survey.outputs.has(name) || !lstat(join(out, name))?.isFile()) return undefined;
     return survey.copies.every((copy) => lstat(join(survey.dir, copy))?.isDirectory() === false)
-      ? { left, outAsMade: outIdentity(outStats) === survey.out }
+      ? left
       : undefined;
   } catch {
     return undefined;
@@ -235,8 +236,8 @@ export class RecycledFolders {
       const survey = this.held[i] as FolderSurvey;
       if (survey.shape !== shape) continue;
       this.held.splice(i, 1);
-      const proven = provenAsMade(survey);
-      if (!proven) {
+      const left = provenAsMade(survey);
+      if (!left) {
         this.options.release(survey.dir);
         continue;
       }
@@ -250,15 +251,18 @@ export class RecycledFolders {
           if (keptInPlace(path, survey.copyIds.get(copy))) files.push(path);
         }
         // out/ emptied of the collected outputs a store left there (proven plain files of their
-        // names), and handed on as it is where its permissions, inode and owner are as made: an
-        // rmdir and an mkdir are a step's slowest calls here (the rmdir most of all). Unlike the
-        // other entries', out/'s ctime cannot prove that a step set nothing lstat does not show
-        // (an extended attribute, an ACL, an inode flag): such a thing would go with it to the
-        // next step. Otherwise made afresh, here and not on the thread pool: its wake-ups cost
-        // this machine more than the two calls (measured; see docs/performance.md).
+        // names), and handed on as it is where its permissions, inode, owner and size are as
+        // made: an rmdir and an mkdir are a step's slowest calls here (the rmdir most of all).
+        // Unlike the other entries', out/'s ctime cannot prove that a step set nothing lstat does
+        // not show (an extended attribute, a default ACL, an inode flag), nor can anything here
+        // cut off a process the leftover check could not find that still holds it open: such a
+        // thing would go with it to the next step (see docs/performance.md). Otherwise made
+        // afresh, here and not on the thread pool: its wake-ups cost this machine more than the
+        // two calls (measured).
         const out = join(dir, "out");
-        for (const name of proven.left) unlinkSync(join(out, name));
-        if (!proven.outAsMade) {
+        for (const name of left) unlinkSync(join(out, name));
+        const emptied = lstat(out);
+        if (!emptied || outIdentity(emptied) !== survey.out) {
           rmdirSync(out);
           mkdirSync(out);
         }
