@@ -18,11 +18,11 @@ import { snapshotMadeAhead } from "./materialize.js";
 /**
  * A finished attempt's folder as it was just before its command started: the listing of every
  * directory in it, and the lstat identity of every directory and file that a next attempt of the
- * same shape would be given as they are. `out/` has an identity of its own, without its times (the
- * step writes there, so they prove nothing): it is handed on emptied where its type, permissions,
- * inode, owner and size are still as made, else made afresh (see {@link RecycledFolders.take}). The input
- * copies are left out: each is written over by the next attempt's copy where the attempt left it
- * as staged (see {@link keptInPlace}), else unlinked.
+ * same shape would be given as they are. `out/` has an identity of its own, without its times
+ * (the step writes there, so they prove nothing): it is handed on emptied where its type,
+ * permissions, inode, owner and size are still as made, else made afresh (see
+ * {@link RecycledFolders.take}). The input copies are left out: each is written over by the next
+ * attempt's copy where the attempt left it as staged (see {@link keptInPlace}), else unlinked.
  */
 export interface FolderSurvey {
   dir: string;
@@ -38,7 +38,8 @@ export interface FolderSurvey {
   copyIds: Map<string, string>;
   /**
    * The names in `out/` of the step's outputs written as files: a store that reads an output
-   * without moving it (S3) leaves it there once collected, and it is removed with `out/`.
+   * without moving it (S3) leaves it there once collected, and it is removed when the folder is
+   * handed on.
    */
   outputs: Set<string>;
   /** `out/`'s type, permissions, inode, owner and size as made (see {@link outIdentity}). */
@@ -194,10 +195,10 @@ export interface RecycledFoldersOptions {
  * Finished attempts' folders kept for the next attempt of the same shape: one rename, the input
  * copies kept to be written over (or unlinked) and `out/` emptied, where removing the folder and
  * making the next one costs seven removals and five mkdirs and a file, the slowest calls of a
- * step here. A folder is handed
- * on only once {@link provenAsMade}; anything off, and it is removed and the next one made fresh.
- * Its kept entries' ctimes are the proof, so it is kept only on a file system whose ctime moves
- * with every change made after an lstat (see {@link timesShowEveryChange}).
+ * step here. A folder is handed on only once {@link provenAsMade}; anything off, and it is removed
+ * and the next one made fresh. Its kept entries' ctimes are the proof, so it is kept only on a file
+ * system whose ctime moves with every change made after an lstat (see
+ * {@link timesShowEveryChange}).
  */
 export class RecycledFolders {
   /** Oldest first: the newest is the likeliest to fit the next attempt. */
