@@ -1,8 +1,8 @@
 // A journal of "digest value" lines that a blob store keeps across processes: what it found intact
 // (a file's identity, an object's ETag), so that a later process need not hash or download a blob
 // again to trust it. A cache of checks, no more: a line lost or unreadable costs only a later check.
-import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { appendFileSync, readFileSync, rmSync, statSync } from "node:fs";
+import { orMakeParentSync } from "./blob-io.js";
 
 // A journal past this size is started afresh rather than read.
 const JOURNAL_MAX_BYTES = 32 * 1024 * 1024;
@@ -41,13 +41,7 @@ export class DigestJournalAppender {
       this.lines = [];
       try {
         // The folder is made only where the append finds none: a step's output is one append.
-        try {
-          appendFileSync(this.path, lines);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-          mkdirSync(dirname(this.path), { recursive: true });
-          appendFileSync(this.path, lines);
-        }
+        orMakeParentSync(this.path, () => appendFileSync(this.path, lines));
       } catch {
         // Only a later check is lost.
       }

@@ -56,17 +56,17 @@ export function folderShape(step: Step): string {
 const shapeKey = (hasIn: boolean, inputs: string[], snapshot: string) =>
   JSON.stringify([hasIn, [...inputs].sort(), snapshot]);
 
-// Every field a change can move: the type and permissions (mode), the inode, its owner, its size,
-// and both times. ctime cannot be set by a user: a write, chmod, chown, link, rename, extended
-// attribute or ACL inside or on the entry moves it. Nanoseconds, from a bigint lstat.
-const identity = (stats: BigIntStats) =>
-  `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
-
-// `out/` without its times, which the step's writes and the collection's moves change. Its size
-// once emptied: a folder that held many entries stays large on ext4, and every later listing of
-// it would cost as much.
+// `out/`'s identity: the type and permissions (mode), the inode, its owner and its size, without
+// the times that the step's writes and the collection's moves change. The size is compared once
+// `out/` is emptied: a folder that held many entries stays large on ext4, and every later listing
+// of it would cost as much.
 const outIdentity = (stats: BigIntStats) =>
   `${stats.mode}:${stats.ino}:${stats.dev}:${stats.uid}:${stats.gid}:${stats.size}`;
+
+// Every field a change can move: those of outIdentity and both times. ctime cannot be set by a
+// user: a write, chmod, chown, link, rename, extended attribute or ACL inside or on the entry
+// moves it. Nanoseconds, from a bigint lstat.
+const identity = (stats: BigIntStats) => `${outIdentity(stats)}:${stats.mtimeNs}:${stats.ctimeNs}`;
 
 const lstat = (path: string) => lstatSync(path, { bigint: true, throwIfNoEntry: false });
 
